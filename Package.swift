@@ -1,0 +1,101 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings shared by every target of ours (not by dependencies): Swift 6 mode, the upcoming
+/// features that make imports and existentials explicit, and warnings as errors.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .unsafeFlags(["-warnings-as-errors"]),
+]
+
+let package = Package(
+    name: "xinfang",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "xinfang", targets: ["xinfang"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        .target(
+            name: "XinfangCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "XinfangStore",
+            dependencies: ["XinfangCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "XinfangSync",
+            dependencies: ["XinfangCore", "XinfangStore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "XinfangHTTP",
+            dependencies: [
+                "XinfangCore", "XinfangStore", "XinfangSync",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "xinfang",
+            dependencies: [
+                "XinfangCore", "XinfangStore", "XinfangHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "XinfangTesting",
+            dependencies: [
+                "XinfangCore", "XinfangStore", "XinfangHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "XinfangCoreTests",
+            dependencies: ["XinfangCore", "XinfangTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "XinfangStoreTests",
+            dependencies: ["XinfangCore", "XinfangStore", "XinfangTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            resources: [],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "XinfangHTTPTests",
+            dependencies: [
+                "XinfangCore", "XinfangStore", "XinfangHTTP", "XinfangTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "XinfangCLITests",
+            dependencies: ["XinfangCore", "XinfangTesting"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,282 @@
+public import Foundation
+
+/// How a case is handed to another node.
+public enum HandoffMode: String, Codable, Sendable, CaseIterable {
+    /// 交办: the receiver owes a result by `dueAt` and a closure report the assigner verifies.
+    case assign
+    /// 转送: the receiver handles it; no closure report is owed.
+    case transfer
+}
+
+/// The content of a written opinion (处理意见 / 复查意见 / 复核意见).
+public enum ReplyOutcome: String, Codable, Sendable, CaseIterable {
+    case supported  // 支持
+    case explained  // 解释说明
+    case notSupported  // 不支持
+}
+
+/// A petitioner's rating (满意度评价), stored as the national codes 0 / 1 / 3.
+public enum Rating: String, Codable, Sendable, CaseIterable {
+    case satisfied  // 满意 (0)
+    case basicallySatisfied  // 基本满意 (1)
+    case dissatisfied  // 不满意 (3)
+
+    public var nationalCode: Int {
+        switch self {
+        case .satisfied: 0
+        case .basicallySatisfied: 1
+        case .dissatisfied: 3
+        }
+    }
+}
+
+/// Where a matter routed out of petition handling goes (诉访分离, 条例 Art. 28 and 31).
+public enum RouteOutChannel: String, Codable, Sendable, CaseIterable {
+    case litigation  // 诉讼
+    case laborArbitration  // 劳动人事争议仲裁
+    case administrativeReconsideration  // 行政复议
+    case prosecution  // 检察
+    case discipline  // 纪检监察
+    case partyAppeal  // 党内申诉
+    case other
+}
+
+/// One lifecycle action on a case, as a user asks for it and as the chain records it.
+///
+/// The chain stores the action that was applied (event = accepted action), so the state of a case
+/// is the fold of its actions in order. Encoded flat (`{"action": "extend", "days": 20, …}`), the
+/// same shape the user API takes.
+public enum CaseAction: Equatable, Sendable {
+    case offer(to: NodeID, mode: HandoffMode, dueAt: Date?, note: String?)
+    case accept
+    case decline(reason: String)
+    case notify(note: String?)
+    case reject(reason: String)
+    case routeOut(channel: RouteOutChannel, note: String?)
+    case refuseRepeat(earlierCase: CaseNumber?, reason: String)
+    case extend(days: Int, approver: String, reason: String)
+    case reply(outcome: ReplyOutcome, opinion: String)
+    case close(report: String?)
+    case verifyClosure(note: String?)
+    case returnClosure(reason: String)
+    case evaluate(office: Rating, unit: Rating, comment: String?)
+    case requestReview(reason: String)
+    case decideReview(outcome: ReplyOutcome, opinion: String)
+    case requestReReview(reason: String)
+    case decideReReview(outcome: ReplyOutcome, opinion: String)
+    case terminate(reason: String)
+    case comment(text: String)
+
+    /// The action's name in the API and the chain.
+    public var name: ActionName {
+        switch self {
+        case .offer: .offer
+        case .accept: .accept
+        case .decline: .decline
+        case .notify: .notify
+        case .reject: .reject
+        case .routeOut: .routeOut
+        case .refuseRepeat: .refuseRepeat
+        case .extend: .extend
+        case .reply: .reply
+        case .close: .close
+        case .verifyClosure: .verifyClosure
+        case .returnClosure: .returnClosure
+        case .evaluate: .evaluate
+        case .requestReview: .requestReview
+        case .decideReview: .decideReview
+        case .requestReReview: .requestReReview
+        case .decideReReview: .decideReReview
+        case .terminate: .terminate
+        case .comment: .comment
+        }
+    }
+}
+
+/// The names of every action of the outside contract (DESIGN §9), including those that need the
+/// hierarchy and are refused by a node that cannot perform them yet.
+public enum ActionName: String, Codable, Sendable, CaseIterable {
+    case offer, accept, decline, notify, reject, routeOut, refuseRepeat, extend, reply, close
+    case verifyClosure, returnClosure, evaluate, requestReview, decideReview, requestReReview
+    case decideReReview, terminate, comment
+    case escalate, recall, supervise, supervisionFeedback, takeOver
+
+    /// Chinese label for the chain view (办理方式).
+    public var label: String {
+        switch self {
+        case .offer: "交办/转送"
+        case .accept: "接收"
+        case .decline: "退回（异议）"
+        case .notify: "受理告知"
+        case .reject: "不予受理"
+        case .routeOut: "诉访分离"
+        case .refuseRepeat: "不再受理"
+        case .extend: "延期"
+        case .reply: "出具处理意见"
+        case .close: "办结"
+        case .verifyClosure: "审核认定办结"
+        case .returnClosure: "退回重办"
+        case .evaluate: "满意度评价"
+        case .requestReview: "申请复查"
+        case .decideReview: "复查意见"
+        case .requestReReview: "申请复核"
+        case .decideReReview: "复核意见"
+        case .terminate: "终结"
+        case .comment: "备注"
+        case .escalate: "上报"
+        case .recall: "提办"
+        case .supervise: "督办"
+        case .supervisionFeedback: "督办反馈"
+        case .takeOver: "强制接管"
+        }
+    }
+
+    /// Actions that need other nodes (the hierarchy sync) and that a single node refuses for now.
+    public var needsHierarchy: Bool {
+        switch self {
+        case .escalate, .recall, .supervise, .supervisionFeedback, .takeOver: true
+        default: false
+        }
+    }
+}
+
+/// The limits on action parameters.
+public enum ActionLimits {
+    public static let reasonLengthMax = 2_000
+    public static let opinionLengthMax = 20_000
+    public static let noteLengthMax = 2_000
+    public static let approverLengthMax = 50
+    public static let actorLengthMax = 50
+    /// 条例 Art. 34: an extension of at most 30 days.
+    public static let extensionDaysMax = 30
+}
+
+/// The flat wire form of an action: every parameter optional, so that a missing or malformed one is
+/// reported by name. Used both for API input and for the stored chain.
+public struct ActionFields: Codable, Equatable, Sendable {
+    public var action: String?
+    public var to: String?
+    public var mode: String?
+    public var dueAt: Date?
+    public var note: String?
+    public var reason: String?
+    public var channel: String?
+    public var earlierCase: String?
+    public var days: Int?
+    public var approver: String?
+    public var outcome: String?
+    public var opinion: String?
+    public var report: String?
+    public var officeRating: String?
+    public var unitRating: String?
+    public var comment: String?
+    public var text: String?
+
+    public init(action: String? = nil) { self.action = action }
+}
+
+extension CaseAction {
+    /// Parses and validates the flat form; names the first offending field.
+    public init(fields f: ActionFields) throws(ValidationFailure) {
+        typealias L = ActionLimits
+        guard let raw = f.action, !raw.isEmpty else { throw .missing("action") }
+        guard let name = ActionName(rawValue: raw) else {
+            throw ValidationFailure(
+                code: "unknown-action", field: "action",
+                detail: "未知操作 \(raw)。可用操作：\(ActionName.allCases.map(\.rawValue).joined(separator: ", "))。")
+        }
+        func reason() throws(ValidationFailure) -> String { try Check.text(f.reason, field: "reason", max: L.reasonLengthMax) }
+        func note() throws(ValidationFailure) -> String? { try Check.optionalText(f.note, field: "note", max: L.noteLengthMax) }
+        func opinion() throws(ValidationFailure) -> String { try Check.text(f.opinion, field: "opinion", max: L.opinionLengthMax) }
+        func outcome() throws(ValidationFailure) -> ReplyOutcome { try Self.enumValue(f.outcome, field: "outcome") }
+        switch name {
+        case .offer:
+            let to = try NodeID.validated(Check.text(f.to, field: "to", max: 6), field: "to")
+            let mode: HandoffMode = try Self.enumValue(f.mode, field: "mode")
+            if mode == .assign, f.dueAt == nil { throw .missing("dueAt") }
+            self = .offer(to: to, mode: mode, dueAt: f.dueAt, note: try note())
+        case .accept: self = .accept
+        case .decline: self = .decline(reason: try reason())
+        case .notify: self = .notify(note: try note())
+        case .reject: self = .reject(reason: try reason())
+        case .routeOut: self = .routeOut(channel: try Self.enumValue(f.channel, field: "channel"), note: try note())
+        case .refuseRepeat:
+            let earlier = try Check.optionalText(f.earlierCase, field: "earlierCase", max: 30).map { raw throws(ValidationFailure) in
+                try CaseNumber.validated(raw, field: "earlierCase")
+            }
+            self = .refuseRepeat(earlierCase: earlier, reason: try reason())
+        case .extend:
+            guard let days = f.days else { throw .missing("days") }
+            guard (1...L.extensionDaysMax).contains(days) else {
+                throw .invalid("days", "延期天数必须在 1 到 \(L.extensionDaysMax) 天之间（《信访工作条例》第三十四条）。")
+            }
+            self = .extend(days: days, approver: try Check.text(f.approver, field: "approver", max: L.approverLengthMax), reason: try reason())
+        case .reply: self = .reply(outcome: try outcome(), opinion: try opinion())
+        case .close: self = .close(report: try Check.optionalText(f.report, field: "report", max: L.opinionLengthMax))
+        case .verifyClosure: self = .verifyClosure(note: try note())
+        case .returnClosure: self = .returnClosure(reason: try reason())
+        case .evaluate:
+            self = .evaluate(
+                office: try Self.enumValue(f.officeRating, field: "officeRating"),
+                unit: try Self.enumValue(f.unitRating, field: "unitRating"),
+                comment: try Check.optionalText(f.comment, field: "comment", max: L.noteLengthMax))
+        case .requestReview: self = .requestReview(reason: try reason())
+        case .decideReview: self = .decideReview(outcome: try outcome(), opinion: try opinion())
+        case .requestReReview: self = .requestReReview(reason: try reason())
+        case .decideReReview: self = .decideReReview(outcome: try outcome(), opinion: try opinion())
+        case .terminate: self = .terminate(reason: try reason())
+        case .comment: self = .comment(text: try Check.text(f.text, field: "text", max: L.opinionLengthMax))
+        case .escalate, .recall, .supervise, .supervisionFeedback, .takeOver:
+            throw ValidationFailure(
+                code: "action-needs-hierarchy", field: "action",
+                detail: "操作 \(raw)（\(name.label)）需要上下级节点同步，本节点尚未配置层级拓扑。")
+        }
+    }
+
+    /// Parses a raw enum value, naming the field and the allowed values when it is not one.
+    public static func enumValue<E: RawRepresentable & CaseIterable>(_ raw: String?, field: String) throws(ValidationFailure) -> E
+    where E.RawValue == String {
+        guard let raw, !raw.isEmpty else { throw .missing(field) }
+        guard let value = E(rawValue: raw) else {
+            throw .invalid(field, "字段 \(field) 的取值 \(raw) 无效，可选：\(E.allCases.map(\.rawValue).joined(separator: ", "))。")
+        }
+        return value
+    }
+
+    /// The flat form of this action.
+    public var fields: ActionFields {
+        var f = ActionFields(action: name.rawValue)
+        switch self {
+        case .offer(let to, let mode, let dueAt, let note):
+            f.to = to.rawValue
+            f.mode = mode.rawValue
+            f.dueAt = dueAt
+            f.note = note
+        case .accept: break
+        case .decline(let reason), .reject(let reason), .returnClosure(let reason), .requestReview(let reason),
+            .requestReReview(let reason), .terminate(let reason):
+            f.reason = reason
+        case .notify(let note), .verifyClosure(let note): f.note = note
+        case .routeOut(let channel, let note):
+            f.channel = channel.rawValue
+            f.note = note
+        case .refuseRepeat(let earlier, let reason):
+            f.earlierCase = earlier?.rawValue
+            f.reason = reason
+        case .extend(let days, let approver, let reason):
+            f.days = days
+            f.approver = approver
+            f.reason = reason
+        case .reply(let outcome, let opinion), .decideReview(let outcome, let opinion), .decideReReview(let outcome, let opinion):
+            f.outcome = outcome.rawValue
+            f.opinion = opinion
+        case .close(let report): f.report = report
+        case .evaluate(let office, let unit, let comment):
+            f.officeRating = office.rawValue
+            f.unitRating = unit.rawValue
+            f.comment = comment
+        case .comment(let text): f.text = text
+        }
+        return f
+    }
+}

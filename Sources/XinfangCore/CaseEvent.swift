@@ -1,0 +1,153 @@
+public import Foundation
+import Crypto
+
+/// What one event of a chain records: the registration that opens a case, or an action applied to it.
+public enum CaseEventBody: Equatable, Sendable {
+    case register(CaseRegistration)
+    case act(CaseAction)
+
+    /// The name shown in the chain (`register`, `notify`, …).
+    public var kind: String {
+        switch self {
+        case .register: "register"
+        case .act(let action): action.name.rawValue
+        }
+    }
+
+    /// Chinese label of the kind.
+    public var label: String {
+        switch self {
+        case .register: "登记"
+        case .act(let action): action.name.label
+        }
+    }
+}
+
+extension CaseEventBody: Codable {
+    enum CodingKeys: String, CodingKey { case action, registration }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if try c.decode(String.self, forKey: .action) == "register" {
+            self = .register(try c.decode(CaseRegistration.self, forKey: .registration))
+        } else {
+            let fields = try ActionFields(from: decoder)
+            do {
+                self = .act(try CaseAction(fields: fields))
+            } catch {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+            }
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .register(let registration):
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode("register", forKey: .action)
+            try c.encode(registration, forKey: .registration)
+        case .act(let action):
+            try action.fields.encode(to: encoder)
+        }
+    }
+}
+
+/// One immutable fact in a case's chain.
+///
+/// Identified by (case, epoch, seq) and its `hash`, a SHA-256 over the canonical JSON of every
+/// field but the hash and the signature. Each event names its predecessor's hash, so a replica
+/// can check that it holds the same history, and any change to a stored event is detected.
+public struct CaseEvent: Codable, Equatable, Sendable {
+    public var caseNumber: CaseNumber
+    /// Raised by a forced takeover; fences writers (DESIGN §3).
+    public var epoch: Int
+    /// 1 for the registration, then one more per event.
+    public var seq: Int
+    /// The predecessor's hash; nil for the first event.
+    public var prevHash: String?
+    /// The node that appended the event.
+    public var origin: NodeID
+    public var time: HLCTimestamp
+    /// The person who acted (a registrar, handler or approver), as the node's user names them.
+    public var actor: String
+    public var body: CaseEventBody
+    public var hash: String
+    /// The origin node's signature over the hash (from the hierarchy sync on).
+    public var signature: String?
+
+    /// Builds the event and computes its hash.
+    public init(
+        caseNumber: CaseNumber, epoch: Int, seq: Int, prevHash: String?, origin: NodeID, time: HLCTimestamp,
+        actor: String, body: CaseEventBody
+    ) {
+        self.caseNumber = caseNumber
+        self.epoch = epoch
+        self.seq = seq
+        self.prevHash = prevHash
+        self.origin = origin
+        self.time = time
+        self.actor = actor
+        self.body = body
+        self.hash = ""
+        self.signature = nil
+        self.hash = computedHash()
+    }
+
+    /// The wall-clock time of the event.
+    public var date: Date { Date(timeIntervalSince1970: Double(time.wallMs) / 1000) }
+
+    struct Hashed: Encodable {
+        var caseNumber: CaseNumber
+        var epoch: Int
+        var seq: Int
+        var prevHash: String?
+        var origin: NodeID
+        var time: HLCTimestamp
+        var actor: String
+        var body: CaseEventBody
+    }
+
+    /// The canonical bytes the hash covers.
+    public func canonicalBytes() -> Data {
+        let hashed = Hashed(caseNumber: caseNumber, epoch: epoch, seq: seq, prevHash: prevHash, origin: origin, time: time, actor: actor, body: body)
+        // Encoding a value made of strings, integers and booleans cannot fail.
+        return try! CanonicalJSON.encoder.encode(hashed)
+    }
+
+    /// SHA-256 of the canonical bytes, lower-case hex.
+    public func computedHash() -> String {
+        canonicalBytes().sha256Hex
+    }
+}
+
+extension Data {
+    /// SHA-256 of the bytes, lower-case hex.
+    public var sha256Hex: String {
+        SHA256.hash(data: self).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+}
+
+/// The one JSON form used for hashing and storage: sorted keys, dates as integer milliseconds.
+public enum CanonicalJSON {
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode(Int64((date.timeIntervalSince1970 * 1000).rounded()))
+        }
+        return encoder
+    }
+
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let c = try decoder.singleValueContainer()
+            return Date(timeIntervalSince1970: Double(try c.decode(Int64.self)) / 1000)
+        }
+        return decoder
+    }
+}

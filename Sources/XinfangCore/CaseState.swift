@@ -1,0 +1,243 @@
+public import Foundation
+
+/// A pending or past handoff (交办/转送).
+public struct Offer: Codable, Equatable, Sendable {
+    public var from: NodeID
+    public var to: NodeID
+    public var mode: HandoffMode
+    public var dueAt: Date?
+    public var offeredAt: Date
+}
+
+/// A 交办 the current handler accepted: the result is owed to the assigner by `dueAt`.
+public struct Assignment: Codable, Equatable, Sendable {
+    public var assigner: NodeID
+    public var handler: NodeID
+    public var dueAt: Date?
+    public var assignedAt: Date
+}
+
+/// The one extension of the handling period.
+public struct Extension: Codable, Equatable, Sendable {
+    public var days: Int
+    public var approver: String
+    public var reason: String
+    public var at: Date
+}
+
+/// A written opinion: the reply, or a review or re-review decision.
+public struct Opinion: Codable, Equatable, Sendable {
+    public var outcome: ReplyOutcome
+    public var text: String
+    public var at: Date
+}
+
+/// The petitioner's two ratings.
+public struct Evaluation: Codable, Equatable, Sendable {
+    public var office: Rating
+    public var unit: Rating
+    public var comment: String?
+    public var at: Date
+}
+
+/// A review (复查) or re-review (复核) stage.
+public struct ReviewStage: Codable, Equatable, Sendable {
+    public var requestedAt: Date
+    public var reason: String
+    public var decision: Opinion?
+}
+
+/// How an intake ended without acceptance (不予受理, 诉访分离, 不再受理) and why.
+public struct Disposal: Codable, Equatable, Sendable {
+    public var action: ActionName
+    public var reason: String?
+    public var channel: RouteOutChannel?
+    public var earlierCase: CaseNumber?
+    public var at: Date
+}
+
+/// The current state of a case: the fold of its chain, in order.
+///
+/// The store keeps it materialised beside the events, in the same transaction, and can rebuild it
+/// from the events at any time; `CaseState.fold` is the one definition of what a chain means.
+public struct CaseState: Codable, Equatable, Sendable {
+    public var caseNumber: CaseNumber
+    public var registration: CaseRegistration
+    public var registeredAt: Date
+    public var registeredAtNode: NodeID
+    public var status: CaseStatus
+    /// The one node that may append now (DESIGN §3).
+    public var holder: NodeID
+    /// The node responsible now; differs from the holder only while an offer is pending.
+    public var owner: NodeID
+    public var epoch: Int
+    public var headSeq: Int
+    public var headHash: String
+    public var lastEventAt: Date
+    /// When the current handler received the matter: the registration receipt, or the handoff.
+    public var receivedAt: Date
+    public var pendingOffer: Offer?
+    public var lastDecline: Offer?
+    public var assignment: Assignment?
+    public var disposal: Disposal?
+    public var acceptedAt: Date?
+    public var extension_: Extension?
+    public var reply: Opinion?
+    public var closedAt: Date?
+    public var closureVerifiedAt: Date?
+    public var closureReturns: Int
+    public var evaluation: Evaluation?
+    public var review: ReviewStage?
+    public var reReview: ReviewStage?
+    public var terminatedAt: Date?
+    public var comments: Int
+
+    enum CodingKeys: String, CodingKey {
+        case caseNumber, registration, registeredAt, registeredAtNode, status, holder, owner, epoch, headSeq, headHash
+        case lastEventAt, receivedAt, pendingOffer, lastDecline, assignment, disposal, acceptedAt
+        case extension_ = "extension"
+        case reply, closedAt, closureVerifiedAt, closureReturns, evaluation, review, reReview, terminatedAt, comments
+    }
+
+    /// Whether an assigned case's closure awaits the assigner's verification.
+    public var awaitsClosureVerification: Bool { status == .closed && assignment != nil }
+}
+
+/// A chain that does not fold: the events do not form a valid history.
+public struct ChainError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var caseNumber: CaseNumber
+    public var seq: Int
+    public var reason: String
+    public var description: String { "case \(caseNumber) event \(seq): \(reason)" }
+}
+
+extension CaseState {
+    /// The state after the registration event that opens a chain.
+    public static func opened(by event: CaseEvent) throws(ChainError) -> CaseState {
+        guard case .register(let registration) = event.body, event.seq == 1, event.prevHash == nil else {
+            throw ChainError(caseNumber: event.caseNumber, seq: event.seq, reason: "a chain must open with a registration at seq 1")
+        }
+        return CaseState(
+            caseNumber: event.caseNumber, registration: registration, registeredAt: event.date,
+            registeredAtNode: event.origin, status: .registered, holder: event.origin, owner: event.origin,
+            epoch: event.epoch, headSeq: event.seq, headHash: event.hash, lastEventAt: event.date,
+            receivedAt: registration.receivedAt, pendingOffer: nil, lastDecline: nil, assignment: nil, disposal: nil,
+            acceptedAt: nil, extension_: nil, reply: nil, closedAt: nil, closureVerifiedAt: nil, closureReturns: 0,
+            evaluation: nil, review: nil, reReview: nil, terminatedAt: nil, comments: 0)
+    }
+
+    /// Folds a whole chain, checking its links (sequence, predecessor hash, own hash).
+    public static func fold(_ events: [CaseEvent]) throws(ChainError) -> CaseState {
+        guard let first = events.first else {
+            throw ChainError(caseNumber: CaseNumber(rawValue: "?"), seq: 0, reason: "empty chain")
+        }
+        var state = try opened(by: first)
+        try state.checkHash(first)
+        for event in events.dropFirst() { try state.apply(event) }
+        return state
+    }
+
+    func checkHash(_ event: CaseEvent) throws(ChainError) {
+        guard event.computedHash() == event.hash else {
+            throw ChainError(caseNumber: event.caseNumber, seq: event.seq, reason: "hash does not match the event's content")
+        }
+    }
+
+    /// Applies the next event of the chain. The event must follow the head; the lifecycle has
+    /// already checked that its action is allowed, so this only records its effect.
+    public mutating func apply(_ event: CaseEvent) throws(ChainError) {
+        guard event.caseNumber == caseNumber, event.seq == headSeq + 1, event.prevHash == headHash else {
+            throw ChainError(caseNumber: event.caseNumber, seq: event.seq, reason: "does not follow the head (seq \(headSeq), \(headHash.prefix(12)))")
+        }
+        try checkHash(event)
+        guard case .act(let action) = event.body else {
+            throw ChainError(caseNumber: caseNumber, seq: event.seq, reason: "a registration may only open a chain")
+        }
+        let at = event.date
+        switch action {
+        case .offer(let to, let mode, let dueAt, _):
+            pendingOffer = Offer(from: holder, to: to, mode: mode, dueAt: dueAt, offeredAt: at)
+            holder = to
+            status = .offered
+        case .accept:
+            if let offer = pendingOffer {
+                owner = offer.to
+                holder = offer.to
+                receivedAt = offer.offeredAt
+                assignment = offer.mode == .assign ? Assignment(assigner: offer.from, handler: offer.to, dueAt: offer.dueAt, assignedAt: offer.offeredAt) : nil
+            }
+            pendingOffer = nil
+            status = .received
+        case .decline:
+            if let offer = pendingOffer {
+                holder = offer.from
+                owner = offer.from
+                lastDecline = offer
+            }
+            pendingOffer = nil
+            status = .declined
+        case .notify:
+            acceptedAt = at
+            status = .accepted
+        case .reject(let reason):
+            disposal = Disposal(action: .reject, reason: reason, at: at)
+            status = .rejected
+        case .routeOut(let channel, let note):
+            disposal = Disposal(action: .routeOut, reason: note, channel: channel, at: at)
+            status = .routedOut
+        case .refuseRepeat(let earlier, let reason):
+            disposal = Disposal(action: .refuseRepeat, reason: reason, earlierCase: earlier, at: at)
+            status = .refusedRepeat
+        case .extend(let days, let approver, let reason):
+            extension_ = Extension(days: days, approver: approver, reason: reason, at: at)
+            status = .extended
+        case .reply(let outcome, let opinion):
+            reply = Opinion(outcome: outcome, text: opinion, at: at)
+            status = .replied
+        case .close:
+            closedAt = at
+            status = .closed
+            if let assignment {
+                // The closure report goes to the assigner, who holds the case until it verifies or returns it.
+                holder = assignment.assigner
+                owner = assignment.assigner
+            }
+        case .verifyClosure:
+            closureVerifiedAt = at
+            status = .closureVerified
+        case .returnClosure:
+            if let assignment {
+                holder = assignment.handler
+                owner = assignment.handler
+            }
+            closureReturns += 1
+            reply = nil
+            closedAt = nil
+            status = extension_ == nil ? .accepted : .extended
+        case .evaluate(let office, let unit, let comment):
+            evaluation = Evaluation(office: office, unit: unit, comment: comment, at: at)
+            status = .evaluated
+        case .requestReview(let reason):
+            review = ReviewStage(requestedAt: at, reason: reason)
+            status = .reviewRequested
+        case .decideReview(let outcome, let opinion):
+            review?.decision = Opinion(outcome: outcome, text: opinion, at: at)
+            status = .reviewDecided
+        case .requestReReview(let reason):
+            reReview = ReviewStage(requestedAt: at, reason: reason)
+            status = .reReviewRequested
+        case .decideReReview(let outcome, let opinion):
+            reReview?.decision = Opinion(outcome: outcome, text: opinion, at: at)
+            status = .reReviewDecided
+        case .terminate:
+            terminatedAt = at
+            status = .terminated
+        case .comment:
+            comments += 1
+        }
+        headSeq = event.seq
+        headHash = event.hash
+        epoch = event.epoch
+        lastEventAt = at
+    }
+}

@@ -1,0 +1,141 @@
+public import Foundation
+
+/// Why the lifecycle refuses an action. Each case names what the user can do about it.
+public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The action is not allowed in the case's current status.
+    case illegalTransition(action: ActionName, status: CaseStatus, allowed: [ActionName])
+    /// Only the holder may append; this node is not it.
+    case notHolder(holder: NodeID)
+    /// A closure verification or return on a case that was not assigned (交办), or not awaiting it.
+    case notAwaitingVerification(status: CaseStatus)
+    /// An assigned case's closure must be verified before the petitioner's evaluation or review.
+    case closureAwaitingVerification
+    /// A period that bounds the action has ended.
+    case periodEnded(DeadlineKind, dueDate: CivilDate)
+    /// A request window is still open, so the matter cannot be terminated yet.
+    case periodOpen(DeadlineKind, dueDate: CivilDate)
+    /// An offer to this node itself.
+    case offerToSelf
+
+    public var code: String {
+        switch self {
+        case .illegalTransition: "illegal-transition"
+        case .notHolder: "not-holder"
+        case .notAwaitingVerification: "not-awaiting-verification"
+        case .closureAwaitingVerification: "closure-awaiting-verification"
+        case .periodEnded: "period-ended"
+        case .periodOpen: "period-open"
+        case .offerToSelf: "offer-to-self"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .illegalTransition(let action, let status, let allowed):
+            let options = allowed.isEmpty ? "无" : allowed.map(\.rawValue).joined(separator: ", ")
+            return "当前状态为 \(status.rawValue)（\(status.label)），不能执行 \(action.rawValue)（\(action.label)）。当前可执行：\(options)。"
+        case .notHolder(let holder):
+            return "本节点不是该信访件的当前持有节点；持有节点为 \(holder)。"
+        case .notAwaitingVerification(let status):
+            return "当前状态为 \(status.rawValue)（\(status.label)），该件不是等待审核认定的交办件。"
+        case .closureAwaitingVerification:
+            return "交办件的办结报告尚待交办机关审核认定，暂不能评价或申请复查。"
+        case .periodEnded(let kind, let due):
+            return "\(kind.label)已于 \(due) 届满。"
+        case .periodOpen(let kind, let due):
+            return "\(kind.label)尚未届满（\(due)），暂不能终结。"
+        case .offerToSelf:
+            return "不能交办或转送给本节点自己。"
+        }
+    }
+}
+
+/// Who acts, where and when: the context of a decision.
+public struct ActionContext: Sendable {
+    public var node: NodeID
+    public var now: Date
+    public var calendar: DeadlineCalendar
+
+    public init(node: NodeID, now: Date, calendar: DeadlineCalendar) {
+        self.node = node
+        self.now = now
+        self.calendar = calendar
+    }
+}
+
+/// The case lifecycle: which action may follow which status, and what else must hold.
+///
+/// Pure and deterministic: `check` either accepts the action for the state (the caller then
+/// appends it as the next event) or throws the reason it is refused. The transition table is the
+/// single definition the API, the tests and the documentation use.
+public enum Lifecycle {
+    /// For each action, the statuses it may follow.
+    public static let allowedFrom: [ActionName: Set<CaseStatus>] = [
+        .offer: CaseStatus.intake,
+        .accept: [.offered],
+        .decline: [.offered],
+        .notify: CaseStatus.intake,
+        .reject: CaseStatus.intake,
+        .routeOut: CaseStatus.intake,
+        .refuseRepeat: CaseStatus.intake,
+        .extend: [.accepted],
+        .reply: [.accepted, .extended],
+        .close: [.replied],
+        .verifyClosure: [.closed],
+        .returnClosure: [.closed],
+        .evaluate: [.closed, .closureVerified],
+        .requestReview: [.closed, .closureVerified, .evaluated],
+        .decideReview: [.reviewRequested],
+        .requestReReview: [.reviewDecided],
+        .decideReReview: [.reReviewRequested],
+        .terminate: [.closed, .closureVerified, .evaluated, .reviewDecided, .reReviewDecided],
+        .comment: Set(CaseStatus.allCases),
+    ]
+
+    /// The actions the status allows, in contract order.
+    public static func allowedActions(in status: CaseStatus) -> [ActionName] {
+        ActionName.allCases.filter { allowedFrom[$0]?.contains(status) ?? false }
+    }
+
+    /// Checks that `action` may be appended to the case now.
+    public static func check(_ action: CaseAction, on state: CaseState, context: ActionContext) throws(LifecycleError) {
+        let name = action.name
+        guard state.holder == context.node else { throw .notHolder(holder: state.holder) }
+        guard allowedFrom[name]?.contains(state.status) ?? false else {
+            throw .illegalTransition(action: name, status: state.status, allowed: allowedActions(in: state.status))
+        }
+        let deadlines = state.deadlines(calendar: context.calendar)
+        func deadline(_ kind: DeadlineKind) -> Deadline? { deadlines.first { $0.kind == kind } }
+        func requireOpen(_ kind: DeadlineKind) throws(LifecycleError) {
+            if let d = deadline(kind), context.now > d.dueAt { throw .periodEnded(kind, dueDate: d.dueDate) }
+        }
+        func requireEnded(_ kind: DeadlineKind) throws(LifecycleError) {
+            if let d = deadline(kind), d.metAt == nil, context.now <= d.dueAt { throw .periodOpen(kind, dueDate: d.dueDate) }
+        }
+        switch action {
+        case .offer(let to, _, _, _):
+            if to == context.node { throw .offerToSelf }
+        case .decline:
+            try requireOpen(.objection)
+        case .extend:
+            try requireOpen(.handling)
+        case .verifyClosure, .returnClosure:
+            guard state.awaitsClosureVerification else { throw .notAwaitingVerification(status: state.status) }
+        case .evaluate, .requestReview:
+            if state.awaitsClosureVerification { throw .closureAwaitingVerification }
+            if case .requestReview = action { try requireOpen(.reviewRequestWindow) }
+        case .requestReReview:
+            try requireOpen(.reReviewRequestWindow)
+        case .terminate:
+            switch state.status {
+            case .reReviewDecided: break
+            case .reviewDecided: try requireEnded(.reReviewRequestWindow)
+            default:
+                if state.awaitsClosureVerification { throw .closureAwaitingVerification }
+                try requireEnded(.reviewRequestWindow)
+            }
+        default:
+            break
+        }
+    }
+}

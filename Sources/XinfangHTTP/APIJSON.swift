@@ -1,0 +1,90 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import XinfangCore
+
+/// The JSON form of the user API: dates are ISO 8601 with the China Standard Time offset on output,
+/// and ISO 8601 (any offset, optional fractional seconds) or a plain `YYYY-MM-DD` (end of that day,
+/// China Standard Time) on input.
+enum APIJSON {
+    static let outputOffsetSeconds = 8 * 3600
+
+    static func format(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(secondsFromGMT: outputOffsetSeconds)
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        if let date = formatter.date(from: text) { return date }
+        if let day = CivilDate(iso: text) { return day.endOfDay(utcOffsetSeconds: outputOffsetSeconds) }
+        return nil
+    }
+
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode(format(date))
+        }
+        return encoder
+    }
+
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let c = try decoder.singleValueContainer()
+            let text = try c.decode(String.self)
+            guard let date = parse(text) else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected an ISO 8601 date-time or YYYY-MM-DD, got \(text)")
+            }
+            return date
+        }
+        return decoder
+    }
+
+    /// A 200/201/202 JSON response.
+    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        let data = try encoder.encode(value)
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Reads a request body as JSON of type `T`, refusing a wrong content type, an oversized body,
+    /// malformed JSON and values of the wrong type with a problem that names the field.
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> (T, Data) {
+        if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
+            throw APIProblem(.unsupportedMediaType, code: "unsupported-media-type", detail: "请求体必须是 application/json。")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: APILimits.bodyBytesMax)
+        } catch is NIOTooManyBytesError {
+            throw APIProblem.bodyTooLarge
+        }
+        let data = Data(buffer.readableBytesView)
+        do {
+            return (try decoder.decode(T.self, from: data), data)
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            throw APIProblem(.badRequest, code: "invalid-field", detail: "字段 \(path(context)) 的类型错误：\(context.debugDescription)", field: path(context))
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            throw APIProblem(.badRequest, code: "invalid-field", detail: "字段 \(path(context)) 的值无效：\(context.debugDescription)", field: path(context))
+        } catch let DecodingError.keyNotFound(key, context) {
+            let field = (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")
+            throw APIProblem(.badRequest, code: "missing-field", detail: "缺少必填字段 \(field)。", field: field)
+        } catch {
+            throw APIProblem(.badRequest, code: "malformed-json", detail: "请求体不是合法的 JSON 对象。")
+        }
+    }
+
+    static func path(_ context: DecodingError.Context) -> String {
+        context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+}

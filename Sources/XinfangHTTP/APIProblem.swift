@@ -1,0 +1,92 @@
+public import Hummingbird
+import Foundation
+import NIOCore
+import XinfangCore
+import XinfangStore
+
+/// An RFC 9457 problem document: every refusal of the API is one, with a stable `code`, a human
+/// `detail` (Chinese) and the offending `field` where there is one.
+public struct APIProblem: Error, HTTPResponseError, Sendable, Equatable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var detail: String
+    public var field: String?
+    /// Extra members, e.g. the current `state` of a refused transition.
+    public var extra: [String: String] = [:]
+    public var headers: HTTPFields = [:]
+
+    public init(_ status: HTTPResponse.Status, code: String, detail: String, field: String? = nil, extra: [String: String] = [:]) {
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.field = field
+        self.extra = extra
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var members: [String: String] = extra
+        members["type"] = "https://xinfang.example/problems/\(code)"
+        members["title"] = status.reasonPhrase
+        members["code"] = code
+        members["detail"] = detail
+        if let field { members["field"] = field }
+        var object: [String: any Sendable] = members
+        object["status"] = status.code
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        var fields = headers
+        fields[.contentType] = "application/problem+json; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension APIProblem {
+    /// Bad input named by field.
+    init(_ failure: ValidationFailure) {
+        let status: HTTPResponse.Status =
+            switch failure.code {
+            case "action-needs-hierarchy", "unknown-node": .unprocessableContent
+            default: .badRequest
+            }
+        self.init(status, code: failure.code, detail: failure.detail, field: failure.field)
+    }
+
+    /// A lifecycle refusal: 409, naming the current state.
+    init(_ error: LifecycleError) {
+        var extra: [String: String] = [:]
+        switch error {
+        case .illegalTransition(_, let status, let allowed):
+            extra["state"] = status.rawValue
+            extra["allowedActions"] = allowed.map(\.rawValue).joined(separator: ",")
+        case .notAwaitingVerification(let status):
+            extra["state"] = status.rawValue
+        default: break
+        }
+        self.init(.conflict, code: error.code, detail: error.description, field: error.field, extra: extra)
+    }
+
+    /// A store error: not found, refused, invalid, busy, or a server fault.
+    init(_ error: StoreError) {
+        switch error {
+        case .caseNotFound: self.init(.notFound, code: "case-not-found", detail: error.description)
+        case .refused(let lifecycle): self.init(lifecycle)
+        case .invalid(let failure): self.init(failure)
+        case .idempotencyKeyReused: self.init(.unprocessableContent, code: "idempotency-key-reused", detail: error.description, field: "Idempotency-Key")
+        case .busy:
+            self.init(.serviceUnavailable, code: "store-busy", detail: error.description)
+            headers[.retryAfter] = "1"
+        case .brokenChain, .newerSchema, .database:
+            self.init(.internalServerError, code: "store-failure", detail: error.description)
+        }
+    }
+}
+
+extension LifecycleError {
+    /// The action field a refusal concerns, if any.
+    var field: String? {
+        switch self {
+        case .offerToSelf: "to"
+        case .illegalTransition, .notAwaitingVerification, .closureAwaitingVerification: "action"
+        case .notHolder, .periodEnded, .periodOpen: nil
+        }
+    }
+}

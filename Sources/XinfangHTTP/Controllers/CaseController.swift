@@ -1,0 +1,134 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import XinfangCore
+import XinfangStore
+
+/// The user API for cases: register, list, read, act.
+struct CaseController<Context: RequestContext>: Sendable {
+    let services: NodeServices
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.post("cases", use: register)
+        group.get("cases", use: list)
+        group.get("cases/{caseNumber}", use: show)
+        group.post("cases/{caseNumber}/actions", use: act)
+    }
+
+    /// `POST /api/v1/cases`: registers a petition (登记). 201 with the case; with an
+    /// `Idempotency-Key` a retry returns the same case with 200.
+    @Sendable func register(request: Request, context: Context) async throws -> Response {
+        let key = try idempotencyKey(request)
+        let (input, body) = try await APIJSON.decode(RegistrationInput.self, from: request, context: context)
+        let now = services.clock.now()
+        let registration: CaseRegistration
+        do { registration = try input.registration(now: now) } catch { throw APIProblem(error) }
+        let fingerprint = body.sha256Hex
+        let (state, created) = try services.database.register(
+            registration, actor: registration.registeredBy, now: now,
+            idempotencyKey: key.map { NodeDatabase.IdempotencyKey(key: $0, fingerprint: fingerprint) })
+        let view = CaseView(state: state, events: try services.database.events(of: state.caseNumber), services: services, now: now)
+        var headers = HTTPFields()
+        headers[.location] = "/api/v1/cases/\(state.caseNumber)"
+        return try APIJSON.response(view, status: created ? .created : .ok, headers: headers)
+    }
+
+    /// `GET /api/v1/cases`: filtered, cursor-paginated list, newest registration first.
+    @Sendable func list(request: Request, context: Context) async throws -> Response {
+        let q = request.uri.queryParameters
+        var query = CaseQuery()
+        do {
+            if let raw = q["status"].map(String.init), !raw.isEmpty {
+                query.statuses = try raw.split(separator: ",").map { s throws(ValidationFailure) in
+                    try CaseAction.enumValue(String(s), field: "status")
+                }
+            }
+            if let raw = q["holder"].map(String.init) { query.holder = try NodeID.validated(raw, field: "holder") }
+            if let raw = q["overdue"].map(String.init) {
+                guard raw == "true" || raw == "false" else { throw ValidationFailure.invalid("overdue", "overdue 只能是 true 或 false。") }
+                query.overdue = raw == "true"
+            }
+            if let raw = q["region"].map(String.init) { query.region = try RegionCode.validated(raw, field: "region") }
+            if let raw = q["category"].map(String.init), !raw.isEmpty {
+                guard raw.count <= 50 else { throw ValidationFailure.tooLong("category", max: 50) }
+                query.category = raw
+            }
+            if let raw = q["q"].map(String.init), !raw.isEmpty {
+                guard raw.count <= CaseQuery.textLengthMax else { throw ValidationFailure.tooLong("q", max: CaseQuery.textLengthMax) }
+                query.text = raw
+            }
+            if let raw = q["limit"].map(String.init) {
+                guard let n = Int(raw), (1...CaseQuery.limitMax).contains(n) else {
+                    throw ValidationFailure.invalid("limit", "limit 必须是 1 到 \(CaseQuery.limitMax) 之间的整数。")
+                }
+                query.limit = n
+            }
+            if let raw = q["cursor"].map(String.init) {
+                guard let cursor = CaseCursor(encoded: raw) else {
+                    throw ValidationFailure(code: "invalid-cursor", field: "cursor", detail: "分页游标无效，请使用上一页返回的 nextCursor。")
+                }
+                query.after = cursor
+            }
+        } catch let failure as ValidationFailure {
+            throw APIProblem(failure)
+        }
+        let now = services.clock.now()
+        let page = try services.database.cases(matching: query, now: now)
+        let view = CaseListView(
+            items: page.items.map { CaseSummaryView($0, calendar: services.database.calendar, now: now) },
+            nextCursor: page.next?.encoded)
+        return try APIJSON.response(view)
+    }
+
+    /// `GET /api/v1/cases/{caseNumber}`: state, deadlines, holder, and the whole chain.
+    @Sendable func show(request: Request, context: Context) async throws -> Response {
+        let number = try caseNumber(context)
+        guard let state = try services.database.caseState(number) else { throw APIProblem(StoreError.caseNotFound(number)) }
+        let view = CaseView(state: state, events: try services.database.events(of: number), services: services, now: services.clock.now())
+        return try APIJSON.response(view)
+    }
+
+    /// `POST /api/v1/cases/{caseNumber}/actions`: one lifecycle action by the holder (200).
+    @Sendable func act(request: Request, context: Context) async throws -> Response {
+        let number = try caseNumber(context)
+        let (input, _) = try await APIJSON.decode(ActionInput.self, from: request, context: context)
+        let action: CaseAction
+        let actor: String
+        do {
+            action = try CaseAction(fields: input.fields)
+            actor = try ValidationFailure.requiredText(input.actor, field: "actor", max: ActionLimits.actorLengthMax)
+        } catch { throw APIProblem(error) }
+        if case .offer(let to, _, _, _) = action, to != services.identity.id {
+            throw APIProblem(ValidationFailure(
+                code: "unknown-node", field: "to",
+                detail: "节点 \(to) 不是本节点已知的上下级节点；本节点尚未配置层级拓扑，不能交办或转送。"))
+        }
+        let now = services.clock.now()
+        let state = try services.database.act(on: number, action: action, actor: actor, now: now)
+        let view = CaseView(state: state, events: try services.database.events(of: number), services: services, now: now)
+        return try APIJSON.response(view)
+    }
+
+    func caseNumber(_ context: Context) throws -> CaseNumber {
+        let raw = context.parameters.get("caseNumber") ?? ""
+        do { return try CaseNumber.validated(raw, field: "caseNumber") } catch { throw APIProblem(error) }
+    }
+
+    func idempotencyKey(_ request: Request) throws -> String? {
+        guard let raw = request.headers[HTTPField.Name("Idempotency-Key")!] else { return nil }
+        guard !raw.isEmpty, raw.count <= APILimits.idempotencyKeyLengthMax, raw.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+            throw APIProblem(.badRequest, code: "invalid-idempotency-key", detail: "Idempotency-Key 必须是 1 到 \(APILimits.idempotencyKeyLengthMax) 个可见 ASCII 字符。", field: "Idempotency-Key")
+        }
+        return raw
+    }
+}
+
+extension ValidationFailure {
+    /// A required, trimmed, bounded text.
+    static func requiredText(_ value: String?, field: String, max: Int) throws(ValidationFailure) -> String {
+        let trimmed = (value ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw .missing(field) }
+        guard trimmed.count <= max else { throw .tooLong(field, max: max) }
+        return trimmed
+    }
+}

@@ -1,0 +1,29 @@
+import Hummingbird
+import XinfangCore
+import XinfangStore
+
+/// `GET /healthz` (the process serves) and `GET /readyz` (its store answers).
+struct HealthController<Context: RequestContext>: Sendable {
+    let services: NodeServices
+
+    struct Health: Encodable {
+        var status: String
+        var node: NodeID
+        var name: String
+        var level: Level
+        var cases: Int?
+        var events: Int?
+    }
+
+    func addRoutes(to router: Router<Context>) {
+        router.get("healthz") { _, _ in
+            try APIJSON.response(Health(status: "ok", node: services.identity.id, name: services.identity.name, level: services.identity.level))
+        }
+        router.get("readyz") { _, _ in
+            let counts = try services.database.counts()
+            return try APIJSON.response(
+                Health(status: "ready", node: services.identity.id, name: services.identity.name, level: services.identity.level,
+                       cases: counts.cases, events: counts.events))
+        }
+    }
+}

@@ -1,0 +1,34 @@
+public import Hummingbird
+public import Logging
+import XinfangCore
+
+/// The request context of a node: the basic context with the API's body limit.
+public struct NodeRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public init(source: Source) { coreContext = .init(source: source) }
+    public var maxUploadSize: Int { APILimits.bodyBytesMax }
+}
+
+/// Builds a node's HTTP surface.
+public enum NodeApplication {
+    /// The router with every route of the node: operations and the user API.
+    public static func router(services: NodeServices) -> Router<NodeRequestContext> {
+        let router = Router(context: NodeRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        HealthController(services: services).addRoutes(to: router)
+        CaseController(services: services).addRoutes(to: router.group("api/v1"))
+        return router
+    }
+
+    /// The application serving `router` on `host:port`; `onRunning` receives the bound port.
+    public static func application(
+        services: NodeServices, host: String, port: Int, logger: Logger,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(services: services),
+            configuration: .init(address: .hostname(host, port: port), serverName: "xinfang/\(services.identity.id)"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
+    }
+}

@@ -1,0 +1,24 @@
+public import Foundation
+public import XinfangCore
+public import XinfangStore
+
+/// Everything a node's HTTP layer serves from: its identity, store, policy and clock.
+public struct NodeServices: Sendable {
+    public var identity: NodeIdentity
+    public var database: NodeDatabase
+    public var policy: OwnershipPolicy
+    public var clock: any NodeClock
+
+    public init(identity: NodeIdentity, database: NodeDatabase, policy: OwnershipPolicy = .standard, clock: any NodeClock = SystemClock()) {
+        self.identity = identity
+        self.database = database
+        self.policy = policy
+        self.clock = clock
+    }
+}
+
+/// The wall clock, for production.
+public struct SystemClock: NodeClock {
+    public init() {}
+    public func now() -> Date { Date() }
+}

@@ -1,0 +1,47 @@
+import Hummingbird
+import Logging
+import NIOCore
+import XinfangStore
+
+/// Turns every error that leaves a route into a problem document, so a client never sees an
+/// empty or HTML error body: unknown routes, wrong methods, oversized bodies and server faults alike.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as APIProblem {
+            return try problem.response(from: request, context: context)
+        } catch let error as StoreError {
+            if !error.isRetryable { context.logger.error("store failure", metadata: ["error": "\(error)"]) }
+            return try APIProblem(error).response(from: request, context: context)
+        } catch is NIOTooManyBytesError {
+            return try APIProblem.bodyTooLarge.response(from: request, context: context)
+        } catch let error as HTTPError {
+            let code =
+                switch error.status {
+                case .notFound: "route-not-found"
+                case .methodNotAllowed: "method-not-allowed"
+                case .contentTooLarge: "body-too-large"
+                default: "http-\(error.status.code)"
+                }
+            return try APIProblem(error.status, code: code, detail: error.body ?? "\(error.status.code) \(error.status.reasonPhrase)")
+                .response(from: request, context: context)
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(error)"])
+            return try APIProblem(.internalServerError, code: "internal-error", detail: "服务器内部错误。").response(from: request, context: context)
+        }
+    }
+}
+
+extension APIProblem {
+    static let bodyTooLarge = APIProblem(
+        .contentTooLarge, code: "body-too-large", detail: "请求体超过 \(APILimits.bodyBytesMax) 字节的上限。")
+}
+
+/// The limits of the user API, named once and documented in `schemas/openapi.yaml`.
+public enum APILimits {
+    /// The largest request body accepted, in bytes.
+    public static let bodyBytesMax = 256 * 1024
+    /// The longest idempotency key accepted.
+    public static let idempotencyKeyLengthMax = 100
+}

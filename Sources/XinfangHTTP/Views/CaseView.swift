@@ -1,0 +1,142 @@
+import Foundation
+import XinfangCore
+import XinfangStore
+
+/// The whole of a case as `GET /api/v1/cases/{caseNumber}` shows it: the materialised state, the
+/// computed deadlines, what may be done next, routing advice, and the chain.
+struct CaseView: Encodable {
+    var state: CaseState
+    var deadlines: [DeadlineView]
+    var allowedActions: [ActionName]
+    var routing: RoutingView
+    var chain: [EventView]?
+
+    enum ExtraKeys: String, CodingKey { case statusLabel, deadlines, allowedActions, routing, chain }
+
+    func encode(to encoder: any Encoder) throws {
+        try state.encode(to: encoder)
+        var c = encoder.container(keyedBy: ExtraKeys.self)
+        try c.encode(state.status.label, forKey: .statusLabel)
+        try c.encode(deadlines, forKey: .deadlines)
+        try c.encode(allowedActions, forKey: .allowedActions)
+        try c.encode(routing, forKey: .routing)
+        try c.encodeIfPresent(chain, forKey: .chain)
+    }
+
+    init(state: CaseState, events: [CaseEvent]?, services: NodeServices, now: Date) {
+        self.state = state
+        let calendar = services.database.calendar
+        self.deadlines = state.deadlines(calendar: calendar).map { DeadlineView($0, now: now) }
+        self.allowedActions = state.holder == services.identity.id ? Lifecycle.allowedActions(in: state.status) : []
+        self.routing = RoutingView(state: state, services: services)
+        self.chain = events?.map(EventView.init)
+    }
+}
+
+struct DeadlineView: Encodable {
+    var kind: DeadlineKind
+    var label: String
+    var dueDate: CivilDate
+    var dueAt: Date
+    var metAt: Date?
+    var overdue: Bool
+    var open: Bool
+
+    init(_ d: Deadline, now: Date) {
+        kind = d.kind
+        label = d.kind.label
+        dueDate = d.dueDate
+        dueAt = d.dueAt
+        metAt = d.metAt
+        overdue = d.isOverdue(now: now)
+        open = d.isOpen(now: now)
+    }
+}
+
+/// Whether the matter belongs here under the ownership policy, or awaits transfer (属地管理).
+struct RoutingView: Encodable {
+    var handlingLevel: Level
+    var handledHere: Bool
+    var awaitsTransfer: Bool
+    var note: String
+
+    init(state: CaseState, services: NodeServices) {
+        let policy = services.policy
+        let identity = services.identity
+        handlingLevel = policy.handlingLevel
+        handledHere = policy.handlesHere(region: state.registration.issueRegion, nodeLevel: identity.level, nodeArea: identity.area)
+        awaitsTransfer = !handledHere && CaseStatus.intake.contains(state.status) && state.holder == identity.id
+        note =
+            handledHere
+            ? "问题属地 \(state.registration.issueRegion) 属本节点（\(identity.name)）办理范围。"
+            : "问题属地 \(state.registration.issueRegion) 应由\(policy.handlingLevel.rawValue)级有权处理机关办理；本节点已登记，待转送/交办。"
+    }
+}
+
+struct EventView: Encodable {
+    var seq: Int
+    var epoch: Int
+    var kind: String
+    var label: String
+    var origin: NodeID
+    var actor: String
+    var at: Date
+    var hlc: String
+    var hash: String
+    var prevHash: String?
+    var signature: String?
+    var payload: CaseEventBody
+
+    init(_ e: CaseEvent) {
+        seq = e.seq
+        epoch = e.epoch
+        kind = e.body.kind
+        label = e.body.label
+        origin = e.origin
+        actor = e.actor
+        at = e.date
+        hlc = e.time.description
+        hash = e.hash
+        prevHash = e.prevHash
+        signature = e.signature
+        payload = e.body
+    }
+}
+
+/// One row of `GET /api/v1/cases`.
+struct CaseSummaryView: Encodable {
+    var caseNumber: CaseNumber
+    var status: CaseStatus
+    var statusLabel: String
+    var holder: NodeID
+    var registeredAt: Date
+    var registeredAtNode: NodeID
+    var channel: Channel
+    var category: ContentCategory
+    var issueRegion: RegionCode
+    var summary: String
+    var leadPetitioner: String?
+    var urgent: Bool
+    var nextDeadline: DeadlineView?
+
+    init(_ s: CaseState, calendar: DeadlineCalendar, now: Date) {
+        caseNumber = s.caseNumber
+        status = s.status
+        statusLabel = s.status.label
+        holder = s.holder
+        registeredAt = s.registeredAt
+        registeredAtNode = s.registeredAtNode
+        channel = s.registration.channel
+        category = s.registration.category
+        issueRegion = s.registration.issueRegion
+        summary = s.registration.summary
+        leadPetitioner = s.registration.leadPetitioner?.name
+        urgent = s.registration.urgent
+        nextDeadline = s.nextObligation(calendar: calendar).map { DeadlineView($0, now: now) }
+    }
+}
+
+struct CaseListView: Encodable {
+    var items: [CaseSummaryView]
+    var nextCursor: String?
+}

@@ -1,0 +1,74 @@
+import Foundation
+import XinfangCore
+
+/// The body of `POST /api/v1/cases`: every field optional on the wire, so that a missing one is
+/// refused by name rather than by a decoding error.
+struct RegistrationInput: Decodable {
+    struct PetitionerInput: Decodable {
+        var name: String?
+        var idType: String?
+        var idNumber: String?
+        var mobile: String?
+        var address: String?
+        var isLead: Bool?
+    }
+
+    struct CategoryInput: Decodable {
+        var level1: String?
+        var level2: String?
+        var level3: String?
+    }
+
+    var channel: String?
+    var jointLetter: Bool?
+    var collective: CollectiveVisit?
+    var petitioners: [PetitionerInput]?
+    var personsInvolved: Int?
+    var purpose: String?
+    var category: CategoryInput?
+    var issueRegion: String?
+    var summary: String?
+    var text: String?
+    var respondent: String?
+    var receivedAt: Date?
+    var registeredBy: String?
+    var urgent: Bool?
+    var lawRelated: Bool?
+    var linkedCases: [String]?
+
+    /// The registration this input describes; validation of values happens in `CaseRegistration.validated`.
+    func registration(now: Date) throws(ValidationFailure) -> CaseRegistration {
+        guard let petitioners, !petitioners.isEmpty else { throw .missing("petitioners") }
+        let people = try petitioners.enumerated().map { i, p throws(ValidationFailure) in
+            Petitioner(
+                name: p.name ?? "", idType: try p.idType.map { raw throws(ValidationFailure) in try CaseAction.enumValue(raw, field: "petitioners.\(i).idType") },
+                idNumber: p.idNumber, mobile: p.mobile, address: p.address, isLead: p.isLead ?? false)
+        }
+        guard let category else { throw .missing("category") }
+        guard let l1 = category.level1, !l1.isEmpty else { throw .missing("category.level1") }
+        guard let l2 = category.level2, !l2.isEmpty else { throw .missing("category.level2") }
+        guard let l3 = category.level3, !l3.isEmpty else { throw .missing("category.level3") }
+        guard let issueRegion, !issueRegion.isEmpty else { throw .missing("issueRegion") }
+        return CaseRegistration(
+            channel: try CaseAction.enumValue(channel, field: "channel"), jointLetter: jointLetter ?? false,
+            collective: collective, petitioners: people, personsInvolved: personsInvolved,
+            purpose: try CaseAction.enumValue(purpose, field: "purpose"), category: ContentCategory(l1, l2, l3),
+            issueRegion: RegionCode(rawValue: issueRegion), summary: summary ?? "", text: text ?? "",
+            respondent: respondent, receivedAt: receivedAt ?? now, registeredBy: registeredBy ?? "",
+            urgent: urgent ?? false, lawRelated: lawRelated ?? false,
+            linkedCases: (linkedCases ?? []).map(CaseNumber.init(rawValue:)))
+    }
+}
+
+/// The body of `POST /api/v1/cases/{caseNumber}/actions`: the flat action and who performs it.
+struct ActionInput: Decodable {
+    var fields: ActionFields
+    var actor: String?
+
+    enum CodingKeys: String, CodingKey { case actor }
+
+    init(from decoder: any Decoder) throws {
+        fields = try ActionFields(from: decoder)
+        actor = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .actor)
+    }
+}

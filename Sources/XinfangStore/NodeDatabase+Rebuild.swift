@@ -1,0 +1,49 @@
+public import XinfangCore
+import Foundation
+import GRDB
+
+/// What a rebuild of the materialised state found.
+public struct RebuildReport: Sendable, Equatable {
+    /// Cases whose chains were folded.
+    public var cases: Int
+    /// Events read.
+    public var events: Int
+    /// Cases whose stored state differed from the fold of their events (before the rebuild fixed them).
+    public var mismatched: [CaseNumber]
+}
+
+extension NodeDatabase {
+    /// Folds every stored chain and compares the result with the materialised state.
+    ///
+    /// With `repair`, rewrites the rows that differ in the same transaction. A chain that does not
+    /// fold (a broken link or hash) is reported as `StoreError.brokenChain` and nothing is written.
+    public func rebuildMaterialisedState(repair: Bool) throws -> RebuildReport {
+        let body: (Database) throws -> RebuildReport = { db in
+            var report = RebuildReport(cases: 0, events: 0, mismatched: [])
+            var current: [CaseEvent] = []
+            func finish() throws {
+                guard let number = current.first?.caseNumber else { return }
+                let folded: CaseState
+                do { folded = try CaseState.fold(current) } catch { throw StoreError.brokenChain(error) }
+                report.cases += 1
+                if try Self.loadState(db, number) != folded {
+                    report.mismatched.append(number)
+                    if repair { try save(db, folded) }
+                }
+                current.removeAll(keepingCapacity: true)
+            }
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM events ORDER BY case_number, seq, epoch")
+            while let row = try rows.next() {
+                let event = try CaseEvent(row: row)
+                report.events += 1
+                if let first = current.first, first.caseNumber != event.caseNumber { try finish() }
+                current.append(event)
+            }
+            try finish()
+            let orphans = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases WHERE case_number NOT IN (SELECT case_number FROM events)") ?? 0
+            if orphans > 0 { throw StoreError.database("\(orphans) materialised cases have no events") }
+            return report
+        }
+        return repair ? try write(body) : try read(body)
+    }
+}

@@ -1,0 +1,285 @@
+public import Foundation
+public import XinfangCore
+import GRDB
+
+/// One node's store: the case chains and their materialised state, in one SQLite file.
+///
+/// Every intent-named method is one transaction: a registration or an action reads the current
+/// state, asks the lifecycle, appends the event and updates the materialised row together, so a
+/// crash leaves either all of it or none. Production opens a WAL `DatabasePool` with
+/// `synchronous = FULL`, so a committed (acknowledged) event survives `kill -9` and power loss.
+public struct NodeDatabase: Sendable {
+    let writer: any DatabaseWriter
+    /// The node this store belongs to.
+    public let node: NodeID
+    /// The calendar the materialised deadlines were computed with.
+    public let calendar: DeadlineCalendar
+
+    /// How long a writer waits for a lock before the store reports `.busy`.
+    public static let busyTimeoutSeconds: TimeInterval = 5
+
+    init(writer: any DatabaseWriter, node: NodeID, calendar: DeadlineCalendar) throws {
+        self.writer = writer
+        self.node = node
+        self.calendar = calendar
+        try Self.translating {
+            let migrator = Self.migrator
+            let applied = try writer.read { try migrator.appliedIdentifiers($0) }
+            let unknown = applied.subtracting(migrator.migrations)
+            if !unknown.isEmpty { throw StoreError.newerSchema(unknownMigrations: unknown.sorted()) }
+            try migrator.migrate(writer)
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration(Migration001Initial.identifier, migrate: Migration001Initial.migrate)
+        return migrator
+    }
+
+    /// The file name of a node's database inside its data directory.
+    public static let fileName = "xinfang.sqlite"
+
+    /// Opens (creating if needed) the node's database in `directory`.
+    public static func open(directory: URL, node: NodeID, calendar: DeadlineCalendar) throws -> NodeDatabase {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var config = Configuration()
+        config.busyMode = .timeout(busyTimeoutSeconds)
+        config.foreignKeysEnabled = true
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let pool = try translating { try DatabasePool(path: directory.appendingPathComponent(fileName).path, configuration: config) }
+        return try NodeDatabase(writer: pool, node: node, calendar: calendar)
+    }
+
+    /// An in-memory store, for tests.
+    public static func inMemory(node: NodeID, calendar: DeadlineCalendar = .standard) throws -> NodeDatabase {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        return try NodeDatabase(writer: try DatabaseQueue(configuration: config), node: node, calendar: calendar)
+    }
+
+    /// Runs `body`, translating SQLite errors into `StoreError` at the store boundary.
+    static func translating<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as StoreError {
+            throw error
+        } catch let error as DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED: throw StoreError.busy
+            default: throw StoreError.database(error.description)
+            }
+        }
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try Self.translating { try writer.write(body) }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try Self.translating { try writer.read(body) }
+    }
+}
+
+// MARK: - Registration and actions
+
+extension NodeDatabase {
+    /// A client's key for retrying a registration safely, with a fingerprint of the request body.
+    public struct IdempotencyKey: Sendable {
+        public var key: String
+        public var fingerprint: String
+        public init(key: String, fingerprint: String) {
+            self.key = key
+            self.fingerprint = fingerprint
+        }
+    }
+
+    /// Registers a petition (登记): mints its number and appends the opening event.
+    ///
+    /// Idempotent under `idempotencyKey`: the same key with the same request returns the case it
+    /// created (`created == false`); with another request it is refused.
+    public func register(
+        _ registration: CaseRegistration, actor: String, now: Date, idempotencyKey: IdempotencyKey? = nil
+    ) throws -> (state: CaseState, created: Bool) {
+        let valid: CaseRegistration
+        do { valid = try registration.validated(now: now) } catch { throw StoreError.invalid(error) }
+        return try write { db in
+            if let idempotencyKey {
+                if let row = try Row.fetchOne(
+                    db, sql: "SELECT request_hash, case_number FROM registration_keys WHERE idempotency_key = ?",
+                    arguments: [idempotencyKey.key])
+                {
+                    let number = CaseNumber(rawValue: row["case_number"])
+                    guard (row["request_hash"] as String) == idempotencyKey.fingerprint else {
+                        throw StoreError.idempotencyKeyReused(key: idempotencyKey.key, caseNumber: number)
+                    }
+                    guard let state = try Self.loadState(db, number) else { throw StoreError.caseNotFound(number) }
+                    return (state, false)
+                }
+            }
+            let sequence = (Int(try Self.meta(db, "case_seq") ?? "0") ?? 0) + 1
+            try Self.setMeta(db, "case_seq", String(sequence))
+            let number = CaseNumber.mint(node: node, date: calendar.civilDate(of: now), sequence: sequence)
+            let event = CaseEvent(
+                caseNumber: number, epoch: 0, seq: 1, prevHash: nil, origin: node, time: try nextTime(db, now: now),
+                actor: actor, body: .register(valid))
+            let state: CaseState
+            do { state = try CaseState.opened(by: event) } catch let error as ChainError { throw StoreError.brokenChain(error) }
+            try insert(db, event)
+            try save(db, state)
+            if let idempotencyKey {
+                try db.execute(
+                    sql: "INSERT INTO registration_keys (idempotency_key, request_hash, case_number, created_at) VALUES (?, ?, ?, ?)",
+                    arguments: [idempotencyKey.key, idempotencyKey.fingerprint, number.rawValue, now.milliseconds])
+            }
+            return (state, true)
+        }
+    }
+
+    /// Applies one lifecycle action to a case this node holds: checks it, appends it, materialises.
+    public func act(on number: CaseNumber, action: CaseAction, actor: String, now: Date) throws -> CaseState {
+        try write { db in
+            guard var state = try Self.loadState(db, number) else { throw StoreError.caseNotFound(number) }
+            do {
+                try Lifecycle.check(action, on: state, context: ActionContext(node: node, now: now, calendar: calendar))
+            } catch let error as LifecycleError { throw StoreError.refused(error) }
+            let event = CaseEvent(
+                caseNumber: number, epoch: state.epoch, seq: state.headSeq + 1, prevHash: state.headHash, origin: node,
+                time: try nextTime(db, now: now), actor: actor, body: .act(action))
+            do { try state.apply(event) } catch let error as ChainError { throw StoreError.brokenChain(error) }
+            try insert(db, event)
+            try save(db, state)
+            return state
+        }
+    }
+
+    /// The next hybrid-logical-clock time stamp, persisted so it never repeats across restarts.
+    func nextTime(_ db: Database, now: Date) throws -> HLCTimestamp {
+        let last = try Self.meta(db, "hlc").flatMap(HLCTimestamp.init(stored:))
+        let next = HLCTimestamp.tick(after: last, nowMs: now.milliseconds)
+        try Self.setMeta(db, "hlc", next.stored)
+        return next
+    }
+}
+
+// MARK: - Reads
+
+extension NodeDatabase {
+    /// The current state of a case, or nil when it is not stored here.
+    public func caseState(_ number: CaseNumber) throws -> CaseState? {
+        try read { db in try Self.loadState(db, number) }
+    }
+
+    /// The chain of a case, in order.
+    public func events(of number: CaseNumber) throws -> [CaseEvent] {
+        try read { db in try Self.loadEvents(db, number) }
+    }
+
+    /// How many cases and events are stored.
+    public func counts() throws -> (cases: Int, events: Int) {
+        try read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0)
+        }
+    }
+}
+
+// MARK: - Rows
+
+extension NodeDatabase {
+    static func meta(_ db: Database, _ key: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM node_meta WHERE key = ?", arguments: [key])
+    }
+
+    static func setMeta(_ db: Database, _ key: String, _ value: String) throws {
+        try db.execute(
+            sql: "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            arguments: [key, value])
+    }
+
+    static func loadState(_ db: Database, _ number: CaseNumber) throws -> CaseState? {
+        guard let json = try String.fetchOne(db, sql: "SELECT state_json FROM cases WHERE case_number = ?", arguments: [number.rawValue]) else {
+            return nil
+        }
+        return try CanonicalJSON.decoder.decode(CaseState.self, from: Data(json.utf8))
+    }
+
+    static func loadEvents(_ db: Database, _ number: CaseNumber) throws -> [CaseEvent] {
+        try Row.fetchAll(db, sql: "SELECT * FROM events WHERE case_number = ? ORDER BY seq, epoch", arguments: [number.rawValue])
+            .map(CaseEvent.init(row:))
+    }
+
+    func insert(_ db: Database, _ event: CaseEvent) throws {
+        let body = String(decoding: try CanonicalJSON.encoder.encode(event.body), as: UTF8.self)
+        try db.execute(
+            sql: """
+                INSERT INTO events (case_number, epoch, seq, hash, prev_hash, origin, hlc_wall, hlc_logical, actor, kind, body, signature, stored_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                event.caseNumber.rawValue, event.epoch, event.seq, event.hash, event.prevHash, event.origin.rawValue,
+                event.time.wallMs, event.time.logical, event.actor, event.body.kind, body, event.signature,
+                event.time.wallMs,
+            ])
+    }
+
+    /// Writes the materialised row of a case (insert or update).
+    func save(_ db: Database, _ state: CaseState) throws {
+        let json = String(decoding: try CanonicalJSON.encoder.encode(state), as: UTF8.self)
+        let r = state.registration
+        let search = ([state.caseNumber.rawValue, r.summary, r.respondent ?? ""] + r.petitioners.map(\.name)).joined(separator: " ")
+        let due = state.nextObligation(calendar: calendar)
+        try db.execute(
+            sql: """
+                INSERT INTO cases (case_number, status, holder, owner, epoch, head_seq, head_hash, registered_at,
+                    registered_at_node, received_at, channel, purpose, category_l1, category_l2, category_l3, issue_region,
+                    urgent, law_related, summary, search_text, next_due_kind, next_due_at, last_event_at, state_json)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(case_number) DO UPDATE SET
+                    status = excluded.status, holder = excluded.holder, owner = excluded.owner, epoch = excluded.epoch,
+                    head_seq = excluded.head_seq, head_hash = excluded.head_hash, received_at = excluded.received_at,
+                    next_due_kind = excluded.next_due_kind, next_due_at = excluded.next_due_at,
+                    last_event_at = excluded.last_event_at, state_json = excluded.state_json
+                """,
+            arguments: [
+                state.caseNumber.rawValue, state.status.rawValue, state.holder.rawValue, state.owner.rawValue, state.epoch,
+                state.headSeq, state.headHash, state.registeredAt.milliseconds, state.registeredAtNode.rawValue,
+                state.receivedAt.milliseconds, r.channel.rawValue, r.purpose.rawValue, r.category.level1,
+                r.category.level2, r.category.level3, r.issueRegion.rawValue, r.urgent, r.lawRelated, r.summary, search,
+                due?.kind.rawValue, due?.dueAt.milliseconds, state.lastEventAt.milliseconds, json,
+            ])
+    }
+}
+
+extension CaseEvent {
+    init(row: Row) throws {
+        let body = try CanonicalJSON.decoder.decode(CaseEventBody.self, from: Data((row["body"] as String).utf8))
+        self.init(
+            caseNumber: CaseNumber(rawValue: row["case_number"]), epoch: row["epoch"], seq: row["seq"],
+            prevHash: row["prev_hash"], origin: NodeID(row["origin"] as String),
+            time: HLCTimestamp(wallMs: row["hlc_wall"], logical: row["hlc_logical"]), actor: row["actor"], body: body)
+        // Keep the stored hash: a mismatch with the recomputed one is what `fold` detects.
+        self.hash = row["hash"]
+        self.signature = row["signature"]
+    }
+}
+
+extension HLCTimestamp {
+    init?(stored: String) {
+        let parts = stored.split(separator: ".")
+        guard parts.count == 2, let wall = Int64(parts[0]), let logical = Int32(parts[1]) else { return nil }
+        self.init(wallMs: wall, logical: logical)
+    }
+
+    var stored: String { "\(wallMs).\(logical)" }
+}
+
+extension Date {
+    /// Milliseconds since 1970, as stored.
+    public var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+
+    /// The date of a stored millisecond count.
+    public init(milliseconds: Int64) { self.init(timeIntervalSince1970: Double(milliseconds) / 1000) }
+}

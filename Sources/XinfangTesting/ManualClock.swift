@@ -1,0 +1,1 @@
+// The test-support library: clocks, builders and an HTTP harness shared by the test targets.

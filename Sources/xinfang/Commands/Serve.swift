@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import XinfangCore
+import XinfangHTTP
+import XinfangStore
+
+/// `xinfang serve --config FILE`: runs one node until SIGINT or SIGTERM.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run one node from its configuration file.")
+
+    @Option(name: .long, help: "The node's configuration file (JSON).")
+    var config: String
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let logger = bootstrapLogging(level: logLevel, label: "xinfang.serve")
+        let (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: config))
+        let services = try NodeBootstrap.services(config: config, base: base)
+        let (host, port) = try config.listenAddress()
+        let app = NodeApplication.application(services: services, host: host, port: port, logger: logger) { bound in
+            // One line on standard output that scripts and tests wait for.
+            emit("xinfang node \(services.identity.id) listening on http://\(host):\(bound)")
+        }
+        try await app.runService()
+    }
+}
+
+/// Opening a node's services from its configuration.
+enum NodeBootstrap {
+    static func services(config: NodeConfig, base: URL) throws -> NodeServices {
+        let identity = try config.identity()
+        let calendar = try config.deadlineCalendar(base: base)
+        let policy = try config.policy(base: base)
+        let directory = NodeConfig.resolve(config.dataDirectory, against: base)
+        let database = try NodeDatabase.open(directory: directory, node: identity.id, calendar: calendar)
+        return NodeServices(identity: identity, database: database, policy: policy)
+    }
+}
+
+/// Bootstraps logging once, for the process, and returns the command's logger.
+func bootstrapLogging(level: String, label: String) -> Logger {
+    let parsed = Logger.Level(rawValue: level) ?? .info
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = parsed
+        return handler
+    }
+    return Logger(label: label)
+}
+
+/// Writes a line to standard output at once (unbuffered), for people and for scripts that wait on it.
+func emit(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
