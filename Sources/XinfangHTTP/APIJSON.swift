@@ -72,6 +72,8 @@ enum APIJSON {
         let data = Data(buffer.readableBytesView)
         do {
             return (try decoder.decode(T.self, from: data), data)
+        } catch let DecodingError.typeMismatch(_, context) where context.codingPath.isEmpty {
+            throw APIProblem(.badRequest, code: "malformed-json", detail: "请求体必须是 JSON 对象。")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             throw APIProblem(.badRequest, code: "invalid-field", detail: "字段 \(path(context)) 的类型错误：\(context.debugDescription)", field: path(context))
         } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {

@@ -104,7 +104,18 @@ struct CaseController<Context: RequestContext>: Sendable {
                 detail: "节点 \(to) 不是本节点已知的上下级节点；本节点尚未配置层级拓扑，不能交办或转送。"))
         }
         let now = services.clock.now()
-        let state = try services.database.act(on: number, action: action, actor: actor, now: now)
+        let state: CaseState
+        do {
+            state = try services.database.act(on: number, action: action, actor: actor, now: now)
+        } catch StoreError.refused(let refusal) {
+            // Every refusal names the state the case is in, whatever rule refused it.
+            var problem = APIProblem(refusal)
+            if problem.extra["state"] == nil, let current = try services.database.caseState(number) {
+                problem.extra["state"] = current.status.rawValue
+                problem.detail += "（当前状态：\(current.status.rawValue) \(current.status.label)）"
+            }
+            throw problem
+        }
         let view = CaseView(state: state, events: try services.database.events(of: number), services: services, now: now)
         return try APIJSON.response(view)
     }

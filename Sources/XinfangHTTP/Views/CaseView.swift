@@ -139,4 +139,12 @@ struct CaseSummaryView: Encodable {
 struct CaseListView: Encodable {
     var items: [CaseSummaryView]
     var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey { case items, nextCursor }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(items, forKey: .items)
+        try c.encode(nextCursor, forKey: .nextCursor)  // null on the last page, never absent
+    }
 }
