@@ -1,0 +1,123 @@
+import Foundation
+import Synchronization
+import Testing
+import XinfangCore
+import XinfangStore
+import XinfangTesting
+
+/// The real executable: every acknowledged case and event survives `kill -9` in the middle of a
+/// burst and a Ctrl-C, and the restarted node's state equals a rebuild from its events.
+struct CrashRecoveryTests {
+    let http = HTTP()
+
+    @Test func everyAcknowledgedCaseAndEventSurvivesKillDashNine() async throws {
+        let dir = try temporaryDirectory("kill9")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = try writeConfig(in: dir)
+        let node = try NodeProcess(arguments: ["serve", "--config", config.path, "--log-level", "warning"], workDirectory: dir)
+        let base = try await node.waitUntilListening()
+
+        // Acknowledged writes: case number → number of events acknowledged (1 registration, 2 with notify).
+        let acknowledged = Acknowledged()
+        let http = self.http
+        let killAfter = 150
+        let workers = 8
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<workers {
+                group.addTask {
+                    for _ in 0..<200 {
+                        guard let created = try? await http.send("POST", base.appendingPathComponent("api/v1/cases"), json: Fixtures.registrationJSON()),
+                            created.status == 201, let number = created.json["caseNumber"] as? String
+                        else { return }  // the node is gone: stop this worker
+                        acknowledged.state.withLock { $0[number] = 1 }
+                        let url = base.appendingPathComponent("api/v1/cases/\(number)/actions")
+                        guard let notified = try? await http.send("POST", url, json: #"{"action":"notify","actor":"周敏"}"#), notified.status == 200
+                        else { return }
+                        acknowledged.state.withLock { $0[number] = 2 }
+                    }
+                }
+            }
+            group.addTask {
+                while acknowledged.state.withLock({ $0.count }) < killAfter { try? await Task.sleep(for: .milliseconds(5)) }
+                node.kill9()
+            }
+        }
+        _ = try await node.waitForExit()
+        let acked = acknowledged.state.withLock { $0 }
+        #expect(acked.count >= killAfter)
+
+        let restarted = try NodeProcess(arguments: ["serve", "--config", config.path, "--log-level", "warning"], workDirectory: dir)
+        let again = try await restarted.waitUntilListening()
+        for (number, events) in acked {
+            let reply = try await http.send("GET", again.appendingPathComponent("api/v1/cases/\(number)"))
+            #expect(reply.status == 200, "acknowledged case \(number) is lost")
+            let chain = reply.json["chain"] as? [Any] ?? []
+            #expect(chain.count >= events, "case \(number): \(events) events acknowledged, \(chain.count) stored")
+        }
+        let status = try await restarted.interruptAndWait()
+        #expect(status == 0)
+
+        // The store's materialised state equals the fold of its events, for every case.
+        let db = try NodeDatabase.open(directory: dir.appendingPathComponent("data"), node: NodeID("430102"), calendar: .standard)
+        let report = try db.rebuildMaterialisedState(repair: false)
+        #expect(report.mismatched.isEmpty)
+        #expect(report.cases >= acked.count)
+    }
+
+    @Test func ctrlCStopsCleanlyAndNothingIsLost() async throws {
+        let dir = try temporaryDirectory("sigint")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = try writeConfig(in: dir)
+        var numbers: [String] = []
+        do {
+            let node = try NodeProcess(arguments: ["serve", "--config", config.path], workDirectory: dir)
+            let base = try await node.waitUntilListening()
+            for _ in 0..<5 {
+                let created = try await http.send("POST", base.appendingPathComponent("api/v1/cases"), json: Fixtures.registrationJSON())
+                #expect(created.status == 201)
+                numbers.append(try #require(created.json["caseNumber"] as? String))
+            }
+            let status = try await node.interruptAndWait()
+            #expect(status == 0, "a graceful shutdown exits 0: \(node.log.suffix(500))")
+        }
+        let node = try NodeProcess(arguments: ["serve", "--config", config.path], workDirectory: dir)
+        let base = try await node.waitUntilListening()
+        let ready = try await http.send("GET", base.appendingPathComponent("readyz"))
+        #expect(ready.json["cases"] as? Int == 5)
+        for number in numbers {
+            #expect(try await http.send("GET", base.appendingPathComponent("api/v1/cases/\(number)")).status == 200)
+        }
+        _ = try await node.interruptAndWait()
+    }
+
+    @Test func aBadConfigFailsWithAClearMessage() async throws {
+        let dir = try temporaryDirectory("badconfig")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("node.json")
+        try #"{"nodeId": "4301", "name": "x", "level": "county", "dataDirectory": "data", "listen": "127.0.0.1:0"}"#.write(to: config, atomically: true, encoding: .utf8)
+        let node = try NodeProcess(arguments: ["serve", "--config", config.path], workDirectory: dir)
+        let status = try await node.waitForExit()
+        #expect(status != 0)
+        #expect(node.log.contains("nodeId"))
+    }
+
+    @Test func theDemoServesSeededCases() async throws {
+        let dir = try temporaryDirectory("demo")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let demo = try NodeProcess(arguments: ["demo", "--dir", dir.appendingPathComponent("demo").path, "--base-port", "0"], workDirectory: dir)
+        let base = try await demo.waitUntilListening()
+        let health = try await http.send("GET", base.appendingPathComponent("healthz"))
+        #expect(health.status == 200)
+        let ready = try await http.send("GET", base.appendingPathComponent("readyz"))
+        #expect(ready.json["cases"] as? Int == 36)
+        let overdue = try await http.send("GET", URL(string: "\(base)/api/v1/cases?overdue=true&limit=200")!)
+        #expect((overdue.json["items"] as? [Any])?.isEmpty == false, "the demo shows overdue cases")
+        #expect(demo.log.contains("curl -s"))
+        #expect(try await demo.interruptAndWait() == 0)
+    }
+}
+
+/// What the node acknowledged, shared by the burst's workers.
+final class Acknowledged: Sendable {
+    let state = Mutex<[String: Int]>([:])
+}

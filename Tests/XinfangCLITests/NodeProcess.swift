@@ -1,0 +1,125 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A real `xinfang` process started by a test, with its output in a file and its port read from
+/// the "listening on" line it prints.
+final class NodeProcess: @unchecked Sendable {
+    let process = Process()
+    let output: URL
+    private(set) var baseURL: URL?
+
+    /// The built executable beside the test bundle (`.build/<triple>/debug/xinfang`), or $XINFANG_BIN.
+    static var executable: URL {
+        if let path = ProcessInfo.processInfo.environment["XINFANG_BIN"] { return URL(fileURLWithPath: path) }
+        var dir = Bundle.main.bundleURL
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("xinfang")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("xinfang")
+    }
+
+    init(arguments: [String], workDirectory: URL) throws {
+        output = workDirectory.appendingPathComponent("process-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = workDirectory
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    /// Waits for the "listening on http://host:port" line (the demo prints "URL:   http://…").
+    func waitUntilListening(timeout: TimeInterval = 60) async throws -> URL {
+        let deadline = Date().addingTimeInterval(timeout)
+        let pattern = try NSRegularExpression(pattern: #"(?:listening on|URL:)\s+(http://127\.0\.0\.1:[0-9]+)"#)
+        while Date() < deadline {
+            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+            if let match = pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let url = URL(string: (text as NSString).substring(with: match.range(at: 1)))!
+                baseURL = url
+                return url
+            }
+            guard process.isRunning else { throw Failure("the process exited early: \(text)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw Failure("no listening line within \(timeout) s")
+    }
+
+    var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+
+    func kill9() { kill(process.processIdentifier, SIGKILL) }
+
+    /// Sends SIGINT (Ctrl-C) and waits for the exit; returns the exit status.
+    func interruptAndWait(timeout: TimeInterval = 20) async throws -> Int32 {
+        process.interrupt()
+        return try await waitForExit(timeout: timeout)
+    }
+
+    func waitForExit(timeout: TimeInterval = 20) async throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            guard Date() < deadline else {
+                kill9()
+                throw Failure("the process did not exit within \(timeout) s")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return process.terminationStatus
+    }
+
+    deinit { if process.isRunning { kill9() } }
+}
+
+struct Failure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A minimal JSON-over-HTTP client for the tests, on URLSession with short time-outs.
+struct HTTP: Sendable {
+    let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 10
+        configuration.httpMaximumConnectionsPerHost = 16
+        return URLSession(configuration: configuration)
+    }()
+
+    struct Reply: Sendable {
+        var status: Int
+        var body: Data
+        var json: [String: any Sendable] { ((try? JSONSerialization.jsonObject(with: body)) as? [String: any Sendable]) ?? [:] }
+    }
+
+    func send(_ method: String, _ url: URL, json: String? = nil) async throws -> Reply {
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        if let json {
+            request.httpBody = Data(json.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await session.data(for: request)
+        return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
+    }
+}
+
+func temporaryDirectory(_ name: String) throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("xinfang-\(name)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+/// Writes a node configuration listening on an ephemeral port.
+func writeConfig(in dir: URL, nodeId: String = "430102") throws -> URL {
+    let config = """
+        {"nodeId": "\(nodeId)", "name": "芙蓉区人社局", "level": "county", "dataDirectory": "data", "listen": "127.0.0.1:0"}
+        """
+    let url = dir.appendingPathComponent("node.json")
+    try config.write(to: url, atomically: true, encoding: .utf8)
+    return url
+}
