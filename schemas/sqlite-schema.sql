@@ -1,4 +1,8 @@
 -- Generated from the migrations; checked by SchemaGoldenTests.
+CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 CREATE TABLE cases (
     case_number TEXT PRIMARY KEY NOT NULL,
     status TEXT NOT NULL,

@@ -90,7 +90,15 @@ struct NodeDatabaseTests {
         let db = try NodeDatabase.inMemory(node: Fixtures.county)
         let n = try register(db).caseNumber
         _ = try db.act(on: n, action: .notify(note: "原文"), actor: "周敏", now: clock.now())
-        try db.writer.write { try $0.execute(sql: "UPDATE events SET body = replace(body, '原文', '改过') WHERE seq = 2") }
+        // The store refuses to change an event; someone with the file drops the guard and edits it.
+        #expect(throws: (any Error).self) {
+            try db.writer.write { try $0.execute(sql: "UPDATE events SET body = replace(body, '原文', '改过') WHERE seq = 2") }
+        }
+        #expect(throws: (any Error).self) { try db.writer.write { try $0.execute(sql: "DELETE FROM events") } }
+        try db.writer.write {
+            try $0.execute(sql: "DROP TRIGGER events_are_append_only_update")
+            try $0.execute(sql: "UPDATE events SET body = replace(body, '原文', '改过') WHERE seq = 2")
+        }
         #expect(throws: StoreError.self) { try db.rebuildMaterialisedState(repair: true) }
         do {
             _ = try db.rebuildMaterialisedState(repair: false)

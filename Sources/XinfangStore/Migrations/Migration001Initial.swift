@@ -1,7 +1,7 @@
 import GRDB
 
-/// v1: cases (materialised state), events (the append-only chains), node metadata and
-/// idempotency keys of registrations. Never edit after it has landed; add a migration instead.
+/// v1: cases (materialised state), events (the append-only chains, enforced by triggers), node
+/// metadata and idempotency keys of registrations. Never edit after it has landed; add a migration instead.
 enum Migration001Initial {
     static let identifier = "001-initial"
 
@@ -61,6 +61,11 @@ enum Migration001Initial {
                     stored_at INTEGER NOT NULL,
                     PRIMARY KEY (case_number, epoch, seq)
                 ) STRICT;
+
+                CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
+                BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+                CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
+                BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 
                 CREATE TABLE registration_keys (
                     idempotency_key TEXT PRIMARY KEY NOT NULL,
