@@ -182,8 +182,10 @@ extension CaseAction {
         guard let raw = f.action, !raw.isEmpty else { throw .missing("action") }
         guard let name = ActionName(rawValue: raw) else {
             throw ValidationFailure(
-                code: "unknown-action", field: "action",
-                detail: "未知操作 \(raw)。可用操作：\(ActionName.allCases.map(\.rawValue).joined(separator: ", "))。")
+                code: "unknown-action",
+                field: "action",
+                detail: "未知操作 \(raw)。可用操作：\(ActionName.allCases.map(\.rawValue).joined(separator: ", "))。"
+            )
         }
         func reason() throws(ValidationFailure) -> String { try Check.text(f.reason, field: "reason", max: L.reasonLengthMax) }
         func note() throws(ValidationFailure) -> String? { try Check.optionalText(f.note, field: "note", max: L.noteLengthMax) }
@@ -219,7 +221,8 @@ extension CaseAction {
             self = .evaluate(
                 office: try Self.enumValue(f.officeRating, field: "officeRating"),
                 unit: try Self.enumValue(f.unitRating, field: "unitRating"),
-                comment: try Check.optionalText(f.comment, field: "comment", max: L.noteLengthMax))
+                comment: try Check.optionalText(f.comment, field: "comment", max: L.noteLengthMax)
+            )
         case .requestReview: self = .requestReview(reason: try reason())
         case .decideReview: self = .decideReview(outcome: try outcome(), opinion: try opinion())
         case .requestReReview: self = .requestReReview(reason: try reason())
@@ -228,8 +231,10 @@ extension CaseAction {
         case .comment: self = .comment(text: try Check.text(f.text, field: "text", max: L.opinionLengthMax))
         case .escalate, .recall, .supervise, .supervisionFeedback, .takeOver:
             throw ValidationFailure(
-                code: "action-needs-hierarchy", field: "action",
-                detail: "操作 \(raw)（\(name.label)）需要上下级节点同步，本节点尚未配置层级拓扑。")
+                code: "action-needs-hierarchy",
+                field: "action",
+                detail: "操作 \(raw)（\(name.label)）需要上下级节点同步，本节点尚未配置层级拓扑。"
+            )
         }
     }
 

@@ -1,5 +1,5 @@
-public import Foundation
 import Crypto
+public import Foundation
 
 /// What one event of a chain records: the registration that opens a case, or an action applied to it.
 public enum CaseEventBody: Equatable, Sendable {
@@ -77,8 +77,14 @@ public struct CaseEvent: Codable, Equatable, Sendable {
 
     /// Builds the event and computes its hash.
     public init(
-        caseNumber: CaseNumber, epoch: Int, seq: Int, prevHash: String?, origin: NodeID, time: HLCTimestamp,
-        actor: String, body: CaseEventBody
+        caseNumber: CaseNumber,
+        epoch: Int,
+        seq: Int,
+        prevHash: String?,
+        origin: NodeID,
+        time: HLCTimestamp,
+        actor: String,
+        body: CaseEventBody
     ) {
         self.caseNumber = caseNumber
         self.epoch = epoch

@@ -37,8 +37,10 @@ public struct CaseNumber: RawRepresentable, Hashable, Comparable, Codable, Senda
             parts.allSatisfy({ $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } })
         else {
             throw ValidationFailure(
-                code: "invalid-case-number", field: field,
-                detail: "信访件编号格式应为 <6位节点编号>-<YYYYMMDD>-<序号>，例如 430102-20261124-00017。")
+                code: "invalid-case-number",
+                field: field,
+                detail: "信访件编号格式应为 <6位节点编号>-<YYYYMMDD>-<序号>，例如 430102-20261124-00017。"
+            )
         }
         return CaseNumber(rawValue: raw)
     }

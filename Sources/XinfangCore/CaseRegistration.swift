@@ -89,10 +89,22 @@ public struct CaseRegistration: Codable, Equatable, Sendable {
     public var linkedCases: [CaseNumber]
 
     public init(
-        channel: Channel, jointLetter: Bool = false, collective: CollectiveVisit? = nil, petitioners: [Petitioner],
-        personsInvolved: Int? = nil, purpose: Purpose, category: ContentCategory, issueRegion: RegionCode,
-        summary: String, text: String, respondent: String? = nil, receivedAt: Date, registeredBy: String,
-        urgent: Bool = false, lawRelated: Bool = false, linkedCases: [CaseNumber] = []
+        channel: Channel,
+        jointLetter: Bool = false,
+        collective: CollectiveVisit? = nil,
+        petitioners: [Petitioner],
+        personsInvolved: Int? = nil,
+        purpose: Purpose,
+        category: ContentCategory,
+        issueRegion: RegionCode,
+        summary: String,
+        text: String,
+        respondent: String? = nil,
+        receivedAt: Date,
+        registeredBy: String,
+        urgent: Bool = false,
+        lawRelated: Bool = false,
+        linkedCases: [CaseNumber] = []
     ) {
         self.channel = channel
         self.jointLetter = jointLetter
@@ -152,8 +164,10 @@ extension CaseRegistration {
         }
         if collective != nil, petitioners.filter(\.isLead).count > L.representativesMax {
             throw ValidationFailure(
-                code: "too-many-representatives", field: "petitioners",
-                detail: "集体访推选的代表不得超过 \(L.representativesMax) 人（《信访工作条例》第二十条）。")
+                code: "too-many-representatives",
+                field: "petitioners",
+                detail: "集体访推选的代表不得超过 \(L.representativesMax) 人（《信访工作条例》第二十条）。"
+            )
         }
         for (i, p) in petitioners.enumerated() {
             r.petitioners[i] = try p.validated(field: "petitioners.\(i)")
@@ -162,7 +176,11 @@ extension CaseRegistration {
             throw .invalid("personsInvolved", "涉及人数必须在 1 到 \(L.personsInvolvedMax) 之间。")
         }
         guard ContentCategoryCatalog.contains(category) else {
-            throw ValidationFailure(code: "unknown-category", field: "category", detail: "内容分类不在分类表中：\(category.level1)/\(category.level2)/\(category.level3)。")
+            throw ValidationFailure(
+                code: "unknown-category",
+                field: "category",
+                detail: "内容分类不在分类表中：\(category.level1)/\(category.level2)/\(category.level3)。"
+            )
         }
         r.issueRegion = try RegionCode.validated(issueRegion.rawValue, field: "issueRegion")
         r.summary = try Check.text(summary, field: "summary", max: L.summaryLengthMax)

@@ -118,12 +118,34 @@ extension CaseState {
             throw ChainError(caseNumber: event.caseNumber, seq: event.seq, reason: "a chain must open with a registration at seq 1")
         }
         return CaseState(
-            caseNumber: event.caseNumber, registration: registration, registeredAt: event.date,
-            registeredAtNode: event.origin, status: .registered, holder: event.origin, owner: event.origin,
-            epoch: event.epoch, headSeq: event.seq, headHash: event.hash, lastEventAt: event.date,
-            receivedAt: registration.receivedAt, pendingOffer: nil, lastDecline: nil, assignment: nil, disposal: nil,
-            acceptedAt: nil, extension_: nil, reply: nil, closedAt: nil, closureVerifiedAt: nil, closureReturns: 0,
-            evaluation: nil, review: nil, reReview: nil, terminatedAt: nil, comments: 0)
+            caseNumber: event.caseNumber,
+            registration: registration,
+            registeredAt: event.date,
+            registeredAtNode: event.origin,
+            status: .registered,
+            holder: event.origin,
+            owner: event.origin,
+            epoch: event.epoch,
+            headSeq: event.seq,
+            headHash: event.hash,
+            lastEventAt: event.date,
+            receivedAt: registration.receivedAt,
+            pendingOffer: nil,
+            lastDecline: nil,
+            assignment: nil,
+            disposal: nil,
+            acceptedAt: nil,
+            extension_: nil,
+            reply: nil,
+            closedAt: nil,
+            closureVerifiedAt: nil,
+            closureReturns: 0,
+            evaluation: nil,
+            review: nil,
+            reReview: nil,
+            terminatedAt: nil,
+            comments: 0
+        )
     }
 
     /// Folds a whole chain, checking its links (sequence, predecessor hash, own hash).
@@ -147,7 +169,11 @@ extension CaseState {
     /// already checked that its action is allowed, so this only records its effect.
     public mutating func apply(_ event: CaseEvent) throws(ChainError) {
         guard event.caseNumber == caseNumber, event.seq == headSeq + 1, event.prevHash == headHash else {
-            throw ChainError(caseNumber: event.caseNumber, seq: event.seq, reason: "does not follow the head (seq \(headSeq), \(headHash.prefix(12)))")
+            throw ChainError(
+                caseNumber: event.caseNumber,
+                seq: event.seq,
+                reason: "does not follow the head (seq \(headSeq), \(headHash.prefix(12)))"
+            )
         }
         try checkHash(event)
         guard case .act(let action) = event.body else {
@@ -164,7 +190,8 @@ extension CaseState {
                 owner = offer.to
                 holder = offer.to
                 receivedAt = offer.offeredAt
-                assignment = offer.mode == .assign ? Assignment(assigner: offer.from, handler: offer.to, dueAt: offer.dueAt, assignedAt: offer.offeredAt) : nil
+                assignment =
+                    offer.mode == .assign ? Assignment(assigner: offer.from, handler: offer.to, dueAt: offer.dueAt, assignedAt: offer.offeredAt) : nil
             }
             pendingOffer = nil
             status = .received

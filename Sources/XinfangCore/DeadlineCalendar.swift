@@ -19,8 +19,10 @@ public struct DeadlineCalendar: Codable, Equatable, Sendable {
     public var utcOffsetSeconds: Int
 
     public init(
-        dayCounting: DayCounting = .calendarDays, holidays: Set<CivilDate> = [],
-        workingWeekends: Set<CivilDate> = [], utcOffsetSeconds: Int = 8 * 3600
+        dayCounting: DayCounting = .calendarDays,
+        holidays: Set<CivilDate> = [],
+        workingWeekends: Set<CivilDate> = [],
+        utcOffsetSeconds: Int = 8 * 3600
     ) {
         self.dayCounting = dayCounting
         self.holidays = holidays

@@ -25,8 +25,10 @@ public struct NodeID: RawRepresentable, Hashable, Comparable, Codable, Sendable,
     public static func validated(_ raw: String, field: String = "nodeId") throws(ValidationFailure) -> NodeID {
         guard raw.count == 6, RegionCode.isValidDigits(raw) else {
             throw ValidationFailure(
-                code: "invalid-node-id", field: field,
-                detail: "节点编号必须是 6 位行政区划代码（例如 430102）。")
+                code: "invalid-node-id",
+                field: field,
+                detail: "节点编号必须是 6 位行政区划代码（例如 430102）。"
+            )
         }
         return NodeID(raw)
     }

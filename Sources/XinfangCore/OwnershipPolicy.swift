@@ -25,8 +25,13 @@ public struct OwnershipPolicy: Codable, Equatable, Sendable {
 
     /// 属地管理、分级负责: counties handle, the parent reviews, the grandparent re-reviews.
     public static let standard = OwnershipPolicy(
-        version: 1, levels: [.province, .city, .county], handlingLevel: .county, reviewLevelsUp: 1,
-        reReviewLevelsUp: 1, closureVerifiedBy: "assigner")
+        version: 1,
+        levels: [.province, .city, .county],
+        handlingLevel: .county,
+        reviewLevelsUp: 1,
+        reReviewLevelsUp: 1,
+        closureVerifiedBy: "assigner"
+    )
 
     /// Checks the policy's own consistency.
     public func validated() throws(ValidationFailure) -> OwnershipPolicy {

@@ -31,8 +31,10 @@ public struct RegionCode: RawRepresentable, Hashable, Codable, Sendable, CustomS
     public static func validated(_ raw: String, field: String) throws(ValidationFailure) -> RegionCode {
         guard raw.count == 6 || raw.count == 12, isValidDigits(raw) else {
             throw ValidationFailure(
-                code: "invalid-region-code", field: field,
-                detail: "行政区划代码必须是 6 位或 12 位数字，且省级代码有效（例如 430102）。")
+                code: "invalid-region-code",
+                field: field,
+                detail: "行政区划代码必须是 6 位或 12 位数字，且省级代码有效（例如 430102）。"
+            )
         }
         if raw.count == 12, raw.hasSuffix("000000") { return RegionCode(rawValue: String(raw.prefix(6))) }
         return RegionCode(rawValue: raw)

@@ -75,7 +75,12 @@ enum APIJSON {
         } catch let DecodingError.typeMismatch(_, context) where context.codingPath.isEmpty {
             throw APIProblem(.badRequest, code: "malformed-json", detail: "请求体必须是 JSON 对象。")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw APIProblem(.badRequest, code: "invalid-field", detail: "字段 \(path(context)) 的类型错误：\(context.debugDescription)", field: path(context))
+            throw APIProblem(
+                .badRequest,
+                code: "invalid-field",
+                detail: "字段 \(path(context)) 的类型错误：\(context.debugDescription)",
+                field: path(context)
+            )
         } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
             throw APIProblem(.badRequest, code: "invalid-field", detail: "字段 \(path(context)) 的值无效：\(context.debugDescription)", field: path(context))
         } catch let DecodingError.keyNotFound(key, context) {

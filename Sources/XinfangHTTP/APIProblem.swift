@@ -1,5 +1,5 @@
-public import Hummingbird
 import Foundation
+public import Hummingbird
 import NIOCore
 import XinfangCore
 import XinfangStore
@@ -70,7 +70,8 @@ extension APIProblem {
         case .caseNotFound: self.init(.notFound, code: "case-not-found", detail: error.description)
         case .refused(let lifecycle): self.init(lifecycle)
         case .invalid(let failure): self.init(failure)
-        case .idempotencyKeyReused: self.init(.unprocessableContent, code: "idempotency-key-reused", detail: error.description, field: "Idempotency-Key")
+        case .idempotencyKeyReused:
+            self.init(.unprocessableContent, code: "idempotency-key-reused", detail: error.description, field: "Idempotency-Key")
         case .busy:
             self.init(.serviceUnavailable, code: "store-busy", detail: error.description)
             headers[.retryAfter] = "1"

@@ -22,13 +22,17 @@ public enum NodeApplication {
 
     /// The application serving `router` on `host:port`; `onRunning` receives the bound port.
     public static func application(
-        services: NodeServices, host: String, port: Int, logger: Logger,
+        services: NodeServices,
+        host: String,
+        port: Int,
+        logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             router: router(services: services),
             configuration: .init(address: .hostname(host, port: port), serverName: "xinfang/\(services.identity.id)"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
-            logger: logger)
+            logger: logger
+        )
     }
 }

@@ -21,8 +21,17 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     /// The ownership policy; the built-in standard policy when absent.
     public var ownershipPolicyFile: String?
 
-    public init(nodeId: String, name: String, level: String, area: String? = nil, dataDirectory: String, listen: String,
-                calendar: DeadlineCalendar? = nil, calendarFile: String? = nil, ownershipPolicyFile: String? = nil) {
+    public init(
+        nodeId: String,
+        name: String,
+        level: String,
+        area: String? = nil,
+        dataDirectory: String,
+        listen: String,
+        calendar: DeadlineCalendar? = nil,
+        calendarFile: String? = nil,
+        ownershipPolicyFile: String? = nil
+    ) {
         self.nodeId = nodeId
         self.name = name
         self.level = level

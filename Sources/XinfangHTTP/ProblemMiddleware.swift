@@ -35,7 +35,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
 
 extension APIProblem {
     static let bodyTooLarge = APIProblem(
-        .contentTooLarge, code: "body-too-large", detail: "请求体超过 \(APILimits.bodyBytesMax) 字节的上限。")
+        .contentTooLarge,
+        code: "body-too-large",
+        detail: "请求体超过 \(APILimits.bodyBytesMax) 字节的上限。"
+    )
 }
 
 /// The limits of the user API, named once and documented in `schemas/openapi.yaml`.

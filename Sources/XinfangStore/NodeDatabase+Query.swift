@@ -1,6 +1,6 @@
 public import Foundation
-public import XinfangCore
 import GRDB
+public import XinfangCore
 
 /// A filter over the cases a node holds or replicates.
 public struct CaseQuery: Sendable, Equatable {
@@ -102,7 +102,8 @@ extension NodeDatabase {
             }
         }
         let page = Array(items.prefix(limit))
-        let next = items.count > limit ? page.last.map { CaseCursor(registeredAtMs: $0.registeredAt.milliseconds, caseNumber: $0.caseNumber.rawValue) } : nil
+        let next =
+            items.count > limit ? page.last.map { CaseCursor(registeredAtMs: $0.registeredAt.milliseconds, caseNumber: $0.caseNumber.rawValue) } : nil
         return CasePage(items: page, next: next)
     }
 }

@@ -1,6 +1,6 @@
-public import XinfangCore
 import Foundation
 import GRDB
+public import XinfangCore
 
 /// What a rebuild of the materialised state found.
 public struct RebuildReport: Sendable, Equatable {

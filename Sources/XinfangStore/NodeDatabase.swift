@@ -1,6 +1,6 @@
 public import Foundation
-public import XinfangCore
 import GRDB
+public import XinfangCore
 
 /// One node's store: the case chains and their materialised state, in one SQLite file.
 ///
@@ -101,16 +101,20 @@ extension NodeDatabase {
     /// Idempotent under `idempotencyKey`: the same key with the same request returns the case it
     /// created (`created == false`); with another request it is refused.
     public func register(
-        _ registration: CaseRegistration, actor: String, now: Date, idempotencyKey: IdempotencyKey? = nil
+        _ registration: CaseRegistration,
+        actor: String,
+        now: Date,
+        idempotencyKey: IdempotencyKey? = nil
     ) throws -> (state: CaseState, created: Bool) {
         let valid: CaseRegistration
         do { valid = try registration.validated(now: now) } catch { throw StoreError.invalid(error) }
         return try write { db in
             if let idempotencyKey {
                 if let row = try Row.fetchOne(
-                    db, sql: "SELECT request_hash, case_number FROM registration_keys WHERE idempotency_key = ?",
-                    arguments: [idempotencyKey.key])
-                {
+                    db,
+                    sql: "SELECT request_hash, case_number FROM registration_keys WHERE idempotency_key = ?",
+                    arguments: [idempotencyKey.key]
+                ) {
                     let number = CaseNumber(rawValue: row["case_number"])
                     guard (row["request_hash"] as String) == idempotencyKey.fingerprint else {
                         throw StoreError.idempotencyKeyReused(key: idempotencyKey.key, caseNumber: number)
@@ -123,8 +127,15 @@ extension NodeDatabase {
             try Self.setMeta(db, "case_seq", String(sequence))
             let number = CaseNumber.mint(node: node, date: calendar.civilDate(of: now), sequence: sequence)
             let event = CaseEvent(
-                caseNumber: number, epoch: 0, seq: 1, prevHash: nil, origin: node, time: try nextTime(db, now: now),
-                actor: actor, body: .register(valid))
+                caseNumber: number,
+                epoch: 0,
+                seq: 1,
+                prevHash: nil,
+                origin: node,
+                time: try nextTime(db, now: now),
+                actor: actor,
+                body: .register(valid)
+            )
             let state: CaseState
             do { state = try CaseState.opened(by: event) } catch let error as ChainError { throw StoreError.brokenChain(error) }
             try insert(db, event)
@@ -132,7 +143,8 @@ extension NodeDatabase {
             if let idempotencyKey {
                 try db.execute(
                     sql: "INSERT INTO registration_keys (idempotency_key, request_hash, case_number, created_at) VALUES (?, ?, ?, ?)",
-                    arguments: [idempotencyKey.key, idempotencyKey.fingerprint, number.rawValue, now.milliseconds])
+                    arguments: [idempotencyKey.key, idempotencyKey.fingerprint, number.rawValue, now.milliseconds]
+                )
             }
             return (state, true)
         }
@@ -146,8 +158,15 @@ extension NodeDatabase {
                 try Lifecycle.check(action, on: state, context: ActionContext(node: node, now: now, calendar: calendar))
             } catch let error as LifecycleError { throw StoreError.refused(error) }
             let event = CaseEvent(
-                caseNumber: number, epoch: state.epoch, seq: state.headSeq + 1, prevHash: state.headHash, origin: node,
-                time: try nextTime(db, now: now), actor: actor, body: .act(action))
+                caseNumber: number,
+                epoch: state.epoch,
+                seq: state.headSeq + 1,
+                prevHash: state.headHash,
+                origin: node,
+                time: try nextTime(db, now: now),
+                actor: actor,
+                body: .act(action)
+            )
             do { try state.apply(event) } catch let error as ChainError { throw StoreError.brokenChain(error) }
             try insert(db, event)
             try save(db, state)
@@ -180,8 +199,10 @@ extension NodeDatabase {
     /// How many cases and events are stored.
     public func counts() throws -> (cases: Int, events: Int) {
         try read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0)
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0
+            )
         }
     }
 }
@@ -196,7 +217,8 @@ extension NodeDatabase {
     static func setMeta(_ db: Database, _ key: String, _ value: String) throws {
         try db.execute(
             sql: "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            arguments: [key, value])
+            arguments: [key, value]
+        )
     }
 
     static func loadState(_ db: Database, _ number: CaseNumber) throws -> CaseState? {
@@ -222,7 +244,8 @@ extension NodeDatabase {
                 event.caseNumber.rawValue, event.epoch, event.seq, event.hash, event.prevHash, event.origin.rawValue,
                 event.time.wallMs, event.time.logical, event.actor, event.body.kind, body, event.signature,
                 event.time.wallMs,
-            ])
+            ]
+        )
     }
 
     /// Writes the materialised row of a case (insert or update).
@@ -249,7 +272,8 @@ extension NodeDatabase {
                 state.receivedAt.milliseconds, r.channel.rawValue, r.purpose.rawValue, r.category.level1,
                 r.category.level2, r.category.level3, r.issueRegion.rawValue, r.urgent, r.lawRelated, r.summary, search,
                 due?.kind.rawValue, due?.dueAt.milliseconds, state.lastEventAt.milliseconds, json,
-            ])
+            ]
+        )
     }
 }
 
@@ -257,9 +281,15 @@ extension CaseEvent {
     init(row: Row) throws {
         let body = try CanonicalJSON.decoder.decode(CaseEventBody.self, from: Data((row["body"] as String).utf8))
         self.init(
-            caseNumber: CaseNumber(rawValue: row["case_number"]), epoch: row["epoch"], seq: row["seq"],
-            prevHash: row["prev_hash"], origin: NodeID(row["origin"] as String),
-            time: HLCTimestamp(wallMs: row["hlc_wall"], logical: row["hlc_logical"]), actor: row["actor"], body: body)
+            caseNumber: CaseNumber(rawValue: row["case_number"]),
+            epoch: row["epoch"],
+            seq: row["seq"],
+            prevHash: row["prev_hash"],
+            origin: NodeID(row["origin"] as String),
+            time: HLCTimestamp(wallMs: row["hlc_wall"], logical: row["hlc_logical"]),
+            actor: row["actor"],
+            body: body
+        )
         // Keep the stored hash: a mismatch with the recomputed one is what `fold` detects.
         self.hash = row["hash"]
         self.signature = row["signature"]

@@ -26,15 +26,26 @@ public struct APIClient: Sendable {
     let client: any TestClientProtocol
 
     public func request(
-        _ method: HTTPRequest.Method, _ uri: String, body: String? = nil,
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        body: String? = nil,
         headers: HTTPFields = [.contentType: "application/json"]
     ) async throws -> APIResponse {
         try await send(method, uri, body: body.map { Data($0.utf8) }, headers: headers)
     }
 
-    public func send(_ method: HTTPRequest.Method, _ uri: String, body: Data?, headers: HTTPFields = [.contentType: "application/json"]) async throws -> APIResponse {
+    public func send(
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        body: Data?,
+        headers: HTTPFields = [.contentType: "application/json"]
+    ) async throws -> APIResponse {
         let response = try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
-        return APIResponse(status: Int(response.status.code), contentType: response.headers[.contentType], body: Data(response.body.readableBytesView))
+        return APIResponse(
+            status: Int(response.status.code),
+            contentType: response.headers[.contentType],
+            body: Data(response.body.readableBytesView)
+        )
     }
 
     /// Posts one action with its parameters as a JSON object.

@@ -14,9 +14,15 @@ public struct ChainBuilder {
         self.calendar = calendar
         self.now = now
         let event = CaseEvent(
-            caseNumber: CaseNumber.mint(node: node, date: calendar.civilDate(of: now), sequence: 1), epoch: 0, seq: 1,
-            prevHash: nil, origin: node, time: HLCTimestamp(wallMs: now.milliseconds, logical: 0), actor: "登记员",
-            body: .register(Fixtures.registration(receivedAt: now, region: region)))
+            caseNumber: CaseNumber.mint(node: node, date: calendar.civilDate(of: now), sequence: 1),
+            epoch: 0,
+            seq: 1,
+            prevHash: nil,
+            origin: node,
+            time: HLCTimestamp(wallMs: now.milliseconds, logical: 0),
+            actor: "登记员",
+            body: .register(Fixtures.registration(receivedAt: now, region: region))
+        )
         events = [event]
         state = try CaseState.opened(by: event)
     }
@@ -27,8 +33,15 @@ public struct ChainBuilder {
         let actor = node ?? state.holder
         try Lifecycle.check(action, on: state, context: ActionContext(node: actor, now: now, calendar: calendar))
         let event = CaseEvent(
-            caseNumber: state.caseNumber, epoch: state.epoch, seq: state.headSeq + 1, prevHash: state.headHash, origin: actor,
-            time: HLCTimestamp.tick(after: events.last?.time, nowMs: now.milliseconds), actor: "经办人", body: .act(action))
+            caseNumber: state.caseNumber,
+            epoch: state.epoch,
+            seq: state.headSeq + 1,
+            prevHash: state.headHash,
+            origin: actor,
+            time: HLCTimestamp.tick(after: events.last?.time, nowMs: now.milliseconds),
+            actor: "经办人",
+            body: .act(action)
+        )
         try state.apply(event)
         events.append(event)
     }

@@ -32,13 +32,23 @@ public enum Fixtures {
 
     /// A valid registration of a wage-arrears petition in 芙蓉区.
     public static func registration(
-        receivedAt: Date, region: String = "430102", channel: Channel = .visit, summary: String = "反映拖欠工资"
+        receivedAt: Date,
+        region: String = "430102",
+        channel: Channel = .visit,
+        summary: String = "反映拖欠工资"
     ) -> CaseRegistration {
         CaseRegistration(
-            channel: channel, petitioners: [petitioner()], purpose: .request,
-            category: ContentCategory("劳动和社会保障", "劳动关系", "拖欠农民工工资"), issueRegion: RegionCode(rawValue: region),
-            summary: summary, text: "某公司拖欠本人三个月工资共计21000元，请求督促支付。", respondent: "长沙某公司",
-            receivedAt: receivedAt, registeredBy: "李娜")
+            channel: channel,
+            petitioners: [petitioner()],
+            purpose: .request,
+            category: ContentCategory("劳动和社会保障", "劳动关系", "拖欠农民工工资"),
+            issueRegion: RegionCode(rawValue: region),
+            summary: summary,
+            text: "某公司拖欠本人三个月工资共计21000元，请求督促支付。",
+            respondent: "长沙某公司",
+            receivedAt: receivedAt,
+            registeredBy: "李娜"
+        )
     }
 
     /// The JSON body of a valid registration through the API.

@@ -1,6 +1,6 @@
 public import Foundation
-public import XinfangCore
 import Synchronization
+public import XinfangCore
 
 /// A clock that only moves when a test moves it.
 public final class ManualClock: NodeClock {

@@ -26,7 +26,12 @@ struct CrashRecoveryTests {
             for _ in 0..<workers {
                 group.addTask {
                     for _ in 0..<200 {
-                        guard let created = try? await http.send("POST", base.appendingPathComponent("api/v1/cases"), json: Fixtures.registrationJSON()),
+                        guard
+                            let created = try? await http.send(
+                                "POST",
+                                base.appendingPathComponent("api/v1/cases"),
+                                json: Fixtures.registrationJSON()
+                            ),
                             created.status == 201, let number = created.json["caseNumber"] as? String
                         else { return }  // the node is gone: stop this worker
                         acknowledged.state.withLock { $0[number] = 1 }
@@ -94,7 +99,11 @@ struct CrashRecoveryTests {
         let dir = try temporaryDirectory("badconfig")
         defer { try? FileManager.default.removeItem(at: dir) }
         let config = dir.appendingPathComponent("node.json")
-        try #"{"nodeId": "4301", "name": "x", "level": "county", "dataDirectory": "data", "listen": "127.0.0.1:0"}"#.write(to: config, atomically: true, encoding: .utf8)
+        try #"{"nodeId": "4301", "name": "x", "level": "county", "dataDirectory": "data", "listen": "127.0.0.1:0"}"#.write(
+            to: config,
+            atomically: true,
+            encoding: .utf8
+        )
         let node = try NodeProcess(arguments: ["serve", "--config", config.path], workDirectory: dir)
         let status = try await node.waitForExit()
         #expect(status != 0)

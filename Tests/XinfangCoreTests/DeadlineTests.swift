@@ -47,7 +47,10 @@ struct DeadlineTests {
         ("2026-11-20", [String](), [String](), "2026-11-27"),
         ("2026-11-20", ["2026-11-25"], [], "2026-11-30"),
         ("2026-11-20", [], ["2026-11-21"], "2026-11-26"),
-        ("2026-09-30", ["2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-10-05", "2026-10-06", "2026-10-07"], ["2026-10-10"], "2026-10-13"),
+        (
+            "2026-09-30", ["2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-10-05", "2026-10-06", "2026-10-07"], ["2026-10-10"],
+            "2026-10-13"
+        ),
     ])
     func workingDayRule(offered: String, holidays: [String], workingWeekends: [String], expected: String) {
         let calendar = DeadlineCalendar(holidays: Set(holidays.map(Fixtures.day)), workingWeekends: Set(workingWeekends.map(Fixtures.day)))

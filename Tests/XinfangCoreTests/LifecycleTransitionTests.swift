@@ -117,10 +117,17 @@ struct LifecycleTransitionTests {
     /// The expected table: for each situation, the allowed actions and the status each leads to;
     /// every other action is refused with the code given (illegal-transition unless listed).
     static let expected: [Situation: (allowed: [ActionName: CaseStatus], refusedCodes: [ActionName: String])] = [
-        .registered: ([.offer: .offered, .notify: .accepted, .reject: .rejected, .routeOut: .routedOut, .refuseRepeat: .refusedRepeat, .comment: .registered], [:]),
+        .registered: (
+            [.offer: .offered, .notify: .accepted, .reject: .rejected, .routeOut: .routedOut, .refuseRepeat: .refusedRepeat, .comment: .registered],
+            [:]
+        ),
         .offered: ([.accept: .received, .decline: .declined, .comment: .offered], [:]),
-        .received: ([.offer: .offered, .notify: .accepted, .reject: .rejected, .routeOut: .routedOut, .refuseRepeat: .refusedRepeat, .comment: .received], [:]),
-        .declined: ([.offer: .offered, .notify: .accepted, .reject: .rejected, .routeOut: .routedOut, .refuseRepeat: .refusedRepeat, .comment: .declined], [:]),
+        .received: (
+            [.offer: .offered, .notify: .accepted, .reject: .rejected, .routeOut: .routedOut, .refuseRepeat: .refusedRepeat, .comment: .received], [:]
+        ),
+        .declined: (
+            [.offer: .offered, .notify: .accepted, .reject: .rejected, .routeOut: .routedOut, .refuseRepeat: .refusedRepeat, .comment: .declined], [:]
+        ),
         .rejected: ([.comment: .rejected], [:]),
         .routedOut: ([.comment: .routedOut], [:]),
         .refusedRepeat: ([.comment: .refusedRepeat], [:]),
@@ -133,7 +140,10 @@ struct LifecycleTransitionTests {
         ),
         .closedAssigned: (
             [.verifyClosure: .closureVerified, .returnClosure: .accepted, .comment: .closed],
-            [.evaluate: "closure-awaiting-verification", .requestReview: "closure-awaiting-verification", .terminate: "closure-awaiting-verification"]
+            [
+                .evaluate: "closure-awaiting-verification", .requestReview: "closure-awaiting-verification",
+                .terminate: "closure-awaiting-verification",
+            ]
         ),
         .closureVerified: ([.evaluate: .evaluated, .requestReview: .reviewRequested, .comment: .closureVerified], [.terminate: "period-open"]),
         .evaluated: ([.requestReview: .reviewRequested, .comment: .evaluated], [.terminate: "period-open"]),

@@ -111,7 +111,10 @@ struct ValidationTests {
 
     @Test func actionParametersAreValidatedByName() {
         func failure(_ fields: ActionFields) -> ValidationFailure? {
-            do { _ = try CaseAction(fields: fields); return nil } catch { return error }
+            do {
+                _ = try CaseAction(fields: fields)
+                return nil
+            } catch { return error }
         }
         var f = ActionFields(action: "extend")
         f.days = 31

@@ -34,45 +34,218 @@ struct BadInputTests {
         Row(name: "malformed JSON", method: .post, path: "/api/v1/cases", body: "{\"channel\":", status: 400, code: "malformed-json"),
         Row(name: "JSON that is not an object", method: .post, path: "/api/v1/cases", body: "[1,2]", status: 400, code: "malformed-json"),
         Row(name: "empty body", method: .post, path: "/api/v1/cases", body: "", status: 400, code: "malformed-json"),
-        Row(name: "field of the wrong type", method: .post, path: "/api/v1/cases", body: registration(replacing: "\"channel\":\"visit\"", with: "\"channel\":5"), status: 400, code: "invalid-field", field: "channel"),
-        Row(name: "unknown channel", method: .post, path: "/api/v1/cases", body: registration(replacing: "\"channel\":\"visit\"", with: "\"channel\":\"fax\""), status: 400, code: "invalid-field", field: "channel"),
-        Row(name: "missing summary", method: .post, path: "/api/v1/cases", body: registration(replacing: "\"summary\":\"反映拖欠工资\",", with: ""), status: 400, code: "missing-field", field: "summary"),
-        Row(name: "missing category", method: .post, path: "/api/v1/cases", body: registration(replacing: "\"category\":{\"level1\":\"劳动和社会保障\",\"level2\":\"劳动关系\",\"level3\":\"拖欠农民工工资\"},", with: ""), status: 400, code: "missing-field", field: "category"),
-        Row(name: "ID number with a bad check digit", method: .post, path: "/api/v1/cases", body: registration(replacing: Fixtures.idNumber(), with: String(Fixtures.idNumber().dropLast()) + (Fixtures.idNumber().hasSuffix("1") ? "2" : "1")), status: 400, code: "invalid-id-number", field: "petitioners.0.idNumber"),
-        Row(name: "malformed region code", method: .post, path: "/api/v1/cases", body: registration(replacing: "\"issueRegion\":\"430102\"", with: "\"issueRegion\":\"43010\""), status: 400, code: "invalid-region-code", field: "issueRegion"),
-        Row(name: "malformed date", method: .post, path: "/api/v1/cases", body: registration(replacing: "\"registeredBy\"", with: "\"receivedAt\":\"yesterday\",\"registeredBy\""), status: 400, code: "invalid-field", field: "receivedAt"),
-        Row(name: "body over the size limit", method: .post, path: "/api/v1/cases", body: registration(replacing: "\"text\":\"", with: "\"text\":\"" + String(repeating: "长", count: 100_000)), status: 413, code: "body-too-large"),
-        Row(name: "not JSON content type", method: .post, path: "/api/v1/cases", body: valid, contentType: "text/plain", status: 415, code: "unsupported-media-type"),
-        Row(name: "bad idempotency key", method: .post, path: "/api/v1/cases", body: valid, extraHeader: ("Idempotency-Key", String(repeating: "k", count: 101)), status: 400, code: "invalid-idempotency-key", field: "Idempotency-Key"),
-        Row(name: "unknown action", method: .post, path: "/api/v1/cases/{case}/actions", body: "{\"action\":\"fly\",\"actor\":\"周敏\"}", status: 400, code: "unknown-action", field: "action"),
-        Row(name: "missing action", method: .post, path: "/api/v1/cases/{case}/actions", body: "{\"actor\":\"周敏\"}", status: 400, code: "missing-field", field: "action"),
-        Row(name: "missing actor", method: .post, path: "/api/v1/cases/{case}/actions", body: "{\"action\":\"notify\"}", status: 400, code: "missing-field", field: "actor"),
-        Row(name: "extension over 30 days", method: .post, path: "/api/v1/cases/{case}/actions", body: "{\"action\":\"extend\",\"days\":31,\"approver\":\"局长\",\"reason\":\"r\",\"actor\":\"周敏\"}", status: 400, code: "invalid-field", field: "days"),
-        Row(name: "action that needs the hierarchy", method: .post, path: "/api/v1/cases/{case}/actions", body: "{\"action\":\"escalate\",\"actor\":\"周敏\"}", status: 422, code: "action-needs-hierarchy", field: "action"),
-        Row(name: "offer to an unknown node", method: .post, path: "/api/v1/cases/{case}/actions", body: "{\"action\":\"offer\",\"to\":\"430104\",\"mode\":\"transfer\",\"actor\":\"周敏\"}", status: 422, code: "unknown-node", field: "to"),
-        Row(name: "illegal transition", method: .post, path: "/api/v1/cases/{case}/actions", body: "{\"action\":\"close\",\"actor\":\"周敏\"}", status: 409, code: "illegal-transition", field: "action"),
-        Row(name: "malformed action JSON", method: .post, path: "/api/v1/cases/{case}/actions", body: "{action:notify}", status: 400, code: "malformed-json"),
-        Row(name: "unknown case", method: .post, path: "/api/v1/cases/430102-20261102-09999/actions", body: "{\"action\":\"notify\",\"actor\":\"周敏\"}", status: 404, code: "case-not-found"),
-        Row(name: "malformed case number", method: .get, path: "/api/v1/cases/not-a-number", status: 400, code: "invalid-case-number", field: "caseNumber"),
+        Row(
+            name: "field of the wrong type",
+            method: .post,
+            path: "/api/v1/cases",
+            body: registration(replacing: "\"channel\":\"visit\"", with: "\"channel\":5"),
+            status: 400,
+            code: "invalid-field",
+            field: "channel"
+        ),
+        Row(
+            name: "unknown channel",
+            method: .post,
+            path: "/api/v1/cases",
+            body: registration(replacing: "\"channel\":\"visit\"", with: "\"channel\":\"fax\""),
+            status: 400,
+            code: "invalid-field",
+            field: "channel"
+        ),
+        Row(
+            name: "missing summary",
+            method: .post,
+            path: "/api/v1/cases",
+            body: registration(replacing: "\"summary\":\"反映拖欠工资\",", with: ""),
+            status: 400,
+            code: "missing-field",
+            field: "summary"
+        ),
+        Row(
+            name: "missing category",
+            method: .post,
+            path: "/api/v1/cases",
+            body: registration(replacing: "\"category\":{\"level1\":\"劳动和社会保障\",\"level2\":\"劳动关系\",\"level3\":\"拖欠农民工工资\"},", with: ""),
+            status: 400,
+            code: "missing-field",
+            field: "category"
+        ),
+        Row(
+            name: "ID number with a bad check digit",
+            method: .post,
+            path: "/api/v1/cases",
+            body: registration(
+                replacing: Fixtures.idNumber(),
+                with: String(Fixtures.idNumber().dropLast()) + (Fixtures.idNumber().hasSuffix("1") ? "2" : "1")
+            ),
+            status: 400,
+            code: "invalid-id-number",
+            field: "petitioners.0.idNumber"
+        ),
+        Row(
+            name: "malformed region code",
+            method: .post,
+            path: "/api/v1/cases",
+            body: registration(replacing: "\"issueRegion\":\"430102\"", with: "\"issueRegion\":\"43010\""),
+            status: 400,
+            code: "invalid-region-code",
+            field: "issueRegion"
+        ),
+        Row(
+            name: "malformed date",
+            method: .post,
+            path: "/api/v1/cases",
+            body: registration(replacing: "\"registeredBy\"", with: "\"receivedAt\":\"yesterday\",\"registeredBy\""),
+            status: 400,
+            code: "invalid-field",
+            field: "receivedAt"
+        ),
+        Row(
+            name: "body over the size limit",
+            method: .post,
+            path: "/api/v1/cases",
+            body: registration(replacing: "\"text\":\"", with: "\"text\":\"" + String(repeating: "长", count: 100_000)),
+            status: 413,
+            code: "body-too-large"
+        ),
+        Row(
+            name: "not JSON content type",
+            method: .post,
+            path: "/api/v1/cases",
+            body: valid,
+            contentType: "text/plain",
+            status: 415,
+            code: "unsupported-media-type"
+        ),
+        Row(
+            name: "bad idempotency key",
+            method: .post,
+            path: "/api/v1/cases",
+            body: valid,
+            extraHeader: ("Idempotency-Key", String(repeating: "k", count: 101)),
+            status: 400,
+            code: "invalid-idempotency-key",
+            field: "Idempotency-Key"
+        ),
+        Row(
+            name: "unknown action",
+            method: .post,
+            path: "/api/v1/cases/{case}/actions",
+            body: "{\"action\":\"fly\",\"actor\":\"周敏\"}",
+            status: 400,
+            code: "unknown-action",
+            field: "action"
+        ),
+        Row(
+            name: "missing action",
+            method: .post,
+            path: "/api/v1/cases/{case}/actions",
+            body: "{\"actor\":\"周敏\"}",
+            status: 400,
+            code: "missing-field",
+            field: "action"
+        ),
+        Row(
+            name: "missing actor",
+            method: .post,
+            path: "/api/v1/cases/{case}/actions",
+            body: "{\"action\":\"notify\"}",
+            status: 400,
+            code: "missing-field",
+            field: "actor"
+        ),
+        Row(
+            name: "extension over 30 days",
+            method: .post,
+            path: "/api/v1/cases/{case}/actions",
+            body: "{\"action\":\"extend\",\"days\":31,\"approver\":\"局长\",\"reason\":\"r\",\"actor\":\"周敏\"}",
+            status: 400,
+            code: "invalid-field",
+            field: "days"
+        ),
+        Row(
+            name: "action that needs the hierarchy",
+            method: .post,
+            path: "/api/v1/cases/{case}/actions",
+            body: "{\"action\":\"escalate\",\"actor\":\"周敏\"}",
+            status: 422,
+            code: "action-needs-hierarchy",
+            field: "action"
+        ),
+        Row(
+            name: "offer to an unknown node",
+            method: .post,
+            path: "/api/v1/cases/{case}/actions",
+            body: "{\"action\":\"offer\",\"to\":\"430104\",\"mode\":\"transfer\",\"actor\":\"周敏\"}",
+            status: 422,
+            code: "unknown-node",
+            field: "to"
+        ),
+        Row(
+            name: "illegal transition",
+            method: .post,
+            path: "/api/v1/cases/{case}/actions",
+            body: "{\"action\":\"close\",\"actor\":\"周敏\"}",
+            status: 409,
+            code: "illegal-transition",
+            field: "action"
+        ),
+        Row(
+            name: "malformed action JSON",
+            method: .post,
+            path: "/api/v1/cases/{case}/actions",
+            body: "{action:notify}",
+            status: 400,
+            code: "malformed-json"
+        ),
+        Row(
+            name: "unknown case",
+            method: .post,
+            path: "/api/v1/cases/430102-20261102-09999/actions",
+            body: "{\"action\":\"notify\",\"actor\":\"周敏\"}",
+            status: 404,
+            code: "case-not-found"
+        ),
+        Row(
+            name: "malformed case number",
+            method: .get,
+            path: "/api/v1/cases/not-a-number",
+            status: 400,
+            code: "invalid-case-number",
+            field: "caseNumber"
+        ),
         Row(name: "unknown route", method: .get, path: "/api/v1/nothing-here", status: 404, code: "route-not-found"),
         Row(name: "unknown status filter", method: .get, path: "/api/v1/cases?status=lost", status: 400, code: "invalid-field", field: "status"),
         Row(name: "limit out of range", method: .get, path: "/api/v1/cases?limit=1000", status: 400, code: "invalid-field", field: "limit"),
         Row(name: "forged cursor", method: .get, path: "/api/v1/cases?cursor=%25%25%25", status: 400, code: "invalid-cursor", field: "cursor"),
         Row(name: "overdue not a boolean", method: .get, path: "/api/v1/cases?overdue=yes", status: 400, code: "invalid-field", field: "overdue"),
-        Row(name: "region filter malformed", method: .get, path: "/api/v1/cases?region=abc", status: 400, code: "invalid-region-code", field: "region"),
+        Row(
+            name: "region filter malformed",
+            method: .get,
+            path: "/api/v1/cases?region=abc",
+            status: 400,
+            code: "invalid-region-code",
+            field: "region"
+        ),
     ]
 
     @Test(arguments: rows)
     func badInputIsRefusedWithItsCodeAndChangesNothing(_ row: Row) async throws {
         let node = try TestNode()
-        let number = try node.database.register(Fixtures.registration(receivedAt: node.clock.now()), actor: "李娜", now: node.clock.now()).state.caseNumber
+        let number = try node.database.register(Fixtures.registration(receivedAt: node.clock.now()), actor: "李娜", now: node.clock.now()).state
+            .caseNumber
         let before = try node.database.counts()
         let stateBefore = try node.database.caseState(number)
         let response = try await node.withAPI { api in
             var headers = HTTPFields()
             headers[.contentType] = row.contentType
             if let (name, value) = row.extraHeader { headers[HTTPField.Name(name)!] = value }
-            return try await api.request(row.method, row.path.replacingOccurrences(of: "{case}", with: number.rawValue), body: row.body, headers: headers)
+            return try await api.request(
+                row.method,
+                row.path.replacingOccurrences(of: "{case}", with: number.rawValue),
+                body: row.body,
+                headers: headers
+            )
         }
         #expect(response.status == row.status, "\(row.name): \(response.text.prefix(300))")
         #expect(response.contentType?.hasPrefix("application/problem+json") == true)

@@ -33,7 +33,13 @@ struct LifecycleAPITests {
             var status = "registered"
             for (action, params, next, illegal) in steps {
                 clock.advance(days: 1)
-                let refused = try await api.act(number, ["action": illegal, "reason": "r", "outcome": "supported", "opinion": "o", "officeRating": "satisfied", "unitRating": "satisfied", "days": 5, "approver": "a"])
+                let refused = try await api.act(
+                    number,
+                    [
+                        "action": illegal, "reason": "r", "outcome": "supported", "opinion": "o", "officeRating": "satisfied",
+                        "unitRating": "satisfied", "days": 5, "approver": "a",
+                    ]
+                )
                 #expect(refused.status == 409, "\(illegal) in \(status) must be refused")
                 #expect(refused.contentType?.hasPrefix("application/problem+json") == true)
                 #expect(refused["state"] == status, "the refusal names the state")
@@ -93,7 +99,11 @@ struct LifecycleAPITests {
         let node = try TestNode()
         try await node.withAPI { api in
             for i in 0..<7 {
-                _ = try await api.request(.post, "/api/v1/cases", body: Fixtures.registrationJSON(region: i < 2 ? "430104" : "430102", summary: "第\(i)件"))
+                _ = try await api.request(
+                    .post,
+                    "/api/v1/cases",
+                    body: Fixtures.registrationJSON(region: i < 2 ? "430104" : "430102", summary: "第\(i)件")
+                )
                 node.clock.advance(seconds: 10)
             }
             var seen: [String] = []

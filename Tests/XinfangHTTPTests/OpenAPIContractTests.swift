@@ -20,7 +20,10 @@ struct OpenAPIContractTests {
         var path: String?
         var inPaths = false
         for line in spec.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line == "paths:" { inPaths = true; continue }
+            if line == "paths:" {
+                inPaths = true
+                continue
+            }
             if inPaths, !line.hasPrefix(" "), !line.isEmpty { inPaths = false }
             guard inPaths else { continue }
             if line.hasPrefix("  /"), line.hasSuffix(":"), !line.hasPrefix("   ") {
@@ -39,7 +42,10 @@ struct OpenAPIContractTests {
         let served = Set(router.routes.map { "\($0.method) \($0.path)" })
         let documented = Self.documentedOperations(try Self.spec())
         #expect(served.count >= 6)
-        #expect(served == documented, "served but undocumented: \(served.subtracting(documented)); documented but not served: \(documented.subtracting(served))")
+        #expect(
+            served == documented,
+            "served but undocumented: \(served.subtracting(documented)); documented but not served: \(documented.subtracting(served))"
+        )
     }
 
     @Test func everyProblemCodeInTheSourcesIsDocumented() throws {

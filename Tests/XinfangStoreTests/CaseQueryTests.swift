@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 import XinfangCore
-import XinfangTesting
 import XinfangStore
+import XinfangTesting
 
 /// Listing: every filter and cursor pagination over a store with a mix of cases.
 struct CaseQueryTests {

@@ -3,6 +3,7 @@ import GRDB
 import Testing
 import XinfangCore
 import XinfangTesting
+
 @testable import XinfangStore
 
 /// The store: one transaction per intent, nothing written for a refusal, a materialised state
@@ -32,7 +33,9 @@ struct NodeDatabaseTests {
         let db = try NodeDatabase.inMemory(node: Fixtures.county)
         let state = try register(db)
         let before = try db.counts()
-        #expect(throws: StoreError.refused(.illegalTransition(action: .close, status: .registered, allowed: Lifecycle.allowedActions(in: .registered)))) {
+        #expect(
+            throws: StoreError.refused(.illegalTransition(action: .close, status: .registered, allowed: Lifecycle.allowedActions(in: .registered)))
+        ) {
             try db.act(on: state.caseNumber, action: .close(report: nil), actor: "x", now: clock.now())
         }
         #expect(throws: StoreError.caseNotFound(CaseNumber(rawValue: "430102-20261102-00099"))) {
@@ -54,8 +57,12 @@ struct NodeDatabaseTests {
         #expect(first.state.caseNumber == again.state.caseNumber)
         #expect(try db.counts().cases == 1)
         #expect(throws: StoreError.idempotencyKeyReused(key: "k-1", caseNumber: first.state.caseNumber)) {
-            try db.register(Fixtures.registration(receivedAt: clock.now()), actor: "李娜", now: clock.now(),
-                            idempotencyKey: NodeDatabase.IdempotencyKey(key: "k-1", fingerprint: "other"))
+            try db.register(
+                Fixtures.registration(receivedAt: clock.now()),
+                actor: "李娜",
+                now: clock.now(),
+                idempotencyKey: NodeDatabase.IdempotencyKey(key: "k-1", fingerprint: "other")
+            )
         }
     }
 
@@ -65,9 +72,11 @@ struct NodeDatabaseTests {
         for i in 0..<30 {
             let n = try register(db, summary: "第\(i)件").caseNumber
             numbers.append(n)
-            let path: [CaseAction] = [.notify(note: nil), .extend(days: 10, approver: "局长", reason: "复杂"),
-                                      .reply(outcome: .explained, opinion: "说明"), .close(report: nil),
-                                      .evaluate(office: .satisfied, unit: .basicallySatisfied, comment: nil)]
+            let path: [CaseAction] = [
+                .notify(note: nil), .extend(days: 10, approver: "局长", reason: "复杂"),
+                .reply(outcome: .explained, opinion: "说明"), .close(report: nil),
+                .evaluate(office: .satisfied, unit: .basicallySatisfied, comment: nil),
+            ]
             for action in path.prefix(i % 6) {
                 clock.advance(seconds: 90)
                 _ = try db.act(on: n, action: action, actor: "周敏", now: clock.now())
@@ -79,7 +88,13 @@ struct NodeDatabaseTests {
         #expect(clean.events == 30 + actionsApplied)
 
         // Damage the materialised state behind the store's back: the rebuild finds and repairs it.
-        try db.writer.write { try $0.execute(sql: "UPDATE cases SET state_json = replace(state_json, '\"status\":\"registered\"', '\"status\":\"terminated\"') WHERE case_number = ?", arguments: [numbers[0].rawValue]) }
+        try db.writer.write {
+            try $0.execute(
+                sql:
+                    "UPDATE cases SET state_json = replace(state_json, '\"status\":\"registered\"', '\"status\":\"terminated\"') WHERE case_number = ?",
+                arguments: [numbers[0].rawValue]
+            )
+        }
         #expect(try db.rebuildMaterialisedState(repair: false).mismatched == [numbers[0]])
         #expect(try db.rebuildMaterialisedState(repair: true).mismatched == [numbers[0]])
         #expect(try db.rebuildMaterialisedState(repair: false).mismatched.isEmpty)

@@ -25,8 +25,11 @@ struct CaseController<Context: RequestContext>: Sendable {
         do { registration = try input.registration(now: now) } catch { throw APIProblem(error) }
         let fingerprint = body.sha256Hex
         let (state, created) = try services.database.register(
-            registration, actor: registration.registeredBy, now: now,
-            idempotencyKey: key.map { NodeDatabase.IdempotencyKey(key: $0, fingerprint: fingerprint) })
+            registration,
+            actor: registration.registeredBy,
+            now: now,
+            idempotencyKey: key.map { NodeDatabase.IdempotencyKey(key: $0, fingerprint: fingerprint) }
+        )
         let view = CaseView(state: state, events: try services.database.events(of: state.caseNumber), services: services, now: now)
         var headers = HTTPFields()
         headers[.location] = "/api/v1/cases/\(state.caseNumber)"
@@ -76,7 +79,8 @@ struct CaseController<Context: RequestContext>: Sendable {
         let page = try services.database.cases(matching: query, now: now)
         let view = CaseListView(
             items: page.items.map { CaseSummaryView($0, calendar: services.database.calendar, now: now) },
-            nextCursor: page.next?.encoded)
+            nextCursor: page.next?.encoded
+        )
         return try APIJSON.response(view)
     }
 
@@ -99,9 +103,13 @@ struct CaseController<Context: RequestContext>: Sendable {
             actor = try ValidationFailure.requiredText(input.actor, field: "actor", max: ActionLimits.actorLengthMax)
         } catch { throw APIProblem(error) }
         if case .offer(let to, _, _, _) = action, to != services.identity.id {
-            throw APIProblem(ValidationFailure(
-                code: "unknown-node", field: "to",
-                detail: "节点 \(to) 不是本节点已知的上下级节点；本节点尚未配置层级拓扑，不能交办或转送。"))
+            throw APIProblem(
+                ValidationFailure(
+                    code: "unknown-node",
+                    field: "to",
+                    detail: "节点 \(to) 不是本节点已知的上下级节点；本节点尚未配置层级拓扑，不能交办或转送。"
+                )
+            )
         }
         let now = services.clock.now()
         let state: CaseState
@@ -128,7 +136,12 @@ struct CaseController<Context: RequestContext>: Sendable {
     func idempotencyKey(_ request: Request) throws -> String? {
         guard let raw = request.headers[HTTPField.Name("Idempotency-Key")!] else { return nil }
         guard !raw.isEmpty, raw.count <= APILimits.idempotencyKeyLengthMax, raw.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
-            throw APIProblem(.badRequest, code: "invalid-idempotency-key", detail: "Idempotency-Key 必须是 1 到 \(APILimits.idempotencyKeyLengthMax) 个可见 ASCII 字符。", field: "Idempotency-Key")
+            throw APIProblem(
+                .badRequest,
+                code: "invalid-idempotency-key",
+                detail: "Idempotency-Key 必须是 1 到 \(APILimits.idempotencyKeyLengthMax) 个可见 ASCII 字符。",
+                field: "Idempotency-Key"
+            )
         }
         return raw
     }

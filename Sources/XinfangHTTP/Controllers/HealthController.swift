@@ -22,8 +22,15 @@ struct HealthController<Context: RequestContext>: Sendable {
         router.get("readyz") { _, _ in
             let counts = try services.database.counts()
             return try APIJSON.response(
-                Health(status: "ready", node: services.identity.id, name: services.identity.name, level: services.identity.level,
-                       cases: counts.cases, events: counts.events))
+                Health(
+                    status: "ready",
+                    node: services.identity.id,
+                    name: services.identity.name,
+                    level: services.identity.level,
+                    cases: counts.cases,
+                    events: counts.events
+                )
+            )
         }
     }
 }

@@ -41,8 +41,13 @@ struct RegistrationInput: Decodable {
         guard let petitioners, !petitioners.isEmpty else { throw .missing("petitioners") }
         let people = try petitioners.enumerated().map { i, p throws(ValidationFailure) in
             Petitioner(
-                name: p.name ?? "", idType: try p.idType.map { raw throws(ValidationFailure) in try CaseAction.enumValue(raw, field: "petitioners.\(i).idType") },
-                idNumber: p.idNumber, mobile: p.mobile, address: p.address, isLead: p.isLead ?? false)
+                name: p.name ?? "",
+                idType: try p.idType.map { raw throws(ValidationFailure) in try CaseAction.enumValue(raw, field: "petitioners.\(i).idType") },
+                idNumber: p.idNumber,
+                mobile: p.mobile,
+                address: p.address,
+                isLead: p.isLead ?? false
+            )
         }
         guard let category else { throw .missing("category") }
         guard let l1 = category.level1, !l1.isEmpty else { throw .missing("category.level1") }
@@ -50,13 +55,23 @@ struct RegistrationInput: Decodable {
         guard let l3 = category.level3, !l3.isEmpty else { throw .missing("category.level3") }
         guard let issueRegion, !issueRegion.isEmpty else { throw .missing("issueRegion") }
         return CaseRegistration(
-            channel: try CaseAction.enumValue(channel, field: "channel"), jointLetter: jointLetter ?? false,
-            collective: collective, petitioners: people, personsInvolved: personsInvolved,
-            purpose: try CaseAction.enumValue(purpose, field: "purpose"), category: ContentCategory(l1, l2, l3),
-            issueRegion: RegionCode(rawValue: issueRegion), summary: summary ?? "", text: text ?? "",
-            respondent: respondent, receivedAt: receivedAt ?? now, registeredBy: registeredBy ?? "",
-            urgent: urgent ?? false, lawRelated: lawRelated ?? false,
-            linkedCases: (linkedCases ?? []).map(CaseNumber.init(rawValue:)))
+            channel: try CaseAction.enumValue(channel, field: "channel"),
+            jointLetter: jointLetter ?? false,
+            collective: collective,
+            petitioners: people,
+            personsInvolved: personsInvolved,
+            purpose: try CaseAction.enumValue(purpose, field: "purpose"),
+            category: ContentCategory(l1, l2, l3),
+            issueRegion: RegionCode(rawValue: issueRegion),
+            summary: summary ?? "",
+            text: text ?? "",
+            respondent: respondent,
+            receivedAt: receivedAt ?? now,
+            registeredBy: registeredBy ?? "",
+            urgent: urgent ?? false,
+            lawRelated: lawRelated ?? false,
+            linkedCases: (linkedCases ?? []).map(CaseNumber.init(rawValue:))
+        )
     }
 }
 

@@ -73,6 +73,7 @@ enum Migration001Initial {
                     case_number TEXT NOT NULL REFERENCES cases(case_number) DEFERRABLE INITIALLY DEFERRED,
                     created_at INTEGER NOT NULL
                 ) STRICT;
-                """)
+                """
+        )
     }
 }
