@@ -4,15 +4,6 @@ public struct RegionCode: RawRepresentable, Hashable, Codable, Sendable, CustomS
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
 
-    public init(from decoder: any Decoder) throws {
-        self.rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
     public var description: String { rawValue }
 
     /// Province-level prefixes of the national division code table (GB/T 2260).
