@@ -99,43 +99,58 @@ public enum Lifecycle {
 
     /// Checks that `action` may be appended to the case now.
     public static func check(_ action: CaseAction, on state: CaseState, context: ActionContext) throws(LifecycleError) {
-        let name = action.name
-        guard state.holder == context.node else { throw .notHolder(holder: state.holder) }
+        if let refusal = refusal(of: action.name, on: state, context: context) {
+            if case .illegalTransition(let name, let status, _) = refusal {
+                throw .illegalTransition(action: name, status: status, allowed: availableActions(on: state, context: context))
+            }
+            throw refusal
+        }
+        if case .offer(let to, _, _, _) = action, to == context.node { throw .offerToSelf }
+    }
+
+    /// The actions `context.node` may take on the case now: allowed by the status and by every
+    /// rule that does not depend on the action's parameters. Empty for a node that is not the holder.
+    public static func availableActions(on state: CaseState, context: ActionContext) -> [ActionName] {
+        ActionName.allCases.filter { allowedFrom[$0] != nil && refusal(of: $0, on: state, context: context) == nil }
+    }
+
+    /// Why an action of this name may not be taken now, or nil when it may (parameters aside).
+    /// An illegal transition is returned without its list of allowed actions; `check` fills it in.
+    static func refusal(of name: ActionName, on state: CaseState, context: ActionContext) -> LifecycleError? {
+        guard state.holder == context.node else { return .notHolder(holder: state.holder) }
         guard allowedFrom[name]?.contains(state.status) ?? false else {
-            throw .illegalTransition(action: name, status: state.status, allowed: allowedActions(in: state.status))
+            return .illegalTransition(action: name, status: state.status, allowed: [])
         }
         let deadlines = state.deadlines(calendar: context.calendar)
-        func deadline(_ kind: DeadlineKind) -> Deadline? { deadlines.first { $0.kind == kind } }
-        func requireOpen(_ kind: DeadlineKind) throws(LifecycleError) {
-            if let d = deadline(kind), context.now > d.dueAt { throw .periodEnded(kind, dueDate: d.dueDate) }
+        func ended(_ kind: DeadlineKind) -> LifecycleError? {
+            guard let d = deadlines.first(where: { $0.kind == kind }), context.now > d.dueAt else { return nil }
+            return .periodEnded(kind, dueDate: d.dueDate)
         }
-        func requireEnded(_ kind: DeadlineKind) throws(LifecycleError) {
-            if let d = deadline(kind), d.metAt == nil, context.now <= d.dueAt { throw .periodOpen(kind, dueDate: d.dueDate) }
+        func stillOpen(_ kind: DeadlineKind) -> LifecycleError? {
+            guard let d = deadlines.first(where: { $0.kind == kind }), d.metAt == nil, context.now <= d.dueAt else { return nil }
+            return .periodOpen(kind, dueDate: d.dueDate)
         }
-        switch action {
-        case .offer(let to, _, _, _):
-            if to == context.node { throw .offerToSelf }
+        switch name {
         case .decline:
-            try requireOpen(.objection)
+            return ended(.objection)
         case .extend:
-            try requireOpen(.handling)
+            return ended(.handling)
         case .verifyClosure, .returnClosure:
-            guard state.awaitsClosureVerification else { throw .notAwaitingVerification(status: state.status) }
-        case .evaluate, .requestReview:
-            if state.awaitsClosureVerification { throw .closureAwaitingVerification }
-            if case .requestReview = action { try requireOpen(.reviewRequestWindow) }
+            return state.awaitsClosureVerification ? nil : .notAwaitingVerification(status: state.status)
+        case .evaluate:
+            return state.awaitsClosureVerification ? .closureAwaitingVerification : nil
+        case .requestReview:
+            return state.awaitsClosureVerification ? .closureAwaitingVerification : ended(.reviewRequestWindow)
         case .requestReReview:
-            try requireOpen(.reReviewRequestWindow)
+            return ended(.reReviewRequestWindow)
         case .terminate:
             switch state.status {
-            case .reReviewDecided: break
-            case .reviewDecided: try requireEnded(.reReviewRequestWindow)
-            default:
-                if state.awaitsClosureVerification { throw .closureAwaitingVerification }
-                try requireEnded(.reviewRequestWindow)
+            case .reReviewDecided: return nil
+            case .reviewDecided: return stillOpen(.reReviewRequestWindow)
+            default: return state.awaitsClosureVerification ? .closureAwaitingVerification : stillOpen(.reviewRequestWindow)
             }
         default:
-            break
+            return nil
         }
     }
 }

@@ -54,7 +54,7 @@ enum APIJSON {
         let data = try encoder.encode(value)
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data + [0x0A])))
     }
 
     /// Reads a request body as JSON of type `T`, refusing a wrong content type, an oversized body,

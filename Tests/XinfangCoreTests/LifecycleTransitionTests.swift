@@ -157,6 +157,12 @@ struct LifecycleTransitionTests {
     @Test(arguments: Situation.allCases)
     func everyActionFromEveryStatus(_ situation: Situation) throws {
         let expectation = try #require(Self.expected[situation])
+        let fresh = try situation.build()
+        let context = ActionContext(node: fresh.state.holder, now: fresh.now.addingTimeInterval(60), calendar: .standard)
+        #expect(
+            Set(Lifecycle.availableActions(on: fresh.state, context: context)) == Set(expectation.allowed.keys),
+            "what the API offers is what succeeds"
+        )
         for action in Self.samples {
             var builder = try situation.build()
             let before = builder.state

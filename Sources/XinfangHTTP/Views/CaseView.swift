@@ -27,7 +27,10 @@ struct CaseView: Encodable {
         self.state = state
         let calendar = services.database.calendar
         self.deadlines = state.deadlines(calendar: calendar).map { DeadlineView($0, now: now) }
-        self.allowedActions = state.holder == services.identity.id ? Lifecycle.allowedActions(in: state.status) : []
+        self.allowedActions = Lifecycle.availableActions(
+            on: state,
+            context: ActionContext(node: services.identity.id, now: now, calendar: calendar)
+        )
         self.routing = RoutingView(state: state, services: services)
         self.chain = events?.map(EventView.init)
     }
