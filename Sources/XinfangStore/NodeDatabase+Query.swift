@@ -60,7 +60,7 @@ public struct CasePage: Sendable {
 
 extension NodeDatabase {
     /// Lists cases matching `query`, newest registration first, one page at a time.
-    public func cases(matching query: CaseQuery, now: Date) throws -> CasePage {
+    public func cases(matching query: CaseQuery, now: Date) async throws -> CasePage {
         var clauses: [String] = []
         var arguments = StatementArguments()
         if !query.statuses.isEmpty {
@@ -96,8 +96,9 @@ extension NodeDatabase {
         let limit = min(max(query.limit, 1), CaseQuery.limitMax)
         let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         let sql = "SELECT state_json FROM cases \(whereSQL) ORDER BY registered_at DESC, case_number DESC LIMIT \(limit + 1)"
-        let items = try read { db in
-            try String.fetchAll(db, sql: sql, arguments: arguments).map {
+        let bound = arguments
+        let items = try await read { db in
+            try String.fetchAll(db, sql: sql, arguments: bound).map {
                 try CanonicalJSON.decoder.decode(CaseState.self, from: Data($0.utf8))
             }
         }

@@ -17,8 +17,8 @@ extension NodeDatabase {
     ///
     /// With `repair`, rewrites the rows that differ in the same transaction. A chain that does not
     /// fold (a broken link or hash) is reported as `StoreError.brokenChain` and nothing is written.
-    public func rebuildMaterialisedState(repair: Bool) throws -> RebuildReport {
-        let body: (Database) throws -> RebuildReport = { db in
+    public func rebuildMaterialisedState(repair: Bool) async throws -> RebuildReport {
+        let body: @Sendable (Database) throws -> RebuildReport = { db in
             var report = RebuildReport(cases: 0, events: 0, mismatched: [])
             var current: [CaseEvent] = []
             func finish() throws {
@@ -44,6 +44,6 @@ extension NodeDatabase {
             if orphans > 0 { throw StoreError.database("\(orphans) materialised cases have no events") }
             return report
         }
-        return repair ? try write(body) : try read(body)
+        return repair ? try await write(body) : try await read(body)
     }
 }

@@ -62,24 +62,26 @@ public struct NodeDatabase: Sendable {
 
     /// Runs `body`, translating SQLite errors into `StoreError` at the store boundary.
     static func translating<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as StoreError {
-            throw error
-        } catch let error as DatabaseError {
-            switch error.resultCode {
-            case .SQLITE_BUSY, .SQLITE_LOCKED: throw StoreError.busy
-            default: throw StoreError.database(error.description)
-            }
+        do { return try body() } catch { throw translated(error) }
+    }
+
+    static func translated(_ error: any Error) -> any Error {
+        guard let error = error as? DatabaseError else { return error }
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return StoreError.busy
+        default: return StoreError.database(error.description)
         }
     }
 
-    func write<T>(_ body: (Database) throws -> T) throws -> T {
-        try Self.translating { try writer.write(body) }
+    /// One write transaction on GRDB's writer queue, off Swift's cooperative threads (a commit
+    /// waits for fsync), with errors translated at the store boundary.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await writer.write(body) } catch { throw Self.translated(error) }
     }
 
-    func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try Self.translating { try writer.read(body) }
+    /// One read transaction (a snapshot; in WAL mode it does not wait for writers).
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await writer.read(body) } catch { throw Self.translated(error) }
     }
 }
 
@@ -105,10 +107,10 @@ extension NodeDatabase {
         actor: String,
         now: Date,
         idempotencyKey: IdempotencyKey? = nil
-    ) throws -> (state: CaseState, created: Bool) {
+    ) async throws -> (state: CaseState, created: Bool) {
         let valid: CaseRegistration
         do { valid = try registration.validated(now: now) } catch { throw StoreError.invalid(error) }
-        return try write { db in
+        return try await write { db in
             if let idempotencyKey {
                 if let row = try Row.fetchOne(
                     db,
@@ -151,8 +153,8 @@ extension NodeDatabase {
     }
 
     /// Applies one lifecycle action to a case this node holds: checks it, appends it, materialises.
-    public func act(on number: CaseNumber, action: CaseAction, actor: String, now: Date) throws -> CaseState {
-        try write { db in
+    public func act(on number: CaseNumber, action: CaseAction, actor: String, now: Date) async throws -> CaseState {
+        try await write { db in
             guard var state = try Self.loadState(db, number) else { throw StoreError.caseNotFound(number) }
             do {
                 try Lifecycle.check(action, on: state, context: ActionContext(node: node, now: now, calendar: calendar))
@@ -187,18 +189,18 @@ extension NodeDatabase {
 
 extension NodeDatabase {
     /// The current state of a case, or nil when it is not stored here.
-    public func caseState(_ number: CaseNumber) throws -> CaseState? {
-        try read { db in try Self.loadState(db, number) }
+    public func caseState(_ number: CaseNumber) async throws -> CaseState? {
+        try await read { db in try Self.loadState(db, number) }
     }
 
     /// The chain of a case, in order.
-    public func events(of number: CaseNumber) throws -> [CaseEvent] {
-        try read { db in try Self.loadEvents(db, number) }
+    public func events(of number: CaseNumber) async throws -> [CaseEvent] {
+        try await read { db in try Self.loadEvents(db, number) }
     }
 
     /// How many cases and events are stored.
-    public func counts() throws -> (cases: Int, events: Int) {
-        try read { db in
+    public func counts() async throws -> (cases: Int, events: Int) {
+        try await read { db in
             (
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases") ?? 0,
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0

@@ -64,7 +64,7 @@ struct CrashRecoveryTests {
 
         // The store's materialised state equals the fold of its events, for every case.
         let db = try NodeDatabase.open(directory: dir.appendingPathComponent("data"), node: NodeID("430102"), calendar: .standard)
-        let report = try db.rebuildMaterialisedState(repair: false)
+        let report = try await db.rebuildMaterialisedState(repair: false)
         #expect(report.mismatched.isEmpty)
         #expect(report.cases >= acked.count)
     }
@@ -90,7 +90,7 @@ struct CrashRecoveryTests {
         let ready = try await http.send("GET", base.appendingPathComponent("readyz"))
         #expect(ready.json["cases"] as? Int == 5)
         for number in numbers {
-            #expect(try await http.send("GET", base.appendingPathComponent("api/v1/cases/\(number)")).status == 200)
+            await #expect(try await http.send("GET", base.appendingPathComponent("api/v1/cases/\(number)")).status == 200)
         }
         _ = try await node.interruptAndWait()
     }
@@ -122,7 +122,7 @@ struct CrashRecoveryTests {
         let overdue = try await http.send("GET", URL(string: "\(base)/api/v1/cases?overdue=true&limit=200")!)
         #expect((overdue.json["items"] as? [Any])?.isEmpty == false, "the demo shows overdue cases")
         #expect(demo.log.contains("curl -s"))
-        #expect(try await demo.interruptAndWait() == 0)
+        await #expect(try await demo.interruptAndWait() == 0)
     }
 }
 

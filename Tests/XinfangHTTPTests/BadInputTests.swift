@@ -232,10 +232,10 @@ struct BadInputTests {
     @Test(arguments: rows)
     func badInputIsRefusedWithItsCodeAndChangesNothing(_ row: Row) async throws {
         let node = try TestNode()
-        let number = try node.database.register(Fixtures.registration(receivedAt: node.clock.now()), actor: "李娜", now: node.clock.now()).state
+        let number = try await node.database.register(Fixtures.registration(receivedAt: node.clock.now()), actor: "李娜", now: node.clock.now()).state
             .caseNumber
-        let before = try node.database.counts()
-        let stateBefore = try node.database.caseState(number)
+        let before = try await node.database.counts()
+        let stateBefore = try await node.database.caseState(number)
         let response = try await node.withAPI { api in
             var headers = HTTPFields()
             headers[.contentType] = row.contentType
@@ -253,7 +253,7 @@ struct BadInputTests {
         #expect(response["field"] == row.field)
         #expect(response.json["status"] as? Int == row.status)
         #expect(!(response["detail"] ?? "").isEmpty)
-        #expect(try node.database.counts() == before, "a refused request writes nothing")
-        #expect(try node.database.caseState(number) == stateBefore)
+        await #expect(try await node.database.counts() == before, "a refused request writes nothing")
+        await #expect(try await node.database.caseState(number) == stateBefore)
     }
 }

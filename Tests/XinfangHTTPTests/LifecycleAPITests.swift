@@ -72,10 +72,10 @@ struct LifecycleAPITests {
             let created = try await api.request(.post, "/api/v1/cases", body: Fixtures.registrationJSON(region: "431202"))
             #expect(created.status == 201, "every received petition is registered (R3)")
             let routing = try #require(created.json["routing"] as? [String: any Sendable])
-            #expect(routing["awaitsTransfer"] as? Bool == true)
+            await #expect(routing["awaitsTransfer"] as? Bool == true)
             #expect(routing["handledHere"] as? Bool == false)
             let local = try await api.request(.post, "/api/v1/cases", body: Fixtures.registrationJSON(region: "430102"))
-            #expect((local.json["routing"] as? [String: any Sendable])?["awaitsTransfer"] as? Bool == false)
+            await #expect((local.json["routing"] as? [String: any Sendable])?["awaitsTransfer"] as? Bool == false)
         }
     }
 
@@ -92,7 +92,7 @@ struct LifecycleAPITests {
             let other = try await api.request(.post, "/api/v1/cases", body: Fixtures.registrationJSON(summary: "另一件事"), headers: headers)
             #expect(other.status == 422 && other["code"] == "idempotency-key-reused")
         }
-        #expect(try node.database.counts().cases == 1)
+        await #expect(try await node.database.counts().cases == 1)
     }
 
     @Test func listShowsFiltersAndPagesWithACursor() async throws {

@@ -36,7 +36,7 @@ struct OpenAPIContractTests {
         return result
     }
 
-    @Test func everyRouteIsDocumentedAndEveryDocumentedRouteExists() throws {
+    @Test func everyRouteIsDocumentedAndEveryDocumentedRouteExists() async throws {
         let node = try TestNode()
         let router = NodeApplication.router(services: node.services)
         let served = Set(router.routes.map { "\($0.method) \($0.path)" })
@@ -48,7 +48,7 @@ struct OpenAPIContractTests {
         )
     }
 
-    @Test func everyProblemCodeInTheSourcesIsDocumented() throws {
+    @Test func everyProblemCodeInTheSourcesIsDocumented() async throws {
         let spec = try Self.spec()
         var codes = Set<String>()
         let sources = Self.root.appendingPathComponent("Sources")
@@ -73,7 +73,7 @@ struct OpenAPIContractTests {
         }
     }
 
-    @Test func theStatusAndActionEnumsMatchTheCode() throws {
+    @Test func theStatusAndActionEnumsMatchTheCode() async throws {
         let spec = try Self.spec()
         #expect(spec.contains("enum: [\(CaseStatus.allCases.map(\.rawValue).joined(separator: ", "))]"))
         #expect(spec.contains("enum: [\(ActionName.allCases.map(\.rawValue).joined(separator: ", "))]"))

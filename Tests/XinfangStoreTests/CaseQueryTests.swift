@@ -9,24 +9,24 @@ struct CaseQueryTests {
     let clock = ManualClock()
     let db: NodeDatabase
 
-    init() throws {
+    init() async throws {
         db = try NodeDatabase.inMemory(node: Fixtures.county)
         for i in 0..<120 {
             let region = i % 10 == 0 ? "430104" : "430102"
             var r = Fixtures.registration(receivedAt: clock.now(), region: region, summary: i % 7 == 0 ? "养老保险断缴\(i)" : "拖欠工资\(i)")
             if i % 3 == 0 { r.category = ContentCategory("劳动和社会保障", "城镇职工社会保险", "职工养老保险") }
-            let n = try db.register(r, actor: "李娜", now: clock.now()).state.caseNumber
-            if i % 4 == 0 { _ = try db.act(on: n, action: .notify(note: nil), actor: "周敏", now: clock.now()) }
+            let n = try await db.register(r, actor: "李娜", now: clock.now()).state.caseNumber
+            if i % 4 == 0 { _ = try await db.act(on: n, action: .notify(note: nil), actor: "周敏", now: clock.now()) }
             clock.advance(seconds: 60)
         }
     }
 
-    func all(_ query: CaseQuery, now: Date? = nil) throws -> [CaseState] {
+    func all(_ query: CaseQuery, now: Date? = nil) async throws -> [CaseState] {
         var q = query
         var result: [CaseState] = []
         var pages = 0
         repeat {
-            let page = try db.cases(matching: q, now: now ?? clock.now())
+            let page = try await db.cases(matching: q, now: now ?? clock.now())
             result += page.items
             q.after = page.next
             pages += 1
@@ -34,12 +34,12 @@ struct CaseQueryTests {
         return result
     }
 
-    @Test func paginationVisitsEveryCaseOnceNewestFirst() throws {
+    @Test func paginationVisitsEveryCaseOnceNewestFirst() async throws {
         var q = CaseQuery()
         q.limit = 50
-        let first = try db.cases(matching: q, now: clock.now())
+        let first = try await db.cases(matching: q, now: clock.now())
         #expect(first.items.count == 50 && first.next != nil)
-        let everything = try all(q)
+        let everything = try await all(q)
         #expect(everything.count == 120)
         #expect(Set(everything.map(\.caseNumber)).count == 120)
         #expect(everything.map(\.registeredAt) == everything.map(\.registeredAt).sorted(by: >))
@@ -48,38 +48,38 @@ struct CaseQueryTests {
         #expect(CaseCursor(encoded: "not a cursor!") == nil)
     }
 
-    @Test func filtersSelectExactlyTheMatchingCases() throws {
+    @Test func filtersSelectExactlyTheMatchingCases() async throws {
         var q = CaseQuery()
         q.statuses = [.accepted]
-        #expect(try all(q).count == 30)
+        await #expect(try await all(q).count == 30)
         q = CaseQuery()
         q.region = RegionCode(rawValue: "430104")
-        #expect(try all(q).count == 12)
+        await #expect(try await all(q).count == 12)
         q.region = RegionCode(rawValue: "430100")
-        #expect(try all(q).count == 120, "a city's code selects all its districts")
+        await #expect(try await all(q).count == 120, "a city's code selects all its districts")
         q = CaseQuery()
         q.category = "职工养老保险"
-        #expect(try all(q).count == 40)
+        await #expect(try await all(q).count == 40)
         q.category = "城镇职工社会保险"
-        #expect(try all(q).count == 40, "any level of the category matches")
+        await #expect(try await all(q).count == 40, "any level of the category matches")
         q = CaseQuery()
         q.text = "养老保险断缴"
-        #expect(try all(q).count == 18)
+        await #expect(try await all(q).count == 18)
         q.text = "%"
-        #expect(try all(q).isEmpty, "LIKE wildcards in the text are literal")
+        await #expect(try await all(q).isEmpty, "LIKE wildcards in the text are literal")
         q = CaseQuery()
         q.holder = Fixtures.county
         q.statuses = [.registered]
-        #expect(try all(q).count == 90)
+        await #expect(try await all(q).count == 90)
     }
 
-    @Test func overdueSelectsCasesWhoseObligationPassed() throws {
+    @Test func overdueSelectsCasesWhoseObligationPassed() async throws {
         var q = CaseQuery()
         q.overdue = true
-        #expect(try all(q).isEmpty)
+        await #expect(try await all(q).isEmpty)
         let later = clock.now().addingTimeInterval(17 * 86_400)
-        #expect(try all(q, now: later).count == 90, "registered cases with no notice after 17 days")
+        await #expect(try await all(q, now: later).count == 90, "registered cases with no notice after 17 days")
         q.overdue = false
-        #expect(try all(q, now: later).count == 30)
+        await #expect(try await all(q, now: later).count == 30)
     }
 }

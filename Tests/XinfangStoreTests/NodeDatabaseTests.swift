@@ -11,53 +11,53 @@ import XinfangTesting
 struct NodeDatabaseTests {
     let clock = ManualClock()
 
-    func register(_ db: NodeDatabase, region: String = "430102", summary: String = "反映拖欠工资") throws -> CaseState {
-        try db.register(Fixtures.registration(receivedAt: clock.now(), region: region, summary: summary), actor: "李娜", now: clock.now()).state
+    func register(_ db: NodeDatabase, region: String = "430102", summary: String = "反映拖欠工资") async throws -> CaseState {
+        try await db.register(Fixtures.registration(receivedAt: clock.now(), region: region, summary: summary), actor: "李娜", now: clock.now()).state
     }
 
-    @Test func registrationAndActionsAreStoredAsAChain() throws {
+    @Test func registrationAndActionsAreStoredAsAChain() async throws {
         let db = try NodeDatabase.inMemory(node: Fixtures.county)
-        let state = try register(db)
+        let state = try await register(db)
         #expect(state.caseNumber.rawValue == "430102-20261102-00001")
         clock.advance(days: 1)
-        _ = try db.act(on: state.caseNumber, action: .notify(note: nil), actor: "周敏", now: clock.now())
+        _ = try await db.act(on: state.caseNumber, action: .notify(note: nil), actor: "周敏", now: clock.now())
         clock.advance(days: 2)
-        let replied = try db.act(on: state.caseNumber, action: .reply(outcome: .supported, opinion: "支持"), actor: "周敏", now: clock.now())
-        let events = try db.events(of: state.caseNumber)
+        let replied = try await db.act(on: state.caseNumber, action: .reply(outcome: .supported, opinion: "支持"), actor: "周敏", now: clock.now())
+        let events = try await db.events(of: state.caseNumber)
         #expect(events.map(\.body.kind) == ["register", "notify", "reply"])
         #expect(try CaseState.fold(events) == replied)
-        #expect(try db.caseState(state.caseNumber) == replied)
+        await #expect(try await db.caseState(state.caseNumber) == replied)
     }
 
-    @Test func aRefusedActionWritesNothing() throws {
+    @Test func aRefusedActionWritesNothing() async throws {
         let db = try NodeDatabase.inMemory(node: Fixtures.county)
-        let state = try register(db)
-        let before = try db.counts()
-        #expect(
+        let state = try await register(db)
+        let before = try await db.counts()
+        await #expect(
             throws: StoreError.refused(.illegalTransition(action: .close, status: .registered, allowed: Lifecycle.allowedActions(in: .registered)))
         ) {
-            try db.act(on: state.caseNumber, action: .close(report: nil), actor: "x", now: clock.now())
+            try await db.act(on: state.caseNumber, action: .close(report: nil), actor: "x", now: clock.now())
         }
-        #expect(throws: StoreError.caseNotFound(CaseNumber(rawValue: "430102-20261102-00099"))) {
-            try db.act(on: CaseNumber(rawValue: "430102-20261102-00099"), action: .notify(note: nil), actor: "x", now: clock.now())
+        await #expect(throws: StoreError.caseNotFound(CaseNumber(rawValue: "430102-20261102-00099"))) {
+            try await db.act(on: CaseNumber(rawValue: "430102-20261102-00099"), action: .notify(note: nil), actor: "x", now: clock.now())
         }
         var bad = Fixtures.registration(receivedAt: clock.now())
         bad.summary = ""
-        #expect(throws: StoreError.invalid(.missing("summary"))) { try db.register(bad, actor: "x", now: clock.now()) }
-        #expect(try db.counts() == before)
-        #expect(try db.caseState(state.caseNumber) == state)
+        await #expect(throws: StoreError.invalid(.missing("summary"))) { try await db.register(bad, actor: "x", now: clock.now()) }
+        await #expect(try await db.counts() == before)
+        await #expect(try await db.caseState(state.caseNumber) == state)
     }
 
-    @Test func idempotencyKeyReturnsTheSameCaseAndRefusesADifferentRequest() throws {
+    @Test func idempotencyKeyReturnsTheSameCaseAndRefusesADifferentRequest() async throws {
         let db = try NodeDatabase.inMemory(node: Fixtures.county)
         let key = NodeDatabase.IdempotencyKey(key: "k-1", fingerprint: "f1")
-        let first = try db.register(Fixtures.registration(receivedAt: clock.now()), actor: "李娜", now: clock.now(), idempotencyKey: key)
-        let again = try db.register(Fixtures.registration(receivedAt: clock.now()), actor: "李娜", now: clock.now(), idempotencyKey: key)
+        let first = try await db.register(Fixtures.registration(receivedAt: clock.now()), actor: "李娜", now: clock.now(), idempotencyKey: key)
+        let again = try await db.register(Fixtures.registration(receivedAt: clock.now()), actor: "李娜", now: clock.now(), idempotencyKey: key)
         #expect(first.created && !again.created)
         #expect(first.state.caseNumber == again.state.caseNumber)
-        #expect(try db.counts().cases == 1)
-        #expect(throws: StoreError.idempotencyKeyReused(key: "k-1", caseNumber: first.state.caseNumber)) {
-            try db.register(
+        await #expect(try await db.counts().cases == 1)
+        await #expect(throws: StoreError.idempotencyKeyReused(key: "k-1", caseNumber: first.state.caseNumber)) {
+            try await db.register(
                 Fixtures.registration(receivedAt: clock.now()),
                 actor: "李娜",
                 now: clock.now(),
@@ -66,11 +66,11 @@ struct NodeDatabaseTests {
         }
     }
 
-    @Test func rebuildFromEventsEqualsTheMaterialisedStateAndRepairsDrift() throws {
+    @Test func rebuildFromEventsEqualsTheMaterialisedStateAndRepairsDrift() async throws {
         let db = try NodeDatabase.inMemory(node: Fixtures.county)
         var numbers: [CaseNumber] = []
         for i in 0..<30 {
-            let n = try register(db, summary: "第\(i)件").caseNumber
+            let n = try await register(db, summary: "第\(i)件").caseNumber
             numbers.append(n)
             let path: [CaseAction] = [
                 .notify(note: nil), .extend(days: 10, approver: "局长", reason: "复杂"),
@@ -79,86 +79,87 @@ struct NodeDatabaseTests {
             ]
             for action in path.prefix(i % 6) {
                 clock.advance(seconds: 90)
-                _ = try db.act(on: n, action: action, actor: "周敏", now: clock.now())
+                _ = try await db.act(on: n, action: action, actor: "周敏", now: clock.now())
             }
         }
-        let clean = try db.rebuildMaterialisedState(repair: false)
+        let clean = try await db.rebuildMaterialisedState(repair: false)
         #expect(clean.cases == 30 && clean.mismatched.isEmpty)
         let actionsApplied: Int = (0..<30).map { (i: Int) -> Int in min(i % 6, 5) }.reduce(0, +)
         #expect(clean.events == 30 + actionsApplied)
 
         // Damage the materialised state behind the store's back: the rebuild finds and repairs it.
-        try db.writer.write {
+        let first = numbers[0].rawValue
+        try await db.writer.write {
             try $0.execute(
                 sql:
                     "UPDATE cases SET state_json = replace(state_json, '\"status\":\"registered\"', '\"status\":\"terminated\"') WHERE case_number = ?",
-                arguments: [numbers[0].rawValue]
+                arguments: [first]
             )
         }
-        #expect(try db.rebuildMaterialisedState(repair: false).mismatched == [numbers[0]])
-        #expect(try db.rebuildMaterialisedState(repair: true).mismatched == [numbers[0]])
-        #expect(try db.rebuildMaterialisedState(repair: false).mismatched.isEmpty)
-        #expect(try db.caseState(numbers[0])?.status == .registered)
+        await #expect(try await db.rebuildMaterialisedState(repair: false).mismatched == [numbers[0]])
+        await #expect(try await db.rebuildMaterialisedState(repair: true).mismatched == [numbers[0]])
+        await #expect(try await db.rebuildMaterialisedState(repair: false).mismatched.isEmpty)
+        await #expect(try await db.caseState(numbers[0])?.status == .registered)
     }
 
-    @Test func aTamperedEventIsReportedAsABrokenChain() throws {
+    @Test func aTamperedEventIsReportedAsABrokenChain() async throws {
         let db = try NodeDatabase.inMemory(node: Fixtures.county)
-        let n = try register(db).caseNumber
-        _ = try db.act(on: n, action: .notify(note: "原文"), actor: "周敏", now: clock.now())
+        let n = try await register(db).caseNumber
+        _ = try await db.act(on: n, action: .notify(note: "原文"), actor: "周敏", now: clock.now())
         // The store refuses to change an event; someone with the file drops the guard and edits it.
-        #expect(throws: (any Error).self) {
-            try db.writer.write { try $0.execute(sql: "UPDATE events SET body = replace(body, '原文', '改过') WHERE seq = 2") }
+        await #expect(throws: (any Error).self) {
+            try await db.writer.write { try $0.execute(sql: "UPDATE events SET body = replace(body, '原文', '改过') WHERE seq = 2") }
         }
-        #expect(throws: (any Error).self) { try db.writer.write { try $0.execute(sql: "DELETE FROM events") } }
-        try db.writer.write {
+        await #expect(throws: (any Error).self) { try await db.writer.write { try $0.execute(sql: "DELETE FROM events") } }
+        try await db.writer.write {
             try $0.execute(sql: "DROP TRIGGER events_are_append_only_update")
             try $0.execute(sql: "UPDATE events SET body = replace(body, '原文', '改过') WHERE seq = 2")
         }
-        #expect(throws: StoreError.self) { try db.rebuildMaterialisedState(repair: true) }
+        await #expect(throws: StoreError.self) { try await db.rebuildMaterialisedState(repair: true) }
         do {
-            _ = try db.rebuildMaterialisedState(repair: false)
+            _ = try await db.rebuildMaterialisedState(repair: false)
         } catch let StoreError.brokenChain(error) {
             #expect(error.seq == 2 && error.caseNumber == n)
         }
     }
 
-    @Test func caseNumbersAreUniqueAndContinueAcrossReopening() throws {
+    @Test func caseNumbersAreUniqueAndContinueAcrossReopening() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("xinfang-store-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         var seen = Set<CaseNumber>()
         do {
             let db = try NodeDatabase.open(directory: dir, node: Fixtures.county, calendar: .standard)
-            for _ in 0..<5 { seen.insert(try register(db).caseNumber) }
+            for _ in 0..<5 { seen.insert(try await register(db).caseNumber) }
         }
         let reopened = try NodeDatabase.open(directory: dir, node: Fixtures.county, calendar: .standard)
-        let next = try register(reopened).caseNumber
+        let next = try await register(reopened).caseNumber
         #expect(!seen.contains(next))
         #expect(next.rawValue.hasSuffix("-00006"))
-        #expect(try reopened.counts().cases == 6)
-        let mode = try reopened.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        await #expect(try await reopened.counts().cases == 6)
+        let mode = try await reopened.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
-        let synchronous = try reopened.writer.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        let synchronous = try await reopened.writer.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
         #expect(synchronous == 2, "FULL: an acknowledged commit survives power loss")
     }
 
-    @Test func aDatabaseFromANewerBinaryIsRefused() throws {
+    @Test func aDatabaseFromANewerBinaryIsRefused() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("xinfang-store-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         do {
             let db = try NodeDatabase.open(directory: dir, node: Fixtures.county, calendar: .standard)
-            try db.writer.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('999-from-the-future')") }
+            try await db.writer.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('999-from-the-future')") }
         }
         #expect(throws: StoreError.newerSchema(unknownMigrations: ["999-from-the-future"])) {
             try NodeDatabase.open(directory: dir, node: Fixtures.county, calendar: .standard)
         }
     }
 
-    @Test func hybridClockTimeStampsStayMonotonicWhenTheWallClockJumpsBack() throws {
+    @Test func hybridClockTimeStampsStayMonotonicWhenTheWallClockJumpsBack() async throws {
         let db = try NodeDatabase.inMemory(node: Fixtures.county)
-        let n = try register(db).caseNumber
+        let n = try await register(db).caseNumber
         clock.advance(days: -1)
-        _ = try db.act(on: n, action: .comment(text: "时钟回拨"), actor: "x", now: clock.now())
-        let events = try db.events(of: n)
+        _ = try await db.act(on: n, action: .comment(text: "时钟回拨"), actor: "x", now: clock.now())
+        let events = try await db.events(of: n)
         #expect(events[1].time > events[0].time)
     }
 }

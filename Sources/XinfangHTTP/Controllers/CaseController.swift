@@ -24,13 +24,13 @@ struct CaseController<Context: RequestContext>: Sendable {
         let registration: CaseRegistration
         do { registration = try input.registration(now: now) } catch { throw APIProblem(error) }
         let fingerprint = body.sha256Hex
-        let (state, created) = try services.database.register(
+        let (state, created) = try await services.database.register(
             registration,
             actor: registration.registeredBy,
             now: now,
             idempotencyKey: key.map { NodeDatabase.IdempotencyKey(key: $0, fingerprint: fingerprint) }
         )
-        let view = CaseView(state: state, events: try services.database.events(of: state.caseNumber), services: services, now: now)
+        let view = CaseView(state: state, events: try await services.database.events(of: state.caseNumber), services: services, now: now)
         var headers = HTTPFields()
         headers[.location] = "/api/v1/cases/\(state.caseNumber)"
         return try APIJSON.response(view, status: created ? .created : .ok, headers: headers)
@@ -76,7 +76,7 @@ struct CaseController<Context: RequestContext>: Sendable {
             throw APIProblem(failure)
         }
         let now = services.clock.now()
-        let page = try services.database.cases(matching: query, now: now)
+        let page = try await services.database.cases(matching: query, now: now)
         let view = CaseListView(
             items: page.items.map { CaseSummaryView($0, calendar: services.database.calendar, now: now) },
             nextCursor: page.next?.encoded
@@ -87,8 +87,8 @@ struct CaseController<Context: RequestContext>: Sendable {
     /// `GET /api/v1/cases/{caseNumber}`: state, deadlines, holder, and the whole chain.
     @Sendable func show(request: Request, context: Context) async throws -> Response {
         let number = try caseNumber(context)
-        guard let state = try services.database.caseState(number) else { throw APIProblem(StoreError.caseNotFound(number)) }
-        let view = CaseView(state: state, events: try services.database.events(of: number), services: services, now: services.clock.now())
+        guard let state = try await services.database.caseState(number) else { throw APIProblem(StoreError.caseNotFound(number)) }
+        let view = CaseView(state: state, events: try await services.database.events(of: number), services: services, now: services.clock.now())
         return try APIJSON.response(view)
     }
 
@@ -114,17 +114,17 @@ struct CaseController<Context: RequestContext>: Sendable {
         let now = services.clock.now()
         let state: CaseState
         do {
-            state = try services.database.act(on: number, action: action, actor: actor, now: now)
+            state = try await services.database.act(on: number, action: action, actor: actor, now: now)
         } catch StoreError.refused(let refusal) {
             // Every refusal names the state the case is in, whatever rule refused it.
             var problem = APIProblem(refusal)
-            if problem.extra["state"] == nil, let current = try services.database.caseState(number) {
+            if problem.extra["state"] == nil, let current = try await services.database.caseState(number) {
                 problem.extra["state"] = current.status.rawValue
                 problem.detail += "（当前状态：\(current.status.rawValue) \(current.status.label)）"
             }
             throw problem
         }
-        let view = CaseView(state: state, events: try services.database.events(of: number), services: services, now: now)
+        let view = CaseView(state: state, events: try await services.database.events(of: number), services: services, now: now)
         return try APIJSON.response(view)
     }
 

@@ -20,7 +20,7 @@ struct HealthController<Context: RequestContext>: Sendable {
             try APIJSON.response(Health(status: "ok", node: services.identity.id, name: services.identity.name, level: services.identity.level))
         }
         router.get("readyz") { _, _ in
-            let counts = try services.database.counts()
+            let counts = try await services.database.counts()
             return try APIJSON.response(
                 Health(
                     status: "ready",

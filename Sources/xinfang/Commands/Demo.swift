@@ -28,8 +28,8 @@ struct Demo: AsyncParsableCommand {
         let database = try NodeDatabase.open(directory: directory, node: identity.id, calendar: .standard)
         let services = NodeServices(identity: identity, database: database)
         var seeder = DemoSeeder(database: database, now: Date())
-        let seeded = try seeder.seedIfEmpty()
-        let counts = try database.counts()
+        let seeded = try await seeder.seedIfEmpty()
+        let counts = try await database.counts()
         let host = "127.0.0.1"
         let app = NodeApplication.application(services: services, host: host, port: basePort, logger: logger) { port in
             let url = "http://\(host):\(port)"

@@ -151,8 +151,8 @@ struct DemoSeeder {
 
     /// Seeds `caseCount` cases and walks them through the lifecycle, unless the store has cases.
     /// Returns how many cases were seeded (0 when the store was not empty).
-    mutating func seedIfEmpty() throws -> Int {
-        guard try database.counts().cases == 0 else { return 0 }
+    mutating func seedIfEmpty() async throws -> Int {
+        guard try await database.counts().cases == 0 else { return 0 }
         let channels: [Channel] = [.online, .letter, .visit, .phone]
         for i in 0..<Self.caseCount {
             let template = Self.templates[i % Self.templates.count]
@@ -185,35 +185,39 @@ struct DemoSeeder {
                 urgent: i % 11 == 0,
                 lawRelated: template.routeOut != nil
             )
-            let number = try database.register(registration, actor: Self.staff[0], now: now).state.caseNumber
+            let number = try await database.register(registration, actor: Self.staff[0], now: now).state.caseNumber
             guard region == "430102" else { continue }
-            try walk(number, template: template, step: i % 7)
+            try await walk(number, template: template, step: i % 7)
         }
         return Self.caseCount
     }
 
     /// Moves a seeded case some way along its lifecycle.
-    mutating func walk(_ number: CaseNumber, template: Template, step: Int) throws {
-        func act(_ action: CaseAction) throws { _ = try database.act(on: number, action: action, actor: pick(Self.staff), now: now) }
+    mutating func walk(_ number: CaseNumber, template: Template, step: Int) async throws {
         if let channel = template.routeOut, step > 0 {
-            try act(.routeOut(channel: channel, note: "已告知信访人依法通过\(channel == .laborArbitration ? "劳动人事争议仲裁" : "行政复议")途径解决。"))
+            try await apply(number, .routeOut(channel: channel, note: "已告知信访人依法通过\(channel == .laborArbitration ? "劳动人事争议仲裁" : "行政复议")途径解决。"))
             return
         }
         if step == 0 { return }
-        try act(.notify(note: "已向信访人送达受理告知书。"))
+        try await apply(number, .notify(note: "已向信访人送达受理告知书。"))
         if step == 1 { return }
         if step == 2 {
-            try act(.extend(days: 30, approver: "王建国（局长）", reason: "涉及多年缴费记录核查，需调取档案。"))
+            try await apply(number, .extend(days: 30, approver: "王建国（局长）", reason: "涉及多年缴费记录核查，需调取档案。"))
             return
         }
-        try act(.reply(outcome: step == 6 ? .notSupported : .supported, opinion: "经调查核实，依据相关政策作出处理意见并书面答复信访人。"))
+        try await apply(number, .reply(outcome: step == 6 ? .notSupported : .supported, opinion: "经调查核实，依据相关政策作出处理意见并书面答复信访人。"))
         if step == 3 { return }
-        try act(.close(report: "已送达处理意见书，信访人签收。"))
+        try await apply(number, .close(report: "已送达处理意见书，信访人签收。"))
         if step == 4 { return }
-        try act(.evaluate(office: .satisfied, unit: step == 6 ? .dissatisfied : .basicallySatisfied, comment: nil))
+        try await apply(number, .evaluate(office: .satisfied, unit: step == 6 ? .dissatisfied : .basicallySatisfied, comment: nil))
         if step == 6 {
-            try act(.requestReview(reason: "信访人对处理意见不服，申请复查。"))
+            try await apply(number, .requestReview(reason: "信访人对处理意见不服，申请复查。"))
         }
+    }
+
+    /// Applies one action as a randomly picked member of staff.
+    mutating func apply(_ number: CaseNumber, _ action: CaseAction) async throws {
+        _ = try await database.act(on: number, action: action, actor: pick(Self.staff), now: now)
     }
 
     static func banner(url: String, identity: NodeIdentity, seeded: Int, cases: Int, directory: String) -> String {
