@@ -1,0 +1,114 @@
+/// One node of the hierarchy as the topology file describes it.
+public struct TopologyNode: Codable, Equatable, Sendable {
+    public var id: NodeID
+    public var name: String
+    public var level: Level
+    /// nil for the root.
+    public var parent: NodeID?
+    /// Where its peer API listens, e.g. `http://127.0.0.1:8431`.
+    public var baseURL: String
+    /// Its Ed25519 public key, base64 (raw 32 bytes).
+    public var publicKey: String
+
+    public init(id: NodeID, name: String, level: Level, parent: NodeID?, baseURL: String, publicKey: String) {
+        self.id = id
+        self.name = name
+        self.level = level
+        self.parent = parent
+        self.baseURL = baseURL
+        self.publicKey = publicKey
+    }
+
+    /// The division the node answers for (its id).
+    public var area: RegionCode { RegionCode(rawValue: id.rawValue) }
+}
+
+/// The tree of nodes: who is whose parent, where each listens, and each one's public key.
+///
+/// Levels are data: a deeper tree (a national root, townships) needs no code change. Routing is
+/// hop by hop along the tree: towards a node below, to the child on its path; otherwise, to the parent.
+public struct Topology: Codable, Equatable, Sendable {
+    public var version: Int
+    public var nodes: [TopologyNode]
+
+    public init(version: Int = 1, nodes: [TopologyNode]) {
+        self.version = version
+        self.nodes = nodes
+    }
+
+    public func node(_ id: NodeID) -> TopologyNode? { nodes.first { $0.id == id } }
+
+    public func contains(_ id: NodeID) -> Bool { node(id) != nil }
+
+    public func parent(of id: NodeID) -> NodeID? { node(id)?.parent }
+
+    public func children(of id: NodeID) -> [NodeID] { nodes.filter { $0.parent == id }.map(\.id) }
+
+    /// The ancestors of a node, nearest first.
+    public func ancestors(of id: NodeID) -> [NodeID] {
+        var result: [NodeID] = []
+        var current = parent(of: id)
+        while let node = current, !result.contains(node), result.count < nodes.count {
+            result.append(node)
+            current = parent(of: node)
+        }
+        return result
+    }
+
+    /// Whether `ancestor` is strictly above `node`.
+    public func isAncestor(_ ancestor: NodeID, of node: NodeID) -> Bool { ancestors(of: node).contains(ancestor) }
+
+    /// Whether `node` is `root` or below it.
+    public func isInSubtree(_ node: NodeID, of root: NodeID) -> Bool { node == root || isAncestor(root, of: node) }
+
+    /// Whether two nodes are parent and child.
+    public func areAdjacent(_ a: NodeID, _ b: NodeID) -> Bool { parent(of: a) == b || parent(of: b) == a }
+
+    /// The adjacent node a message from `from` travels through on its way to `to`; nil when they are the same.
+    public func nextHop(from: NodeID, to: NodeID) -> NodeID? {
+        guard from != to else { return nil }
+        if isAncestor(from, of: to) {
+            // The child of `from` on the path down: the ancestor of `to` (or `to`) whose parent is `from`.
+            return ([to] + ancestors(of: to)).first { parent(of: $0) == from }
+        }
+        return parent(of: from)
+    }
+
+    /// The node `levelsUp` levels above `node`, or nil when the tree is not that deep.
+    public func ancestor(of node: NodeID, levelsUp: Int) -> NodeID? {
+        let chain = ancestors(of: node)
+        return levelsUp >= 1 && levelsUp <= chain.count ? chain[levelsUp - 1] : nil
+    }
+
+    /// The depth of a node: 0 for the root.
+    public func depth(of node: NodeID) -> Int { ancestors(of: node).count }
+
+    /// The node of `level` whose area contains `region`, if any.
+    public func node(at level: Level, containing region: RegionCode) -> TopologyNode? {
+        nodes.first { $0.level == level && region.isWithin($0.area) }
+    }
+
+    /// Checks the tree: unique ids, one root, known parents, no cycles, valid codes.
+    public func validated() throws(ValidationFailure) -> Topology {
+        guard version == 1 else { throw .invalid("version", "只支持版本 1 的拓扑文件。") }
+        guard !nodes.isEmpty else { throw .missing("nodes") }
+        var seen = Set<NodeID>()
+        for (i, node) in nodes.enumerated() {
+            _ = try NodeID.validated(node.id.rawValue, field: "nodes.\(i).id")
+            guard seen.insert(node.id).inserted else { throw .invalid("nodes.\(i).id", "节点 \(node.id) 重复。") }
+            guard node.baseURL.hasPrefix("http://") || node.baseURL.hasPrefix("https://") else {
+                throw .invalid("nodes.\(i).baseURL", "baseURL 必须以 http:// 或 https:// 开头。")
+            }
+        }
+        guard nodes.filter({ $0.parent == nil }).count == 1 else { throw .invalid("nodes", "拓扑必须恰好有一个根节点。") }
+        for (i, node) in nodes.enumerated() {
+            if let parent = node.parent, !seen.contains(parent) {
+                throw .invalid("nodes.\(i).parent", "上级节点 \(parent) 不在拓扑中。")
+            }
+            if ancestors(of: node.id).contains(node.id) || depth(of: node.id) >= nodes.count {
+                throw .invalid("nodes.\(i).parent", "拓扑中存在环。")
+            }
+        }
+        return self
+    }
+}
