@@ -6,6 +6,8 @@ public enum HandoffMode: String, Codable, Sendable, CaseIterable {
     case assign
     /// 转送: the receiver handles it; no closure report is owed.
     case transfer
+    /// 上报: a node hands a matter it cannot resolve to its parent (only through `escalate`).
+    case escalate
 }
 
 /// The content of a written opinion (处理意见 / 复查意见 / 复核意见).
@@ -45,7 +47,8 @@ public enum RouteOutChannel: String, Codable, Sendable, CaseIterable {
 ///
 /// The chain stores the action that was applied (event = accepted action), so the state of a case
 /// is the fold of its actions in order. Encoded flat (`{"action": "extend", "days": 20, …}`), the
-/// same shape the user API takes.
+/// same shape the user API takes. Parameters that name a node (`by`, `reviewer`, an escalation's
+/// `to`) are filled in by the node that creates or applies the action, never trusted from a client.
 public enum CaseAction: Equatable, Sendable {
     case offer(to: NodeID, mode: HandoffMode, dueAt: Date?, note: String?)
     case accept
@@ -60,12 +63,23 @@ public enum CaseAction: Equatable, Sendable {
     case verifyClosure(note: String?)
     case returnClosure(reason: String)
     case evaluate(office: Rating, unit: Rating, comment: String?)
-    case requestReview(reason: String)
+    /// The review goes to `reviewer` (the handler's parent under the policy); nil on a standalone node.
+    case requestReview(reason: String, reviewer: NodeID?)
     case decideReview(outcome: ReplyOutcome, opinion: String)
-    case requestReReview(reason: String)
+    case requestReReview(reason: String, reviewer: NodeID?)
     case decideReReview(outcome: ReplyOutcome, opinion: String)
     case terminate(reason: String)
     case comment(text: String)
+    /// 上报: offer the case to the parent.
+    case escalate(to: NodeID, reason: String)
+    /// 提办: an ancestor takes the case to itself.
+    case recall(by: NodeID, reason: String)
+    /// 督办: an ancestor presses the holder, who owes written feedback by `dueAt`.
+    case supervise(by: NodeID, dueAt: Date, note: String)
+    /// 督办反馈: the holder answers the open supervision.
+    case supervisionFeedback(text: String)
+    /// 重复信访: the same matter was registered again at another node as `newCase`.
+    case repeatPetition(newCase: CaseNumber, note: String?)
 
     /// The action's name in the API and the chain.
     public var name: ActionName {
@@ -89,17 +103,33 @@ public enum CaseAction: Equatable, Sendable {
         case .decideReReview: .decideReReview
         case .terminate: .terminate
         case .comment: .comment
+        case .escalate: .escalate
+        case .recall: .recall
+        case .supervise: .supervise
+        case .supervisionFeedback: .supervisionFeedback
+        case .repeatPetition: .repeatPetition
         }
     }
 }
 
-/// The names of every action of the outside contract (DESIGN §9), including those that need the
-/// hierarchy and are refused by a node that cannot perform them yet.
+extension CaseAction: Codable {
+    public init(from decoder: any Decoder) throws {
+        do {
+            self = try CaseAction(fields: try ActionFields(from: decoder))
+        } catch let failure as ValidationFailure {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: failure.description))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws { try fields.encode(to: encoder) }
+}
+
+/// The names of every action of the outside contract (DESIGN §9).
 public enum ActionName: String, Codable, Sendable, CaseIterable {
     case offer, accept, decline, notify, reject, routeOut, refuseRepeat, extend, reply, close
     case verifyClosure, returnClosure, evaluate, requestReview, decideReview, requestReReview
     case decideReReview, terminate, comment
-    case escalate, recall, supervise, supervisionFeedback, takeOver
+    case escalate, recall, supervise, supervisionFeedback, repeatPetition, takeOver
 
     /// Chinese label for the chain view (办理方式).
     public var label: String {
@@ -127,14 +157,24 @@ public enum ActionName: String, Codable, Sendable, CaseIterable {
         case .recall: "提办"
         case .supervise: "督办"
         case .supervisionFeedback: "督办反馈"
+        case .repeatPetition: "重复信访"
         case .takeOver: "强制接管"
         }
     }
 
-    /// Actions that need other nodes (the hierarchy sync) and that a single node refuses for now.
+    /// Actions another node asks the holder for (they arrive as commands and name their origin);
+    /// the holder never offers them to its own users.
+    public var isCommandOnly: Bool {
+        switch self {
+        case .recall, .supervise, .repeatPetition: true
+        default: false
+        }
+    }
+
+    /// Actions that need other nodes: a node without a topology refuses them.
     public var needsHierarchy: Bool {
         switch self {
-        case .escalate, .recall, .supervise, .supervisionFeedback, .takeOver: true
+        case .escalate, .recall, .supervise, .takeOver, .repeatPetition: true
         default: false
         }
     }
@@ -156,12 +196,15 @@ public enum ActionLimits {
 public struct ActionFields: Codable, Equatable, Sendable {
     public var action: String?
     public var to: String?
+    public var by: String?
+    public var reviewer: String?
     public var mode: String?
     public var dueAt: Date?
     public var note: String?
     public var reason: String?
     public var channel: String?
     public var earlierCase: String?
+    public var newCase: String?
     public var days: Int?
     public var approver: String?
     public var outcome: String?
@@ -191,10 +234,18 @@ extension CaseAction {
         func note() throws(ValidationFailure) -> String? { try Check.optionalText(f.note, field: "note", max: L.noteLengthMax) }
         func opinion() throws(ValidationFailure) -> String { try Check.text(f.opinion, field: "opinion", max: L.opinionLengthMax) }
         func outcome() throws(ValidationFailure) -> ReplyOutcome { try Self.enumValue(f.outcome, field: "outcome") }
+        func node(_ raw: String?, field: String) throws(ValidationFailure) -> NodeID {
+            try NodeID.validated(Check.text(raw, field: field, max: 6), field: field)
+        }
+        func optionalNode(_ raw: String?, field: String) throws(ValidationFailure) -> NodeID? {
+            guard let raw, !raw.isEmpty else { return nil }
+            return try node(raw, field: field)
+        }
         switch name {
         case .offer:
-            let to = try NodeID.validated(Check.text(f.to, field: "to", max: 6), field: "to")
+            let to = try node(f.to, field: "to")
             let mode: HandoffMode = try Self.enumValue(f.mode, field: "mode")
+            if mode == .escalate { throw .invalid("mode", "上报请使用 escalate 操作。") }
             if mode == .assign, f.dueAt == nil { throw .missing("dueAt") }
             self = .offer(to: to, mode: mode, dueAt: f.dueAt, note: try note())
         case .accept: self = .accept
@@ -212,7 +263,11 @@ extension CaseAction {
             guard (1...L.extensionDaysMax).contains(days) else {
                 throw .invalid("days", "延期天数必须在 1 到 \(L.extensionDaysMax) 天之间（《信访工作条例》第三十四条）。")
             }
-            self = .extend(days: days, approver: try Check.text(f.approver, field: "approver", max: L.approverLengthMax), reason: try reason())
+            self = .extend(
+                days: days,
+                approver: try Check.text(f.approver, field: "approver", max: L.approverLengthMax),
+                reason: try reason()
+            )
         case .reply: self = .reply(outcome: try outcome(), opinion: try opinion())
         case .close: self = .close(report: try Check.optionalText(f.report, field: "report", max: L.opinionLengthMax))
         case .verifyClosure: self = .verifyClosure(note: try note())
@@ -223,17 +278,26 @@ extension CaseAction {
                 unit: try Self.enumValue(f.unitRating, field: "unitRating"),
                 comment: try Check.optionalText(f.comment, field: "comment", max: L.noteLengthMax)
             )
-        case .requestReview: self = .requestReview(reason: try reason())
+        case .requestReview: self = .requestReview(reason: try reason(), reviewer: try optionalNode(f.reviewer, field: "reviewer"))
         case .decideReview: self = .decideReview(outcome: try outcome(), opinion: try opinion())
-        case .requestReReview: self = .requestReReview(reason: try reason())
+        case .requestReReview: self = .requestReReview(reason: try reason(), reviewer: try optionalNode(f.reviewer, field: "reviewer"))
         case .decideReReview: self = .decideReReview(outcome: try outcome(), opinion: try opinion())
         case .terminate: self = .terminate(reason: try reason())
         case .comment: self = .comment(text: try Check.text(f.text, field: "text", max: L.opinionLengthMax))
-        case .escalate, .recall, .supervise, .supervisionFeedback, .takeOver:
+        case .escalate: self = .escalate(to: try node(f.to, field: "to"), reason: try reason())
+        case .recall: self = .recall(by: try node(f.by, field: "by"), reason: try reason())
+        case .supervise:
+            guard let dueAt = f.dueAt else { throw .missing("dueAt") }
+            self = .supervise(by: try node(f.by, field: "by"), dueAt: dueAt, note: try Check.text(f.note, field: "note", max: L.noteLengthMax))
+        case .supervisionFeedback: self = .supervisionFeedback(text: try Check.text(f.text, field: "text", max: L.opinionLengthMax))
+        case .repeatPetition:
+            let newCase = try CaseNumber.validated(Check.text(f.newCase, field: "newCase", max: 30), field: "newCase")
+            self = .repeatPetition(newCase: newCase, note: try note())
+        case .takeOver:
             throw ValidationFailure(
-                code: "action-needs-hierarchy",
+                code: "action-not-available",
                 field: "action",
-                detail: "操作 \(raw)（\(name.label)）需要上下级节点同步，本节点尚未配置层级拓扑。"
+                detail: "强制接管（takeOver）尚未开放：它属于冲突规则，将随对账与冲突处理一同提供。"
             )
         }
     }
@@ -258,9 +322,11 @@ extension CaseAction {
             f.dueAt = dueAt
             f.note = note
         case .accept: break
-        case .decline(let reason), .reject(let reason), .returnClosure(let reason), .requestReview(let reason),
-            .requestReReview(let reason), .terminate(let reason):
+        case .decline(let reason), .reject(let reason), .returnClosure(let reason), .terminate(let reason):
             f.reason = reason
+        case .requestReview(let reason, let reviewer), .requestReReview(let reason, let reviewer):
+            f.reason = reason
+            f.reviewer = reviewer?.rawValue
         case .notify(let note), .verifyClosure(let note): f.note = note
         case .routeOut(let channel, let note):
             f.channel = channel.rawValue
@@ -280,7 +346,20 @@ extension CaseAction {
             f.officeRating = office.rawValue
             f.unitRating = unit.rawValue
             f.comment = comment
-        case .comment(let text): f.text = text
+        case .comment(let text), .supervisionFeedback(let text): f.text = text
+        case .escalate(let to, let reason):
+            f.to = to.rawValue
+            f.reason = reason
+        case .recall(let by, let reason):
+            f.by = by.rawValue
+            f.reason = reason
+        case .supervise(let by, let dueAt, let note):
+            f.by = by.rawValue
+            f.dueAt = dueAt
+            f.note = note
+        case .repeatPetition(let newCase, let note):
+            f.newCase = newCase.rawValue
+            f.note = note
         }
         return f
     }

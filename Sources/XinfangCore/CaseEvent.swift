@@ -5,12 +5,15 @@ public import Foundation
 public enum CaseEventBody: Equatable, Sendable {
     case register(CaseRegistration)
     case act(CaseAction)
+    /// The holder refused a command (the event carries it); the case is otherwise unchanged.
+    case refuse(code: String, detail: String)
 
-    /// The name shown in the chain (`register`, `notify`, …).
+    /// The name shown in the chain (`register`, `notify`, `commandRefused`, …).
     public var kind: String {
         switch self {
         case .register: "register"
         case .act(let action): action.name.rawValue
+        case .refuse: "commandRefused"
         }
     }
 
@@ -19,17 +22,21 @@ public enum CaseEventBody: Equatable, Sendable {
         switch self {
         case .register: "登记"
         case .act(let action): action.name.label
+        case .refuse: "拒绝执行指令"
         }
     }
 }
 
 extension CaseEventBody: Codable {
-    enum CodingKeys: String, CodingKey { case action, registration }
+    enum CodingKeys: String, CodingKey { case action, registration, code, detail }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        if try c.decode(String.self, forKey: .action) == "register" {
+        let kind = try c.decode(String.self, forKey: .action)
+        if kind == "register" {
             self = .register(try c.decode(CaseRegistration.self, forKey: .registration))
+        } else if kind == "commandRefused" {
+            self = .refuse(code: try c.decode(String.self, forKey: .code), detail: try c.decode(String.self, forKey: .detail))
         } else {
             let fields = try ActionFields(from: decoder)
             do {
@@ -48,6 +55,11 @@ extension CaseEventBody: Codable {
             try c.encode(registration, forKey: .registration)
         case .act(let action):
             try action.fields.encode(to: encoder)
+        case .refuse(let code, let detail):
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode("commandRefused", forKey: .action)
+            try c.encode(code, forKey: .code)
+            try c.encode(detail, forKey: .detail)
         }
     }
 }
@@ -72,7 +84,9 @@ public struct CaseEvent: Codable, Equatable, Sendable {
     public var actor: String
     public var body: CaseEventBody
     public var hash: String
-    /// The origin node's signature over the hash (from the hierarchy sync on).
+    /// The command this event applies, with its origin's signature, when a non-holder asked for it.
+    public var command: CaseCommand?
+    /// The origin node's Ed25519 signature over the hash (base64).
     public var signature: String?
 
     /// Builds the event and computes its hash.
@@ -84,7 +98,8 @@ public struct CaseEvent: Codable, Equatable, Sendable {
         origin: NodeID,
         time: HLCTimestamp,
         actor: String,
-        body: CaseEventBody
+        body: CaseEventBody,
+        command: CaseCommand? = nil
     ) {
         self.caseNumber = caseNumber
         self.epoch = epoch
@@ -94,6 +109,7 @@ public struct CaseEvent: Codable, Equatable, Sendable {
         self.time = time
         self.actor = actor
         self.body = body
+        self.command = command
         self.hash = ""
         self.signature = nil
         self.hash = computedHash()
@@ -111,11 +127,12 @@ public struct CaseEvent: Codable, Equatable, Sendable {
         var time: HLCTimestamp
         var actor: String
         var body: CaseEventBody
+        var command: CaseCommand?
     }
 
     /// The canonical bytes the hash covers.
     public func canonicalBytes() -> Data {
-        let hashed = Hashed(caseNumber: caseNumber, epoch: epoch, seq: seq, prevHash: prevHash, origin: origin, time: time, actor: actor, body: body)
+        let hashed = Hashed(caseNumber: caseNumber, epoch: epoch, seq: seq, prevHash: prevHash, origin: origin, time: time, actor: actor, body: body, command: command)
         // Encoding a value made of strings, integers and booleans cannot fail.
         return try! CanonicalJSON.encoder.encode(hashed)
     }

@@ -7,6 +7,18 @@ public struct Offer: Codable, Equatable, Sendable {
     public var mode: HandoffMode
     public var dueAt: Date?
     public var offeredAt: Date
+    /// The status the case returns to if the receiver declines.
+    public var resumeStatus: CaseStatus
+}
+
+/// A 督办: who pressed, when, the feedback due date, and the holder's written feedback.
+public struct Supervision: Codable, Equatable, Sendable {
+    public var by: NodeID
+    public var at: Date
+    public var dueAt: Date
+    public var note: String
+    public var feedback: String?
+    public var feedbackAt: Date?
 }
 
 /// A 交办 the current handler accepted: the result is owed to the assigner by `dueAt`.
@@ -91,12 +103,29 @@ public struct CaseState: Codable, Equatable, Sendable {
     public var reReview: ReviewStage?
     public var terminatedAt: Date?
     public var comments: Int
+    /// Every node that has held the case or been offered it, sorted: the nodes (with their
+    /// ancestors) that receive its events.
+    public var participants: [NodeID]
+    public var supervisions: [Supervision]
+    /// Cases registered later for the same matter (重复信访).
+    public var repeats: [CaseNumber]
 
     enum CodingKeys: String, CodingKey {
         case caseNumber, registration, registeredAt, registeredAtNode, status, holder, owner, epoch, headSeq, headHash
         case lastEventAt, receivedAt, pendingOffer, lastDecline, assignment, disposal, acceptedAt
         case extension_ = "extension"
         case reply, closedAt, closureVerifiedAt, closureReturns, evaluation, review, reReview, terminatedAt, comments
+        case participants, supervisions, repeats
+    }
+
+    /// The supervision still awaiting the holder's feedback, if any.
+    public var openSupervision: Supervision? { supervisions.last { $0.feedbackAt == nil } }
+
+    mutating func addParticipant(_ node: NodeID) {
+        if !participants.contains(node) {
+            participants.append(node)
+            participants.sort()
+        }
     }
 
     /// Whether an assigned case's closure awaits the assigner's verification.
@@ -144,7 +173,10 @@ extension CaseState {
             review: nil,
             reReview: nil,
             terminatedAt: nil,
-            comments: 0
+            comments: 0,
+            participants: [event.origin],
+            supervisions: [],
+            repeats: []
         )
     }
 
@@ -176,14 +208,30 @@ extension CaseState {
             )
         }
         try checkHash(event)
-        guard case .act(let action) = event.body else {
+        guard event.origin == holder else {
+            throw ChainError(caseNumber: caseNumber, seq: event.seq, reason: "appended by \(event.origin), but the holder is \(holder)")
+        }
+        let action: CaseAction
+        switch event.body {
+        case .register:
             throw ChainError(caseNumber: caseNumber, seq: event.seq, reason: "a registration may only open a chain")
+        case .refuse:
+            advanceHead(to: event)  // a refused command is history; the case itself does not change
+            return
+        case .act(let applied):
+            action = applied
         }
         let at = event.date
         switch action {
         case .offer(let to, let mode, let dueAt, _):
-            pendingOffer = Offer(from: holder, to: to, mode: mode, dueAt: dueAt, offeredAt: at)
+            pendingOffer = Offer(from: holder, to: to, mode: mode, dueAt: dueAt, offeredAt: at, resumeStatus: .declined)
             holder = to
+            addParticipant(to)
+            status = .offered
+        case .escalate(let to, _):
+            pendingOffer = Offer(from: holder, to: to, mode: .escalate, dueAt: nil, offeredAt: at, resumeStatus: CaseStatus.intake.contains(status) ? .declined : status)
+            holder = to
+            addParticipant(to)
             status = .offered
         case .accept:
             if let offer = pendingOffer {
@@ -200,9 +248,11 @@ extension CaseState {
                 holder = offer.from
                 owner = offer.from
                 lastDecline = offer
+                status = offer.resumeStatus
+            } else {
+                status = .declined
             }
             pendingOffer = nil
-            status = .declined
         case .notify:
             acceptedAt = at
             status = .accepted
@@ -244,15 +294,25 @@ extension CaseState {
         case .evaluate(let office, let unit, let comment):
             evaluation = Evaluation(office: office, unit: unit, comment: comment, at: at)
             status = .evaluated
-        case .requestReview(let reason):
+        case .requestReview(let reason, let reviewer):
             review = ReviewStage(requestedAt: at, reason: reason)
             status = .reviewRequested
+            if let reviewer {
+                holder = reviewer
+                owner = reviewer
+                addParticipant(reviewer)
+            }
         case .decideReview(let outcome, let opinion):
             review?.decision = Opinion(outcome: outcome, text: opinion, at: at)
             status = .reviewDecided
-        case .requestReReview(let reason):
+        case .requestReReview(let reason, let reviewer):
             reReview = ReviewStage(requestedAt: at, reason: reason)
             status = .reReviewRequested
+            if let reviewer {
+                holder = reviewer
+                owner = reviewer
+                addParticipant(reviewer)
+            }
         case .decideReReview(let outcome, let opinion):
             reReview?.decision = Opinion(outcome: outcome, text: opinion, at: at)
             status = .reReviewDecided
@@ -261,10 +321,33 @@ extension CaseState {
             status = .terminated
         case .comment:
             comments += 1
+        case .recall(let by, _):
+            holder = by
+            owner = by
+            addParticipant(by)
+            pendingOffer = nil
+            assignment = nil
+            acceptedAt = nil
+            extension_ = nil
+            receivedAt = at
+            status = .received
+        case .supervise(let by, let dueAt, let note):
+            supervisions.append(Supervision(by: by, at: at, dueAt: dueAt, note: note))
+        case .supervisionFeedback(let text):
+            if let index = supervisions.lastIndex(where: { $0.feedbackAt == nil }) {
+                supervisions[index].feedback = text
+                supervisions[index].feedbackAt = at
+            }
+        case .repeatPetition(let newCase, _):
+            if !repeats.contains(newCase) { repeats.append(newCase) }
         }
+        advanceHead(to: event)
+    }
+
+    mutating func advanceHead(to event: CaseEvent) {
         headSeq = event.seq
         headHash = event.hash
         epoch = event.epoch
-        lastEventAt = at
+        lastEventAt = event.date
     }
 }

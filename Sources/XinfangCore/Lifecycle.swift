@@ -14,8 +14,10 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
     case periodEnded(DeadlineKind, dueDate: CivilDate)
     /// A request window is still open, so the matter cannot be terminated yet.
     case periodOpen(DeadlineKind, dueDate: CivilDate)
-    /// An offer to this node itself.
+    /// An offer to this node itself, or a recall by the holder.
     case offerToSelf
+    /// Supervision feedback with no open supervision.
+    case noOpenSupervision
 
     public var code: String {
         switch self {
@@ -26,6 +28,7 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
         case .periodEnded: "period-ended"
         case .periodOpen: "period-open"
         case .offerToSelf: "offer-to-self"
+        case .noOpenSupervision: "no-open-supervision"
         }
     }
 
@@ -45,7 +48,9 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
         case .periodOpen(let kind, let due):
             return "\(kind.label)尚未届满（\(due)），暂不能终结。"
         case .offerToSelf:
-            return "不能交办或转送给本节点自己。"
+            return "不能交办、转送、上报给本节点自己，持有节点也不能提办自己的件。"
+        case .noOpenSupervision:
+            return "该件没有待反馈的督办。"
         }
     }
 }
@@ -90,6 +95,11 @@ public enum Lifecycle {
         .decideReReview: [.reReviewRequested],
         .terminate: [.closed, .closureVerified, .evaluated, .reviewDecided, .reReviewDecided],
         .comment: Set(CaseStatus.allCases),
+        .escalate: CaseStatus.intake.union([.accepted, .extended]),
+        .recall: CaseStatus.intake.union([.offered, .accepted, .extended]),
+        .supervise: CaseStatus.intake.union([.offered, .accepted, .extended, .replied, .closed, .reviewRequested, .reReviewRequested]),
+        .supervisionFeedback: Set(CaseStatus.allCases).subtracting([.terminated]),
+        .repeatPetition: Set(CaseStatus.allCases),
     ]
 
     /// The actions the status allows, in contract order.
@@ -105,13 +115,20 @@ public enum Lifecycle {
             }
             throw refusal
         }
-        if case .offer(let to, _, _, _) = action, to == context.node { throw .offerToSelf }
+        switch action {
+        case .offer(let to, _, _, _), .escalate(let to, _):
+            if to == context.node { throw .offerToSelf }
+        case .recall(let by, _), .supervise(let by, _, _):
+            if by == state.holder { throw .offerToSelf }
+        default:
+            break
+        }
     }
 
     /// The actions `context.node` may take on the case now: allowed by the status and by every
     /// rule that does not depend on the action's parameters. Empty for a node that is not the holder.
     public static func availableActions(on state: CaseState, context: ActionContext) -> [ActionName] {
-        ActionName.allCases.filter { allowedFrom[$0] != nil && refusal(of: $0, on: state, context: context) == nil }
+        ActionName.allCases.filter { !$0.isCommandOnly && allowedFrom[$0] != nil && refusal(of: $0, on: state, context: context) == nil }
     }
 
     /// Why an action of this name may not be taken now, or nil when it may (parameters aside).
@@ -143,6 +160,8 @@ public enum Lifecycle {
             return state.awaitsClosureVerification ? .closureAwaitingVerification : ended(.reviewRequestWindow)
         case .requestReReview:
             return ended(.reReviewRequestWindow)
+        case .supervisionFeedback:
+            return state.openSupervision == nil ? .noOpenSupervision : nil
         case .terminate:
             switch state.status {
             case .reReviewDecided: return nil

@@ -86,7 +86,7 @@ extension LifecycleError {
     var field: String? {
         switch self {
         case .offerToSelf: "to"
-        case .illegalTransition, .notAwaitingVerification, .closureAwaitingVerification: "action"
+        case .illegalTransition, .notAwaitingVerification, .closureAwaitingVerification, .noOpenSupervision: "action"
         case .notHolder, .periodEnded, .periodOpen: nil
         }
     }

@@ -76,12 +76,12 @@ struct DeadlineTests {
         #expect(due(.reviewRequestWindow) == Fixtures.day("2026-03-12"))
         try b.act(.close(report: nil))
         b.advance(days: 5)  // review requested on 2026-02-15
-        try b.act(.requestReview(reason: "不服"))
+        try b.act(.requestReview(reason: "不服", reviewer: nil))
         #expect(due(.reviewDecision) == Fixtures.day("2026-03-17"))
         b.advance(days: 20)  // decided on 2026-03-07
         try b.act(.decideReview(outcome: .notSupported, opinion: "维持"))
         #expect(due(.reReviewRequestWindow) == Fixtures.day("2026-04-06"))
-        try b.act(.requestReReview(reason: "仍不服"))
+        try b.act(.requestReReview(reason: "仍不服", reviewer: nil))
         #expect(due(.reReviewDecision) == Fixtures.day("2026-04-06"))
     }
 

@@ -81,7 +81,7 @@ struct LifecycleTransitionTests {
                 return b
             case .reviewRequested:
                 var b = try Self.closed.build()
-                try b.act(.requestReview(reason: "不服"))
+                try b.act(.requestReview(reason: "不服", reviewer: nil))
                 return b
             case .reviewDecided:
                 var b = try Self.reviewRequested.build()
@@ -89,7 +89,7 @@ struct LifecycleTransitionTests {
                 return b
             case .reReviewRequested:
                 var b = try Self.reviewDecided.build()
-                try b.act(.requestReReview(reason: "仍不服"))
+                try b.act(.requestReReview(reason: "仍不服", reviewer: nil))
                 return b
             case .reReviewDecided:
                 var b = try Self.reReviewRequested.build()
@@ -110,48 +110,51 @@ struct LifecycleTransitionTests {
         .refuseRepeat(earlierCase: nil, reason: "r"), .extend(days: 10, approver: "a", reason: "r"),
         .reply(outcome: .explained, opinion: "o"), .close(report: nil), .verifyClosure(note: nil),
         .returnClosure(reason: "r"), .evaluate(office: .satisfied, unit: .satisfied, comment: nil),
-        .requestReview(reason: "r"), .decideReview(outcome: .supported, opinion: "o"), .requestReReview(reason: "r"),
+        .requestReview(reason: "r", reviewer: nil), .decideReview(outcome: .supported, opinion: "o"), .requestReReview(reason: "r", reviewer: nil),
         .decideReReview(outcome: .supported, opinion: "o"), .terminate(reason: "r"), .comment(text: "t"),
+        .escalate(to: Fixtures.city, reason: "无法化解"), .recall(by: Fixtures.city, reason: "提级办理"),
+        .supervise(by: Fixtures.city, dueAt: Fixtures.instant("2027-01-31T00:00:00+08:00"), note: "请加快办理"),
+        .supervisionFeedback(text: "已整改"), .repeatPetition(newCase: CaseNumber(rawValue: "430000-20261103-00001"), note: nil),
     ]
 
     /// The expected table: for each situation, the allowed actions and the status each leads to;
     /// every other action is refused with the code given (illegal-transition unless listed).
     static let expected: [Situation: (allowed: [ActionName: CaseStatus], refusedCodes: [ActionName: String])] = [
         .registered: (
-            [.offer: .offered, .notify: .accepted, .reject: .rejected, .routeOut: .routedOut, .refuseRepeat: .refusedRepeat, .comment: .registered],
+            [.escalate: .offered, .recall: .received, .supervise: .registered, .repeatPetition: .registered, .offer: .offered, .notify: .accepted, .reject: .rejected, .routeOut: .routedOut, .refuseRepeat: .refusedRepeat, .comment: .registered],
             [:]
         ),
-        .offered: ([.accept: .received, .decline: .declined, .comment: .offered], [:]),
+        .offered: ([.recall: .received, .supervise: .offered, .repeatPetition: .offered, .accept: .received, .decline: .declined, .comment: .offered], [:]),
         .received: (
-            [.offer: .offered, .notify: .accepted, .reject: .rejected, .routeOut: .routedOut, .refuseRepeat: .refusedRepeat, .comment: .received], [:]
+            [.escalate: .offered, .recall: .received, .supervise: .received, .repeatPetition: .received, .offer: .offered, .notify: .accepted, .reject: .rejected, .routeOut: .routedOut, .refuseRepeat: .refusedRepeat, .comment: .received], [:]
         ),
         .declined: (
-            [.offer: .offered, .notify: .accepted, .reject: .rejected, .routeOut: .routedOut, .refuseRepeat: .refusedRepeat, .comment: .declined], [:]
+            [.escalate: .offered, .recall: .received, .supervise: .declined, .repeatPetition: .declined, .offer: .offered, .notify: .accepted, .reject: .rejected, .routeOut: .routedOut, .refuseRepeat: .refusedRepeat, .comment: .declined], [:]
         ),
-        .rejected: ([.comment: .rejected], [:]),
-        .routedOut: ([.comment: .routedOut], [:]),
-        .refusedRepeat: ([.comment: .refusedRepeat], [:]),
-        .accepted: ([.extend: .extended, .reply: .replied, .comment: .accepted], [:]),
-        .extended: ([.reply: .replied, .comment: .extended], [:]),
-        .replied: ([.close: .closed, .comment: .replied], [:]),
+        .rejected: ([.repeatPetition: .rejected, .comment: .rejected], [:]),
+        .routedOut: ([.repeatPetition: .routedOut, .comment: .routedOut], [:]),
+        .refusedRepeat: ([.repeatPetition: .refusedRepeat, .comment: .refusedRepeat], [:]),
+        .accepted: ([.escalate: .offered, .recall: .received, .supervise: .accepted, .repeatPetition: .accepted, .extend: .extended, .reply: .replied, .comment: .accepted], [:]),
+        .extended: ([.escalate: .offered, .recall: .received, .supervise: .extended, .repeatPetition: .extended, .reply: .replied, .comment: .extended], [:]),
+        .replied: ([.supervise: .replied, .repeatPetition: .replied, .close: .closed, .comment: .replied], [:]),
         .closed: (
-            [.evaluate: .evaluated, .requestReview: .reviewRequested, .comment: .closed],
+            [.supervise: .closed, .repeatPetition: .closed, .evaluate: .evaluated, .requestReview: .reviewRequested, .comment: .closed],
             [.verifyClosure: "not-awaiting-verification", .returnClosure: "not-awaiting-verification", .terminate: "period-open"]
         ),
         .closedAssigned: (
-            [.verifyClosure: .closureVerified, .returnClosure: .accepted, .comment: .closed],
+            [.supervise: .closed, .repeatPetition: .closed, .verifyClosure: .closureVerified, .returnClosure: .accepted, .comment: .closed],
             [
                 .evaluate: "closure-awaiting-verification", .requestReview: "closure-awaiting-verification",
                 .terminate: "closure-awaiting-verification",
             ]
         ),
-        .closureVerified: ([.evaluate: .evaluated, .requestReview: .reviewRequested, .comment: .closureVerified], [.terminate: "period-open"]),
-        .evaluated: ([.requestReview: .reviewRequested, .comment: .evaluated], [.terminate: "period-open"]),
-        .reviewRequested: ([.decideReview: .reviewDecided, .comment: .reviewRequested], [:]),
-        .reviewDecided: ([.requestReReview: .reReviewRequested, .comment: .reviewDecided], [.terminate: "period-open"]),
-        .reReviewRequested: ([.decideReReview: .reReviewDecided, .comment: .reReviewRequested], [:]),
-        .reReviewDecided: ([.terminate: .terminated, .comment: .reReviewDecided], [:]),
-        .terminated: ([.comment: .terminated], [:]),
+        .closureVerified: ([.repeatPetition: .closureVerified, .evaluate: .evaluated, .requestReview: .reviewRequested, .comment: .closureVerified], [.terminate: "period-open"]),
+        .evaluated: ([.repeatPetition: .evaluated, .requestReview: .reviewRequested, .comment: .evaluated], [.terminate: "period-open"]),
+        .reviewRequested: ([.supervise: .reviewRequested, .repeatPetition: .reviewRequested, .decideReview: .reviewDecided, .comment: .reviewRequested], [:]),
+        .reviewDecided: ([.repeatPetition: .reviewDecided, .requestReReview: .reReviewRequested, .comment: .reviewDecided], [.terminate: "period-open"]),
+        .reReviewRequested: ([.supervise: .reReviewRequested, .repeatPetition: .reReviewRequested, .decideReReview: .reReviewDecided, .comment: .reReviewRequested], [:]),
+        .reReviewDecided: ([.repeatPetition: .reReviewDecided, .terminate: .terminated, .comment: .reReviewDecided], [:]),
+        .terminated: ([.repeatPetition: .terminated, .comment: .terminated], [:]),
     ]
 
     @Test(arguments: Situation.allCases)
@@ -160,7 +163,7 @@ struct LifecycleTransitionTests {
         let fresh = try situation.build()
         let context = ActionContext(node: fresh.state.holder, now: fresh.now.addingTimeInterval(60), calendar: .standard)
         #expect(
-            Set(Lifecycle.availableActions(on: fresh.state, context: context)) == Set(expectation.allowed.keys),
+            Set(Lifecycle.availableActions(on: fresh.state, context: context)) == Set(expectation.allowed.keys.filter { !$0.isCommandOnly }),
             "what the API offers is what succeeds"
         )
         for action in Self.samples {
@@ -171,7 +174,8 @@ struct LifecycleTransitionTests {
                 #expect(builder.state.status == next, "\(situation) + \(action.name) should lead to \(next)")
                 #expect(builder.state.headSeq == before.headSeq + 1)
             } else {
-                let code = expectation.refusedCodes[action.name] ?? "illegal-transition"
+                let defaultCode = action.name == .supervisionFeedback && situation != .terminated ? "no-open-supervision" : "illegal-transition"
+                let code = expectation.refusedCodes[action.name] ?? defaultCode
                 #expect(throws: LifecycleError.self, "\(situation) must refuse \(action.name)") { try builder.act(action) }
                 do {
                     try builder.act(action)
@@ -259,7 +263,7 @@ struct LifecycleTransitionTests {
     @Test func reviewWindowClosesAfterThirtyDaysThenTerminationIsAllowed() throws {
         var b = try Situation.closed.build()
         b.advance(days: 31)
-        #expect(throws: LifecycleError.self) { try b.act(.requestReview(reason: "晚了")) }
+        #expect(throws: LifecycleError.self) { try b.act(.requestReview(reason: "晚了", reviewer: nil)) }
         try b.act(.terminate(reason: "复查申请期限届满"))
         #expect(b.state.status == .terminated)
     }
@@ -268,7 +272,7 @@ struct LifecycleTransitionTests {
         var b = try Situation.reviewDecided.build()
         b.advance(days: 31)
         do {
-            try b.act(.requestReReview(reason: "晚了"))
+            try b.act(.requestReReview(reason: "晚了", reviewer: nil))
             Issue.record("a late re-review request must be refused")
         } catch let error as LifecycleError {
             #expect(error.code == "period-ended")
@@ -279,6 +283,7 @@ struct LifecycleTransitionTests {
 
     @Test func everyContractActionHasALabelAndHierarchyActionsAreMarked() {
         for name in ActionName.allCases { #expect(!name.label.isEmpty) }
-        #expect(ActionName.allCases.filter(\.needsHierarchy) == [.escalate, .recall, .supervise, .supervisionFeedback, .takeOver])
+        #expect(ActionName.allCases.filter(\.needsHierarchy) == [.escalate, .recall, .supervise, .repeatPetition, .takeOver])
+        #expect(ActionName.allCases.filter(\.isCommandOnly) == [.recall, .supervise, .repeatPetition])
     }
 }

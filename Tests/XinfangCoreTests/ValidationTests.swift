@@ -127,7 +127,8 @@ struct ValidationTests {
         #expect(failure(f)?.code == "missing-field")
         #expect(failure(ActionFields(action: "fly"))?.code == "unknown-action")
         #expect(failure(ActionFields(action: nil))?.field == "action")
-        #expect(failure(ActionFields(action: "escalate"))?.code == "action-needs-hierarchy")
+        #expect(failure(ActionFields(action: "takeOver"))?.code == "action-not-available")
+        #expect(failure(ActionFields(action: "escalate"))?.field == "to")
         var offer = ActionFields(action: "offer")
         offer.to = "430104"
         offer.mode = "assign"

@@ -211,7 +211,7 @@ struct DemoSeeder {
         if step == 4 { return }
         try await apply(number, .evaluate(office: .satisfied, unit: step == 6 ? .dissatisfied : .basicallySatisfied, comment: nil))
         if step == 6 {
-            try await apply(number, .requestReview(reason: "信访人对处理意见不服，申请复查。"))
+            try await apply(number, .requestReview(reason: "信访人对处理意见不服，申请复查。", reviewer: nil))
         }
     }
 

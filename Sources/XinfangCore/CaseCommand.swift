@@ -1,0 +1,53 @@
+public import Foundation
+
+/// A signed request from a node that does not hold a case (a superior's 提办 or 督办, a
+/// reassignment, a review request received at the level above, a comment), routed hop by hop to
+/// the holder, whose node applies it and appends the resulting event with the command inside.
+///
+/// Identified by `id` (chosen by the origin), so a command delivered twice is applied once.
+public struct CaseCommand: Codable, Equatable, Sendable {
+    public var id: String
+    public var caseNumber: CaseNumber
+    public var origin: NodeID
+    public var actor: String
+    public var action: CaseAction
+    public var createdAt: Date
+    /// How many nodes have forwarded it; a command is dropped as undeliverable past `hopsMax`.
+    public var hops: Int
+    /// The origin's Ed25519 signature over `signingBytes` (base64).
+    public var signature: String?
+
+    public static let hopsMax = 32
+
+    public init(id: String, caseNumber: CaseNumber, origin: NodeID, actor: String, action: CaseAction, createdAt: Date) {
+        self.id = id
+        self.caseNumber = caseNumber
+        self.origin = origin
+        self.actor = actor
+        self.action = action
+        self.createdAt = createdAt
+        self.hops = 0
+        self.signature = nil
+    }
+
+    struct Signed: Encodable {
+        var id: String
+        var caseNumber: CaseNumber
+        var origin: NodeID
+        var actor: String
+        var action: CaseAction
+        var createdAt: Date
+    }
+
+    /// What the origin signs: everything but the hop count (relays increment it) and the signature.
+    public var signingBytes: Data {
+        let signed = Signed(id: id, caseNumber: caseNumber, origin: origin, actor: actor, action: action, createdAt: createdAt)
+        // Encoding a value made of strings, integers and dates cannot fail.
+        return try! CanonicalJSON.encoder.encode(signed)
+    }
+
+    /// Checks the shape of a command id (printable ASCII, bounded).
+    public static func isValidID(_ id: String) -> Bool {
+        (1...64).contains(id.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+    }
+}
