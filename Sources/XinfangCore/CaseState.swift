@@ -191,7 +191,8 @@ extension CaseState {
         return state
     }
 
-    func checkHash(_ event: CaseEvent) throws(ChainError) {
+    /// Checks that an event's stored hash matches its content.
+    public func checkHash(_ event: CaseEvent) throws(ChainError) {
         guard event.computedHash() == event.hash else {
             throw ChainError(caseNumber: event.caseNumber, seq: event.seq, reason: "hash does not match the event's content")
         }

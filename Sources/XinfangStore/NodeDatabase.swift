@@ -14,14 +14,20 @@ public struct NodeDatabase: Sendable {
     public let node: NodeID
     /// The calendar the materialised deadlines were computed with.
     public let calendar: DeadlineCalendar
+    /// The tree, this node's key and the policy; nil for a standalone node.
+    public let hierarchy: Hierarchy?
+    /// Wakes the sync dispatcher after a commit that put something in the outbox.
+    public let outboxSignal: OutboxSignal
 
     /// How long a writer waits for a lock before the store reports `.busy`.
     public static let busyTimeoutSeconds: TimeInterval = 5
 
-    init(writer: any DatabaseWriter, node: NodeID, calendar: DeadlineCalendar) throws {
+    init(writer: any DatabaseWriter, node: NodeID, calendar: DeadlineCalendar, hierarchy: Hierarchy?) throws {
         self.writer = writer
         self.node = node
         self.calendar = calendar
+        self.hierarchy = hierarchy
+        self.outboxSignal = OutboxSignal()
         try Self.translating {
             let migrator = Self.migrator
             let applied = try writer.read { try migrator.appliedIdentifiers($0) }
@@ -34,6 +40,7 @@ public struct NodeDatabase: Sendable {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration(Migration001Initial.identifier, migrate: Migration001Initial.migrate)
+        migrator.registerMigration(Migration002Sync.identifier, migrate: Migration002Sync.migrate)
         return migrator
     }
 
@@ -41,7 +48,7 @@ public struct NodeDatabase: Sendable {
     public static let fileName = "xinfang.sqlite"
 
     /// Opens (creating if needed) the node's database in `directory`.
-    public static func open(directory: URL, node: NodeID, calendar: DeadlineCalendar) throws -> NodeDatabase {
+    public static func open(directory: URL, node: NodeID, calendar: DeadlineCalendar, hierarchy: Hierarchy? = nil) throws -> NodeDatabase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var config = Configuration()
         config.busyMode = .timeout(busyTimeoutSeconds)
@@ -50,14 +57,14 @@ public struct NodeDatabase: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         let pool = try translating { try DatabasePool(path: directory.appendingPathComponent(fileName).path, configuration: config) }
-        return try NodeDatabase(writer: pool, node: node, calendar: calendar)
+        return try NodeDatabase(writer: pool, node: node, calendar: calendar, hierarchy: hierarchy)
     }
 
     /// An in-memory store, for tests.
-    public static func inMemory(node: NodeID, calendar: DeadlineCalendar = .standard) throws -> NodeDatabase {
+    public static func inMemory(node: NodeID, calendar: DeadlineCalendar = .standard, hierarchy: Hierarchy? = nil) throws -> NodeDatabase {
         var config = Configuration()
         config.foreignKeysEnabled = true
-        return try NodeDatabase(writer: try DatabaseQueue(configuration: config), node: node, calendar: calendar)
+        return try NodeDatabase(writer: try DatabaseQueue(configuration: config), node: node, calendar: calendar, hierarchy: hierarchy)
     }
 
     /// Runs `body`, translating SQLite errors into `StoreError` at the store boundary.
@@ -110,7 +117,7 @@ extension NodeDatabase {
     ) async throws -> (state: CaseState, created: Bool) {
         let valid: CaseRegistration
         do { valid = try registration.validated(now: now) } catch { throw StoreError.invalid(error) }
-        return try await write { db in
+        let (state, created) = try await write { db in
             if let idempotencyKey {
                 if let row = try Row.fetchOne(
                     db,
@@ -128,20 +135,11 @@ extension NodeDatabase {
             let sequence = (Int(try Self.meta(db, "case_seq") ?? "0") ?? 0) + 1
             try Self.setMeta(db, "case_seq", String(sequence))
             let number = CaseNumber.mint(node: node, date: calendar.civilDate(of: now), sequence: sequence)
-            let event = CaseEvent(
-                caseNumber: number,
-                epoch: 0,
-                seq: 1,
-                prevHash: nil,
-                origin: node,
-                time: try nextTime(db, now: now),
-                actor: actor,
-                body: .register(valid)
-            )
-            let state: CaseState
-            do { state = try CaseState.opened(by: event) } catch let error as ChainError { throw StoreError.brokenChain(error) }
-            try insert(db, event)
-            try save(db, state)
+            let state = try append(db, to: nil, caseNumber: number, body: .register(valid), actor: actor, command: nil, now: now)
+            for earlier in valid.linkedCases where hierarchy != nil {
+                // 重复信访: tell the earlier case's holder, wherever it is.
+                try submit(db, caseNumber: earlier, action: .repeatPetition(newCase: number, note: nil), actor: actor, now: now)
+            }
             if let idempotencyKey {
                 try db.execute(
                     sql: "INSERT INTO registration_keys (idempotency_key, request_hash, case_number, created_at) VALUES (?, ?, ?, ?)",
@@ -150,30 +148,60 @@ extension NodeDatabase {
             }
             return (state, true)
         }
+        if created { outboxSignal.notify() }
+        return (state, created)
     }
 
     /// Applies one lifecycle action to a case this node holds: checks it, appends it, materialises.
     public func act(on number: CaseNumber, action: CaseAction, actor: String, now: Date) async throws -> CaseState {
-        try await write { db in
-            guard var state = try Self.loadState(db, number) else { throw StoreError.caseNotFound(number) }
+        let state = try await write { db in
+            guard let state = try Self.loadState(db, number) else { throw StoreError.caseNotFound(number) }
+            let completed = hierarchy?.completed(action, holder: state.holder) ?? action
             do {
-                try Lifecycle.check(action, on: state, context: ActionContext(node: node, now: now, calendar: calendar))
+                try Lifecycle.check(completed, on: state, context: ActionContext(node: node, now: now, calendar: calendar))
             } catch let error as LifecycleError { throw StoreError.refused(error) }
-            let event = CaseEvent(
-                caseNumber: number,
-                epoch: state.epoch,
-                seq: state.headSeq + 1,
-                prevHash: state.headHash,
-                origin: node,
-                time: try nextTime(db, now: now),
-                actor: actor,
-                body: .act(action)
-            )
-            do { try state.apply(event) } catch let error as ChainError { throw StoreError.brokenChain(error) }
-            try insert(db, event)
-            try save(db, state)
-            return state
+            return try append(db, to: state, caseNumber: number, body: .act(completed), actor: actor, command: nil, now: now)
         }
+        outboxSignal.notify()
+        return state
+    }
+
+    /// Appends one event made here (signed when the node has a key), materialises the new state and
+    /// enqueues its replication, inside the caller's transaction.
+    func append(
+        _ db: Database,
+        to current: CaseState?,
+        caseNumber: CaseNumber,
+        body: CaseEventBody,
+        actor: String,
+        command: CaseCommand?,
+        now: Date
+    ) throws -> CaseState {
+        var event = CaseEvent(
+            caseNumber: caseNumber,
+            epoch: current?.epoch ?? 0,
+            seq: (current?.headSeq ?? 0) + 1,
+            prevHash: current?.headHash,
+            origin: node,
+            time: try nextTime(db, now: now),
+            actor: actor,
+            body: body,
+            command: command
+        )
+        hierarchy?.key.sign(&event)
+        var state: CaseState
+        do {
+            if var current {
+                try current.apply(event)
+                state = current
+            } else {
+                state = try CaseState.opened(by: event)
+            }
+        } catch { throw StoreError.brokenChain(error) }
+        try insert(db, event)
+        try save(db, state)
+        try enqueueReplication(db, of: state, receivedFrom: nil, now: now)
+        return state
     }
 
     /// The next hybrid-logical-clock time stamp, persisted so it never repeats across restarts.
@@ -235,17 +263,18 @@ extension NodeDatabase {
             .map(CaseEvent.init(row:))
     }
 
-    func insert(_ db: Database, _ event: CaseEvent) throws {
+    func insert(_ db: Database, _ event: CaseEvent, storedAt: Date? = nil) throws {
         let body = String(decoding: try CanonicalJSON.encoder.encode(event.body), as: UTF8.self)
+        let command = try event.command.map { String(decoding: try CanonicalJSON.encoder.encode($0), as: UTF8.self) }
         try db.execute(
             sql: """
-                INSERT INTO events (case_number, epoch, seq, hash, prev_hash, origin, hlc_wall, hlc_logical, actor, kind, body, signature, stored_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO events (case_number, epoch, seq, hash, prev_hash, origin, hlc_wall, hlc_logical, actor, kind, body, signature, stored_at, command)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 event.caseNumber.rawValue, event.epoch, event.seq, event.hash, event.prevHash, event.origin.rawValue,
                 event.time.wallMs, event.time.logical, event.actor, event.body.kind, body, event.signature,
-                event.time.wallMs,
+                storedAt?.milliseconds ?? event.time.wallMs, command,
             ]
         )
     }
@@ -290,7 +319,8 @@ extension CaseEvent {
             origin: NodeID(row["origin"] as String),
             time: HLCTimestamp(wallMs: row["hlc_wall"], logical: row["hlc_logical"]),
             actor: row["actor"],
-            body: body
+            body: body,
+            command: try (row["command"] as String?).map { try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data($0.utf8)) }
         )
         // Keep the stored hash: a mismatch with the recomputed one is what `fold` detects.
         self.hash = row["hash"]

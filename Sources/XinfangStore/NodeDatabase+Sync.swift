@@ -1,0 +1,556 @@
+public import Foundation
+public import XinfangCore
+import GRDB
+
+/// A batch of outbox items for one peer, with everything the packet must carry.
+public struct OutboxBatch: Sendable {
+    public var peer: NodeID
+    /// The packet's sequence number for this peer (monotonic, persisted): a receiver refuses replays.
+    public var packetSeq: Int
+    /// Per case, the events the peer lacks, in chain order.
+    public var chains: [[CaseEvent]]
+    public var commands: [CaseCommand]
+    /// The outbox rows this batch covers.
+    public var itemIDs: [Int64]
+}
+
+/// Why a whole packet did not get through.
+public enum DeliveryFailure: String, Sendable, Codable {
+    /// No answer (connection refused, time-out): the peer is down or cut off.
+    case unreachable
+    /// The peer answered and refused the packet.
+    case rejected
+}
+
+/// The outbox as an operator sees it, per peer.
+public struct PeerOutbox: Codable, Sendable, Equatable {
+    public struct Item: Codable, Sendable, Equatable {
+        public var id: Int64
+        public var kind: String
+        public var caseNumber: String
+        public var commandId: String?
+        public var state: String
+        public var targetSeq: Int
+        public var ackedSeq: Int
+        public var attempts: Int
+        public var lastError: String?
+        public var lastErrorKind: String?
+        public var nextAttemptAt: Date
+    }
+
+    public var peer: String
+    /// Items by state: pending, sent, acknowledged, failed, dead.
+    public var counts: [String: Int]
+    public var lastPacketSent: Int
+    public var lastPacketReceived: Int
+    public var lastSuccessAt: Date?
+    public var lastFailureAt: Date?
+    public var lastError: String?
+    /// Refused incoming packets from this peer, by code.
+    public var refusals: [String: Int]
+    /// Items not yet acknowledged, oldest first (at most `itemsShownMax`).
+    public var items: [Item]
+
+    public static let itemsShownMax = 100
+}
+
+// MARK: - Appending side: replication and commands
+
+extension NodeDatabase {
+    /// Enqueues the case's new events for every adjacent node that must have them, in the
+    /// caller's transaction. A peer the events came from is recorded as having them.
+    func enqueueReplication(_ db: Database, of state: CaseState, receivedFrom: NodeID?, now: Date) throws {
+        guard let hierarchy else { return }
+        let ms = now.milliseconds
+        if let sender = receivedFrom {
+            try db.execute(
+                sql: """
+                    INSERT INTO outbox (peer, kind, case_number, target_seq, acked_seq, state, next_attempt_at, created_at, updated_at)
+                    VALUES (?, 'chain', ?, ?, ?, 'acknowledged', ?, ?, ?)
+                    ON CONFLICT(peer, case_number) WHERE kind = 'chain' DO UPDATE SET
+                        acked_seq = max(acked_seq, excluded.acked_seq),
+                        state = CASE WHEN max(acked_seq, excluded.acked_seq) >= target_seq AND state != 'dead' THEN 'acknowledged' ELSE state END,
+                        updated_at = excluded.updated_at
+                    """,
+                arguments: [sender.rawValue, state.caseNumber.rawValue, state.headSeq, state.headSeq, ms, ms, ms]
+            )
+        }
+        for peer in Routing.replicationPeers(for: state, at: node, topology: hierarchy.topology, receivedFrom: receivedFrom) {
+            try db.execute(
+                sql: """
+                    INSERT INTO outbox (peer, kind, case_number, target_seq, state, next_attempt_at, created_at, updated_at)
+                    VALUES (?, 'chain', ?, ?, 'pending', ?, ?, ?)
+                    ON CONFLICT(peer, case_number) WHERE kind = 'chain' DO UPDATE SET
+                        target_seq = max(target_seq, excluded.target_seq),
+                        state = CASE
+                            WHEN state = 'dead' THEN 'dead'
+                            WHEN acked_seq >= max(target_seq, excluded.target_seq) THEN 'acknowledged'
+                            WHEN state = 'acknowledged' THEN 'pending'
+                            ELSE state END,
+                        next_attempt_at = CASE WHEN state = 'acknowledged' THEN excluded.next_attempt_at ELSE next_attempt_at END,
+                        updated_at = excluded.updated_at
+                    """,
+                arguments: [peer.rawValue, state.caseNumber.rawValue, state.headSeq, ms, ms, ms]
+            )
+        }
+    }
+
+    /// Makes a signed command here for a case this node does not hold and routes it to the holder.
+    public func submitCommand(caseNumber: CaseNumber, action: CaseAction, actor: String, now: Date) async throws -> CaseCommand {
+        let command = try await write { db in
+            try submit(db, caseNumber: caseNumber, action: action, actor: actor, now: now)
+        }
+        outboxSignal.notify()
+        return command
+    }
+
+    @discardableResult
+    func submit(_ db: Database, caseNumber: CaseNumber, action: CaseAction, actor: String, now: Date) throws -> CaseCommand {
+        guard let hierarchy else { throw StoreError.invalid(.invalid("action", "本节点未配置层级拓扑，不能向其他节点发送指令。")) }
+        var command = CaseCommand(id: UUID().uuidString.lowercased(), caseNumber: caseNumber, origin: node, actor: actor, action: action, createdAt: now)
+        hierarchy.key.sign(&command)
+        try record(db, command, status: "pending", now: now)
+        try route(db, command, now: now)
+        return command
+    }
+
+    /// Takes a command that arrived from `peer`: checks its signature, drops a duplicate, then
+    /// applies it if this node holds the case or forwards it towards the holder.
+    public func receiveCommand(_ command: CaseCommand, from peer: NodeID, now: Date) async throws -> ItemReceipt {
+        @Sendable func receipt(_ status: ItemReceipt.Status, _ code: String? = nil, _ detail: String? = nil) -> ItemReceipt {
+            ItemReceipt(kind: .command, caseNumber: command.caseNumber, commandId: command.id, status: status, code: code, detail: detail)
+        }
+        guard let hierarchy else { return receipt(.rejected, "no-hierarchy", "this node has no topology") }
+        guard CaseCommand.isValidID(command.id) else { return receipt(.rejected, "invalid-command", "malformed command id") }
+        guard let origin = hierarchy.topology.node(command.origin) else { return receipt(.rejected, "unknown-node", "origin \(command.origin) is not in the topology") }
+        guard Signatures.verify(command, publicKey: origin.publicKey) else { return receipt(.rejected, "bad-signature", "the command's signature does not verify against \(command.origin)'s key") }
+        guard command.hops < CaseCommand.hopsMax else { return receipt(.rejected, "undeliverable", "the command passed \(CaseCommand.hopsMax) nodes") }
+        let result = try await write { db -> ItemReceipt in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM commands WHERE id = ?", arguments: [command.id]) == true {
+                return receipt(.duplicate)
+            }
+            var forwarded = command
+            forwarded.hops += 1
+            try record(db, forwarded, status: "received", now: now)
+            try route(db, forwarded, now: now)
+            return receipt(.accepted)
+        }
+        outboxSignal.notify()
+        return result
+    }
+
+    func record(_ db: Database, _ command: CaseCommand, status: String, now: Date) throws {
+        let body = String(decoding: try CanonicalJSON.encoder.encode(command), as: UTF8.self)
+        try db.execute(
+            sql: "INSERT INTO commands (id, case_number, origin, body, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [command.id, command.caseNumber.rawValue, command.origin.rawValue, body, status, now.milliseconds, now.milliseconds]
+        )
+    }
+
+    func setCommandStatus(_ db: Database, id: String, status: String, detail: String?, now: Date) throws {
+        try db.execute(
+            sql: "UPDATE commands SET status = ?, detail = ?, updated_at = ? WHERE id = ?",
+            arguments: [status, detail, now.milliseconds, id]
+        )
+    }
+
+    /// Applies a command here if this node holds the case, else enqueues it for the next hop.
+    func route(_ db: Database, _ command: CaseCommand, now: Date) throws {
+        guard let hierarchy else { return }
+        let state = try Self.loadState(db, command.caseNumber)
+        if let state, state.holder == node {
+            try apply(db, command, to: state, now: now)
+            return
+        }
+        guard let next = Routing.commandNextHop(holder: state?.holder, at: node, topology: hierarchy.topology) else {
+            try setCommandStatus(db, id: command.id, status: "undeliverable", detail: "信访件 \(command.caseNumber) 在本节点及上级均未找到。", now: now)
+            return
+        }
+        let ms = now.milliseconds
+        try db.execute(
+            sql: """
+                INSERT INTO outbox (peer, kind, case_number, command_id, state, next_attempt_at, created_at, updated_at)
+                VALUES (?, 'command', ?, ?, 'pending', ?, ?, ?)
+                ON CONFLICT(peer, command_id) WHERE kind = 'command' DO NOTHING
+                """,
+            arguments: [next.rawValue, command.caseNumber.rawValue, command.id, ms, ms, ms]
+        )
+        if command.origin != node {
+            try setCommandStatus(db, id: command.id, status: "forwarded", detail: "转往 \(next)", now: now)
+        }
+    }
+
+    /// The holder applies a command: the resulting event carries the command; a command the policy
+    /// or the lifecycle refuses is recorded as a `commandRefused` event, so its origin learns why.
+    func apply(_ db: Database, _ command: CaseCommand, to state: CaseState, now: Date) throws {
+        guard let hierarchy else { return }
+        let action = hierarchy.completed(command.action, holder: state.holder)
+        var refusal: (code: String, detail: String)?
+        if let failure = CommandPolicy.refusal(of: action, from: command.origin, state: state, topology: hierarchy.topology) {
+            refusal = (failure.code, failure.detail)
+        } else {
+            do {
+                try Lifecycle.check(action, on: state, context: ActionContext(node: node, now: now, calendar: calendar))
+            } catch {
+                refusal = (error.code, error.description)
+            }
+        }
+        let body: CaseEventBody = refusal.map { .refuse(code: $0.code, detail: $0.detail) } ?? .act(action)
+        let appended = try append(db, to: state, caseNumber: command.caseNumber, body: body, actor: command.actor, command: command, now: now)
+        try setCommandStatus(
+            db,
+            id: command.id,
+            status: refusal == nil ? "applied" : "refused",
+            detail: refusal?.detail ?? "已由持有节点在第 \(appended.headSeq) 条事件执行。",
+            now: now
+        )
+    }
+}
+
+// MARK: - Receiving side: chains
+
+extension NodeDatabase {
+    /// Takes a run of one case's events from an adjacent peer.
+    ///
+    /// Events the store has are skipped (a duplicate is acknowledged, not re-applied); a run that
+    /// does not start right after the local head is answered `gap` with the head, so the sender
+    /// resends from there. The new events must link by hash, be appended by the holder of the
+    /// moment, and the last one must carry a valid signature of its origin: it covers every event
+    /// before it by the hash chain. Commit, then acknowledge.
+    public func receiveChain(_ events: [CaseEvent], from peer: NodeID, now: Date) async throws -> ItemReceipt {
+        guard let first = events.first else {
+            return ItemReceipt(kind: .chain, caseNumber: CaseNumber(rawValue: "?"), status: .rejected, code: "empty-chain", detail: "no events")
+        }
+        let number = first.caseNumber
+        @Sendable func receipt(_ status: ItemReceipt.Status, head: Int, _ code: String? = nil, _ detail: String? = nil) -> ItemReceipt {
+            ItemReceipt(kind: .chain, caseNumber: number, status: status, head: head, code: code, detail: detail)
+        }
+        guard let hierarchy else { return receipt(.rejected, head: 0, "no-hierarchy", "this node has no topology") }
+        guard events.allSatisfy({ $0.caseNumber == number }), zip(events, events.dropFirst()).allSatisfy({ $0.seq + 1 == $1.seq }) else {
+            return receipt(.rejected, head: 0, "invalid-chain", "a chain item holds consecutive events of one case")
+        }
+        let result = try await write { db -> ItemReceipt in
+            let local = try Self.loadState(db, number)
+            let head = local?.headSeq ?? 0
+            var fresh: [CaseEvent] = []
+            for event in events {
+                if event.seq <= head {
+                    let stored = try String.fetchOne(db, sql: "SELECT hash FROM events WHERE case_number = ? AND seq = ?", arguments: [number.rawValue, event.seq])
+                    if stored != event.hash {
+                        return receipt(.rejected, head: head, "diverged", "event \(event.seq) differs from the one stored here")
+                    }
+                } else {
+                    fresh.append(event)
+                }
+            }
+            guard let newFirst = fresh.first else { return receipt(.duplicate, head: head) }
+            guard newFirst.seq == head + 1 else { return receipt(.gap, head: head, "gap", "events after \(head) are missing") }
+            guard let last = fresh.last, let signer = hierarchy.topology.node(last.origin),
+                Signatures.verify(last, publicKey: signer.publicKey)
+            else {
+                return receipt(.rejected, head: head, "bad-signature", "the head event's signature does not verify against its origin's key")
+            }
+            guard fresh.allSatisfy({ hierarchy.topology.contains($0.origin) }) else {
+                return receipt(.rejected, head: head, "unknown-node", "an event's origin is not in the topology")
+            }
+            var state: CaseState
+            do {
+                if var current = local {
+                    for event in fresh { try current.apply(event) }
+                    state = current
+                } else {
+                    state = try CaseState.opened(by: newFirst)
+                    try state.checkHash(newFirst)
+                    for event in fresh.dropFirst() { try state.apply(event) }
+                }
+            } catch {
+                return receipt(.rejected, head: head, "invalid-chain", "\(error)")
+            }
+            for event in fresh {
+                try insert(db, event, storedAt: now)
+                if let command = event.command, command.origin == node {
+                    let refused: Bool = if case .refuse = event.body { true } else { false }
+                    try setCommandStatus(db, id: command.id, status: refused ? "refused" : "applied", detail: nil, now: now)
+                }
+            }
+            try save(db, state)
+            try enqueueReplication(db, of: state, receivedFrom: peer, now: now)
+            // Keep this node's clock ahead of every time stamp it has seen.
+            let last = try Self.meta(db, "hlc").flatMap(HLCTimestamp.init(stored:))
+            let latest = fresh.map(\.time).max()!
+            try Self.setMeta(db, "hlc", HLCTimestamp.receive(latest, after: last, nowMs: now.milliseconds).stored)
+            // Commands that reached this node before the case did, and that it now holds.
+            if state.holder == node {
+                let waiting = try String.fetchAll(
+                    db,
+                    sql: "SELECT body FROM commands WHERE case_number = ? AND status = 'undeliverable'",
+                    arguments: [number.rawValue]
+                )
+                for body in waiting {
+                    let command = try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data(body.utf8))
+                    if let current = try Self.loadState(db, number) { try apply(db, command, to: current, now: now) }
+                }
+            }
+            return receipt(.applied, head: state.headSeq)
+        }
+        outboxSignal.notify()
+        return result
+    }
+}
+
+// MARK: - The outbox
+
+extension NodeDatabase {
+    /// After a restart, items that were in flight are sent again (the receiver drops duplicates).
+    public func resetInFlight() async throws {
+        try await write { db in try db.execute(sql: "UPDATE outbox SET state = 'pending' WHERE state = 'sent'") }
+    }
+
+    /// The next packet for `peer`: due items, oldest first, within the packet limits; nil when
+    /// nothing is due. Marks the items sent and allocates the packet's sequence number.
+    public func nextBatch(for peer: NodeID, now: Date) async throws -> OutboxBatch? {
+        try await write { db -> OutboxBatch? in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, kind, case_number, command_id, acked_seq FROM outbox
+                    WHERE peer = ? AND state IN ('pending', 'failed') AND next_attempt_at <= ?
+                    ORDER BY id LIMIT ?
+                    """,
+                arguments: [peer.rawValue, now.milliseconds, DeliveryPolicy.itemsPerPacketMax]
+            )
+            guard !rows.isEmpty else { return nil }
+            var chains: [[CaseEvent]] = []
+            var commands: [CaseCommand] = []
+            var ids: [Int64] = []
+            var eventBudget = DeliveryPolicy.eventsPerPacketMax
+            for row in rows {
+                let id: Int64 = row["id"]
+                if (row["kind"] as String) == "command" {
+                    guard let body = try String.fetchOne(db, sql: "SELECT body FROM commands WHERE id = ?", arguments: [row["command_id"] as String?]) else {
+                        try db.execute(sql: "UPDATE outbox SET state = 'dead', last_error = 'command body missing' WHERE id = ?", arguments: [id])
+                        continue
+                    }
+                    var command = try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data(body.utf8))
+                    command.hops = max(command.hops, 0)
+                    commands.append(command)
+                    ids.append(id)
+                    continue
+                }
+                guard eventBudget > 0 else { break }
+                let events = try Row.fetchAll(
+                    db,
+                    sql: "SELECT * FROM events WHERE case_number = ? AND seq > ? ORDER BY seq LIMIT ?",
+                    arguments: [row["case_number"] as String, row["acked_seq"] as Int, eventBudget]
+                ).map(CaseEvent.init(row:))
+                if events.isEmpty {
+                    try db.execute(sql: "UPDATE outbox SET state = 'acknowledged' WHERE id = ?", arguments: [id])
+                    continue
+                }
+                eventBudget -= events.count
+                chains.append(events)
+                ids.append(id)
+            }
+            guard !ids.isEmpty else { return nil }
+            try db.execute(
+                sql: "UPDATE outbox SET state = 'sent', updated_at = ? WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
+                arguments: StatementArguments([now.milliseconds] + ids)
+            )
+            try db.execute(sql: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
+            try db.execute(sql: "UPDATE peers SET last_packet_sent = last_packet_sent + 1 WHERE peer = ?", arguments: [peer.rawValue])
+            let seq = try Int.fetchOne(db, sql: "SELECT last_packet_sent FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 1
+            return OutboxBatch(peer: peer, packetSeq: seq, chains: chains, commands: commands, itemIDs: ids)
+        }
+    }
+
+    /// Records the receiver's per-item answers: acknowledged items are done, a gap resends from
+    /// the receiver's head at once, a rejected item waits and is tried again, and dies after
+    /// `DeliveryPolicy.rejectedAttemptsMax` rejections.
+    public func recordDelivery(_ batch: OutboxBatch, receipts: [ItemReceipt], now: Date, jitter: Double) async throws {
+        try await write { db in
+            let ms = now.milliseconds
+            var answered = Set<Int64>()
+            for receipt in receipts {
+                let id: Int64?
+                switch receipt.kind {
+                case .chain:
+                    id = try Int64.fetchOne(
+                        db,
+                        sql: "SELECT id FROM outbox WHERE peer = ? AND kind = 'chain' AND case_number = ?",
+                        arguments: [batch.peer.rawValue, receipt.caseNumber.rawValue]
+                    )
+                case .command:
+                    id = try Int64.fetchOne(
+                        db,
+                        sql: "SELECT id FROM outbox WHERE peer = ? AND kind = 'command' AND command_id = ?",
+                        arguments: [batch.peer.rawValue, receipt.commandId]
+                    )
+                }
+                guard let id, batch.itemIDs.contains(id) else { continue }
+                answered.insert(id)
+                switch receipt.status {
+                case .applied, .duplicate, .accepted, .gap:
+                    let head = receipt.head ?? 0
+                    try db.execute(
+                        sql: """
+                            UPDATE outbox SET
+                                acked_seq = CASE WHEN kind = 'chain' THEN ? ELSE acked_seq END,
+                                state = CASE WHEN kind = 'command' OR ? >= target_seq THEN 'acknowledged' ELSE 'pending' END,
+                                attempts = 0, last_error = NULL, last_error_kind = NULL, next_attempt_at = ?, updated_at = ?
+                            WHERE id = ?
+                            """,
+                        arguments: [head, head, ms, ms, id]
+                    )
+                case .rejected:
+                    let attempts = (try Int.fetchOne(db, sql: "SELECT attempts FROM outbox WHERE id = ?", arguments: [id]) ?? 0) + 1
+                    let dead = attempts >= DeliveryPolicy.rejectedAttemptsMax
+                    let retry = now.addingTimeInterval(DeliveryPolicy.retryDelay(attempts: attempts, jitter: jitter))
+                    try db.execute(
+                        sql: """
+                            UPDATE outbox SET state = ?, attempts = ?, last_error = ?, last_error_kind = 'rejected',
+                                next_attempt_at = ?, updated_at = ? WHERE id = ?
+                            """,
+                        arguments: [dead ? "dead" : "failed", attempts, "\(receipt.code ?? "rejected"): \(receipt.detail ?? "")", retry.milliseconds, ms, id]
+                    )
+                }
+            }
+            // Items the receiver did not answer are tried again soon.
+            for id in batch.itemIDs where !answered.contains(id) {
+                try db.execute(sql: "UPDATE outbox SET state = 'pending' WHERE id = ? AND state = 'sent'", arguments: [id])
+            }
+            try db.execute(
+                sql: "UPDATE peers SET last_success_at = ?, last_error = NULL WHERE peer = ?",
+                arguments: [ms, batch.peer.rawValue]
+            )
+        }
+    }
+
+    /// Records that a whole packet failed: every item waits with exponential backoff and jitter.
+    /// An unreachable peer is retried for ever (its items are never dropped); a peer that refuses
+    /// the packet as a whole counts as a rejection for each item.
+    public func recordFailure(_ batch: OutboxBatch, error: String, kind: DeliveryFailure, now: Date, jitter: Double) async throws {
+        try await write { db in
+            let ms = now.milliseconds
+            for id in batch.itemIDs {
+                let attempts = (try Int.fetchOne(db, sql: "SELECT attempts FROM outbox WHERE id = ?", arguments: [id]) ?? 0) + 1
+                let dead = kind == .rejected && attempts >= DeliveryPolicy.rejectedAttemptsMax
+                let retry = now.addingTimeInterval(DeliveryPolicy.retryDelay(attempts: attempts, jitter: jitter))
+                try db.execute(
+                    sql: """
+                        UPDATE outbox SET state = ?, attempts = ?, last_error = ?, last_error_kind = ?, next_attempt_at = ?, updated_at = ?
+                        WHERE id = ? AND state = 'sent'
+                        """,
+                    arguments: [dead ? "dead" : "failed", attempts, error, kind.rawValue, retry.milliseconds, ms, id]
+                )
+            }
+            try db.execute(
+                sql: "UPDATE peers SET last_failure_at = ?, last_error = ? WHERE peer = ?",
+                arguments: [ms, "\(kind.rawValue): \(error)", batch.peer.rawValue]
+            )
+        }
+    }
+
+    /// When the next item for `peer` falls due; nil when nothing waits.
+    public func nextDueAt(for peer: NodeID) async throws -> Date? {
+        try await read { db in
+            try Int64.fetchOne(
+                db,
+                sql: "SELECT min(next_attempt_at) FROM outbox WHERE peer = ? AND state IN ('pending', 'failed')",
+                arguments: [peer.rawValue]
+            ).map(Date.init(milliseconds:))
+        }
+    }
+
+    /// Checks an incoming packet's sequence number against the last one taken from `peer`; records
+    /// it when newer. False for a replay (a number seen before).
+    public func acceptPacket(from peer: NodeID, packetSeq: Int) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
+            let last = try Int.fetchOne(db, sql: "SELECT last_packet_received FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 0
+            guard packetSeq > last else { return false }
+            try db.execute(sql: "UPDATE peers SET last_packet_received = ? WHERE peer = ?", arguments: [packetSeq, peer.rawValue])
+            return true
+        }
+    }
+
+    /// Counts a refused incoming packet by sender and code.
+    public func countRefusal(peer: String, code: String, detail: String, now: Date) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO packet_refusals (peer, code, count, last_at, last_detail) VALUES (?, ?, 1, ?, ?)
+                    ON CONFLICT(peer, code) DO UPDATE SET count = count + 1, last_at = excluded.last_at, last_detail = excluded.last_detail
+                    """,
+                arguments: [String(peer.prefix(32)), code, now.milliseconds, String(detail.prefix(500))]
+            )
+        }
+    }
+
+    /// The outbox and link state of every peer this node has dealt with.
+    public func outboxSummary() async throws -> [PeerOutbox] {
+        try await read { db in
+            var peers = Set(try String.fetchAll(db, sql: "SELECT DISTINCT peer FROM outbox"))
+            peers.formUnion(try String.fetchAll(db, sql: "SELECT peer FROM peers"))
+            peers.formUnion(try String.fetchAll(db, sql: "SELECT DISTINCT peer FROM packet_refusals"))
+            return try peers.sorted().map { peer in
+                var counts: [String: Int] = ["pending": 0, "sent": 0, "acknowledged": 0, "failed": 0, "dead": 0]
+                for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM outbox WHERE peer = ? GROUP BY state", arguments: [peer]) {
+                    counts[row["state"]] = row["n"]
+                }
+                var refusals: [String: Int] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT code, count FROM packet_refusals WHERE peer = ?", arguments: [peer]) {
+                    refusals[row["code"]] = row["count"]
+                }
+                let link = try Row.fetchOne(db, sql: "SELECT * FROM peers WHERE peer = ?", arguments: [peer])
+                let items = try Row.fetchAll(
+                    db,
+                    sql: "SELECT * FROM outbox WHERE peer = ? AND state != 'acknowledged' ORDER BY id LIMIT ?",
+                    arguments: [peer, PeerOutbox.itemsShownMax]
+                ).map { row in
+                    PeerOutbox.Item(
+                        id: row["id"],
+                        kind: row["kind"],
+                        caseNumber: row["case_number"],
+                        commandId: row["command_id"],
+                        state: row["state"],
+                        targetSeq: row["target_seq"],
+                        ackedSeq: row["acked_seq"],
+                        attempts: row["attempts"],
+                        lastError: row["last_error"],
+                        lastErrorKind: row["last_error_kind"],
+                        nextAttemptAt: Date(milliseconds: row["next_attempt_at"])
+                    )
+                }
+                return PeerOutbox(
+                    peer: peer,
+                    counts: counts,
+                    lastPacketSent: link?["last_packet_sent"] ?? 0,
+                    lastPacketReceived: link?["last_packet_received"] ?? 0,
+                    lastSuccessAt: (link?["last_success_at"] as Int64?).map(Date.init(milliseconds:)),
+                    lastFailureAt: (link?["last_failure_at"] as Int64?).map(Date.init(milliseconds:)),
+                    lastError: link?["last_error"],
+                    refusals: refusals,
+                    items: items
+                )
+            }
+        }
+    }
+
+    /// Commands made here that the holder has not applied yet, for a case.
+    public func pendingCommands(for number: CaseNumber) async throws -> [CaseCommand] {
+        try await read { db in
+            try String.fetchAll(
+                db,
+                sql: "SELECT body FROM commands WHERE case_number = ? AND origin = ? AND status = 'pending' ORDER BY created_at",
+                arguments: [number.rawValue, node.rawValue]
+            ).map { try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data($0.utf8)) }
+        }
+    }
+
+    /// The status of a command known here (pending, received, forwarded, applied, refused, undeliverable).
+    public func commandStatus(_ id: String) async throws -> (status: String, detail: String?)? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT status, detail FROM commands WHERE id = ?", arguments: [id]).map { ($0["status"], $0["detail"]) }
+        }
+    }
+}
