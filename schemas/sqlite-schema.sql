@@ -29,6 +29,16 @@ CREATE TABLE cases (
     last_event_at INTEGER NOT NULL,
     state_json TEXT NOT NULL
 ) STRICT;
+CREATE TABLE commands (
+    id TEXT PRIMARY KEY NOT NULL,
+    case_number TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL,
+    detail TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) STRICT;
 CREATE TABLE events (
     case_number TEXT NOT NULL REFERENCES cases(case_number) DEFERRABLE INITIALLY DEFERRED,
     epoch INTEGER NOT NULL,
@@ -42,12 +52,44 @@ CREATE TABLE events (
     kind TEXT NOT NULL,
     body TEXT NOT NULL,
     signature TEXT,
-    stored_at INTEGER NOT NULL,
+    stored_at INTEGER NOT NULL, command TEXT,
     PRIMARY KEY (case_number, epoch, seq)
 ) STRICT;
 CREATE TABLE node_meta (
     key TEXT PRIMARY KEY NOT NULL,
     value TEXT NOT NULL
+) STRICT;
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    peer TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    case_number TEXT NOT NULL,
+    command_id TEXT,
+    target_seq INTEGER NOT NULL DEFAULT 0,
+    acked_seq INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    last_error_kind TEXT,
+    next_attempt_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE packet_refusals (
+    peer TEXT NOT NULL,
+    code TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    last_at INTEGER NOT NULL,
+    last_detail TEXT,
+    PRIMARY KEY (peer, code)
+) STRICT;
+CREATE TABLE peers (
+    peer TEXT PRIMARY KEY NOT NULL,
+    last_packet_sent INTEGER NOT NULL DEFAULT 0,
+    last_packet_received INTEGER NOT NULL DEFAULT 0,
+    last_success_at INTEGER,
+    last_failure_at INTEGER,
+    last_error TEXT
 ) STRICT;
 CREATE TABLE registration_keys (
     idempotency_key TEXT PRIMARY KEY NOT NULL,
@@ -60,3 +102,7 @@ CREATE INDEX cases_by_next_due ON cases(next_due_at) WHERE next_due_at IS NOT NU
 CREATE INDEX cases_by_region ON cases(issue_region);
 CREATE INDEX cases_by_registered ON cases(registered_at DESC, case_number DESC);
 CREATE INDEX cases_by_status ON cases(status, registered_at);
+CREATE INDEX commands_by_case ON commands(case_number, status);
+CREATE UNIQUE INDEX outbox_chain ON outbox(peer, case_number) WHERE kind = 'chain';
+CREATE UNIQUE INDEX outbox_command ON outbox(peer, command_id) WHERE kind = 'command';
+CREATE INDEX outbox_due ON outbox(peer, state, next_attempt_at);

@@ -276,9 +276,9 @@ extension NodeDatabase {
             try save(db, state)
             try enqueueReplication(db, of: state, receivedFrom: peer, now: now)
             // Keep this node's clock ahead of every time stamp it has seen.
-            let last = try Self.meta(db, "hlc").flatMap(HLCTimestamp.init(stored:))
+            let lastSeen = try Self.meta(db, "hlc").flatMap(HLCTimestamp.init(stored:))
             let latest = fresh.map(\.time).max()!
-            try Self.setMeta(db, "hlc", HLCTimestamp.receive(latest, after: last, nowMs: now.milliseconds).stored)
+            try Self.setMeta(db, "hlc", HLCTimestamp.receive(latest, after: lastSeen, nowMs: now.milliseconds).stored)
             // Commands that reached this node before the case did, and that it now holds.
             if state.holder == node {
                 let waiting = try String.fetchAll(
