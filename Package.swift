@@ -43,7 +43,11 @@ let package = Package(
         ),
         .target(
             name: "XinfangSync",
-            dependencies: ["XinfangCore", "XinfangStore"],
+            dependencies: [
+                "XinfangCore", "XinfangStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSwiftSettings
         ),
         .target(
@@ -54,6 +58,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSwiftSettings
         ),
@@ -71,7 +76,9 @@ let package = Package(
         .target(
             name: "XinfangTesting",
             dependencies: [
-                "XinfangCore", "XinfangStore", "XinfangHTTP",
+                "XinfangCore", "XinfangStore", "XinfangHTTP", "XinfangSync",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -93,11 +100,16 @@ let package = Package(
         .testTarget(
             name: "XinfangHTTPTests",
             dependencies: [
-                "XinfangCore", "XinfangStore", "XinfangHTTP", "XinfangTesting",
+                "XinfangCore", "XinfangStore", "XinfangHTTP", "XinfangSync", "XinfangTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "XinfangSyncTests",
+            dependencies: ["XinfangCore", "XinfangStore", "XinfangSync", "XinfangHTTP", "XinfangTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -28,7 +28,7 @@ CREATE TABLE cases (
     next_due_at INTEGER,
     last_event_at INTEGER NOT NULL,
     state_json TEXT NOT NULL
-) STRICT;
+, skip_level INTEGER NOT NULL DEFAULT 0) STRICT;
 CREATE TABLE commands (
     id TEXT PRIMARY KEY NOT NULL,
     case_number TEXT NOT NULL,

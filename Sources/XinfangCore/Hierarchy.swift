@@ -12,6 +12,17 @@ public struct Hierarchy: Sendable {
         self.policy = policy
     }
 
+    /// The node that should handle a matter of `region` under the policy (属地管理).
+    public func handler(for region: RegionCode) -> TopologyNode? {
+        topology.node(at: policy.handlingLevel, containing: region)
+    }
+
+    /// 越级访: the petition was registered two or more levels above the node that should handle it.
+    public func isSkipLevel(registeredAt node: NodeID, region: RegionCode) -> Bool {
+        guard let handler = handler(for: region), topology.isAncestor(node, of: handler.id) else { return false }
+        return topology.depth(of: handler.id) - topology.depth(of: node) >= 2
+    }
+
     /// Completes an action as the holder applies it: a review goes to the handler's ancestor the
     /// policy names, a re-review to the reviewer's; an escalation to the holder's parent.
     public func completed(_ action: CaseAction, holder: NodeID) -> CaseAction {

@@ -44,7 +44,9 @@ extension APIProblem {
     init(_ failure: ValidationFailure) {
         let status: HTTPResponse.Status =
             switch failure.code {
-            case "action-needs-hierarchy", "unknown-node": .unprocessableContent
+            case "action-needs-hierarchy", "unknown-node", "action-not-available", "no-parent": .unprocessableContent
+            case "holder-only": .conflict
+            case "not-an-ancestor": .forbidden
             default: .badRequest
             }
         self.init(status, code: failure.code, detail: failure.detail, field: failure.field)

@@ -1,6 +1,8 @@
 public import Hummingbird
 public import Logging
 import XinfangCore
+import XinfangStore
+public import XinfangSync
 
 /// The request context of a node: the basic context with the API's body limit.
 public struct NodeRequestContext: RequestContext {
@@ -17,6 +19,7 @@ public enum NodeApplication {
         router.add(middleware: ProblemMiddleware())
         HealthController(services: services).addRoutes(to: router)
         CaseController(services: services).addRoutes(to: router.group("api/v1"))
+        PeerController(services: services).addRoutes(to: router)
         return router
     }
 
@@ -26,11 +29,15 @@ public enum NodeApplication {
         host: String,
         port: Int,
         logger: Logger,
+        transport: any PacketTransport = HTTPPacketTransport(),
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             router: router(services: services),
             configuration: .init(address: .hostname(host, port: port), serverName: "xinfang/\(services.identity.id)"),
+            services: services.database.hierarchy == nil
+                ? []
+                : [SyncService(database: services.database, transport: transport, clock: services.clock, logger: logger)],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )

@@ -20,6 +20,10 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     public var calendarFile: String?
     /// The ownership policy; the built-in standard policy when absent.
     public var ownershipPolicyFile: String?
+    /// The hierarchy's topology (JSON); a standalone node when absent.
+    public var topologyFile: String?
+    /// This node's key pair (`xinfang keys generate`); required with a topology.
+    public var keyFile: String?
 
     public init(
         nodeId: String,
@@ -30,7 +34,9 @@ public struct NodeConfig: Codable, Equatable, Sendable {
         listen: String,
         calendar: DeadlineCalendar? = nil,
         calendarFile: String? = nil,
-        ownershipPolicyFile: String? = nil
+        ownershipPolicyFile: String? = nil,
+        topologyFile: String? = nil,
+        keyFile: String? = nil
     ) {
         self.nodeId = nodeId
         self.name = name
@@ -41,6 +47,8 @@ public struct NodeConfig: Codable, Equatable, Sendable {
         self.calendar = calendar
         self.calendarFile = calendarFile
         self.ownershipPolicyFile = ownershipPolicyFile
+        self.topologyFile = topologyFile
+        self.keyFile = keyFile
     }
 
     /// A configuration problem, naming the file and the field.
@@ -106,6 +114,70 @@ public struct NodeConfig: Codable, Equatable, Sendable {
             return try JSONDecoder().decode(OwnershipPolicy.self, from: Data(contentsOf: url)).validated()
         } catch {
             throw Problem(description: "ownership policy \(url.path) is not valid: \(error)")
+        }
+    }
+
+    /// The hierarchy: the topology, this node's key (whose public half must match the topology's
+    /// entry for this node), and the policy; nil for a standalone node.
+    public func hierarchy(base: URL, identity: NodeIdentity, policy: OwnershipPolicy) throws -> Hierarchy? {
+        guard let file = topologyFile else { return nil }
+        let topology = try Self.loadTopology(Self.resolve(file, against: base))
+        guard let entry = topology.node(identity.id) else {
+            throw Problem(description: "topology \(file) has no node \(identity.id)")
+        }
+        guard let keyFile else { throw Problem(description: "config field keyFile: a node with a topology needs its key file") }
+        let key = try KeyFile.load(Self.resolve(keyFile, against: base))
+        guard key.publicKeyBase64 == entry.publicKey else {
+            throw Problem(description: "the key in \(keyFile) does not match node \(identity.id)'s public key in the topology")
+        }
+        return Hierarchy(topology: topology, key: key, policy: policy)
+    }
+
+    /// Reads and checks a topology file.
+    public static func loadTopology(_ url: URL) throws -> Topology {
+        do {
+            return try JSONDecoder().decode(Topology.self, from: Data(contentsOf: url)).validated()
+        } catch let failure as ValidationFailure {
+            throw Problem(description: "topology \(url.path) field \(failure.field ?? "?"): \(failure.detail)")
+        } catch {
+            throw Problem(description: "topology \(url.path) is not valid: \(error)")
+        }
+    }
+}
+
+/// A node's key file: its Ed25519 key pair, base64, as `xinfang keys generate` writes it.
+public enum KeyFile {
+    struct Contents: Codable {
+        var publicKey: String
+        var privateKey: String
+    }
+
+    public static func load(_ url: URL) throws -> NodeKey {
+        do {
+            let contents = try JSONDecoder().decode(Contents.self, from: Data(contentsOf: url))
+            let key = try NodeKey(privateKeyBase64: contents.privateKey)
+            guard key.publicKeyBase64 == contents.publicKey else {
+                throw NodeConfig.Problem(description: "key file \(url.path): the public key does not belong to the private key")
+            }
+            return key
+        } catch let problem as NodeConfig.Problem {
+            throw problem
+        } catch {
+            throw NodeConfig.Problem(description: "key file \(url.path) is not valid: \(error)")
+        }
+    }
+
+    /// Writes a new key pair readable by its owner only, refusing to overwrite an existing file.
+    public static func write(_ key: NodeKey, to url: URL) throws {
+        guard !FileManager.default.fileExists(atPath: url.path) else {
+            throw NodeConfig.Problem(description: "\(url.path) exists; refusing to overwrite a key")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(Contents(publicKey: key.publicKeyBase64, privateKey: key.privateKeyBase64))
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw NodeConfig.Problem(description: "cannot write \(url.path)")
         }
     }
 }

@@ -14,6 +14,8 @@ public struct CaseQuery: Sendable, Equatable {
     public var category: String?
     /// Free text over the case number, summary, respondent and petitioners' names.
     public var text: String?
+    /// 越级访: registered two or more levels above the competent node.
+    public var skipLevel: Bool?
     public var limit: Int = CaseQuery.limitDefault
     public var after: CaseCursor?
 
@@ -88,6 +90,10 @@ extension NodeDatabase {
             let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_")
             _ = arguments.append(contentsOf: ["%\(escaped)%"])
+        }
+        if let skipLevel = query.skipLevel {
+            clauses.append("skip_level = ?")
+            _ = arguments.append(contentsOf: [skipLevel])
         }
         if let after = query.after {
             clauses.append("(registered_at < ? OR (registered_at = ? AND case_number < ?))")

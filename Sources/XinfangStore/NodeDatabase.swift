@@ -289,8 +289,8 @@ extension NodeDatabase {
             sql: """
                 INSERT INTO cases (case_number, status, holder, owner, epoch, head_seq, head_hash, registered_at,
                     registered_at_node, received_at, channel, purpose, category_l1, category_l2, category_l3, issue_region,
-                    urgent, law_related, summary, search_text, next_due_kind, next_due_at, last_event_at, state_json)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    urgent, law_related, summary, search_text, next_due_kind, next_due_at, last_event_at, state_json, skip_level)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(case_number) DO UPDATE SET
                     status = excluded.status, holder = excluded.holder, owner = excluded.owner, epoch = excluded.epoch,
                     head_seq = excluded.head_seq, head_hash = excluded.head_hash, received_at = excluded.received_at,
@@ -303,6 +303,7 @@ extension NodeDatabase {
                 state.receivedAt.milliseconds, r.channel.rawValue, r.purpose.rawValue, r.category.level1,
                 r.category.level2, r.category.level3, r.issueRegion.rawValue, r.urgent, r.lawRelated, r.summary, search,
                 due?.kind.rawValue, due?.dueAt.milliseconds, state.lastEventAt.milliseconds, json,
+                hierarchy?.isSkipLevel(registeredAt: state.registeredAtNode, region: r.issueRegion) ?? false,
             ]
         )
     }

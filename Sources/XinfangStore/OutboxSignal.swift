@@ -3,23 +3,16 @@ import Synchronization
 /// Wakes the sync dispatcher's per-peer loops after a commit that put something in the outbox,
 /// so a packet leaves as soon as there is something to send (no polling delay).
 public final class OutboxSignal: Sendable {
-    private let continuations = Mutex<[AsyncStream<Void>.Continuation]>([])
+    private let handlers = Mutex<[@Sendable () -> Void]>([])
 
     init() {}
 
-    /// A stream that yields after each notification (coalesced: at most one pending wake-up).
-    public func subscribe() -> AsyncStream<Void> {
-        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        continuations.withLock { $0.append(continuation) }
-        return stream
+    /// Calls `handler` after every later notification.
+    public func subscribe(_ handler: @escaping @Sendable () -> Void) {
+        handlers.withLock { $0.append(handler) }
     }
 
     public func notify() {
-        for continuation in continuations.withLock({ $0 }) { continuation.yield() }
-    }
-
-    /// Ends every subscriber's stream (shutdown).
-    public func finish() {
-        for continuation in continuations.withLock({ $0 }) { continuation.finish() }
+        for handler in handlers.withLock({ $0 }) { handler() }
     }
 }

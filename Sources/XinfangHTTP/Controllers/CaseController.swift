@@ -13,6 +13,7 @@ struct CaseController<Context: RequestContext>: Sendable {
         group.get("cases", use: list)
         group.get("cases/{caseNumber}", use: show)
         group.post("cases/{caseNumber}/actions", use: act)
+        group.get("commands/{commandId}", use: command)
     }
 
     /// `POST /api/v1/cases`: registers a petition (登记). 201 with the case; with an
@@ -30,7 +31,7 @@ struct CaseController<Context: RequestContext>: Sendable {
             now: now,
             idempotencyKey: key.map { NodeDatabase.IdempotencyKey(key: $0, fingerprint: fingerprint) }
         )
-        let view = CaseView(state: state, events: try await services.database.events(of: state.caseNumber), services: services, now: now)
+        let view = try await CaseView(state: state, services: services, now: now)
         var headers = HTTPFields()
         headers[.location] = "/api/v1/cases/\(state.caseNumber)"
         return try APIJSON.response(view, status: created ? .created : .ok, headers: headers)
@@ -50,6 +51,10 @@ struct CaseController<Context: RequestContext>: Sendable {
             if let raw = q["overdue"].map(String.init) {
                 guard raw == "true" || raw == "false" else { throw ValidationFailure.invalid("overdue", "overdue 只能是 true 或 false。") }
                 query.overdue = raw == "true"
+            }
+            if let raw = q["skipLevel"].map(String.init) {
+                guard raw == "true" || raw == "false" else { throw ValidationFailure.invalid("skipLevel", "skipLevel 只能是 true 或 false。") }
+                query.skipLevel = raw == "true"
             }
             if let raw = q["region"].map(String.init) { query.region = try RegionCode.validated(raw, field: "region") }
             if let raw = q["category"].map(String.init), !raw.isEmpty {
@@ -88,7 +93,7 @@ struct CaseController<Context: RequestContext>: Sendable {
     @Sendable func show(request: Request, context: Context) async throws -> Response {
         let number = try caseNumber(context)
         guard let state = try await services.database.caseState(number) else { throw APIProblem(StoreError.caseNotFound(number)) }
-        let view = CaseView(state: state, events: try await services.database.events(of: number), services: services, now: services.clock.now())
+        let view = try await CaseView(state: state, services: services, now: services.clock.now())
         return try APIJSON.response(view)
     }
 
@@ -96,22 +101,57 @@ struct CaseController<Context: RequestContext>: Sendable {
     @Sendable func act(request: Request, context: Context) async throws -> Response {
         let number = try caseNumber(context)
         let (input, _) = try await APIJSON.decode(ActionInput.self, from: request, context: context)
+        let me = services.identity.id
+        let hierarchy = services.database.hierarchy
+        var fields = input.fields
+        if let name = fields.action.flatMap(ActionName.init(rawValue:)), name.needsHierarchy, name != .takeOver {
+            guard let hierarchy else {
+                throw APIProblem(
+                    ValidationFailure(
+                        code: "action-needs-hierarchy",
+                        field: "action",
+                        detail: "操作 \(name.rawValue)（\(name.label)）需要上下级节点同步，本节点未配置层级拓扑。"
+                    )
+                )
+            }
+            // Node parameters are this node's to fill in, never the client's.
+            switch name {
+            case .escalate:
+                guard let parent = hierarchy.topology.parent(of: me) else {
+                    throw APIProblem(ValidationFailure(code: "no-parent", field: "action", detail: "本节点是最上级节点，无处上报。"))
+                }
+                fields.to = parent.rawValue
+            case .recall, .supervise: fields.by = me.rawValue
+            case .repeatPetition:
+                throw APIProblem(ValidationFailure(code: "holder-only", field: "action", detail: "重复信访由登记新件时关联旧件自动发出，不能直接提交。"))
+            default: break
+            }
+        }
+        if fields.action == ActionName.requestReview.rawValue || fields.action == ActionName.requestReReview.rawValue {
+            fields.reviewer = nil  // the holder's node names the reviewer from the policy
+        }
         let action: CaseAction
         let actor: String
         do {
-            action = try CaseAction(fields: input.fields)
+            action = try CaseAction(fields: fields)
             actor = try ValidationFailure.requiredText(input.actor, field: "actor", max: ActionLimits.actorLengthMax)
         } catch { throw APIProblem(error) }
-        if case .offer(let to, _, _, _) = action, to != services.identity.id {
+        if case .offer(let to, _, _, _) = action, to != me, !(hierarchy?.topology.contains(to) ?? false) {
             throw APIProblem(
                 ValidationFailure(
                     code: "unknown-node",
                     field: "to",
-                    detail: "节点 \(to) 不是本节点已知的上下级节点；本节点尚未配置层级拓扑，不能交办或转送。"
+                    detail: hierarchy == nil
+                        ? "节点 \(to) 不是本节点已知的上下级节点；本节点尚未配置层级拓扑，不能交办或转送。"
+                        : "节点 \(to) 不在拓扑中。"
                 )
             )
         }
         let now = services.clock.now()
+        guard let current = try await services.database.caseState(number) else { throw APIProblem(StoreError.caseNotFound(number)) }
+        if current.holder != me, let hierarchy {
+            return try await submitCommand(action, actor: actor, state: current, hierarchy: hierarchy)
+        }
         let state: CaseState
         do {
             state = try await services.database.act(on: number, action: action, actor: actor, now: now)
@@ -124,8 +164,44 @@ struct CaseController<Context: RequestContext>: Sendable {
             }
             throw problem
         }
-        let view = CaseView(state: state, events: try await services.database.events(of: number), services: services, now: now)
+        let view = try await CaseView(state: state, services: services, now: now)
         return try APIJSON.response(view)
+    }
+
+    /// A non-holder's action becomes a signed command routed to the holder: 202 with its id.
+    func submitCommand(_ action: CaseAction, actor: String, state: CaseState, hierarchy: Hierarchy) async throws -> Response {
+        let me = services.identity.id
+        if let refusal = CommandPolicy.refusal(of: action, from: me, state: state, topology: hierarchy.topology) {
+            var problem = APIProblem(refusal)
+            problem.extra["state"] = state.status.rawValue
+            problem.extra["holder"] = state.holder.rawValue
+            throw problem
+        }
+        guard Lifecycle.allowedFrom[action.name]?.contains(state.status) ?? false else {
+            throw APIProblem(LifecycleError.illegalTransition(action: action.name, status: state.status, allowed: []))
+        }
+        let command = try await services.database.submitCommand(caseNumber: state.caseNumber, action: action, actor: actor, now: services.clock.now())
+        let accepted = CommandAccepted(
+            commandId: command.id,
+            caseNumber: state.caseNumber,
+            action: action.name,
+            status: "pending",
+            holder: state.holder,
+            routedTo: Routing.commandNextHop(holder: state.holder, at: me, topology: hierarchy.topology),
+            detail: "已作为指令发往持有节点 \(state.holder)，由其执行后生效。"
+        )
+        var headers = HTTPFields()
+        headers[.location] = "/api/v1/commands/\(command.id)"
+        return try APIJSON.response(accepted, status: .accepted, headers: headers)
+    }
+
+    /// `GET /api/v1/commands/{id}`: where a command made or relayed here stands.
+    @Sendable func command(request: Request, context: Context) async throws -> Response {
+        let id = context.parameters.get("commandId") ?? ""
+        guard CaseCommand.isValidID(id), let status = try await services.database.commandStatus(id) else {
+            throw APIProblem(.notFound, code: "command-not-found", detail: "指令 \(id) 不存在。")
+        }
+        return try APIJSON.response(["commandId": id, "status": status.status, "detail": status.detail ?? ""])
     }
 
     func caseNumber(_ context: Context) throws -> CaseNumber {

@@ -8,10 +8,12 @@ struct CaseView: Encodable {
     var state: CaseState
     var deadlines: [DeadlineView]
     var allowedActions: [ActionName]
+    var commandActions: [ActionName]
     var routing: RoutingView
+    var pendingCommands: [CaseCommand]
     var chain: [EventView]?
 
-    enum ExtraKeys: String, CodingKey { case statusLabel, deadlines, allowedActions, routing, chain }
+    enum ExtraKeys: String, CodingKey { case statusLabel, deadlines, allowedActions, commandActions, routing, pendingCommands, chain }
 
     func encode(to encoder: any Encoder) throws {
         try state.encode(to: encoder)
@@ -19,19 +21,42 @@ struct CaseView: Encodable {
         try c.encode(state.status.label, forKey: .statusLabel)
         try c.encode(deadlines, forKey: .deadlines)
         try c.encode(allowedActions, forKey: .allowedActions)
+        try c.encode(commandActions, forKey: .commandActions)
         try c.encode(routing, forKey: .routing)
+        try c.encode(pendingCommands, forKey: .pendingCommands)
         try c.encodeIfPresent(chain, forKey: .chain)
     }
 
-    init(state: CaseState, events: [CaseEvent]?, services: NodeServices, now: Date) {
+    /// The whole view of a case: loads its chain and the commands made here that are still pending.
+    init(state: CaseState, services: NodeServices, now: Date) async throws {
+        let events = try await services.database.events(of: state.caseNumber)
+        let pending = try await services.database.pendingCommands(for: state.caseNumber)
+        self.init(state: state, events: events, pendingCommands: pending, services: services, now: now)
+    }
+
+    init(state: CaseState, events: [CaseEvent]?, pendingCommands: [CaseCommand], services: NodeServices, now: Date) {
         self.state = state
         let calendar = services.database.calendar
+        let me = services.identity.id
+        let hierarchy = services.database.hierarchy
         self.deadlines = state.deadlines(calendar: calendar).map { DeadlineView($0, now: now) }
-        self.allowedActions = Lifecycle.availableActions(
-            on: state,
-            context: ActionContext(node: services.identity.id, now: now, calendar: calendar)
-        )
+        self.allowedActions = Lifecycle.availableActions(on: state, context: ActionContext(node: me, now: now, calendar: calendar))
+            .filter { name in
+                guard name.needsHierarchy else { return true }
+                return name == .escalate && hierarchy?.topology.parent(of: me) != nil
+            }
+        // What this node may ask the holder for (as a command), when it does not hold the case.
+        self.commandActions = ActionName.allCases.filter { name in
+            guard state.holder != me, let hierarchy, Lifecycle.allowedFrom[name]?.contains(state.status) ?? false else { return false }
+            let isAncestor = hierarchy.topology.isAncestor(me, of: state.holder)
+            switch name {
+            case .comment: return true
+            case .recall, .supervise, .offer, .requestReview, .requestReReview: return isAncestor
+            default: return false
+            }
+        }
         self.routing = RoutingView(state: state, services: services)
+        self.pendingCommands = pendingCommands
         self.chain = events?.map(EventView.init)
     }
 }
@@ -61,18 +86,27 @@ struct RoutingView: Encodable {
     var handlingLevel: Level
     var handledHere: Bool
     var awaitsTransfer: Bool
+    /// The node the policy names for the matter, when this node knows the topology.
+    var competentNode: NodeID?
+    /// 越级访: registered two or more levels above the competent node.
+    var skipLevel: Bool
     var note: String
 
     init(state: CaseState, services: NodeServices) {
         let policy = services.policy
         let identity = services.identity
+        let region = state.registration.issueRegion
         handlingLevel = policy.handlingLevel
-        handledHere = policy.handlesHere(region: state.registration.issueRegion, nodeLevel: identity.level, nodeArea: identity.area)
+        handledHere = policy.handlesHere(region: region, nodeLevel: identity.level, nodeArea: identity.area)
         awaitsTransfer = !handledHere && CaseStatus.intake.contains(state.status) && state.holder == identity.id
+        let hierarchy = services.database.hierarchy
+        competentNode = hierarchy?.handler(for: region)?.id
+        skipLevel = hierarchy?.isSkipLevel(registeredAt: state.registeredAtNode, region: region) ?? false
+        let target = competentNode.map { "（\($0)）" } ?? ""
         note =
             handledHere
-            ? "问题属地 \(state.registration.issueRegion) 属本节点（\(identity.name)）办理范围。"
-            : "问题属地 \(state.registration.issueRegion) 应由\(policy.handlingLevel.rawValue)级有权处理机关办理；本节点已登记，待转送/交办。"
+            ? "问题属地 \(region) 属本节点（\(identity.name)）办理范围。"
+            : "问题属地 \(region) 应由\(policy.handlingLevel.rawValue)级有权处理机关\(target)办理；本节点已登记，待转送/交办。"
     }
 }
 
@@ -89,6 +123,7 @@ struct EventView: Encodable {
     var prevHash: String?
     var signature: String?
     var payload: CaseEventBody
+    var command: CaseCommand?
 
     init(_ e: CaseEvent) {
         seq = e.seq
@@ -103,6 +138,7 @@ struct EventView: Encodable {
         prevHash = e.prevHash
         signature = e.signature
         payload = e.body
+        command = e.command
     }
 }
 
@@ -150,4 +186,15 @@ struct CaseListView: Encodable {
         try c.encode(items, forKey: .items)
         try c.encode(nextCursor, forKey: .nextCursor)  // null on the last page, never absent
     }
+}
+
+/// The answer to an action by a node that does not hold the case (202).
+struct CommandAccepted: Encodable {
+    var commandId: String
+    var caseNumber: CaseNumber
+    var action: ActionName
+    var status: String
+    var holder: NodeID
+    var routedTo: NodeID?
+    var detail: String
 }

@@ -1,6 +1,6 @@
 import GRDB
 
-/// v2: the hierarchy sync. Commands (made here or passing through), the outbox per peer (one row
+/// v2: the hierarchy sync. Events carry the command they apply; cases carry the 越级访 flag. Commands (made here or passing through), the outbox per peer (one row
 /// per peer and case for chain replication, one per peer and command), the peers' packet counters,
 /// and counts of refused packets.
 enum Migration002Sync {
@@ -10,6 +10,7 @@ enum Migration002Sync {
         try db.execute(
             sql: """
                 ALTER TABLE events ADD COLUMN command TEXT;
+                ALTER TABLE cases ADD COLUMN skip_level INTEGER NOT NULL DEFAULT 0;
 
                 CREATE TABLE commands (
                     id TEXT PRIMARY KEY NOT NULL,

@@ -35,8 +35,9 @@ enum NodeBootstrap {
         let identity = try config.identity()
         let calendar = try config.deadlineCalendar(base: base)
         let policy = try config.policy(base: base)
+        let hierarchy = try config.hierarchy(base: base, identity: identity, policy: policy)
         let directory = NodeConfig.resolve(config.dataDirectory, against: base)
-        let database = try NodeDatabase.open(directory: directory, node: identity.id, calendar: calendar)
+        let database = try NodeDatabase.open(directory: directory, node: identity.id, calendar: calendar, hierarchy: hierarchy)
         return NodeServices(identity: identity, database: database, policy: policy)
     }
 }

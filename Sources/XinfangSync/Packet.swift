@@ -1,0 +1,60 @@
+public import Foundation
+public import XinfangCore
+
+/// One HTTP body from a node to an adjacent node: runs of case events and commands.
+///
+/// Serialised as canonical JSON; the sender signs the exact body bytes with its node key and sends
+/// the signature in `X-Xinfang-Signature`, its id in `X-Xinfang-From`.
+public struct Packet: Codable, Sendable, Equatable {
+    /// The peer protocol version this build speaks.
+    public static let currentVersion = 1
+
+    public var version: Int
+    public var from: NodeID
+    public var to: NodeID
+    /// Per sender and receiver, strictly increasing: the receiver refuses a number it has seen.
+    public var packetSeq: Int
+    public var sentAt: Date
+    public var chains: [[CaseEvent]]
+    public var commands: [CaseCommand]
+
+    public init(from: NodeID, to: NodeID, packetSeq: Int, sentAt: Date, chains: [[CaseEvent]], commands: [CaseCommand]) {
+        self.version = Self.currentVersion
+        self.from = from
+        self.to = to
+        self.packetSeq = packetSeq
+        self.sentAt = sentAt
+        self.chains = chains
+        self.commands = commands
+    }
+
+    /// The canonical body bytes.
+    public func encoded() -> Data {
+        // Encoding events, commands, strings, integers and dates cannot fail.
+        try! CanonicalJSON.encoder.encode(self)
+    }
+}
+
+/// The receiver's answer to a packet: one receipt per item.
+public struct PacketResponse: Codable, Sendable, Equatable {
+    public var receipts: [ItemReceipt]
+    public init(receipts: [ItemReceipt]) { self.receipts = receipts }
+}
+
+/// The header names of the peer protocol.
+public enum PeerHeaders {
+    public static let from = "X-Xinfang-From"
+    public static let signature = "X-Xinfang-Signature"
+}
+
+/// The limits of the peer protocol.
+public enum PeerLimits {
+    /// The largest packet body a node accepts.
+    public static let packetBytesMax = 8 * 1024 * 1024
+    /// How far a packet's `sentAt` may be from the receiver's clock.
+    public static let clockSkewMaxSeconds: Double = 15 * 60
+    /// Time-out of one packet delivery.
+    public static let requestTimeoutSeconds: Double = 10
+    /// Items in one packet.
+    public static let itemsMax = DeliveryPolicy.itemsPerPacketMax * 2
+}

@@ -1,0 +1,90 @@
+public import Foundation
+public import XinfangCore
+public import XinfangStore
+
+/// Why a whole packet is refused: an HTTP status, a stable code and a reason.
+public struct PacketRefusal: Error, Equatable, Sendable {
+    public var status: Int
+    public var code: String
+    public var detail: String
+
+    public init(status: Int, code: String, detail: String) {
+        self.status = status
+        self.code = code
+        self.detail = detail
+    }
+}
+
+/// Takes packets from adjacent nodes: authenticates the hop, refuses what is not for it, and
+/// hands each item to the store (which answers per item, so one bad item does not sink the rest).
+///
+/// Checks, in order: the sender is a node of the topology and adjacent to this one; the body's
+/// signature verifies against its key; the body parses; the version is spoken here; the packet is
+/// addressed from the sender to this node; its time is within the skew limit; its sequence number
+/// is new (not a replay). Every refusal is counted by sender and code.
+public struct PacketReceiver: Sendable {
+    public let database: NodeDatabase
+    public let clock: any NodeClock
+
+    public init(database: NodeDatabase, clock: any NodeClock) {
+        self.database = database
+        self.clock = clock
+    }
+
+    public func receive(body: Data, from header: String?, signature: String?) async throws -> PacketResponse {
+        let now = clock.now()
+        do {
+            return try await check(body: body, from: header, signature: signature, now: now)
+        } catch let refusal as PacketRefusal {
+            try await database.countRefusal(peer: header ?? "unknown", code: refusal.code, detail: refusal.detail, now: now)
+            throw refusal
+        }
+    }
+
+    func check(body: Data, from header: String?, signature: String?, now: Date) async throws -> PacketResponse {
+        guard let hierarchy = database.hierarchy else {
+            throw PacketRefusal(status: 503, code: "no-hierarchy", detail: "this node runs without a topology")
+        }
+        let me = database.node
+        guard let header, let sender = hierarchy.topology.node(NodeID(header)) else {
+            throw PacketRefusal(status: 403, code: "unknown-peer", detail: "the sender \(header ?? "(none)") is not a node of the topology")
+        }
+        guard hierarchy.topology.areAdjacent(sender.id, me) else {
+            throw PacketRefusal(status: 403, code: "not-adjacent", detail: "\(sender.id) is not this node's parent or child")
+        }
+        guard Signatures.verify(signature, of: body, publicKey: sender.publicKey) else {
+            throw PacketRefusal(status: 401, code: "bad-packet-signature", detail: "the packet signature does not verify against \(sender.id)'s key")
+        }
+        struct Envelope: Decodable { var version: Int? }
+        guard let envelope = try? CanonicalJSON.decoder.decode(Envelope.self, from: body) else {
+            throw PacketRefusal(status: 400, code: "malformed-json", detail: "the packet is not a JSON object")
+        }
+        guard envelope.version == Packet.currentVersion else {
+            throw PacketRefusal(status: 400, code: "unsupported-version", detail: "this node speaks version \(Packet.currentVersion), the packet says \(envelope.version.map(String.init) ?? "none")")
+        }
+        let packet: Packet
+        do { packet = try CanonicalJSON.decoder.decode(Packet.self, from: body) } catch {
+            throw PacketRefusal(status: 400, code: "malformed-packet", detail: "the packet does not parse: \(error)")
+        }
+        guard packet.from == sender.id, packet.to == me else {
+            throw PacketRefusal(status: 400, code: "misaddressed", detail: "the packet is from \(packet.from) to \(packet.to), received by \(me) from \(sender.id)")
+        }
+        guard packet.chains.count + packet.commands.count <= PeerLimits.itemsMax else {
+            throw PacketRefusal(status: 413, code: "too-many-items", detail: "at most \(PeerLimits.itemsMax) items in a packet")
+        }
+        guard abs(packet.sentAt.timeIntervalSince(now)) <= PeerLimits.clockSkewMaxSeconds else {
+            throw PacketRefusal(status: 409, code: "stale-packet", detail: "the packet was sent at \(packet.sentAt), too far from this node's clock")
+        }
+        guard try await database.acceptPacket(from: sender.id, packetSeq: packet.packetSeq) else {
+            throw PacketRefusal(status: 409, code: "replayed-packet", detail: "packet \(packet.packetSeq) from \(sender.id) was received before")
+        }
+        var receipts: [ItemReceipt] = []
+        for chain in packet.chains {
+            receipts.append(try await database.receiveChain(chain, from: sender.id, now: now))
+        }
+        for command in packet.commands {
+            receipts.append(try await database.receiveCommand(command, from: sender.id, now: now))
+        }
+        return PacketResponse(receipts: receipts)
+    }
+}

@@ -1,0 +1,174 @@
+public import Foundation
+import Logging
+import Synchronization
+public import XinfangCore
+import XinfangHTTP
+public import XinfangStore
+import XinfangSync
+import Hummingbird
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Several nodes of the example hierarchy in one process, each a real Hummingbird server on a
+/// loopback port chosen by the system, talking the real peer protocol over HTTP. (Test support:
+/// it imports FoundationNetworking for its client, beside the product's one transport file.)
+public final class TestCluster: Sendable {
+    public let topology: Topology
+    public let keys: [NodeID: NodeKey]
+    public let databases: [NodeID: NodeDatabase]
+    let ports = Mutex<[NodeID: Int]>([:])
+    let session: URLSession
+
+    init(nodes: Set<NodeID>) throws {
+        (topology, keys) = ExampleHierarchy.topology(baseURL: { "http://127.0.0.1/\($0)" }, only: nodes)
+        var databases: [NodeID: NodeDatabase] = [:]
+        for node in topology.nodes {
+            databases[node.id] = try NodeDatabase.inMemory(
+                node: node.id,
+                hierarchy: Hierarchy(topology: topology, key: keys[node.id]!)
+            )
+        }
+        self.databases = databases
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 10
+        session = URLSession(configuration: configuration)
+    }
+
+    /// Starts the nodes (all seven by default), runs `body`, then stops them.
+    public static func run<T: Sendable>(
+        nodes: Set<NodeID> = Set(ExampleHierarchy.nodes.map(\.0)),
+        _ body: @escaping @Sendable (TestCluster) async throws -> T
+    ) async throws -> T {
+        let cluster = try TestCluster(nodes: nodes)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            for node in cluster.topology.nodes {
+                group.addTask {
+                    try await cluster.serve(node)
+                    return nil
+                }
+            }
+            try await cluster.waitUntilRunning()
+            group.addTask { try await body(cluster) }
+            defer { group.cancelAll() }
+            while let result = try await group.next() {
+                if let result { return result }
+            }
+            throw ClusterError("the cluster stopped before the test finished")
+        }
+    }
+
+    func serve(_ node: TopologyNode) async throws {
+        var logger = Logger(label: "xinfang.test.\(node.id)")
+        logger.logLevel = .critical
+        let services = NodeServices(
+            identity: NodeIdentity(id: node.id, name: node.name, level: node.level),
+            database: databases[node.id]!
+        )
+        let app = NodeApplication.application(
+            services: services,
+            host: "127.0.0.1",
+            port: 0,
+            logger: logger,
+            transport: ResolvingTransport(cluster: self)
+        ) { port in
+            self.ports.withLock { $0[node.id] = port }
+        }
+        try await app.runService()
+    }
+
+    func waitUntilRunning() async throws {
+        for _ in 0..<500 {
+            if ports.withLock({ $0.count }) == topology.nodes.count { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw ClusterError("the nodes did not start")
+    }
+
+    public func url(_ node: NodeID, _ path: String) -> URL {
+        URL(string: "http://127.0.0.1:\(ports.withLock { $0[node] ?? 0 })\(path)")!
+    }
+
+    public func database(_ node: NodeID) -> NodeDatabase { databases[node]! }
+
+    /// One JSON request to a node's user API.
+    public func request(_ method: String, _ node: NodeID, _ path: String, json: [String: any Sendable]? = nil) async throws -> ClusterReply {
+        try await send(method, url(node, path), body: try json.map { try JSONSerialization.data(withJSONObject: $0) })
+    }
+
+    public func send(_ method: String, _ url: URL, body: Data?, headers: [String: String] = [:]) async throws -> ClusterReply {
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        request.httpBody = body
+        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await session.data(for: request)
+        return ClusterReply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
+    }
+
+    /// Registers a petition about `region` at `node`; returns its case number.
+    public func register(at node: NodeID, region: String, summary: String = "反映拖欠工资", channel: String = "visit") async throws -> CaseNumber {
+        let body = Fixtures.registrationJSON(region: region, summary: summary).replacingOccurrences(of: "\"channel\":\"visit\"", with: "\"channel\":\"\(channel)\"")
+        let reply = try await send("POST", url(node, "/api/v1/cases"), body: Data(body.utf8))
+        guard reply.status == 201, let number = reply.json["caseNumber"] as? String else {
+            throw ClusterError("registration at \(node) failed: \(reply.status) \(reply.text)")
+        }
+        return CaseNumber(rawValue: number)
+    }
+
+    /// Posts an action at `node`; `expect` is the status it must answer.
+    @discardableResult
+    public func act(at node: NodeID, _ number: CaseNumber, _ fields: [String: any Sendable], expect: Int = 200) async throws -> ClusterReply {
+        var body = fields
+        if body["actor"] == nil { body["actor"] = "经办人" }
+        let reply = try await request("POST", node, "/api/v1/cases/\(number)/actions", json: body)
+        guard reply.status == expect else {
+            throw ClusterError("\(fields["action"] ?? "?") at \(node) answered \(reply.status), expected \(expect): \(reply.text)")
+        }
+        return reply
+    }
+
+    /// Waits until `condition` holds for the case as `node` stores it (5 s at most).
+    @discardableResult
+    public func waitFor(_ node: NodeID, _ number: CaseNumber, timeout: Double = 5, _ condition: @Sendable (CaseState) -> Bool) async throws -> CaseState {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let state = try await database(node).caseState(number), condition(state) { return state }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let state = try await database(node).caseState(number)
+        throw ClusterError("at \(node), case \(number) did not reach the expected state; it is \(state.map { "\($0.status) held by \($0.holder), seq \($0.headSeq)" } ?? "absent")")
+    }
+
+    /// The case's chain as each of `nodes` stores it: event hashes in order.
+    public func chains(_ number: CaseNumber, at nodes: [NodeID]) async throws -> [NodeID: [String]] {
+        var result: [NodeID: [String]] = [:]
+        for node in nodes { result[node] = try await database(node).events(of: number).map(\.hash) }
+        return result
+    }
+}
+
+/// An answer of a node's API in a cluster test.
+public struct ClusterReply: Sendable {
+    public var status: Int
+    public var body: Data
+    public var json: [String: any Sendable] { ((try? JSONSerialization.jsonObject(with: body)) as? [String: any Sendable]) ?? [:] }
+    public var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+public struct ClusterError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The HTTP transport, pointed at the port each in-process node actually bound.
+struct ResolvingTransport: PacketTransport {
+    let cluster: TestCluster
+    let http = HTTPPacketTransport()
+
+    func send(_ body: Data, signature: String, from: NodeID, to peer: TopologyNode) async -> TransportResult {
+        var resolved = peer
+        resolved.baseURL = "http://127.0.0.1:\(cluster.ports.withLock { $0[peer.id] ?? 1 })"
+        return await http.send(body, signature: signature, from: from, to: resolved)
+    }
+}
