@@ -27,14 +27,18 @@ public struct HTTPPacketTransport: PacketTransport {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue(from.rawValue, forHTTPHeaderField: PeerHeaders.from)
         request.setValue(signature, forHTTPHeaderField: PeerHeaders.signature)
-        let data: Data
-        let response: URLResponse
-        do {
-            (data, response) = try await session.data(for: request)
-        } catch {
-            return .unreachable(error.localizedDescription)
+        // The completion-handler API, not `data(for:)`: cancelling an in-flight async URLSession task
+        // crashes or hangs swift-corelibs-foundation on Linux ("Trying to access a behaviour for a
+        // task that in not in the registry"), and a graceful shutdown cancels. A send is bounded by
+        // the time-out instead.
+        let (received, response, failure) = await withCheckedContinuation { (continuation: CheckedContinuation<(Data?, URLResponse?, (any Error)?), Never>) in
+            session.dataTask(with: request) { data, response, error in
+                continuation.resume(returning: (data, response, error))
+            }.resume()
         }
+        if let failure { return .unreachable(failure.localizedDescription) }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let data = received ?? Data()
         if status == 200, let answer = try? CanonicalJSON.decoder.decode(PacketResponse.self, from: data) {
             return .delivered(answer)
         }

@@ -17,13 +17,18 @@ public final class TestCluster: Sendable {
     public let topology: Topology
     public let keys: [NodeID: NodeKey]
     public let databases: [NodeID: NodeDatabase]
+    /// The nodes that run; the others are in the topology but down (unreachable).
+    public let running: Set<NodeID>
     let ports = Mutex<[NodeID: Int]>([:])
+    /// Set before the servers stop, so no node opens a new connection to one that is stopping.
+    let stopping = Mutex(false)
     let session: URLSession
 
     init(nodes: Set<NodeID>) throws {
-        (topology, keys) = ExampleHierarchy.topology(baseURL: { "http://127.0.0.1/\($0)" }, only: nodes)
+        (topology, keys) = ExampleHierarchy.topology(baseURL: { "http://127.0.0.1/\($0)" })
+        running = nodes
         var databases: [NodeID: NodeDatabase] = [:]
-        for node in topology.nodes {
+        for node in topology.nodes where nodes.contains(node.id) {
             databases[node.id] = try NodeDatabase.inMemory(
                 node: node.id,
                 hierarchy: Hierarchy(topology: topology, key: keys[node.id]!)
@@ -42,14 +47,22 @@ public final class TestCluster: Sendable {
     ) async throws -> T {
         let cluster = try TestCluster(nodes: nodes)
         return try await withThrowingTaskGroup(of: T?.self) { group in
-            for node in cluster.topology.nodes {
+            for node in cluster.topology.nodes where cluster.running.contains(node.id) {
                 group.addTask {
                     try await cluster.serve(node)
                     return nil
                 }
             }
             try await cluster.waitUntilRunning()
-            group.addTask { try await body(cluster) }
+            group.addTask {
+                // Quiesce: stop node-to-node traffic and let in-flight deliveries end before the
+                // servers stop (NIO asserts on a connection accepted during shutdown).
+                let result: Result<T, any Error>
+                do { result = .success(try await body(cluster)) } catch { result = .failure(error) }
+                cluster.stopping.withLock { $0 = true }
+                try? await Task.sleep(for: .milliseconds(300))
+                return try result.get()
+            }
             defer { group.cancelAll() }
             while let result = try await group.next() {
                 if let result { return result }
@@ -79,7 +92,7 @@ public final class TestCluster: Sendable {
 
     func waitUntilRunning() async throws {
         for _ in 0..<500 {
-            if ports.withLock({ $0.count }) == topology.nodes.count { return }
+            if ports.withLock({ $0.count }) == running.count { return }
             try await Task.sleep(for: .milliseconds(10))
         }
         throw ClusterError("the nodes did not start")
@@ -167,6 +180,7 @@ struct ResolvingTransport: PacketTransport {
     let http = HTTPPacketTransport()
 
     func send(_ body: Data, signature: String, from: NodeID, to peer: TopologyNode) async -> TransportResult {
+        if cluster.stopping.withLock({ $0 }) { return .unreachable("the test cluster is stopping") }
         var resolved = peer
         resolved.baseURL = "http://127.0.0.1:\(cluster.ports.withLock { $0[peer.id] ?? 1 })"
         return await http.send(body, signature: signature, from: from, to: resolved)

@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+import XinfangCore
+import XinfangStore
+import XinfangSync
+import XinfangTesting
+
+/// Packets that must be refused: each with its code, nothing applied, the refusal counted, and
+/// the sender's real traffic unaffected (nothing lost).
+struct RefusedPacketTests {
+    /// A packet from the city to 芙蓉区 carrying a case the province registered and offered.
+    func validPacket(_ c: TestCluster, seq: Int = 1_000_000) async throws -> (Packet, CaseNumber) {
+        let number = try await c.register(at: H.province, region: "430102")
+        try await c.act(at: H.province, number, ["action": "offer", "to": "430102", "mode": "transfer"])
+        try await c.waitFor(H.changsha, number) { $0.status == .offered }
+        // Wait for the real delivery too, then build our own packet from the city's copy.
+        try await c.waitFor(H.furong, number) { $0.status == .offered }
+        let events = try await c.database(H.changsha).events(of: number)
+        return (Packet(from: H.changsha, to: H.furong, packetSeq: seq, sentAt: Date(), chains: [events], commands: []), number)
+    }
+
+    func post(_ c: TestCluster, to node: NodeID = H.furong, body: Data, from: String, signature: String) async throws -> ClusterReply {
+        try await c.send(
+            "POST", c.url(node, "/sync/v1/packets"), body: body,
+            headers: [PeerHeaders.from: from, PeerHeaders.signature: signature])
+    }
+
+    func refusals(_ c: TestCluster, _ node: NodeID, from peer: String) async throws -> [String: Int] {
+        try await c.database(node).outboxSummary().first { $0.peer == peer }?.refusals ?? [:]
+    }
+
+    @Test func aForgedPacketSignatureIsRefused() async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+            let (packet, _) = try await validPacket(c)
+            let before = try await c.database(H.furong).counts()
+            let body = packet.encoded()
+            let reply = try await post(c, body: body, from: "430100", signature: NodeKey().sign(body))
+            #expect(reply.status == 401)
+            #expect(reply.json["code"] as? String == "bad-packet-signature")
+            #expect(try await c.database(H.furong).counts() == before)
+            #expect(try await refusals(c, H.furong, from: "430100")["bad-packet-signature"] == 1)
+        }
+    }
+
+    @Test func anAlteredEventIsRefusedEvenInAProperlySignedPacket() async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+            // Offered to 岳麓区 (not running): the city holds a copy that 芙蓉区 never had.
+            let fresh = try await c.register(at: H.province, region: "430104")
+            try await c.act(at: H.province, fresh, ["action": "offer", "to": "430104", "mode": "transfer"])
+            try await c.waitFor(H.changsha, fresh) { _ in true }
+            var events = try await c.database(H.changsha).events(of: fresh)
+            #expect(events.count == 2)
+            // A relay edits the province's registration; with the old hash it no longer matches…
+            guard case .register(var registration) = events[0].body else { Issue.record("no registration"); return }
+            registration.summary = "被篡改的摘要"
+            events[0].body = .register(registration)
+            var packet = Packet(from: H.changsha, to: H.furong, packetSeq: 2_000_000, sentAt: Date(), chains: [events], commands: [])
+            var body = packet.encoded()
+            let reply = try await post(c, body: body, from: "430100", signature: c.keys[H.changsha]!.sign(body))
+            #expect(reply.status == 200)
+            let receipts = try CanonicalJSON.decoder.decode(PacketResponse.self, from: reply.body).receipts
+            #expect(receipts.map(\.status) == [.rejected])
+            #expect(receipts.first?.code == "invalid-chain")
+            // …with a recomputed hash, the next event's link breaks; and an altered head event with a
+            // recomputed hash no longer carries its origin's signature.
+            events[0].hash = events[0].computedHash()
+            let relinked = Packet(from: H.changsha, to: H.furong, packetSeq: 2_000_002, sentAt: Date(), chains: [events], commands: [])
+            let relinkedBody = relinked.encoded()
+            let broken = try await post(c, body: relinkedBody, from: "430100", signature: c.keys[H.changsha]!.sign(relinkedBody))
+            #expect(try CanonicalJSON.decoder.decode(PacketResponse.self, from: broken.body).receipts.first?.code == "invalid-chain")
+            events = try await c.database(H.changsha).events(of: fresh)
+            events[1].body = .act(.offer(to: H.furong, mode: .transfer, dueAt: nil, note: "改送芙蓉区"))
+            events[1].hash = events[1].computedHash()
+            packet = Packet(from: H.changsha, to: H.furong, packetSeq: 2_000_003, sentAt: Date(), chains: [events], commands: [])
+            body = packet.encoded()
+            let rehashed = try await post(c, body: body, from: "430100", signature: c.keys[H.changsha]!.sign(body))
+            let second = try CanonicalJSON.decoder.decode(PacketResponse.self, from: rehashed.body).receipts
+            #expect(second.first?.code == "bad-signature")
+            #expect(try await c.database(H.furong).caseState(fresh) == nil, "nothing applied")
+        }
+    }
+
+    @Test func aReplayedPacketIsRefused() async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+            let (packet, _) = try await validPacket(c)
+            let body = packet.encoded()
+            let signature = c.keys[H.changsha]!.sign(body)
+            let first = try await post(c, body: body, from: "430100", signature: signature)
+            #expect(first.status == 200, "a new packet number is taken (its items are duplicates)")
+            let again = try await post(c, body: body, from: "430100", signature: signature)
+            #expect(again.status == 409)
+            #expect(again.json["code"] as? String == "replayed-packet")
+            var old = packet
+            old.packetSeq = 1
+            let oldBody = old.encoded()
+            let replayed = try await post(c, body: oldBody, from: "430100", signature: c.keys[H.changsha]!.sign(oldBody))
+            #expect(replayed.json["code"] as? String == "replayed-packet")
+            #expect(try await refusals(c, H.furong, from: "430100")["replayed-packet"] == 2)
+        }
+    }
+
+    @Test func aPacketFromANonAdjacentNodeIsRefused() async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+            let number = try await c.register(at: H.province, region: "430102")
+            let events = try await c.database(H.province).events(of: number)
+            let packet = Packet(from: H.province, to: H.furong, packetSeq: 1, sentAt: Date(), chains: [events], commands: [])
+            let body = packet.encoded()
+            let reply = try await post(c, body: body, from: "430000", signature: c.keys[H.province]!.sign(body))
+            #expect(reply.status == 403)
+            #expect(reply.json["code"] as? String == "not-adjacent")
+            let stranger = try await post(c, body: body, from: "440000", signature: NodeKey().sign(body))
+            #expect(stranger.json["code"] as? String == "unknown-peer")
+            #expect(try await c.database(H.furong).caseState(number) == nil)
+        }
+    }
+
+    @Test func oversizedMalformedAndUnknownVersionPacketsAreRefused() async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+            let key = c.keys[H.changsha]!
+            let big = Data(repeating: 0x20, count: PeerLimits.packetBytesMax + 1)
+            let oversized = try await post(c, body: big, from: "430100", signature: key.sign(big))
+            #expect(oversized.status == 413 && oversized.json["code"] as? String == "body-too-large")
+            let garbage = Data("{\"version\":1, chains".utf8)
+            let malformed = try await post(c, body: garbage, from: "430100", signature: key.sign(garbage))
+            #expect(malformed.status == 400 && malformed.json["code"] as? String == "malformed-json")
+            var packet = Packet(from: H.changsha, to: H.furong, packetSeq: 5, sentAt: Date(), chains: [], commands: [])
+            packet.version = 2
+            let v2 = packet.encoded()
+            let future = try await post(c, body: v2, from: "430100", signature: key.sign(v2))
+            #expect(future.status == 400 && future.json["code"] as? String == "unsupported-version")
+            let counted = try await refusals(c, H.furong, from: "430100")
+            #expect(counted["body-too-large"] == 1 && counted["malformed-json"] == 1 && counted["unsupported-version"] == 1)
+            // The real link still works afterwards: nothing was lost.
+            let number = try await c.register(at: H.province, region: "430102")
+            try await c.act(at: H.province, number, ["action": "offer", "to": "430102", "mode": "transfer"])
+            try await c.waitFor(H.furong, number) { $0.status == .offered }
+        }
+    }
+
+    @Test func aCommandWithABadSignatureIsRefusedPerItem() async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+            let number = try await c.register(at: H.furong, region: "430102")
+            try await c.waitFor(H.changsha, number) { _ in true }
+            var command = CaseCommand(id: "forged-1", caseNumber: number, origin: H.province, actor: "冒充者", action: .recall(by: H.province, reason: "x"), createdAt: Date())
+            NodeKey().sign(&command)
+            let packet = Packet(from: H.changsha, to: H.furong, packetSeq: 9_000_000, sentAt: Date(), chains: [], commands: [command])
+            let body = packet.encoded()
+            let reply = try await post(c, body: body, from: "430100", signature: c.keys[H.changsha]!.sign(body))
+            let receipts = try CanonicalJSON.decoder.decode(PacketResponse.self, from: reply.body).receipts
+            #expect(receipts.first?.status == .rejected && receipts.first?.code == "bad-signature")
+            #expect(try await c.database(H.furong).caseState(number)?.holder == H.furong)
+        }
+    }
+}
