@@ -110,19 +110,24 @@ struct CrashRecoveryTests {
         #expect(node.log.contains("nodeId"))
     }
 
-    @Test func theDemoServesSeededCases() async throws {
+    @Test func theDemoStartsTheHierarchyPlaysItsStoryAndStopsOnCtrlC() async throws {
         let dir = try temporaryDirectory("demo")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let demo = try NodeProcess(arguments: ["demo", "--dir", dir.appendingPathComponent("demo").path, "--base-port", "0"], workDirectory: dir)
-        let base = try await demo.waitUntilListening()
-        let health = try await http.send("GET", base.appendingPathComponent("healthz"))
-        #expect(health.status == 200)
-        let ready = try await http.send("GET", base.appendingPathComponent("readyz"))
-        #expect(ready.json["cases"] as? Int == 36)
-        let overdue = try await http.send("GET", URL(string: "\(base)/api/v1/cases?overdue=true&limit=200")!)
-        #expect((overdue.json["items"] as? [Any])?.isEmpty == false, "the demo shows overdue cases")
-        #expect(demo.log.contains("curl -s"))
-        await #expect(try await demo.interruptAndWait() == 0)
+        let topology = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("deploy/topology.example.json")
+        let demo = try NodeProcess(
+            arguments: ["demo", "--dir", dir.appendingPathComponent("demo").path, "--base-port", "0", "--topology", topology.path],
+            workDirectory: dir
+        )
+        let province = try await demo.waitUntilListening(timeout: 120)
+        let ready = try await http.send("GET", province.appendingPathComponent("readyz"))
+        #expect(ready.status == 200)
+        #expect((ready.json["cases"] as? Int ?? 0) >= 24, "the province replicates the whole hierarchy")
+        #expect(ready.json["node"] as? String == "430000")
+        #expect(demo.log.contains("审核认定办结") && demo.log.contains("curl -s"))
+        #expect(try await demo.interruptAndWait(timeout: 30) == 0)
+        // Every node process has stopped: the province's port no longer answers.
+        await #expect(throws: (any Error).self) { try await http.send("GET", province.appendingPathComponent("healthz")) }
     }
 }
 

@@ -38,7 +38,7 @@ final class NodeProcess: @unchecked Sendable {
     /// Waits for the "listening on http://host:port" line (the demo prints "URL:   http://…").
     func waitUntilListening(timeout: TimeInterval = 60) async throws -> URL {
         let deadline = Date().addingTimeInterval(timeout)
-        let pattern = try NSRegularExpression(pattern: #"(?:listening on|URL:)\s+(http://127\.0\.0\.1:[0-9]+)"#)
+        let pattern = try NSRegularExpression(pattern: #"(?:listening on|430000 \S+)\s+(http://127\.0\.0\.1:[0-9]+)"#)
         while Date() < deadline {
             let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
             if let match = pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) {

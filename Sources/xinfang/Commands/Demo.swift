@@ -1,40 +1,158 @@
 import ArgumentParser
+import Dispatch
 import Foundation
-import Hummingbird
-import Logging
 import XinfangCore
 import XinfangHTTP
-import XinfangStore
 
-/// `xinfang demo`: one county node (芙蓉区, 430102) with realistic seeded cases.
-///
-/// The data directory is kept between runs; cases are seeded only into an empty store.
+/// `xinfang demo`: the example hierarchy of `deploy/topology.example.json` (1 province, 2 cities,
+/// 4 counties), each node a separate `xinfang serve` process on loopback with its own SQLite file
+/// and a fresh key. On first start it seeds cases at every level and plays a short story through
+/// the user API; then it prints every node's URL. Ctrl-C stops all nodes cleanly.
 struct Demo: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Start a demo node with seeded cases and print how to use it.")
+    static let configuration = CommandConfiguration(abstract: "Start the example hierarchy as 7 processes, seed it, and print how to use it.")
 
     @Option(name: .long, help: "Data directory of the demo (kept between runs).")
     var dir: String = ".xinfang-demo"
 
-    @Option(name: .long, help: "Port of the first node.")
+    @Option(name: .long, help: "Port of the first node; the others follow (0: let the system choose).")
     var basePort: Int = 8430
 
-    @Option(name: .long, help: "Log level.")
-    var logLevel: String = "notice"
+    @Option(name: .long, help: "The example topology whose structure the demo starts.")
+    var topology: String = "deploy/topology.example.json"
 
     func run() async throws {
-        let logger = bootstrapLogging(level: logLevel, label: "xinfang.demo")
-        let identity = NodeIdentity(id: NodeID("430102"), name: "长沙市芙蓉区人力资源和社会保障局", level: .county)
-        let directory = URL(fileURLWithPath: dir).appendingPathComponent(identity.id.rawValue)
-        let database = try NodeDatabase.open(directory: directory, node: identity.id, calendar: .standard)
-        let services = NodeServices(identity: identity, database: database)
-        var seeder = DemoSeeder(database: database, now: Date())
-        let seeded = try await seeder.seedIfEmpty()
-        let counts = try await database.counts()
-        let host = "127.0.0.1"
-        let app = NodeApplication.application(services: services, host: host, port: basePort, logger: logger) { port in
-            let url = "http://\(host):\(port)"
-            emit(DemoSeeder.banner(url: url, identity: identity, seeded: seeded, cases: counts.cases, directory: directory.path))
+        let root = URL(fileURLWithPath: dir)
+        let example = try NodeConfig.loadTopology(URL(fileURLWithPath: topology))
+        let ports = try example.nodes.indices.map { i in basePort == 0 ? try freePort() : basePort + i }
+        // Fresh keys per demo folder, a runtime topology with their public keys and the ports.
+        var nodes: [TopologyNode] = []
+        for (node, port) in zip(example.nodes, ports) {
+            let keyURL = root.appendingPathComponent("keys/\(node.id).json")
+            if !FileManager.default.fileExists(atPath: keyURL.path) { try KeyFile.write(NodeKey(), to: keyURL) }
+            var entry = node
+            entry.baseURL = "http://127.0.0.1:\(port)"
+            entry.publicKey = try KeyFile.load(keyURL).publicKeyBase64
+            nodes.append(entry)
         }
-        try await app.runService()
+        let runtime = Topology(nodes: nodes)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("nodes"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("logs"), withIntermediateDirectories: true)
+        try encoder.encode(runtime).write(to: root.appendingPathComponent("topology.json"))
+        var processes: [(NodeID, Process)] = []
+        let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        for node in nodes {
+            let config = NodeConfig(
+                nodeId: node.id.rawValue,
+                name: node.name,
+                level: node.level.rawValue,
+                dataDirectory: "../\(node.id)",
+                listen: String(node.baseURL.dropFirst("http://".count)),
+                topologyFile: "../topology.json",
+                keyFile: "../keys/\(node.id).json"
+            )
+            let configURL = root.appendingPathComponent("nodes/\(node.id).json")
+            try encoder.encode(config).write(to: configURL)
+            let log = root.appendingPathComponent("logs/\(node.id).log")
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: log)
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = ["serve", "--config", configURL.path, "--log-level", "notice"]
+            process.standardOutput = handle
+            process.standardError = handle
+            try process.run()
+            processes.append((node.id, process))
+        }
+        let stop = {
+            for (_, process) in processes where process.isRunning { process.terminate() }
+            for (_, process) in processes { process.waitUntilExit() }
+        }
+        // Ctrl-C and SIGTERM stop every node (SIGTERM: each shuts down gracefully).
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let signals = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
+        let client = DemoClient(urls: Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, $0.baseURL) }))
+        do {
+            for node in nodes { try await waitUntilReady(client, node.id, process: processes.first { $0.0 == node.id }!.1) }
+            let story = try await DemoStory(client: client, topology: runtime).playIfEmpty()
+            emit(banner(nodes: nodes, story: story, directory: root.path))
+        } catch {
+            emit("demo failed: \(error)")
+            stop()
+            throw ExitCode.failure
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = OnceFlag()
+            for source in signals {
+                source.setEventHandler { if once.take() { continuation.resume() } }
+                source.resume()
+            }
+        }
+        emit("stopping \(processes.count) nodes…")
+        stop()
+        emit("stopped")
     }
+
+    func waitUntilReady(_ client: DemoClient, _ node: NodeID, process: Process) async throws {
+        for _ in 0..<600 {
+            if await client.send("GET", node, "/readyz").status == 200 { return }
+            guard process.isRunning else { throw DemoError("node \(node) exited; see its log under \(dir)/logs") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw DemoError("node \(node) did not become ready")
+    }
+
+    func banner(nodes: [TopologyNode], story: [String], directory: String) -> String {
+        let province = nodes[0].baseURL
+        let county = nodes.first { $0.id.rawValue == "430102" }?.baseURL ?? nodes.last!.baseURL
+        var lines = ["xinfang demo: the example hierarchy, \(nodes.count) processes, data in \(directory)", ""]
+        for node in nodes {
+            let indent = String(repeating: "  ", count: node.level == .province ? 0 : node.level == .city ? 1 : 2)
+            lines.append("  \(indent)\(node.id) \(node.name)  \(node.baseURL)")
+        }
+        if !story.isEmpty {
+            lines += ["", "Seeded and played just now:"] + story.map { "  - \($0)" }
+        }
+        lines += [
+            "",
+            "Try it (copy and paste):",
+            "  curl -s '\(province)/api/v1/cases?limit=5'",
+            "  curl -s '\(county)/api/v1/cases?limit=5'",
+            "  curl -s \(province)/api/v1/sync/outbox",
+            "",
+            "Ctrl-C stops every node.",
+        ]
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// True exactly once.
+final class OnceFlag: @unchecked Sendable {
+    private var taken = false
+    private let lock = NSLock()
+    func take() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if taken { return false }
+        taken = true
+        return true
+    }
+}
+
+/// A free loopback port (the system picks it; it is free again when this returns).
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw DemoError("no free port") }
+    return Int(UInt16(bigEndian: address.sin_port))
 }

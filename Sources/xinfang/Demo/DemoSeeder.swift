@@ -1,17 +1,14 @@
 import Foundation
 import XinfangCore
-import XinfangStore
 
 /// Seeds a demo store with realistic, clearly synthetic petitions (domain rules §6): HR and
 /// social-security matters, plausible names, valid ID numbers whose sequence part is 9xx, and
 /// mobiles in the 13800 test block. Deterministic: the same seed gives the same cases.
 struct DemoSeeder {
-    let database: NodeDatabase
     let now: Date
     var rng = SplitMix64(seed: 430102)
 
-    init(database: NodeDatabase, now: Date) {
-        self.database = database
+    init(now: Date) {
         self.now = now
     }
 
@@ -147,95 +144,36 @@ struct DemoSeeder {
         )
     }
 
-    static let caseCount = 36
-
-    /// Seeds `caseCount` cases and walks them through the lifecycle, unless the store has cases.
-    /// Returns how many cases were seeded (0 when the store was not empty).
-    mutating func seedIfEmpty() async throws -> Int {
-        guard try await database.counts().cases == 0 else { return 0 }
+    /// The `index`-th synthetic registration, about a matter in `region`, received a few days ago.
+    mutating func registration(index i: Int, region: String, registrar: String) -> CaseRegistration {
+        let template = Self.templates[i % Self.templates.count]
         let channels: [Channel] = [.online, .letter, .visit, .phone]
-        for i in 0..<Self.caseCount {
-            let template = Self.templates[i % Self.templates.count]
-            let channel = channels[i % channels.count]
-            var petitioners = [person(lead: true)]
-            var collective: CollectiveVisit?
-            if i == 6 {  // a collective visit of 12 people with 3 representatives
-                petitioners += [person(lead: true), person(lead: true)]
-                collective = CollectiveVisit(batches: 1, personVisits: 12)
-            }
-            let joint = channel == .letter && i % 8 == 1
-            if joint { petitioners.append(person(lead: false)) }
-            // Three matters belong to other districts: registered here, awaiting transfer.
-            let region = [9, 21, 33].contains(i) ? (i == 21 ? "431202" : "430104") : "430102"
-            let received = now.addingTimeInterval(-Double(i % 26) * 86_400 - Double(rng.next() % 36_000))
-            let registration = CaseRegistration(
-                channel: channel,
-                jointLetter: joint,
-                collective: collective,
-                petitioners: petitioners,
-                personsInvolved: collective?.personVisits ?? (template.summary.contains("工人") ? 32 : nil),
-                purpose: template.purpose,
-                category: template.category,
-                issueRegion: RegionCode(rawValue: region),
-                summary: template.summary,
-                text: template.text,
-                respondent: template.respondent,
-                receivedAt: received,
-                registeredBy: Self.staff[0],
-                urgent: i % 11 == 0,
-                lawRelated: template.routeOut != nil
-            )
-            let number = try await database.register(registration, actor: Self.staff[0], now: now).state.caseNumber
-            guard region == "430102" else { continue }
-            try await walk(number, template: template, step: i % 7)
+        let channel = channels[i % channels.count]
+        var petitioners = [person(lead: true)]
+        var collective: CollectiveVisit?
+        if channel == .visit && i % 5 == 2 {  // a collective visit of 12 people with 3 representatives
+            petitioners += [person(lead: true), person(lead: true)]
+            collective = CollectiveVisit(batches: 1, personVisits: 12)
         }
-        return Self.caseCount
-    }
-
-    /// Moves a seeded case some way along its lifecycle.
-    mutating func walk(_ number: CaseNumber, template: Template, step: Int) async throws {
-        if let channel = template.routeOut, step > 0 {
-            try await apply(number, .routeOut(channel: channel, note: "已告知信访人依法通过\(channel == .laborArbitration ? "劳动人事争议仲裁" : "行政复议")途径解决。"))
-            return
-        }
-        if step == 0 { return }
-        try await apply(number, .notify(note: "已向信访人送达受理告知书。"))
-        if step == 1 { return }
-        if step == 2 {
-            try await apply(number, .extend(days: 30, approver: "王建国（局长）", reason: "涉及多年缴费记录核查，需调取档案。"))
-            return
-        }
-        try await apply(number, .reply(outcome: step == 6 ? .notSupported : .supported, opinion: "经调查核实，依据相关政策作出处理意见并书面答复信访人。"))
-        if step == 3 { return }
-        try await apply(number, .close(report: "已送达处理意见书，信访人签收。"))
-        if step == 4 { return }
-        try await apply(number, .evaluate(office: .satisfied, unit: step == 6 ? .dissatisfied : .basicallySatisfied, comment: nil))
-        if step == 6 {
-            try await apply(number, .requestReview(reason: "信访人对处理意见不服，申请复查。", reviewer: nil))
-        }
-    }
-
-    /// Applies one action as a randomly picked member of staff.
-    mutating func apply(_ number: CaseNumber, _ action: CaseAction) async throws {
-        _ = try await database.act(on: number, action: action, actor: pick(Self.staff), now: now)
-    }
-
-    static func banner(url: String, identity: NodeIdentity, seeded: Int, cases: Int, directory: String) -> String {
-        """
-        xinfang demo: \(identity.name)（\(identity.id)，\(identity.level)）
-          URL:   \(url)
-          store: \(directory)  (\(cases) cases\(seeded > 0 ? ", \(seeded) seeded just now" : ""))
-
-        Try it (copy and paste):
-          curl -s \(url)/healthz
-          curl -s '\(url)/api/v1/cases?limit=5'
-          curl -s '\(url)/api/v1/cases?overdue=true&limit=5'
-          N=$(curl -s -X POST \(url)/api/v1/cases -H 'content-type: application/json' -d @deploy/examples/registration.json | sed -n 's/.*"caseNumber":"\\([^"]*\\)".*/\\1/p'); echo $N
-          curl -s -X POST \(url)/api/v1/cases/$N/actions -H 'content-type: application/json' -d '{"action":"notify","actor":"周敏"}'
-          curl -s \(url)/api/v1/cases/$N
-
-        Ctrl-C stops the node.
-        """
+        let joint = channel == .letter && i % 3 == 1
+        if joint { petitioners.append(person(lead: false)) }
+        return CaseRegistration(
+            channel: channel,
+            jointLetter: joint,
+            collective: collective,
+            petitioners: petitioners,
+            personsInvolved: collective?.personVisits ?? (template.summary.contains("工人") ? 32 : nil),
+            purpose: template.purpose,
+            category: template.category,
+            issueRegion: RegionCode(rawValue: region),
+            summary: template.summary,
+            text: template.text,
+            respondent: template.respondent,
+            receivedAt: now.addingTimeInterval(-Double(i % 20) * 86_400 - Double(rng.next() % 36_000)),
+            registeredBy: registrar,
+            urgent: i % 11 == 0,
+            lawRelated: template.routeOut != nil
+        )
     }
 }
 

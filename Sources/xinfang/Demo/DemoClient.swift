@@ -1,0 +1,71 @@
+import Foundation
+import XinfangCore
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The demo's HTTP client for the user API of its nodes (completion-handler URLSession, as in the
+/// sync transport: async cancellation is unreliable in FoundationNetworking on Linux).
+struct DemoClient: Sendable {
+    let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 10
+        return URLSession(configuration: configuration)
+    }()
+    let urls: [NodeID: String]
+
+    struct Reply {
+        var status: Int
+        var json: [String: Any]
+    }
+
+    func send(_ method: String, _ node: NodeID, _ path: String, body: Data? = nil) async -> Reply {
+        var request = URLRequest(url: URL(string: urls[node]! + path)!)
+        request.httpMethod = method
+        request.httpBody = body
+        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        let (data, status) = await withCheckedContinuation { (continuation: CheckedContinuation<(Data?, Int), Never>) in
+            session.dataTask(with: request) { data, response, _ in
+                continuation.resume(returning: (data, (response as? HTTPURLResponse)?.statusCode ?? 0))
+            }.resume()
+        }
+        let json = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+        return Reply(status: status, json: json)
+    }
+
+    func register(_ registration: CaseRegistration, at node: NodeID) async throws -> CaseNumber {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        let reply = await send("POST", node, "/api/v1/cases", body: try encoder.encode(registration))
+        guard reply.status == 201, let number = reply.json["caseNumber"] as? String else {
+            throw DemoError("registration at \(node) failed: \(reply.status) \(reply.json)")
+        }
+        return CaseNumber(rawValue: number)
+    }
+
+    @discardableResult
+    func act(_ node: NodeID, _ number: CaseNumber, _ fields: [String: Any], actor: String = "经办人") async throws -> Reply {
+        var body = fields
+        body["actor"] = actor
+        let reply = await send("POST", node, "/api/v1/cases/\(number)/actions", body: try JSONSerialization.data(withJSONObject: body))
+        guard reply.status == 200 || reply.status == 202 else {
+            throw DemoError("\(fields["action"] ?? "?") at \(node) on \(number) failed: \(reply.status) \(reply.json["detail"] ?? "")")
+        }
+        return reply
+    }
+
+    /// Waits until the case at `node` has `status` (and `holder`, if given); 10 s at most.
+    func waitFor(_ node: NodeID, _ number: CaseNumber, status: String, holder: NodeID? = nil) async throws {
+        for _ in 0..<1000 {
+            let reply = await send("GET", node, "/api/v1/cases/\(number)")
+            if reply.json["status"] as? String == status, holder == nil || reply.json["holder"] as? String == holder?.rawValue { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw DemoError("case \(number) did not reach \(status) at \(node)")
+    }
+}
+
+struct DemoError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
