@@ -114,7 +114,7 @@ let package = Package(
         ),
         .testTarget(
             name: "XinfangCLITests",
-            dependencies: ["xinfang", "XinfangCore", "XinfangStore", "XinfangTesting"],
+            dependencies: ["xinfang", "XinfangCore", "XinfangStore", "XinfangHTTP", "XinfangTesting"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -40,7 +40,7 @@ public struct Hierarchy: Sendable {
 /// When an undelivered outbox item is tried again (DESIGN §4: exponential backoff with jitter).
 public enum DeliveryPolicy {
     public static let firstRetrySeconds = 0.2
-    public static let retryDelayMaxSeconds = 30.0
+    public static let retryDelayMaxSeconds = 5.0
     /// A peer that rejects an item this many times will not accept it: the item is dead and flagged.
     public static let rejectedAttemptsMax = 8
     /// Items per packet and events per packet.

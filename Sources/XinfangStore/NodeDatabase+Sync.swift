@@ -422,6 +422,11 @@ extension NodeDatabase {
                 sql: "UPDATE peers SET last_success_at = ?, last_error = NULL WHERE peer = ?",
                 arguments: [ms, batch.peer.rawValue]
             )
+            // The peer answers again: what waited because it was unreachable is due at once.
+            try db.execute(
+                sql: "UPDATE outbox SET next_attempt_at = ? WHERE peer = ? AND state = 'failed' AND last_error_kind = 'unreachable'",
+                arguments: [ms, batch.peer.rawValue]
+            )
         }
     }
 
@@ -551,6 +556,22 @@ extension NodeDatabase {
     public func commandStatus(_ id: String) async throws -> (status: String, detail: String?)? {
         try await read { db in
             try Row.fetchOne(db, sql: "SELECT status, detail FROM commands WHERE id = ?", arguments: [id]).map { ($0["status"], $0["detail"]) }
+        }
+    }
+}
+
+extension NodeDatabase {
+    /// For measurement: per case, milliseconds from the time an event of `kind` was made at `origin`
+    /// to the time this node stored it.
+    public func arrivalDelays(kind: String, origin: NodeID, caseNumbers: [String]) async throws -> [Double] {
+        try await read { db in
+            try caseNumbers.compactMap { number in
+                try Row.fetchOne(
+                    db,
+                    sql: "SELECT stored_at - hlc_wall AS delay FROM events WHERE case_number = ? AND kind = ? AND origin = ? ORDER BY seq LIMIT 1",
+                    arguments: [number, kind, origin.rawValue]
+                ).map { Double($0["delay"] as Int64) }
+            }
         }
     }
 }
