@@ -144,7 +144,7 @@ struct HierarchyProcessTests {
         _ = try await waitForCases(h, county, 2000)
 
         // D. The county is down while 300 more are assigned; the city's outbox shows them waiting.
-        #expect(try await h.processes[county]!.interruptAndWait() == 0)
+        #expect(try await h.processes[county]!.interruptAndWait(timeout: 60) == 0)
         let third = try await assignBurst(h, count: 300)
         try await Task.sleep(for: .milliseconds(500))
         let outbox = try await http.send("GET", h.urls[city]!.appendingPathComponent("api/v1/sync/outbox"))
@@ -158,7 +158,7 @@ struct HierarchyProcessTests {
         _ = try await waitForCases(h, province, 2300)
 
         // Stop everything, then check every store directly.
-        for id in ProcessHierarchy.ids { #expect(try await h.processes[id]!.interruptAndWait() == 0) }
+        for id in ProcessHierarchy.ids { #expect(try await h.processes[id]!.interruptAndWait(timeout: 60) == 0) }
         let dbs = try ProcessHierarchy.ids.map { try h.database($0) }
         let all = first + second + third
         #expect(Set(all).count == 2300)
