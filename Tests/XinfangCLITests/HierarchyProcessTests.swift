@@ -19,7 +19,7 @@ final class ProcessHierarchy: @unchecked Sendable {
         for (i, id) in Self.ids.enumerated() {
             let key = NodeKey()
             try KeyFile.write(key, to: dir.appendingPathComponent("keys/\(id).json"))
-            let port = try freePort()
+            let port = try freeLoopbackPort()
             let level: Level = [.province, .city, .county][i]
             nodes.append(
                 TopologyNode(id: id, name: "\(level)", level: level, parent: i == 0 ? nil : Self.ids[i - 1], baseURL: "http://127.0.0.1:\(port)", publicKey: key.publicKeyBase64))
@@ -194,19 +194,4 @@ extension Array {
         for element in self { result.append(try await transform(element)) }
         return result
     }
-}
-
-/// A free loopback port (the system picks it; it is free again when this returns).
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    guard bound else { throw Failure("no free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -23,7 +23,7 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         let root = URL(fileURLWithPath: dir)
         let example = try NodeConfig.loadTopology(URL(fileURLWithPath: topology))
-        let ports = try example.nodes.indices.map { i in basePort == 0 ? try freePort() : basePort + i }
+        let ports = try example.nodes.indices.map { i in basePort == 0 ? try freeLoopbackPort() : basePort + i }
         // Fresh keys per demo folder, a runtime topology with their public keys and the ports.
         var nodes: [TopologyNode] = []
         for (node, port) in zip(example.nodes, ports) {
@@ -139,20 +139,4 @@ final class OnceFlag: @unchecked Sendable {
         taken = true
         return true
     }
-}
-
-/// A free loopback port (the system picks it; it is free again when this returns).
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    guard bound else { throw DemoError("no free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
