@@ -132,7 +132,17 @@ public struct CaseEvent: Codable, Equatable, Sendable {
 
     /// The canonical bytes the hash covers.
     public func canonicalBytes() -> Data {
-        let hashed = Hashed(caseNumber: caseNumber, epoch: epoch, seq: seq, prevHash: prevHash, origin: origin, time: time, actor: actor, body: body, command: command)
+        let hashed = Hashed(
+            caseNumber: caseNumber,
+            epoch: epoch,
+            seq: seq,
+            prevHash: prevHash,
+            origin: origin,
+            time: time,
+            actor: actor,
+            body: body,
+            command: command
+        )
         // Encoding a value made of strings, integers and booleans cannot fail.
         return try! CanonicalJSON.encoder.encode(hashed)
     }

@@ -230,7 +230,14 @@ extension CaseState {
             addParticipant(to)
             status = .offered
         case .escalate(let to, _):
-            pendingOffer = Offer(from: holder, to: to, mode: .escalate, dueAt: nil, offeredAt: at, resumeStatus: CaseStatus.intake.contains(status) ? .declined : status)
+            pendingOffer = Offer(
+                from: holder,
+                to: to,
+                mode: .escalate,
+                dueAt: nil,
+                offeredAt: at,
+                resumeStatus: CaseStatus.intake.contains(status) ? .declined : status
+            )
             holder = to
             addParticipant(to)
             status = .offered

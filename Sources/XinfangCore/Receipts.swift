@@ -27,7 +27,15 @@ public struct ItemReceipt: Codable, Equatable, Sendable {
     public var code: String?
     public var detail: String?
 
-    public init(kind: Kind, caseNumber: CaseNumber, commandId: String? = nil, status: Status, head: Int? = nil, code: String? = nil, detail: String? = nil) {
+    public init(
+        kind: Kind,
+        caseNumber: CaseNumber,
+        commandId: String? = nil,
+        status: Status,
+        head: Int? = nil,
+        code: String? = nil,
+        detail: String? = nil
+    ) {
         self.kind = kind
         self.caseNumber = caseNumber
         self.commandId = commandId

@@ -1,6 +1,6 @@
 public import Foundation
-public import XinfangCore
 import GRDB
+public import XinfangCore
 
 /// A batch of outbox items for one peer, with everything the packet must carry.
 public struct OutboxBatch: Sendable {
@@ -107,7 +107,14 @@ extension NodeDatabase {
     @discardableResult
     func submit(_ db: Database, caseNumber: CaseNumber, action: CaseAction, actor: String, now: Date) throws -> CaseCommand {
         guard let hierarchy else { throw StoreError.invalid(.invalid("action", "本节点未配置层级拓扑，不能向其他节点发送指令。")) }
-        var command = CaseCommand(id: UUID().uuidString.lowercased(), caseNumber: caseNumber, origin: node, actor: actor, action: action, createdAt: now)
+        var command = CaseCommand(
+            id: UUID().uuidString.lowercased(),
+            caseNumber: caseNumber,
+            origin: node,
+            actor: actor,
+            action: action,
+            createdAt: now
+        )
         hierarchy.key.sign(&command)
         try record(db, command, status: "pending", now: now)
         try route(db, command, now: now)
@@ -122,9 +129,15 @@ extension NodeDatabase {
         }
         guard let hierarchy else { return receipt(.rejected, "no-hierarchy", "this node has no topology") }
         guard CaseCommand.isValidID(command.id) else { return receipt(.rejected, "invalid-command", "malformed command id") }
-        guard let origin = hierarchy.topology.node(command.origin) else { return receipt(.rejected, "unknown-node", "origin \(command.origin) is not in the topology") }
-        guard Signatures.verify(command, publicKey: origin.publicKey) else { return receipt(.rejected, "bad-signature", "the command's signature does not verify against \(command.origin)'s key") }
-        guard command.hops < CaseCommand.hopsMax else { return receipt(.rejected, "undeliverable", "the command passed \(CaseCommand.hopsMax) nodes") }
+        guard let origin = hierarchy.topology.node(command.origin) else {
+            return receipt(.rejected, "unknown-node", "origin \(command.origin) is not in the topology")
+        }
+        guard Signatures.verify(command, publicKey: origin.publicKey) else {
+            return receipt(.rejected, "bad-signature", "the command's signature does not verify against \(command.origin)'s key")
+        }
+        guard command.hops < CaseCommand.hopsMax else {
+            return receipt(.rejected, "undeliverable", "the command passed \(CaseCommand.hopsMax) nodes")
+        }
         let result = try await write { db -> ItemReceipt in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM commands WHERE id = ?", arguments: [command.id]) == true {
                 return receipt(.duplicate)
@@ -235,7 +248,11 @@ extension NodeDatabase {
             var fresh: [CaseEvent] = []
             for event in events {
                 if event.seq <= head {
-                    let stored = try String.fetchOne(db, sql: "SELECT hash FROM events WHERE case_number = ? AND seq = ?", arguments: [number.rawValue, event.seq])
+                    let stored = try String.fetchOne(
+                        db,
+                        sql: "SELECT hash FROM events WHERE case_number = ? AND seq = ?",
+                        arguments: [number.rawValue, event.seq]
+                    )
                     if stored != event.hash {
                         return receipt(.rejected, head: head, "diverged", "event \(event.seq) differs from the one stored here")
                     }
@@ -327,7 +344,8 @@ extension NodeDatabase {
             for row in rows {
                 let id: Int64 = row["id"]
                 if (row["kind"] as String) == "command" {
-                    guard let body = try String.fetchOne(db, sql: "SELECT body FROM commands WHERE id = ?", arguments: [row["command_id"] as String?]) else {
+                    guard let body = try String.fetchOne(db, sql: "SELECT body FROM commands WHERE id = ?", arguments: [row["command_id"] as String?])
+                    else {
                         try db.execute(sql: "UPDATE outbox SET state = 'dead', last_error = 'command body missing' WHERE id = ?", arguments: [id])
                         continue
                     }
@@ -410,7 +428,9 @@ extension NodeDatabase {
                             UPDATE outbox SET state = ?, attempts = ?, last_error = ?, last_error_kind = 'rejected',
                                 next_attempt_at = ?, updated_at = ? WHERE id = ?
                             """,
-                        arguments: [dead ? "dead" : "failed", attempts, "\(receipt.code ?? "rejected"): \(receipt.detail ?? "")", retry.milliseconds, ms, id]
+                        arguments: [
+                            dead ? "dead" : "failed", attempts, "\(receipt.code ?? "rejected"): \(receipt.detail ?? "")", retry.milliseconds, ms, id,
+                        ]
                     )
                 }
             }

@@ -1,5 +1,6 @@
 public import Foundation
 public import XinfangCore
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -31,7 +32,8 @@ public struct HTTPPacketTransport: PacketTransport {
         // crashes or hangs swift-corelibs-foundation on Linux ("Trying to access a behaviour for a
         // task that in not in the registry"), and a graceful shutdown cancels. A send is bounded by
         // the time-out instead.
-        let (received, response, failure) = await withCheckedContinuation { (continuation: CheckedContinuation<(Data?, URLResponse?, (any Error)?), Never>) in
+        let (received, response, failure) = await withCheckedContinuation {
+            (continuation: CheckedContinuation<(Data?, URLResponse?, (any Error)?), Never>) in
             session.dataTask(with: request) { data, response, error in
                 continuation.resume(returning: (data, response, error))
             }.resume()
@@ -50,6 +52,10 @@ public struct HTTPPacketTransport: PacketTransport {
         if status >= 500 || status == 0 {
             return .unreachable("HTTP \(status) \(problem?.detail ?? "")")
         }
-        return .refused(status: status, code: problem?.code ?? "http-\(status)", detail: problem?.detail ?? String(decoding: data.prefix(200), as: UTF8.self))
+        return .refused(
+            status: status,
+            code: problem?.code ?? "http-\(status)",
+            detail: problem?.detail ?? String(decoding: data.prefix(200), as: UTF8.self)
+        )
     }
 }

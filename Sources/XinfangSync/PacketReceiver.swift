@@ -60,14 +60,22 @@ public struct PacketReceiver: Sendable {
             throw PacketRefusal(status: 400, code: "malformed-json", detail: "the packet is not a JSON object")
         }
         guard envelope.version == Packet.currentVersion else {
-            throw PacketRefusal(status: 400, code: "unsupported-version", detail: "this node speaks version \(Packet.currentVersion), the packet says \(envelope.version.map(String.init) ?? "none")")
+            throw PacketRefusal(
+                status: 400,
+                code: "unsupported-version",
+                detail: "this node speaks version \(Packet.currentVersion), the packet says \(envelope.version.map(String.init) ?? "none")"
+            )
         }
         let packet: Packet
         do { packet = try CanonicalJSON.decoder.decode(Packet.self, from: body) } catch {
             throw PacketRefusal(status: 400, code: "malformed-packet", detail: "the packet does not parse: \(error)")
         }
         guard packet.from == sender.id, packet.to == me else {
-            throw PacketRefusal(status: 400, code: "misaddressed", detail: "the packet is from \(packet.from) to \(packet.to), received by \(me) from \(sender.id)")
+            throw PacketRefusal(
+                status: 400,
+                code: "misaddressed",
+                detail: "the packet is from \(packet.from) to \(packet.to), received by \(me) from \(sender.id)"
+            )
         }
         guard packet.chains.count + packet.commands.count <= PeerLimits.itemsMax else {
             throw PacketRefusal(status: 413, code: "too-many-items", detail: "at most \(PeerLimits.itemsMax) items in a packet")

@@ -1,9 +1,9 @@
 import Foundation
 public import Logging
 public import ServiceLifecycle
+import Synchronization
 public import XinfangCore
 public import XinfangStore
-import Synchronization
 
 /// Delivers the outbox: one loop per adjacent peer, each sending a packet as soon as something is
 /// due (woken by the store after every commit that enqueues), batching whatever has queued, and

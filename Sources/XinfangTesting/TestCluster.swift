@@ -1,11 +1,12 @@
 public import Foundation
+import Hummingbird
 import Logging
 import Synchronization
 public import XinfangCore
 import XinfangHTTP
 public import XinfangStore
 import XinfangSync
-import Hummingbird
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -121,7 +122,10 @@ public final class TestCluster: Sendable {
 
     /// Registers a petition about `region` at `node`; returns its case number.
     public func register(at node: NodeID, region: String, summary: String = "反映拖欠工资", channel: String = "visit") async throws -> CaseNumber {
-        let body = Fixtures.registrationJSON(region: region, summary: summary).replacingOccurrences(of: "\"channel\":\"visit\"", with: "\"channel\":\"\(channel)\"")
+        let body = Fixtures.registrationJSON(region: region, summary: summary).replacingOccurrences(
+            of: "\"channel\":\"visit\"",
+            with: "\"channel\":\"\(channel)\""
+        )
         let reply = try await send("POST", url(node, "/api/v1/cases"), body: Data(body.utf8))
         guard reply.status == 201, let number = reply.json["caseNumber"] as? String else {
             throw ClusterError("registration at \(node) failed: \(reply.status) \(reply.text)")
@@ -143,14 +147,21 @@ public final class TestCluster: Sendable {
 
     /// Waits until `condition` holds for the case as `node` stores it (5 s at most).
     @discardableResult
-    public func waitFor(_ node: NodeID, _ number: CaseNumber, timeout: Double = 5, _ condition: @Sendable (CaseState) -> Bool) async throws -> CaseState {
+    public func waitFor(
+        _ node: NodeID,
+        _ number: CaseNumber,
+        timeout: Double = 5,
+        _ condition: @Sendable (CaseState) -> Bool
+    ) async throws -> CaseState {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let state = try await database(node).caseState(number), condition(state) { return state }
             try await Task.sleep(for: .milliseconds(5))
         }
         let state = try await database(node).caseState(number)
-        throw ClusterError("at \(node), case \(number) did not reach the expected state; it is \(state.map { "\($0.status) held by \($0.holder), seq \($0.headSeq)" } ?? "absent")")
+        throw ClusterError(
+            "at \(node), case \(number) did not reach the expected state; it is \(state.map { "\($0.status) held by \($0.holder), seq \($0.headSeq)" } ?? "absent")"
+        )
     }
 
     /// The case's chain as each of `nodes` stores it: event hashes in order.

@@ -22,10 +22,24 @@ final class ProcessHierarchy: @unchecked Sendable {
             let port = try freeLoopbackPort()
             let level: Level = [.province, .city, .county][i]
             nodes.append(
-                TopologyNode(id: id, name: "\(level)", level: level, parent: i == 0 ? nil : Self.ids[i - 1], baseURL: "http://127.0.0.1:\(port)", publicKey: key.publicKeyBase64))
+                TopologyNode(
+                    id: id,
+                    name: "\(level)",
+                    level: level,
+                    parent: i == 0 ? nil : Self.ids[i - 1],
+                    baseURL: "http://127.0.0.1:\(port)",
+                    publicKey: key.publicKeyBase64
+                )
+            )
             let config = NodeConfig(
-                nodeId: id.rawValue, name: "\(level)", level: level.rawValue, dataDirectory: "data/\(id)", listen: "127.0.0.1:\(port)",
-                topologyFile: "topology.json", keyFile: "keys/\(id).json")
+                nodeId: id.rawValue,
+                name: "\(level)",
+                level: level.rawValue,
+                dataDirectory: "data/\(id)",
+                listen: "127.0.0.1:\(port)",
+                topologyFile: "topology.json",
+                keyFile: "keys/\(id).json"
+            )
             try JSONEncoder().encode(config).write(to: dir.appendingPathComponent("\(id).json"))
             urls[id] = URL(string: "http://127.0.0.1:\(port)")!
         }
@@ -33,7 +47,10 @@ final class ProcessHierarchy: @unchecked Sendable {
     }
 
     func start(_ id: NodeID) async throws {
-        let process = try NodeProcess(arguments: ["serve", "--config", dir.appendingPathComponent("\(id).json").path, "--log-level", "warning"], workDirectory: dir)
+        let process = try NodeProcess(
+            arguments: ["serve", "--config", dir.appendingPathComponent("\(id).json").path, "--log-level", "warning"],
+            workDirectory: dir
+        )
         processes[id] = process
         _ = try await process.waitUntilListening()
     }
@@ -60,19 +77,32 @@ struct HierarchyProcessTests {
 
     /// Registers at the province and assigns to the county, `count` times with `workers` clients;
     /// calls `during` once `trigger` assignments are acknowledged.
-    func assignBurst(_ h: ProcessHierarchy, count: Int, workers: Int = 8, trigger: Int? = nil, during: (@Sendable () async throws -> Void)? = nil) async throws -> [String] {
+    func assignBurst(
+        _ h: ProcessHierarchy,
+        count: Int,
+        workers: Int = 8,
+        trigger: Int? = nil,
+        during: (@Sendable () async throws -> Void)? = nil
+    ) async throws -> [String] {
         let acked = Acked()
         let province = h.urls[NodeID("430000")]!
         let http = self.http
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<workers {
                 group.addTask {
-                    while acked.started.withLock({ n -> Bool in n += 1; return n <= count }) {
+                    while acked.started.withLock({ n -> Bool in
+                        n += 1
+                        return n <= count
+                    }) {
                         let created = try await http.send("POST", province.appendingPathComponent("api/v1/cases"), json: Fixtures.registrationJSON())
-                        guard created.status == 201, let number = created.json["caseNumber"] as? String else { throw Failure("register: \(created.status)") }
+                        guard created.status == 201, let number = created.json["caseNumber"] as? String else {
+                            throw Failure("register: \(created.status)")
+                        }
                         let offered = try await http.send(
-                            "POST", province.appendingPathComponent("api/v1/cases/\(number)/actions"),
-                            json: #"{"action":"offer","to":"430102","mode":"assign","dueAt":"2026-12-31","actor":"省厅"}"#)
+                            "POST",
+                            province.appendingPathComponent("api/v1/cases/\(number)/actions"),
+                            json: #"{"action":"offer","to":"430102","mode":"assign","dueAt":"2026-12-31","actor":"省厅"}"#
+                        )
                         guard offered.status == 200 else { throw Failure("offer: \(offered.status)") }
                         acked.numbers.withLock { $0.append(number) }
                     }
@@ -127,7 +157,11 @@ struct HierarchyProcessTests {
             for slice in stride(from: 0, to: first.count, by: 125).map({ Array(first[$0..<min($0 + 125, first.count)]) }) {
                 group.addTask {
                     for number in slice {
-                        let reply = try await http.send("POST", countyURL.appendingPathComponent("api/v1/cases/\(number)/actions"), json: #"{"action":"accept","actor":"区"}"#)
+                        let reply = try await http.send(
+                            "POST",
+                            countyURL.appendingPathComponent("api/v1/cases/\(number)/actions"),
+                            json: #"{"action":"accept","actor":"区"}"#
+                        )
                         guard reply.status == 200 else { throw Failure("accept \(number): \(reply.status)") }
                     }
                 }

@@ -121,21 +121,39 @@ struct LifecycleTransitionTests {
     /// every other action is refused with the code given (illegal-transition unless listed).
     static let expected: [Situation: (allowed: [ActionName: CaseStatus], refusedCodes: [ActionName: String])] = [
         .registered: (
-            [.escalate: .offered, .recall: .received, .supervise: .registered, .repeatPetition: .registered, .offer: .offered, .notify: .accepted, .reject: .rejected, .routeOut: .routedOut, .refuseRepeat: .refusedRepeat, .comment: .registered],
+            [
+                .escalate: .offered, .recall: .received, .supervise: .registered, .repeatPetition: .registered, .offer: .offered, .notify: .accepted,
+                .reject: .rejected, .routeOut: .routedOut, .refuseRepeat: .refusedRepeat, .comment: .registered,
+            ],
             [:]
         ),
-        .offered: ([.recall: .received, .supervise: .offered, .repeatPetition: .offered, .accept: .received, .decline: .declined, .comment: .offered], [:]),
+        .offered: (
+            [.recall: .received, .supervise: .offered, .repeatPetition: .offered, .accept: .received, .decline: .declined, .comment: .offered], [:]
+        ),
         .received: (
-            [.escalate: .offered, .recall: .received, .supervise: .received, .repeatPetition: .received, .offer: .offered, .notify: .accepted, .reject: .rejected, .routeOut: .routedOut, .refuseRepeat: .refusedRepeat, .comment: .received], [:]
+            [
+                .escalate: .offered, .recall: .received, .supervise: .received, .repeatPetition: .received, .offer: .offered, .notify: .accepted,
+                .reject: .rejected, .routeOut: .routedOut, .refuseRepeat: .refusedRepeat, .comment: .received,
+            ], [:]
         ),
         .declined: (
-            [.escalate: .offered, .recall: .received, .supervise: .declined, .repeatPetition: .declined, .offer: .offered, .notify: .accepted, .reject: .rejected, .routeOut: .routedOut, .refuseRepeat: .refusedRepeat, .comment: .declined], [:]
+            [
+                .escalate: .offered, .recall: .received, .supervise: .declined, .repeatPetition: .declined, .offer: .offered, .notify: .accepted,
+                .reject: .rejected, .routeOut: .routedOut, .refuseRepeat: .refusedRepeat, .comment: .declined,
+            ], [:]
         ),
         .rejected: ([.repeatPetition: .rejected, .comment: .rejected], [:]),
         .routedOut: ([.repeatPetition: .routedOut, .comment: .routedOut], [:]),
         .refusedRepeat: ([.repeatPetition: .refusedRepeat, .comment: .refusedRepeat], [:]),
-        .accepted: ([.escalate: .offered, .recall: .received, .supervise: .accepted, .repeatPetition: .accepted, .extend: .extended, .reply: .replied, .comment: .accepted], [:]),
-        .extended: ([.escalate: .offered, .recall: .received, .supervise: .extended, .repeatPetition: .extended, .reply: .replied, .comment: .extended], [:]),
+        .accepted: (
+            [
+                .escalate: .offered, .recall: .received, .supervise: .accepted, .repeatPetition: .accepted, .extend: .extended, .reply: .replied,
+                .comment: .accepted,
+            ], [:]
+        ),
+        .extended: (
+            [.escalate: .offered, .recall: .received, .supervise: .extended, .repeatPetition: .extended, .reply: .replied, .comment: .extended], [:]
+        ),
         .replied: ([.supervise: .replied, .repeatPetition: .replied, .close: .closed, .comment: .replied], [:]),
         .closed: (
             [.supervise: .closed, .repeatPetition: .closed, .evaluate: .evaluated, .requestReview: .reviewRequested, .comment: .closed],
@@ -148,11 +166,21 @@ struct LifecycleTransitionTests {
                 .terminate: "closure-awaiting-verification",
             ]
         ),
-        .closureVerified: ([.repeatPetition: .closureVerified, .evaluate: .evaluated, .requestReview: .reviewRequested, .comment: .closureVerified], [.terminate: "period-open"]),
+        .closureVerified: (
+            [.repeatPetition: .closureVerified, .evaluate: .evaluated, .requestReview: .reviewRequested, .comment: .closureVerified],
+            [.terminate: "period-open"]
+        ),
         .evaluated: ([.repeatPetition: .evaluated, .requestReview: .reviewRequested, .comment: .evaluated], [.terminate: "period-open"]),
-        .reviewRequested: ([.supervise: .reviewRequested, .repeatPetition: .reviewRequested, .decideReview: .reviewDecided, .comment: .reviewRequested], [:]),
-        .reviewDecided: ([.repeatPetition: .reviewDecided, .requestReReview: .reReviewRequested, .comment: .reviewDecided], [.terminate: "period-open"]),
-        .reReviewRequested: ([.supervise: .reReviewRequested, .repeatPetition: .reReviewRequested, .decideReReview: .reReviewDecided, .comment: .reReviewRequested], [:]),
+        .reviewRequested: (
+            [.supervise: .reviewRequested, .repeatPetition: .reviewRequested, .decideReview: .reviewDecided, .comment: .reviewRequested], [:]
+        ),
+        .reviewDecided: (
+            [.repeatPetition: .reviewDecided, .requestReReview: .reReviewRequested, .comment: .reviewDecided], [.terminate: "period-open"]
+        ),
+        .reReviewRequested: (
+            [.supervise: .reReviewRequested, .repeatPetition: .reReviewRequested, .decideReReview: .reReviewDecided, .comment: .reReviewRequested],
+            [:]
+        ),
         .reReviewDecided: ([.repeatPetition: .reReviewDecided, .terminate: .terminated, .comment: .reReviewDecided], [:]),
         .terminated: ([.repeatPetition: .terminated, .comment: .terminated], [:]),
     ]

@@ -34,7 +34,13 @@ struct NodeDatabaseTests {
         let state = try await register(db)
         let before = try await db.counts()
         await #expect(
-            throws: StoreError.refused(.illegalTransition(action: .close, status: .registered, allowed: [.offer, .notify, .reject, .routeOut, .refuseRepeat, .comment, .escalate]))
+            throws: StoreError.refused(
+                .illegalTransition(
+                    action: .close,
+                    status: .registered,
+                    allowed: [.offer, .notify, .reject, .routeOut, .refuseRepeat, .comment, .escalate]
+                )
+            )
         ) {
             try await db.act(on: state.caseNumber, action: .close(report: nil), actor: "x", now: clock.now())
         }

@@ -157,7 +157,11 @@ struct HierarchyFlowTests {
             try await c.act(at: H.furong, number, ["action": "notify"])
             try await c.waitFor(H.province, number) { $0.status == .accepted }
             let supervised = try await c.act(
-                at: H.province, number, ["action": "supervise", "dueAt": Self.due, "note": "请于月底前书面反馈"], expect: 202)
+                at: H.province,
+                number,
+                ["action": "supervise", "dueAt": Self.due, "note": "请于月底前书面反馈"],
+                expect: 202
+            )
             let id = try #require(supervised.json["commandId"] as? String)
             let pressed = try await c.waitFor(H.furong, number) { $0.openSupervision != nil }
             #expect(pressed.openSupervision?.by == H.province)

@@ -21,8 +21,11 @@ struct RefusedPacketTests {
 
     func post(_ c: TestCluster, to node: NodeID = H.furong, body: Data, from: String, signature: String) async throws -> ClusterReply {
         try await c.send(
-            "POST", c.url(node, "/sync/v1/packets"), body: body,
-            headers: [PeerHeaders.from: from, PeerHeaders.signature: signature])
+            "POST",
+            c.url(node, "/sync/v1/packets"),
+            body: body,
+            headers: [PeerHeaders.from: from, PeerHeaders.signature: signature]
+        )
     }
 
     func refusals(_ c: TestCluster, _ node: NodeID, from peer: String) async throws -> [String: Int] {
@@ -51,7 +54,10 @@ struct RefusedPacketTests {
             var events = try await c.database(H.changsha).events(of: fresh)
             #expect(events.count == 2)
             // A relay edits the province's registration; with the old hash it no longer matches…
-            guard case .register(var registration) = events[0].body else { Issue.record("no registration"); return }
+            guard case .register(var registration) = events[0].body else {
+                Issue.record("no registration")
+                return
+            }
             registration.summary = "被篡改的摘要"
             events[0].body = .register(registration)
             var packet = Packet(from: H.changsha, to: H.furong, packetSeq: 2_000_000, sentAt: Date(), chains: [events], commands: [])
@@ -141,7 +147,14 @@ struct RefusedPacketTests {
         try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
             let number = try await c.register(at: H.furong, region: "430102")
             try await c.waitFor(H.changsha, number) { _ in true }
-            var command = CaseCommand(id: "forged-1", caseNumber: number, origin: H.province, actor: "冒充者", action: .recall(by: H.province, reason: "x"), createdAt: Date())
+            var command = CaseCommand(
+                id: "forged-1",
+                caseNumber: number,
+                origin: H.province,
+                actor: "冒充者",
+                action: .recall(by: H.province, reason: "x"),
+                createdAt: Date()
+            )
             NodeKey().sign(&command)
             let packet = Packet(from: H.changsha, to: H.furong, packetSeq: 9_000_000, sentAt: Date(), chains: [], commands: [command])
             let body = packet.encoded()

@@ -46,7 +46,7 @@ struct PeerController<Context: RequestContext>: Sendable {
     /// `GET /api/v1/sync/outbox`: per peer, items by state, link health, refusals, and the items
     /// not yet acknowledged with their attempts, last error and next attempt.
     @Sendable func outbox(request: Request, context: Context) async throws -> Response {
-        return try APIJSON.response(OutboxView(node: services.identity.id, peers: try await services.database.outboxSummary()))
+        try APIJSON.response(OutboxView(node: services.identity.id, peers: try await services.database.outboxSummary()))
     }
 }
 

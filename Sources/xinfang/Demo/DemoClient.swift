@@ -1,5 +1,6 @@
 import Foundation
 import XinfangCore
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
