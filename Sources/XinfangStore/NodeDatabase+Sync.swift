@@ -231,87 +231,98 @@ extension NodeDatabase {
     /// moment, and the last one must carry a valid signature of its origin: it covers every event
     /// before it by the hash chain. Commit, then acknowledge.
     public func receiveChain(_ events: [CaseEvent], from peer: NodeID, now: Date) async throws -> ItemReceipt {
+        try await receiveChains([events], from: peer, now: now)[0]
+    }
+
+    /// Takes several runs (one packet's chains) in one transaction: one commit, one fsync, for
+    /// the whole packet. A run that is refused is answered as such and writes nothing; a database
+    /// failure rolls the whole packet back, and the sender sends it again.
+    public func receiveChains(_ runs: [[CaseEvent]], from peer: NodeID, now: Date) async throws -> [ItemReceipt] {
+        let receipts = try await write { db in
+            try runs.map { try receive(db, $0, from: peer, now: now) }
+        }
+        outboxSignal.notify()
+        return receipts
+    }
+
+    func receive(_ db: Database, _ events: [CaseEvent], from peer: NodeID, now: Date) throws -> ItemReceipt {
         guard let first = events.first else {
             return ItemReceipt(kind: .chain, caseNumber: CaseNumber(rawValue: "?"), status: .rejected, code: "empty-chain", detail: "no events")
         }
         let number = first.caseNumber
-        @Sendable func receipt(_ status: ItemReceipt.Status, head: Int, _ code: String? = nil, _ detail: String? = nil) -> ItemReceipt {
+        func receipt(_ status: ItemReceipt.Status, head: Int, _ code: String? = nil, _ detail: String? = nil) -> ItemReceipt {
             ItemReceipt(kind: .chain, caseNumber: number, status: status, head: head, code: code, detail: detail)
         }
         guard let hierarchy else { return receipt(.rejected, head: 0, "no-hierarchy", "this node has no topology") }
         guard events.allSatisfy({ $0.caseNumber == number }), zip(events, events.dropFirst()).allSatisfy({ $0.seq + 1 == $1.seq }) else {
             return receipt(.rejected, head: 0, "invalid-chain", "a chain item holds consecutive events of one case")
         }
-        let result = try await write { db -> ItemReceipt in
-            let local = try Self.loadState(db, number)
-            let head = local?.headSeq ?? 0
-            var fresh: [CaseEvent] = []
-            for event in events {
-                if event.seq <= head {
-                    let stored = try String.fetchOne(
-                        db,
-                        sql: "SELECT hash FROM events WHERE case_number = ? AND seq = ?",
-                        arguments: [number.rawValue, event.seq]
-                    )
-                    if stored != event.hash {
-                        return receipt(.rejected, head: head, "diverged", "event \(event.seq) differs from the one stored here")
-                    }
-                } else {
-                    fresh.append(event)
-                }
-            }
-            guard let newFirst = fresh.first else { return receipt(.duplicate, head: head) }
-            guard newFirst.seq == head + 1 else { return receipt(.gap, head: head, "gap", "events after \(head) are missing") }
-            guard let last = fresh.last, let signer = hierarchy.topology.node(last.origin),
-                Signatures.verify(last, publicKey: signer.publicKey)
-            else {
-                return receipt(.rejected, head: head, "bad-signature", "the head event's signature does not verify against its origin's key")
-            }
-            guard fresh.allSatisfy({ hierarchy.topology.contains($0.origin) }) else {
-                return receipt(.rejected, head: head, "unknown-node", "an event's origin is not in the topology")
-            }
-            var state: CaseState
-            do {
-                if var current = local {
-                    for event in fresh { try current.apply(event) }
-                    state = current
-                } else {
-                    state = try CaseState.opened(by: newFirst)
-                    try state.checkHash(newFirst)
-                    for event in fresh.dropFirst() { try state.apply(event) }
-                }
-            } catch {
-                return receipt(.rejected, head: head, "invalid-chain", "\(error)")
-            }
-            for event in fresh {
-                try insert(db, event, storedAt: now)
-                if let command = event.command, command.origin == node {
-                    let refused: Bool = if case .refuse = event.body { true } else { false }
-                    try setCommandStatus(db, id: command.id, status: refused ? "refused" : "applied", detail: nil, now: now)
-                }
-            }
-            try save(db, state)
-            try enqueueReplication(db, of: state, receivedFrom: peer, now: now)
-            // Keep this node's clock ahead of every time stamp it has seen.
-            let lastSeen = try Self.meta(db, "hlc").flatMap(HLCTimestamp.init(stored:))
-            let latest = fresh.map(\.time).max()!
-            try Self.setMeta(db, "hlc", HLCTimestamp.receive(latest, after: lastSeen, nowMs: now.milliseconds).stored)
-            // Commands that reached this node before the case did, and that it now holds.
-            if state.holder == node {
-                let waiting = try String.fetchAll(
+        let local = try Self.loadState(db, number)
+        let head = local?.headSeq ?? 0
+        var fresh: [CaseEvent] = []
+        for event in events {
+            if event.seq <= head {
+                let stored = try String.fetchOne(
                     db,
-                    sql: "SELECT body FROM commands WHERE case_number = ? AND status = 'undeliverable'",
-                    arguments: [number.rawValue]
+                    sql: "SELECT hash FROM events WHERE case_number = ? AND seq = ?",
+                    arguments: [number.rawValue, event.seq]
                 )
-                for body in waiting {
-                    let command = try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data(body.utf8))
-                    if let current = try Self.loadState(db, number) { try apply(db, command, to: current, now: now) }
+                if stored != event.hash {
+                    return receipt(.rejected, head: head, "diverged", "event \(event.seq) differs from the one stored here")
                 }
+            } else {
+                fresh.append(event)
             }
-            return receipt(.applied, head: state.headSeq)
         }
-        outboxSignal.notify()
-        return result
+        guard let newFirst = fresh.first else { return receipt(.duplicate, head: head) }
+        guard newFirst.seq == head + 1 else { return receipt(.gap, head: head, "gap", "events after \(head) are missing") }
+        guard let last = fresh.last, let signer = hierarchy.topology.node(last.origin),
+            Signatures.verify(last, publicKey: signer.publicKey)
+        else {
+            return receipt(.rejected, head: head, "bad-signature", "the head event's signature does not verify against its origin's key")
+        }
+        guard fresh.allSatisfy({ hierarchy.topology.contains($0.origin) }) else {
+            return receipt(.rejected, head: head, "unknown-node", "an event's origin is not in the topology")
+        }
+        var state: CaseState
+        do {
+            if var current = local {
+                for event in fresh { try current.apply(event) }
+                state = current
+            } else {
+                state = try CaseState.opened(by: newFirst)
+                try state.checkHash(newFirst)
+                for event in fresh.dropFirst() { try state.apply(event) }
+            }
+        } catch {
+            return receipt(.rejected, head: head, "invalid-chain", "\(error)")
+        }
+        for event in fresh {
+            try insert(db, event, storedAt: now)
+            if let command = event.command, command.origin == node {
+                let refused: Bool = if case .refuse = event.body { true } else { false }
+                try setCommandStatus(db, id: command.id, status: refused ? "refused" : "applied", detail: nil, now: now)
+            }
+        }
+        try save(db, state)
+        try enqueueReplication(db, of: state, receivedFrom: peer, now: now)
+        // Keep this node's clock ahead of every time stamp it has seen.
+        let lastSeen = try Self.meta(db, "hlc").flatMap(HLCTimestamp.init(stored:))
+        let latest = fresh.map(\.time).max()!
+        try Self.setMeta(db, "hlc", HLCTimestamp.receive(latest, after: lastSeen, nowMs: now.milliseconds).stored)
+        // Commands that reached this node before the case did, and that it now holds.
+        if state.holder == node {
+            let waiting = try String.fetchAll(
+                db,
+                sql: "SELECT body FROM commands WHERE case_number = ? AND status = 'undeliverable'",
+                arguments: [number.rawValue]
+            )
+            for body in waiting {
+                let command = try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data(body.utf8))
+                if let current = try Self.loadState(db, number) { try apply(db, command, to: current, now: now) }
+            }
+        }
+        return receipt(.applied, head: state.headSeq)
     }
 }
 
