@@ -606,3 +606,28 @@ extension NodeDatabase {
         }
     }
 }
+
+extension NodeDatabase {
+    /// Allocates the next packet number for `peer` (for a packet without items, e.g. a greeting).
+    public func allocatePacketSeq(for peer: NodeID) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
+            try db.execute(sql: "UPDATE peers SET last_packet_sent = last_packet_sent + 1 WHERE peer = ?", arguments: [peer.rawValue])
+            return try Int.fetchOne(db, sql: "SELECT last_packet_sent FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 1
+        }
+    }
+
+    /// A peer has just sent a valid packet, so it is up: what waited because it was unreachable is
+    /// due at once, and the dispatcher is woken.
+    public func peerIsReachable(_ peer: NodeID, now: Date) async throws {
+        let changed = try await write { db -> Int in
+            try db.execute(
+                sql:
+                    "UPDATE outbox SET next_attempt_at = ? WHERE peer = ? AND state = 'failed' AND last_error_kind = 'unreachable' AND next_attempt_at > ?",
+                arguments: [now.milliseconds, peer.rawValue, now.milliseconds]
+            )
+            return db.changesCount
+        }
+        if changed > 0 { outboxSignal.notify() }
+    }
+}

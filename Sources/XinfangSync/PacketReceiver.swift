@@ -86,6 +86,7 @@ public struct PacketReceiver: Sendable {
         guard try await database.acceptPacket(from: sender.id, packetSeq: packet.packetSeq) else {
             throw PacketRefusal(status: 409, code: "replayed-packet", detail: "packet \(packet.packetSeq) from \(sender.id) was received before")
         }
+        try await database.peerIsReachable(sender.id, now: now)
         var receipts = try await database.receiveChains(packet.chains, from: sender.id, now: now)
         for command in packet.commands {
             receipts.append(try await database.receiveCommand(command, from: sender.id, now: now))

@@ -46,6 +46,7 @@ public struct SyncService: Service {
     func loop(peer: TopologyNode, wakeup: Wakeup) async {
         var logger = logger
         logger[metadataKey: "sync.peer"] = "\(peer.id)"
+        await greet(peer, logger: logger)
         while !wakeup.isStopped && !Task.isCancelled {
             do {
                 if try await deliverOnce(to: peer, logger: logger) { continue }
@@ -58,6 +59,16 @@ public struct SyncService: Service {
                 logger.error("sync loop failed", metadata: ["error": "\(error)"])
                 await wakeup.wait(upTo: Self.idleWakeSeconds)
             }
+        }
+    }
+
+    /// Tells a neighbour this node is up (an empty signed packet), so it sends what waited for this
+    /// node at once instead of at its next retry.
+    func greet(_ peer: TopologyNode, logger: Logger) async {
+        guard let hierarchy = database.hierarchy, let seq = try? await database.allocatePacketSeq(for: peer.id) else { return }
+        let body = Packet(from: database.node, to: peer.id, packetSeq: seq, sentAt: clock.now(), chains: [], commands: []).encoded()
+        if case .unreachable(let reason) = await transport.send(body, signature: hierarchy.key.sign(body), from: database.node, to: peer) {
+            logger.debug("greeting not delivered", metadata: ["sync.error": "\(reason)"])
         }
     }
 
