@@ -31,21 +31,48 @@ public enum CommandPolicy {
         guard topology.contains(origin) else {
             return ValidationFailure(code: "unknown-node", field: nil, detail: "节点 \(origin) 不在拓扑中。")
         }
-        let isAncestor = topology.isAncestor(origin, of: state.holder)
         switch action {
-        case .comment, .repeatPetition:
-            return nil
-        case .recall(let by, _), .supervise(let by, _, _):
-            guard by == origin else { return .invalid("by", "提办、督办只能由发起节点本身署名。") }
-            return isAncestor ? nil : notAncestor(action.name, origin: origin, holder: state.holder)
-        case .offer, .requestReview, .requestReReview:
-            return isAncestor ? nil : notAncestor(action.name, origin: origin, holder: state.holder)
+        case .recall(let by, _) where by != origin, .supervise(let by, _, _) where by != origin:
+            return .invalid("by", "提办、督办只能由发起节点本身署名。")
         default:
+            break
+        }
+        switch requester(of: action.name) {
+        case .anyNode:
+            return nil
+        case .ancestorOfHolder:
+            return topology.isAncestor(origin, of: state.holder) ? nil : notAncestor(action.name, origin: origin, holder: state.holder)
+        case .holderOnly:
             return ValidationFailure(
                 code: "holder-only",
                 field: "action",
                 detail: "操作 \(action.name.rawValue)（\(action.name.label)）只能由持有节点 \(state.holder) 执行，不能由其他节点以指令方式发起。"
             )
+        }
+    }
+
+    /// Who may ask the holder for an action by a command.
+    public enum Requester: Sendable {
+        case anyNode
+        case ancestorOfHolder
+        case holderOnly
+    }
+
+    /// The one table of who may request which action of a holder.
+    public static func requester(of name: ActionName) -> Requester {
+        switch name {
+        case .comment, .repeatPetition: .anyNode
+        case .recall, .supervise, .offer, .requestReview, .requestReReview: .ancestorOfHolder
+        default: .holderOnly
+        }
+    }
+
+    /// Whether `node` may send a command of this name for a case held by `holder`.
+    public static func mayRequest(_ name: ActionName, from node: NodeID, holder: NodeID, topology: Topology) -> Bool {
+        switch requester(of: name) {
+        case .anyNode: topology.contains(node)
+        case .ancestorOfHolder: topology.isAncestor(node, of: holder)
+        case .holderOnly: false
         }
     }
 

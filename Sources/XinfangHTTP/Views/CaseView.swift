@@ -47,13 +47,10 @@ struct CaseView: Encodable {
             }
         // What this node may ask the holder for (as a command), when it does not hold the case.
         self.commandActions = ActionName.allCases.filter { name in
-            guard state.holder != me, let hierarchy, Lifecycle.allowedFrom[name]?.contains(state.status) ?? false else { return false }
-            let isAncestor = hierarchy.topology.isAncestor(me, of: state.holder)
-            switch name {
-            case .comment: return true
-            case .recall, .supervise, .offer, .requestReview, .requestReReview: return isAncestor
-            default: return false
-            }
+            guard state.holder != me, let hierarchy, name != .repeatPetition,
+                Lifecycle.allowedFrom[name]?.contains(state.status) ?? false
+            else { return false }
+            return CommandPolicy.mayRequest(name, from: me, holder: state.holder, topology: hierarchy.topology)
         }
         self.routing = RoutingView(state: state, services: services)
         self.pendingCommands = pendingCommands
