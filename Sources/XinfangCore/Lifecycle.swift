@@ -102,11 +102,6 @@ public enum Lifecycle {
         .repeatPetition: Set(CaseStatus.allCases),
     ]
 
-    /// The actions the status allows, in contract order.
-    public static func allowedActions(in status: CaseStatus) -> [ActionName] {
-        ActionName.allCases.filter { allowedFrom[$0]?.contains(status) ?? false }
-    }
-
     /// Checks that `action` may be appended to the case now.
     public static func check(_ action: CaseAction, on state: CaseState, context: ActionContext) throws(LifecycleError) {
         if let refusal = refusal(of: action.name, on: state, context: context) {

@@ -26,6 +26,11 @@ public struct ValidationFailure: Error, Equatable, Sendable, CustomStringConvert
         ValidationFailure(code: "field-too-long", field: field, detail: "字段 \(field) 超过 \(max) 个字符的上限。")
     }
 
+    /// A required text, trimmed, refused when empty or longer than `max` characters.
+    public static func requiredText(_ value: String?, field: String, max: Int) throws(ValidationFailure) -> String {
+        try Check.text(value, field: field, max: max)
+    }
+
     /// A field has a value outside its allowed set or range.
     public static func invalid(_ field: String, _ detail: String) -> ValidationFailure {
         ValidationFailure(code: "invalid-field", field: field, detail: detail)

@@ -360,8 +360,7 @@ extension NodeDatabase {
                         try db.execute(sql: "UPDATE outbox SET state = 'dead', last_error = 'command body missing' WHERE id = ?", arguments: [id])
                         continue
                     }
-                    var command = try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data(body.utf8))
-                    command.hops = max(command.hops, 0)
+                    let command = try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data(body.utf8))
                     commands.append(command)
                     ids.append(id)
                     continue

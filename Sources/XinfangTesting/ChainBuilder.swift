@@ -1,5 +1,6 @@
 public import Foundation
 public import XinfangCore
+import XinfangStore
 
 /// Drives one case through Core alone (no store): checks each action with the lifecycle, appends
 /// it as the next event and folds it, exactly as a node does, so Core tests read as stories.
@@ -48,8 +49,4 @@ public struct ChainBuilder {
 
     /// Moves time forward.
     public mutating func advance(days: Double) { now = now.addingTimeInterval(days * 86_400) }
-}
-
-extension Date {
-    var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
 }

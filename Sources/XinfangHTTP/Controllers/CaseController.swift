@@ -222,13 +222,3 @@ struct CaseController<Context: RequestContext>: Sendable {
         return raw
     }
 }
-
-extension ValidationFailure {
-    /// A required, trimmed, bounded text.
-    static func requiredText(_ value: String?, field: String, max: Int) throws(ValidationFailure) -> String {
-        let trimmed = (value ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { throw .missing(field) }
-        guard trimmed.count <= max else { throw .tooLong(field, max: max) }
-        return trimmed
-    }
-}

@@ -9,6 +9,8 @@ import XinfangSync
 /// The peer API (`/sync/v1`, nodes only) and the outbox view of the user API.
 struct PeerController<Context: RequestContext>: Sendable {
     let services: NodeServices
+    static var fromHeader: HTTPField.Name { HTTPField.Name(PeerHeaders.from)! }
+    static var signatureHeader: HTTPField.Name { HTTPField.Name(PeerHeaders.signature)! }
 
     func addRoutes(to router: Router<Context>) {
         router.post("sync/v1/packets", use: receive)
@@ -22,7 +24,7 @@ struct PeerController<Context: RequestContext>: Sendable {
             buffer = try await request.body.collect(upTo: PeerLimits.packetBytesMax)
         } catch is NIOTooManyBytesError {
             try await services.database.countRefusal(
-                peer: request.headers[HTTPField.Name(PeerHeaders.from)!] ?? "unknown",
+                peer: request.headers[Self.fromHeader] ?? "unknown",
                 code: "body-too-large",
                 detail: "over \(PeerLimits.packetBytesMax) bytes",
                 now: services.clock.now()
@@ -33,8 +35,8 @@ struct PeerController<Context: RequestContext>: Sendable {
         do {
             let response = try await receiver.receive(
                 body: Data(buffer.readableBytesView),
-                from: request.headers[HTTPField.Name(PeerHeaders.from)!],
-                signature: request.headers[HTTPField.Name(PeerHeaders.signature)!]
+                from: request.headers[Self.fromHeader],
+                signature: request.headers[Self.signatureHeader]
             )
             let data = try CanonicalJSON.encoder.encode(response)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
