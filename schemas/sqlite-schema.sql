@@ -39,6 +39,20 @@ CREATE TABLE commands (
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
 ) STRICT;
+CREATE TABLE conflicts (
+    case_number TEXT NOT NULL REFERENCES cases(case_number) DEFERRABLE INITIALLY DEFERRED,
+    branch TEXT NOT NULL,
+    fork_seq INTEGER NOT NULL,
+    winner_hash TEXT NOT NULL,
+    winner_origin TEXT NOT NULL,
+    loser_origin TEXT NOT NULL,
+    loser_head TEXT NOT NULL,
+    loser_events INTEGER NOT NULL,
+    detected_at INTEGER NOT NULL,
+    resolved_at INTEGER,
+    decision TEXT,
+    PRIMARY KEY (case_number, branch)
+) STRICT;
 CREATE TABLE events (
     case_number TEXT NOT NULL REFERENCES cases(case_number) DEFERRABLE INITIALLY DEFERRED,
     epoch INTEGER NOT NULL,
@@ -54,6 +68,20 @@ CREATE TABLE events (
     signature TEXT,
     stored_at INTEGER NOT NULL, command TEXT,
     PRIMARY KEY (case_number, epoch, seq)
+) STRICT;
+CREATE TABLE flags (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    detail_key TEXT NOT NULL DEFAULT '',
+    case_number TEXT,
+    node TEXT NOT NULL,
+    raised_by TEXT NOT NULL,
+    since INTEGER NOT NULL,
+    raised_at INTEGER NOT NULL,
+    detail TEXT NOT NULL,
+    remedy TEXT NOT NULL,
+    cleared_at INTEGER
 ) STRICT;
 CREATE TABLE node_meta (
     key TEXT PRIMARY KEY NOT NULL,
@@ -74,7 +102,7 @@ CREATE TABLE outbox (
     next_attempt_at INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
-) STRICT;
+, branch_head TEXT) STRICT;
 CREATE TABLE packet_refusals (
     peer TEXT NOT NULL,
     code TEXT NOT NULL,
@@ -103,6 +131,10 @@ CREATE INDEX cases_by_region ON cases(issue_region);
 CREATE INDEX cases_by_registered ON cases(registered_at DESC, case_number DESC);
 CREATE INDEX cases_by_status ON cases(status, registered_at);
 CREATE INDEX commands_by_case ON commands(case_number, status);
+CREATE INDEX conflicts_open ON conflicts(case_number) WHERE resolved_at IS NULL;
+CREATE INDEX flags_by_case ON flags(case_number) WHERE case_number IS NOT NULL;
+CREATE UNIQUE INDEX flags_open ON flags(raised_by, kind, subject, detail_key) WHERE cleared_at IS NULL;
+CREATE UNIQUE INDEX outbox_branch ON outbox(peer, branch_head) WHERE kind = 'branch';
 CREATE UNIQUE INDEX outbox_chain ON outbox(peer, case_number) WHERE kind = 'chain';
 CREATE UNIQUE INDEX outbox_command ON outbox(peer, command_id) WHERE kind = 'command';
 CREATE INDEX outbox_due ON outbox(peer, state, next_attempt_at);

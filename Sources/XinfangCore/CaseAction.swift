@@ -80,6 +80,12 @@ public enum CaseAction: Equatable, Sendable {
     case supervisionFeedback(text: String)
     /// 重复信访: the same matter was registered again at another node as `newCase`.
     case repeatPetition(newCase: CaseNumber, note: String?)
+    /// 强制接管: an ancestor whose holder does not answer appends at the head it knows, raising the
+    /// epoch (DESIGN §3); the only source of forks.
+    case takeOver(by: NodeID, reason: String)
+    /// 冲突处理: a person settles the losing branch of a fork, named by its first event's hash:
+    /// adopt its actions as new events, or dismiss it.
+    case resolveConflict(branch: String, decision: ConflictDecision, reason: String)
 
     /// The action's name in the API and the chain.
     public var name: ActionName {
@@ -108,8 +114,18 @@ public enum CaseAction: Equatable, Sendable {
         case .supervise: .supervise
         case .supervisionFeedback: .supervisionFeedback
         case .repeatPetition: .repeatPetition
+        case .takeOver: .takeOver
+        case .resolveConflict: .resolveConflict
         }
     }
+}
+
+/// What a person decides about the losing branch of a fork.
+public enum ConflictDecision: String, Codable, Sendable, CaseIterable {
+    /// Re-apply the losing branch's actions, where the lifecycle still allows them, as new events.
+    case adopt
+    /// Keep the winning branch as it is; the losing events stay in the history, settled.
+    case dismiss
 }
 
 extension CaseAction: Codable {
@@ -129,7 +145,7 @@ public enum ActionName: String, Codable, Sendable, CaseIterable {
     case offer, accept, decline, notify, reject, routeOut, refuseRepeat, extend, reply, close
     case verifyClosure, returnClosure, evaluate, requestReview, decideReview, requestReReview
     case decideReReview, terminate, comment
-    case escalate, recall, supervise, supervisionFeedback, repeatPetition, takeOver
+    case escalate, recall, supervise, supervisionFeedback, repeatPetition, takeOver, resolveConflict
 
     /// Chinese label for the chain view (办理方式).
     public var label: String {
@@ -159,6 +175,7 @@ public enum ActionName: String, Codable, Sendable, CaseIterable {
         case .supervisionFeedback: "督办反馈"
         case .repeatPetition: "重复信访"
         case .takeOver: "强制接管"
+        case .resolveConflict: "冲突处理"
         }
     }
 
@@ -171,10 +188,14 @@ public enum ActionName: String, Codable, Sendable, CaseIterable {
         }
     }
 
+    /// Actions a non-holder appends at its own node instead of sending a command (a takeover
+    /// happens because the holder does not answer).
+    public var isForced: Bool { self == .takeOver }
+
     /// Actions that need other nodes: a node without a topology refuses them.
     public var needsHierarchy: Bool {
         switch self {
-        case .escalate, .recall, .supervise, .takeOver, .repeatPetition: true
+        case .escalate, .recall, .supervise, .takeOver, .repeatPetition, .resolveConflict: true
         default: false
         }
     }
@@ -214,6 +235,8 @@ public struct ActionFields: Codable, Equatable, Sendable {
     public var unitRating: String?
     public var comment: String?
     public var text: String?
+    public var branch: String?
+    public var decision: String?
 
     public init(action: String? = nil) { self.action = action }
 }
@@ -293,12 +316,13 @@ extension CaseAction {
         case .repeatPetition:
             let newCase = try CaseNumber.validated(Check.text(f.newCase, field: "newCase", max: 30), field: "newCase")
             self = .repeatPetition(newCase: newCase, note: try note())
-        case .takeOver:
-            throw ValidationFailure(
-                code: "action-not-available",
-                field: "action",
-                detail: "强制接管（takeOver）尚未开放：它属于冲突规则，将随对账与冲突处理一同提供。"
-            )
+        case .takeOver: self = .takeOver(by: try node(f.by, field: "by"), reason: try reason())
+        case .resolveConflict:
+            let branch = try Check.text(f.branch, field: "branch", max: 64)
+            guard branch.count == 64, branch.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+                throw .invalid("branch", "branch 是冲突分支首个事件的哈希（64 位小写十六进制）。")
+            }
+            self = .resolveConflict(branch: branch, decision: try Self.enumValue(f.decision, field: "decision"), reason: try reason())
         }
     }
 
@@ -350,8 +374,12 @@ extension CaseAction {
         case .escalate(let to, let reason):
             f.to = to.rawValue
             f.reason = reason
-        case .recall(let by, let reason):
+        case .recall(let by, let reason), .takeOver(let by, let reason):
             f.by = by.rawValue
+            f.reason = reason
+        case .resolveConflict(let branch, let decision, let reason):
+            f.branch = branch
+            f.decision = decision.rawValue
             f.reason = reason
         case .supervise(let by, let dueAt, let note):
             f.by = by.rawValue

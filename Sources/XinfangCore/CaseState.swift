@@ -109,13 +109,15 @@ public struct CaseState: Codable, Equatable, Sendable {
     public var supervisions: [Supervision]
     /// Cases registered later for the same matter (重复信访).
     public var repeats: [CaseNumber]
+    /// Forks settled by a person (冲突处理), by the losing branch's first event; nil when none.
+    public var resolutions: [ConflictResolution]?
 
     enum CodingKeys: String, CodingKey {
         case caseNumber, registration, registeredAt, registeredAtNode, status, holder, owner, epoch, headSeq, headHash
         case lastEventAt, receivedAt, pendingOffer, lastDecline, assignment, disposal, acceptedAt
         case extension_ = "extension"
         case reply, closedAt, closureVerifiedAt, closureReturns, evaluation, review, reReview, terminatedAt, comments
-        case participants, supervisions, repeats
+        case participants, supervisions, repeats, resolutions
     }
 
     /// The supervision still awaiting the holder's feedback, if any.
@@ -130,6 +132,15 @@ public struct CaseState: Codable, Equatable, Sendable {
 
     /// Whether an assigned case's closure awaits the assigner's verification.
     public var awaitsClosureVerification: Bool { status == .closed && assignment != nil }
+}
+
+/// How a person settled the losing branch of a fork.
+public struct ConflictResolution: Codable, Equatable, Sendable {
+    /// The hash of the losing branch's first event.
+    public var branch: String
+    public var decision: ConflictDecision
+    public var reason: String
+    public var at: Date
 }
 
 /// A chain that does not fold: the events do not form a valid history.
@@ -176,18 +187,20 @@ extension CaseState {
             comments: 0,
             participants: [event.origin],
             supervisions: [],
-            repeats: []
+            repeats: [],
+            resolutions: nil
         )
     }
 
-    /// Folds a whole chain, checking its links (sequence, predecessor hash, own hash).
-    public static func fold(_ events: [CaseEvent]) throws(ChainError) -> CaseState {
+    /// Folds a whole chain, checking its links (sequence, predecessor hash, own hash); with a
+    /// topology, also that every takeover came from an ancestor of the holder it displaced.
+    public static func fold(_ events: [CaseEvent], topology: Topology? = nil) throws(ChainError) -> CaseState {
         guard let first = events.first else {
             throw ChainError(caseNumber: CaseNumber(rawValue: "?"), seq: 0, reason: "empty chain")
         }
         var state = try opened(by: first)
         try state.checkHash(first)
-        for event in events.dropFirst() { try state.apply(event) }
+        for event in events.dropFirst() { try state.apply(event, topology: topology) }
         return state
     }
 
@@ -200,7 +213,10 @@ extension CaseState {
 
     /// Applies the next event of the chain. The event must follow the head; the lifecycle has
     /// already checked that its action is allowed, so this only records its effect.
-    public mutating func apply(_ event: CaseEvent) throws(ChainError) {
+    ///
+    /// Only the holder appends, at the case's epoch; the one exception is a takeover, appended by
+    /// an ancestor of the holder (checked when a topology is given) with the epoch raised by one.
+    public mutating func apply(_ event: CaseEvent, topology: Topology? = nil) throws(ChainError) {
         guard event.caseNumber == caseNumber, event.seq == headSeq + 1, event.prevHash == headHash else {
             throw ChainError(
                 caseNumber: event.caseNumber,
@@ -209,8 +225,24 @@ extension CaseState {
             )
         }
         try checkHash(event)
-        guard event.origin == holder else {
-            throw ChainError(caseNumber: caseNumber, seq: event.seq, reason: "appended by \(event.origin), but the holder is \(holder)")
+        if case .act(.takeOver(let by, _)) = event.body {
+            guard event.origin == by, by != holder, event.epoch == epoch + 1 else {
+                throw ChainError(
+                    caseNumber: caseNumber,
+                    seq: event.seq,
+                    reason: "a takeover is appended by the node taking over, not the holder, with the epoch raised by one"
+                )
+            }
+            if let topology, !topology.isAncestor(by, of: holder) {
+                throw ChainError(caseNumber: caseNumber, seq: event.seq, reason: "\(by) took the case over from \(holder), but is not its ancestor")
+            }
+        } else {
+            guard event.origin == holder else {
+                throw ChainError(caseNumber: caseNumber, seq: event.seq, reason: "appended by \(event.origin), but the holder is \(holder)")
+            }
+            guard event.epoch == epoch else {
+                throw ChainError(caseNumber: caseNumber, seq: event.seq, reason: "epoch \(event.epoch), but the case is at epoch \(epoch)")
+            }
         }
         let action: CaseAction
         switch event.body {
@@ -348,6 +380,17 @@ extension CaseState {
             }
         case .repeatPetition(let newCase, _):
             if !repeats.contains(newCase) { repeats.append(newCase) }
+        case .takeOver(let by, _):
+            if status == .offered {
+                status = .received
+                receivedAt = at
+            }
+            pendingOffer = nil
+            holder = by
+            owner = by
+            addParticipant(by)
+        case .resolveConflict(let branch, let decision, let reason):
+            resolutions = (resolutions ?? []) + [ConflictResolution(branch: branch, decision: decision, reason: reason, at: at)]
         }
         advanceHead(to: event)
     }

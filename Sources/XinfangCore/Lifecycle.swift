@@ -16,6 +16,8 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
     case periodOpen(DeadlineKind, dueDate: CivilDate)
     /// An offer to this node itself, or a recall by the holder.
     case offerToSelf
+    /// A takeover by the holder itself, or by a node that is not its ancestor.
+    case notAnAncestor(holder: NodeID)
     /// Supervision feedback with no open supervision.
     case noOpenSupervision
 
@@ -28,6 +30,7 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
         case .periodEnded: "period-ended"
         case .periodOpen: "period-open"
         case .offerToSelf: "offer-to-self"
+        case .notAnAncestor: "not-an-ancestor"
         case .noOpenSupervision: "no-open-supervision"
         }
     }
@@ -51,6 +54,8 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
             return "不能交办、转送、上报给本节点自己，持有节点也不能提办自己的件。"
         case .noOpenSupervision:
             return "该件没有待反馈的督办。"
+        case .notAnAncestor(let holder):
+            return "只有持有节点 \(holder) 的上级节点才能强制接管；持有节点本身不能接管。"
         }
     }
 }
@@ -100,6 +105,8 @@ public enum Lifecycle {
         .supervise: CaseStatus.intake.union([.offered, .accepted, .extended, .replied, .closed, .reviewRequested, .reReviewRequested]),
         .supervisionFeedback: Set(CaseStatus.allCases).subtracting([.terminated]),
         .repeatPetition: Set(CaseStatus.allCases),
+        .takeOver: Set(CaseStatus.allCases.filter(\.isOpen)).union([.closed]),
+        .resolveConflict: Set(CaseStatus.allCases),
     ]
 
     /// Checks that `action` may be appended to the case now.
@@ -122,14 +129,25 @@ public enum Lifecycle {
 
     /// The actions `context.node` may take on the case now: allowed by the status and by every
     /// rule that does not depend on the action's parameters. Empty for a node that is not the holder.
+    /// A takeover (an ancestor's) and a conflict resolution (only with an open conflict) are
+    /// offered by the case view, which knows the tree and the conflicts.
     public static func availableActions(on state: CaseState, context: ActionContext) -> [ActionName] {
-        ActionName.allCases.filter { !$0.isCommandOnly && allowedFrom[$0] != nil && refusal(of: $0, on: state, context: context) == nil }
+        ActionName.allCases.filter {
+            !$0.isCommandOnly && !$0.isForced && $0 != .resolveConflict && allowedFrom[$0] != nil
+                && refusal(of: $0, on: state, context: context) == nil
+        }
     }
 
     /// Why an action of this name may not be taken now, or nil when it may (parameters aside).
     /// An illegal transition is returned without its list of allowed actions; `check` fills it in.
     static func refusal(of name: ActionName, on state: CaseState, context: ActionContext) -> LifecycleError? {
-        guard state.holder == context.node else { return .notHolder(holder: state.holder) }
+        if name.isForced {
+            // A takeover is the one action a non-holder appends; whether it is an ancestor is the
+            // topology's to say (`CommandPolicy.mayTakeOver`), so here only the holder is refused.
+            if state.holder == context.node { return .notAnAncestor(holder: state.holder) }
+        } else {
+            guard state.holder == context.node else { return .notHolder(holder: state.holder) }
+        }
         guard allowedFrom[name]?.contains(state.status) ?? false else {
             return .illegalTransition(action: name, status: state.status, allowed: [])
         }

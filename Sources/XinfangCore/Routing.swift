@@ -23,9 +23,51 @@ public enum Routing {
     }
 }
 
-/// Which node may ask for which action on a case it does not hold (DESIGN §3: everything a
-/// non-holder wants travels as a command to the holder).
+/// Which node may take which action on a case (DESIGN §3). One table, `authority(of:)`: the
+/// holder appends; the assigner verifies a 交办 closure; any ancestor of the holder may recall,
+/// supervise or take over; the holder's parent alone reassigns and asks for a review; any node may
+/// comment or report a repeat petition. Everything but the holder's own actions and a takeover
+/// travels to the holder as a command.
 public enum CommandPolicy {
+    /// Who may take an action.
+    public enum Authority: String, Sendable, CaseIterable {
+        /// The holder of the moment, at its own node.
+        case holder
+        /// The holder, and only when it is the assigner of a 交办 whose closure it verifies.
+        case assigner
+        /// Any ancestor of the holder (by command, or a forced takeover at its own node).
+        case anyAncestor
+        /// The holder's parent only (by command).
+        case parentOnly
+        /// Any node of the tree (by command).
+        case anyNode
+    }
+
+    /// The one table of who may take which action.
+    public static func authority(of name: ActionName) -> Authority {
+        switch name {
+        case .comment, .repeatPetition: .anyNode
+        case .recall, .supervise, .takeOver: .anyAncestor
+        case .offer, .requestReview, .requestReReview: .parentOnly
+        case .verifyClosure, .returnClosure: .assigner
+        default: .holder
+        }
+    }
+
+    /// Whether `node` may take the action on a case held by `holder`, apart from the lifecycle:
+    /// by appending it (holder, assigner, takeover) or by sending a command.
+    public static func may(_ name: ActionName, node: NodeID, holder: NodeID, assigner: NodeID?, topology: Topology) -> Bool {
+        if node == holder {
+            switch authority(of: name) {
+            case .holder, .anyNode, .parentOnly: return !name.isCommandOnly
+            case .assigner: return assigner == node
+            case .anyAncestor: return false
+            }
+        }
+        if name.isForced { return mayTakeOver(node: node, holder: holder, topology: topology) }
+        return mayRequest(name, from: node, holder: holder, topology: topology)
+    }
+
     /// Why `origin` may not send `action` to the holder, or nil when it may.
     public static func refusal(of action: CaseAction, from origin: NodeID, state: CaseState, topology: Topology) -> ValidationFailure? {
         guard topology.contains(origin) else {
@@ -37,43 +79,43 @@ public enum CommandPolicy {
         default:
             break
         }
-        switch requester(of: action.name) {
-        case .anyNode:
-            return nil
-        case .ancestorOfHolder:
-            return topology.isAncestor(origin, of: state.holder) ? nil : notAncestor(action.name, origin: origin, holder: state.holder)
-        case .holderOnly:
-            return ValidationFailure(
-                code: "holder-only",
-                field: "action",
-                detail: "操作 \(action.name.rawValue)（\(action.name.label)）只能由持有节点 \(state.holder) 执行，不能由其他节点以指令方式发起。"
-            )
+        if action.name.isForced {
+            return ValidationFailure(code: "not-a-command", field: "action", detail: "强制接管在上级节点本地执行，不作为指令发送。")
         }
-    }
-
-    /// Who may ask the holder for an action by a command.
-    public enum Requester: Sendable {
-        case anyNode
-        case ancestorOfHolder
-        case holderOnly
-    }
-
-    /// The one table of who may request which action of a holder.
-    public static func requester(of name: ActionName) -> Requester {
-        switch name {
-        case .comment, .repeatPetition: .anyNode
-        case .recall, .supervise, .offer, .requestReview, .requestReReview: .ancestorOfHolder
-        default: .holderOnly
+        guard mayRequest(action.name, from: origin, holder: state.holder, topology: topology) else {
+            switch authority(of: action.name) {
+            case .anyAncestor: return notAncestor(action.name, origin: origin, holder: state.holder)
+            case .parentOnly:
+                return ValidationFailure(
+                    code: "not-the-parent",
+                    field: "action",
+                    detail: "操作 \(action.name.rawValue)（\(action.name.label)）只能由持有节点 \(state.holder) 的直接上级发起；\(origin) 不是。"
+                )
+            default:
+                return ValidationFailure(
+                    code: "holder-only",
+                    field: "action",
+                    detail: "操作 \(action.name.rawValue)（\(action.name.label)）只能由持有节点 \(state.holder) 执行，不能由其他节点以指令方式发起。"
+                )
+            }
         }
+        return nil
     }
 
-    /// Whether `node` may send a command of this name for a case held by `holder`.
+    /// Whether `node` (not the holder) may send a command of this name for a case held by `holder`.
     public static func mayRequest(_ name: ActionName, from node: NodeID, holder: NodeID, topology: Topology) -> Bool {
-        switch requester(of: name) {
-        case .anyNode: topology.contains(node)
-        case .ancestorOfHolder: topology.isAncestor(node, of: holder)
-        case .holderOnly: false
+        guard node != holder, !name.isForced else { return false }
+        switch authority(of: name) {
+        case .anyNode: return topology.contains(node)
+        case .anyAncestor: return topology.isAncestor(node, of: holder)
+        case .parentOnly: return topology.parent(of: holder) == node
+        case .holder, .assigner: return false
         }
+    }
+
+    /// Whether `node` may take the case over from `holder` (it must be an ancestor).
+    public static func mayTakeOver(node: NodeID, holder: NodeID, topology: Topology) -> Bool {
+        node != holder && topology.isAncestor(node, of: holder)
     }
 
     static func notAncestor(_ name: ActionName, origin: NodeID, holder: NodeID) -> ValidationFailure {

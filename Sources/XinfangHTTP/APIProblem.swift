@@ -44,9 +44,9 @@ extension APIProblem {
     init(_ failure: ValidationFailure) {
         let status: HTTPResponse.Status =
             switch failure.code {
-            case "action-needs-hierarchy", "unknown-node", "action-not-available", "no-parent": .unprocessableContent
+            case "action-needs-hierarchy", "unknown-node", "no-parent", "not-a-command": .unprocessableContent
             case "holder-only": .conflict
-            case "not-an-ancestor": .forbidden
+            case "not-an-ancestor", "not-the-parent": .forbidden
             default: .badRequest
             }
         self.init(status, code: failure.code, detail: failure.detail, field: failure.field)
@@ -63,7 +63,8 @@ extension APIProblem {
             extra["state"] = status.rawValue
         default: break
         }
-        self.init(.conflict, code: error.code, detail: error.description, field: error.field, extra: extra)
+        let status: HTTPResponse.Status = if case .notAnAncestor = error { .forbidden } else { .conflict }
+        self.init(status, code: error.code, detail: error.description, field: error.field, extra: extra)
     }
 
     /// A store error: not found, refused, invalid, busy, or a server fault.
@@ -88,7 +89,7 @@ extension LifecycleError {
     var field: String? {
         switch self {
         case .offerToSelf: "to"
-        case .illegalTransition, .notAwaitingVerification, .closureAwaitingVerification, .noOpenSupervision: "action"
+        case .illegalTransition, .notAwaitingVerification, .closureAwaitingVerification, .noOpenSupervision, .notAnAncestor: "action"
         case .notHolder, .periodEnded, .periodOpen: nil
         }
     }

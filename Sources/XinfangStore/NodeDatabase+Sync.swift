@@ -254,28 +254,35 @@ extension NodeDatabase {
             ItemReceipt(kind: .chain, caseNumber: number, status: status, head: head, code: code, detail: detail)
         }
         guard let hierarchy else { return receipt(.rejected, head: 0, "no-hierarchy", "this node has no topology") }
-        guard events.allSatisfy({ $0.caseNumber == number }), zip(events, events.dropFirst()).allSatisfy({ $0.seq + 1 == $1.seq }) else {
-            return receipt(.rejected, head: 0, "invalid-chain", "a chain item holds consecutive events of one case")
+        guard events.allSatisfy({ $0.caseNumber == number }),
+            zip(events, events.dropFirst()).allSatisfy({ $0.seq + 1 == $1.seq && $1.prevHash == $0.hash })
+        else {
+            return receipt(.rejected, head: 0, "invalid-chain", "a chain item holds consecutive, linked events of one case")
         }
         let local = try Self.loadState(db, number)
         let head = local?.headSeq ?? 0
-        var fresh: [CaseEvent] = []
+        // An event is known by its hash, whatever branch it is on; what is new must be a suffix.
+        var known = 0
         for event in events {
-            if event.seq <= head {
-                let stored = try String.fetchOne(
-                    db,
-                    sql: "SELECT hash FROM events WHERE case_number = ? AND seq = ?",
-                    arguments: [number.rawValue, event.seq]
-                )
-                if stored != event.hash {
-                    return receipt(.rejected, head: head, "diverged", "event \(event.seq) differs from the one stored here")
-                }
-            } else {
-                fresh.append(event)
-            }
+            guard try Self.hasEvent(db, hash: event.hash) else { break }
+            known += 1
         }
+        let fresh = Array(events.dropFirst(known))
         guard let newFirst = fresh.first else { return receipt(.duplicate, head: head) }
-        guard newFirst.seq == head + 1 else { return receipt(.gap, head: head, "gap", "events after \(head) are missing") }
+        guard try fresh.allSatisfy({ try !Self.hasEvent(db, hash: $0.hash) }) else {
+            return receipt(.rejected, head: head, "invalid-chain", "a known event follows an unknown one")
+        }
+        if newFirst.prevHash == nil, local != nil {
+            return receipt(.rejected, head: head, "diverged", "a different registration of this case number is stored here")
+        }
+        let parentKnown = try newFirst.prevHash.map { try Self.hasEvent(db, hash: $0) } ?? true
+        guard parentKnown else {
+            // Behind: ask for what follows the head. On another branch at that position: ask for
+            // the whole chain, whose known prefix is skipped.
+            return newFirst.seq > head + 1
+                ? receipt(.gap, head: head, "gap", "events after \(head) are missing")
+                : receipt(.gap, head: 0, "gap", "event \(newFirst.seq - 1) here is on another branch; send the chain from its start")
+        }
         guard let last = fresh.last, let signer = hierarchy.topology.node(last.origin),
             Signatures.verify(last, publicKey: signer.publicKey)
         else {
@@ -284,28 +291,44 @@ extension NodeDatabase {
         guard fresh.allSatisfy({ hierarchy.topology.contains($0.origin) }) else {
             return receipt(.rejected, head: head, "unknown-node", "an event's origin is not in the topology")
         }
-        var state: CaseState
-        do {
-            if var current = local {
-                for event in fresh { try current.apply(event) }
-                state = current
-            } else {
-                state = try CaseState.opened(by: newFirst)
-                try state.checkHash(newFirst)
-                for event in fresh.dropFirst() { try state.apply(event) }
+        let state: CaseState
+        if let current = local, newFirst.prevHash != current.headHash {
+            // A fork: validate the new run on its own branch, then let the fork rule pick the head.
+            let tree = EventTree(try Self.loadAllEvents(db, number))
+            do {
+                var branch = try CaseState.fold(tree.path(to: newFirst.prevHash ?? ""), topology: hierarchy.topology)
+                for event in fresh { try branch.apply(event, topology: hierarchy.topology) }
+            } catch {
+                return receipt(.rejected, head: head, "invalid-chain", "\(error)")
             }
-        } catch {
-            return receipt(.rejected, head: head, "invalid-chain", "\(error)")
+            for event in fresh { try insert(db, event, storedAt: now) }
+            state = try settleFork(db, number, previous: current, tree: EventTree(tree.events + fresh), sender: peer, senderHead: last, now: now)
+        } else {
+            var next: CaseState
+            do {
+                if var current = local {
+                    for event in fresh { try current.apply(event, topology: hierarchy.topology) }
+                    next = current
+                } else {
+                    next = try CaseState.opened(by: newFirst)
+                    try next.checkHash(newFirst)
+                    for event in fresh.dropFirst() { try next.apply(event, topology: hierarchy.topology) }
+                }
+            } catch {
+                return receipt(.rejected, head: head, "invalid-chain", "\(error)")
+            }
+            for event in fresh { try insert(db, event, storedAt: now) }
+            try save(db, next)
+            try enqueueReplication(db, of: next, receivedFrom: peer, now: now)
+            if fresh.contains(where: \.isResolution) { try refreshConflicts(db, number, state: next, tree: nil, now: now) }
+            state = next
         }
         for event in fresh {
-            try insert(db, event, storedAt: now)
             if let command = event.command, command.origin == node {
                 let refused: Bool = if case .refuse = event.body { true } else { false }
                 try setCommandStatus(db, id: command.id, status: refused ? "refused" : "applied", detail: nil, now: now)
             }
         }
-        try save(db, state)
-        try enqueueReplication(db, of: state, receivedFrom: peer, now: now)
         // Keep this node's clock ahead of every time stamp it has seen.
         let lastSeen = try Self.meta(db, "hlc").flatMap(HLCTimestamp.init(stored:))
         let latest = fresh.map(\.time).max()!
@@ -341,7 +364,7 @@ extension NodeDatabase {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, kind, case_number, command_id, acked_seq FROM outbox
+                    SELECT id, kind, case_number, command_id, acked_seq, branch_head FROM outbox
                     WHERE peer = ? AND state IN ('pending', 'failed') AND next_attempt_at <= ?
                     ORDER BY id LIMIT ?
                     """,
@@ -366,11 +389,17 @@ extension NodeDatabase {
                     continue
                 }
                 guard eventBudget > 0 else { break }
-                let events = try Row.fetchAll(
-                    db,
-                    sql: "SELECT * FROM events WHERE case_number = ? AND seq > ? ORDER BY seq LIMIT ?",
-                    arguments: [row["case_number"] as String, row["acked_seq"] as Int, eventBudget]
-                ).map(CaseEvent.init(row:))
+                let number = CaseNumber(rawValue: row["case_number"])
+                let events: [CaseEvent]
+                if (row["kind"] as String) == "branch" {
+                    // A losing branch travels with its whole path, so the receiver never lacks its fork point.
+                    if chains.contains(where: { $0.first?.caseNumber == number }) { continue }
+                    let path = EventTree(try Self.loadAllEvents(db, number)).path(to: row["branch_head"] as String? ?? "")
+                    if path.count > eventBudget, !chains.isEmpty { break }
+                    events = path
+                } else {
+                    events = try Self.chainEvents(db, number, after: row["acked_seq"], limit: eventBudget)
+                }
                 if events.isEmpty {
                     try db.execute(sql: "UPDATE outbox SET state = 'acknowledged' WHERE id = ?", arguments: [id])
                     continue
@@ -402,11 +431,11 @@ extension NodeDatabase {
                 let id: Int64?
                 switch receipt.kind {
                 case .chain:
-                    id = try Int64.fetchOne(
+                    id = try Int64.fetchAll(
                         db,
-                        sql: "SELECT id FROM outbox WHERE peer = ? AND kind = 'chain' AND case_number = ?",
+                        sql: "SELECT id FROM outbox WHERE peer = ? AND kind IN ('chain', 'branch') AND case_number = ?",
                         arguments: [batch.peer.rawValue, receipt.caseNumber.rawValue]
-                    )
+                    ).first { batch.itemIDs.contains($0) }
                 case .command:
                     id = try Int64.fetchOne(
                         db,
@@ -418,16 +447,19 @@ extension NodeDatabase {
                 answered.insert(id)
                 switch receipt.status {
                 case .applied, .duplicate, .accepted, .gap:
-                    let head = receipt.head ?? 0
+                    // Applied or known: the peer holds every event sent. A gap: it holds the chain up to its head.
+                    let sentLast = batch.chains.first { $0.first?.caseNumber == receipt.caseNumber }?.last?.seq ?? 0
+                    let head = receipt.status == .gap ? receipt.head ?? 0 : sentLast
                     try db.execute(
                         sql: """
                             UPDATE outbox SET
                                 acked_seq = CASE WHEN kind = 'chain' THEN ? ELSE acked_seq END,
-                                state = CASE WHEN kind = 'command' OR ? >= target_seq THEN 'acknowledged' ELSE 'pending' END,
+                                state = CASE WHEN kind = 'command' OR (kind = 'branch' AND ? != 'gap') OR (kind = 'chain' AND ? >= target_seq)
+                                    THEN 'acknowledged' ELSE 'pending' END,
                                 attempts = 0, last_error = NULL, last_error_kind = NULL, next_attempt_at = ?, updated_at = ?
                             WHERE id = ?
                             """,
-                        arguments: [head, head, ms, ms, id]
+                        arguments: [head, receipt.status.rawValue, head, ms, ms, id]
                     )
                 case .rejected:
                     let attempts = (try Int.fetchOne(db, sql: "SELECT attempts FROM outbox WHERE id = ?", arguments: [id]) ?? 0) + 1

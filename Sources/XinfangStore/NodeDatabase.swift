@@ -41,6 +41,7 @@ public struct NodeDatabase: Sendable {
         var migrator = DatabaseMigrator()
         migrator.registerMigration(Migration001Initial.identifier, migrate: Migration001Initial.migrate)
         migrator.registerMigration(Migration002Sync.identifier, migrate: Migration002Sync.migrate)
+        migrator.registerMigration(Migration003Reconciliation.identifier, migrate: Migration003Reconciliation.migrate)
         return migrator
     }
 
@@ -160,7 +161,15 @@ extension NodeDatabase {
             do {
                 try Lifecycle.check(completed, on: state, context: ActionContext(node: node, now: now, calendar: calendar))
             } catch let error as LifecycleError { throw StoreError.refused(error) }
-            return try append(db, to: state, caseNumber: number, body: .act(completed), actor: actor, command: nil, now: now)
+            if case .takeOver = completed { throw StoreError.refused(.notAnAncestor(holder: state.holder)) }
+            guard case .resolveConflict(let branch, let decision, _) = completed else {
+                return try append(db, to: state, caseNumber: number, body: .act(completed), actor: actor, command: nil, now: now)
+            }
+            guard try Self.openConflict(db, number, branch: branch) else {
+                throw StoreError.invalid(.invalid("branch", "该件没有以 \(branch.prefix(12))… 开始的未处理冲突分支。"))
+            }
+            let resolved = try append(db, to: state, caseNumber: number, body: .act(completed), actor: actor, command: nil, now: now)
+            return try settleResolution(db, number, state: resolved, branch: branch, decision: decision, now: now)
         }
         outboxSignal.notify()
         return state
@@ -177,9 +186,10 @@ extension NodeDatabase {
         command: CaseCommand?,
         now: Date
     ) throws -> CaseState {
+        let raisesEpoch: Bool = if case .act(.takeOver) = body { true } else { false }
         var event = CaseEvent(
             caseNumber: caseNumber,
-            epoch: current?.epoch ?? 0,
+            epoch: (current?.epoch ?? 0) + (raisesEpoch ? 1 : 0),
             seq: (current?.headSeq ?? 0) + 1,
             prevHash: current?.headHash,
             origin: node,
@@ -192,7 +202,7 @@ extension NodeDatabase {
         var state: CaseState
         do {
             if var current {
-                try current.apply(event)
+                try current.apply(event, topology: hierarchy?.topology)
                 state = current
             } else {
                 state = try CaseState.opened(by: event)
@@ -256,11 +266,6 @@ extension NodeDatabase {
             return nil
         }
         return try CanonicalJSON.decoder.decode(CaseState.self, from: Data(json.utf8))
-    }
-
-    static func loadEvents(_ db: Database, _ number: CaseNumber) throws -> [CaseEvent] {
-        try Row.fetchAll(db, sql: "SELECT * FROM events WHERE case_number = ? ORDER BY seq, epoch", arguments: [number.rawValue])
-            .map(CaseEvent.init(row:))
     }
 
     func insert(_ db: Database, _ event: CaseEvent, storedAt: Date? = nil) throws {

@@ -311,7 +311,7 @@ struct LifecycleTransitionTests {
 
     @Test func everyContractActionHasALabelAndHierarchyActionsAreMarked() {
         for name in ActionName.allCases { #expect(!name.label.isEmpty) }
-        #expect(ActionName.allCases.filter(\.needsHierarchy) == [.escalate, .recall, .supervise, .repeatPetition, .takeOver])
+        #expect(ActionName.allCases.filter(\.needsHierarchy) == [.escalate, .recall, .supervise, .repeatPetition, .takeOver, .resolveConflict])
         #expect(ActionName.allCases.filter(\.isCommandOnly) == [.recall, .supervise, .repeatPetition])
     }
 }

@@ -35,16 +35,42 @@ struct RoutingTests {
         #expect(Routing.commandNextHop(holder: nil, at: H.furong, topology: topology) == H.changsha)
     }
 
+    /// The one table of who may take which action, as a matrix: for a case held by 芙蓉区 (assigned
+    /// by the province), what each kind of node may do.
     @Test(arguments: ActionName.allCases)
-    func whoMayCommandWhat(_ name: ActionName) {
-        let fromAncestor = CommandPolicy.mayRequest(name, from: H.province, holder: H.furong, topology: topology)
-        let fromSibling = CommandPolicy.mayRequest(name, from: H.yuelu, holder: H.furong, topology: topology)
-        let fromChild = CommandPolicy.mayRequest(name, from: H.furong, holder: H.changsha, topology: topology)
-        switch name {
-        case .comment, .repeatPetition: #expect(fromAncestor && fromSibling && fromChild)
-        case .recall, .supervise, .offer, .requestReview, .requestReReview: #expect(fromAncestor && !fromSibling && !fromChild)
-        default: #expect(!fromAncestor && !fromSibling && !fromChild, "\(name) is the holder's only")
+    func whoMayTakeWhichAction(_ name: ActionName) {
+        func may(_ node: NodeID, holder: NodeID = H.furong, assigner: NodeID? = H.province) -> Bool {
+            CommandPolicy.may(name, node: node, holder: holder, assigner: assigner, topology: topology)
         }
+        let holder = may(H.furong)
+        let assignerHolding = may(H.province, holder: H.province, assigner: H.province)
+        let holderNotAssigner = may(H.changsha, holder: H.changsha, assigner: H.province)
+        let parent = may(H.changsha)
+        let grandparent = may(H.province)
+        let sibling = may(H.yuelu)
+        let child = may(H.furong, holder: H.changsha)
+        let row = [holder, assignerHolding, holderNotAssigner, parent, grandparent, sibling, child]
+        switch CommandPolicy.authority(of: name) {
+        case .holder:
+            #expect(row == [true, true, true, false, false, false, false], "\(name): the holder only")
+        case .assigner:
+            #expect(row == [false, true, false, false, false, false, false], "\(name): the assigner, holding the closure report")
+        case .anyAncestor:
+            #expect(row == [false, false, false, true, true, false, false], "\(name): any ancestor, never the holder")
+        case .parentOnly:
+            #expect(row == [true, true, true, true, false, false, false], "\(name): the holder itself, or its parent by command")
+        case .anyNode:
+            #expect(row[3...] == [true, true, true, true], "\(name): any node")
+        }
+        // The table itself, so a change to it is a visible decision.
+        let expected: [ActionName: CommandPolicy.Authority] = [
+            .comment: .anyNode, .repeatPetition: .anyNode, .recall: .anyAncestor, .supervise: .anyAncestor, .takeOver: .anyAncestor,
+            .offer: .parentOnly, .requestReview: .parentOnly, .requestReReview: .parentOnly, .verifyClosure: .assigner, .returnClosure: .assigner,
+        ]
+        #expect(CommandPolicy.authority(of: name) == expected[name] ?? .holder)
+        #expect(!CommandPolicy.mayRequest(.takeOver, from: H.province, holder: H.furong, topology: topology), "a takeover is never a command")
+        #expect(CommandPolicy.mayTakeOver(node: H.province, holder: H.furong, topology: topology))
+        #expect(!CommandPolicy.mayTakeOver(node: H.yuelu, holder: H.furong, topology: topology))
     }
 
     @Test func signaturesBindTheSignerAndTheContent() throws {

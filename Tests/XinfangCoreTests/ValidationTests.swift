@@ -127,7 +127,16 @@ struct ValidationTests {
         #expect(failure(f)?.code == "missing-field")
         #expect(failure(ActionFields(action: "fly"))?.code == "unknown-action")
         #expect(failure(ActionFields(action: nil))?.field == "action")
-        #expect(failure(ActionFields(action: "takeOver"))?.code == "action-not-available")
+        #expect(failure(ActionFields(action: "takeOver"))?.field == "by")
+        var resolve = ActionFields(action: "resolveConflict")
+        resolve.branch = "ABC"
+        resolve.decision = "adopt"
+        resolve.reason = "采纳"
+        #expect(failure(resolve)?.field == "branch", "a branch is named by a lower-case SHA-256")
+        resolve.branch = String(repeating: "a", count: 64)
+        #expect(failure(resolve) == nil)
+        resolve.decision = "ignore"
+        #expect(failure(resolve)?.field == "decision")
         #expect(failure(ActionFields(action: "escalate"))?.field == "to")
         var offer = ActionFields(action: "offer")
         offer.to = "430104"

@@ -63,7 +63,7 @@ struct OpenAPIContractTests {
         let lifecycle: [LifecycleError] = [
             .illegalTransition(action: .close, status: .registered, allowed: []), .notHolder(holder: Fixtures.city),
             .notAwaitingVerification(status: .closed), .closureAwaitingVerification, .periodEnded(.handling, dueDate: Fixtures.day("2026-01-01")),
-            .periodOpen(.handling, dueDate: Fixtures.day("2026-01-01")), .offerToSelf,
+            .periodOpen(.handling, dueDate: Fixtures.day("2026-01-01")), .offerToSelf, .notAnAncestor(holder: Fixtures.city),
         ]
         codes.formUnion(lifecycle.map(\.code))
         codes.formUnion(["route-not-found", "method-not-allowed"])

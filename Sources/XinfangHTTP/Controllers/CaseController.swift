@@ -104,7 +104,7 @@ struct CaseController<Context: RequestContext>: Sendable {
         let me = services.identity.id
         let hierarchy = services.database.hierarchy
         var fields = input.fields
-        if let name = fields.action.flatMap(ActionName.init(rawValue:)), name.needsHierarchy, name != .takeOver {
+        if let name = fields.action.flatMap(ActionName.init(rawValue:)), name.needsHierarchy {
             guard let hierarchy else {
                 throw APIProblem(
                     ValidationFailure(
@@ -121,7 +121,7 @@ struct CaseController<Context: RequestContext>: Sendable {
                     throw APIProblem(ValidationFailure(code: "no-parent", field: "action", detail: "本节点是最上级节点，无处上报。"))
                 }
                 fields.to = parent.rawValue
-            case .recall, .supervise: fields.by = me.rawValue
+            case .recall, .supervise, .takeOver: fields.by = me.rawValue
             case .repeatPetition:
                 throw APIProblem(ValidationFailure(code: "holder-only", field: "action", detail: "重复信访由登记新件时关联旧件自动发出，不能直接提交。"))
             default: break
@@ -149,12 +149,16 @@ struct CaseController<Context: RequestContext>: Sendable {
         }
         let now = services.clock.now()
         guard let current = try await services.database.caseState(number) else { throw APIProblem(StoreError.caseNotFound(number)) }
-        if current.holder != me, let hierarchy {
+        if current.holder != me, let hierarchy, !action.name.isForced {
             return try await submitCommand(action, actor: actor, state: current, hierarchy: hierarchy)
         }
         let state: CaseState
         do {
-            state = try await services.database.act(on: number, action: action, actor: actor, now: now)
+            if case .takeOver(_, let reason) = action {
+                state = try await services.database.takeOver(number, reason: reason, actor: actor, now: now)
+            } else {
+                state = try await services.database.act(on: number, action: action, actor: actor, now: now)
+            }
         } catch StoreError.refused(let refusal) {
             // Every refusal names the state the case is in, whatever rule refused it.
             var problem = APIProblem(refusal)

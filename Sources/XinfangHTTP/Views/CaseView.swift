@@ -11,9 +11,12 @@ struct CaseView: Encodable {
     var commandActions: [ActionName]
     var routing: RoutingView
     var pendingCommands: [CaseCommand]
+    var conflicts: [ConflictView] = []
     var chain: [EventView]?
 
-    enum ExtraKeys: String, CodingKey { case statusLabel, deadlines, allowedActions, commandActions, routing, pendingCommands, chain }
+    enum ExtraKeys: String, CodingKey {
+        case statusLabel, deadlines, allowedActions, commandActions, routing, pendingCommands, conflicts, chain
+    }
 
     func encode(to encoder: any Encoder) throws {
         try state.encode(to: encoder)
@@ -24,6 +27,7 @@ struct CaseView: Encodable {
         try c.encode(commandActions, forKey: .commandActions)
         try c.encode(routing, forKey: .routing)
         try c.encode(pendingCommands, forKey: .pendingCommands)
+        try c.encode(conflicts, forKey: .conflicts)
         try c.encodeIfPresent(chain, forKey: .chain)
     }
 
@@ -32,6 +36,14 @@ struct CaseView: Encodable {
         let events = try await services.database.events(of: state.caseNumber)
         let pending = try await services.database.pendingCommands(for: state.caseNumber)
         self.init(state: state, events: events, pendingCommands: pending, services: services, now: now)
+        let conflicts = try await services.database.conflicts(of: state.caseNumber)
+        if !conflicts.isEmpty {
+            let tree = EventTree(try await services.database.allEvents(of: state.caseNumber))
+            self.conflicts = conflicts.map { ConflictView($0, tree: tree, chain: events) }
+            if state.holder == services.identity.id, conflicts.contains(where: { $0.resolvedAt == nil }) {
+                allowedActions.append(.resolveConflict)
+            }
+        }
     }
 
     init(state: CaseState, events: [CaseEvent]?, pendingCommands: [CaseCommand], services: NodeServices, now: Date) {
@@ -51,6 +63,11 @@ struct CaseView: Encodable {
                 Lifecycle.allowedFrom[name]?.contains(state.status) ?? false
             else { return false }
             return CommandPolicy.mayRequest(name, from: me, holder: state.holder, topology: hierarchy.topology)
+        }
+        if let hierarchy, CommandPolicy.mayTakeOver(node: me, holder: state.holder, topology: hierarchy.topology),
+            Lifecycle.allowedFrom[.takeOver]?.contains(state.status) ?? false
+        {
+            self.allowedActions.append(.takeOver)
         }
         self.routing = RoutingView(state: state, services: services)
         self.pendingCommands = pendingCommands
@@ -104,6 +121,29 @@ struct RoutingView: Encodable {
             handledHere
             ? "问题属地 \(region) 属本节点（\(identity.name)）办理范围。"
             : "问题属地 \(region) 应由\(policy.handlingLevel.rawValue)级有权处理机关\(target)办理；本节点已登记，待转送/交办。"
+    }
+}
+
+/// A fork of the case shown to both sides: what the winning chain and the losing branch each did
+/// from the fork on, and whether a person has settled it.
+struct ConflictView: Encodable {
+    var conflict: CaseConflict
+    var winning: [EventView]
+    var losing: [EventView]
+
+    init(_ conflict: CaseConflict, tree: EventTree, chain: [CaseEvent]) {
+        self.conflict = conflict
+        winning = chain.filter { $0.seq >= conflict.forkSeq }.map(EventView.init)
+        losing = tree.path(to: conflict.loserHead).filter { $0.seq >= conflict.forkSeq }.map(EventView.init)
+    }
+
+    enum ExtraKeys: String, CodingKey { case winning, losing }
+
+    func encode(to encoder: any Encoder) throws {
+        try conflict.encode(to: encoder)
+        var c = encoder.container(keyedBy: ExtraKeys.self)
+        try c.encode(winning, forKey: .winning)
+        try c.encode(losing, forKey: .losing)
     }
 }
 

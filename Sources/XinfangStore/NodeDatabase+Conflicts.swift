@@ -1,0 +1,228 @@
+public import Foundation
+import GRDB
+public import XinfangCore
+
+/// A branch that lost at a fork of a case, as the case view and the flags show it.
+public struct CaseConflict: Codable, Sendable, Equatable {
+    public var caseNumber: CaseNumber
+    /// The hash of the losing branch's first event: names the conflict.
+    public var branch: String
+    public var forkSeq: Int
+    public var winnerOrigin: NodeID
+    public var loserOrigin: NodeID
+    public var loserHead: String
+    public var loserEvents: Int
+    public var detectedAt: Date
+    public var resolvedAt: Date?
+    public var decision: ConflictDecision?
+}
+
+// MARK: - Chains with forks
+
+extension NodeDatabase {
+    static func hasEvent(_ db: Database, hash: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM events WHERE hash = ?", arguments: [hash]) ?? false
+    }
+
+    /// Every stored event of a case, on every branch, by position.
+    static func loadAllEvents(_ db: Database, _ number: CaseNumber) throws -> [CaseEvent] {
+        try Row.fetchAll(db, sql: "SELECT * FROM events WHERE case_number = ? ORDER BY seq, epoch, hash", arguments: [number.rawValue])
+            .map(CaseEvent.init(row:))
+    }
+
+    /// The case's chain: from the registration to the materialised head (the winner of any fork).
+    static func loadEvents(_ db: Database, _ number: CaseNumber) throws -> [CaseEvent] {
+        let all = try loadAllEvents(db, number)
+        guard let head = try String.fetchOne(db, sql: "SELECT head_hash FROM cases WHERE case_number = ?", arguments: [number.rawValue]) else {
+            return all
+        }
+        if all.count == all.last?.seq, all.last?.hash == head { return all }
+        return EventTree(all).path(to: head)
+    }
+
+    /// The events of the case's chain after `seq`, at most `limit`.
+    static func chainEvents(_ db: Database, _ number: CaseNumber, after seq: Int, limit: Int) throws -> [CaseEvent] {
+        let events = try Row.fetchAll(
+            db,
+            sql: "SELECT * FROM events WHERE case_number = ? AND seq > ? ORDER BY seq LIMIT ?",
+            arguments: [number.rawValue, seq, limit + 1]
+        ).map(CaseEvent.init(row:))
+        if zip(events, events.dropFirst()).allSatisfy({ $0.seq < $1.seq }) { return Array(events.prefix(limit)) }
+        return Array(try loadEvents(db, number).filter { $0.seq > seq }.prefix(limit))
+    }
+
+    /// After a run arrived on another branch than the head: the fork rule picks the head, the
+    /// materialised state follows it, peers that held the old head get the new chain from the fork,
+    /// and every losing branch is recorded and sent on, so every level sees the same history.
+    func settleFork(
+        _ db: Database,
+        _ number: CaseNumber,
+        previous: CaseState,
+        tree: EventTree,
+        sender: NodeID,
+        senderHead: CaseEvent,
+        now: Date
+    ) throws -> CaseState {
+        guard let hierarchy else { return previous }
+        let chain = tree.winningChain(topology: hierarchy.topology)
+        let state: CaseState
+        do { state = try CaseState.fold(chain, topology: hierarchy.topology) } catch { throw StoreError.brokenChain(error) }
+        try save(db, state)
+        if state.headHash != previous.headHash, let fork = ForkRule.compare(tree.path(to: previous.headHash), chain, topology: hierarchy.topology) {
+            try db.execute(
+                sql: """
+                    UPDATE outbox SET acked_seq = min(acked_seq, ?),
+                        state = CASE WHEN state = 'dead' THEN 'dead' ELSE 'pending' END, next_attempt_at = ?, updated_at = ?
+                    WHERE kind = 'chain' AND case_number = ?
+                    """,
+                arguments: [fork.forkSeq - 1, now.milliseconds, now.milliseconds, number.rawValue]
+            )
+        }
+        let senderHasHead = chain.last?.hash == senderHead.hash
+        try enqueueReplication(db, of: state, receivedFrom: senderHasHead ? sender : nil, now: now)
+        let branches = try refreshConflicts(db, number, state: state, tree: tree, now: now)
+        let peers = Routing.replicationPeers(for: state, at: node, topology: hierarchy.topology, receivedFrom: nil)
+        for branch in branches {
+            for peer in peers where !(peer == sender && branch.head.hash == senderHead.hash) {
+                try db.execute(
+                    sql: """
+                        INSERT INTO outbox (peer, kind, case_number, branch_head, state, next_attempt_at, created_at, updated_at)
+                        VALUES (?, 'branch', ?, ?, 'pending', ?, ?, ?)
+                        ON CONFLICT(peer, branch_head) WHERE kind = 'branch' DO NOTHING
+                        """,
+                    arguments: [peer.rawValue, number.rawValue, branch.head.hash, now.milliseconds, now.milliseconds, now.milliseconds]
+                )
+            }
+        }
+        return state
+    }
+
+    /// Rewrites the case's rows in `conflicts` from its event tree and the resolutions on its chain.
+    @discardableResult
+    func refreshConflicts(_ db: Database, _ number: CaseNumber, state: CaseState, tree given: EventTree?, now: Date) throws -> [EventTree.Branch] {
+        guard let hierarchy else { return [] }
+        let tree = try given ?? EventTree(Self.loadAllEvents(db, number))
+        guard tree.isForked else {
+            try db.execute(sql: "DELETE FROM conflicts WHERE case_number = ?", arguments: [number.rawValue])
+            return []
+        }
+        let branches = tree.losingBranches(winning: tree.path(to: state.headHash), topology: hierarchy.topology)
+        let names = branches.map(\.first.hash)
+        try db.execute(
+            sql: "DELETE FROM conflicts WHERE case_number = ? AND branch NOT IN (\(names.map { _ in "?" }.joined(separator: ",")))",
+            arguments: StatementArguments([number.rawValue] + names)
+        )
+        for branch in branches {
+            let resolution = state.resolutions?.last { $0.branch == branch.first.hash }
+            try db.execute(
+                sql: """
+                    INSERT INTO conflicts (case_number, branch, fork_seq, winner_hash, winner_origin, loser_origin, loser_head,
+                        loser_events, detected_at, resolved_at, decision)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(case_number, branch) DO UPDATE SET
+                        winner_hash = excluded.winner_hash, winner_origin = excluded.winner_origin,
+                        loser_head = excluded.loser_head, loser_events = excluded.loser_events,
+                        resolved_at = excluded.resolved_at, decision = excluded.decision
+                    """,
+                arguments: [
+                    number.rawValue, branch.first.hash, branch.first.seq, branch.winner.hash, branch.winner.origin.rawValue,
+                    branch.first.origin.rawValue, branch.head.hash, branch.events.count, now.milliseconds,
+                    resolution?.at.milliseconds, resolution?.decision.rawValue,
+                ]
+            )
+        }
+        return branches
+    }
+
+    /// The conflicts of a case (open and resolved), in fork order.
+    public func conflicts(of number: CaseNumber) async throws -> [CaseConflict] {
+        try await read { db in try Self.loadConflicts(db, where: "case_number = ?", [number.rawValue]) }
+    }
+
+    static func loadConflicts(_ db: Database, where condition: String, _ arguments: [any DatabaseValueConvertible]) throws -> [CaseConflict] {
+        try Row.fetchAll(
+            db,
+            sql: "SELECT * FROM conflicts WHERE \(condition) ORDER BY case_number, fork_seq, branch",
+            arguments: StatementArguments(arguments)
+        ).map { row in
+            CaseConflict(
+                caseNumber: CaseNumber(rawValue: row["case_number"]),
+                branch: row["branch"],
+                forkSeq: row["fork_seq"],
+                winnerOrigin: NodeID(row["winner_origin"] as String),
+                loserOrigin: NodeID(row["loser_origin"] as String),
+                loserHead: row["loser_head"],
+                loserEvents: row["loser_events"],
+                detectedAt: Date(milliseconds: row["detected_at"]),
+                resolvedAt: (row["resolved_at"] as Int64?).map(Date.init(milliseconds:)),
+                decision: (row["decision"] as String?).flatMap(ConflictDecision.init(rawValue:))
+            )
+        }
+    }
+
+    /// Every event of a case on every branch, for the case view's two sides of a conflict.
+    public func allEvents(of number: CaseNumber) async throws -> [CaseEvent] {
+        try await read { db in try Self.loadAllEvents(db, number) }
+    }
+}
+
+// MARK: - Forced takeover and resolution
+
+extension NodeDatabase {
+    /// 强制接管: this node, an ancestor of the holder that does not answer, appends a takeover at
+    /// the head it knows with the epoch raised by one, and becomes the holder.
+    public func takeOver(_ number: CaseNumber, reason: String, actor: String, now: Date) async throws -> CaseState {
+        guard let hierarchy else { throw StoreError.invalid(.invalid("action", "本节点未配置层级拓扑，不能强制接管。")) }
+        let state = try await write { db in
+            guard let state = try Self.loadState(db, number) else { throw StoreError.caseNotFound(number) }
+            guard CommandPolicy.mayTakeOver(node: node, holder: state.holder, topology: hierarchy.topology) else {
+                throw StoreError.refused(.notAnAncestor(holder: state.holder))
+            }
+            let action = CaseAction.takeOver(by: node, reason: reason)
+            do {
+                try Lifecycle.check(action, on: state, context: ActionContext(node: node, now: now, calendar: calendar))
+            } catch let error as LifecycleError { throw StoreError.refused(error) }
+            return try append(db, to: state, caseNumber: number, body: .act(action), actor: actor, command: nil, now: now)
+        }
+        outboxSignal.notify()
+        return state
+    }
+
+    /// After a `resolveConflict` event: record the decision and, for `adopt`, re-apply the losing
+    /// branch's actions that the lifecycle still allows, as new events by this holder.
+    func settleResolution(
+        _ db: Database,
+        _ number: CaseNumber,
+        state: CaseState,
+        branch: String,
+        decision: ConflictDecision,
+        now: Date
+    )
+        throws -> CaseState
+    {
+        var state = state
+        if decision == .adopt {
+            let tree = EventTree(try Self.loadAllEvents(db, number))
+            let chain = Set(tree.path(to: state.headHash).map(\.hash))
+            let losing = tree.losingBranches(winning: tree.path(to: state.headHash), topology: hierarchy!.topology)
+                .first { $0.first.hash == branch }
+            for event in losing.map({ tree.path(to: $0.head.hash) }) ?? [] where !chain.contains(event.hash) {
+                guard case .act(let action) = event.body, !action.name.isForced, action.name != .resolveConflict else { continue }
+                let adopted = hierarchy?.completed(action, holder: state.holder) ?? action
+                guard (try? Lifecycle.check(adopted, on: state, context: ActionContext(node: node, now: now, calendar: calendar))) != nil
+                else { continue }
+                state = try append(db, to: state, caseNumber: number, body: .act(adopted), actor: event.actor, command: event.command, now: now)
+            }
+        }
+        try refreshConflicts(db, number, state: state, tree: nil, now: now)
+        return state
+    }
+
+    static func openConflict(_ db: Database, _ number: CaseNumber, branch: String) throws -> Bool {
+        try Bool.fetchOne(
+            db,
+            sql: "SELECT 1 FROM conflicts WHERE case_number = ? AND branch = ? AND resolved_at IS NULL",
+            arguments: [number.rawValue, branch]
+        ) ?? false
+    }
+}
