@@ -62,10 +62,18 @@ let package = Package(
             ],
             swiftSettings: strictSwiftSettings
         ),
+        .target(
+            name: "XinfangSimulation",
+            dependencies: [
+                "XinfangCore", "XinfangStore", "XinfangSync",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwiftSettings
+        ),
         .executableTarget(
             name: "xinfang",
             dependencies: [
-                "XinfangCore", "XinfangStore", "XinfangHTTP",
+                "XinfangCore", "XinfangStore", "XinfangHTTP", "XinfangSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -76,7 +84,7 @@ let package = Package(
         .target(
             name: "XinfangTesting",
             dependencies: [
-                "XinfangCore", "XinfangStore", "XinfangHTTP", "XinfangSync",
+                "XinfangCore", "XinfangStore", "XinfangHTTP", "XinfangSync", "XinfangSimulation",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -110,6 +118,11 @@ let package = Package(
         .testTarget(
             name: "XinfangSyncTests",
             dependencies: ["XinfangCore", "XinfangStore", "XinfangSync", "XinfangHTTP", "XinfangTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "XinfangSimulationTests",
+            dependencies: ["XinfangCore", "XinfangStore", "XinfangSync", "XinfangSimulation", "XinfangTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -48,16 +48,18 @@ CREATE TABLE conflicts (
     loser_origin TEXT NOT NULL,
     loser_head TEXT NOT NULL,
     loser_events INTEGER NOT NULL,
+    loser_participants TEXT NOT NULL,
+    loser_leaves TEXT NOT NULL,
     detected_at INTEGER NOT NULL,
     resolved_at INTEGER,
     decision TEXT,
     PRIMARY KEY (case_number, branch)
 ) STRICT;
-CREATE TABLE events (
+CREATE TABLE "events" (
+    hash TEXT PRIMARY KEY NOT NULL,
     case_number TEXT NOT NULL REFERENCES cases(case_number) DEFERRABLE INITIALLY DEFERRED,
     epoch INTEGER NOT NULL,
     seq INTEGER NOT NULL,
-    hash TEXT NOT NULL UNIQUE,
     prev_hash TEXT,
     origin TEXT NOT NULL,
     hlc_wall INTEGER NOT NULL,
@@ -66,8 +68,8 @@ CREATE TABLE events (
     kind TEXT NOT NULL,
     body TEXT NOT NULL,
     signature TEXT,
-    stored_at INTEGER NOT NULL, command TEXT,
-    PRIMARY KEY (case_number, epoch, seq)
+    stored_at INTEGER NOT NULL,
+    command TEXT
 ) STRICT;
 CREATE TABLE flags (
     id INTEGER PRIMARY KEY,
@@ -132,6 +134,7 @@ CREATE INDEX cases_by_registered ON cases(registered_at DESC, case_number DESC);
 CREATE INDEX cases_by_status ON cases(status, registered_at);
 CREATE INDEX commands_by_case ON commands(case_number, status);
 CREATE INDEX conflicts_open ON conflicts(case_number) WHERE resolved_at IS NULL;
+CREATE INDEX events_by_case ON events(case_number, seq, epoch);
 CREATE INDEX flags_by_case ON flags(case_number) WHERE case_number IS NOT NULL;
 CREATE UNIQUE INDEX flags_open ON flags(raised_by, kind, subject, detail_key) WHERE cleared_at IS NULL;
 CREATE UNIQUE INDEX outbox_branch ON outbox(peer, branch_head) WHERE kind = 'branch';

@@ -123,7 +123,7 @@ public struct CaseState: Codable, Equatable, Sendable {
     /// The supervision still awaiting the holder's feedback, if any.
     public var openSupervision: Supervision? { supervisions.last { $0.feedbackAt == nil } }
 
-    mutating func addParticipant(_ node: NodeID) {
+    public mutating func addParticipant(_ node: NodeID) {
         if !participants.contains(node) {
             participants.append(node)
             participants.sort()

@@ -89,6 +89,9 @@ public struct EventTree: Sendable {
         public var first: CaseEvent
         public var events: [CaseEvent]
         public var head: CaseEvent
+        /// The ends of the branch's own sub-branches (the head among them): sending the path to each
+        /// leaf sends every event of the branch.
+        public var leaves: [CaseEvent]
         /// The winning chain's event at the same position.
         public var winner: CaseEvent
     }
@@ -108,7 +111,8 @@ public struct EventTree: Sendable {
                 below.sort { ($0.seq, $0.hash) < ($1.seq, $1.hash) }
                 let head = descend(from: child, topology: topology).last ?? child
                 let winner = index + 1 < chain.count ? chain[index + 1] : child
-                branches.append(Branch(first: child, events: below, head: head, winner: winner))
+                let leaves = below.filter { (children[$0.hash] ?? []).isEmpty }
+                branches.append(Branch(first: child, events: below, head: head, leaves: leaves, winner: winner))
             }
         }
         return branches

@@ -71,30 +71,44 @@ extension NodeDatabase {
         if state.headHash != previous.headHash, let fork = ForkRule.compare(tree.path(to: previous.headHash), chain, topology: hierarchy.topology) {
             try db.execute(
                 sql: """
-                    UPDATE outbox SET acked_seq = min(acked_seq, ?),
+                    UPDATE outbox SET acked_seq = min(acked_seq, ?), target_seq = ?,
                         state = CASE WHEN state = 'dead' THEN 'dead' ELSE 'pending' END, next_attempt_at = ?, updated_at = ?
                     WHERE kind = 'chain' AND case_number = ?
                     """,
-                arguments: [fork.forkSeq - 1, now.milliseconds, now.milliseconds, number.rawValue]
+                arguments: [fork.forkSeq - 1, state.headSeq, now.milliseconds, now.milliseconds, number.rawValue]
             )
         }
+        try refreshConflicts(db, number, state: state, tree: tree, now: now)
         let senderHasHead = chain.last?.hash == senderHead.hash
         try enqueueReplication(db, of: state, receivedFrom: senderHasHead ? sender : nil, now: now)
-        let branches = try refreshConflicts(db, number, state: state, tree: tree, now: now)
-        let peers = Routing.replicationPeers(for: state, at: node, topology: hierarchy.topology, receivedFrom: nil)
-        for branch in branches {
-            for peer in peers where !(peer == sender && branch.head.hash == senderHead.hash) {
+        // The sender gets the other branches too (not the one it sent).
+        try enqueueBranches(db, number, to: [sender], except: senderHead.hash, now: now)
+        return state
+    }
+
+    /// The nodes that took part in the case's losing branches: they keep receiving the case.
+    static func losingParticipants(_ db: Database, _ number: CaseNumber) throws -> [NodeID] {
+        try String.fetchAll(db, sql: "SELECT loser_participants FROM conflicts WHERE case_number = ?", arguments: [number.rawValue])
+            .flatMap { $0.split(separator: ",").map { NodeID(String($0)) } }
+    }
+
+    /// Enqueues every losing branch of the case for each peer (a peer that has it drops it as known).
+    func enqueueBranches(_ db: Database, _ number: CaseNumber, to peers: [NodeID], except skipped: String? = nil, now: Date) throws {
+        guard !peers.isEmpty else { return }
+        let leaves = try String.fetchAll(db, sql: "SELECT loser_leaves FROM conflicts WHERE case_number = ?", arguments: [number.rawValue])
+            .flatMap { $0.split(separator: ",").map(String.init) }
+        for head in leaves where head != skipped {
+            for peer in peers {
                 try db.execute(
                     sql: """
                         INSERT INTO outbox (peer, kind, case_number, branch_head, state, next_attempt_at, created_at, updated_at)
                         VALUES (?, 'branch', ?, ?, 'pending', ?, ?, ?)
                         ON CONFLICT(peer, branch_head) WHERE kind = 'branch' DO NOTHING
                         """,
-                    arguments: [peer.rawValue, number.rawValue, branch.head.hash, now.milliseconds, now.milliseconds, now.milliseconds]
+                    arguments: [peer.rawValue, number.rawValue, head, now.milliseconds, now.milliseconds, now.milliseconds]
                 )
             }
         }
-        return state
     }
 
     /// Rewrites the case's rows in `conflicts` from its event tree and the resolutions on its chain.
@@ -114,19 +128,23 @@ extension NodeDatabase {
         )
         for branch in branches {
             let resolution = state.resolutions?.last { $0.branch == branch.first.hash }
+            // Who took part on the losing side (an offer's receiver, say) keeps getting the case.
+            let losingSide = (try? CaseState.fold(tree.path(to: branch.head.hash)))?.participants ?? [branch.first.origin]
             try db.execute(
                 sql: """
                     INSERT INTO conflicts (case_number, branch, fork_seq, winner_hash, winner_origin, loser_origin, loser_head,
-                        loser_events, detected_at, resolved_at, decision)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        loser_events, loser_participants, loser_leaves, detected_at, resolved_at, decision)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(case_number, branch) DO UPDATE SET
                         winner_hash = excluded.winner_hash, winner_origin = excluded.winner_origin,
                         loser_head = excluded.loser_head, loser_events = excluded.loser_events,
+                        loser_participants = excluded.loser_participants, loser_leaves = excluded.loser_leaves,
                         resolved_at = excluded.resolved_at, decision = excluded.decision
                     """,
                 arguments: [
                     number.rawValue, branch.first.hash, branch.first.seq, branch.winner.hash, branch.winner.origin.rawValue,
-                    branch.first.origin.rawValue, branch.head.hash, branch.events.count, now.milliseconds,
+                    branch.first.origin.rawValue, branch.head.hash, branch.events.count,
+                    losingSide.map(\.rawValue).joined(separator: ","), branch.leaves.map(\.hash).joined(separator: ","), now.milliseconds,
                     resolution?.at.milliseconds, resolution?.decision.rawValue,
                 ]
             )
@@ -139,11 +157,16 @@ extension NodeDatabase {
         try await read { db in try Self.loadConflicts(db, where: "case_number = ?", [number.rawValue]) }
     }
 
-    static func loadConflicts(_ db: Database, where condition: String, _ arguments: [any DatabaseValueConvertible]) throws -> [CaseConflict] {
+    static func loadConflicts(
+        _ db: Database,
+        where condition: String,
+        _ arguments: [any DatabaseValueConvertible],
+        limit: Int = 10_000
+    ) throws -> [CaseConflict] {
         try Row.fetchAll(
             db,
-            sql: "SELECT * FROM conflicts WHERE \(condition) ORDER BY case_number, fork_seq, branch",
-            arguments: StatementArguments(arguments)
+            sql: "SELECT * FROM conflicts WHERE \(condition) ORDER BY case_number, fork_seq, branch LIMIT ?",
+            arguments: StatementArguments(arguments + [limit])
         ).map { row in
             CaseConflict(
                 caseNumber: CaseNumber(rawValue: row["case_number"]),
@@ -224,5 +247,35 @@ extension NodeDatabase {
             sql: "SELECT 1 FROM conflicts WHERE case_number = ? AND branch = ? AND resolved_at IS NULL",
             arguments: [number.rawValue, branch]
         ) ?? false
+    }
+}
+
+// MARK: - Inspection (reconciliation, the simulator's invariants)
+
+extension NodeDatabase {
+    /// Open conflicts of cases this node holds, oldest first, at most `limit`.
+    public func openConflictsHeldHere(limit: Int = 100) async throws -> [CaseConflict] {
+        try await read { db in
+            try Self.loadConflicts(
+                db,
+                where: "resolved_at IS NULL AND case_number IN (SELECT case_number FROM cases WHERE holder = ?)",
+                [node.rawValue],
+                limit: max(1, limit)
+            )
+        }
+    }
+
+    /// Per case stored here: the head and the hashes of every stored event (every branch).
+    public func replicaContents() async throws -> [CaseNumber: (head: String, events: Set<String>)] {
+        try await read { db in
+            var result: [CaseNumber: (head: String, events: Set<String>)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT case_number, head_hash FROM cases") {
+                result[CaseNumber(rawValue: row["case_number"])] = (row["head_hash"], [])
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT case_number, hash FROM events") {
+                result[CaseNumber(rawValue: row["case_number"]), default: ("", [])].events.insert(row["hash"])
+            }
+            return result
+        }
     }
 }

@@ -23,8 +23,13 @@ extension NodeDatabase {
             var current: [CaseEvent] = []
             func finish() throws {
                 guard let number = current.first?.caseNumber else { return }
+                // A forked case folds its winning chain, chosen by the fork rule from every stored event.
+                var chain = current
+                if current.count != current.last?.seq, let topology = hierarchy?.topology {
+                    chain = EventTree(current).winningChain(topology: topology)
+                }
                 let folded: CaseState
-                do { folded = try CaseState.fold(current) } catch { throw StoreError.brokenChain(error) }
+                do { folded = try CaseState.fold(chain, topology: hierarchy?.topology) } catch { throw StoreError.brokenChain(error) }
                 report.cases += 1
                 if try Self.loadState(db, number) != folded {
                     report.mismatched.append(number)

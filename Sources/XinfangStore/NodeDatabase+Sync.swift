@@ -75,7 +75,12 @@ extension NodeDatabase {
                 arguments: [sender.rawValue, state.caseNumber.rawValue, state.headSeq, state.headSeq, ms, ms, ms]
             )
         }
-        for peer in Routing.replicationPeers(for: state, at: node, topology: hierarchy.topology, receivedFrom: receivedFrom) {
+        var everyone = state
+        for participant in try Self.losingParticipants(db, state.caseNumber) { everyone.addParticipant(participant) }
+        let peers = Routing.replicationPeers(for: everyone, at: node, topology: hierarchy.topology, receivedFrom: receivedFrom)
+        // A peer that starts replicating a forked case needs its losing branches as well.
+        try enqueueBranches(db, state.caseNumber, to: peers, now: now)
+        for peer in peers {
             try db.execute(
                 sql: """
                     INSERT INTO outbox (peer, kind, case_number, target_seq, state, next_attempt_at, created_at, updated_at)
@@ -107,8 +112,10 @@ extension NodeDatabase {
     @discardableResult
     func submit(_ db: Database, caseNumber: CaseNumber, action: CaseAction, actor: String, now: Date) throws -> CaseCommand {
         guard let hierarchy else { throw StoreError.invalid(.invalid("action", "本节点未配置层级拓扑，不能向其他节点发送指令。")) }
+        // Unique without randomness: this node's id and its persisted hybrid-logical-clock tick.
+        let tick = try nextTime(db, now: now)
         var command = CaseCommand(
-            id: UUID().uuidString.lowercased(),
+            id: "\(node.rawValue)-\(tick.wallMs)-\(tick.logical)",
             caseNumber: caseNumber,
             origin: node,
             actor: actor,
@@ -239,7 +246,25 @@ extension NodeDatabase {
     /// failure rolls the whole packet back, and the sender sends it again.
     public func receiveChains(_ runs: [[CaseEvent]], from peer: NodeID, now: Date) async throws -> [ItemReceipt] {
         let receipts = try await write { db in
-            try runs.map { try receive(db, $0, from: peer, now: now) }
+            try runs.map { run in
+                // Each run in a savepoint: a run the store cannot take is refused alone.
+                var receipt: ItemReceipt?
+                do {
+                    try db.inSavepoint {
+                        receipt = try receive(db, run, from: peer, now: now)
+                        return receipt?.status == .rejected ? .rollback : .commit
+                    }
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                    receipt = ItemReceipt(
+                        kind: .chain,
+                        caseNumber: run.first?.caseNumber ?? CaseNumber(rawValue: "?"),
+                        status: .rejected,
+                        code: "store-refused",
+                        detail: "\(error.message ?? "constraint failed")"
+                    )
+                }
+                return receipt!
+            }
         }
         outboxSignal.notify()
         return receipts

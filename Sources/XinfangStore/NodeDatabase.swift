@@ -48,14 +48,31 @@ public struct NodeDatabase: Sendable {
     /// The file name of a node's database inside its data directory.
     public static let fileName = "xinfang.sqlite"
 
+    /// How a commit reaches the disk.
+    public enum Durability: Sendable {
+        /// `synchronous = FULL`: a committed transaction survives a crash of the process and of
+        /// the machine. Production.
+        case full
+        /// `synchronous = OFF`: a committed transaction survives the process closing the store
+        /// (the operating system still holds it), not a power loss. For the simulator, which
+        /// crashes nodes by closing their stores thousands of times a second.
+        case processCrashOnly
+    }
+
     /// Opens (creating if needed) the node's database in `directory`.
-    public static func open(directory: URL, node: NodeID, calendar: DeadlineCalendar, hierarchy: Hierarchy? = nil) throws -> NodeDatabase {
+    public static func open(
+        directory: URL,
+        node: NodeID,
+        calendar: DeadlineCalendar,
+        hierarchy: Hierarchy? = nil,
+        durability: Durability = .full
+    ) throws -> NodeDatabase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var config = Configuration()
         config.busyMode = .timeout(busyTimeoutSeconds)
         config.foreignKeysEnabled = true
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF")
         }
         let pool = try translating { try DatabasePool(path: directory.appendingPathComponent(fileName).path, configuration: config) }
         return try NodeDatabase(writer: pool, node: node, calendar: calendar, hierarchy: hierarchy)

@@ -73,14 +73,13 @@ public struct SyncService: Service {
     }
 
     /// Sends one packet of due items to `peer`; true when it was delivered (so more may follow at once).
-    public func deliverOnce(to peer: TopologyNode, logger: Logger) async throws -> Bool {
+    public func deliverOnce(to peer: TopologyNode, logger: Logger, jitter: Double = .random(in: 0..<1)) async throws -> Bool {
         guard let hierarchy = database.hierarchy else { return false }
         let now = clock.now()
         guard let batch = try await database.nextBatch(for: peer.id, now: now) else { return false }
         let packet = Packet(from: database.node, to: peer.id, packetSeq: batch.packetSeq, sentAt: now, chains: batch.chains, commands: batch.commands)
         let body = packet.encoded()
         let result = await transport.send(body, signature: hierarchy.key.sign(body), from: database.node, to: peer)
-        let jitter = Double.random(in: 0..<1)
         switch result {
         case .delivered(let response):
             try await database.recordDelivery(batch, receipts: response.receipts, now: clock.now(), jitter: jitter)

@@ -22,12 +22,17 @@ public enum ExampleHierarchy {
         (zhongfang, "怀化市中方县人力资源和社会保障局", .county, huaihua),
     ]
 
-    /// The topology with the given base URLs and fresh keys (returned beside it).
-    public static func topology(baseURL: (NodeID) -> String, only: Set<NodeID>? = nil) -> (Topology, [NodeID: NodeKey]) {
+    /// The topology with the given base URLs and keys (returned beside it): fresh keys, or the
+    /// ones `key` makes (the simulator derives them from its seed).
+    public static func topology(
+        baseURL: (NodeID) -> String,
+        only: Set<NodeID>? = nil,
+        key makeKey: (NodeID) -> NodeKey = { _ in NodeKey() }
+    ) -> (Topology, [NodeID: NodeKey]) {
         var keys: [NodeID: NodeKey] = [:]
         var entries: [TopologyNode] = []
         for (id, name, level, parent) in nodes where only?.contains(id) ?? true {
-            let key = NodeKey()
+            let key = makeKey(id)
             keys[id] = key
             entries.append(TopologyNode(id: id, name: name, level: level, parent: parent, baseURL: baseURL(id), publicKey: key.publicKeyBase64))
         }

@@ -1,0 +1,477 @@
+public import Foundation
+import Logging
+import Synchronization
+import XinfangCore
+import XinfangStore
+import XinfangSync
+
+/// A deterministic pseudo-random generator (SplitMix64): the same seed, the same run.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+    var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// True with probability `percent` / 100.
+    mutating func chance(_ percent: Double) -> Bool { Double.random(in: 0..<100, using: &self) < percent }
+}
+
+/// What one simulated run does.
+public struct SimulationOptions: Sendable {
+    public var seed: UInt64
+    /// Steps of the workload-and-faults phase.
+    public var steps: Int
+    /// Whether the fault phase injects faults (drops, duplicates, partitions, crashes, skew).
+    public var faults: Bool
+    /// The liveness bound: sync rounds after healing within which every replica must agree.
+    public var livenessRoundsMax: Int
+    /// Where the nodes' SQLite files go (a fresh directory per run).
+    public var directory: URL
+
+    public init(seed: UInt64, steps: Int = 300, faults: Bool = true, livenessRoundsMax: Int = 60, directory: URL) {
+        self.seed = seed
+        self.steps = steps
+        self.faults = faults
+        self.livenessRoundsMax = livenessRoundsMax
+        self.directory = directory
+    }
+}
+
+/// The outcome of one run: the invariants that failed (none for a pass), figures, and the trace.
+public struct SimulationResult: Sendable {
+    public var seed: UInt64
+    /// SHA-256 over every node's cases, heads and event counts: equal for equal runs.
+    public var stateHash: String
+    public var cases: Int
+    public var events: Int
+    public var conflicts: Int
+    public var counts: [String: Int]
+    public var livenessRounds: Int
+    public var failures: [String]
+    /// The last steps before the end (or the failure).
+    public var trace: [String]
+
+    public var passed: Bool { failures.isEmpty }
+
+    /// A failure report: the seed, what failed, the trace, and how to replay it.
+    public var report: String {
+        var lines = ["simulation seed \(seed) FAILED:"]
+        lines += failures.prefix(20).map { "  - \($0)" }
+        lines.append("last steps:")
+        lines += trace.map { "  \($0)" }
+        lines.append("replay: swift run xinfang simulate --seed \(seed)")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// A node's clock in the simulation: the simulated time plus the node's skew.
+final class SimulatedClock: NodeClock {
+    let current: Mutex<Date>
+    init(_ date: Date) { current = Mutex(date) }
+    func now() -> Date { current.withLock { $0 } }
+    func set(_ date: Date) { current.withLock { $0 = date } }
+}
+
+/// The network between the simulated nodes: packets go straight to the receiver's real
+/// `PacketReceiver`, unless the simulation drops, duplicates, delays or partitions them.
+struct SimulatedTransport: PacketTransport {
+    let simulation: Simulation
+    func send(_ body: Data, signature: String, from: NodeID, to peer: TopologyNode) async -> TransportResult {
+        await simulation.carry(body, signature: signature, from: from, to: peer.id)
+    }
+}
+
+/// A deterministic simulation of the whole example hierarchy (province, 2 cities, 4 counties) in
+/// one process, on the real Core, Store and Sync code: each node has its own SQLite file, packets
+/// travel through the real packet receiver, and time, faults and workload come from one seed.
+///
+/// A run has a fault phase (workload and faults interleaved), then a liveness phase (every link
+/// healed, every node up, clocks agreed) that must converge within a bound, then the invariants.
+public actor Simulation {
+    let options: SimulationOptions
+    var random: SeededRandom
+    let topology: Topology
+    let keys: [NodeID: NodeKey]
+    let calendar = DeadlineCalendar.standard
+    var time: Date
+    var skew: [NodeID: TimeInterval] = [:]
+    let clocks: [NodeID: SimulatedClock]
+    var stores: [NodeID: NodeDatabase] = [:]
+    var partitioned: Set<String> = []
+    var stash: [(body: Data, signature: String, from: NodeID, to: NodeID)] = []
+    /// Every event a node acknowledged to its user (its hash), and the node.
+    var acknowledged: [(node: NodeID, caseNumber: CaseNumber, hash: String)] = []
+    var trace: [String] = []
+    /// In the liveness phase the network is perfect.
+    var healing = false
+    var counts: [String: Int] = [:]
+    let logger = Logger(label: "xinfang.simulation", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    static let traceLength = 40
+    static let start = Date(timeIntervalSince1970: 1_793_581_200)  // 2026-11-02 09:00 +08:00
+
+    init(options: SimulationOptions) {
+        self.options = options
+        var random = SeededRandom(seed: options.seed)
+        let seeds = ExampleHierarchy.nodes.map { _ in Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }) }
+        let byNode = Dictionary(uniqueKeysWithValues: zip(ExampleHierarchy.nodes.map(\.0), seeds))
+        (topology, keys) = ExampleHierarchy.topology(
+            baseURL: { "sim://\($0)" },
+            key: { try! NodeKey(privateKeyBase64: byNode[$0]!.base64EncodedString()) }
+        )
+        self.random = random
+        time = Self.start
+        clocks = Dictionary(uniqueKeysWithValues: topology.nodes.map { ($0.id, SimulatedClock(Self.start)) })
+    }
+
+    /// Runs one seed from a fresh directory and checks every invariant.
+    public static func run(_ options: SimulationOptions) async -> SimulationResult {
+        let simulation = Simulation(options: options)
+        return await simulation.execute()
+    }
+
+    func execute() async -> SimulationResult {
+        var failures: [String] = []
+        var rounds = 0
+        do {
+            try? FileManager.default.removeItem(at: options.directory)
+            for node in topology.nodes { try await restart(node.id) }
+            for step in 1...max(1, options.steps) { try await self.step(step) }
+            rounds = try await heal()
+            if rounds > options.livenessRoundsMax {
+                failures.append("no convergence within \(options.livenessRoundsMax) sync rounds after healing")
+            }
+            failures += try await checkInvariants()
+        } catch {
+            failures.append("unexpected error: \(error)")
+        }
+        let (hash, cases, events, conflicts) = (try? await stateHash()) ?? ("", 0, 0, 0)
+        stores.removeAll()
+        if failures.isEmpty { try? FileManager.default.removeItem(at: options.directory) }
+        return SimulationResult(
+            seed: options.seed,
+            stateHash: hash,
+            cases: cases,
+            events: events,
+            conflicts: conflicts,
+            counts: counts,
+            livenessRounds: rounds,
+            failures: failures,
+            trace: trace
+        )
+    }
+
+    // MARK: Time, trace
+
+    func log(_ line: String) {
+        trace.append("t+\(Int(time.timeIntervalSince(Self.start)))s \(line)")
+        if trace.count > Self.traceLength { trace.removeFirst(trace.count - Self.traceLength) }
+    }
+
+    func count(_ key: String) { counts[key, default: 0] += 1 }
+
+    func advance(seconds: Double) {
+        time = time.addingTimeInterval(seconds)
+        for (id, clock) in clocks { clock.set(time.addingTimeInterval(skew[id] ?? 0)) }
+    }
+
+    func now(_ node: NodeID) -> Date { clocks[node]!.now() }
+
+    func pick<T>(_ items: [T]) -> T? {
+        items.isEmpty ? nil : items[Int.random(in: 0..<items.count, using: &random)]
+    }
+
+    var liveNodes: [NodeID] { topology.nodes.map(\.id).filter { stores[$0] != nil } }
+
+    func peers(of node: NodeID) -> [NodeID] {
+        [topology.parent(of: node)].compactMap { $0 } + topology.children(of: node)
+    }
+
+    static func link(_ a: NodeID, _ b: NodeID) -> String { a.rawValue < b.rawValue ? "\(a)|\(b)" : "\(b)|\(a)" }
+
+    // MARK: Nodes
+
+    func restart(_ node: NodeID) async throws {
+        let database = try NodeDatabase.open(
+            directory: options.directory.appendingPathComponent(node.rawValue),
+            node: node,
+            calendar: calendar,
+            hierarchy: Hierarchy(topology: topology, key: keys[node]!),
+            durability: .processCrashOnly
+        )
+        try await database.resetInFlight()
+        stores[node] = database
+    }
+
+    func crash(_ node: NodeID) {
+        stores[node] = nil
+        count("crashes")
+        log("CRASH \(node)")
+    }
+
+    // MARK: The network
+
+    func carry(_ body: Data, signature: String, from: NodeID, to: NodeID) async -> TransportResult {
+        count("packets")
+        guard !partitioned.contains(Self.link(from, to)) else { return .unreachable("partitioned") }
+        guard let database = stores[to] else { return .unreachable("\(to) is down") }
+        let faulty = options.faults && !healing
+        if faulty, random.chance(3) {
+            log("drop packet \(from)→\(to)")
+            return .unreachable("dropped")
+        }
+        if faulty, random.chance(3) { stash.append((body, signature, from, to)) }
+        let receiver = PacketReceiver(database: database, clock: clocks[to]!)
+        do {
+            let response = try await receiver.receive(body: body, from: from.rawValue, signature: signature)
+            if faulty, random.chance(3) {
+                log("lose answer \(to)→\(from)")
+                if random.chance(30) { crash(to) }  // between commit and acknowledgement
+                return .unreachable("answer lost")
+            }
+            return .delivered(response)
+        } catch let refusal as PacketRefusal {
+            return .refused(status: refusal.status, code: refusal.code, detail: refusal.detail)
+        } catch {
+            return .unreachable("\(error)")
+        }
+    }
+
+    /// One delivery attempt from `node` to its adjacent `peer`, through the real sync code.
+    @discardableResult
+    func deliver(from node: NodeID, to peer: NodeID) async throws -> Bool {
+        guard let database = stores[node], let target = topology.node(peer) else { return false }
+        let sync = SyncService(database: database, transport: SimulatedTransport(simulation: self), clock: clocks[node]!, logger: logger)
+        return try await sync.deliverOnce(to: target, logger: logger, jitter: Double.random(in: 0..<1, using: &random))
+    }
+
+    // MARK: The fault phase
+
+    func step(_ n: Int) async throws {
+        advance(seconds: random.chance(1) ? 3 * 3600 : Double.random(in: 0...20, using: &random))
+        let roll = Double.random(in: 0..<100, using: &random)
+        switch roll {
+        case ..<14: try await register()
+        case ..<40: try await holderActs()
+        case ..<46: try await command()
+        case ..<49: try await takeOver()
+        case ..<51: try await resolve()
+        case ..<88:
+            if let node = pick(liveNodes), let peer = pick(peers(of: node)) { try await deliver(from: node, to: peer) }
+        default:
+            if options.faults { try await fault() } else if let node = pick(liveNodes), let peer = pick(peers(of: node)) {
+                try await deliver(from: node, to: peer)
+            }
+        }
+    }
+
+    func fault() async throws {
+        switch Int.random(in: 0..<6, using: &random) {
+        case 0, 1:
+            if let node = pick(topology.nodes.map(\.id)), let peer = pick(peers(of: node)) {
+                let link = Self.link(node, peer)
+                if partitioned.remove(link) == nil {
+                    partitioned.insert(link)
+                    log("PARTITION \(link)")
+                } else {
+                    log("heal \(link)")
+                }
+            }
+        case 2:
+            if let node = pick(topology.nodes.map(\.id)) {
+                if stores[node] == nil {
+                    try await restart(node)
+                    log("restart \(node)")
+                } else if random.chance(50), let database = stores[node], let peer = pick(peers(of: node)) {
+                    // Crash between marking a packet sent and sending it.
+                    _ = try await database.nextBatch(for: peer, now: now(node))
+                    crash(node)
+                } else {
+                    crash(node)
+                }
+            }
+        case 3:
+            if let node = pick(topology.nodes.map(\.id)) {
+                skew[node] = Double.random(in: -120...120, using: &random)
+                advance(seconds: 0)
+                log("skew \(node) \(Int(skew[node]!))s")
+            }
+        default:
+            if !stash.isEmpty {
+                let old = stash.remove(at: Int.random(in: 0..<stash.count, using: &random))
+                log("replay old packet \(old.from)→\(old.to)")
+                count("replays")
+                _ = await carry(old.body, signature: old.signature, from: old.from, to: old.to)
+            }
+        }
+    }
+
+    // MARK: Workload
+
+    static let regions = ["430102", "430104", "431202", "431221", "430100", "431200"]
+
+    func register() async throws {
+        guard let node = pick(liveNodes), let database = stores[node] else { return }
+        let region = pick(Self.regions)!
+        let registration = CaseRegistration(
+            channel: pick(Channel.allCases)!,
+            petitioners: [
+                Petitioner(name: "张伟", idType: .residentIdentityCard, idNumber: "11010519491231002X", mobile: "13800138000", isLead: true)
+            ],
+            purpose: .request,
+            category: ContentCategory("劳动和社会保障", "劳动关系", "拖欠农民工工资"),
+            issueRegion: RegionCode(rawValue: region),
+            summary: "反映拖欠工资",
+            text: "某公司拖欠工资，请求督促支付。",
+            respondent: "某公司",
+            receivedAt: now(node),
+            registeredBy: "登记员"
+        )
+        let (state, _) = try await database.register(registration, actor: "登记员", now: now(node))
+        acknowledged.append((node, state.caseNumber, state.headHash))
+        count("registrations")
+        log("\(node) register \(state.caseNumber) (\(region))")
+    }
+
+    func cases(at node: NodeID) async throws -> [CaseState] {
+        guard let database = stores[node] else { return [] }
+        var query = CaseQuery()
+        query.limit = CaseQuery.limitMax
+        return try await database.cases(matching: query, now: now(node)).items
+    }
+
+    func holderActs() async throws {
+        guard let node = pick(liveNodes), let database = stores[node] else { return }
+        let held = try await cases(at: node).filter { $0.holder == node }
+        guard let state = pick(held) else { return }
+        let names = Lifecycle.availableActions(on: state, context: ActionContext(node: node, now: now(node), calendar: calendar))
+            .filter { $0 != .comment || random.chance(20) }
+        guard let name = pick(names), let action = makeAction(name, at: node, state: state) else { return }
+        do {
+            let after = try await database.act(on: state.caseNumber, action: action, actor: "承办人", now: now(node))
+            acknowledged.append((node, after.caseNumber, after.headHash))
+            count("actions")
+            log("\(node) \(name.rawValue) \(state.caseNumber) → \(after.status.rawValue), holder \(after.holder)")
+        } catch let error as StoreError {
+            log("\(node) \(name.rawValue) \(state.caseNumber) refused: \(error)")
+        }
+    }
+
+    func makeAction(_ name: ActionName, at node: NodeID, state: CaseState) -> CaseAction? {
+        let due = now(node).addingTimeInterval(30 * 86_400)
+        switch name {
+        case .offer:
+            guard let child = pick(topology.children(of: node)) else { return nil }
+            return .offer(to: child, mode: random.chance(50) ? .assign : .transfer, dueAt: due, note: nil)
+        case .accept: return .accept
+        case .decline: return .decline(reason: "不属本机关管辖")
+        case .notify: return .notify(note: nil)
+        case .reject: return random.chance(20) ? .reject(reason: "不符合受理条件") : nil
+        case .routeOut: return random.chance(20) ? .routeOut(channel: .laborArbitration, note: nil) : nil
+        case .refuseRepeat: return nil
+        case .extend: return .extend(days: 30, approver: "局长", reason: "情况复杂")
+        case .reply: return .reply(outcome: pick(ReplyOutcome.allCases)!, opinion: "处理意见")
+        case .close: return .close(report: "办结报告")
+        case .verifyClosure: return .verifyClosure(note: nil)
+        case .returnClosure: return random.chance(30) ? .returnClosure(reason: "事实不清") : nil
+        case .evaluate: return .evaluate(office: pick(Rating.allCases)!, unit: pick(Rating.allCases)!, comment: nil)
+        case .requestReview: return .requestReview(reason: "不服处理意见", reviewer: nil)
+        case .decideReview: return .decideReview(outcome: .supported, opinion: "复查意见")
+        case .requestReReview: return .requestReReview(reason: "不服复查意见", reviewer: nil)
+        case .decideReReview: return .decideReReview(outcome: .notSupported, opinion: "复核意见")
+        case .terminate: return .terminate(reason: "程序终结")
+        case .comment: return .comment(text: "备注")
+        case .escalate:
+            guard let parent = topology.parent(of: node) else { return nil }
+            return .escalate(to: parent, reason: "需上级协调")
+        case .supervisionFeedback: return .supervisionFeedback(text: "已督促落实")
+        case .recall, .supervise, .repeatPetition, .takeOver, .resolveConflict: return nil
+        }
+    }
+
+    func command() async throws {
+        guard let node = pick(liveNodes), let database = stores[node] else { return }
+        let others = try await cases(at: node).filter { $0.holder != node }
+        guard let state = pick(others) else { return }
+        let candidates: [CaseAction] = [
+            .recall(by: node, reason: "上级提办"),
+            .supervise(by: node, dueAt: now(node).addingTimeInterval(7 * 86_400), note: "请加快办理"),
+            .comment(text: "上级备注"),
+        ].filter {
+            CommandPolicy.mayRequest($0.name, from: node, holder: state.holder, topology: topology)
+                && (Lifecycle.allowedFrom[$0.name]?.contains(state.status) ?? false)
+        }
+        guard let action = pick(candidates) else { return }
+        let command = try await database.submitCommand(caseNumber: state.caseNumber, action: action, actor: "督查员", now: now(node))
+        count("commands")
+        log("\(node) command \(action.name.rawValue) \(state.caseNumber) → holder \(state.holder) (\(command.id))")
+    }
+
+    func takeOver() async throws {
+        guard let node = pick(liveNodes), let database = stores[node] else { return }
+        let below = try await cases(at: node).filter {
+            CommandPolicy.mayTakeOver(node: node, holder: $0.holder, topology: topology)
+                && (Lifecycle.allowedFrom[.takeOver]?.contains($0.status) ?? false)
+        }
+        guard let state = pick(below) else { return }
+        let after = try await database.takeOver(state.caseNumber, reason: "持有节点长期无响应", actor: "督查员", now: now(node))
+        acknowledged.append((node, after.caseNumber, after.headHash))
+        count("takeovers")
+        log("\(node) TAKEOVER \(state.caseNumber) from \(state.holder) at seq \(after.headSeq), epoch \(after.epoch)")
+    }
+
+    func resolve() async throws {
+        guard let node = pick(liveNodes), let database = stores[node] else { return }
+        guard let conflict = pick(try await database.openConflictsHeldHere()) else { return }
+        let decision: ConflictDecision = random.chance(50) ? .adopt : .dismiss
+        let action = CaseAction.resolveConflict(branch: conflict.branch, decision: decision, reason: "核实后处理")
+        let after = try await database.act(on: conflict.caseNumber, action: action, actor: "领导", now: now(node))
+        acknowledged.append((node, after.caseNumber, after.headHash))
+        count("resolutions")
+        log("\(node) resolve \(conflict.caseNumber) \(decision.rawValue) \(conflict.branch.prefix(8))")
+    }
+
+    // MARK: Liveness
+
+    /// Heals every link, restarts every node, agrees the clocks, and runs sync rounds until nothing
+    /// is left to send. Returns the rounds it took (more than the bound when it did not converge).
+    func heal() async throws -> Int {
+        log("HEAL everything")
+        partitioned.removeAll()
+        stash.removeAll()
+        skew.removeAll()
+        advance(seconds: 0)
+        for node in topology.nodes.map(\.id) where stores[node] == nil { try await restart(node) }
+        healing = true
+        for round in 1...(options.livenessRoundsMax + 1) {
+            advance(seconds: 6)
+            var delivered = 0
+            for node in topology.nodes.map(\.id) {
+                for peer in peers(of: node) {
+                    var n = 0
+                    while try await deliver(from: node, to: peer), n < 100 { n += 1 }
+                    delivered += n
+                }
+            }
+            if delivered == 0, try await outboxesAreEmpty() { return round }
+        }
+        return options.livenessRoundsMax + 1
+    }
+
+    func outboxesAreEmpty() async throws -> Bool {
+        for database in stores.values {
+            for peer in try await database.outboxSummary() {
+                let waiting = (peer.counts["pending"] ?? 0) + (peer.counts["sent"] ?? 0) + (peer.counts["failed"] ?? 0)
+                if waiting > 0 { return false }
+            }
+        }
+        return true
+    }
+}
