@@ -46,7 +46,9 @@ extension Simulation {
             for node in holders.keys {
                 if let s = try await stores[node]!.caseState(number) { holderNames.insert(s.holder) }
             }
-            if holderNames.count > 1 { failures.append("\(number): replicas name different holders \(holderNames.sorted { $0.rawValue < $1.rawValue })") }
+            if holderNames.count > 1 {
+                failures.append("\(number): replicas name different holders \(holderNames.sorted { $0.rawValue < $1.rawValue })")
+            }
             // A command is applied at most once on the chain.
             for event in try await stores[anyNode]!.events(of: number) {
                 if let id = event.command?.id { commandIDs[id, default: 0] += 1 }

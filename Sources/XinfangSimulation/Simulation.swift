@@ -266,7 +266,9 @@ public actor Simulation {
         case ..<88:
             if let node = pick(liveNodes), let peer = pick(peers(of: node)) { try await deliver(from: node, to: peer) }
         default:
-            if options.faults { try await fault() } else if let node = pick(liveNodes), let peer = pick(peers(of: node)) {
+            if options.faults {
+                try await fault()
+            } else if let node = pick(liveNodes), let peer = pick(peers(of: node)) {
                 try await deliver(from: node, to: peer)
             }
         }
@@ -320,20 +322,7 @@ public actor Simulation {
     func register() async throws {
         guard let node = pick(liveNodes), let database = stores[node] else { return }
         let region = pick(Self.regions)!
-        let registration = CaseRegistration(
-            channel: pick(Channel.allCases)!,
-            petitioners: [
-                Petitioner(name: "张伟", idType: .residentIdentityCard, idNumber: "11010519491231002X", mobile: "13800138000", isLead: true)
-            ],
-            purpose: .request,
-            category: ContentCategory("劳动和社会保障", "劳动关系", "拖欠农民工工资"),
-            issueRegion: RegionCode(rawValue: region),
-            summary: "反映拖欠工资",
-            text: "某公司拖欠工资，请求督促支付。",
-            respondent: "某公司",
-            receivedAt: now(node),
-            registeredBy: "登记员"
-        )
+        let registration = Self.registration(region: region, at: now(node))
         let (state, _) = try await database.register(registration, actor: "登记员", now: now(node))
         acknowledged.append((node, state.caseNumber, state.headHash))
         count("registrations")

@@ -146,12 +146,21 @@ extension NodeDatabase {
             return receipt(.rejected, "undeliverable", "the command passed \(CaseCommand.hopsMax) nodes")
         }
         let result = try await write { db -> ItemReceipt in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM commands WHERE id = ?", arguments: [command.id]) == true {
-                return receipt(.duplicate)
-            }
             var forwarded = command
             forwarded.hops += 1
-            try record(db, forwarded, status: "received", now: now)
+            if let row = try Row.fetchOne(db, sql: "SELECT body, status FROM commands WHERE id = ?", arguments: [command.id]) {
+                // The same packet again is a duplicate. A command coming back further along its way
+                // (the holder moved while it travelled, so its route passes here twice) goes on.
+                let stored = try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data((row["body"] as String).utf8))
+                let settled = ["applied", "refused"].contains(row["status"] as String)
+                guard !settled, forwarded.hops > stored.hops else { return receipt(.duplicate) }
+                try db.execute(
+                    sql: "UPDATE commands SET body = ?, updated_at = ? WHERE id = ?",
+                    arguments: [String(decoding: try CanonicalJSON.encoder.encode(forwarded), as: UTF8.self), now.milliseconds, command.id]
+                )
+            } else {
+                try record(db, forwarded, status: "received", now: now)
+            }
             try route(db, forwarded, now: now)
             return receipt(.accepted)
         }
@@ -191,7 +200,9 @@ extension NodeDatabase {
             sql: """
                 INSERT INTO outbox (peer, kind, case_number, command_id, state, next_attempt_at, created_at, updated_at)
                 VALUES (?, 'command', ?, ?, 'pending', ?, ?, ?)
-                ON CONFLICT(peer, command_id) WHERE kind = 'command' DO NOTHING
+                ON CONFLICT(peer, command_id) WHERE kind = 'command' DO UPDATE SET
+                    state = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at
+                    WHERE state = 'acknowledged'
                 """,
             arguments: [next.rawValue, command.caseNumber.rawValue, command.id, ms, ms, ms]
         )

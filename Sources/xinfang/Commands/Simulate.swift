@@ -71,8 +71,16 @@ struct Simulate: AsyncParsableCommand {
             }
         }
         let elapsed = Date().timeIntervalSince(started)
-        print(String(format: "%d seeds in %.1f s (%.1f seeds/s); %d failed%@", seeds, elapsed, Double(seeds) / elapsed, failed.count,
-            failed.isEmpty ? "" : ": " + failed.sorted().map(String.init).joined(separator: " ")))
+        print(
+            String(
+                format: "%d seeds in %.1f s (%.1f seeds/s); %d failed%@",
+                seeds,
+                elapsed,
+                Double(seeds) / elapsed,
+                failed.count,
+                failed.isEmpty ? "" : ": " + failed.sorted().map(String.init).joined(separator: " ")
+            )
+        )
         if !failed.isEmpty { throw ExitCode.failure }
     }
 

@@ -1,0 +1,104 @@
+public import Foundation
+public import XinfangCore
+public import XinfangStore
+
+/// The simulation driven step by step by a test: the same nodes, network and invariants as a
+/// seeded run, with the workload and the faults named by the script.
+extension Simulation {
+    /// A hierarchy of fresh nodes with a perfect network until the script says otherwise.
+    public static func scripted(directory: URL, seed: UInt64 = 1) async throws -> Simulation {
+        let simulation = Simulation(options: SimulationOptions(seed: seed, steps: 0, faults: false, directory: directory))
+        try? FileManager.default.removeItem(at: directory)
+        for node in simulation.topology.nodes { try await simulation.restart(node.id) }
+        return simulation
+    }
+
+    public func store(_ node: NodeID) -> NodeDatabase? { stores[node] }
+
+    public var currentTime: Date { time }
+
+    /// Moves the simulated time (every node's clock) forward.
+    public func wait(seconds: Double) { advance(seconds: seconds) }
+
+    public func cut(_ a: NodeID, _ b: NodeID) { partitioned.insert(Self.link(a, b)) }
+
+    public func mend(_ a: NodeID, _ b: NodeID) { partitioned.remove(Self.link(a, b)) }
+
+    public func stop(_ node: NodeID) { crash(node) }
+
+    public func start(_ node: NodeID) async throws { try await restart(node) }
+
+    /// Registers a petition at `node` about `region`.
+    public func register(at node: NodeID, region: String) async throws -> CaseNumber {
+        let registration = Self.registration(region: region, at: now(node))
+        let (state, _) = try await stores[node]!.register(registration, actor: "登记员", now: now(node))
+        acknowledged.append((node, state.caseNumber, state.headHash))
+        return state.caseNumber
+    }
+
+    /// The holder `node` applies an action (refusals are thrown).
+    @discardableResult
+    public func act(at node: NodeID, _ number: CaseNumber, _ action: CaseAction) async throws -> CaseState {
+        let state = try await stores[node]!.act(on: number, action: action, actor: "承办人", now: now(node))
+        acknowledged.append((node, number, state.headHash))
+        return state
+    }
+
+    /// `node` sends a command to the holder.
+    public func command(at node: NodeID, _ number: CaseNumber, _ action: CaseAction) async throws -> CaseCommand {
+        try await stores[node]!.submitCommand(caseNumber: number, action: action, actor: "督查员", now: now(node))
+    }
+
+    /// `node` takes the case over from the holder it knows.
+    @discardableResult
+    public func forceTakeOver(at node: NodeID, _ number: CaseNumber) async throws -> CaseState {
+        let state = try await stores[node]!.takeOver(number, reason: "持有节点无响应", actor: "督查员", now: now(node))
+        acknowledged.append((node, number, state.headHash))
+        return state
+    }
+
+    /// Delivers over every link that is up until nothing more moves (bounded); returns the packets delivered.
+    @discardableResult
+    public func settle(rounds: Int = 50) async throws -> Int {
+        var total = 0
+        for _ in 0..<rounds {
+            advance(seconds: 6)
+            var delivered = 0
+            for node in topology.nodes.map(\.id) where stores[node] != nil {
+                for peer in peers(of: node) {
+                    var n = 0
+                    while try await deliver(from: node, to: peer), n < 100 { n += 1 }
+                    delivered += n
+                }
+            }
+            total += delivered
+            if delivered == 0 { break }
+        }
+        return total
+    }
+
+    /// Heals everything, settles, and checks every invariant of a seeded run; the failures.
+    public func healAndCheck() async throws -> [String] {
+        let rounds = try await heal()
+        var failures = try await checkInvariants()
+        if rounds > options.livenessRoundsMax { failures.insert("no convergence within \(options.livenessRoundsMax) rounds", at: 0) }
+        return failures
+    }
+
+    static func registration(region: String, at date: Date) -> CaseRegistration {
+        CaseRegistration(
+            channel: .visit,
+            petitioners: [
+                Petitioner(name: "张伟", idType: .residentIdentityCard, idNumber: "11010519491231002X", mobile: "13800138000", isLead: true)
+            ],
+            purpose: .request,
+            category: ContentCategory("劳动和社会保障", "劳动关系", "拖欠农民工工资"),
+            issueRegion: RegionCode(rawValue: region),
+            summary: "反映拖欠工资",
+            text: "某公司拖欠工资，请求督促支付。",
+            respondent: "某公司",
+            receivedAt: date,
+            registeredBy: "登记员"
+        )
+    }
+}
