@@ -3,6 +3,12 @@ CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TABLE ae_buckets (
+    peer TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    digest INTEGER NOT NULL,
+    PRIMARY KEY (peer, bucket)
+) STRICT, WITHOUT ROWID;
 CREATE TABLE cases (
     case_number TEXT PRIMARY KEY NOT NULL,
     status TEXT NOT NULL,
@@ -28,7 +34,7 @@ CREATE TABLE cases (
     next_due_at INTEGER,
     last_event_at INTEGER NOT NULL,
     state_json TEXT NOT NULL
-, skip_level INTEGER NOT NULL DEFAULT 0) STRICT;
+, skip_level INTEGER NOT NULL DEFAULT 0, ae_bucket INTEGER NOT NULL DEFAULT 0, ae_hash INTEGER NOT NULL DEFAULT 0, ae_peers TEXT NOT NULL DEFAULT '') STRICT;
 CREATE TABLE commands (
     id TEXT PRIMARY KEY NOT NULL,
     case_number TEXT NOT NULL,
@@ -127,6 +133,16 @@ CREATE TABLE registration_keys (
     case_number TEXT NOT NULL REFERENCES cases(case_number) DEFERRABLE INITIALLY DEFERRED,
     created_at INTEGER NOT NULL
 ) STRICT;
+CREATE TABLE replica_mismatches (
+    peer TEXT NOT NULL,
+    case_key INTEGER NOT NULL,
+    case_number TEXT,
+    kind TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    PRIMARY KEY (peer, case_key)
+) STRICT;
+CREATE INDEX cases_by_ae_bucket ON cases(ae_bucket);
 CREATE INDEX cases_by_holder ON cases(holder, status);
 CREATE INDEX cases_by_next_due ON cases(next_due_at) WHERE next_due_at IS NOT NULL;
 CREATE INDEX cases_by_region ON cases(issue_region);

@@ -9,6 +9,8 @@ public struct Offer: Codable, Equatable, Sendable {
     public var offeredAt: Date
     /// The status the case returns to if the receiver declines.
     public var resumeStatus: CaseStatus
+    /// When the receiver declined (set on `lastDecline`).
+    public var declinedAt: Date?
 }
 
 /// A 督办: who pressed, when, the feedback due date, and the holder's written feedback.
@@ -288,6 +290,7 @@ extension CaseState {
                 holder = offer.from
                 owner = offer.from
                 lastDecline = offer
+                lastDecline?.declinedAt = at
                 status = offer.resumeStatus
             } else {
                 status = .declined

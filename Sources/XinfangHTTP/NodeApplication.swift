@@ -14,13 +14,26 @@ public struct NodeRequestContext: RequestContext {
 /// Builds a node's HTTP surface.
 public enum NodeApplication {
     /// The router with every route of the node: operations and the user API.
-    public static func router(services: NodeServices) -> Router<NodeRequestContext> {
+    public static func router(services: NodeServices, transport: any PacketTransport = HTTPPacketTransport()) -> Router<NodeRequestContext> {
         let router = Router(context: NodeRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         HealthController(services: services).addRoutes(to: router)
         CaseController(services: services).addRoutes(to: router.group("api/v1"))
+        FlagController(services: services, reconciliation: reconciliation(services, transport: transport, logger: Logger(label: "xinfang.reconcile")))
+            .addRoutes(to: router.group("api/v1"))
         PeerController(services: services).addRoutes(to: router)
         return router
+    }
+
+    /// The reconciliation job of this node.
+    public static func reconciliation(_ services: NodeServices, transport: any PacketTransport, logger: Logger) -> ReconciliationService {
+        ReconciliationService(
+            database: services.database,
+            transport: transport,
+            clock: services.clock,
+            limits: services.reconciliation,
+            logger: logger
+        )
     }
 
     /// The application serving `router` on `host:port`; `onRunning` receives the bound port.
@@ -33,11 +46,14 @@ public enum NodeApplication {
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: router(services: services),
+            router: router(services: services, transport: transport),
             configuration: .init(address: .hostname(host, port: port), serverName: "xinfang/\(services.identity.id)"),
             services: services.database.hierarchy == nil
-                ? []
-                : [SyncService(database: services.database, transport: transport, clock: services.clock, logger: logger)],
+                ? [reconciliation(services, transport: transport, logger: logger)]
+                : [
+                    SyncService(database: services.database, transport: transport, clock: services.clock, logger: logger),
+                    reconciliation(services, transport: transport, logger: logger),
+                ],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )

@@ -24,6 +24,8 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     public var topologyFile: String?
     /// This node's key pair (`xinfang keys generate`); required with a topology.
     public var keyFile: String?
+    /// The reconciliation job's thresholds and interval in seconds (defaults when absent).
+    public var reconciliation: ReconciliationLimits?
 
     public init(
         nodeId: String,
@@ -79,6 +81,13 @@ public struct NodeConfig: Codable, Equatable, Sendable {
             return NodeIdentity(id: id, name: name, level: Level(level), area: area)
         } catch let error as ValidationFailure {
             throw Problem(description: "config field \(error.field ?? "?"): \(error.detail)")
+        }
+    }
+
+    /// The reconciliation job's limits, checked (the defaults when the config names none).
+    public func reconciliationLimits() throws -> ReconciliationLimits {
+        do { return try (reconciliation ?? ReconciliationLimits()).validated() } catch {
+            throw Problem(description: "config field \(error.field ?? "reconciliation"): \(error.detail)")
         }
     }
 

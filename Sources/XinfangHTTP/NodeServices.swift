@@ -8,12 +8,21 @@ public struct NodeServices: Sendable {
     public var database: NodeDatabase
     public var policy: OwnershipPolicy
     public var clock: any NodeClock
+    /// The reconciliation job's thresholds and interval.
+    public var reconciliation: ReconciliationLimits
 
-    public init(identity: NodeIdentity, database: NodeDatabase, policy: OwnershipPolicy = .standard, clock: any NodeClock = SystemClock()) {
+    public init(
+        identity: NodeIdentity,
+        database: NodeDatabase,
+        policy: OwnershipPolicy = .standard,
+        clock: any NodeClock = SystemClock(),
+        reconciliation: ReconciliationLimits = ReconciliationLimits()
+    ) {
         self.identity = identity
         self.database = database
         self.policy = policy
         self.clock = clock
+        self.reconciliation = reconciliation
     }
 }
 

@@ -1,6 +1,7 @@
 public import Foundation
 public import XinfangCore
 public import XinfangStore
+public import XinfangSync
 
 /// The simulation driven step by step by a test: the same nodes, network and invariants as a
 /// seeded run, with the workload and the faults named by the script.
@@ -25,6 +26,31 @@ extension Simulation {
     public func mend(_ a: NodeID, _ b: NodeID) { partitioned.remove(Self.link(a, b)) }
 
     public func stop(_ node: NodeID) { crash(node) }
+
+    /// Packets carrying chains or commands between `a` and `b` are lost; small ones (digests, flag
+    /// reports) pass: a link that drops what is large.
+    public func blockItems(_ a: NodeID, _ b: NodeID) { itemsBlocked.insert(Self.link(a, b)) }
+
+    public func unblockItems(_ a: NodeID, _ b: NodeID) { itemsBlocked.remove(Self.link(a, b)) }
+
+    /// Sets `node`'s clock this far from the simulated time.
+    public func skewClock(_ node: NodeID, seconds: Double) {
+        skew[node] = seconds
+        advance(seconds: 0)
+    }
+
+    /// One reconciliation round at `node` (flags, anti-entropy with the parent, the flag report).
+    @discardableResult
+    public func reconcile(at node: NodeID, limits: ReconciliationLimits = ReconciliationLimits()) async throws -> ReconciliationRound {
+        try await reconciliationService(node, limits: limits).runOnce()
+    }
+
+    /// The open flags at `node`.
+    public func openFlags(at node: NodeID) async throws -> [Flag] {
+        var query = FlagQuery()
+        query.limit = FlagQuery.limitMax
+        return try await stores[node]!.flags(matching: query).map(\.flag)
+    }
 
     public func start(_ node: NodeID) async throws { try await restart(node) }
 

@@ -105,6 +105,7 @@ public actor Simulation {
     let clocks: [NodeID: SimulatedClock]
     var stores: [NodeID: NodeDatabase] = [:]
     var partitioned: Set<String> = []
+    var itemsBlocked: Set<String> = []
     var stash: [(body: Data, signature: String, from: NodeID, to: NodeID)] = []
     /// Every event a node acknowledged to its user (its hash), and the node.
     var acknowledged: [(node: NodeID, caseNumber: CaseNumber, hash: String)] = []
@@ -222,6 +223,11 @@ public actor Simulation {
         count("packets")
         guard !partitioned.contains(Self.link(from, to)) else { return .unreachable("partitioned") }
         guard let database = stores[to] else { return .unreachable("\(to) is down") }
+        if itemsBlocked.contains(Self.link(from, to)), let packet = try? CanonicalJSON.decoder.decode(Packet.self, from: body),
+            !packet.chains.isEmpty || !packet.commands.isEmpty
+        {
+            return .unreachable("large packet lost")
+        }
         let faulty = options.faults && !healing
         if faulty, random.chance(3) {
             log("drop packet \(from)→\(to)")
@@ -242,6 +248,16 @@ public actor Simulation {
         } catch {
             return .unreachable("\(error)")
         }
+    }
+
+    func reconciliationService(_ node: NodeID, limits: ReconciliationLimits) -> ReconciliationService {
+        ReconciliationService(
+            database: stores[node]!,
+            transport: SimulatedTransport(simulation: self),
+            clock: clocks[node]!,
+            limits: limits,
+            logger: logger
+        )
     }
 
     /// One delivery attempt from `node` to its adjacent `peer`, through the real sync code.
@@ -434,6 +450,7 @@ public actor Simulation {
     func heal() async throws -> Int {
         log("HEAL everything")
         partitioned.removeAll()
+        itemsBlocked.removeAll()
         stash.removeAll()
         skew.removeAll()
         advance(seconds: 0)

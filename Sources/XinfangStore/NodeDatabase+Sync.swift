@@ -78,6 +78,7 @@ extension NodeDatabase {
         var everyone = state
         for participant in try Self.losingParticipants(db, state.caseNumber) { everyone.addParticipant(participant) }
         let peers = Routing.replicationPeers(for: everyone, at: node, topology: hierarchy.topology, receivedFrom: receivedFrom)
+        try updateDigest(db, of: state, peers: Routing.replicationPeers(for: everyone, at: node, topology: hierarchy.topology, receivedFrom: nil))
         // A peer that starts replicating a forked case needs its losing branches as well.
         try enqueueBranches(db, state.caseNumber, to: peers, now: now)
         for peer in peers {

@@ -17,8 +17,21 @@ public struct Packet: Codable, Sendable, Equatable {
     public var sentAt: Date
     public var chains: [[CaseEvent]]
     public var commands: [CaseCommand]
+    /// An anti-entropy round (child to parent only).
+    public var digest: DigestRequest?
+    /// The sender's open node-local flags and its subtree's (child to parent only).
+    public var flags: [Flag]?
 
-    public init(from: NodeID, to: NodeID, packetSeq: Int, sentAt: Date, chains: [[CaseEvent]], commands: [CaseCommand]) {
+    public init(
+        from: NodeID,
+        to: NodeID,
+        packetSeq: Int,
+        sentAt: Date,
+        chains: [[CaseEvent]],
+        commands: [CaseCommand],
+        digest: DigestRequest? = nil,
+        flags: [Flag]? = nil
+    ) {
         self.version = Self.currentVersion
         self.from = from
         self.to = to
@@ -26,6 +39,8 @@ public struct Packet: Codable, Sendable, Equatable {
         self.sentAt = sentAt
         self.chains = chains
         self.commands = commands
+        self.digest = digest
+        self.flags = flags
     }
 
     /// The canonical body bytes.
@@ -38,7 +53,12 @@ public struct Packet: Codable, Sendable, Equatable {
 /// The receiver's answer to a packet: one receipt per item.
 public struct PacketResponse: Codable, Sendable, Equatable {
     public var receipts: [ItemReceipt]
-    public init(receipts: [ItemReceipt]) { self.receipts = receipts }
+    /// The answer to an anti-entropy round.
+    public var digest: DigestReply?
+    public init(receipts: [ItemReceipt], digest: DigestReply? = nil) {
+        self.receipts = receipts
+        self.digest = digest
+    }
 }
 
 /// The header names of the peer protocol.

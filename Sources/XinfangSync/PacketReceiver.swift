@@ -91,6 +91,51 @@ public struct PacketReceiver: Sendable {
         for command in packet.commands {
             receipts.append(try await database.receiveCommand(command, from: sender.id, now: now))
         }
-        return PacketResponse(receipts: receipts)
+        let fromChild = hierarchy.topology.parent(of: sender.id) == me
+        if let flags = packet.flags {
+            guard fromChild else { throw PacketRefusal(status: 400, code: "misaddressed", detail: "flag reports go from a child to its parent") }
+            try await database.acceptFlagReport(flags, from: sender.id, now: now)
+        }
+        var response = PacketResponse(receipts: receipts)
+        if let digest = packet.digest {
+            guard fromChild else { throw PacketRefusal(status: 400, code: "misaddressed", detail: "anti-entropy goes from a child to its parent") }
+            response.digest = try await answer(digest, from: sender.id, now: now)
+        }
+        return response
+    }
+
+    /// The parent's side of anti-entropy: round 1 answers which tops differ with its leaves under
+    /// them; round 2 repairs what differs and answers with its own entries.
+    func answer(_ request: DigestRequest, from child: NodeID, now: Date) async throws -> DigestReply {
+        func malformed(_ detail: String) -> PacketRefusal { PacketRefusal(status: 400, code: "malformed-digest", detail: detail) }
+        if let packed = request.tops {
+            guard let theirs = AntiEntropy.unpack(packed, max: AntiEntropy.topCount), theirs.count == AntiEntropy.topCount else {
+                throw malformed("round 1 carries exactly \(AntiEntropy.topCount) top digests")
+            }
+            let leaves = try await database.digestLeaves(for: child)
+            let mine = AntiEntropy.tops(ofLeaves: leaves)
+            let differing = (0..<AntiEntropy.topCount).filter { mine[$0] != theirs[$0] }
+            if differing.isEmpty { try await database.clearMismatches(with: child) }
+            let values = differing.flatMap { top in
+                (0..<AntiEntropy.leavesPerTop).map { leaves[top * AntiEntropy.leavesPerTop + $0] ?? 0 }
+            }
+            return DigestReply(differingTops: differing, leaves: AntiEntropy.pack(values))
+        }
+        guard let leaves = request.leaves, let packed = request.entries else {
+            throw malformed("a digest request is round 1 (tops) or round 2 (leaves, entries)")
+        }
+        guard leaves.count <= DigestRequest.leavesMax, leaves.allSatisfy({ (0..<AntiEntropy.leafCount).contains($0) }) else {
+            throw malformed("at most \(DigestRequest.leavesMax) leaves, each below \(AntiEntropy.leafCount)")
+        }
+        guard let theirs = DigestEntry.unpack(packed, max: DigestRequest.entriesMax) else { throw malformed("the entries do not parse") }
+        let mine = try await database.digestEntries(for: child, leaves: leaves)
+        _ = try await database.repairDifferences(
+            with: child,
+            theirs: theirs,
+            leaves: leaves,
+            complete: leaves.count < DigestRequest.leavesMax,
+            now: now
+        )
+        return DigestReply(entries: DigestEntry.pack(mine))
     }
 }

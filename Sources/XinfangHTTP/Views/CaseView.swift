@@ -12,10 +12,11 @@ struct CaseView: Encodable {
     var routing: RoutingView
     var pendingCommands: [CaseCommand]
     var conflicts: [ConflictView] = []
+    var flags: [FlagView] = []
     var chain: [EventView]?
 
     enum ExtraKeys: String, CodingKey {
-        case statusLabel, deadlines, allowedActions, commandActions, routing, pendingCommands, conflicts, chain
+        case statusLabel, deadlines, allowedActions, commandActions, routing, pendingCommands, conflicts, flags, chain
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -28,6 +29,7 @@ struct CaseView: Encodable {
         try c.encode(routing, forKey: .routing)
         try c.encode(pendingCommands, forKey: .pendingCommands)
         try c.encode(conflicts, forKey: .conflicts)
+        try c.encode(flags, forKey: .flags)
         try c.encodeIfPresent(chain, forKey: .chain)
     }
 
@@ -36,6 +38,9 @@ struct CaseView: Encodable {
         let events = try await services.database.events(of: state.caseNumber)
         let pending = try await services.database.pendingCommands(for: state.caseNumber)
         self.init(state: state, events: events, pendingCommands: pending, services: services, now: now)
+        var flagQuery = FlagQuery()
+        flagQuery.caseNumber = state.caseNumber
+        self.flags = try await services.database.flags(matching: flagQuery).map(FlagView.init)
         let conflicts = try await services.database.conflicts(of: state.caseNumber)
         if !conflicts.isEmpty {
             let tree = EventTree(try await services.database.allEvents(of: state.caseNumber))

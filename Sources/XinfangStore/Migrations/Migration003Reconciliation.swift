@@ -1,10 +1,14 @@
 import GRDB
 
-/// v3: forks, conflicts and flags. Events are keyed by their hash (two takeovers at once make two
+/// v3: forks, conflicts, flags and anti-entropy. Events are keyed by their hash (two takeovers at once make two
 /// events at the same epoch and position), found by case and position through an index. `conflicts` lists, per case, the branches that lost at a fork (derived
 /// from the stored event tree and the resolutions on the winning chain); `flags` keeps every flag
 /// the reconciliation job raised, open or cleared; outbox rows of kind `branch` carry a losing
-/// branch to a peer so every level sees the same history.
+/// branch to a peer so every level sees the same history. For anti-entropy, each case carries its
+/// bucket, its 64-bit contribution (a hash of its number, head and event count) and the peers it is
+/// shared with; `ae_buckets` keeps, per peer and bucket, the XOR of those contributions, so a
+/// digest exchange reads 65,536 numbers, never the cases; `replica_mismatches` remembers what an
+/// exchange found different until a later one finds it equal.
 enum Migration003Reconciliation {
     static let identifier = "003-reconciliation"
 
@@ -76,6 +80,26 @@ enum Migration003Reconciliation {
                 ) STRICT;
                 CREATE UNIQUE INDEX flags_open ON flags(raised_by, kind, subject, detail_key) WHERE cleared_at IS NULL;
                 CREATE INDEX flags_by_case ON flags(case_number) WHERE case_number IS NOT NULL;
+
+                ALTER TABLE cases ADD COLUMN ae_bucket INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE cases ADD COLUMN ae_hash INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE cases ADD COLUMN ae_peers TEXT NOT NULL DEFAULT '';
+                CREATE INDEX cases_by_ae_bucket ON cases(ae_bucket);
+                CREATE TABLE ae_buckets (
+                    peer TEXT NOT NULL,
+                    bucket INTEGER NOT NULL,
+                    digest INTEGER NOT NULL,
+                    PRIMARY KEY (peer, bucket)
+                ) STRICT, WITHOUT ROWID;
+                CREATE TABLE replica_mismatches (
+                    peer TEXT NOT NULL,
+                    case_key INTEGER NOT NULL,
+                    case_number TEXT,
+                    kind TEXT NOT NULL,
+                    first_seen INTEGER NOT NULL,
+                    last_seen INTEGER NOT NULL,
+                    PRIMARY KEY (peer, case_key)
+                ) STRICT;
                 """
         )
     }

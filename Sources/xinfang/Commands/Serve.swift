@@ -37,8 +37,9 @@ enum NodeBootstrap {
         let policy = try config.policy(base: base)
         let hierarchy = try config.hierarchy(base: base, identity: identity, policy: policy)
         let directory = NodeConfig.resolve(config.dataDirectory, against: base)
+        let limits = try config.reconciliationLimits()
         let database = try NodeDatabase.open(directory: directory, node: identity.id, calendar: calendar, hierarchy: hierarchy)
-        return NodeServices(identity: identity, database: database, policy: policy)
+        return NodeServices(identity: identity, database: database, policy: policy, reconciliation: limits)
     }
 }
 

@@ -1,0 +1,199 @@
+public import Foundation
+import GRDB
+public import XinfangCore
+
+/// What one side of an anti-entropy exchange found.
+public struct DigestRepair: Sendable, Equatable {
+    /// Cases that differ and that this node holds: their whole chains are queued for the peer.
+    public var resent: Int
+    /// Cases the peer has and this node lacks: the peer sends them.
+    public var missingHere: Int
+}
+
+extension NodeDatabase {
+    /// Keeps the case's anti-entropy contribution in its buckets, for every peer it is shared with
+    /// (its replication peers), inside the caller's transaction.
+    func updateDigest(_ db: Database, of state: CaseState, peers: [NodeID]) throws {
+        let number = state.caseNumber.rawValue
+        guard let old = try Row.fetchOne(db, sql: "SELECT ae_hash, ae_peers FROM cases WHERE case_number = ?", arguments: [number]) else { return }
+        let events = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE case_number = ?", arguments: [number]) ?? 0
+        let key = AntiEntropy.caseKey(state.caseNumber)
+        let leaf = AntiEntropy.leaf(ofKey: key)
+        let contribution = Int64(bitPattern: AntiEntropy.contribution(state.caseNumber, head: state.headHash, events: events))
+        let oldHash: Int64 = old["ae_hash"]
+        let oldPeers = (old["ae_peers"] as String).split(separator: ",").map(String.init)
+        let newPeers = peers.map(\.rawValue).sorted()
+        guard oldHash != contribution || oldPeers != newPeers else { return }
+        func xor(_ peer: String, _ value: Int64) throws {
+            try db.execute(
+                sql: """
+                    INSERT INTO ae_buckets (peer, bucket, digest) VALUES (?, ?, ?)
+                    ON CONFLICT(peer, bucket) DO UPDATE SET digest = (digest | excluded.digest) - (digest & excluded.digest)
+                    """,
+                arguments: [peer, leaf, value]
+            )
+        }
+        if oldHash != 0 { for peer in oldPeers { try xor(peer, oldHash) } }
+        for peer in newPeers { try xor(peer, contribution) }
+        try db.execute(
+            sql: "UPDATE cases SET ae_bucket = ?, ae_hash = ?, ae_peers = ? WHERE case_number = ?",
+            arguments: [leaf, contribution, newPeers.joined(separator: ","), number]
+        )
+    }
+
+    /// The leaf digests this node keeps for `peer` (only the non-zero ones).
+    public func digestLeaves(for peer: NodeID) async throws -> [Int: UInt64] {
+        try await read { db in
+            var leaves: [Int: UInt64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT bucket, digest FROM ae_buckets WHERE peer = ? AND digest != 0", arguments: [peer.rawValue]) {
+                leaves[row["bucket"]] = UInt64(bitPattern: row["digest"])
+            }
+            return leaves
+        }
+    }
+
+    /// This node's entries for `peer` under the given leaves.
+    public func digestEntries(for peer: NodeID, leaves: [Int]) async throws -> [DigestEntry] {
+        try await read { db in try Self.entries(db, for: peer, leaves: leaves) }
+    }
+
+    static func entries(_ db: Database, for peer: NodeID, leaves: [Int]) throws -> [DigestEntry] {
+        guard !leaves.isEmpty else { return [] }
+        var result: [DigestEntry] = []
+        for chunk in stride(from: 0, to: leaves.count, by: 500).map({ Array(leaves[$0..<min($0 + 500, leaves.count)]) }) {
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.case_number, c.ae_hash, c.ae_peers, (SELECT COUNT(*) FROM events e WHERE e.case_number = c.case_number) AS n
+                    FROM cases c WHERE c.ae_bucket IN (\(chunk.map { _ in "?" }.joined(separator: ",")))
+                    """,
+                arguments: StatementArguments(chunk)
+            )
+            for row in rows where (row["ae_peers"] as String).split(separator: ",").contains(Substring(peer.rawValue)) {
+                result.append(
+                    DigestEntry(
+                        key: AntiEntropy.caseKey(CaseNumber(rawValue: row["case_number"])),
+                        contribution: UInt64(bitPattern: row["ae_hash"]),
+                        events: row["n"]
+                    )
+                )
+            }
+        }
+        return result
+    }
+
+    /// Compares the peer's entries under `leaves` with this node's: every case that differs and is
+    /// held here is queued for the peer in full (its chain from the start, and its losing branches;
+    /// the peer drops what it has), and every difference is remembered until an exchange finds the
+    /// case equal. `complete` says the exchange covered every differing leaf, so what was not seen
+    /// differing any more is settled.
+    public func repairDifferences(with peer: NodeID, theirs: [DigestEntry], leaves: [Int], complete: Bool, now: Date) async throws -> DigestRepair {
+        let repair = try await write { db -> DigestRepair in
+            let mine = try Self.entries(db, for: peer, leaves: leaves)
+            let theirsByKey = Dictionary(theirs.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+            let mineByKey = Dictionary(mine.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+            var resent = 0
+            var missing = 0
+            let ms = now.milliseconds
+            func remember(_ key: UInt64, _ number: String?, _ kind: String) throws {
+                try db.execute(
+                    sql: """
+                        INSERT INTO replica_mismatches (peer, case_key, case_number, kind, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(peer, case_key) DO UPDATE SET last_seen = excluded.last_seen, kind = excluded.kind,
+                            case_number = coalesce(excluded.case_number, case_number)
+                        """,
+                    arguments: [peer.rawValue, Int64(bitPattern: key), number, kind, ms, ms]
+                )
+            }
+            let byKey = try Self.caseNumbers(db, leaves: leaves)
+            for (key, entry) in mineByKey where theirsByKey[key]?.contribution != entry.contribution {
+                guard let number = byKey[key] else { continue }
+                let other = theirsByKey[key]
+                try remember(key, number.rawValue, other != nil && other?.events == entry.events ? "diverged" : "behind")
+                try resend(db, number, to: peer, now: now)
+                resent += 1
+            }
+            for (key, _) in theirsByKey where mineByKey[key] == nil {
+                try remember(key, nil, "behind")
+                missing += 1
+            }
+            // Equal now: forget earlier differences under these leaves (or everywhere, after a whole exchange).
+            let equal = Set(mineByKey.keys).union(theirsByKey.keys).filter { theirsByKey[$0]?.contribution == mineByKey[$0]?.contribution }
+            for key in equal {
+                try db.execute(
+                    sql: "DELETE FROM replica_mismatches WHERE peer = ? AND case_key = ?",
+                    arguments: [peer.rawValue, Int64(bitPattern: key)]
+                )
+            }
+            if complete {
+                try db.execute(sql: "DELETE FROM replica_mismatches WHERE peer = ? AND last_seen < ?", arguments: [peer.rawValue, ms])
+            }
+            return DigestRepair(resent: resent, missingHere: missing)
+        }
+        if repair.resent > 0 { outboxSignal.notify() }
+        return repair
+    }
+
+    /// After an exchange found nothing differing: every remembered difference with `peer` is settled.
+    public func clearMismatches(with peer: NodeID) async throws {
+        try await write { db in try db.execute(sql: "DELETE FROM replica_mismatches WHERE peer = ?", arguments: [peer.rawValue]) }
+    }
+
+    static func caseNumbers(_ db: Database, leaves: [Int]) throws -> [UInt64: CaseNumber] {
+        var result: [UInt64: CaseNumber] = [:]
+        for chunk in stride(from: 0, to: leaves.count, by: 500).map({ Array(leaves[$0..<min($0 + 500, leaves.count)]) }) {
+            for number in try String.fetchAll(
+                db,
+                sql: "SELECT case_number FROM cases WHERE ae_bucket IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
+                arguments: StatementArguments(chunk)
+            ) {
+                result[AntiEntropy.caseKey(CaseNumber(rawValue: number))] = CaseNumber(rawValue: number)
+            }
+        }
+        return result
+    }
+
+    /// Queues the whole case for `peer` again: its chain from the first event, and its losing branches.
+    func resend(_ db: Database, _ number: CaseNumber, to peer: NodeID, now: Date) throws {
+        let head = try Int.fetchOne(db, sql: "SELECT head_seq FROM cases WHERE case_number = ?", arguments: [number.rawValue]) ?? 0
+        let ms = now.milliseconds
+        try db.execute(
+            sql: """
+                INSERT INTO outbox (peer, kind, case_number, target_seq, acked_seq, state, next_attempt_at, created_at, updated_at)
+                VALUES (?, 'chain', ?, ?, 0, 'pending', ?, ?, ?)
+                ON CONFLICT(peer, case_number) WHERE kind = 'chain' DO UPDATE SET
+                    acked_seq = 0, target_seq = excluded.target_seq, state = 'pending', attempts = 0,
+                    next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at
+                """,
+            arguments: [peer.rawValue, number.rawValue, head, ms, ms, ms]
+        )
+        try db.execute(
+            sql: "UPDATE outbox SET state = 'pending', next_attempt_at = ? WHERE peer = ? AND kind = 'branch' AND case_number = ?",
+            arguments: [ms, peer.rawValue, number.rawValue]
+        )
+        try enqueueBranches(db, number, to: [peer], now: now)
+    }
+
+    /// The replica flags: differences anti-entropy remembered for longer than the limit.
+    func replicaFlags(_ db: Database, now: Date, limits: ReconciliationLimits) throws -> [Flag] {
+        let limit = now.addingTimeInterval(-limits.replicaSeconds).milliseconds
+        return try Row.fetchAll(db, sql: "SELECT * FROM replica_mismatches WHERE first_seen <= ?", arguments: [limit]).map { row in
+            let number = (row["case_number"] as String?).map(CaseNumber.init(rawValue:))
+            let peer = NodeID(row["peer"] as String)
+            let diverged = (row["kind"] as String) == "diverged"
+            let subject = number?.rawValue ?? String(UInt64(bitPattern: row["case_key"]), radix: 16)
+            return Flag(
+                kind: diverged ? .replicaDiverged : .replicaBehind,
+                subject: subject,
+                detailKey: peer.rawValue,
+                caseNumber: number,
+                node: peer,
+                raisedBy: node,
+                since: Date(milliseconds: row["first_seen"]).addingTimeInterval(limits.replicaSeconds),
+                detail: diverged
+                    ? "与 \(peer) 的副本事件数相同但链头不同（自 \(Date(milliseconds: row["first_seen"])) 起）。"
+                    : "与 \(peer) 的副本不一致，补发未能修复（自 \(Date(milliseconds: row["first_seen"])) 起）。"
+            )
+        }
+    }
+}

@@ -1,0 +1,306 @@
+public import Foundation
+import GRDB
+public import XinfangCore
+
+/// What one reconciliation run did.
+public struct ReconcileReport: Codable, Sendable, Equatable {
+    public var node: NodeID
+    public var ranAt: Date
+    /// The run before this one (nil for the first): a long gap means the job caught up.
+    public var previousRunAt: Date?
+    public var casesScanned: Int
+    public var raised: Int
+    public var cleared: Int
+    /// Open flags raised here after the run, by kind.
+    public var open: [String: Int]
+}
+
+/// A stored flag with its bookkeeping.
+public struct StoredFlag: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var flag: Flag
+    public var raisedAt: Date
+    public var clearedAt: Date?
+
+    public var label: String { flag.kind.label }
+    public var remedy: String { flag.kind.remedy }
+}
+
+/// A filter over stored flags.
+public struct FlagQuery: Sendable, Equatable {
+    public var kinds: [FlagKind] = []
+    public var caseNumber: CaseNumber?
+    /// Flags concerning this node or a node below it.
+    public var within: NodeID?
+    /// true (default): open flags only; false: cleared ones only; nil: both.
+    public var open: Bool? = true
+    public var limit: Int = 100
+
+    public static let limitMax = 1_000
+
+    public init() {}
+}
+
+extension NodeDatabase {
+    /// Runs the reconciliation job over this store (DESIGN §5): computes every flag the current data
+    /// raises, stores the new ones, keeps the ones still true and clears the rest. A flag's `since`
+    /// comes from the data (when the limit passed), so a run after a week without runs reports what
+    /// a run every five minutes would have.
+    public func reconcile(now: Date, limits: ReconciliationLimits) async throws -> ReconcileReport {
+        let (desired, scanned) = try await read { db in try computeFlags(db, now: now, limits: limits) }
+        return try await write { db in
+            let previous = try Self.meta(db, "reconciled_at").flatMap(Int64.init).map(Date.init(milliseconds:))
+            var open: [String: Int64] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT id, kind, subject, detail_key FROM flags WHERE raised_by = ? AND cleared_at IS NULL",
+                arguments: [node.rawValue]
+            ) {
+                open["\(node)|\(row["kind"] as String)|\(row["subject"] as String)|\(row["detail_key"] as String)"] = row["id"]
+            }
+            var raised = 0
+            var seen: Set<String> = []
+            for flag in desired where seen.insert(flag.key).inserted {
+                if let id = open[flag.key] {
+                    try db.execute(
+                        sql: "UPDATE flags SET node = ?, since = ?, detail = ? WHERE id = ?",
+                        arguments: [flag.node.rawValue, flag.since.milliseconds, flag.detail, id]
+                    )
+                } else {
+                    try Self.insertFlag(db, flag, raisedAt: now)
+                    raised += 1
+                }
+            }
+            let gone = open.filter { !seen.contains($0.key) }.map(\.value)
+            for id in gone {
+                try db.execute(sql: "UPDATE flags SET cleared_at = ? WHERE id = ?", arguments: [now.milliseconds, id])
+            }
+            try Self.setMeta(db, "reconciled_at", String(now.milliseconds))
+            var byKind: [String: Int] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT kind, COUNT(*) AS n FROM flags WHERE raised_by = ? AND cleared_at IS NULL GROUP BY kind",
+                arguments: [node.rawValue]
+            ) {
+                byKind[row["kind"]] = row["n"]
+            }
+            return ReconcileReport(
+                node: node,
+                ranAt: now,
+                previousRunAt: previous,
+                casesScanned: scanned,
+                raised: raised,
+                cleared: gone.count,
+                open: byKind
+            )
+        }
+    }
+
+    /// When the job last ran here.
+    public func lastReconciledAt() async throws -> Date? {
+        try await read { db in try Self.meta(db, "reconciled_at").flatMap(Int64.init).map(Date.init(milliseconds:)) }
+    }
+
+    func computeFlags(_ db: Database, now: Date, limits: ReconciliationLimits) throws -> ([Flag], Int) {
+        var flags: [Flag] = []
+        var scanned = 0
+        let finals = CaseStatus.allCases.filter(\.isFinal).map { "'\($0.rawValue)'" }.joined(separator: ",")
+        let cursor = try String.fetchCursor(db, sql: "SELECT state_json FROM cases WHERE status NOT IN (\(finals))")
+        while let json = try cursor.next() {
+            let state = try CanonicalJSON.decoder.decode(CaseState.self, from: Data(json.utf8))
+            scanned += 1
+            flags += CaseFlags.evaluate(state, at: node, now: now, calendar: calendar, limits: limits, hierarchy: hierarchy)
+        }
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT c.case_number, c.branch, c.detected_at, c.loser_origin, c.winner_origin, c.fork_seq, k.holder
+                FROM conflicts c JOIN cases k ON k.case_number = c.case_number WHERE c.resolved_at IS NULL
+                """
+        ) {
+            let number = CaseNumber(rawValue: row["case_number"])
+            flags.append(
+                Flag(
+                    kind: .conflict,
+                    subject: number.rawValue,
+                    detailKey: row["branch"],
+                    caseNumber: number,
+                    node: NodeID(row["holder"] as String),
+                    raisedBy: node,
+                    since: Date(milliseconds: row["detected_at"]),
+                    detail: "第 \(row["fork_seq"] as Int) 条事件处分叉：\(row["winner_origin"] as String) 的分支胜出，\(row["loser_origin"] as String) 的分支待人工处理。"
+                )
+            )
+        }
+        let commandSince = now.addingTimeInterval(-limits.commandSeconds).milliseconds
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT m.id, m.case_number, m.created_at, json_extract(m.body, '$.action.action') AS action, k.holder
+                FROM commands m LEFT JOIN cases k ON k.case_number = m.case_number
+                WHERE m.origin = ? AND m.status = 'pending' AND m.created_at <= ?
+                """,
+            arguments: [node.rawValue, commandSince]
+        ) {
+            let holder = (row["holder"] as String?).map { NodeID($0) } ?? node
+            flags.append(
+                Flag(
+                    kind: .commandUndelivered,
+                    subject: row["id"],
+                    caseNumber: CaseNumber(rawValue: row["case_number"]),
+                    node: holder,
+                    raisedBy: node,
+                    since: Date(milliseconds: row["created_at"]).addingTimeInterval(limits.commandSeconds),
+                    detail: "指令 \(row["action"] as String? ?? "") 已发出，持有节点 \(holder) 尚未执行。"
+                )
+            )
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT peer, COUNT(*) AS n, MIN(updated_at) AS since FROM outbox WHERE state = 'dead' GROUP BY peer") {
+            flags.append(
+                Flag(
+                    kind: .deadItems,
+                    subject: row["peer"],
+                    caseNumber: nil,
+                    node: NodeID(row["peer"] as String),
+                    raisedBy: node,
+                    since: Date(milliseconds: row["since"]),
+                    detail: "发往 \(row["peer"] as String) 的 \(row["n"] as Int) 个条目被多次拒收，已停止重试。"
+                )
+            )
+        }
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT o.peer, MIN(o.created_at) AS oldest, COUNT(*) AS n, p.last_success_at, p.last_error
+                FROM outbox o LEFT JOIN peers p ON p.peer = o.peer
+                WHERE o.state IN ('pending', 'sent', 'failed') AND o.last_error_kind = 'unreachable'
+                GROUP BY o.peer
+                """
+        ) {
+            let oldest: Int64 = row["oldest"]
+            let start = max(oldest, row["last_success_at"] as Int64? ?? oldest)
+            let since = Date(milliseconds: start).addingTimeInterval(limits.peerUnreachableSeconds)
+            guard now >= since else { continue }
+            flags.append(
+                Flag(
+                    kind: .peerUnreachable,
+                    subject: row["peer"],
+                    caseNumber: nil,
+                    node: NodeID(row["peer"] as String),
+                    raisedBy: node,
+                    since: since,
+                    detail: "\(row["n"] as Int) 个条目无法送达 \(row["peer"] as String)：\(row["last_error"] as String? ?? "无应答")。"
+                )
+            )
+        }
+        flags += try replicaFlags(db, now: now, limits: limits)
+        return (flags, scanned)
+    }
+
+    static func insertFlag(_ db: Database, _ flag: Flag, raisedAt: Date) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO flags (kind, subject, detail_key, case_number, node, raised_by, since, raised_at, detail, remedy)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                flag.kind.rawValue, flag.subject, flag.detailKey, flag.caseNumber?.rawValue, flag.node.rawValue,
+                flag.raisedBy.rawValue, flag.since.milliseconds, raisedAt.milliseconds, flag.detail, flag.kind.remedy,
+            ]
+        )
+    }
+
+    /// Stored flags, newest condition first.
+    public func flags(matching query: FlagQuery) async throws -> [StoredFlag] {
+        try await read { db in
+            var conditions: [String] = []
+            var arguments: [any DatabaseValueConvertible] = []
+            if !query.kinds.isEmpty {
+                conditions.append("kind IN (\(query.kinds.map { _ in "?" }.joined(separator: ",")))")
+                arguments += query.kinds.map(\.rawValue)
+            }
+            if let number = query.caseNumber {
+                conditions.append("case_number = ?")
+                arguments.append(number.rawValue)
+            }
+            if let open = query.open { conditions.append(open ? "cleared_at IS NULL" : "cleared_at IS NOT NULL") }
+            var nodes: [String]?
+            if let within = query.within, let topology = hierarchy?.topology {
+                nodes = topology.nodes.map(\.id).filter { $0 == within || topology.isAncestor(within, of: $0) }.map(\.rawValue)
+            } else if let within = query.within {
+                nodes = [within.rawValue]
+            }
+            if let nodes {
+                conditions.append("node IN (\(nodes.map { _ in "?" }.joined(separator: ",")))")
+                arguments += nodes
+            }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            return try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM flags \(filter) ORDER BY since DESC, id DESC LIMIT ?",
+                arguments: StatementArguments(arguments + [min(max(1, query.limit), FlagQuery.limitMax)])
+            ).map(Self.storedFlag)
+        }
+    }
+
+    static func storedFlag(_ row: Row) -> StoredFlag {
+        StoredFlag(
+            id: row["id"],
+            flag: Flag(
+                kind: FlagKind(rawValue: row["kind"]) ?? .policy,
+                subject: row["subject"],
+                detailKey: row["detail_key"],
+                caseNumber: (row["case_number"] as String?).map(CaseNumber.init(rawValue:)),
+                node: NodeID(row["node"] as String),
+                raisedBy: NodeID(row["raised_by"] as String),
+                since: Date(milliseconds: row["since"]),
+                detail: row["detail"]
+            ),
+            raisedAt: Date(milliseconds: row["raised_at"]),
+            clearedAt: (row["cleared_at"] as Int64?).map(Date.init(milliseconds:))
+        )
+    }
+
+    /// The open node-local flags of this node and its subtree: what goes up in a flag report.
+    public func flagReport() async throws -> [Flag] {
+        let kinds = FlagKind.allCases.filter(\.isNodeLocal)
+        var query = FlagQuery()
+        query.kinds = kinds
+        query.limit = FlagQuery.limitMax
+        return try await flags(matching: query).map(\.flag)
+    }
+
+    /// Replaces what this node knows of the node-local flags raised in `child`'s subtree with the
+    /// child's report: new ones are stored, ones no longer reported are cleared.
+    public func acceptFlagReport(_ report: [Flag], from child: NodeID, now: Date) async throws {
+        guard let topology = hierarchy?.topology else { return }
+        let subtree = Set(topology.nodes.map(\.id).filter { $0 == child || topology.isAncestor(child, of: $0) })
+        let accepted = report.filter { $0.kind.isNodeLocal && subtree.contains($0.raisedBy) }.prefix(FlagQuery.limitMax)
+        try await write { db in
+            let raisers = subtree.map(\.rawValue)
+            var open: [String: Int64] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, raised_by, kind, subject, detail_key FROM flags
+                    WHERE cleared_at IS NULL AND raised_by IN (\(raisers.map { _ in "?" }.joined(separator: ",")))
+                    """,
+                arguments: StatementArguments(raisers)
+            ) {
+                open["\(row["raised_by"] as String)|\(row["kind"] as String)|\(row["subject"] as String)|\(row["detail_key"] as String)"] =
+                    row["id"]
+            }
+            var seen: Set<String> = []
+            for flag in accepted where seen.insert(flag.key).inserted {
+                if let id = open[flag.key] {
+                    try db.execute(sql: "UPDATE flags SET since = ?, detail = ? WHERE id = ?", arguments: [flag.since.milliseconds, flag.detail, id])
+                } else {
+                    try Self.insertFlag(db, flag, raisedAt: now)
+                }
+            }
+            for (key, id) in open where !seen.contains(key) {
+                try db.execute(sql: "UPDATE flags SET cleared_at = ? WHERE id = ?", arguments: [now.milliseconds, id])
+            }
+        }
+    }
+}
