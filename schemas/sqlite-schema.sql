@@ -126,7 +126,7 @@ CREATE TABLE peers (
     last_success_at INTEGER,
     last_failure_at INTEGER,
     last_error TEXT
-) STRICT;
+, last_received_at INTEGER) STRICT;
 CREATE TABLE registration_keys (
     idempotency_key TEXT PRIMARY KEY NOT NULL,
     request_hash TEXT NOT NULL,

@@ -64,6 +64,30 @@ extension Simulation {
         return failures
     }
 
+    /// Every open case is held by a live node or flagged within the limit: a node down for longer
+    /// than the silence limit plus one reconciliation interval is flagged `peerUnreachable` by its
+    /// nearest live ancestor (on the child towards it). Checked at the end of the fault phase.
+    func checkDownNodesAreFlagged() async throws -> [String] {
+        var failures: [String] = []
+        let bound = Self.limits.peerUnreachableSeconds + Self.limits.intervalSeconds
+        // The ancestor runs its job now if it is due, as its schedule would.
+        try await runDueReconciliations()
+        for (down, since) in downSince.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where time.timeIntervalSince(since) >= bound {
+            var child = down
+            var ancestor = topology.parent(of: down)
+            while let a = ancestor, stores[a] == nil {
+                child = a
+                ancestor = topology.parent(of: a)
+            }
+            guard let a = ancestor, child == down || time.timeIntervalSince(downSince[child] ?? time) >= bound else { continue }
+            let flags = try await openFlags(at: a)
+            if !flags.contains(where: { $0.kind == .peerUnreachable && $0.subject == child.rawValue }) {
+                failures.append("\(down) down for \(Int(time.timeIntervalSince(since))) s, but \(a) has no peerUnreachable flag for \(child)")
+            }
+        }
+        return failures
+    }
+
     /// A hash of every node's cases, heads and event counts: the same seed gives the same hash.
     func stateHash() async throws -> (hash: String, cases: Int, events: Int, conflicts: Int) {
         var lines: [String] = []

@@ -110,6 +110,18 @@ public actor Simulation {
     /// Every event a node acknowledged to its user (its hash), and the node.
     var acknowledged: [(node: NodeID, caseNumber: CaseNumber, hash: String)] = []
     var trace: [String] = []
+    /// When each node's reconciliation job last ran, and when each down node went down.
+    var reconciledAt: [NodeID: Date] = [:]
+    var downSince: [NodeID: Date] = [:]
+    /// The simulation's thresholds: a node reconciles every 5 minutes and a silent child is
+    /// flagged after 10, so a run of a few hours sees many.
+    static let limits: ReconciliationLimits = {
+        var limits = ReconciliationLimits()
+        limits.intervalSeconds = 300
+        limits.peerUnreachableSeconds = 600
+        limits.replicaSeconds = 600
+        return limits
+    }()
     /// In the liveness phase the network is perfect.
     var healing = false
     var counts: [String: Int] = [:]
@@ -145,6 +157,7 @@ public actor Simulation {
             try? FileManager.default.removeItem(at: options.directory)
             for node in topology.nodes { try await restart(node.id) }
             for step in 1...max(1, options.steps) { try await self.step(step) }
+            failures += try await checkDownNodesAreFlagged()
             rounds = try await heal()
             if rounds > options.livenessRoundsMax {
                 failures.append("no convergence within \(options.livenessRoundsMax) sync rounds after healing")
@@ -209,10 +222,13 @@ public actor Simulation {
         )
         try await database.resetInFlight()
         stores[node] = database
+        downSince[node] = nil
+        reconciledAt[node] = try await database.lastReconciledAt()
     }
 
     func crash(_ node: NodeID) {
         stores[node] = nil
+        downSince[node] = time
         count("crashes")
         log("CRASH \(node)")
     }
@@ -270,8 +286,20 @@ public actor Simulation {
 
     // MARK: The fault phase
 
+    /// Each live node's reconciliation job, on its schedule (and at once after a restart, since
+    /// its last run is older than the interval).
+    func runDueReconciliations() async throws {
+        for node in liveNodes where time.timeIntervalSince(reconciledAt[node] ?? .distantPast) >= Self.limits.intervalSeconds {
+            let round = try await reconciliationService(node, limits: Self.limits).runOnce()
+            reconciledAt[node] = time
+            count("reconciliations")
+            if let ae = round.antiEntropy, ae.resent > 0 { count("antiEntropyRepairs") }
+        }
+    }
+
     func step(_ n: Int) async throws {
         advance(seconds: random.chance(1) ? 3 * 3600 : Double.random(in: 0...20, using: &random))
+        try await runDueReconciliations()
         let roll = Double.random(in: 0..<100, using: &random)
         switch roll {
         case ..<14: try await register()

@@ -76,6 +76,7 @@ extension NodeDatabase {
                 try db.execute(sql: "UPDATE flags SET cleared_at = ? WHERE id = ?", arguments: [now.milliseconds, id])
             }
             try Self.setMeta(db, "reconciled_at", String(now.milliseconds))
+            if try Self.meta(db, "first_reconciled_at") == nil { try Self.setMeta(db, "first_reconciled_at", String(now.milliseconds)) }
             var byKind: [String: Int] = [:]
             for row in try Row.fetchAll(
                 db,
@@ -190,6 +191,28 @@ extension NodeDatabase {
                     raisedBy: node,
                     since: since,
                     detail: "\(row["n"] as Int) 个条目无法送达 \(row["peer"] as String)：\(row["last_error"] as String? ?? "无应答")。"
+                )
+            )
+        }
+        // A child that has sent nothing (not even its periodic flag report) for longer than the
+        // limit is down or cut off, even when there is nothing to send it.
+        // A child never heard from counts from the first run of this job here.
+        let firstRun = try Self.meta(db, "first_reconciled_at").flatMap(Int64.init)
+        for child in hierarchy?.topology.children(of: node) ?? [] {
+            let last = try Int64.fetchOne(db, sql: "SELECT last_received_at FROM peers WHERE peer = ?", arguments: [child.rawValue])
+            guard let heard = last ?? firstRun else { continue }
+            let since = Date(milliseconds: heard).addingTimeInterval(limits.peerUnreachableSeconds)
+            guard now >= since else { continue }
+            flags.append(
+                Flag(
+                    kind: .peerUnreachable,
+                    subject: child.rawValue,
+                    detailKey: "silent",
+                    caseNumber: nil,
+                    node: child,
+                    raisedBy: node,
+                    since: since,
+                    detail: "自 \(Date(milliseconds: heard)) 起未收到下级节点 \(child) 的任何数据包（含定期对账报告）。"
                 )
             )
         }

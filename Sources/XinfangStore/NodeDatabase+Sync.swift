@@ -567,12 +567,15 @@ extension NodeDatabase {
 
     /// Checks an incoming packet's sequence number against the last one taken from `peer`; records
     /// it when newer. False for a replay (a number seen before).
-    public func acceptPacket(from peer: NodeID, packetSeq: Int) async throws -> Bool {
+    public func acceptPacket(from peer: NodeID, packetSeq: Int, now: Date) async throws -> Bool {
         try await write { db in
             try db.execute(sql: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
             let last = try Int.fetchOne(db, sql: "SELECT last_packet_received FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 0
             guard packetSeq > last else { return false }
-            try db.execute(sql: "UPDATE peers SET last_packet_received = ? WHERE peer = ?", arguments: [packetSeq, peer.rawValue])
+            try db.execute(
+                sql: "UPDATE peers SET last_packet_received = ?, last_received_at = ? WHERE peer = ?",
+                arguments: [packetSeq, now.milliseconds, peer.rawValue]
+            )
             return true
         }
     }

@@ -83,7 +83,7 @@ public struct PacketReceiver: Sendable {
         guard abs(packet.sentAt.timeIntervalSince(now)) <= PeerLimits.clockSkewMaxSeconds else {
             throw PacketRefusal(status: 409, code: "stale-packet", detail: "the packet was sent at \(packet.sentAt), too far from this node's clock")
         }
-        guard try await database.acceptPacket(from: sender.id, packetSeq: packet.packetSeq) else {
+        guard try await database.acceptPacket(from: sender.id, packetSeq: packet.packetSeq, now: now) else {
             throw PacketRefusal(status: 409, code: "replayed-packet", detail: "packet \(packet.packetSeq) from \(sender.id) was received before")
         }
         try await database.peerIsReachable(sender.id, now: now)

@@ -44,6 +44,7 @@ enum Migration003Reconciliation {
                 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 
                 ALTER TABLE outbox ADD COLUMN branch_head TEXT;
+                ALTER TABLE peers ADD COLUMN last_received_at INTEGER;
                 CREATE UNIQUE INDEX outbox_branch ON outbox(peer, branch_head) WHERE kind = 'branch';
 
                 CREATE TABLE conflicts (
