@@ -27,6 +27,7 @@ struct Simulate: AsyncParsableCommand {
     }
 
     func run() async throws {
+        setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they are printed, also into a file
         let root = URL(fileURLWithPath: dir, isDirectory: true)
         func options(_ seed: UInt64) -> SimulationOptions {
             SimulationOptions(seed: seed, steps: steps, faults: !noFaults, directory: root.appendingPathComponent("seed-\(seed)"))
