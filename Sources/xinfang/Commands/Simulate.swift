@@ -27,19 +27,18 @@ struct Simulate: AsyncParsableCommand {
     }
 
     func run() async throws {
-        setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they are printed, also into a file
         let root = URL(fileURLWithPath: dir, isDirectory: true)
         func options(_ seed: UInt64) -> SimulationOptions {
             SimulationOptions(seed: seed, steps: steps, faults: !noFaults, directory: root.appendingPathComponent("seed-\(seed)"))
         }
         if let seed {
             let result = await Simulation.run(options(seed))
-            print(result.passed ? "seed \(seed) passed" : result.report)
+            say(result.passed ? "seed \(seed) passed" : result.report)
             if result.passed {
-                print("last steps:")
-                for line in result.trace { print("  \(line)") }
+                say("last steps:")
+                for line in result.trace { say("  \(line)") }
             }
-            print(Self.summary(result))
+            say(Self.summary(result))
             if !result.passed { throw ExitCode.failure }
             return
         }
@@ -58,11 +57,11 @@ struct Simulate: AsyncParsableCommand {
                 done += 1
                 if !result.passed {
                     failed.append(result.seed)
-                    print(result.report)
+                    say(result.report)
                 }
                 if done % 100 == 0 || done == seeds {
                     let rate = Double(done) / max(Date().timeIntervalSince(started), 0.001)
-                    print(String(format: "%d/%d seeds, %.1f seeds/s, %d failed", done, seeds, rate, failed.count))
+                    say(String(format: "%d/%d seeds, %.1f seeds/s, %d failed", done, seeds, rate, failed.count))
                 }
                 if next < end {
                     let seed = next
@@ -72,7 +71,7 @@ struct Simulate: AsyncParsableCommand {
             }
         }
         let elapsed = Date().timeIntervalSince(started)
-        print(
+        say(
             String(
                 format: "%d seeds in %.1f s (%.1f seeds/s); %d failed%@",
                 seeds,
@@ -83,6 +82,11 @@ struct Simulate: AsyncParsableCommand {
             )
         )
         if !failed.isEmpty { throw ExitCode.failure }
+    }
+
+    /// Writes a line at once (unbuffered), so a soak's progress shows in a log file as it runs.
+    func say(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
     static func summary(_ r: SimulationResult) -> String {
