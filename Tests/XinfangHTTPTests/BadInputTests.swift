@@ -216,6 +216,35 @@ struct BadInputTests {
         ),
         Row(name: "unknown route", method: .get, path: "/api/v1/nothing-here", status: 404, code: "route-not-found"),
         Row(name: "unknown status filter", method: .get, path: "/api/v1/cases?status=lost", status: 400, code: "invalid-field", field: "status"),
+        Row(name: "unknown flag kind", method: .get, path: "/api/v1/flags?kind=offerStuck,late", status: 400, code: "invalid-field", field: "kind"),
+        Row(name: "flag limit out of range", method: .get, path: "/api/v1/flags?limit=5000", status: 400, code: "invalid-field", field: "limit"),
+        Row(
+            name: "flag open neither true, false nor all",
+            method: .get,
+            path: "/api/v1/flags?open=maybe",
+            status: 400,
+            code: "invalid-field",
+            field: "open"
+        ),
+        Row(name: "flag node malformed", method: .get, path: "/api/v1/flags?node=43", status: 400, code: "invalid-node-id", field: "node"),
+        Row(
+            name: "takeOver on a standalone node",
+            method: .post,
+            path: "/api/v1/cases/{case}/actions",
+            body: #"{"action":"takeOver","reason":"无响应","actor":"督查员"}"#,
+            status: 422,
+            code: "action-needs-hierarchy",
+            field: "action"
+        ),
+        Row(
+            name: "resolveConflict naming no branch",
+            method: .post,
+            path: "/api/v1/cases/{case}/actions",
+            body: #"{"action":"resolveConflict","decision":"adopt","reason":"采纳","actor":"领导"}"#,
+            status: 422,
+            code: "action-needs-hierarchy",
+            field: "action"
+        ),
         Row(name: "limit out of range", method: .get, path: "/api/v1/cases?limit=1000", status: 400, code: "invalid-field", field: "limit"),
         Row(name: "forged cursor", method: .get, path: "/api/v1/cases?cursor=%25%25%25", status: 400, code: "invalid-cursor", field: "cursor"),
         Row(name: "overdue not a boolean", method: .get, path: "/api/v1/cases?overdue=yes", status: 400, code: "invalid-field", field: "overdue"),
