@@ -47,7 +47,11 @@ extension NodeDatabase {
             sql: "SELECT * FROM events WHERE case_number = ? AND seq > ? ORDER BY seq LIMIT ?",
             arguments: [number.rawValue, seq, limit + 1]
         ).map(CaseEvent.init(row:))
-        if zip(events, events.dropFirst()).allSatisfy({ $0.seq < $1.seq }) { return Array(events.prefix(limit)) }
+        // Without a fork the events after `seq` are the chain's; with one they may all lie on a
+        // losing branch, so a forked case walks its winning chain.
+        let stored = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE case_number = ?", arguments: [number.rawValue]) ?? 0
+        let head = try Int.fetchOne(db, sql: "SELECT head_seq FROM cases WHERE case_number = ?", arguments: [number.rawValue]) ?? 0
+        if stored == head { return Array(events.prefix(limit)) }
         return Array(try loadEvents(db, number).filter { $0.seq > seq }.prefix(limit))
     }
 
