@@ -122,7 +122,7 @@ let package = Package(
         ),
         .testTarget(
             name: "XinfangSimulationTests",
-            dependencies: ["XinfangCore", "XinfangStore", "XinfangSync", "XinfangSimulation", "XinfangTesting"],
+            dependencies: ["XinfangCore", "XinfangStore", "XinfangSync", "XinfangSimulation", "XinfangHTTP", "XinfangTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

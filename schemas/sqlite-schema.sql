@@ -34,7 +34,7 @@ CREATE TABLE cases (
     next_due_at INTEGER,
     last_event_at INTEGER NOT NULL,
     state_json TEXT NOT NULL
-, skip_level INTEGER NOT NULL DEFAULT 0, ae_bucket INTEGER NOT NULL DEFAULT 0, ae_hash INTEGER NOT NULL DEFAULT 0, ae_peers TEXT NOT NULL DEFAULT '') STRICT;
+, skip_level INTEGER NOT NULL DEFAULT 0, ae_bucket INTEGER NOT NULL DEFAULT 0, ae_hash INTEGER NOT NULL DEFAULT 0, ae_peers TEXT NOT NULL DEFAULT '', is_open INTEGER NOT NULL DEFAULT 0, holder_since INTEGER NOT NULL DEFAULT 0, moves INTEGER NOT NULL DEFAULT 0, unit_node TEXT NOT NULL DEFAULT '', assigned_by TEXT, supervision_due_at INTEGER, decided_at INTEGER, handling_due_at INTEGER, closed_at INTEGER, eval_due_at INTEGER, evaluated_at INTEGER, office_rating TEXT, unit_rating TEXT, is_repeat INTEGER NOT NULL DEFAULT 0, joint_letter INTEGER NOT NULL DEFAULT 0, collective_batches INTEGER NOT NULL DEFAULT 0, collective_persons INTEGER NOT NULL DEFAULT 0) STRICT;
 CREATE TABLE commands (
     id TEXT PRIMARY KEY NOT NULL,
     case_number TEXT NOT NULL,
@@ -127,6 +127,11 @@ CREATE TABLE peers (
     last_failure_at INTEGER,
     last_error TEXT
 , last_received_at INTEGER) STRICT;
+CREATE TABLE petitioner_keys (
+    match_key TEXT NOT NULL,
+    case_number TEXT NOT NULL REFERENCES cases(case_number) DEFERRABLE INITIALLY DEFERRED,
+    PRIMARY KEY (match_key, case_number)
+) STRICT, WITHOUT ROWID;
 CREATE TABLE registration_keys (
     idempotency_key TEXT PRIMARY KEY NOT NULL,
     request_hash TEXT NOT NULL,
@@ -143,11 +148,18 @@ CREATE TABLE replica_mismatches (
     PRIMARY KEY (peer, case_key)
 ) STRICT;
 CREATE INDEX cases_by_ae_bucket ON cases(ae_bucket);
+CREATE INDEX cases_by_eval_due ON cases(eval_due_at) WHERE eval_due_at IS NOT NULL AND evaluated_at IS NULL;
+CREATE INDEX cases_by_evaluated ON cases(evaluated_at) WHERE evaluated_at IS NOT NULL;
+CREATE INDEX cases_by_handling_due ON cases(handling_due_at) WHERE handling_due_at IS NOT NULL;
 CREATE INDEX cases_by_holder ON cases(holder, status);
+CREATE INDEX cases_by_moves ON cases(moves) WHERE moves >= 2;
 CREATE INDEX cases_by_next_due ON cases(next_due_at) WHERE next_due_at IS NOT NULL;
 CREATE INDEX cases_by_region ON cases(issue_region);
 CREATE INDEX cases_by_registered ON cases(registered_at DESC, case_number DESC);
 CREATE INDEX cases_by_status ON cases(status, registered_at);
+CREATE INDEX cases_by_unit_registered ON cases(registered_at, unit_node);
+CREATE INDEX cases_open ON cases(holder, status, holder_since, next_due_kind, next_due_at,
+    assigned_by, supervision_due_at) WHERE is_open = 1;
 CREATE INDEX commands_by_case ON commands(case_number, status);
 CREATE INDEX conflicts_open ON conflicts(case_number) WHERE resolved_at IS NULL;
 CREATE INDEX events_by_case ON events(case_number, seq, epoch);

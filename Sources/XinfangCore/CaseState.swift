@@ -113,13 +113,21 @@ public struct CaseState: Codable, Equatable, Sendable {
     public var repeats: [CaseNumber]
     /// Forks settled by a person (冲突处理), by the losing branch's first event; nil when none.
     public var resolutions: [ConflictResolution]?
+    /// When the current holder got the token (the backlog's age is measured from here).
+    public var holderSince: Date?
+    /// How many times the token moved to another node (offers, declines, escalations, recalls,
+    /// closure reports, review requests, takeovers).
+    public var moves: Int?
+    /// The node that made the intake decision (受理, 不予受理, 诉访分离, 不再受理): the unit the
+    /// indicators count the case for. Nil before that decision.
+    public var handler: NodeID?
 
     enum CodingKeys: String, CodingKey {
         case caseNumber, registration, registeredAt, registeredAtNode, status, holder, owner, epoch, headSeq, headHash
         case lastEventAt, receivedAt, pendingOffer, lastDecline, assignment, disposal, acceptedAt
         case extension_ = "extension"
         case reply, closedAt, closureVerifiedAt, closureReturns, evaluation, review, reReview, terminatedAt, comments
-        case participants, supervisions, repeats, resolutions
+        case participants, supervisions, repeats, resolutions, holderSince, moves, handler
     }
 
     /// The supervision still awaiting the holder's feedback, if any.
@@ -134,6 +142,14 @@ public struct CaseState: Codable, Equatable, Sendable {
 
     /// Whether an assigned case's closure awaits the assigner's verification.
     public var awaitsClosureVerification: Bool { status == .closed && assignment != nil }
+
+    /// Whether the case is work its holder still owes: open in the lifecycle, or a 交办 closure
+    /// awaiting the assigner's verification.
+    public var isBacklog: Bool { status.isOpen || awaitsClosureVerification }
+
+    /// The unit the indicators count the case for: the node that made the intake decision, or,
+    /// before it, the node responsible now.
+    public var statisticsUnit: NodeID { handler ?? owner }
 }
 
 /// How a person settled the losing branch of a fork.
@@ -190,7 +206,10 @@ extension CaseState {
             participants: [event.origin],
             supervisions: [],
             repeats: [],
-            resolutions: nil
+            resolutions: nil,
+            holderSince: event.date,
+            moves: 0,
+            handler: nil
         )
     }
 
@@ -257,6 +276,13 @@ extension CaseState {
             action = applied
         }
         let at = event.date
+        let previousHolder = holder
+        defer {
+            if holder != previousHolder {
+                holderSince = at
+                moves = (moves ?? 0) + 1
+            }
+        }
         switch action {
         case .offer(let to, let mode, let dueAt, _):
             pendingOffer = Offer(from: holder, to: to, mode: mode, dueAt: dueAt, offeredAt: at, resumeStatus: .declined)
@@ -298,15 +324,19 @@ extension CaseState {
             pendingOffer = nil
         case .notify:
             acceptedAt = at
+            handler = holder
             status = .accepted
         case .reject(let reason):
             disposal = Disposal(action: .reject, reason: reason, at: at)
+            handler = holder
             status = .rejected
         case .routeOut(let channel, let note):
             disposal = Disposal(action: .routeOut, reason: note, channel: channel, at: at)
+            handler = holder
             status = .routedOut
         case .refuseRepeat(let earlier, let reason):
             disposal = Disposal(action: .refuseRepeat, reason: reason, earlierCase: earlier, at: at)
+            handler = holder
             status = .refusedRepeat
         case .extend(let days, let approver, let reason):
             extension_ = Extension(days: days, approver: approver, reason: reason, at: at)
@@ -371,6 +401,7 @@ extension CaseState {
             pendingOffer = nil
             assignment = nil
             acceptedAt = nil
+            handler = nil
             extension_ = nil
             receivedAt = at
             status = .received

@@ -109,6 +109,11 @@ public struct CivilDate: Hashable, Comparable, Codable, Sendable, CustomStringCo
         self.init(daysSinceEpoch: Int(days))
     }
 
+    /// The first millisecond of this day at a fixed UTC offset.
+    public func startOfDay(utcOffsetSeconds: Int) -> Date {
+        Date(timeIntervalSince1970: Double(Int64(daysSinceEpoch) * 86_400_000 - Int64(utcOffsetSeconds) * 1000) / 1000)
+    }
+
     /// The last millisecond of this day at a fixed UTC offset: a deadline "on" this date ends then.
     public func endOfDay(utcOffsetSeconds: Int) -> Date {
         let nextMidnightMs = Int64(daysSinceEpoch + 1) * 86_400_000 - Int64(utcOffsetSeconds) * 1000

@@ -47,6 +47,7 @@ extension APIProblem {
             case "action-needs-hierarchy", "unknown-node", "no-parent", "not-a-command": .unprocessableContent
             case "holder-only": .conflict
             case "not-an-ancestor", "not-the-parent": .forbidden
+            case "node-not-in-subtree": .notFound
             default: .badRequest
             }
         self.init(status, code: failure.code, detail: failure.detail, field: failure.field)

@@ -54,9 +54,15 @@ extension Simulation {
 
     public func start(_ node: NodeID) async throws { try await restart(node) }
 
-    /// Registers a petition at `node` about `region`.
-    public func register(at node: NodeID, region: String) async throws -> CaseNumber {
-        let registration = Self.registration(region: region, at: now(node))
+    /// Registers a petition at `node` about `region`; `edit` changes the standard registration
+    /// (channel, petitioners, links to earlier cases, …) before it is submitted.
+    public func register(
+        at node: NodeID,
+        region: String,
+        _ edit: @Sendable (inout CaseRegistration) -> Void = { _ in }
+    ) async throws -> CaseNumber {
+        var registration = Self.registration(region: region, at: now(node))
+        edit(&registration)
         let (state, _) = try await stores[node]!.register(registration, actor: "登记员", now: now(node))
         acknowledged.append((node, state.caseNumber, state.headHash))
         return state.caseNumber

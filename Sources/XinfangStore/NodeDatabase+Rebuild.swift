@@ -18,37 +18,43 @@ extension NodeDatabase {
     /// With `repair`, rewrites the rows that differ in the same transaction. A chain that does not
     /// fold (a broken link or hash) is reported as `StoreError.brokenChain` and nothing is written.
     public func rebuildMaterialisedState(repair: Bool) async throws -> RebuildReport {
-        let body: @Sendable (Database) throws -> RebuildReport = { db in
-            var report = RebuildReport(cases: 0, events: 0, mismatched: [])
-            var current: [CaseEvent] = []
-            func finish() throws {
-                guard let number = current.first?.caseNumber else { return }
-                // A forked case folds its winning chain, chosen by the fork rule from every stored event.
-                var chain = current
-                if current.count != current.last?.seq, let topology = hierarchy?.topology {
-                    chain = EventTree(current).winningChain(topology: topology)
-                }
-                let folded: CaseState
-                do { folded = try CaseState.fold(chain, topology: hierarchy?.topology) } catch { throw StoreError.brokenChain(error) }
-                report.cases += 1
-                if try Self.loadState(db, number) != folded {
-                    report.mismatched.append(number)
-                    if repair { try save(db, folded) }
-                }
-                current.removeAll(keepingCapacity: true)
-            }
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM events ORDER BY case_number, seq, epoch")
-            while let row = try rows.next() {
-                let event = try CaseEvent(row: row)
-                report.events += 1
-                if let first = current.first, first.caseNumber != event.caseNumber { try finish() }
-                current.append(event)
-            }
-            try finish()
-            let orphans = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases WHERE case_number NOT IN (SELECT case_number FROM events)") ?? 0
-            if orphans > 0 { throw StoreError.database("\(orphans) materialised cases have no events") }
-            return report
-        }
+        let body: @Sendable (Database) throws -> RebuildReport = { db in try rebuild(db, repair: repair) }
         return repair ? try await write(body) : try await read(body)
+    }
+
+    /// The rebuild inside the caller's transaction (a write transaction when `repair`); with
+    /// `rewriteAll`, every row is rewritten (after a migration that added derived columns).
+    func rebuild(_ db: Database, repair: Bool, rewriteAll: Bool = false) throws -> RebuildReport {
+        var report = RebuildReport(cases: 0, events: 0, mismatched: [])
+        var current: [CaseEvent] = []
+        func finish() throws {
+            guard let number = current.first?.caseNumber else { return }
+            // A forked case folds its winning chain, chosen by the fork rule from every stored event.
+            var chain = current
+            if current.count != current.last?.seq, let topology = hierarchy?.topology {
+                chain = EventTree(current).winningChain(topology: topology)
+            }
+            let folded: CaseState
+            do { folded = try CaseState.fold(chain, topology: hierarchy?.topology) } catch { throw StoreError.brokenChain(error) }
+            report.cases += 1
+            if try Self.loadState(db, number) != folded {
+                report.mismatched.append(number)
+                if repair { try save(db, folded) }
+            } else if rewriteAll {
+                try save(db, folded)
+            }
+            current.removeAll(keepingCapacity: true)
+        }
+        let rows = try Row.fetchCursor(db, sql: "SELECT * FROM events ORDER BY case_number, seq, epoch")
+        while let row = try rows.next() {
+            let event = try CaseEvent(row: row)
+            report.events += 1
+            if let first = current.first, first.caseNumber != event.caseNumber { try finish() }
+            current.append(event)
+        }
+        try finish()
+        let orphans = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases WHERE case_number NOT IN (SELECT case_number FROM events)") ?? 0
+        if orphans > 0 { throw StoreError.database("\(orphans) materialised cases have no events") }
+        return report
     }
 }

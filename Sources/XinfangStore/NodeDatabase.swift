@@ -34,6 +34,12 @@ public struct NodeDatabase: Sendable {
             let unknown = applied.subtracting(migrator.migrations)
             if !unknown.isEmpty { throw StoreError.newerSchema(unknownMigrations: unknown.sorted()) }
             try migrator.migrate(writer)
+            // A migration that adds derived columns asks for the materialised rows to be rewritten.
+            try writer.write { db in
+                guard try Self.meta(db, "rebuild_materialised") != nil else { return }
+                _ = try rebuild(db, repair: true, rewriteAll: true)
+                try db.execute(sql: "DELETE FROM node_meta WHERE key = 'rebuild_materialised'")
+            }
         }
     }
 
@@ -42,6 +48,7 @@ public struct NodeDatabase: Sendable {
         migrator.registerMigration(Migration001Initial.identifier, migrate: Migration001Initial.migrate)
         migrator.registerMigration(Migration002Sync.identifier, migrate: Migration002Sync.migrate)
         migrator.registerMigration(Migration003Reconciliation.identifier, migrate: Migration003Reconciliation.migrate)
+        migrator.registerMigration(Migration004Supervision.identifier, migrate: Migration004Supervision.migrate)
         return migrator
     }
 
@@ -299,25 +306,47 @@ extension NodeDatabase {
                 storedAt?.milliseconds ?? event.time.wallMs, command,
             ]
         )
+        if case .register(let registration) = event.body {
+            for key in PetitionerMatch.keys(of: registration) {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO petitioner_keys (match_key, case_number) VALUES (?, ?)",
+                    arguments: [key, event.caseNumber.rawValue]
+                )
+            }
+        }
     }
 
-    /// Writes the materialised row of a case (insert or update).
+    /// Writes the materialised row of a case (insert or update), with the columns the lists, the
+    /// backlog and the indicators read (all derived from the state).
     func save(_ db: Database, _ state: CaseState) throws {
         let json = String(decoding: try CanonicalJSON.encoder.encode(state), as: UTF8.self)
         let r = state.registration
         let search = ([state.caseNumber.rawValue, r.summary, r.respondent ?? ""] + r.petitioners.map(\.name)).joined(separator: " ")
+        let deadlines = state.deadlines(calendar: calendar)
         let due = state.nextObligation(calendar: calendar)
+        let handlingDue = (deadlines.first { $0.kind == .assignment } ?? deadlines.first { $0.kind == .handling })?.dueAt
+        let closureReportOwed = state.isBacklog && state.closedAt == nil && state.status != .offered
         try db.execute(
             sql: """
                 INSERT INTO cases (case_number, status, holder, owner, epoch, head_seq, head_hash, registered_at,
                     registered_at_node, received_at, channel, purpose, category_l1, category_l2, category_l3, issue_region,
-                    urgent, law_related, summary, search_text, next_due_kind, next_due_at, last_event_at, state_json, skip_level)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    urgent, law_related, summary, search_text, next_due_kind, next_due_at, last_event_at, state_json, skip_level,
+                    is_open, holder_since, moves, unit_node, assigned_by, supervision_due_at, decided_at, handling_due_at,
+                    closed_at, eval_due_at, evaluated_at, office_rating, unit_rating, is_repeat, joint_letter,
+                    collective_batches, collective_persons)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(case_number) DO UPDATE SET
                     status = excluded.status, holder = excluded.holder, owner = excluded.owner, epoch = excluded.epoch,
                     head_seq = excluded.head_seq, head_hash = excluded.head_hash, received_at = excluded.received_at,
                     next_due_kind = excluded.next_due_kind, next_due_at = excluded.next_due_at,
-                    last_event_at = excluded.last_event_at, state_json = excluded.state_json
+                    last_event_at = excluded.last_event_at, state_json = excluded.state_json,
+                    is_open = excluded.is_open, holder_since = excluded.holder_since, moves = excluded.moves,
+                    unit_node = excluded.unit_node, assigned_by = excluded.assigned_by,
+                    supervision_due_at = excluded.supervision_due_at, decided_at = excluded.decided_at,
+                    handling_due_at = excluded.handling_due_at, closed_at = excluded.closed_at,
+                    eval_due_at = excluded.eval_due_at, evaluated_at = excluded.evaluated_at,
+                    office_rating = excluded.office_rating, unit_rating = excluded.unit_rating
                 """,
             arguments: [
                 state.caseNumber.rawValue, state.status.rawValue, state.holder.rawValue, state.owner.rawValue, state.epoch,
@@ -326,6 +355,13 @@ extension NodeDatabase {
                 r.category.level2, r.category.level3, r.issueRegion.rawValue, r.urgent, r.lawRelated, r.summary, search,
                 due?.kind.rawValue, due?.dueAt.milliseconds, state.lastEventAt.milliseconds, json,
                 hierarchy?.isSkipLevel(registeredAt: state.registeredAtNode, region: r.issueRegion) ?? false,
+                state.isBacklog, (state.holderSince ?? state.lastEventAt).milliseconds, state.moves ?? 0,
+                state.statisticsUnit.rawValue, closureReportOwed ? state.assignment?.assigner.rawValue : nil,
+                state.openSupervision?.dueAt.milliseconds, (state.acceptedAt ?? state.disposal?.at)?.milliseconds,
+                handlingDue?.milliseconds, state.closedAt?.milliseconds,
+                state.closedAt.map { $0.milliseconds + Int64(IndicatorRules.evaluationWindowDays) * IndicatorRules.dayMs },
+                state.evaluation?.at.milliseconds, state.evaluation?.office.rawValue, state.evaluation?.unit.rawValue,
+                !r.linkedCases.isEmpty, r.jointLetter, r.collective?.batches ?? 0, r.collective?.personVisits ?? 0,
             ]
         )
     }

@@ -256,6 +256,27 @@ struct BadInputTests {
             code: "invalid-region-code",
             field: "region"
         ),
+        Row(name: "backlog node malformed", method: .get, path: "/api/v1/backlog?node=4301", status: 400, code: "invalid-node-id", field: "node"),
+        Row(name: "backlog of another node", method: .get, path: "/api/v1/backlog?node=430104", status: 404, code: "node-not-in-subtree", field: "node"),
+        Row(name: "stats of another node", method: .get, path: "/api/v1/stats?node=430000", status: 404, code: "node-not-in-subtree", field: "node"),
+        Row(name: "stats date malformed", method: .get, path: "/api/v1/stats?from=2026-13-01", status: 400, code: "invalid-field", field: "from"),
+        Row(name: "stats date not a date", method: .get, path: "/api/v1/stats?to=yesterday", status: 400, code: "invalid-field", field: "to"),
+        Row(
+            name: "stats period reversed",
+            method: .get,
+            path: "/api/v1/stats?from=2026-06-01&to=2026-05-31",
+            status: 400,
+            code: "invalid-field",
+            field: "to"
+        ),
+        Row(
+            name: "stats period too long",
+            method: .get,
+            path: "/api/v1/stats?from=2000-01-01&to=2026-01-01",
+            status: 400,
+            code: "invalid-field",
+            field: "to"
+        ),
     ]
 
     @Test(arguments: rows)

@@ -1,0 +1,231 @@
+public import Foundation
+import GRDB
+public import XinfangCore
+
+/// A case that changed hands often: the backlog's "moved between levels most often" list.
+public struct MovedCase: Codable, Equatable, Sendable {
+    public var caseNumber: CaseNumber
+    public var moves: Int
+    public var holder: NodeID
+    public var unit: NodeID
+    public var status: CaseStatus
+    public var summary: String
+}
+
+extension NodeDatabase {
+    /// The open work of every holder this store knows of, and the open flags about each node.
+    ///
+    /// One read transaction of grouped queries over the partial index of open cases (`cases_open`)
+    /// and the open flags, so its cost grows with the open work, not with the history.
+    public func backlog(now: Date) async throws -> [NodeID: BacklogCounts] {
+        let nowMs = now.milliseconds
+        let day = IndicatorRules.dayMs
+        // An age in whole days d is in the bucket starting at day b when holder_since <= now - b days.
+        let ageSQL =
+            "CASE "
+            + AgeBucket.allCases.dropFirst().reversed().map { bucket in
+                "WHEN holder_since <= \(nowMs - Int64(bucket.firstDay) * day) THEN '\(bucket.rawValue)' "
+            }.joined() + "ELSE '\(AgeBucket.upTo15.rawValue)' END"
+        return try await read { db in
+            var result: [NodeID: BacklogCounts] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT holder, status, \(ageSQL) AS age, COUNT(*) AS n,
+                        SUM(next_due_at IS NOT NULL AND next_due_at < ?) AS overdue,
+                        SUM(assigned_by IS NOT NULL) AS assigned,
+                        SUM(supervision_due_at IS NOT NULL) AS supervised,
+                        SUM(supervision_due_at IS NOT NULL AND supervision_due_at < ?) AS supervision_overdue
+                    FROM cases WHERE is_open = 1 GROUP BY holder, status, age
+                    """,
+                arguments: [nowMs, nowMs]
+            )
+            while let row = try rows.next() {
+                let status: String = row["status"]
+                let n: Int = row["n"]
+                var counts = result[NodeID(row["holder"] as String), default: BacklogCounts()]
+                counts.open += n
+                counts.byStatus[status, default: 0] += n
+                if let phase = CaseStatus(rawValue: status)?.backlogPhase { counts.byPhase[phase.rawValue, default: 0] += n }
+                counts.byAge[row["age"] as String, default: 0] += n
+                counts.overdue += row["overdue"] as Int
+                counts.awaitingClosureReport += row["assigned"] as Int
+                counts.awaitingSupervisionFeedback += row["supervised"] as Int
+                counts.supervisionFeedbackOverdue += row["supervision_overdue"] as Int
+                result[NodeID(row["holder"] as String)] = counts
+            }
+            let overdue = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT holder, next_due_kind, COUNT(*) AS n FROM cases
+                    WHERE is_open = 1 AND next_due_at < ? GROUP BY holder, next_due_kind
+                    """,
+                arguments: [nowMs]
+            )
+            while let row = try overdue.next() {
+                let kind: String = row["next_due_kind"]
+                result[NodeID(row["holder"] as String), default: BacklogCounts()].overdueByKind[kind, default: 0] += row["n"] as Int
+            }
+            // A condition may be both computed here and reported by a child: count it once.
+            let flags = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT node, kind, COUNT(DISTINCT subject || '|' || detail_key) AS n FROM flags
+                    WHERE cleared_at IS NULL GROUP BY node, kind
+                    """
+            )
+            while let row = try flags.next() {
+                let kind: String = row["kind"]
+                result[NodeID(row["node"] as String), default: BacklogCounts()].flagsByKind[kind, default: 0] += row["n"] as Int
+            }
+            return result
+        }
+    }
+
+    /// The cases that changed hands most often (at least twice), most first, whose holder or
+    /// unit lies in `subtree` when given.
+    public func movedMost(in subtree: Set<NodeID>?, limit: Int) async throws -> [MovedCase] {
+        let scanMax = 2_000
+        return try await read { db in
+            var result: [MovedCase] = []
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT case_number, moves, holder, unit_node, status, summary FROM cases
+                    WHERE moves >= 2 ORDER BY moves DESC, case_number LIMIT ?
+                    """,
+                arguments: [scanMax]
+            )
+            while result.count < limit, let row = try rows.next() {
+                let holder = NodeID(row["holder"] as String)
+                let unit = NodeID(row["unit_node"] as String)
+                if let subtree, !subtree.contains(holder), !subtree.contains(unit) { continue }
+                result.append(
+                    MovedCase(
+                        caseNumber: CaseNumber(rawValue: row["case_number"]),
+                        moves: row["moves"],
+                        holder: holder,
+                        unit: unit,
+                        status: CaseStatus(rawValue: row["status"]) ?? .registered,
+                        summary: row["summary"]
+                    )
+                )
+            }
+            return result
+        }
+    }
+
+    /// The indicator counts of the period `[from, to)`, per unit (`CaseState.statisticsUnit`), at `now`.
+    ///
+    /// One read transaction; each population is a range over its own indexed time column.
+    public func indicatorCounts(from: Date, to: Date, now: Date) async throws -> [NodeID: IndicatorCounts] {
+        let fromMs = from.milliseconds
+        let toMs = to.milliseconds
+        let nowMs = now.milliseconds
+        let acceptMs = Int64(IndicatorRules.acceptanceDays) * IndicatorRules.dayMs
+        return try await read { db in
+            var result: [NodeID: IndicatorCounts] = [:]
+            func update(_ row: Row, _ body: (inout IndicatorCounts) -> Void) {
+                body(&result[NodeID(row["unit_node"] as String), default: IndicatorCounts()])
+            }
+            let registrations = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT unit_node, channel, category_l1, COUNT(*) AS n, SUM(is_repeat) AS repeats,
+                        SUM(skip_level) AS skip_level, SUM(joint_letter) AS joint,
+                        SUM(collective_batches > 0) AS collective, SUM(collective_batches) AS batches,
+                        SUM(collective_persons) AS persons
+                    FROM cases WHERE registered_at >= ? AND registered_at < ?
+                    GROUP BY unit_node, channel, category_l1
+                    """,
+                arguments: [fromMs, toMs]
+            )
+            while let row = try registrations.next() {
+                let n: Int = row["n"]
+                let channel: String = row["channel"]
+                update(row) { c in
+                    c.registered += n
+                    if channel == Channel.online.rawValue { c.online += n }
+                    c.byChannel[channel, default: 0] += n
+                    c.byCategory[row["category_l1"] as String, default: 0] += n
+                    c.repeats += row["repeats"] as Int
+                    c.skipLevel += row["skip_level"] as Int
+                    c.jointLetters += row["joint"] as Int
+                    c.collectiveCases += row["collective"] as Int
+                    c.collectiveBatches += row["batches"] as Int
+                    c.collectivePersons += row["persons"] as Int
+                }
+            }
+            let acceptance = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT unit_node, COUNT(*) AS n,
+                        SUM(decided_at IS NOT NULL AND decided_at <= registered_at + ?) AS on_time,
+                        SUM(decided_at IS NOT NULL AND decided_at > registered_at + ?) AS late,
+                        SUM(decided_at IS NULL AND registered_at + ? < ?) AS overdue
+                    FROM cases WHERE law_related = 0 AND registered_at >= ? AND registered_at < ?
+                    GROUP BY unit_node
+                    """,
+                arguments: [acceptMs, acceptMs, acceptMs, nowMs, fromMs - acceptMs, toMs - acceptMs]
+            )
+            while let row = try acceptance.next() {
+                update(row) { c in
+                    c.acceptDue += row["n"] as Int
+                    c.acceptedOnTime += row["on_time"] as Int
+                    c.acceptedLate += row["late"] as Int
+                    c.notAcceptedOverdue += row["overdue"] as Int
+                }
+            }
+            let closure = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT unit_node, COUNT(*) AS n,
+                        SUM(closed_at IS NOT NULL AND closed_at <= handling_due_at) AS on_time,
+                        SUM(closed_at IS NOT NULL AND closed_at > handling_due_at) AS late,
+                        SUM(closed_at IS NULL AND handling_due_at < ?) AS overdue
+                    FROM cases WHERE law_related = 0 AND handling_due_at >= ? AND handling_due_at < ?
+                    GROUP BY unit_node
+                    """,
+                arguments: [nowMs, fromMs, toMs]
+            )
+            while let row = try closure.next() {
+                update(row) { c in
+                    c.closeDue += row["n"] as Int
+                    c.closedOnTime += row["on_time"] as Int
+                    c.closedLate += row["late"] as Int
+                    c.openOverdue += row["overdue"] as Int
+                }
+            }
+            let evaluations = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT unit_node, office_rating, unit_rating, COUNT(*) AS n FROM cases
+                    WHERE law_related = 0 AND evaluated_at >= ? AND evaluated_at < ?
+                    GROUP BY unit_node, office_rating, unit_rating
+                    """,
+                arguments: [fromMs, toMs]
+            )
+            while let row = try evaluations.next() {
+                let n: Int = row["n"]
+                update(row) { c in
+                    c.evaluated += n
+                    c.officeRatings[row["office_rating"] as String, default: 0] += n
+                    c.unitRatings[row["unit_rating"] as String, default: 0] += n
+                }
+            }
+            let unevaluated = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT unit_node, COUNT(*) AS n FROM cases
+                    WHERE law_related = 0 AND evaluated_at IS NULL AND eval_due_at >= ? AND eval_due_at < ? AND eval_due_at < ?
+                    GROUP BY unit_node
+                    """,
+                arguments: [fromMs, toMs, nowMs]
+            )
+            while let row = try unevaluated.next() {
+                update(row) { c in c.evaluationOverdue += row["n"] as Int }
+            }
+            return result
+        }
+    }
+}
