@@ -13,9 +13,13 @@ public enum CaseEventBody: Equatable, Sendable {
         switch self {
         case .register: "register"
         case .act(let action): action.name.rawValue
-        case .refuse: "commandRefused"
+        case .refuse: Self.refusedKind
         }
     }
+
+    /// The stored kind of a refused command's event.
+    public static let refusedKind = "commandRefused"
+
 
     /// Chinese label of the kind.
     public var label: String {

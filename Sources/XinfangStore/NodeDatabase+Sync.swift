@@ -216,6 +216,15 @@ extension NodeDatabase {
     /// or the lifecycle refuses is recorded as a `commandRefused` event, so its origin learns why.
     func apply(_ db: Database, _ command: CaseCommand, to state: CaseState, now: Date) throws {
         guard let hierarchy else { return }
+        // Exactly once per chain: a command an earlier holder already applied or refused is settled.
+        if let settled = try String.fetchOne(
+            db,
+            sql: "SELECT kind FROM events WHERE case_number = ? AND command IS NOT NULL AND json_extract(command, '$.id') = ? LIMIT 1",
+            arguments: [command.caseNumber.rawValue, command.id]
+        ) {
+            try setCommandStatus(db, id: command.id, status: settled == CaseEventBody.refusedKind ? "refused" : "applied", detail: nil, now: now)
+            return
+        }
         let action = hierarchy.completed(command.action, holder: state.holder)
         var refusal: (code: String, detail: String)?
         if let failure = CommandPolicy.refusal(of: action, from: command.origin, state: state, topology: hierarchy.topology) {
@@ -360,8 +369,10 @@ extension NodeDatabase {
             if fresh.contains(where: \.isResolution) { try refreshConflicts(db, number, state: next, tree: nil, now: now) }
             state = next
         }
+        // A command the chain settled is settled here too, whoever made it: a copy of it still
+        // travelling (a resend, a route passing here again) must not be applied a second time.
         for event in fresh {
-            if let command = event.command, command.origin == node {
+            if let command = event.command {
                 let refused: Bool = if case .refuse = event.body { true } else { false }
                 try setCommandStatus(db, id: command.id, status: refused ? "refused" : "applied", detail: nil, now: now)
             }

@@ -48,6 +48,18 @@ struct SimulatorTests {
         print(String(format: "simulator: %d seeds in %.1f s; totals %@", results.count, elapsed, total.sorted { $0.key < $1.key }.description))
     }
 
+    /// Seeds a soak once failed, replayed with the soak's step count (`xinfang simulate`'s default).
+    /// 1557: a command refused by one holder was applied by the next (a resent copy reached it).
+    static let soakRegressions: [UInt64] = [1557]
+
+    @Test(arguments: soakRegressions)
+    func aSeedASoakOnceFailedNowPasses(_ seed: UInt64) async throws {
+        var options = Self.options(seed, tag: "regression")
+        options.steps = 300
+        let result = await Simulation.run(options)
+        #expect(result.passed, Comment(rawValue: result.report))
+    }
+
     @Test func theSameSeedGivesTheSameFinalState() async throws {
         let first = await Simulation.run(Self.options(4242, tag: "a"))
         let second = await Simulation.run(Self.options(4242, tag: "b"))
