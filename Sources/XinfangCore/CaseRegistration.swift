@@ -87,6 +87,9 @@ public struct CaseRegistration: Codable, Equatable, Sendable {
     public var lawRelated: Bool
     /// Earlier cases of the same matter (重复信访 links).
     public var linkedCases: [CaseNumber]
+    /// What the intake found about an earlier case of the same petitioner and matter; set by the
+    /// registering node, never taken from a client.
+    public var intake: IntakeFinding?
 
     public init(
         channel: Channel,

@@ -61,7 +61,7 @@ extension Simulation {
         region: String,
         _ edit: @Sendable (inout CaseRegistration) -> Void = { _ in }
     ) async throws -> CaseNumber {
-        var registration = Self.registration(region: region, at: now(node))
+        var registration = Self.registration(region: region, at: now(node), person: nextPerson())
         edit(&registration)
         let (state, _) = try await stores[node]!.register(registration, actor: "登记员", now: now(node))
         acknowledged.append((node, state.caseNumber, state.headHash))
@@ -117,12 +117,27 @@ extension Simulation {
         return failures
     }
 
-    static func registration(region: String, at date: Date) -> CaseRegistration {
+    func nextPerson() -> Int {
+        persons += 1
+        return persons
+    }
+
+    /// The petitioner numbered `person`: a distinct name, valid ID number and mobile per number.
+    public static func petitioner(_ person: Int) -> Petitioner {
+        let first17 = String(format: "430102%04d0101%03d", 1950 + person / 1000 % 50, person % 1000)
+        return Petitioner(
+            name: "信访人\(person)",
+            idType: .residentIdentityCard,
+            idNumber: first17 + String(MainlandIDNumber.checkCharacter(for: first17)!),
+            mobile: String(format: "139%08d", person),
+            isLead: true
+        )
+    }
+
+    static func registration(region: String, at date: Date, person: Int) -> CaseRegistration {
         CaseRegistration(
             channel: .visit,
-            petitioners: [
-                Petitioner(name: "张伟", idType: .residentIdentityCard, idNumber: "11010519491231002X", mobile: "13800138000", isLead: true)
-            ],
+            petitioners: [petitioner(person)],
             purpose: .request,
             category: ContentCategory("劳动和社会保障", "劳动关系", "拖欠农民工工资"),
             issueRegion: RegionCode(rawValue: region),

@@ -124,6 +124,9 @@ public actor Simulation {
     }()
     /// In the liveness phase the network is perfect.
     var healing = false
+    /// Petitioners registered so far (their number); a registration is a new person, or sometimes
+    /// one of these again (重复信访, 越级访 or 不再受理 at intake).
+    var persons = 0
     var counts: [String: Int] = [:]
     let logger = Logger(label: "xinfang.simulation", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -366,11 +369,14 @@ public actor Simulation {
     func register() async throws {
         guard let node = pick(liveNodes), let database = stores[node] else { return }
         let region = pick(Self.regions)!
-        let registration = Self.registration(region: region, at: now(node))
+        let again = persons > 0 && random.chance(12.5)
+        let person = again ? Int(random.next() % UInt64(persons)) + 1 : nextPerson()
+        let registration = Self.registration(region: region, at: now(node), person: person)
         let (state, _) = try await database.register(registration, actor: "登记员", now: now(node))
         acknowledged.append((node, state.caseNumber, state.headHash))
         count("registrations")
-        log("\(node) register \(state.caseNumber) (\(region))")
+        let intake = state.registration.intake.map { " \($0.kind.rawValue) of \($0.earlierCase)" } ?? ""
+        log("\(node) register \(state.caseNumber) (\(region)) person \(person)\(intake) → \(state.status.rawValue)")
     }
 
     func cases(at node: NodeID) async throws -> [CaseState] {

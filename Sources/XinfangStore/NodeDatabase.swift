@@ -140,8 +140,8 @@ extension NodeDatabase {
         now: Date,
         idempotencyKey: IdempotencyKey? = nil
     ) async throws -> (state: CaseState, created: Bool) {
-        let valid: CaseRegistration
-        do { valid = try registration.validated(now: now) } catch { throw StoreError.invalid(error) }
+        let checked: CaseRegistration
+        do { checked = try registration.validated(now: now) } catch { throw StoreError.invalid(error) }
         let (state, created) = try await write { db in
             if let idempotencyKey {
                 if let row = try Row.fetchOne(
@@ -160,11 +160,10 @@ extension NodeDatabase {
             let sequence = (Int(try Self.meta(db, "case_seq") ?? "0") ?? 0) + 1
             try Self.setMeta(db, "case_seq", String(sequence))
             let number = CaseNumber.mint(node: node, date: calendar.civilDate(of: now), sequence: sequence)
-            let state = try append(db, to: nil, caseNumber: number, body: .register(valid), actor: actor, command: nil, now: now)
-            for earlier in valid.linkedCases where hierarchy != nil {
-                // 重复信访: tell the earlier case's holder, wherever it is.
-                try submit(db, caseNumber: earlier, action: .repeatPetition(newCase: number, note: nil), actor: actor, now: now)
-            }
+            var valid = checked
+            valid.intake = try intakeFinding(db, for: valid)
+            var state = try append(db, to: nil, caseNumber: number, body: .register(valid), actor: actor, command: nil, now: now)
+            state = try followIntake(db, state, actor: actor, now: now)
             if let idempotencyKey {
                 try db.execute(
                     sql: "INSERT INTO registration_keys (idempotency_key, request_hash, case_number, created_at) VALUES (?, ?, ?, ?)",
@@ -175,6 +174,63 @@ extension NodeDatabase {
         }
         if created { outboxSignal.notify() }
         return (state, created)
+    }
+
+    /// The intake check (同人同事): the earlier cases of the same petitioners in this store (which
+    /// holds its whole subtree), and what the rule makes of them.
+    func intakeFinding(_ db: Database, for registration: CaseRegistration) throws -> IntakeFinding? {
+        let keys = PetitionerMatch.keys(of: registration)
+        var numbers = registration.linkedCases.map(\.rawValue)
+        if !keys.isEmpty {
+            numbers += try String.fetchAll(
+                db,
+                sql: "SELECT DISTINCT case_number FROM petitioner_keys WHERE match_key IN (\(keys.map { _ in "?" }.joined(separator: ","))) LIMIT ?",
+                arguments: StatementArguments(keys + [String(IntakeCheck.candidatesMax)])
+            )
+        }
+        let candidates = try Set(numbers).sorted().prefix(IntakeCheck.candidatesMax).compactMap { try Self.loadState(db, CaseNumber(rawValue: $0)) }
+        return IntakeCheck.finding(for: registration, at: node, candidates: candidates, topology: hierarchy?.topology)
+    }
+
+    /// What follows a registration: the earlier cases' holders are told of the repeat (a
+    /// `repeatPetition` command), a 越级访 is transferred to the node handling the matter, and a
+    /// matter already re-reviewed or terminated is refused (不再受理) citing the earlier case.
+    func followIntake(_ db: Database, _ registered: CaseState, actor: String, now: Date) throws -> CaseState {
+        let r = registered.registration
+        var linked = r.linkedCases
+        if let finding = r.intake, finding.kind != .refusedRepeat, !linked.contains(finding.earlierCase) { linked.append(finding.earlierCase) }
+        for earlier in linked where hierarchy != nil {
+            // 重复信访: tell the earlier case's holder, wherever it is.
+            try submit(db, caseNumber: earlier, action: .repeatPetition(newCase: registered.caseNumber, note: nil), actor: actor, now: now)
+        }
+        guard let finding = r.intake else { return registered }
+        let number = registered.caseNumber
+        switch finding.kind {
+        case .repeatPetition:
+            return registered
+        case .skipLevel:
+            let note = "越级访：该事项已由 \(finding.earlierHolder) 受理办理（信访件 \(finding.earlierCase)），本级不予受理，转交办理机关。"
+            return try append(
+                db,
+                to: registered,
+                caseNumber: number,
+                body: .act(.offer(to: finding.earlierHolder, mode: .transfer, dueAt: nil, note: note)),
+                actor: actor,
+                command: nil,
+                now: now
+            )
+        case .refusedRepeat:
+            let reason = "该事项已经复核或终结（信访件 \(finding.earlierCase)），依《信访工作条例》第三十六条不再受理。"
+            return try append(
+                db,
+                to: registered,
+                caseNumber: number,
+                body: .act(.refuseRepeat(earlierCase: finding.earlierCase, reason: reason)),
+                actor: actor,
+                command: nil,
+                now: now
+            )
+        }
     }
 
     /// Applies one lifecycle action to a case this node holds: checks it, appends it, materialises.
@@ -354,14 +410,14 @@ extension NodeDatabase {
                 state.receivedAt.milliseconds, r.channel.rawValue, r.purpose.rawValue, r.category.level1,
                 r.category.level2, r.category.level3, r.issueRegion.rawValue, r.urgent, r.lawRelated, r.summary, search,
                 due?.kind.rawValue, due?.dueAt.milliseconds, state.lastEventAt.milliseconds, json,
-                hierarchy?.isSkipLevel(registeredAt: state.registeredAtNode, region: r.issueRegion) ?? false,
+                r.intake?.kind == .skipLevel || hierarchy?.isSkipLevel(registeredAt: state.registeredAtNode, region: r.issueRegion) == true,
                 state.isBacklog, (state.holderSince ?? state.lastEventAt).milliseconds, state.moves ?? 0,
                 state.statisticsUnit.rawValue, closureReportOwed ? state.assignment?.assigner.rawValue : nil,
                 state.openSupervision?.dueAt.milliseconds, (state.acceptedAt ?? state.disposal?.at)?.milliseconds,
                 handlingDue?.milliseconds, state.closedAt?.milliseconds,
                 state.closedAt.map { $0.milliseconds + Int64(IndicatorRules.evaluationWindowDays) * IndicatorRules.dayMs },
                 state.evaluation?.at.milliseconds, state.evaluation?.office.rawValue, state.evaluation?.unit.rawValue,
-                !r.linkedCases.isEmpty, r.jointLetter, r.collective?.batches ?? 0, r.collective?.personVisits ?? 0,
+                !r.linkedCases.isEmpty || r.intake != nil, r.jointLetter, r.collective?.batches ?? 0, r.collective?.personVisits ?? 0,
             ]
         )
     }

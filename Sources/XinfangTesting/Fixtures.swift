@@ -26,8 +26,41 @@ public enum Fixtures {
         return first17 + String(MainlandIDNumber.checkCharacter(for: first17)!)
     }
 
-    public static func petitioner(name: String = "张伟", lead: Bool = true) -> Petitioner {
-        Petitioner(name: name, idType: .residentIdentityCard, idNumber: idNumber(), mobile: "13800138000", address: "长沙市芙蓉区", isLead: lead)
+    /// Person 0 is 张伟 with `idNumber()`; every other number is another person (ID and mobile).
+    public static func petitioner(name: String = "张伟", lead: Bool = true, person: Int = 0) -> Petitioner {
+        Petitioner(
+            name: name,
+            idType: .residentIdentityCard,
+            idNumber: idNumber(person: person),
+            mobile: mobile(person: person),
+            address: "长沙市芙蓉区",
+            isLead: lead
+        )
+    }
+
+    /// The ID number of person `n` (0: `idNumber()`).
+    public static func idNumber(person: Int) -> String {
+        person == 0
+            ? idNumber() : idNumber(birth: String(format: "%04d0101", 1950 + person / 1000 % 50), sequence: String(format: "%03d", person % 1000))
+    }
+
+    public static func mobile(person: Int) -> String { String(format: "138%08d", person) }
+
+    /// A person not used before in this process: the intake treats the same person with the same
+    /// matter as a repeat, so fixtures are different people unless a test says otherwise.
+    public static func newPerson() -> Int { persons.next() }
+
+    static let persons = Counter()
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func next() -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            value += 1
+            return value
+        }
     }
 
     /// A valid registration of a wage-arrears petition in 芙蓉区.
@@ -35,11 +68,12 @@ public enum Fixtures {
         receivedAt: Date,
         region: String = "430102",
         channel: Channel = .visit,
-        summary: String = "反映拖欠工资"
+        summary: String = "反映拖欠工资",
+        person: Int = newPerson()
     ) -> CaseRegistration {
         CaseRegistration(
             channel: channel,
-            petitioners: [petitioner()],
+            petitioners: [petitioner(person: person)],
             purpose: .request,
             category: ContentCategory("劳动和社会保障", "劳动关系", "拖欠农民工工资"),
             issueRegion: RegionCode(rawValue: region),
@@ -52,9 +86,9 @@ public enum Fixtures {
     }
 
     /// The JSON body of a valid registration through the API.
-    public static func registrationJSON(region: String = "430102", summary: String = "反映拖欠工资") -> String {
+    public static func registrationJSON(region: String = "430102", summary: String = "反映拖欠工资", person: Int = newPerson()) -> String {
         """
-        {"channel":"visit","petitioners":[{"name":"张伟","idType":"residentIdentityCard","idNumber":"\(idNumber())","mobile":"13800138000","isLead":true}],
+        {"channel":"visit","petitioners":[{"name":"张伟","idType":"residentIdentityCard","idNumber":"\(idNumber(person: person))","mobile":"\(mobile(person: person))","isLead":true}],
          "purpose":"request","category":{"level1":"劳动和社会保障","level2":"劳动关系","level3":"拖欠农民工工资"},
          "issueRegion":"\(region)","summary":"\(summary)","text":"某公司拖欠本人三个月工资，请求督促支付。","registeredBy":"李娜"}
         """

@@ -23,7 +23,7 @@ struct BadInputTests {
         var testDescription: String { name }
     }
 
-    static let valid = Fixtures.registrationJSON()
+    static let valid = Fixtures.registrationJSON(person: 0)
 
     static func registration(replacing old: String, with new: String) -> String {
         precondition(valid.contains(old), "fixture does not contain \(old)")

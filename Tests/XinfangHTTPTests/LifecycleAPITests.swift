@@ -85,8 +85,9 @@ struct LifecycleAPITests {
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
             headers[HTTPField.Name("Idempotency-Key")!] = "req-42"
-            let first = try await api.request(.post, "/api/v1/cases", body: Fixtures.registrationJSON(), headers: headers)
-            let retry = try await api.request(.post, "/api/v1/cases", body: Fixtures.registrationJSON(), headers: headers)
+            let body = Fixtures.registrationJSON()
+            let first = try await api.request(.post, "/api/v1/cases", body: body, headers: headers)
+            let retry = try await api.request(.post, "/api/v1/cases", body: body, headers: headers)
             #expect(first.status == 201 && retry.status == 200)
             #expect(first["caseNumber"] == retry["caseNumber"])
             let other = try await api.request(.post, "/api/v1/cases", body: Fixtures.registrationJSON(summary: "另一件事"), headers: headers)
