@@ -157,6 +157,7 @@ CREATE INDEX cases_by_next_due ON cases(next_due_at) WHERE next_due_at IS NOT NU
 CREATE INDEX cases_by_region ON cases(issue_region);
 CREATE INDEX cases_by_registered ON cases(registered_at DESC, case_number DESC);
 CREATE INDEX cases_by_status ON cases(status, registered_at);
+CREATE INDEX cases_by_unit_closed ON cases(closed_at, unit_node) WHERE closed_at IS NOT NULL;
 CREATE INDEX cases_by_unit_registered ON cases(registered_at, unit_node);
 CREATE INDEX cases_open ON cases(holder, status, holder_since, next_due_kind, next_due_at,
     assigned_by, supervision_due_at) WHERE is_open = 1;

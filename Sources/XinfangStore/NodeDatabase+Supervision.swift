@@ -228,4 +228,30 @@ extension NodeDatabase {
             return result
         }
     }
+
+    /// Registrations and closures per unit and month (China Standard Time, `YYYY-MM`) since `from`.
+    public func monthlyTrend(since from: Date) async throws -> [NodeID: [String: (registered: Int, closed: Int)]] {
+        let offset = calendar.utcOffsetSeconds
+        return try await read { db in
+            var result: [NodeID: [String: (registered: Int, closed: Int)]] = [:]
+            for (column, isClosure) in [("registered_at", false), ("closed_at", true)] {
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT unit_node, strftime('%Y-%m', \(column) / 1000 + ?, 'unixepoch') AS month, COUNT(*) AS n
+                        FROM cases WHERE \(column) >= ? GROUP BY unit_node, month
+                        """,
+                    arguments: [offset, from.milliseconds]
+                )
+                while let row = try rows.next() {
+                    let n: Int = row["n"]
+                    let month: String = row["month"]
+                    var entry = result[NodeID(row["unit_node"] as String), default: [:]][month] ?? (0, 0)
+                    if isClosure { entry.closed += n } else { entry.registered += n }
+                    result[NodeID(row["unit_node"] as String), default: [:]][month] = entry
+                }
+            }
+            return result
+        }
+    }
 }

@@ -101,6 +101,25 @@ struct CaseController<Context: RequestContext>: Sendable {
     @Sendable func act(request: Request, context: Context) async throws -> Response {
         let number = try caseNumber(context)
         let (input, _) = try await APIJSON.decode(ActionInput.self, from: request, context: context)
+        switch try await perform(input, on: number) {
+        case .applied(let view): return try APIJSON.response(view)
+        case .commanded(let accepted):
+            var headers = HTTPFields()
+            headers[.location] = "/api/v1/commands/\(accepted.commandId)"
+            return try APIJSON.response(accepted, status: .accepted, headers: headers)
+        }
+    }
+
+    /// What an action request led to: applied here by the holder, or sent to the holder as a command.
+    enum ActionOutcome {
+        case applied(CaseView)
+        case commanded(CommandAccepted)
+    }
+
+    /// One action on a case, as the API and the dashboard's forms take it: node parameters filled
+    /// in here, the action checked, applied by the holder or routed to it as a command. Refusals
+    /// are thrown as problems.
+    func perform(_ input: ActionInput, on number: CaseNumber) async throws -> ActionOutcome {
         let me = services.identity.id
         let hierarchy = services.database.hierarchy
         var fields = input.fields
@@ -150,7 +169,7 @@ struct CaseController<Context: RequestContext>: Sendable {
         let now = services.clock.now()
         guard let current = try await services.database.caseState(number) else { throw APIProblem(StoreError.caseNotFound(number)) }
         if current.holder != me, let hierarchy, !action.name.isForced {
-            return try await submitCommand(action, actor: actor, state: current, hierarchy: hierarchy)
+            return .commanded(try await submitCommand(action, actor: actor, state: current, hierarchy: hierarchy))
         }
         let state: CaseState
         do {
@@ -168,12 +187,11 @@ struct CaseController<Context: RequestContext>: Sendable {
             }
             throw problem
         }
-        let view = try await CaseView(state: state, services: services, now: now)
-        return try APIJSON.response(view)
+        return .applied(try await CaseView(state: state, services: services, now: now))
     }
 
-    /// A non-holder's action becomes a signed command routed to the holder: 202 with its id.
-    func submitCommand(_ action: CaseAction, actor: String, state: CaseState, hierarchy: Hierarchy) async throws -> Response {
+    /// A non-holder's action becomes a signed command routed to the holder (answered 202).
+    func submitCommand(_ action: CaseAction, actor: String, state: CaseState, hierarchy: Hierarchy) async throws -> CommandAccepted {
         let me = services.identity.id
         if let refusal = CommandPolicy.refusal(of: action, from: me, state: state, topology: hierarchy.topology) {
             var problem = APIProblem(refusal)
@@ -185,7 +203,7 @@ struct CaseController<Context: RequestContext>: Sendable {
             throw APIProblem(LifecycleError.illegalTransition(action: action.name, status: state.status, allowed: []))
         }
         let command = try await services.database.submitCommand(caseNumber: state.caseNumber, action: action, actor: actor, now: services.clock.now())
-        let accepted = CommandAccepted(
+        return CommandAccepted(
             commandId: command.id,
             caseNumber: state.caseNumber,
             action: action.name,
@@ -194,9 +212,6 @@ struct CaseController<Context: RequestContext>: Sendable {
             routedTo: Routing.commandNextHop(holder: state.holder, at: me, topology: hierarchy.topology),
             detail: "已作为指令发往持有节点 \(state.holder)，由其执行后生效。"
         )
-        var headers = HTTPFields()
-        headers[.location] = "/api/v1/commands/\(command.id)"
-        return try APIJSON.response(accepted, status: .accepted, headers: headers)
     }
 
     /// `GET /api/v1/commands/{id}`: where a command made or relayed here stands.

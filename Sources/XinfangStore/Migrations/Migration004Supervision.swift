@@ -38,6 +38,7 @@ enum Migration004Supervision {
                 CREATE INDEX cases_open ON cases(holder, status, holder_since, next_due_kind, next_due_at,
                     assigned_by, supervision_due_at) WHERE is_open = 1;
                 CREATE INDEX cases_by_unit_registered ON cases(registered_at, unit_node);
+                CREATE INDEX cases_by_unit_closed ON cases(closed_at, unit_node) WHERE closed_at IS NOT NULL;
                 CREATE INDEX cases_by_handling_due ON cases(handling_due_at) WHERE handling_due_at IS NOT NULL;
                 CREATE INDEX cases_by_evaluated ON cases(evaluated_at) WHERE evaluated_at IS NOT NULL;
                 CREATE INDEX cases_by_eval_due ON cases(eval_due_at) WHERE eval_due_at IS NOT NULL AND evaluated_at IS NULL;

@@ -1,0 +1,106 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Server-rendered HTML: escaping, the page frame and small building blocks. Every page is one
+/// self-contained document (inline CSS, server-made SVG, no script, no external asset), because
+/// the dashboard runs on intranets without internet access.
+enum HTML {
+    /// Escapes text for an element's content or a quoted attribute.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for c in text {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    /// Percent-encodes a query value.
+    static func query(_ value: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+    }
+
+    /// A whole page: title, the node's name in the header, the navigation, the body.
+    static func page(title: String, node: NodeRef, now: Date, body: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="zh-CN">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(escape(title)) · \(escape(node.name))</title>
+        <style>\(css)</style>
+        </head>
+        <body>
+        <header><div class="brand">信访督查 · \(escape(node.name))<span class="level">\(escape(node.levelLabel))</span></div>
+        <nav><a href="/">首页</a><a href="/ui/cases?overdue=true">超期件</a><a href="/ui/cases">全部信访件</a><a href="/ui/flags">对账预警</a><a href="/ui/stats">考核指标</a></nav></header>
+        <main>
+        \(body)
+        </main>
+        <footer>xinfang · 数据来自本节点存储（含下级全部副本）· 生成于 \(escape(APIJSON.format(now)))</footer>
+        </body>
+        </html>
+        """
+    }
+
+    /// A 200 HTML response.
+    static func response(_ html: String, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// A 303 redirect after a form post.
+    static func redirect(_ location: String) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = location
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    /// A number cell that draws attention when not zero.
+    static func count(_ n: Int, alert: Bool = false, cls: String) -> String {
+        "<td class=\"n \(cls)\(alert && n > 0 ? " alert" : "")\">\(n)</td>"
+    }
+
+    /// A rate as a percentage, or a dash when there is no population.
+    static func percent(_ rate: Double?) -> String {
+        guard let rate else { return "—" }
+        return String(format: "%.1f%%", rate * 100)
+    }
+
+    static let css = """
+        *{box-sizing:border-box}body{margin:0;font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;
+        font-size:14px;color:#1f2937;background:#f3f4f6}header{background:#8b1a1a;color:#fff;padding:10px 24px;display:flex;
+        align-items:center;justify-content:space-between;flex-wrap:wrap}.brand{font-size:18px;font-weight:bold}.level{font-size:12px;
+        margin-left:8px;padding:2px 6px;border:1px solid #fff;border-radius:3px}nav a{color:#fff;margin-left:18px;text-decoration:none}
+        nav a:hover{text-decoration:underline}main{max-width:1280px;margin:0 auto;padding:16px 24px}h1{font-size:20px;margin:8px 0 12px}
+        h2{font-size:16px;margin:20px 0 8px;border-left:4px solid #8b1a1a;padding-left:8px}.crumbs{color:#6b7280;margin-bottom:8px}
+        .crumbs a{color:#1d4ed8}.cards{display:flex;flex-wrap:wrap;gap:12px}.card{background:#fff;border-radius:6px;padding:12px 16px;
+        min-width:150px;box-shadow:0 1px 2px rgba(0,0,0,.08)}.card .v{font-size:26px;font-weight:bold}.card .k{color:#6b7280}
+        .card.alert .v{color:#b91c1c}table{border-collapse:collapse;width:100%;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+        th,td{padding:6px 8px;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top}th{background:#f9fafb;font-weight:600}
+        td.n{text-align:right;font-variant-numeric:tabular-nums}td.alert{color:#b91c1c;font-weight:bold}a{color:#1d4ed8}
+        .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}.panel{background:#fff;border-radius:6px;
+        padding:12px;box-shadow:0 1px 2px rgba(0,0,0,.08)}.panel h2{margin-top:0}svg text{font-size:12px;fill:#374151}
+        .tag{display:inline-block;padding:1px 6px;border-radius:3px;background:#e5e7eb;margin-right:4px;font-size:12px}
+        .tag.red{background:#fee2e2;color:#991b1b}.tag.green{background:#dcfce7;color:#166534}.muted{color:#6b7280}
+        .timeline{list-style:none;padding:0;margin:0}.timeline li{background:#fff;margin:0 0 6px;padding:8px 12px;border-left:4px solid #9ca3af}
+        .timeline li.move{border-left-color:#1d4ed8}.timeline li.cmd{border-left-color:#d97706}.timeline li.conflict{border-left-color:#b91c1c}
+        form.act{background:#fff;padding:8px 12px;margin:0 0 8px}form.act label{display:inline-block;margin:4px 12px 4px 0}
+        input,select,textarea{font:inherit;padding:3px 5px}textarea{width:100%;height:48px}button{font:inherit;padding:4px 14px;
+        background:#8b1a1a;color:#fff;border:0;border-radius:3px;cursor:pointer}.msg{padding:8px 12px;background:#dcfce7;margin-bottom:12px}
+        .msg.error{background:#fee2e2}footer{color:#9ca3af;font-size:12px;text-align:center;padding:16px}
+        details summary{cursor:pointer;padding:6px 0;font-weight:600}
+        """
+}
