@@ -122,7 +122,7 @@ let package = Package(
         ),
         .testTarget(
             name: "XinfangSimulationTests",
-            dependencies: ["XinfangCore", "XinfangStore", "XinfangSync", "XinfangSimulation", "XinfangHTTP", "XinfangTesting"],
+            dependencies: ["XinfangCore", "XinfangStore", "XinfangSync", "XinfangSimulation", "XinfangHTTP", "XinfangTesting", .product(name: "HTTPTypes", package: "swift-http-types")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

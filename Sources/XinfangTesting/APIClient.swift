@@ -3,7 +3,7 @@ public import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import XinfangHTTP
+public import XinfangHTTP
 
 /// A response of the user API, with its body parsed as a JSON object where it is one.
 public struct APIResponse: Sendable {
@@ -60,7 +60,14 @@ public struct APIClient: Sendable {
 extension TestNode {
     /// Runs `body` against this node's full router (middleware included).
     public func withAPI<T: Sendable>(_ body: @Sendable (APIClient) async throws -> T) async throws -> T {
-        let app = Application(router: NodeApplication.router(services: services))
+        try await services.withAPI(body)
+    }
+}
+
+extension NodeServices {
+    /// Runs `body` against the full router of a node with these services (middleware included).
+    public func withAPI<T: Sendable>(_ body: @Sendable (APIClient) async throws -> T) async throws -> T {
+        let app = Application(router: NodeApplication.router(services: self))
         return try await app.test(.router) { client in try await body(APIClient(client: client)) }
     }
 }

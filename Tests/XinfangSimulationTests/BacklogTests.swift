@@ -11,23 +11,20 @@ import XinfangStore
 struct BacklogTests {
     static let day = 86_400.0
 
-    @Test func theProvinceSeesTheOpenWorkOfEveryLevelBelowIt() async throws {
-        let sim = try await Simulation.scripted(
-            directory: FileManager.default.temporaryDirectory
-                .appendingPathComponent("xinfang-backlog-\(UUID().uuidString)")
-        )
+    /// P: the province assigns (交办) a matter to 芙蓉区 (due day 30), accepted there on day 1 and
+    /// pressed by a 督办 (feedback due day 10). Q: registered at 芙蓉区 and left alone. R: 岳麓区
+    /// escalates to 长沙市, which declines, then escalates again and the city accepts (day 2).
+    /// Returns the case numbers and now (day 20, after a reconciliation round at the province).
+    static func play(_ sim: Simulation) async throws -> (p: CaseNumber, q: CaseNumber, r: CaseNumber, now: Date) {
         let start = await sim.currentTime
         func at(_ d: Double) async {
             let target = start.addingTimeInterval(d * Self.day)
             let current = await sim.currentTime
             if target > current { await sim.wait(seconds: target.timeIntervalSince(current)) }
         }
-        // P: the province assigns (交办) a matter to 芙蓉区, due day 30; 芙蓉区 accepts it on day 1.
         let p = try await sim.register(at: H.province, region: "430102")
         try await sim.act(at: H.province, p, .offer(to: H.furong, mode: .assign, dueAt: start.addingTimeInterval(30 * Self.day), note: nil))
-        // Q: registered at 芙蓉区 and left alone: its 15-day notice period ends on day 15.
-        _ = try await sim.register(at: H.furong, region: "430102")
-        // R: 岳麓区 escalates to 长沙市, which declines, then escalates again and the city accepts.
+        let q = try await sim.register(at: H.furong, region: "430102")
         let r = try await sim.register(at: H.yuelu, region: "430104")
         try await sim.settle()
         await at(1)
@@ -41,12 +38,19 @@ struct BacklogTests {
         try await sim.act(at: H.yuelu, r, .escalate(to: H.changsha, reason: "再次上报"))
         try await sim.settle()
         try await sim.act(at: H.changsha, r, .accept)
-        // The province presses 芙蓉区 on P (督办), feedback due day 10.
         _ = try await sim.command(at: H.province, p, .supervise(by: H.province, dueAt: start.addingTimeInterval(10 * Self.day), note: "请反馈"))
         try await sim.settle()
         await at(20)
         try await sim.reconcile(at: H.province)
-        let now = await sim.currentTime
+        return (p, q, r, await sim.currentTime)
+    }
+
+    @Test func theProvinceSeesTheOpenWorkOfEveryLevelBelowIt() async throws {
+        let sim = try await Simulation.scripted(
+            directory: FileManager.default.temporaryDirectory
+                .appendingPathComponent("xinfang-backlog-\(UUID().uuidString)")
+        )
+        let (_, _, r, now) = try await Self.play(sim)
 
         let store = await sim.store(H.province)!
         let perNode = try await store.backlog(now: now)

@@ -74,7 +74,7 @@ struct DashboardController<Context: RequestContext>: Sendable {
         body += "<h2>各节点在办情况</h2>" + backlogTable(backlog.nodes, linkCases: true, tableID: "nodes")
         body += "<div class=\"grid\">"
         let barItems = (backlog.children.isEmpty ? backlog.nodes : backlog.children).map {
-            SVGChart.Bar(label: $0.node.name, value: $0.counts.counts.open, href: "/ui/nodes/\($0.node.id)")
+            SVGChart.Bar(label: HTML.shortName($0.node.name), value: $0.counts.counts.open, href: "/ui/nodes/\($0.node.id)")
         }
         body += panel("在办件（按辖区）", SVGChart.bars(barItems))
         body += panel(
@@ -265,7 +265,7 @@ struct DashboardController<Context: RequestContext>: Sendable {
             "状态",
             "<span class=\"tag\">\(state.status.label)</span>" + (view.flags.isEmpty ? "" : " <span class=\"tag red\">预警 \(view.flags.count)</span>")
         )
-        row("持有节点", "\(HTML.escape(nodeName(state.holder)))（自 \(state.holderSince.map(APIJSON.format) ?? "—")）")
+        row("持有节点", "\(HTML.escape(nodeName(state.holder)))（自 \(state.holderSince.map(HTML.time) ?? "—")）")
         row("责任节点", HTML.escape(nodeName(state.owner)))
         row("摘要", HTML.escape(r.summary))
         row("诉求内容", HTML.escape(r.text))
@@ -273,10 +273,10 @@ struct DashboardController<Context: RequestContext>: Sendable {
             "信访人",
             HTML.escape(r.petitioners.map(\.name).joined(separator: "、")) + (r.collective.map { "（集体访 \($0.batches) 批 \($0.personVisits) 人次）" } ?? "")
         )
-        row("形式 / 目的", "\(Self.channelLabel(r.channel))\(r.jointLetter ? "（联名信）" : "") / \(r.purpose.rawValue)")
+        row("形式 / 目的", "\(Self.channelLabel(r.channel))\(r.jointLetter ? "（联名信）" : "") / \(Self.purposeLabel(r.purpose))")
         row("内容分类", HTML.escape("\(r.category.level1) › \(r.category.level2) › \(r.category.level3)"))
         row("问题属地", r.issueRegion.rawValue)
-        row("登记", "\(HTML.escape(nodeName(state.registeredAtNode))) \(APIJSON.format(state.registeredAt))，登记人 \(HTML.escape(r.registeredBy))")
+        row("登记", "\(HTML.escape(nodeName(state.registeredAtNode))) \(HTML.time(state.registeredAt))，登记人 \(HTML.escape(r.registeredBy))")
         if let intake = r.intake {
             row(
                 "查重结果",
@@ -290,7 +290,7 @@ struct DashboardController<Context: RequestContext>: Sendable {
         for d in view.deadlines {
             let tag =
                 d.overdue ? "<span class=\"tag red\">超期</span>" : d.open ? "<span class=\"tag\">进行中</span>" : "<span class=\"tag green\">已完成</span>"
-            body += "<tr><td>\(d.label)</td><td>\(d.dueDate)</td><td>\(d.metAt.map(APIJSON.format) ?? "—")</td><td>\(tag)</td></tr>"
+            body += "<tr><td>\(d.label)</td><td>\(d.dueDate)</td><td>\(d.metAt.map(HTML.time) ?? "—")</td><td>\(tag)</td></tr>"
         }
         body += "</table>"
         if !view.flags.isEmpty {
@@ -310,6 +310,16 @@ struct DashboardController<Context: RequestContext>: Sendable {
         body += "<h2>流转轨迹（各层级所见相同）</h2>" + timeline(events, conflicts: view.conflicts)
         body += actionForms(view, number: number)
         return HTML.response(HTML.page(title: "信访件 \(number)", node: try scope(nil).ref(me), now: now, body: body))
+    }
+
+    static func purposeLabel(_ purpose: Purpose) -> String {
+        switch purpose {
+        case .appeal: "申诉"
+        case .request: "求决"
+        case .suggestion: "意见建议"
+        case .accusation: "揭发控告"
+        case .other: "其他"
+        }
     }
 
     static func channelLabel(_ channel: XinfangCore.Channel) -> String {
@@ -334,7 +344,7 @@ struct DashboardController<Context: RequestContext>: Sendable {
                 ? "conflict" : moved ? "move" : event.command != nil ? "cmd" : ""
             out +=
                 "<li class=\"\(cls)\"><strong>\(HTML.escape(event.body.label))</strong>　\(HTML.escape(nodeName(event.origin)))　\(HTML.escape(event.actor))"
-            out += "　<span class=\"muted\">\(APIJSON.format(event.date)) · 第 \(event.seq) 条 · 纪元 \(event.epoch)</span>"
+            out += "　<span class=\"muted\">\(HTML.time(event.date)) · 第 \(event.seq) 条 · 纪元 \(event.epoch)</span>"
             if let command = event.command {
                 out += "<br><span class=\"tag\">指令</span>来自 \(HTML.escape(nodeName(command.origin)))（\(HTML.escape(command.actor))）"
             }
@@ -348,7 +358,7 @@ struct DashboardController<Context: RequestContext>: Sendable {
             for event in conflict.losing {
                 out +=
                     "<li class=\"conflict\"><span class=\"tag red\">失败分支</span><strong>\(HTML.escape(event.label))</strong>　\(HTML.escape(nodeName(event.origin)))　"
-                out += "\(HTML.escape(event.actor))　<span class=\"muted\">\(APIJSON.format(event.at)) · 第 \(event.seq) 条</span></li>"
+                out += "\(HTML.escape(event.actor))　<span class=\"muted\">\(HTML.time(event.at)) · 第 \(event.seq) 条</span></li>"
             }
         }
         return out + "</ol>"
@@ -362,7 +372,7 @@ struct DashboardController<Context: RequestContext>: Sendable {
         case .act(let action):
             switch action {
             case .offer(let to, let mode, let dueAt, let note):
-                return "\(mode == .assign ? "交办" : "转送")至 \(to)" + (dueAt.map { "，期限 \(APIJSON.format($0))" } ?? "") + (note.map { "：\($0)" } ?? "")
+                return "\(mode == .assign ? "交办" : "转送")至 \(to)" + (dueAt.map { "，期限 \(HTML.time($0))" } ?? "") + (note.map { "：\($0)" } ?? "")
             case .escalate(let to, let reason): return "上报至 \(to)：\(reason)"
             case .decline(let reason), .reject(let reason), .returnClosure(let reason), .terminate(let reason): return reason
             case .recall(_, let reason), .takeOver(_, let reason): return reason
@@ -372,7 +382,7 @@ struct DashboardController<Context: RequestContext>: Sendable {
                 return "\(outcome.rawValue)：\(opinion)"
             case .evaluate(let office, let unit, let comment):
                 return "信访部门 \(office.rawValue)，责任单位 \(unit.rawValue)" + (comment.map { "：\($0)" } ?? "")
-            case .supervise(_, let dueAt, let note): return "督办：\(note)（反馈期限 \(APIJSON.format(dueAt))）"
+            case .supervise(_, let dueAt, let note): return "督办：\(note)（反馈期限 \(HTML.time(dueAt))）"
             case .supervisionFeedback(let text), .comment(let text): return text
             case .requestReview(let reason, let reviewer), .requestReReview(let reason, let reviewer):
                 return reason + (reviewer.map { "（复查/复核机关 \($0)）" } ?? "")
@@ -520,7 +530,7 @@ struct DashboardController<Context: RequestContext>: Sendable {
             let subject = flag.caseNumber.map { "<a href=\"/ui/cases/\($0)\">\($0)</a>" } ?? HTML.escape(flag.subject)
             out +=
                 "<tr><td><span class=\"tag red\">\(HTML.escape(flag.label))</span></td><td>\(subject)</td><td>\(HTML.escape(nodeName(flag.node)))</td>"
-            out += "<td>\(APIJSON.format(flag.since))</td><td>\(HTML.escape(flag.detail))</td><td>\(HTML.escape(flag.remedy))</td></tr>"
+            out += "<td>\(HTML.time(flag.since))</td><td>\(HTML.escape(flag.detail))</td><td>\(HTML.escape(flag.remedy))</td></tr>"
         }
         return out + "</table>"
     }

@@ -73,6 +73,23 @@ enum HTML {
         "<td class=\"n \(cls)\(alert && n > 0 ? " alert" : "")\">\(n)</td>"
     }
 
+    /// A time as people read it: `2026-11-25 09:30`, China Standard Time.
+    static func time(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(secondsFromGMT: APIJSON.outputOffsetSeconds)
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        return formatter.string(from: date)
+    }
+
+    /// A node's short name for charts: the bureau's suffix left off (长沙市人力资源和社会保障局 → 长沙市).
+    static func shortName(_ name: String) -> String {
+        for suffix in ["人力资源和社会保障局", "人力资源和社会保障厅", "人社局", "人社厅"] where name.hasSuffix(suffix) && name.count > suffix.count {
+            return String(name.dropLast(suffix.count))
+        }
+        return name
+    }
+
     /// A rate as a percentage, or a dash when there is no population.
     static func percent(_ rate: Double?) -> String {
         guard let rate else { return "—" }
@@ -90,8 +107,8 @@ enum HTML {
         min-width:150px;box-shadow:0 1px 2px rgba(0,0,0,.08)}.card .v{font-size:26px;font-weight:bold}.card .k{color:#6b7280}
         .card.alert .v{color:#b91c1c}table{border-collapse:collapse;width:100%;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.08)}
         th,td{padding:6px 8px;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top}th{background:#f9fafb;font-weight:600}
-        td.n{text-align:right;font-variant-numeric:tabular-nums}td.alert{color:#b91c1c;font-weight:bold}a{color:#1d4ed8}
-        .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}.panel{background:#fff;border-radius:6px;
+        th.n,td.n{text-align:right;font-variant-numeric:tabular-nums}td.alert{color:#b91c1c;font-weight:bold}a{color:#1d4ed8}
+        .grid{margin-top:16px;display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}.panel{background:#fff;border-radius:6px;
         padding:12px;box-shadow:0 1px 2px rgba(0,0,0,.08)}.panel h2{margin-top:0}svg text{font-size:12px;fill:#374151}
         .tag{display:inline-block;padding:1px 6px;border-radius:3px;background:#e5e7eb;margin-right:4px;font-size:12px}
         .tag.red{background:#fee2e2;color:#991b1b}.tag.green{background:#dcfce7;color:#166534}.muted{color:#6b7280}

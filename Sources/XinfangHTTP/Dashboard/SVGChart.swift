@@ -65,7 +65,7 @@ enum SVGChart {
                 format: "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%@</text>",
                 x0 + slot / 2 - 3,
                 height - bottom + 16,
-                HTML.escape(String(period.suffix(5)))
+                HTML.escape(Self.monthLabel(period))
             )
         }
         for (s, line) in series.enumerated() {
@@ -74,6 +74,13 @@ enum SVGChart {
             out += "<text x=\"\(x + 14)\" y=\"\(height - 5)\">\(HTML.escape(line.name))</text>"
         }
         return out + "</svg>"
+    }
+
+    /// `2026-07` → `7月` (the panel's title says which twelve months).
+    static func monthLabel(_ period: String) -> String {
+        let parts = period.split(separator: "-")
+        guard parts.count == 2, let month = Int(parts[1]) else { return period }
+        return "\(month)月"
     }
 
     /// Rates (0–1) as bars against a target line each; a missing rate is drawn as "—".

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Takes screenshots of the dashboard on the demo hierarchy: the province's landing page, a
+# drill-down (a city, a county), a case page, the flags and the indicators.
+#   deploy/screenshots.sh [OUT_DIR]      (default .xinfang-screenshots; needs root to install Chromium)
+# Installs Chromium and CJK fonts from Debian's packages if missing, builds xinfang, starts the demo
+# on ports 8630-8636 in .xinfang-shots-demo/, takes the pictures with headless Chromium, stops the demo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-.xinfang-screenshots}
+port=8630
+demo_dir=.xinfang-shots-demo
+
+browser=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$browser" ] || ! fc-list 2>/dev/null | grep -qi "cjk"; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Chromium or CJK fonts are missing: run as root, or: sudo apt-get install chromium fonts-noto-cjk" >&2
+    exit 1
+  fi
+  echo "installing chromium and fonts-noto-cjk from Debian's packages …"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  browser=$(command -v chromium || command -v chromium-browser)
+fi
+
+swift build --product xinfang
+bin=$(swift build --show-bin-path)/xinfang
+rm -rf "$demo_dir"
+mkdir -p "$out"
+"$bin" demo --dir "$demo_dir" --base-port "$port" >"$out/demo.log" 2>&1 &
+demo=$!
+trap 'kill -INT $demo 2>/dev/null; wait $demo 2>/dev/null || true' EXIT
+
+echo "waiting for the demo to seed …"
+for _ in $(seq 1 240); do
+  grep -q "Ctrl-C stops every node" "$out/demo.log" 2>/dev/null && break
+  kill -0 $demo 2>/dev/null || { echo "the demo stopped:" >&2; tail -20 "$out/demo.log" >&2; exit 1; }
+  sleep 0.5
+done
+grep -q "Ctrl-C stops every node" "$out/demo.log" || { echo "the demo did not come up within 2 minutes" >&2; exit 1; }
+
+base=http://127.0.0.1:$port
+case_number=$(curl -sf "$base/api/v1/cases?limit=1&holder=430102" | sed -n 's/.*"caseNumber":"\([^"]*\)".*/\1/p' | head -1)
+shot() {
+  "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1366,"$3" \
+    --screenshot="$out/$1.png" "$2" >/dev/null 2>&1
+  echo "  $out/$1.png  ← $2"
+}
+echo "screenshots:"
+shot 1-province "$base/" 2200
+shot 2-city "$base/ui/nodes/430100" 2000
+shot 3-county "$base/ui/nodes/430102" 1800
+shot 4-case "$base/ui/cases/$case_number" 2400
+shot 5-flags "$base/ui/flags" 900
+shot 6-stats "$base/ui/stats" 1200
