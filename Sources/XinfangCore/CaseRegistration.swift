@@ -146,7 +146,7 @@ public enum RegistrationLimits {
 
 extension CaseRegistration {
     /// Validates and canonicalises a registration; `now` bounds the receipt time.
-    public func validated(now: Date) throws(ValidationFailure) -> CaseRegistration {
+    public func validated(now: Date, receivedAtPastMaxDays: Int = RegistrationLimits.receivedAtPastMaxDays) throws(ValidationFailure) -> CaseRegistration {
         typealias L = RegistrationLimits
         var r = self
         if jointLetter, channel != .letter {
@@ -193,8 +193,8 @@ extension CaseRegistration {
         guard receivedAt <= now.addingTimeInterval(300) else {
             throw .invalid("receivedAt", "收件时间不能晚于当前时间。")
         }
-        guard receivedAt >= now.addingTimeInterval(-Double(L.receivedAtPastMaxDays) * 86_400) else {
-            throw .invalid("receivedAt", "收件时间不能早于 \(L.receivedAtPastMaxDays) 天前。")
+        guard receivedAt >= now.addingTimeInterval(-Double(receivedAtPastMaxDays) * 86_400) else {
+            throw .invalid("receivedAt", "收件时间不能早于 \(receivedAtPastMaxDays) 天前。")
         }
         guard linkedCases.count <= L.linkedCasesMax else { throw .invalid("linkedCases", "关联信访件最多 \(L.linkedCasesMax) 件。") }
         for (i, c) in linkedCases.enumerated() {

@@ -20,6 +20,7 @@ public enum NodeApplication {
         HealthController(services: services).addRoutes(to: router)
         CaseController(services: services).addRoutes(to: router.group("api/v1"))
         SupervisionController(services: services).addRoutes(to: router.group("api/v1"))
+        ExportController(services: services).addRoutes(to: router.group("api/v1"))
         DashboardController(services: services).addRoutes(to: router)
         FlagController(services: services, reconciliation: reconciliation(services, transport: transport, logger: Logger(label: "xinfang.reconcile")))
             .addRoutes(to: router.group("api/v1"))

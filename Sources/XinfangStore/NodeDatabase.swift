@@ -133,15 +133,17 @@ extension NodeDatabase {
     /// Registers a petition (登记): mints its number and appends the opening event.
     ///
     /// Idempotent under `idempotencyKey`: the same key with the same request returns the case it
-    /// created (`created == false`); with another request it is refused.
+    /// created (`created == false`); with another request it is refused. `receivedAtPastMaxDays`
+    /// bounds how old the receipt may be (a ledger import takes years of history).
     public func register(
         _ registration: CaseRegistration,
         actor: String,
         now: Date,
-        idempotencyKey: IdempotencyKey? = nil
+        idempotencyKey: IdempotencyKey? = nil,
+        receivedAtPastMaxDays: Int = RegistrationLimits.receivedAtPastMaxDays
     ) async throws -> (state: CaseState, created: Bool) {
         let checked: CaseRegistration
-        do { checked = try registration.validated(now: now) } catch { throw StoreError.invalid(error) }
+        do { checked = try registration.validated(now: now, receivedAtPastMaxDays: receivedAtPastMaxDays) } catch { throw StoreError.invalid(error) }
         let (state, created) = try await write { db in
             if let idempotencyKey {
                 if let row = try Row.fetchOne(

@@ -39,6 +39,18 @@ struct CaseController<Context: RequestContext>: Sendable {
 
     /// `GET /api/v1/cases`: filtered, cursor-paginated list, newest registration first.
     @Sendable func list(request: Request, context: Context) async throws -> Response {
+        let query = try Self.caseQuery(request)
+        let now = services.clock.now()
+        let page = try await services.database.cases(matching: query, now: now)
+        let view = CaseListView(
+            items: page.items.map { CaseSummaryView($0, calendar: services.database.calendar, now: now) },
+            nextCursor: page.next?.encoded
+        )
+        return try APIJSON.response(view)
+    }
+
+    /// The filters of a case list (`GET /api/v1/cases`, its CSV export and the dashboard's list), checked.
+    static func caseQuery(_ request: Request) throws -> CaseQuery {
         let q = request.uri.queryParameters
         var query = CaseQuery()
         do {
@@ -80,13 +92,7 @@ struct CaseController<Context: RequestContext>: Sendable {
         } catch let failure as ValidationFailure {
             throw APIProblem(failure)
         }
-        let now = services.clock.now()
-        let page = try await services.database.cases(matching: query, now: now)
-        let view = CaseListView(
-            items: page.items.map { CaseSummaryView($0, calendar: services.database.calendar, now: now) },
-            nextCursor: page.next?.encoded
-        )
-        return try APIJSON.response(view)
+        return query
     }
 
     /// `GET /api/v1/cases/{caseNumber}`: state, deadlines, holder, and the whole chain.

@@ -71,7 +71,8 @@ struct DashboardController<Context: RequestContext>: Sendable {
         if !backlog.children.isEmpty {
             body += "<h2>下级辖区（点击进入）</h2>" + backlogTable(backlog.children, linkCases: false, tableID: "children")
         }
-        body += "<h2>各节点在办情况</h2>" + backlogTable(backlog.nodes, linkCases: true, tableID: "nodes")
+        body += "<h2>各节点在办情况 <a class=\"muted\" href=\"/api/v1/backlog.csv?node=\(scope.root)\">导出CSV</a></h2>"
+        body += backlogTable(backlog.nodes, linkCases: true, tableID: "nodes")
         body += "<div class=\"grid\">"
         let barItems = (backlog.children.isEmpty ? backlog.nodes : backlog.children).map {
             SVGChart.Bar(label: HTML.shortName($0.node.name), value: $0.counts.counts.open, href: "/ui/nodes/\($0.node.id)")
@@ -236,6 +237,8 @@ struct DashboardController<Context: RequestContext>: Sendable {
         body +=
             "<label><input type=\"checkbox\" name=\"overdue\" value=\"true\"\(query.overdue == true ? " checked" : "")> 只看超期</label><button>查询</button></form>"
         if !filters.isEmpty { body += "<p class=\"muted\">筛选：\(HTML.escape(filters.joined(separator: "；")))</p>" }
+        let exportQuery = request.uri.queryParameters.filter { $0.key != "cursor" }.map { "\($0.key)=\(HTML.query(String($0.value)))" }
+        body += "<p><a href=\"/api/v1/cases.csv?\(HTML.escape(exportQuery.joined(separator: "&")))\">导出CSV（全部符合条件的件）</a></p>"
         body += page.items.isEmpty ? "<p class=\"muted\">没有符合条件的信访件。</p>" : caseTable(page.items, now: now)
         if let next = page.next {
             var params = request.uri.queryParameters.filter { $0.key != "cursor" }.map { "\($0.key)=\(HTML.query(String($0.value)))" }
@@ -520,7 +523,9 @@ struct DashboardController<Context: RequestContext>: Sendable {
             do { query.within = try NodeID.validated(String(raw), field: "node") } catch { throw APIProblem(error) }
         }
         let flags = try await services.database.flags(matching: query).map(FlagView.init)
-        let body = "<h1>对账预警（\(flags.count)）</h1>" + (flags.isEmpty ? "<p class=\"muted\">没有未处理的预警。</p>" : flagTable(flags))
+        let body =
+            "<h1>对账预警（\(flags.count)）</h1><p><a href=\"/api/v1/flags.csv\">导出CSV</a></p>"
+            + (flags.isEmpty ? "<p class=\"muted\">没有未处理的预警。</p>" : flagTable(flags))
         return HTML.response(HTML.page(title: "对账预警", node: try scope(nil).ref(me), now: services.clock.now(), body: body))
     }
 
@@ -570,7 +575,8 @@ struct DashboardController<Context: RequestContext>: Sendable {
             }
             body += "</tr>"
         }
-        body += "</table><p class=\"muted\">口径：及时受理率按登记后15日届满日落在期间内的件；按期办结率按限办截止日落在期间内的件；参评率、满意率按评价时间；比率不含涉法涉诉件。</p>"
+        body +=
+            "</table><p><a href=\"/api/v1/stats.csv?node=\(scope.root)&amp;from=\(from)&amp;to=\(to)\">导出CSV</a></p><p class=\"muted\">口径：及时受理率按登记后15日届满日落在期间内的件；按期办结率按限办截止日落在期间内的件；参评率、满意率按评价时间；比率不含涉法涉诉件。</p>"
         return HTML.response(HTML.page(title: "考核指标", node: scope.ref(me), now: now, body: body))
     }
 }
