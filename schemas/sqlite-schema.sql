@@ -148,19 +148,23 @@ CREATE TABLE replica_mismatches (
     PRIMARY KEY (peer, case_key)
 ) STRICT;
 CREATE INDEX cases_by_ae_bucket ON cases(ae_bucket);
-CREATE INDEX cases_by_eval_due ON cases(eval_due_at) WHERE eval_due_at IS NOT NULL AND evaluated_at IS NULL;
-CREATE INDEX cases_by_evaluated ON cases(evaluated_at) WHERE evaluated_at IS NOT NULL;
-CREATE INDEX cases_by_handling_due ON cases(handling_due_at) WHERE handling_due_at IS NOT NULL;
 CREATE INDEX cases_by_holder ON cases(holder, status);
-CREATE INDEX cases_by_moves ON cases(moves) WHERE moves >= 2;
 CREATE INDEX cases_by_next_due ON cases(next_due_at) WHERE next_due_at IS NOT NULL;
 CREATE INDEX cases_by_region ON cases(issue_region);
 CREATE INDEX cases_by_registered ON cases(registered_at DESC, case_number DESC);
 CREATE INDEX cases_by_status ON cases(status, registered_at);
-CREATE INDEX cases_by_unit_closed ON cases(closed_at, unit_node) WHERE closed_at IS NOT NULL;
-CREATE INDEX cases_by_unit_registered ON cases(registered_at, unit_node);
 CREATE INDEX cases_open ON cases(holder, status, holder_since, next_due_kind, next_due_at,
     assigned_by, supervision_due_at) WHERE is_open = 1;
+CREATE INDEX cases_open_moves ON cases(moves DESC, case_number) WHERE is_open = 1 AND moves >= 2;
+CREATE INDEX cases_stats_closed ON cases(closed_at, unit_node) WHERE closed_at IS NOT NULL;
+CREATE INDEX cases_stats_eval_due ON cases(eval_due_at, law_related, unit_node)
+    WHERE eval_due_at IS NOT NULL AND evaluated_at IS NULL;
+CREATE INDEX cases_stats_evaluated ON cases(evaluated_at, law_related, unit_node, office_rating, unit_rating)
+    WHERE evaluated_at IS NOT NULL;
+CREATE INDEX cases_stats_handling ON cases(handling_due_at, law_related, closed_at, unit_node)
+    WHERE handling_due_at IS NOT NULL;
+CREATE INDEX cases_stats_registered ON cases(registered_at, unit_node, channel, category_l1, is_repeat,
+    skip_level, joint_letter, collective_batches, collective_persons, law_related, decided_at);
 CREATE INDEX commands_by_case ON commands(case_number, status);
 CREATE INDEX conflicts_open ON conflicts(case_number) WHERE resolved_at IS NULL;
 CREATE INDEX events_by_case ON events(case_number, seq, epoch);

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import GRDB
 public import XinfangCore
 
@@ -57,5 +57,95 @@ extension NodeDatabase {
                 )
             }
         }
+    }
+}
+
+extension NodeDatabase {
+    /// For the supervision benchmark only: `count` synthetic cases of a province's subtree, written
+    /// straight into the columns the backlog and the indicators read, in one transaction.
+    ///
+    /// Deterministic from the case index: registered evenly over the `years` before `now`, handled
+    /// by the `units` (weighted towards the first ones, the counties), across the four channels and
+    /// the first-level categories; cases of the last 90 days are partly still open (intake,
+    /// handling, review), older ones closed, most evaluated; 2 % of older cases stay open and
+    /// overdue (积案), 8 % are repeats, 3 % 越级访. `state_json` is left empty: these queries never read it.
+    public func loadSyntheticCases(count: Int, units: [NodeID], now: Date, years: Int = 3) async throws {
+        let nowMs = now.milliseconds
+        let day = IndicatorRules.dayMs
+        let spanMs = Int64(years) * 365 * day
+        let categories = ContentCategoryCatalog.all.map(\.level1).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let channels = Channel.allCases.map(\.rawValue)
+        let weights = units.indices.map { i in max(1, units.count - i) }
+        let totalWeight = weights.reduce(0, +)
+        try await write { db in
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO cases (case_number, status, holder, owner, epoch, head_seq, head_hash, registered_at,
+                        registered_at_node, received_at, channel, purpose, category_l1, category_l2, category_l3, issue_region,
+                        urgent, law_related, summary, search_text, next_due_kind, next_due_at, last_event_at, state_json,
+                        skip_level, is_open, holder_since, moves, unit_node, assigned_by, supervision_due_at, decided_at,
+                        handling_due_at, closed_at, eval_due_at, evaluated_at, office_rating, unit_rating, is_repeat,
+                        joint_letter, collective_batches, collective_persons)
+                    VALUES (?, ?, ?, ?, 0, 5, ?, ?, ?, ?, ?, 'request', ?, '', '', ?, 0, ?, ?, '', ?, ?, ?, '{}',
+                        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            )
+            for i in 0..<count {
+                var h = UInt64(truncatingIfNeeded: i) &* 0x9E37_79B9_7F4A_7C15
+                func next(_ n: Int) -> Int {
+                    h ^= h >> 29
+                    h = h &* 0xBF58_476D_1CE4_E5B9
+                    h ^= h >> 32
+                    return Int(h % UInt64(n))
+                }
+                var pick = next(totalWeight)
+                var unitIndex = 0
+                while pick >= weights[unitIndex] {
+                    pick -= weights[unitIndex]
+                    unitIndex += 1
+                }
+                let unit = units[unitIndex]
+                let registered = nowMs - spanMs + Int64(i) * spanMs / Int64(max(count, 1))
+                let age = (nowMs - registered) / day
+                let decided: Int64? = next(100) < 85 ? registered + Int64(next(20)) * day : nil
+                let handlingDue = decided.map { $0 + 60 * day }
+                var status: CaseStatus
+                if age < 90 {
+                    status = [.registered, .accepted, .extended, .replied, .closed, .evaluated, .reviewRequested][next(7)]
+                } else {
+                    status = next(100) < 2 ? .accepted : [.closed, .closureVerified, .evaluated, .evaluated, .terminated][next(5)]
+                }
+                if decided == nil, status != .registered { status = .rejected }
+                let open = status.isOpen
+                let closed: Int64? =
+                    [.closed, .closureVerified, .evaluated, .terminated].contains(status) ? decided.map { $0 + Int64(5 + next(80)) * day } : nil
+                let evaluated: Int64? = status == .evaluated ? closed.map { $0 + Int64(1 + next(20)) * day } : nil
+                let ratings = [Rating.satisfied, .basicallySatisfied, .dissatisfied].map(\.rawValue)
+                let dueKind: String? = open ? (decided == nil ? "notice" : "handling") : nil
+                let dueAt: Int64? = open ? (decided == nil ? registered + 15 * day : handlingDue) : nil
+                let number = "\(unit.rawValue)-2\(String(format: "%07d", i / 90_000))-\(String(format: "%05d", i % 90_000 + 1))"
+                try statement.execute(arguments: [
+                    number, status.rawValue, unit.rawValue, unit.rawValue, "synthetic-\(i)", registered, unit.rawValue, registered,
+                    channels[next(channels.count)], categories[next(categories.count)], unit.rawValue, next(100) < 3, "合成信访件\(i)",
+                    dueKind, dueAt, closed ?? decided ?? registered,
+                    next(100) < 3, open, decided ?? registered, 1 + next(4), unit.rawValue,
+                    open && next(100) < 10 ? units[0].rawValue : nil, open && next(100) < 5 ? registered + 30 * day : nil, decided,
+                    handlingDue, closed, closed.map { $0 + 30 * day }, evaluated, evaluated.map { _ in ratings[next(3)] },
+                    evaluated.map { _ in ratings[next(3)] }, next(100) < 8, next(100) < 2, next(100) < 1 ? 1 : 0, next(100) < 1 ? 12 : 0,
+                ])
+            }
+        }
+    }
+
+    /// The size of the store's database file, in bytes (0 for an in-memory store).
+    public func fileSize() async throws -> Int {
+        try await read { db in
+            (try Int.fetchOne(db, sql: "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")) ?? 0
+        }
+    }
+
+    /// `SELECT count(*) FROM cases`: the floor a query over every case cannot beat, for benchmarks.
+    public func countAllCases() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") ?? 0 }
     }
 }

@@ -20,23 +20,21 @@ extension NodeDatabase {
     public func backlog(now: Date) async throws -> [NodeID: BacklogCounts] {
         let nowMs = now.milliseconds
         let day = IndicatorRules.dayMs
-        // An age in whole days d is in the bucket starting at day b when holder_since <= now - b days.
-        let ageSQL =
-            "CASE "
-            + AgeBucket.allCases.dropFirst().reversed().map { bucket in
-                "WHEN holder_since <= \(nowMs - Int64(bucket.firstDay) * day) THEN '\(bucket.rawValue)' "
-            }.joined() + "ELSE '\(AgeBucket.upTo15.rawValue)' END"
+        // One streaming pass in the index's order (holder, status): no expression in the GROUP BY,
+        // and cumulative conditions (held at least b days), which are cheaper than ranges.
+        let boundaries = AgeBucket.allCases.dropFirst()
+        let ageSums = boundaries.map { "SUM(holder_since <= \(nowMs - Int64($0.firstDay) * day)) AS age_\($0.firstDay)" }.joined(separator: ", ")
         return try await read { db in
             var result: [NodeID: BacklogCounts] = [:]
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT holder, status, \(ageSQL) AS age, COUNT(*) AS n,
+                    SELECT holder, status, COUNT(*) AS n, \(ageSums),
                         SUM(next_due_at IS NOT NULL AND next_due_at < ?) AS overdue,
                         SUM(assigned_by IS NOT NULL) AS assigned,
                         SUM(supervision_due_at IS NOT NULL) AS supervised,
                         SUM(supervision_due_at IS NOT NULL AND supervision_due_at < ?) AS supervision_overdue
-                    FROM cases WHERE is_open = 1 GROUP BY holder, status, age
+                    FROM cases WHERE is_open = 1 GROUP BY holder, status
                     """,
                 arguments: [nowMs, nowMs]
             )
@@ -47,7 +45,12 @@ extension NodeDatabase {
                 counts.open += n
                 counts.byStatus[status, default: 0] += n
                 if let phase = CaseStatus(rawValue: status)?.backlogPhase { counts.byPhase[phase.rawValue, default: 0] += n }
-                counts.byAge[row["age"] as String, default: 0] += n
+                // Held at least each boundary's days, cumulatively: a bucket is the difference of two.
+                var atLeast = [n] + boundaries.map { row["age_\($0.firstDay)"] as Int }
+                atLeast.append(0)
+                for (i, bucket) in AgeBucket.allCases.enumerated() where atLeast[i] > atLeast[i + 1] {
+                    counts.byAge[bucket.rawValue, default: 0] += atLeast[i] - atLeast[i + 1]
+                }
                 counts.overdue += row["overdue"] as Int
                 counts.awaitingClosureReport += row["assigned"] as Int
                 counts.awaitingSupervisionFeedback += row["supervised"] as Int
@@ -82,8 +85,8 @@ extension NodeDatabase {
         }
     }
 
-    /// The cases that changed hands most often (at least twice), most first, whose holder or
-    /// unit lies in `subtree` when given.
+    /// The open cases that changed hands most often (at least twice), most first, whose holder or
+    /// unit lies in `subtree` when given (an index in that order: a page of rows, not a sort).
     public func movedMost(in subtree: Set<NodeID>?, limit: Int) async throws -> [MovedCase] {
         let scanMax = 2_000
         return try await read { db in
@@ -92,7 +95,7 @@ extension NodeDatabase {
                 db,
                 sql: """
                     SELECT case_number, moves, holder, unit_node, status, summary FROM cases
-                    WHERE moves >= 2 ORDER BY moves DESC, case_number LIMIT ?
+                    WHERE is_open = 1 AND moves >= 2 ORDER BY moves DESC, case_number LIMIT ?
                     """,
                 arguments: [scanMax]
             )

@@ -1,5 +1,5 @@
-import Foundation
-import XinfangCore
+public import Foundation
+public import XinfangCore
 import XinfangStore
 
 /// A node as the supervision views name it.
@@ -186,5 +186,29 @@ struct StatsReport: Encodable, Sendable {
         subtree = IndicatorView(sum(scope.nodes))
         own = IndicatorView(perUnit[scope.root] ?? IndicatorCounts())
         children = scope.children.map { StatsEntry(node: scope.ref($0), stats: IndicatorView(sum(scope.subtree(of: $0)))) }
+    }
+}
+
+/// The JSON bodies of `GET /api/v1/backlog` and `GET /api/v1/stats` exactly as the routes make
+/// them, for benchmarks that time the work of a request without the network.
+public enum SupervisionBodies {
+    public static func backlog(_ services: NodeServices, node: NodeID? = nil) async throws -> Data {
+        let report = try await BacklogReport(
+            scope: SupervisionScope(services: services, node: node),
+            database: services.database,
+            now: services.clock.now()
+        )
+        return try APIJSON.encoder.encode(report)
+    }
+
+    public static func stats(_ services: NodeServices, from: CivilDate, to: CivilDate, node: NodeID? = nil) async throws -> Data {
+        let report = try await StatsReport(
+            scope: SupervisionScope(services: services, node: node),
+            database: services.database,
+            from: from,
+            to: to,
+            now: services.clock.now()
+        )
+        return try APIJSON.encoder.encode(report)
     }
 }

@@ -5,7 +5,8 @@ import GRDB
 /// holder holds it, how often it moved, the unit the indicators count it for, the 交办 and 督办 it
 /// still owes, the intake decision, the 限办截止时间, the closure, the evaluation, and the
 /// registration's repeat, joint-letter and collective-visit facts. One partial index covers the
-/// backlog (open cases only); the indicators read ranges of their own time columns.
+/// backlog (open cases only); each indicator population is a range of a covering index on its
+/// own time column (no table lookups, so a province's year costs an index scan).
 /// `petitioner_keys` holds hashed match keys of each case's petitioners (ID number; name and
 /// mobile), so an intake finds the earlier cases of the same person without reading them all.
 ///
@@ -37,12 +38,16 @@ enum Migration004Supervision {
 
                 CREATE INDEX cases_open ON cases(holder, status, holder_since, next_due_kind, next_due_at,
                     assigned_by, supervision_due_at) WHERE is_open = 1;
-                CREATE INDEX cases_by_unit_registered ON cases(registered_at, unit_node);
-                CREATE INDEX cases_by_unit_closed ON cases(closed_at, unit_node) WHERE closed_at IS NOT NULL;
-                CREATE INDEX cases_by_handling_due ON cases(handling_due_at) WHERE handling_due_at IS NOT NULL;
-                CREATE INDEX cases_by_evaluated ON cases(evaluated_at) WHERE evaluated_at IS NOT NULL;
-                CREATE INDEX cases_by_eval_due ON cases(eval_due_at) WHERE eval_due_at IS NOT NULL AND evaluated_at IS NULL;
-                CREATE INDEX cases_by_moves ON cases(moves) WHERE moves >= 2;
+                CREATE INDEX cases_stats_registered ON cases(registered_at, unit_node, channel, category_l1, is_repeat,
+                    skip_level, joint_letter, collective_batches, collective_persons, law_related, decided_at);
+                CREATE INDEX cases_stats_closed ON cases(closed_at, unit_node) WHERE closed_at IS NOT NULL;
+                CREATE INDEX cases_stats_handling ON cases(handling_due_at, law_related, closed_at, unit_node)
+                    WHERE handling_due_at IS NOT NULL;
+                CREATE INDEX cases_stats_evaluated ON cases(evaluated_at, law_related, unit_node, office_rating, unit_rating)
+                    WHERE evaluated_at IS NOT NULL;
+                CREATE INDEX cases_stats_eval_due ON cases(eval_due_at, law_related, unit_node)
+                    WHERE eval_due_at IS NOT NULL AND evaluated_at IS NULL;
+                CREATE INDEX cases_open_moves ON cases(moves DESC, case_number) WHERE is_open = 1 AND moves >= 2;
 
                 CREATE TABLE petitioner_keys (
                     match_key TEXT NOT NULL,
