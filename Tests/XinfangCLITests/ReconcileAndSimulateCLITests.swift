@@ -41,4 +41,13 @@ struct ReconcileAndSimulateCLITests {
         #expect(try await bench.waitForExit(timeout: 120) == 0)
         #expect(bench.log.contains("cases found 3") && bench.log.contains("bytes exchanged:"))
     }
+
+    @Test func theSupervisionBenchmarkPrintsItsFigures() async throws {
+        let dir = try temporaryDirectory("bench-supervision")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bench = try NodeProcess(arguments: ["bench", "supervision", "--cases", "3000", "--repeats", "2"], workDirectory: dir)
+        #expect(try await bench.waitForExit(timeout: 120) == 0)
+        #expect(bench.log.contains("loading 3000 cases") && bench.log.contains("GET /api/v1/backlog (province, whole subtree): p50"))
+        #expect(bench.log.contains("peak memory"))
+    }
 }
