@@ -558,8 +558,8 @@ struct DashboardController<Context: RequestContext>: Sendable {
         let rows = [StatsEntry(node: report.node, stats: report.subtree)] + report.children
         body +=
             "<h2>分辖区</h2><table id=\"stats\"><tr><th>辖区</th><th class=\"n\">登记</th><th class=\"n\">网信</th><th class=\"n\">重复</th><th class=\"n\">越级</th>"
-        body += "<th class=\"n\">集体访（批/人次）</th><th class=\"n\">联名信</th><th class=\"n\">及时受理率</th><th class=\"n\">按期办结率</th><th class=\"n\">参评率</th>"
-        body += "<th class=\"n\">满意率（信访部门）</th><th class=\"n\">满意率（责任单位）</th><th class=\"n\">重复信访率</th><th class=\"n\">网信占比</th></tr>"
+        body += "<th class=\"n\">集体访批/人次</th><th class=\"n\">联名信</th><th class=\"n\">及时受理率</th><th class=\"n\">按期办结率</th><th class=\"n\">参评率</th>"
+        body += "<th class=\"n\">部门满意率</th><th class=\"n\">单位满意率</th><th class=\"n\">重复率</th><th class=\"n\">网信占比</th></tr>"
         for (i, entry) in rows.enumerated() {
             let c = entry.stats.counts
             let x = entry.stats.indicators

@@ -106,7 +106,7 @@ enum HTML {
         .crumbs a{color:#1d4ed8}.cards{display:flex;flex-wrap:wrap;gap:12px}.card{background:#fff;border-radius:6px;padding:12px 16px;
         min-width:150px;box-shadow:0 1px 2px rgba(0,0,0,.08)}.card .v{font-size:26px;font-weight:bold}.card .k{color:#6b7280}
         .card.alert .v{color:#b91c1c}table{border-collapse:collapse;width:100%;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.08)}
-        th,td{padding:6px 8px;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top}th{background:#f9fafb;font-weight:600}
+        th,td{padding:6px 8px;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top}th{background:#f9fafb;font-weight:600;white-space:nowrap}
         th.n,td.n{text-align:right;font-variant-numeric:tabular-nums}td.alert{color:#b91c1c;font-weight:bold}a{color:#1d4ed8}
         .grid{margin-top:16px;display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}.panel{background:#fff;border-radius:6px;
         padding:12px;box-shadow:0 1px 2px rgba(0,0,0,.08)}.panel h2{margin-top:0}svg text{font-size:12px;fill:#374151}

@@ -18,7 +18,8 @@ enum SVGChart {
         let height = items.count * rowHeight + 8
         let maximum = max(items.map(\.value).max() ?? 0, 1)
         let span = Double(width - labelWidth - 50)
-        var out = "<svg role=\"img\" width=\"100%\" viewBox=\"0 0 \(width) \(height)\" xmlns=\"http://www.w3.org/2000/svg\">"
+        var out =
+            "<svg role=\"img\" width=\"100%\" style=\"max-width:\(width)px\" viewBox=\"0 0 \(width) \(height)\" xmlns=\"http://www.w3.org/2000/svg\">"
         for (i, item) in items.enumerated() {
             let y = i * rowHeight + 4
             let w = Int((Double(item.value) / Double(maximum) * span).rounded())
@@ -40,7 +41,8 @@ enum SVGChart {
         let maximum = max(series.flatMap(\.values).max() ?? 0, 1)
         let slot = Double(width - left - 8) / Double(periods.count)
         let barWidth = max(2.0, (slot - 6) / Double(max(series.count, 1)))
-        var out = "<svg role=\"img\" width=\"100%\" viewBox=\"0 0 \(width) \(height)\" xmlns=\"http://www.w3.org/2000/svg\">"
+        var out =
+            "<svg role=\"img\" width=\"100%\" style=\"max-width:\(width)px\" viewBox=\"0 0 \(width) \(height)\" xmlns=\"http://www.w3.org/2000/svg\">"
         out += "<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - 4)\" y2=\"\(height - bottom)\" stroke=\"#9ca3af\"/>"
         out += "<text x=\"\(left - 4)\" y=\"28\" text-anchor=\"end\">\(maximum)</text>"
         for (p, period) in periods.enumerated() {
@@ -89,7 +91,8 @@ enum SVGChart {
         let rowHeight = 26
         let height = items.count * rowHeight + 8
         let span = Double(width - labelWidth - 60)
-        var out = "<svg role=\"img\" width=\"100%\" viewBox=\"0 0 \(width) \(height)\" xmlns=\"http://www.w3.org/2000/svg\">"
+        var out =
+            "<svg role=\"img\" width=\"100%\" style=\"max-width:\(width)px\" viewBox=\"0 0 \(width) \(height)\" xmlns=\"http://www.w3.org/2000/svg\">"
         for (i, item) in items.enumerated() {
             let y = i * rowHeight + 4
             out += "<text x=\"\(labelWidth - 6)\" y=\"\(y + 16)\" text-anchor=\"end\">\(HTML.escape(item.label))</text>"
