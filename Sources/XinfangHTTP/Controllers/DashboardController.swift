@@ -467,29 +467,20 @@ struct DashboardController<Context: RequestContext>: Sendable {
         let number = try caseNumber(context)
         let buffer = try await request.body.collect(upTo: Self.formBytesMax)
         let form = Self.formValues(String(buffer: buffer))
-        var fields = ActionFields(action: form["action"])
-        fields.to = form["to"]
-        fields.mode = form["mode"]
-        fields.note = form["note"]
-        fields.reason = form["reason"]
-        fields.channel = form["channel"]
-        fields.earlierCase = form["earlierCase"]
-        fields.days = form["days"].flatMap { Int($0) }
-        fields.approver = form["approver"]
-        fields.outcome = form["outcome"]
-        fields.opinion = form["opinion"]
-        fields.report = form["report"]
-        fields.officeRating = form["officeRating"]
-        fields.unitRating = form["unitRating"]
-        fields.comment = form["comment"]
-        fields.text = form["text"]
-        fields.branch = form["branch"]
-        fields.decision = form["decision"]
-        fields.dueAt = form["dueAt"].flatMap(APIJSON.parse)
+        // The form's fields are the API's flat fields: decode them the way the API does.
+        var object: [String: any Sendable] = form
+        if let days = form["days"], let n = Int(days) { object["days"] = n }
+        let input: ActionInput
+        do {
+            input = try APIJSON.decoder.decode(ActionInput.self, from: try JSONSerialization.data(withJSONObject: object))
+        } catch {
+            return HTML.redirect("/ui/cases/\(number)?error=\(HTML.query("未执行：表单内容无效（\(error)）"))")
+        }
         let page = "/ui/cases/\(number)"
         do {
-            switch try await CaseController<Context>(services: services).perform(ActionInput(fields: fields, actor: form["actor"]), on: number) {
-            case .applied(let view): return HTML.redirect("\(page)?msg=\(HTML.query("已执行：\(fields.action ?? "")，当前状态 \(view.state.status.label)"))")
+            switch try await CaseController<Context>(services: services).perform(input, on: number) {
+            case .applied(let view):
+                return HTML.redirect("\(page)?msg=\(HTML.query("已执行：\(input.fields.action ?? "")，当前状态 \(view.state.status.label)"))")
             case .commanded(let accepted): return HTML.redirect("\(page)?msg=\(HTML.query(accepted.detail))")
             }
         } catch let problem as APIProblem {

@@ -82,11 +82,6 @@ struct ActionInput: Decodable {
 
     enum CodingKeys: String, CodingKey { case actor }
 
-    init(fields: ActionFields, actor: String?) {
-        self.fields = fields
-        self.actor = actor
-    }
-
     init(from decoder: any Decoder) throws {
         fields = try ActionFields(from: decoder)
         actor = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .actor)

@@ -1,0 +1,44 @@
+import Foundation
+import HTTPTypes
+import Testing
+import XinfangCore
+import XinfangStore
+import XinfangTesting
+
+/// The dashboard's forms take the API's path: an allowed action is applied, a refused one is
+/// reported on the case page with its reason and changes nothing.
+struct DashboardFormTests {
+    @Test func aFormActionIsAppliedOrRefusedWithItsReason() async throws {
+        let node = try TestNode()
+        let number = try await node.database.register(Fixtures.registration(receivedAt: node.clock.now()), actor: "李娜", now: node.clock.now()).state
+            .caseNumber
+        try await node.withAPI { api in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            let notify = try await api.request(
+                .post,
+                "/ui/cases/\(number)/actions",
+                body: "action=notify&note=%E5%B7%B2%E5%8F%97%E7%90%86&actor=%E5%91%A8%E6%95%8F",
+                headers: headers
+            )
+            #expect(notify.status == 303)
+            #expect(try await node.database.caseState(number)?.status == .accepted)
+            let before = try await node.database.counts()
+            let close = try await api.request(.post, "/ui/cases/\(number)/actions", body: "action=close&actor=x", headers: headers)
+            #expect(close.status == 303)
+            #expect(try await node.database.counts() == before, "a refused form writes nothing")
+            let extend = try await api.request(
+                .post,
+                "/ui/cases/\(number)/actions",
+                body: "action=extend&days=99&approver=a&reason=r&actor=x",
+                headers: headers
+            )
+            #expect(extend.status == 303)
+            #expect(try await node.database.caseState(number)?.status == .accepted, "99 days is more than the law allows")
+            let page = try await api.request(.get, "/ui/cases/\(number)?error=%E6%9C%AA%E6%89%A7%E8%A1%8C%3Cscript%3E")
+            #expect(page.status == 200)
+            #expect(page.text.contains("未执行&lt;script&gt;"), "messages are escaped")
+            #expect(!page.text.contains("<script>"))
+        }
+    }
+}
