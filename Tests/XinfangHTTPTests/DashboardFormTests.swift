@@ -41,4 +41,30 @@ struct DashboardFormTests {
             #expect(!page.text.contains("<script>"))
         }
     }
+
+    @Test func theRegistrationFormRegistersOrShowsTheReasonWithWhatWasTyped() async throws {
+        let node = try TestNode()
+        try await node.withAPI { api in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            #expect(try await api.request(.get, "/ui/register").text.contains("登记信访件"))
+            func form(_ values: [String: String]) -> String {
+                values.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+            }
+            var values = [
+                "channel": "visit", "purpose": "request", "category": "劳动和社会保障|劳动关系|拖欠农民工工资", "issueRegion": "430102",
+                "name": "张伟", "idNumber": Fixtures.idNumber(person: 7), "summary": "反映拖欠工资", "text": "某公司拖欠工资。",
+                "registeredBy": "李娜", "receivedAt": "2026-10-30",
+            ]
+            let created = try await api.request(.post, "/ui/register", body: form(values), headers: headers)
+            #expect(created.status == 303)
+            await #expect(try await node.database.counts().cases == 1)
+            values["mobile"] = "12345"
+            let refused = try await api.request(.post, "/ui/register", body: form(values), headers: headers)
+            #expect(refused.status == 422)
+            #expect(refused.text.contains("手机号码必须是 11 位数字"), "the reason")
+            #expect(refused.text.contains("某公司拖欠工资。"), "what was typed is kept")
+            await #expect(try await node.database.counts().cases == 1, "nothing registered")
+        }
+    }
 }

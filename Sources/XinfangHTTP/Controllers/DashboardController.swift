@@ -22,6 +22,8 @@ struct DashboardController<Context: RequestContext>: Sendable {
         router.get("ui/cases", use: caseList)
         router.get("ui/cases/{caseNumber}", use: casePage)
         router.post("ui/cases/{caseNumber}/actions", use: caseAction)
+        router.get("ui/register", use: registerForm)
+        router.post("ui/register", use: register)
         router.get("ui/flags", use: flagList)
         router.get("ui/stats", use: statsPage)
     }
@@ -502,6 +504,88 @@ struct DashboardController<Context: RequestContext>: Sendable {
 
     func caseNumber(_ context: Context) throws -> CaseNumber {
         do { return try CaseNumber.validated(context.parameters.get("caseNumber") ?? "", field: "caseNumber") } catch { throw APIProblem(error) }
+    }
+
+    // MARK: - Registration (登记)
+
+    /// `GET /ui/register`: the registration form.
+    @Sendable func registerForm(request: Request, context: Context) async throws -> Response {
+        HTML.response(registrationPage(values: [:], error: nil))
+    }
+
+    /// `POST /ui/register`: registers through the API's decoding and validation; on success to the
+    /// new case's page (saying what the intake check found), else the form again with what was
+    /// typed and the reason.
+    @Sendable func register(request: Request, context: Context) async throws -> Response {
+        let buffer = try await request.body.collect(upTo: Self.formBytesMax)
+        let form = Self.formValues(String(buffer: buffer))
+        let parts = (form["category"] ?? "").split(separator: "|").map(String.init)
+        var person: [String: any Sendable] = ["name": form["name"] ?? "", "isLead": true]
+        if let id = form["idNumber"] { person["idNumber"] = id }
+        if let mobile = form["mobile"] { person["mobile"] = mobile }
+        var object: [String: any Sendable] = [
+            "channel": form["channel"] ?? "", "purpose": form["purpose"] ?? "", "issueRegion": form["issueRegion"] ?? "",
+            "summary": form["summary"] ?? "", "text": form["text"] ?? "", "registeredBy": form["registeredBy"] ?? "",
+            "petitioners": [person], "lawRelated": form["lawRelated"] == "true", "urgent": form["urgent"] == "true",
+            "category": ["level1": parts.first ?? "", "level2": parts.dropFirst().first ?? "", "level3": parts.dropFirst(2).first ?? ""],
+        ]
+        if let respondent = form["respondent"] { object["respondent"] = respondent }
+        let now = services.clock.now()
+        // A date from the form: today is now; an earlier day is its noon (the end of the day, as
+        // the API reads a bare date, would lie in the future for today).
+        if let received = form["receivedAt"], received != "\(services.database.calendar.civilDate(of: now))" {
+            object["receivedAt"] = CivilDate(iso: received) == nil ? received : "\(received)T12:00:00+08:00"
+        }
+        do {
+            let input = try APIJSON.decoder.decode(RegistrationInput.self, from: try JSONSerialization.data(withJSONObject: object))
+            let registration = try input.registration(now: now)
+            let (state, _) = try await services.database.register(registration, actor: registration.registeredBy, now: now)
+            var message = "已登记 \(state.caseNumber)，状态：\(state.status.label)"
+            if let intake = state.registration.intake { message += "；查重：\(intake.kind.label)（前件 \(intake.earlierCase)）" }
+            return HTML.redirect("/ui/cases/\(state.caseNumber)?msg=\(HTML.query(message))")
+        } catch let failure as ValidationFailure {
+            return HTML.response(registrationPage(values: form, error: failure.detail), status: .unprocessableContent)
+        } catch StoreError.invalid(let failure) {
+            return HTML.response(registrationPage(values: form, error: failure.detail), status: .unprocessableContent)
+        } catch is DecodingError {
+            return HTML.response(registrationPage(values: form, error: "收件时间必须是日期。"), status: .unprocessableContent)
+        }
+    }
+
+    func registrationPage(values: [String: String], error: String?) -> String {
+        func v(_ name: String) -> String { HTML.escape(values[name] ?? "") }
+        func select(_ name: String, _ label: String, _ options: [(String, String)]) -> String {
+            "<label>\(label) <select name=\"\(name)\">"
+                + options.map { value, text in
+                    "<option value=\"\(HTML.escape(value))\"\(values[name] == value ? " selected" : "")>\(HTML.escape(text))</option>"
+                }.joined() + "</select></label>"
+        }
+        var body = "<h1>登记信访件</h1>"
+        if let error { body += "<div class=\"msg error\">未登记：\(HTML.escape(error))</div>" }
+        body += "<form class=\"act\" method=\"post\" action=\"/ui/register\">"
+        body += select("channel", "信访形式", Channel.allCases.map { ($0.rawValue, Self.channelLabel($0)) })
+        body += select("purpose", "信访目的", Purpose.allCases.map { ($0.rawValue, Self.purposeLabel($0)) })
+        body += select(
+            "category",
+            "内容分类",
+            ContentCategoryCatalog.all.map { ("\($0.level1)|\($0.level2)|\($0.level3)", "\($0.level1) › \($0.level2) › \($0.level3)") }
+        )
+        body +=
+            "<br><label>问题属地（区划代码） <input name=\"issueRegion\" required maxlength=\"12\" value=\"\(values["issueRegion"].map(HTML.escape) ?? services.identity.area.rawValue)\"></label>"
+        body += "<label>收件日期 <input type=\"date\" name=\"receivedAt\" value=\"\(v("receivedAt"))\"></label>"
+        body += "<br><label>信访人姓名 <input name=\"name\" required maxlength=\"50\" value=\"\(v("name"))\"></label>"
+        body += "<label>证件号码 <input name=\"idNumber\" maxlength=\"30\" value=\"\(v("idNumber"))\"></label>"
+        body += "<label>手机 <input name=\"mobile\" maxlength=\"11\" value=\"\(v("mobile"))\"></label>"
+        body += "<br><label>被反映人/单位 <input name=\"respondent\" maxlength=\"200\" value=\"\(v("respondent"))\"></label>"
+        body += "<label style=\"display:block\">摘要<textarea name=\"summary\" required maxlength=\"500\">\(v("summary"))</textarea></label>"
+        body +=
+            "<label style=\"display:block\">诉求内容<textarea name=\"text\" required maxlength=\"20000\" style=\"height:120px\">\(v("text"))</textarea></label>"
+        body += "<label><input type=\"checkbox\" name=\"lawRelated\" value=\"true\"\(values["lawRelated"] == "true" ? " checked" : "")> 涉法涉诉</label>"
+        body += "<label><input type=\"checkbox\" name=\"urgent\" value=\"true\"\(values["urgent"] == "true" ? " checked" : "")> 重大紧急</label>"
+        body += "<label>登记人 <input name=\"registeredBy\" required maxlength=\"50\" value=\"\(v("registeredBy"))\"></label>"
+        body += "<button>登记</button></form><p class=\"muted\">登记时自动查重：同一信访人同一事项的，关联为重复信访；下级已受理的，按越级访转交办理机关；已复核或终结的，不再受理。</p>"
+        let me = SupervisionScope.ref(services: services)
+        return HTML.page(title: "登记", node: me, now: services.clock.now(), body: body)
     }
 
     // MARK: - Flags and indicators

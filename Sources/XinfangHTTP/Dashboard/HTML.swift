@@ -43,7 +43,7 @@ enum HTML {
         </head>
         <body>
         <header><div class="brand">信访督查 · \(escape(node.name))<span class="level">\(escape(node.levelLabel))</span></div>
-        <nav><a href="/">首页</a><a href="/ui/cases?overdue=true">超期件</a><a href="/ui/cases">全部信访件</a><a href="/ui/flags">对账预警</a><a href="/ui/stats">考核指标</a></nav></header>
+        <nav><a href="/">首页</a><a href="/ui/register">登记</a><a href="/ui/cases?overdue=true">超期件</a><a href="/ui/cases">全部信访件</a><a href="/ui/flags">对账预警</a><a href="/ui/stats">考核指标</a></nav></header>
         <main>
         \(body)
         </main>

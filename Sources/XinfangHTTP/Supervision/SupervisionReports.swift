@@ -64,6 +64,17 @@ struct SupervisionScope: Sendable {
         }
     }
 
+    /// This node as the views name it.
+    static func ref(services: NodeServices) -> NodeRef {
+        (try? SupervisionScope(services: services, node: nil).ref(services.identity.id))
+            ?? NodeRef(
+                id: services.identity.id,
+                name: services.identity.name,
+                level: services.identity.level.rawValue,
+                levelLabel: levelLabel(services.identity.level)
+            )
+    }
+
     /// Whether `node` is in this scope.
     func contains(_ node: NodeID) -> Bool { nodes.contains(node) }
 }
