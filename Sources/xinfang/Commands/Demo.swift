@@ -117,7 +117,10 @@ struct Demo: AsyncParsableCommand {
         }
         lines += [
             "",
+            "The dashboard (督查看板) of the province, in a browser: \(province)/",
+            "",
             "Try it (copy and paste):",
+            "  curl -s \(province)/api/v1/backlog",
             "  curl -s '\(province)/api/v1/cases?limit=5'",
             "  curl -s '\(county)/api/v1/cases?limit=5'",
             "  curl -s \(province)/api/v1/sync/outbox",
