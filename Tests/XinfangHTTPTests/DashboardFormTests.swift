@@ -35,6 +35,10 @@ struct DashboardFormTests {
             )
             #expect(extend.status == 303)
             #expect(try await node.database.caseState(number)?.status == .accepted, "99 days is more than the law allows")
+            // The list takes the API's filters: the accepted case is listed, a bad filter refused.
+            #expect(try await api.request(.get, "/ui/cases?status=accepted").text.contains(number.rawValue))
+            #expect(try await api.request(.get, "/ui/cases?status=registered").text.contains(number.rawValue) == false)
+            #expect(try await api.request(.get, "/ui/cases?status=nonsense").status == 400)
             let page = try await api.request(.get, "/ui/cases/\(number)?error=%E6%9C%AA%E6%89%A7%E8%A1%8C%3Cscript%3E")
             #expect(page.status == 200)
             #expect(page.text.contains("未执行&lt;script&gt;"), "messages are escaped")

@@ -201,36 +201,14 @@ struct DashboardController<Context: RequestContext>: Sendable {
 
     /// `GET /ui/cases?holder=&overdue=&status=&q=&cursor=`: one page of cases, newest first.
     @Sendable func caseList(request: Request, context: Context) async throws -> Response {
-        let q = request.uri.queryParameters
-        var query = CaseQuery()
+        // The API's filters, checked the same way; the page size is the dashboard's.
+        var query = try CaseController<Context>.caseQuery(request)
         query.limit = Self.pageSize
         var filters: [String] = []
-        do {
-            if let raw = q["holder"].map(String.init), !raw.isEmpty {
-                query.holder = try NodeID.validated(raw, field: "holder")
-                filters.append("持有节点：\(nodeName(query.holder!))")
-            }
-            if q["overdue"] == "true" {
-                query.overdue = true
-                query.statuses = CaseStatus.allCases.filter { !$0.isFinal }
-                filters.append("超期")
-            }
-            if let raw = q["status"].map(String.init), !raw.isEmpty {
-                query.statuses = [try CaseAction.enumValue(raw, field: "status")]
-                filters.append("状态：\(query.statuses[0].label)")
-            }
-            if let raw = q["q"].map(String.init), !raw.isEmpty {
-                guard raw.count <= CaseQuery.textLengthMax else { throw ValidationFailure.tooLong("q", max: CaseQuery.textLengthMax) }
-                query.text = raw
-                filters.append("关键词：\(raw)")
-            }
-            if let raw = q["cursor"].map(String.init) {
-                guard let cursor = CaseCursor(encoded: raw) else {
-                    throw ValidationFailure(code: "invalid-cursor", field: "cursor", detail: "分页游标无效。")
-                }
-                query.after = cursor
-            }
-        } catch let failure as ValidationFailure { throw APIProblem(failure) }
+        if let holder = query.holder { filters.append("持有节点：\(nodeName(holder))") }
+        if query.overdue == true { filters.append("超期") }
+        if !query.statuses.isEmpty { filters.append("状态：" + query.statuses.map(\.label).joined(separator: "、")) }
+        if let text = query.text { filters.append("关键词：\(text)") }
         let now = services.clock.now()
         let page = try await services.database.cases(matching: query, now: now)
         var body =
