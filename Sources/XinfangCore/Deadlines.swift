@@ -109,9 +109,12 @@ extension CaseState {
 
     /// The earliest unmet obligation: what the holder owes next, and by when.
     public func nextObligation(calendar: DeadlineCalendar) -> Deadline? {
+        nextObligation(among: deadlines(calendar: calendar))
+    }
+
+    /// The same, from deadlines already computed (a caller that needs both computes them once).
+    public func nextObligation(among deadlines: [Deadline]) -> Deadline? {
         guard !status.isFinal else { return nil }
-        return deadlines(calendar: calendar)
-            .filter { $0.kind.isObligation && $0.metAt == nil }
-            .min { $0.dueAt < $1.dueAt }
+        return deadlines.filter { $0.kind.isObligation && $0.metAt == nil }.min { $0.dueAt < $1.dueAt }
     }
 }

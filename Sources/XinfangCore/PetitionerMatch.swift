@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// The keys by which an intake recognises the same petitioner (同人, domain rules R42): the ID
@@ -23,7 +22,5 @@ public enum PetitionerMatch {
         Array(Set(registration.petitioners.flatMap { keys(of: $0) })).sorted()
     }
 
-    static func digest(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
+    static func digest(_ text: String) -> String { Data(text.utf8).sha256Hex }
 }

@@ -187,7 +187,7 @@ extension NodeDatabase {
             numbers += try String.fetchAll(
                 db,
                 sql: "SELECT DISTINCT case_number FROM petitioner_keys WHERE match_key IN (\(keys.map { _ in "?" }.joined(separator: ","))) LIMIT ?",
-                arguments: StatementArguments(keys + [String(IntakeCheck.candidatesMax)])
+                arguments: StatementArguments(keys) + [IntakeCheck.candidatesMax]
             )
         }
         let candidates = try Set(numbers).sorted().prefix(IntakeCheck.candidatesMax).compactMap { try Self.loadState(db, CaseNumber(rawValue: $0)) }
@@ -381,7 +381,7 @@ extension NodeDatabase {
         let r = state.registration
         let search = ([state.caseNumber.rawValue, r.summary, r.respondent ?? ""] + r.petitioners.map(\.name)).joined(separator: " ")
         let deadlines = state.deadlines(calendar: calendar)
-        let due = state.nextObligation(calendar: calendar)
+        let due = state.nextObligation(among: deadlines)
         let handlingDue = (deadlines.first { $0.kind == .assignment } ?? deadlines.first { $0.kind == .handling })?.dueAt
         let closureReportOwed = state.isBacklog && state.closedAt == nil && state.status != .offered
         try db.execute(
