@@ -159,8 +159,11 @@ public struct CaseEvent: Codable, Equatable, Sendable {
 
 extension Data {
     /// SHA-256 of the bytes, lower-case hex.
-    public var sha256Hex: String {
-        SHA256.hash(data: self).map { byte in
+    public var sha256Hex: String { Data(SHA256.hash(data: self)).hexString }
+
+    /// The bytes in lower-case hex.
+    public var hexString: String {
+        map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined()

@@ -36,6 +36,12 @@ public struct Petitioner: Codable, Equatable, Sendable {
     public var address: String?
     /// 主访人: the lead petitioner (or one of the elected representatives of a collective visit).
     public var isLead: Bool
+    /// The ID number, mobile and address sealed (the plaintext fields are then nil).
+    public var sealed: SealedValue?
+    /// Their masked forms, beside the sealed value.
+    public var masked: MaskedContact?
+    /// The keyed match hashes (see `PersonalDataProtector.matchKeys`).
+    public var matchKeys: [String]?
 
     public init(name: String, idType: IDType? = nil, idNumber: String? = nil, mobile: String? = nil, address: String? = nil, isLead: Bool = false) {
         self.name = name
@@ -77,6 +83,8 @@ public struct CaseRegistration: Codable, Equatable, Sendable {
     public var text: String
     /// 被反映人/单位.
     public var respondent: String?
+    /// The node whose organisation a 检举控告 complains about: its users never see the case.
+    public var respondentNode: NodeID?
     /// When the petition was received (the statutory periods count from here).
     public var receivedAt: Date
     /// The registrar (登记人).

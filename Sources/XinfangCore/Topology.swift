@@ -1,3 +1,4 @@
+public import Foundation
 /// One node of the hierarchy as the topology file describes it.
 public struct TopologyNode: Codable, Equatable, Sendable {
     public var id: NodeID
@@ -9,6 +10,8 @@ public struct TopologyNode: Codable, Equatable, Sendable {
     public var baseURL: String
     /// Its Ed25519 public key, base64 (raw 32 bytes).
     public var publicKey: String
+    /// Keys the node used before a rotation: they still verify what was signed before `retiredAt`.
+    public var retiredKeys: [RetiredKey]?
 
     public init(id: NodeID, name: String, level: Level, parent: NodeID?, baseURL: String, publicKey: String) {
         self.id = id
@@ -19,8 +22,28 @@ public struct TopologyNode: Codable, Equatable, Sendable {
         self.publicKey = publicKey
     }
 
+    /// Whether `signature` over `data`, made at `signedAt`, is this node's: by its current key, or
+    /// by a retired key for what was signed before that key's retirement.
+    public func verifies(_ signature: String?, of data: Data, signedAt: Date) -> Bool {
+        if Signatures.verify(signature, of: data, publicKey: publicKey) { return true }
+        return (retiredKeys ?? []).contains { signedAt < $0.retiredAt && Signatures.verify(signature, of: data, publicKey: $0.publicKey) }
+    }
+
+    public func verifies(_ event: CaseEvent) -> Bool { verifies(event.signature, of: Data(event.hash.utf8), signedAt: event.date) }
+    public func verifies(_ command: CaseCommand) -> Bool { verifies(command.signature, of: command.signingBytes, signedAt: command.createdAt) }
+
     /// The division the node answers for (its id).
     public var area: RegionCode { RegionCode(rawValue: id.rawValue) }
+}
+
+/// A node's former public key and when it stopped signing.
+public struct RetiredKey: Codable, Equatable, Sendable {
+    public var publicKey: String
+    public var retiredAt: Date
+    public init(publicKey: String, retiredAt: Date) {
+        self.publicKey = publicKey
+        self.retiredAt = retiredAt
+    }
 }
 
 /// The tree of nodes: who is whose parent, where each listens, and each one's public key.

@@ -140,7 +140,7 @@ extension NodeDatabase {
         guard let origin = hierarchy.topology.node(command.origin) else {
             return receipt(.rejected, "unknown-node", "origin \(command.origin) is not in the topology")
         }
-        guard Signatures.verify(command, publicKey: origin.publicKey) else {
+        guard origin.verifies(command) else {
             return receipt(.rejected, "bad-signature", "the command's signature does not verify against \(command.origin)'s key")
         }
         guard command.hops < CaseCommand.hopsMax else {
@@ -330,7 +330,7 @@ extension NodeDatabase {
                 : receipt(.gap, head: 0, "gap", "event \(newFirst.seq - 1) here is on another branch; send the chain from its start")
         }
         guard let last = fresh.last, let signer = hierarchy.topology.node(last.origin),
-            Signatures.verify(last, publicKey: signer.publicKey)
+            signer.verifies(last)
         else {
             return receipt(.rejected, head: head, "bad-signature", "the head event's signature does not verify against its origin's key")
         }

@@ -16,14 +16,17 @@ public struct NodeDatabase: Sendable {
     public let calendar: DeadlineCalendar
     /// The tree, this node's key and the policy; nil for a standalone node.
     public let hierarchy: Hierarchy?
+    /// Seals petitioners' personal data before it enters a chain, and opens it for those allowed.
+    public let personalData: PersonalDataProtector
     /// Wakes the sync dispatcher after a commit that put something in the outbox.
     public let outboxSignal: OutboxSignal
 
     /// How long a writer waits for a lock before the store reports `.busy`.
     public static let busyTimeoutSeconds: TimeInterval = 5
 
-    init(writer: any DatabaseWriter, node: NodeID, calendar: DeadlineCalendar, hierarchy: Hierarchy?) throws {
+    init(writer: any DatabaseWriter, node: NodeID, calendar: DeadlineCalendar, hierarchy: Hierarchy?, personalData: PersonalDataProtector) throws {
         self.writer = writer
+        self.personalData = personalData
         self.node = node
         self.calendar = calendar
         self.hierarchy = hierarchy
@@ -49,6 +52,7 @@ public struct NodeDatabase: Sendable {
         migrator.registerMigration(Migration002Sync.identifier, migrate: Migration002Sync.migrate)
         migrator.registerMigration(Migration003Reconciliation.identifier, migrate: Migration003Reconciliation.migrate)
         migrator.registerMigration(Migration004Supervision.identifier, migrate: Migration004Supervision.migrate)
+        migrator.registerMigration(Migration005Security.identifier, migrate: Migration005Security.migrate)
         return migrator
     }
 
@@ -72,7 +76,8 @@ public struct NodeDatabase: Sendable {
         node: NodeID,
         calendar: DeadlineCalendar,
         hierarchy: Hierarchy? = nil,
-        durability: Durability = .full
+        durability: Durability = .full,
+        personalData: PersonalDataProtector = .development
     ) throws -> NodeDatabase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var config = Configuration()
@@ -82,14 +87,25 @@ public struct NodeDatabase: Sendable {
             try db.execute(sql: durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF")
         }
         let pool = try translating { try DatabasePool(path: directory.appendingPathComponent(fileName).path, configuration: config) }
-        return try NodeDatabase(writer: pool, node: node, calendar: calendar, hierarchy: hierarchy)
+        return try NodeDatabase(writer: pool, node: node, calendar: calendar, hierarchy: hierarchy, personalData: personalData)
     }
 
     /// An in-memory store, for tests.
-    public static func inMemory(node: NodeID, calendar: DeadlineCalendar = .standard, hierarchy: Hierarchy? = nil) throws -> NodeDatabase {
+    public static func inMemory(
+        node: NodeID,
+        calendar: DeadlineCalendar = .standard,
+        hierarchy: Hierarchy? = nil,
+        personalData: PersonalDataProtector = .development
+    ) throws -> NodeDatabase {
         var config = Configuration()
         config.foreignKeysEnabled = true
-        return try NodeDatabase(writer: try DatabaseQueue(configuration: config), node: node, calendar: calendar, hierarchy: hierarchy)
+        return try NodeDatabase(
+            writer: try DatabaseQueue(configuration: config),
+            node: node,
+            calendar: calendar,
+            hierarchy: hierarchy,
+            personalData: personalData
+        )
     }
 
     /// Runs `body`, translating SQLite errors into `StoreError` at the store boundary.
@@ -107,8 +123,17 @@ public struct NodeDatabase: Sendable {
 
     /// One write transaction on GRDB's writer queue, off Swift's cooperative threads (a commit
     /// waits for fsync), with errors translated at the store boundary.
+    /// When the task that writes carries a pending audit entry (`AuditScope`), the entry is
+    /// appended in the same transaction: the action and its audit row commit together or not at all.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await writer.write(body) } catch { throw Self.translated(error) }
+        let scope = AuditScope.current
+        do {
+            return try await writer.write { db in
+                let result = try body(db)
+                if let scope, let entry = scope.claim() { try Self.appendAudit(db, entry) }
+                return result
+            }
+        } catch { throw Self.translated(error) }
     }
 
     /// One read transaction (a snapshot; in WAL mode it does not wait for writers).
@@ -163,6 +188,7 @@ extension NodeDatabase {
             try Self.setMeta(db, "case_seq", String(sequence))
             let number = CaseNumber.mint(node: node, date: calendar.civilDate(of: now), sequence: sequence)
             var valid = checked
+            valid.petitioners = try valid.petitioners.map { try personalData.protect($0) }
             valid.intake = try intakeFinding(db, for: valid)
             var state = try append(db, to: nil, caseNumber: number, body: .register(valid), actor: actor, command: nil, now: now)
             state = try followIntake(db, state, actor: actor, now: now)
@@ -181,7 +207,7 @@ extension NodeDatabase {
     /// The intake check (同人同事): the earlier cases of the same petitioners in this store (which
     /// holds its whole subtree), and what the rule makes of them.
     func intakeFinding(_ db: Database, for registration: CaseRegistration) throws -> IntakeFinding? {
-        let keys = PetitionerMatch.keys(of: registration)
+        let keys = PetitionerMatch.keys(of: registration, protector: personalData)
         var numbers = registration.linkedCases.map(\.rawValue)
         if !keys.isEmpty {
             numbers += try String.fetchAll(
@@ -365,7 +391,7 @@ extension NodeDatabase {
             ]
         )
         if case .register(let registration) = event.body {
-            for key in PetitionerMatch.keys(of: registration) {
+            for key in PetitionerMatch.keys(of: registration, protector: personalData) {
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO petitioner_keys (match_key, case_number) VALUES (?, ?)",
                     arguments: [key, event.caseNumber.rawValue]
@@ -391,9 +417,9 @@ extension NodeDatabase {
                     urgent, law_related, summary, search_text, next_due_kind, next_due_at, last_event_at, state_json, skip_level,
                     is_open, holder_since, moves, unit_node, assigned_by, supervision_due_at, decided_at, handling_due_at,
                     closed_at, eval_due_at, evaluated_at, office_rating, unit_rating, is_repeat, joint_letter,
-                    collective_batches, collective_persons)
+                    collective_batches, collective_persons, respondent_node)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(case_number) DO UPDATE SET
                     status = excluded.status, holder = excluded.holder, owner = excluded.owner, epoch = excluded.epoch,
                     head_seq = excluded.head_seq, head_hash = excluded.head_hash, received_at = excluded.received_at,
@@ -404,7 +430,8 @@ extension NodeDatabase {
                     supervision_due_at = excluded.supervision_due_at, decided_at = excluded.decided_at,
                     handling_due_at = excluded.handling_due_at, closed_at = excluded.closed_at,
                     eval_due_at = excluded.eval_due_at, evaluated_at = excluded.evaluated_at,
-                    office_rating = excluded.office_rating, unit_rating = excluded.unit_rating
+                    office_rating = excluded.office_rating, unit_rating = excluded.unit_rating,
+                    respondent_node = excluded.respondent_node
                 """,
             arguments: [
                 state.caseNumber.rawValue, state.status.rawValue, state.holder.rawValue, state.owner.rawValue, state.epoch,
@@ -420,6 +447,7 @@ extension NodeDatabase {
                 state.closedAt.map { $0.milliseconds + Int64(IndicatorRules.evaluationWindowDays) * IndicatorRules.dayMs },
                 state.evaluation?.at.milliseconds, state.evaluation?.office.rawValue, state.evaluation?.unit.rawValue,
                 !r.linkedCases.isEmpty || r.intake != nil, r.jointLetter, r.collective?.batches ?? 0, r.collective?.personVisits ?? 0,
+                r.purpose == .accusation ? r.respondentNode?.rawValue : nil,
             ]
         )
     }

@@ -30,6 +30,7 @@ struct RegistrationInput: Decodable {
     var summary: String?
     var text: String?
     var respondent: String?
+    var respondentNode: String?
     var receivedAt: Date?
     var registeredBy: String?
     var urgent: Bool?
@@ -54,7 +55,7 @@ struct RegistrationInput: Decodable {
         guard let l2 = category.level2, !l2.isEmpty else { throw .missing("category.level2") }
         guard let l3 = category.level3, !l3.isEmpty else { throw .missing("category.level3") }
         guard let issueRegion, !issueRegion.isEmpty else { throw .missing("issueRegion") }
-        return CaseRegistration(
+        var registration = CaseRegistration(
             channel: try CaseAction.enumValue(channel, field: "channel"),
             jointLetter: jointLetter ?? false,
             collective: collective,
@@ -72,6 +73,8 @@ struct RegistrationInput: Decodable {
             lawRelated: lawRelated ?? false,
             linkedCases: (linkedCases ?? []).map(CaseNumber.init(rawValue:))
         )
+        registration.respondentNode = try respondentNode.map { raw throws(ValidationFailure) in try NodeID.validated(raw, field: "respondentNode") }
+        return registration
     }
 }
 

@@ -1,0 +1,252 @@
+public import Foundation
+import GRDB
+public import XinfangCore
+
+/// A person's account at this node.
+public struct UserAccount: Codable, Equatable, Sendable {
+    public var id: Int64
+    public var username: String
+    public var displayName: String
+    public var role: Role
+    public var node: NodeID
+    /// bcrypt; nil for an account that cannot log in with a password.
+    public var passwordHash: String?
+    public var passwordChangedAt: Date
+    /// The TOTP secret, sealed with the data keyring.
+    public var totpSecret: SealedValue?
+    public var failedLogins: Int
+    public var lockedUntil: Date?
+    public var disabled: Bool
+    public var createdAt: Date
+    public var createdBy: String
+
+    init(row: Row) throws {
+        id = row["id"]
+        username = row["username"]
+        displayName = row["display_name"]
+        guard let role = Role(rawValue: row["role"]) else { throw StoreError.database("unknown role \(row["role"] as String)") }
+        self.role = role
+        node = NodeID(row["node"] as String)
+        passwordHash = row["password_hash"]
+        passwordChangedAt = Date(milliseconds: row["password_changed_at"])
+        totpSecret = try (row["totp_secret"] as String?).map { try JSONDecoder().decode(SealedValue.self, from: Data($0.utf8)) }
+        failedLogins = row["failed_logins"]
+        lockedUntil = (row["locked_until"] as Int64?).map(Date.init(milliseconds:))
+        disabled = row["disabled"]
+        createdAt = Date(milliseconds: row["created_at"])
+        createdBy = row["created_by"]
+    }
+}
+
+/// What creating an account takes.
+public struct NewUser: Sendable {
+    public var username: String
+    public var displayName: String
+    public var role: Role
+    public var passwordHash: String?
+    public var totpSecret: SealedValue?
+    public init(username: String, displayName: String, role: Role, passwordHash: String?, totpSecret: SealedValue?) {
+        self.username = username
+        self.displayName = displayName
+        self.role = role
+        self.passwordHash = passwordHash
+        self.totpSecret = totpSecret
+    }
+}
+
+/// A script's API token (the secret itself is never stored, only its SHA-256).
+public struct APIToken: Codable, Equatable, Sendable {
+    public var id: Int64
+    public var userID: Int64
+    public var name: String
+    /// The permissions the token carries (at most its user's).
+    public var scope: [Permission]
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var revokedAt: Date?
+
+    init(row: Row) {
+        id = row["id"]
+        userID = row["user_id"]
+        name = row["name"]
+        scope = (row["scope"] as String).split(separator: ",").compactMap { Permission(rawValue: String($0)) }
+        createdAt = Date(milliseconds: row["created_at"])
+        expiresAt = Date(milliseconds: row["expires_at"])
+        revokedAt = (row["revoked_at"] as Int64?).map(Date.init(milliseconds:))
+    }
+}
+
+extension NodeDatabase {
+    /// How many accounts a node keeps at most (a limit on the table, like every other input).
+    public static let usersMax = 10_000
+    public static let tokensPerUserMax = 20
+
+    public func createUser(_ new: NewUser, by creator: String, now: Date) async throws -> UserAccount {
+        try await write { db in
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0 < Self.usersMax else {
+                throw StoreError.invalid(ValidationFailure(code: "too-many-users", field: "username", detail: "本节点账号数已达上限 \(Self.usersMax)。"))
+            }
+            guard try Int.fetchOne(db, sql: "SELECT 1 FROM users WHERE username = ?", arguments: [new.username]) == nil else {
+                throw StoreError.invalid(ValidationFailure(code: "username-taken", field: "username", detail: "用户名 \(new.username) 已存在。"))
+            }
+            let secret = try new.totpSecret.map { String(decoding: try CanonicalJSON.encoder.encode($0), as: UTF8.self) }
+            try db.execute(
+                sql: """
+                    INSERT INTO users (username, display_name, role, node, password_hash, password_changed_at, totp_secret, created_at, created_by)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [new.username, new.displayName, new.role.rawValue, node.rawValue, new.passwordHash, now.milliseconds, secret, now.milliseconds, creator]
+            )
+            return try UserAccount(row: try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [db.lastInsertedRowID])!)
+        }
+    }
+
+    public func user(named username: String) async throws -> UserAccount? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM users WHERE username = ?", arguments: [username]).map(UserAccount.init(row:)) }
+    }
+
+    public func user(id: Int64) async throws -> UserAccount? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]).map(UserAccount.init(row:)) }
+    }
+
+    public func users() async throws -> [UserAccount] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY id").map(UserAccount.init(row:)) }
+    }
+
+    /// A change to an account; nil fields stay as they are.
+    public struct AccountChange: Sendable {
+        public var role: Role?
+        public var disabled: Bool?
+        public var unlock = false
+        public var passwordHash: String?
+        public var totpSecret: SealedValue?
+        public init(role: Role? = nil, disabled: Bool? = nil, unlock: Bool = false, passwordHash: String? = nil, totpSecret: SealedValue? = nil) {
+            self.role = role
+            self.disabled = disabled
+            self.unlock = unlock
+            self.passwordHash = passwordHash
+            self.totpSecret = totpSecret
+        }
+    }
+
+    /// Changes an account; a role change, a disabling or a new password also ends its sessions.
+    @discardableResult
+    public func updateUser(_ id: Int64, _ change: AccountChange, now: Date) async throws -> UserAccount? {
+        try await write { db in
+            guard try Row.fetchOne(db, sql: "SELECT id FROM users WHERE id = ?", arguments: [id]) != nil else { return nil }
+            if let role = change.role { try db.execute(sql: "UPDATE users SET role = ? WHERE id = ?", arguments: [role.rawValue, id]) }
+            if let disabled = change.disabled { try db.execute(sql: "UPDATE users SET disabled = ? WHERE id = ?", arguments: [disabled, id]) }
+            if change.unlock { try db.execute(sql: "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", arguments: [id]) }
+            if let hash = change.passwordHash {
+                try db.execute(sql: "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?", arguments: [hash, now.milliseconds, id])
+            }
+            if let secret = change.totpSecret {
+                let json = String(decoding: try CanonicalJSON.encoder.encode(secret), as: UTF8.self)
+                try db.execute(sql: "UPDATE users SET totp_secret = ? WHERE id = ?", arguments: [json, id])
+            }
+            if change.role != nil || change.disabled == true || change.passwordHash != nil {
+                try db.execute(sql: "DELETE FROM sessions WHERE user_id = ?", arguments: [id])
+                if change.role != nil || change.disabled == true {
+                    try db.execute(sql: "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", arguments: [now.milliseconds, id])
+                }
+            }
+            return try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]).map(UserAccount.init(row:))
+        }
+    }
+
+    /// Counts a failed login; the `lockAfter`-th failure in a row locks the account for `lockFor`.
+    public func loginFailed(_ id: Int64, now: Date, lockAfter: Int, lockFor: TimeInterval) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?", arguments: [id])
+            try db.execute(
+                sql: "UPDATE users SET locked_until = ?, failed_logins = 0 WHERE id = ? AND failed_logins >= ?",
+                arguments: [now.addingTimeInterval(lockFor).milliseconds, id, lockAfter]
+            )
+        }
+    }
+
+    /// A successful login: failures reset, a new session stored (by the SHA-256 of its secret).
+    public func loginSucceeded(_ id: Int64, sessionHash: String, now: Date, expiresAt: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM sessions WHERE expires_at <= ?", arguments: [now.milliseconds])
+            try db.execute(
+                sql: "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [sessionHash, id, now.milliseconds, now.milliseconds, expiresAt.milliseconds]
+            )
+        }
+    }
+
+    /// The account of a live session, which this use keeps alive; nil (and the session ended) when
+    /// it was idle longer than `idleTimeout` or is past its absolute expiry.
+    public func session(_ hash: String, now: Date, idleTimeout: TimeInterval) async throws -> UserAccount? {
+        try await write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE token_hash = ?", arguments: [hash]) else { return nil }
+            let lastSeen: Int64 = row["last_seen_at"]
+            let expires: Int64 = row["expires_at"]
+            guard now.milliseconds < expires, now.milliseconds - lastSeen <= Int64(idleTimeout * 1000) else {
+                try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [hash])
+                return nil
+            }
+            try db.execute(sql: "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", arguments: [now.milliseconds, hash])
+            return try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [row["user_id"] as Int64]).map(UserAccount.init(row:))
+        }
+    }
+
+    public func endSession(_ hash: String) async throws {
+        try await write { db in try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [hash]) }
+    }
+
+    public func createToken(hash: String, userID: Int64, name: String, scope: [Permission], now: Date, expiresAt: Date) async throws -> APIToken {
+        try await write { db in
+            let live = try Int.fetchOne(
+                db,
+                sql: "SELECT count(*) FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?",
+                arguments: [userID, now.milliseconds]
+            ) ?? 0
+            guard live < Self.tokensPerUserMax else {
+                throw StoreError.invalid(ValidationFailure(code: "too-many-tokens", field: "name", detail: "每个账号最多 \(Self.tokensPerUserMax) 个有效令牌。"))
+            }
+            try db.execute(
+                sql: "INSERT INTO api_tokens (token_hash, user_id, name, scope, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [hash, userID, name, scope.map(\.rawValue).sorted().joined(separator: ","), now.milliseconds, expiresAt.milliseconds]
+            )
+            return APIToken(row: try Row.fetchOne(db, sql: "SELECT * FROM api_tokens WHERE id = ?", arguments: [db.lastInsertedRowID])!)
+        }
+    }
+
+    /// The live token with this secret's hash, and its account.
+    public func token(hash: String, now: Date) async throws -> (APIToken, UserAccount)? {
+        try await read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?",
+                    arguments: [hash, now.milliseconds]
+                )
+            else { return nil }
+            let token = APIToken(row: row)
+            guard let user = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [token.userID]).map(UserAccount.init(row:)) else {
+                return nil
+            }
+            return (token, user)
+        }
+    }
+
+    public func tokens(of userID: Int64) async throws -> [APIToken] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM api_tokens WHERE user_id = ? ORDER BY id", arguments: [userID]).map(APIToken.init(row:))
+        }
+    }
+
+    /// Revokes a token (of `userID` when given); false when there was no such live token.
+    public func revokeToken(_ id: Int64, of userID: Int64?, now: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL AND (? IS NULL OR user_id = ?)",
+                arguments: [now.milliseconds, id, userID, userID]
+            )
+            return db.changesCount > 0
+        }
+    }
+}
