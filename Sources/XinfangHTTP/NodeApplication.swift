@@ -4,10 +4,16 @@ import XinfangCore
 import XinfangStore
 public import XinfangSync
 
-/// The request context of a node: the basic context with the API's body limit.
-public struct NodeRequestContext: RequestContext {
+/// The request context of a node: the basic context with the API's body limit, the client's
+/// address and, once authenticated, the principal.
+public struct NodeRequestContext: NodeContext {
     public var coreContext: CoreRequestContextStorage
-    public init(source: Source) { coreContext = .init(source: source) }
+    public var principal: Principal?
+    public let remoteAddress: String
+    public init(source: Source) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress ?? "local"
+    }
     public var maxUploadSize: Int { APILimits.bodyBytesMax }
 }
 
@@ -17,6 +23,9 @@ public enum NodeApplication {
     public static func router(services: NodeServices, transport: any PacketTransport = HTTPPacketTransport()) -> Router<NodeRequestContext> {
         let router = Router(context: NodeRequestContext.self)
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: AuthMiddleware(services: services))
+        SessionController(services: services).addRoutes(to: router)
+        UserController(services: services).addRoutes(to: router.group("api/v1"))
         HealthController(services: services).addRoutes(to: router)
         CaseController(services: services).addRoutes(to: router.group("api/v1"))
         SupervisionController(services: services).addRoutes(to: router.group("api/v1"))

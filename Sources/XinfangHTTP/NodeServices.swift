@@ -10,14 +10,20 @@ public struct NodeServices: Sendable {
     public var clock: any NodeClock
     /// The reconciliation job's thresholds and interval.
     public var reconciliation: ReconciliationLimits
+    /// Password, session, lockout, rate-limit and audit-retention settings.
+    public var security: SecuritySettings
+    /// Login and peer request buckets by client address.
+    public let rateLimiter = RateLimiter()
 
     public init(
         identity: NodeIdentity,
         database: NodeDatabase,
         policy: OwnershipPolicy = .standard,
         clock: any NodeClock = SystemClock(),
-        reconciliation: ReconciliationLimits = ReconciliationLimits()
+        reconciliation: ReconciliationLimits = ReconciliationLimits(),
+        security: SecuritySettings = SecuritySettings()
     ) {
+        self.security = security
         self.identity = identity
         self.database = database
         self.policy = policy

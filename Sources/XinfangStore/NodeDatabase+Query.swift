@@ -18,12 +18,33 @@ public struct CaseQuery: Sendable, Equatable {
     public var skipLevel: Bool?
     public var limit: Int = CaseQuery.limitDefault
     public var after: CaseCursor?
+    /// Who reads: only cases held within these nodes, and no 检举控告 against `excluded`.
+    public var scope: CaseScope?
 
     public static let limitDefault = 50
     public static let limitMax = 200
     public static let textLengthMax = 100
 
     public init() {}
+}
+
+/// The cases a user may see: held by a node of the user's subtree, and not a 检举控告 naming the
+/// user's own organisation. Applied inside the SQL of every list and lookup.
+public struct CaseScope: Sendable, Equatable {
+    public var holders: Set<NodeID>
+    public var respondentExcluded: NodeID
+    public init(holders: Set<NodeID>, respondentExcluded: NodeID) {
+        self.holders = holders
+        self.respondentExcluded = respondentExcluded
+    }
+
+    /// The SQL condition and its arguments.
+    var clause: (String, StatementArguments) {
+        let sorted = holders.map(\.rawValue).sorted()
+        var arguments = StatementArguments(sorted)
+        _ = arguments.append(contentsOf: [respondentExcluded.rawValue])
+        return ("holder IN (\(sorted.map { _ in "?" }.joined(separator: ","))) AND (respondent_node IS NULL OR respondent_node <> ?)", arguments)
+    }
 }
 
 /// A position in the list of cases (newest registration first), opaque to clients.
@@ -65,6 +86,11 @@ extension NodeDatabase {
     public func cases(matching query: CaseQuery, now: Date) async throws -> CasePage {
         var clauses: [String] = []
         var arguments = StatementArguments()
+        if let scope = query.scope {
+            let (sql, args) = scope.clause
+            clauses.append(sql)
+            _ = arguments.append(contentsOf: args)
+        }
         if !query.statuses.isEmpty {
             clauses.append("status IN (\(query.statuses.map { _ in "?" }.joined(separator: ",")))")
             for s in query.statuses { _ = arguments.append(contentsOf: [s.rawValue]) }
@@ -112,5 +138,16 @@ extension NodeDatabase {
         let next =
             items.count > limit ? page.last.map { CaseCursor(registeredAtMs: $0.registeredAt.milliseconds, caseNumber: $0.caseNumber.rawValue) } : nil
         return CasePage(items: page, next: next)
+    }
+}
+
+extension NodeDatabase {
+    /// The case, when `scope` lets its reader see it (nil otherwise, as for an unknown number).
+    public func caseState(_ number: CaseNumber, in scope: CaseScope) async throws -> CaseState? {
+        let (sql, args) = scope.clause
+        return try await read { db in
+            try String.fetchOne(db, sql: "SELECT state_json FROM cases WHERE case_number = ? AND \(sql)", arguments: [number.rawValue] + args)
+                .map { try CanonicalJSON.decoder.decode(CaseState.self, from: Data($0.utf8)) }
+        }
     }
 }

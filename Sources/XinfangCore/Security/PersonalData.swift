@@ -188,3 +188,19 @@ public struct PersonalDataProtector: Sendable {
         return keys
     }
 }
+
+extension CaseRegistration {
+    /// The registration with every petitioner masked (the default view).
+    public func masked() -> CaseRegistration {
+        var r = self
+        r.petitioners = petitioners.map(PersonalDataProtector.masked)
+        return r
+    }
+
+    /// The registration with every petitioner's sealed fields opened.
+    public func revealed(by protector: PersonalDataProtector) throws -> CaseRegistration {
+        var r = self
+        r.petitioners = try petitioners.map { try protector.reveal($0) }
+        return r
+    }
+}

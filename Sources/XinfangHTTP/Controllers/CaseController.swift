@@ -5,7 +5,7 @@ import XinfangCore
 import XinfangStore
 
 /// The user API for cases: register, list, read, act.
-struct CaseController<Context: RequestContext>: Sendable {
+struct CaseController<Context: NodeContext>: Sendable {
     let services: NodeServices
 
     func addRoutes(to group: RouterGroup<Context>) {
@@ -19,8 +19,10 @@ struct CaseController<Context: RequestContext>: Sendable {
     /// `POST /api/v1/cases`: registers a petition (登记). 201 with the case; with an
     /// `Idempotency-Key` a retry returns the same case with 200.
     @Sendable func register(request: Request, context: Context) async throws -> Response {
+        let principal = try context.require(.register)
         let key = try idempotencyKey(request)
-        let (input, body) = try await APIJSON.decode(RegistrationInput.self, from: request, context: context)
+        var (input, body) = try await APIJSON.decode(RegistrationInput.self, from: request, context: context)
+        input.registeredBy = principal.actorName  // the registrar is who is logged in, never the client's word
         let now = services.clock.now()
         let registration: CaseRegistration
         do { registration = try input.registration(now: now) } catch { throw APIProblem(error) }
@@ -31,6 +33,7 @@ struct CaseController<Context: RequestContext>: Sendable {
             now: now,
             idempotencyKey: key.map { NodeDatabase.IdempotencyKey(key: $0, fingerprint: fingerprint) }
         )
+        AuditScope.current?.update { $0.action = "case.register"; $0.object = state.caseNumber.rawValue }
         let view = try await CaseView(state: state, services: services, now: now)
         var headers = HTTPFields()
         headers[.location] = "/api/v1/cases/\(state.caseNumber)"
@@ -39,7 +42,9 @@ struct CaseController<Context: RequestContext>: Sendable {
 
     /// `GET /api/v1/cases`: filtered, cursor-paginated list, newest registration first.
     @Sendable func list(request: Request, context: Context) async throws -> Response {
-        let query = try Self.caseQuery(request)
+        let principal = try context.require(.readCases)
+        var query = try Self.caseQuery(request)
+        query.scope = services.scope(for: principal)
         let now = services.clock.now()
         let page = try await services.database.cases(matching: query, now: now)
         let view = CaseListView(
@@ -97,17 +102,36 @@ struct CaseController<Context: RequestContext>: Sendable {
 
     /// `GET /api/v1/cases/{caseNumber}`: state, deadlines, holder, and the whole chain.
     @Sendable func show(request: Request, context: Context) async throws -> Response {
+        let principal = try context.require(.readCases)
         let number = try caseNumber(context)
-        guard let state = try await services.database.caseState(number) else { throw APIProblem(StoreError.caseNotFound(number)) }
-        let view = try await CaseView(state: state, services: services, now: services.clock.now())
-        return try APIJSON.response(view)
+        let unmask: Bool
+        switch request.uri.queryParameters["unmask"].map(String.init) {
+        case nil, "false": unmask = false
+        case "true": unmask = true
+        default: throw APIProblem(.badRequest, code: "invalid-field", detail: "unmask 只能是 true 或 false。", field: "unmask")
+        }
+        let state = try await scopedCase(number, principal: principal)
+        if unmask {
+            _ = try context.require(.readPersonalData)
+            try await services.auditRead(principal, context: context, action: "case.read-unmasked", object: number.rawValue)
+        }
+        return try APIJSON.response(try await CaseView(state: state, services: services, now: services.clock.now(), unmask: unmask))
+    }
+
+    /// The case if the principal's scope covers it; 404 as for an unknown number otherwise.
+    func scopedCase(_ number: CaseNumber, principal: Principal) async throws -> CaseState {
+        guard let state = try await services.database.caseState(number, in: services.scope(for: principal)) else {
+            throw APIProblem(StoreError.caseNotFound(number))
+        }
+        return state
     }
 
     /// `POST /api/v1/cases/{caseNumber}/actions`: one lifecycle action by the holder (200).
     @Sendable func act(request: Request, context: Context) async throws -> Response {
+        let principal = try context.require(.readCases)
         let number = try caseNumber(context)
         let (input, _) = try await APIJSON.decode(ActionInput.self, from: request, context: context)
-        switch try await perform(input, on: number) {
+        switch try await perform(input, on: number, principal: principal) {
         case .applied(let view): return try APIJSON.response(view)
         case .commanded(let accepted):
             var headers = HTTPFields()
@@ -125,8 +149,10 @@ struct CaseController<Context: RequestContext>: Sendable {
     /// One action on a case, as the API and the dashboard's forms take it: node parameters filled
     /// in here, the action checked, applied by the holder or routed to it as a command. Refusals
     /// are thrown as problems.
-    func perform(_ input: ActionInput, on number: CaseNumber) async throws -> ActionOutcome {
+    func perform(_ input: ActionInput, on number: CaseNumber, principal: Principal) async throws -> ActionOutcome {
         let me = services.identity.id
+        AuditScope.current?.update { $0.action = "case.action"; $0.object = number.rawValue; $0.detail = String((input.fields.action ?? "").prefix(40)) }
+        let current = try await scopedCase(number, principal: principal)
         let hierarchy = services.database.hierarchy
         var fields = input.fields
         if let name = fields.action.flatMap(ActionName.init(rawValue:)), name.needsHierarchy {
@@ -156,11 +182,21 @@ struct CaseController<Context: RequestContext>: Sendable {
             fields.reviewer = nil  // the holder's node names the reviewer from the policy
         }
         let action: CaseAction
-        let actor: String
-        do {
-            action = try CaseAction(fields: fields)
-            actor = try ValidationFailure.requiredText(input.actor, field: "actor", max: ActionLimits.actorLengthMax)
-        } catch { throw APIProblem(error) }
+        do { action = try CaseAction(fields: fields) } catch { throw APIProblem(error) }
+        // The person acting is the one logged in, whatever the body's `actor` says.
+        guard principal.has(action.permission) else {
+            throw APIProblem(
+                .forbidden,
+                code: "forbidden",
+                detail: "当前账号（\(principal.user.role.label)）无权执行操作 \(action.name.rawValue)（\(action.name.label)）。"
+            )
+        }
+        if case .offer(let to, _, _, _) = action, current.registration.purpose == .accusation, current.registration.respondentNode == to {
+            throw APIProblem(
+                ValidationFailure(code: "respondent-node", field: "to", detail: "检举控告件不得交由被反映的单位 \(to) 办理。")
+            )
+        }
+        let actor = principal.actorName
         if case .offer(let to, _, _, _) = action, to != me, !(hierarchy?.topology.contains(to) ?? false) {
             throw APIProblem(
                 ValidationFailure(
@@ -173,7 +209,6 @@ struct CaseController<Context: RequestContext>: Sendable {
             )
         }
         let now = services.clock.now()
-        guard let current = try await services.database.caseState(number) else { throw APIProblem(StoreError.caseNotFound(number)) }
         if current.holder != me, let hierarchy, !action.name.isForced {
             return .commanded(try await submitCommand(action, actor: actor, state: current, hierarchy: hierarchy))
         }
@@ -222,6 +257,7 @@ struct CaseController<Context: RequestContext>: Sendable {
 
     /// `GET /api/v1/commands/{id}`: where a command made or relayed here stands.
     @Sendable func command(request: Request, context: Context) async throws -> Response {
+        _ = try context.require(.readCases)
         let id = context.parameters.get("commandId") ?? ""
         guard CaseCommand.isValidID(id), let status = try await services.database.commandStatus(id) else {
             throw APIProblem(.notFound, code: "command-not-found", detail: "指令 \(id) 不存在。")
@@ -245,5 +281,28 @@ struct CaseController<Context: RequestContext>: Sendable {
             )
         }
         return raw
+    }
+}
+
+extension NodeServices {
+    /// What `principal` may see: cases held within its node's subtree, and no 检举控告 against its node.
+    func scope(for principal: Principal) -> CaseScope {
+        let node = principal.user.node
+        return CaseScope(holders: Set(database.hierarchy?.topology.subtree(of: node) ?? [node]), respondentExcluded: node)
+    }
+
+    /// Records a read that must leave a trace (unmasked personal data, an export) before the data
+    /// is sent; when the audit cannot be written, nothing is sent (503).
+    func auditRead(_ principal: Principal, context: some NodeContext, action: String, object: String, detail: String = "") async throws {
+        do {
+            try await database.audit(
+                AuditEntry(
+                    at: clock.now(), user: principal.user.username, node: identity.id, source: context.remoteAddress,
+                    action: action, object: object, detail: detail
+                )
+            )
+        } catch {
+            throw APIProblem(.serviceUnavailable, code: "audit-unavailable", detail: "审计记录写入失败，未返回数据，请稍后重试。")
+        }
     }
 }

@@ -8,7 +8,7 @@ import XinfangStore
 /// The dashboard (督查看板): server-rendered pages in Chinese for supervision teams, registrars and
 /// handlers. Every figure comes from the same reports as the API (`BacklogReport`, `StatsReport`,
 /// the case view), so the page and `GET /api/v1/…` always agree.
-struct DashboardController<Context: RequestContext>: Sendable {
+struct DashboardController<Context: NodeContext>: Sendable {
     let services: NodeServices
 
     /// The most cases a list page shows.
@@ -38,11 +38,25 @@ struct DashboardController<Context: RequestContext>: Sendable {
 
     /// `GET /`: this node's overview.
     @Sendable func home(request: Request, context: Context) async throws -> Response {
-        HTML.response(try await overview(scope(nil)))
+        guard let principal = context.principal else { throw APIProblem.unauthenticated }
+        guard principal.has(.readSupervision) else {
+            // Registrars see their cases; the administrators and auditors have no case pages.
+            if principal.has(.readCases) { return HTML.redirect("/ui/cases") }
+            return HTML.response(
+                HTML.page(
+                    title: "首页",
+                    node: SupervisionScope.ref(services: services),
+                    now: services.clock.now(),
+                    body: "<h1>\(HTML.escape(principal.user.role.label))</h1><p class=\"muted\">本角色不查阅信访件内容；请使用 /api/v1/users 或 /api/v1/audit。</p>"
+                )
+            )
+        }
+        return HTML.response(try await overview(scope(nil)))
     }
 
     /// `GET /ui/nodes/{node}`: the overview of a node of the subtree.
     @Sendable func nodePage(request: Request, context: Context) async throws -> Response {
+        _ = try context.require(.readSupervision)
         let raw = context.parameters.get("node") ?? ""
         let node: NodeID
         do { node = try NodeID.validated(raw, field: "node") } catch { throw APIProblem(error) }
@@ -202,8 +216,10 @@ struct DashboardController<Context: RequestContext>: Sendable {
     /// `GET /ui/cases?holder=&overdue=&status=&q=&cursor=`: one page of cases, newest first.
     @Sendable func caseList(request: Request, context: Context) async throws -> Response {
         // The API's filters, checked the same way; the page size is the dashboard's.
+        let principal = try context.require(.readCases)
         var query = try CaseController<Context>.caseQuery(request)
         query.limit = Self.pageSize
+        query.scope = services.scope(for: principal)
         var filters: [String] = []
         if let holder = query.holder { filters.append("持有节点：\(nodeName(holder))") }
         if query.overdue == true { filters.append("超期") }
@@ -233,12 +249,13 @@ struct DashboardController<Context: RequestContext>: Sendable {
     /// `GET /ui/cases/{caseNumber}`: the case, its deadlines, flags, conflicts, its path through
     /// the levels, and forms for what this node may do.
     @Sendable func casePage(request: Request, context: Context) async throws -> Response {
+        let principal = try context.require(.readCases)
         let number = try caseNumber(context)
         let now = services.clock.now()
-        guard let state = try await services.database.caseState(number) else { throw APIProblem(StoreError.caseNotFound(number)) }
+        let state = try await CaseController<Context>(services: services).scopedCase(number, principal: principal)
         let view = try await CaseView(state: state, services: services, now: now)
         let events = try await services.database.events(of: number)
-        let r = state.registration
+        let r = view.state.registration
         var body = ""
         if let message = request.uri.queryParameters["msg"] { body += "<div class=\"msg\">\(HTML.escape(String(message)))</div>" }
         if let error = request.uri.queryParameters["error"] { body += "<div class=\"msg error\">\(HTML.escape(String(error)))</div>" }
@@ -254,7 +271,7 @@ struct DashboardController<Context: RequestContext>: Sendable {
         row("诉求内容", HTML.escape(r.text))
         row(
             "信访人",
-            HTML.escape(r.petitioners.map(\.name).joined(separator: "、")) + (r.collective.map { "（集体访 \($0.batches) 批 \($0.personVisits) 人次）" } ?? "")
+            HTML.escape(r.petitioners.map { Masking.name($0.name) }.joined(separator: "、")) + (r.collective.map { "（集体访 \($0.batches) 批 \($0.personVisits) 人次）" } ?? "")
         )
         row("形式 / 目的", "\(Self.channelLabel(r.channel))\(r.jointLetter ? "（联名信）" : "") / \(Self.purposeLabel(r.purpose))")
         row("内容分类", HTML.escape("\(r.category.level1) › \(r.category.level2) › \(r.category.level3)"))
@@ -458,7 +475,7 @@ struct DashboardController<Context: RequestContext>: Sendable {
         }
         let page = "/ui/cases/\(number)"
         do {
-            switch try await CaseController<Context>(services: services).perform(input, on: number) {
+            switch try await CaseController<Context>(services: services).perform(input, on: number, principal: try context.requireUser()) {
             case .applied(let view):
                 return HTML.redirect("\(page)?msg=\(HTML.query("已执行：\(input.fields.action ?? "")，当前状态 \(view.state.status.label)"))")
             case .commanded(let accepted): return HTML.redirect("\(page)?msg=\(HTML.query(accepted.detail))")
@@ -488,13 +505,15 @@ struct DashboardController<Context: RequestContext>: Sendable {
 
     /// `GET /ui/register`: the registration form.
     @Sendable func registerForm(request: Request, context: Context) async throws -> Response {
-        HTML.response(registrationPage(values: [:], error: nil))
+        _ = try context.require(.register)
+        return HTML.response(registrationPage(values: [:], error: nil))
     }
 
     /// `POST /ui/register`: registers through the API's decoding and validation; on success to the
     /// new case's page (saying what the intake check found), else the form again with what was
     /// typed and the reason.
     @Sendable func register(request: Request, context: Context) async throws -> Response {
+        let principal = try context.require(.register)
         let buffer = try await request.body.collect(upTo: Self.formBytesMax)
         let form = Self.formValues(String(buffer: buffer))
         let parts = (form["category"] ?? "").split(separator: "|").map(String.init)
@@ -503,7 +522,7 @@ struct DashboardController<Context: RequestContext>: Sendable {
         if let mobile = form["mobile"] { person["mobile"] = mobile }
         var object: [String: any Sendable] = [
             "channel": form["channel"] ?? "", "purpose": form["purpose"] ?? "", "issueRegion": form["issueRegion"] ?? "",
-            "summary": form["summary"] ?? "", "text": form["text"] ?? "", "registeredBy": form["registeredBy"] ?? "",
+            "summary": form["summary"] ?? "", "text": form["text"] ?? "", "registeredBy": principal.actorName,
             "petitioners": [person], "lawRelated": form["lawRelated"] == "true", "urgent": form["urgent"] == "true",
             "category": ["level1": parts.first ?? "", "level2": parts.dropFirst().first ?? "", "level3": parts.dropFirst(2).first ?? ""],
         ]
@@ -518,6 +537,7 @@ struct DashboardController<Context: RequestContext>: Sendable {
             let input = try APIJSON.decoder.decode(RegistrationInput.self, from: try JSONSerialization.data(withJSONObject: object))
             let registration = try input.registration(now: now)
             let (state, _) = try await services.database.register(registration, actor: registration.registeredBy, now: now)
+            AuditScope.current?.update { $0.action = "case.register"; $0.object = state.caseNumber.rawValue }
             var message = "已登记 \(state.caseNumber)，状态：\(state.status.label)"
             if let intake = state.registration.intake { message += "；查重：\(intake.kind.label)（前件 \(intake.earlierCase)）" }
             return HTML.redirect("/ui/cases/\(state.caseNumber)?msg=\(HTML.query(message))")
@@ -570,6 +590,7 @@ struct DashboardController<Context: RequestContext>: Sendable {
 
     /// `GET /ui/flags?node=`: the open flags of the subtree (or of a node's subtree).
     @Sendable func flagList(request: Request, context: Context) async throws -> Response {
+        _ = try context.require(.readSupervision)
         var query = FlagQuery()
         query.limit = FlagQuery.limitMax
         if let raw = request.uri.queryParameters["node"] {
@@ -595,6 +616,7 @@ struct DashboardController<Context: RequestContext>: Sendable {
 
     /// `GET /ui/stats?from=&to=&node=`: the indicators of the subtree and of each child subtree.
     @Sendable func statsPage(request: Request, context: Context) async throws -> Response {
+        _ = try context.require(.readSupervision)
         var node: NodeID?
         if let raw = request.uri.queryParameters["node"] {
             do { node = try NodeID.validated(String(raw), field: "node") } catch { throw APIProblem(error) }

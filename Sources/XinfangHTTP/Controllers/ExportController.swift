@@ -7,7 +7,7 @@ import XinfangStore
 
 /// CSV exports of the lists and the indicators, for Excel: UTF-8 with a BOM, Chinese headers,
 /// RFC 4180 quoting (`CSV`). The same filters and reports as the JSON routes.
-struct ExportController<Context: RequestContext>: Sendable {
+struct ExportController<Context: NodeContext>: Sendable {
     let services: NodeServices
 
     /// The most cases one export holds; a larger selection is refused, not cut short silently.
@@ -37,7 +37,10 @@ struct ExportController<Context: RequestContext>: Sendable {
 
     /// `GET /api/v1/cases.csv`: every case matching the list's filters (not paged), newest first.
     @Sendable func cases(request: Request, context: Context) async throws -> Response {
+        let principal = try context.require(.readCases)
         var query = try CaseController<Context>.caseQuery(request)
+        query.scope = services.scope(for: principal)
+        try await services.auditRead(principal, context: context, action: "export", object: "cases.csv", detail: String(request.uri.query?.prefix(200) ?? ""))
         query.limit = CaseQuery.limitMax
         query.after = nil
         let now = services.clock.now()
@@ -69,7 +72,7 @@ struct ExportController<Context: RequestContext>: Sendable {
             state.caseNumber.rawValue, HTML.time(state.registeredAt), name(state.registeredAtNode),
             DashboardController<Context>.channelLabel(r.channel), DashboardController<Context>.purposeLabel(r.purpose),
             r.category.level1, r.category.level2, r.category.level3, r.issueRegion.rawValue, r.summary,
-            r.petitioners.map(\.name).joined(separator: "、"), state.status.label, name(state.holder), name(state.owner),
+            r.petitioners.map { Masking.name($0.name) }.joined(separator: "、"), state.status.label, name(state.holder), name(state.owner),
             state.acceptedAt.map(HTML.time) ?? "", limit.map(HTML.time) ?? "", state.closedAt.map(HTML.time) ?? "",
             due?.kind.label ?? "", due.map { "\($0.dueDate)" } ?? "", due.map { now > $0.dueAt } == true ? "是" : "否",
             r.linkedCases.isEmpty && r.intake == nil ? "否" : "是", r.intake?.kind == .skipLevel ? "是" : "否",
@@ -79,6 +82,8 @@ struct ExportController<Context: RequestContext>: Sendable {
 
     /// `GET /api/v1/backlog.csv?node=`: one row per node of the subtree (its own open work).
     @Sendable func backlog(request: Request, context: Context) async throws -> Response {
+        let principal = try context.require(.readSupervision)
+        try await services.auditRead(principal, context: context, action: "export", object: "backlog.csv", detail: String(request.uri.query?.prefix(200) ?? ""))
         let scope = try SupervisionController<Context>.scope(request, services)
         let report = try await BacklogReport(scope: scope, database: services.database, now: services.clock.now())
         let header =
@@ -95,6 +100,8 @@ struct ExportController<Context: RequestContext>: Sendable {
 
     /// `GET /api/v1/stats.csv?from=&to=&node=`: the subtree, its own unit and each child subtree.
     @Sendable func stats(request: Request, context: Context) async throws -> Response {
+        let principal = try context.require(.readSupervision)
+        try await services.auditRead(principal, context: context, action: "export", object: "stats.csv", detail: String(request.uri.query?.prefix(200) ?? ""))
         let scope = try SupervisionController<Context>.scope(request, services)
         let now = services.clock.now()
         let (from, to) = try SupervisionController<Context>.period(request, today: services.database.calendar.civilDate(of: now))
@@ -125,6 +132,8 @@ struct ExportController<Context: RequestContext>: Sendable {
 
     /// `GET /api/v1/flags.csv?node=`: the open flags of the subtree (or of `node`'s subtree).
     @Sendable func flags(request: Request, context: Context) async throws -> Response {
+        let principal = try context.require(.readSupervision)
+        try await services.auditRead(principal, context: context, action: "export", object: "flags.csv", detail: String(request.uri.query?.prefix(200) ?? ""))
         var query = FlagQuery()
         query.limit = FlagQuery.limitMax
         if let raw = request.uri.queryParameters["node"] {

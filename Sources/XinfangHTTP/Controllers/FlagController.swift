@@ -5,7 +5,7 @@ import XinfangStore
 import XinfangSync
 
 /// The flags of this node's subtree and the reconciliation job on demand.
-struct FlagController<Context: RequestContext>: Sendable {
+struct FlagController<Context: NodeContext>: Sendable {
     let services: NodeServices
     let reconciliation: ReconciliationService
 
@@ -17,6 +17,7 @@ struct FlagController<Context: RequestContext>: Sendable {
     /// `GET /api/v1/flags`: open flags (or `open=false` cleared, `open=all` both) of this node and
     /// every node below it, filtered by `kind`, `case` and `node` (that node and its subtree).
     @Sendable func list(request: Request, context: Context) async throws -> Response {
+        _ = try context.require(.readSupervision)
         let q = request.uri.queryParameters
         var query = FlagQuery()
         do {
@@ -47,7 +48,8 @@ struct FlagController<Context: RequestContext>: Sendable {
     /// `POST /api/v1/reconcile`: one reconciliation round now (flags, anti-entropy with the parent,
     /// the flag report up); 200 with what it did.
     @Sendable func reconcile(request: Request, context: Context) async throws -> Response {
-        try APIJSON.response(try await reconciliation.runOnce())
+        _ = try context.require(.readSupervision)
+        return try APIJSON.response(try await reconciliation.runOnce())
     }
 }
 

@@ -3,7 +3,7 @@ import XinfangCore
 import XinfangStore
 
 /// `GET /healthz` (the process serves) and `GET /readyz` (its store answers).
-struct HealthController<Context: RequestContext>: Sendable {
+struct HealthController<Context: NodeContext>: Sendable {
     let services: NodeServices
 
     struct Health: Encodable {
@@ -16,10 +16,12 @@ struct HealthController<Context: RequestContext>: Sendable {
     }
 
     func addRoutes(to router: Router<Context>) {
-        router.get("healthz") { _, _ in
-            try APIJSON.response(Health(status: "ok", node: services.identity.id, name: services.identity.name, level: services.identity.level))
+        router.get("healthz") { _, context in
+            _ = try context.requireUser()
+            return try APIJSON.response(Health(status: "ok", node: services.identity.id, name: services.identity.name, level: services.identity.level))
         }
-        router.get("readyz") { _, _ in
+        router.get("readyz") { _, context in
+            _ = try context.requireUser()
             let counts = try await services.database.counts()
             return try APIJSON.response(
                 Health(

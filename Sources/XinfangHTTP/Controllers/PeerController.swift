@@ -7,7 +7,7 @@ import XinfangStore
 import XinfangSync
 
 /// The peer API (`/sync/v1`, nodes only) and the outbox view of the user API.
-struct PeerController<Context: RequestContext>: Sendable {
+struct PeerController<Context: NodeContext>: Sendable {
     let services: NodeServices
     static var fromHeader: HTTPField.Name { HTTPField.Name(PeerHeaders.from)! }
     static var signatureHeader: HTTPField.Name { HTTPField.Name(PeerHeaders.signature)! }
@@ -48,7 +48,8 @@ struct PeerController<Context: RequestContext>: Sendable {
     /// `GET /api/v1/sync/outbox`: per peer, items by state, link health, refusals, and the items
     /// not yet acknowledged with their attempts, last error and next attempt.
     @Sendable func outbox(request: Request, context: Context) async throws -> Response {
-        try APIJSON.response(OutboxView(node: services.identity.id, peers: try await services.database.outboxSummary()))
+        _ = try context.require(.manageAccounts)
+        return try APIJSON.response(OutboxView(node: services.identity.id, peers: try await services.database.outboxSummary()))
     }
 }
 

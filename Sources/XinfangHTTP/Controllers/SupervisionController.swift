@@ -4,7 +4,7 @@ import XinfangCore
 import XinfangStore
 
 /// The supervision API: the backlog of a subtree and its indicators.
-struct SupervisionController<Context: RequestContext>: Sendable {
+struct SupervisionController<Context: NodeContext>: Sendable {
     let services: NodeServices
 
     func addRoutes(to group: RouterGroup<Context>) {
@@ -15,6 +15,7 @@ struct SupervisionController<Context: RequestContext>: Sendable {
     /// `GET /api/v1/backlog?node=`: the open work of this node's subtree, or of the subtree of
     /// `node` below it (the drill-down: province → city → county).
     @Sendable func backlog(request: Request, context: Context) async throws -> Response {
+        _ = try context.require(.readSupervision)
         let scope = try Self.scope(request, services)
         return try APIJSON.response(try await BacklogReport(scope: scope, database: services.database, now: services.clock.now()))
     }
@@ -22,6 +23,7 @@ struct SupervisionController<Context: RequestContext>: Sendable {
     /// `GET /api/v1/stats?from=YYYY-MM-DD&to=YYYY-MM-DD&node=`: the indicators of a subtree for a
     /// period (both days included); by default from the first of the current year to today.
     @Sendable func stats(request: Request, context: Context) async throws -> Response {
+        _ = try context.require(.readSupervision)
         let scope = try Self.scope(request, services)
         let now = services.clock.now()
         let (from, to) = try Self.period(request, today: services.database.calendar.civilDate(of: now))

@@ -1,11 +1,15 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import XinfangCore
 
 /// Server-rendered HTML: escaping, the page frame and small building blocks. Every page is one
 /// self-contained document (inline CSS, server-made SVG, no script, no external asset), because
 /// the dashboard runs on intranets without internet access.
 enum HTML {
+    /// The person a page is rendered for (set by the authentication middleware), shown in the header.
+    @TaskLocal static var viewer: String?
+
     /// Escapes text for an element's content or a quoted attribute.
     static func escape(_ text: String) -> String {
         var out = ""
@@ -43,13 +47,32 @@ enum HTML {
         </head>
         <body>
         <header><div class="brand">信访督查 · \(escape(node.name))<span class="level">\(escape(node.levelLabel))</span></div>
-        <nav><a href="/">首页</a><a href="/ui/register">登记</a><a href="/ui/cases?overdue=true">超期件</a><a href="/ui/cases">全部信访件</a><a href="/ui/flags">对账预警</a><a href="/ui/stats">考核指标</a></nav></header>
+        <nav><a href="/">首页</a><a href="/ui/register">登记</a><a href="/ui/cases?overdue=true">超期件</a><a href="/ui/cases">全部信访件</a><a href="/ui/flags">对账预警</a><a href="/ui/stats">考核指标</a></nav>\(viewer.map { "<form class=\"who\" method=\"post\" action=\"/ui/logout\">\(escape($0)) <button>退出</button></form>" } ?? "")</header>
         <main>
         \(body)
         </main>
         <footer>xinfang · 数据来自本节点存储（含下级全部副本）· 生成于 \(escape(APIJSON.format(now)))</footer>
         </body>
         </html>
+        """
+    }
+
+    /// The login form (登录): user name, password and, for the roles that need it, the TOTP code.
+    static func loginPage(node: NodeIdentity, error: String?, username: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="zh-CN">
+        <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>登录 · \(escape(node.name))</title><style>\(css)</style></head>
+        <body><header><div class="brand">信访督查 · \(escape(node.name))</div></header>
+        <main><h1>登录</h1>
+        \(error.map { "<p class=\"error\">\(escape($0))</p>" } ?? "")
+        <form method="post" action="/ui/login" class="form">
+        <label>用户名 <input name="username" value="\(escape(username))" autocomplete="username" required maxlength="32"></label>
+        <label>密码 <input name="password" type="password" autocomplete="current-password" required maxlength="128"></label>
+        <label>动态口令（领导、承办人、登记员及管理员必填）<input name="otp" inputmode="numeric" autocomplete="one-time-code" maxlength="6"></label>
+        <button>登录</button></form>
+        <p class="muted">连续 5 次失败将锁定账号 15 分钟；30 分钟无操作自动退出。</p></main></body></html>
         """
     }
 

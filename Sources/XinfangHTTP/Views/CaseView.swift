@@ -34,10 +34,16 @@ struct CaseView: Encodable {
     }
 
     /// The whole view of a case: loads its chain and the commands made here that are still pending.
-    init(state: CaseState, services: NodeServices, now: Date) async throws {
-        let events = try await services.database.events(of: state.caseNumber)
+    /// Personal data is masked unless `unmask` (for a role allowed to read it; the caller audits).
+    init(state: CaseState, services: NodeServices, now: Date, unmask: Bool = false) async throws {
+        let events = try await services.database.events(of: state.caseNumber).map { event in
+            var e = event
+            if case .register(let r) = e.body { e.body = .register(try Self.privacy(r, unmask: unmask, services: services)) }
+            return e
+        }
         let pending = try await services.database.pendingCommands(for: state.caseNumber)
         self.init(state: state, events: events, pendingCommands: pending, services: services, now: now)
+        self.state.registration = try Self.privacy(state.registration, unmask: unmask, services: services)
         var flagQuery = FlagQuery()
         flagQuery.caseNumber = state.caseNumber
         self.flags = try await services.database.flags(matching: flagQuery).map(FlagView.init)
@@ -49,6 +55,10 @@ struct CaseView: Encodable {
                 allowedActions.append(.resolveConflict)
             }
         }
+    }
+
+    static func privacy(_ r: CaseRegistration, unmask: Bool, services: NodeServices) throws -> CaseRegistration {
+        unmask ? try r.revealed(by: services.database.personalData) : r.masked()
     }
 
     init(state: CaseState, events: [CaseEvent]?, pendingCommands: [CaseCommand], services: NodeServices, now: Date) {
@@ -211,7 +221,7 @@ struct CaseSummaryView: Encodable {
         category = s.registration.category
         issueRegion = s.registration.issueRegion
         summary = s.registration.summary
-        leadPetitioner = s.registration.leadPetitioner?.name
+        leadPetitioner = s.registration.leadPetitioner.map { Masking.name($0.name) }
         urgent = s.registration.urgent
         nextDeadline = s.nextObligation(calendar: calendar).map { DeadlineView($0, now: now) }
     }

@@ -1,0 +1,133 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import XinfangCore
+import XinfangStore
+
+/// Authenticates every request but the login and the peer endpoint (which its node signature
+/// authenticates), rate-limits those two by client address, and audits every request that
+/// changes something: the audit row commits in the action's own transaction (`AuditScope`), a
+/// refusal is recorded on its own, and when the audit cannot be written the request fails.
+struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
+    let services: NodeServices
+
+    static var cookieName: String { "xf_session" }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let path = request.uri.path
+        let now = services.clock.now()
+        let security = services.security
+        if path == "/sync/v1/packets" {
+            guard services.rateLimiter.allow("peer|\(context.remoteAddress)", perMinute: security.peerRequestsPerMinute, now: now) else {
+                throw Self.rateLimited
+            }
+            return try await next(request, context)
+        }
+        if path == "/api/v1/session" && request.method == .post || path == "/ui/login" {
+            if request.method == .post,
+                !services.rateLimiter.allow("login|\(context.remoteAddress)", perMinute: security.loginAttemptsPerMinute, now: now)
+            {
+                try await services.database.audit(
+                    AuditEntry(at: now, user: "anonymous", node: services.identity.id, source: context.remoteAddress, action: "login", object: path, result: "failure:rate-limited")
+                )
+                throw Self.rateLimited
+            }
+            return try await next(request, context)
+        }
+        guard let principal = try await authenticate(request, now: now) else {
+            if path == "/" || path.hasPrefix("/ui/") {
+                return Response(status: .seeOther, headers: [.location: "/ui/login"])
+            }
+            throw APIProblem.unauthenticated
+        }
+        context.principal = principal
+        return try await HTML.$viewer.withValue(principal.actorName) { try await audited(request, context: context, principal: principal, now: now, next: next) }
+    }
+
+    /// Serves an authenticated request; one that changes something is audited.
+    func audited(_ request: Request, context: Context, principal: Principal, now: Date, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        if request.method == .get || request.method == .head { return try await next(request, context) }
+        let scope = AuditScope(
+            AuditEntry(
+                at: now,
+                user: principal.user.username,
+                node: services.identity.id,
+                source: context.remoteAddress,
+                action: "\(request.method.rawValue) \(Self.template(path))",
+                object: path
+            )
+        )
+        let response: Response
+        do {
+            response = try await AuditScope.$current.withValue(scope) { try await next(request, context) }
+        } catch {
+            var entry = scope.entry
+            entry.result = "failure:\(Self.code(of: error))"
+            try await record(entry)
+            throw error
+        }
+        if response.status.code >= 400 {
+            var entry = scope.entry
+            entry.result = "failure:http-\(response.status.code)"
+            try await record(entry)
+        } else if !scope.claimed {
+            try await record(scope.entry)
+        }
+        return response
+    }
+
+    /// Writes an audit row on its own; a failure stops the request (503).
+    func record(_ entry: AuditEntry) async throws {
+        do { try await services.database.audit(entry) } catch {
+            throw APIProblem(.serviceUnavailable, code: "audit-unavailable", detail: "审计记录写入失败，操作未执行，请稍后重试。")
+        }
+    }
+
+    /// The principal of a session (cookie or bearer) or an API token (bearer); nil when none is
+    /// given or it is unknown, expired, revoked, idle too long, or its account disabled.
+    func authenticate(_ request: Request, now: Date) async throws -> Principal? {
+        var secret: String?
+        if let header = request.headers[.authorization], header.hasPrefix("Bearer ") {
+            secret = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+        } else if let cookie = request.cookies[Self.cookieName]?.value {
+            secret = cookie
+        }
+        guard let secret, secret.count <= 100 else { return nil }
+        let digest = Credentials.digest(secret)
+        if secret.hasPrefix(Credentials.sessionPrefix) {
+            guard let user = try await services.database.session(digest, now: now, idleTimeout: Double(services.security.idleMinutes) * 60),
+                !user.disabled
+            else { return nil }
+            return Principal(user: user, permissions: user.role.permissions, sessionDigest: digest)
+        }
+        if secret.hasPrefix(Credentials.tokenPrefix) {
+            guard let (token, user) = try await services.database.token(hash: digest, now: now), !user.disabled else { return nil }
+            return Principal(user: user, permissions: user.role.permissions.intersection(token.scope), tokenID: token.id)
+        }
+        return nil
+    }
+
+    /// A path with its case number, command id or user id replaced by a placeholder.
+    static func template(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: false).map { part in
+            part.count >= 6 && part.allSatisfy({ $0.isNumber || $0 == "-" }) ? "{id}" : String(part)
+        }.joined(separator: "/")
+    }
+
+    static func code(of error: any Error) -> String {
+        switch error {
+        case let problem as APIProblem: problem.code
+        case let store as StoreError: APIProblem(store).code
+        case let http as HTTPError: "http-\(http.status.code)"
+        default: "internal-error"
+        }
+    }
+
+    static var rateLimited: APIProblem {
+        var p = APIProblem(.tooManyRequests, code: "rate-limited", detail: "请求过于频繁，请稍后再试。")
+        p.headers[.retryAfter] = "60"
+        return p
+    }
+}

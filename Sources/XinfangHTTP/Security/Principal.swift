@@ -1,0 +1,54 @@
+public import Hummingbird
+public import XinfangCore
+public import XinfangStore
+
+/// Who a request acts for: an account of this node, by session or API token, and what it may do.
+public struct Principal: Sendable {
+    public var user: UserAccount
+    /// The role's permissions, narrowed by the token's scope for a token.
+    public var permissions: Set<Permission>
+    /// The session's digest, when the request came with a session.
+    public var sessionDigest: String?
+    /// The token's id, when the request came with an API token.
+    public var tokenID: Int64?
+
+    public func has(_ permission: Permission) -> Bool { permissions.contains(permission) }
+
+    /// How the chain names the person: display name and user name.
+    public var actorName: String { "\(user.displayName)（\(user.username)）" }
+}
+
+/// The request context of a node's routes: the authenticated principal and the client's address.
+public protocol NodeContext: RequestContext {
+    var principal: Principal? { get set }
+    var remoteAddress: String { get }
+}
+
+extension NodeContext {
+    /// The principal, which must hold `permission`: 401 without one, 403 without the permission.
+    func require(_ permission: Permission) throws -> Principal {
+        guard let principal else { throw APIProblem.unauthenticated }
+        guard principal.has(permission) else {
+            throw APIProblem(
+                .forbidden,
+                code: "forbidden",
+                detail: "当前账号（\(principal.user.role.label)）无权执行此操作（需要权限 \(permission.rawValue)）。"
+            )
+        }
+        return principal
+    }
+
+    /// The principal, whatever its permissions (401 without one).
+    func requireUser() throws -> Principal {
+        guard let principal else { throw APIProblem.unauthenticated }
+        return principal
+    }
+}
+
+extension APIProblem {
+    static var unauthenticated: APIProblem {
+        var p = APIProblem(.unauthorized, code: "unauthenticated", detail: "请先登录：需要会话令牌或 API 令牌（Authorization: Bearer …）。")
+        p.headers[.wwwAuthenticate] = "Bearer realm=\"xinfang\""
+        return p
+    }
+}
