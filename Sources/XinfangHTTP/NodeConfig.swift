@@ -26,6 +26,11 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     public var keyFile: String?
     /// The reconciliation job's thresholds and interval in seconds (defaults when absent).
     public var reconciliation: ReconciliationLimits?
+    /// The hierarchy's data keyring (`xinfang keys data-generate`): seals petitioners' personal
+    /// data; the same file at every node. Required.
+    public var dataKeyFile: String?
+    /// Password, session, lockout, rate-limit and audit-retention settings (defaults when absent).
+    public var security: SecuritySettings?
 
     public init(
         nodeId: String,
@@ -38,8 +43,10 @@ public struct NodeConfig: Codable, Equatable, Sendable {
         calendarFile: String? = nil,
         ownershipPolicyFile: String? = nil,
         topologyFile: String? = nil,
-        keyFile: String? = nil
+        keyFile: String? = nil,
+        dataKeyFile: String? = nil
     ) {
+        self.dataKeyFile = dataKeyFile
         self.nodeId = nodeId
         self.name = name
         self.level = level
@@ -89,6 +96,21 @@ public struct NodeConfig: Codable, Equatable, Sendable {
         do { return try (reconciliation ?? ReconciliationLimits()).validated() } catch {
             throw Problem(description: "config field \(error.field ?? "reconciliation"): \(error.detail)")
         }
+    }
+
+    /// The security settings, checked (the defaults when the config names none).
+    public func securitySettings() throws -> SecuritySettings {
+        do { return try (security ?? SecuritySettings()).validated() } catch {
+            throw Problem(description: "config field \(error.field ?? "security"): \(error.detail)")
+        }
+    }
+
+    /// The data keyring, which a node cannot serve without.
+    public func personalData(base: URL) throws -> PersonalDataProtector {
+        guard let dataKeyFile else {
+            throw Problem(description: "config field dataKeyFile: a node needs the hierarchy's data keyring (xinfang keys data-generate --out FILE)")
+        }
+        return PersonalDataProtector(keyring: try DataKeyFile.load(Self.resolve(dataKeyFile, against: base)))
     }
 
     /// The host and port to listen on.
@@ -188,5 +210,36 @@ public enum KeyFile {
         guard FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
             throw NodeConfig.Problem(description: "cannot write \(url.path)")
         }
+    }
+}
+
+/// The hierarchy's data keyring file (`DataKeyring` as JSON, mode 0600).
+public enum DataKeyFile {
+    public static func load(_ url: URL) throws -> DataKeyring {
+        do {
+            return try JSONDecoder().decode(DataKeyring.self, from: Data(contentsOf: url)).validated()
+        } catch let failure as ValidationFailure {
+            throw NodeConfig.Problem(description: "data key file \(url.path): \(failure.detail)")
+        } catch {
+            throw NodeConfig.Problem(description: "data key file \(url.path) is not valid: \(error)")
+        }
+    }
+
+    /// Writes the keyring readable by its owner only (replacing the file when `replace`).
+    public static func write(_ keyring: DataKeyring, to url: URL, replace: Bool = false) throws {
+        if !replace, FileManager.default.fileExists(atPath: url.path) {
+            throw NodeConfig.Problem(description: "\(url.path) exists; refusing to overwrite a keyring")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(keyring)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let temporary = url.appendingPathExtension("new")
+        try? FileManager.default.removeItem(at: temporary)
+        guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw NodeConfig.Problem(description: "cannot write \(url.path)")
+        }
+        if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
+        try FileManager.default.moveItem(at: temporary, to: url)
     }
 }

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import XinfangCore
 import XinfangHTTP
+import XinfangStore
 
 /// `xinfang demo`: the example hierarchy of `deploy/topology.example.json` (1 province, 2 cities,
 /// 4 counties), each node a separate `xinfang serve` process on loopback with its own SQLite file
@@ -40,18 +41,30 @@ struct Demo: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: root.appendingPathComponent("nodes"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: root.appendingPathComponent("logs"), withIntermediateDirectories: true)
         try encoder.encode(runtime).write(to: root.appendingPathComponent("topology.json"))
+        let dataKeyURL = root.appendingPathComponent("keys/data.json")
+        if !FileManager.default.fileExists(atPath: dataKeyURL.path) { try DataKeyFile.write(DataKeyring.generate(), to: dataKeyURL) }
+        var security = SecuritySettings()
+        security.bcryptCost = 10  // the demo makes 56 accounts at start; production keeps 12
+        let credentials = try await DemoCredentials.provision(
+            root: root,
+            nodes: nodes,
+            personalData: PersonalDataProtector(keyring: try DataKeyFile.load(dataKeyURL)),
+            security: security
+        )
         var processes: [(NodeID, Process)] = []
         let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
         for node in nodes {
-            let config = NodeConfig(
+            var config = NodeConfig(
                 nodeId: node.id.rawValue,
                 name: node.name,
                 level: node.level.rawValue,
                 dataDirectory: "../\(node.id)",
                 listen: String(node.baseURL.dropFirst("http://".count)),
                 topologyFile: "../topology.json",
-                keyFile: "../keys/\(node.id).json"
+                keyFile: "../keys/\(node.id).json",
+                dataKeyFile: "../keys/data.json"
             )
+            config.security = security
             let configURL = root.appendingPathComponent("nodes/\(node.id).json")
             try encoder.encode(config).write(to: configURL)
             let log = root.appendingPathComponent("logs/\(node.id).log")
@@ -73,11 +86,12 @@ struct Demo: AsyncParsableCommand {
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         let signals = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
-        let client = DemoClient(urls: Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, $0.baseURL) }))
+        var client = DemoClient(urls: Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, $0.baseURL) }))
+        client.tokens = credentials.tokens
         do {
             for node in nodes { try await waitUntilReady(client, node.id, process: processes.first { $0.0 == node.id }!.1) }
             let story = try await DemoStory(client: client, topology: runtime).playIfEmpty()
-            emit(banner(nodes: nodes, story: story, directory: root.path))
+            emit(banner(nodes: nodes, story: story, directory: root.path, credentials: credentials))
         } catch {
             emit("demo failed: \(error)")
             stop()
@@ -104,7 +118,7 @@ struct Demo: AsyncParsableCommand {
         throw DemoError("node \(node) did not become ready")
     }
 
-    func banner(nodes: [TopologyNode], story: [String], directory: String) -> String {
+    func banner(nodes: [TopologyNode], story: [String], directory: String, credentials: DemoCredentials) -> String {
         let province = nodes[0].baseURL
         let county = nodes.first { $0.id.rawValue == "430102" }?.baseURL ?? nodes.last!.baseURL
         var lines = ["xinfang demo: the example hierarchy, \(nodes.count) processes, data in \(directory)", ""]
@@ -115,19 +129,83 @@ struct Demo: AsyncParsableCommand {
         if !story.isEmpty {
             lines += ["", "Seeded and played just now:"] + story.map { "  - \($0)" }
         }
+        let provinceToken = credentials.tokens[nodes[0].id] ?? ""
+        let countyToken = credentials.tokens.first { urlOf(nodes, $0.key) == county }?.value ?? ""
         lines += [
+            "",
+            "Accounts: one per role at every node, with passwords and TOTP secrets, in",
+            "  \(credentials.file.path)",
+            "(log in at a node's /ui/login; the TOTP code: `xinfang users totp --secret S`, or any authenticator app)",
             "",
             "The dashboard (督查看板) of the province, in a browser: \(province)/",
             "",
-            "Try it (copy and paste):",
-            "  curl -s \(province)/api/v1/backlog",
-            "  curl -s '\(province)/api/v1/cases?limit=5'",
-            "  curl -s '\(county)/api/v1/cases?limit=5'",
-            "  curl -s \(province)/api/v1/sync/outbox",
+            "Try it (copy and paste; the tokens are the leaders' API tokens from that file):",
+            "  export XF_PROVINCE_TOKEN=\(provinceToken) XF_COUNTY_TOKEN=\(countyToken)",
+            "  curl -s -H \"Authorization: Bearer $XF_PROVINCE_TOKEN\" \(province)/api/v1/backlog",
+            "  curl -s -H \"Authorization: Bearer $XF_PROVINCE_TOKEN\" '\(province)/api/v1/cases?limit=5'",
+            "  curl -s -H \"Authorization: Bearer $XF_COUNTY_TOKEN\" '\(county)/api/v1/cases?limit=5'",
             "",
             "Ctrl-C stops every node.",
         ]
         return lines.joined(separator: "\n")
+    }
+}
+
+func urlOf(_ nodes: [TopologyNode], _ id: NodeID) -> String? { nodes.first { $0.id == id }?.baseURL }
+
+/// The demo's accounts: at every node one person per role, with a generated password and TOTP
+/// secret, and an API token of the node's leader for the demo's own requests; written once to
+/// `credentials.json` (mode 0600) in the demo folder.
+struct DemoCredentials {
+    struct Node: Codable {
+        var node: NodeID
+        var url: String
+        var users: [ProvisionedUser]
+        var leaderToken: String
+    }
+    var file: URL
+    var tokens: [NodeID: String]
+
+    static let usernames: [(Role, String)] = [
+        (.registrar, "registrar"), (.handler, "handler"), (.leader, "leader"), (.supervisor, "supervisor"), (.auditor, "auditor"),
+        (.systemAdmin, "sysadmin"), (.securityAdmin, "secadmin"), (.auditAdmin, "auditadmin"),
+    ]
+
+    static func provision(root: URL, nodes: [TopologyNode], personalData: PersonalDataProtector, security: SecuritySettings) async throws -> DemoCredentials {
+        let file = root.appendingPathComponent("credentials.json")
+        if let data = try? Data(contentsOf: file), let saved = try? JSONDecoder().decode([Node].self, from: data) {
+            return DemoCredentials(file: file, tokens: Dictionary(uniqueKeysWithValues: saved.map { ($0.node, $0.leaderToken) }))
+        }
+        var all: [Node] = []
+        for node in nodes {
+            let database = try NodeDatabase.open(
+                directory: root.appendingPathComponent(node.id.rawValue),
+                node: node.id,
+                calendar: .standard,
+                personalData: personalData
+            )
+            let now = Date()
+            var users: [ProvisionedUser] = []
+            for (role, name) in usernames {
+                if let existing = try await database.user(named: name) { _ = existing; continue }
+                users.append(
+                    try await database.provisionUser(
+                        username: name, displayName: "\(role.label)·\(node.name.prefix(6))", role: role, by: "demo", security: security, now: now
+                    )
+                )
+            }
+            let leader = try await database.user(named: "leader")!
+            let secret = Credentials.newSecret(prefix: Credentials.tokenPrefix)
+            _ = try await database.createToken(
+                hash: Credentials.digest(secret), userID: leader.id, name: "demo", scope: leader.role.permissions.sorted(), now: now,
+                expiresAt: now.addingTimeInterval(365 * 86_400)
+            )
+            all.append(Node(node: node.id, url: node.baseURL, users: users, leaderToken: secret))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        _ = FileManager.default.createFile(atPath: file.path, contents: try encoder.encode(all), attributes: [.posixPermissions: 0o600])
+        return DemoCredentials(file: file, tokens: Dictionary(uniqueKeysWithValues: all.map { ($0.node, $0.leaderToken) }))
     }
 }
 

@@ -38,8 +38,16 @@ enum NodeBootstrap {
         let hierarchy = try config.hierarchy(base: base, identity: identity, policy: policy)
         let directory = NodeConfig.resolve(config.dataDirectory, against: base)
         let limits = try config.reconciliationLimits()
-        let database = try NodeDatabase.open(directory: directory, node: identity.id, calendar: calendar, hierarchy: hierarchy)
-        return NodeServices(identity: identity, database: database, policy: policy, reconciliation: limits)
+        let security = try config.securitySettings()
+        let personalData = try config.personalData(base: base)
+        let database = try NodeDatabase.open(
+            directory: directory,
+            node: identity.id,
+            calendar: calendar,
+            hierarchy: hierarchy,
+            personalData: personalData
+        )
+        return NodeServices(identity: identity, database: database, policy: policy, reconciliation: limits, security: security)
     }
 }
 

@@ -14,6 +14,8 @@ struct DemoClient: Sendable {
         return URLSession(configuration: configuration)
     }()
     let urls: [NodeID: String]
+    /// An API token per node (the demo's leader accounts).
+    var tokens: [NodeID: String] = [:]
 
     struct Reply {
         var status: Int
@@ -25,6 +27,7 @@ struct DemoClient: Sendable {
         request.httpMethod = method
         request.httpBody = body
         if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        if let token = tokens[node] { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         let (data, status) = await withCheckedContinuation { (continuation: CheckedContinuation<(Data?, Int), Never>) in
             session.dataTask(with: request) { data, response, _ in
                 continuation.resume(returning: (data, (response as? HTTPURLResponse)?.statusCode ?? 0))
