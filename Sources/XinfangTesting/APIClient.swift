@@ -4,6 +4,8 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 public import XinfangHTTP
+public import XinfangCore
+import XinfangStore
 
 /// A response of the user API, with its body parsed as a JSON object where it is one.
 public struct APIResponse: Sendable {
@@ -24,6 +26,15 @@ public struct APIResponse: Sendable {
 /// Sends requests to a node's router in-process (no sockets), through Hummingbird's test framework.
 public struct APIClient: Sendable {
     let client: any TestClientProtocol
+    /// The bearer token sent with every request (nil: anonymous).
+    public var token: String?
+
+    /// The same client acting with another token (nil: anonymous).
+    public func with(token: String?) -> APIClient {
+        var copy = self
+        copy.token = token
+        return copy
+    }
 
     public func request(
         _ method: HTTPRequest.Method,
@@ -40,6 +51,8 @@ public struct APIClient: Sendable {
         body: Data?,
         headers: HTTPFields = [.contentType: "application/json"]
     ) async throws -> APIResponse {
+        var headers = headers
+        if let token, headers[.authorization] == nil { headers[.authorization] = "Bearer \(token)" }
         let response = try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
         return APIResponse(
             status: Int(response.status.code),
@@ -59,15 +72,24 @@ public struct APIClient: Sendable {
 
 extension TestNode {
     /// Runs `body` against this node's full router (middleware included).
-    public func withAPI<T: Sendable>(_ body: @Sendable (APIClient) async throws -> T) async throws -> T {
-        try await services.withAPI(body)
+    public func withAPI<T: Sendable>(as role: Role? = .leader, _ body: @Sendable (APIClient) async throws -> T) async throws -> T {
+        try await services.withAPI(as: role, body)
     }
 }
 
 extension NodeServices {
     /// Runs `body` against the full router of a node with these services (middleware included).
-    public func withAPI<T: Sendable>(_ body: @Sendable (APIClient) async throws -> T) async throws -> T {
+    /// `role`: the client acts with a test account of that role (nil: anonymous).
+    public func withAPI<T: Sendable>(as role: Role? = .leader, _ body: @Sendable (APIClient) async throws -> T) async throws -> T {
+        let token = try await role.asyncMap { try await TestAccounts.provision(database, role: $0, now: clock.now()) }
         let app = Application(router: NodeApplication.router(services: self))
-        return try await app.test(.router) { client in try await body(APIClient(client: client)) }
+        return try await app.test(.router) { client in try await body(APIClient(client: client, token: token)) }
+    }
+}
+
+extension Optional {
+    func asyncMap<U>(_ transform: (Wrapped) async throws -> U) async rethrows -> U? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

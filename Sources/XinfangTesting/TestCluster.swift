@@ -47,6 +47,9 @@ public final class TestCluster: Sendable {
         _ body: @escaping @Sendable (TestCluster) async throws -> T
     ) async throws -> T {
         let cluster = try TestCluster(nodes: nodes)
+        for database in cluster.databases.values {
+            for role in Role.allCases { try await TestAccounts.provision(database, role: role) }
+        }
         return try await withThrowingTaskGroup(of: T?.self) { group in
             for node in cluster.topology.nodes where cluster.running.contains(node.id) {
                 group.addTask {
@@ -110,12 +113,14 @@ public final class TestCluster: Sendable {
         try await send(method, url(node, path), body: try json.map { try JSONSerialization.data(withJSONObject: $0) })
     }
 
+    /// Sends with the test leader's token unless `headers` names an `Authorization` (empty: none).
     public func send(_ method: String, _ url: URL, body: Data?, headers: [String: String] = [:]) async throws -> ClusterReply {
         var request = URLRequest(url: url)
+        request.setValue("Bearer \(TestAccounts.token(.leader))", forHTTPHeaderField: "Authorization")
         request.httpMethod = method
         request.httpBody = body
         if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        for (name, value) in headers { request.setValue(value.isEmpty ? nil : value, forHTTPHeaderField: name) }
         let (data, response) = try await session.data(for: request)
         return ClusterReply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
     }

@@ -13,7 +13,7 @@ struct CrashRecoveryTests {
     @Test func everyAcknowledgedCaseAndEventSurvivesKillDashNine() async throws {
         let dir = try temporaryDirectory("kill9")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let config = try writeConfig(in: dir)
+        let config = try await writeConfig(in: dir)
         let node = try NodeProcess(arguments: ["serve", "--config", config.path, "--log-level", "warning"], workDirectory: dir)
         let base = try await node.waitUntilListening()
 
@@ -72,7 +72,7 @@ struct CrashRecoveryTests {
     @Test func ctrlCStopsCleanlyAndNothingIsLost() async throws {
         let dir = try temporaryDirectory("sigint")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let config = try writeConfig(in: dir)
+        let config = try await writeConfig(in: dir)
         var numbers: [String] = []
         do {
             let node = try NodeProcess(arguments: ["serve", "--config", config.path], workDirectory: dir)
@@ -120,6 +120,12 @@ struct CrashRecoveryTests {
             workDirectory: dir
         )
         let province = try await demo.waitUntilListening(timeout: 120)
+        // The demo wrote one account per role per node, and its leaders' API tokens.
+        let credentials = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("demo/credentials.json"))) as? [[String: Any]] ?? []
+        #expect(credentials.count == 7 && credentials.allSatisfy { ($0["users"] as? [Any])?.count == 8 })
+        var http = self.http
+        http.token = credentials.first { $0["node"] as? String == "430000" }?["leaderToken"] as? String
+        #expect(try await HTTP(token: nil).send("GET", province.appendingPathComponent("readyz")).status == 401)
         let ready = try await http.send("GET", province.appendingPathComponent("readyz"))
         #expect(ready.status == 200)
         #expect((ready.json["cases"] as? Int ?? 0) >= 24, "the province replicates the whole hierarchy")

@@ -38,7 +38,8 @@ final class ProcessHierarchy: @unchecked Sendable {
                 dataDirectory: "data/\(id)",
                 listen: "127.0.0.1:\(port)",
                 topologyFile: "topology.json",
-                keyFile: "keys/\(id).json"
+                keyFile: "keys/\(id).json",
+                dataKeyFile: "data-keys.json"
             )
             try JSONEncoder().encode(config).write(to: dir.appendingPathComponent("\(id).json"))
             urls[id] = URL(string: "http://127.0.0.1:\(port)")!
@@ -47,6 +48,8 @@ final class ProcessHierarchy: @unchecked Sendable {
     }
 
     func start(_ id: NodeID) async throws {
+        try TestAccounts.writeDataKeyFile(to: dir.appendingPathComponent("data-keys.json"))
+        try await TestAccounts.provision(try database(id))
         let process = try NodeProcess(
             arguments: ["serve", "--config", dir.appendingPathComponent("\(id).json").path, "--log-level", "warning"],
             workDirectory: dir

@@ -11,7 +11,7 @@ struct ImportCLITests {
     @Test func theExampleLedgerKeepsItsGoodRowsAndReportsItsBadOnes() async throws {
         let dir = try temporaryDirectory("import")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let config = try writeConfig(in: dir)
+        let config = try await writeConfig(in: dir)
         let report = dir.appendingPathComponent("refused.csv")
         let run = try NodeProcess(arguments: ["import", "--config", config.path, "--report", report.path, Self.ledger.path], workDirectory: dir)
         #expect(try await run.waitForExit(timeout: 120) == 0)

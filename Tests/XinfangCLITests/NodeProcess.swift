@@ -1,4 +1,7 @@
 import Foundation
+import XinfangCore
+import XinfangStore
+import XinfangTesting
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -97,9 +100,13 @@ struct HTTP: Sendable {
         var json: [String: any Sendable] { ((try? JSONSerialization.jsonObject(with: body)) as? [String: any Sendable]) ?? [:] }
     }
 
+    /// The bearer token sent (the test leader's, which `writeConfig` and the hierarchy provision).
+    var token: String? = TestAccounts.token(.leader)
+
     func send(_ method: String, _ url: URL, json: String? = nil) async throws -> Reply {
         var request = URLRequest(url: url)
         request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let json {
             request.httpBody = Data(json.utf8)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -115,12 +122,16 @@ func temporaryDirectory(_ name: String) throws -> URL {
     return dir
 }
 
-/// Writes a node configuration listening on an ephemeral port.
-func writeConfig(in dir: URL, nodeId: String = "430102") throws -> URL {
+/// Writes a node configuration listening on an ephemeral port, with the development data
+/// keyring, and provisions the test leader's account and token in its store.
+func writeConfig(in dir: URL, nodeId: String = "430102") async throws -> URL {
     let config = """
-        {"nodeId": "\(nodeId)", "name": "芙蓉区人社局", "level": "county", "dataDirectory": "data", "listen": "127.0.0.1:0"}
+        {"nodeId": "\(nodeId)", "name": "芙蓉区人社局", "level": "county", "dataDirectory": "data", "listen": "127.0.0.1:0", "dataKeyFile": "data-keys.json"}
         """
     let url = dir.appendingPathComponent("node.json")
     try config.write(to: url, atomically: true, encoding: .utf8)
+    try TestAccounts.writeDataKeyFile(to: dir.appendingPathComponent("data-keys.json"))
+    let database = try NodeDatabase.open(directory: dir.appendingPathComponent("data"), node: NodeID(nodeId), calendar: .standard)
+    try await TestAccounts.provision(database)
     return url
 }

@@ -6,7 +6,7 @@ struct ReconcileAndSimulateCLITests {
     @Test func reconcileRunsOverAStoreAndRefusesBadLimits() async throws {
         let dir = try temporaryDirectory("reconcile")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let config = try writeConfig(in: dir)
+        let config = try await writeConfig(in: dir)
         let run = try NodeProcess(arguments: ["reconcile", "--config", config.path], workDirectory: dir)
         #expect(try await run.waitForExit() == 0)
         #expect(run.log.contains("node 430102: scanned 0 open cases") && run.log.contains("previous run: none"))

@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+import Testing
+import XinfangCore
+import XinfangStore
+import XinfangTesting
+
+/// `verifyIntegrity` (behind `xinfang audit verify`) reports one altered byte in any column of an
+/// audit row or of an event's signed fields, naming the row; the triggers refuse such changes
+/// through SQL, so the test drops them first, as someone with the file would.
+struct IntegrityTests {
+    static let now = Date()
+
+    static func store() async throws -> (URL, NodeDatabase, CaseNumber) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("xinfang-integrity-\(UUID().uuidString)")
+        let db = try NodeDatabase.open(directory: dir, node: Fixtures.county, calendar: .standard)
+        let (state, _) = try await db.register(Fixtures.registration(receivedAt: now), actor: "登记员", now: now)
+        _ = try await db.act(on: state.caseNumber, action: .accept, actor: "承办人", now: now.addingTimeInterval(60))
+        for i in 0..<3 {
+            try await db.audit(AuditEntry(at: now, user: "u\(i)", node: Fixtures.county, source: "127.0.0.1", action: "login", object: "session"))
+        }
+        return (dir, db, state.caseNumber)
+    }
+
+    /// Flips one character of `column` in the row, with the append-only triggers dropped.
+    static func alter(_ dir: URL, table: String, column: String, rowid: Int64) throws {
+        let queue = try DatabaseQueue(path: dir.appendingPathComponent(NodeDatabase.fileName).path)
+        try queue.write { db in
+            for trigger in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", arguments: [table]) {
+                try db.execute(sql: "DROP TRIGGER \(trigger)")
+            }
+            let value = try DatabaseValue.fetchOne(db, sql: "SELECT \(column) FROM \(table) WHERE rowid = ?", arguments: [rowid])!
+            let altered: DatabaseValue
+            switch value.storage {
+            case .int64(let n): altered = (n ^ 1).databaseValue
+            case .string(let s):
+                var bytes = Array(s.utf8)
+                let i = bytes.count / 2
+                bytes[i] = bytes[i] == UInt8(ascii: "0") ? UInt8(ascii: "1") : (bytes[i] == UInt8(ascii: "a") ? UInt8(ascii: "b") : UInt8(ascii: "0"))
+                altered = String(decoding: bytes, as: UTF8.self).databaseValue
+            default: return
+            }
+            try db.execute(sql: "UPDATE \(table) SET \(column) = ? WHERE rowid = ?", arguments: [altered, rowid])
+        }
+    }
+
+    @Test func anUntouchedStoreVerifies() async throws {
+        let (dir, db, _) = try await store()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let report = try await db.verifyIntegrity()
+        #expect(report.ok, "\(report.problems)")
+        #expect(report.auditRows == 3 && report.events == 2 && report.cases == 1)
+    }
+
+    @Test(arguments: ["at", "user", "node", "source", "action", "object", "result", "detail", "prev_hash", "hash"])
+    func oneAlteredByteOfAnAuditRowIsNamed(column: String) async throws {
+        let (dir, _, _) = try await store()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Self.alter(dir, table: "audit_log", column: column, rowid: 2)
+        let reopened = try NodeDatabase.open(directory: dir, node: Fixtures.county, calendar: .standard)
+        let report = try await reopened.verifyIntegrity()
+        #expect(report.problems.first?.hasPrefix("audit_log row 2") == true || report.problems.first?.hasPrefix("audit_log row 3") == true, "\(report.problems)")
+        #expect(report.problems.contains { $0.hasPrefix("audit_log row 2") }, "\(column): \(report.problems)")
+    }
+
+    @Test(arguments: ["case_number", "epoch", "seq", "prev_hash", "origin", "hlc_wall", "hlc_logical", "actor", "kind", "body", "hash"])
+    func oneAlteredByteOfAnEventIsNamed(column: String) async throws {
+        let (dir, db, number) = try await store()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let second = try await db.events(of: number)[1]
+        let rowid = try DatabaseQueue(path: dir.appendingPathComponent(NodeDatabase.fileName).path).read { d in
+            try Int64.fetchOne(d, sql: "SELECT rowid FROM events WHERE hash = ?", arguments: [second.hash])!
+        }
+        // `prev_hash` of the first event is NULL: alter the second event's.
+        try Self.alter(dir, table: "events", column: column, rowid: rowid)
+        let reopened = try NodeDatabase.open(directory: dir, node: Fixtures.county, calendar: .standard)
+        let report = try await reopened.verifyIntegrity()
+        #expect(!report.ok, "\(column) altered but the store verifies")
+        #expect(report.problems.first?.hasPrefix("events row") == true, "\(column): \(report.problems)")
+    }
+
+    @Test func theAuditTrailRefusesUpdatesAndDeletesAndPruningKeepsTheChain() async throws {
+        let (dir, db, _) = try await store()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let queue = try DatabaseQueue(path: dir.appendingPathComponent(NodeDatabase.fileName).path)
+        #expect(throws: (any Error).self) { try queue.write { try $0.execute(sql: "UPDATE audit_log SET user = 'x' WHERE seq = 1") } }
+        #expect(throws: (any Error).self) { try queue.write { try $0.execute(sql: "DELETE FROM audit_log WHERE seq = 1") } }
+        try await db.audit(AuditEntry(at: now.addingTimeInterval(86_400 * 200), user: "later", node: Fixtures.county, source: "x", action: "login", object: "session"))
+        #expect(try await db.pruneAudit(before: now.addingTimeInterval(86_400)) == 3)
+        let report = try await db.verifyIntegrity()
+        #expect(report.ok && report.auditRows == 1, "\(report.problems)")
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Hummingbird
+import Testing
+import XinfangCore
+import XinfangHTTP
+import XinfangStore
+import XinfangTesting
+
+/// Every route refuses an anonymous request and a user of a sibling county; a county user cannot
+/// read or act on a case its store replicates but a sibling county or the city now holds.
+struct AccessScopeTests {
+    typealias H = ExampleHierarchy
+
+    /// Every route the router serves, with its parameters filled in.
+    static func routes(caseNumber: String) throws -> [(method: String, path: String)] {
+        let node = try TestNode()
+        return NodeApplication.router(services: node.services).routes.map { route in
+            let path = "\(route.path)".replacingOccurrences(of: "{caseNumber}", with: caseNumber)
+                .replacingOccurrences(of: "{commandId}", with: "430102-00000000-0000-0000-0000-000000000000")
+                .replacingOccurrences(of: "{node}", with: "430102").replacingOccurrences(of: "{id}", with: "1")
+            return ("\(route.method)", path)
+        }
+    }
+
+    /// Refused: 401, or for a dashboard page a redirect to the login form; never data.
+    static func refused(_ reply: ClusterReply, _ method: String, _ path: String) {
+        let ok = reply.status == 401 || reply.status == 400 || (reply.status == 303 && path != "/ui/login")
+        #expect(ok, "\(method) \(path) answered \(reply.status): \(reply.text.prefix(200))")
+    }
+
+    @Test func everyRouteRefusesAnonymousRequestsAndSiblingCountyUsers() async throws {
+        try await TestCluster.run { c in
+            let furong = H.furong
+            let number = try await c.register(at: furong, region: "430102")
+            // A user of the sibling county 岳麓区, with a token of its own node.
+            let siblingToken = Credentials.newSecret(prefix: Credentials.tokenPrefix)
+            let sibling = try await c.database(H.yuelu).createUser(
+                NewUser(username: "yuelu-leader", displayName: "岳麓区领导", role: .leader, passwordHash: nil, totpSecret: nil), by: "test", now: Date()
+            )
+            _ = try await c.database(H.yuelu).createToken(
+                hash: Credentials.digest(siblingToken), userID: sibling.id, name: "t", scope: Role.leader.permissions.sorted(), now: Date(),
+                expiresAt: Date().addingTimeInterval(86_400)
+            )
+            let routes = try Self.routes(caseNumber: number.rawValue)
+            #expect(routes.count >= 40)
+            for (method, path) in routes {
+                let body: Data? = method == "GET" || method == "DELETE" ? nil : Data("{}".utf8)
+                for auth in ["", "Bearer \(siblingToken)"] {
+                    // The login form itself is the one page an anonymous visitor gets: it holds no data.
+                    if path == "/ui/login" && method == "GET" {
+                        let page = try await c.send(method, c.url(furong, path), body: nil, headers: ["Authorization": auth])
+                        #expect(page.status == 200 && !page.text.contains(number.rawValue))
+                        continue
+                    }
+                    let reply = try await c.send(method, c.url(furong, path), body: body, headers: ["Authorization": auth])
+                    Self.refused(reply, method, path)
+                    #expect(!reply.text.contains(number.rawValue) || path.contains(number.rawValue) && reply.status != 200)
+                }
+            }
+            // The sibling's token works at its own node.
+            let own = try await c.send("GET", c.url(H.yuelu, "/api/v1/cases"), body: nil, headers: ["Authorization": "Bearer \(siblingToken)"])
+            #expect(own.status == 200)
+        }
+    }
+
+    @Test func aCountyUserCannotReadOrActOnASiblingsOrTheCitysCase() async throws {
+        try await TestCluster.run { c in
+            let furong = H.furong
+            // Transferred to the sibling county, which accepts it; escalated to the city, which accepts it.
+            let toSibling = try await c.register(at: furong, region: "430104")
+            try await c.act(at: furong, toSibling, ["action": "offer", "to": "430104", "mode": "transfer"])
+            try await c.waitFor(H.yuelu, toSibling) { $0.status == .offered }
+            try await c.act(at: H.yuelu, toSibling, ["action": "accept"])
+            try await c.waitFor(furong, toSibling) { $0.holder == H.yuelu && $0.status != .offered }
+            let toCity = try await c.register(at: furong, region: "430102")
+            try await c.act(at: furong, toCity, ["action": "accept"])
+            try await c.act(at: furong, toCity, ["action": "escalate", "reason": "跨区欠薪，请求市级协调"])
+            try await c.waitFor(H.changsha, toCity) { $0.status == .offered }
+            try await c.act(at: H.changsha, toCity, ["action": "accept"])
+            try await c.waitFor(furong, toCity) { $0.holder == H.changsha && $0.status != .offered }
+            let own = try await c.register(at: furong, region: "430102")
+            for number in [toSibling, toCity] {
+                // The store has the replica; the county's users do not see it.
+                #expect(try await c.database(furong).caseState(number) != nil)
+                for path in ["/api/v1/cases/\(number)", "/api/v1/cases/\(number)?unmask=true", "/ui/cases/\(number)"] {
+                    #expect(try await c.request("GET", furong, path).status == 404, "\(path)")
+                }
+                let act = try await c.request("POST", furong, "/api/v1/cases/\(number)/actions", json: ["action": "comment", "text": "x"])
+                #expect(act.status == 404)
+                let form = try await c.send(
+                    "POST", c.url(furong, "/ui/cases/\(number)/actions"), body: Data("action=comment&text=x".utf8),
+                    headers: ["Content-Type": "application/x-www-form-urlencoded"]
+                )
+                #expect(form.status == 303)
+            }
+            for path in ["/api/v1/cases?limit=200", "/api/v1/cases.csv", "/ui/cases"] {
+                let list = try await c.request("GET", furong, path)
+                #expect(list.status == 200)
+                #expect(list.text.contains(own.rawValue), "\(path) lists the county's own case")
+                #expect(!list.text.contains(toSibling.rawValue) && !list.text.contains(toCity.rawValue), "\(path) lists a case held elsewhere")
+            }
+            // The city holds the escalated case and sees it.
+            #expect(try await c.request("GET", H.changsha, "/api/v1/cases/\(toCity)").status == 200)
+        }
+    }
+}
