@@ -1,4 +1,9 @@
 -- Generated from the migrations; checked by SchemaGoldenTests.
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+WHEN OLD.at >= COALESCE((SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'audit_prune_before'), 0)
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
@@ -9,6 +14,29 @@ CREATE TABLE ae_buckets (
     digest INTEGER NOT NULL,
     PRIMARY KEY (peer, bucket)
 ) STRICT, WITHOUT ROWID;
+CREATE TABLE api_tokens (
+    id INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER
+) STRICT;
+CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    user TEXT NOT NULL,
+    node TEXT NOT NULL,
+    source TEXT NOT NULL,
+    action TEXT NOT NULL,
+    object TEXT NOT NULL,
+    result TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+) STRICT;
 CREATE TABLE cases (
     case_number TEXT PRIMARY KEY NOT NULL,
     status TEXT NOT NULL,
@@ -34,7 +62,7 @@ CREATE TABLE cases (
     next_due_at INTEGER,
     last_event_at INTEGER NOT NULL,
     state_json TEXT NOT NULL
-, skip_level INTEGER NOT NULL DEFAULT 0, ae_bucket INTEGER NOT NULL DEFAULT 0, ae_hash INTEGER NOT NULL DEFAULT 0, ae_peers TEXT NOT NULL DEFAULT '', is_open INTEGER NOT NULL DEFAULT 0, holder_since INTEGER NOT NULL DEFAULT 0, moves INTEGER NOT NULL DEFAULT 0, unit_node TEXT NOT NULL DEFAULT '', assigned_by TEXT, supervision_due_at INTEGER, decided_at INTEGER, handling_due_at INTEGER, closed_at INTEGER, eval_due_at INTEGER, evaluated_at INTEGER, office_rating TEXT, unit_rating TEXT, is_repeat INTEGER NOT NULL DEFAULT 0, joint_letter INTEGER NOT NULL DEFAULT 0, collective_batches INTEGER NOT NULL DEFAULT 0, collective_persons INTEGER NOT NULL DEFAULT 0) STRICT;
+, skip_level INTEGER NOT NULL DEFAULT 0, ae_bucket INTEGER NOT NULL DEFAULT 0, ae_hash INTEGER NOT NULL DEFAULT 0, ae_peers TEXT NOT NULL DEFAULT '', is_open INTEGER NOT NULL DEFAULT 0, holder_since INTEGER NOT NULL DEFAULT 0, moves INTEGER NOT NULL DEFAULT 0, unit_node TEXT NOT NULL DEFAULT '', assigned_by TEXT, supervision_due_at INTEGER, decided_at INTEGER, handling_due_at INTEGER, closed_at INTEGER, eval_due_at INTEGER, evaluated_at INTEGER, office_rating TEXT, unit_rating TEXT, is_repeat INTEGER NOT NULL DEFAULT 0, joint_letter INTEGER NOT NULL DEFAULT 0, collective_batches INTEGER NOT NULL DEFAULT 0, collective_persons INTEGER NOT NULL DEFAULT 0, respondent_node TEXT) STRICT;
 CREATE TABLE commands (
     id TEXT PRIMARY KEY NOT NULL,
     case_number TEXT NOT NULL,
@@ -147,6 +175,29 @@ CREATE TABLE replica_mismatches (
     last_seen INTEGER NOT NULL,
     PRIMARY KEY (peer, case_key)
 ) STRICT;
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    node TEXT NOT NULL,
+    password_hash TEXT,
+    password_changed_at INTEGER NOT NULL,
+    totp_secret TEXT,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until INTEGER,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_log_at ON audit_log (at);
 CREATE INDEX cases_by_ae_bucket ON cases(ae_bucket);
 CREATE INDEX cases_by_holder ON cases(holder, status);
 CREATE INDEX cases_by_next_due ON cases(next_due_at) WHERE next_due_at IS NOT NULL;
@@ -174,3 +225,4 @@ CREATE UNIQUE INDEX outbox_branch ON outbox(peer, branch_head) WHERE kind = 'bra
 CREATE UNIQUE INDEX outbox_chain ON outbox(peer, case_number) WHERE kind = 'chain';
 CREATE UNIQUE INDEX outbox_command ON outbox(peer, command_id) WHERE kind = 'command';
 CREATE INDEX outbox_due ON outbox(peer, state, next_attempt_at);
+CREATE INDEX sessions_user ON sessions (user_id);

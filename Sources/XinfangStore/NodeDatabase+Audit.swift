@@ -124,7 +124,9 @@ extension NodeDatabase {
                     continue
                 }
                 let canonical = String(decoding: try CanonicalJSON.encoder.encode(event.body), as: UTF8.self)
-                if canonical != (row["body"] as String) {
+                if event.body.kind != (row["kind"] as String) {
+                    report.problems.append("\(where_): its kind column does not match its body (altered)")
+                } else if canonical != (row["body"] as String) {
                     report.problems.append("\(where_): its body is not the bytes that were hashed (altered)")
                 } else if event.computedHash() != event.hash {
                     report.problems.append("\(where_): its hash does not match its contents (altered)")

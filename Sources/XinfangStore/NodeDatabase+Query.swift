@@ -28,8 +28,10 @@ public struct CaseQuery: Sendable, Equatable {
     public init() {}
 }
 
-/// The cases a user may see: held by a node of the user's subtree, and not a 检举控告 naming the
-/// user's own organisation. Applied inside the SQL of every list and lookup.
+/// The cases a user may see: held by a node of the user's subtree, or handled there (the unit the
+/// indicators count it for, which answers for it also while the assigner verifies its closure),
+/// and not a 检举控告 naming the user's own organisation. Applied inside the SQL of every list and
+/// lookup.
 public struct CaseScope: Sendable, Equatable {
     public var holders: Set<NodeID>
     public var respondentExcluded: NodeID
@@ -41,9 +43,10 @@ public struct CaseScope: Sendable, Equatable {
     /// The SQL condition and its arguments.
     var clause: (String, StatementArguments) {
         let sorted = holders.map(\.rawValue).sorted()
-        var arguments = StatementArguments(sorted)
+        var arguments = StatementArguments(sorted + sorted)
         _ = arguments.append(contentsOf: [respondentExcluded.rawValue])
-        return ("holder IN (\(sorted.map { _ in "?" }.joined(separator: ","))) AND (respondent_node IS NULL OR respondent_node <> ?)", arguments)
+        let list = sorted.map { _ in "?" }.joined(separator: ",")
+        return ("(holder IN (\(list)) OR unit_node IN (\(list))) AND (respondent_node IS NULL OR respondent_node <> ?)", arguments)
     }
 }
 

@@ -146,15 +146,6 @@ struct BadInputTests {
             field: "action"
         ),
         Row(
-            name: "missing actor",
-            method: .post,
-            path: "/api/v1/cases/{case}/actions",
-            body: "{\"action\":\"notify\"}",
-            status: 400,
-            code: "missing-field",
-            field: "actor"
-        ),
-        Row(
             name: "extension over 30 days",
             method: .post,
             path: "/api/v1/cases/{case}/actions",

@@ -22,8 +22,8 @@ struct TakeOverAPITests {
             let atCounty = try await c.waitFor(H.furong, number) { $0.holder == H.changsha }
             #expect(atCounty.epoch == 1)
             #expect(try await c.database(H.furong).conflicts(of: number).isEmpty, "the holder had not moved on: no fork")
-            let refused = try await c.act(at: H.furong, number, ["action": "notify"], expect: 409)
-            #expect(refused.json["code"] as? String == "holder-only", "the county no longer holds it")
+            let refused = try await c.act(at: H.furong, number, ["action": "notify"], expect: 404)
+            #expect(refused.json["code"] as? String == "case-not-found", "the city took it over: the county no longer sees it")
             let reconcile = try await c.request("POST", H.province, "/api/v1/reconcile")
             #expect(reconcile.status == 200 && (reconcile.json["reconcile"] as? [String: Any])?["node"] as? String == "430000")
             let flags = try await c.request("GET", H.province, "/api/v1/flags?open=all")

@@ -11,11 +11,20 @@ public protocol FieldCipher: Sendable {
     func open(_ sealed: Data, key: Data, associatedData: Data) throws -> Data
 }
 
+/// AES-256-GCM with a synthetic nonce: the nonce is an HMAC-SHA-256 of the associated data and
+/// the plaintext under a key derived from the data key (the SIV idea). Two different plaintexts
+/// never share a nonce (short of a 96-bit collision), and the same plaintext seals to the same
+/// box, so sealing is deterministic: every replay of a registration (the simulator, a retried
+/// request) makes the same event and the same hash. What that reveals, that two sealed values are
+/// equal, the keyed match hashes reveal anyway.
 public struct AESGCMCipher: FieldCipher {
     public init() {}
-    public var algorithm: String { "A256GCM" }
+    public var algorithm: String { "A256GCM-SIV" }
     public func seal(_ plaintext: Data, key: Data, associatedData: Data) throws -> Data {
-        let box = try AES.GCM.seal(plaintext, using: SymmetricKey(data: key), authenticating: associatedData)
+        let nonceKey = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data("xinfang nonce key".utf8), using: SymmetricKey(data: key)))
+        let tag = HMAC<SHA256>.authenticationCode(for: associatedData + Data([0]) + plaintext, using: nonceKey)
+        let nonce = try AES.GCM.Nonce(data: Data(tag).prefix(12))
+        let box = try AES.GCM.seal(plaintext, using: SymmetricKey(data: key), nonce: nonce, authenticating: associatedData)
         return box.combined!  // a 12-byte nonce always gives the combined form
     }
     public func open(_ sealed: Data, key: Data, associatedData: Data) throws -> Data {

@@ -48,7 +48,9 @@ struct PeerController<Context: NodeContext>: Sendable {
     /// `GET /api/v1/sync/outbox`: per peer, items by state, link health, refusals, and the items
     /// not yet acknowledged with their attempts, last error and next attempt.
     @Sendable func outbox(request: Request, context: Context) async throws -> Response {
-        _ = try context.require(.manageAccounts)
+        // Link health: the system administrator's and the supervisors' view.
+        guard let principal = context.principal else { throw APIProblem.unauthenticated }
+        if !principal.has(.manageAccounts) { _ = try context.require(.readSupervision) }
         return try APIJSON.response(OutboxView(node: services.identity.id, peers: try await services.database.outboxSummary()))
     }
 }
