@@ -1,0 +1,20 @@
+import Testing
+import XinfangHTTP
+
+/// The fuzzer runs (a few hundred inputs per target; `deploy/fuzz.sh` runs it for minutes): no
+/// finding, some inputs accepted and some refused (the mutations reach past the first check).
+struct FuzzSmokeTests {
+    @Test(arguments: Fuzzer.Target.allCases)
+    func aShortFuzzRunFindsNothing(target: Fuzzer.Target) async throws {
+        let report = try await Fuzzer(seed: 7).run(target, seconds: 60, maxInputs: 400)
+        #expect(report.inputs == 400)
+        #expect(report.findings.isEmpty, "\(report.findings)")
+        #expect(report.accepted > 0 && report.refused > 0, "\(report)")
+    }
+
+    @Test func theSameSeedTriesTheSameInputs() async throws {
+        let a = try await Fuzzer(seed: 11).run(.registration, seconds: 60, maxInputs: 200)
+        let b = try await Fuzzer(seed: 11).run(.registration, seconds: 60, maxInputs: 200)
+        #expect(a.accepted == b.accepted && a.refusedBy == b.refusedBy)
+    }
+}
