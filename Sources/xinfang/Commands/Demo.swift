@@ -129,29 +129,26 @@ struct Demo: AsyncParsableCommand {
         if !story.isEmpty {
             lines += ["", "Seeded and played just now:"] + story.map { "  - \($0)" }
         }
-        let provinceToken = credentials.tokens[nodes[0].id] ?? ""
-        let countyToken = credentials.tokens.first { urlOf(nodes, $0.key) == county }?.value ?? ""
         lines += [
             "",
             "Accounts: one per role at every node, with passwords and TOTP secrets, in",
             "  \(credentials.file.path)",
-            "(log in at a node's /ui/login; the TOTP code: `xinfang users totp --secret S`, or any authenticator app)",
+            "(log in at a node's /ui/login; roles that read personal data or administer also give the",
+            " 6-digit code of their TOTP secret: any authenticator app, or `xinfang users totp --secret S`)",
             "",
             "The dashboard (督查看板) of the province, in a browser: \(province)/",
             "",
-            "Try it (copy and paste; the tokens are the leaders' API tokens from that file):",
-            "  export XF_PROVINCE_TOKEN=\(provinceToken) XF_COUNTY_TOKEN=\(countyToken)",
-            "  curl -s -H \"Authorization: Bearer $XF_PROVINCE_TOKEN\" \(province)/api/v1/backlog",
-            "  curl -s -H \"Authorization: Bearer $XF_PROVINCE_TOKEN\" '\(province)/api/v1/cases?limit=5'",
-            "  curl -s -H \"Authorization: Bearer $XF_COUNTY_TOKEN\" '\(county)/api/v1/cases?limit=5'",
+            "Try it (copy and paste; each node's leader's API token is in \(directory)/tokens.env):",
+            "  source \(directory)/tokens.env",
+            "  curl -s -H \"Authorization: Bearer $XF_430000\" \(province)/api/v1/backlog",
+            "  curl -s -H \"Authorization: Bearer $XF_430000\" '\(province)/api/v1/cases?limit=5'",
+            "  curl -s -H \"Authorization: Bearer $XF_430102\" '\(county)/api/v1/cases?limit=5'",
             "",
             "Ctrl-C stops every node.",
         ]
         return lines.joined(separator: "\n")
     }
 }
-
-func urlOf(_ nodes: [TopologyNode], _ id: NodeID) -> String? { nodes.first { $0.id == id }?.baseURL }
 
 /// The demo's accounts: at every node one person per role, with a generated password and TOTP
 /// secret, and an API token of the node's leader for the demo's own requests; written once to
@@ -205,6 +202,11 @@ struct DemoCredentials {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         _ = FileManager.default.createFile(atPath: file.path, contents: try encoder.encode(all), attributes: [.posixPermissions: 0o600])
+        // For shells: `source .xinfang-demo/tokens.env` gives XF_430000=… per node.
+        let env = all.map { "XF_\($0.node)=\($0.leaderToken)" }.joined(separator: "\n") + "\n"
+        _ = FileManager.default.createFile(
+            atPath: root.appendingPathComponent("tokens.env").path, contents: Data(env.utf8), attributes: [.posixPermissions: 0o600]
+        )
         return DemoCredentials(file: file, tokens: Dictionary(uniqueKeysWithValues: all.map { ($0.node, $0.leaderToken) }))
     }
 }

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs schemathesis (from PyPI, into .venv-schemathesis) against schemas/openapi.yaml and a
+# running hierarchy: `xinfang demo` in .xinfang-schemathesis/ on free ports, the province and a
+# county, as each one's leader (API token from the demo's credentials.json). Passes when no
+# response is a 5xx and no node crashes. Usage: deploy/schemathesis.sh [MAX_EXAMPLES] [SEED] [SECONDS]
+# (SECONDS: the time budget per node, 300 by default; the phases repeat until it is spent.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+examples=${1:-100}
+seed=${2:-1}
+budget=${3:-300}
+venv=.venv-schemathesis
+if [ ! -x "$venv/bin/st" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet 'schemathesis>=4,<5'
+fi
+swift build --product xinfang
+bin=$(swift build --show-bin-path)/xinfang
+dir=.xinfang-schemathesis
+rm -rf "$dir" && mkdir -p "$dir"
+"$bin" demo --dir "$dir/demo" --base-port 0 >"$dir/demo.out" 2>&1 &
+demo=$!
+trap 'kill -INT $demo 2>/dev/null || true; wait $demo 2>/dev/null || true' EXIT
+for _ in $(seq 1 600); do grep -q 'Ctrl-C stops' "$dir/demo.out" 2>/dev/null && break; kill -0 $demo || { cat "$dir/demo.out"; exit 1; }; sleep 0.2; done
+status=0
+for node in 430000 430102; do
+  read -r url token < <(python3 - "$dir/demo/credentials.json" "$node" <<'PY'
+import json, sys
+for entry in json.load(open(sys.argv[1])):
+    if entry["node"] == sys.argv[2]:
+        print(entry["url"], entry["leaderToken"])
+PY
+)
+  echo "== schemathesis against $node at $url ($examples examples per operation, seed $seed)"
+  "$venv/bin/st" run schemas/openapi.yaml --url "$url" -H "Authorization: Bearer $token" \
+    --checks not_a_server_error --max-examples "$examples" --seed "$seed" --workers 2 \
+    --max-time "$budget" --request-timeout 20 --report junit,ndjson --report-dir "$dir/report-$node" || status=1
+  kill -0 $demo || { echo "the demo died"; status=1; }
+done
+for log in "$dir"/demo/logs/*.log; do
+  if grep -q -i 'fatal error\|unhandled error' "$log"; then echo "$log:"; grep -i 'fatal error\|unhandled error' "$log" | head; status=1; fi
+done
+exit $status
