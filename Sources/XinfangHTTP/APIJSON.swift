@@ -70,6 +70,7 @@ enum APIJSON {
             throw APIProblem.bodyTooLarge
         }
         let data = Data(buffer.readableBytesView)
+        if let strict = T.self as? any StrictInput.Type { try strict.refuseUnknownKeys(in: data) }
         do {
             return (try decoder.decode(T.self, from: data), data)
         } catch let DecodingError.typeMismatch(_, context) where context.codingPath.isEmpty {
@@ -93,5 +94,40 @@ enum APIJSON {
 
     static func path(_ context: DecodingError.Context) -> String {
         context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+}
+
+/// A request body decoded strictly: a member the API does not know is refused (400
+/// `unknown-field`, naming it), so a misspelt field is never silently ignored.
+protocol StrictInput: Decodable {
+    /// The members of the top-level object (and of named nested objects, as "parent.child").
+    static var knownKeys: Set<String> { get }
+}
+
+extension StrictInput {
+    static func refuseUnknownKeys(in data: Data) throws {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return }  // the decoder reports it
+        func check(_ object: [String: Any], prefix: String) throws {
+            for (key, value) in object {
+                let path = prefix.isEmpty ? key : "\(prefix).\(key)"
+                let pattern = prefix.isEmpty ? key : "\(prefix.split(separator: ".").filter { Int($0) == nil }.joined(separator: ".")).\(key)"
+                guard knownKeys.contains(pattern) else {
+                    throw APIProblem(.badRequest, code: "unknown-field", detail: "未知字段 \(path)。", field: path)
+                }
+                if let nested = value as? [String: Any], knownKeys.contains(where: { $0.hasPrefix(pattern + ".") }) {
+                    try check(nested, prefix: path)
+                } else if let items = value as? [Any], knownKeys.contains(where: { $0.hasPrefix(pattern + ".") }) {
+                    for (i, item) in items.enumerated() {
+                        if let nested = item as? [String: Any] { try check(nested, prefix: "\(path).\(i)") }
+                    }
+                }
+            }
+        }
+        try check(object, prefix: "")
+    }
+
+    /// The stored properties' names of a value (the JSON keys of a synthesized Decodable).
+    static func keys(of value: Any, prefix: String = "") -> Set<String> {
+        Set(Mirror(reflecting: value).children.compactMap { $0.label.map { prefix.isEmpty ? $0 : "\(prefix).\($0)" } })
     }
 }

@@ -169,6 +169,7 @@ extension NodeDatabase {
     ) async throws -> (state: CaseState, created: Bool) {
         let checked: CaseRegistration
         do { checked = try registration.validated(now: now, receivedAtPastMaxDays: receivedAtPastMaxDays) } catch { throw StoreError.invalid(error) }
+        let audit = AuditScope.current
         let (state, created) = try await write { db in
             if let idempotencyKey {
                 if let row = try Row.fetchOne(
@@ -187,6 +188,8 @@ extension NodeDatabase {
             let sequence = (Int(try Self.meta(db, "case_seq") ?? "0") ?? 0) + 1
             try Self.setMeta(db, "case_seq", String(sequence))
             let number = CaseNumber.mint(node: node, date: calendar.civilDate(of: now), sequence: sequence)
+            // The request's audit row (committed with this transaction) names the new case.
+            audit?.update { $0.action = "case.register"; $0.object = number.rawValue }
             var valid = checked
             valid.petitioners = try valid.petitioners.map { try personalData.protect($0) }
             valid.intake = try intakeFinding(db, for: valid)

@@ -146,6 +146,24 @@ struct BadInputTests {
             field: "action"
         ),
         Row(
+            name: "unknown field",
+            method: .post,
+            path: "/api/v1/cases",
+            body: Fixtures.registrationJSON().replacingOccurrences(of: "\"urgent\"", with: "\"urgnet\"").replacingOccurrences(of: "{\"channel\"", with: "{\"urgnet\":true,\"channel\""),
+            status: 400,
+            code: "unknown-field",
+            field: "urgnet"
+        ),
+        Row(
+            name: "unknown field of a petitioner",
+            method: .post,
+            path: "/api/v1/cases",
+            body: Fixtures.registrationJSON().replacingOccurrences(of: "\"isLead\":true", with: "\"isLead\":true,\"nickname\":\"x\""),
+            status: 400,
+            code: "unknown-field",
+            field: "petitioners.0.nickname"
+        ),
+        Row(
             name: "extension over 30 days",
             method: .post,
             path: "/api/v1/cases/{case}/actions",

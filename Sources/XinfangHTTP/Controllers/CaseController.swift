@@ -33,7 +33,6 @@ struct CaseController<Context: NodeContext>: Sendable {
             now: now,
             idempotencyKey: key.map { NodeDatabase.IdempotencyKey(key: $0, fingerprint: fingerprint) }
         )
-        AuditScope.current?.update { $0.action = "case.register"; $0.object = state.caseNumber.rawValue }
         let view = try await CaseView(state: state, services: services, now: now)
         var headers = HTTPFields()
         headers[.location] = "/api/v1/cases/\(state.caseNumber)"

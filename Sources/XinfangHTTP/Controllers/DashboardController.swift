@@ -537,7 +537,6 @@ struct DashboardController<Context: NodeContext>: Sendable {
             let input = try APIJSON.decoder.decode(RegistrationInput.self, from: try JSONSerialization.data(withJSONObject: object))
             let registration = try input.registration(now: now)
             let (state, _) = try await services.database.register(registration, actor: registration.registeredBy, now: now)
-            AuditScope.current?.update { $0.action = "case.register"; $0.object = state.caseNumber.rawValue }
             var message = "已登记 \(state.caseNumber)，状态：\(state.status.label)"
             if let intake = state.registration.intake { message += "；查重：\(intake.kind.label)（前件 \(intake.earlierCase)）" }
             return HTML.redirect("/ui/cases/\(state.caseNumber)?msg=\(HTML.query(message))")

@@ -23,7 +23,8 @@ struct SessionController<Context: NodeContext>: Sendable {
         router.post("ui/logout", use: logoutForm)
     }
 
-    struct LoginInput: Decodable {
+    struct LoginInput: StrictInput {
+        static var knownKeys: Set<String> { ["username", "password", "otp"] }
         var username: String?
         var password: String?
         var otp: String?
@@ -129,7 +130,8 @@ struct SessionController<Context: NodeContext>: Sendable {
         return response
     }
 
-    struct PasswordInput: Decodable {
+    struct PasswordInput: StrictInput {
+        static var knownKeys: Set<String> { ["currentPassword", "newPassword"] }
         var currentPassword: String?
         var newPassword: String?
     }
@@ -154,7 +156,8 @@ struct SessionController<Context: NodeContext>: Sendable {
         return Response(status: .noContent)
     }
 
-    struct TokenInput: Decodable {
+    struct TokenInput: StrictInput {
+        static var knownKeys: Set<String> { ["name", "scope", "days"] }
         var name: String?
         var scope: [String]?
         var days: Int?

@@ -25,7 +25,8 @@ struct UserController<Context: NodeContext>: Sendable {
         return try APIJSON.response(["items": try await services.database.users().map { UserView($0, now: now) }])
     }
 
-    struct CreateInput: Decodable {
+    struct CreateInput: StrictInput {
+        static var knownKeys: Set<String> { ["username", "displayName", "role"] }
         var username: String?
         var displayName: String?
         var role: String?
@@ -39,6 +40,7 @@ struct UserController<Context: NodeContext>: Sendable {
         guard let raw = input.role, let role = Role(rawValue: raw), !role.isAdministrator else {
             throw APIProblem(.badRequest, code: "invalid-role", detail: "角色须为 registrar、handler、leader、supervisor 或 auditor；管理员账号只能用命令行创建。", field: "role")
         }
+        AuditScope.current?.update { $0.action = "user.create"; $0.object = String((input.username ?? "").prefix(40)); $0.detail = "role=\(role.rawValue)" }
         do {
             let user = try await services.database.provisionUser(
                 username: input.username ?? "",
@@ -48,12 +50,12 @@ struct UserController<Context: NodeContext>: Sendable {
                 security: services.security,
                 now: services.clock.now()
             )
-            AuditScope.current?.update { $0.action = "user.create"; $0.object = user.username; $0.detail = "role=\(role.rawValue)" }
             return try APIJSON.response(user, status: .created)
         } catch let failure as ValidationFailure { throw APIProblem(failure) }
     }
 
-    struct UpdateInput: Decodable {
+    struct UpdateInput: StrictInput {
+        static var knownKeys: Set<String> { ["role", "disabled", "unlock", "resetSecondFactor"] }
         var role: String?
         var disabled: Bool?
         var unlock: Bool?

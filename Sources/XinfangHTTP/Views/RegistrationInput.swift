@@ -90,3 +90,14 @@ struct ActionInput: Decodable {
         actor = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .actor)
     }
 }
+
+extension RegistrationInput: StrictInput {
+    static let knownKeys: Set<String> = keys(of: RegistrationInput())
+        .union(keys(of: PetitionerInput(), prefix: "petitioners"))
+        .union(keys(of: CategoryInput(), prefix: "category"))
+        .union(["collective.batches", "collective.personVisits"])
+}
+
+extension ActionInput: StrictInput {
+    static let knownKeys: Set<String> = keys(of: ActionFields()).union(["actor"])
+}
