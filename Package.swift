@@ -130,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "XinfangCLITests",
-            dependencies: ["xinfang", "XinfangCore", "XinfangStore", "XinfangHTTP", "XinfangTesting"],
+            dependencies: ["xinfang", "XinfangCore", "XinfangStore", "XinfangHTTP", "XinfangTesting", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
     ]
