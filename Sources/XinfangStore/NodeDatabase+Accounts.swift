@@ -45,6 +45,8 @@ public struct NewUser: Sendable {
     public var role: Role
     public var passwordHash: String?
     public var totpSecret: SealedValue?
+    /// The password was set by someone else (an administrator): the first login must change it.
+    public var mustChangePassword = false
     public init(username: String, displayName: String, role: Role, passwordHash: String?, totpSecret: SealedValue?) {
         self.username = username
         self.displayName = displayName
@@ -95,7 +97,10 @@ extension NodeDatabase {
                     INSERT INTO users (username, display_name, role, node, password_hash, password_changed_at, totp_secret, created_at, created_by)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [new.username, new.displayName, new.role.rawValue, node.rawValue, new.passwordHash, now.milliseconds, secret, now.milliseconds, creator]
+                arguments: [
+                    new.username, new.displayName, new.role.rawValue, node.rawValue, new.passwordHash,
+                    new.mustChangePassword ? 0 : now.milliseconds, secret, now.milliseconds, creator,
+                ]
             )
             return try UserAccount(row: try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [db.lastInsertedRowID])!)
         }

@@ -160,6 +160,29 @@ struct SecurityAPITests {
         }
     }
 
+    @Test func anAdministratorsInitialPasswordAndAnOldOneMustBeChangedFirst() async throws {
+        let node = try Self.node()
+        try await node.withAPI(as: .systemAdmin) { admin in
+            let made = try await admin.request(.post, "/api/v1/users", body: #"{"username":"duchao","displayName":"杜超","role":"supervisor"}"#)
+            let password = try #require(made["password"])
+            let login = try await admin.with(token: nil).request(.post, "/api/v1/session", body: #"{"username":"duchao","password":"\#(password)"}"#)
+            let session = admin.with(token: login["token"])
+            #expect(try await session.request(.get, "/api/v1/cases")["code"] == "password-expired", "the initial password must go")
+            #expect(try await session.request(.get, "/ui/cases").status == 303)
+            #expect(try await session.request(.get, "/api/v1/session").status == 200)
+            let change = #"{"currentPassword":"\#(password)","newPassword":"Du-Chao-2026-new"}"#
+            #expect(try await session.request(.post, "/api/v1/session/password", body: change).status == 204)
+            let again = try await admin.with(token: nil).request(.post, "/api/v1/session", body: #"{"username":"duchao","password":"Du-Chao-2026-new"}"#)
+            let fresh = admin.with(token: again["token"])
+            #expect(try await fresh.request(.get, "/api/v1/cases").status == 200)
+            node.clock.advance(days: 91)
+            let later = try await admin.with(token: nil).request(.post, "/api/v1/session", body: #"{"username":"duchao","password":"Du-Chao-2026-new"}"#)
+            #expect(try await admin.with(token: later["token"]).request(.get, "/api/v1/cases")["code"] == "password-expired", "90 days later")
+            let changes = try await node.database.auditRows(after: 0, limit: 100, action: "password.change")
+            #expect(changes.count == 1 && changes[0].entry.object == "duchao")
+        }
+    }
+
     @Test func personalDataIsMaskedAndAnUnmaskedReadIsAudited() async throws {
         let node = try Self.node()
         let person = Fixtures.newPerson()

@@ -21,6 +21,8 @@ struct SessionController<Context: NodeContext>: Sendable {
         router.get("ui/login", use: loginPage)
         router.post("ui/login", use: loginForm)
         router.post("ui/logout", use: logoutForm)
+        router.get("ui/password", use: passwordPage)
+        router.post("ui/password", use: passwordForm)
     }
 
     struct LoginInput: StrictInput {
@@ -136,24 +138,53 @@ struct SessionController<Context: NodeContext>: Sendable {
         var newPassword: String?
     }
 
-    /// `POST /api/v1/session/password`: a new password under the policy; other sessions end (204).
+    /// `POST /api/v1/session/password`: a new password under the policy; every session of the
+    /// account ends, this one included (204).
     @Sendable func changePassword(request: Request, context: Context) async throws -> Response {
         let principal = try context.requireUser()
         let (input, _) = try await APIJSON.decode(PasswordInput.self, from: request, context: context)
-        guard let hash = principal.user.passwordHash, Credentials.verifyPassword(input.currentPassword ?? "", hash: hash) else {
+        try await setPassword(principal, current: input.currentPassword ?? "", new: input.newPassword ?? "")
+        return Response(status: .noContent)
+    }
+
+    func setPassword(_ principal: Principal, current: String, new: String) async throws {
+        guard let hash = principal.user.passwordHash, Credentials.verifyPassword(current, hash: hash) else {
             throw APIProblem(.forbidden, code: "invalid-credentials", detail: "当前密码错误。", field: "currentPassword")
         }
-        let new = input.newPassword ?? ""
         do { try PasswordPolicy.check(new, username: principal.user.username) } catch { throw APIProblem(error) }
-        guard new != input.currentPassword else {
+        guard new != current else {
             throw APIProblem(.badRequest, code: "weak-password", detail: "新密码不能与当前密码相同。", field: "newPassword")
         }
+        AuditScope.current?.update { $0.action = "password.change"; $0.object = principal.user.username }
         try await services.database.updateUser(
             principal.user.id,
             .init(passwordHash: Credentials.hashPassword(new, cost: services.security.bcryptCost)),
             now: services.clock.now()
         )
-        return Response(status: .noContent)
+    }
+
+    /// `GET /ui/password`: the form to change one's password (where an expired or initial one leads).
+    @Sendable func passwordPage(request: Request, context: Context) async throws -> Response {
+        _ = try context.requireUser()
+        return HTML.response(HTML.passwordPage(node: services.identity, error: nil))
+    }
+
+    /// `POST /ui/password`: changes it and goes to the login form (every session ended).
+    @Sendable func passwordForm(request: Request, context: Context) async throws -> Response {
+        let principal = try context.requireUser()
+        let buffer = try await request.body.collect(upTo: DashboardController<Context>.formBytesMax)
+        let form = DashboardController<Context>.formValues(String(buffer: buffer))
+        guard form["newPassword"] == form["repeatPassword"] else {
+            return HTML.response(HTML.passwordPage(node: services.identity, error: "两次输入的新密码不一致。"), status: .badRequest)
+        }
+        do {
+            try await setPassword(principal, current: form["currentPassword"] ?? "", new: form["newPassword"] ?? "")
+        } catch let problem as APIProblem {
+            return HTML.response(HTML.passwordPage(node: services.identity, error: problem.detail), status: problem.status)
+        }
+        var response = Response(status: .seeOther, headers: [.location: "/ui/login"])
+        response.setCookie(sessionCookie("", maxAge: 0))
+        return response
     }
 
     struct TokenInput: StrictInput {

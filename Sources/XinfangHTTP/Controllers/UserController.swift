@@ -48,6 +48,7 @@ struct UserController<Context: NodeContext>: Sendable {
                 role: role,
                 by: principal.user.username,
                 security: services.security,
+                mustChangePassword: true,
                 now: services.clock.now()
             )
             return try APIJSON.response(user, status: .created)

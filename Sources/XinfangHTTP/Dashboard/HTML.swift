@@ -76,6 +76,25 @@ enum HTML {
         """
     }
 
+    /// The password change form (修改密码).
+    static func passwordPage(node: NodeIdentity, error: String?) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="zh-CN">
+        <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>修改密码 · \(escape(node.name))</title><style>\(css)</style></head>
+        <body><header><div class="brand">信访督查 · \(escape(node.name))</div></header>
+        <main><h1>修改密码</h1>
+        <p class="muted">初始密码或超过有效期的密码须先修改。新密码至少 12 位，包含大写字母、小写字母、数字、符号中的至少三类，且不含用户名。</p>
+        \(error.map { "<p class=\"error\">\(escape($0))</p>" } ?? "")
+        <form method="post" action="/ui/password" class="form">
+        <label>当前密码 <input name="currentPassword" type="password" autocomplete="current-password" required maxlength="128"></label>
+        <label>新密码 <input name="newPassword" type="password" autocomplete="new-password" required minlength="12" maxlength="128"></label>
+        <label>再次输入新密码 <input name="repeatPassword" type="password" autocomplete="new-password" required minlength="12" maxlength="128"></label>
+        <button>修改</button></form></main></body></html>
+        """
+    }
+
     /// A 200 HTML response.
     static func response(_ html: String, status: HTTPResponse.Status = .ok) -> Response {
         var headers = HTTPFields()

@@ -42,6 +42,14 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
             throw APIProblem.unauthenticated
         }
         context.principal = principal
+        if principal.sessionDigest != nil,
+            now.timeIntervalSince(principal.user.passwordChangedAt) > Double(security.passwordMaxAgeDays) * 86_400,
+            !Self.allowedWithExpiredPassword.contains("\(request.method.rawValue) \(path)")
+        {
+            // A password set by an administrator, or older than the limit: change it first.
+            if path == "/" || path.hasPrefix("/ui/") { return Response(status: .seeOther, headers: [.location: "/ui/password"]) }
+            throw APIProblem(.forbidden, code: "password-expired", detail: "密码已过期或为初始密码，请先修改密码（POST /api/v1/session/password）。")
+        }
         return try await HTML.$viewer.withValue(principal.actorName) { try await audited(request, context: context, principal: principal, now: now, next: next) }
     }
 
@@ -76,6 +84,11 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
             try await record(scope.entry)
         }
         return response
+    }
+
+    /// What a session whose password must change may still do.
+    static var allowedWithExpiredPassword: Set<String> {
+        ["GET /api/v1/session", "DELETE /api/v1/session", "POST /api/v1/session/password", "GET /ui/password", "POST /ui/password", "POST /ui/logout"]
     }
 
     /// Writes an audit row on its own; a failure stops the request (503).

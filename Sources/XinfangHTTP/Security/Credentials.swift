@@ -95,20 +95,23 @@ extension NodeDatabase {
         role: Role,
         by creator: String,
         security: SecuritySettings,
+        mustChangePassword: Bool = false,
         now: Date
     ) async throws -> ProvisionedUser {
         try Credentials.checkUsername(username)
         let name = try ValidationFailure.requiredText(displayName, field: "displayName", max: 50)
         let password = Credentials.generatePassword()
         let secret = role.needsSecondFactor ? Credentials.newTOTPSecret() : nil
+        var new = NewUser(
+            username: username,
+            displayName: name,
+            role: role,
+            passwordHash: Credentials.hashPassword(password, cost: security.bcryptCost),
+            totpSecret: try secret.map { try personalData.seal(Data($0.utf8)) }
+        )
+        new.mustChangePassword = mustChangePassword
         let account = try await createUser(
-            NewUser(
-                username: username,
-                displayName: name,
-                role: role,
-                passwordHash: Credentials.hashPassword(password, cost: security.bcryptCost),
-                totpSecret: try secret.map { try personalData.seal(Data($0.utf8)) }
-            ),
+            new,
             by: creator,
             now: now
         )

@@ -20,12 +20,14 @@ public struct SecuritySettings: Codable, Sendable, Equatable {
     public var peerRequestsPerMinute: Int = 6_000
     /// Audit rows are kept at least this long (网络安全法: ≥ 6 months).
     public var auditRetentionDays: Int = 180
+    /// A password older than this must be changed before the session may do anything else.
+    public var passwordMaxAgeDays: Int = 90
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case bcryptCost, lockAfterFailures, lockMinutes, idleMinutes, sessionHours, tokenDaysMax, loginAttemptsPerMinute,
-            peerRequestsPerMinute, auditRetentionDays
+            peerRequestsPerMinute, auditRetentionDays, passwordMaxAgeDays
     }
 
     public init(from decoder: any Decoder) throws {
@@ -40,6 +42,7 @@ public struct SecuritySettings: Codable, Sendable, Equatable {
         loginAttemptsPerMinute = try c.decodeIfPresent(Int.self, forKey: .loginAttemptsPerMinute) ?? d.loginAttemptsPerMinute
         peerRequestsPerMinute = try c.decodeIfPresent(Int.self, forKey: .peerRequestsPerMinute) ?? d.peerRequestsPerMinute
         auditRetentionDays = try c.decodeIfPresent(Int.self, forKey: .auditRetentionDays) ?? d.auditRetentionDays
+        passwordMaxAgeDays = try c.decodeIfPresent(Int.self, forKey: .passwordMaxAgeDays) ?? d.passwordMaxAgeDays
     }
 
     /// Refuses settings below the floor 等保 sets (or that would make the node unusable).
@@ -55,6 +58,7 @@ public struct SecuritySettings: Codable, Sendable, Equatable {
         try check((1...3650).contains(tokenDaysMax), "tokenDaysMax", "tokenDaysMax 必须在 1 到 3650 之间。")
         try check((1...10_000).contains(loginAttemptsPerMinute), "loginAttemptsPerMinute", "loginAttemptsPerMinute 必须在 1 到 10000 之间。")
         try check((1...1_000_000).contains(peerRequestsPerMinute), "peerRequestsPerMinute", "peerRequestsPerMinute 必须在 1 到 1000000 之间。")
+        try check((1...365).contains(passwordMaxAgeDays), "passwordMaxAgeDays", "passwordMaxAgeDays 必须在 1 到 365 之间。")
         try check(auditRetentionDays >= 180, "auditRetentionDays", "审计记录至少保留 180 天（网络安全法第二十一条）。")
         return self
     }
