@@ -32,22 +32,28 @@ for entry in json.load(open(sys.argv[1])):
 PY
 )
   echo "== schemathesis against $node at $url ($examples examples per operation, seed $seed)"
+  # DELETE /api/v1/tokens/{id} is left out: it would revoke the very token this run uses.
+  # schemathesis's own exit status also counts errors inside schemathesis (seen: a SystemError in
+  # hypothesis while it builds examples); the verdict is what the node answered, read below.
   "$venv/bin/st" run schemas/openapi.yaml --url "$url" -H "Authorization: Bearer $token" \
     --checks not_a_server_error --max-examples "$examples" --seed "$seed" --workers 2 \
     --max-time "$budget" --request-timeout 20 --generation-with-security-parameters false \
-    --report junit,ndjson --report-dir "$dir/report-$node" || status=1
-  # What the node answered, by status: the token must have worked (not all 401), and no 5xx.
-  python3 - "$dir/report-$node" <<'PY'
-import collections, glob, json, re, sys
+    --exclude-path-regex '^/api/v1/tokens/' --report junit,ndjson --report-dir "$dir/report-$node" || true
+  # What the node answered, by status: no 5xx, and the token worked (some 2xx).
+  if ! python3 - "$dir/report-$node" <<'PY'
+import collections, glob, re, sys
 codes = collections.Counter()
 for path in glob.glob(sys.argv[1] + "/*.ndjson"):
     for line in open(path, encoding="utf-8"):
         codes.update(re.findall(r'"status_code": ?(\d{3})', line))
 print("responses by status:", dict(sorted(codes.items())), "total", sum(codes.values()))
-if any(code.startswith("5") for code in codes):
+server_errors = sum(n for code, n in codes.items() if code.startswith("5"))
+ok = sum(n for code, n in codes.items() if code.startswith("2"))
+if server_errors or not ok:
+    print(f"FAILED: {server_errors} responses were 5xx, {ok} were 2xx")
     sys.exit(1)
 PY
-  [ $? -eq 0 ] || status=1
+  then status=1; fi
   kill -0 $demo || { echo "the demo died"; status=1; }
 done
 for log in "$dir"/demo/logs/*.log; do

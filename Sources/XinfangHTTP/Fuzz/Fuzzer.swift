@@ -38,7 +38,7 @@ public struct Fuzzer: Sendable {
 
     /// Runs `target` for `seconds` or `maxInputs`, whichever ends first.
     public func run(_ target: Target, seconds: Double, maxInputs: Int = .max, progress: @Sendable (Report) -> Void = { _ in }) async throws -> Report {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var report = Report(target: target)
         let start = Date()
         let harness = try await Harness(target: target)
@@ -174,7 +174,7 @@ public struct Fuzzer: Sendable {
     }
 
     /// One mutation of `data` (with `other` for splicing).
-    static func mutate(_ data: Data, with other: Data, rng: inout SplitMix) -> Data {
+    static func mutate(_ data: Data, with other: Data, rng: inout SeededRandom) -> Data {
         var bytes = [UInt8](data)
         let tokens: [String] = [
             "\"", "{", "}", "[", "]", ",", ":", "null", "true", "-1", "0", "1e309", "99999999999999999999", "\"\\u0000\"", "\"\\ud800\"",
@@ -211,7 +211,7 @@ public struct Fuzzer: Sendable {
         return Data(bytes)
     }
 
-    static func replaceValue(in value: Any, rng: inout SplitMix) -> Any {
+    static func replaceValue(in value: Any, rng: inout SeededRandom) -> Any {
         let replacements: [Any] = [NSNull(), -1, 0, Int.max, 1.5, "", String(repeating: "x", count: 5000), [Any](), [String: Any](), true, "430102", "2026-01-01"]
         switch value {
         case var object as [String: Any] where !object.isEmpty:
@@ -227,19 +227,6 @@ public struct Fuzzer: Sendable {
         default:
             return replacements[Int(rng.next() % UInt64(replacements.count))]
         }
-    }
-}
-
-/// SplitMix64: a small, fast, seedable generator.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -31,6 +31,12 @@ struct Serve: AsyncParsableCommand {
 
 /// Opening a node's services from its configuration.
 enum NodeBootstrap {
+    /// The services of the node whose configuration file is at `path`.
+    static func services(configPath path: String) throws -> NodeServices {
+        let (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: path))
+        return try services(config: config, base: base)
+    }
+
     static func services(config: NodeConfig, base: URL) throws -> NodeServices {
         let identity = try config.identity()
         let calendar = try config.deadlineCalendar(base: base)

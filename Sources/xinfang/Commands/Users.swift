@@ -29,8 +29,7 @@ struct Users: AsyncParsableCommand {
 
         func run() async throws {
             guard let role = Role(rawValue: role) else { throw ValidationError("unknown role \(role)") }
-            let (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: config))
-            let services = try NodeBootstrap.services(config: config, base: base)
+            let services = try NodeBootstrap.services(configPath: config)
             let now = Date()
             let user = try await services.database.provisionUser(
                 username: username, displayName: name, role: role, by: Users.operatorName, security: services.security, now: now
@@ -51,8 +50,7 @@ struct Users: AsyncParsableCommand {
         @Option(name: .long, help: "A name for the token.") var tokenName: String = "script"
 
         func run() async throws {
-            let (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: config))
-            let services = try NodeBootstrap.services(config: config, base: base)
+            let services = try NodeBootstrap.services(configPath: config)
             guard let user = try await services.database.user(named: username) else { throw ValidationError("no account \(username)") }
             let permissions = try scope.map { list in
                 try list.split(separator: ",").map { raw in
@@ -80,8 +78,7 @@ struct Users: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the node's accounts.")
         @Option(name: .long, help: "The node's configuration file.") var config: String
         func run() async throws {
-            let (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: config))
-            let services = try NodeBootstrap.services(config: config, base: base)
+            let services = try NodeBootstrap.services(configPath: config)
             for u in try await services.database.users() {
                 print("\(u.id)\t\(u.username)\t\(u.role.rawValue)\t\(u.displayName)\(u.disabled ? "\tdisabled" : "")")
             }
@@ -112,8 +109,7 @@ struct Audit: AsyncParsableCommand {
         @Option(name: .long, help: "The node's configuration file.") var config: String
 
         func run() async throws {
-            let (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: config))
-            let services = try NodeBootstrap.services(config: config, base: base)
+            let services = try NodeBootstrap.services(configPath: config)
             let report = try await services.database.verifyIntegrity { n in
                 FileHandle.standardError.write(Data("checked \(n) events…\n".utf8))
             }
@@ -132,8 +128,7 @@ struct Audit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete audit rows older than the retention (security.auditRetentionDays, at least 180).")
         @Option(name: .long, help: "The node's configuration file.") var config: String
         func run() async throws {
-            let (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: config))
-            let services = try NodeBootstrap.services(config: config, base: base)
+            let services = try NodeBootstrap.services(configPath: config)
             let cutoff = Date().addingTimeInterval(-Double(services.security.auditRetentionDays) * 86_400)
             let n = try await services.database.pruneAudit(before: cutoff)
             try await services.database.audit(

@@ -6,7 +6,7 @@ import XinfangCore
 /// mobiles in the 13800 test block. Deterministic: the same seed gives the same cases.
 struct DemoSeeder {
     let now: Date
-    var rng = SplitMix64(seed: 430102)
+    var rng = SeededRandom(seed: 430102)
 
     init(now: Date) {
         self.now = now
@@ -174,18 +174,5 @@ struct DemoSeeder {
             urgent: i % 11 == 0,
             lawRelated: template.routeOut != nil
         )
-    }
-}
-
-/// A small deterministic pseudo-random generator (SplitMix64), so the demo data is reproducible.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
