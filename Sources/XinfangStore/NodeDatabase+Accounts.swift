@@ -182,8 +182,8 @@ extension NodeDatabase {
         }
     }
 
-    /// The account of a live session, which this use keeps alive; nil (and the session ended) when
-    /// it was idle longer than `idleTimeout` or is past its absolute expiry.
+    /// The account of a live session, which this use keeps alive (to the minute); nil (and the
+    /// session ended) when it was idle longer than `idleTimeout` or is past its absolute expiry.
     public func session(_ hash: String, now: Date, idleTimeout: TimeInterval) async throws -> UserAccount? {
         try await write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE token_hash = ?", arguments: [hash]) else { return nil }
@@ -193,7 +193,10 @@ extension NodeDatabase {
                 try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [hash])
                 return nil
             }
-            try db.execute(sql: "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", arguments: [now.milliseconds, hash])
+            // Kept alive at most once a minute, so a busy session does not write on every request.
+            if now.milliseconds - lastSeen >= 60_000 {
+                try db.execute(sql: "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", arguments: [now.milliseconds, hash])
+            }
             return try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [row["user_id"] as Int64]).map(UserAccount.init(row:))
         }
     }

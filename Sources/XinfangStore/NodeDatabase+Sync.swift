@@ -671,6 +671,13 @@ extension NodeDatabase {
             try Row.fetchOne(db, sql: "SELECT status, detail FROM commands WHERE id = ?", arguments: [id]).map { ($0["status"], $0["detail"]) }
         }
     }
+
+    /// The case a command stored here is about.
+    public func commandCase(_ id: String) async throws -> CaseNumber? {
+        try await read { db in
+            try String.fetchOne(db, sql: "SELECT case_number FROM commands WHERE id = ?", arguments: [id]).map(CaseNumber.init(rawValue:))
+        }
+    }
 }
 
 extension NodeDatabase {

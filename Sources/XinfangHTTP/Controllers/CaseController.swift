@@ -256,9 +256,13 @@ struct CaseController<Context: NodeContext>: Sendable {
 
     /// `GET /api/v1/commands/{id}`: where a command made or relayed here stands.
     @Sendable func command(request: Request, context: Context) async throws -> Response {
-        _ = try context.require(.readCases)
+        let principal = try context.require(.readCases)
         let id = context.parameters.get("commandId") ?? ""
-        guard CaseCommand.isValidID(id), let status = try await services.database.commandStatus(id) else {
+        // A command about a case outside the reader's scope is as unknown as one never made.
+        guard CaseCommand.isValidID(id), let number = try await services.database.commandCase(id),
+            try await services.database.caseState(number, in: services.scope(for: principal)) != nil,
+            let status = try await services.database.commandStatus(id)
+        else {
             throw APIProblem(.notFound, code: "command-not-found", detail: "指令 \(id) 不存在。")
         }
         return try APIJSON.response(["commandId": id, "status": status.status, "detail": status.detail ?? ""])
