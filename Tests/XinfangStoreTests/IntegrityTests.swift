@@ -11,9 +11,24 @@ import XinfangTesting
 struct IntegrityTests {
     static let now = Date()
 
+    /// A node of a one-node hierarchy, so its events are signed.
+    static let key = NodeKey()
+    static var hierarchy: Hierarchy {
+        Hierarchy(
+            topology: Topology(nodes: [
+                TopologyNode(id: Fixtures.county, name: "芙蓉区", level: .county, parent: nil, baseURL: "http://127.0.0.1:1", publicKey: key.publicKeyBase64)
+            ]),
+            key: key
+        )
+    }
+
+    static func open(_ dir: URL) throws -> NodeDatabase {
+        try NodeDatabase.open(directory: dir, node: Fixtures.county, calendar: .standard, hierarchy: hierarchy)
+    }
+
     static func store() async throws -> (URL, NodeDatabase, CaseNumber) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("xinfang-integrity-\(UUID().uuidString)")
-        let db = try NodeDatabase.open(directory: dir, node: Fixtures.county, calendar: .standard)
+        let db = try open(dir)
         let (state, _) = try await db.register(Fixtures.registration(receivedAt: now), actor: "登记员", now: now)
         _ = try await db.act(on: state.caseNumber, action: .notify(note: nil), actor: "承办人", now: now.addingTimeInterval(60))
         for i in 0..<3 {
@@ -48,11 +63,12 @@ struct IntegrityTests {
     }
 
     @Test func anUntouchedStoreVerifies() async throws {
-        let (dir, db, _) = try await Self.store()
+        let (dir, db, number) = try await Self.store()
         defer { try? FileManager.default.removeItem(at: dir) }
         let report = try await db.verifyIntegrity()
         #expect(report.ok, "\(report.problems)")
         #expect(report.auditRows == 3 && report.events == 2 && report.cases == 1)
+        #expect(try await db.events(of: number).allSatisfy { $0.signature != nil }, "a node of a hierarchy signs its events")
     }
 
     @Test(arguments: ["at", "user", "node", "source", "action", "object", "result", "detail", "prev_hash", "hash"])
@@ -60,13 +76,13 @@ struct IntegrityTests {
         let (dir, _, _) = try await Self.store()
         defer { try? FileManager.default.removeItem(at: dir) }
         try Self.alter(dir, table: "audit_log", column: column, rowid: 2)
-        let reopened = try NodeDatabase.open(directory: dir, node: Fixtures.county, calendar: .standard)
+        let reopened = try Self.open(dir)
         let report = try await reopened.verifyIntegrity()
         #expect(report.problems.first?.hasPrefix("audit_log row 2") == true || report.problems.first?.hasPrefix("audit_log row 3") == true, "\(report.problems)")
         #expect(report.problems.contains { $0.hasPrefix("audit_log row 2") }, "\(column): \(report.problems)")
     }
 
-    @Test(arguments: ["case_number", "epoch", "seq", "prev_hash", "origin", "hlc_wall", "hlc_logical", "actor", "kind", "body", "hash"])
+    @Test(arguments: ["case_number", "epoch", "seq", "prev_hash", "origin", "hlc_wall", "hlc_logical", "actor", "kind", "body", "hash", "signature"])
     func oneAlteredByteOfAnEventIsNamed(column: String) async throws {
         let (dir, db, number) = try await Self.store()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -77,7 +93,7 @@ struct IntegrityTests {
         }
         // `prev_hash` of the first event is NULL: alter the second event's.
         try Self.alter(dir, table: "events", column: column, rowid: rowid)
-        let reopened = try NodeDatabase.open(directory: dir, node: Fixtures.county, calendar: .standard)
+        let reopened = try Self.open(dir)
         let report = try await reopened.verifyIntegrity()
         #expect(!report.ok, "\(column) altered but the store verifies")
         #expect(report.problems.first?.hasPrefix("events row") == true, "\(column): \(report.problems)")
