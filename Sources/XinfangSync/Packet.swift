@@ -78,3 +78,27 @@ public enum PeerLimits {
     /// Items in one packet.
     public static let itemsMax = DeliveryPolicy.itemsPerPacketMax * 2
 }
+
+/// The ranges a received event's or command's numbers must lie in. A peer is authenticated but not
+/// trusted: numbers outside them (a sequence number of `Int.max`, a negative epoch) would make the
+/// arithmetic on them overflow, and are refused with the packet.
+public enum ReceivedBounds {
+    public static let seqMax = 10_000_000
+    public static let epochMax = 1_000_000
+    public static let logicalMax: Int32 = 1_000_000_000
+    /// 2200-01-01 in milliseconds since 1970.
+    public static let wallMsMax: Int64 = 7_258_118_400_000
+
+    /// What is wrong with the packet's numbers, or nil.
+    public static func problem(in packet: Packet) -> String? {
+        for event in packet.chains.joined() {
+            guard (1...seqMax).contains(event.seq), (0...epochMax).contains(event.epoch), (0...logicalMax).contains(event.time.logical),
+                (0...wallMsMax).contains(event.time.wallMs)
+            else { return "an event of \(event.caseNumber) has its seq, epoch or time out of range" }
+        }
+        for command in packet.commands where !(0...CaseCommand.hopsMax).contains(command.hops) {
+            return "command \(command.id) has \(command.hops) hops"
+        }
+        return nil
+    }
+}

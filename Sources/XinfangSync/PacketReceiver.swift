@@ -77,6 +77,9 @@ public struct PacketReceiver: Sendable {
                 detail: "the packet is from \(packet.from) to \(packet.to), received by \(me) from \(sender.id)"
             )
         }
+        if let problem = ReceivedBounds.problem(in: packet) {
+            throw PacketRefusal(status: 400, code: "malformed-packet", detail: problem)
+        }
         guard packet.chains.count + packet.commands.count <= PeerLimits.itemsMax else {
             throw PacketRefusal(status: 413, code: "too-many-items", detail: "at most \(PeerLimits.itemsMax) items in a packet")
         }

@@ -45,6 +45,24 @@ struct RefusedPacketTests {
         }
     }
 
+    /// Found by the fuzzer: a signed packet whose event had `seq` = Int.max crashed the receiver
+    /// (an arithmetic overflow while checking the links). Now the packet is refused and the node lives.
+    @Test func outOfRangeNumbersInASignedPacketAreRefusedNotACrash() async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+            let (packet, _) = try await validPacket(c)
+            let mutations: [@Sendable (inout CaseEvent) -> Void] = [{ $0.seq = Int.max }, { $0.epoch = -1 }, { $0.time.logical = Int32.max }]
+            for i in mutations.indices {
+                var bad = packet
+                bad.packetSeq += i
+                mutations[i](&bad.chains[0][0])
+                let body = bad.encoded()
+                let reply = try await post(c, body: body, from: "430100", signature: c.keys[H.changsha]!.sign(body))
+                #expect(reply.status == 400 && reply.json["code"] as? String == "malformed-packet", "\(reply.text)")
+            }
+            #expect(try await c.request("GET", H.furong, "/readyz").status == 200, "the node still serves")
+        }
+    }
+
     @Test func anAlteredEventIsRefusedEvenInAProperlySignedPacket() async throws {
         try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
             // Offered to 岳麓区 (not running): the city holds a copy that 芙蓉区 never had.

@@ -17,10 +17,10 @@ struct Fuzz: AsyncParsableCommand {
         var failed = false
         for t in targets {
             let report = try await Fuzzer(seed: seed).run(t, seconds: seconds, maxInputs: maxInputs) { partial in
-                FileHandle.standardError.write(Data("\(partial)\n".utf8))
+                if partial.inputs % 20_000 == 0 { FileHandle.standardError.write(Data("… \(partial)\n".utf8)) }
             }
-            print(report)
-            for finding in report.findings { print("  FINDING \(finding)") }
+            emit("\(report)")
+            for finding in report.findings { emit("  FINDING \(finding)") }
             failed = failed || !report.findings.isEmpty
         }
         if failed { throw ExitCode.failure }
