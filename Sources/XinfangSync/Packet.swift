@@ -95,6 +95,17 @@ public enum ReceivedBounds {
             guard (1...seqMax).contains(event.seq), (0...epochMax).contains(event.epoch), (0...logicalMax).contains(event.time.logical),
                 (0...wallMsMax).contains(event.time.wallMs)
             else { return "an event of \(event.caseNumber) has its seq, epoch or time out of range" }
+            switch event.body {
+            case .register(let r):
+                let counts =
+                    r.petitioners.count <= RegistrationLimits.petitionersMax
+                    && (r.personsInvolved.map { (1...RegistrationLimits.personsInvolvedMax).contains($0) } ?? true)
+                    && (r.collective.map { (1...1000).contains($0.batches) && (2...100_000).contains($0.personVisits) } ?? true)
+                guard counts else { return "the registration of \(event.caseNumber) has a count out of range" }
+            case .act(.extend(let days, _, _)):
+                guard (1...ActionLimits.extensionDaysMax).contains(days) else { return "an extension of \(event.caseNumber) is out of range" }
+            default: break
+            }
         }
         for command in packet.commands where !(0...CaseCommand.hopsMax).contains(command.hops) {
             return "command \(command.id) has \(command.hops) hops"

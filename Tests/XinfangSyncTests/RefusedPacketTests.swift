@@ -183,3 +183,24 @@ struct RefusedPacketTests {
         }
     }
 }
+
+/// The bounds on what a peer's events may carry, whatever their hashes and signatures.
+struct ReceivedBoundsTests {
+    @Test func countsAndNumbersOutOfRangeAreNamed() throws {
+        var b = try ChainBuilder(now: Date())
+        try b.act(.notify(note: nil))
+        let packet = { (events: [CaseEvent]) in Packet(from: H.changsha, to: H.furong, packetSeq: 1, sentAt: Date(), chains: [events], commands: []) }
+        #expect(ReceivedBounds.problem(in: packet(b.events)) == nil)
+        var events = b.events
+        guard case .register(var r) = events[0].body else { return }
+        r.collective = CollectiveVisit(batches: 1, personVisits: Int.max)
+        events[0].body = .register(r)
+        #expect(ReceivedBounds.problem(in: packet(events))?.contains("count out of range") == true)
+        events = b.events
+        events[1].body = .act(.extend(days: Int.max, approver: "x", reason: "y"))
+        #expect(ReceivedBounds.problem(in: packet(events))?.contains("extension") == true)
+        events = b.events
+        events[1].time = HLCTimestamp(wallMs: -5, logical: 0)
+        #expect(ReceivedBounds.problem(in: packet(events)) != nil)
+    }
+}
