@@ -39,13 +39,21 @@ done
 grep -q "Ctrl-C stops every node" "$out/demo.log" || { echo "the demo did not come up within 2 minutes" >&2; exit 1; }
 
 base=http://127.0.0.1:$port
-case_number=$(curl -sf "$base/api/v1/cases?limit=1&holder=430102" | sed -n 's/.*"caseNumber":"\([^"]*\)".*/\1/p' | head -1)
+# Every page needs a login: the pages are fetched as the province's leader (the demo's API token)
+# and, being self-contained documents (inline CSS and SVG, no script), shot from the saved file.
+token=$(sed -n 's/^XF_430000=//p' "$demo_dir/tokens.env")
+auth="Authorization: Bearer $token"
+case_number=$(curl -sf -H "$auth" "$base/api/v1/cases?limit=1&holder=430102" | sed -n 's/.*"caseNumber":"\([^"]*\)".*/\1/p' | head -1)
 shot() {
+  curl -sf -H "$auth" "$2" -o "$out/$1.html"
   "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1366,"$3" \
-    --screenshot="$out/$1.png" "$2" >/dev/null 2>&1
+    --screenshot="$out/$1.png" "file://$(pwd)/$out/$1.html" >/dev/null 2>&1
   echo "  $out/$1.png  ← $2"
 }
 echo "screenshots:"
+"$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1366,700 \
+  --screenshot="$out/0-login.png" "$base/ui/login" >/dev/null 2>&1
+echo "  $out/0-login.png  ← $base/ui/login"
 shot 1-province "$base/" 2200
 shot 2-city "$base/ui/nodes/430100" 2000
 shot 3-county "$base/ui/nodes/430102" 1800

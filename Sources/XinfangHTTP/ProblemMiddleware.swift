@@ -12,7 +12,12 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let problem as APIProblem {
             return try problem.response(from: request, context: context)
         } catch let error as StoreError {
-            if !error.isRetryable { context.logger.error("store failure", metadata: ["error": "\(error)"]) }
+            // Refusals (bad input, a refused transition, an unknown case) are the client's; only a
+            // failure of the store itself is logged, and never with the request's content.
+            switch error {
+            case .database, .brokenChain, .newerSchema: context.logger.error("store failure", metadata: ["error": "\(error)"])
+            default: break
+            }
             return try APIProblem(error).response(from: request, context: context)
         } catch is NIOTooManyBytesError {
             return try APIProblem.bodyTooLarge.response(from: request, context: context)

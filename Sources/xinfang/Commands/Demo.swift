@@ -182,12 +182,13 @@ struct DemoCredentials {
                 personalData: personalData
             )
             let now = Date()
+            let shortName = node.name.replacingOccurrences(of: "人力资源和社会保障厅", with: "").replacingOccurrences(of: "人力资源和社会保障局", with: "")
             var users: [ProvisionedUser] = []
             for (role, name) in usernames {
                 if let existing = try await database.user(named: name) { _ = existing; continue }
                 users.append(
                     try await database.provisionUser(
-                        username: name, displayName: "\(role.label)·\(node.name.prefix(6))", role: role, by: "demo", security: security, now: now
+                        username: name, displayName: "\(role.label)·\(shortName)", role: role, by: "demo", security: security, now: now
                     )
                 )
             }
