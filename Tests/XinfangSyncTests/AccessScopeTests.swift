@@ -110,4 +110,18 @@ struct AccessScopeTests {
             #expect(try await c.request("GET", H.changsha, "/api/v1/cases/\(toCity)").status == 200)
         }
     }
+
+    @Test func aComplaintIsNeverHandedToTheOrganisationItNames() async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+            // 检举控告 against 芙蓉区, registered at the city: it may not be offered to 芙蓉区.
+            let body = Fixtures.registrationJSON().replacingOccurrences(
+                of: #""purpose":"request""#, with: #""purpose":"accusation","respondentNode":"430102""#
+            )
+            let created = try await c.send("POST", c.url(H.changsha, "/api/v1/cases"), body: Data(body.utf8))
+            let number = CaseNumber(rawValue: try #require(created.json["caseNumber"] as? String))
+            let refused = try await c.act(at: H.changsha, number, ["action": "offer", "to": "430102", "mode": "assign", "dueAt": "2026-12-31"], expect: 400)
+            #expect(refused.json["code"] as? String == "respondent-node")
+            #expect(try await c.database(H.changsha).caseState(number)?.holder == H.changsha)
+        }
+    }
 }
