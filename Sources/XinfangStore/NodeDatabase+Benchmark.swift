@@ -149,3 +149,46 @@ extension NodeDatabase {
         try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") ?? 0 }
     }
 }
+
+/// For the ingest benchmark's limit: the same event rows inserted into a bare table with the same
+/// columns, in the same batches, one durable (`synchronous = FULL`, WAL) transaction a batch, with
+/// no checks, no hashing and no state: what SQLite alone allows on this machine. Events per second.
+public enum RawInsertBenchmark {
+    public static func eventsPerSecond(directory: URL, batches: [[CaseEvent]]) async throws -> Double {
+        try? FileManager.default.removeItem(at: directory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var config = Configuration()
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        let pool = try DatabasePool(path: directory.appendingPathComponent("raw.sqlite").path, configuration: config)
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE events (hash TEXT PRIMARY KEY NOT NULL, case_number TEXT NOT NULL, epoch INTEGER NOT NULL,
+                        seq INTEGER NOT NULL, prev_hash TEXT, origin TEXT NOT NULL, hlc_wall INTEGER NOT NULL, hlc_logical INTEGER NOT NULL,
+                        actor TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, signature TEXT, stored_at INTEGER NOT NULL, command TEXT) STRICT
+                    """
+            )
+        }
+        let rows = try batches.map { batch in
+            try batch.map { e in
+                (e, String(decoding: try CanonicalJSON.encoder.encode(e.body), as: UTF8.self))
+            }
+        }
+        let started = DispatchTime.now().uptimeNanoseconds
+        for batch in rows {
+            try await pool.write { db in
+                let statement = try db.makeStatement(
+                    sql: "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"
+                )
+                for (e, body) in batch {
+                    try statement.execute(arguments: [
+                        e.hash, e.caseNumber.rawValue, e.epoch, e.seq, e.prevHash, e.origin.rawValue, e.time.wallMs, e.time.logical,
+                        e.actor, e.body.kind, body, e.signature, e.time.wallMs,
+                    ])
+                }
+            }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        return Double(rows.reduce(0) { $0 + $1.count }) / seconds
+    }
+}

@@ -50,4 +50,13 @@ struct ReconcileAndSimulateCLITests {
         #expect(bench.log.contains("loading 3000 cases") && bench.log.contains("GET /api/v1/backlog (province, whole subtree): p50"))
         #expect(bench.log.contains("peak memory"))
     }
+
+    @Test func theIngestBenchmarkPushesEveryEventAndPrintsItsLimits() async throws {
+        let dir = try temporaryDirectory("bench-ingest")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bench = try NodeProcess(arguments: ["bench", "ingest", "--cases", "60"], workDirectory: dir)
+        #expect(try await bench.waitForExit(timeout: 120) == 0, "\(bench.log)")
+        #expect(bench.log.contains("pushed 120 events") && bench.log.contains("applied durably, over HTTP:"))
+        #expect(bench.log.contains("raw SQLite insert, same batches:") && bench.log.contains("Ed25519 verify ×"))
+    }
 }

@@ -11,7 +11,7 @@ import XinfangSync
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a benchmark and print its figures.",
-        subcommands: [AntiEntropyBench.self, SupervisionBench.self]
+        subcommands: [IngestBench.self, AntiEntropyBench.self, SupervisionBench.self]
     )
 }
 
