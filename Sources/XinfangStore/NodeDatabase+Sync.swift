@@ -475,15 +475,26 @@ extension NodeDatabase {
         try await write { db in
             let ms = now.milliseconds
             var answered = Set<Int64>()
+            // The batch's chain items by case, read once by id: a lookup per receipt by case number
+            // scanned the peer's whole outbox (no index serves `kind IN ('chain', 'branch')`), which
+            // made each delivery cost O(queued items) (found by `xinfang bench ingest`).
+            var chainItems: [String: [Int64]] = [:]
+            if !batch.itemIDs.isEmpty {
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id, case_number FROM outbox WHERE id IN (\(batch.itemIDs.map { _ in "?" }.joined(separator: ",")))
+                            AND kind IN ('chain', 'branch') ORDER BY id
+                        """,
+                    arguments: StatementArguments(batch.itemIDs)
+                )
+                for row in rows { chainItems[row["case_number"], default: []].append(row["id"]) }
+            }
             for receipt in receipts {
                 let id: Int64?
                 switch receipt.kind {
                 case .chain:
-                    id = try Int64.fetchAll(
-                        db,
-                        sql: "SELECT id FROM outbox WHERE peer = ? AND kind IN ('chain', 'branch') AND case_number = ?",
-                        arguments: [batch.peer.rawValue, receipt.caseNumber.rawValue]
-                    ).first { batch.itemIDs.contains($0) }
+                    id = chainItems[receipt.caseNumber.rawValue]?.first
                 case .command:
                     id = try Int64.fetchOne(
                         db,
