@@ -185,20 +185,25 @@ extension NodeDatabase {
     /// The account of a live session, which this use keeps alive (to the minute); nil (and the
     /// session ended) when it was idle longer than `idleTimeout` or is past its absolute expiry.
     public func session(_ hash: String, now: Date, idleTimeout: TimeInterval) async throws -> UserAccount? {
-        try await write { db in
+        // A read for the common case; a write only to end the session or, at most once a minute,
+        // to keep it alive (a busy session takes no write lock on every request).
+        let found = try await read { db -> (lastSeen: Int64, expires: Int64, user: UserAccount?)? in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE token_hash = ?", arguments: [hash]) else { return nil }
-            let lastSeen: Int64 = row["last_seen_at"]
-            let expires: Int64 = row["expires_at"]
-            guard now.milliseconds < expires, now.milliseconds - lastSeen <= Int64(idleTimeout * 1000) else {
-                try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [hash])
-                return nil
-            }
-            // Kept alive at most once a minute, so a busy session does not write on every request.
-            if now.milliseconds - lastSeen >= 60_000 {
-                try db.execute(sql: "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", arguments: [now.milliseconds, hash])
-            }
-            return try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [row["user_id"] as Int64]).map(UserAccount.init(row:))
+            let user = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [row["user_id"] as Int64]).map(UserAccount.init(row:))
+            return (row["last_seen_at"], row["expires_at"], user)
         }
+        guard let found else { return nil }
+        let ms = now.milliseconds
+        guard ms < found.expires, ms - found.lastSeen <= Int64(idleTimeout * 1000) else {
+            try await endSession(hash)
+            return nil
+        }
+        if ms - found.lastSeen >= 60_000 {
+            try await write { db in
+                try db.execute(sql: "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", arguments: [ms, hash])
+            }
+        }
+        return found.user
     }
 
     public func endSession(_ hash: String) async throws {

@@ -42,8 +42,7 @@ struct CaseController<Context: NodeContext>: Sendable {
     /// `GET /api/v1/cases`: filtered, cursor-paginated list, newest registration first.
     @Sendable func list(request: Request, context: Context) async throws -> Response {
         let principal = try context.require(.readCases)
-        var query = try Self.caseQuery(request)
-        query.scope = services.scope(for: principal)
+        let query = try Self.caseQuery(request, scope: services.scope(for: principal))
         let now = services.clock.now()
         let page = try await services.database.cases(matching: query, now: now)
         let view = CaseListView(
@@ -54,9 +53,11 @@ struct CaseController<Context: NodeContext>: Sendable {
     }
 
     /// The filters of a case list (`GET /api/v1/cases`, its CSV export and the dashboard's list), checked.
-    static func caseQuery(_ request: Request) throws -> CaseQuery {
+    /// Every list of cases is read within the reader's `scope`, so none can forget it.
+    static func caseQuery(_ request: Request, scope: CaseScope) throws -> CaseQuery {
         let q = request.uri.queryParameters
         var query = CaseQuery()
+        query.scope = scope
         do {
             if let raw = q["status"].map(String.init), !raw.isEmpty {
                 query.statuses = try raw.split(separator: ",").map { s throws(ValidationFailure) in

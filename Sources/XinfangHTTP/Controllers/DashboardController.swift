@@ -217,9 +217,8 @@ struct DashboardController<Context: NodeContext>: Sendable {
     @Sendable func caseList(request: Request, context: Context) async throws -> Response {
         // The API's filters, checked the same way; the page size is the dashboard's.
         let principal = try context.require(.readCases)
-        var query = try CaseController<Context>.caseQuery(request)
+        var query = try CaseController<Context>.caseQuery(request, scope: services.scope(for: principal))
         query.limit = Self.pageSize
-        query.scope = services.scope(for: principal)
         var filters: [String] = []
         if let holder = query.holder { filters.append("持有节点：\(nodeName(holder))") }
         if query.overdue == true { filters.append("超期") }

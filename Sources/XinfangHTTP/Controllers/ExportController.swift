@@ -38,8 +38,7 @@ struct ExportController<Context: NodeContext>: Sendable {
     /// `GET /api/v1/cases.csv`: every case matching the list's filters (not paged), newest first.
     @Sendable func cases(request: Request, context: Context) async throws -> Response {
         let principal = try context.require(.readCases)
-        var query = try CaseController<Context>.caseQuery(request)
-        query.scope = services.scope(for: principal)
+        var query = try CaseController<Context>.caseQuery(request, scope: services.scope(for: principal))
         try await services.auditRead(principal, context: context, action: "export", object: "cases.csv", detail: String(request.uri.query?.prefix(200) ?? ""))
         query.limit = CaseQuery.limitMax
         query.after = nil

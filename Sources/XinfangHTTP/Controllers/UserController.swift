@@ -117,7 +117,8 @@ struct UserController<Context: NodeContext>: Sendable {
         }
         let user = q["user"].map(String.init)
         let action = q["action"].map(String.init)
-        guard (user?.count ?? 0) <= 64, (action?.count ?? 0) <= 100 else { throw APIProblem(ValidationFailure.tooLong("user", max: 64)) }
+        guard (user?.count ?? 0) <= 64 else { throw APIProblem(ValidationFailure.tooLong("user", max: 64)) }
+        guard (action?.count ?? 0) <= 100 else { throw APIProblem(ValidationFailure.tooLong("action", max: 100)) }
         try await services.database.audit(
             AuditEntry(
                 at: services.clock.now(), user: principal.user.username, node: services.identity.id, source: context.remoteAddress,

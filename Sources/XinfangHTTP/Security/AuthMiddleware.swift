@@ -117,7 +117,7 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
         }
         if secret.hasPrefix(Credentials.tokenPrefix) {
             guard let (token, user) = try await services.database.token(hash: digest, now: now), !user.disabled else { return nil }
-            return Principal(user: user, permissions: user.role.permissions.intersection(token.scope), tokenID: token.id)
+            return Principal(user: user, permissions: user.role.permissions.intersection(token.scope))
         }
         return nil
     }

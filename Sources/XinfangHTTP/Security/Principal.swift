@@ -7,10 +7,8 @@ public struct Principal: Sendable {
     public var user: UserAccount
     /// The role's permissions, narrowed by the token's scope for a token.
     public var permissions: Set<Permission>
-    /// The session's digest, when the request came with a session.
+    /// The session's digest, when the request came with a session (nil for an API token).
     public var sessionDigest: String?
-    /// The token's id, when the request came with an API token.
-    public var tokenID: Int64?
 
     public func has(_ permission: Permission) -> Bool { permissions.contains(permission) }
 
