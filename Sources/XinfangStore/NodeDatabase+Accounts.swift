@@ -85,15 +85,15 @@ extension NodeDatabase {
 
     public func createUser(_ new: NewUser, by creator: String, now: Date) async throws -> UserAccount {
         try await write { db in
-            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0 < Self.usersMax else {
+            guard try Int.fetchOne(db, cached: "SELECT count(*) FROM users") ?? 0 < Self.usersMax else {
                 throw StoreError.invalid(ValidationFailure(code: "too-many-users", field: "username", detail: "本节点账号数已达上限 \(Self.usersMax)。"))
             }
-            guard try Int.fetchOne(db, sql: "SELECT 1 FROM users WHERE username = ?", arguments: [new.username]) == nil else {
+            guard try Int.fetchOne(db, cached: "SELECT 1 FROM users WHERE username = ?", arguments: [new.username]) == nil else {
                 throw StoreError.invalid(ValidationFailure(code: "username-taken", field: "username", detail: "用户名 \(new.username) 已存在。"))
             }
             let secret = try new.totpSecret.map { String(decoding: try CanonicalJSON.encoder.encode($0), as: UTF8.self) }
             try db.execute(
-                sql: """
+                cached: """
                     INSERT INTO users (username, display_name, role, node, password_hash, password_changed_at, totp_secret, created_at, created_by)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
@@ -102,20 +102,20 @@ extension NodeDatabase {
                     new.mustChangePassword ? 0 : now.milliseconds, secret, now.milliseconds, creator,
                 ]
             )
-            return try UserAccount(row: try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [db.lastInsertedRowID])!)
+            return try UserAccount(row: try Row.fetchOne(db, cached: "SELECT * FROM users WHERE id = ?", arguments: [db.lastInsertedRowID])!)
         }
     }
 
     public func user(named username: String) async throws -> UserAccount? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM users WHERE username = ?", arguments: [username]).map(UserAccount.init(row:)) }
+        try await read { db in try Row.fetchOne(db, cached: "SELECT * FROM users WHERE username = ?", arguments: [username]).map(UserAccount.init(row:)) }
     }
 
     public func user(id: Int64) async throws -> UserAccount? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]).map(UserAccount.init(row:)) }
+        try await read { db in try Row.fetchOne(db, cached: "SELECT * FROM users WHERE id = ?", arguments: [id]).map(UserAccount.init(row:)) }
     }
 
     public func users() async throws -> [UserAccount] {
-        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY id").map(UserAccount.init(row:)) }
+        try await read { db in try Row.fetchAll(db, cached: "SELECT * FROM users ORDER BY id").map(UserAccount.init(row:)) }
     }
 
     /// A change to an account; nil fields stay as they are.
@@ -138,33 +138,33 @@ extension NodeDatabase {
     @discardableResult
     public func updateUser(_ id: Int64, _ change: AccountChange, now: Date) async throws -> UserAccount? {
         try await write { db in
-            guard try Row.fetchOne(db, sql: "SELECT id FROM users WHERE id = ?", arguments: [id]) != nil else { return nil }
-            if let role = change.role { try db.execute(sql: "UPDATE users SET role = ? WHERE id = ?", arguments: [role.rawValue, id]) }
-            if let disabled = change.disabled { try db.execute(sql: "UPDATE users SET disabled = ? WHERE id = ?", arguments: [disabled, id]) }
-            if change.unlock { try db.execute(sql: "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", arguments: [id]) }
+            guard try Row.fetchOne(db, cached: "SELECT id FROM users WHERE id = ?", arguments: [id]) != nil else { return nil }
+            if let role = change.role { try db.execute(cached: "UPDATE users SET role = ? WHERE id = ?", arguments: [role.rawValue, id]) }
+            if let disabled = change.disabled { try db.execute(cached: "UPDATE users SET disabled = ? WHERE id = ?", arguments: [disabled, id]) }
+            if change.unlock { try db.execute(cached: "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", arguments: [id]) }
             if let hash = change.passwordHash {
-                try db.execute(sql: "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?", arguments: [hash, now.milliseconds, id])
+                try db.execute(cached: "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?", arguments: [hash, now.milliseconds, id])
             }
             if let secret = change.totpSecret {
                 let json = String(decoding: try CanonicalJSON.encoder.encode(secret), as: UTF8.self)
-                try db.execute(sql: "UPDATE users SET totp_secret = ? WHERE id = ?", arguments: [json, id])
+                try db.execute(cached: "UPDATE users SET totp_secret = ? WHERE id = ?", arguments: [json, id])
             }
             if change.role != nil || change.disabled == true || change.passwordHash != nil {
-                try db.execute(sql: "DELETE FROM sessions WHERE user_id = ?", arguments: [id])
+                try db.execute(cached: "DELETE FROM sessions WHERE user_id = ?", arguments: [id])
                 if change.role != nil || change.disabled == true {
-                    try db.execute(sql: "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", arguments: [now.milliseconds, id])
+                    try db.execute(cached: "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", arguments: [now.milliseconds, id])
                 }
             }
-            return try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]).map(UserAccount.init(row:))
+            return try Row.fetchOne(db, cached: "SELECT * FROM users WHERE id = ?", arguments: [id]).map(UserAccount.init(row:))
         }
     }
 
     /// Counts a failed login; the `lockAfter`-th failure in a row locks the account for `lockFor`.
     public func loginFailed(_ id: Int64, now: Date, lockAfter: Int, lockFor: TimeInterval) async throws {
         try await write { db in
-            try db.execute(sql: "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?", arguments: [id])
+            try db.execute(cached: "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?", arguments: [id])
             try db.execute(
-                sql: "UPDATE users SET locked_until = ?, failed_logins = 0 WHERE id = ? AND failed_logins >= ?",
+                cached: "UPDATE users SET locked_until = ?, failed_logins = 0 WHERE id = ? AND failed_logins >= ?",
                 arguments: [now.addingTimeInterval(lockFor).milliseconds, id, lockAfter]
             )
         }
@@ -173,10 +173,10 @@ extension NodeDatabase {
     /// A successful login: failures reset, a new session stored (by the SHA-256 of its secret).
     public func loginSucceeded(_ id: Int64, sessionHash: String, now: Date, expiresAt: Date) async throws {
         try await write { db in
-            try db.execute(sql: "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM sessions WHERE expires_at <= ?", arguments: [now.milliseconds])
+            try db.execute(cached: "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", arguments: [id])
+            try db.execute(cached: "DELETE FROM sessions WHERE expires_at <= ?", arguments: [now.milliseconds])
             try db.execute(
-                sql: "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                cached: "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [sessionHash, id, now.milliseconds, now.milliseconds, expiresAt.milliseconds]
             )
         }
@@ -188,8 +188,8 @@ extension NodeDatabase {
         // A read for the common case; a write only to end the session or, at most once a minute,
         // to keep it alive (a busy session takes no write lock on every request).
         let found = try await read { db -> (lastSeen: Int64, expires: Int64, user: UserAccount?)? in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE token_hash = ?", arguments: [hash]) else { return nil }
-            let user = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [row["user_id"] as Int64]).map(UserAccount.init(row:))
+            guard let row = try Row.fetchOne(db, cached: "SELECT * FROM sessions WHERE token_hash = ?", arguments: [hash]) else { return nil }
+            let user = try Row.fetchOne(db, cached: "SELECT * FROM users WHERE id = ?", arguments: [row["user_id"] as Int64]).map(UserAccount.init(row:))
             return (row["last_seen_at"], row["expires_at"], user)
         }
         guard let found else { return nil }
@@ -200,31 +200,31 @@ extension NodeDatabase {
         }
         if ms - found.lastSeen >= 60_000 {
             try await write { db in
-                try db.execute(sql: "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", arguments: [ms, hash])
+                try db.execute(cached: "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", arguments: [ms, hash])
             }
         }
         return found.user
     }
 
     public func endSession(_ hash: String) async throws {
-        try await write { db in try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [hash]) }
+        try await write { db in try db.execute(cached: "DELETE FROM sessions WHERE token_hash = ?", arguments: [hash]) }
     }
 
     public func createToken(hash: String, userID: Int64, name: String, scope: [Permission], now: Date, expiresAt: Date) async throws -> APIToken {
         try await write { db in
             let live = try Int.fetchOne(
                 db,
-                sql: "SELECT count(*) FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?",
+                cached: "SELECT count(*) FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?",
                 arguments: [userID, now.milliseconds]
             ) ?? 0
             guard live < Self.tokensPerUserMax else {
                 throw StoreError.invalid(ValidationFailure(code: "too-many-tokens", field: "name", detail: "每个账号最多 \(Self.tokensPerUserMax) 个有效令牌。"))
             }
             try db.execute(
-                sql: "INSERT INTO api_tokens (token_hash, user_id, name, scope, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                cached: "INSERT INTO api_tokens (token_hash, user_id, name, scope, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [hash, userID, name, scope.map(\.rawValue).sorted().joined(separator: ","), now.milliseconds, expiresAt.milliseconds]
             )
-            return APIToken(row: try Row.fetchOne(db, sql: "SELECT * FROM api_tokens WHERE id = ?", arguments: [db.lastInsertedRowID])!)
+            return APIToken(row: try Row.fetchOne(db, cached: "SELECT * FROM api_tokens WHERE id = ?", arguments: [db.lastInsertedRowID])!)
         }
     }
 
@@ -234,12 +234,12 @@ extension NodeDatabase {
             guard
                 let row = try Row.fetchOne(
                     db,
-                    sql: "SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?",
+                    cached: "SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?",
                     arguments: [hash, now.milliseconds]
                 )
             else { return nil }
             let token = APIToken(row: row)
-            guard let user = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [token.userID]).map(UserAccount.init(row:)) else {
+            guard let user = try Row.fetchOne(db, cached: "SELECT * FROM users WHERE id = ?", arguments: [token.userID]).map(UserAccount.init(row:)) else {
                 return nil
             }
             return (token, user)
@@ -248,7 +248,7 @@ extension NodeDatabase {
 
     public func tokens(of userID: Int64) async throws -> [APIToken] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM api_tokens WHERE user_id = ? ORDER BY id", arguments: [userID]).map(APIToken.init(row:))
+            try Row.fetchAll(db, cached: "SELECT * FROM api_tokens WHERE user_id = ? ORDER BY id", arguments: [userID]).map(APIToken.init(row:))
         }
     }
 
@@ -256,7 +256,7 @@ extension NodeDatabase {
     public func revokeToken(_ id: Int64, of userID: Int64?, now: Date) async throws -> Bool {
         try await write { db in
             try db.execute(
-                sql: "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL AND (? IS NULL OR user_id = ?)",
+                cached: "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL AND (? IS NULL OR user_id = ?)",
                 arguments: [now.milliseconds, id, userID, userID]
             )
             return db.changesCount > 0

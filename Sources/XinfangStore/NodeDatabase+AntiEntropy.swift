@@ -15,8 +15,8 @@ extension NodeDatabase {
     /// (its replication peers), inside the caller's transaction.
     func updateDigest(_ db: Database, of state: CaseState, peers: [NodeID]) throws {
         let number = state.caseNumber.rawValue
-        guard let old = try Row.fetchOne(db, sql: "SELECT ae_hash, ae_peers FROM cases WHERE case_number = ?", arguments: [number]) else { return }
-        let events = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE case_number = ?", arguments: [number]) ?? 0
+        guard let old = try Row.fetchOne(db, cached: "SELECT ae_hash, ae_peers FROM cases WHERE case_number = ?", arguments: [number]) else { return }
+        let events = try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM events WHERE case_number = ?", arguments: [number]) ?? 0
         let key = AntiEntropy.caseKey(state.caseNumber)
         let leaf = AntiEntropy.leaf(ofKey: key)
         let contribution = Int64(bitPattern: AntiEntropy.contribution(state.caseNumber, head: state.headHash, events: events))
@@ -26,7 +26,7 @@ extension NodeDatabase {
         guard oldHash != contribution || oldPeers != newPeers else { return }
         func xor(_ peer: String, _ value: Int64) throws {
             try db.execute(
-                sql: """
+                cached: """
                     INSERT INTO ae_buckets (peer, bucket, digest) VALUES (?, ?, ?)
                     ON CONFLICT(peer, bucket) DO UPDATE SET digest = (digest | excluded.digest) - (digest & excluded.digest)
                     """,
@@ -36,7 +36,7 @@ extension NodeDatabase {
         if oldHash != 0 { for peer in oldPeers { try xor(peer, oldHash) } }
         for peer in newPeers { try xor(peer, contribution) }
         try db.execute(
-            sql: "UPDATE cases SET ae_bucket = ?, ae_hash = ?, ae_peers = ? WHERE case_number = ?",
+            cached: "UPDATE cases SET ae_bucket = ?, ae_hash = ?, ae_peers = ? WHERE case_number = ?",
             arguments: [leaf, contribution, newPeers.joined(separator: ","), number]
         )
     }
@@ -45,7 +45,7 @@ extension NodeDatabase {
     public func digestLeaves(for peer: NodeID) async throws -> [Int: UInt64] {
         try await read { db in
             var leaves: [Int: UInt64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT bucket, digest FROM ae_buckets WHERE peer = ? AND digest != 0", arguments: [peer.rawValue]) {
+            for row in try Row.fetchAll(db, cached: "SELECT bucket, digest FROM ae_buckets WHERE peer = ? AND digest != 0", arguments: [peer.rawValue]) {
                 leaves[row["bucket"]] = UInt64(bitPattern: row["digest"])
             }
             return leaves
@@ -97,7 +97,7 @@ extension NodeDatabase {
             let ms = now.milliseconds
             func remember(_ key: UInt64, _ number: String?, _ kind: String) throws {
                 try db.execute(
-                    sql: """
+                    cached: """
                         INSERT INTO replica_mismatches (peer, case_key, case_number, kind, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
                         ON CONFLICT(peer, case_key) DO UPDATE SET last_seen = excluded.last_seen, kind = excluded.kind,
                             case_number = coalesce(excluded.case_number, case_number)
@@ -121,12 +121,12 @@ extension NodeDatabase {
             let equal = Set(mineByKey.keys).union(theirsByKey.keys).filter { theirsByKey[$0]?.contribution == mineByKey[$0]?.contribution }
             for key in equal {
                 try db.execute(
-                    sql: "DELETE FROM replica_mismatches WHERE peer = ? AND case_key = ?",
+                    cached: "DELETE FROM replica_mismatches WHERE peer = ? AND case_key = ?",
                     arguments: [peer.rawValue, Int64(bitPattern: key)]
                 )
             }
             if complete {
-                try db.execute(sql: "DELETE FROM replica_mismatches WHERE peer = ? AND last_seen < ?", arguments: [peer.rawValue, ms])
+                try db.execute(cached: "DELETE FROM replica_mismatches WHERE peer = ? AND last_seen < ?", arguments: [peer.rawValue, ms])
             }
             return DigestRepair(resent: resent, missingHere: missing)
         }
@@ -136,7 +136,7 @@ extension NodeDatabase {
 
     /// After an exchange found nothing differing: every remembered difference with `peer` is settled.
     public func clearMismatches(with peer: NodeID) async throws {
-        try await write { db in try db.execute(sql: "DELETE FROM replica_mismatches WHERE peer = ?", arguments: [peer.rawValue]) }
+        try await write { db in try db.execute(cached: "DELETE FROM replica_mismatches WHERE peer = ?", arguments: [peer.rawValue]) }
     }
 
     static func caseNumbers(_ db: Database, leaves: [Int]) throws -> [UInt64: CaseNumber] {
@@ -155,10 +155,10 @@ extension NodeDatabase {
 
     /// Queues the whole case for `peer` again: its chain from the first event, and its losing branches.
     func resend(_ db: Database, _ number: CaseNumber, to peer: NodeID, now: Date) throws {
-        let head = try Int.fetchOne(db, sql: "SELECT head_seq FROM cases WHERE case_number = ?", arguments: [number.rawValue]) ?? 0
+        let head = try Int.fetchOne(db, cached: "SELECT head_seq FROM cases WHERE case_number = ?", arguments: [number.rawValue]) ?? 0
         let ms = now.milliseconds
         try db.execute(
-            sql: """
+            cached: """
                 INSERT INTO outbox (peer, kind, case_number, target_seq, acked_seq, state, next_attempt_at, created_at, updated_at)
                 VALUES (?, 'chain', ?, ?, 0, 'pending', ?, ?, ?)
                 ON CONFLICT(peer, case_number) WHERE kind = 'chain' DO UPDATE SET
@@ -168,7 +168,7 @@ extension NodeDatabase {
             arguments: [peer.rawValue, number.rawValue, head, ms, ms, ms]
         )
         try db.execute(
-            sql: "UPDATE outbox SET state = 'pending', next_attempt_at = ? WHERE peer = ? AND kind = 'branch' AND case_number = ?",
+            cached: "UPDATE outbox SET state = 'pending', next_attempt_at = ? WHERE peer = ? AND kind = 'branch' AND case_number = ?",
             arguments: [ms, peer.rawValue, number.rawValue]
         )
         try enqueueBranches(db, number, to: [peer], now: now)
@@ -177,7 +177,7 @@ extension NodeDatabase {
     /// The replica flags: differences anti-entropy remembered for longer than the limit.
     func replicaFlags(_ db: Database, now: Date, limits: ReconciliationLimits) throws -> [Flag] {
         let limit = now.addingTimeInterval(-limits.replicaSeconds).milliseconds
-        return try Row.fetchAll(db, sql: "SELECT * FROM replica_mismatches WHERE first_seen <= ?", arguments: [limit]).map { row in
+        return try Row.fetchAll(db, cached: "SELECT * FROM replica_mismatches WHERE first_seen <= ?", arguments: [limit]).map { row in
             let number = (row["case_number"] as String?).map(CaseNumber.init(rawValue:))
             let peer = NodeID(row["peer"] as String)
             let diverged = (row["kind"] as String) == "diverged"

@@ -6,7 +6,7 @@ extension NodeDatabase {
     /// Appends one row to the audit trail, chained to the last one (inside the caller's transaction).
     static func appendAudit(_ db: Database, _ entry: AuditEntry) throws {
         func clipped(_ s: String) -> String { s.count > AuditEntry.fieldLengthMax ? String(s.prefix(AuditEntry.fieldLengthMax)) : s }
-        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        let last = try Row.fetchOne(db, cached: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         let anchorSeq = Int64(try meta(db, "audit_anchor_seq") ?? "0") ?? 0
         let anchorHash = try meta(db, "audit_anchor_hash") ?? ""
         let seq: Int64 = (last?["seq"] as Int64? ?? anchorSeq) + 1
@@ -17,7 +17,7 @@ extension NodeDatabase {
             seq: seq, atMilliseconds: at, user: f[0], node: f[1], source: f[2], action: f[3], object: f[4], result: f[5], detail: f[6], prevHash: prev
         )
         try db.execute(
-            sql: """
+            cached: """
                 INSERT INTO audit_log (seq, at, user, node, source, action, object, result, detail, prev_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
@@ -37,7 +37,7 @@ extension NodeDatabase {
         try await read { db in
             try Row.fetchAll(
                 db,
-                sql: """
+                cached: """
                     SELECT * FROM audit_log WHERE seq > ? AND (? IS NULL OR user = ?) AND (? IS NULL OR action = ?)
                     ORDER BY seq LIMIT ?
                     """,
@@ -68,13 +68,13 @@ extension NodeDatabase {
     /// number and hash as the anchor the remaining chain starts from. Returns the rows deleted.
     public func pruneAudit(before cutoff: Date) async throws -> Int {
         try await write { db in
-            guard let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log WHERE at < ? ORDER BY seq DESC LIMIT 1", arguments: [cutoff.milliseconds])
+            guard let last = try Row.fetchOne(db, cached: "SELECT seq, hash FROM audit_log WHERE at < ? ORDER BY seq DESC LIMIT 1", arguments: [cutoff.milliseconds])
             else { return 0 }
             let seq: Int64 = last["seq"]
             try Self.setMeta(db, "audit_prune_before", String(cutoff.milliseconds))
-            try db.execute(sql: "DELETE FROM audit_log WHERE seq <= ? AND at < ?", arguments: [seq, cutoff.milliseconds])
+            try db.execute(cached: "DELETE FROM audit_log WHERE seq <= ? AND at < ?", arguments: [seq, cutoff.milliseconds])
             let deleted = db.changesCount
-            try db.execute(sql: "DELETE FROM node_meta WHERE key = 'audit_prune_before'")
+            try db.execute(cached: "DELETE FROM node_meta WHERE key = 'audit_prune_before'")
             try Self.setMeta(db, "audit_anchor_seq", String(seq))
             try Self.setMeta(db, "audit_anchor_hash", last["hash"])
             return deleted

@@ -21,19 +21,19 @@ public struct CaseConflict: Codable, Sendable, Equatable {
 
 extension NodeDatabase {
     static func hasEvent(_ db: Database, hash: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT 1 FROM events WHERE hash = ?", arguments: [hash]) ?? false
+        try Bool.fetchOne(db, cached: "SELECT 1 FROM events WHERE hash = ?", arguments: [hash]) ?? false
     }
 
     /// Every stored event of a case, on every branch, by position.
     static func loadAllEvents(_ db: Database, _ number: CaseNumber) throws -> [CaseEvent] {
-        try Row.fetchAll(db, sql: "SELECT * FROM events WHERE case_number = ? ORDER BY seq, epoch, hash", arguments: [number.rawValue])
+        try Row.fetchAll(db, cached: "SELECT * FROM events WHERE case_number = ? ORDER BY seq, epoch, hash", arguments: [number.rawValue])
             .map(CaseEvent.init(row:))
     }
 
     /// The case's chain: from the registration to the materialised head (the winner of any fork).
     static func loadEvents(_ db: Database, _ number: CaseNumber) throws -> [CaseEvent] {
         let all = try loadAllEvents(db, number)
-        guard let head = try String.fetchOne(db, sql: "SELECT head_hash FROM cases WHERE case_number = ?", arguments: [number.rawValue]) else {
+        guard let head = try String.fetchOne(db, cached: "SELECT head_hash FROM cases WHERE case_number = ?", arguments: [number.rawValue]) else {
             return all
         }
         if all.count == all.last?.seq, all.last?.hash == head { return all }
@@ -44,13 +44,13 @@ extension NodeDatabase {
     static func chainEvents(_ db: Database, _ number: CaseNumber, after seq: Int, limit: Int) throws -> [CaseEvent] {
         let events = try Row.fetchAll(
             db,
-            sql: "SELECT * FROM events WHERE case_number = ? AND seq > ? ORDER BY seq LIMIT ?",
+            cached: "SELECT * FROM events WHERE case_number = ? AND seq > ? ORDER BY seq LIMIT ?",
             arguments: [number.rawValue, seq, limit + 1]
         ).map(CaseEvent.init(row:))
         // Without a fork the events after `seq` are the chain's; with one they may all lie on a
         // losing branch, so a forked case walks its winning chain.
-        let stored = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE case_number = ?", arguments: [number.rawValue]) ?? 0
-        let head = try Int.fetchOne(db, sql: "SELECT head_seq FROM cases WHERE case_number = ?", arguments: [number.rawValue]) ?? 0
+        let stored = try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM events WHERE case_number = ?", arguments: [number.rawValue]) ?? 0
+        let head = try Int.fetchOne(db, cached: "SELECT head_seq FROM cases WHERE case_number = ?", arguments: [number.rawValue]) ?? 0
         if stored == head { return Array(events.prefix(limit)) }
         return Array(try loadEvents(db, number).filter { $0.seq > seq }.prefix(limit))
     }
@@ -74,7 +74,7 @@ extension NodeDatabase {
         try save(db, state)
         if state.headHash != previous.headHash, let fork = ForkRule.compare(tree.path(to: previous.headHash), chain, topology: hierarchy.topology) {
             try db.execute(
-                sql: """
+                cached: """
                     UPDATE outbox SET acked_seq = min(acked_seq, ?), target_seq = ?,
                         state = CASE WHEN state = 'dead' THEN 'dead' ELSE 'pending' END, next_attempt_at = ?, updated_at = ?
                     WHERE kind = 'chain' AND case_number = ?
@@ -92,19 +92,19 @@ extension NodeDatabase {
 
     /// The nodes that took part in the case's losing branches: they keep receiving the case.
     static func losingParticipants(_ db: Database, _ number: CaseNumber) throws -> [NodeID] {
-        try String.fetchAll(db, sql: "SELECT loser_participants FROM conflicts WHERE case_number = ?", arguments: [number.rawValue])
+        try String.fetchAll(db, cached: "SELECT loser_participants FROM conflicts WHERE case_number = ?", arguments: [number.rawValue])
             .flatMap { $0.split(separator: ",").map { NodeID(String($0)) } }
     }
 
     /// Enqueues every losing branch of the case for each peer (a peer that has it drops it as known).
     func enqueueBranches(_ db: Database, _ number: CaseNumber, to peers: [NodeID], except skipped: String? = nil, now: Date) throws {
         guard !peers.isEmpty else { return }
-        let leaves = try String.fetchAll(db, sql: "SELECT loser_leaves FROM conflicts WHERE case_number = ?", arguments: [number.rawValue])
+        let leaves = try String.fetchAll(db, cached: "SELECT loser_leaves FROM conflicts WHERE case_number = ?", arguments: [number.rawValue])
             .flatMap { $0.split(separator: ",").map(String.init) }
         for head in leaves where head != skipped {
             for peer in peers {
                 try db.execute(
-                    sql: """
+                    cached: """
                         INSERT INTO outbox (peer, kind, case_number, branch_head, state, next_attempt_at, created_at, updated_at)
                         VALUES (?, 'branch', ?, ?, 'pending', ?, ?, ?)
                         ON CONFLICT(peer, branch_head) WHERE kind = 'branch' DO NOTHING
@@ -121,7 +121,7 @@ extension NodeDatabase {
         guard let hierarchy else { return [] }
         let tree = try given ?? EventTree(Self.loadAllEvents(db, number))
         guard tree.isForked else {
-            try db.execute(sql: "DELETE FROM conflicts WHERE case_number = ?", arguments: [number.rawValue])
+            try db.execute(cached: "DELETE FROM conflicts WHERE case_number = ?", arguments: [number.rawValue])
             return []
         }
         let branches = tree.losingBranches(winning: tree.path(to: state.headHash), topology: hierarchy.topology)
@@ -135,7 +135,7 @@ extension NodeDatabase {
             // Who took part on the losing side (an offer's receiver, say) keeps getting the case.
             let losingSide = (try? CaseState.fold(tree.path(to: branch.head.hash)))?.participants ?? [branch.first.origin]
             try db.execute(
-                sql: """
+                cached: """
                     INSERT INTO conflicts (case_number, branch, fork_seq, winner_hash, winner_origin, loser_origin, loser_head,
                         loser_events, loser_participants, loser_leaves, detected_at, resolved_at, decision)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -248,7 +248,7 @@ extension NodeDatabase {
     static func openConflict(_ db: Database, _ number: CaseNumber, branch: String) throws -> Bool {
         try Bool.fetchOne(
             db,
-            sql: "SELECT 1 FROM conflicts WHERE case_number = ? AND branch = ? AND resolved_at IS NULL",
+            cached: "SELECT 1 FROM conflicts WHERE case_number = ? AND branch = ? AND resolved_at IS NULL",
             arguments: [number.rawValue, branch]
         ) ?? false
     }
@@ -273,10 +273,10 @@ extension NodeDatabase {
     public func replicaContents() async throws -> [CaseNumber: (head: String, events: Set<String>)] {
         try await read { db in
             var result: [CaseNumber: (head: String, events: Set<String>)] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT case_number, head_hash FROM cases") {
+            for row in try Row.fetchAll(db, cached: "SELECT case_number, head_hash FROM cases") {
                 result[CaseNumber(rawValue: row["case_number"])] = (row["head_hash"], [])
             }
-            for row in try Row.fetchAll(db, sql: "SELECT case_number, hash FROM events") {
+            for row in try Row.fetchAll(db, cached: "SELECT case_number, hash FROM events") {
                 result[CaseNumber(rawValue: row["case_number"]), default: ("", [])].events.insert(row["hash"])
             }
             return result

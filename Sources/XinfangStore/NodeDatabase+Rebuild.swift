@@ -53,7 +53,7 @@ extension NodeDatabase {
             current.append(event)
         }
         try finish()
-        let orphans = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases WHERE case_number NOT IN (SELECT case_number FROM events)") ?? 0
+        let orphans = try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM cases WHERE case_number NOT IN (SELECT case_number FROM events)") ?? 0
         if orphans > 0 { throw StoreError.database("\(orphans) materialised cases have no events") }
         return report
     }

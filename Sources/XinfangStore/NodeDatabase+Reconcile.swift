@@ -53,7 +53,7 @@ extension NodeDatabase {
             var open: [String: Int64] = [:]
             for row in try Row.fetchAll(
                 db,
-                sql: "SELECT id, kind, subject, detail_key FROM flags WHERE raised_by = ? AND cleared_at IS NULL",
+                cached: "SELECT id, kind, subject, detail_key FROM flags WHERE raised_by = ? AND cleared_at IS NULL",
                 arguments: [node.rawValue]
             ) {
                 open["\(node)|\(row["kind"] as String)|\(row["subject"] as String)|\(row["detail_key"] as String)"] = row["id"]
@@ -63,7 +63,7 @@ extension NodeDatabase {
             for flag in desired where seen.insert(flag.key).inserted {
                 if let id = open[flag.key] {
                     try db.execute(
-                        sql: "UPDATE flags SET node = ?, since = ?, detail = ? WHERE id = ?",
+                        cached: "UPDATE flags SET node = ?, since = ?, detail = ? WHERE id = ?",
                         arguments: [flag.node.rawValue, flag.since.milliseconds, flag.detail, id]
                     )
                 } else {
@@ -73,14 +73,14 @@ extension NodeDatabase {
             }
             let gone = open.filter { !seen.contains($0.key) }.map(\.value)
             for id in gone {
-                try db.execute(sql: "UPDATE flags SET cleared_at = ? WHERE id = ?", arguments: [now.milliseconds, id])
+                try db.execute(cached: "UPDATE flags SET cleared_at = ? WHERE id = ?", arguments: [now.milliseconds, id])
             }
             try Self.setMeta(db, "reconciled_at", String(now.milliseconds))
             if try Self.meta(db, "first_reconciled_at") == nil { try Self.setMeta(db, "first_reconciled_at", String(now.milliseconds)) }
             var byKind: [String: Int] = [:]
             for row in try Row.fetchAll(
                 db,
-                sql: "SELECT kind, COUNT(*) AS n FROM flags WHERE raised_by = ? AND cleared_at IS NULL GROUP BY kind",
+                cached: "SELECT kind, COUNT(*) AS n FROM flags WHERE raised_by = ? AND cleared_at IS NULL GROUP BY kind",
                 arguments: [node.rawValue]
             ) {
                 byKind[row["kind"]] = row["n"]
@@ -114,7 +114,7 @@ extension NodeDatabase {
         }
         for row in try Row.fetchAll(
             db,
-            sql: """
+            cached: """
                 SELECT c.case_number, c.branch, c.detected_at, c.loser_origin, c.winner_origin, c.fork_seq, k.holder
                 FROM conflicts c JOIN cases k ON k.case_number = c.case_number WHERE c.resolved_at IS NULL
                 """
@@ -136,7 +136,7 @@ extension NodeDatabase {
         let commandSince = now.addingTimeInterval(-limits.commandSeconds).milliseconds
         for row in try Row.fetchAll(
             db,
-            sql: """
+            cached: """
                 SELECT m.id, m.case_number, m.created_at, json_extract(m.body, '$.action.action') AS action, k.holder
                 FROM commands m LEFT JOIN cases k ON k.case_number = m.case_number
                 WHERE m.origin = ? AND m.status = 'pending' AND m.created_at <= ?
@@ -156,7 +156,7 @@ extension NodeDatabase {
                 )
             )
         }
-        for row in try Row.fetchAll(db, sql: "SELECT peer, COUNT(*) AS n, MIN(updated_at) AS since FROM outbox WHERE state = 'dead' GROUP BY peer") {
+        for row in try Row.fetchAll(db, cached: "SELECT peer, COUNT(*) AS n, MIN(updated_at) AS since FROM outbox WHERE state = 'dead' GROUP BY peer") {
             flags.append(
                 Flag(
                     kind: .deadItems,
@@ -171,7 +171,7 @@ extension NodeDatabase {
         }
         for row in try Row.fetchAll(
             db,
-            sql: """
+            cached: """
                 SELECT o.peer, MIN(o.created_at) AS oldest, COUNT(*) AS n, p.last_success_at, p.last_error
                 FROM outbox o LEFT JOIN peers p ON p.peer = o.peer
                 WHERE o.state IN ('pending', 'sent', 'failed') AND o.last_error_kind = 'unreachable'
@@ -199,7 +199,7 @@ extension NodeDatabase {
         // A child never heard from counts from the first run of this job here.
         let firstRun = try Self.meta(db, "first_reconciled_at").flatMap(Int64.init)
         for child in hierarchy?.topology.children(of: node) ?? [] {
-            let last = try Int64.fetchOne(db, sql: "SELECT last_received_at FROM peers WHERE peer = ?", arguments: [child.rawValue])
+            let last = try Int64.fetchOne(db, cached: "SELECT last_received_at FROM peers WHERE peer = ?", arguments: [child.rawValue])
             guard let heard = last ?? firstRun else { continue }
             let since = Date(milliseconds: heard).addingTimeInterval(limits.peerUnreachableSeconds)
             guard now >= since else { continue }
@@ -222,7 +222,7 @@ extension NodeDatabase {
 
     static func insertFlag(_ db: Database, _ flag: Flag, raisedAt: Date) throws {
         try db.execute(
-            sql: """
+            cached: """
                 INSERT INTO flags (kind, subject, detail_key, case_number, node, raised_by, since, raised_at, detail, remedy)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
@@ -316,13 +316,13 @@ extension NodeDatabase {
             var seen: Set<String> = []
             for flag in accepted where seen.insert(flag.key).inserted {
                 if let id = open[flag.key] {
-                    try db.execute(sql: "UPDATE flags SET since = ?, detail = ? WHERE id = ?", arguments: [flag.since.milliseconds, flag.detail, id])
+                    try db.execute(cached: "UPDATE flags SET since = ?, detail = ? WHERE id = ?", arguments: [flag.since.milliseconds, flag.detail, id])
                 } else {
                     try Self.insertFlag(db, flag, raisedAt: now)
                 }
             }
             for (key, id) in open where !seen.contains(key) {
-                try db.execute(sql: "UPDATE flags SET cleared_at = ? WHERE id = ?", arguments: [now.milliseconds, id])
+                try db.execute(cached: "UPDATE flags SET cleared_at = ? WHERE id = ?", arguments: [now.milliseconds, id])
             }
         }
     }

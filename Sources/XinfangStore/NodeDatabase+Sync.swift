@@ -64,7 +64,7 @@ extension NodeDatabase {
         let ms = now.milliseconds
         if let sender = receivedFrom {
             try db.execute(
-                sql: """
+                cached: """
                     INSERT INTO outbox (peer, kind, case_number, target_seq, acked_seq, state, next_attempt_at, created_at, updated_at)
                     VALUES (?, 'chain', ?, ?, ?, 'acknowledged', ?, ?, ?)
                     ON CONFLICT(peer, case_number) WHERE kind = 'chain' DO UPDATE SET
@@ -83,7 +83,7 @@ extension NodeDatabase {
         try enqueueBranches(db, state.caseNumber, to: peers, now: now)
         for peer in peers {
             try db.execute(
-                sql: """
+                cached: """
                     INSERT INTO outbox (peer, kind, case_number, target_seq, state, next_attempt_at, created_at, updated_at)
                     VALUES (?, 'chain', ?, ?, 'pending', ?, ?, ?)
                     ON CONFLICT(peer, case_number) WHERE kind = 'chain' DO UPDATE SET
@@ -149,14 +149,14 @@ extension NodeDatabase {
         let result = try await write { db -> ItemReceipt in
             var forwarded = command
             forwarded.hops += 1
-            if let row = try Row.fetchOne(db, sql: "SELECT body, status FROM commands WHERE id = ?", arguments: [command.id]) {
+            if let row = try Row.fetchOne(db, cached: "SELECT body, status FROM commands WHERE id = ?", arguments: [command.id]) {
                 // The same packet again is a duplicate. A command coming back further along its way
                 // (the holder moved while it travelled, so its route passes here twice) goes on.
                 let stored = try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data((row["body"] as String).utf8))
                 let settled = ["applied", "refused"].contains(row["status"] as String)
                 guard !settled, forwarded.hops > stored.hops else { return receipt(.duplicate) }
                 try db.execute(
-                    sql: "UPDATE commands SET body = ?, updated_at = ? WHERE id = ?",
+                    cached: "UPDATE commands SET body = ?, updated_at = ? WHERE id = ?",
                     arguments: [String(decoding: try CanonicalJSON.encoder.encode(forwarded), as: UTF8.self), now.milliseconds, command.id]
                 )
             } else {
@@ -172,14 +172,14 @@ extension NodeDatabase {
     func record(_ db: Database, _ command: CaseCommand, status: String, now: Date) throws {
         let body = String(decoding: try CanonicalJSON.encoder.encode(command), as: UTF8.self)
         try db.execute(
-            sql: "INSERT INTO commands (id, case_number, origin, body, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            cached: "INSERT INTO commands (id, case_number, origin, body, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             arguments: [command.id, command.caseNumber.rawValue, command.origin.rawValue, body, status, now.milliseconds, now.milliseconds]
         )
     }
 
     func setCommandStatus(_ db: Database, id: String, status: String, detail: String?, now: Date) throws {
         try db.execute(
-            sql: "UPDATE commands SET status = ?, detail = ?, updated_at = ? WHERE id = ?",
+            cached: "UPDATE commands SET status = ?, detail = ?, updated_at = ? WHERE id = ?",
             arguments: [status, detail, now.milliseconds, id]
         )
     }
@@ -198,7 +198,7 @@ extension NodeDatabase {
         }
         let ms = now.milliseconds
         try db.execute(
-            sql: """
+            cached: """
                 INSERT INTO outbox (peer, kind, case_number, command_id, state, next_attempt_at, created_at, updated_at)
                 VALUES (?, 'command', ?, ?, 'pending', ?, ?, ?)
                 ON CONFLICT(peer, command_id) WHERE kind = 'command' DO UPDATE SET
@@ -219,7 +219,7 @@ extension NodeDatabase {
         // Exactly once per chain: a command an earlier holder already applied or refused is settled.
         if let settled = try String.fetchOne(
             db,
-            sql: "SELECT kind FROM events WHERE case_number = ? AND command IS NOT NULL AND json_extract(command, '$.id') = ? LIMIT 1",
+            cached: "SELECT kind FROM events WHERE case_number = ? AND command IS NOT NULL AND json_extract(command, '$.id') = ? LIMIT 1",
             arguments: [command.caseNumber.rawValue, command.id]
         ) {
             try setCommandStatus(db, id: command.id, status: settled == CaseEventBody.refusedKind ? "refused" : "applied", detail: nil, now: now)
@@ -385,7 +385,7 @@ extension NodeDatabase {
         if state.holder == node {
             let waiting = try String.fetchAll(
                 db,
-                sql: "SELECT body FROM commands WHERE case_number = ? AND status = 'undeliverable'",
+                cached: "SELECT body FROM commands WHERE case_number = ? AND status = 'undeliverable'",
                 arguments: [number.rawValue]
             )
             for body in waiting {
@@ -402,7 +402,7 @@ extension NodeDatabase {
 extension NodeDatabase {
     /// After a restart, items that were in flight are sent again (the receiver drops duplicates).
     public func resetInFlight() async throws {
-        try await write { db in try db.execute(sql: "UPDATE outbox SET state = 'pending' WHERE state = 'sent'") }
+        try await write { db in try db.execute(cached: "UPDATE outbox SET state = 'pending' WHERE state = 'sent'") }
     }
 
     /// The next packet for `peer`: due items, oldest first, within the packet limits; nil when
@@ -411,7 +411,7 @@ extension NodeDatabase {
         try await write { db -> OutboxBatch? in
             let rows = try Row.fetchAll(
                 db,
-                sql: """
+                cached: """
                     SELECT id, kind, case_number, command_id, acked_seq, branch_head FROM outbox
                     WHERE peer = ? AND state IN ('pending', 'failed') AND next_attempt_at <= ?
                     ORDER BY id LIMIT ?
@@ -426,9 +426,9 @@ extension NodeDatabase {
             for row in rows {
                 let id: Int64 = row["id"]
                 if (row["kind"] as String) == "command" {
-                    guard let body = try String.fetchOne(db, sql: "SELECT body FROM commands WHERE id = ?", arguments: [row["command_id"] as String?])
+                    guard let body = try String.fetchOne(db, cached: "SELECT body FROM commands WHERE id = ?", arguments: [row["command_id"] as String?])
                     else {
-                        try db.execute(sql: "UPDATE outbox SET state = 'dead', last_error = 'command body missing' WHERE id = ?", arguments: [id])
+                        try db.execute(cached: "UPDATE outbox SET state = 'dead', last_error = 'command body missing' WHERE id = ?", arguments: [id])
                         continue
                     }
                     let command = try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data(body.utf8))
@@ -449,7 +449,7 @@ extension NodeDatabase {
                     events = try Self.chainEvents(db, number, after: row["acked_seq"], limit: eventBudget)
                 }
                 if events.isEmpty {
-                    try db.execute(sql: "UPDATE outbox SET state = 'acknowledged' WHERE id = ?", arguments: [id])
+                    try db.execute(cached: "UPDATE outbox SET state = 'acknowledged' WHERE id = ?", arguments: [id])
                     continue
                 }
                 eventBudget -= events.count
@@ -461,9 +461,9 @@ extension NodeDatabase {
                 sql: "UPDATE outbox SET state = 'sent', updated_at = ? WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
                 arguments: StatementArguments([now.milliseconds] + ids)
             )
-            try db.execute(sql: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
-            try db.execute(sql: "UPDATE peers SET last_packet_sent = last_packet_sent + 1 WHERE peer = ?", arguments: [peer.rawValue])
-            let seq = try Int.fetchOne(db, sql: "SELECT last_packet_sent FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 1
+            try db.execute(cached: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
+            try db.execute(cached: "UPDATE peers SET last_packet_sent = last_packet_sent + 1 WHERE peer = ?", arguments: [peer.rawValue])
+            let seq = try Int.fetchOne(db, cached: "SELECT last_packet_sent FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 1
             return OutboxBatch(peer: peer, packetSeq: seq, chains: chains, commands: commands, itemIDs: ids)
         }
     }
@@ -498,7 +498,7 @@ extension NodeDatabase {
                 case .command:
                     id = try Int64.fetchOne(
                         db,
-                        sql: "SELECT id FROM outbox WHERE peer = ? AND kind = 'command' AND command_id = ?",
+                        cached: "SELECT id FROM outbox WHERE peer = ? AND kind = 'command' AND command_id = ?",
                         arguments: [batch.peer.rawValue, receipt.commandId]
                     )
                 }
@@ -510,7 +510,7 @@ extension NodeDatabase {
                     let sentLast = batch.chains.first { $0.first?.caseNumber == receipt.caseNumber }?.last?.seq ?? 0
                     let head = receipt.status == .gap ? receipt.head ?? 0 : sentLast
                     try db.execute(
-                        sql: """
+                        cached: """
                             UPDATE outbox SET
                                 acked_seq = CASE WHEN kind = 'chain' THEN ? ELSE acked_seq END,
                                 state = CASE WHEN kind = 'command' OR (kind = 'branch' AND ? != 'gap') OR (kind = 'chain' AND ? >= target_seq)
@@ -521,11 +521,11 @@ extension NodeDatabase {
                         arguments: [head, receipt.status.rawValue, head, ms, ms, id]
                     )
                 case .rejected:
-                    let attempts = (try Int.fetchOne(db, sql: "SELECT attempts FROM outbox WHERE id = ?", arguments: [id]) ?? 0) + 1
+                    let attempts = (try Int.fetchOne(db, cached: "SELECT attempts FROM outbox WHERE id = ?", arguments: [id]) ?? 0) + 1
                     let dead = attempts >= DeliveryPolicy.rejectedAttemptsMax
                     let retry = now.addingTimeInterval(DeliveryPolicy.retryDelay(attempts: attempts, jitter: jitter))
                     try db.execute(
-                        sql: """
+                        cached: """
                             UPDATE outbox SET state = ?, attempts = ?, last_error = ?, last_error_kind = 'rejected',
                                 next_attempt_at = ?, updated_at = ? WHERE id = ?
                             """,
@@ -537,15 +537,15 @@ extension NodeDatabase {
             }
             // Items the receiver did not answer are tried again soon.
             for id in batch.itemIDs where !answered.contains(id) {
-                try db.execute(sql: "UPDATE outbox SET state = 'pending' WHERE id = ? AND state = 'sent'", arguments: [id])
+                try db.execute(cached: "UPDATE outbox SET state = 'pending' WHERE id = ? AND state = 'sent'", arguments: [id])
             }
             try db.execute(
-                sql: "UPDATE peers SET last_success_at = ?, last_error = NULL WHERE peer = ?",
+                cached: "UPDATE peers SET last_success_at = ?, last_error = NULL WHERE peer = ?",
                 arguments: [ms, batch.peer.rawValue]
             )
             // The peer answers again: what waited because it was unreachable is due at once.
             try db.execute(
-                sql: "UPDATE outbox SET next_attempt_at = ? WHERE peer = ? AND state = 'failed' AND last_error_kind = 'unreachable'",
+                cached: "UPDATE outbox SET next_attempt_at = ? WHERE peer = ? AND state = 'failed' AND last_error_kind = 'unreachable'",
                 arguments: [ms, batch.peer.rawValue]
             )
         }
@@ -558,11 +558,11 @@ extension NodeDatabase {
         try await write { db in
             let ms = now.milliseconds
             for id in batch.itemIDs {
-                let attempts = (try Int.fetchOne(db, sql: "SELECT attempts FROM outbox WHERE id = ?", arguments: [id]) ?? 0) + 1
+                let attempts = (try Int.fetchOne(db, cached: "SELECT attempts FROM outbox WHERE id = ?", arguments: [id]) ?? 0) + 1
                 let dead = kind == .rejected && attempts >= DeliveryPolicy.rejectedAttemptsMax
                 let retry = now.addingTimeInterval(DeliveryPolicy.retryDelay(attempts: attempts, jitter: jitter))
                 try db.execute(
-                    sql: """
+                    cached: """
                         UPDATE outbox SET state = ?, attempts = ?, last_error = ?, last_error_kind = ?, next_attempt_at = ?, updated_at = ?
                         WHERE id = ? AND state = 'sent'
                         """,
@@ -570,7 +570,7 @@ extension NodeDatabase {
                 )
             }
             try db.execute(
-                sql: "UPDATE peers SET last_failure_at = ?, last_error = ? WHERE peer = ?",
+                cached: "UPDATE peers SET last_failure_at = ?, last_error = ? WHERE peer = ?",
                 arguments: [ms, "\(kind.rawValue): \(error)", batch.peer.rawValue]
             )
         }
@@ -581,7 +581,7 @@ extension NodeDatabase {
         try await read { db in
             try Int64.fetchOne(
                 db,
-                sql: "SELECT min(next_attempt_at) FROM outbox WHERE peer = ? AND state IN ('pending', 'failed')",
+                cached: "SELECT min(next_attempt_at) FROM outbox WHERE peer = ? AND state IN ('pending', 'failed')",
                 arguments: [peer.rawValue]
             ).map(Date.init(milliseconds:))
         }
@@ -591,11 +591,11 @@ extension NodeDatabase {
     /// it when newer. False for a replay (a number seen before).
     public func acceptPacket(from peer: NodeID, packetSeq: Int, now: Date) async throws -> Bool {
         try await write { db in
-            try db.execute(sql: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
-            let last = try Int.fetchOne(db, sql: "SELECT last_packet_received FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 0
+            try db.execute(cached: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
+            let last = try Int.fetchOne(db, cached: "SELECT last_packet_received FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 0
             guard packetSeq > last else { return false }
             try db.execute(
-                sql: "UPDATE peers SET last_packet_received = ?, last_received_at = ? WHERE peer = ?",
+                cached: "UPDATE peers SET last_packet_received = ?, last_received_at = ? WHERE peer = ?",
                 arguments: [packetSeq, now.milliseconds, peer.rawValue]
             )
             return true
@@ -606,7 +606,7 @@ extension NodeDatabase {
     public func countRefusal(peer: String, code: String, detail: String, now: Date) async throws {
         try await write { db in
             try db.execute(
-                sql: """
+                cached: """
                     INSERT INTO packet_refusals (peer, code, count, last_at, last_detail) VALUES (?, ?, 1, ?, ?)
                     ON CONFLICT(peer, code) DO UPDATE SET count = count + 1, last_at = excluded.last_at, last_detail = excluded.last_detail
                     """,
@@ -618,22 +618,22 @@ extension NodeDatabase {
     /// The outbox and link state of every peer this node has dealt with.
     public func outboxSummary() async throws -> [PeerOutbox] {
         try await read { db in
-            var peers = Set(try String.fetchAll(db, sql: "SELECT DISTINCT peer FROM outbox"))
-            peers.formUnion(try String.fetchAll(db, sql: "SELECT peer FROM peers"))
-            peers.formUnion(try String.fetchAll(db, sql: "SELECT DISTINCT peer FROM packet_refusals"))
+            var peers = Set(try String.fetchAll(db, cached: "SELECT DISTINCT peer FROM outbox"))
+            peers.formUnion(try String.fetchAll(db, cached: "SELECT peer FROM peers"))
+            peers.formUnion(try String.fetchAll(db, cached: "SELECT DISTINCT peer FROM packet_refusals"))
             return try peers.sorted().map { peer in
                 var counts: [String: Int] = ["pending": 0, "sent": 0, "acknowledged": 0, "failed": 0, "dead": 0]
-                for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM outbox WHERE peer = ? GROUP BY state", arguments: [peer]) {
+                for row in try Row.fetchAll(db, cached: "SELECT state, COUNT(*) AS n FROM outbox WHERE peer = ? GROUP BY state", arguments: [peer]) {
                     counts[row["state"]] = row["n"]
                 }
                 var refusals: [String: Int] = [:]
-                for row in try Row.fetchAll(db, sql: "SELECT code, count FROM packet_refusals WHERE peer = ?", arguments: [peer]) {
+                for row in try Row.fetchAll(db, cached: "SELECT code, count FROM packet_refusals WHERE peer = ?", arguments: [peer]) {
                     refusals[row["code"]] = row["count"]
                 }
-                let link = try Row.fetchOne(db, sql: "SELECT * FROM peers WHERE peer = ?", arguments: [peer])
+                let link = try Row.fetchOne(db, cached: "SELECT * FROM peers WHERE peer = ?", arguments: [peer])
                 let items = try Row.fetchAll(
                     db,
-                    sql: "SELECT * FROM outbox WHERE peer = ? AND state != 'acknowledged' ORDER BY id LIMIT ?",
+                    cached: "SELECT * FROM outbox WHERE peer = ? AND state != 'acknowledged' ORDER BY id LIMIT ?",
                     arguments: [peer, PeerOutbox.itemsShownMax]
                 ).map { row in
                     PeerOutbox.Item(
@@ -670,7 +670,7 @@ extension NodeDatabase {
         try await read { db in
             try String.fetchAll(
                 db,
-                sql: "SELECT body FROM commands WHERE case_number = ? AND origin = ? AND status = 'pending' ORDER BY created_at",
+                cached: "SELECT body FROM commands WHERE case_number = ? AND origin = ? AND status = 'pending' ORDER BY created_at",
                 arguments: [number.rawValue, node.rawValue]
             ).map { try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data($0.utf8)) }
         }
@@ -679,14 +679,14 @@ extension NodeDatabase {
     /// The status of a command known here (pending, received, forwarded, applied, refused, undeliverable).
     public func commandStatus(_ id: String) async throws -> (status: String, detail: String?)? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT status, detail FROM commands WHERE id = ?", arguments: [id]).map { ($0["status"], $0["detail"]) }
+            try Row.fetchOne(db, cached: "SELECT status, detail FROM commands WHERE id = ?", arguments: [id]).map { ($0["status"], $0["detail"]) }
         }
     }
 
     /// The case a command stored here is about.
     public func commandCase(_ id: String) async throws -> CaseNumber? {
         try await read { db in
-            try String.fetchOne(db, sql: "SELECT case_number FROM commands WHERE id = ?", arguments: [id]).map(CaseNumber.init(rawValue:))
+            try String.fetchOne(db, cached: "SELECT case_number FROM commands WHERE id = ?", arguments: [id]).map(CaseNumber.init(rawValue:))
         }
     }
 }
@@ -699,7 +699,7 @@ extension NodeDatabase {
             try caseNumbers.compactMap { number in
                 try Row.fetchOne(
                     db,
-                    sql: "SELECT stored_at - hlc_wall AS delay FROM events WHERE case_number = ? AND kind = ? AND origin = ? ORDER BY seq LIMIT 1",
+                    cached: "SELECT stored_at - hlc_wall AS delay FROM events WHERE case_number = ? AND kind = ? AND origin = ? ORDER BY seq LIMIT 1",
                     arguments: [number, kind, origin.rawValue]
                 ).map { Double($0["delay"] as Int64) }
             }
@@ -711,9 +711,9 @@ extension NodeDatabase {
     /// Allocates the next packet number for `peer` (for a packet without items, e.g. a greeting).
     public func allocatePacketSeq(for peer: NodeID) async throws -> Int {
         try await write { db in
-            try db.execute(sql: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
-            try db.execute(sql: "UPDATE peers SET last_packet_sent = last_packet_sent + 1 WHERE peer = ?", arguments: [peer.rawValue])
-            return try Int.fetchOne(db, sql: "SELECT last_packet_sent FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 1
+            try db.execute(cached: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
+            try db.execute(cached: "UPDATE peers SET last_packet_sent = last_packet_sent + 1 WHERE peer = ?", arguments: [peer.rawValue])
+            return try Int.fetchOne(db, cached: "SELECT last_packet_sent FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 1
         }
     }
 
@@ -722,7 +722,7 @@ extension NodeDatabase {
     public func peerIsReachable(_ peer: NodeID, now: Date) async throws {
         let changed = try await write { db -> Int in
             try db.execute(
-                sql:
+                cached:
                     "UPDATE outbox SET next_attempt_at = ? WHERE peer = ? AND state = 'failed' AND last_error_kind = 'unreachable' AND next_attempt_at > ?",
                 arguments: [now.milliseconds, peer.rawValue, now.milliseconds]
             )

@@ -41,7 +41,7 @@ public struct NodeDatabase: Sendable {
             try writer.write { db in
                 guard try Self.meta(db, "rebuild_materialised") != nil else { return }
                 _ = try rebuild(db, repair: true, rewriteAll: true)
-                try db.execute(sql: "DELETE FROM node_meta WHERE key = 'rebuild_materialised'")
+                try db.execute(cached: "DELETE FROM node_meta WHERE key = 'rebuild_materialised'")
             }
         }
     }
@@ -53,6 +53,7 @@ public struct NodeDatabase: Sendable {
         migrator.registerMigration(Migration003Reconciliation.identifier, migrate: Migration003Reconciliation.migrate)
         migrator.registerMigration(Migration004Supervision.identifier, migrate: Migration004Supervision.migrate)
         migrator.registerMigration(Migration005Security.identifier, migrate: Migration005Security.migrate)
+        migrator.registerMigration(Migration006Performance.identifier, migrate: Migration006Performance.migrate)
         return migrator
     }
 
@@ -174,7 +175,7 @@ extension NodeDatabase {
             if let idempotencyKey {
                 if let row = try Row.fetchOne(
                     db,
-                    sql: "SELECT request_hash, case_number FROM registration_keys WHERE idempotency_key = ?",
+                    cached: "SELECT request_hash, case_number FROM registration_keys WHERE idempotency_key = ?",
                     arguments: [idempotencyKey.key]
                 ) {
                     let number = CaseNumber(rawValue: row["case_number"])
@@ -197,7 +198,7 @@ extension NodeDatabase {
             state = try followIntake(db, state, actor: actor, now: now)
             if let idempotencyKey {
                 try db.execute(
-                    sql: "INSERT INTO registration_keys (idempotency_key, request_hash, case_number, created_at) VALUES (?, ?, ?, ?)",
+                    cached: "INSERT INTO registration_keys (idempotency_key, request_hash, case_number, created_at) VALUES (?, ?, ?, ?)",
                     arguments: [idempotencyKey.key, idempotencyKey.fingerprint, number.rawValue, now.milliseconds]
                 )
             }
@@ -351,8 +352,8 @@ extension NodeDatabase {
     public func counts() async throws -> (cases: Int, events: Int) {
         try await read { db in
             (
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases") ?? 0,
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0
+                try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM cases") ?? 0,
+                try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM events") ?? 0
             )
         }
     }
@@ -362,18 +363,18 @@ extension NodeDatabase {
 
 extension NodeDatabase {
     static func meta(_ db: Database, _ key: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT value FROM node_meta WHERE key = ?", arguments: [key])
+        try String.fetchOne(db, cached: "SELECT value FROM node_meta WHERE key = ?", arguments: [key])
     }
 
     static func setMeta(_ db: Database, _ key: String, _ value: String) throws {
         try db.execute(
-            sql: "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            cached: "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             arguments: [key, value]
         )
     }
 
     static func loadState(_ db: Database, _ number: CaseNumber) throws -> CaseState? {
-        guard let json = try String.fetchOne(db, sql: "SELECT state_json FROM cases WHERE case_number = ?", arguments: [number.rawValue]) else {
+        guard let json = try String.fetchOne(db, cached: "SELECT state_json FROM cases WHERE case_number = ?", arguments: [number.rawValue]) else {
             return nil
         }
         return try CanonicalJSON.decoder.decode(CaseState.self, from: Data(json.utf8))
@@ -383,7 +384,7 @@ extension NodeDatabase {
         let body = String(decoding: try CanonicalJSON.encoder.encode(event.body), as: UTF8.self)
         let command = try event.command.map { String(decoding: try CanonicalJSON.encoder.encode($0), as: UTF8.self) }
         try db.execute(
-            sql: """
+            cached: """
                 INSERT INTO events (case_number, epoch, seq, hash, prev_hash, origin, hlc_wall, hlc_logical, actor, kind, body, signature, stored_at, command)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
@@ -396,7 +397,7 @@ extension NodeDatabase {
         if case .register(let registration) = event.body {
             for key in PetitionerMatch.keys(of: registration, protector: personalData) {
                 try db.execute(
-                    sql: "INSERT OR IGNORE INTO petitioner_keys (match_key, case_number) VALUES (?, ?)",
+                    cached: "INSERT OR IGNORE INTO petitioner_keys (match_key, case_number) VALUES (?, ?)",
                     arguments: [key, event.caseNumber.rawValue]
                 )
             }
@@ -414,7 +415,7 @@ extension NodeDatabase {
         let handlingDue = (deadlines.first { $0.kind == .assignment } ?? deadlines.first { $0.kind == .handling })?.dueAt
         let closureReportOwed = state.isBacklog && state.closedAt == nil && state.status != .offered
         try db.execute(
-            sql: """
+            cached: """
                 INSERT INTO cases (case_number, status, holder, owner, epoch, head_seq, head_hash, registered_at,
                     registered_at_node, received_at, channel, purpose, category_l1, category_l2, category_l3, issue_region,
                     urgent, law_related, summary, search_text, next_due_kind, next_due_at, last_event_at, state_json, skip_level,
