@@ -1,0 +1,179 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import XinfangCore
+import XinfangHTTP
+import XinfangSimulation
+import XinfangStore
+import XinfangSync
+
+/// P1 of the benchmark suite: signed events applied durably at a county, pushed by its city over
+/// HTTP on loopback with the real packet code (one packet in flight, as the dispatcher sends), beside
+/// two limits measured in the same run: the same rows inserted raw into SQLite in the same batches,
+/// and Ed25519 verifications per second times the cores.
+struct IngestBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "P1: events/s applied durably at a node pushed by a peer over HTTP, against raw SQLite inserts and Ed25519 verifications."
+    )
+
+    @Option(help: "Cases the city registers and transfers to the county (2 events each).") var cases: Int = 25_000
+    @Option(help: "Working directory (removed first).") var dir: String = ".xinfang-bench/ingest"
+    @ArgumentParser.Flag(help: "Hand the packets to the receiver in process (no HTTP), to see what the transport costs.") var direct = false
+
+    func validate() throws {
+        guard (1...1_000_000).contains(cases) else { throw ValidationError("--cases 1…1000000") }
+    }
+
+    func run() async throws {
+        let result = try await IngestScenario.run(cases: cases, directory: URL(fileURLWithPath: dir, isDirectory: true), direct: direct)
+        print(BenchTable.render([result.row]))
+    }
+}
+
+struct IngestResult {
+    var events: Int
+    var packets: Int
+    var seconds: Double
+    var rate: Double
+    var raw: Double
+    var crypto: Double
+    var cores: Int
+
+    var row: BenchRow {
+        let lower = min(raw, crypto)
+        return BenchRow(
+            id: "P1",
+            scenario: "\(grouped(Double(events))) signed events applied durably, pushed over HTTP in \(packets) packets",
+            figure: "\(grouped(rate)) events/s",
+            limit: "raw insert \(grouped(raw))/s; Ed25519 × \(cores) cores \(grouped(crypto))/s",
+            ratio: rate / lower,
+            goal: "≥ 25,000/s or ≥ 0.5 × lower limit",
+            met: rate >= 25_000 || rate >= lower / 2
+        )
+    }
+}
+
+enum IngestScenario {
+    /// The city registers and transfers `cases` cases to the county and prepares every packet
+    /// (its share, timed apart); then the packets are pushed to the county's real application and
+    /// each delivery recorded at the city, one packet in flight, as the dispatcher does.
+    static func run(cases: Int, directory root: URL, direct: Bool = false) async throws -> IngestResult {
+        try? FileManager.default.removeItem(at: root)
+        let city = ExampleHierarchy.changsha
+        let county = ExampleHierarchy.furong
+        let port = try freeLoopbackPort()
+        let (topology, keys) = ExampleHierarchy.topology(baseURL: { $0 == county ? "http://127.0.0.1:\(port)" : "direct://\($0)" })
+        func open(_ node: NodeID, _ durability: NodeDatabase.Durability) throws -> NodeDatabase {
+            try NodeDatabase.open(
+                directory: root.appendingPathComponent(node.rawValue),
+                node: node,
+                calendar: .standard,
+                hierarchy: Hierarchy(topology: topology, key: keys[node]!),
+                durability: durability
+            )
+        }
+        let sender = try open(city, .processCrashOnly)
+        let receiver = try open(county, .full)
+        progress("P1: the city registers and transfers \(cases) cases to the county …")
+        let loadStarted = Date()
+        try await registerAndOffer(cases, at: sender, to: county, mode: .transfer)
+        progress(String(format: "P1: loaded in %.1f s", Date().timeIntervalSince(loadStarted)))
+
+        // The sender's share: read the outbox, encode and sign every packet.
+        let prepareStarted = DispatchTime.now().uptimeNanoseconds
+        var prepared: [(batch: OutboxBatch, body: Data, signature: String)] = []
+        while let batch = try await sender.nextBatch(for: county, now: Date()) {
+            let body = Packet(from: city, to: county, packetSeq: batch.packetSeq, sentAt: Date(), chains: batch.chains, commands: batch.commands)
+                .encoded()
+            prepared.append((batch, body, keys[city]!.sign(body)))
+        }
+        progress(String(format: "P1: the city prepared %d packets in %.2f s (not counted)", prepared.count, milliseconds(since: prepareStarted) / 1000))
+
+        var logger = Logger(label: "xinfang.bench.county")
+        logger.logLevel = .critical
+        let services = NodeServices(identity: NodeIdentity(id: county, name: "芙蓉区", level: .county), database: receiver)
+        let (started, signalStarted) = AsyncStream<Void>.makeStream()
+        let app = NodeApplication.application(services: services, host: "127.0.0.1", port: port, logger: logger) { _ in
+            signalStarted.yield()
+        }
+        let (events, seconds) = try await withThrowingTaskGroup(of: (Int, Double)?.self) { group in
+            group.addTask {
+                try await app.runService()
+                return nil
+            }
+            for await _ in started { break }
+            let transport = HTTPPacketTransport()
+            let to = topology.node(county)!
+            let directReceiver = PacketReceiver(database: receiver, clock: SystemClockForBench())
+            var events = 0
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for (batch, body, signature) in prepared {
+                let response: PacketResponse
+                if direct {
+                    response = try await directReceiver.receive(body: body, from: city.rawValue, signature: signature)
+                } else {
+                    guard case .delivered(let answer) = await transport.send(body, signature: signature, from: city, to: to) else {
+                        throw ValidationError("a packet was not delivered")
+                    }
+                    response = answer
+                }
+                try await sender.recordDelivery(batch, receipts: response.receipts, now: Date(), jitter: 0)
+                events += batch.chains.reduce(0) { $0 + $1.count }
+            }
+            let seconds = milliseconds(since: t0) / 1000
+            group.cancelAll()
+            return (events, seconds)
+        }!
+        let stored = try await receiver.counts()
+        guard stored.events == events, events == 2 * cases else {
+            throw ValidationError("the county stored \(stored.events) events of \(events) sent (\(2 * cases) made)")
+        }
+        progress(String(format: "P1: pushed %d events in %d packets in %.2f s", events, prepared.count, seconds))
+        let batches = prepared.map { $0.batch.chains.flatMap { $0 } }
+        let raw = try await RawInsertBenchmark.eventsPerSecond(directory: root.appendingPathComponent("raw"), batches: batches)
+        let crypto = try verificationsPerSecond(Array(batches.joined().prefix(5000)), publicKey: topology.node(city)!.publicKey)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        return IngestResult(
+            events: events,
+            packets: prepared.count,
+            seconds: seconds,
+            rate: Double(events) / seconds,
+            raw: raw,
+            crypto: crypto * Double(cores),
+            cores: cores
+        )
+    }
+
+    /// Registers `count` letter cases at `store` and offers each to `peer` (2 events a case).
+    static func registerAndOffer(_ count: Int, at store: NodeDatabase, to peer: NodeID, mode: HandoffMode, from first: Int = 0) async throws {
+        for i in first..<(first + count) {
+            let now = Date()
+            let registration = CaseRegistration(
+                channel: .letter,
+                petitioners: [Petitioner(name: "张伟", mobile: String(format: "139%08d", i), isLead: true)],
+                purpose: .request,
+                category: ContentCategory("劳动和社会保障", "劳动关系", "拖欠农民工工资"),
+                issueRegion: RegionCode(rawValue: peer.rawValue),
+                summary: "反映拖欠工资",
+                text: "某公司拖欠本人三个月工资，请求督促支付。",
+                receivedAt: now,
+                registeredBy: "bench"
+            )
+            let (state, _) = try await store.register(registration, actor: "bench", now: now)
+            _ = try await store.act(on: state.caseNumber, action: .offer(to: peer, mode: mode, dueAt: nil, note: nil), actor: "bench", now: now)
+            if (i + 1 - first) % 10_000 == 0 { progress("  \(i + 1 - first) cases") }
+        }
+    }
+
+    /// Ed25519 verifications per second on one core, over real event signatures.
+    static func verificationsPerSecond(_ sample: [CaseEvent], publicKey: String) throws -> Double {
+        let started = DispatchTime.now().uptimeNanoseconds
+        var verified = 0
+        for event in sample where Signatures.verify(event, publicKey: publicKey) { verified += 1 }
+        let seconds = milliseconds(since: started) / 1000
+        guard verified == sample.count else { throw ValidationError("a sample signature did not verify") }
+        return Double(sample.count) / seconds
+    }
+}
