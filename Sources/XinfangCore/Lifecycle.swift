@@ -20,6 +20,8 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
     case notAnAncestor(holder: NodeID)
     /// Supervision feedback with no open supervision.
     case noOpenSupervision
+    /// A 交办 without the date its result is due (the event could not be read back without it).
+    case assignmentWithoutDueDate
 
     public var code: String {
         switch self {
@@ -32,6 +34,7 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
         case .offerToSelf: "offer-to-self"
         case .notAnAncestor: "not-an-ancestor"
         case .noOpenSupervision: "no-open-supervision"
+        case .assignmentWithoutDueDate: "missing-field"
         }
     }
 
@@ -54,6 +57,8 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
             return "不能交办、转送、上报给本节点自己，持有节点也不能提办自己的件。"
         case .noOpenSupervision:
             return "该件没有待反馈的督办。"
+        case .assignmentWithoutDueDate:
+            return "交办须写明办理期限（dueAt）。"
         case .notAnAncestor(let holder):
             return "只有持有节点 \(holder) 的上级节点才能强制接管；持有节点本身不能接管。"
         }
@@ -118,7 +123,10 @@ public enum Lifecycle {
             throw refusal
         }
         switch action {
-        case .offer(let to, _, _, _), .escalate(let to, _):
+        case .offer(let to, let mode, let dueAt, _):
+            if to == context.node { throw .offerToSelf }
+            if mode == .assign, dueAt == nil { throw .assignmentWithoutDueDate }
+        case .escalate(let to, _):
             if to == context.node { throw .offerToSelf }
         case .recall(let by, _), .supervise(let by, _, _):
             if by == state.holder { throw .offerToSelf }

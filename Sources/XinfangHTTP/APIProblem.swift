@@ -90,6 +90,7 @@ extension LifecycleError {
     var field: String? {
         switch self {
         case .offerToSelf: "to"
+        case .assignmentWithoutDueDate: "dueAt"
         case .illegalTransition, .notAwaitingVerification, .closureAwaitingVerification, .noOpenSupervision, .notAnAncestor: "action"
         case .notHolder, .periodEnded, .periodOpen: nil
         }

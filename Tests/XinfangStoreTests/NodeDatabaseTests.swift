@@ -44,6 +44,11 @@ struct NodeDatabaseTests {
         ) {
             try await db.act(on: state.caseNumber, action: .close(report: nil), actor: "x", now: clock.now())
         }
+        // A 交办 without its due date could not be read back: refused before anything is written
+        // (found by the latency benchmark, whose store-level assignment left it out).
+        await #expect(throws: StoreError.refused(.assignmentWithoutDueDate)) {
+            try await db.act(on: state.caseNumber, action: .offer(to: Fixtures.otherCounty, mode: .assign, dueAt: nil, note: nil), actor: "x", now: clock.now())
+        }
         await #expect(throws: StoreError.caseNotFound(CaseNumber(rawValue: "430102-20261102-00099"))) {
             try await db.act(on: CaseNumber(rawValue: "430102-20261102-00099"), action: .notify(note: nil), actor: "x", now: clock.now())
         }

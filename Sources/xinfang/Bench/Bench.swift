@@ -11,16 +11,35 @@ import XinfangSync
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a benchmark and print its figures.",
-        subcommands: [IngestBench.self, AntiEntropyBench.self, SupervisionBench.self]
+        subcommands: [BenchAll.self, IngestBench.self, LatencyBench.self, SupervisionBench.self, CatchUpBench.self, AntiEntropyBench.self, IdleMemoryBench.self]
     )
 }
 
-/// Anti-entropy between a county and its city holding `--cases` shared case heads of which
-/// `--differ` differ: bytes exchanged and time, against the goal of 64 KB and 1 s.
+struct SystemClockForBench: NodeClock {
+    func now() -> Date { Date() }
+}
+
+/// Opens a store of the example hierarchy for a benchmark.
+func openBenchStore(_ node: NodeID, at directory: URL, topology: Topology, keys: [NodeID: NodeKey], durability: NodeDatabase.Durability)
+    throws -> NodeDatabase
+{
+    try NodeDatabase.open(
+        directory: directory,
+        node: node,
+        calendar: .standard,
+        hierarchy: Hierarchy(topology: topology, key: keys[node]!),
+        durability: durability
+    )
+}
+
+// MARK: - P5
+
+/// P5: anti-entropy between a county and its city holding `--cases` shared case heads of which
+/// `--differ` differ: bytes exchanged and time, against the bytes of the differing cases' events.
 struct AntiEntropyBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "anti-entropy",
-        abstract: "Digest exchange between a child and its parent sharing many cases, a few of them different."
+        abstract: "P5: digest exchange between a child and its parent sharing many cases, a few of them different."
     )
 
     @Option(help: "Shared cases.") var cases: Int = 1_000_000
@@ -35,30 +54,27 @@ struct AntiEntropyBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let root = URL(fileURLWithPath: dir, isDirectory: true)
+        let row = try await AntiEntropyScenario.run(cases: cases, differ: differ, repeats: repeats, directory: URL(fileURLWithPath: dir, isDirectory: true))
+        print(BenchTable.render([row]))
+    }
+}
+
+enum AntiEntropyScenario {
+    static func run(cases: Int, differ: Int, repeats: Int, directory root: URL) async throws -> BenchRow {
         try? FileManager.default.removeItem(at: root)
         let (topology, keys) = ExampleHierarchy.topology(baseURL: { "direct://\($0)" })
         let child = ExampleHierarchy.furong
         let parent = ExampleHierarchy.changsha
-        func open(_ node: NodeID) throws -> NodeDatabase {
-            try NodeDatabase.open(
-                directory: root.appendingPathComponent(node.rawValue),
-                node: node,
-                calendar: .standard,
-                hierarchy: Hierarchy(topology: topology, key: keys[node]!),
-                durability: .processCrashOnly
-            )
-        }
-        let childStore = try open(child)
-        let parentStore = try open(parent)
+        let childStore = try openBenchStore(child, at: root.appendingPathComponent(child.rawValue), topology: topology, keys: keys, durability: .processCrashOnly)
+        let parentStore = try openBenchStore(parent, at: root.appendingPathComponent(parent.rawValue), topology: topology, keys: keys, durability: .processCrashOnly)
         // The same cases at both (numbered as the child's), a few with another head at the child.
         let stride = max(1, cases / max(1, differ))
         let differing = Set((0..<differ).map { $0 * stride })
         let loadStarted = Date()
-        print("loading \(cases) shared case heads into each store …")
+        progress("P5: loading \(cases) shared case heads into each store …")
         try await childStore.loadSyntheticHeads(count: cases, sharedWith: parent) { differing.contains($0) ? 2 : 1 }
         try await parentStore.loadSyntheticHeadsAs(child, count: cases, sharedWith: child)
-        print(String(format: "loaded in %.1f s", Date().timeIntervalSince(loadStarted)))
+        progress(String(format: "P5: loaded in %.1f s", Date().timeIntervalSince(loadStarted)))
         let transport = DirectTransport(databases: [childStore, parentStore], clock: SystemClockForBench())
         let job = ReconciliationService(
             database: childStore,
@@ -71,35 +87,49 @@ struct AntiEntropyBench: AsyncParsableCommand {
         var reports: [AntiEntropyReport] = []
         for _ in 0...repeats { reports.append(try await job.exchangeDigests(with: parentNode)) }
         let first = reports[0]
-        let timed = reports.dropFirst().map(\.milliseconds).sorted()
+        let times = reports.map(\.milliseconds).sorted()
         let bytes = first.bytesSent + first.bytesReceived
-        print("anti-entropy, \(cases) shared cases, \(differ) differing (in process, real packet code, no HTTP):")
-        print("  differing tops \(first.differingTops), leaves \(first.differingLeaves), cases found \(first.resent)")
-        print("  bytes exchanged: \(bytes) (sent \(first.bytesSent), received \(first.bytesReceived)); goal ≤ 65536")
-        print(
-            String(
-                format: "  time: first %.1f ms; next %d: median %.1f ms, max %.1f ms; goal ≤ 1000 ms",
-                first.milliseconds,
-                timed.count,
-                timed[timed.count / 2],
-                timed.last!
-            )
+        if first.resent != differ { progress("P5: WARNING: expected \(differ) differing cases, found \(first.resent)") }
+        // The limit: what the differing cases' events weigh in a packet (2 events a case, as P1's).
+        let eventBytes = try await Self.eventBytes(cases: max(differ, 1)) * differ / max(differ, 1)
+        let p50 = percentile(times, 0.5)
+        return BenchRow(
+            id: "P5",
+            scenario: "anti-entropy, \(grouped(Double(cases))) replicated cases, \(differ) differing (\(first.resent) found)",
+            figure: String(format: "%@ bytes; p50 %.0f ms, max %.0f ms", grouped(Double(bytes)), p50, times.last!),
+            limit: "the \(differ) cases' events: \(grouped(Double(eventBytes))) bytes",
+            ratio: eventBytes > 0 ? Double(bytes) / Double(eventBytes) : nil,
+            goal: "≤ 65,536 bytes, ≤ 1,000 ms",
+            met: bytes <= 65_536 && times.last! <= 1000 && first.resent == differ
         )
-        if first.resent != differ { print("  WARNING: expected \(differ) differing cases, found \(first.resent)") }
+    }
+
+    /// The bytes of `cases` cases' events as a packet carries them (registered and transferred).
+    static func eventBytes(cases: Int) async throws -> Int {
+        let (topology, keys) = ExampleHierarchy.topology(baseURL: { "direct://\($0)" })
+        let store = try NodeDatabase.inMemory(
+            node: ExampleHierarchy.changsha,
+            calendar: .standard,
+            hierarchy: Hierarchy(topology: topology, key: keys[ExampleHierarchy.changsha]!)
+        )
+        try await IngestScenario.registerAndOffer(cases, at: store, to: ExampleHierarchy.furong, mode: .transfer)
+        var bytes = 0
+        while let batch = try await store.nextBatch(for: ExampleHierarchy.furong, now: Date()) {
+            bytes += try CanonicalJSON.encoder.encode(batch.chains).count
+        }
+        return bytes
     }
 }
 
-struct SystemClockForBench: NodeClock {
-    func now() -> Date { Date() }
-}
+// MARK: - P3 and P6 (province)
 
-/// The supervision views of a province holding `--cases` cases in its subtree: the backlog summary
-/// and the indicators, each timed `--repeats` times, beside a `SELECT count(*)` over the same table,
-/// and the process's peak memory.
+/// P3: the supervision views of a province holding `--cases` cases in its subtree: the backlog
+/// summary and the indicators, each timed `--repeats` times, beside a `SELECT count(*)` over the
+/// same table, and the process's resident memory while it answers (P6, the province's share).
 struct SupervisionBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "supervision",
-        abstract: "Backlog and stats response times at a province holding many cases (goal: backlog p50 ≤ 50 ms)."
+        abstract: "P3: backlog and stats response times at a province holding many cases (goal: p50 ≤ 50 ms)."
     )
 
     @Option(help: "Cases in the province's store.") var cases: Int = 1_000_000
@@ -111,86 +141,81 @@ struct SupervisionBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let root = URL(fileURLWithPath: dir, isDirectory: true)
+        let rows = try await SupervisionScenario.run(cases: cases, repeats: repeats, directory: URL(fileURLWithPath: dir, isDirectory: true))
+        print(BenchTable.render(rows))
+    }
+}
+
+enum SupervisionScenario {
+    /// Rows P3 (backlog), P3 (stats) and P6 (the province's memory while answering).
+    static func run(cases: Int, repeats: Int, directory root: URL) async throws -> [BenchRow] {
         try? FileManager.default.removeItem(at: root)
         let (topology, keys) = ExampleHierarchy.topology(baseURL: { "direct://\($0)" })
         let province = ExampleHierarchy.province
-        let database = try NodeDatabase.open(
-            directory: root,
-            node: province,
-            calendar: .standard,
-            hierarchy: Hierarchy(topology: topology, key: keys[province]!),
-            durability: .processCrashOnly
-        )
+        let database = try openBenchStore(province, at: root, topology: topology, keys: keys, durability: .processCrashOnly)
         let now = Date()
         let units = [
             ExampleHierarchy.furong, ExampleHierarchy.yuelu, ExampleHierarchy.hecheng, ExampleHierarchy.zhongfang,
             ExampleHierarchy.changsha, ExampleHierarchy.huaihua, province,
         ]
-        print("loading \(cases) cases (3 years of a province's subtree) …")
+        progress("P3: loading \(cases) cases (3 years of a province's subtree) …")
         let loadStarted = Date()
         try await database.loadSyntheticCases(count: cases, units: units, now: now)
-        print(
+        progress(
             String(
-                format: "loaded in %.1f s; store %.0f MB; peak memory so far %.0f MB",
+                format: "P3: loaded in %.1f s; store %.0f MB",
                 Date().timeIntervalSince(loadStarted),
-                Double(try await database.fileSize()) / 1_048_576,
-                PeakMemory.megabytes()
+                Double(try await database.fileSize()) / 1_048_576
             )
         )
-        let services = NodeServices(
-            identity: NodeIdentity(id: province, name: "湖南省人社厅", level: .province),
-            database: database
-        )
+        let services = NodeServices(identity: NodeIdentity(id: province, name: "湖南省人社厅", level: .province), database: database)
         let today = database.calendar.civilDate(of: now)
         let yearStart = CivilDate(year: today.year, month: 1, day: 1)!
-        func time(_ label: String, unit: String = "bytes", _ body: () async throws -> Int) async throws -> [Double] {
+        func time(_ label: String, _ body: () async throws -> Int) async throws -> [Double] {
             _ = try await body()  // warm the page cache once
             var ms: [Double] = []
-            var bytes = 0
             for _ in 0..<repeats {
                 let started = DispatchTime.now().uptimeNanoseconds
-                bytes = try await body()
-                ms.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
+                _ = try await body()
+                ms.append(milliseconds(since: started))
             }
             ms.sort()
-            let p50 = ms[ms.count / 2]
-            let p99 = ms[min(ms.count - 1, Int((Double(ms.count) * 0.99).rounded(.up)) - 1)]
-            print(String(format: "  %@: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d %@)", label, p50, p99, ms.last!, bytes, unit))
+            progress(String(format: "P3: %@: p50 %.1f ms, p99 %.1f ms", label, percentile(ms, 0.5), percentile(ms, 0.99)))
             return ms
         }
-        print("\(repeats) requests each, \(cases) cases:")
-        let count = try await time("SELECT count(*) FROM cases (the floor)", unit: "rows") { try await database.countAllCases() }
-        let backlog = try await time("GET /api/v1/backlog (province, whole subtree)") { try await SupervisionBodies.backlog(services).count }
-        _ = try await time("GET /api/v1/backlog?node=430100 (a city)") {
-            try await SupervisionBodies.backlog(services, node: ExampleHierarchy.changsha).count
-        }
-        let stats = try await time("GET /api/v1/stats (this year to date)") {
-            try await SupervisionBodies.stats(services, from: yearStart, to: today).count
-        }
-        _ = try await time("GET /api/v1/stats (the last 3 years)") {
+        let floor = try await time("SELECT count(*) FROM cases") { try await database.countAllCases() }
+        let backlog = try await time("backlog, whole subtree") { try await SupervisionBodies.backlog(services).count }
+        _ = try await time("backlog of a city") { try await SupervisionBodies.backlog(services, node: ExampleHierarchy.changsha).count }
+        let stats = try await time("stats, this year to date") { try await SupervisionBodies.stats(services, from: yearStart, to: today).count }
+        let stats3 = try await time("stats, the last 3 years") {
             try await SupervisionBodies.stats(services, from: today.adding(days: -3 * 365), to: today).count
         }
-        print(
-            String(
-                format: "backlog p50 %.1f ms (goal ≤ 50 ms), %.2f× count(*); stats p50 %.1f ms, %.2f× count(*); peak memory %.0f MB",
-                backlog[backlog.count / 2],
-                backlog[backlog.count / 2] / count[count.count / 2],
-                stats[stats.count / 2],
-                stats[stats.count / 2] / count[count.count / 2],
-                PeakMemory.megabytes()
+        let resident = ProcessMemory.megabytes("VmRSS")
+        let count = percentile(floor, 0.5)
+        func row(_ label: String, _ ms: [Double]) -> BenchRow {
+            BenchRow(
+                id: "P3",
+                scenario: "\(label), province, \(grouped(Double(cases))) cases in its subtree",
+                figure: String(format: "p50 %.1f ms, p99 %.1f ms", percentile(ms, 0.5), percentile(ms, 0.99)),
+                limit: String(format: "SELECT count(*) %.1f ms", count),
+                ratio: percentile(ms, 0.5) / count,
+                goal: "p50 ≤ 50 ms",
+                met: percentile(ms, 0.5) <= 50
             )
-        )
-    }
-}
-
-/// The process's peak resident memory (VmHWM), from /proc on Linux; 0 where it cannot be read.
-enum PeakMemory {
-    static func megabytes() -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-            let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
-        else { return 0 }
-        return kb / 1024
+        }
+        return [
+            row("backlog summary", backlog),
+            row("stats, year to date", stats),
+            row("stats, last 3 years", stats3),
+            BenchRow(
+                id: "P6",
+                scenario: "resident memory, province answering P3",
+                figure: String(format: "%.0f MB (peak with the load %.0f MB)", resident, ProcessMemory.megabytes("VmHWM")),
+                limit: "—",
+                ratio: nil,
+                goal: "≤ 300 MB",
+                met: resident <= 300
+            ),
+        ]
     }
 }

@@ -162,7 +162,7 @@ enum IngestScenario {
                 registeredBy: "bench"
             )
             let (state, _) = try await store.register(registration, actor: "bench", now: now)
-            _ = try await store.act(on: state.caseNumber, action: .offer(to: peer, mode: mode, dueAt: nil, note: nil), actor: "bench", now: now)
+            _ = try await store.act(on: state.caseNumber, action: .offer(to: peer, mode: mode, dueAt: mode == .assign ? now.addingTimeInterval(60 * 86_400) : nil, note: nil), actor: "bench", now: now)
             if (i + 1 - first) % 10_000 == 0 { progress("  \(i + 1 - first) cases") }
         }
     }

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+
+/// `xinfang bench all`: every scenario, one after the other, and one table.
+struct BenchAll: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "all",
+        abstract: "Run the whole suite (P1–P6) and print one table: figure, the machine's limit in the same run, ratio, goal."
+    )
+
+    @Option(help: "P1: cases pushed (2 events each).") var ingestCases: Int = 25_000
+    @Option(help: "P2: assignments and closures timed per condition.") var latencyRounds: Int = 100
+    @Option(help: "P2: background load, events/s.") var latencyLoad: Int = 1000
+    @Option(help: "P3: cases at the province.") var supervisionCases: Int = 1_000_000
+    @Option(help: "P3: requests timed per view.") var supervisionRepeats: Int = 20
+    @Option(help: "P4: events queued for the offline county.") var catchUpEvents: Int = 100_000
+    @Option(help: "P5: replicated cases.") var antiEntropyCases: Int = 1_000_000
+    @Option(help: "P5: cases that differ.") var antiEntropyDiffer: Int = 10
+    @Option(help: "P6: seconds an idle node settles.") var idleSettle: Double = 5
+    @Option(help: "Working directory (removed first, and again at the end unless --keep).") var dir: String = ".xinfang-bench/all"
+    @ArgumentParser.Flag(help: "Keep the working directory (the stores) after the run.") var keep = false
+
+    func validate() throws {
+        guard (1...1_000_000).contains(ingestCases), (1...10_000).contains(latencyRounds), (0...20_000).contains(latencyLoad),
+            (1...20_000_000).contains(supervisionCases), (1...1000).contains(supervisionRepeats),
+            (2...2_000_000).contains(catchUpEvents), (1...20_000_000).contains(antiEntropyCases),
+            (0...antiEntropyCases).contains(antiEntropyDiffer), (0...600).contains(idleSettle)
+        else { throw ValidationError("a size is out of range; see --help") }
+    }
+
+    func run() async throws {
+        let root = URL(fileURLWithPath: dir, isDirectory: true)
+        try? FileManager.default.removeItem(at: root)
+        let started = Date()
+        var rows: [BenchRow] = []
+        func step(_ name: String, _ body: () async throws -> [BenchRow]) async throws {
+            let t0 = Date()
+            progress("== \(name)")
+            rows += try await body()
+            progress(String(format: "== %@ done in %.0f s (%.0f s so far)", name, Date().timeIntervalSince(t0), Date().timeIntervalSince(started)))
+        }
+        var ingest: IngestResult?
+        try await step("P1 ingest") {
+            ingest = try await IngestScenario.run(cases: ingestCases, directory: root.appendingPathComponent("p1"))
+            return [ingest!.row]
+        }
+        try await step("P2 latency") { try await LatencyScenario.run(rounds: latencyRounds, load: latencyLoad, directory: root.appendingPathComponent("p2")) }
+        try await step("P4 catch-up") {
+            [try await CatchUpScenario.run(events: catchUpEvents, ingestRate: ingest!.rate, directory: root.appendingPathComponent("p4"))]
+        }
+        try await step("P3 supervision") {
+            try await SupervisionScenario.run(cases: supervisionCases, repeats: supervisionRepeats, directory: root.appendingPathComponent("p3"))
+        }
+        try await step("P5 anti-entropy") {
+            [
+                try await AntiEntropyScenario.run(
+                    cases: antiEntropyCases,
+                    differ: antiEntropyDiffer,
+                    repeats: 5,
+                    directory: root.appendingPathComponent("p5")
+                )
+            ]
+        }
+        try await step("P6 idle node") { [try await IdleMemoryScenario.run(settleSeconds: idleSettle, directory: root.appendingPathComponent("p6"))] }
+        if !keep { try? FileManager.default.removeItem(at: root) }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let memory = Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824
+        print(String(format: "xinfang bench all, %@, %d cores, %.0f GiB, %.0f s", ISO8601DateFormatter().string(from: started), cores, memory, Date().timeIntervalSince(started)))
+        print("")
+        print(BenchTable.render(rows.enumerated().sorted { ($0.element.id, $0.offset) < ($1.element.id, $1.offset) }.map(\.element)))
+    }
+}

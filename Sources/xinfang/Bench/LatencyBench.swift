@@ -1,0 +1,212 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import XinfangCore
+import XinfangHTTP
+import XinfangSimulation
+import XinfangStore
+import XinfangSync
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// P2: how long an assignment takes from the province to a county (two hops, through the city)
+/// and a closure from the county back to the province, with the nodes idle and under a
+/// background load, against a loopback HTTP round trip plus one fsync per hop.
+struct LatencyBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "latency",
+        abstract: "P2: assignment province → county and closure county → province, idle and under load (goal p50 ≤ 20 ms, p99 ≤ 100 ms)."
+    )
+
+    @Option(help: "Assignments (and closures) timed in each condition.") var rounds: Int = 100
+    @Option(help: "Background load in events per second (assignments of 2 events each, province → county).") var load: Int = 1000
+    @Option(help: "Working directory (removed first).") var dir: String = ".xinfang-bench/latency"
+
+    func validate() throws {
+        guard (1...10_000).contains(rounds), (0...20_000).contains(load) else { throw ValidationError("--rounds 1…10000, --load 0…20000") }
+    }
+
+    func run() async throws {
+        let rows = try await LatencyScenario.run(rounds: rounds, load: load, directory: URL(fileURLWithPath: dir, isDirectory: true))
+        print(BenchTable.render(rows))
+    }
+}
+
+/// Three nodes of the example hierarchy (province, 长沙市, 芙蓉区), each with its durable store, its
+/// real application on a loopback port and its sync dispatcher, in this process.
+struct BenchHierarchy {
+    let topology: Topology
+    let keys: [NodeID: NodeKey]
+    let stores: [NodeID: NodeDatabase]
+    let ports: [NodeID: Int]
+
+    static let nodes = [ExampleHierarchy.province, ExampleHierarchy.changsha, ExampleHierarchy.furong]
+
+    static func make(at root: URL, running: Set<NodeID> = Set(nodes)) throws -> BenchHierarchy {
+        try? FileManager.default.removeItem(at: root)
+        var ports: [NodeID: Int] = [:]
+        for node in nodes { ports[node] = try freeLoopbackPort() }
+        // The other nodes of the example tree are absent: sending to them fails at once.
+        let (topology, keys) = ExampleHierarchy.topology(baseURL: { id in ports[id].map { "http://127.0.0.1:\($0)" } ?? "http://127.0.0.1:9" })
+        var stores: [NodeID: NodeDatabase] = [:]
+        for node in nodes {
+            stores[node] = try openBenchStore(node, at: root.appendingPathComponent(node.rawValue), topology: topology, keys: keys, durability: .full)
+        }
+        return BenchHierarchy(topology: topology, keys: keys, stores: stores, ports: ports)
+    }
+
+    /// Serves `node` until the surrounding task is cancelled; returns once it listens.
+    func serve(_ node: NodeID, in group: inout ThrowingTaskGroup<Void, any Error>) async {
+        var logger = Logger(label: "xinfang.bench.\(node)")
+        logger.logLevel = ProcessInfo.processInfo.environment["XINFANG_BENCH_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        let services = NodeServices(
+            identity: NodeIdentity(id: node, name: topology.node(node)!.name, level: topology.node(node)!.level),
+            database: stores[node]!
+        )
+        let (started, signal) = AsyncStream<Void>.makeStream()
+        let app = NodeApplication.application(services: services, host: "127.0.0.1", port: ports[node]!, logger: logger) { _ in signal.yield() }
+        group.addTask { try await app.runService() }
+        for await _ in started { break }
+    }
+
+    /// Polls `store` every half millisecond until `ready` holds for `number`; the milliseconds since `start`.
+    static func wait(
+        at store: NodeDatabase,
+        for number: CaseNumber,
+        since start: UInt64,
+        timeoutSeconds: Double = 30,
+        until ready: (CaseState) -> Bool
+    ) async throws -> Double {
+        while true {
+            if let state = try await store.caseState(number), ready(state) { return milliseconds(since: start) }
+            if milliseconds(since: start) > timeoutSeconds * 1000 { throw ValidationError("case \(number) did not arrive in \(timeoutSeconds) s") }
+            try await Task.sleep(nanoseconds: 500_000)
+        }
+    }
+}
+
+enum LatencyScenario {
+    static func run(rounds: Int, load: Int, directory root: URL) async throws -> [BenchRow] {
+        let hierarchy = try BenchHierarchy.make(at: root)
+        let province = hierarchy.stores[ExampleHierarchy.province]!
+        let county = hierarchy.stores[ExampleHierarchy.furong]!
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            for node in BenchHierarchy.nodes { await hierarchy.serve(node, in: &group) }
+            let limit = try await Self.limit(port: hierarchy.ports[ExampleHierarchy.furong]!, directory: root)
+            progress(String(format: "P2: limit: loopback round trip + fsync = %.2f ms a hop", limit))
+            progress("P2: \(rounds) assignments and closures, idle …")
+            let idle = try await measure(rounds: rounds, province: province, county: county, label: "idle")
+            progress("P2: \(rounds) assignments and closures under \(load) events/s …")
+            let generator = Task { try await backgroundLoad(eventsPerSecond: load, at: province) }
+            let loaded = try await measure(rounds: rounds, province: province, county: county, label: "load")
+            generator.cancel()
+            let achieved = try await generator.value
+            group.cancelAll()
+            func row(_ label: String, _ ms: [Double]) -> BenchRow {
+                let p50 = percentile(ms, 0.5)
+                let p99 = percentile(ms, 0.99)
+                return BenchRow(
+                    id: "P2",
+                    scenario: label,
+                    figure: String(format: "p50 %.1f ms, p99 %.1f ms", p50, p99),
+                    limit: String(format: "2 hops × (round trip + fsync) %.1f ms", 2 * limit),
+                    ratio: p50 / (2 * limit),
+                    goal: "p50 ≤ 20 ms, p99 ≤ 100 ms",
+                    met: p50 <= 20 && p99 <= 100
+                )
+            }
+            let background = "\(grouped(achieved)) events/s"
+            return [
+                row("assignment province → county (2 hops), idle", idle.assign),
+                row("closure county → province (2 hops), idle", idle.close),
+                row("assignment province → county, background \(background)", loaded.assign),
+                row("closure county → province, background \(background)", loaded.close),
+            ]
+        }
+    }
+
+    /// Assigns `rounds` cases from the province to 芙蓉区 and times each until the county stores it;
+    /// then the county accepts, notifies (受理告知), replies and closes each, timing the closure until the province has it.
+    static func measure(rounds: Int, province: NodeDatabase, county: NodeDatabase, label: String) async throws -> (assign: [Double], close: [Double]) {
+        var assign: [Double] = []
+        var close: [Double] = []
+        for i in 0..<rounds {
+            let now = Date()
+            let registration = CaseRegistration(
+                channel: .letter,
+                petitioners: [Petitioner(name: "李娜", mobile: String(format: "137%08d", i), isLead: true)],
+                purpose: .request,
+                category: ContentCategory("劳动和社会保障", "劳动关系", "拖欠农民工工资"),
+                issueRegion: RegionCode(rawValue: ExampleHierarchy.furong.rawValue),
+                summary: "反映拖欠工资（\(label)）",
+                text: "某公司拖欠本人工资，请求督促支付。",
+                receivedAt: now,
+                registeredBy: "bench"
+            )
+            let (state, _) = try await province.register(registration, actor: "bench", now: now)
+            let number = state.caseNumber
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            _ = try await province.act(on: number, action: .offer(to: ExampleHierarchy.furong, mode: .assign, dueAt: Date().addingTimeInterval(60 * 86_400), note: nil), actor: "bench", now: Date())
+            assign.append(try await BenchHierarchy.wait(at: county, for: number, since: t0) { _ in true })
+            _ = try await county.act(on: number, action: .accept, actor: "bench", now: Date())
+            _ = try await county.act(on: number, action: .notify(note: nil), actor: "bench", now: Date())
+            _ = try await county.act(on: number, action: .reply(outcome: .supported, opinion: "已责令支付"), actor: "bench", now: Date())
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            let closed = try await county.act(on: number, action: .close(report: "已办结"), actor: "bench", now: Date())
+            close.append(try await BenchHierarchy.wait(at: province, for: number, since: t1) { $0.headSeq >= closed.headSeq })
+        }
+        return (assign.sorted(), close.sorted())
+    }
+
+    /// Registers and assigns cases at the province towards 芙蓉区 at `eventsPerSecond` (2 events a
+    /// case) until cancelled; returns the rate it achieved.
+    static func backgroundLoad(eventsPerSecond: Int, at province: NodeDatabase) async throws -> Double {
+        guard eventsPerSecond > 0 else { return 0 }
+        let started = DispatchTime.now().uptimeNanoseconds
+        var made = 0
+        let perTick = max(1, eventsPerSecond / 2 / 50)  // 50 ticks a second
+        while !Task.isCancelled {
+            do {
+                try await IngestScenario.registerAndOffer(perTick, at: province, to: ExampleHierarchy.furong, mode: .assign, from: 1_000_000 + made)
+            } catch is CancellationError {
+                break
+            }
+            made += perTick
+            let due = Double(made * 2) / Double(eventsPerSecond) * 1000
+            let ahead = due - milliseconds(since: started)
+            if ahead > 0 { try? await Task.sleep(nanoseconds: UInt64(ahead * 1e6)) }
+        }
+        return Double(made * 2) / (milliseconds(since: started) / 1000)
+    }
+
+    /// One hop's floor: the median of a loopback HTTP round trip to the node and of a 4 KB write
+    /// with fsync in the benchmark's directory.
+    static func limit(port: Int, directory: URL) async throws -> Double {
+        let session = URLSession(configuration: .ephemeral)
+        let url = URL(string: "http://127.0.0.1:\(port)/healthz")!
+        var trips: [Double] = []
+        for _ in 0..<50 {
+            let started = DispatchTime.now().uptimeNanoseconds
+            _ = await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                session.dataTask(with: url) { _, _, _ in continuation.resume() }.resume()
+            }
+            trips.append(milliseconds(since: started))
+        }
+        let path = directory.appendingPathComponent("fsync.probe").path
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw ValidationError("cannot open \(path)") }
+        defer { close(fd) }
+        let block = [UInt8](repeating: 7, count: 4096)
+        var syncs: [Double] = []
+        for i in 0..<50 {
+            let started = DispatchTime.now().uptimeNanoseconds
+            _ = block.withUnsafeBytes { pwrite(fd, $0.baseAddress, 4096, off_t(i * 4096)) }
+            fsync(fd)
+            syncs.append(milliseconds(since: started))
+        }
+        return percentile(trips.sorted(), 0.5) + percentile(syncs.sorted(), 0.5)
+    }
+}
