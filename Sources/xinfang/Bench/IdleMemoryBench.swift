@@ -68,12 +68,17 @@ enum IdleMemoryScenario {
             seen.append(chunk)
         }
         try await Task.sleep(nanoseconds: UInt64(settleSeconds * 1e9))
-        let resident = ProcessMemory.megabytes("VmRSS", pid: "\(process.processIdentifier)")
+        let pid = "\(process.processIdentifier)"
+        let resident = ProcessMemory.megabytes("VmRSS", pid: pid)
+        // What the resident pages are: the process's own (heap, stacks) and those mapped from the
+        // program's and the libraries' files (shared with every node on the machine, reclaimable).
+        let anonymous = ProcessMemory.megabytes("RssAnon", pid: pid)
+        let files = ProcessMemory.megabytes("RssFile", pid: pid)
         progress(String(format: "P6: an idle node (pid %d) holds %.1f MB resident after %.0f s", process.processIdentifier, resident, settleSeconds))
         return BenchRow(
             id: "P6",
             scenario: "resident memory, idle node (`xinfang serve`, fresh store)",
-            figure: String(format: "%.1f MB", resident),
+            figure: String(format: "%.1f MB resident (own %.1f MB; %.1f MB mapped from program and library files)", resident, anonymous, files),
             limit: "—",
             ratio: nil,
             goal: "≤ 40 MB",
