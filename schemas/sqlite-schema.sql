@@ -225,6 +225,7 @@ CREATE UNIQUE INDEX outbox_branch ON outbox(peer, branch_head) WHERE kind = 'bra
 CREATE UNIQUE INDEX outbox_chain ON outbox(peer, case_number) WHERE kind = 'chain';
 CREATE UNIQUE INDEX outbox_command ON outbox(peer, command_id) WHERE kind = 'command';
 CREATE INDEX outbox_due ON outbox(peer, state, next_attempt_at);
+CREATE INDEX outbox_queue ON outbox(peer, id) WHERE state IN ('pending', 'failed');
 CREATE INDEX petitioner_keys_by_case ON petitioner_keys(case_number);
 CREATE INDEX registration_keys_by_case ON registration_keys(case_number);
 CREATE INDEX sessions_user ON sessions (user_id);
