@@ -120,17 +120,149 @@ extension NodeDatabase {
 
     /// The indicator counts of the period `[from, to)`, per unit (`CaseState.statisticsUnit`), at `now`.
     ///
-    /// One read transaction; each population is a range over its own indexed time column.
+    /// One read transaction. A period of whole civil days is answered from `daily_counts` (whole
+    /// months from the monthly rows, the edges from the daily ones), except what depends on `now`
+    /// (the overdue counts) from today on, which is counted from `cases`; any other period is
+    /// counted from `cases`, each population a range over its own indexed time column.
     public func indicatorCounts(from: Date, to: Date, now: Date) async throws -> [NodeID: IndicatorCounts] {
-        let fromMs = from.milliseconds
-        let toMs = to.milliseconds
-        let nowMs = now.milliseconds
-        let acceptMs = Int64(IndicatorRules.acceptanceDays) * IndicatorRules.dayMs
+        let offsetMs = Int64(calendar.utcOffsetSeconds) * 1000
         return try await read { db in
+            try Self.indicatorCounts(db, from: from.milliseconds, to: to.milliseconds, now: now.milliseconds, offsetMs: offsetMs)
+        }
+    }
+
+    /// The same counts by scanning `cases` only (the reference the daily counts must equal).
+    public func indicatorCountsScanning(from: Date, to: Date, now: Date) async throws -> [NodeID: IndicatorCounts] {
+        try await read { db in
             var result: [NodeID: IndicatorCounts] = [:]
-            func update(_ row: Row, _ body: (inout IndicatorCounts) -> Void) {
-                body(&result[NodeID(row["unit_node"] as String), default: IndicatorCounts()])
+            try Self.scanCounts(
+                db,
+                from: from.milliseconds,
+                to: to.milliseconds,
+                now: now.milliseconds,
+                populations: Set(Population.allCases),
+                into: &result
+            )
+            return result
+        }
+    }
+
+    /// The groups of cases the indicators count, each over its own time column.
+    enum Population: CaseIterable {
+        case registrations, acceptance, closure, evaluations, unevaluated
+    }
+
+    static func indicatorCounts(_ db: Database, from fromMs: Int64, to toMs: Int64, now nowMs: Int64, offsetMs: Int64) throws -> [NodeID: IndicatorCounts] {
+        var result: [NodeID: IndicatorCounts] = [:]
+        let day = IndicatorRules.dayMs
+        let fromAligned: Bool = (fromMs + offsetMs) % day == 0 && fromMs + offsetMs >= 0
+        let toAligned: Bool = (toMs + offsetMs) % day == 0
+        let counted: Bool = try meta(db, "daily_counts_offset_ms") == String(offsetMs)
+        guard fromAligned, toAligned, counted, fromMs < toMs else {
+            try scanCounts(db, from: fromMs, to: toMs, now: nowMs, populations: Set(Population.allCases), into: &result)
+            return result
+        }
+        let fromDay = (fromMs + offsetMs) / day
+        let toDay = (toMs + offsetMs) / day
+        // Days before today are over: whatever is still undone on them is overdue now.
+        let today = (nowMs + offsetMs) / day
+        let split = min(max(today, fromDay), toDay)
+        try addDailyCounts(db, measures: ["registered", "category", "evaluated"], fromDay: fromDay, toDay: toDay, into: &result)
+        try addDailyCounts(db, measures: ["acceptance", "closure", "evaluationDue"], fromDay: fromDay, toDay: split, into: &result)
+        if split < toDay {
+            try scanCounts(db, from: split * day - offsetMs, to: toMs, now: nowMs, populations: [.acceptance, .closure, .unevaluated], into: &result)
+        }
+        return result
+    }
+
+    /// Adds the `measures` of the days `[fromDay, toDay)` (civil day numbers): whole months from
+    /// the monthly rows, the days before the first and after the last whole month from the daily ones.
+    static func addDailyCounts(
+        _ db: Database,
+        measures: [String],
+        fromDay: Int64,
+        toDay: Int64,
+        into result: inout [NodeID: IndicatorCounts]
+    ) throws {
+        guard fromDay < toDay else { return }
+        let firstMonth = DayNumber.dayOfMonth(fromDay) == 1 ? DayNumber.month(of: fromDay) : DayNumber.month(of: fromDay) + 1
+        let endMonth = DayNumber.month(of: toDay)
+        let ranges: [(grain: String, from: Int64, to: Int64)] =
+            firstMonth < endMonth
+            ? [
+                ("d", fromDay, DayNumber.firstDay(ofMonth: firstMonth)), ("m", firstMonth, endMonth),
+                ("d", DayNumber.firstDay(ofMonth: endMonth), toDay),
+            ]
+            : [("d", fromDay, toDay)]
+        let names = measures.map { "'\($0)'" }.joined(separator: ", ")
+        for range in ranges where range.from < range.to {
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT measure, unit_node, k1, k2, SUM(n) AS n, SUM(a) AS a, SUM(b) AS b, SUM(c) AS c, SUM(d) AS d,
+                        SUM(e) AS e, SUM(f) AS f
+                    FROM daily_counts WHERE measure IN (\(names)) AND grain = ? AND period >= ? AND period < ?
+                    GROUP BY measure, unit_node, k1, k2 HAVING SUM(n) != 0
+                    """,
+                arguments: [range.grain, range.from, range.to]
+            )
+            while let row = try rows.next() {
+                let n: Int = row["n"]
+                let k1: String = row["k1"]
+                let k2: String = row["k2"]
+                let (a, b, c, d, e, f): (Int, Int, Int, Int, Int, Int) = (row["a"], row["b"], row["c"], row["d"], row["e"], row["f"])
+                let measure: String = row["measure"]
+                let unit = NodeID(row["unit_node"] as String)
+                var counts = result[unit, default: IndicatorCounts()]
+                switch measure {
+                case "registered":
+                    counts.registered += n
+                    if k1 == Channel.online.rawValue { counts.online += n }
+                    counts.byChannel[k1, default: 0] += n
+                    counts.repeats += a
+                    counts.skipLevel += b
+                    counts.jointLetters += c
+                    counts.collectiveCases += d
+                    counts.collectiveBatches += e
+                    counts.collectivePersons += f
+                case "category":
+                    counts.byCategory[k1, default: 0] += n
+                case "acceptance":
+                    counts.acceptDue += n
+                    counts.acceptedOnTime += a
+                    counts.acceptedLate += b
+                    counts.notAcceptedOverdue += c
+                case "closure":
+                    counts.closeDue += n
+                    counts.closedOnTime += a
+                    counts.closedLate += b
+                    counts.openOverdue += c
+                case "evaluated":
+                    counts.evaluated += n
+                    counts.officeRatings[k1, default: 0] += n
+                    counts.unitRatings[k2, default: 0] += n
+                default:
+                    counts.evaluationOverdue += n
+                }
+                result[unit] = counts
             }
+        }
+    }
+
+    /// Counts `populations` of the period `[fromMs, toMs)` at `nowMs` from `cases` into `result`.
+    static func scanCounts(
+        _ db: Database,
+        from fromMs: Int64,
+        to toMs: Int64,
+        now nowMs: Int64,
+        populations: Set<Population>,
+        into result: inout [NodeID: IndicatorCounts]
+    ) throws {
+        let acceptMs = Int64(IndicatorRules.acceptanceDays) * IndicatorRules.dayMs
+        func update(_ row: Row, _ body: (inout IndicatorCounts) -> Void) {
+            body(&result[NodeID(row["unit_node"] as String), default: IndicatorCounts()])
+        }
+        if populations.contains(.registrations) {
             let registrations = try Row.fetchCursor(
                 db,
                 sql: """
@@ -159,6 +291,8 @@ extension NodeDatabase {
                     c.collectivePersons += row["persons"] as Int
                 }
             }
+        }
+        if populations.contains(.acceptance) {
             let acceptance = try Row.fetchCursor(
                 db,
                 sql: """
@@ -179,6 +313,8 @@ extension NodeDatabase {
                     c.notAcceptedOverdue += row["overdue"] as Int
                 }
             }
+        }
+        if populations.contains(.closure) {
             let closure = try Row.fetchCursor(
                 db,
                 sql: """
@@ -199,6 +335,8 @@ extension NodeDatabase {
                     c.openOverdue += row["overdue"] as Int
                 }
             }
+        }
+        if populations.contains(.evaluations) {
             let evaluations = try Row.fetchCursor(
                 db,
                 sql: """
@@ -216,6 +354,8 @@ extension NodeDatabase {
                     c.unitRatings[row["unit_rating"] as String, default: 0] += n
                 }
             }
+        }
+        if populations.contains(.unevaluated) {
             let unevaluated = try Row.fetchCursor(
                 db,
                 sql: """
@@ -228,7 +368,6 @@ extension NodeDatabase {
             while let row = try unevaluated.next() {
                 update(row) { c in c.evaluationOverdue += row["n"] as Int }
             }
-            return result
         }
     }
 

@@ -43,6 +43,14 @@ public struct NodeDatabase: Sendable {
                 _ = try rebuild(db, repair: true, rewriteAll: true)
                 try db.execute(cached: "DELETE FROM node_meta WHERE key = 'rebuild_materialised'")
             }
+            // The indicators' daily counts are cut at midnight of this calendar's zone.
+            let offsetMs = String(calendar.utcOffsetSeconds * 1000)
+            if try writer.read({ db in try Self.meta(db, "daily_counts_offset_ms") }) != offsetMs {
+                try writer.write { db in
+                    try Self.setMeta(db, "daily_counts_offset_ms", offsetMs)
+                    try db.execute(sql: DailyCounts.recountSQL)
+                }
+            }
         }
     }
 
@@ -54,6 +62,7 @@ public struct NodeDatabase: Sendable {
         migrator.registerMigration(Migration004Supervision.identifier, migrate: Migration004Supervision.migrate)
         migrator.registerMigration(Migration005Security.identifier, migrate: Migration005Security.migrate)
         migrator.registerMigration(Migration006Performance.identifier, migrate: Migration006Performance.migrate)
+        migrator.registerMigration(Migration007DailyCounts.identifier, migrate: Migration007DailyCounts.migrate)
         return migrator
     }
 

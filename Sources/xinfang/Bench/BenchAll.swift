@@ -39,6 +39,11 @@ struct BenchAll: AsyncParsableCommand {
             rows += try await body()
             progress(String(format: "== %@ done in %.0f s (%.0f s so far)", name, Date().timeIntervalSince(t0), Date().timeIntervalSince(started)))
         }
+        // P3 first: its row of P6 is the memory of this process answering, before the other
+        // scenarios' stores and servers have grown it.
+        try await step("P3 supervision") {
+            try await SupervisionScenario.run(cases: supervisionCases, repeats: supervisionRepeats, directory: root.appendingPathComponent("p3"))
+        }
         var ingest: IngestResult?
         try await step("P1 ingest") {
             ingest = try await IngestScenario.run(cases: ingestCases, directory: root.appendingPathComponent("p1"))
@@ -47,9 +52,6 @@ struct BenchAll: AsyncParsableCommand {
         try await step("P2 latency") { try await LatencyScenario.run(rounds: latencyRounds, load: latencyLoad, directory: root.appendingPathComponent("p2")) }
         try await step("P4 catch-up") {
             [try await CatchUpScenario.run(events: catchUpEvents, ingestRate: ingest!.rate, directory: root.appendingPathComponent("p4"))]
-        }
-        try await step("P3 supervision") {
-            try await SupervisionScenario.run(cases: supervisionCases, repeats: supervisionRepeats, directory: root.appendingPathComponent("p3"))
         }
         try await step("P5 anti-entropy") {
             [

@@ -1,0 +1,187 @@
+import Foundation
+import GRDB
+import XinfangCore
+
+/// v7: the indicators' counts per day and per month, kept by triggers on `cases`.
+///
+/// The indicators read every case of their period: at 1,000,000 cases a year to date took 0.6 s and
+/// three years 2 s (bench supervision). `daily_counts` holds, per measure, unit and period (a civil
+/// day, or a month), what those queries summed; the triggers add a case's contribution when its row
+/// is written and take the old one away when it changes, in the same transaction, so the counts
+/// always equal what a scan of `cases` would give. A period is answered with whole months in the
+/// middle and days at its edges. The civil day needs the calendar's UTC offset, kept in
+/// `node_meta` (`daily_counts_offset_ms`); a store opened with another offset recounts the table.
+enum Migration007DailyCounts {
+    static let identifier = "007-daily-counts"
+
+    static func migrate(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE daily_counts (
+                    measure TEXT NOT NULL,
+                    grain TEXT NOT NULL CHECK (grain IN ('d', 'm')),
+                    period INTEGER NOT NULL,
+                    unit_node TEXT NOT NULL,
+                    k1 TEXT NOT NULL,
+                    k2 TEXT NOT NULL,
+                    n INTEGER NOT NULL,
+                    a INTEGER NOT NULL,
+                    b INTEGER NOT NULL,
+                    c INTEGER NOT NULL,
+                    d INTEGER NOT NULL,
+                    e INTEGER NOT NULL,
+                    f INTEGER NOT NULL,
+                    PRIMARY KEY (measure, grain, period, unit_node, k1, k2)
+                ) STRICT, WITHOUT ROWID;
+
+                INSERT INTO node_meta (key, value) VALUES ('daily_counts_offset_ms', '\(DailyCounts.defaultOffsetMs)')
+                    ON CONFLICT(key) DO UPDATE SET value = excluded.value;
+                """
+        )
+        try db.execute(sql: DailyCounts.triggersSQL)
+        try db.execute(sql: DailyCounts.recountSQL)
+    }
+}
+
+/// The measures of `daily_counts` and the SQL that keeps them.
+enum DailyCounts {
+    static let defaultOffsetMs = 8 * 3_600_000
+    static let dayMs = IndicatorRules.dayMs
+
+    /// One measure: which rows count, at which time, under which keys, with which values.
+    struct Measure {
+        var name: String
+        /// The time column (an expression over the row `R`) whose day or month is the period.
+        var time: String
+        var condition: String
+        var k1: String = "''"
+        var k2: String = "''"
+        /// n, a, b, c, d, e, f.
+        var values: [String]
+    }
+
+    static var measures: [Measure] {
+        let due = "R.registered_at + \(Int64(IndicatorRules.acceptanceDays) * dayMs)"
+        return [
+            Measure(
+                name: "registered",
+                time: "R.registered_at",
+                condition: "1",
+                k1: "R.channel",
+                values: [
+                    "1", "R.is_repeat", "R.skip_level", "R.joint_letter", "(R.collective_batches > 0)", "R.collective_batches",
+                    "R.collective_persons",
+                ]
+            ),
+            Measure(name: "category", time: "R.registered_at", condition: "1", k1: "R.category_l1", values: ["1", "0", "0", "0", "0", "0", "0"]),
+            Measure(
+                name: "acceptance",
+                time: due,
+                condition: "R.law_related = 0",
+                values: [
+                    "1", "(R.decided_at IS NOT NULL AND R.decided_at <= \(due))", "(R.decided_at IS NOT NULL AND R.decided_at > \(due))",
+                    "(R.decided_at IS NULL)", "0", "0", "0",
+                ]
+            ),
+            Measure(
+                name: "closure",
+                time: "R.handling_due_at",
+                condition: "R.law_related = 0 AND R.handling_due_at IS NOT NULL",
+                values: [
+                    "1", "(R.closed_at IS NOT NULL AND R.closed_at <= R.handling_due_at)",
+                    "(R.closed_at IS NOT NULL AND R.closed_at > R.handling_due_at)", "(R.closed_at IS NULL)", "0", "0", "0",
+                ]
+            ),
+            Measure(
+                name: "evaluated",
+                time: "R.evaluated_at",
+                condition: "R.law_related = 0 AND R.evaluated_at IS NOT NULL",
+                k1: "coalesce(R.office_rating, '')",
+                k2: "coalesce(R.unit_rating, '')",
+                values: ["1", "0", "0", "0", "0", "0", "0"]
+            ),
+            Measure(
+                name: "evaluationDue",
+                time: "R.eval_due_at",
+                condition: "R.law_related = 0 AND R.evaluated_at IS NULL AND R.eval_due_at IS NOT NULL",
+                values: ["1", "0", "0", "0", "0", "0", "0"]
+            ),
+        ]
+    }
+
+    /// The columns whose change changes a case's contribution.
+    static let columns = [
+        "registered_at", "unit_node", "channel", "category_l1", "is_repeat", "skip_level", "joint_letter", "collective_batches",
+        "collective_persons", "law_related", "decided_at", "handling_due_at", "closed_at", "evaluated_at", "office_rating",
+        "unit_rating", "eval_due_at",
+    ]
+
+    static let offset = "(SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')"
+
+    static func period(_ grain: String, of time: String) -> String {
+        let local = "((\(time)) + \(offset))"
+        if grain == "d" { return "(\(local) / \(dayMs))" }
+        let moment = "\(local) / 1000, 'unixepoch'"
+        return "(CAST(strftime('%Y', \(moment)) AS INTEGER) * 12 + CAST(strftime('%m', \(moment)) AS INTEGER) - 1)"
+    }
+
+    static let upsert = """
+        ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+            n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
+            d = d + excluded.d, e = e + excluded.e, f = f + excluded.f
+        """
+
+    /// The statements adding (sign 1) or taking away (sign -1) the row `row`'s contribution.
+    static func contribution(of row: String, sign: Int) -> String {
+        var statements: [String] = []
+        for measure in measures {
+            for grain in ["d", "m"] {
+                let values = measure.values.map { "\(sign) * \($0)" }.joined(separator: ", ")
+                let select = """
+                    INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+                    SELECT '\(measure.name)', '\(grain)', \(period(grain, of: measure.time)), R.unit_node, \(measure.k1), \(measure.k2), \(values)
+                    WHERE \(measure.condition)
+                    \(upsert);
+                    """
+                statements.append(select.replacingOccurrences(of: "R.", with: "\(row)."))
+            }
+        }
+        return statements.joined(separator: "\n")
+    }
+
+    static var triggersSQL: String {
+        let changed = columns.map { "OLD.\($0) IS NOT NEW.\($0)" }.joined(separator: " OR ")
+        return """
+            CREATE TRIGGER daily_counts_insert AFTER INSERT ON cases BEGIN
+            \(contribution(of: "NEW", sign: 1))
+            END;
+            CREATE TRIGGER daily_counts_delete AFTER DELETE ON cases BEGIN
+            \(contribution(of: "OLD", sign: -1))
+            END;
+            CREATE TRIGGER daily_counts_update AFTER UPDATE OF \(columns.joined(separator: ", ")) ON cases
+            WHEN \(changed) BEGIN
+            \(contribution(of: "OLD", sign: -1))
+            \(contribution(of: "NEW", sign: 1))
+            END;
+            """
+    }
+
+    /// Counts every case again (after the migration, or when the calendar's offset changed).
+    static var recountSQL: String {
+        var statements = ["DELETE FROM daily_counts;"]
+        for measure in measures {
+            for grain in ["d", "m"] {
+                let sums = measure.values.map { "SUM(\($0))" }.joined(separator: ", ")
+                statements.append(
+                    """
+                    INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+                    SELECT '\(measure.name)', '\(grain)', \(period(grain, of: measure.time)) AS p, R.unit_node AS u, \(measure.k1) AS x1,
+                        \(measure.k2) AS x2, \(sums)
+                    FROM cases AS R WHERE \(measure.condition) GROUP BY p, u, x1, x2;
+                    """
+                )
+            }
+        }
+        return statements.joined(separator: "\n")
+    }
+}

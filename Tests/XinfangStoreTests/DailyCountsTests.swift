@@ -1,0 +1,90 @@
+import Foundation
+import GRDB
+import Testing
+import XinfangCore
+import XinfangTesting
+
+@testable import XinfangStore
+
+/// The indicators from `daily_counts` (kept by triggers) equal a scan of `cases`, for every kind
+/// of period, after rows change in every column the indicators read, and after the calendar's
+/// offset changes.
+struct DailyCountsTests {
+    let units = [NodeID("430102"), NodeID("430104"), NodeID("430100"), NodeID("430000")]
+    /// 2026-11-25 10:00 China Standard Time.
+    let now = Date(timeIntervalSince1970: 1_795_572_000)
+
+    /// Periods of whole days (past, a month, around today, into the future, two years) and two that are not.
+    func periods(_ calendar: DeadlineCalendar) -> [(Date, Date)] {
+        let offset = calendar.utcOffsetSeconds
+        let today = calendar.civilDate(of: now)
+        func day(_ d: Int) -> Date { today.adding(days: d).startOfDay(utcOffsetSeconds: offset) }
+        let month = CivilDate(year: 2026, month: 3, day: 1)!.startOfDay(utcOffsetSeconds: offset)
+        let monthEnd = CivilDate(year: 2026, month: 4, day: 1)!.startOfDay(utcOffsetSeconds: offset)
+        let yearStart = CivilDate(year: today.year, month: 1, day: 1)!.startOfDay(utcOffsetSeconds: offset)
+        return [
+            (day(-730), day(1)), (yearStart, day(1)), (month, monthEnd), (day(-40), day(-39)), (day(-20), day(30)),
+            (day(0), day(1)), (day(-75), day(-3)), (day(5), day(90)), (month.addingTimeInterval(3600), monthEnd),
+            (day(-10), now),
+        ]
+    }
+
+    func expectEqualCounts(_ db: NodeDatabase, calendar: DeadlineCalendar, at instants: [Date], _ label: String) async throws {
+        for instant in instants {
+            for (from, to) in periods(calendar) {
+                let counted = try await db.indicatorCounts(from: from, to: to, now: instant)
+                let scanned = try await db.indicatorCountsScanning(from: from, to: to, now: instant)
+                #expect(counted == scanned, "\(label): [\(from), \(to)) at \(instant)")
+                #expect(!scanned.isEmpty || to <= from || from > now, "\(label): the period \(from) has cases")
+            }
+        }
+    }
+
+    @Test func dailyCountsEqualAScanAsRowsChange() async throws {
+        let db = try NodeDatabase.inMemory(node: NodeID("430000"))
+        try await db.loadSyntheticCases(count: 4000, units: units, now: now, years: 2)
+        let instants = [now, now.addingTimeInterval(20 * 86_400), now.addingTimeInterval(-3 * 86_400)]
+        try await expectEqualCounts(db, calendar: .standard, at: instants, "as loaded")
+        // Change, for some cases, every column the indicators read; delete a few rows.
+        try await db.write { db in
+            try db.execute(sql: "UPDATE cases SET unit_node = '430104' WHERE rowid % 17 = 0")
+            try db.execute(sql: "UPDATE cases SET closed_at = handling_due_at + 86400000 WHERE closed_at IS NULL AND rowid % 3 = 0")
+            try db.execute(sql: "UPDATE cases SET decided_at = registered_at + 20 * 86400000 WHERE decided_at IS NULL AND rowid % 2 = 0")
+            try db.execute(
+                sql: """
+                    UPDATE cases SET evaluated_at = closed_at + 86400000, office_rating = 'dissatisfied', unit_rating = 'satisfied'
+                    WHERE evaluated_at IS NULL AND closed_at IS NOT NULL AND rowid % 5 = 0
+                    """
+            )
+            try db.execute(sql: "UPDATE cases SET law_related = 1 - law_related WHERE rowid % 23 = 0")
+            try db.execute(sql: "UPDATE cases SET channel = 'online', category_l1 = '其他', is_repeat = 1, collective_batches = 2, collective_persons = 9 WHERE rowid % 29 = 0")
+            try db.execute(sql: "UPDATE cases SET registered_at = registered_at - 86400000 * 31 WHERE rowid % 31 = 0")
+            try db.execute(sql: "UPDATE cases SET handling_due_at = NULL WHERE rowid % 37 = 0")
+            try db.execute(sql: "UPDATE cases SET status = 'closed', ae_hash = 7 WHERE rowid % 41 = 0")  // no indicator column
+            try db.execute(sql: "DELETE FROM cases WHERE rowid % 43 = 0")
+        }
+        try await expectEqualCounts(db, calendar: .standard, at: instants, "after changes")
+        let rows = try await db.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM daily_counts WHERE grain = 'm'") ?? 0 }
+        #expect(rows > 0 && rows < 4000, "monthly rows summarise: \(rows)")
+        // The answer does come from the table: without its monthly rows, two years count less.
+        let (from, to) = periods(.standard)[0]
+        try await db.write { db in try db.execute(sql: "DELETE FROM daily_counts WHERE grain = 'm'") }
+        let counted = try await db.indicatorCounts(from: from, to: to, now: now)
+        let scanned = try await db.indicatorCountsScanning(from: from, to: to, now: now)
+        #expect(IndicatorCounts.sum(Array(counted.values)).registered < IndicatorCounts.sum(Array(scanned.values)).registered)
+    }
+
+    @Test func anotherCalendarOffsetRecountsTheTable() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("daily-counts-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        do {
+            let db = try NodeDatabase.open(directory: dir, node: NodeID("430000"), calendar: .standard, durability: .processCrashOnly)
+            try await db.loadSyntheticCases(count: 1500, units: units, now: now, years: 1)
+        }
+        let utc = DeadlineCalendar(utcOffsetSeconds: 0)
+        let reopened = try NodeDatabase.open(directory: dir, node: NodeID("430000"), calendar: utc, durability: .processCrashOnly)
+        let meta = try await reopened.read { db in try NodeDatabase.meta(db, "daily_counts_offset_ms") }
+        #expect(meta == "0")
+        try await expectEqualCounts(reopened, calendar: utc, at: [now], "UTC")
+    }
+}
