@@ -269,29 +269,46 @@ extension NodeDatabase {
         // The signatures are checked on every core before the write transaction (which runs on
         // one): a packet's verifications are as much work as its inserts.
         let verified = await Self.verifiedHeads(runs.compactMap(\.last), topology: hierarchy?.topology)
-        let receipts = try await write { db in
-            try runs.map { run in
-                // Each run in a savepoint: a run the store cannot take is refused alone.
-                var receipt: ItemReceipt?
-                do {
-                    try db.inSavepoint {
-                        receipt = try receive(db, run, from: peer, now: now, verifiedHeads: verified)
-                        return receipt?.status == .rejected ? .rollback : .commit
-                    }
-                } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                    receipt = ItemReceipt(
-                        kind: .chain,
-                        caseNumber: run.first?.caseNumber ?? CaseNumber(rawValue: "?"),
-                        status: .rejected,
-                        code: "store-refused",
-                        detail: "\(error.message ?? "constraint failed")"
-                    )
-                }
-                return receipt!
-            }
-        }
+        let receipts = try await write { db in try receive(db, runs, from: peer, now: now, verifiedHeads: verified) }
         outboxSignal.notify()
         return receipts
+    }
+
+    /// A packet's chains with its replay check and the sender's reachability in one transaction:
+    /// one commit, one fsync, per packet (each hop of an assignment waited for three). Nil when
+    /// `packetSeq` is not newer than the last one from `peer` (a replay): nothing is written.
+    public func receivePacket(from peer: NodeID, packetSeq: Int, chains runs: [[CaseEvent]], now: Date) async throws -> [ItemReceipt]? {
+        let verified = await Self.verifiedHeads(runs.compactMap(\.last), topology: hierarchy?.topology)
+        let receipts = try await write { db -> [ItemReceipt]? in
+            guard try Self.acceptPacket(db, from: peer, packetSeq: packetSeq, now: now) else { return nil }
+            try Self.markReachable(db, peer, now: now)
+            return try receive(db, runs, from: peer, now: now, verifiedHeads: verified)
+        }
+        if receipts != nil { outboxSignal.notify() }
+        return receipts
+    }
+
+    /// Each run in a savepoint: a run the store cannot take is refused alone. A database failure
+    /// fails the whole transaction, and the sender sends the packet again.
+    func receive(_ db: Database, _ runs: [[CaseEvent]], from peer: NodeID, now: Date, verifiedHeads verified: Set<String>) throws -> [ItemReceipt] {
+        try runs.map { run in
+            var receipt: ItemReceipt?
+            do {
+                try db.inSavepoint {
+                    receipt = try receive(db, run, from: peer, now: now, verifiedHeads: verified)
+                    return receipt?.status == .rejected ? .rollback : .commit
+                }
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                receipt = ItemReceipt(
+                    kind: .chain,
+                    caseNumber: run.first?.caseNumber ?? CaseNumber(rawValue: "?"),
+                    status: .rejected,
+                    code: "store-refused",
+                    detail: "\(error.message ?? "constraint failed")"
+                )
+            }
+            return receipt!
+        }
     }
 
     /// The hashes of those `heads` whose signature verifies against their origin's key, checked
@@ -492,9 +509,10 @@ extension NodeDatabase {
 
     /// Records the receiver's per-item answers: acknowledged items are done, a gap resends from
     /// the receiver's head at once, a rejected item waits and is tried again, and dies after
-    /// `DeliveryPolicy.rejectedAttemptsMax` rejections.
+    /// `DeliveryPolicy.rejectedAttemptsMax` rejections. Committed without waiting for fsync: if a
+    /// power failure loses it, the items are sent again and the receiver answers `duplicate`.
     public func recordDelivery(_ batch: OutboxBatch, receipts: [ItemReceipt], now: Date, jitter: Double) async throws {
-        try await write { db in
+        try await writeUnsynced { db in
             let ms = now.milliseconds
             var answered = Set<Int64>()
             // The batch's chain items by case, read once by id: a lookup per receipt by case number
@@ -612,16 +630,18 @@ extension NodeDatabase {
     /// Checks an incoming packet's sequence number against the last one taken from `peer`; records
     /// it when newer. False for a replay (a number seen before).
     public func acceptPacket(from peer: NodeID, packetSeq: Int, now: Date) async throws -> Bool {
-        try await write { db in
-            try db.execute(cached: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
-            let last = try Int.fetchOne(db, cached: "SELECT last_packet_received FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 0
-            guard packetSeq > last else { return false }
-            try db.execute(
-                cached: "UPDATE peers SET last_packet_received = ?, last_received_at = ? WHERE peer = ?",
-                arguments: [packetSeq, now.milliseconds, peer.rawValue]
-            )
-            return true
-        }
+        try await write { db in try Self.acceptPacket(db, from: peer, packetSeq: packetSeq, now: now) }
+    }
+
+    static func acceptPacket(_ db: Database, from peer: NodeID, packetSeq: Int, now: Date) throws -> Bool {
+        try db.execute(cached: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
+        let last = try Int.fetchOne(db, cached: "SELECT last_packet_received FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 0
+        guard packetSeq > last else { return false }
+        try db.execute(
+            cached: "UPDATE peers SET last_packet_received = ?, last_received_at = ? WHERE peer = ?",
+            arguments: [packetSeq, now.milliseconds, peer.rawValue]
+        )
+        return true
     }
 
     /// Counts a refused incoming packet by sender and code.
@@ -742,14 +762,17 @@ extension NodeDatabase {
     /// A peer has just sent a valid packet, so it is up: what waited because it was unreachable is
     /// due at once, and the dispatcher is woken.
     public func peerIsReachable(_ peer: NodeID, now: Date) async throws {
-        let changed = try await write { db -> Int in
-            try db.execute(
-                cached:
-                    "UPDATE outbox SET next_attempt_at = ? WHERE peer = ? AND state = 'failed' AND last_error_kind = 'unreachable' AND next_attempt_at > ?",
-                arguments: [now.milliseconds, peer.rawValue, now.milliseconds]
-            )
-            return db.changesCount
-        }
-        if changed > 0 { outboxSignal.notify() }
+        if try await write({ db in try Self.markReachable(db, peer, now: now) }) { outboxSignal.notify() }
+    }
+
+    /// Makes what waits for `peer` after a failure due now; true when something was waiting.
+    @discardableResult
+    static func markReachable(_ db: Database, _ peer: NodeID, now: Date) throws -> Bool {
+        try db.execute(
+            cached:
+                "UPDATE outbox SET next_attempt_at = ? WHERE peer = ? AND state = 'failed' AND last_error_kind = 'unreachable' AND next_attempt_at > ?",
+            arguments: [now.milliseconds, peer.rawValue, now.milliseconds]
+        )
+        return db.changesCount > 0
     }
 }

@@ -20,12 +20,23 @@ public struct NodeDatabase: Sendable {
     public let personalData: PersonalDataProtector
     /// Wakes the sync dispatcher after a commit that put something in the outbox.
     public let outboxSignal: OutboxSignal
+    /// Whether commits wait for fsync (`synchronous = FULL`, a node's store), so that
+    /// `writeUnsynced` has something to relax.
+    let syncsCommits: Bool
 
     /// How long a writer waits for a lock before the store reports `.busy`.
     public static let busyTimeoutSeconds: TimeInterval = 5
 
-    init(writer: any DatabaseWriter, node: NodeID, calendar: DeadlineCalendar, hierarchy: Hierarchy?, personalData: PersonalDataProtector) throws {
+    init(
+        writer: any DatabaseWriter,
+        node: NodeID,
+        calendar: DeadlineCalendar,
+        hierarchy: Hierarchy?,
+        personalData: PersonalDataProtector,
+        syncsCommits: Bool = false
+    ) throws {
         self.writer = writer
+        self.syncsCommits = syncsCommits
         self.personalData = personalData
         self.node = node
         self.calendar = calendar
@@ -97,7 +108,14 @@ public struct NodeDatabase: Sendable {
             try db.execute(sql: durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF")
         }
         let pool = try translating { try DatabasePool(path: directory.appendingPathComponent(fileName).path, configuration: config) }
-        return try NodeDatabase(writer: pool, node: node, calendar: calendar, hierarchy: hierarchy, personalData: personalData)
+        return try NodeDatabase(
+            writer: pool,
+            node: node,
+            calendar: calendar,
+            hierarchy: hierarchy,
+            personalData: personalData,
+            syncsCommits: durability == .full
+        )
     }
 
     /// An in-memory store, for tests.
@@ -142,6 +160,28 @@ public struct NodeDatabase: Sendable {
                 let result = try body(db)
                 if let scope, let entry = scope.claim() { try Self.appendAudit(db, entry) }
                 return result
+            }
+        } catch { throw Self.translated(error) }
+    }
+
+    /// A write whose loss in a power failure is harmless because it is redone (the sender's record
+    /// of a delivery: lost, the items are sent again and the receiver answers `duplicate`). It
+    /// commits without waiting for fsync (`synchronous = NORMAL` for this one transaction, safe
+    /// from corruption in WAL mode); the next durable commit syncs it with everything before it.
+    func writeUnsynced<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        guard syncsCommits else { return try await write(body) }
+        let scope = AuditScope.current
+        do {
+            return try await writer.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+                var result: T?
+                try db.inTransaction {
+                    result = try body(db)
+                    if let scope, let entry = scope.claim() { try Self.appendAudit(db, entry) }
+                    return .commit
+                }
+                return result!
             }
         } catch { throw Self.translated(error) }
     }

@@ -86,11 +86,10 @@ public struct PacketReceiver: Sendable {
         guard abs(packet.sentAt.timeIntervalSince(now)) <= PeerLimits.clockSkewMaxSeconds else {
             throw PacketRefusal(status: 409, code: "stale-packet", detail: "the packet was sent at \(packet.sentAt), too far from this node's clock")
         }
-        guard try await database.acceptPacket(from: sender.id, packetSeq: packet.packetSeq, now: now) else {
+        // The replay check, the sender's reachability and the chains commit together.
+        guard var receipts = try await database.receivePacket(from: sender.id, packetSeq: packet.packetSeq, chains: packet.chains, now: now) else {
             throw PacketRefusal(status: 409, code: "replayed-packet", detail: "packet \(packet.packetSeq) from \(sender.id) was received before")
         }
-        try await database.peerIsReachable(sender.id, now: now)
-        var receipts = try await database.receiveChains(packet.chains, from: sender.id, now: now)
         for command in packet.commands {
             receipts.append(try await database.receiveCommand(command, from: sender.id, now: now))
         }
