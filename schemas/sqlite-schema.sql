@@ -6,148 +6,172 @@ CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER daily_counts_delete AFTER DELETE ON cases BEGIN
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'registered', 'd', (((OLD.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), OLD.unit_node, OLD.channel, '', -1 * 1, -1 * OLD.is_repeat, -1 * OLD.skip_level, -1 * OLD.joint_letter, -1 * (OLD.collective_batches > 0), -1 * OLD.collective_batches, -1 * OLD.collective_persons
+SELECT 'registered', 'd', (((OLD.registered_at) + 28800000) / 86400000), OLD.unit_node, OLD.channel, '', -1 * 1, -1 * OLD.is_repeat, -1 * OLD.skip_level, -1 * OLD.joint_letter, -1 * (OLD.collective_batches > 0), -1 * OLD.collective_batches, -1 * OLD.collective_persons
 WHERE 1
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'registered', 'm', (CAST(strftime('%Y', ((OLD.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, OLD.channel, '', -1 * 1, -1 * OLD.is_repeat, -1 * OLD.skip_level, -1 * OLD.joint_letter, -1 * (OLD.collective_batches > 0), -1 * OLD.collective_batches, -1 * OLD.collective_persons
+SELECT 'registered', 'm', (CAST(strftime('%Y', ((OLD.registered_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.registered_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, OLD.channel, '', -1 * 1, -1 * OLD.is_repeat, -1 * OLD.skip_level, -1 * OLD.joint_letter, -1 * (OLD.collective_batches > 0), -1 * OLD.collective_batches, -1 * OLD.collective_persons
 WHERE 1
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'category', 'd', (((OLD.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), OLD.unit_node, OLD.category_l1, '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+SELECT 'category', 'd', (((OLD.registered_at) + 28800000) / 86400000), OLD.unit_node, OLD.category_l1, '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
 WHERE 1
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'category', 'm', (CAST(strftime('%Y', ((OLD.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, OLD.category_l1, '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+SELECT 'category', 'm', (CAST(strftime('%Y', ((OLD.registered_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.registered_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, OLD.category_l1, '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
 WHERE 1
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'acceptance', 'd', (((OLD.registered_at + 1296000000) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.decided_at IS NOT NULL AND OLD.decided_at <= OLD.registered_at + 1296000000), -1 * (OLD.decided_at IS NOT NULL AND OLD.decided_at > OLD.registered_at + 1296000000), -1 * (OLD.decided_at IS NULL), -1 * 0, -1 * 0, -1 * 0
+SELECT 'acceptance', 'd', (((OLD.registered_at + 1296000000) + 28800000) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.decided_at IS NOT NULL AND OLD.decided_at <= OLD.registered_at + 1296000000), -1 * (OLD.decided_at IS NOT NULL AND OLD.decided_at > OLD.registered_at + 1296000000), -1 * (OLD.decided_at IS NULL), -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'acceptance', 'm', (CAST(strftime('%Y', ((OLD.registered_at + 1296000000) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.registered_at + 1296000000) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.decided_at IS NOT NULL AND OLD.decided_at <= OLD.registered_at + 1296000000), -1 * (OLD.decided_at IS NOT NULL AND OLD.decided_at > OLD.registered_at + 1296000000), -1 * (OLD.decided_at IS NULL), -1 * 0, -1 * 0, -1 * 0
+SELECT 'acceptance', 'm', (CAST(strftime('%Y', ((OLD.registered_at + 1296000000) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.registered_at + 1296000000) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.decided_at IS NOT NULL AND OLD.decided_at <= OLD.registered_at + 1296000000), -1 * (OLD.decided_at IS NOT NULL AND OLD.decided_at > OLD.registered_at + 1296000000), -1 * (OLD.decided_at IS NULL), -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'closure', 'd', (((OLD.handling_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at <= OLD.handling_due_at), -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at > OLD.handling_due_at), -1 * (OLD.closed_at IS NULL), -1 * 0, -1 * 0, -1 * 0
+SELECT 'closure', 'd', (((OLD.handling_due_at) + 28800000) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at <= OLD.handling_due_at), -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at > OLD.handling_due_at), -1 * (OLD.closed_at IS NULL), -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0 AND OLD.handling_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'closure', 'm', (CAST(strftime('%Y', ((OLD.handling_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.handling_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at <= OLD.handling_due_at), -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at > OLD.handling_due_at), -1 * (OLD.closed_at IS NULL), -1 * 0, -1 * 0, -1 * 0
+SELECT 'closure', 'm', (CAST(strftime('%Y', ((OLD.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at <= OLD.handling_due_at), -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at > OLD.handling_due_at), -1 * (OLD.closed_at IS NULL), -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0 AND OLD.handling_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'evaluated', 'd', (((OLD.evaluated_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), OLD.unit_node, coalesce(OLD.office_rating, ''), coalesce(OLD.unit_rating, ''), -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+SELECT 'evaluated', 'd', (((OLD.evaluated_at) + 28800000) / 86400000), OLD.unit_node, coalesce(OLD.office_rating, ''), coalesce(OLD.unit_rating, ''), -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0 AND OLD.evaluated_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'evaluated', 'm', (CAST(strftime('%Y', ((OLD.evaluated_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.evaluated_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, coalesce(OLD.office_rating, ''), coalesce(OLD.unit_rating, ''), -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+SELECT 'evaluated', 'm', (CAST(strftime('%Y', ((OLD.evaluated_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.evaluated_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, coalesce(OLD.office_rating, ''), coalesce(OLD.unit_rating, ''), -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0 AND OLD.evaluated_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'evaluationDue', 'd', (((OLD.eval_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+SELECT 'evaluationDue', 'd', (((OLD.eval_due_at) + 28800000) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0 AND OLD.evaluated_at IS NULL AND OLD.eval_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'evaluationDue', 'm', (CAST(strftime('%Y', ((OLD.eval_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.eval_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+SELECT 'evaluationDue', 'm', (CAST(strftime('%Y', ((OLD.eval_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.eval_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0 AND OLD.evaluated_at IS NULL AND OLD.eval_due_at IS NOT NULL
+ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+    n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
+    d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
+INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+SELECT 'closed', 'd', (((OLD.closed_at) + 28800000) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+WHERE OLD.closed_at IS NOT NULL
+ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+    n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
+    d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
+INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+SELECT 'closed', 'm', (CAST(strftime('%Y', ((OLD.closed_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.closed_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+WHERE OLD.closed_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 END;
 CREATE TRIGGER daily_counts_insert AFTER INSERT ON cases BEGIN
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'registered', 'd', (((NEW.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), NEW.unit_node, NEW.channel, '', 1 * 1, 1 * NEW.is_repeat, 1 * NEW.skip_level, 1 * NEW.joint_letter, 1 * (NEW.collective_batches > 0), 1 * NEW.collective_batches, 1 * NEW.collective_persons
+SELECT 'registered', 'd', (((NEW.registered_at) + 28800000) / 86400000), NEW.unit_node, NEW.channel, '', 1 * 1, 1 * NEW.is_repeat, 1 * NEW.skip_level, 1 * NEW.joint_letter, 1 * (NEW.collective_batches > 0), 1 * NEW.collective_batches, 1 * NEW.collective_persons
 WHERE 1
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'registered', 'm', (CAST(strftime('%Y', ((NEW.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, NEW.channel, '', 1 * 1, 1 * NEW.is_repeat, 1 * NEW.skip_level, 1 * NEW.joint_letter, 1 * (NEW.collective_batches > 0), 1 * NEW.collective_batches, 1 * NEW.collective_persons
+SELECT 'registered', 'm', (CAST(strftime('%Y', ((NEW.registered_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.registered_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, NEW.channel, '', 1 * 1, 1 * NEW.is_repeat, 1 * NEW.skip_level, 1 * NEW.joint_letter, 1 * (NEW.collective_batches > 0), 1 * NEW.collective_batches, 1 * NEW.collective_persons
 WHERE 1
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'category', 'd', (((NEW.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), NEW.unit_node, NEW.category_l1, '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+SELECT 'category', 'd', (((NEW.registered_at) + 28800000) / 86400000), NEW.unit_node, NEW.category_l1, '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
 WHERE 1
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'category', 'm', (CAST(strftime('%Y', ((NEW.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, NEW.category_l1, '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+SELECT 'category', 'm', (CAST(strftime('%Y', ((NEW.registered_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.registered_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, NEW.category_l1, '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
 WHERE 1
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'acceptance', 'd', (((NEW.registered_at + 1296000000) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.decided_at IS NOT NULL AND NEW.decided_at <= NEW.registered_at + 1296000000), 1 * (NEW.decided_at IS NOT NULL AND NEW.decided_at > NEW.registered_at + 1296000000), 1 * (NEW.decided_at IS NULL), 1 * 0, 1 * 0, 1 * 0
+SELECT 'acceptance', 'd', (((NEW.registered_at + 1296000000) + 28800000) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.decided_at IS NOT NULL AND NEW.decided_at <= NEW.registered_at + 1296000000), 1 * (NEW.decided_at IS NOT NULL AND NEW.decided_at > NEW.registered_at + 1296000000), 1 * (NEW.decided_at IS NULL), 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'acceptance', 'm', (CAST(strftime('%Y', ((NEW.registered_at + 1296000000) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.registered_at + 1296000000) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.decided_at IS NOT NULL AND NEW.decided_at <= NEW.registered_at + 1296000000), 1 * (NEW.decided_at IS NOT NULL AND NEW.decided_at > NEW.registered_at + 1296000000), 1 * (NEW.decided_at IS NULL), 1 * 0, 1 * 0, 1 * 0
+SELECT 'acceptance', 'm', (CAST(strftime('%Y', ((NEW.registered_at + 1296000000) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.registered_at + 1296000000) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.decided_at IS NOT NULL AND NEW.decided_at <= NEW.registered_at + 1296000000), 1 * (NEW.decided_at IS NOT NULL AND NEW.decided_at > NEW.registered_at + 1296000000), 1 * (NEW.decided_at IS NULL), 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'closure', 'd', (((NEW.handling_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at <= NEW.handling_due_at), 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at > NEW.handling_due_at), 1 * (NEW.closed_at IS NULL), 1 * 0, 1 * 0, 1 * 0
+SELECT 'closure', 'd', (((NEW.handling_due_at) + 28800000) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at <= NEW.handling_due_at), 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at > NEW.handling_due_at), 1 * (NEW.closed_at IS NULL), 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0 AND NEW.handling_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'closure', 'm', (CAST(strftime('%Y', ((NEW.handling_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.handling_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at <= NEW.handling_due_at), 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at > NEW.handling_due_at), 1 * (NEW.closed_at IS NULL), 1 * 0, 1 * 0, 1 * 0
+SELECT 'closure', 'm', (CAST(strftime('%Y', ((NEW.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at <= NEW.handling_due_at), 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at > NEW.handling_due_at), 1 * (NEW.closed_at IS NULL), 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0 AND NEW.handling_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'evaluated', 'd', (((NEW.evaluated_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), NEW.unit_node, coalesce(NEW.office_rating, ''), coalesce(NEW.unit_rating, ''), 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+SELECT 'evaluated', 'd', (((NEW.evaluated_at) + 28800000) / 86400000), NEW.unit_node, coalesce(NEW.office_rating, ''), coalesce(NEW.unit_rating, ''), 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0 AND NEW.evaluated_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'evaluated', 'm', (CAST(strftime('%Y', ((NEW.evaluated_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.evaluated_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, coalesce(NEW.office_rating, ''), coalesce(NEW.unit_rating, ''), 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+SELECT 'evaluated', 'm', (CAST(strftime('%Y', ((NEW.evaluated_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.evaluated_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, coalesce(NEW.office_rating, ''), coalesce(NEW.unit_rating, ''), 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0 AND NEW.evaluated_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'evaluationDue', 'd', (((NEW.eval_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+SELECT 'evaluationDue', 'd', (((NEW.eval_due_at) + 28800000) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0 AND NEW.evaluated_at IS NULL AND NEW.eval_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'evaluationDue', 'm', (CAST(strftime('%Y', ((NEW.eval_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.eval_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+SELECT 'evaluationDue', 'm', (CAST(strftime('%Y', ((NEW.eval_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.eval_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0 AND NEW.evaluated_at IS NULL AND NEW.eval_due_at IS NOT NULL
+ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+    n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
+    d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
+INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+SELECT 'closed', 'd', (((NEW.closed_at) + 28800000) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+WHERE NEW.closed_at IS NOT NULL
+ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+    n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
+    d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
+INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+SELECT 'closed', 'm', (CAST(strftime('%Y', ((NEW.closed_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.closed_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+WHERE NEW.closed_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
@@ -155,146 +179,170 @@ END;
 CREATE TRIGGER daily_counts_update AFTER UPDATE OF registered_at, unit_node, channel, category_l1, is_repeat, skip_level, joint_letter, collective_batches, collective_persons, law_related, decided_at, handling_due_at, closed_at, evaluated_at, office_rating, unit_rating, eval_due_at ON cases
 WHEN OLD.registered_at IS NOT NEW.registered_at OR OLD.unit_node IS NOT NEW.unit_node OR OLD.channel IS NOT NEW.channel OR OLD.category_l1 IS NOT NEW.category_l1 OR OLD.is_repeat IS NOT NEW.is_repeat OR OLD.skip_level IS NOT NEW.skip_level OR OLD.joint_letter IS NOT NEW.joint_letter OR OLD.collective_batches IS NOT NEW.collective_batches OR OLD.collective_persons IS NOT NEW.collective_persons OR OLD.law_related IS NOT NEW.law_related OR OLD.decided_at IS NOT NEW.decided_at OR OLD.handling_due_at IS NOT NEW.handling_due_at OR OLD.closed_at IS NOT NEW.closed_at OR OLD.evaluated_at IS NOT NEW.evaluated_at OR OLD.office_rating IS NOT NEW.office_rating OR OLD.unit_rating IS NOT NEW.unit_rating OR OLD.eval_due_at IS NOT NEW.eval_due_at BEGIN
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'registered', 'd', (((OLD.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), OLD.unit_node, OLD.channel, '', -1 * 1, -1 * OLD.is_repeat, -1 * OLD.skip_level, -1 * OLD.joint_letter, -1 * (OLD.collective_batches > 0), -1 * OLD.collective_batches, -1 * OLD.collective_persons
+SELECT 'registered', 'd', (((OLD.registered_at) + 28800000) / 86400000), OLD.unit_node, OLD.channel, '', -1 * 1, -1 * OLD.is_repeat, -1 * OLD.skip_level, -1 * OLD.joint_letter, -1 * (OLD.collective_batches > 0), -1 * OLD.collective_batches, -1 * OLD.collective_persons
 WHERE 1
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'registered', 'm', (CAST(strftime('%Y', ((OLD.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, OLD.channel, '', -1 * 1, -1 * OLD.is_repeat, -1 * OLD.skip_level, -1 * OLD.joint_letter, -1 * (OLD.collective_batches > 0), -1 * OLD.collective_batches, -1 * OLD.collective_persons
+SELECT 'registered', 'm', (CAST(strftime('%Y', ((OLD.registered_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.registered_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, OLD.channel, '', -1 * 1, -1 * OLD.is_repeat, -1 * OLD.skip_level, -1 * OLD.joint_letter, -1 * (OLD.collective_batches > 0), -1 * OLD.collective_batches, -1 * OLD.collective_persons
 WHERE 1
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'category', 'd', (((OLD.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), OLD.unit_node, OLD.category_l1, '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+SELECT 'category', 'd', (((OLD.registered_at) + 28800000) / 86400000), OLD.unit_node, OLD.category_l1, '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
 WHERE 1
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'category', 'm', (CAST(strftime('%Y', ((OLD.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, OLD.category_l1, '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+SELECT 'category', 'm', (CAST(strftime('%Y', ((OLD.registered_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.registered_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, OLD.category_l1, '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
 WHERE 1
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'acceptance', 'd', (((OLD.registered_at + 1296000000) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.decided_at IS NOT NULL AND OLD.decided_at <= OLD.registered_at + 1296000000), -1 * (OLD.decided_at IS NOT NULL AND OLD.decided_at > OLD.registered_at + 1296000000), -1 * (OLD.decided_at IS NULL), -1 * 0, -1 * 0, -1 * 0
+SELECT 'acceptance', 'd', (((OLD.registered_at + 1296000000) + 28800000) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.decided_at IS NOT NULL AND OLD.decided_at <= OLD.registered_at + 1296000000), -1 * (OLD.decided_at IS NOT NULL AND OLD.decided_at > OLD.registered_at + 1296000000), -1 * (OLD.decided_at IS NULL), -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'acceptance', 'm', (CAST(strftime('%Y', ((OLD.registered_at + 1296000000) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.registered_at + 1296000000) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.decided_at IS NOT NULL AND OLD.decided_at <= OLD.registered_at + 1296000000), -1 * (OLD.decided_at IS NOT NULL AND OLD.decided_at > OLD.registered_at + 1296000000), -1 * (OLD.decided_at IS NULL), -1 * 0, -1 * 0, -1 * 0
+SELECT 'acceptance', 'm', (CAST(strftime('%Y', ((OLD.registered_at + 1296000000) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.registered_at + 1296000000) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.decided_at IS NOT NULL AND OLD.decided_at <= OLD.registered_at + 1296000000), -1 * (OLD.decided_at IS NOT NULL AND OLD.decided_at > OLD.registered_at + 1296000000), -1 * (OLD.decided_at IS NULL), -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'closure', 'd', (((OLD.handling_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at <= OLD.handling_due_at), -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at > OLD.handling_due_at), -1 * (OLD.closed_at IS NULL), -1 * 0, -1 * 0, -1 * 0
+SELECT 'closure', 'd', (((OLD.handling_due_at) + 28800000) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at <= OLD.handling_due_at), -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at > OLD.handling_due_at), -1 * (OLD.closed_at IS NULL), -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0 AND OLD.handling_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'closure', 'm', (CAST(strftime('%Y', ((OLD.handling_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.handling_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at <= OLD.handling_due_at), -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at > OLD.handling_due_at), -1 * (OLD.closed_at IS NULL), -1 * 0, -1 * 0, -1 * 0
+SELECT 'closure', 'm', (CAST(strftime('%Y', ((OLD.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at <= OLD.handling_due_at), -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at > OLD.handling_due_at), -1 * (OLD.closed_at IS NULL), -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0 AND OLD.handling_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'evaluated', 'd', (((OLD.evaluated_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), OLD.unit_node, coalesce(OLD.office_rating, ''), coalesce(OLD.unit_rating, ''), -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+SELECT 'evaluated', 'd', (((OLD.evaluated_at) + 28800000) / 86400000), OLD.unit_node, coalesce(OLD.office_rating, ''), coalesce(OLD.unit_rating, ''), -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0 AND OLD.evaluated_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'evaluated', 'm', (CAST(strftime('%Y', ((OLD.evaluated_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.evaluated_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, coalesce(OLD.office_rating, ''), coalesce(OLD.unit_rating, ''), -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+SELECT 'evaluated', 'm', (CAST(strftime('%Y', ((OLD.evaluated_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.evaluated_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, coalesce(OLD.office_rating, ''), coalesce(OLD.unit_rating, ''), -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0 AND OLD.evaluated_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'evaluationDue', 'd', (((OLD.eval_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+SELECT 'evaluationDue', 'd', (((OLD.eval_due_at) + 28800000) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0 AND OLD.evaluated_at IS NULL AND OLD.eval_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'evaluationDue', 'm', (CAST(strftime('%Y', ((OLD.eval_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.eval_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+SELECT 'evaluationDue', 'm', (CAST(strftime('%Y', ((OLD.eval_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.eval_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0 AND OLD.evaluated_at IS NULL AND OLD.eval_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'registered', 'd', (((NEW.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), NEW.unit_node, NEW.channel, '', 1 * 1, 1 * NEW.is_repeat, 1 * NEW.skip_level, 1 * NEW.joint_letter, 1 * (NEW.collective_batches > 0), 1 * NEW.collective_batches, 1 * NEW.collective_persons
+SELECT 'closed', 'd', (((OLD.closed_at) + 28800000) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+WHERE OLD.closed_at IS NOT NULL
+ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+    n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
+    d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
+INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+SELECT 'closed', 'm', (CAST(strftime('%Y', ((OLD.closed_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.closed_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+WHERE OLD.closed_at IS NOT NULL
+ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+    n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
+    d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
+INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+SELECT 'registered', 'd', (((NEW.registered_at) + 28800000) / 86400000), NEW.unit_node, NEW.channel, '', 1 * 1, 1 * NEW.is_repeat, 1 * NEW.skip_level, 1 * NEW.joint_letter, 1 * (NEW.collective_batches > 0), 1 * NEW.collective_batches, 1 * NEW.collective_persons
 WHERE 1
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'registered', 'm', (CAST(strftime('%Y', ((NEW.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, NEW.channel, '', 1 * 1, 1 * NEW.is_repeat, 1 * NEW.skip_level, 1 * NEW.joint_letter, 1 * (NEW.collective_batches > 0), 1 * NEW.collective_batches, 1 * NEW.collective_persons
+SELECT 'registered', 'm', (CAST(strftime('%Y', ((NEW.registered_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.registered_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, NEW.channel, '', 1 * 1, 1 * NEW.is_repeat, 1 * NEW.skip_level, 1 * NEW.joint_letter, 1 * (NEW.collective_batches > 0), 1 * NEW.collective_batches, 1 * NEW.collective_persons
 WHERE 1
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'category', 'd', (((NEW.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), NEW.unit_node, NEW.category_l1, '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+SELECT 'category', 'd', (((NEW.registered_at) + 28800000) / 86400000), NEW.unit_node, NEW.category_l1, '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
 WHERE 1
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'category', 'm', (CAST(strftime('%Y', ((NEW.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.registered_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, NEW.category_l1, '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+SELECT 'category', 'm', (CAST(strftime('%Y', ((NEW.registered_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.registered_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, NEW.category_l1, '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
 WHERE 1
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'acceptance', 'd', (((NEW.registered_at + 1296000000) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.decided_at IS NOT NULL AND NEW.decided_at <= NEW.registered_at + 1296000000), 1 * (NEW.decided_at IS NOT NULL AND NEW.decided_at > NEW.registered_at + 1296000000), 1 * (NEW.decided_at IS NULL), 1 * 0, 1 * 0, 1 * 0
+SELECT 'acceptance', 'd', (((NEW.registered_at + 1296000000) + 28800000) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.decided_at IS NOT NULL AND NEW.decided_at <= NEW.registered_at + 1296000000), 1 * (NEW.decided_at IS NOT NULL AND NEW.decided_at > NEW.registered_at + 1296000000), 1 * (NEW.decided_at IS NULL), 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'acceptance', 'm', (CAST(strftime('%Y', ((NEW.registered_at + 1296000000) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.registered_at + 1296000000) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.decided_at IS NOT NULL AND NEW.decided_at <= NEW.registered_at + 1296000000), 1 * (NEW.decided_at IS NOT NULL AND NEW.decided_at > NEW.registered_at + 1296000000), 1 * (NEW.decided_at IS NULL), 1 * 0, 1 * 0, 1 * 0
+SELECT 'acceptance', 'm', (CAST(strftime('%Y', ((NEW.registered_at + 1296000000) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.registered_at + 1296000000) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.decided_at IS NOT NULL AND NEW.decided_at <= NEW.registered_at + 1296000000), 1 * (NEW.decided_at IS NOT NULL AND NEW.decided_at > NEW.registered_at + 1296000000), 1 * (NEW.decided_at IS NULL), 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'closure', 'd', (((NEW.handling_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at <= NEW.handling_due_at), 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at > NEW.handling_due_at), 1 * (NEW.closed_at IS NULL), 1 * 0, 1 * 0, 1 * 0
+SELECT 'closure', 'd', (((NEW.handling_due_at) + 28800000) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at <= NEW.handling_due_at), 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at > NEW.handling_due_at), 1 * (NEW.closed_at IS NULL), 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0 AND NEW.handling_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'closure', 'm', (CAST(strftime('%Y', ((NEW.handling_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.handling_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at <= NEW.handling_due_at), 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at > NEW.handling_due_at), 1 * (NEW.closed_at IS NULL), 1 * 0, 1 * 0, 1 * 0
+SELECT 'closure', 'm', (CAST(strftime('%Y', ((NEW.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at <= NEW.handling_due_at), 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at > NEW.handling_due_at), 1 * (NEW.closed_at IS NULL), 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0 AND NEW.handling_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'evaluated', 'd', (((NEW.evaluated_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), NEW.unit_node, coalesce(NEW.office_rating, ''), coalesce(NEW.unit_rating, ''), 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+SELECT 'evaluated', 'd', (((NEW.evaluated_at) + 28800000) / 86400000), NEW.unit_node, coalesce(NEW.office_rating, ''), coalesce(NEW.unit_rating, ''), 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0 AND NEW.evaluated_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'evaluated', 'm', (CAST(strftime('%Y', ((NEW.evaluated_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.evaluated_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, coalesce(NEW.office_rating, ''), coalesce(NEW.unit_rating, ''), 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+SELECT 'evaluated', 'm', (CAST(strftime('%Y', ((NEW.evaluated_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.evaluated_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, coalesce(NEW.office_rating, ''), coalesce(NEW.unit_rating, ''), 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0 AND NEW.evaluated_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'evaluationDue', 'd', (((NEW.eval_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+SELECT 'evaluationDue', 'd', (((NEW.eval_due_at) + 28800000) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0 AND NEW.evaluated_at IS NULL AND NEW.eval_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'evaluationDue', 'm', (CAST(strftime('%Y', ((NEW.eval_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.eval_due_at) + (SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+SELECT 'evaluationDue', 'm', (CAST(strftime('%Y', ((NEW.eval_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.eval_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0 AND NEW.evaluated_at IS NULL AND NEW.eval_due_at IS NOT NULL
+ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+    n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
+    d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
+INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+SELECT 'closed', 'd', (((NEW.closed_at) + 28800000) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+WHERE NEW.closed_at IS NOT NULL
+ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+    n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
+    d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
+INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+SELECT 'closed', 'm', (CAST(strftime('%Y', ((NEW.closed_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.closed_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+WHERE NEW.closed_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
@@ -518,15 +566,10 @@ CREATE INDEX cases_by_status ON cases(status, registered_at);
 CREATE INDEX cases_open ON cases(holder, status, holder_since, next_due_kind, next_due_at,
     assigned_by, supervision_due_at) WHERE is_open = 1;
 CREATE INDEX cases_open_moves ON cases(moves DESC, case_number) WHERE is_open = 1 AND moves >= 2;
-CREATE INDEX cases_stats_closed ON cases(closed_at, unit_node) WHERE closed_at IS NOT NULL;
 CREATE INDEX cases_stats_eval_due ON cases(eval_due_at, law_related, unit_node)
     WHERE eval_due_at IS NOT NULL AND evaluated_at IS NULL;
-CREATE INDEX cases_stats_evaluated ON cases(evaluated_at, law_related, unit_node, office_rating, unit_rating)
-    WHERE evaluated_at IS NOT NULL;
 CREATE INDEX cases_stats_handling ON cases(handling_due_at, law_related, closed_at, unit_node)
     WHERE handling_due_at IS NOT NULL;
-CREATE INDEX cases_stats_registered ON cases(registered_at, unit_node, channel, category_l1, is_repeat,
-    skip_level, joint_letter, collective_batches, collective_persons, law_related, decided_at);
 CREATE INDEX commands_by_case ON commands(case_number, status);
 CREATE INDEX conflicts_open ON conflicts(case_number) WHERE resolved_at IS NULL;
 CREATE INDEX events_by_case ON events(case_number, seq, epoch);

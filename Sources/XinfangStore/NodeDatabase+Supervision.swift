@@ -157,7 +157,7 @@ extension NodeDatabase {
         let day = IndicatorRules.dayMs
         let fromAligned: Bool = (fromMs + offsetMs) % day == 0 && fromMs + offsetMs >= 0
         let toAligned: Bool = (toMs + offsetMs) % day == 0
-        let counted: Bool = try meta(db, "daily_counts_offset_ms") == String(offsetMs)
+        let counted: Bool = try DailyCounts.areCurrent(db, offsetMs: offsetMs)
         guard fromAligned, toAligned, counted, fromMs < toMs else {
             try scanCounts(db, from: fromMs, to: toMs, now: nowMs, populations: Set(Population.allCases), into: &result)
             return result
@@ -371,29 +371,84 @@ extension NodeDatabase {
         }
     }
 
-    /// Registrations and closures per unit and month (China Standard Time, `YYYY-MM`) since `from`.
+    /// Registrations and closures per unit and month (the calendar's civil time, `YYYY-MM`) since
+    /// `from`: from the monthly rows of `daily_counts` (and the daily rows of a first, partial month).
     public func monthlyTrend(since from: Date) async throws -> [NodeID: [String: (registered: Int, closed: Int)]] {
-        let offset = calendar.utcOffsetSeconds
+        let offsetMs = Int64(calendar.utcOffsetSeconds) * 1000
+        let local = from.milliseconds + offsetMs
+        let day = IndicatorRules.dayMs
         return try await read { db in
+            guard try DailyCounts.areCurrent(db, offsetMs: offsetMs), local >= 0, local % day == 0 else {
+                return try Self.monthlyTrendScanning(db, since: from, offsetSeconds: calendar.utcOffsetSeconds)
+            }
             var result: [NodeID: [String: (registered: Int, closed: Int)]] = [:]
-            for (column, isClosure) in [("registered_at", false), ("closed_at", true)] {
-                let rows = try Row.fetchCursor(
-                    db,
-                    sql: """
-                        SELECT unit_node, strftime('%Y-%m', \(column) / 1000 + ?, 'unixepoch') AS month, COUNT(*) AS n
-                        FROM cases WHERE \(column) >= ? GROUP BY unit_node, month
-                        """,
-                    arguments: [offset, from.milliseconds]
-                )
+            func month(_ index: Int64) -> String { String(format: "%04d-%02d", Int(index / 12), Int(index % 12) + 1) }
+            func add(_ rows: RowCursor, monthOf: (Int64) -> Int64) throws {
                 while let row = try rows.next() {
-                    let n: Int = row["n"]
-                    let month: String = row["month"]
-                    var entry = result[NodeID(row["unit_node"] as String), default: [:]][month] ?? (0, 0)
-                    if isClosure { entry.closed += n } else { entry.registered += n }
-                    result[NodeID(row["unit_node"] as String), default: [:]][month] = entry
+                    let unit = NodeID(row["unit_node"] as String)
+                    let key = month(monthOf(row["period"]))
+                    var entry = result[unit, default: [:]][key] ?? (0, 0)
+                    if (row["measure"] as String) == "closed" { entry.closed += row["n"] as Int } else { entry.registered += row["n"] as Int }
+                    result[unit, default: [:]][key] = entry
                 }
             }
+            let fromDay = local / day
+            var firstMonth = DayNumber.month(of: fromDay)
+            if DayNumber.dayOfMonth(fromDay) != 1 {
+                firstMonth += 1
+                try add(
+                    Row.fetchCursor(
+                        db,
+                        sql: """
+                            SELECT measure, period, unit_node, SUM(n) AS n FROM daily_counts
+                            WHERE measure IN ('registered', 'closed') AND grain = 'd' AND period >= ? AND period < ?
+                            GROUP BY measure, period, unit_node HAVING SUM(n) != 0
+                            """,
+                        arguments: [fromDay, DayNumber.firstDay(ofMonth: firstMonth)]
+                    ),
+                    monthOf: DayNumber.month(of:)
+                )
+            }
+            try add(
+                Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT measure, period, unit_node, SUM(n) AS n FROM daily_counts
+                        WHERE measure IN ('registered', 'closed') AND grain = 'm' AND period >= ?
+                        GROUP BY measure, period, unit_node HAVING SUM(n) != 0
+                        """,
+                    arguments: [firstMonth]
+                ),
+                monthOf: { $0 }
+            )
             return result
         }
+    }
+
+    /// The same by scanning `cases` (the reference the daily counts must equal).
+    public func monthlyTrendScanning(since from: Date) async throws -> [NodeID: [String: (registered: Int, closed: Int)]] {
+        try await read { db in try Self.monthlyTrendScanning(db, since: from, offsetSeconds: calendar.utcOffsetSeconds) }
+    }
+
+    static func monthlyTrendScanning(_ db: Database, since from: Date, offsetSeconds: Int) throws -> [NodeID: [String: (registered: Int, closed: Int)]] {
+        var result: [NodeID: [String: (registered: Int, closed: Int)]] = [:]
+        for (column, isClosure) in [("registered_at", false), ("closed_at", true)] {
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT unit_node, strftime('%Y-%m', \(column) / 1000 + ?, 'unixepoch') AS month, COUNT(*) AS n
+                    FROM cases WHERE \(column) >= ? GROUP BY unit_node, month
+                    """,
+                arguments: [offsetSeconds, from.milliseconds]
+            )
+            while let row = try rows.next() {
+                let n: Int = row["n"]
+                let month: String = row["month"]
+                var entry = result[NodeID(row["unit_node"] as String), default: [:]][month] ?? (0, 0)
+                if isClosure { entry.closed += n } else { entry.registered += n }
+                result[NodeID(row["unit_node"] as String), default: [:]][month] = entry
+            }
+        }
+        return result
     }
 }

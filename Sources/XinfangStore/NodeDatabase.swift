@@ -55,13 +55,7 @@ public struct NodeDatabase: Sendable {
                 try db.execute(cached: "DELETE FROM node_meta WHERE key = 'rebuild_materialised'")
             }
             // The indicators' daily counts are cut at midnight of this calendar's zone.
-            let offsetMs = String(calendar.utcOffsetSeconds * 1000)
-            if try writer.read({ db in try Self.meta(db, "daily_counts_offset_ms") }) != offsetMs {
-                try writer.write { db in
-                    try Self.setMeta(db, "daily_counts_offset_ms", offsetMs)
-                    try db.execute(sql: DailyCounts.recountSQL)
-                }
-            }
+            try writer.write { db in try DailyCounts.install(db, offsetMs: Int64(calendar.utcOffsetSeconds) * 1000) }
         }
     }
 

@@ -29,6 +29,22 @@ struct DailyCountsTests {
         ]
     }
 
+    /// The dashboard's monthly trend from the table equals a scan, from a month's first day and from within a month.
+    func expectEqualTrends(_ db: NodeDatabase, calendar: DeadlineCalendar, _ label: String) async throws {
+        let offset = calendar.utcOffsetSeconds
+        let today = calendar.civilDate(of: now)
+        for from in [
+            CivilDate(year: today.year - 1, month: today.month, day: 1)!.startOfDay(utcOffsetSeconds: offset),
+            today.adding(days: -200).startOfDay(utcOffsetSeconds: offset),
+            today.adding(days: -800).startOfDay(utcOffsetSeconds: offset),
+        ] {
+            let counted = try await db.monthlyTrend(since: from)
+            let scanned = try await db.monthlyTrendScanning(since: from)
+            #expect(!scanned.isEmpty, "\(label): cases since \(from)")
+            #expect(counted.mapValues { $0.mapValues { [$0.registered, $0.closed] } } == scanned.mapValues { $0.mapValues { [$0.registered, $0.closed] } }, "\(label): trend since \(from)")
+        }
+    }
+
     func expectEqualCounts(_ db: NodeDatabase, calendar: DeadlineCalendar, at instants: [Date], _ label: String) async throws {
         for instant in instants {
             for (from, to) in periods(calendar) {
@@ -45,6 +61,7 @@ struct DailyCountsTests {
         try await db.loadSyntheticCases(count: 4000, units: units, now: now, years: 2)
         let instants = [now, now.addingTimeInterval(20 * 86_400), now.addingTimeInterval(-3 * 86_400)]
         try await expectEqualCounts(db, calendar: .standard, at: instants, "as loaded")
+        try await expectEqualTrends(db, calendar: .standard, "as loaded")
         // Change, for some cases, every column the indicators read; delete a few rows.
         try await db.write { db in
             try db.execute(sql: "UPDATE cases SET unit_node = '430104' WHERE rowid % 17 = 0")
@@ -64,6 +81,7 @@ struct DailyCountsTests {
             try db.execute(sql: "DELETE FROM cases WHERE rowid % 43 = 0")
         }
         try await expectEqualCounts(db, calendar: .standard, at: instants, "after changes")
+        try await expectEqualTrends(db, calendar: .standard, "after changes")
         let rows = try await db.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM daily_counts WHERE grain = 'm'") ?? 0 }
         #expect(rows > 0 && rows < 4000, "monthly rows summarise: \(rows)")
         // The answer does come from the table: without its monthly rows, two years count less.
@@ -83,8 +101,9 @@ struct DailyCountsTests {
         }
         let utc = DeadlineCalendar(utcOffsetSeconds: 0)
         let reopened = try NodeDatabase.open(directory: dir, node: NodeID("430000"), calendar: utc, durability: .processCrashOnly)
-        let meta = try await reopened.read { db in try NodeDatabase.meta(db, "daily_counts_offset_ms") }
-        #expect(meta == "0")
+        let meta = try await reopened.read { db in try NodeDatabase.meta(db, "daily_counts") }
+        #expect(meta == "v\(DailyCounts.version) offset 0")
         try await expectEqualCounts(reopened, calendar: utc, at: [now], "UTC")
+        try await expectEqualTrends(reopened, calendar: utc, "UTC")
     }
 }

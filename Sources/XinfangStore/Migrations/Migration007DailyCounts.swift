@@ -9,8 +9,12 @@ import XinfangCore
 /// day, or a month), what those queries summed; the triggers add a case's contribution when its row
 /// is written and take the old one away when it changes, in the same transaction, so the counts
 /// always equal what a scan of `cases` would give. A period is answered with whole months in the
-/// middle and days at its edges. The civil day needs the calendar's UTC offset, kept in
-/// `node_meta` (`daily_counts_offset_ms`); a store opened with another offset recounts the table.
+/// middle and days at its edges. The civil day needs the calendar's UTC offset: the triggers are
+/// written with it when the store opens (`DailyCounts.install`), and a store opened with another
+/// offset, or by a version whose measures differ, rewrites them and recounts the table.
+///
+/// The indexes that served only those scans (registrations, closures and evaluations by date) go:
+/// every new case paid for them.
 enum Migration007DailyCounts {
     static let identifier = "007-daily-counts"
 
@@ -34,19 +38,45 @@ enum Migration007DailyCounts {
                     PRIMARY KEY (measure, grain, period, unit_node, k1, k2)
                 ) STRICT, WITHOUT ROWID;
 
-                INSERT INTO node_meta (key, value) VALUES ('daily_counts_offset_ms', '\(DailyCounts.defaultOffsetMs)')
-                    ON CONFLICT(key) DO UPDATE SET value = excluded.value;
+                DROP INDEX cases_stats_registered;
+                DROP INDEX cases_stats_closed;
+                DROP INDEX cases_stats_evaluated;
                 """
         )
-        try db.execute(sql: DailyCounts.triggersSQL)
-        try db.execute(sql: DailyCounts.recountSQL)
     }
 }
 
 /// The measures of `daily_counts` and the SQL that keeps them.
 enum DailyCounts {
-    static let defaultOffsetMs = 8 * 3_600_000
     static let dayMs = IndicatorRules.dayMs
+
+    /// Bumped whenever the measures or their SQL change: a store whose triggers were written by
+    /// another version rewrites them and recounts.
+    static let version = 1
+
+    /// What `node_meta.daily_counts` says when the triggers and the counts are current.
+    static func signature(offsetMs: Int64) -> String { "v\(version) offset \(offsetMs)" }
+
+    /// Writes the triggers for `offsetMs` and recounts every case, unless they are current.
+    static func install(_ db: Database, offsetMs: Int64) throws {
+        let wanted = signature(offsetMs: offsetMs)
+        guard try NodeDatabase.meta(db, "daily_counts") != wanted else { return }
+        try db.execute(
+            sql: """
+                DROP TRIGGER IF EXISTS daily_counts_insert;
+                DROP TRIGGER IF EXISTS daily_counts_delete;
+                DROP TRIGGER IF EXISTS daily_counts_update;
+                """
+        )
+        try db.execute(sql: triggersSQL(offsetMs: offsetMs))
+        try db.execute(sql: recountSQL(offsetMs: offsetMs))
+        try NodeDatabase.setMeta(db, "daily_counts", wanted)
+    }
+
+    /// Whether the counts were made for `offsetMs` by this version.
+    static func areCurrent(_ db: Database, offsetMs: Int64) throws -> Bool {
+        try NodeDatabase.meta(db, "daily_counts") == signature(offsetMs: offsetMs)
+    }
 
     /// One measure: which rows count, at which time, under which keys, with which values.
     struct Measure {
@@ -62,6 +92,7 @@ enum DailyCounts {
 
     static var measures: [Measure] {
         let due = "R.registered_at + \(Int64(IndicatorRules.acceptanceDays) * dayMs)"
+        let one = ["1", "0", "0", "0", "0", "0", "0"]
         return [
             Measure(
                 name: "registered",
@@ -73,7 +104,7 @@ enum DailyCounts {
                     "R.collective_persons",
                 ]
             ),
-            Measure(name: "category", time: "R.registered_at", condition: "1", k1: "R.category_l1", values: ["1", "0", "0", "0", "0", "0", "0"]),
+            Measure(name: "category", time: "R.registered_at", condition: "1", k1: "R.category_l1", values: one),
             Measure(
                 name: "acceptance",
                 time: due,
@@ -98,14 +129,16 @@ enum DailyCounts {
                 condition: "R.law_related = 0 AND R.evaluated_at IS NOT NULL",
                 k1: "coalesce(R.office_rating, '')",
                 k2: "coalesce(R.unit_rating, '')",
-                values: ["1", "0", "0", "0", "0", "0", "0"]
+                values: one
             ),
             Measure(
                 name: "evaluationDue",
                 time: "R.eval_due_at",
                 condition: "R.law_related = 0 AND R.evaluated_at IS NULL AND R.eval_due_at IS NOT NULL",
-                values: ["1", "0", "0", "0", "0", "0", "0"]
+                values: one
             ),
+            // Every closure, for the dashboard's monthly trend.
+            Measure(name: "closed", time: "R.closed_at", condition: "R.closed_at IS NOT NULL", values: one),
         ]
     }
 
@@ -116,10 +149,9 @@ enum DailyCounts {
         "unit_rating", "eval_due_at",
     ]
 
-    static let offset = "(SELECT CAST(value AS INTEGER) FROM node_meta WHERE key = 'daily_counts_offset_ms')"
-
-    static func period(_ grain: String, of time: String) -> String {
-        let local = "((\(time)) + \(offset))"
+    /// The period of `time` (milliseconds) at `grain`: the civil day number, or year × 12 + month − 1.
+    static func period(_ grain: String, of time: String, offsetMs: Int64) -> String {
+        let local = "((\(time)) + \(offsetMs))"
         if grain == "d" { return "(\(local) / \(dayMs))" }
         let moment = "\(local) / 1000, 'unixepoch'"
         return "(CAST(strftime('%Y', \(moment)) AS INTEGER) * 12 + CAST(strftime('%m', \(moment)) AS INTEGER) - 1)"
@@ -132,14 +164,14 @@ enum DailyCounts {
         """
 
     /// The statements adding (sign 1) or taking away (sign -1) the row `row`'s contribution.
-    static func contribution(of row: String, sign: Int) -> String {
+    static func contribution(of row: String, sign: Int, offsetMs: Int64) -> String {
         var statements: [String] = []
         for measure in measures {
             for grain in ["d", "m"] {
                 let values = measure.values.map { "\(sign) * \($0)" }.joined(separator: ", ")
                 let select = """
                     INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-                    SELECT '\(measure.name)', '\(grain)', \(period(grain, of: measure.time)), R.unit_node, \(measure.k1), \(measure.k2), \(values)
+                    SELECT '\(measure.name)', '\(grain)', \(period(grain, of: measure.time, offsetMs: offsetMs)), R.unit_node, \(measure.k1), \(measure.k2), \(values)
                     WHERE \(measure.condition)
                     \(upsert);
                     """
@@ -149,25 +181,25 @@ enum DailyCounts {
         return statements.joined(separator: "\n")
     }
 
-    static var triggersSQL: String {
+    static func triggersSQL(offsetMs: Int64) -> String {
         let changed = columns.map { "OLD.\($0) IS NOT NEW.\($0)" }.joined(separator: " OR ")
         return """
             CREATE TRIGGER daily_counts_insert AFTER INSERT ON cases BEGIN
-            \(contribution(of: "NEW", sign: 1))
+            \(contribution(of: "NEW", sign: 1, offsetMs: offsetMs))
             END;
             CREATE TRIGGER daily_counts_delete AFTER DELETE ON cases BEGIN
-            \(contribution(of: "OLD", sign: -1))
+            \(contribution(of: "OLD", sign: -1, offsetMs: offsetMs))
             END;
             CREATE TRIGGER daily_counts_update AFTER UPDATE OF \(columns.joined(separator: ", ")) ON cases
             WHEN \(changed) BEGIN
-            \(contribution(of: "OLD", sign: -1))
-            \(contribution(of: "NEW", sign: 1))
+            \(contribution(of: "OLD", sign: -1, offsetMs: offsetMs))
+            \(contribution(of: "NEW", sign: 1, offsetMs: offsetMs))
             END;
             """
     }
 
-    /// Counts every case again (after the migration, or when the calendar's offset changed).
-    static var recountSQL: String {
+    /// Counts every case again.
+    static func recountSQL(offsetMs: Int64) -> String {
         var statements = ["DELETE FROM daily_counts;"]
         for measure in measures {
             for grain in ["d", "m"] {
@@ -175,8 +207,8 @@ enum DailyCounts {
                 statements.append(
                     """
                     INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-                    SELECT '\(measure.name)', '\(grain)', \(period(grain, of: measure.time)) AS p, R.unit_node AS u, \(measure.k1) AS x1,
-                        \(measure.k2) AS x2, \(sums)
+                    SELECT '\(measure.name)', '\(grain)', \(period(grain, of: measure.time, offsetMs: offsetMs)) AS p, R.unit_node AS u,
+                        \(measure.k1) AS x1, \(measure.k2) AS x2, \(sums)
                     FROM cases AS R WHERE \(measure.condition) GROUP BY p, u, x1, x2;
                     """
                 )
