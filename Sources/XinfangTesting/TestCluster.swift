@@ -150,12 +150,13 @@ public final class TestCluster: Sendable {
         return reply
     }
 
-    /// Waits until `condition` holds for the case as `node` stores it (5 s at most).
+    /// Waits until `condition` holds for the case as `node` stores it (15 s at most: a hop takes
+    /// milliseconds, but the test command runs the simulator's seeds on the same two cores).
     @discardableResult
     public func waitFor(
         _ node: NodeID,
         _ number: CaseNumber,
-        timeout: Double = 5,
+        timeout: Double = 15,
         _ condition: @Sendable (CaseState) -> Bool
     ) async throws -> CaseState {
         let deadline = Date().addingTimeInterval(timeout)
