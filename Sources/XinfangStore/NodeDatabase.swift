@@ -55,7 +55,10 @@ public struct NodeDatabase: Sendable {
                 try db.execute(cached: "DELETE FROM node_meta WHERE key = 'rebuild_materialised'")
             }
             // The indicators' daily counts are cut at midnight of this calendar's zone.
-            try writer.write { db in try DailyCounts.install(db, offsetMs: Int64(calendar.utcOffsetSeconds) * 1000) }
+            let offsetMs = Int64(calendar.utcOffsetSeconds) * 1000
+            if try !writer.read({ db in try DailyCounts.areCurrent(db, offsetMs: offsetMs) }) {
+                try writer.write { db in try DailyCounts.install(db, offsetMs: offsetMs) }
+            }
         }
     }
 

@@ -15,10 +15,6 @@ struct Bench: AsyncParsableCommand {
     )
 }
 
-struct SystemClockForBench: NodeClock {
-    func now() -> Date { Date() }
-}
-
 /// Opens a store of the example hierarchy for a benchmark.
 func openBenchStore(_ node: NodeID, at directory: URL, topology: Topology, keys: [NodeID: NodeKey], durability: NodeDatabase.Durability)
     throws -> NodeDatabase
@@ -75,11 +71,11 @@ enum AntiEntropyScenario {
         try await childStore.loadSyntheticHeads(count: cases, sharedWith: parent) { differing.contains($0) ? 2 : 1 }
         try await parentStore.loadSyntheticHeadsAs(child, count: cases, sharedWith: child)
         progress(String(format: "P5: loaded in %.1f s", Date().timeIntervalSince(loadStarted)))
-        let transport = DirectTransport(databases: [childStore, parentStore], clock: SystemClockForBench())
+        let transport = DirectTransport(databases: [childStore, parentStore], clock: SystemClock())
         let job = ReconciliationService(
             database: childStore,
             transport: transport,
-            clock: SystemClockForBench(),
+            clock: SystemClock(),
             limits: ReconciliationLimits(),
             logger: Logger(label: "bench")
         )

@@ -65,17 +65,8 @@ enum IngestScenario {
         let county = ExampleHierarchy.furong
         let port = try freeLoopbackPort()
         let (topology, keys) = ExampleHierarchy.topology(baseURL: { $0 == county ? "http://127.0.0.1:\(port)" : "direct://\($0)" })
-        func open(_ node: NodeID, _ durability: NodeDatabase.Durability) throws -> NodeDatabase {
-            try NodeDatabase.open(
-                directory: root.appendingPathComponent(node.rawValue),
-                node: node,
-                calendar: .standard,
-                hierarchy: Hierarchy(topology: topology, key: keys[node]!),
-                durability: durability
-            )
-        }
-        let sender = try open(city, .processCrashOnly)
-        let receiver = try open(county, .full)
+        let sender = try openBenchStore(city, at: root.appendingPathComponent(city.rawValue), topology: topology, keys: keys, durability: .processCrashOnly)
+        let receiver = try openBenchStore(county, at: root.appendingPathComponent(county.rawValue), topology: topology, keys: keys, durability: .full)
         progress("P1: the city registers and transfers \(cases) cases to the county …")
         let loadStarted = Date()
         try await registerAndOffer(cases, at: sender, to: county, mode: .transfer)
@@ -106,7 +97,7 @@ enum IngestScenario {
             for await _ in started { break }
             let transport = HTTPPacketTransport()
             let to = topology.node(county)!
-            let directReceiver = PacketReceiver(database: receiver, clock: SystemClockForBench())
+            let directReceiver = PacketReceiver(database: receiver, clock: SystemClock())
             var events = 0
             let t0 = DispatchTime.now().uptimeNanoseconds
             for (batch, body, signature) in prepared {
@@ -150,21 +141,26 @@ enum IngestScenario {
     static func registerAndOffer(_ count: Int, at store: NodeDatabase, to peer: NodeID, mode: HandoffMode, from first: Int = 0) async throws {
         for i in first..<(first + count) {
             let now = Date()
-            let registration = CaseRegistration(
-                channel: .letter,
-                petitioners: [Petitioner(name: "张伟", mobile: String(format: "139%08d", i), isLead: true)],
-                purpose: .request,
-                category: ContentCategory("劳动和社会保障", "劳动关系", "拖欠农民工工资"),
-                issueRegion: RegionCode(rawValue: peer.rawValue),
-                summary: "反映拖欠工资",
-                text: "某公司拖欠本人三个月工资，请求督促支付。",
-                receivedAt: now,
-                registeredBy: "bench"
-            )
-            let (state, _) = try await store.register(registration, actor: "bench", now: now)
-            _ = try await store.act(on: state.caseNumber, action: .offer(to: peer, mode: mode, dueAt: mode == .assign ? now.addingTimeInterval(60 * 86_400) : nil, note: nil), actor: "bench", now: now)
+            let (state, _) = try await store.register(registration(i, region: peer, at: now), actor: "bench", now: now)
+            let due = mode == .assign ? now.addingTimeInterval(60 * 86_400) : nil
+            _ = try await store.act(on: state.caseNumber, action: .offer(to: peer, mode: mode, dueAt: due, note: nil), actor: "bench", now: now)
             if (i + 1 - first) % 10_000 == 0 { progress("  \(i + 1 - first) cases") }
         }
+    }
+
+    /// The benchmarks' petition number `i`: a letter about unpaid wages, its mobile number from `i`.
+    static func registration(_ i: Int, region: NodeID, at now: Date, channel: Channel = .letter, summary: String = "反映拖欠工资") -> CaseRegistration {
+        CaseRegistration(
+            channel: channel,
+            petitioners: [Petitioner(name: "张伟", mobile: String(format: "139%08d", i % 100_000_000), isLead: true)],
+            purpose: .request,
+            category: ContentCategory("劳动和社会保障", "劳动关系", "拖欠农民工工资"),
+            issueRegion: RegionCode(rawValue: region.rawValue),
+            summary: summary,
+            text: "某公司拖欠本人三个月工资，请求督促支付。",
+            receivedAt: now,
+            registeredBy: "bench"
+        )
     }
 
     /// Ed25519 verifications per second on one core, over real event signatures.

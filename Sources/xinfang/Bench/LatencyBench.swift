@@ -143,17 +143,7 @@ enum LatencyScenario {
         var close: [Double] = []
         for i in 0..<rounds {
             let now = Date()
-            let registration = CaseRegistration(
-                channel: .letter,
-                petitioners: [Petitioner(name: "李娜", mobile: String(format: "137%08d", i), isLead: true)],
-                purpose: .request,
-                category: ContentCategory("劳动和社会保障", "劳动关系", "拖欠农民工工资"),
-                issueRegion: RegionCode(rawValue: ExampleHierarchy.furong.rawValue),
-                summary: "反映拖欠工资（\(label)）",
-                text: "某公司拖欠本人工资，请求督促支付。",
-                receivedAt: now,
-                registeredBy: "bench"
-            )
+            let registration = IngestScenario.registration(50_000_000 + i, region: ExampleHierarchy.furong, at: now, summary: "反映拖欠工资（\(label)）")
             let (state, _) = try await province.register(registration, actor: "bench", now: now)
             let number = state.caseNumber
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -215,17 +205,7 @@ struct BackgroundPackets {
             progress("P2: 岳麓区 registers \(events / 2) background cases …")
             for i in 0..<max(1, events / 2) {
                 let now = Date()
-                let registration = CaseRegistration(
-                    channel: .visit,
-                    petitioners: [Petitioner(name: "王芳", mobile: String(format: "136%08d", i), isLead: true)],
-                    purpose: .request,
-                    category: ContentCategory("劳动和社会保障", "城镇职工社会保险", "职工养老保险"),
-                    issueRegion: RegionCode(rawValue: yuelu.rawValue),
-                    summary: "咨询养老保险待遇",
-                    text: "咨询本人养老保险待遇核定。",
-                    receivedAt: now,
-                    registeredBy: "bench"
-                )
+                let registration = IngestScenario.registration(60_000_000 + i, region: yuelu, at: now, channel: .visit, summary: "反映拖欠工资（背景）")
                 let (state, _) = try await store.register(registration, actor: "bench", now: now)
                 _ = try await store.act(on: state.caseNumber, action: .notify(note: nil), actor: "bench", now: now)
             }
