@@ -251,32 +251,17 @@ extension NodeDatabase {
 // MARK: - Receiving side: chains
 
 extension NodeDatabase {
-    /// Takes a run of one case's events from an adjacent peer.
+    /// Takes one packet's chains from an adjacent peer, with the packet's replay check and the
+    /// sender's reachability, in one transaction: one commit, one fsync, per packet (each hop of an
+    /// assignment waited for three when they were separate). Nil when `packetSeq` is not newer than
+    /// the last one from `peer` (a replay): nothing is written.
     ///
-    /// Events the store has are skipped (a duplicate is acknowledged, not re-applied); a run that
-    /// does not start right after the local head is answered `gap` with the head, so the sender
-    /// resends from there. The new events must link by hash, be appended by the holder of the
-    /// moment, and the last one must carry a valid signature of its origin: it covers every event
-    /// before it by the hash chain. Commit, then acknowledge.
-    public func receiveChain(_ events: [CaseEvent], from peer: NodeID, now: Date) async throws -> ItemReceipt {
-        try await receiveChains([events], from: peer, now: now)[0]
-    }
-
-    /// Takes several runs (one packet's chains) in one transaction: one commit, one fsync, for
-    /// the whole packet. A run that is refused is answered as such and writes nothing; a database
-    /// failure rolls the whole packet back, and the sender sends it again.
-    public func receiveChains(_ runs: [[CaseEvent]], from peer: NodeID, now: Date) async throws -> [ItemReceipt] {
-        // The signatures are checked on every core before the write transaction (which runs on
-        // one): a packet's verifications are as much work as its inserts.
-        let verified = await Self.verifiedHeads(runs.compactMap(\.last), topology: hierarchy?.topology)
-        let receipts = try await write { db in try receive(db, runs, from: peer, now: now, verifiedHeads: verified) }
-        outboxSignal.notify()
-        return receipts
-    }
-
-    /// A packet's chains with its replay check and the sender's reachability in one transaction:
-    /// one commit, one fsync, per packet (each hop of an assignment waited for three). Nil when
-    /// `packetSeq` is not newer than the last one from `peer` (a replay): nothing is written.
+    /// Per run: events the store has are skipped (a duplicate is acknowledged, not re-applied); a
+    /// run that does not start right after the local head is answered `gap` with the head, so the
+    /// sender resends from there. The new events must link by hash, be appended by the holder of
+    /// the moment, and the last one must carry a valid signature of its origin: it covers every
+    /// event before it by the hash chain. The signatures are checked on every core before the write
+    /// transaction (which runs on one). Commit, then acknowledge.
     public func receivePacket(from peer: NodeID, packetSeq: Int, chains runs: [[CaseEvent]], now: Date) async throws -> [ItemReceipt]? {
         let verified = await Self.verifiedHeads(runs.compactMap(\.last), topology: hierarchy?.topology)
         let receipts = try await write { db -> [ItemReceipt]? in
@@ -500,10 +485,7 @@ extension NodeDatabase {
                 sql: "UPDATE outbox SET state = 'sent', updated_at = ? WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
                 arguments: StatementArguments([now.milliseconds] + ids)
             )
-            try db.execute(cached: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
-            try db.execute(cached: "UPDATE peers SET last_packet_sent = last_packet_sent + 1 WHERE peer = ?", arguments: [peer.rawValue])
-            let seq = try Int.fetchOne(db, cached: "SELECT last_packet_sent FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 1
-            return OutboxBatch(peer: peer, packetSeq: seq, chains: chains, commands: commands, itemIDs: ids)
+            return OutboxBatch(peer: peer, packetSeq: try Self.allocatePacketSeq(db, for: peer), chains: chains, commands: commands, itemIDs: ids)
         }
     }
 
@@ -629,10 +611,6 @@ extension NodeDatabase {
 
     /// Checks an incoming packet's sequence number against the last one taken from `peer`; records
     /// it when newer. False for a replay (a number seen before).
-    public func acceptPacket(from peer: NodeID, packetSeq: Int, now: Date) async throws -> Bool {
-        try await write { db in try Self.acceptPacket(db, from: peer, packetSeq: packetSeq, now: now) }
-    }
-
     static func acceptPacket(_ db: Database, from peer: NodeID, packetSeq: Int, now: Date) throws -> Bool {
         try db.execute(cached: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
         let last = try Int.fetchOne(db, cached: "SELECT last_packet_received FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 0
@@ -752,27 +730,22 @@ extension NodeDatabase {
 extension NodeDatabase {
     /// Allocates the next packet number for `peer` (for a packet without items, e.g. a greeting).
     public func allocatePacketSeq(for peer: NodeID) async throws -> Int {
-        try await write { db in
-            try db.execute(cached: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
-            try db.execute(cached: "UPDATE peers SET last_packet_sent = last_packet_sent + 1 WHERE peer = ?", arguments: [peer.rawValue])
-            return try Int.fetchOne(db, cached: "SELECT last_packet_sent FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 1
-        }
+        try await write { db in try Self.allocatePacketSeq(db, for: peer) }
+    }
+
+    static func allocatePacketSeq(_ db: Database, for peer: NodeID) throws -> Int {
+        try db.execute(cached: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
+        try db.execute(cached: "UPDATE peers SET last_packet_sent = last_packet_sent + 1 WHERE peer = ?", arguments: [peer.rawValue])
+        return try Int.fetchOne(db, cached: "SELECT last_packet_sent FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 1
     }
 
     /// A peer has just sent a valid packet, so it is up: what waited because it was unreachable is
-    /// due at once, and the dispatcher is woken.
-    public func peerIsReachable(_ peer: NodeID, now: Date) async throws {
-        if try await write({ db in try Self.markReachable(db, peer, now: now) }) { outboxSignal.notify() }
-    }
-
-    /// Makes what waits for `peer` after a failure due now; true when something was waiting.
-    @discardableResult
-    static func markReachable(_ db: Database, _ peer: NodeID, now: Date) throws -> Bool {
+    /// due at once (the commit wakes the dispatcher).
+    static func markReachable(_ db: Database, _ peer: NodeID, now: Date) throws {
         try db.execute(
             cached:
                 "UPDATE outbox SET next_attempt_at = ? WHERE peer = ? AND state = 'failed' AND last_error_kind = 'unreachable' AND next_attempt_at > ?",
             arguments: [now.milliseconds, peer.rawValue, now.milliseconds]
         )
-        return db.changesCount > 0
     }
 }

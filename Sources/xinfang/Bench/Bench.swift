@@ -87,7 +87,7 @@ enum AntiEntropyScenario {
         let bytes = first.bytesSent + first.bytesReceived
         if first.resent != differ { progress("P5: WARNING: expected \(differ) differing cases, found \(first.resent)") }
         // The limit: what the differing cases' events weigh in a packet (2 events a case, as P1's).
-        let eventBytes = try await Self.eventBytes(cases: max(differ, 1)) * differ / max(differ, 1)
+        let eventBytes = differ > 0 ? try await Self.eventBytes(cases: differ) : 0
         let p50 = percentile(times, 0.5)
         return BenchRow(
             id: "P5",

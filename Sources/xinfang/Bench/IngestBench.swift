@@ -36,7 +36,7 @@ struct IngestResult {
     var events: Int
     var packets: Int
     var seconds: Double
-    var rate: Double
+    var rate: Double { Double(events) / seconds }
     var raw: Double
     var crypto: Double
     var cores: Int
@@ -130,7 +130,6 @@ enum IngestScenario {
             events: events,
             packets: prepared.count,
             seconds: seconds,
-            rate: Double(events) / seconds,
             raw: raw,
             crypto: crypto * Double(cores),
             cores: cores
