@@ -32,6 +32,21 @@ public enum Rating: String, Codable, Sendable, CaseIterable {
     }
 }
 
+/// How a written opinion reached the petitioner (送达方式: 0 当面, 1 邮寄, 2 其他).
+public enum DeliveryMethod: String, Codable, Sendable, CaseIterable {
+    case inPerson  // 当面送达
+    case mail  // 邮寄送达
+    case other  // 其他方式
+
+    public var label: String {
+        switch self {
+        case .inPerson: "当面送达"
+        case .mail: "邮寄送达"
+        case .other: "其他方式送达"
+        }
+    }
+}
+
 /// Where a matter routed out of petition handling goes (诉访分离, 条例 Art. 28 and 31).
 public enum RouteOutChannel: String, Codable, Sendable, CaseIterable {
     case litigation  // 诉讼
@@ -64,14 +79,24 @@ public enum CaseAction: Equatable, Sendable {
     case returnClosure(reason: String)
     case evaluate(office: Rating, unit: Rating, comment: String?)
     /// The review goes to `reviewer` (the handler's parent under the policy); nil on a standalone node.
-    case requestReview(reason: String, reviewer: NodeID?)
+    /// The review goes to `reviewer`, the level above the organ that issued the reply (复查机关);
+    /// `routing` says why when the policy had to pass over an organ (the accused one).
+    case requestReview(reason: String, reviewer: NodeID?, routing: String? = nil)
     case decideReview(outcome: ReplyOutcome, opinion: String)
-    case requestReReview(reason: String, reviewer: NodeID?)
+    /// The re-review goes to the level above the reviewer (复核机关).
+    case requestReReview(reason: String, reviewer: NodeID?, routing: String? = nil)
     case decideReReview(outcome: ReplyOutcome, opinion: String)
     case terminate(reason: String)
     case comment(text: String)
-    /// 上报: offer the case to the parent.
-    case escalate(to: NodeID, reason: String)
+    /// 上报: offer the case to the parent (to the level above it when the parent is the accused
+    /// organ of a 检举控告, `routing` then saying so).
+    case escalate(to: NodeID, reason: String, routing: String? = nil)
+    /// 送达: the latest written opinion (处理意见, 复查意见 or 复核意见) reached the petitioner on `on`,
+    /// by `method`, signed for or refused; the request window for the next stage runs from it.
+    case deliver(on: CivilDate, method: DeliveryMethod, signed: Bool, note: String?)
+    /// 听证: a hearing held from `from` to `to` (inclusive) during a review or re-review; its days
+    /// are not counted in the answer period (条例 Art. 36).
+    case hearing(from: CivilDate, to: CivilDate, note: String)
     /// 提办: an ancestor takes the case to itself.
     case recall(by: NodeID, reason: String)
     /// 督办: an ancestor presses the holder, who owes written feedback by `dueAt`.
@@ -110,6 +135,8 @@ public enum CaseAction: Equatable, Sendable {
         case .terminate: .terminate
         case .comment: .comment
         case .escalate: .escalate
+        case .deliver: .deliver
+        case .hearing: .hearing
         case .recall: .recall
         case .supervise: .supervise
         case .supervisionFeedback: .supervisionFeedback
@@ -146,6 +173,7 @@ public enum ActionName: String, Codable, Sendable, CaseIterable {
     case verifyClosure, returnClosure, evaluate, requestReview, decideReview, requestReReview
     case decideReReview, terminate, comment
     case escalate, recall, supervise, supervisionFeedback, repeatPetition, takeOver, resolveConflict
+    case deliver, hearing
 
     /// Chinese label for the chain view (办理方式).
     public var label: String {
@@ -176,6 +204,8 @@ public enum ActionName: String, Codable, Sendable, CaseIterable {
         case .repeatPetition: "重复信访"
         case .takeOver: "强制接管"
         case .resolveConflict: "冲突处理"
+        case .deliver: "送达"
+        case .hearing: "听证"
         }
     }
 
@@ -210,6 +240,14 @@ public enum ActionLimits {
     public static let actorLengthMax = 50
     /// 条例 Art. 34: an extension of at most 30 days.
     public static let extensionDaysMax = 30
+    /// The longest hearing recorded in one stage, in calendar days.
+    public static let hearingDaysMax = 30
+    /// How far ahead an organ may set a due date (交办, 督办).
+    public static let dueDaysAheadMax = 366
+    /// The years a date in an action may lie in (anything else is a typo or an attack on the encoder).
+    public static let yearRange = 2000...2100
+    /// The explanation a node adds when the policy passes over an organ.
+    public static let routingLengthMax = 500
 }
 
 /// The flat wire form of an action: every parameter optional, so that a missing or malformed one is
@@ -237,6 +275,14 @@ public struct ActionFields: Codable, Equatable, Sendable {
     public var text: String?
     public var branch: String?
     public var decision: String?
+    public var routing: String?
+    /// 送达 (`deliver`): the day, the method and whether the petitioner signed for it.
+    public var deliveredOn: CivilDate?
+    public var method: String?
+    public var signed: Bool?
+    /// 听证 (`hearing`): its first and last day.
+    public var hearingFrom: CivilDate?
+    public var hearingTo: CivilDate?
 
     public init(action: String? = nil) { self.action = action }
 }
@@ -257,6 +303,7 @@ extension CaseAction {
         func note() throws(ValidationFailure) -> String? { try Check.optionalText(f.note, field: "note", max: L.noteLengthMax) }
         func opinion() throws(ValidationFailure) -> String { try Check.text(f.opinion, field: "opinion", max: L.opinionLengthMax) }
         func outcome() throws(ValidationFailure) -> ReplyOutcome { try Self.enumValue(f.outcome, field: "outcome") }
+        func routing() throws(ValidationFailure) -> String? { try Check.optionalText(f.routing, field: "routing", max: L.routingLengthMax) }
         func node(_ raw: String?, field: String) throws(ValidationFailure) -> NodeID {
             try NodeID.validated(Check.text(raw, field: field, max: 6), field: field)
         }
@@ -270,7 +317,7 @@ extension CaseAction {
             let mode: HandoffMode = try Self.enumValue(f.mode, field: "mode")
             if mode == .escalate { throw .invalid("mode", "上报请使用 escalate 操作。") }
             if mode == .assign, f.dueAt == nil { throw .missing("dueAt") }
-            self = .offer(to: to, mode: mode, dueAt: f.dueAt, note: try note())
+            self = .offer(to: to, mode: mode, dueAt: try f.dueAt.map { d throws(ValidationFailure) in try Self.checkedYear(d, field: "dueAt") }, note: try note())
         case .accept: self = .accept
         case .decline: self = .decline(reason: try reason())
         case .notify: self = .notify(note: try note())
@@ -301,17 +348,35 @@ extension CaseAction {
                 unit: try Self.enumValue(f.unitRating, field: "unitRating"),
                 comment: try Check.optionalText(f.comment, field: "comment", max: L.noteLengthMax)
             )
-        case .requestReview: self = .requestReview(reason: try reason(), reviewer: try optionalNode(f.reviewer, field: "reviewer"))
+        case .requestReview:
+            self = .requestReview(reason: try reason(), reviewer: try optionalNode(f.reviewer, field: "reviewer"), routing: try routing())
         case .decideReview: self = .decideReview(outcome: try outcome(), opinion: try opinion())
-        case .requestReReview: self = .requestReReview(reason: try reason(), reviewer: try optionalNode(f.reviewer, field: "reviewer"))
+        case .requestReReview:
+            self = .requestReReview(reason: try reason(), reviewer: try optionalNode(f.reviewer, field: "reviewer"), routing: try routing())
         case .decideReReview: self = .decideReReview(outcome: try outcome(), opinion: try opinion())
         case .terminate: self = .terminate(reason: try reason())
         case .comment: self = .comment(text: try Check.text(f.text, field: "text", max: L.opinionLengthMax))
-        case .escalate: self = .escalate(to: try node(f.to, field: "to"), reason: try reason())
+        case .escalate: self = .escalate(to: try node(f.to, field: "to"), reason: try reason(), routing: try routing())
+        case .deliver:
+            guard let on = f.deliveredOn else { throw .missing("deliveredOn") }
+            guard let signed = f.signed else { throw .missing("signed") }
+            self = .deliver(on: try Self.checkedYear(on, field: "deliveredOn"), method: try Self.enumValue(f.method, field: "method"), signed: signed, note: try note())
+        case .hearing:
+            guard let from = f.hearingFrom else { throw .missing("hearingFrom") }
+            guard let to = f.hearingTo else { throw .missing("hearingTo") }
+            guard from <= to else { throw .invalid("hearingTo", "听证结束日期不能早于开始日期。") }
+            guard to.daysSinceEpoch - from.daysSinceEpoch < L.hearingDaysMax else {
+                throw .invalid("hearingTo", "一次听证最长 \(L.hearingDaysMax) 天。")
+            }
+            self = .hearing(
+                from: try Self.checkedYear(from, field: "hearingFrom"),
+                to: try Self.checkedYear(to, field: "hearingTo"),
+                note: try Check.text(f.note, field: "note", max: L.noteLengthMax)
+            )
         case .recall: self = .recall(by: try node(f.by, field: "by"), reason: try reason())
         case .supervise:
             guard let dueAt = f.dueAt else { throw .missing("dueAt") }
-            self = .supervise(by: try node(f.by, field: "by"), dueAt: dueAt, note: try Check.text(f.note, field: "note", max: L.noteLengthMax))
+            self = .supervise(by: try node(f.by, field: "by"), dueAt: try Self.checkedYear(dueAt, field: "dueAt"), note: try Check.text(f.note, field: "note", max: L.noteLengthMax))
         case .supervisionFeedback: self = .supervisionFeedback(text: try Check.text(f.text, field: "text", max: L.opinionLengthMax))
         case .repeatPetition:
             let newCase = try CaseNumber.validated(Check.text(f.newCase, field: "newCase", max: 30), field: "newCase")
@@ -324,6 +389,24 @@ extension CaseAction {
             }
             self = .resolveConflict(branch: branch, decision: try Self.enumValue(f.decision, field: "decision"), reason: try reason())
         }
+    }
+
+    /// The parsed and checked form of this action: every bound of its parameters, texts trimmed.
+    /// What the chain stores is always this form, so every stored event decodes again.
+    public func validated() throws(ValidationFailure) -> CaseAction { try CaseAction(fields: fields) }
+
+    static func checkedYear(_ date: CivilDate, field: String) throws(ValidationFailure) -> CivilDate {
+        guard ActionLimits.yearRange.contains(date.year) else { throw .invalid(field, "日期 \(date) 超出允许的年份范围。") }
+        return date
+    }
+
+    static func checkedYear(_ date: Date, field: String) throws(ValidationFailure) -> Date {
+        let seconds = date.timeIntervalSince1970
+        // 2000-01-01 to 2101-01-01 (UTC): a date the canonical encoder always represents.
+        guard seconds.isFinite, seconds >= 946_684_800, seconds < 4_133_980_800 else {
+            throw .invalid(field, "日期超出允许的年份范围（\(ActionLimits.yearRange.lowerBound)–\(ActionLimits.yearRange.upperBound)）。")
+        }
+        return date
     }
 
     /// Parses a raw enum value, naming the field and the allowed values when it is not one.
@@ -348,9 +431,10 @@ extension CaseAction {
         case .accept: break
         case .decline(let reason), .reject(let reason), .returnClosure(let reason), .terminate(let reason):
             f.reason = reason
-        case .requestReview(let reason, let reviewer), .requestReReview(let reason, let reviewer):
+        case .requestReview(let reason, let reviewer, let routing), .requestReReview(let reason, let reviewer, let routing):
             f.reason = reason
             f.reviewer = reviewer?.rawValue
+            f.routing = routing
         case .notify(let note), .verifyClosure(let note): f.note = note
         case .routeOut(let channel, let note):
             f.channel = channel.rawValue
@@ -371,9 +455,19 @@ extension CaseAction {
             f.unitRating = unit.rawValue
             f.comment = comment
         case .comment(let text), .supervisionFeedback(let text): f.text = text
-        case .escalate(let to, let reason):
+        case .escalate(let to, let reason, let routing):
             f.to = to.rawValue
             f.reason = reason
+            f.routing = routing
+        case .deliver(let on, let method, let signed, let note):
+            f.deliveredOn = on
+            f.method = method.rawValue
+            f.signed = signed
+            f.note = note
+        case .hearing(let from, let to, let note):
+            f.hearingFrom = from
+            f.hearingTo = to
+            f.note = note
         case .recall(let by, let reason), .takeOver(let by, let reason):
             f.by = by.rawValue
             f.reason = reason

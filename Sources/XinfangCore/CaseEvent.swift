@@ -21,6 +21,37 @@ public enum CaseEventBody: Equatable, Sendable {
     public static let refusedKind = "commandRefused"
 
 
+    /// The longest refusal code and detail a `commandRefused` event may carry.
+    public static let refusalCodeLengthMax = 64
+    public static let refusalDetailLengthMax = 4_000
+
+    /// The body in the form a chain stores, or the bound it breaks: an action in its validated
+    /// form, a registration within `CaseRegistration.checkBounds()`. Every event a node makes
+    /// passes here, and every event a node receives is checked by it (`boundsFailure`).
+    public func bounded() throws(ValidationFailure) -> CaseEventBody {
+        switch self {
+        case .register(let registration):
+            try registration.checkBounds()
+            return self
+        case .act(let action):
+            return .act(try action.validated())
+        case .refuse(let code, let detail):
+            try Check.bounded(code, field: "code", max: Self.refusalCodeLengthMax)
+            guard !detail.isEmpty, detail.count <= Self.refusalDetailLengthMax else { throw .tooLong("detail", max: Self.refusalDetailLengthMax) }
+            return self
+        }
+    }
+
+    /// The bound a received body breaks, or nil: the received form must already be the stored one.
+    public var boundsFailure: ValidationFailure? {
+        do {
+            let stored = try bounded()
+            return stored == self ? nil : .invalid("body", "事件内容不是规范形式。")
+        } catch {
+            return error
+        }
+    }
+
     /// Chinese label of the kind.
     public var label: String {
         switch self {

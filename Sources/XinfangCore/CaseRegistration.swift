@@ -148,6 +148,8 @@ public enum RegistrationLimits {
     public static let registrarLengthMax = 50
     public static let linkedCasesMax = 50
     public static let personsInvolvedMax = 100_000
+    public static let collectiveBatchesMax = 1_000
+    public static let collectivePersonsMax = 100_000
     /// How far back a receipt date may lie (a letter found in a drawer still counts, but not a typo'd year).
     public static let receivedAtPastMaxDays = 366
 }
@@ -155,24 +157,48 @@ public enum RegistrationLimits {
 extension CaseRegistration {
     /// Validates and canonicalises a registration; `now` bounds the receipt time.
     public func validated(now: Date, receivedAtPastMaxDays: Int = RegistrationLimits.receivedAtPastMaxDays) throws(ValidationFailure) -> CaseRegistration {
-        typealias L = RegistrationLimits
         var r = self
+        guard !petitioners.isEmpty else { throw .missing("petitioners") }
+        guard petitioners.count <= RegistrationLimits.petitionersMax else {
+            throw .invalid("petitioners", "信访人最多 \(RegistrationLimits.petitionersMax) 人。")
+        }
+        for (i, p) in petitioners.enumerated() {
+            r.petitioners[i] = try p.validated(field: "petitioners.\(i)")
+        }
+        r.issueRegion = try RegionCode.validated(issueRegion.rawValue, field: "issueRegion")
+        r.summary = try Check.text(summary, field: "summary", max: RegistrationLimits.summaryLengthMax)
+        r.text = try Check.text(text, field: "text", max: RegistrationLimits.textLengthMax)
+        r.respondent = try Check.optionalText(respondent, field: "respondent", max: RegistrationLimits.respondentLengthMax)
+        r.registeredBy = try Check.text(registeredBy, field: "registeredBy", max: RegistrationLimits.registrarLengthMax)
+        try r.checkBounds()
+        guard receivedAt <= now.addingTimeInterval(300) else {
+            throw .invalid("receivedAt", "收件时间不能晚于当前时间。")
+        }
+        guard receivedAt >= now.addingTimeInterval(-Double(receivedAtPastMaxDays) * 86_400) else {
+            throw .invalid("receivedAt", "收件时间不能早于 \(receivedAtPastMaxDays) 天前。")
+        }
+        return r
+    }
+
+    /// The bounds every stored registration keeps, whoever made it (this node's API, an import, a
+    /// peer's packet): counts, lengths, the category table, the channel rules. Checked without
+    /// changing anything, so a sealed registration (personal data boxed) passes as it is.
+    public func checkBounds() throws(ValidationFailure) {
+        typealias L = RegistrationLimits
         if jointLetter, channel != .letter {
             throw .invalid("jointLetter", "只有来信（letter）可以标记为联名信。")
         }
         if let collective {
             guard channel == .visit else { throw .invalid("collective", "只有来访（visit）可以登记为集体访。") }
-            guard collective.batches >= 1, collective.batches <= 1000 else {
-                throw .invalid("collective.batches", "批次必须在 1 到 1000 之间。")
+            guard (1...L.collectiveBatchesMax).contains(collective.batches) else {
+                throw .invalid("collective.batches", "批次必须在 1 到 \(L.collectiveBatchesMax) 之间。")
             }
-            guard collective.personVisits >= 2, collective.personVisits <= 100_000 else {
-                throw .invalid("collective.personVisits", "集体访人次必须在 2 到 100000 之间。")
+            guard (2...L.collectivePersonsMax).contains(collective.personVisits) else {
+                throw .invalid("collective.personVisits", "集体访人次必须在 2 到 \(L.collectivePersonsMax) 之间。")
             }
         }
         guard !petitioners.isEmpty else { throw .missing("petitioners") }
-        guard petitioners.count <= L.petitionersMax else {
-            throw .invalid("petitioners", "信访人最多 \(L.petitionersMax) 人。")
-        }
+        guard petitioners.count <= L.petitionersMax else { throw .invalid("petitioners", "信访人最多 \(L.petitionersMax) 人。") }
         if collective != nil, petitioners.filter(\.isLead).count > L.representativesMax {
             throw ValidationFailure(
                 code: "too-many-representatives",
@@ -181,7 +207,8 @@ extension CaseRegistration {
             )
         }
         for (i, p) in petitioners.enumerated() {
-            r.petitioners[i] = try p.validated(field: "petitioners.\(i)")
+            try Check.bounded(p.name, field: "petitioners.\(i).name", max: L.nameLengthMax)
+            try Check.bounded(p.address, field: "petitioners.\(i).address", max: L.addressLengthMax, optional: true)
         }
         if let n = personsInvolved, !(1...L.personsInvolvedMax).contains(n) {
             throw .invalid("personsInvolved", "涉及人数必须在 1 到 \(L.personsInvolvedMax) 之间。")
@@ -193,22 +220,19 @@ extension CaseRegistration {
                 detail: "内容分类不在分类表中：\(category.level1)/\(category.level2)/\(category.level3)。"
             )
         }
-        r.issueRegion = try RegionCode.validated(issueRegion.rawValue, field: "issueRegion")
-        r.summary = try Check.text(summary, field: "summary", max: L.summaryLengthMax)
-        r.text = try Check.text(text, field: "text", max: L.textLengthMax)
-        r.respondent = try Check.optionalText(respondent, field: "respondent", max: L.respondentLengthMax)
-        r.registeredBy = try Check.text(registeredBy, field: "registeredBy", max: L.registrarLengthMax)
-        guard receivedAt <= now.addingTimeInterval(300) else {
-            throw .invalid("receivedAt", "收件时间不能晚于当前时间。")
-        }
-        guard receivedAt >= now.addingTimeInterval(-Double(receivedAtPastMaxDays) * 86_400) else {
-            throw .invalid("receivedAt", "收件时间不能早于 \(receivedAtPastMaxDays) 天前。")
-        }
+        _ = try RegionCode.validated(issueRegion.rawValue, field: "issueRegion")
+        try Check.bounded(summary, field: "summary", max: L.summaryLengthMax)
+        try Check.bounded(text, field: "text", max: L.textLengthMax)
+        try Check.bounded(respondent, field: "respondent", max: L.respondentLengthMax, optional: true)
+        try Check.bounded(registeredBy, field: "registeredBy", max: L.registrarLengthMax)
         guard linkedCases.count <= L.linkedCasesMax else { throw .invalid("linkedCases", "关联信访件最多 \(L.linkedCasesMax) 件。") }
         for (i, c) in linkedCases.enumerated() {
             _ = try CaseNumber.validated(c.rawValue, field: "linkedCases.\(i)")
         }
-        return r
+        let seconds = receivedAt.timeIntervalSince1970
+        guard seconds.isFinite, seconds >= 946_684_800, seconds < 4_133_980_800 else {
+            throw .invalid("receivedAt", "收件时间超出允许的年份范围。")
+        }
     }
 
     /// The lead petitioner, or the first one.
@@ -253,6 +277,18 @@ extension Petitioner {
 }
 
 extension Check {
+    /// Refuses a text that is empty (unless `optional`), longer than `max`, or not trimmed: a
+    /// stored value is always in the form `text(_:field:max:)` makes.
+    static func bounded(_ value: String?, field: String, max: Int, optional: Bool = false) throws(ValidationFailure) {
+        guard let value else {
+            if optional { return }
+            throw .missing(field)
+        }
+        guard !value.isEmpty else { throw .missing(field) }
+        guard value.count <= max else { throw .tooLong(field, max: max) }
+        guard value.trimmingWhitespace() == value else { throw .invalid(field, "字段 \(field) 的首尾不能有空白。") }
+    }
+
     static func nonEmpty(_ value: String?) -> String? {
         let trimmed = (value ?? "").trimmingWhitespace()
         return trimmed.isEmpty ? nil : trimmed

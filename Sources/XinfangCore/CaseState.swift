@@ -44,6 +44,43 @@ public struct Opinion: Codable, Equatable, Sendable {
     public var outcome: ReplyOutcome
     public var text: String
     public var at: Date
+    /// The organ that issued it (nil in states materialised before it was recorded; a rebuild fills it).
+    public var by: NodeID?
+    /// Its 送达 to the petitioner, once recorded.
+    public var delivery: Delivery?
+
+    public init(outcome: ReplyOutcome, text: String, at: Date, by: NodeID? = nil, delivery: Delivery? = nil) {
+        self.outcome = outcome
+        self.text = text
+        self.at = at
+        self.by = by
+        self.delivery = delivery
+    }
+
+    /// The day the petitioner's window for the next stage starts from: the 送达 once recorded,
+    /// the opinion's own day until then (条例 Art. 35–36: "自收到书面答复之日起").
+    public func windowStart(calendar: DeadlineCalendar) -> CivilDate { delivery?.on ?? calendar.civilDate(of: at) }
+}
+
+/// The 送达 of a written opinion: when and how it reached the petitioner.
+public struct Delivery: Codable, Equatable, Sendable {
+    public var on: CivilDate
+    public var method: DeliveryMethod
+    /// 签收 (true) or 拒收 (false).
+    public var signed: Bool
+    public var note: String?
+    /// When it was recorded.
+    public var recordedAt: Date
+}
+
+/// A hearing (听证) of a review or re-review; its days are not counted in the answer period.
+public struct Hearing: Codable, Equatable, Sendable {
+    public var from: CivilDate
+    public var to: CivilDate
+    public var note: String
+
+    /// The calendar days it took, first and last included.
+    public var days: Int { to.daysSinceEpoch - from.daysSinceEpoch + 1 }
 }
 
 /// The petitioner's two ratings.
@@ -59,6 +96,17 @@ public struct ReviewStage: Codable, Equatable, Sendable {
     public var requestedAt: Date
     public var reason: String
     public var decision: Opinion?
+    /// The organ the stage went to (nil in states materialised before it was recorded).
+    public var reviewer: NodeID?
+    public var hearing: Hearing?
+
+    public init(requestedAt: Date, reason: String, decision: Opinion? = nil, reviewer: NodeID? = nil, hearing: Hearing? = nil) {
+        self.requestedAt = requestedAt
+        self.reason = reason
+        self.decision = decision
+        self.reviewer = reviewer
+        self.hearing = hearing
+    }
 }
 
 /// How an intake ended without acceptance (不予受理, 诉访分离, 不再受理) and why.
@@ -150,6 +198,17 @@ public struct CaseState: Codable, Equatable, Sendable {
     /// The unit the indicators count the case for: the node that made the intake decision, or,
     /// before it, the node responsible now.
     public var statisticsUnit: NodeID { handler ?? owner }
+
+    /// The latest written opinion (处理意见, 复查意见 or 复核意见) the petitioner may contest or has
+    /// received, by status; nil where none is awaiting 送达.
+    public var latestOpinion: Opinion? {
+        switch status {
+        case .replied, .closed, .closureVerified, .evaluated: reply
+        case .reviewDecided: review?.decision
+        case .reReviewDecided: reReview?.decision
+        default: nil
+        }
+    }
 }
 
 /// How a person settled the losing branch of a fork.
@@ -289,7 +348,7 @@ extension CaseState {
             holder = to
             addParticipant(to)
             status = .offered
-        case .escalate(let to, _):
+        case .escalate(let to, _, _):
             pendingOffer = Offer(
                 from: holder,
                 to: to,
@@ -342,7 +401,7 @@ extension CaseState {
             extension_ = Extension(days: days, approver: approver, reason: reason, at: at)
             status = .extended
         case .reply(let outcome, let opinion):
-            reply = Opinion(outcome: outcome, text: opinion, at: at)
+            reply = Opinion(outcome: outcome, text: opinion, at: at, by: event.origin)
             status = .replied
         case .close:
             closedAt = at
@@ -367,8 +426,8 @@ extension CaseState {
         case .evaluate(let office, let unit, let comment):
             evaluation = Evaluation(office: office, unit: unit, comment: comment, at: at)
             status = .evaluated
-        case .requestReview(let reason, let reviewer):
-            review = ReviewStage(requestedAt: at, reason: reason)
+        case .requestReview(let reason, let reviewer, _):
+            review = ReviewStage(requestedAt: at, reason: reason, reviewer: reviewer ?? holder)
             status = .reviewRequested
             if let reviewer {
                 holder = reviewer
@@ -376,10 +435,10 @@ extension CaseState {
                 addParticipant(reviewer)
             }
         case .decideReview(let outcome, let opinion):
-            review?.decision = Opinion(outcome: outcome, text: opinion, at: at)
+            review?.decision = Opinion(outcome: outcome, text: opinion, at: at, by: event.origin)
             status = .reviewDecided
-        case .requestReReview(let reason, let reviewer):
-            reReview = ReviewStage(requestedAt: at, reason: reason)
+        case .requestReReview(let reason, let reviewer, _):
+            reReview = ReviewStage(requestedAt: at, reason: reason, reviewer: reviewer ?? holder)
             status = .reReviewRequested
             if let reviewer {
                 holder = reviewer
@@ -387,8 +446,18 @@ extension CaseState {
                 addParticipant(reviewer)
             }
         case .decideReReview(let outcome, let opinion):
-            reReview?.decision = Opinion(outcome: outcome, text: opinion, at: at)
+            reReview?.decision = Opinion(outcome: outcome, text: opinion, at: at, by: event.origin)
             status = .reReviewDecided
+        case .deliver(let on, let method, let signed, let note):
+            let delivery = Delivery(on: on, method: method, signed: signed, note: note, recordedAt: at)
+            switch status {
+            case .reviewDecided: review?.decision?.delivery = delivery
+            case .reReviewDecided: reReview?.decision?.delivery = delivery
+            default: reply?.delivery = delivery
+            }
+        case .hearing(let from, let to, let note):
+            let hearing = Hearing(from: from, to: to, note: note)
+            if status == .reReviewRequested { reReview?.hearing = hearing } else { review?.hearing = hearing }
         case .terminate:
             terminatedAt = at
             status = .terminated

@@ -59,52 +59,92 @@ public struct Deadline: Codable, Equatable, Sendable {
 
 /// The statutory numbers, named once.
 public enum StatutoryPeriods {
+    /// 受理告知 (条例 Art. 22–23).
     public static let noticeDays = 15
+    /// 异议 (条例 Art. 23 ¶3).
     public static let objectionWorkingDays = 5
+    /// 办理 (条例 Art. 34), before an extension of at most `ActionLimits.extensionDaysMax`.
     public static let handlingDays = 60
+    /// The petitioner's 复查 and 复核 request windows (条例 Art. 35, 36).
     public static let reviewRequestDays = 30
+    /// The reviewer's and re-reviewer's answer periods (条例 Art. 35, 36), hearing days not counted.
     public static let reviewDecisionDays = 30
+}
+
+extension DeadlineCalendar {
+    /// A deadline of `kind` that runs `days` days from the day after `start` (民法典 Art. 201, 203).
+    func period(_ kind: DeadlineKind, days: Int, from start: CivilDate, workingDays: Bool = false, metAt: Date?) -> Deadline {
+        let last = workingDays ? addingWorkingDays(days, to: start) : addingStatutoryDays(days, to: start)
+        return Deadline(kind: kind, dueDate: last, dueAt: endOfDay(last), metAt: metAt)
+    }
+
+    /// A due date an organ set (交办, 督办): the whole civil day of `dueAt`, moved to the first
+    /// working day after it when it is a rest day, as every period's last day is.
+    public func dueDay(of dueAt: Date) -> CivilDate { firstWorkingDay(onOrAfter: civilDate(of: dueAt)) }
+
+    /// The instant a due date an organ set ends: 24:00 of `dueDay(of:)`.
+    public func dueEnd(of dueAt: Date) -> Date { endOfDay(dueDay(of: dueAt)) }
 }
 
 extension CaseState {
     /// Every deadline that applies to the case so far, computed from its chain and a calendar.
     ///
-    /// The periods run from the civil date of their starting event: a period of N days ends at the
-    /// end of the N-th day after it (calendar days by default, working days where the calendar
-    /// says so); the objection period always counts working days.
+    /// Each period starts the day after its event, in the calendar's civil time, and ends at
+    /// 24:00 of its last day, moved to the next working day when that is a rest day (`DeadlineCalendar`).
+    /// The case view, the flags, the dashboard, the CSV and the indicators all read these.
     public func deadlines(calendar: DeadlineCalendar) -> [Deadline] {
         typealias P = StatutoryPeriods
         var result: [Deadline] = []
-        func add(_ kind: DeadlineKind, from start: Date, days: Int, workingDays: Bool = false, metAt: Date?) {
-            let startDate = calendar.civilDate(of: start)
-            let due = workingDays ? calendar.addingWorkingDays(days, to: startDate) : calendar.addingStatutoryDays(days, to: startDate)
-            result.append(Deadline(kind: kind, dueDate: due, dueAt: calendar.endOfDay(due), metAt: metAt))
-        }
+        func day(_ instant: Date) -> CivilDate { calendar.civilDate(of: instant) }
         if let offer = pendingOffer {
-            add(.objection, from: offer.offeredAt, days: P.objectionWorkingDays, workingDays: true, metAt: nil)
-        }
-        if pendingOffer == nil {
-            add(.notice, from: receivedAt, days: P.noticeDays, metAt: acceptedAt ?? disposal?.at)
+            result.append(calendar.period(.objection, days: P.objectionWorkingDays, from: day(offer.offeredAt), workingDays: true, metAt: nil))
+        } else {
+            result.append(noticeDeadline(calendar: calendar))
         }
         if let acceptedAt {
-            add(.handling, from: acceptedAt, days: P.handlingDays + (extension_?.days ?? 0), metAt: reply?.at)
+            result.append(calendar.period(.handling, days: P.handlingDays + (extension_?.days ?? 0), from: day(acceptedAt), metAt: reply?.at))
         }
         if let assignment, let due = assignment.dueAt {
-            result.append(Deadline(kind: .assignment, dueDate: calendar.civilDate(of: due), dueAt: due, metAt: closedAt))
+            let last = calendar.dueDay(of: due)
+            result.append(Deadline(kind: .assignment, dueDate: last, dueAt: calendar.endOfDay(last), metAt: closedAt))
         }
         if let reply, status != .accepted, status != .extended {
-            add(.reviewRequestWindow, from: reply.at, days: P.reviewRequestDays, metAt: review?.requestedAt)
+            result.append(calendar.period(.reviewRequestWindow, days: P.reviewRequestDays, from: reply.windowStart(calendar: calendar), metAt: review?.requestedAt))
         }
         if let review {
-            add(.reviewDecision, from: review.requestedAt, days: P.reviewDecisionDays, metAt: review.decision?.at)
+            result.append(
+                calendar.period(
+                    .reviewDecision, days: P.reviewDecisionDays + (review.hearing?.days ?? 0), from: day(review.requestedAt), metAt: review.decision?.at
+                )
+            )
             if let decision = review.decision {
-                add(.reReviewRequestWindow, from: decision.at, days: P.reviewRequestDays, metAt: reReview?.requestedAt)
+                result.append(
+                    calendar.period(.reReviewRequestWindow, days: P.reviewRequestDays, from: decision.windowStart(calendar: calendar), metAt: reReview?.requestedAt)
+                )
             }
         }
         if let reReview {
-            add(.reReviewDecision, from: reReview.requestedAt, days: P.reviewDecisionDays, metAt: reReview.decision?.at)
+            result.append(
+                calendar.period(
+                    .reReviewDecision, days: P.reviewDecisionDays + (reReview.hearing?.days ?? 0), from: day(reReview.requestedAt),
+                    metAt: reReview.decision?.at
+                )
+            )
         }
         return result
+    }
+
+    /// 受理告知: 15 days from the current handler's receipt, met by its intake decision. The case
+    /// view shows it while no offer is pending; the indicators (及时受理) count it always, so both
+    /// judge "on time" by this one deadline.
+    public func noticeDeadline(calendar: DeadlineCalendar) -> Deadline {
+        calendar.period(.notice, days: StatutoryPeriods.noticeDays, from: calendar.civilDate(of: receivedAt), metAt: acceptedAt ?? disposal?.at)
+    }
+
+    /// The end of the petitioner's evaluation window after the closure (R55, unconfirmed length),
+    /// counted as a period of whole days like every other.
+    public func evaluationDue(calendar: DeadlineCalendar) -> Date? {
+        closedAt.map { calendar.period(.reviewRequestWindow, days: IndicatorRules.evaluationWindowDays, from: calendar.civilDate(of: $0), metAt: nil).dueAt }
     }
 
     /// The earliest unmet obligation: what the holder owes next, and by when.
@@ -117,4 +157,9 @@ extension CaseState {
         guard !status.isFinal else { return nil }
         return deadlines.filter { $0.kind.isObligation && $0.metAt == nil }.min { $0.dueAt < $1.dueAt }
     }
+}
+
+extension Supervision {
+    /// The end of the day the holder's written feedback is due (a rest day moves it to the next working day).
+    public func feedbackDue(calendar: DeadlineCalendar) -> Date { calendar.dueEnd(of: dueAt) }
 }

@@ -194,8 +194,9 @@ public enum CaseFlags {
             for deadline in state.deadlines(calendar: calendar) where deadline.kind.isObligation && deadline.metAt == nil && now > deadline.dueAt {
                 flag(.overdue, deadline.kind.rawValue, since: deadline.dueAt, "\(deadline.kind.label)已于 \(deadline.dueDate) 届满。")
             }
-            if let supervision = state.openSupervision, now > supervision.dueAt {
-                flag(.overdue, "supervisionFeedback", since: supervision.dueAt, "\(supervision.by) 的督办要求于 \(supervision.dueAt) 前反馈，尚未反馈。")
+            if let supervision = state.openSupervision, now > supervision.feedbackDue(calendar: calendar) {
+                let due = supervision.feedbackDue(calendar: calendar)
+                flag(.overdue, "supervisionFeedback", since: due, "\(supervision.by) 的督办要求于 \(calendar.dueDay(of: supervision.dueAt)) 前反馈，尚未反馈。")
             }
         }
         if let hierarchy, let expected = expectedHolderLevel(state, hierarchy: hierarchy),
@@ -210,14 +211,14 @@ public enum CaseFlags {
     /// policy says nothing (intake, offers in flight, finished cases, a matter outside the tree).
     public static func expectedHolderLevel(_ state: CaseState, hierarchy: Hierarchy) -> Level? {
         guard let handler = hierarchy.handler(for: state.registration.issueRegion) else { return nil }
-        let levels = hierarchy.policy.levels
-        guard let handling = levels.firstIndex(of: handler.level) else { return nil }
-        func up(_ n: Int) -> Level? { handling - n >= 0 ? levels[handling - n] : nil }
         switch state.status {
         case .accepted, .extended, .replied: return handler.level
         case .closed where state.assignment != nil: return state.assignment.flatMap { hierarchy.topology.node($0.assigner)?.level }
-        case .reviewRequested: return up(hierarchy.policy.reviewLevelsUp)
-        case .reReviewRequested: return up(hierarchy.policy.reviewLevelsUp + hierarchy.policy.reReviewLevelsUp)
+        case .reviewRequested, .reReviewRequested:
+            // The reviewer the request went to (the level above the organ that handled the
+            // matter, or above the accused organ), as the policy routed it.
+            let stage = state.status == .reviewRequested ? state.review : state.reReview
+            return (stage?.reviewer).flatMap { hierarchy.topology.node($0)?.level }
         default: return nil
         }
     }

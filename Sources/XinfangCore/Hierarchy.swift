@@ -23,17 +23,54 @@ public struct Hierarchy: Sendable {
         return topology.depth(of: handler.id) - topology.depth(of: node) >= 2
     }
 
-    /// Completes an action as the holder applies it: a review goes to the handler's ancestor the
-    /// policy names, a re-review to the reviewer's; an escalation to the holder's parent.
-    public func completed(_ action: CaseAction, holder: NodeID) -> CaseAction {
+    /// Completes an action as the holder applies it: the node parameters the policy names, never
+    /// the client's. A review goes to the level above the organ that issued the reply, a
+    /// re-review to the level above the reviewer (`ReviewRouting`); an escalation to the holder's
+    /// parent. Where the policy would hand a 检举控告 to the accused organ, the case goes to the
+    /// level above it and the action says why (`AccusedOrgan.route`).
+    public func completed(_ action: CaseAction, state: CaseState) -> CaseAction {
         switch action {
-        case .requestReview(let reason, nil):
-            return .requestReview(reason: reason, reviewer: topology.ancestor(of: holder, levelsUp: policy.reviewLevelsUp))
-        case .requestReReview(let reason, nil):
-            return .requestReReview(reason: reason, reviewer: topology.ancestor(of: holder, levelsUp: policy.reReviewLevelsUp))
+        case .requestReview(let reason, _, _):
+            let routed = ReviewRouting.reviewer(for: state, hierarchy: self).flatMap {
+                AccusedOrgan.route(to: $0, for: state, topology: topology, stage: "复查")
+            }
+            return .requestReview(reason: reason, reviewer: routed?.node, routing: routed?.note)
+        case .requestReReview(let reason, _, _):
+            let routed = ReviewRouting.reReviewer(for: state, hierarchy: self).flatMap {
+                AccusedOrgan.route(to: $0, for: state, topology: topology, stage: "复核")
+            }
+            return .requestReReview(reason: reason, reviewer: routed?.node, routing: routed?.note)
+        case .escalate(let to, let reason, _) where to == topology.parent(of: state.holder):
+            guard let routed = AccusedOrgan.route(to: to, for: state, topology: topology, stage: "上报") else { return action }
+            return .escalate(to: routed.node, reason: reason, routing: routed.note)
         default:
             return action
         }
+    }
+}
+
+/// Who reviews (复查) and re-reviews (复核) a matter (条例 Art. 35, 36; R30, R31): the level above
+/// the organ that handled it, and the level above the reviewer, wherever the case is held when
+/// the petitioner asks. After a 交办 the case is held by the assigner for verification, but the
+/// handler is still the county whose 处理意见 the petitioner contests, so the review goes to the
+/// county's parent, not to the assigner's.
+public enum ReviewRouting {
+    /// The organ whose opinion a review contests: the one that issued the reply (处理意见), else the
+    /// one that accepted the matter (受理), else the holder.
+    public static func reviewedOrgan(of state: CaseState) -> NodeID { state.reply?.by ?? state.handler ?? state.holder }
+
+    /// The organ whose opinion a re-review contests: the reviewer that decided the review.
+    public static func reReviewedOrgan(of state: CaseState) -> NodeID { state.review?.decision?.by ?? state.review?.reviewer ?? state.holder }
+
+    /// The reviewer the policy names (`reviewLevelsUp` above the reviewed organ); nil at the top of
+    /// the tree, where the review is recorded by the holder itself (the level above lies outside it).
+    public static func reviewer(for state: CaseState, hierarchy: Hierarchy) -> NodeID? {
+        hierarchy.topology.ancestor(of: reviewedOrgan(of: state), levelsUp: hierarchy.policy.reviewLevelsUp)
+    }
+
+    /// The re-reviewer the policy names (`reReviewLevelsUp` above the reviewer).
+    public static func reReviewer(for state: CaseState, hierarchy: Hierarchy) -> NodeID? {
+        hierarchy.topology.ancestor(of: reReviewedOrgan(of: state), levelsUp: hierarchy.policy.reReviewLevelsUp)
     }
 }
 

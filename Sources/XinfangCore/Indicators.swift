@@ -124,8 +124,6 @@ public struct Indicators: Codable, Equatable, Sendable {
 
 /// The numbers the indicators are computed with, named once.
 public enum IndicatorRules {
-    /// 及时受理: the intake decision within 15 days of registration (S9 `jssllv`).
-    public static let acceptanceDays = 15
     /// How long a petitioner may evaluate after the closure. The national system has an
     /// evaluation deadline (`pjjzsj`) whose length was not found (domain rules R55, unconfirmed):
     /// this is an assumption to confirm with the customer.

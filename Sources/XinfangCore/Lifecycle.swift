@@ -22,6 +22,14 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
     case noOpenSupervision
     /// A 交办 without the date its result is due (the event could not be read back without it).
     case assignmentWithoutDueDate
+    /// A parameter out of its bounds (a length, a count, a date), caught where events are made.
+    case invalid(ValidationFailure)
+    /// The case is a 检举控告 against `node` (or a unit above it): it may not be handed there (R16).
+    case respondentOrgan(NodeID)
+    /// The one extension, the one hearing of a stage, or the one 送达 of an opinion is recorded already.
+    case alreadyRecorded(ActionName)
+    /// A 送达 with no written opinion awaiting it.
+    case noOpinionToDeliver
 
     public var code: String {
         switch self {
@@ -35,6 +43,10 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
         case .notAnAncestor: "not-an-ancestor"
         case .noOpenSupervision: "no-open-supervision"
         case .assignmentWithoutDueDate: "missing-field"
+        case .invalid(let failure): failure.code
+        case .respondentOrgan: "respondent-node"
+        case .alreadyRecorded: "already-recorded"
+        case .noOpinionToDeliver: "no-opinion"
         }
     }
 
@@ -61,6 +73,18 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
             return "交办须写明办理期限（dueAt）。"
         case .notAnAncestor(let holder):
             return "只有持有节点 \(holder) 的上级节点才能强制接管；持有节点本身不能接管。"
+        case .invalid(let failure):
+            return failure.detail
+        case .respondentOrgan(let node):
+            return "检举控告件不得交由被反映的单位 \(node) 或其下级单位办理（《信访工作条例》第三十条第三款）。"
+        case .alreadyRecorded(let name):
+            switch name {
+            case .extend: return "办理期限只能延长一次（《信访工作条例》第三十四条）。"
+            case .hearing: return "本阶段已记录听证。"
+            default: return "该书面意见的送达已记录。"
+            }
+        case .noOpinionToDeliver:
+            return "当前没有待送达的书面意见（处理意见、复查意见或复核意见）。"
         }
     }
 }
@@ -70,11 +94,14 @@ public struct ActionContext: Sendable {
     public var node: NodeID
     public var now: Date
     public var calendar: DeadlineCalendar
+    /// The tree, where there is one: the accused-organ rule covers the respondent's whole subtree.
+    public var topology: Topology?
 
-    public init(node: NodeID, now: Date, calendar: DeadlineCalendar) {
+    public init(node: NodeID, now: Date, calendar: DeadlineCalendar, topology: Topology? = nil) {
         self.node = node
         self.now = now
         self.calendar = calendar
+        self.topology = topology
     }
 }
 
@@ -112,27 +139,74 @@ public enum Lifecycle {
         .repeatPetition: Set(CaseStatus.allCases),
         .takeOver: Set(CaseStatus.allCases.filter(\.isOpen)).union([.closed]),
         .resolveConflict: Set(CaseStatus.allCases),
+        .deliver: [.replied, .closed, .closureVerified, .evaluated, .reviewDecided, .reReviewDecided],
+        .hearing: [.reviewRequested, .reReviewRequested],
     ]
 
     /// Checks that `action` may be appended to the case now.
     public static func check(_ action: CaseAction, on state: CaseState, context: ActionContext) throws(LifecycleError) {
+        _ = try admit(action, on: state, context: context)
+    }
+
+    /// Checks that `action` may be appended to the case now and returns the form the chain stores
+    /// (parameters bounded and trimmed, `CaseAction.validated()`): the one gate every event made
+    /// on a node passes, whoever calls it (API, dashboard, command, import, simulator).
+    public static func admit(_ action: CaseAction, on state: CaseState, context: ActionContext) throws(LifecycleError) -> CaseAction {
         if let refusal = refusal(of: action.name, on: state, context: context) {
             if case .illegalTransition(let name, let status, _) = refusal {
                 throw .illegalTransition(action: name, status: status, allowed: availableActions(on: state, context: context))
             }
             throw refusal
         }
-        switch action {
+        let checked: CaseAction
+        do { checked = try action.validated() } catch { throw .invalid(error) }
+        let today = context.calendar.civilDate(of: context.now)
+        func dueDate(_ dueAt: Date, field: String) throws(LifecycleError) {
+            let day = context.calendar.civilDate(of: dueAt)
+            guard day >= today, day <= today.adding(days: ActionLimits.dueDaysAheadMax) else {
+                throw .invalid(.invalid(field, "期限 \(day) 须在今天（\(today)）到 \(ActionLimits.dueDaysAheadMax) 天之后之间。"))
+            }
+        }
+        func handing(to node: NodeID) throws(LifecycleError) {
+            if AccusedOrgan.forbids(node, for: state, topology: context.topology) { throw .respondentOrgan(node) }
+        }
+        switch checked {
         case .offer(let to, let mode, let dueAt, _):
             if to == context.node { throw .offerToSelf }
             if mode == .assign, dueAt == nil { throw .assignmentWithoutDueDate }
-        case .escalate(let to, _):
+            if let dueAt { try dueDate(dueAt, field: "dueAt") }
+            try handing(to: to)
+        case .escalate(let to, _, _):
             if to == context.node { throw .offerToSelf }
-        case .recall(let by, _), .supervise(let by, _, _):
+            try handing(to: to)
+        case .recall(let by, _), .takeOver(let by, _):
+            if case .recall = checked, by == state.holder { throw .offerToSelf }
+            try handing(to: by)
+        case .supervise(let by, let dueAt, _):
             if by == state.holder { throw .offerToSelf }
+            try dueDate(dueAt, field: "dueAt")
+        case .requestReview(_, let reviewer?, _), .requestReReview(_, let reviewer?, _):
+            try handing(to: reviewer)
+        case .deliver(let on, _, _, _):
+            guard let opinion = state.latestOpinion else { throw .noOpinionToDeliver }
+            let issued = context.calendar.civilDate(of: opinion.at)
+            guard on >= issued, on <= today else {
+                throw .invalid(.invalid("deliveredOn", "送达日期须在书面意见出具之日（\(issued)）到今天（\(today)）之间。"))
+            }
+        case .hearing(let from, let to, _):
+            let stage = state.status == .reReviewRequested ? state.reReview : state.review
+            let kind: DeadlineKind = state.status == .reReviewRequested ? .reReviewDecision : .reviewDecision
+            guard let stage else { throw .noOpinionToDeliver }
+            let requested = context.calendar.civilDate(of: stage.requestedAt)
+            let due = state.deadlines(calendar: context.calendar).first { $0.kind == kind }?.dueDate ?? today
+            guard from >= requested, from <= due else {
+                throw .invalid(.invalid("hearingFrom", "听证开始日期须在申请之日（\(requested)）到答复期限（\(due)）之间。"))
+            }
+            guard to <= today else { throw .invalid(.invalid("hearingTo", "听证举行完毕后才能记录，结束日期不能晚于今天（\(today)）。")) }
         default:
             break
         }
+        return checked
     }
 
     /// The actions `context.node` may take on the case now: allowed by the status and by every
@@ -172,7 +246,13 @@ public enum Lifecycle {
         case .decline:
             return ended(.objection)
         case .extend:
-            return ended(.handling)
+            return state.extension_ != nil ? .alreadyRecorded(.extend) : ended(.handling)
+        case .deliver:
+            guard let opinion = state.latestOpinion else { return .noOpinionToDeliver }
+            return opinion.delivery != nil ? .alreadyRecorded(.deliver) : nil
+        case .hearing:
+            let stage = state.status == .reReviewRequested ? state.reReview : state.review
+            return stage?.hearing != nil ? .alreadyRecorded(.hearing) : nil
         case .verifyClosure, .returnClosure:
             return state.awaitsClosureVerification ? nil : .notAwaitingVerification(status: state.status)
         case .evaluate:

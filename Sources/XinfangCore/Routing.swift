@@ -25,8 +25,9 @@ public enum Routing {
 
 /// Which node may take which action on a case (DESIGN §3). One table, `authority(of:)`: the
 /// holder appends; the assigner verifies a 交办 closure; any ancestor of the holder may recall,
-/// supervise or take over; the holder's parent alone reassigns and asks for a review; any node may
-/// comment or report a repeat petition. Everything but the holder's own actions and a takeover
+/// supervise or take over; the holder's parent alone reassigns; the holder's parent or the
+/// reviewer the policy names (`ReviewRouting`) asks for a review or re-review on the
+/// petitioner's behalf; any node may comment or report a repeat petition. Everything but the holder's own actions and a takeover
 /// travels to the holder as a command.
 public enum CommandPolicy {
     /// Who may take an action.
@@ -39,6 +40,9 @@ public enum CommandPolicy {
         case anyAncestor
         /// The holder's parent only (by command).
         case parentOnly
+        /// The holder's parent, or the organ the policy names to review (by command): a petitioner
+        /// asks the level above the organ that handled the matter, wherever the case is held.
+        case reviewer
         /// Any node of the tree (by command).
         case anyNode
     }
@@ -48,7 +52,8 @@ public enum CommandPolicy {
         switch name {
         case .comment, .repeatPetition: .anyNode
         case .recall, .supervise, .takeOver: .anyAncestor
-        case .offer, .requestReview, .requestReReview: .parentOnly
+        case .offer: .parentOnly
+        case .requestReview, .requestReReview: .reviewer
         case .verifyClosure, .returnClosure: .assigner
         default: .holder
         }
@@ -56,20 +61,28 @@ public enum CommandPolicy {
 
     /// Whether `node` may take the action on a case held by `holder`, apart from the lifecycle:
     /// by appending it (holder, assigner, takeover) or by sending a command.
-    public static func may(_ name: ActionName, node: NodeID, holder: NodeID, assigner: NodeID?, topology: Topology) -> Bool {
+    public static func may(
+        _ name: ActionName,
+        node: NodeID,
+        holder: NodeID,
+        assigner: NodeID?,
+        reviewer: NodeID? = nil,
+        topology: Topology
+    ) -> Bool {
         if node == holder {
             switch authority(of: name) {
-            case .holder, .anyNode, .parentOnly: return !name.isCommandOnly
+            case .holder, .anyNode, .parentOnly, .reviewer: return !name.isCommandOnly
             case .assigner: return assigner == node
             case .anyAncestor: return false
             }
         }
         if name.isForced { return mayTakeOver(node: node, holder: holder, topology: topology) }
-        return mayRequest(name, from: node, holder: holder, topology: topology)
+        return mayRequest(name, from: node, holder: holder, reviewer: reviewer, topology: topology)
     }
 
     /// Why `origin` may not send `action` to the holder, or nil when it may.
-    public static func refusal(of action: CaseAction, from origin: NodeID, state: CaseState, topology: Topology) -> ValidationFailure? {
+    public static func refusal(of action: CaseAction, from origin: NodeID, state: CaseState, hierarchy: Hierarchy) -> ValidationFailure? {
+        let topology = hierarchy.topology
         guard topology.contains(origin) else {
             return ValidationFailure(code: "unknown-node", field: nil, detail: "节点 \(origin) 不在拓扑中。")
         }
@@ -82,8 +95,16 @@ public enum CommandPolicy {
         if action.name.isForced {
             return ValidationFailure(code: "not-a-command", field: "action", detail: "强制接管在上级节点本地执行，不作为指令发送。")
         }
-        guard mayRequest(action.name, from: origin, holder: state.holder, topology: topology) else {
+        let reviewer = reviewerFor(action.name, state: state, hierarchy: hierarchy)
+        guard mayRequest(action.name, from: origin, holder: state.holder, reviewer: reviewer, topology: topology) else {
             switch authority(of: action.name) {
+            case .reviewer:
+                return ValidationFailure(
+                    code: "not-the-reviewer",
+                    field: "action",
+                    detail: "操作 \(action.name.rawValue)（\(action.name.label)）只能由持有节点 \(state.holder) 本身、其直接上级或依规应受理的机关"
+                        + (reviewer.map { " \($0)" } ?? "") + " 发起；\(origin) 都不是。"
+                )
             case .anyAncestor: return notAncestor(action.name, origin: origin, holder: state.holder)
             case .parentOnly:
                 return ValidationFailure(
@@ -102,13 +123,24 @@ public enum CommandPolicy {
         return nil
     }
 
-    /// Whether `node` (not the holder) may send a command of this name for a case held by `holder`.
-    public static func mayRequest(_ name: ActionName, from node: NodeID, holder: NodeID, topology: Topology) -> Bool {
+    /// The organ the policy names for a review or re-review request of this case, nil for other actions.
+    public static func reviewerFor(_ name: ActionName, state: CaseState, hierarchy: Hierarchy) -> NodeID? {
+        switch name {
+        case .requestReview: ReviewRouting.reviewer(for: state, hierarchy: hierarchy)
+        case .requestReReview: ReviewRouting.reReviewer(for: state, hierarchy: hierarchy)
+        default: nil
+        }
+    }
+
+    /// Whether `node` (not the holder) may send a command of this name for a case held by `holder`;
+    /// `reviewer` is the organ the policy names for a review request (`reviewerFor`).
+    public static func mayRequest(_ name: ActionName, from node: NodeID, holder: NodeID, reviewer: NodeID? = nil, topology: Topology) -> Bool {
         guard node != holder, !name.isForced else { return false }
         switch authority(of: name) {
         case .anyNode: return topology.contains(node)
         case .anyAncestor: return topology.isAncestor(node, of: holder)
         case .parentOnly: return topology.parent(of: holder) == node
+        case .reviewer: return topology.parent(of: holder) == node || (reviewer == node && topology.contains(node))
         case .holder, .assigner: return false
         }
     }

@@ -64,6 +64,11 @@ extension APIProblem {
             extra["state"] = status.rawValue
         default: break
         }
+        if case .invalid(let failure) = error {
+            // A bound of the action's parameters: bad input, as the decoder would have said.
+            self.init(failure)
+            return
+        }
         let status: HTTPResponse.Status = if case .notAnAncestor = error { .forbidden } else { .conflict }
         self.init(status, code: error.code, detail: error.description, field: error.field, extra: extra)
     }
@@ -89,9 +94,12 @@ extension LifecycleError {
     /// The action field a refusal concerns, if any.
     var field: String? {
         switch self {
-        case .offerToSelf: "to"
+        case .offerToSelf, .respondentOrgan: "to"
         case .assignmentWithoutDueDate: "dueAt"
-        case .illegalTransition, .notAwaitingVerification, .closureAwaitingVerification, .noOpenSupervision, .notAnAncestor: "action"
+        case .invalid(let failure): failure.field
+        case .illegalTransition, .notAwaitingVerification, .closureAwaitingVerification, .noOpenSupervision, .notAnAncestor, .alreadyRecorded,
+            .noOpinionToDeliver:
+            "action"
         case .notHolder, .periodEnded, .periodOpen: nil
         }
     }

@@ -14,9 +14,11 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     public var dataDirectory: String
     /// `host:port`, e.g. `127.0.0.1:8430`; port 0 picks a free port.
     public var listen: String
-    /// How deadlines are counted; calendar days in China Standard Time when absent.
+    /// How deadlines are counted, inline (the flat `DeadlineCalendar` form); the shipped national
+    /// calendar (`DeadlineCalendar.standard`) when neither this nor `calendarFile` is given.
     public var calendar: DeadlineCalendar?
-    /// A JSON file with a `DeadlineCalendar` (holidays, working weekends); overrides `calendar`.
+    /// A holiday calendar file (`deploy/calendar/china.json`'s format, or the flat form), e.g. a
+    /// province's own; overrides `calendar`. A malformed file stops the node from starting.
     public var calendarFile: String?
     /// The ownership policy; the built-in standard policy when absent.
     public var ownershipPolicyFile: String?
@@ -126,11 +128,24 @@ public struct NodeConfig: Codable, Equatable, Sendable {
         path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
     }
 
-    /// The deadline calendar: the calendar file if named, else the inline calendar, else the standard one.
+    /// The deadline calendar: the calendar file if named, else the inline calendar, else the
+    /// national calendar shipped with the binary.
     public func deadlineCalendar(base: URL) throws -> DeadlineCalendar {
         if let file = calendarFile {
             let url = Self.resolve(file, against: base)
-            do { return try JSONDecoder().decode(DeadlineCalendar.self, from: Data(contentsOf: url)) } catch {
+            let data: Data
+            do { data = try Data(contentsOf: url) } catch {
+                throw Problem(description: "cannot read calendar file \(url.path): \(error.localizedDescription)")
+            }
+            do {
+                // The notice format names itself; anything else is the flat form.
+                if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], object["format"] != nil {
+                    return try HolidayCalendarFile.decode(data)
+                }
+                return try JSONDecoder().decode(DeadlineCalendar.self, from: data)
+            } catch let failure as ValidationFailure {
+                throw Problem(description: "calendar file \(url.path) is not valid: \(failure.field.map { "\($0): " } ?? "")\(failure.detail)")
+            } catch {
                 throw Problem(description: "calendar file \(url.path) is not valid: \(error)")
             }
         }

@@ -377,7 +377,7 @@ public actor Simulation {
         guard let node = pick(liveNodes), let database = stores[node] else { return }
         let held = try await cases(at: node).filter { $0.holder == node }
         guard let state = pick(held) else { return }
-        let names = Lifecycle.availableActions(on: state, context: ActionContext(node: node, now: now(node), calendar: calendar))
+        let names = Lifecycle.availableActions(on: state, context: ActionContext(node: node, now: now(node), calendar: calendar, topology: topology))
             .filter { $0 != .comment || random.chance(20) }
         guard let name = pick(names), let action = makeAction(name, at: node, state: state) else { return }
         do {
@@ -418,6 +418,12 @@ public actor Simulation {
             guard let parent = topology.parent(of: node) else { return nil }
             return .escalate(to: parent, reason: "需上级协调")
         case .supervisionFeedback: return .supervisionFeedback(text: "已督促落实")
+        case .deliver:
+            return .deliver(on: calendar.civilDate(of: now(node)), method: pick(DeliveryMethod.allCases)!, signed: random.chance(90), note: nil)
+        case .hearing:
+            guard let stage = state.status == .reReviewRequested ? state.reReview : state.review else { return nil }
+            let today = calendar.civilDate(of: now(node))
+            return .hearing(from: max(calendar.civilDate(of: stage.requestedAt), today.adding(days: -2)), to: today, note: "听证会")
         case .recall, .supervise, .repeatPetition, .takeOver, .resolveConflict: return nil
         }
     }

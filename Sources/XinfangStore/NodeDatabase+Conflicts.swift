@@ -205,10 +205,7 @@ extension NodeDatabase {
             guard CommandPolicy.mayTakeOver(node: node, holder: state.holder, topology: hierarchy.topology) else {
                 throw StoreError.refused(.notAnAncestor(holder: state.holder))
             }
-            let action = CaseAction.takeOver(by: node, reason: reason)
-            do {
-                try Lifecycle.check(action, on: state, context: ActionContext(node: node, now: now, calendar: calendar))
-            } catch let error as LifecycleError { throw StoreError.refused(error) }
+            let action = try admit(.takeOver(by: node, reason: reason), on: state, now: now)
             return try append(db, to: state, caseNumber: number, body: .act(action), actor: actor, command: nil, now: now)
         }
         outboxSignal.notify()
@@ -235,9 +232,7 @@ extension NodeDatabase {
                 .first { $0.first.hash == branch }
             for event in losing.map({ tree.path(to: $0.head.hash) }) ?? [] where !chain.contains(event.hash) {
                 guard case .act(let action) = event.body, !action.name.isForced, action.name != .resolveConflict else { continue }
-                let adopted = hierarchy?.completed(action, holder: state.holder) ?? action
-                guard (try? Lifecycle.check(adopted, on: state, context: ActionContext(node: node, now: now, calendar: calendar))) != nil
-                else { continue }
+                guard let adopted = try? admit(action, on: state, now: now) else { continue }
                 state = try append(db, to: state, caseNumber: number, body: .act(adopted), actor: event.actor, command: event.command, now: now)
             }
         }

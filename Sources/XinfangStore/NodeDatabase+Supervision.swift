@@ -258,7 +258,6 @@ extension NodeDatabase {
         populations: Set<Population>,
         into result: inout [NodeID: IndicatorCounts]
     ) throws {
-        let acceptMs = Int64(IndicatorRules.acceptanceDays) * IndicatorRules.dayMs
         func update(_ row: Row, _ body: (inout IndicatorCounts) -> Void) {
             body(&result[NodeID(row["unit_node"] as String), default: IndicatorCounts()])
         }
@@ -297,13 +296,13 @@ extension NodeDatabase {
                 db,
                 sql: """
                     SELECT unit_node, COUNT(*) AS n,
-                        SUM(decided_at IS NOT NULL AND decided_at <= registered_at + ?) AS on_time,
-                        SUM(decided_at IS NOT NULL AND decided_at > registered_at + ?) AS late,
-                        SUM(decided_at IS NULL AND registered_at + ? < ?) AS overdue
-                    FROM cases WHERE law_related = 0 AND registered_at >= ? AND registered_at < ?
+                        SUM(decided_at IS NOT NULL AND decided_at <= accept_due_at) AS on_time,
+                        SUM(decided_at IS NOT NULL AND decided_at > accept_due_at) AS late,
+                        SUM(decided_at IS NULL AND accept_due_at < ?) AS overdue
+                    FROM cases WHERE law_related = 0 AND accept_due_at >= ? AND accept_due_at < ?
                     GROUP BY unit_node
                     """,
-                arguments: [acceptMs, acceptMs, acceptMs, nowMs, fromMs - acceptMs, toMs - acceptMs]
+                arguments: [nowMs, fromMs, toMs]
             )
             while let row = try acceptance.next() {
                 update(row) { c in

@@ -225,13 +225,13 @@ extension NodeDatabase {
             try setCommandStatus(db, id: command.id, status: settled == CaseEventBody.refusedKind ? "refused" : "applied", detail: nil, now: now)
             return
         }
-        let action = hierarchy.completed(command.action, holder: state.holder)
+        var action = hierarchy.completed(command.action, state: state)
         var refusal: (code: String, detail: String)?
-        if let failure = CommandPolicy.refusal(of: action, from: command.origin, state: state, topology: hierarchy.topology) {
+        if let failure = CommandPolicy.refusal(of: action, from: command.origin, state: state, hierarchy: hierarchy) {
             refusal = (failure.code, failure.detail)
         } else {
             do {
-                try Lifecycle.check(action, on: state, context: ActionContext(node: node, now: now, calendar: calendar))
+                action = try Lifecycle.admit(action, on: state, context: context(now: now))
             } catch {
                 refusal = (error.code, error.description)
             }
@@ -361,13 +361,33 @@ extension NodeDatabase {
         guard fresh.allSatisfy({ hierarchy.topology.contains($0.origin) }) else {
             return receipt(.rejected, head: head, "unknown-node", "an event's origin is not in the topology")
         }
+        // What the events say must lie within the bounds this node's own events keep.
+        for event in fresh {
+            if let failure = event.body.boundsFailure {
+                return receipt(.rejected, head: head, "out-of-bounds", "event \(event.seq): \(failure)")
+            }
+        }
+        /// Folds `events` onto `state`, refusing one that hands a 检举控告 to the accused organ.
+        func applyChecked(_ events: ArraySlice<CaseEvent>, to state: inout CaseState) throws -> ItemReceipt? {
+            for event in events {
+                let before = state.holder
+                try state.apply(event, topology: hierarchy.topology)
+                if state.holder != before, AccusedOrgan.forbids(state.holder, for: state, topology: hierarchy.topology) {
+                    return receipt(
+                        .rejected, head: head, "respondent-node",
+                        "event \(event.seq) hands the complaint to \(state.holder), the accused organ or a unit below it"
+                    )
+                }
+            }
+            return nil
+        }
         let state: CaseState
         if let current = local, newFirst.prevHash != current.headHash {
             // A fork: validate the new run on its own branch, then let the fork rule pick the head.
             let tree = EventTree(try Self.loadAllEvents(db, number))
             do {
                 var branch = try CaseState.fold(tree.path(to: newFirst.prevHash ?? ""), topology: hierarchy.topology)
-                for event in fresh { try branch.apply(event, topology: hierarchy.topology) }
+                if let refused = try applyChecked(fresh[...], to: &branch) { return refused }
             } catch {
                 return receipt(.rejected, head: head, "invalid-chain", "\(error)")
             }
@@ -377,12 +397,12 @@ extension NodeDatabase {
             var next: CaseState
             do {
                 if var current = local {
-                    for event in fresh { try current.apply(event, topology: hierarchy.topology) }
+                    if let refused = try applyChecked(fresh[...], to: &current) { return refused }
                     next = current
                 } else {
                     next = try CaseState.opened(by: newFirst)
                     try next.checkHash(newFirst)
-                    for event in fresh.dropFirst() { try next.apply(event, topology: hierarchy.topology) }
+                    if let refused = try applyChecked(fresh.dropFirst(), to: &next) { return refused }
                 }
             } catch {
                 return receipt(.rejected, head: head, "invalid-chain", "\(error)")

@@ -48,11 +48,18 @@ public struct NodeDatabase: Sendable {
             let unknown = applied.subtracting(migrator.migrations)
             if !unknown.isEmpty { throw StoreError.newerSchema(unknownMigrations: unknown.sorted()) }
             try migrator.migrate(writer)
-            // A migration that adds derived columns asks for the materialised rows to be rewritten.
-            try writer.write { db in
-                guard try Self.meta(db, "rebuild_materialised") != nil else { return }
-                _ = try rebuild(db, repair: true, rewriteAll: true)
-                try db.execute(cached: "DELETE FROM node_meta WHERE key = 'rebuild_materialised'")
+            // A migration that adds derived columns, or another calendar than the one the deadline
+            // columns were computed with, asks for the materialised rows to be rewritten.
+            let calendarKey = calendar.fingerprint
+            let stale = try writer.read { db in
+                try Self.meta(db, "rebuild_materialised") != nil || Self.meta(db, "calendar") != calendarKey
+            }
+            if stale {
+                try writer.write { db in
+                    _ = try rebuild(db, repair: true, rewriteAll: true)
+                    try db.execute(cached: "DELETE FROM node_meta WHERE key = 'rebuild_materialised'")
+                    try Self.setMeta(db, "calendar", calendarKey)
+                }
             }
             // The indicators' daily counts are cut at midnight of this calendar's zone.
             let offsetMs = Int64(calendar.utcOffsetSeconds) * 1000
@@ -71,6 +78,7 @@ public struct NodeDatabase: Sendable {
         migrator.registerMigration(Migration005Security.identifier, migrate: Migration005Security.migrate)
         migrator.registerMigration(Migration006Performance.identifier, migrate: Migration006Performance.migrate)
         migrator.registerMigration(Migration007DailyCounts.identifier, migrate: Migration007DailyCounts.migrate)
+        migrator.registerMigration(Migration008Deadlines.identifier, migrate: Migration008Deadlines.migrate)
         return migrator
     }
 
@@ -287,12 +295,20 @@ extension NodeDatabase {
         case .repeatPetition:
             return registered
         case .skipLevel:
-            let note = "越级访：该事项已由 \(finding.earlierHolder) 受理办理（信访件 \(finding.earlierCase)），本级不予受理，转交办理机关。"
+            var note = "越级访：该事项已由 \(finding.earlierHolder) 受理办理（信访件 \(finding.earlierCase)），本级不予受理，转交办理机关。"
+            var target = finding.earlierHolder
+            if let topology = hierarchy?.topology {
+                // Never to the organ a complaint accuses: the level above it takes the transfer.
+                guard let routed = AccusedOrgan.route(to: target, for: registered, topology: topology, stage: "越级访转交") else { return registered }
+                target = routed.node
+                if let why = routed.note { note += why }
+            }
+            if target == node { return registered }
             return try append(
                 db,
                 to: registered,
                 caseNumber: number,
-                body: .act(.offer(to: finding.earlierHolder, mode: .transfer, dueAt: nil, note: note)),
+                body: .act(.offer(to: target, mode: .transfer, dueAt: nil, note: note)),
                 actor: actor,
                 command: nil,
                 now: now
@@ -315,10 +331,7 @@ extension NodeDatabase {
     public func act(on number: CaseNumber, action: CaseAction, actor: String, now: Date) async throws -> CaseState {
         let state = try await write { db in
             guard let state = try Self.loadState(db, number) else { throw StoreError.caseNotFound(number) }
-            let completed = hierarchy?.completed(action, holder: state.holder) ?? action
-            do {
-                try Lifecycle.check(completed, on: state, context: ActionContext(node: node, now: now, calendar: calendar))
-            } catch let error as LifecycleError { throw StoreError.refused(error) }
+            let completed = try admit(action, on: state, now: now)
             if case .takeOver = completed { throw StoreError.refused(.notAnAncestor(holder: state.holder)) }
             guard case .resolveConflict(let branch, let decision, _) = completed else {
                 return try append(db, to: state, caseNumber: number, body: .act(completed), actor: actor, command: nil, now: now)
@@ -333,8 +346,22 @@ extension NodeDatabase {
         return state
     }
 
+    /// The decision context of this node at `now`.
+    func context(now: Date) -> ActionContext { ActionContext(node: node, now: now, calendar: calendar, topology: hierarchy?.topology) }
+
+    /// Completes an action with the node parameters the policy names (`Hierarchy.completed`) and
+    /// passes it through the lifecycle (`Lifecycle.admit`): the form to append, or the refusal.
+    func admit(_ action: CaseAction, on state: CaseState, now: Date) throws -> CaseAction {
+        let completed = hierarchy?.completed(action, state: state) ?? action
+        do { return try Lifecycle.admit(completed, on: state, context: context(now: now)) } catch { throw StoreError.refused(error) }
+    }
+
     /// Appends one event made here (signed when the node has a key), materialises the new state and
     /// enqueues its replication, inside the caller's transaction.
+    ///
+    /// Every event a node makes passes here, so here is where its bounds are checked: an action is
+    /// stored in its validated form (`CaseAction.validated()`), a registration only within the
+    /// bounds a receiver checks too, so no caller can write an event the node cannot read back.
     func append(
         _ db: Database,
         to current: CaseState?,
@@ -345,6 +372,7 @@ extension NodeDatabase {
         now: Date
     ) throws -> CaseState {
         let raisesEpoch: Bool = if case .act(.takeOver) = body { true } else { false }
+        let body = try Self.bounded(body)
         var event = CaseEvent(
             caseNumber: caseNumber,
             epoch: (current?.epoch ?? 0) + (raisesEpoch ? 1 : 0),
@@ -370,6 +398,11 @@ extension NodeDatabase {
         try save(db, state)
         try enqueueReplication(db, of: state, receivedFrom: nil, now: now)
         return state
+    }
+
+    /// The body in the form the chain stores, or `StoreError.invalid` when a bound is broken.
+    static func bounded(_ body: CaseEventBody) throws -> CaseEventBody {
+        do { return try body.bounded() } catch { throw StoreError.invalid(error) }
     }
 
     /// The next hybrid-logical-clock time stamp, persisted so it never repeats across restarts.
@@ -459,6 +492,7 @@ extension NodeDatabase {
         let deadlines = state.deadlines(calendar: calendar)
         let due = state.nextObligation(among: deadlines)
         let handlingDue = (deadlines.first { $0.kind == .assignment } ?? deadlines.first { $0.kind == .handling })?.dueAt
+        let acceptDue = state.noticeDeadline(calendar: calendar).dueAt
         let closureReportOwed = state.isBacklog && state.closedAt == nil && state.status != .offered
         try db.execute(
             cached: """
@@ -467,9 +501,9 @@ extension NodeDatabase {
                     urgent, law_related, summary, search_text, next_due_kind, next_due_at, last_event_at, state_json, skip_level,
                     is_open, holder_since, moves, unit_node, assigned_by, supervision_due_at, decided_at, handling_due_at,
                     closed_at, eval_due_at, evaluated_at, office_rating, unit_rating, is_repeat, joint_letter,
-                    collective_batches, collective_persons, respondent_node)
+                    collective_batches, collective_persons, respondent_node, accept_due_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(case_number) DO UPDATE SET
                     status = excluded.status, holder = excluded.holder, owner = excluded.owner, epoch = excluded.epoch,
                     head_seq = excluded.head_seq, head_hash = excluded.head_hash, received_at = excluded.received_at,
@@ -481,7 +515,7 @@ extension NodeDatabase {
                     handling_due_at = excluded.handling_due_at, closed_at = excluded.closed_at,
                     eval_due_at = excluded.eval_due_at, evaluated_at = excluded.evaluated_at,
                     office_rating = excluded.office_rating, unit_rating = excluded.unit_rating,
-                    respondent_node = excluded.respondent_node
+                    respondent_node = excluded.respondent_node, accept_due_at = excluded.accept_due_at
                 """,
             arguments: [
                 state.caseNumber.rawValue, state.status.rawValue, state.holder.rawValue, state.owner.rawValue, state.epoch,
@@ -492,12 +526,11 @@ extension NodeDatabase {
                 r.intake?.kind == .skipLevel || hierarchy?.isSkipLevel(registeredAt: state.registeredAtNode, region: r.issueRegion) == true,
                 state.isBacklog, (state.holderSince ?? state.lastEventAt).milliseconds, state.moves ?? 0,
                 state.statisticsUnit.rawValue, closureReportOwed ? state.assignment?.assigner.rawValue : nil,
-                state.openSupervision?.dueAt.milliseconds, (state.acceptedAt ?? state.disposal?.at)?.milliseconds,
-                handlingDue?.milliseconds, state.closedAt?.milliseconds,
-                state.closedAt.map { $0.milliseconds + Int64(IndicatorRules.evaluationWindowDays) * IndicatorRules.dayMs },
+                state.openSupervision?.feedbackDue(calendar: calendar).milliseconds, (state.acceptedAt ?? state.disposal?.at)?.milliseconds,
+                handlingDue?.milliseconds, state.closedAt?.milliseconds, state.evaluationDue(calendar: calendar)?.milliseconds,
                 state.evaluation?.at.milliseconds, state.evaluation?.office.rawValue, state.evaluation?.unit.rawValue,
                 !r.linkedCases.isEmpty || r.intake != nil, r.jointLetter, r.collective?.batches ?? 0, r.collective?.personVisits ?? 0,
-                r.purpose == .accusation ? r.respondentNode?.rawValue : nil,
+                r.purpose == .accusation ? r.respondentNode?.rawValue : nil, acceptDue.milliseconds,
             ]
         )
     }

@@ -81,7 +81,9 @@ public enum PeerLimits {
 
 /// The ranges a received event's or command's numbers must lie in. A peer is authenticated but not
 /// trusted: numbers outside them (a sequence number of `Int.max`, a negative epoch) would make the
-/// arithmetic on them overflow, and are refused with the packet.
+/// arithmetic on them overflow, and are refused with the packet. The bounds of what an event says
+/// (counts, lengths, days, dates) are Core's (`CaseEventBody.boundsFailure`); the store refuses
+/// the run that breaks one (`out-of-bounds`), item by item.
 public enum ReceivedBounds {
     public static let seqMax = 10_000_000
     public static let epochMax = 1_000_000
@@ -95,17 +97,6 @@ public enum ReceivedBounds {
             guard (1...seqMax).contains(event.seq), (0...epochMax).contains(event.epoch), (0...logicalMax).contains(event.time.logical),
                 (0...wallMsMax).contains(event.time.wallMs)
             else { return "an event of \(event.caseNumber) has its seq, epoch or time out of range" }
-            switch event.body {
-            case .register(let r):
-                let counts =
-                    r.petitioners.count <= RegistrationLimits.petitionersMax
-                    && (r.personsInvolved.map { (1...RegistrationLimits.personsInvolvedMax).contains($0) } ?? true)
-                    && (r.collective.map { (1...1000).contains($0.batches) && (2...100_000).contains($0.personVisits) } ?? true)
-                guard counts else { return "the registration of \(event.caseNumber) has a count out of range" }
-            case .act(.extend(let days, _, _)):
-                guard (1...ActionLimits.extensionDaysMax).contains(days) else { return "an extension of \(event.caseNumber) is out of range" }
-            default: break
-            }
         }
         for command in packet.commands where !(0...CaseCommand.hopsMax).contains(command.hops) {
             return "command \(command.id) has \(command.hops) hops"

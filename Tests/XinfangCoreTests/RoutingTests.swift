@@ -59,13 +59,19 @@ struct RoutingTests {
             #expect(row == [false, false, false, true, true, false, false], "\(name): any ancestor, never the holder")
         case .parentOnly:
             #expect(row == [true, true, true, true, false, false, false], "\(name): the holder itself, or its parent by command")
+        case .reviewer:
+            #expect(row == [true, true, true, true, false, false, false], "\(name): the holder itself, or its parent by command (no reviewer named)")
+            // The reviewer the policy names may ask too, even when it is not the holder's parent
+            // (a 交办 closure verified by the province is reviewed by the handling county's city).
+            #expect(CommandPolicy.may(name, node: H.changsha, holder: H.province, assigner: H.province, reviewer: H.changsha, topology: topology))
+            #expect(!CommandPolicy.may(name, node: H.yuelu, holder: H.province, assigner: H.province, reviewer: H.changsha, topology: topology))
         case .anyNode:
             #expect(row[3...] == [true, true, true, true], "\(name): any node")
         }
         // The table itself, so a change to it is a visible decision.
         let expected: [ActionName: CommandPolicy.Authority] = [
             .comment: .anyNode, .repeatPetition: .anyNode, .recall: .anyAncestor, .supervise: .anyAncestor, .takeOver: .anyAncestor,
-            .offer: .parentOnly, .requestReview: .parentOnly, .requestReReview: .parentOnly, .verifyClosure: .assigner, .returnClosure: .assigner,
+            .offer: .parentOnly, .requestReview: .reviewer, .requestReReview: .reviewer, .verifyClosure: .assigner, .returnClosure: .assigner,
         ]
         #expect(CommandPolicy.authority(of: name) == expected[name] ?? .holder)
         #expect(!CommandPolicy.mayRequest(.takeOver, from: H.province, holder: H.furong, topology: topology), "a takeover is never a command")

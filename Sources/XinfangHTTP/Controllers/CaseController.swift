@@ -191,11 +191,6 @@ struct CaseController<Context: NodeContext>: Sendable {
                 detail: "当前账号（\(principal.user.role.label)）无权执行操作 \(action.name.rawValue)（\(action.name.label)）。"
             )
         }
-        if case .offer(let to, _, _, _) = action, current.registration.purpose == .accusation, current.registration.respondentNode == to {
-            throw APIProblem(
-                ValidationFailure(code: "respondent-node", field: "to", detail: "检举控告件不得交由被反映的单位 \(to) 办理。")
-            )
-        }
         let actor = principal.actorName
         if case .offer(let to, _, _, _) = action, to != me, !(hierarchy?.topology.contains(to) ?? false) {
             throw APIProblem(
@@ -234,7 +229,7 @@ struct CaseController<Context: NodeContext>: Sendable {
     /// A non-holder's action becomes a signed command routed to the holder (answered 202).
     func submitCommand(_ action: CaseAction, actor: String, state: CaseState, hierarchy: Hierarchy) async throws -> CommandAccepted {
         let me = services.identity.id
-        if let refusal = CommandPolicy.refusal(of: action, from: me, state: state, topology: hierarchy.topology) {
+        if let refusal = CommandPolicy.refusal(of: action, from: me, state: state, hierarchy: hierarchy) {
             var problem = APIProblem(refusal)
             problem.extra["state"] = state.status.rawValue
             problem.extra["holder"] = state.holder.rawValue

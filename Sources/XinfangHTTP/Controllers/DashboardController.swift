@@ -372,7 +372,7 @@ struct DashboardController<Context: NodeContext>: Sendable {
             switch action {
             case .offer(let to, let mode, let dueAt, let note):
                 return "\(mode == .assign ? "交办" : "转送")至 \(to)" + (dueAt.map { "，期限 \(HTML.time($0))" } ?? "") + (note.map { "：\($0)" } ?? "")
-            case .escalate(let to, let reason): return "上报至 \(to)：\(reason)"
+            case .escalate(let to, let reason, let routing): return "上报至 \(to)：\(reason)" + (routing.map { "（\($0)）" } ?? "")
             case .decline(let reason), .reject(let reason), .returnClosure(let reason), .terminate(let reason): return reason
             case .recall(_, let reason), .takeOver(_, let reason): return reason
             case .refuseRepeat(let earlier, let reason): return reason + (earlier.map { "（前件 \($0)）" } ?? "")
@@ -383,8 +383,11 @@ struct DashboardController<Context: NodeContext>: Sendable {
                 return "信访部门 \(office.rawValue)，责任单位 \(unit.rawValue)" + (comment.map { "：\($0)" } ?? "")
             case .supervise(_, let dueAt, let note): return "督办：\(note)（反馈期限 \(HTML.time(dueAt))）"
             case .supervisionFeedback(let text), .comment(let text): return text
-            case .requestReview(let reason, let reviewer), .requestReReview(let reason, let reviewer):
-                return reason + (reviewer.map { "（复查/复核机关 \($0)）" } ?? "")
+            case .requestReview(let reason, let reviewer, let routing), .requestReReview(let reason, let reviewer, let routing):
+                return reason + (reviewer.map { "（复查/复核机关 \($0)）" } ?? "") + (routing.map { "（\($0)）" } ?? "")
+            case .deliver(let on, let method, let signed, let note):
+                return "\(on) \(method.label)，\(signed ? "已签收" : "拒收")" + (note.map { "：\($0)" } ?? "")
+            case .hearing(let from, let to, let note): return "听证 \(from) 至 \(to)：\(note)"
             case .repeatPetition(let newCase, _): return "重复信访新件 \(newCase)"
             case .resolveConflict(let branch, let decision, let reason): return "\(decision.rawValue) 分支 \(branch.prefix(12))…：\(reason)"
             case .notify(let note), .verifyClosure(let note): return note ?? ""
@@ -410,6 +413,8 @@ struct DashboardController<Context: NodeContext>: Sendable {
         case .comment, .supervisionFeedback: ["text"]
         case .supervise: ["dueAt", "note"]
         case .resolveConflict: ["branch", "decision", "reason"]
+        case .deliver: ["deliveredOn", "method", "signed", "note"]
+        case .hearing: ["hearingFrom", "hearingTo", "note"]
         case .accept, .repeatPetition: []
         }
     }
@@ -430,6 +435,11 @@ struct DashboardController<Context: NodeContext>: Sendable {
         case "decision": return select("处理", [("adopt", "采纳失败分支"), ("dismiss", "驳回失败分支")])
         case "channel": return select("导入渠道", RouteOutChannel.allCases.map { ($0.rawValue, $0.rawValue) })
         case "dueAt": return "<label>期限 <input type=\"date\" name=\"dueAt\" required></label>"
+        case "deliveredOn": return "<label>送达日期 <input type=\"date\" name=\"deliveredOn\" required></label>"
+        case "hearingFrom": return "<label>听证开始日期 <input type=\"date\" name=\"hearingFrom\" required></label>"
+        case "hearingTo": return "<label>听证结束日期 <input type=\"date\" name=\"hearingTo\" required></label>"
+        case "method": return select("送达方式", DeliveryMethod.allCases.map { ($0.rawValue, $0.label) })
+        case "signed": return select("签收情况", [("true", "签收"), ("false", "拒收")])
         case "days": return "<label>延期天数 <input type=\"number\" name=\"days\" min=\"1\" max=\"30\" required></label>"
         case "approver": return "<label>批准人 <input name=\"approver\" maxlength=\"50\" required></label>"
         case "earlierCase": return "<label>前件编号 <input name=\"earlierCase\" maxlength=\"30\"></label>"
@@ -466,6 +476,7 @@ struct DashboardController<Context: NodeContext>: Sendable {
         // The form's fields are the API's flat fields: decode them the way the API does.
         var object: [String: any Sendable] = form
         if let days = form["days"], let n = Int(days) { object["days"] = n }
+        if let signed = form["signed"] { object["signed"] = signed == "true" }
         let input: ActionInput
         do {
             input = try APIJSON.decoder.decode(ActionInput.self, from: try JSONSerialization.data(withJSONObject: object))

@@ -13,6 +13,24 @@ struct HealthController<Context: NodeContext>: Sendable {
         var level: Level
         var cases: Int?
         var events: Int?
+        var calendar: CalendarStatus?
+    }
+
+    /// Which holiday arrangements the deadlines are counted with, and whether they cover today.
+    struct CalendarStatus: Encodable {
+        var name: String
+        var years: [Int]
+        var provisionalYears: [Int]
+        var coversToday: Bool
+        var detail: String
+
+        init(_ calendar: DeadlineCalendar, today: CivilDate) {
+            name = calendar.name
+            years = calendar.coveredYears.sorted()
+            provisionalYears = calendar.provisionalYears.sorted()
+            coversToday = calendar.covers(year: today.year)
+            detail = calendar.coverage(on: today)
+        }
     }
 
     func addRoutes(to router: Router<Context>) {
@@ -30,7 +48,10 @@ struct HealthController<Context: NodeContext>: Sendable {
                     name: services.identity.name,
                     level: services.identity.level,
                     cases: counts.cases,
-                    events: counts.events
+                    events: counts.events,
+                    calendar: CalendarStatus(
+                        services.database.calendar, today: services.database.calendar.civilDate(of: services.clock.now())
+                    )
                 )
             )
         }

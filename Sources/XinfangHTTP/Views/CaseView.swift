@@ -67,7 +67,9 @@ struct CaseView: Encodable {
         let me = services.identity.id
         let hierarchy = services.database.hierarchy
         self.deadlines = state.deadlines(calendar: calendar).map { DeadlineView($0, now: now) }
-        self.allowedActions = Lifecycle.availableActions(on: state, context: ActionContext(node: me, now: now, calendar: calendar))
+        self.allowedActions = Lifecycle.availableActions(
+            on: state, context: ActionContext(node: me, now: now, calendar: calendar, topology: hierarchy?.topology)
+        )
             .filter { name in
                 guard name.needsHierarchy else { return true }
                 return name == .escalate && hierarchy?.topology.parent(of: me) != nil
@@ -77,7 +79,8 @@ struct CaseView: Encodable {
             guard state.holder != me, let hierarchy, name != .repeatPetition,
                 Lifecycle.allowedFrom[name]?.contains(state.status) ?? false
             else { return false }
-            return CommandPolicy.mayRequest(name, from: me, holder: state.holder, topology: hierarchy.topology)
+            let reviewer = CommandPolicy.reviewerFor(name, state: state, hierarchy: hierarchy)
+            return CommandPolicy.mayRequest(name, from: me, holder: state.holder, reviewer: reviewer, topology: hierarchy.topology)
         }
         if let hierarchy, CommandPolicy.mayTakeOver(node: me, holder: state.holder, topology: hierarchy.topology),
             Lifecycle.allowedFrom[.takeOver]?.contains(state.status) ?? false

@@ -21,6 +21,19 @@ struct Serve: AsyncParsableCommand {
         let (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: config))
         let services = try NodeBootstrap.services(config: config, base: base)
         let (host, port) = try config.listenAddress()
+        let calendar = services.database.calendar
+        let today = calendar.civilDate(of: Date())
+        let coverage: Logger.Metadata = [
+            "calendar.name": "\(calendar.name)", "calendar.years": "\(calendar.coveredYears.sorted())",
+            "calendar.detail": "\(calendar.coverage(on: today))",
+        ]
+        if !calendar.covers(year: today.year) {
+            logger.warning("Holiday calendar does not cover this year; deadlines move past weekends only", metadata: coverage)
+        } else if calendar.provisionalYears.contains(today.year) {
+            logger.warning("Holiday calendar is provisional for this year", metadata: coverage)
+        } else {
+            logger.info("Holiday calendar loaded", metadata: coverage)
+        }
         let app = NodeApplication.application(services: services, host: host, port: port, logger: logger) { bound in
             // One line on standard output that scripts and tests wait for.
             emit("xinfang node \(services.identity.id) listening on http://\(host):\(bound)")

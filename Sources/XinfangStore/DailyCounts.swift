@@ -1,0 +1,176 @@
+import Foundation
+import GRDB
+import XinfangCore
+
+/// The measures of `daily_counts` and the SQL that keeps them.
+enum DailyCounts {
+    static let dayMs = IndicatorRules.dayMs
+
+    /// Bumped whenever the measures or their SQL change: a store whose triggers were written by
+    /// another version rewrites them and recounts.
+    /// v2: 及时受理 is judged by the materialised 受理告知 deadline (`accept_due_at`), whole days.
+    static let version = 2
+
+    /// What `node_meta.daily_counts` says when the triggers and the counts are current.
+    static func signature(offsetMs: Int64) -> String { "v\(version) offset \(offsetMs)" }
+
+    /// Writes the triggers for `offsetMs` and recounts every case, unless they are current.
+    static func install(_ db: Database, offsetMs: Int64) throws {
+        let wanted = signature(offsetMs: offsetMs)
+        guard try NodeDatabase.meta(db, "daily_counts") != wanted else { return }
+        try db.execute(
+            sql: """
+                DROP TRIGGER IF EXISTS daily_counts_insert;
+                DROP TRIGGER IF EXISTS daily_counts_delete;
+                DROP TRIGGER IF EXISTS daily_counts_update;
+                """
+        )
+        try db.execute(sql: triggersSQL(offsetMs: offsetMs))
+        try db.execute(sql: recountSQL(offsetMs: offsetMs))
+        try NodeDatabase.setMeta(db, "daily_counts", wanted)
+    }
+
+    /// Whether the counts were made for `offsetMs` by this version.
+    static func areCurrent(_ db: Database, offsetMs: Int64) throws -> Bool {
+        try NodeDatabase.meta(db, "daily_counts") == signature(offsetMs: offsetMs)
+    }
+
+    /// One measure: which rows count, at which time, under which keys, with which values.
+    struct Measure {
+        var name: String
+        /// The time column (an expression over the row `R`) whose day or month is the period.
+        var time: String
+        var condition: String
+        var k1: String = "''"
+        var k2: String = "''"
+        /// n, a, b, c, d, e, f.
+        var values: [String]
+    }
+
+    static var measures: [Measure] {
+        let due = "R.accept_due_at"
+        let one = ["1", "0", "0", "0", "0", "0", "0"]
+        return [
+            Measure(
+                name: "registered",
+                time: "R.registered_at",
+                condition: "1",
+                k1: "R.channel",
+                values: [
+                    "1", "R.is_repeat", "R.skip_level", "R.joint_letter", "(R.collective_batches > 0)", "R.collective_batches",
+                    "R.collective_persons",
+                ]
+            ),
+            Measure(name: "category", time: "R.registered_at", condition: "1", k1: "R.category_l1", values: one),
+            Measure(
+                name: "acceptance",
+                time: due,
+                condition: "R.law_related = 0 AND R.accept_due_at IS NOT NULL",
+                values: [
+                    "1", "(R.decided_at IS NOT NULL AND R.decided_at <= \(due))", "(R.decided_at IS NOT NULL AND R.decided_at > \(due))",
+                    "(R.decided_at IS NULL)", "0", "0", "0",
+                ]
+            ),
+            Measure(
+                name: "closure",
+                time: "R.handling_due_at",
+                condition: "R.law_related = 0 AND R.handling_due_at IS NOT NULL",
+                values: [
+                    "1", "(R.closed_at IS NOT NULL AND R.closed_at <= R.handling_due_at)",
+                    "(R.closed_at IS NOT NULL AND R.closed_at > R.handling_due_at)", "(R.closed_at IS NULL)", "0", "0", "0",
+                ]
+            ),
+            Measure(
+                name: "evaluated",
+                time: "R.evaluated_at",
+                condition: "R.law_related = 0 AND R.evaluated_at IS NOT NULL",
+                k1: "coalesce(R.office_rating, '')",
+                k2: "coalesce(R.unit_rating, '')",
+                values: one
+            ),
+            Measure(
+                name: "evaluationDue",
+                time: "R.eval_due_at",
+                condition: "R.law_related = 0 AND R.evaluated_at IS NULL AND R.eval_due_at IS NOT NULL",
+                values: one
+            ),
+            // Every closure, for the dashboard's monthly trend.
+            Measure(name: "closed", time: "R.closed_at", condition: "R.closed_at IS NOT NULL", values: one),
+        ]
+    }
+
+    /// The columns whose change changes a case's contribution.
+    static let columns = [
+        "registered_at", "unit_node", "channel", "category_l1", "is_repeat", "skip_level", "joint_letter", "collective_batches",
+        "collective_persons", "law_related", "decided_at", "handling_due_at", "closed_at", "evaluated_at", "office_rating",
+        "unit_rating", "eval_due_at", "accept_due_at",
+    ]
+
+    /// The period of `time` (milliseconds) at `grain`: the civil day number, or year × 12 + month − 1.
+    static func period(_ grain: String, of time: String, offsetMs: Int64) -> String {
+        let local = "((\(time)) + \(offsetMs))"
+        if grain == "d" { return "(\(local) / \(dayMs))" }
+        let moment = "\(local) / 1000, 'unixepoch'"
+        return "(CAST(strftime('%Y', \(moment)) AS INTEGER) * 12 + CAST(strftime('%m', \(moment)) AS INTEGER) - 1)"
+    }
+
+    static let upsert = """
+        ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+            n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
+            d = d + excluded.d, e = e + excluded.e, f = f + excluded.f
+        """
+
+    /// The statements adding (sign 1) or taking away (sign -1) the row `row`'s contribution.
+    static func contribution(of row: String, sign: Int, offsetMs: Int64) -> String {
+        var statements: [String] = []
+        for measure in measures {
+            for grain in ["d", "m"] {
+                let values = measure.values.map { "\(sign) * \($0)" }.joined(separator: ", ")
+                let select = """
+                    INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+                    SELECT '\(measure.name)', '\(grain)', \(period(grain, of: measure.time, offsetMs: offsetMs)), R.unit_node, \(measure.k1), \(measure.k2), \(values)
+                    WHERE \(measure.condition)
+                    \(upsert);
+                    """
+                statements.append(select.replacingOccurrences(of: "R.", with: "\(row)."))
+            }
+        }
+        return statements.joined(separator: "\n")
+    }
+
+    static func triggersSQL(offsetMs: Int64) -> String {
+        let changed = columns.map { "OLD.\($0) IS NOT NEW.\($0)" }.joined(separator: " OR ")
+        return """
+            CREATE TRIGGER daily_counts_insert AFTER INSERT ON cases BEGIN
+            \(contribution(of: "NEW", sign: 1, offsetMs: offsetMs))
+            END;
+            CREATE TRIGGER daily_counts_delete AFTER DELETE ON cases BEGIN
+            \(contribution(of: "OLD", sign: -1, offsetMs: offsetMs))
+            END;
+            CREATE TRIGGER daily_counts_update AFTER UPDATE OF \(columns.joined(separator: ", ")) ON cases
+            WHEN \(changed) BEGIN
+            \(contribution(of: "OLD", sign: -1, offsetMs: offsetMs))
+            \(contribution(of: "NEW", sign: 1, offsetMs: offsetMs))
+            END;
+            """
+    }
+
+    /// Counts every case again.
+    static func recountSQL(offsetMs: Int64) -> String {
+        var statements = ["DELETE FROM daily_counts;"]
+        for measure in measures {
+            for grain in ["d", "m"] {
+                let sums = measure.values.map { "SUM(\($0))" }.joined(separator: ", ")
+                statements.append(
+                    """
+                    INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+                    SELECT '\(measure.name)', '\(grain)', \(period(grain, of: measure.time, offsetMs: offsetMs)) AS p, R.unit_node AS u,
+                        \(measure.k1) AS x1, \(measure.k2) AS x2, \(sums)
+                    FROM cases AS R WHERE \(measure.condition) GROUP BY p, u, x1, x2;
+                    """
+                )
+            }
+        }
+        return statements.joined(separator: "\n")
+    }
+}
