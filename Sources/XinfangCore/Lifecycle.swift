@@ -20,8 +20,6 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
     case notAnAncestor(holder: NodeID)
     /// Supervision feedback with no open supervision.
     case noOpenSupervision
-    /// A 交办 without the date its result is due (the event could not be read back without it).
-    case assignmentWithoutDueDate
     /// A parameter out of its bounds (a length, a count, a date), caught where events are made.
     case invalid(ValidationFailure)
     /// The case is a 检举控告 against `node` (or a unit above it): it may not be handed there (R16).
@@ -42,7 +40,6 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
         case .offerToSelf: "offer-to-self"
         case .notAnAncestor: "not-an-ancestor"
         case .noOpenSupervision: "no-open-supervision"
-        case .assignmentWithoutDueDate: "missing-field"
         case .invalid(let failure): failure.code
         case .respondentOrgan: "respondent-node"
         case .alreadyRecorded: "already-recorded"
@@ -69,8 +66,6 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
             return "不能交办、转送、上报给本节点自己，持有节点也不能提办自己的件。"
         case .noOpenSupervision:
             return "该件没有待反馈的督办。"
-        case .assignmentWithoutDueDate:
-            return "交办须写明办理期限（dueAt）。"
         case .notAnAncestor(let holder):
             return "只有持有节点 \(holder) 的上级节点才能强制接管；持有节点本身不能接管。"
         case .invalid(let failure):
@@ -171,9 +166,8 @@ public enum Lifecycle {
             if AccusedOrgan.forbids(node, for: state, topology: context.topology) { throw .respondentOrgan(node) }
         }
         switch checked {
-        case .offer(let to, let mode, let dueAt, _):
+        case .offer(let to, _, let dueAt, _):
             if to == context.node { throw .offerToSelf }
-            if mode == .assign, dueAt == nil { throw .assignmentWithoutDueDate }
             if let dueAt { try dueDate(dueAt, field: "dueAt") }
             try handing(to: to)
         case .escalate(let to, _, _):

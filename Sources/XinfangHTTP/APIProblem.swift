@@ -69,7 +69,12 @@ extension APIProblem {
             self.init(failure)
             return
         }
-        let status: HTTPResponse.Status = if case .notAnAncestor = error { .forbidden } else { .conflict }
+        let status: HTTPResponse.Status =
+            switch error {
+            case .notAnAncestor: .forbidden
+            case .respondentOrgan: .badRequest  // the named receiver is one the case may never go to
+            default: .conflict
+            }
         self.init(status, code: error.code, detail: error.description, field: error.field, extra: extra)
     }
 
@@ -95,7 +100,6 @@ extension LifecycleError {
     var field: String? {
         switch self {
         case .offerToSelf, .respondentOrgan: "to"
-        case .assignmentWithoutDueDate: "dueAt"
         case .invalid(let failure): failure.field
         case .illegalTransition, .notAwaitingVerification, .closureAwaitingVerification, .noOpenSupervision, .notAnAncestor, .alreadyRecorded,
             .noOpinionToDeliver:

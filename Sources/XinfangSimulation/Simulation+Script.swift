@@ -134,7 +134,8 @@ extension Simulation {
         )
     }
 
-    static func registration(region: String, at date: Date, person: Int) -> CaseRegistration {
+    /// The standard registration of the scripted runs: a 拖欠农民工工资 visit about `region` by `person`.
+    public static func registration(region: String, at date: Date, person: Int) -> CaseRegistration {
         CaseRegistration(
             channel: .visit,
             petitioners: [petitioner(person)],

@@ -9,6 +9,8 @@ public struct ChainBuilder {
     public private(set) var state: CaseState
     public var calendar: DeadlineCalendar
     public var now: Date
+    /// The tree the lifecycle's accused-organ rule reads, when the story needs one.
+    public var topology: Topology?
 
     /// Opens a case registered at `node` at `now`.
     public init(node: NodeID = Fixtures.county, now: Date, calendar: DeadlineCalendar = .standard, region: String = "430102") throws {
@@ -32,7 +34,7 @@ public struct ChainBuilder {
     public mutating func act(_ action: CaseAction, as node: NodeID? = nil) throws {
         now = max(now, state.lastEventAt.addingTimeInterval(60))
         let actor = node ?? state.holder
-        try Lifecycle.check(action, on: state, context: ActionContext(node: actor, now: now, calendar: calendar))
+        let action = try Lifecycle.admit(action, on: state, context: ActionContext(node: actor, now: now, calendar: calendar, topology: topology))
         let event = CaseEvent(
             caseNumber: state.caseNumber,
             epoch: state.epoch,
@@ -46,6 +48,9 @@ public struct ChainBuilder {
         try state.apply(event)
         events.append(event)
     }
+
+    /// Sets the clock to `instant` (never backwards past the last event: the next action comes a minute after it).
+    public mutating func at(_ instant: Date) { now = instant }
 
     /// Moves time forward.
     public mutating func advance(days: Double) { now = now.addingTimeInterval(days * 86_400) }

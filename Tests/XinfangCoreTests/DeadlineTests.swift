@@ -6,14 +6,16 @@ import XinfangTesting
 /// The deadline rules of domain rules §2 and §8, with month ends, year ends, leap years, the
 /// China Standard Time day boundary, and the working-day rule with holidays and working weekends.
 struct DeadlineTests {
-    /// (start, days, expected last day) for calendar-day periods, expected values from Python's datetime.
+    /// (start, days, expected last day) for calendar-day periods, expected values from Python's
+    /// datetime, moved past rest days of the shipped calendar (`StatutoryPeriodTests` has the table
+    /// with the arithmetic).
     @Test(arguments: [
         ("2026-01-20", 15, "2026-02-04"),
-        ("2026-01-31", 15, "2026-02-15"),
+        ("2026-01-31", 15, "2026-02-24"),
         ("2026-01-31", 60, "2026-04-01"),
         ("2028-02-14", 15, "2028-02-29"),
         ("2026-12-20", 15, "2027-01-04"),
-        ("2026-01-31", 90, "2026-05-01"),
+        ("2026-01-31", 90, "2026-05-06"),
         ("2027-02-01", 28, "2027-03-01"),
         ("2026-04-01", 15, "2026-04-16"),
     ])
@@ -65,12 +67,12 @@ struct DeadlineTests {
     @Test func caseDeadlinesFollowTheChain() throws {
         var b = try ChainBuilder(now: Fixtures.instant("2026-01-31T10:00:00+08:00"))
         func due(_ kind: DeadlineKind) -> CivilDate? { b.state.deadlines(calendar: .standard).first { $0.kind == kind }?.dueDate }
-        #expect(due(.notice) == Fixtures.day("2026-02-15"))
+        #expect(due(.notice) == Fixtures.day("2026-02-24"), "2月15日 falls in 春节 (15–23日)")
         #expect(due(.handling) == nil)
         try b.act(.notify(note: nil))
         #expect(due(.handling) == Fixtures.day("2026-04-01"), "60 days from acceptance")
         try b.act(.extend(days: 30, approver: "局长", reason: "复杂"))
-        #expect(due(.handling) == Fixtures.day("2026-05-01"), "plus the approved extension")
+        #expect(due(.handling) == Fixtures.day("2026-05-06"), "plus the approved extension; 5月1日 is 劳动节 (1–5日)")
         b.advance(days: 10)  // reply on 2026-02-10
         try b.act(.reply(outcome: .explained, opinion: "解释说明"))
         #expect(due(.reviewRequestWindow) == Fixtures.day("2026-03-12"))
@@ -80,9 +82,9 @@ struct DeadlineTests {
         #expect(due(.reviewDecision) == Fixtures.day("2026-03-17"))
         b.advance(days: 20)  // decided on 2026-03-07
         try b.act(.decideReview(outcome: .notSupported, opinion: "维持"))
-        #expect(due(.reReviewRequestWindow) == Fixtures.day("2026-04-06"))
+        #expect(due(.reReviewRequestWindow) == Fixtures.day("2026-04-07"), "4月6日 is 清明 (4–6日)")
         try b.act(.requestReReview(reason: "仍不服", reviewer: nil))
-        #expect(due(.reReviewDecision) == Fixtures.day("2026-04-06"))
+        #expect(due(.reReviewDecision) == Fixtures.day("2026-04-07"))
     }
 
     @Test func assignmentDueDateIsTheAssignersAndObjectionAppliesWhileOffered() throws {
@@ -94,8 +96,9 @@ struct DeadlineTests {
         #expect(b.state.deadlines(calendar: .standard).first { $0.kind == .objection }?.dueDate == Fixtures.day("2026-11-27"))
         try b.act(.accept)
         let deadlines = b.state.deadlines(calendar: .standard)
-        #expect(deadlines.first { $0.kind == .assignment }?.dueAt == dueAt)
-        #expect(deadlines.first { $0.kind == .notice }?.dueDate == Fixtures.day("2026-12-05"), "15 days from the handoff")
+        #expect(deadlines.first { $0.kind == .assignment }?.dueDate == Fixtures.day("2026-12-31"))
+        #expect(deadlines.first { $0.kind == .assignment }?.dueAt == Fixtures.day("2026-12-31").endOfDay(utcOffsetSeconds: 8 * 3600), "the whole day")
+        #expect(deadlines.first { $0.kind == .notice }?.dueDate == Fixtures.day("2026-12-07"), "15 days from the handoff: 12月5日(六) → 12月7日(一)")
     }
 
     @Test func overdueMeansAnObligationMissedNotAPetitionersWindow() throws {

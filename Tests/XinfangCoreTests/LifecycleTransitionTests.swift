@@ -115,6 +115,8 @@ struct LifecycleTransitionTests {
         .escalate(to: Fixtures.city, reason: "无法化解"), .recall(by: Fixtures.city, reason: "提级办理"),
         .supervise(by: Fixtures.city, dueAt: Fixtures.instant("2027-01-31T00:00:00+08:00"), note: "请加快办理"),
         .supervisionFeedback(text: "已整改"), .repeatPetition(newCase: CaseNumber(rawValue: "430000-20261103-00001"), note: nil),
+        .deliver(on: DeadlineCalendar.standard.civilDate(of: start), method: .inPerson, signed: true, note: nil),
+        .hearing(from: DeadlineCalendar.standard.civilDate(of: start), to: DeadlineCalendar.standard.civilDate(of: start), note: "听证"),
     ]
 
     /// The expected table: for each situation, the allowed actions and the status each leads to;
@@ -154,34 +156,52 @@ struct LifecycleTransitionTests {
         .extended: (
             [.escalate: .offered, .recall: .received, .supervise: .extended, .repeatPetition: .extended, .reply: .replied, .comment: .extended], [:]
         ),
-        .replied: ([.supervise: .replied, .repeatPetition: .replied, .close: .closed, .comment: .replied], [:]),
+        .replied: ([.supervise: .replied, .repeatPetition: .replied, .close: .closed, .comment: .replied, .deliver: .replied], [:]),
         .closed: (
-            [.supervise: .closed, .repeatPetition: .closed, .evaluate: .evaluated, .requestReview: .reviewRequested, .comment: .closed],
+            [
+                .supervise: .closed, .repeatPetition: .closed, .evaluate: .evaluated, .requestReview: .reviewRequested, .comment: .closed,
+                .deliver: .closed,
+            ],
             [.verifyClosure: "not-awaiting-verification", .returnClosure: "not-awaiting-verification", .terminate: "period-open"]
         ),
         .closedAssigned: (
-            [.supervise: .closed, .repeatPetition: .closed, .verifyClosure: .closureVerified, .returnClosure: .accepted, .comment: .closed],
+            [
+                .supervise: .closed, .repeatPetition: .closed, .verifyClosure: .closureVerified, .returnClosure: .accepted, .comment: .closed,
+                .deliver: .closed,
+            ],
             [
                 .evaluate: "closure-awaiting-verification", .requestReview: "closure-awaiting-verification",
                 .terminate: "closure-awaiting-verification",
             ]
         ),
         .closureVerified: (
-            [.repeatPetition: .closureVerified, .evaluate: .evaluated, .requestReview: .reviewRequested, .comment: .closureVerified],
+            [
+                .repeatPetition: .closureVerified, .evaluate: .evaluated, .requestReview: .reviewRequested, .comment: .closureVerified,
+                .deliver: .closureVerified,
+            ],
             [.terminate: "period-open"]
         ),
-        .evaluated: ([.repeatPetition: .evaluated, .requestReview: .reviewRequested, .comment: .evaluated], [.terminate: "period-open"]),
+        .evaluated: (
+            [.repeatPetition: .evaluated, .requestReview: .reviewRequested, .comment: .evaluated, .deliver: .evaluated], [.terminate: "period-open"]
+        ),
         .reviewRequested: (
-            [.supervise: .reviewRequested, .repeatPetition: .reviewRequested, .decideReview: .reviewDecided, .comment: .reviewRequested], [:]
+            [
+                .supervise: .reviewRequested, .repeatPetition: .reviewRequested, .decideReview: .reviewDecided, .comment: .reviewRequested,
+                .hearing: .reviewRequested,
+            ], [:]
         ),
         .reviewDecided: (
-            [.repeatPetition: .reviewDecided, .requestReReview: .reReviewRequested, .comment: .reviewDecided], [.terminate: "period-open"]
+            [.repeatPetition: .reviewDecided, .requestReReview: .reReviewRequested, .comment: .reviewDecided, .deliver: .reviewDecided],
+            [.terminate: "period-open"]
         ),
         .reReviewRequested: (
-            [.supervise: .reReviewRequested, .repeatPetition: .reReviewRequested, .decideReReview: .reReviewDecided, .comment: .reReviewRequested],
+            [
+                .supervise: .reReviewRequested, .repeatPetition: .reReviewRequested, .decideReReview: .reReviewDecided,
+                .comment: .reReviewRequested, .hearing: .reReviewRequested,
+            ],
             [:]
         ),
-        .reReviewDecided: ([.repeatPetition: .reReviewDecided, .terminate: .terminated, .comment: .reReviewDecided], [:]),
+        .reReviewDecided: ([.repeatPetition: .reReviewDecided, .terminate: .terminated, .comment: .reReviewDecided, .deliver: .reReviewDecided], [:]),
         .terminated: ([.repeatPetition: .terminated, .comment: .terminated], [:]),
     ]
 
@@ -282,8 +302,8 @@ struct LifecycleTransitionTests {
 
     @Test func extensionAfterHandlingDeadlineIsRefused() throws {
         var b = try Situation.accepted.build()
-        b.advance(days: 61)
-        #expect(throws: LifecycleError.periodEnded(.handling, dueDate: Fixtures.day("2027-01-01"))) {
+        b.advance(days: 64)  // 60 days end on 2027-01-01, 元旦: the period ends on Monday 2027-01-04
+        #expect(throws: LifecycleError.periodEnded(.handling, dueDate: Fixtures.day("2027-01-04"))) {
             try b.act(.extend(days: 30, approver: "局长", reason: "太晚"))
         }
     }

@@ -64,6 +64,7 @@ struct OpenAPIContractTests {
             .illegalTransition(action: .close, status: .registered, allowed: []), .notHolder(holder: Fixtures.city),
             .notAwaitingVerification(status: .closed), .closureAwaitingVerification, .periodEnded(.handling, dueDate: Fixtures.day("2026-01-01")),
             .periodOpen(.handling, dueDate: Fixtures.day("2026-01-01")), .offerToSelf, .notAnAncestor(holder: Fixtures.city),
+            .respondentOrgan(Fixtures.city), .alreadyRecorded(.extend), .noOpinionToDeliver,
         ]
         codes.formUnion(lifecycle.map(\.code))
         codes.formUnion(["route-not-found", "method-not-allowed"])

@@ -198,7 +198,11 @@ struct FlagTests {
         try await sim.act(at: H.furong, number, .supervisionFeedback(text: "已受理"))
         try await sim.reconcile(at: H.furong)
         #expect(try await flags(sim, at: H.furong, .overdue).isEmpty, "met, even if late")
+        // Accepted on 2026-11-18: 60 days end on Sunday 2027-01-17, so on Monday 2027-01-18.
         await sim.wait(seconds: 61 * Self.day)
+        try await sim.reconcile(at: H.furong)
+        #expect(try await flags(sim, at: H.furong, .overdue, number.rawValue).isEmpty, "the period ends on the Monday")
+        await sim.wait(seconds: Self.day)
         try await sim.reconcile(at: H.furong)
         #expect(try await flags(sim, at: H.furong, .overdue, number.rawValue).map(\.detailKey) == ["handling"])
     }

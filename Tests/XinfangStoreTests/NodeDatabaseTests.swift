@@ -45,8 +45,9 @@ struct NodeDatabaseTests {
             try await db.act(on: state.caseNumber, action: .close(report: nil), actor: "x", now: clock.now())
         }
         // A 交办 without its due date could not be read back: refused before anything is written
-        // (found by the latency benchmark, whose store-level assignment left it out).
-        await #expect(throws: StoreError.refused(.assignmentWithoutDueDate)) {
+        // (found by the latency benchmark, whose store-level assignment left it out). Every bound
+        // of an action is the lifecycle's (`Lifecycle.admit`), whoever calls the store.
+        await #expect(throws: StoreError.refused(.invalid(.missing("dueAt")))) {
             try await db.act(on: state.caseNumber, action: .offer(to: Fixtures.otherCounty, mode: .assign, dueAt: nil, note: nil), actor: "x", now: clock.now())
         }
         await #expect(throws: StoreError.caseNotFound(CaseNumber(rawValue: "430102-20261102-00099"))) {

@@ -186,21 +186,34 @@ struct RefusedPacketTests {
 
 /// The bounds on what a peer's events may carry, whatever their hashes and signatures.
 struct ReceivedBoundsTests {
-    @Test func countsAndNumbersOutOfRangeAreNamed() throws {
+    @Test func numbersOutOfRangeRefuseThePacket() throws {
         var b = try ChainBuilder(now: Date())
         try b.act(.notify(note: nil))
         let packet = { (events: [CaseEvent]) in Packet(from: H.changsha, to: H.furong, packetSeq: 1, sentAt: Date(), chains: [events], commands: []) }
         #expect(ReceivedBounds.problem(in: packet(b.events)) == nil)
         var events = b.events
-        guard case .register(var r) = events[0].body else { return }
-        r.collective = CollectiveVisit(batches: 1, personVisits: Int.max)
-        events[0].body = .register(r)
-        #expect(ReceivedBounds.problem(in: packet(events))?.contains("count out of range") == true)
-        events = b.events
-        events[1].body = .act(.extend(days: Int.max, approver: "x", reason: "y"))
-        #expect(ReceivedBounds.problem(in: packet(events))?.contains("extension") == true)
-        events = b.events
         events[1].time = HLCTimestamp(wallMs: -5, logical: 0)
         #expect(ReceivedBounds.problem(in: packet(events)) != nil)
+        events = b.events
+        events[1].seq = Int.max
+        #expect(ReceivedBounds.problem(in: packet(events)) != nil)
+    }
+
+    /// What an event says is bounded by Core's rules, the same that bound this node's own events.
+    @Test func countsAndDaysOutOfRangeBreakABound() throws {
+        var b = try ChainBuilder(now: Date())
+        try b.act(.notify(note: nil))
+        #expect(b.events.allSatisfy { $0.body.boundsFailure == nil })
+        guard case .register(var r) = b.events[0].body else { return }
+        r.collective = CollectiveVisit(batches: 1, personVisits: Int.max)
+        #expect(CaseEventBody.register(r).boundsFailure?.field == "collective.personVisits")
+        r.collective = nil
+        r.petitioners = (0..<6).map { Fixtures.petitioner(name: "代表\($0)", lead: true, person: $0) }
+        r.channel = .visit
+        r.collective = CollectiveVisit(batches: 1, personVisits: 30)
+        #expect(CaseEventBody.register(r).boundsFailure?.code == "too-many-representatives")
+        #expect(CaseEventBody.act(.extend(days: 31, approver: "局长", reason: "复杂")).boundsFailure?.field == "days")
+        #expect(CaseEventBody.act(.extend(days: 30, approver: " 局长", reason: "复杂")).boundsFailure != nil, "not in its stored form")
+        #expect(CaseEventBody.act(.comment(text: String(repeating: "长", count: ActionLimits.opinionLengthMax + 1))).boundsFailure?.code == "field-too-long")
     }
 }
