@@ -40,8 +40,10 @@ public struct Hierarchy: Sendable {
                 AccusedOrgan.route(to: $0, for: state, topology: topology, stage: "复核")
             }
             return .requestReReview(reason: reason, reviewer: routed?.node, routing: routed?.note)
-        case .escalate(let to, let reason, _) where to == topology.parent(of: state.holder):
-            guard let routed = AccusedOrgan.route(to: to, for: state, topology: topology, stage: "上报") else { return action }
+        case .escalate(let to, let reason, _):
+            // To the parent, unless it is the accused organ; the explanation is the node's alone.
+            guard to == topology.parent(of: state.holder), let routed = AccusedOrgan.route(to: to, for: state, topology: topology, stage: "上报")
+            else { return .escalate(to: to, reason: reason, routing: nil) }
             return .escalate(to: routed.node, reason: reason, routing: routed.note)
         default:
             return action

@@ -3,9 +3,12 @@
 /// Every field is additive: the counts of a subtree are the sum of its nodes' counts, and every
 /// rate is computed from the sums (never averaged). Each group counts its own population:
 /// - registration counts: cases whose 登记时间 (registration) falls in the period;
-/// - `accept…`: cases whose 登记时间 + 15 days falls in the period (及时受理率, S9 `jssllv`);
+/// - `accept…`: cases whose 受理告知 deadline (15 days from the handling unit's receipt, whole
+///   days, moved past rest days) falls in the period, on time when the intake decision came by
+///   its end (及时受理率, S9 `jssllv`; the case view shows the same deadline);
 /// - `close…`: cases whose 限办截止时间 (the 交办 due date, else the end of the handling period)
-///   falls in the period (按期办结率, S9 `aqdflv`);
+///   falls in the period, on time when the deadline was met by its end, as the case view judges
+///   it (the reply for the handling period, the closure report for a 交办) (按期办结率, S9 `aqdflv`);
 /// - `evaluated` and the ratings: evaluations made in the period; `evaluationOverdue`: closed
 ///   cases whose evaluation window ended in the period (and before now) without one (参评率 `cplv`).
 /// The rate populations leave out 涉法涉诉 matters, as the national analytics do; the counts keep them.

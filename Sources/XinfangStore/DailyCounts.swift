@@ -8,7 +8,8 @@ enum DailyCounts {
 
     /// Bumped whenever the measures or their SQL change: a store whose triggers were written by
     /// another version rewrites them and recounts.
-    /// v2: 及时受理 is judged by the materialised 受理告知 deadline (`accept_due_at`), whole days.
+    /// v2: 及时受理 and 按期办结 are judged by the case's own deadlines (`accept_due_at`,
+    /// `handling_due_at` met at `handling_met_at`), whole days moved past rest days.
     static let version = 2
 
     /// What `node_meta.daily_counts` says when the triggers and the counts are current.
@@ -76,8 +77,8 @@ enum DailyCounts {
                 time: "R.handling_due_at",
                 condition: "R.law_related = 0 AND R.handling_due_at IS NOT NULL",
                 values: [
-                    "1", "(R.closed_at IS NOT NULL AND R.closed_at <= R.handling_due_at)",
-                    "(R.closed_at IS NOT NULL AND R.closed_at > R.handling_due_at)", "(R.closed_at IS NULL)", "0", "0", "0",
+                    "1", "(R.handling_met_at IS NOT NULL AND R.handling_met_at <= R.handling_due_at)",
+                    "(R.handling_met_at IS NOT NULL AND R.handling_met_at > R.handling_due_at)", "(R.handling_met_at IS NULL)", "0", "0", "0",
                 ]
             ),
             Measure(
@@ -103,7 +104,7 @@ enum DailyCounts {
     static let columns = [
         "registered_at", "unit_node", "channel", "category_l1", "is_repeat", "skip_level", "joint_letter", "collective_batches",
         "collective_persons", "law_related", "decided_at", "handling_due_at", "closed_at", "evaluated_at", "office_rating",
-        "unit_rating", "eval_due_at", "accept_due_at",
+        "unit_rating", "eval_due_at", "accept_due_at", "handling_met_at",
     ]
 
     /// The period of `time` (milliseconds) at `grain`: the civil day number, or year × 12 + month − 1.

@@ -318,9 +318,9 @@ extension NodeDatabase {
                 db,
                 sql: """
                     SELECT unit_node, COUNT(*) AS n,
-                        SUM(closed_at IS NOT NULL AND closed_at <= handling_due_at) AS on_time,
-                        SUM(closed_at IS NOT NULL AND closed_at > handling_due_at) AS late,
-                        SUM(closed_at IS NULL AND handling_due_at < ?) AS overdue
+                        SUM(handling_met_at IS NOT NULL AND handling_met_at <= handling_due_at) AS on_time,
+                        SUM(handling_met_at IS NOT NULL AND handling_met_at > handling_due_at) AS late,
+                        SUM(handling_met_at IS NULL AND handling_due_at < ?) AS overdue
                     FROM cases WHERE law_related = 0 AND handling_due_at >= ? AND handling_due_at < ?
                     GROUP BY unit_node
                     """,

@@ -491,7 +491,8 @@ extension NodeDatabase {
         let search = ([state.caseNumber.rawValue, r.summary, r.respondent ?? ""] + r.petitioners.map(\.name)).joined(separator: " ")
         let deadlines = state.deadlines(calendar: calendar)
         let due = state.nextObligation(among: deadlines)
-        let handlingDue = (deadlines.first { $0.kind == .assignment } ?? deadlines.first { $0.kind == .handling })?.dueAt
+        let handling = deadlines.first { $0.kind == .assignment } ?? deadlines.first { $0.kind == .handling }
+        let handlingDue = handling?.dueAt
         let acceptDue = state.noticeDeadline(calendar: calendar).dueAt
         let closureReportOwed = state.isBacklog && state.closedAt == nil && state.status != .offered
         try db.execute(
@@ -501,9 +502,9 @@ extension NodeDatabase {
                     urgent, law_related, summary, search_text, next_due_kind, next_due_at, last_event_at, state_json, skip_level,
                     is_open, holder_since, moves, unit_node, assigned_by, supervision_due_at, decided_at, handling_due_at,
                     closed_at, eval_due_at, evaluated_at, office_rating, unit_rating, is_repeat, joint_letter,
-                    collective_batches, collective_persons, respondent_node, accept_due_at)
+                    collective_batches, collective_persons, respondent_node, accept_due_at, handling_met_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(case_number) DO UPDATE SET
                     status = excluded.status, holder = excluded.holder, owner = excluded.owner, epoch = excluded.epoch,
                     head_seq = excluded.head_seq, head_hash = excluded.head_hash, received_at = excluded.received_at,
@@ -515,7 +516,8 @@ extension NodeDatabase {
                     handling_due_at = excluded.handling_due_at, closed_at = excluded.closed_at,
                     eval_due_at = excluded.eval_due_at, evaluated_at = excluded.evaluated_at,
                     office_rating = excluded.office_rating, unit_rating = excluded.unit_rating,
-                    respondent_node = excluded.respondent_node, accept_due_at = excluded.accept_due_at
+                    respondent_node = excluded.respondent_node, accept_due_at = excluded.accept_due_at,
+                    handling_met_at = excluded.handling_met_at
                 """,
             arguments: [
                 state.caseNumber.rawValue, state.status.rawValue, state.holder.rawValue, state.owner.rawValue, state.epoch,
@@ -530,7 +532,7 @@ extension NodeDatabase {
                 handlingDue?.milliseconds, state.closedAt?.milliseconds, state.evaluationDue(calendar: calendar)?.milliseconds,
                 state.evaluation?.at.milliseconds, state.evaluation?.office.rawValue, state.evaluation?.unit.rawValue,
                 !r.linkedCases.isEmpty || r.intake != nil, r.jointLetter, r.collective?.batches ?? 0, r.collective?.personVisits ?? 0,
-                r.purpose == .accusation ? r.respondentNode?.rawValue : nil, acceptDue.milliseconds,
+                r.purpose == .accusation ? r.respondentNode?.rawValue : nil, acceptDue.milliseconds, handling?.metAt?.milliseconds,
             ]
         )
     }

@@ -89,6 +89,8 @@ struct CrashRecoveryTests {
         let base = try await node.waitUntilListening()
         let ready = try await http.send("GET", base.appendingPathComponent("readyz"))
         #expect(ready.json["cases"] as? Int == 5)
+        let calendar = ready.json["calendar"] as? [String: Any]
+        #expect(calendar?["coversToday"] as? Bool == true && (calendar?["years"] as? [Int])?.contains(2026) == true, "\(ready.json)")
         for number in numbers {
             await #expect(try await http.send("GET", base.appendingPathComponent("api/v1/cases/\(number)")).status == 200)
         }
@@ -108,6 +110,34 @@ struct CrashRecoveryTests {
         let status = try await node.waitForExit()
         #expect(status != 0)
         #expect(node.log.contains("nodeId"))
+    }
+
+    /// A province's calendar file replaces the shipped one; a malformed one stops the node at start
+    /// naming the file and the field; one that does not cover this year is said in the log and on
+    /// `/readyz`, and the node counts weekends only.
+    @Test func aCalendarFileIsCheckedAtStartAndItsCoverageReported() async throws {
+        let dir = try temporaryDirectory("calendar")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = try await writeConfig(in: dir)
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: config)) as? [String: Any])
+        object["calendarFile"] = "province-calendar.json"
+        try JSONSerialization.data(withJSONObject: object).write(to: config)
+        let calendarFile = dir.appendingPathComponent("province-calendar.json")
+        try #"{"format":"xinfang-holiday-calendar/1","name":"某省","years":[{"year":2020,"status":"official","source":"通知","holidays":[{"name":"国庆节","from":"2020-10-01","to":"2020-10-08"}],"workingWeekends":["2020-10-04"]}]}"#
+            .write(to: calendarFile, atomically: true, encoding: .utf8)
+        let refused = try NodeProcess(arguments: ["serve", "--config", config.path], workDirectory: dir)
+        #expect(try await refused.waitForExit() != 0, "2020-10-04 is a Sunday inside the block: both off and working")
+        #expect(refused.log.contains("province-calendar.json") && refused.log.contains("holidays"), "\(refused.log.suffix(400))")
+        try #"{"format":"xinfang-holiday-calendar/1","name":"某省","years":[{"year":2020,"status":"official","source":"通知","holidays":[{"name":"国庆节","from":"2020-10-01","to":"2020-10-08"}],"workingWeekends":["2020-10-10"]}]}"#
+            .write(to: calendarFile, atomically: true, encoding: .utf8)
+        let node = try NodeProcess(arguments: ["serve", "--config", config.path], workDirectory: dir)
+        let base = try await node.waitUntilListening()
+        let ready = try await http.send("GET", base.appendingPathComponent("readyz"))
+        let calendar = try #require(ready.json["calendar"] as? [String: Any])
+        #expect(calendar["coversToday"] as? Bool == false && calendar["name"] as? String == "某省")
+        #expect((calendar["detail"] as? String)?.contains("周末") == true)
+        _ = try await node.interruptAndWait()
+        #expect(node.log.contains("Holiday calendar does not cover this year"), "\(node.log.suffix(400))")
     }
 
     @Test func theDemoStartsTheHierarchyPlaysItsStoryAndStopsOnCtrlC() async throws {

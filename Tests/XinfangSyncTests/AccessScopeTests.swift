@@ -4,6 +4,7 @@ import Testing
 import XinfangCore
 import XinfangHTTP
 import XinfangStore
+import XinfangSync
 import XinfangTesting
 
 /// Every route refuses an anonymous request and a user of a sibling county; a county user cannot
@@ -122,6 +123,38 @@ struct AccessScopeTests {
             let refused = try await c.act(at: H.changsha, number, ["action": "offer", "to": "430102", "mode": "assign", "dueAt": "2026-12-31"], expect: 400)
             #expect(refused.json["code"] as? String == "respondent-node")
             #expect(try await c.database(H.changsha).caseState(number)?.holder == H.changsha)
+        }
+    }
+
+    /// A peer's packet whose chain hands a 检举控告 to the organ it names (or a unit below it) is
+    /// refused item by item (`respondent-node`), even correctly signed by its origin: the receiver
+    /// holds the same rule as the node that made the event.
+    @Test func aReceivedChainHandingAComplaintToTheAccusedIsRefused() async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+            let body = Fixtures.registrationJSON().replacingOccurrences(
+                of: #""purpose":"request""#, with: #""purpose":"accusation","respondentNode":"430100""#
+            )
+            let created = try await c.send("POST", c.url(H.province, "/api/v1/cases"), body: Data(body.utf8))
+            let number = CaseNumber(rawValue: try #require(created.json["caseNumber"] as? String))
+            // The province's own store would refuse this offer; a peer running other code signs it anyway.
+            let registration = try #require(try await c.database(H.province).events(of: number).first)
+            var offer = CaseEvent(
+                caseNumber: number, epoch: 0, seq: 2, prevHash: registration.hash, origin: H.province,
+                time: HLCTimestamp(wallMs: registration.time.wallMs + 1_000, logical: 0), actor: "经办人",
+                body: .act(.offer(to: H.furong, mode: .transfer, dueAt: nil, note: nil))
+            )
+            c.keys[H.province]!.sign(&offer)
+            let packet = Packet(from: H.province, to: H.changsha, packetSeq: 5_000_000, sentAt: Date(), chains: [[registration, offer]], commands: [])
+            let encoded = packet.encoded()
+            let reply = try await c.send(
+                "POST", c.url(H.changsha, "/sync/v1/packets"), body: encoded,
+                headers: [PeerHeaders.from: "430000", PeerHeaders.signature: c.keys[H.province]!.sign(encoded)]
+            )
+            #expect(reply.status == 200, "\(reply.text)")
+            let receipts = try CanonicalJSON.decoder.decode(PacketResponse.self, from: reply.body).receipts
+            #expect(receipts.first?.status == .rejected && receipts.first?.code == "respondent-node", "\(receipts)")
+            #expect(try await c.database(H.changsha).caseState(number) == nil, "nothing of the run was applied")
+            #expect(try await c.database(H.furong).caseState(number) == nil)
         }
     }
 }

@@ -181,6 +181,7 @@ struct CaseController<Context: NodeContext>: Sendable {
         if fields.action == ActionName.requestReview.rawValue || fields.action == ActionName.requestReReview.rawValue {
             fields.reviewer = nil  // the holder's node names the reviewer from the policy
         }
+        fields.routing = nil  // why a policy route passed over an organ is the node's to say
         let action: CaseAction
         do { action = try CaseAction(fields: fields) } catch { throw APIProblem(error) }
         // The person acting is the one logged in, whatever the body's `actor` says.
