@@ -42,13 +42,13 @@ ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'closure', 'd', (((OLD.handling_due_at) + 28800000) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at <= OLD.handling_due_at), -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at > OLD.handling_due_at), -1 * (OLD.closed_at IS NULL), -1 * 0, -1 * 0, -1 * 0
+SELECT 'closure', 'd', (((OLD.handling_due_at) + 28800000) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.handling_met_at IS NOT NULL AND OLD.handling_met_at <= OLD.handling_due_at), -1 * (OLD.handling_met_at IS NOT NULL AND OLD.handling_met_at > OLD.handling_due_at), -1 * (OLD.handling_met_at IS NULL), -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0 AND OLD.handling_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'closure', 'm', (CAST(strftime('%Y', ((OLD.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at <= OLD.handling_due_at), -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at > OLD.handling_due_at), -1 * (OLD.closed_at IS NULL), -1 * 0, -1 * 0, -1 * 0
+SELECT 'closure', 'm', (CAST(strftime('%Y', ((OLD.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.handling_met_at IS NOT NULL AND OLD.handling_met_at <= OLD.handling_due_at), -1 * (OLD.handling_met_at IS NOT NULL AND OLD.handling_met_at > OLD.handling_due_at), -1 * (OLD.handling_met_at IS NULL), -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0 AND OLD.handling_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
@@ -128,13 +128,13 @@ ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'closure', 'd', (((NEW.handling_due_at) + 28800000) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at <= NEW.handling_due_at), 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at > NEW.handling_due_at), 1 * (NEW.closed_at IS NULL), 1 * 0, 1 * 0, 1 * 0
+SELECT 'closure', 'd', (((NEW.handling_due_at) + 28800000) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.handling_met_at IS NOT NULL AND NEW.handling_met_at <= NEW.handling_due_at), 1 * (NEW.handling_met_at IS NOT NULL AND NEW.handling_met_at > NEW.handling_due_at), 1 * (NEW.handling_met_at IS NULL), 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0 AND NEW.handling_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'closure', 'm', (CAST(strftime('%Y', ((NEW.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at <= NEW.handling_due_at), 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at > NEW.handling_due_at), 1 * (NEW.closed_at IS NULL), 1 * 0, 1 * 0, 1 * 0
+SELECT 'closure', 'm', (CAST(strftime('%Y', ((NEW.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.handling_met_at IS NOT NULL AND NEW.handling_met_at <= NEW.handling_due_at), 1 * (NEW.handling_met_at IS NOT NULL AND NEW.handling_met_at > NEW.handling_due_at), 1 * (NEW.handling_met_at IS NULL), 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0 AND NEW.handling_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
@@ -176,8 +176,8 @@ ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 END;
-CREATE TRIGGER daily_counts_update AFTER UPDATE OF registered_at, unit_node, channel, category_l1, is_repeat, skip_level, joint_letter, collective_batches, collective_persons, law_related, decided_at, handling_due_at, closed_at, evaluated_at, office_rating, unit_rating, eval_due_at, accept_due_at ON cases
-WHEN OLD.registered_at IS NOT NEW.registered_at OR OLD.unit_node IS NOT NEW.unit_node OR OLD.channel IS NOT NEW.channel OR OLD.category_l1 IS NOT NEW.category_l1 OR OLD.is_repeat IS NOT NEW.is_repeat OR OLD.skip_level IS NOT NEW.skip_level OR OLD.joint_letter IS NOT NEW.joint_letter OR OLD.collective_batches IS NOT NEW.collective_batches OR OLD.collective_persons IS NOT NEW.collective_persons OR OLD.law_related IS NOT NEW.law_related OR OLD.decided_at IS NOT NEW.decided_at OR OLD.handling_due_at IS NOT NEW.handling_due_at OR OLD.closed_at IS NOT NEW.closed_at OR OLD.evaluated_at IS NOT NEW.evaluated_at OR OLD.office_rating IS NOT NEW.office_rating OR OLD.unit_rating IS NOT NEW.unit_rating OR OLD.eval_due_at IS NOT NEW.eval_due_at OR OLD.accept_due_at IS NOT NEW.accept_due_at BEGIN
+CREATE TRIGGER daily_counts_update AFTER UPDATE OF registered_at, unit_node, channel, category_l1, is_repeat, skip_level, joint_letter, collective_batches, collective_persons, law_related, decided_at, handling_due_at, closed_at, evaluated_at, office_rating, unit_rating, eval_due_at, accept_due_at, handling_met_at ON cases
+WHEN OLD.registered_at IS NOT NEW.registered_at OR OLD.unit_node IS NOT NEW.unit_node OR OLD.channel IS NOT NEW.channel OR OLD.category_l1 IS NOT NEW.category_l1 OR OLD.is_repeat IS NOT NEW.is_repeat OR OLD.skip_level IS NOT NEW.skip_level OR OLD.joint_letter IS NOT NEW.joint_letter OR OLD.collective_batches IS NOT NEW.collective_batches OR OLD.collective_persons IS NOT NEW.collective_persons OR OLD.law_related IS NOT NEW.law_related OR OLD.decided_at IS NOT NEW.decided_at OR OLD.handling_due_at IS NOT NEW.handling_due_at OR OLD.closed_at IS NOT NEW.closed_at OR OLD.evaluated_at IS NOT NEW.evaluated_at OR OLD.office_rating IS NOT NEW.office_rating OR OLD.unit_rating IS NOT NEW.unit_rating OR OLD.eval_due_at IS NOT NEW.eval_due_at OR OLD.accept_due_at IS NOT NEW.accept_due_at OR OLD.handling_met_at IS NOT NEW.handling_met_at BEGIN
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
 SELECT 'registered', 'd', (((OLD.registered_at) + 28800000) / 86400000), OLD.unit_node, OLD.channel, '', -1 * 1, -1 * OLD.is_repeat, -1 * OLD.skip_level, -1 * OLD.joint_letter, -1 * (OLD.collective_batches > 0), -1 * OLD.collective_batches, -1 * OLD.collective_persons
 WHERE 1
@@ -215,13 +215,13 @@ ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'closure', 'd', (((OLD.handling_due_at) + 28800000) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at <= OLD.handling_due_at), -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at > OLD.handling_due_at), -1 * (OLD.closed_at IS NULL), -1 * 0, -1 * 0, -1 * 0
+SELECT 'closure', 'd', (((OLD.handling_due_at) + 28800000) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.handling_met_at IS NOT NULL AND OLD.handling_met_at <= OLD.handling_due_at), -1 * (OLD.handling_met_at IS NOT NULL AND OLD.handling_met_at > OLD.handling_due_at), -1 * (OLD.handling_met_at IS NULL), -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0 AND OLD.handling_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'closure', 'm', (CAST(strftime('%Y', ((OLD.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at <= OLD.handling_due_at), -1 * (OLD.closed_at IS NOT NULL AND OLD.closed_at > OLD.handling_due_at), -1 * (OLD.closed_at IS NULL), -1 * 0, -1 * 0, -1 * 0
+SELECT 'closure', 'm', (CAST(strftime('%Y', ((OLD.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * (OLD.handling_met_at IS NOT NULL AND OLD.handling_met_at <= OLD.handling_due_at), -1 * (OLD.handling_met_at IS NOT NULL AND OLD.handling_met_at > OLD.handling_due_at), -1 * (OLD.handling_met_at IS NULL), -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0 AND OLD.handling_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
@@ -299,13 +299,13 @@ ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'closure', 'd', (((NEW.handling_due_at) + 28800000) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at <= NEW.handling_due_at), 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at > NEW.handling_due_at), 1 * (NEW.closed_at IS NULL), 1 * 0, 1 * 0, 1 * 0
+SELECT 'closure', 'd', (((NEW.handling_due_at) + 28800000) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.handling_met_at IS NOT NULL AND NEW.handling_met_at <= NEW.handling_due_at), 1 * (NEW.handling_met_at IS NOT NULL AND NEW.handling_met_at > NEW.handling_due_at), 1 * (NEW.handling_met_at IS NULL), 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0 AND NEW.handling_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-SELECT 'closure', 'm', (CAST(strftime('%Y', ((NEW.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at <= NEW.handling_due_at), 1 * (NEW.closed_at IS NOT NULL AND NEW.closed_at > NEW.handling_due_at), 1 * (NEW.closed_at IS NULL), 1 * 0, 1 * 0, 1 * 0
+SELECT 'closure', 'm', (CAST(strftime('%Y', ((NEW.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.handling_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * (NEW.handling_met_at IS NOT NULL AND NEW.handling_met_at <= NEW.handling_due_at), 1 * (NEW.handling_met_at IS NOT NULL AND NEW.handling_met_at > NEW.handling_due_at), 1 * (NEW.handling_met_at IS NULL), 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.law_related = 0 AND NEW.handling_due_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
@@ -405,7 +405,7 @@ CREATE TABLE cases (
     next_due_at INTEGER,
     last_event_at INTEGER NOT NULL,
     state_json TEXT NOT NULL
-, skip_level INTEGER NOT NULL DEFAULT 0, ae_bucket INTEGER NOT NULL DEFAULT 0, ae_hash INTEGER NOT NULL DEFAULT 0, ae_peers TEXT NOT NULL DEFAULT '', is_open INTEGER NOT NULL DEFAULT 0, holder_since INTEGER NOT NULL DEFAULT 0, moves INTEGER NOT NULL DEFAULT 0, unit_node TEXT NOT NULL DEFAULT '', assigned_by TEXT, supervision_due_at INTEGER, decided_at INTEGER, handling_due_at INTEGER, closed_at INTEGER, eval_due_at INTEGER, evaluated_at INTEGER, office_rating TEXT, unit_rating TEXT, is_repeat INTEGER NOT NULL DEFAULT 0, joint_letter INTEGER NOT NULL DEFAULT 0, collective_batches INTEGER NOT NULL DEFAULT 0, collective_persons INTEGER NOT NULL DEFAULT 0, respondent_node TEXT, accept_due_at INTEGER) STRICT;
+, skip_level INTEGER NOT NULL DEFAULT 0, ae_bucket INTEGER NOT NULL DEFAULT 0, ae_hash INTEGER NOT NULL DEFAULT 0, ae_peers TEXT NOT NULL DEFAULT '', is_open INTEGER NOT NULL DEFAULT 0, holder_since INTEGER NOT NULL DEFAULT 0, moves INTEGER NOT NULL DEFAULT 0, unit_node TEXT NOT NULL DEFAULT '', assigned_by TEXT, supervision_due_at INTEGER, decided_at INTEGER, handling_due_at INTEGER, closed_at INTEGER, eval_due_at INTEGER, evaluated_at INTEGER, office_rating TEXT, unit_rating TEXT, is_repeat INTEGER NOT NULL DEFAULT 0, joint_letter INTEGER NOT NULL DEFAULT 0, collective_batches INTEGER NOT NULL DEFAULT 0, collective_persons INTEGER NOT NULL DEFAULT 0, respondent_node TEXT, accept_due_at INTEGER, handling_met_at INTEGER) STRICT;
 CREATE TABLE commands (
     id TEXT PRIMARY KEY NOT NULL,
     case_number TEXT NOT NULL,
@@ -570,7 +570,7 @@ CREATE INDEX cases_stats_accept_due ON cases(accept_due_at, law_related, decided
     WHERE accept_due_at IS NOT NULL;
 CREATE INDEX cases_stats_eval_due ON cases(eval_due_at, law_related, unit_node)
     WHERE eval_due_at IS NOT NULL AND evaluated_at IS NULL;
-CREATE INDEX cases_stats_handling ON cases(handling_due_at, law_related, closed_at, unit_node)
+CREATE INDEX cases_stats_handling_met ON cases(handling_due_at, law_related, handling_met_at, unit_node)
     WHERE handling_due_at IS NOT NULL;
 CREATE INDEX commands_by_case ON commands(case_number, status);
 CREATE INDEX conflicts_open ON conflicts(case_number) WHERE resolved_at IS NULL;

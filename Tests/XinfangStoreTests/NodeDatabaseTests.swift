@@ -29,6 +29,22 @@ struct NodeDatabaseTests {
         await #expect(try await db.caseState(state.caseNumber) == replied)
     }
 
+    /// A 31-day extension was once stored, and its chain no longer decoded: every bound of an
+    /// action is the lifecycle's, whatever the caller; and there is one extension only.
+    @Test func anExtensionOutOfBoundsOrASecondOneIsRefused() async throws {
+        let db = try NodeDatabase.inMemory(node: Fixtures.county)
+        let state = try await register(db)
+        _ = try await db.act(on: state.caseNumber, action: .notify(note: nil), actor: "x", now: clock.now())
+        await #expect(throws: StoreError.refused(.invalid(.invalid("days", "延期天数必须在 1 到 30 天之间（《信访工作条例》第三十四条）。")))) {
+            try await db.act(on: state.caseNumber, action: .extend(days: 31, approver: "局长", reason: "复杂"), actor: "x", now: clock.now())
+        }
+        _ = try await db.act(on: state.caseNumber, action: .extend(days: 30, approver: "局长", reason: "复杂"), actor: "x", now: clock.now())
+        await #expect(throws: StoreError.self, "one extension only") {
+            try await db.act(on: state.caseNumber, action: .extend(days: 5, approver: "局长", reason: "再次"), actor: "x", now: clock.now())
+        }
+        #expect(try CaseState.fold(try await db.events(of: state.caseNumber)).extension_?.days == 30)
+    }
+
     @Test func aRefusedActionWritesNothing() async throws {
         let db = try NodeDatabase.inMemory(node: Fixtures.county)
         let state = try await register(db)
