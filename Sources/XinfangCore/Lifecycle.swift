@@ -22,7 +22,7 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
     case noOpenSupervision
     /// A parameter out of its bounds (a length, a count, a date), caught where events are made.
     case invalid(ValidationFailure)
-    /// The case is a 检举控告 against `node` (or a unit above it): it may not be handed there (R16).
+    /// The case is a 检举控告 naming `node` or an organ above it: it may not be handed there (R16).
     case respondentOrgan(NodeID)
     /// The one extension, the one hearing of a stage, or the one 送达 of an opinion is recorded already.
     case alreadyRecorded(ActionName)
@@ -71,7 +71,7 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
         case .invalid(let failure):
             return failure.detail
         case .respondentOrgan(let node):
-            return "检举控告件不得交由被反映的单位 \(node) 或其下级单位办理（《信访工作条例》第三十条第三款）。"
+            return "检举控告件不得交由被反映单位或其下级单位办理，\(node) 是被反映单位或其下级单位（《信访工作条例》第三十条第三款）。"
         case .alreadyRecorded(let name):
             switch name {
             case .extend: return "办理期限只能延长一次（《信访工作条例》第三十四条）。"
@@ -188,10 +188,11 @@ public enum Lifecycle {
                 throw .invalid(.invalid("deliveredOn", "送达日期须在书面意见出具之日（\(issued)）到今天（\(today)）之间。"))
             }
         case .hearing(let from, let to, _):
-            let stage = state.status == .reReviewRequested ? state.reReview : state.review
-            let kind: DeadlineKind = state.status == .reReviewRequested ? .reReviewDecision : .reviewDecision
-            guard let stage else { throw .noOpinionToDeliver }
-            let requested = context.calendar.civilDate(of: stage.requestedAt)
+            // The status (复查中 or 复核中) guarantees the stage; its request day bounds the hearing.
+            let reReview = state.status == .reReviewRequested
+            let requestedAt = (reReview ? state.reReview : state.review)?.requestedAt ?? context.now
+            let kind: DeadlineKind = reReview ? .reReviewDecision : .reviewDecision
+            let requested = context.calendar.civilDate(of: requestedAt)
             let due = state.deadlines(calendar: context.calendar).first { $0.kind == kind }?.dueDate ?? today
             guard from >= requested, from <= due else {
                 throw .invalid(.invalid("hearingFrom", "听证开始日期须在申请之日（\(requested)）到答复期限（\(due)）之间。"))

@@ -111,8 +111,11 @@ extension NodeDatabase {
     }
 
     @discardableResult
-    func submit(_ db: Database, caseNumber: CaseNumber, action: CaseAction, actor: String, now: Date) throws -> CaseCommand {
+    func submit(_ db: Database, caseNumber: CaseNumber, action raw: CaseAction, actor: String, now: Date) throws -> CaseCommand {
         guard let hierarchy else { throw StoreError.invalid(.invalid("action", "本节点未配置层级拓扑，不能向其他节点发送指令。")) }
+        // A command carries an action in the form a chain stores, within its bounds, or none.
+        let action: CaseAction
+        do { action = try raw.validated() } catch { throw StoreError.invalid(error) }
         // Unique without randomness: this node's id and its persisted hybrid-logical-clock tick.
         let tick = try nextTime(db, now: now)
         var command = CaseCommand(

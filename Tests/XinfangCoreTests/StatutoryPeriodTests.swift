@@ -113,14 +113,20 @@ struct StatutoryPeriodTests {
         #expect(abs(notice.dueAt.timeIntervalSince(endUTC)) < 0.000_01, "ends at 24:00 Beijing time of the last day")
     }
 
+    /// A case received at `received`, accepted at once, replied at `replied` and closed.
+    func closedCase(received: String, replied: String) throws -> ChainBuilder {
+        var b = try ChainBuilder(now: Fixtures.instant(received))
+        try b.act(.notify(note: nil))
+        b.at(Fixtures.instant(replied))
+        try b.act(.reply(outcome: .notSupported, opinion: "不予支持"))
+        try b.act(.close(report: nil))
+        return b
+    }
+
     /// The failure: a 15-day period ending inside 国庆, and a 复查 request made on the
     /// first working day after the reply's 30-day window nominally ended on a holiday.
     @Test func aReviewRequestOnTheFirstWorkingDayAfterTheHolidayIsInTime() throws {
-        var b = try ChainBuilder(now: Fixtures.instant("2026-07-20T10:00:00+08:00"))
-        try b.act(.notify(note: nil))
-        b.at(Fixtures.instant("2026-09-01T10:00:00+08:00"))
-        try b.act(.reply(outcome: .notSupported, opinion: "不予支持"))
-        try b.act(.close(report: nil))
+        var b = try closedCase(received: "2026-07-20T10:00:00+08:00", replied: "2026-09-01T10:00:00+08:00")
         let window = try #require(b.state.deadlines(calendar: b.calendar).first { $0.kind == .reviewRequestWindow })
         #expect(window.dueDate == Fixtures.day("2026-10-08"), "9月1日+30=10月1日(国庆) → 10月8日")
         b.at(Fixtures.instant("2026-10-08T16:00:00+08:00"))
@@ -129,11 +135,7 @@ struct StatutoryPeriodTests {
     }
 
     @Test func aReviewRequestAfterTheMovedLastDayIsRefused() throws {
-        var b = try ChainBuilder(now: Fixtures.instant("2026-07-20T10:00:00+08:00"))
-        try b.act(.notify(note: nil))
-        b.at(Fixtures.instant("2026-09-01T10:00:00+08:00"))
-        try b.act(.reply(outcome: .notSupported, opinion: "不予支持"))
-        try b.act(.close(report: nil))
+        var b = try closedCase(received: "2026-07-20T10:00:00+08:00", replied: "2026-09-01T10:00:00+08:00")
         b.at(Fixtures.instant("2026-10-09T00:00:01+08:00"))
         #expect(throws: LifecycleError.periodEnded(.reviewRequestWindow, dueDate: Fixtures.day("2026-10-08"))) {
             try b.act(.requestReview(reason: "不服处理意见", reviewer: nil))
@@ -171,10 +173,7 @@ struct StatutoryPeriodTests {
 
     /// 听证 (条例 Art. 36): the hearing's days are not counted in the answer period.
     @Test func hearingDaysAreNotCountedInTheAnswerPeriod() throws {
-        var b = try ChainBuilder(now: Fixtures.instant("2026-05-10T10:00:00+08:00"))
-        try b.act(.notify(note: nil))
-        try b.act(.reply(outcome: .notSupported, opinion: "不予支持"))
-        try b.act(.close(report: nil))
+        var b = try closedCase(received: "2026-05-10T10:00:00+08:00", replied: "2026-05-10T11:00:00+08:00")
         b.at(Fixtures.instant("2026-06-01T10:00:00+08:00"))
         try b.act(.requestReview(reason: "不服", reviewer: nil))
         func due() -> CivilDate? { b.state.deadlines(calendar: b.calendar).first { $0.kind == .reviewDecision }?.dueDate }
@@ -186,10 +185,7 @@ struct StatutoryPeriodTests {
             try b.act(.hearing(from: Fixtures.day("2026-06-13"), to: Fixtures.day("2026-06-13"), note: "再次听证"))
         }
         // A hearing not yet held, or before the request, is refused.
-        var c = try ChainBuilder(now: Fixtures.instant("2026-05-10T10:00:00+08:00"))
-        try c.act(.notify(note: nil))
-        try c.act(.reply(outcome: .notSupported, opinion: "不予支持"))
-        try c.act(.close(report: nil))
+        var c = try closedCase(received: "2026-05-10T10:00:00+08:00", replied: "2026-05-10T11:00:00+08:00")
         c.at(Fixtures.instant("2026-06-01T10:00:00+08:00"))
         try c.act(.requestReview(reason: "不服", reviewer: nil))
         #expect(throws: LifecycleError.self) { try c.act(.hearing(from: Fixtures.day("2026-06-05"), to: Fixtures.day("2026-06-06"), note: "未举行")) }
