@@ -8,6 +8,46 @@ import XinfangTesting
 /// Through the API alone, one case goes from registration to termination; at every step an
 /// illegal action is refused with 409 naming the state, and the chain shows every step.
 struct LifecycleAPITests {
+    /// 送达 and 听证 through the API (issue 13, rules 7 and 8): the 复查 window runs from the recorded
+    /// receipt, the hearing's days move the answer deadline; bad dates are 400 naming the field,
+    /// a second 送达 409 `already-recorded`.
+    @Test func deliveryAndHearingMoveTheirDeadlinesThroughTheAPI() async throws {
+        let node = try TestNode()
+        let clock = node.clock
+        let calendar = DeadlineCalendar.standard
+        try await node.withAPI { api in
+            let created = try await api.request(.post, "/api/v1/cases", body: Fixtures.registrationJSON())
+            let number = try #require(created["caseNumber"])
+            for fields: [String: any Sendable] in [["action": "notify"], ["action": "reply", "outcome": "explained", "opinion": "解释说明"]] {
+                #expect(try await api.act(number, fields).status == 200)
+            }
+            let replied = calendar.civilDate(of: clock.now())
+            clock.advance(days: 3)
+            let today = calendar.civilDate(of: clock.now())
+            let future = try await api.act(number, ["action": "deliver", "deliveredOn": "\(today.adding(days: 1))", "method": "mail", "signed": true])
+            #expect(future.status == 400 && future["field"] == "deliveredOn", "\(future.json)")
+            let unknownMethod = try await api.act(number, ["action": "deliver", "deliveredOn": "\(today)", "method": "pigeon", "signed": true])
+            #expect(unknownMethod.status == 400 && unknownMethod["field"] == "method")
+            let received = replied.adding(days: 2)
+            let delivered = try await api.act(number, ["action": "deliver", "deliveredOn": "\(received)", "method": "mail", "signed": false])
+            #expect(delivered.status == 200, "\(delivered.json)")
+            let window = (delivered.json["deadlines"] as? [[String: any Sendable]])?.first { $0["kind"] as? String == "reviewRequestWindow" }
+            #expect(window?["dueDate"] as? String == "\(calendar.addingStatutoryDays(30, to: received))", "30 days from the 送达, refused (拒收) or not")
+            let again = try await api.act(number, ["action": "deliver", "deliveredOn": "\(today)", "method": "inPerson", "signed": true])
+            #expect(again.status == 409 && again["code"] == "already-recorded")
+            #expect(try await api.act(number, ["action": "close"]).status == 200)
+            #expect(try await api.act(number, ["action": "requestReview", "reason": "不服"]).status == 200)
+            let requested = calendar.civilDate(of: clock.now())
+            clock.advance(days: 2)
+            let heard = try await api.act(
+                number, ["action": "hearing", "hearingFrom": "\(requested)", "hearingTo": "\(requested.adding(days: 1))", "note": "公开听证"]
+            )
+            #expect(heard.status == 200, "\(heard.json)")
+            let decision = (heard.json["deadlines"] as? [[String: any Sendable]])?.first { $0["kind"] as? String == "reviewDecision" }
+            #expect(decision?["dueDate"] as? String == "\(calendar.addingStatutoryDays(32, to: requested))", "30 days plus the 2 hearing days")
+        }
+    }
+
     @Test func caseGoesFromRegistrationToTerminationThroughTheAPI() async throws {
         let node = try TestNode()
         let clock = node.clock
