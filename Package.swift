@@ -100,12 +100,13 @@ let package = Package(
         .testTarget(
             name: "XinfangCoreTests",
             dependencies: ["XinfangCore", "XinfangTesting"],
+            exclude: ["Fixtures"],  // read from the source tree by the tests that use them
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "XinfangStoreTests",
             dependencies: ["XinfangCore", "XinfangStore", "XinfangTesting", .product(name: "GRDB", package: "GRDB.swift")],
-            resources: [],
+            exclude: ["Fixtures"],  // read from the source tree by the tests that use them
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -97,6 +97,25 @@ struct CrashRecoveryTests {
         _ = try await node.interruptAndWait()
     }
 
+    /// One process per store (issue 14): a second `xinfang serve` on the same data folder exits at
+    /// once naming the folder and the process that holds it; the first keeps serving; once it has
+    /// stopped, the folder is free again.
+    @Test func aSecondServerOnTheSameDataFolderRefusesToStart() async throws {
+        let dir = try temporaryDirectory("lock")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = try await writeConfig(in: dir)
+        let first = try NodeProcess(arguments: ["serve", "--config", config.path], workDirectory: dir)
+        let base = try await first.waitUntilListening()
+        let second = try NodeProcess(arguments: ["serve", "--config", config.path], workDirectory: dir)
+        #expect(try await second.waitForExit() != 0)
+        #expect(second.log.contains("is in use by another xinfang process") && second.log.contains("data"), "\(second.log.suffix(400))")
+        #expect(try await http.send("GET", base.appendingPathComponent("readyz")).status == 200, "the first still serves")
+        #expect(try await first.interruptAndWait() == 0)
+        let third = try NodeProcess(arguments: ["serve", "--config", config.path], workDirectory: dir)
+        _ = try await third.waitUntilListening()
+        #expect(try await third.interruptAndWait() == 0)
+    }
+
     @Test func aBadConfigFailsWithAClearMessage() async throws {
         let dir = try temporaryDirectory("badconfig")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -19,6 +19,9 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let logger = bootstrapLogging(level: logLevel, label: "xinfang.serve")
         let (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: config))
+        // One serving process per store, taken before the store opens.
+        let lock = try DataDirectoryLock(directory: NodeConfig.resolve(config.dataDirectory, against: base))
+        defer { lock.release() }
         let services = try NodeBootstrap.services(config: config, base: base)
         let (host, port) = try config.listenAddress()
         let calendar = services.database.calendar
