@@ -126,7 +126,10 @@ let package = Package(
         ),
         .testTarget(
             name: "XinfangSimulationTests",
-            dependencies: ["XinfangCore", "XinfangStore", "XinfangSync", "XinfangSimulation", "XinfangHTTP", "XinfangTesting", .product(name: "HTTPTypes", package: "swift-http-types")],
+            dependencies: [
+                "XinfangCore", "XinfangStore", "XinfangSync", "XinfangSimulation", "XinfangHTTP", "XinfangTesting",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -317,7 +317,12 @@ extension CaseAction {
             let mode: HandoffMode = try Self.enumValue(f.mode, field: "mode")
             if mode == .escalate { throw .invalid("mode", "上报请使用 escalate 操作。") }
             if mode == .assign, f.dueAt == nil { throw .missing("dueAt") }
-            self = .offer(to: to, mode: mode, dueAt: try f.dueAt.map { d throws(ValidationFailure) in try Self.checkedYear(d, field: "dueAt") }, note: try note())
+            self = .offer(
+                to: to,
+                mode: mode,
+                dueAt: try f.dueAt.map { d throws(ValidationFailure) in try Self.checkedYear(d, field: "dueAt") },
+                note: try note()
+            )
         case .accept: self = .accept
         case .decline: self = .decline(reason: try reason())
         case .notify: self = .notify(note: try note())
@@ -360,7 +365,12 @@ extension CaseAction {
         case .deliver:
             guard let on = f.deliveredOn else { throw .missing("deliveredOn") }
             guard let signed = f.signed else { throw .missing("signed") }
-            self = .deliver(on: try Self.checkedYear(on, field: "deliveredOn"), method: try Self.enumValue(f.method, field: "method"), signed: signed, note: try note())
+            self = .deliver(
+                on: try Self.checkedYear(on, field: "deliveredOn"),
+                method: try Self.enumValue(f.method, field: "method"),
+                signed: signed,
+                note: try note()
+            )
         case .hearing:
             guard let from = f.hearingFrom else { throw .missing("hearingFrom") }
             guard let to = f.hearingTo else { throw .missing("hearingTo") }
@@ -376,7 +386,11 @@ extension CaseAction {
         case .recall: self = .recall(by: try node(f.by, field: "by"), reason: try reason())
         case .supervise:
             guard let dueAt = f.dueAt else { throw .missing("dueAt") }
-            self = .supervise(by: try node(f.by, field: "by"), dueAt: try Self.checkedYear(dueAt, field: "dueAt"), note: try Check.text(f.note, field: "note", max: L.noteLengthMax))
+            self = .supervise(
+                by: try node(f.by, field: "by"),
+                dueAt: try Self.checkedYear(dueAt, field: "dueAt"),
+                note: try Check.text(f.note, field: "note", max: L.noteLengthMax)
+            )
         case .supervisionFeedback: self = .supervisionFeedback(text: try Check.text(f.text, field: "text", max: L.opinionLengthMax))
         case .repeatPetition:
             let newCase = try CaseNumber.validated(Check.text(f.newCase, field: "newCase", max: 30), field: "newCase")

@@ -20,7 +20,6 @@ public enum CaseEventBody: Equatable, Sendable {
     /// The stored kind of a refused command's event.
     public static let refusedKind = "commandRefused"
 
-
     /// The longest refusal code and detail a `commandRefused` event may carry.
     public static let refusalCodeLengthMax = 64
     public static let refusalDetailLengthMax = 4_000

@@ -156,7 +156,10 @@ public enum RegistrationLimits {
 
 extension CaseRegistration {
     /// Validates and canonicalises a registration; `now` bounds the receipt time.
-    public func validated(now: Date, receivedAtPastMaxDays: Int = RegistrationLimits.receivedAtPastMaxDays) throws(ValidationFailure) -> CaseRegistration {
+    public func validated(
+        now: Date,
+        receivedAtPastMaxDays: Int = RegistrationLimits.receivedAtPastMaxDays
+    ) throws(ValidationFailure) -> CaseRegistration {
         var r = self
         guard !petitioners.isEmpty else { throw .missing("petitioners") }
         guard petitioners.count <= RegistrationLimits.petitionersMax else {

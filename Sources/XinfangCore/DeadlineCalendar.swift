@@ -126,7 +126,8 @@ public struct DeadlineCalendar: Equatable, Sendable {
     /// A short digest of everything that changes a deadline (counting, offset, rest and working
     /// days): a store opened with another calendar recomputes its materialised deadlines.
     public var fingerprint: String {
-        let text = "\(dayCounting.rawValue) \(utcOffsetSeconds) h:\(holidays.sorted().map(\.description).joined(separator: ",")) w:\(workingWeekends.sorted().map(\.description).joined(separator: ","))"
+        let text =
+            "\(dayCounting.rawValue) \(utcOffsetSeconds) h:\(holidays.sorted().map(\.description).joined(separator: ",")) w:\(workingWeekends.sorted().map(\.description).joined(separator: ","))"
         return String(Data(text.utf8).sha256Hex.prefix(16))
     }
 

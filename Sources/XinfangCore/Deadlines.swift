@@ -109,24 +109,41 @@ extension CaseState {
             result.append(Deadline(kind: .assignment, dueDate: last, dueAt: calendar.endOfDay(last), metAt: closedAt))
         }
         if let reply, status != .accepted, status != .extended {
-            result.append(calendar.period(.reviewRequestWindow, days: P.reviewRequestDays, from: reply.windowStart(calendar: calendar), metAt: review?.requestedAt))
+            result.append(
+                calendar.period(
+                    .reviewRequestWindow,
+                    days: P.reviewRequestDays,
+                    from: reply.windowStart(calendar: calendar),
+                    metAt: review?.requestedAt
+                )
+            )
         }
         if let review {
             result.append(
                 calendar.period(
-                    .reviewDecision, days: P.reviewDecisionDays + (review.hearing?.days ?? 0), from: day(review.requestedAt), metAt: review.decision?.at
+                    .reviewDecision,
+                    days: P.reviewDecisionDays + (review.hearing?.days ?? 0),
+                    from: day(review.requestedAt),
+                    metAt: review.decision?.at
                 )
             )
             if let decision = review.decision {
                 result.append(
-                    calendar.period(.reReviewRequestWindow, days: P.reviewRequestDays, from: decision.windowStart(calendar: calendar), metAt: reReview?.requestedAt)
+                    calendar.period(
+                        .reReviewRequestWindow,
+                        days: P.reviewRequestDays,
+                        from: decision.windowStart(calendar: calendar),
+                        metAt: reReview?.requestedAt
+                    )
                 )
             }
         }
         if let reReview {
             result.append(
                 calendar.period(
-                    .reReviewDecision, days: P.reviewDecisionDays + (reReview.hearing?.days ?? 0), from: day(reReview.requestedAt),
+                    .reReviewDecision,
+                    days: P.reviewDecisionDays + (reReview.hearing?.days ?? 0),
+                    from: day(reReview.requestedAt),
                     metAt: reReview.decision?.at
                 )
             )
@@ -144,7 +161,9 @@ extension CaseState {
     /// The end of the petitioner's evaluation window after the closure (R55, unconfirmed length),
     /// counted as a period of whole days like every other.
     public func evaluationDue(calendar: DeadlineCalendar) -> Date? {
-        closedAt.map { calendar.period(.reviewRequestWindow, days: IndicatorRules.evaluationWindowDays, from: calendar.civilDate(of: $0), metAt: nil).dueAt }
+        closedAt.map {
+            calendar.period(.reviewRequestWindow, days: IndicatorRules.evaluationWindowDays, from: calendar.civilDate(of: $0), metAt: nil).dueAt
+        }
     }
 
     /// The earliest unmet obligation: what the holder owes next, and by when.

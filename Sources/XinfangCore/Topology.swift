@@ -1,4 +1,5 @@
 public import Foundation
+
 /// One node of the hierarchy as the topology file describes it.
 public struct TopologyNode: Codable, Equatable, Sendable {
     public var id: NodeID

@@ -107,7 +107,9 @@ extension NodeDatabase {
     }
 
     public func user(named username: String) async throws -> UserAccount? {
-        try await read { db in try Row.fetchOne(db, cached: "SELECT * FROM users WHERE username = ?", arguments: [username]).map(UserAccount.init(row:)) }
+        try await read { db in
+            try Row.fetchOne(db, cached: "SELECT * FROM users WHERE username = ?", arguments: [username]).map(UserAccount.init(row:))
+        }
     }
 
     public func user(id: Int64) async throws -> UserAccount? {
@@ -143,7 +145,10 @@ extension NodeDatabase {
             if let disabled = change.disabled { try db.execute(cached: "UPDATE users SET disabled = ? WHERE id = ?", arguments: [disabled, id]) }
             if change.unlock { try db.execute(cached: "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", arguments: [id]) }
             if let hash = change.passwordHash {
-                try db.execute(cached: "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?", arguments: [hash, now.milliseconds, id])
+                try db.execute(
+                    cached: "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?",
+                    arguments: [hash, now.milliseconds, id]
+                )
             }
             if let secret = change.totpSecret {
                 let json = String(decoding: try CanonicalJSON.encoder.encode(secret), as: UTF8.self)
@@ -152,7 +157,10 @@ extension NodeDatabase {
             if change.role != nil || change.disabled == true || change.passwordHash != nil {
                 try db.execute(cached: "DELETE FROM sessions WHERE user_id = ?", arguments: [id])
                 if change.role != nil || change.disabled == true {
-                    try db.execute(cached: "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", arguments: [now.milliseconds, id])
+                    try db.execute(
+                        cached: "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+                        arguments: [now.milliseconds, id]
+                    )
                 }
             }
             return try Row.fetchOne(db, cached: "SELECT * FROM users WHERE id = ?", arguments: [id]).map(UserAccount.init(row:))
@@ -189,7 +197,9 @@ extension NodeDatabase {
         // to keep it alive (a busy session takes no write lock on every request).
         let found = try await read { db -> (lastSeen: Int64, expires: Int64, user: UserAccount?)? in
             guard let row = try Row.fetchOne(db, cached: "SELECT * FROM sessions WHERE token_hash = ?", arguments: [hash]) else { return nil }
-            let user = try Row.fetchOne(db, cached: "SELECT * FROM users WHERE id = ?", arguments: [row["user_id"] as Int64]).map(UserAccount.init(row:))
+            let user = try Row.fetchOne(db, cached: "SELECT * FROM users WHERE id = ?", arguments: [row["user_id"] as Int64]).map(
+                UserAccount.init(row:)
+            )
             return (row["last_seen_at"], row["expires_at"], user)
         }
         guard let found else { return nil }
@@ -212,11 +222,12 @@ extension NodeDatabase {
 
     public func createToken(hash: String, userID: Int64, name: String, scope: [Permission], now: Date, expiresAt: Date) async throws -> APIToken {
         try await write { db in
-            let live = try Int.fetchOne(
-                db,
-                cached: "SELECT count(*) FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?",
-                arguments: [userID, now.milliseconds]
-            ) ?? 0
+            let live =
+                try Int.fetchOne(
+                    db,
+                    cached: "SELECT count(*) FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?",
+                    arguments: [userID, now.milliseconds]
+                ) ?? 0
             guard live < Self.tokensPerUserMax else {
                 throw StoreError.invalid(ValidationFailure(code: "too-many-tokens", field: "name", detail: "每个账号最多 \(Self.tokensPerUserMax) 个有效令牌。"))
             }
@@ -239,7 +250,8 @@ extension NodeDatabase {
                 )
             else { return nil }
             let token = APIToken(row: row)
-            guard let user = try Row.fetchOne(db, cached: "SELECT * FROM users WHERE id = ?", arguments: [token.userID]).map(UserAccount.init(row:)) else {
+            guard let user = try Row.fetchOne(db, cached: "SELECT * FROM users WHERE id = ?", arguments: [token.userID]).map(UserAccount.init(row:))
+            else {
                 return nil
             }
             return (token, user)

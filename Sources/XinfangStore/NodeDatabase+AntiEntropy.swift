@@ -45,7 +45,11 @@ extension NodeDatabase {
     public func digestLeaves(for peer: NodeID) async throws -> [Int: UInt64] {
         try await read { db in
             var leaves: [Int: UInt64] = [:]
-            for row in try Row.fetchAll(db, cached: "SELECT bucket, digest FROM ae_buckets WHERE peer = ? AND digest != 0", arguments: [peer.rawValue]) {
+            for row in try Row.fetchAll(
+                db,
+                cached: "SELECT bucket, digest FROM ae_buckets WHERE peer = ? AND digest != 0",
+                arguments: [peer.rawValue]
+            ) {
                 leaves[row["bucket"]] = UInt64(bitPattern: row["digest"])
             }
             return leaves

@@ -14,7 +14,16 @@ extension NodeDatabase {
         let at = entry.at.milliseconds
         let f = [entry.user, entry.node.rawValue, entry.source, entry.action, entry.object, entry.result, entry.detail].map(clipped)
         let hash = AuditEntry.hash(
-            seq: seq, atMilliseconds: at, user: f[0], node: f[1], source: f[2], action: f[3], object: f[4], result: f[5], detail: f[6], prevHash: prev
+            seq: seq,
+            atMilliseconds: at,
+            user: f[0],
+            node: f[1],
+            source: f[2],
+            action: f[3],
+            object: f[4],
+            result: f[5],
+            detail: f[6],
+            prevHash: prev
         )
         try db.execute(
             cached: """
@@ -68,7 +77,12 @@ extension NodeDatabase {
     /// number and hash as the anchor the remaining chain starts from. Returns the rows deleted.
     public func pruneAudit(before cutoff: Date) async throws -> Int {
         try await write { db in
-            guard let last = try Row.fetchOne(db, cached: "SELECT seq, hash FROM audit_log WHERE at < ? ORDER BY seq DESC LIMIT 1", arguments: [cutoff.milliseconds])
+            guard
+                let last = try Row.fetchOne(
+                    db,
+                    cached: "SELECT seq, hash FROM audit_log WHERE at < ? ORDER BY seq DESC LIMIT 1",
+                    arguments: [cutoff.milliseconds]
+                )
             else { return 0 }
             let seq: Int64 = last["seq"]
             try Self.setMeta(db, "audit_prune_before", String(cutoff.milliseconds))
@@ -97,8 +111,16 @@ extension NodeDatabase {
                 report.auditRows += 1
                 let e = r.entry
                 let computed = AuditEntry.hash(
-                    seq: r.seq, atMilliseconds: row["at"], user: e.user, node: e.node.rawValue, source: e.source, action: e.action,
-                    object: e.object, result: e.result, detail: e.detail, prevHash: r.prevHash
+                    seq: r.seq,
+                    atMilliseconds: row["at"],
+                    user: e.user,
+                    node: e.node.rawValue,
+                    source: e.source,
+                    action: e.action,
+                    object: e.object,
+                    result: e.result,
+                    detail: e.detail,
+                    prevHash: r.prevHash
                 )
                 if r.seq != expectedSeq {
                     report.problems.append("audit_log row \(r.seq): expected row \(expectedSeq) here (rows missing or inserted)")

@@ -156,7 +156,8 @@ extension NodeDatabase {
                 )
             )
         }
-        for row in try Row.fetchAll(db, cached: "SELECT peer, COUNT(*) AS n, MIN(updated_at) AS since FROM outbox WHERE state = 'dead' GROUP BY peer") {
+        for row in try Row.fetchAll(db, cached: "SELECT peer, COUNT(*) AS n, MIN(updated_at) AS since FROM outbox WHERE state = 'dead' GROUP BY peer")
+        {
             flags.append(
                 Flag(
                     kind: .deadItems,
@@ -316,7 +317,10 @@ extension NodeDatabase {
             var seen: Set<String> = []
             for flag in accepted where seen.insert(flag.key).inserted {
                 if let id = open[flag.key] {
-                    try db.execute(cached: "UPDATE flags SET since = ?, detail = ? WHERE id = ?", arguments: [flag.since.milliseconds, flag.detail, id])
+                    try db.execute(
+                        cached: "UPDATE flags SET since = ?, detail = ? WHERE id = ?",
+                        arguments: [flag.since.milliseconds, flag.detail, id]
+                    )
                 } else {
                     try Self.insertFlag(db, flag, raisedAt: now)
                 }

@@ -152,7 +152,13 @@ extension NodeDatabase {
         case registrations, acceptance, closure, evaluations, unevaluated
     }
 
-    static func indicatorCounts(_ db: Database, from fromMs: Int64, to toMs: Int64, now nowMs: Int64, offsetMs: Int64) throws -> [NodeID: IndicatorCounts] {
+    static func indicatorCounts(
+        _ db: Database,
+        from fromMs: Int64,
+        to toMs: Int64,
+        now nowMs: Int64,
+        offsetMs: Int64
+    ) throws -> [NodeID: IndicatorCounts] {
         var result: [NodeID: IndicatorCounts] = [:]
         let day = IndicatorRules.dayMs
         let fromAligned: Bool = (fromMs + offsetMs) % day == 0 && fromMs + offsetMs >= 0
@@ -429,7 +435,11 @@ extension NodeDatabase {
         try await read { db in try Self.monthlyTrendScanning(db, since: from, offsetSeconds: calendar.utcOffsetSeconds) }
     }
 
-    static func monthlyTrendScanning(_ db: Database, since from: Date, offsetSeconds: Int) throws -> [NodeID: [String: (registered: Int, closed: Int)]] {
+    static func monthlyTrendScanning(
+        _ db: Database,
+        since from: Date,
+        offsetSeconds: Int
+    ) throws -> [NodeID: [String: (registered: Int, closed: Int)]] {
         var result: [NodeID: [String: (registered: Int, closed: Int)]] = [:]
         for (column, isClosure) in [("registered_at", false), ("closed_at", true)] {
             let rows = try Row.fetchCursor(

@@ -377,7 +377,9 @@ extension NodeDatabase {
                 try state.apply(event, topology: hierarchy.topology)
                 if state.holder != before, AccusedOrgan.forbids(state.holder, for: state, topology: hierarchy.topology) {
                     return receipt(
-                        .rejected, head: head, "respondent-node",
+                        .rejected,
+                        head: head,
+                        "respondent-node",
                         "event \(event.seq) hands the complaint to \(state.holder), the accused organ or a unit below it"
                     )
                 }
@@ -473,7 +475,12 @@ extension NodeDatabase {
             for row in rows {
                 let id: Int64 = row["id"]
                 if (row["kind"] as String) == "command" {
-                    guard let body = try String.fetchOne(db, cached: "SELECT body FROM commands WHERE id = ?", arguments: [row["command_id"] as String?])
+                    guard
+                        let body = try String.fetchOne(
+                            db,
+                            cached: "SELECT body FROM commands WHERE id = ?",
+                            arguments: [row["command_id"] as String?]
+                        )
                     else {
                         try db.execute(cached: "UPDATE outbox SET state = 'dead', last_error = 'command body missing' WHERE id = ?", arguments: [id])
                         continue

@@ -244,7 +244,10 @@ extension NodeDatabase {
             try Self.setMeta(db, "case_seq", String(sequence))
             let number = CaseNumber.mint(node: node, date: calendar.civilDate(of: now), sequence: sequence)
             // The request's audit row (committed with this transaction) names the new case.
-            audit?.update { $0.action = "case.register"; $0.object = number.rawValue }
+            audit?.update {
+                $0.action = "case.register"
+                $0.object = number.rawValue
+            }
             var valid = checked
             valid.petitioners = try valid.petitioners.map { try personalData.protect($0) }
             valid.intake = try intakeFinding(db, for: valid)

@@ -3,8 +3,8 @@ public import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-public import XinfangHTTP
 public import XinfangCore
+public import XinfangHTTP
 import XinfangStore
 
 /// A response of the user API, with its body parsed as a JSON object where it is one.

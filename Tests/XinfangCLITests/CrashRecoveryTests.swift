@@ -142,12 +142,14 @@ struct CrashRecoveryTests {
         object["calendarFile"] = "province-calendar.json"
         try JSONSerialization.data(withJSONObject: object).write(to: config)
         let calendarFile = dir.appendingPathComponent("province-calendar.json")
-        try #"{"format":"xinfang-holiday-calendar/1","name":"某省","years":[{"year":2020,"status":"official","source":"通知","holidays":[{"name":"国庆节","from":"2020-10-01","to":"2020-10-08"}],"workingWeekends":["2020-10-04"]}]}"#
+        try
+            #"{"format":"xinfang-holiday-calendar/1","name":"某省","years":[{"year":2020,"status":"official","source":"通知","holidays":[{"name":"国庆节","from":"2020-10-01","to":"2020-10-08"}],"workingWeekends":["2020-10-04"]}]}"#
             .write(to: calendarFile, atomically: true, encoding: .utf8)
         let refused = try NodeProcess(arguments: ["serve", "--config", config.path], workDirectory: dir)
         #expect(try await refused.waitForExit() != 0, "2020-10-04 is a Sunday inside the block: both off and working")
         #expect(refused.log.contains("province-calendar.json") && refused.log.contains("holidays"), "\(refused.log.suffix(400))")
-        try #"{"format":"xinfang-holiday-calendar/1","name":"某省","years":[{"year":2020,"status":"official","source":"通知","holidays":[{"name":"国庆节","from":"2020-10-01","to":"2020-10-08"}],"workingWeekends":["2020-10-10"]}]}"#
+        try
+            #"{"format":"xinfang-holiday-calendar/1","name":"某省","years":[{"year":2020,"status":"official","source":"通知","holidays":[{"name":"国庆节","from":"2020-10-01","to":"2020-10-08"}],"workingWeekends":["2020-10-10"]}]}"#
             .write(to: calendarFile, atomically: true, encoding: .utf8)
         let node = try NodeProcess(arguments: ["serve", "--config", config.path], workDirectory: dir)
         let base = try await node.waitUntilListening()
@@ -170,7 +172,8 @@ struct CrashRecoveryTests {
         )
         let province = try await demo.waitUntilListening(timeout: 120)
         // The demo wrote one account per role per node, and its leaders' API tokens.
-        let credentials = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("demo/credentials.json"))) as? [[String: Any]] ?? []
+        let credentials =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("demo/credentials.json"))) as? [[String: Any]] ?? []
         #expect(credentials.count == 7 && credentials.allSatisfy { ($0["users"] as? [Any])?.count == 8 })
         var http = self.http
         http.token = credentials.first { $0["node"] as? String == "430000" }?["leaderToken"] as? String

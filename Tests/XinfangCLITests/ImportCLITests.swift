@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import GRDB
+import Testing
 import XinfangCore
 
 /// `xinfang import` on the example ledger, as a user runs it: the good rows are registered, the
@@ -49,7 +49,8 @@ struct AuditVerifyCLITests {
         let imported = try NodeProcess(arguments: ["import", "--config", config.path, ImportCLITests.ledger.path], workDirectory: dir)
         #expect(try await imported.waitForExit(timeout: 120) == 0)
         let admin = try NodeProcess(
-            arguments: ["users", "create", "--config", config.path, "--username", "admin", "--name", "张三", "--role", "systemAdmin"], workDirectory: dir
+            arguments: ["users", "create", "--config", config.path, "--username", "admin", "--name", "张三", "--role", "systemAdmin"],
+            workDirectory: dir
         )
         #expect(try await admin.waitForExit(timeout: 60) == 0)
         #expect(admin.log.contains("\"totpSecret\"") && admin.log.contains("\"password\""), "the first administrator's credentials are printed once")
@@ -82,12 +83,23 @@ struct KeyRotationCLITests {
         let old = NodeKey()
         let topologyURL = dir.appendingPathComponent("topology.json")
         try JSONEncoder().encode(
-            Topology(nodes: [TopologyNode(id: NodeID("430102"), name: "芙蓉区", level: .county, parent: nil, baseURL: "http://127.0.0.1:1", publicKey: old.publicKeyBase64)])
+            Topology(nodes: [
+                TopologyNode(
+                    id: NodeID("430102"),
+                    name: "芙蓉区",
+                    level: .county,
+                    parent: nil,
+                    baseURL: "http://127.0.0.1:1",
+                    publicKey: old.publicKeyBase64
+                )
+            ])
         ).write(to: topologyURL)
         let generate = try NodeProcess(arguments: ["keys", "generate", "--out", dir.appendingPathComponent("new.key").path], workDirectory: dir)
         #expect(try await generate.waitForExit() == 0)
         let retire = try NodeProcess(
-            arguments: ["keys", "retire", "--topology", topologyURL.path, "--node", "430102", "--new-key", dir.appendingPathComponent("new.key").path],
+            arguments: [
+                "keys", "retire", "--topology", topologyURL.path, "--node", "430102", "--new-key", dir.appendingPathComponent("new.key").path,
+            ],
             workDirectory: dir
         )
         #expect(try await retire.waitForExit() == 0)
@@ -96,7 +108,9 @@ struct KeyRotationCLITests {
         #expect(node.publicKey != old.publicKeyBase64 && node.retiredKeys?.map(\.publicKey) == [old.publicKeyBase64])
         #expect(rotated.version == 2)
         let again = try NodeProcess(
-            arguments: ["keys", "retire", "--topology", topologyURL.path, "--node", "430102", "--new-key", dir.appendingPathComponent("new.key").path],
+            arguments: [
+                "keys", "retire", "--topology", topologyURL.path, "--node", "430102", "--new-key", dir.appendingPathComponent("new.key").path,
+            ],
             workDirectory: dir
         )
         #expect(try await again.waitForExit() != 0, "the same key twice is refused")

@@ -19,7 +19,8 @@ struct PrivacyTests {
             workDirectory: dir
         )
         _ = try await demo.waitUntilListening(timeout: 180)
-        let credentials = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("credentials.json"))) as? [[String: Any]] ?? []
+        let credentials =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("credentials.json"))) as? [[String: Any]] ?? []
         func entry(_ node: String) -> [String: Any] { credentials.first { $0["node"] as? String == node } ?? [:] }
         func client(_ node: String) -> (HTTP, URL) {
             var http = HTTP()
@@ -43,8 +44,12 @@ struct PrivacyTests {
             atCity = try await city.send("GET", cityURL.appendingPathComponent("api/v1/cases/\(number)")).status
             try await Task.sleep(for: .milliseconds(50))
         }
-        #expect(try await city.send("POST", cityURL.appendingPathComponent("api/v1/cases/\(number)/actions"), json: #"{"action":"accept"}"#).status == 200)
-        #expect(try await city.send("POST", cityURL.appendingPathComponent("api/v1/cases/\(number)/actions"), json: #"{"action":"notify"}"#).status == 200)
+        #expect(
+            try await city.send("POST", cityURL.appendingPathComponent("api/v1/cases/\(number)/actions"), json: #"{"action":"accept"}"#).status == 200
+        )
+        #expect(
+            try await city.send("POST", cityURL.appendingPathComponent("api/v1/cases/\(number)/actions"), json: #"{"action":"notify"}"#).status == 200
+        )
         try await Task.sleep(for: .seconds(2))
         var seen: [String] = []
         for node in ["430000", "430100", "430102"] {
@@ -65,11 +70,15 @@ struct PrivacyTests {
         }
         #expect(seen.isEmpty, "personal data in responses: \(seen)")
         // Unmasked for the city's leader, and that read is in the audit trail.
-        let unmasked = try await city.send("GET", cityURL.appendingPathComponent("api/v1/cases/\(number)").appending(queryItems: [URLQueryItem(name: "unmask", value: "true")]))
+        let unmasked = try await city.send(
+            "GET",
+            cityURL.appendingPathComponent("api/v1/cases/\(number)").appending(queryItems: [URLQueryItem(name: "unmask", value: "true")])
+        )
         #expect(unmasked.status == 200 && String(decoding: unmasked.body, as: UTF8.self).contains(idNumber))
         let auditor = (entry("430100")["users"] as? [[String: Any]] ?? []).first { $0["username"] as? String == "auditor" } ?? [:]
         let login = try await HTTP(token: nil).send(
-            "POST", cityURL.appendingPathComponent("api/v1/session"),
+            "POST",
+            cityURL.appendingPathComponent("api/v1/session"),
             json: """
                 {"username":"auditor","password":"\(auditor["password"] as? String ?? "")"}
                 """
@@ -77,7 +86,10 @@ struct PrivacyTests {
         #expect(login.status == 201, "\(String(decoding: login.body, as: UTF8.self))")
         var audit = HTTP()
         audit.token = login.json["token"] as? String
-        let trail = try await audit.send("GET", cityURL.appendingPathComponent("api/v1/audit").appending(queryItems: [URLQueryItem(name: "limit", value: "500")]))
+        let trail = try await audit.send(
+            "GET",
+            cityURL.appendingPathComponent("api/v1/audit").appending(queryItems: [URLQueryItem(name: "limit", value: "500")])
+        )
         let trailText = String(decoding: trail.body, as: UTF8.self)
         #expect(trail.status == 200 && trailText.contains("case.read-unmasked") && trailText.contains(number))
         #expect(!trailText.contains(idNumber))
@@ -91,7 +103,10 @@ struct PrivacyTests {
         #expect(files.contains { $0.lastPathComponent == "xinfang.sqlite" } && files.contains { $0.pathExtension == "log" })
         for file in files where file.lastPathComponent != "credentials.json" {
             let data = try Data(contentsOf: file)
-            #expect(data.range(of: Data(idNumber.utf8)) == nil && data.range(of: Data(mobile.utf8)) == nil, "\(file.lastPathComponent) holds personal data")
+            #expect(
+                data.range(of: Data(idNumber.utf8)) == nil && data.range(of: Data(mobile.utf8)) == nil,
+                "\(file.lastPathComponent) holds personal data"
+            )
         }
     }
 }

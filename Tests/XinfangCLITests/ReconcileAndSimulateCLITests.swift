@@ -50,7 +50,9 @@ struct ReconcileAndSimulateCLITests {
         )
         #expect(try await bench.waitForExit(timeout: 600) == 0, "\(bench.log)")
         let rows = bench.log.split(separator: "\n").filter { $0.hasPrefix("| P") }
-        #expect(rows.map { $0.prefix(5) } == ["| P1 ", "| P2 ", "| P2 ", "| P2 ", "| P2 ", "| P3 ", "| P3 ", "| P3 ", "| P4 ", "| P5 ", "| P6 ", "| P6 "])
+        #expect(
+            rows.map { $0.prefix(5) } == ["| P1 ", "| P2 ", "| P2 ", "| P2 ", "| P2 ", "| P3 ", "| P3 ", "| P3 ", "| P4 ", "| P5 ", "| P6 ", "| P6 "]
+        )
         #expect(bench.log.contains("P1: pushed 60 events in"))
         #expect(bench.log.contains("P4: the county stored 60 events"))
         #expect(bench.log.contains("P4: the city's attempts failed while the county was offline: true"))

@@ -32,17 +32,35 @@ struct GoldenChainTests {
         let t = { (days: Int) in start.addingTimeInterval(Double(days) * 86_400) }
         let d = { (text: String) in Fixtures.day(text) }
         var registration = CaseRegistration(
-            channel: .visit, collective: CollectiveVisit(batches: 1, personVisits: 12),
+            channel: .visit,
+            collective: CollectiveVisit(batches: 1, personVisits: 12),
             petitioners: [Petitioner(name: "张伟", idType: .residentIdentityCard, idNumber: nil, mobile: nil, address: nil, isLead: true)],
-            personsInvolved: 12, purpose: .accusation, category: ContentCategory("劳动和社会保障", "劳动关系", "拖欠农民工工资"),
-            issueRegion: RegionCode(rawValue: "430102"), summary: "反映拖欠工资", text: "某公司拖欠工资。", respondent: "某公司",
-            receivedAt: start, registeredBy: "登记员", urgent: true, lawRelated: false, linkedCases: [CaseNumber(rawValue: "430100-20261001-00007")]
+            personsInvolved: 12,
+            purpose: .accusation,
+            category: ContentCategory("劳动和社会保障", "劳动关系", "拖欠农民工工资"),
+            issueRegion: RegionCode(rawValue: "430102"),
+            summary: "反映拖欠工资",
+            text: "某公司拖欠工资。",
+            respondent: "某公司",
+            receivedAt: start,
+            registeredBy: "登记员",
+            urgent: true,
+            lawRelated: false,
+            linkedCases: [CaseNumber(rawValue: "430100-20261001-00007")]
         )
         registration.respondentNode = NodeID("431200")
-        registration.intake = IntakeFinding(kind: .repeatPetition, earlierCase: CaseNumber(rawValue: "430100-20261001-00007"), earlierHolder: NodeID("430100"))
+        registration.intake = IntakeFinding(
+            kind: .repeatPetition,
+            earlierCase: CaseNumber(rawValue: "430100-20261001-00007"),
+            earlierHolder: NodeID("430100")
+        )
         var command = CaseCommand(
-            id: "430100-1793581200000-0", caseNumber: number, origin: NodeID("430100"), actor: "督查员",
-            action: .supervise(by: NodeID("430100"), dueAt: t(10), note: "请限期反馈"), createdAt: t(1)
+            id: "430100-1793581200000-0",
+            caseNumber: number,
+            origin: NodeID("430100"),
+            actor: "督查员",
+            action: .supervise(by: NodeID("430100"), dueAt: t(10), note: "请限期反馈"),
+            createdAt: t(1)
         )
         key.sign(&command)
         let actions: [CaseAction] = [
@@ -69,8 +87,15 @@ struct GoldenChainTests {
         var events: [CaseEvent] = []
         for (i, (body, command)) in bodies.enumerated() {
             var event = CaseEvent(
-                caseNumber: number, epoch: body.kind == "takeOver" ? 1 : 0, seq: i + 1, prevHash: events.last?.hash, origin: NodeID("430102"),
-                time: HLCTimestamp(wallMs: Int64(start.timeIntervalSince1970 * 1000) + Int64(i) * 60_000, logical: Int32(i % 3)), actor: "经办人", body: body, command: command
+                caseNumber: number,
+                epoch: body.kind == "takeOver" ? 1 : 0,
+                seq: i + 1,
+                prevHash: events.last?.hash,
+                origin: NodeID("430102"),
+                time: HLCTimestamp(wallMs: Int64(start.timeIntervalSince1970 * 1000) + Int64(i) * 60_000, logical: Int32(i % 3)),
+                actor: "经办人",
+                body: body,
+                command: command
             )
             key.sign(&event)
             events.append(event)
@@ -84,7 +109,14 @@ struct GoldenChainTests {
         if ProcessInfo.processInfo.environment["XINFANG_UPDATE_GOLDEN"] == "1" {
             let golden = Golden(
                 publicKey: Self.key.publicKeyBase64,
-                events: events.map { Entry(kind: $0.body.kind, canonical: String(decoding: $0.canonicalBytes(), as: UTF8.self), hash: $0.hash, signature: $0.signature ?? "") }
+                events: events.map {
+                    Entry(
+                        kind: $0.body.kind,
+                        canonical: String(decoding: $0.canonicalBytes(), as: UTF8.self),
+                        hash: $0.hash,
+                        signature: $0.signature ?? ""
+                    )
+                }
             )
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -102,7 +134,14 @@ struct GoldenChainTests {
     /// canonical bytes, hash to what they say and carry signatures the committed key verifies.
     @Test func committedEventsDecodeHashAndVerify() throws {
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Self.file))
-        let node = TopologyNode(id: NodeID("430102"), name: "芙蓉区", level: .county, parent: nil, baseURL: "http://127.0.0.1:1", publicKey: golden.publicKey)
+        let node = TopologyNode(
+            id: NodeID("430102"),
+            name: "芙蓉区",
+            level: .county,
+            parent: nil,
+            baseURL: "http://127.0.0.1:1",
+            publicKey: golden.publicKey
+        )
         for entry in golden.events {
             var event = try CanonicalJSON.decoder.decode(CaseEvent.self, from: try Self.withHash(entry))
             #expect(event.computedHash() == entry.hash, "\(entry.kind): decoding and hashing again gives the committed hash")

@@ -45,7 +45,9 @@ struct HolidayCalendarTests {
 
     @Test func aProvinceCalendarFileLoads() throws {
         let c = try HolidayCalendarFile.decode(Data(Self.valid.utf8))
-        #expect(c.name == "某省" && c.coveredYears == [2026] && !c.isWorkingDay(Fixtures.day("2026-10-05")) && c.isWorkingDay(Fixtures.day("2026-10-10")))
+        #expect(
+            c.name == "某省" && c.coveredYears == [2026] && !c.isWorkingDay(Fixtures.day("2026-10-05")) && c.isWorkingDay(Fixtures.day("2026-10-10"))
+        )
     }
 
     @Test(arguments: [
@@ -58,7 +60,13 @@ struct HolidayCalendarTests {
         ("day off and working", Self.valid.replacingOccurrences(of: "2026-10-10", with: "2026-10-04"), "invalid-field"),
         ("wrong format", Self.valid.replacingOccurrences(of: "calendar/1", with: "calendar/9"), "invalid-field"),
         ("no source", Self.valid.replacingOccurrences(of: "\"source\":\"通知\"", with: "\"source\":\" \""), "missing-field"),
-        ("year twice", Self.valid.replacingOccurrences(of: "\"years\":[{", with: "\"years\":[{\"year\":2026,\"status\":\"official\",\"source\":\"x\",\"holidays\":[],\"workingWeekends\":[]},{"), "invalid-field"),
+        (
+            "year twice",
+            Self.valid.replacingOccurrences(
+                of: "\"years\":[{",
+                with: "\"years\":[{\"year\":2026,\"status\":\"official\",\"source\":\"x\",\"holidays\":[],\"workingWeekends\":[]},{"
+            ), "invalid-field"
+        ),
     ])
     func aMalformedCalendarFileIsRefused(label: String, json: String, code: String) {
         do {

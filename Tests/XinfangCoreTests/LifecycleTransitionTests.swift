@@ -201,7 +201,9 @@ struct LifecycleTransitionTests {
             ],
             [:]
         ),
-        .reReviewDecided: ([.repeatPetition: .reReviewDecided, .terminate: .terminated, .comment: .reReviewDecided, .deliver: .reReviewDecided], [:]),
+        .reReviewDecided: (
+            [.repeatPetition: .reReviewDecided, .terminate: .terminated, .comment: .reReviewDecided, .deliver: .reReviewDecided], [:]
+        ),
         .terminated: ([.repeatPetition: .terminated, .comment: .terminated], [:]),
     ]
 

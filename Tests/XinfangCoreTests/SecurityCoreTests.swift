@@ -71,12 +71,22 @@ struct SecurityCoreTests {
         let old = NodeKey()
         let new = NodeKey()
         let retiredAt = Fixtures.instant("2026-11-20T00:00:00+08:00")
-        var node = TopologyNode(id: Fixtures.county, name: "芙蓉区", level: .county, parent: Fixtures.city, baseURL: "http://x", publicKey: new.publicKeyBase64)
+        var node = TopologyNode(
+            id: Fixtures.county,
+            name: "芙蓉区",
+            level: .county,
+            parent: Fixtures.city,
+            baseURL: "http://x",
+            publicKey: new.publicKeyBase64
+        )
         let data = Data("event hash".utf8)
         #expect(!node.verifies(old.sign(data), of: data, signedAt: retiredAt.addingTimeInterval(-60)), "not listed yet")
         node.retiredKeys = [RetiredKey(publicKey: old.publicKeyBase64, retiredAt: retiredAt)]
         #expect(node.verifies(old.sign(data), of: data, signedAt: retiredAt.addingTimeInterval(-60)))
-        #expect(!node.verifies(old.sign(data), of: data, signedAt: retiredAt.addingTimeInterval(60)), "nothing the old key signs after its retirement")
+        #expect(
+            !node.verifies(old.sign(data), of: data, signedAt: retiredAt.addingTimeInterval(60)),
+            "nothing the old key signs after its retirement"
+        )
         #expect(node.verifies(new.sign(data), of: data, signedAt: retiredAt.addingTimeInterval(60)))
         // The topology file round-trips the retired keys.
         let topology = Topology(nodes: [node])

@@ -149,7 +149,10 @@ struct BadInputTests {
             name: "unknown field",
             method: .post,
             path: "/api/v1/cases",
-            body: Fixtures.registrationJSON().replacingOccurrences(of: "\"urgent\"", with: "\"urgnet\"").replacingOccurrences(of: "{\"channel\"", with: "{\"urgnet\":true,\"channel\""),
+            body: Fixtures.registrationJSON().replacingOccurrences(of: "\"urgent\"", with: "\"urgnet\"").replacingOccurrences(
+                of: "{\"channel\"",
+                with: "{\"urgnet\":true,\"channel\""
+            ),
             status: 400,
             code: "unknown-field",
             field: "urgnet"
@@ -266,7 +269,14 @@ struct BadInputTests {
             field: "region"
         ),
         Row(name: "backlog node malformed", method: .get, path: "/api/v1/backlog?node=4301", status: 400, code: "invalid-node-id", field: "node"),
-        Row(name: "backlog of another node", method: .get, path: "/api/v1/backlog?node=430104", status: 404, code: "node-not-in-subtree", field: "node"),
+        Row(
+            name: "backlog of another node",
+            method: .get,
+            path: "/api/v1/backlog?node=430104",
+            status: 404,
+            code: "node-not-in-subtree",
+            field: "node"
+        ),
         Row(name: "stats of another node", method: .get, path: "/api/v1/stats?node=430000", status: 404, code: "node-not-in-subtree", field: "node"),
         Row(name: "stats date malformed", method: .get, path: "/api/v1/stats?from=2026-13-01", status: 400, code: "invalid-field", field: "from"),
         Row(name: "stats date not a date", method: .get, path: "/api/v1/stats?to=yesterday", status: 400, code: "invalid-field", field: "to"),

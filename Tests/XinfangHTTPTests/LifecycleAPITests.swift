@@ -24,7 +24,10 @@ struct LifecycleAPITests {
             let replied = calendar.civilDate(of: clock.now())
             clock.advance(days: 3)
             let today = calendar.civilDate(of: clock.now())
-            let future = try await api.act(number, ["action": "deliver", "deliveredOn": "\(today.adding(days: 1))", "method": "mail", "signed": true])
+            let future = try await api.act(
+                number,
+                ["action": "deliver", "deliveredOn": "\(today.adding(days: 1))", "method": "mail", "signed": true]
+            )
             #expect(future.status == 400 && future["field"] == "deliveredOn", "\(future.json)")
             let unknownMethod = try await api.act(number, ["action": "deliver", "deliveredOn": "\(today)", "method": "pigeon", "signed": true])
             #expect(unknownMethod.status == 400 && unknownMethod["field"] == "method")
@@ -40,7 +43,8 @@ struct LifecycleAPITests {
             let requested = calendar.civilDate(of: clock.now())
             clock.advance(days: 2)
             let heard = try await api.act(
-                number, ["action": "hearing", "hearingFrom": "\(requested)", "hearingTo": "\(requested.adding(days: 1))", "note": "公开听证"]
+                number,
+                ["action": "hearing", "hearingFrom": "\(requested)", "hearingTo": "\(requested.adding(days: 1))", "note": "公开听证"]
             )
             #expect(heard.status == 200, "\(heard.json)")
             let decision = (heard.json["deadlines"] as? [[String: any Sendable]])?.first { $0["kind"] as? String == "reviewDecision" }

@@ -19,7 +19,12 @@ struct SecurityAPITests {
 
     static func provision(_ node: TestNode, _ username: String, _ role: Role) async throws -> ProvisionedUser {
         try await node.database.provisionUser(
-            username: username, displayName: "测试\(role.label)", role: role, by: "test", security: node.services.security, now: node.clock.now()
+            username: username,
+            displayName: "测试\(role.label)",
+            role: role,
+            by: "test",
+            security: node.services.security,
+            now: node.clock.now()
         )
     }
 
@@ -109,7 +114,10 @@ struct SecurityAPITests {
             #expect(elevated["code"] == "invalid-role")
             #expect(try await leader.request(.post, "/api/v1/users", body: #"{"username":"x2","displayName":"x","role":"handler"}"#).status == 403)
             let id = try #require(made.json["id"] as? Int)
-            #expect(try await admin.request(.patch, "/api/v1/users/\(id)", body: #"{"role":"leader"}"#).status == 403, "roles are the security administrator's")
+            #expect(
+                try await admin.request(.patch, "/api/v1/users/\(id)", body: #"{"role":"leader"}"#).status == 403,
+                "roles are the security administrator's"
+            )
             let security = anonymous.with(token: try await TestAccounts.provision(node.database, role: .securityAdmin))
             let promoted = try await security.request(.patch, "/api/v1/users/\(id)", body: #"{"role":"handler"}"#)
             #expect(((promoted.json["user"] as? [String: Any])?["role"] as? String) == "handler")
@@ -172,11 +180,19 @@ struct SecurityAPITests {
             #expect(try await session.request(.get, "/api/v1/session").status == 200)
             let change = #"{"currentPassword":"\#(password)","newPassword":"Du-Chao-2026-new"}"#
             #expect(try await session.request(.post, "/api/v1/session/password", body: change).status == 204)
-            let again = try await admin.with(token: nil).request(.post, "/api/v1/session", body: #"{"username":"duchao","password":"Du-Chao-2026-new"}"#)
+            let again = try await admin.with(token: nil).request(
+                .post,
+                "/api/v1/session",
+                body: #"{"username":"duchao","password":"Du-Chao-2026-new"}"#
+            )
             let fresh = admin.with(token: again["token"])
             #expect(try await fresh.request(.get, "/api/v1/cases").status == 200)
             node.clock.advance(days: 91)
-            let later = try await admin.with(token: nil).request(.post, "/api/v1/session", body: #"{"username":"duchao","password":"Du-Chao-2026-new"}"#)
+            let later = try await admin.with(token: nil).request(
+                .post,
+                "/api/v1/session",
+                body: #"{"username":"duchao","password":"Du-Chao-2026-new"}"#
+            )
             #expect(try await admin.with(token: later["token"]).request(.get, "/api/v1/cases")["code"] == "password-expired", "90 days later")
             let changes = try await node.database.auditRows(after: 0, limit: 100, action: "password.change")
             #expect(changes.count == 1 && changes[0].entry.object == "duchao")
@@ -221,12 +237,18 @@ struct SecurityAPITests {
     @Test func aComplaintAgainstThisNodeIsNotShownToItsUsers() async throws {
         let node = try Self.node()
         try await node.withAPI { leader in
-            let body = Fixtures.registrationJSON().replacingOccurrences(of: #""purpose":"request""#, with: #""purpose":"accusation","respondentNode":"430102""#)
+            let body = Fixtures.registrationJSON().replacingOccurrences(
+                of: #""purpose":"request""#,
+                with: #""purpose":"accusation","respondentNode":"430102""#
+            )
             let created = try await leader.request(.post, "/api/v1/cases", body: body)
             let number = try #require(created["caseNumber"])
             #expect(try await leader.request(.get, "/api/v1/cases/\(number)").status == 404)
             #expect(try await !leader.request(.get, "/api/v1/cases").text.contains(number))
-            let other = Fixtures.registrationJSON().replacingOccurrences(of: #""purpose":"request""#, with: #""purpose":"accusation","respondentNode":"430104""#)
+            let other = Fixtures.registrationJSON().replacingOccurrences(
+                of: #""purpose":"request""#,
+                with: #""purpose":"accusation","respondentNode":"430104""#
+            )
             let visible = try #require(try await leader.request(.post, "/api/v1/cases", body: other)["caseNumber"])
             #expect(try await leader.request(.get, "/api/v1/cases/\(visible)").status == 200)
         }

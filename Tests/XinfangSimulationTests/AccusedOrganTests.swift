@@ -42,9 +42,12 @@ struct AccusedOrganTests {
         let sim = try await Self.scripted("offer")
         let number = try await complaint(sim, at: H.province, naming: H.changsha)
         for (to, mode) in [(H.changsha, HandoffMode.transfer), (H.furong, .assign), (H.yuelu, .transfer)] {
-            await expectRefused({
-                try await sim.act(at: H.province, number, .offer(to: to, mode: mode, dueAt: mode == .assign ? Self.due : nil, note: nil))
-            }, "转送/交办 to \(to)")
+            await expectRefused(
+                {
+                    try await sim.act(at: H.province, number, .offer(to: to, mode: mode, dueAt: mode == .assign ? Self.due : nil, note: nil))
+                },
+                "转送/交办 to \(to)"
+            )
         }
         // Outside the accused subtree it goes as usual.
         let state = try await sim.act(at: H.province, number, .offer(to: H.huaihua, mode: .transfer, dueAt: nil, note: nil))
@@ -59,7 +62,10 @@ struct AccusedOrganTests {
         let state = try await sim.act(at: H.furong, number, .escalate(to: H.changsha, reason: "区级无法处理"))
         #expect(state.holder == H.province && state.pendingOffer?.to == H.province)
         let event = try #require(try await sim.store(H.furong)!.events(of: number).last)
-        guard case .act(.escalate(let to, _, let routing)) = event.body else { Issue.record("not an escalation: \(event.body)"); return }
+        guard case .act(.escalate(let to, _, let routing)) = event.body else {
+            Issue.record("not an escalation: \(event.body)")
+            return
+        }
         #expect(to == H.province)
         #expect(routing?.contains("第三十条") == true && routing?.contains("430100") == true, "the event says why: \(routing ?? "")")
         try await sim.settle()
@@ -79,7 +85,10 @@ struct AccusedOrganTests {
         let state = try #require(try await sim.store(H.changsha)!.caseState(number))
         #expect(state.holder == H.changsha && state.status == .registered)
         let last = try #require(try await sim.store(H.changsha)!.events(of: number).last)
-        guard case .refuse(let code, _) = last.body else { Issue.record("not refused: \(last.body)"); return }
+        guard case .refuse(let code, _) = last.body else {
+            Issue.record("not refused: \(last.body)")
+            return
+        }
         #expect(code == "respondent-node")
         #expect(try await sim.healAndCheck() == [])
     }
@@ -95,7 +104,10 @@ struct AccusedOrganTests {
         let state = try #require(try await sim.store(H.furong)!.caseState(number))
         #expect(state.holder == H.furong)
         let last = try #require(try await sim.store(H.furong)!.events(of: number).last)
-        guard case .refuse(let code, _) = last.body else { Issue.record("not refused: \(last.body)"); return }
+        guard case .refuse(let code, _) = last.body else {
+            Issue.record("not refused: \(last.body)")
+            return
+        }
         #expect(code == "respondent-node")
         // The province, above the accused, may.
         _ = try await sim.command(at: H.province, number, .recall(by: H.province, reason: "提级办理"))
@@ -113,7 +125,10 @@ struct AccusedOrganTests {
         let state = try await sim.act(at: H.furong, number, .requestReview(reason: "不服", reviewer: nil))
         #expect(state.holder == H.province && state.review?.reviewer == H.province, "the city is accused: the province reviews")
         let event = try #require(try await sim.store(H.furong)!.events(of: number).last)
-        guard case .act(.requestReview(_, let reviewer, let routing)) = event.body else { Issue.record("\(event.body)"); return }
+        guard case .act(.requestReview(_, let reviewer, let routing)) = event.body else {
+            Issue.record("\(event.body)")
+            return
+        }
         #expect(reviewer == H.province && routing?.contains("复查") == true)
         // An explicit reviewer inside the accused subtree is refused.
         let other = try await complaint(sim, at: H.furong, naming: H.changsha)
@@ -142,7 +157,10 @@ struct AccusedOrganTests {
         #expect(state.registration.intake?.kind == .skipLevel)
         #expect(state.holder == H.changsha && state.pendingOffer?.to == H.changsha)
         let event = try #require(try await sim.store(H.province)!.events(of: second).last)
-        guard case .act(.offer(_, _, _, let note)) = event.body else { Issue.record("\(event.body)"); return }
+        guard case .act(.offer(_, _, _, let note)) = event.body else {
+            Issue.record("\(event.body)")
+            return
+        }
         #expect(note?.contains("第三十条") == true)
         // Imported from a ledger (receipt long ago): the same intake, the same route.
         let now = await sim.currentTime

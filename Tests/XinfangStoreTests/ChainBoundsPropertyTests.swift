@@ -54,7 +54,10 @@ struct ChainBoundsPropertyTests {
         switch name {
         case .offer:
             return .offer(
-                to: d.pick(nodes), mode: d.pick([.assign, .transfer]), dueAt: d.chance(80) ? d.date(around: now) : nil, note: d.chance(50) ? d.text(2_000) : nil
+                to: d.pick(nodes),
+                mode: d.pick([.assign, .transfer]),
+                dueAt: d.chance(80) ? d.date(around: now) : nil,
+                note: d.chance(50) ? d.text(2_000) : nil
             )
         case .accept: return .accept
         case .decline: return .decline(reason: d.text(2_000))
@@ -68,7 +71,8 @@ struct ChainBoundsPropertyTests {
         case .verifyClosure: return .verifyClosure(note: nil)
         case .returnClosure: return .returnClosure(reason: d.text(2_000))
         case .evaluate: return .evaluate(office: d.pick(Rating.allCases), unit: d.pick(Rating.allCases), comment: d.chance(50) ? d.text(2_000) : nil)
-        case .requestReview: return .requestReview(reason: d.text(2_000), reviewer: d.chance(30) ? d.pick(nodes) : nil, routing: d.chance(20) ? d.text(500) : nil)
+        case .requestReview:
+            return .requestReview(reason: d.text(2_000), reviewer: d.chance(30) ? d.pick(nodes) : nil, routing: d.chance(20) ? d.text(500) : nil)
         case .decideReview: return .decideReview(outcome: d.pick(ReplyOutcome.allCases), opinion: d.text(20_000))
         case .requestReReview: return .requestReReview(reason: d.text(2_000), reviewer: nil)
         case .decideReReview: return .decideReReview(outcome: d.pick(ReplyOutcome.allCases), opinion: d.text(20_000))
@@ -107,7 +111,11 @@ struct ChainBoundsPropertyTests {
             now = now.addingTimeInterval(Double(d.int(60...(3 * 86_400))))
             let number = d.pick(numbers)
             guard let state = try await db.caseState(number), state.holder == node else { continue }
-            let name = d.chance(70) ? (Lifecycle.availableActions(on: state, context: ActionContext(node: node, now: now, calendar: db.calendar)).randomElement(using: &d.random) ?? .comment) : d.pick(ActionName.allCases)
+            let name =
+                d.chance(70)
+                ? (Lifecycle.availableActions(on: state, context: ActionContext(node: node, now: now, calendar: db.calendar)).randomElement(
+                    using: &d.random
+                ) ?? .comment) : d.pick(ActionName.allCases)
             do {
                 _ = try await db.act(on: number, action: action(name, &d, holder: state.holder, now: now), actor: d.pick(["承办人", "局长"]), now: now)
                 accepted += 1
@@ -154,7 +162,9 @@ struct ChainBoundsPropertyTests {
             await #expect(throws: StoreError.self, "\(label)") {
                 _ = try await db.register(registration, actor: "导入", now: now, receivedAtPastMaxDays: Int(Int32.max))
             }
-            do { _ = try await db.register(registration, actor: "导入", now: now, receivedAtPastMaxDays: Int(Int32.max)) } catch StoreError.invalid(let failure) {
+            do { _ = try await db.register(registration, actor: "导入", now: now, receivedAtPastMaxDays: Int(Int32.max)) } catch StoreError.invalid(
+                let failure
+            ) {
                 #expect(failure.code == code, "\(label): \(failure)")
             }
         }

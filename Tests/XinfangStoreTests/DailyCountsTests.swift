@@ -41,7 +41,11 @@ struct DailyCountsTests {
             let counted = try await db.monthlyTrend(since: from)
             let scanned = try await db.monthlyTrendScanning(since: from)
             #expect(!scanned.isEmpty, "\(label): cases since \(from)")
-            #expect(counted.mapValues { $0.mapValues { [$0.registered, $0.closed] } } == scanned.mapValues { $0.mapValues { [$0.registered, $0.closed] } }, "\(label): trend since \(from)")
+            #expect(
+                counted.mapValues { $0.mapValues { [$0.registered, $0.closed] } }
+                    == scanned.mapValues { $0.mapValues { [$0.registered, $0.closed] } },
+                "\(label): trend since \(from)"
+            )
         }
     }
 
@@ -74,7 +78,10 @@ struct DailyCountsTests {
                     """
             )
             try db.execute(sql: "UPDATE cases SET law_related = 1 - law_related WHERE rowid % 23 = 0")
-            try db.execute(sql: "UPDATE cases SET channel = 'online', category_l1 = '其他', is_repeat = 1, collective_batches = 2, collective_persons = 9 WHERE rowid % 29 = 0")
+            try db.execute(
+                sql:
+                    "UPDATE cases SET channel = 'online', category_l1 = '其他', is_repeat = 1, collective_batches = 2, collective_persons = 9 WHERE rowid % 29 = 0"
+            )
             try db.execute(sql: "UPDATE cases SET registered_at = registered_at - 86400000 * 31 WHERE rowid % 31 = 0")
             try db.execute(sql: "UPDATE cases SET handling_due_at = NULL WHERE rowid % 37 = 0")
             try db.execute(sql: "UPDATE cases SET status = 'closed', ae_hash = 7 WHERE rowid % 41 = 0")  // no indicator column

@@ -18,19 +18,29 @@ struct ExistingStoreTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("xinfang-v7-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        try FileManager.default.copyItem(at: Self.fixture.appendingPathComponent("xinfang.sqlite"), to: directory.appendingPathComponent("xinfang.sqlite"))
+        try FileManager.default.copyItem(
+            at: Self.fixture.appendingPathComponent("xinfang.sqlite"),
+            to: directory.appendingPathComponent("xinfang.sqlite")
+        )
         let topology = try JSONDecoder().decode(Topology.self, from: Data(contentsOf: Self.fixture.appendingPathComponent("topology.json")))
         // The events as the earlier version stored them, byte for byte.
         let before = try await DatabaseQueue(path: directory.appendingPathComponent("xinfang.sqlite").path).read { db in
-            try Row.fetchAll(db, sql: "SELECT hash, body, signature FROM events ORDER BY case_number, seq").map { "\($0["hash"] as String) \($0["body"] as String)" }
+            try Row.fetchAll(db, sql: "SELECT hash, body, signature FROM events ORDER BY case_number, seq").map {
+                "\($0["hash"] as String) \($0["body"] as String)"
+            }
         }
         #expect(before.count == 58)
 
         let db = try NodeDatabase.open(
-            directory: directory, node: NodeID("430000"), calendar: .standard, hierarchy: Hierarchy(topology: topology, key: NodeKey())
+            directory: directory,
+            node: NodeID("430000"),
+            calendar: .standard,
+            hierarchy: Hierarchy(topology: topology, key: NodeKey())
         )
         let after = try await db.read { db in
-            try Row.fetchAll(db, sql: "SELECT hash, body, signature FROM events ORDER BY case_number, seq").map { "\($0["hash"] as String) \($0["body"] as String)" }
+            try Row.fetchAll(db, sql: "SELECT hash, body, signature FROM events ORDER BY case_number, seq").map {
+                "\($0["hash"] as String) \($0["body"] as String)"
+            }
         }
         #expect(after == before, "the chains are not rewritten")
         #expect(try await db.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }.contains("008-deadlines"))
@@ -58,7 +68,11 @@ struct ExistingStoreTests {
                 try Row.fetchOne(db, sql: "SELECT accept_due_at, next_due_at FROM cases WHERE case_number = ?", arguments: [number])
                     .map { [$0["accept_due_at"] as Int64?, $0["next_due_at"] as Int64?] }
             }
-            #expect(columns == [state.noticeDeadline(calendar: .standard).dueAt.milliseconds, state.nextObligation(calendar: .standard)?.dueAt.milliseconds])
+            #expect(
+                columns == [
+                    state.noticeDeadline(calendar: .standard).dueAt.milliseconds, state.nextObligation(calendar: .standard)?.dueAt.milliseconds,
+                ]
+            )
         }
         #expect(reviews == 1)
         #expect(try await db.read { try DailyCounts.areCurrent($0, offsetMs: 8 * 3_600_000) })

@@ -16,7 +16,14 @@ struct IntegrityTests {
     static var hierarchy: Hierarchy {
         Hierarchy(
             topology: Topology(nodes: [
-                TopologyNode(id: Fixtures.county, name: "芙蓉区", level: .county, parent: nil, baseURL: "http://127.0.0.1:1", publicKey: key.publicKeyBase64)
+                TopologyNode(
+                    id: Fixtures.county,
+                    name: "芙蓉区",
+                    level: .county,
+                    parent: nil,
+                    baseURL: "http://127.0.0.1:1",
+                    publicKey: key.publicKeyBase64
+                )
             ]),
             key: key
         )
@@ -43,7 +50,8 @@ struct IntegrityTests {
         configuration.foreignKeysEnabled = false
         let queue = try DatabaseQueue(path: dir.appendingPathComponent(NodeDatabase.fileName).path, configuration: configuration)
         try queue.write { db in
-            for trigger in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", arguments: [table]) {
+            for trigger in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", arguments: [table])
+            {
                 try db.execute(sql: "DROP TRIGGER \(trigger)")
             }
             let value = try DatabaseValue.fetchOne(db, sql: "SELECT \(column) FROM \(table) WHERE rowid = ?", arguments: [rowid])!
@@ -78,7 +86,10 @@ struct IntegrityTests {
         try Self.alter(dir, table: "audit_log", column: column, rowid: 2)
         let reopened = try Self.open(dir)
         let report = try await reopened.verifyIntegrity()
-        #expect(report.problems.first?.hasPrefix("audit_log row 2") == true || report.problems.first?.hasPrefix("audit_log row 3") == true, "\(report.problems)")
+        #expect(
+            report.problems.first?.hasPrefix("audit_log row 2") == true || report.problems.first?.hasPrefix("audit_log row 3") == true,
+            "\(report.problems)"
+        )
         #expect(report.problems.contains { $0.hasPrefix("audit_log row 2") }, "\(column): \(report.problems)")
     }
 
@@ -105,7 +116,16 @@ struct IntegrityTests {
         let queue = try DatabaseQueue(path: dir.appendingPathComponent(NodeDatabase.fileName).path)
         #expect(throws: (any Error).self) { try queue.write { try $0.execute(sql: "UPDATE audit_log SET user = 'x' WHERE seq = 1") } }
         #expect(throws: (any Error).self) { try queue.write { try $0.execute(sql: "DELETE FROM audit_log WHERE seq = 1") } }
-        try await db.audit(AuditEntry(at: Self.now.addingTimeInterval(86_400 * 200), user: "later", node: Fixtures.county, source: "x", action: "login", object: "session"))
+        try await db.audit(
+            AuditEntry(
+                at: Self.now.addingTimeInterval(86_400 * 200),
+                user: "later",
+                node: Fixtures.county,
+                source: "x",
+                action: "login",
+                object: "session"
+            )
+        )
         #expect(try await db.pruneAudit(before: Self.now.addingTimeInterval(86_400)) == 3)
         let report = try await db.verifyIntegrity()
         #expect(report.ok && report.auditRows == 1, "\(report.problems)")

@@ -64,7 +64,12 @@ struct NodeDatabaseTests {
         // (found by the latency benchmark, whose store-level assignment left it out). Every bound
         // of an action is the lifecycle's (`Lifecycle.admit`), whoever calls the store.
         await #expect(throws: StoreError.refused(.invalid(.missing("dueAt")))) {
-            try await db.act(on: state.caseNumber, action: .offer(to: Fixtures.otherCounty, mode: .assign, dueAt: nil, note: nil), actor: "x", now: clock.now())
+            try await db.act(
+                on: state.caseNumber,
+                action: .offer(to: Fixtures.otherCounty, mode: .assign, dueAt: nil, note: nil),
+                actor: "x",
+                now: clock.now()
+            )
         }
         await #expect(throws: StoreError.caseNotFound(CaseNumber(rawValue: "430102-20261102-00099"))) {
             try await db.act(on: CaseNumber(rawValue: "430102-20261102-00099"), action: .notify(note: nil), actor: "x", now: clock.now())

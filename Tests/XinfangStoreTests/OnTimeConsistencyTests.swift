@@ -27,7 +27,11 @@ struct OnTimeConsistencyTests {
         let db = try NodeDatabase.inMemory(node: Fixtures.county)
         let calendar = db.calendar
         // A node's clock never goes back (hybrid logical clock): play every step in time order.
-        enum Step { case register(Int), notify(Int), reply(Int) }
+        enum Step {
+            case register(Int)
+            case notify(Int)
+            case reply(Int)
+        }
         var steps: [(Date, Step)] = []
         for (i, (received, decided, replied, _)) in Self.cases.enumerated() {
             steps.append((Fixtures.instant(received), .register(i)))
@@ -56,14 +60,19 @@ struct OnTimeConsistencyTests {
             let notice = state.noticeDeadline(calendar: calendar)
             guard notice.dueAt >= from, notice.dueAt < to else { continue }
             expected.acceptDue += 1
-            if notice.metAt == nil { expected.notAcceptedOverdue += notice.isOverdue(now: now) ? 1 : 0 } else if notice.isOverdue(now: now) {
+            if notice.metAt == nil {
+                expected.notAcceptedOverdue += notice.isOverdue(now: now) ? 1 : 0
+            } else if notice.isOverdue(now: now) {
                 expected.acceptedLate += 1
             } else {
                 expected.acceptedOnTime += 1
             }
-            if let handling = state.deadlines(calendar: calendar).first(where: { $0.kind == .handling }), handling.dueAt >= from, handling.dueAt < to {
+            if let handling = state.deadlines(calendar: calendar).first(where: { $0.kind == .handling }), handling.dueAt >= from, handling.dueAt < to
+            {
                 expected.closeDue += 1
-                if handling.metAt == nil { expected.openOverdue += handling.isOverdue(now: now) ? 1 : 0 } else if handling.isOverdue(now: now) {
+                if handling.metAt == nil {
+                    expected.openOverdue += handling.isOverdue(now: now) ? 1 : 0
+                } else if handling.isOverdue(now: now) {
                     expected.closedLate += 1
                 } else {
                     expected.closedOnTime += 1

@@ -40,10 +40,16 @@ struct AccessScopeTests {
             // A user of the sibling county 岳麓区, with a token of its own node.
             let siblingToken = Credentials.newSecret(prefix: Credentials.tokenPrefix)
             let sibling = try await c.database(H.yuelu).createUser(
-                NewUser(username: "yuelu-leader", displayName: "岳麓区领导", role: .leader, passwordHash: nil, totpSecret: nil), by: "test", now: Date()
+                NewUser(username: "yuelu-leader", displayName: "岳麓区领导", role: .leader, passwordHash: nil, totpSecret: nil),
+                by: "test",
+                now: Date()
             )
             _ = try await c.database(H.yuelu).createToken(
-                hash: Credentials.digest(siblingToken), userID: sibling.id, name: "t", scope: Role.leader.permissions.sorted(), now: Date(),
+                hash: Credentials.digest(siblingToken),
+                userID: sibling.id,
+                name: "t",
+                scope: Role.leader.permissions.sorted(),
+                now: Date(),
                 expiresAt: Date().addingTimeInterval(86_400)
             )
             let routes = try Self.routes(caseNumber: number.rawValue)
@@ -93,7 +99,9 @@ struct AccessScopeTests {
                 #expect(act.status == 404)
                 let before = try await c.database(furong).allEvents(of: number).count
                 let form = try await c.send(
-                    "POST", c.url(furong, "/ui/cases/\(number)/actions"), body: Data("action=comment&text=x".utf8),
+                    "POST",
+                    c.url(furong, "/ui/cases/\(number)/actions"),
+                    body: Data("action=comment&text=x".utf8),
                     headers: ["Content-Type": "application/x-www-form-urlencoded"]
                 )
                 // Refused, and redirected to the case page, which is not found for this user.
@@ -116,11 +124,17 @@ struct AccessScopeTests {
         try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
             // 检举控告 against 芙蓉区, registered at the city: it may not be offered to 芙蓉区.
             let body = Fixtures.registrationJSON().replacingOccurrences(
-                of: #""purpose":"request""#, with: #""purpose":"accusation","respondentNode":"430102""#
+                of: #""purpose":"request""#,
+                with: #""purpose":"accusation","respondentNode":"430102""#
             )
             let created = try await c.send("POST", c.url(H.changsha, "/api/v1/cases"), body: Data(body.utf8))
             let number = CaseNumber(rawValue: try #require(created.json["caseNumber"] as? String))
-            let refused = try await c.act(at: H.changsha, number, ["action": "offer", "to": "430102", "mode": "assign", "dueAt": "2026-12-31"], expect: 400)
+            let refused = try await c.act(
+                at: H.changsha,
+                number,
+                ["action": "offer", "to": "430102", "mode": "assign", "dueAt": "2026-12-31"],
+                expect: 400
+            )
             #expect(refused.json["code"] as? String == "respondent-node")
             #expect(try await c.database(H.changsha).caseState(number)?.holder == H.changsha)
         }
@@ -132,22 +146,37 @@ struct AccessScopeTests {
     @Test func aReceivedChainHandingAComplaintToTheAccusedIsRefused() async throws {
         try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
             let body = Fixtures.registrationJSON().replacingOccurrences(
-                of: #""purpose":"request""#, with: #""purpose":"accusation","respondentNode":"430100""#
+                of: #""purpose":"request""#,
+                with: #""purpose":"accusation","respondentNode":"430100""#
             )
             let created = try await c.send("POST", c.url(H.province, "/api/v1/cases"), body: Data(body.utf8))
             let number = CaseNumber(rawValue: try #require(created.json["caseNumber"] as? String))
             // The province's own store would refuse this offer; a peer running other code signs it anyway.
             let registration = try #require(try await c.database(H.province).events(of: number).first)
             var offer = CaseEvent(
-                caseNumber: number, epoch: 0, seq: 2, prevHash: registration.hash, origin: H.province,
-                time: HLCTimestamp(wallMs: registration.time.wallMs + 1_000, logical: 0), actor: "经办人",
+                caseNumber: number,
+                epoch: 0,
+                seq: 2,
+                prevHash: registration.hash,
+                origin: H.province,
+                time: HLCTimestamp(wallMs: registration.time.wallMs + 1_000, logical: 0),
+                actor: "经办人",
                 body: .act(.offer(to: H.furong, mode: .transfer, dueAt: nil, note: nil))
             )
             c.keys[H.province]!.sign(&offer)
-            let packet = Packet(from: H.province, to: H.changsha, packetSeq: 5_000_000, sentAt: Date(), chains: [[registration, offer]], commands: [])
+            let packet = Packet(
+                from: H.province,
+                to: H.changsha,
+                packetSeq: 5_000_000,
+                sentAt: Date(),
+                chains: [[registration, offer]],
+                commands: []
+            )
             let encoded = packet.encoded()
             let reply = try await c.send(
-                "POST", c.url(H.changsha, "/sync/v1/packets"), body: encoded,
+                "POST",
+                c.url(H.changsha, "/sync/v1/packets"),
+                body: encoded,
                 headers: [PeerHeaders.from: "430000", PeerHeaders.signature: c.keys[H.province]!.sign(encoded)]
             )
             #expect(reply.status == 200, "\(reply.text)")

@@ -214,6 +214,9 @@ struct ReceivedBoundsTests {
         #expect(CaseEventBody.register(r).boundsFailure?.code == "too-many-representatives")
         #expect(CaseEventBody.act(.extend(days: 31, approver: "局长", reason: "复杂")).boundsFailure?.field == "days")
         #expect(CaseEventBody.act(.extend(days: 30, approver: " 局长", reason: "复杂")).boundsFailure != nil, "not in its stored form")
-        #expect(CaseEventBody.act(.comment(text: String(repeating: "长", count: ActionLimits.opinionLengthMax + 1))).boundsFailure?.code == "field-too-long")
+        #expect(
+            CaseEventBody.act(.comment(text: String(repeating: "长", count: ActionLimits.opinionLengthMax + 1))).boundsFailure?.code
+                == "field-too-long"
+        )
     }
 }

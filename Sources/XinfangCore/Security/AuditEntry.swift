@@ -20,7 +20,8 @@ public struct AuditEntry: Codable, Equatable, Sendable {
     /// Further facts (an action's name, a changed role); never personal data.
     public var detail: String
 
-    public init(at: Date, user: String, node: NodeID, source: String, action: String, object: String, result: String = "success", detail: String = "") {
+    public init(at: Date, user: String, node: NodeID, source: String, action: String, object: String, result: String = "success", detail: String = "")
+    {
         self.at = at
         self.user = user
         self.node = node
@@ -35,7 +36,18 @@ public struct AuditEntry: Codable, Equatable, Sendable {
 
     /// The row's hash: SHA-256 over the canonical JSON array of its sequence number, fields and
     /// the previous row's hash. Times are whole milliseconds, as stored.
-    public static func hash(seq: Int64, atMilliseconds: Int64, user: String, node: String, source: String, action: String, object: String, result: String, detail: String, prevHash: String) -> String {
+    public static func hash(
+        seq: Int64,
+        atMilliseconds: Int64,
+        user: String,
+        node: String,
+        source: String,
+        action: String,
+        object: String,
+        result: String,
+        detail: String,
+        prevHash: String
+    ) -> String {
         let fields = [String(seq), String(atMilliseconds), user, node, source, action, object, result, detail, prevHash]
         return (try! CanonicalJSON.encoder.encode(fields)).sha256Hex  // an array of strings always encodes
     }

@@ -151,7 +151,11 @@ struct CaseController<Context: NodeContext>: Sendable {
     /// are thrown as problems.
     func perform(_ input: ActionInput, on number: CaseNumber, principal: Principal) async throws -> ActionOutcome {
         let me = services.identity.id
-        AuditScope.current?.update { $0.action = "case.action"; $0.object = number.rawValue; $0.detail = String((input.fields.action ?? "").prefix(40)) }
+        AuditScope.current?.update {
+            $0.action = "case.action"
+            $0.object = number.rawValue
+            $0.detail = String((input.fields.action ?? "").prefix(40))
+        }
         let current = try await scopedCase(number, principal: principal)
         let hierarchy = services.database.hierarchy
         var fields = input.fields
@@ -297,8 +301,13 @@ extension NodeServices {
         do {
             try await database.audit(
                 AuditEntry(
-                    at: clock.now(), user: principal.user.username, node: identity.id, source: context.remoteAddress,
-                    action: action, object: object, detail: detail
+                    at: clock.now(),
+                    user: principal.user.username,
+                    node: identity.id,
+                    source: context.remoteAddress,
+                    action: action,
+                    object: object,
+                    detail: detail
                 )
             )
         } catch {

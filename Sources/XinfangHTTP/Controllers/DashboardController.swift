@@ -270,7 +270,8 @@ struct DashboardController<Context: NodeContext>: Sendable {
         row("诉求内容", HTML.escape(r.text))
         row(
             "信访人",
-            HTML.escape(r.petitioners.map { Masking.name($0.name) }.joined(separator: "、")) + (r.collective.map { "（集体访 \($0.batches) 批 \($0.personVisits) 人次）" } ?? "")
+            HTML.escape(r.petitioners.map { Masking.name($0.name) }.joined(separator: "、"))
+                + (r.collective.map { "（集体访 \($0.batches) 批 \($0.personVisits) 人次）" } ?? "")
         )
         row("形式 / 目的", "\(Self.channelLabel(r.channel))\(r.jointLetter ? "（联名信）" : "") / \(Self.purposeLabel(r.purpose))")
         row("内容分类", HTML.escape("\(r.category.level1) › \(r.category.level2) › \(r.category.level3)"))

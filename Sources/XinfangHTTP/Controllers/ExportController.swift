@@ -39,7 +39,13 @@ struct ExportController<Context: NodeContext>: Sendable {
     @Sendable func cases(request: Request, context: Context) async throws -> Response {
         let principal = try context.require(.readCases)
         var query = try CaseController<Context>.caseQuery(request, scope: services.scope(for: principal))
-        try await services.auditRead(principal, context: context, action: "export", object: "cases.csv", detail: String(request.uri.query?.prefix(200) ?? ""))
+        try await services.auditRead(
+            principal,
+            context: context,
+            action: "export",
+            object: "cases.csv",
+            detail: String(request.uri.query?.prefix(200) ?? "")
+        )
         query.limit = CaseQuery.limitMax
         query.after = nil
         let now = services.clock.now()
@@ -82,7 +88,13 @@ struct ExportController<Context: NodeContext>: Sendable {
     /// `GET /api/v1/backlog.csv?node=`: one row per node of the subtree (its own open work).
     @Sendable func backlog(request: Request, context: Context) async throws -> Response {
         let principal = try context.require(.readSupervision)
-        try await services.auditRead(principal, context: context, action: "export", object: "backlog.csv", detail: String(request.uri.query?.prefix(200) ?? ""))
+        try await services.auditRead(
+            principal,
+            context: context,
+            action: "export",
+            object: "backlog.csv",
+            detail: String(request.uri.query?.prefix(200) ?? "")
+        )
         let scope = try SupervisionController<Context>.scope(request, services)
         let report = try await BacklogReport(scope: scope, database: services.database, now: services.clock.now())
         let header =
@@ -100,7 +112,13 @@ struct ExportController<Context: NodeContext>: Sendable {
     /// `GET /api/v1/stats.csv?from=&to=&node=`: the subtree, its own unit and each child subtree.
     @Sendable func stats(request: Request, context: Context) async throws -> Response {
         let principal = try context.require(.readSupervision)
-        try await services.auditRead(principal, context: context, action: "export", object: "stats.csv", detail: String(request.uri.query?.prefix(200) ?? ""))
+        try await services.auditRead(
+            principal,
+            context: context,
+            action: "export",
+            object: "stats.csv",
+            detail: String(request.uri.query?.prefix(200) ?? "")
+        )
         let scope = try SupervisionController<Context>.scope(request, services)
         let now = services.clock.now()
         let (from, to) = try SupervisionController<Context>.period(request, today: services.database.calendar.civilDate(of: now))
@@ -132,7 +150,13 @@ struct ExportController<Context: NodeContext>: Sendable {
     /// `GET /api/v1/flags.csv?node=`: the open flags of the subtree (or of `node`'s subtree).
     @Sendable func flags(request: Request, context: Context) async throws -> Response {
         let principal = try context.require(.readSupervision)
-        try await services.auditRead(principal, context: context, action: "export", object: "flags.csv", detail: String(request.uri.query?.prefix(200) ?? ""))
+        try await services.auditRead(
+            principal,
+            context: context,
+            action: "export",
+            object: "flags.csv",
+            detail: String(request.uri.query?.prefix(200) ?? "")
+        )
         var query = FlagQuery()
         query.limit = FlagQuery.limitMax
         if let raw = request.uri.queryParameters["node"] {

@@ -36,7 +36,9 @@ struct HealthController<Context: NodeContext>: Sendable {
     func addRoutes(to router: Router<Context>) {
         router.get("healthz") { _, context in
             _ = try context.requireUser()
-            return try APIJSON.response(Health(status: "ok", node: services.identity.id, name: services.identity.name, level: services.identity.level))
+            return try APIJSON.response(
+                Health(status: "ok", node: services.identity.id, name: services.identity.name, level: services.identity.level)
+            )
         }
         router.get("readyz") { _, context in
             _ = try context.requireUser()
@@ -50,7 +52,8 @@ struct HealthController<Context: NodeContext>: Sendable {
                     cases: counts.cases,
                     events: counts.events,
                     calendar: CalendarStatus(
-                        services.database.calendar, today: services.database.calendar.civilDate(of: services.clock.now())
+                        services.database.calendar,
+                        today: services.database.calendar.civilDate(of: services.clock.now())
                     )
                 )
             )

@@ -48,7 +48,15 @@ struct SessionController<Context: NodeContext>: Sendable {
         let security = services.security
         func audit(_ result: String, user: String = username) async throws {
             try await services.database.audit(
-                AuditEntry(at: now, user: String(user.prefix(40)), node: services.identity.id, source: source, action: "login", object: "session", result: result)
+                AuditEntry(
+                    at: now,
+                    user: String(user.prefix(40)),
+                    node: services.identity.id,
+                    source: source,
+                    action: "login",
+                    object: "session",
+                    result: result
+                )
             )
         }
         let invalid = APIProblem(.unauthorized, code: "invalid-credentials", detail: "用户名或密码错误。")
@@ -61,10 +69,19 @@ struct SessionController<Context: NodeContext>: Sendable {
         }
         if let until = user.lockedUntil, until > now {
             try await audit("failure:account-locked")
-            throw APIProblem(HTTPResponse.Status(code: 423, reasonPhrase: "Locked"), code: "account-locked", detail: "连续登录失败次数过多，账号已锁定至 \(HTML.time(until))。")
+            throw APIProblem(
+                HTTPResponse.Status(code: 423, reasonPhrase: "Locked"),
+                code: "account-locked",
+                detail: "连续登录失败次数过多，账号已锁定至 \(HTML.time(until))。"
+            )
         }
         guard !user.disabled, let hash = user.passwordHash, Credentials.verifyPassword(password, hash: hash) else {
-            try await services.database.loginFailed(user.id, now: now, lockAfter: security.lockAfterFailures, lockFor: Double(security.lockMinutes) * 60)
+            try await services.database.loginFailed(
+                user.id,
+                now: now,
+                lockAfter: security.lockAfterFailures,
+                lockFor: Double(security.lockMinutes) * 60
+            )
             try await audit("failure:invalid-credentials")
             throw invalid
         }
@@ -78,7 +95,12 @@ struct SessionController<Context: NodeContext>: Sendable {
                 throw APIProblem(.unauthorized, code: "otp-required", detail: "请输入动态口令（6 位数字）。", field: "otp")
             }
             guard Credentials.checkTOTP(otp, secret: secret, now: now) else {
-                try await services.database.loginFailed(user.id, now: now, lockAfter: security.lockAfterFailures, lockFor: Double(security.lockMinutes) * 60)
+                try await services.database.loginFailed(
+                    user.id,
+                    now: now,
+                    lockAfter: security.lockAfterFailures,
+                    lockFor: Double(security.lockMinutes) * 60
+                )
                 try await audit("failure:invalid-otp")
                 throw APIProblem(.unauthorized, code: "invalid-otp", detail: "动态口令错误。", field: "otp")
             }
@@ -155,7 +177,10 @@ struct SessionController<Context: NodeContext>: Sendable {
         guard new != current else {
             throw APIProblem(.badRequest, code: "weak-password", detail: "新密码不能与当前密码相同。", field: "newPassword")
         }
-        AuditScope.current?.update { $0.action = "password.change"; $0.object = principal.user.username }
+        AuditScope.current?.update {
+            $0.action = "password.change"
+            $0.object = principal.user.username
+        }
         try await services.database.updateUser(
             principal.user.id,
             .init(passwordHash: Credentials.hashPassword(new, cost: services.security.bcryptCost)),

@@ -38,9 +38,18 @@ struct UserController<Context: NodeContext>: Sendable {
         let principal = try context.require(.manageAccounts)
         let (input, _) = try await APIJSON.decode(CreateInput.self, from: request, context: context)
         guard let raw = input.role, let role = Role(rawValue: raw), !role.isAdministrator else {
-            throw APIProblem(.badRequest, code: "invalid-role", detail: "角色须为 registrar、handler、leader、supervisor 或 auditor；管理员账号只能用命令行创建。", field: "role")
+            throw APIProblem(
+                .badRequest,
+                code: "invalid-role",
+                detail: "角色须为 registrar、handler、leader、supervisor 或 auditor；管理员账号只能用命令行创建。",
+                field: "role"
+            )
         }
-        AuditScope.current?.update { $0.action = "user.create"; $0.object = String((input.username ?? "").prefix(40)); $0.detail = "role=\(role.rawValue)" }
+        AuditScope.current?.update {
+            $0.action = "user.create"
+            $0.object = String((input.username ?? "").prefix(40))
+            $0.detail = "role=\(role.rawValue)"
+        }
         do {
             let user = try await services.database.provisionUser(
                 username: input.username ?? "",
@@ -91,8 +100,10 @@ struct UserController<Context: NodeContext>: Sendable {
         AuditScope.current?.update {
             $0.action = "user.update"
             $0.object = target.username
-            $0.detail = [input.role.map { "role=\($0)" }, input.disabled.map { "disabled=\($0)" }, input.unlock == true ? "unlock" : nil,
-                secret != nil ? "reset-second-factor" : nil].compactMap { $0 }.joined(separator: " ")
+            $0.detail = [
+                input.role.map { "role=\($0)" }, input.disabled.map { "disabled=\($0)" }, input.unlock == true ? "unlock" : nil,
+                secret != nil ? "reset-second-factor" : nil,
+            ].compactMap { $0 }.joined(separator: " ")
         }
         guard let updated = try await services.database.updateUser(id, change, now: services.clock.now()) else {
             throw APIProblem(.notFound, code: "user-not-found", detail: "账号不存在。")
@@ -121,8 +132,13 @@ struct UserController<Context: NodeContext>: Sendable {
         guard (action?.count ?? 0) <= 100 else { throw APIProblem(ValidationFailure.tooLong("action", max: 100)) }
         try await services.database.audit(
             AuditEntry(
-                at: services.clock.now(), user: principal.user.username, node: services.identity.id, source: context.remoteAddress,
-                action: "audit.read", object: "audit_log", detail: "after=\(after)"
+                at: services.clock.now(),
+                user: principal.user.username,
+                node: services.identity.id,
+                source: context.remoteAddress,
+                action: "audit.read",
+                object: "audit_log",
+                detail: "after=\(after)"
             )
         )
         let rows = try await services.database.auditRows(after: after, limit: limit, user: user, action: action)

@@ -29,7 +29,9 @@ public struct Fuzzer: Sendable {
             let rate = seconds > 0 ? Double(inputs) / seconds : 0
             return "fuzz \(target.rawValue): \(inputs) inputs in \(String(format: "%.1f", seconds)) s (\(Int(rate))/s), "
                 + "\(accepted) accepted, \(refused) refused, \(findings.count) findings"
-                + (refusedBy.isEmpty ? "" : "; refused by " + refusedBy.sorted { $0.value > $1.value }.prefix(6).map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                + (refusedBy.isEmpty
+                    ? ""
+                    : "; refused by " + refusedBy.sorted { $0.value > $1.value }.prefix(6).map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
     }
 
@@ -37,7 +39,8 @@ public struct Fuzzer: Sendable {
     public init(seed: UInt64) { self.seed = seed }
 
     /// Runs `target` for `seconds` or `maxInputs`, whichever ends first.
-    public func run(_ target: Target, seconds: Double, maxInputs: Int = .max, progress: @Sendable (Report) -> Void = { _ in }) async throws -> Report {
+    public func run(_ target: Target, seconds: Double, maxInputs: Int = .max, progress: @Sendable (Report) -> Void = { _ in }) async throws -> Report
+    {
         var rng = SeededRandom(seed: seed)
         var report = Report(target: target)
         let start = Date()
@@ -93,22 +96,47 @@ public struct Fuzzer: Sendable {
                 let cityKey = NodeKey()
                 let countyKey = NodeKey()
                 let topology = Topology(nodes: [
-                    TopologyNode(id: Self.city, name: "市", level: .city, parent: nil, baseURL: "http://127.0.0.1:1", publicKey: cityKey.publicKeyBase64),
-                    TopologyNode(id: Self.county, name: "区", level: .county, parent: Self.city, baseURL: "http://127.0.0.1:2", publicKey: countyKey.publicKeyBase64),
+                    TopologyNode(
+                        id: Self.city,
+                        name: "市",
+                        level: .city,
+                        parent: nil,
+                        baseURL: "http://127.0.0.1:1",
+                        publicKey: cityKey.publicKeyBase64
+                    ),
+                    TopologyNode(
+                        id: Self.county,
+                        name: "区",
+                        level: .county,
+                        parent: Self.city,
+                        baseURL: "http://127.0.0.1:2",
+                        publicKey: countyKey.publicKeyBase64
+                    ),
                 ])
                 database = try NodeDatabase.inMemory(node: Self.county, hierarchy: Hierarchy(topology: topology, key: countyKey))
                 senderKey = cityKey
                 // Real packets: the city registers cases and assigns them to the county.
                 let city = try NodeDatabase.inMemory(node: Self.city, hierarchy: Hierarchy(topology: topology, key: cityKey))
                 for person in 0..<3 {
-                    let input = try JSONDecoder.api.decode(RegistrationInput.self, from: Data(Self.registrationSeed(person: person, withID: true).utf8))
+                    let input = try JSONDecoder.api.decode(
+                        RegistrationInput.self,
+                        from: Data(Self.registrationSeed(person: person, withID: true).utf8)
+                    )
                     let (state, _) = try await city.register(try input.registration(now: now), actor: "登记员", now: now)
-                    _ = try await city.act(on: state.caseNumber, action: .offer(to: Self.county, mode: .assign, dueAt: now.addingTimeInterval(30 * 86_400), note: "请办理"), actor: "领导", now: now)
+                    _ = try await city.act(
+                        on: state.caseNumber,
+                        action: .offer(to: Self.county, mode: .assign, dueAt: now.addingTimeInterval(30 * 86_400), note: "请办理"),
+                        actor: "领导",
+                        now: now
+                    )
                 }
                 var seq = 0
                 while let batch = try await city.nextBatch(for: Self.county, now: now) {
                     seq += 1
-                    seeds.append(Packet(from: Self.city, to: Self.county, packetSeq: seq, sentAt: now, chains: batch.chains, commands: batch.commands).encoded())
+                    seeds.append(
+                        Packet(from: Self.city, to: Self.county, packetSeq: seq, sentAt: now, chains: batch.chains, commands: batch.commands)
+                            .encoded()
+                    )
                     try await city.recordDelivery(batch, receipts: [], now: now, jitter: 0)
                     if seq > 5 { break }
                 }
@@ -202,7 +230,10 @@ public struct Fuzzer: Sendable {
             default:
                 // Structural: replace one JSON value somewhere with a value of another kind.
                 if let object = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]),
-                    let mutated = try? JSONSerialization.data(withJSONObject: replaceValue(in: object, rng: &rng), options: [.fragmentsAllowed, .sortedKeys])
+                    let mutated = try? JSONSerialization.data(
+                        withJSONObject: replaceValue(in: object, rng: &rng),
+                        options: [.fragmentsAllowed, .sortedKeys]
+                    )
                 {
                     bytes = [UInt8](mutated)
                 }
@@ -212,7 +243,9 @@ public struct Fuzzer: Sendable {
     }
 
     static func replaceValue(in value: Any, rng: inout SeededRandom) -> Any {
-        let replacements: [Any] = [NSNull(), -1, 0, Int.max, 1.5, "", String(repeating: "x", count: 5000), [Any](), [String: Any](), true, "430102", "2026-01-01"]
+        let replacements: [Any] = [
+            NSNull(), -1, 0, Int.max, 1.5, "", String(repeating: "x", count: 5000), [Any](), [String: Any](), true, "430102", "2026-01-01",
+        ]
         switch value {
         case var object as [String: Any] where !object.isEmpty:
             let key = object.keys.sorted()[Int(rng.next() % UInt64(object.count))]

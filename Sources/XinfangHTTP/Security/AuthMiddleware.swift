@@ -29,7 +29,15 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
                 !services.rateLimiter.allow("login|\(context.remoteAddress)", perMinute: security.loginAttemptsPerMinute, now: now)
             {
                 try await services.database.audit(
-                    AuditEntry(at: now, user: "anonymous", node: services.identity.id, source: context.remoteAddress, action: "login", object: path, result: "failure:rate-limited")
+                    AuditEntry(
+                        at: now,
+                        user: "anonymous",
+                        node: services.identity.id,
+                        source: context.remoteAddress,
+                        action: "login",
+                        object: path,
+                        result: "failure:rate-limited"
+                    )
                 )
                 throw Self.rateLimited
             }
@@ -50,11 +58,19 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
             if path == "/" || path.hasPrefix("/ui/") { return Response(status: .seeOther, headers: [.location: "/ui/password"]) }
             throw APIProblem(.forbidden, code: "password-expired", detail: "密码已过期或为初始密码，请先修改密码（POST /api/v1/session/password）。")
         }
-        return try await HTML.$viewer.withValue(principal.actorName) { try await audited(request, context: context, principal: principal, now: now, next: next) }
+        return try await HTML.$viewer.withValue(principal.actorName) {
+            try await audited(request, context: context, principal: principal, now: now, next: next)
+        }
     }
 
     /// Serves an authenticated request; one that changes something is audited.
-    func audited(_ request: Request, context: Context, principal: Principal, now: Date, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func audited(
+        _ request: Request,
+        context: Context,
+        principal: Principal,
+        now: Date,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         let path = request.uri.path
         if request.method == .get || request.method == .head { return try await next(request, context) }
         let scope = AuditScope(
@@ -88,7 +104,10 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
 
     /// What a session whose password must change may still do.
     static var allowedWithExpiredPassword: Set<String> {
-        ["GET /api/v1/session", "DELETE /api/v1/session", "POST /api/v1/session/password", "GET /ui/password", "POST /ui/password", "POST /ui/logout"]
+        [
+            "GET /api/v1/session", "DELETE /api/v1/session", "POST /api/v1/session/password", "GET /ui/password", "POST /ui/password",
+            "POST /ui/logout",
+        ]
     }
 
     /// Writes an audit row on its own; a failure stops the request (503).

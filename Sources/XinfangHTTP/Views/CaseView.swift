@@ -68,12 +68,13 @@ struct CaseView: Encodable {
         let hierarchy = services.database.hierarchy
         self.deadlines = state.deadlines(calendar: calendar).map { DeadlineView($0, now: now) }
         self.allowedActions = Lifecycle.availableActions(
-            on: state, context: ActionContext(node: me, now: now, calendar: calendar, topology: hierarchy?.topology)
+            on: state,
+            context: ActionContext(node: me, now: now, calendar: calendar, topology: hierarchy?.topology)
         )
-            .filter { name in
-                guard name.needsHierarchy else { return true }
-                return name == .escalate && hierarchy?.topology.parent(of: me) != nil
-            }
+        .filter { name in
+            guard name.needsHierarchy else { return true }
+            return name == .escalate && hierarchy?.topology.parent(of: me) != nil
+        }
         // What this node may ask the holder for (as a command), when it does not hold the case.
         self.commandActions = ActionName.allCases.filter { name in
             guard state.holder != me, let hierarchy, name != .repeatPetition,

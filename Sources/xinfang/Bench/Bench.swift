@@ -11,12 +11,20 @@ import XinfangSync
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a benchmark and print its figures.",
-        subcommands: [BenchAll.self, IngestBench.self, LatencyBench.self, SupervisionBench.self, CatchUpBench.self, AntiEntropyBench.self, IdleMemoryBench.self]
+        subcommands: [
+            BenchAll.self, IngestBench.self, LatencyBench.self, SupervisionBench.self, CatchUpBench.self, AntiEntropyBench.self, IdleMemoryBench.self,
+        ]
     )
 }
 
 /// Opens a store of the example hierarchy for a benchmark.
-func openBenchStore(_ node: NodeID, at directory: URL, topology: Topology, keys: [NodeID: NodeKey], durability: NodeDatabase.Durability)
+func openBenchStore(
+    _ node: NodeID,
+    at directory: URL,
+    topology: Topology,
+    keys: [NodeID: NodeKey],
+    durability: NodeDatabase.Durability
+)
     throws -> NodeDatabase
 {
     try NodeDatabase.open(
@@ -50,7 +58,12 @@ struct AntiEntropyBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let row = try await AntiEntropyScenario.run(cases: cases, differ: differ, repeats: repeats, directory: URL(fileURLWithPath: dir, isDirectory: true))
+        let row = try await AntiEntropyScenario.run(
+            cases: cases,
+            differ: differ,
+            repeats: repeats,
+            directory: URL(fileURLWithPath: dir, isDirectory: true)
+        )
         print(BenchTable.render([row]))
     }
 }
@@ -61,8 +74,20 @@ enum AntiEntropyScenario {
         let (topology, keys) = ExampleHierarchy.topology(baseURL: { "direct://\($0)" })
         let child = ExampleHierarchy.furong
         let parent = ExampleHierarchy.changsha
-        let childStore = try openBenchStore(child, at: root.appendingPathComponent(child.rawValue), topology: topology, keys: keys, durability: .processCrashOnly)
-        let parentStore = try openBenchStore(parent, at: root.appendingPathComponent(parent.rawValue), topology: topology, keys: keys, durability: .processCrashOnly)
+        let childStore = try openBenchStore(
+            child,
+            at: root.appendingPathComponent(child.rawValue),
+            topology: topology,
+            keys: keys,
+            durability: .processCrashOnly
+        )
+        let parentStore = try openBenchStore(
+            parent,
+            at: root.appendingPathComponent(parent.rawValue),
+            topology: topology,
+            keys: keys,
+            durability: .processCrashOnly
+        )
         // The same cases at both (numbered as the child's), a few with another head at the child.
         let stride = max(1, cases / max(1, differ))
         let differing = Set((0..<differ).map { $0 * stride })

@@ -49,7 +49,9 @@ struct BenchAll: AsyncParsableCommand {
             ingest = try await IngestScenario.run(cases: ingestCases, directory: root.appendingPathComponent("p1"))
             return [ingest!.row]
         }
-        try await step("P2 latency") { try await LatencyScenario.run(rounds: latencyRounds, load: latencyLoad, directory: root.appendingPathComponent("p2")) }
+        try await step("P2 latency") {
+            try await LatencyScenario.run(rounds: latencyRounds, load: latencyLoad, directory: root.appendingPathComponent("p2"))
+        }
         try await step("P4 catch-up") {
             [try await CatchUpScenario.run(events: catchUpEvents, ingestRate: ingest!.rate, directory: root.appendingPathComponent("p4"))]
         }
@@ -67,7 +69,15 @@ struct BenchAll: AsyncParsableCommand {
         if !keep { try? FileManager.default.removeItem(at: root) }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let memory = Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824
-        print(String(format: "xinfang bench all, %@, %d cores, %.0f GiB, %.0f s", ISO8601DateFormatter().string(from: started), cores, memory, Date().timeIntervalSince(started)))
+        print(
+            String(
+                format: "xinfang bench all, %@, %d cores, %.0f GiB, %.0f s",
+                ISO8601DateFormatter().string(from: started),
+                cores,
+                memory,
+                Date().timeIntervalSince(started)
+            )
+        )
         print("")
         print(BenchTable.render(rows.enumerated().sorted { ($0.element.id, $0.offset) < ($1.element.id, $1.offset) }.map(\.element)))
     }

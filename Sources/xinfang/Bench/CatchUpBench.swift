@@ -40,7 +40,13 @@ enum CatchUpScenario {
         // Queue the cases at the city with a fast store (loading is not what is measured), then
         // open it again as a node runs it (durable).
         do {
-            let loader = try openBenchStore(city, at: root.appendingPathComponent("loading"), topology: hierarchy.topology, keys: hierarchy.keys, durability: .processCrashOnly)
+            let loader = try openBenchStore(
+                city,
+                at: root.appendingPathComponent("loading"),
+                topology: hierarchy.topology,
+                keys: hierarchy.keys,
+                durability: .processCrashOnly
+            )
             progress("P4: the city queues \(cases) cases (\(2 * cases) events) for the county, which is offline …")
             let started = Date()
             try await IngestScenario.registerAndOffer(cases, at: loader, to: county, mode: .transfer)

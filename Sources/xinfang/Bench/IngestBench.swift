@@ -65,7 +65,13 @@ enum IngestScenario {
         let county = ExampleHierarchy.furong
         let port = try freeLoopbackPort()
         let (topology, keys) = ExampleHierarchy.topology(baseURL: { $0 == county ? "http://127.0.0.1:\(port)" : "direct://\($0)" })
-        let sender = try openBenchStore(city, at: root.appendingPathComponent(city.rawValue), topology: topology, keys: keys, durability: .processCrashOnly)
+        let sender = try openBenchStore(
+            city,
+            at: root.appendingPathComponent(city.rawValue),
+            topology: topology,
+            keys: keys,
+            durability: .processCrashOnly
+        )
         let receiver = try openBenchStore(county, at: root.appendingPathComponent(county.rawValue), topology: topology, keys: keys, durability: .full)
         progress("P1: the city registers and transfers \(cases) cases to the county …")
         let loadStarted = Date()
@@ -80,7 +86,9 @@ enum IngestScenario {
                 .encoded()
             prepared.append((batch, body, keys[city]!.sign(body)))
         }
-        progress(String(format: "P1: the city prepared %d packets in %.2f s (not counted)", prepared.count, milliseconds(since: prepareStarted) / 1000))
+        progress(
+            String(format: "P1: the city prepared %d packets in %.2f s (not counted)", prepared.count, milliseconds(since: prepareStarted) / 1000)
+        )
 
         var logger = Logger(label: "xinfang.bench.county")
         logger.logLevel = .critical

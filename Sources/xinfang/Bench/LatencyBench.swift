@@ -22,7 +22,8 @@ struct LatencyBench: AsyncParsableCommand {
     )
 
     @Option(help: "Assignments (and closures) timed in each condition.") var rounds: Int = 100
-    @Option(help: "Background load in events per second: 岳麓区's registrations pushed to the city, which replicates them to the province.") var load: Int = 1000
+    @Option(help: "Background load in events per second: 岳麓区's registrations pushed to the city, which replicates them to the province.") var load:
+        Int = 1000
     @Option(help: "Working directory (removed first).") var dir: String = ".xinfang-bench/latency"
 
     func validate() throws {
@@ -138,7 +139,8 @@ enum LatencyScenario {
 
     /// Assigns `rounds` cases from the province to 芙蓉区 and times each until the county stores it;
     /// then the county accepts, notifies (受理告知), replies and closes each, timing the closure until the province has it.
-    static func measure(rounds: Int, province: NodeDatabase, county: NodeDatabase, label: String) async throws -> (assign: [Double], close: [Double]) {
+    static func measure(rounds: Int, province: NodeDatabase, county: NodeDatabase, label: String) async throws -> (assign: [Double], close: [Double])
+    {
         var assign: [Double] = []
         var close: [Double] = []
         for i in 0..<rounds {
@@ -147,7 +149,12 @@ enum LatencyScenario {
             let (state, _) = try await province.register(registration, actor: "bench", now: now)
             let number = state.caseNumber
             let t0 = DispatchTime.now().uptimeNanoseconds
-            _ = try await province.act(on: number, action: .offer(to: ExampleHierarchy.furong, mode: .assign, dueAt: Date().addingTimeInterval(60 * 86_400), note: nil), actor: "bench", now: Date())
+            _ = try await province.act(
+                on: number,
+                action: .offer(to: ExampleHierarchy.furong, mode: .assign, dueAt: Date().addingTimeInterval(60 * 86_400), note: nil),
+                actor: "bench",
+                now: Date()
+            )
             assign.append(try await BenchHierarchy.wait(at: county, for: number, since: t0) { _ in true })
             _ = try await county.act(on: number, action: .accept, actor: "bench", now: Date())
             _ = try await county.act(on: number, action: .notify(note: nil), actor: "bench", now: Date())

@@ -168,7 +168,12 @@ struct DemoCredentials {
         (.systemAdmin, "sysadmin"), (.securityAdmin, "secadmin"), (.auditAdmin, "auditadmin"),
     ]
 
-    static func provision(root: URL, nodes: [TopologyNode], personalData: PersonalDataProtector, security: SecuritySettings) async throws -> DemoCredentials {
+    static func provision(
+        root: URL,
+        nodes: [TopologyNode],
+        personalData: PersonalDataProtector,
+        security: SecuritySettings
+    ) async throws -> DemoCredentials {
         let file = root.appendingPathComponent("credentials.json")
         if let data = try? Data(contentsOf: file), let saved = try? JSONDecoder().decode([Node].self, from: data) {
             return DemoCredentials(file: file, tokens: Dictionary(uniqueKeysWithValues: saved.map { ($0.node, $0.leaderToken) }))
@@ -185,17 +190,29 @@ struct DemoCredentials {
             let shortName = node.name.replacingOccurrences(of: "人力资源和社会保障厅", with: "").replacingOccurrences(of: "人力资源和社会保障局", with: "")
             var users: [ProvisionedUser] = []
             for (role, name) in usernames {
-                if let existing = try await database.user(named: name) { _ = existing; continue }
+                if let existing = try await database.user(named: name) {
+                    _ = existing
+                    continue
+                }
                 users.append(
                     try await database.provisionUser(
-                        username: name, displayName: "\(role.label)·\(shortName)", role: role, by: "demo", security: security, now: now
+                        username: name,
+                        displayName: "\(role.label)·\(shortName)",
+                        role: role,
+                        by: "demo",
+                        security: security,
+                        now: now
                     )
                 )
             }
             let leader = try await database.user(named: "leader")!
             let secret = Credentials.newSecret(prefix: Credentials.tokenPrefix)
             _ = try await database.createToken(
-                hash: Credentials.digest(secret), userID: leader.id, name: "demo", scope: leader.role.permissions.sorted(), now: now,
+                hash: Credentials.digest(secret),
+                userID: leader.id,
+                name: "demo",
+                scope: leader.role.permissions.sorted(),
+                now: now,
                 expiresAt: now.addingTimeInterval(365 * 86_400)
             )
             all.append(Node(node: node.id, url: node.baseURL, users: users, leaderToken: secret))
@@ -206,7 +223,9 @@ struct DemoCredentials {
         // For shells: `source .xinfang-demo/tokens.env` gives XF_430000=… per node.
         let env = all.map { "XF_\($0.node)=\($0.leaderToken)" }.joined(separator: "\n") + "\n"
         _ = FileManager.default.createFile(
-            atPath: root.appendingPathComponent("tokens.env").path, contents: Data(env.utf8), attributes: [.posixPermissions: 0o600]
+            atPath: root.appendingPathComponent("tokens.env").path,
+            contents: Data(env.utf8),
+            attributes: [.posixPermissions: 0o600]
         )
         return DemoCredentials(file: file, tokens: Dictionary(uniqueKeysWithValues: all.map { ($0.node, $0.leaderToken) }))
     }

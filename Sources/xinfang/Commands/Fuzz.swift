@@ -13,7 +13,8 @@ struct Fuzz: AsyncParsableCommand {
     @Option(name: .long, help: "Stop a target after this many inputs.") var maxInputs: Int = .max
 
     func run() async throws {
-        let targets = target == "all" ? Fuzzer.Target.allCases : [try Fuzzer.Target(rawValue: target).orThrow(ValidationError("unknown target \(target)"))]
+        let targets =
+            target == "all" ? Fuzzer.Target.allCases : [try Fuzzer.Target(rawValue: target).orThrow(ValidationError("unknown target \(target)"))]
         var failed = false
         for t in targets {
             let report = try await Fuzzer(seed: seed).run(t, seconds: seconds, maxInputs: maxInputs) { partial in

@@ -82,7 +82,12 @@ struct Import: AsyncParsableCommand {
         }
         try await services.database.audit(
             AuditEntry(
-                at: Date(), user: Users.operatorName, node: services.identity.id, source: "cli", action: "import", object: url.lastPathComponent,
+                at: Date(),
+                user: Users.operatorName,
+                node: services.identity.id,
+                source: "cli",
+                action: "import",
+                object: url.lastPathComponent,
                 detail: "imported=\(created) again=\(again) refused=\(refused.count)"
             )
         )

@@ -27,7 +27,8 @@ struct Keys: ParsableCommand {
 
     struct Retire: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Rotate a node's key in a topology file: the new public key becomes the node's, the old one is kept as retired (it still verifies what it signed before now)."
+            abstract:
+                "Rotate a node's key in a topology file: the new public key becomes the node's, the old one is kept as retired (it still verifies what it signed before now)."
         )
         @Option(name: .long, help: "The topology file to edit.") var topology: String
         @Option(name: .long, help: "The node whose key is rotated.") var node: String
@@ -45,12 +46,17 @@ struct Keys: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try encoder.encode(topo).write(to: url, options: .atomic)
-            print("node \(node): new key \(key.publicKeyBase64); topology version \(topo.version). Copy the topology to every node and restart \(node) with its new key file.")
+            print(
+                "node \(node): new key \(key.publicKeyBase64); topology version \(topo.version). Copy the topology to every node and restart \(node) with its new key file."
+            )
         }
     }
 
     struct DataGenerate: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "data-generate", abstract: "Make the hierarchy's data keyring (one file for every node).")
+        static let configuration = CommandConfiguration(
+            commandName: "data-generate",
+            abstract: "Make the hierarchy's data keyring (one file for every node)."
+        )
         @Option(name: .long, help: "Where to write it (mode 0600; never overwritten).") var out: String
         func run() throws {
             try DataKeyFile.write(DataKeyring.generate(), to: URL(fileURLWithPath: out))

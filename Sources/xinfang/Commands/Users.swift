@@ -32,10 +32,23 @@ struct Users: AsyncParsableCommand {
             let services = try NodeBootstrap.services(configPath: config)
             let now = Date()
             let user = try await services.database.provisionUser(
-                username: username, displayName: name, role: role, by: Users.operatorName, security: services.security, now: now
+                username: username,
+                displayName: name,
+                role: role,
+                by: Users.operatorName,
+                security: services.security,
+                now: now
             )
             try await services.database.audit(
-                AuditEntry(at: now, user: Users.operatorName, node: services.identity.id, source: "cli", action: "user.create", object: username, detail: "role=\(role.rawValue)")
+                AuditEntry(
+                    at: now,
+                    user: Users.operatorName,
+                    node: services.identity.id,
+                    source: "cli",
+                    action: "user.create",
+                    object: username,
+                    detail: "role=\(role.rawValue)"
+                )
             )
             print(try Users.json(user))
         }
@@ -52,23 +65,38 @@ struct Users: AsyncParsableCommand {
         func run() async throws {
             let services = try NodeBootstrap.services(configPath: config)
             guard let user = try await services.database.user(named: username) else { throw ValidationError("no account \(username)") }
-            let permissions = try scope.map { list in
-                try list.split(separator: ",").map { raw in
-                    guard let p = Permission(rawValue: String(raw)), user.role.permissions.contains(p) else {
-                        throw ValidationError("permission \(raw) is unknown or not the role's")
+            let permissions =
+                try scope.map { list in
+                    try list.split(separator: ",").map { raw in
+                        guard let p = Permission(rawValue: String(raw)), user.role.permissions.contains(p) else {
+                            throw ValidationError("permission \(raw) is unknown or not the role's")
+                        }
+                        return p
                     }
-                    return p
-                }
-            } ?? user.role.permissions.sorted()
-            guard (1...services.security.tokenDaysMax).contains(days) else { throw ValidationError("--days must be 1…\(services.security.tokenDaysMax)") }
+                } ?? user.role.permissions.sorted()
+            guard (1...services.security.tokenDaysMax).contains(days) else {
+                throw ValidationError("--days must be 1…\(services.security.tokenDaysMax)")
+            }
             let now = Date()
             let secret = Credentials.newSecret(prefix: Credentials.tokenPrefix)
             _ = try await services.database.createToken(
-                hash: Credentials.digest(secret), userID: user.id, name: tokenName, scope: permissions, now: now,
+                hash: Credentials.digest(secret),
+                userID: user.id,
+                name: tokenName,
+                scope: permissions,
+                now: now,
                 expiresAt: now.addingTimeInterval(Double(days) * 86_400)
             )
             try await services.database.audit(
-                AuditEntry(at: now, user: Users.operatorName, node: services.identity.id, source: "cli", action: "token.create", object: username, detail: tokenName)
+                AuditEntry(
+                    at: now,
+                    user: Users.operatorName,
+                    node: services.identity.id,
+                    source: "cli",
+                    action: "token.create",
+                    object: username,
+                    detail: tokenName
+                )
             )
             print(secret)
         }
@@ -125,14 +153,24 @@ struct Audit: AsyncParsableCommand {
     }
 
     struct Prune: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete audit rows older than the retention (security.auditRetentionDays, at least 180).")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete audit rows older than the retention (security.auditRetentionDays, at least 180)."
+        )
         @Option(name: .long, help: "The node's configuration file.") var config: String
         func run() async throws {
             let services = try NodeBootstrap.services(configPath: config)
             let cutoff = Date().addingTimeInterval(-Double(services.security.auditRetentionDays) * 86_400)
             let n = try await services.database.pruneAudit(before: cutoff)
             try await services.database.audit(
-                AuditEntry(at: Date(), user: Users.operatorName, node: services.identity.id, source: "cli", action: "audit.prune", object: "audit_log", detail: "deleted=\(n)")
+                AuditEntry(
+                    at: Date(),
+                    user: Users.operatorName,
+                    node: services.identity.id,
+                    source: "cli",
+                    action: "audit.prune",
+                    object: "audit_log",
+                    detail: "deleted=\(n)"
+                )
             )
             print("deleted \(n) audit rows older than \(cutoff)")
         }
