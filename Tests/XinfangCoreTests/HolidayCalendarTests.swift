@@ -11,7 +11,7 @@ struct HolidayCalendarTests {
     @Test func theCompiledCalendarIsTheShippedFile() throws {
         let file = try String(contentsOf: Self.shipped, encoding: .utf8)
         let compiled = try HolidayCalendarFile.decode(Data(file.utf8))
-        #expect(compiled == DeadlineCalendar.standard, "NationalHolidays.swift is a copy of deploy/calendar/china.json: regenerate it")
+        #expect(compiled == DeadlineCalendar.standard, "NationalHolidays.swift holds the text of deploy/calendar/china.json: copy it again")
     }
 
     @Test func the2026NoticeAsPublished() {
