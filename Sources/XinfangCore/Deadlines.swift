@@ -108,46 +108,22 @@ extension CaseState {
             let last = calendar.dueDay(of: due)
             result.append(Deadline(kind: .assignment, dueDate: last, dueAt: calendar.endOfDay(last), metAt: closedAt))
         }
+        // The petitioner's window after a written opinion, and the answer period of the stage it opens.
+        func window(_ kind: DeadlineKind, after opinion: Opinion, usedAt: Date?) {
+            result.append(calendar.period(kind, days: P.reviewRequestDays, from: opinion.windowStart(calendar: calendar), metAt: usedAt))
+        }
+        func answer(_ kind: DeadlineKind, for stage: ReviewStage) {
+            let days = P.reviewDecisionDays + (stage.hearing?.days ?? 0)
+            result.append(calendar.period(kind, days: days, from: day(stage.requestedAt), metAt: stage.decision?.at))
+        }
         if let reply, status != .accepted, status != .extended {
-            result.append(
-                calendar.period(
-                    .reviewRequestWindow,
-                    days: P.reviewRequestDays,
-                    from: reply.windowStart(calendar: calendar),
-                    metAt: review?.requestedAt
-                )
-            )
+            window(.reviewRequestWindow, after: reply, usedAt: review?.requestedAt)
         }
         if let review {
-            result.append(
-                calendar.period(
-                    .reviewDecision,
-                    days: P.reviewDecisionDays + (review.hearing?.days ?? 0),
-                    from: day(review.requestedAt),
-                    metAt: review.decision?.at
-                )
-            )
-            if let decision = review.decision {
-                result.append(
-                    calendar.period(
-                        .reReviewRequestWindow,
-                        days: P.reviewRequestDays,
-                        from: decision.windowStart(calendar: calendar),
-                        metAt: reReview?.requestedAt
-                    )
-                )
-            }
+            answer(.reviewDecision, for: review)
+            if let decision = review.decision { window(.reReviewRequestWindow, after: decision, usedAt: reReview?.requestedAt) }
         }
-        if let reReview {
-            result.append(
-                calendar.period(
-                    .reReviewDecision,
-                    days: P.reviewDecisionDays + (reReview.hearing?.days ?? 0),
-                    from: day(reReview.requestedAt),
-                    metAt: reReview.decision?.at
-                )
-            )
-        }
+        if let reReview { answer(.reReviewDecision, for: reReview) }
         return result
     }
 
