@@ -55,29 +55,24 @@ struct OnTimeConsistencyTests {
         query.limit = CaseQuery.limitMax
         let states = try await db.cases(matching: query, now: now).items
         #expect(states.count == Self.cases.count)
+        /// The case's own judgement of one deadline falling in the period, as the case view, the
+        /// flags and the CSV make it: (due, met on time, met late, unmet and overdue).
+        func judge(_ deadline: Deadline?) -> (Int, Int, Int, Int) {
+            guard let deadline, deadline.dueAt >= from, deadline.dueAt < to else { return (0, 0, 0, 0) }
+            let overdue = deadline.isOverdue(now: now) ? 1 : 0
+            return deadline.metAt == nil ? (1, 0, 0, overdue) : (1, 1 - overdue, overdue, 0)
+        }
         for state in states {
-            // The case's own judgement, as the case view, the flags and the CSV make it.
-            let notice = state.noticeDeadline(calendar: calendar)
-            guard notice.dueAt >= from, notice.dueAt < to else { continue }
-            expected.acceptDue += 1
-            if notice.metAt == nil {
-                expected.notAcceptedOverdue += notice.isOverdue(now: now) ? 1 : 0
-            } else if notice.isOverdue(now: now) {
-                expected.acceptedLate += 1
-            } else {
-                expected.acceptedOnTime += 1
-            }
-            if let handling = state.deadlines(calendar: calendar).first(where: { $0.kind == .handling }), handling.dueAt >= from, handling.dueAt < to
-            {
-                expected.closeDue += 1
-                if handling.metAt == nil {
-                    expected.openOverdue += handling.isOverdue(now: now) ? 1 : 0
-                } else if handling.isOverdue(now: now) {
-                    expected.closedLate += 1
-                } else {
-                    expected.closedOnTime += 1
-                }
-            }
+            let notice = judge(state.noticeDeadline(calendar: calendar))
+            expected.acceptDue += notice.0
+            expected.acceptedOnTime += notice.1
+            expected.acceptedLate += notice.2
+            expected.notAcceptedOverdue += notice.3
+            let handling = judge(state.deadlines(calendar: calendar).first { $0.kind == .handling })
+            expected.closeDue += handling.0
+            expected.closedOnTime += handling.1
+            expected.closedLate += handling.2
+            expected.openOverdue += handling.3
         }
         // Worked by hand: 受理 on time in rows 1, 2, 4, 6, 7, 8, 9; late in row 3; never in row 5.
         #expect(expected.acceptDue == 9 && expected.acceptedOnTime == 7 && expected.acceptedLate == 1 && expected.notAcceptedOverdue == 1)
