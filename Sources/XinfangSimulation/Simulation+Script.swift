@@ -95,14 +95,7 @@ extension Simulation {
         var total = 0
         for _ in 0..<rounds {
             advance(seconds: 6)
-            var delivered = 0
-            for node in topology.nodes.map(\.id) where stores[node] != nil {
-                for peer in peers(of: node) {
-                    var n = 0
-                    while try await deliver(from: node, to: peer), n < 100 { n += 1 }
-                    delivered += n
-                }
-            }
+            let delivered = await runDueLoops()
             total += delivered
             if delivered == 0 { break }
         }

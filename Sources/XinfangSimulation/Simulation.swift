@@ -66,6 +66,19 @@ final class SimulatedClock: NodeClock {
     func set(_ date: Date) { current.withLock { $0 = date } }
 }
 
+/// The nodes whose store signalled a commit that enqueued (their loops wake), collected by the
+/// stores' signal handlers and drained by the simulation between steps.
+final class SignalledNodes: Sendable {
+    let nodes = Mutex<Set<NodeID>>([])
+    func mark(_ node: NodeID) { nodes.withLock { _ = $0.insert(node) } }
+    func drain() -> Set<NodeID> {
+        nodes.withLock { n in
+            defer { n.removeAll() }
+            return n
+        }
+    }
+}
+
 /// The network between the simulated nodes: packets go straight to the receiver's real
 /// `PacketReceiver`, unless the simulation drops, duplicates, delays or partitions them.
 struct SimulatedTransport: PacketTransport {
@@ -91,6 +104,10 @@ public actor Simulation {
     var skew: [NodeID: TimeInterval] = [:]
     let clocks: [NodeID: SimulatedClock]
     var stores: [NodeID: NodeDatabase] = [:]
+    /// The production sync loop of every live node towards each neighbour, keyed `node>peer`:
+    /// the simulation is its scheduler, running a due loop's step at a delivery step.
+    var loops: [String: PeerLoop] = [:]
+    let signalled = SignalledNodes()
     var partitioned: Set<String> = []
     var itemsBlocked: Set<String> = []
     var stash: [(body: Data, signature: String, from: NodeID, to: NodeID)] = []
@@ -210,14 +227,18 @@ public actor Simulation {
             hierarchy: Hierarchy(topology: topology, key: keys[node]!),
             durability: .processCrashOnly
         )
-        try await database.resetInFlight()
+        try await database.resetInFlight(now: now(node))
+        let signalled = signalled
+        database.outboxSignal.subscribe { signalled.mark(node) }
         stores[node] = database
+        for peer in peers(of: node) { loops[Self.loopKey(node, peer)] = PeerLoop() }
         downSince[node] = nil
         reconciledAt[node] = try await database.lastReconciledAt()
     }
 
     func crash(_ node: NodeID) {
         stores[node] = nil
+        for peer in peers(of: node) { loops[Self.loopKey(node, peer)] = nil }
         downSince[node] = time
         count("crashes")
         log("CRASH \(node)")
@@ -266,12 +287,62 @@ public actor Simulation {
         )
     }
 
-    /// One delivery attempt from `node` to its adjacent `peer`, through the real sync code.
+    static func loopKey(_ node: NodeID, _ peer: NodeID) -> String { "\(node)>\(peer)" }
+
+    /// Wakes the loops of every node whose store signalled since the last step.
+    func wakeSignalledLoops() {
+        for node in signalled.drain() {
+            for peer in peers(of: node) { loops[Self.loopKey(node, peer)]?.wake() }
+        }
+    }
+
+    /// The loops (node, peer) that have a step to run now: woken, or their timer has come.
+    func dueLoops() -> [(NodeID, NodeID)] {
+        wakeSignalledLoops()
+        return liveNodes.flatMap { node in
+            peers(of: node).filter { loops[Self.loopKey(node, $0)]?.isDue(at: now(node)) ?? false }.map { (node, $0) }
+        }
+    }
+
+    /// One step of `node`'s production sync loop towards `peer` (a greeting or a delivery
+    /// attempt), run by the real `PeerDispatcher`; true when a packet was delivered.
     @discardableResult
-    func deliver(from node: NodeID, to peer: NodeID) async throws -> Bool {
-        guard let database = stores[node], let target = topology.node(peer) else { return false }
-        let sync = SyncService(database: database, transport: SimulatedTransport(simulation: self), clock: clocks[node]!, logger: logger)
-        return try await sync.deliverOnce(to: target, logger: logger, jitter: Double.random(in: 0..<1, using: &random))
+    func runLoop(_ node: NodeID, to peer: NodeID) async -> Bool {
+        let key = Self.loopKey(node, peer)
+        guard let database = stores[node], let target = topology.node(peer), var loop = loops[key] else { return false }
+        loop.wake()  // its timer has come (the scheduler only runs due loops)
+        let dispatcher = PeerDispatcher(
+            database: database,
+            transport: SimulatedTransport(simulation: self),
+            clock: clocks[node]!,
+            peer: target,
+            logger: logger
+        )
+        let outcome = await dispatcher.perform(loop.step, jitter: Double.random(in: 0..<1, using: &random))
+        // A crash during the step (the receiver's answer lost) removed the loop: it stays removed.
+        guard loops[key] != nil, stores[node] != nil else { return false }
+        loop.record(outcome, now: now(node))
+        loops[key] = loop
+        return outcome == .delivered
+    }
+
+    /// A round of the scheduler: every due loop runs until it waits (bounded); the packets delivered.
+    func runDueLoops() async -> Int {
+        var delivered = 0
+        for (node, peer) in dueLoops() {
+            var steps = 0
+            while loops[Self.loopKey(node, peer)]?.isDue(at: now(node)) ?? false, steps < 100 {
+                if await runLoop(node, to: peer) { delivered += 1 }
+                wakeSignalledLoops()
+                steps += 1
+            }
+        }
+        return delivered
+    }
+
+    /// A delivery step: one due loop, chosen by the seed, runs its step.
+    func deliverSomething() async {
+        if let (node, peer) = pick(dueLoops()) { await runLoop(node, to: peer) }
     }
 
     // MARK: The fault phase
@@ -298,13 +369,9 @@ public actor Simulation {
         case ..<49: try await takeOver()
         case ..<51: try await resolve()
         case ..<88:
-            if let node = pick(liveNodes), let peer = pick(peers(of: node)) { try await deliver(from: node, to: peer) }
+            await deliverSomething()
         default:
-            if options.faults {
-                try await fault()
-            } else if let node = pick(liveNodes), let peer = pick(peers(of: node)) {
-                try await deliver(from: node, to: peer)
-            }
+            if options.faults { try await fault() } else { await deliverSomething() }
         }
     }
 
@@ -485,14 +552,7 @@ public actor Simulation {
         healing = true
         for round in 1...(options.livenessRoundsMax + 1) {
             advance(seconds: 6)
-            var delivered = 0
-            for node in topology.nodes.map(\.id) {
-                for peer in peers(of: node) {
-                    var n = 0
-                    while try await deliver(from: node, to: peer), n < 100 { n += 1 }
-                    delivered += n
-                }
-            }
+            let delivered = await runDueLoops()
             if delivered == 0, try await outboxesAreEmpty() { return round }
         }
         return options.livenessRoundsMax + 1

@@ -160,21 +160,10 @@ extension NodeDatabase {
     /// Queues the whole case for `peer` again: its chain from the first event, and its losing branches.
     func resend(_ db: Database, _ number: CaseNumber, to peer: NodeID, now: Date) throws {
         let head = try Int.fetchOne(db, cached: "SELECT head_seq FROM cases WHERE case_number = ?", arguments: [number.rawValue]) ?? 0
-        let ms = now.milliseconds
-        try db.execute(
-            cached: """
-                INSERT INTO outbox (peer, kind, case_number, target_seq, acked_seq, state, next_attempt_at, created_at, updated_at)
-                VALUES (?, 'chain', ?, ?, 0, 'pending', ?, ?, ?)
-                ON CONFLICT(peer, case_number) WHERE kind = 'chain' DO UPDATE SET
-                    acked_seq = 0, target_seq = excluded.target_seq, state = 'pending', attempts = 0,
-                    next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at
-                """,
-            arguments: [peer.rawValue, number.rawValue, head, ms, ms, ms]
-        )
-        try db.execute(
-            cached: "UPDATE outbox SET state = 'pending', next_attempt_at = ? WHERE peer = ? AND kind = 'branch' AND case_number = ?",
-            arguments: [ms, peer.rawValue, number.rawValue]
-        )
+        try OutboxTable.upsert(db, .chain(peer, number), new: .chain(to: head, now: now), now: now) { $0.resent(head: head, now: now) }
+        for (id, item) in try OutboxTable.rows(db, kind: .branch, case: number, peer: peer) {
+            try OutboxTable.save(db, id: id, item.resent(head: head, now: now), was: item, now: now)
+        }
         try enqueueBranches(db, number, to: [peer], now: now)
     }
 

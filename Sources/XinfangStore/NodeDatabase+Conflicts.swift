@@ -73,14 +73,9 @@ extension NodeDatabase {
         do { state = try CaseState.fold(chain, topology: hierarchy.topology) } catch { throw StoreError.brokenChain(error) }
         try save(db, state)
         if state.headHash != previous.headHash, let fork = ForkRule.compare(tree.path(to: previous.headHash), chain, topology: hierarchy.topology) {
-            try db.execute(
-                cached: """
-                    UPDATE outbox SET acked_seq = min(acked_seq, ?), target_seq = ?,
-                        state = CASE WHEN state = 'dead' THEN 'dead' ELSE 'pending' END, next_attempt_at = ?, updated_at = ?
-                    WHERE kind = 'chain' AND case_number = ?
-                    """,
-                arguments: [fork.forkSeq - 1, state.headSeq, now.milliseconds, now.milliseconds, number.rawValue]
-            )
+            for (id, item) in try OutboxTable.rows(db, kind: .chain, case: number) {
+                try OutboxTable.save(db, id: id, item.rewound(forkSeq: fork.forkSeq, head: state.headSeq, now: now), was: item, now: now)
+            }
         }
         try refreshConflicts(db, number, state: state, tree: tree, now: now)
         let senderHasHead = chain.last?.hash == senderHead.hash
@@ -103,14 +98,8 @@ extension NodeDatabase {
             .flatMap { $0.split(separator: ",").map(String.init) }
         for head in leaves where head != skipped {
             for peer in peers {
-                try db.execute(
-                    cached: """
-                        INSERT INTO outbox (peer, kind, case_number, branch_head, state, next_attempt_at, created_at, updated_at)
-                        VALUES (?, 'branch', ?, ?, 'pending', ?, ?, ?)
-                        ON CONFLICT(peer, branch_head) WHERE kind = 'branch' DO NOTHING
-                        """,
-                    arguments: [peer.rawValue, number.rawValue, head, now.milliseconds, now.milliseconds, now.milliseconds]
-                )
+                // A branch already queued for the peer keeps its place.
+                try OutboxTable.upsert(db, .branch(peer, number, head: head), new: .branch(now: now), now: now) { $0 }
             }
         }
     }

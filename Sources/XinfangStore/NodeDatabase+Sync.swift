@@ -14,14 +14,6 @@ public struct OutboxBatch: Sendable {
     public var itemIDs: [Int64]
 }
 
-/// Why a whole packet did not get through.
-public enum DeliveryFailure: String, Sendable, Codable {
-    /// No answer (connection refused, time-out): the peer is down or cut off.
-    case unreachable
-    /// The peer answered and refused the packet.
-    case rejected
-}
-
 /// The outbox as an operator sees it, per peer.
 public struct PeerOutbox: Codable, Sendable, Equatable {
     public struct Item: Codable, Sendable, Equatable {
@@ -61,19 +53,9 @@ extension NodeDatabase {
     /// caller's transaction. A peer the events came from is recorded as having them.
     func enqueueReplication(_ db: Database, of state: CaseState, receivedFrom: NodeID?, now: Date) throws {
         guard let hierarchy else { return }
-        let ms = now.milliseconds
+        let head = state.headSeq
         if let sender = receivedFrom {
-            try db.execute(
-                cached: """
-                    INSERT INTO outbox (peer, kind, case_number, target_seq, acked_seq, state, next_attempt_at, created_at, updated_at)
-                    VALUES (?, 'chain', ?, ?, ?, 'acknowledged', ?, ?, ?)
-                    ON CONFLICT(peer, case_number) WHERE kind = 'chain' DO UPDATE SET
-                        acked_seq = max(acked_seq, excluded.acked_seq),
-                        state = CASE WHEN max(acked_seq, excluded.acked_seq) >= target_seq AND state != 'dead' THEN 'acknowledged' ELSE state END,
-                        updated_at = excluded.updated_at
-                    """,
-                arguments: [sender.rawValue, state.caseNumber.rawValue, state.headSeq, state.headSeq, ms, ms, ms]
-            )
+            try OutboxTable.upsert(db, .chain(sender, state.caseNumber), new: .heldByPeer(to: head, now: now), now: now) { $0.heldByPeer(to: head) }
         }
         var everyone = state
         for participant in try Self.losingParticipants(db, state.caseNumber) { everyone.addParticipant(participant) }
@@ -82,22 +64,7 @@ extension NodeDatabase {
         // A peer that starts replicating a forked case needs its losing branches as well.
         try enqueueBranches(db, state.caseNumber, to: peers, now: now)
         for peer in peers {
-            try db.execute(
-                cached: """
-                    INSERT INTO outbox (peer, kind, case_number, target_seq, state, next_attempt_at, created_at, updated_at)
-                    VALUES (?, 'chain', ?, ?, 'pending', ?, ?, ?)
-                    ON CONFLICT(peer, case_number) WHERE kind = 'chain' DO UPDATE SET
-                        target_seq = max(target_seq, excluded.target_seq),
-                        state = CASE
-                            WHEN state = 'dead' THEN 'dead'
-                            WHEN acked_seq >= max(target_seq, excluded.target_seq) THEN 'acknowledged'
-                            WHEN state = 'acknowledged' THEN 'pending'
-                            ELSE state END,
-                        next_attempt_at = CASE WHEN state = 'acknowledged' THEN excluded.next_attempt_at ELSE next_attempt_at END,
-                        updated_at = excluded.updated_at
-                    """,
-                arguments: [peer.rawValue, state.caseNumber.rawValue, state.headSeq, ms, ms, ms]
-            )
+            try OutboxTable.upsert(db, .chain(peer, state.caseNumber), new: .chain(to: head, now: now), now: now) { $0.raised(to: head, now: now) }
         }
     }
 
@@ -199,17 +166,9 @@ extension NodeDatabase {
             try setCommandStatus(db, id: command.id, status: "undeliverable", detail: "信访件 \(command.caseNumber) 在本节点及上级均未找到。", now: now)
             return
         }
-        let ms = now.milliseconds
-        try db.execute(
-            cached: """
-                INSERT INTO outbox (peer, kind, case_number, command_id, state, next_attempt_at, created_at, updated_at)
-                VALUES (?, 'command', ?, ?, 'pending', ?, ?, ?)
-                ON CONFLICT(peer, command_id) WHERE kind = 'command' DO UPDATE SET
-                    state = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at
-                    WHERE state = 'acknowledged'
-                """,
-            arguments: [next.rawValue, command.caseNumber.rawValue, command.id, ms, ms, ms]
-        )
+        try OutboxTable.upsert(db, .command(next, command.caseNumber, commandID: command.id), new: .command(now: now), now: now) {
+            $0.rerouted(now: now)
+        }
         if command.origin != node {
             try setCommandStatus(db, id: command.id, status: "forwarded", detail: "转往 \(next)", now: now)
         }
@@ -450,8 +409,12 @@ extension NodeDatabase {
 
 extension NodeDatabase {
     /// After a restart, items that were in flight are sent again (the receiver drops duplicates).
-    public func resetInFlight() async throws {
-        try await write { db in try db.execute(cached: "UPDATE outbox SET state = 'pending' WHERE state = 'sent'") }
+    public func resetInFlight(now: Date) async throws {
+        try await write { db in
+            for id in try Int64.fetchAll(db, cached: "SELECT id FROM outbox WHERE state = 'sent'") {
+                try OutboxTable.update(db, id: id, now: now) { $0.requeued() }
+            }
+        }
     }
 
     /// The next packet for `peer`: due items, oldest first, within the packet limits; nil when
@@ -482,7 +445,7 @@ extension NodeDatabase {
                             arguments: [row["command_id"] as String?]
                         )
                     else {
-                        try db.execute(cached: "UPDATE outbox SET state = 'dead', last_error = 'command body missing' WHERE id = ?", arguments: [id])
+                        try OutboxTable.update(db, id: id, now: now) { $0.abandoned("command body missing") }
                         continue
                     }
                     let command = try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data(body.utf8))
@@ -503,7 +466,7 @@ extension NodeDatabase {
                     events = try Self.chainEvents(db, number, after: row["acked_seq"], limit: eventBudget)
                 }
                 if events.isEmpty {
-                    try db.execute(cached: "UPDATE outbox SET state = 'acknowledged' WHERE id = ?", arguments: [id])
+                    try OutboxTable.update(db, id: id, now: now) { $0.emptied() }
                     continue
                 }
                 eventBudget -= events.count
@@ -512,7 +475,9 @@ extension NodeDatabase {
             }
             guard !ids.isEmpty else { return nil }
             try db.execute(
-                sql: "UPDATE outbox SET state = 'sent', updated_at = ? WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
+                // Every item the packet covers is `OutboxItem.sent()`: one statement for the batch.
+                sql:
+                    "UPDATE outbox SET state = '\(OutboxState.sent.rawValue)', updated_at = ? WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
                 arguments: StatementArguments([now.milliseconds] + ids)
             )
             return OutboxBatch(peer: peer, packetSeq: try Self.allocatePacketSeq(db, for: peer), chains: chains, commands: commands, itemIDs: ids)
@@ -556,40 +521,12 @@ extension NodeDatabase {
                 }
                 guard let id, batch.itemIDs.contains(id) else { continue }
                 answered.insert(id)
-                switch receipt.status {
-                case .applied, .duplicate, .accepted, .gap:
-                    // Applied or known: the peer holds every event sent. A gap: it holds the chain up to its head.
-                    let sentLast = batch.chains.first { $0.first?.caseNumber == receipt.caseNumber }?.last?.seq ?? 0
-                    let head = receipt.status == .gap ? receipt.head ?? 0 : sentLast
-                    try db.execute(
-                        cached: """
-                            UPDATE outbox SET
-                                acked_seq = CASE WHEN kind = 'chain' THEN ? ELSE acked_seq END,
-                                state = CASE WHEN kind = 'command' OR (kind = 'branch' AND ? != 'gap') OR (kind = 'chain' AND ? >= target_seq)
-                                    THEN 'acknowledged' ELSE 'pending' END,
-                                attempts = 0, last_error = NULL, last_error_kind = NULL, next_attempt_at = ?, updated_at = ?
-                            WHERE id = ?
-                            """,
-                        arguments: [head, receipt.status.rawValue, head, ms, ms, id]
-                    )
-                case .rejected:
-                    let attempts = (try Int.fetchOne(db, cached: "SELECT attempts FROM outbox WHERE id = ?", arguments: [id]) ?? 0) + 1
-                    let dead = attempts >= DeliveryPolicy.rejectedAttemptsMax
-                    let retry = now.addingTimeInterval(DeliveryPolicy.retryDelay(attempts: attempts, jitter: jitter))
-                    try db.execute(
-                        cached: """
-                            UPDATE outbox SET state = ?, attempts = ?, last_error = ?, last_error_kind = 'rejected',
-                                next_attempt_at = ?, updated_at = ? WHERE id = ?
-                            """,
-                        arguments: [
-                            dead ? "dead" : "failed", attempts, "\(receipt.code ?? "rejected"): \(receipt.detail ?? "")", retry.milliseconds, ms, id,
-                        ]
-                    )
-                }
+                let sentHead = batch.chains.first { $0.first?.caseNumber == receipt.caseNumber }?.last?.seq ?? 0
+                try OutboxTable.update(db, id: id, now: now) { $0.answered(receipt, sentHead: sentHead, now: now, jitter: jitter) }
             }
             // Items the receiver did not answer are tried again soon.
             for id in batch.itemIDs where !answered.contains(id) {
-                try db.execute(cached: "UPDATE outbox SET state = 'pending' WHERE id = ? AND state = 'sent'", arguments: [id])
+                try OutboxTable.update(db, id: id, now: now) { $0.requeued() }
             }
             try db.execute(
                 cached: "UPDATE peers SET last_success_at = ?, last_error = NULL WHERE peer = ?",
@@ -606,25 +543,24 @@ extension NodeDatabase {
     /// Records that a whole packet failed: every item waits with exponential backoff and jitter.
     /// An unreachable peer is retried for ever (its items are never dropped); a peer that refuses
     /// the packet as a whole counts as a rejection for each item.
-    public func recordFailure(_ batch: OutboxBatch, error: String, kind: DeliveryFailure, now: Date, jitter: Double) async throws {
+    /// Returns when the packet's first item is due again: the peer's loop waits until then.
+    @discardableResult
+    public func recordFailure(_ batch: OutboxBatch, error: String, kind: DeliveryFailure, now: Date, jitter: Double) async throws -> Date {
         try await write { db in
             let ms = now.milliseconds
+            // The earliest retry among the packet's items (none left queued: the rest of the queue soon).
+            var retryAt: Date?
             for id in batch.itemIDs {
-                let attempts = (try Int.fetchOne(db, cached: "SELECT attempts FROM outbox WHERE id = ?", arguments: [id]) ?? 0) + 1
-                let dead = kind == .rejected && attempts >= DeliveryPolicy.rejectedAttemptsMax
-                let retry = now.addingTimeInterval(DeliveryPolicy.retryDelay(attempts: attempts, jitter: jitter))
-                try db.execute(
-                    cached: """
-                        UPDATE outbox SET state = ?, attempts = ?, last_error = ?, last_error_kind = ?, next_attempt_at = ?, updated_at = ?
-                        WHERE id = ? AND state = 'sent'
-                        """,
-                    arguments: [dead ? "dead" : "failed", attempts, error, kind.rawValue, retry.milliseconds, ms, id]
-                )
+                guard let old = try OutboxTable.load(db, id: id) else { continue }
+                let item = old.packetFailed(kind, error: error, now: now, jitter: jitter)
+                try OutboxTable.save(db, id: id, item, was: old, now: now)
+                if item.state.isQueued { retryAt = min(retryAt ?? item.nextAttemptAt, item.nextAttemptAt) }
             }
             try db.execute(
                 cached: "UPDATE peers SET last_failure_at = ?, last_error = ? WHERE peer = ?",
                 arguments: [ms, "\(kind.rawValue): \(error)", batch.peer.rawValue]
             )
+            return retryAt ?? now.addingTimeInterval(DeliveryPolicy.firstRetrySeconds)
         }
     }
 

@@ -20,6 +20,9 @@ public struct NodeDatabase: Sendable {
     public let personalData: PersonalDataProtector
     /// Wakes the sync dispatcher after a commit that put something in the outbox.
     public let outboxSignal: OutboxSignal
+    /// How many transactions this store has run (reads and writes): what the sync loop's idle
+    /// tests and the metrics count.
+    public let transactions = TransactionCounter()
     /// Whether commits wait for fsync (`synchronous = FULL`, a node's store), so that
     /// `writeUnsynced` has something to relax.
     let syncsCommits: Bool
@@ -160,6 +163,7 @@ public struct NodeDatabase: Sendable {
     /// appended in the same transaction: the action and its audit row commit together or not at all.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let scope = AuditScope.current
+        transactions.add()
         do {
             return try await writer.write { db in
                 let result = try body(db)
@@ -176,6 +180,7 @@ public struct NodeDatabase: Sendable {
     func writeUnsynced<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         guard syncsCommits else { return try await write(body) }
         let scope = AuditScope.current
+        transactions.add()
         do {
             return try await writer.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
@@ -193,6 +198,7 @@ public struct NodeDatabase: Sendable {
 
     /// One read transaction (a snapshot; in WAL mode it does not wait for writers).
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        transactions.add()
         do { return try await writer.read(body) } catch { throw Self.translated(error) }
     }
 }

@@ -16,3 +16,15 @@ public final class OutboxSignal: Sendable {
         for handler in handlers.withLock({ $0 }) { handler() }
     }
 }
+
+/// Counts a store's transactions (a relaxed atomic: a statistic, not a synchronisation point).
+public final class TransactionCounter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    init() {}
+
+    func add() { count.add(1, ordering: .relaxed) }
+
+    /// Transactions run since the store was opened.
+    public var value: Int { count.load(ordering: .relaxed) }
+}

@@ -1,0 +1,81 @@
+import Foundation
+public import Logging
+public import XinfangCore
+public import XinfangStore
+
+/// Carries out one peer loop's steps against the store and the transport: the greeting, and one
+/// packet of due items with its outcome recorded. It decides nothing about when: `PeerLoop` does.
+public struct PeerDispatcher: Sendable {
+    let database: NodeDatabase
+    let transport: any PacketTransport
+    let clock: any NodeClock
+    let peer: TopologyNode
+    let logger: Logger
+
+    public init(database: NodeDatabase, transport: any PacketTransport, clock: any NodeClock, peer: TopologyNode, logger: Logger) {
+        self.database = database
+        self.transport = transport
+        self.clock = clock
+        self.peer = peer
+        var logger = logger
+        logger[metadataKey: "sync.peer"] = "\(peer.id)"
+        self.logger = logger
+    }
+
+    /// Performs `step` (a greeting or an attempt; a wait is the driver's) and says what it found.
+    /// `jitter` in 0..<1 spreads the retry times of a failed packet.
+    public func perform(_ step: PeerLoop.Step, jitter: Double) async -> PeerLoop.Outcome {
+        do {
+            switch step {
+            case .greet:
+                try await greet()
+                return .greeted
+            case .attempt:
+                return try await attempt(jitter: jitter)
+            case .wait:
+                return .nothingDue(nextDue: nil)
+            }
+        } catch {
+            logger.error("sync step failed", metadata: ["error": "\(error)"])
+            return .storeFailed
+        }
+    }
+
+    /// Tells the neighbour this node is up (an empty signed packet), so it sends what waited for
+    /// this node at once instead of at its next retry.
+    func greet() async throws {
+        guard let hierarchy = database.hierarchy else { return }
+        let seq = try await database.allocatePacketSeq(for: peer.id)
+        let body = Packet(from: database.node, to: peer.id, packetSeq: seq, sentAt: clock.now(), chains: [], commands: []).encoded()
+        if case .unreachable(let reason) = await transport.send(body, signature: hierarchy.key.sign(body), from: database.node, to: peer) {
+            logger.debug("greeting not delivered", metadata: ["sync.error": "\(reason)"])
+        }
+    }
+
+    /// Sends one packet of due items and records the answer.
+    func attempt(jitter: Double) async throws -> PeerLoop.Outcome {
+        guard let hierarchy = database.hierarchy else { return .nothingDue(nextDue: nil) }
+        let now = clock.now()
+        guard let batch = try await database.nextBatch(for: peer.id, now: now) else {
+            return .nothingDue(nextDue: try await database.nextDueAt(for: peer.id))
+        }
+        let packet = Packet(from: database.node, to: peer.id, packetSeq: batch.packetSeq, sentAt: now, chains: batch.chains, commands: batch.commands)
+        let body = packet.encoded()
+        let result = await transport.send(body, signature: hierarchy.key.sign(body), from: database.node, to: peer)
+        let failure: (reason: String, kind: DeliveryFailure)
+        switch result {
+        case .delivered(let response):
+            try await database.recordDelivery(batch, receipts: response.receipts, now: clock.now(), jitter: jitter)
+            logger.debug("packet delivered", metadata: ["sync.items": "\(batch.itemIDs.count)", "sync.packet": "\(batch.packetSeq)"])
+            return .delivered
+        case .refused(let status, let code, let detail):
+            logger.warning("packet refused", metadata: ["sync.status": "\(status)", "sync.code": "\(code)", "sync.detail": "\(detail)"])
+            failure = ("\(code): \(detail)", .rejected)
+        case .unreachable(let reason):
+            logger.info("peer unreachable", metadata: ["sync.error": "\(reason)"])
+            failure = (reason, .unreachable)
+        }
+        let retryAt = try await database.recordFailure(batch, error: failure.reason, kind: failure.kind, now: clock.now(), jitter: jitter)
+        return .failed(retryAt: retryAt)
+    }
+}
