@@ -43,6 +43,11 @@ let package = Package(
             swiftSettings: strictSwiftSettings
         ),
         .target(
+            name: "XinfangService",
+            dependencies: ["XinfangCore", "XinfangStore"],
+            swiftSettings: strictSwiftSettings
+        ),
+        .target(
             name: "XinfangSync",
             dependencies: [
                 "XinfangCore", "XinfangStore",
@@ -54,7 +59,7 @@ let package = Package(
         .target(
             name: "XinfangHTTP",
             dependencies: [
-                "XinfangCore", "XinfangStore", "XinfangSync",
+                "XinfangCore", "XinfangStore", "XinfangService", "XinfangSync",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
@@ -68,7 +73,7 @@ let package = Package(
         .target(
             name: "XinfangSimulation",
             dependencies: [
-                "XinfangCore", "XinfangStore", "XinfangSync",
+                "XinfangCore", "XinfangStore", "XinfangService", "XinfangSync",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwiftSettings
@@ -76,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "xinfang",
             dependencies: [
-                "XinfangCore", "XinfangStore", "XinfangHTTP", "XinfangSimulation",
+                "XinfangCore", "XinfangStore", "XinfangService", "XinfangHTTP", "XinfangSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -121,7 +126,7 @@ let package = Package(
         ),
         .testTarget(
             name: "XinfangSyncTests",
-            dependencies: ["XinfangCore", "XinfangStore", "XinfangSync", "XinfangHTTP", "XinfangTesting"],
+            dependencies: ["XinfangCore", "XinfangStore", "XinfangService", "XinfangSync", "XinfangHTTP", "XinfangTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

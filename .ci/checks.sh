@@ -2,7 +2,12 @@
 # What reviewers check first, run by .ci/run before the tests:
 # - the code is formatted as .swift-format says (swift format lint --strict);
 # - a migration that shipped is never edited: each file's SHA-256 is in .ci/migrations.sha256,
-#   and a new migration is added to that list in the commit that adds it.
+#   and a new migration is added to that list in the commit that adds it;
+# - FoundationNetworking is imported by the one transport file only (every client goes through
+#   its HTTPExchange);
+# - no unstructured task (`Task {`, `Task.detached`) in Sources/: every task has a parent that
+#   waits for it or cancels it;
+# - no file over 600 lines and no function over 80 in Sources/ (.ci/sizes.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,4 +22,20 @@ for file in Sources/XinfangStore/Migrations/Migration*.swift; do
     exit 1
   fi
 done
+echo "checks: FoundationNetworking in the transport file only"
+networking=$(grep -rl "import FoundationNetworking" Sources | grep -v "^Sources/XinfangSync/HTTPPacketTransport.swift$" || true)
+if [ -n "$networking" ]; then
+  echo "checks: FoundationNetworking imported outside Sources/XinfangSync/HTTPPacketTransport.swift: $networking" >&2
+  exit 1
+fi
+
+echo "checks: no unstructured tasks in Sources/"
+if grep -rnE "(^|[^A-Za-z.])Task(\.detached)? *\{" Sources; then
+  echo "checks: an unstructured Task in Sources/ (use a task group or async let)" >&2
+  exit 1
+fi
+
+echo "checks: sizes of files and functions"
+python3 .ci/sizes.py
+
 echo "checks: passed"

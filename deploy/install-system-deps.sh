@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the system libraries xinfang builds against, if they are missing (Debian/Ubuntu, as root).
+# Installs the system libraries xinfang builds against, and python3 for .ci/sizes.py, if they are
+# missing (Debian/Ubuntu, as root).
 # Safe to run again: it does nothing when everything is present.
 set -euo pipefail
 missing=()
-for pkg in libsqlite3-dev; do
+for pkg in libsqlite3-dev python3; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -51,3 +51,22 @@ public struct CaseCommand: Codable, Equatable, Sendable {
         (1...64).contains(id.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
     }
 }
+
+/// Where a command stands at a node that made it or passed it on.
+public enum CommandStatus: String, Sendable, Codable, CaseIterable {
+    /// Made here, on its way to the holder.
+    case pending
+    /// Arrived from a neighbour, being routed.
+    case received
+    /// Passed on towards the holder.
+    case forwarded
+    /// The holder applied it (an event carries it).
+    case applied
+    /// The holder refused it (a `commandRefused` event says why).
+    case refused
+    /// Neither this node nor any above it knows the case.
+    case undeliverable
+
+    /// Whether the command's fate is decided (the holder applied or refused it).
+    public var isSettled: Bool { self == .applied || self == .refused }
+}

@@ -33,6 +33,9 @@ public enum DeliveryFailure: String, Sendable, Codable {
     case unreachable
     /// The peer answered and refused the packet.
     case rejected
+    /// The peer took the packet but gave no receipt for the item: it waits with back-off like an
+    /// unreachable one (a peer that answers with nothing must not make its sender spin).
+    case unanswered
 }
 
 /// One outbox item and its transitions: each returns the item as it must be stored next (state,

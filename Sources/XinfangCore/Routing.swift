@@ -81,40 +81,40 @@ public enum CommandPolicy {
     }
 
     /// Why `origin` may not send `action` to the holder, or nil when it may.
-    public static func refusal(of action: CaseAction, from origin: NodeID, state: CaseState, hierarchy: Hierarchy) -> ValidationFailure? {
+    public static func refusal(of action: CaseAction, from origin: NodeID, state: CaseState, hierarchy: Hierarchy) -> PolicyRefusal? {
         let topology = hierarchy.topology
         guard topology.contains(origin) else {
-            return ValidationFailure(code: "unknown-node", field: nil, detail: "节点 \(origin) 不在拓扑中。")
+            return PolicyRefusal(.unknownNode, field: nil, detail: "节点 \(origin) 不在拓扑中。")
         }
         switch action {
         case .recall(let by, _) where by != origin, .supervise(let by, _, _) where by != origin:
-            return .invalid("by", "提办、督办只能由发起节点本身署名。")
+            return PolicyRefusal(.signedByAnother, field: "by", detail: "提办、督办只能由发起节点本身署名。")
         default:
             break
         }
         if action.name.isForced {
-            return ValidationFailure(code: "not-a-command", field: "action", detail: "强制接管在上级节点本地执行，不作为指令发送。")
+            return PolicyRefusal(.notACommand, field: "action", detail: "强制接管在上级节点本地执行，不作为指令发送。")
         }
         let reviewer = reviewerFor(action.name, state: state, hierarchy: hierarchy)
         guard mayRequest(action.name, from: origin, holder: state.holder, reviewer: reviewer, topology: topology) else {
             switch authority(of: action.name) {
             case .reviewer:
-                return ValidationFailure(
-                    code: "not-the-reviewer",
+                return PolicyRefusal(
+                    .notTheReviewer,
                     field: "action",
                     detail: "操作 \(action.name.rawValue)（\(action.name.label)）只能由持有节点 \(state.holder) 本身、其直接上级或依规应受理的机关"
                         + (reviewer.map { " \($0)" } ?? "") + " 发起；\(origin) 都不是。"
                 )
             case .anyAncestor: return notAncestor(action.name, origin: origin, holder: state.holder)
             case .parentOnly:
-                return ValidationFailure(
-                    code: "not-the-parent",
+                return PolicyRefusal(
+                    .notTheParent,
                     field: "action",
                     detail: "操作 \(action.name.rawValue)（\(action.name.label)）只能由持有节点 \(state.holder) 的直接上级发起；\(origin) 不是。"
                 )
             default:
-                return ValidationFailure(
-                    code: "holder-only",
+                return PolicyRefusal(
+                    .holderOnly,
                     field: "action",
                     detail: "操作 \(action.name.rawValue)（\(action.name.label)）只能由持有节点 \(state.holder) 执行，不能由其他节点以指令方式发起。"
                 )
@@ -150,9 +150,9 @@ public enum CommandPolicy {
         node != holder && topology.isAncestor(node, of: holder)
     }
 
-    static func notAncestor(_ name: ActionName, origin: NodeID, holder: NodeID) -> ValidationFailure {
-        ValidationFailure(
-            code: "not-an-ancestor",
+    static func notAncestor(_ name: ActionName, origin: NodeID, holder: NodeID) -> PolicyRefusal {
+        PolicyRefusal(
+            .notAnAncestor,
             field: "action",
             detail: "操作 \(name.rawValue)（\(name.label)）只能由持有节点 \(holder) 的上级节点发起；\(origin) 不是其上级。"
         )

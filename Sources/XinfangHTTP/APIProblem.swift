@@ -44,13 +44,22 @@ extension APIProblem {
     init(_ failure: ValidationFailure) {
         let status: HTTPResponse.Status =
             switch failure.code {
-            case "action-needs-hierarchy", "unknown-node", "no-parent", "not-a-command": .unprocessableContent
-            case "holder-only": .conflict
-            case "not-an-ancestor", "not-the-parent": .forbidden
             case "node-not-in-subtree": .notFound
             default: .badRequest
             }
         self.init(status, code: failure.code, detail: failure.detail, field: failure.field)
+    }
+
+    /// A policy refusal: not at this asker's word (403), not here (422), or the holder's alone (409).
+    init(_ refusal: PolicyRefusal) {
+        let status: HTTPResponse.Status =
+            switch refusal.reason {
+            case .needsHierarchy, .unknownNode, .noParent, .notACommand: .unprocessableContent
+            case .holderOnly: .conflict
+            case .notAnAncestor, .notTheParent, .notTheReviewer, .notPermitted: .forbidden
+            case .signedByAnother: .badRequest
+            }
+        self.init(status, code: refusal.code, detail: refusal.detail, field: refusal.field)
     }
 
     /// A lifecycle refusal: 409, naming the current state.

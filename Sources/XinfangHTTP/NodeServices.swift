@@ -1,5 +1,6 @@
 public import Foundation
 public import XinfangCore
+public import XinfangService
 public import XinfangStore
 
 /// Everything a node's HTTP layer serves from: its identity, store, policy and clock.
@@ -12,6 +13,8 @@ public struct NodeServices: Sendable {
     public var reconciliation: ReconciliationLimits
     /// Password, session, lockout, rate-limit and audit-retention settings.
     public var security: SecuritySettings
+    /// The application layer every change to a case goes through.
+    public var cases: CaseService { CaseService(database: database, clock: clock) }
     /// Login and peer request buckets by client address.
     public let rateLimiter = RateLimiter()
 

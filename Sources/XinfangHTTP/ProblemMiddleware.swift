@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import XinfangCore
 import XinfangStore
 
 /// Turns every error that leaves a route into a problem document, so a client never sees an
@@ -18,6 +19,12 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             case .database, .brokenChain, .newerSchema: context.logger.error("store failure", metadata: ["error": "\(error)"])
             default: break
             }
+            return try APIProblem(error).response(from: request, context: context)
+        } catch let refusal as PolicyRefusal {
+            return try APIProblem(refusal).response(from: request, context: context)
+        } catch let failure as ValidationFailure {
+            return try APIProblem(failure).response(from: request, context: context)
+        } catch let error as LifecycleError {
             return try APIProblem(error).response(from: request, context: context)
         } catch is NIOTooManyBytesError {
             return try APIProblem.bodyTooLarge.response(from: request, context: context)

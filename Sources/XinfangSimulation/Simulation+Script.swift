@@ -1,5 +1,6 @@
 public import Foundation
 public import XinfangCore
+import XinfangService
 public import XinfangStore
 public import XinfangSync
 
@@ -63,7 +64,7 @@ extension Simulation {
     ) async throws -> CaseNumber {
         var registration = Self.registration(region: region, at: now(node), person: nextPerson())
         edit(&registration)
-        let (state, _) = try await stores[node]!.register(registration, actor: "登记员", now: now(node))
+        let (state, _) = try await service(node).register(registration, by: .officer("登记员"))
         acknowledged.append((node, state.caseNumber, state.headHash))
         return state.caseNumber
     }
@@ -71,20 +72,34 @@ extension Simulation {
     /// The holder `node` applies an action (refusals are thrown).
     @discardableResult
     public func act(at node: NodeID, _ number: CaseNumber, _ action: CaseAction) async throws -> CaseState {
-        let state = try await stores[node]!.act(on: number, action: action, actor: "承办人", now: now(node))
-        acknowledged.append((node, number, state.headHash))
-        return state
+        try await applied(at: node, number, action, by: "承办人")
     }
 
-    /// `node` sends a command to the holder.
+    /// `node` sends a command to the holder, through the application layer as a user would.
     public func command(at node: NodeID, _ number: CaseNumber, _ action: CaseAction) async throws -> CaseCommand {
+        guard case .commanded(let command, _, _) = try await service(node).act(action, on: number, by: .officer("督查员")) else {
+            throw ScriptError.notACommand(node, number)
+        }
+        return command
+    }
+
+    /// A command made at `node`'s store directly, past the application layer's checks at the
+    /// origin: what a misbehaving or outdated node would send, for tests of the holder's refusal.
+    public func rawCommand(at node: NodeID, _ number: CaseNumber, _ action: CaseAction) async throws -> CaseCommand {
         try await stores[node]!.submitCommand(caseNumber: number, action: action, actor: "督查员", now: now(node))
     }
 
     /// `node` takes the case over from the holder it knows.
     @discardableResult
     public func forceTakeOver(at node: NodeID, _ number: CaseNumber) async throws -> CaseState {
-        let state = try await stores[node]!.takeOver(number, reason: "持有节点无响应", actor: "督查员", now: now(node))
+        try await applied(at: node, number, .takeOver(by: node, reason: "持有节点无响应"), by: "督查员")
+    }
+
+    /// An action `node` appends itself (the holder's, or a takeover), through the application layer.
+    func applied(at node: NodeID, _ number: CaseNumber, _ action: CaseAction, by actor: String) async throws -> CaseState {
+        guard case .applied(let state) = try await service(node).act(action, on: number, by: .officer(actor)) else {
+            throw ScriptError.notTheHolder(node, number)
+        }
         acknowledged.append((node, number, state.headHash))
         return state
     }
@@ -141,5 +156,20 @@ extension Simulation {
             receivedAt: date,
             registeredBy: "登记员"
         )
+    }
+}
+
+/// A script step that did not go the way the script said.
+public enum ScriptError: Error, CustomStringConvertible {
+    /// The node does not hold the case: the action went to the holder as a command.
+    case notTheHolder(NodeID, CaseNumber)
+    /// The node holds the case: the action was applied here, not sent.
+    case notACommand(NodeID, CaseNumber)
+
+    public var description: String {
+        switch self {
+        case .notTheHolder(let node, let number): "\(node) does not hold \(number): the action was sent to the holder as a command"
+        case .notACommand(let node, let number): "\(node) holds \(number): the action was applied, not sent"
+        }
     }
 }

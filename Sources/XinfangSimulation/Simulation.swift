@@ -2,6 +2,7 @@ public import Foundation
 import Logging
 import Synchronization
 import XinfangCore
+import XinfangService
 import XinfangStore
 import XinfangSync
 
@@ -236,6 +237,9 @@ public actor Simulation {
         reconciledAt[node] = try await database.lastReconciledAt()
     }
 
+    /// The node's application layer: every workload step goes through it, as a user's request would.
+    func service(_ node: NodeID) -> CaseService { CaseService(database: stores[node]!, clock: clocks[node]!) }
+
     func crash(_ node: NodeID) {
         stores[node] = nil
         for peer in peers(of: node) { loops[Self.loopKey(node, peer)] = nil }
@@ -421,12 +425,12 @@ public actor Simulation {
     static let regions = ["430102", "430104", "431202", "431221", "430100", "431200"]
 
     func register() async throws {
-        guard let node = pick(liveNodes), let database = stores[node] else { return }
+        guard let node = pick(liveNodes) else { return }
         let region = pick(Self.regions)!
         let again = persons > 0 && random.chance(12.5)
         let person = again ? Int(random.next() % UInt64(persons)) + 1 : nextPerson()
         let registration = Self.registration(region: region, at: now(node), person: person)
-        let (state, _) = try await database.register(registration, actor: "登记员", now: now(node))
+        let (state, _) = try await service(node).register(registration, by: .officer("登记员"))
         acknowledged.append((node, state.caseNumber, state.headHash))
         count("registrations")
         let intake = state.registration.intake.map { " \($0.kind.rawValue) of \($0.earlierCase)" } ?? ""
@@ -441,15 +445,14 @@ public actor Simulation {
     }
 
     func holderActs() async throws {
-        guard let node = pick(liveNodes), let database = stores[node] else { return }
+        guard let node = pick(liveNodes) else { return }
         let held = try await cases(at: node).filter { $0.holder == node }
         guard let state = pick(held) else { return }
         let names = Lifecycle.availableActions(on: state, context: ActionContext(node: node, now: now(node), calendar: calendar, topology: topology))
             .filter { $0 != .comment || random.chance(20) }
         guard let name = pick(names), let action = makeAction(name, at: node, state: state) else { return }
         do {
-            let after = try await database.act(on: state.caseNumber, action: action, actor: "承办人", now: now(node))
-            acknowledged.append((node, after.caseNumber, after.headHash))
+            let after = try await applied(at: node, state.caseNumber, action, by: "承办人")
             count("actions")
             log("\(node) \(name.rawValue) \(state.caseNumber) → \(after.status.rawValue), holder \(after.holder)")
         } catch let error as StoreError {
@@ -496,7 +499,7 @@ public actor Simulation {
     }
 
     func command() async throws {
-        guard let node = pick(liveNodes), let database = stores[node] else { return }
+        guard let node = pick(liveNodes) else { return }
         let others = try await cases(at: node).filter { $0.holder != node }
         guard let state = pick(others) else { return }
         let candidates: [CaseAction] = [
@@ -508,20 +511,19 @@ public actor Simulation {
                 && (Lifecycle.allowedFrom[$0.name]?.contains(state.status) ?? false)
         }
         guard let action = pick(candidates) else { return }
-        let command = try await database.submitCommand(caseNumber: state.caseNumber, action: action, actor: "督查员", now: now(node))
+        let command = try await self.command(at: node, state.caseNumber, action)
         count("commands")
         log("\(node) command \(action.name.rawValue) \(state.caseNumber) → holder \(state.holder) (\(command.id))")
     }
 
     func takeOver() async throws {
-        guard let node = pick(liveNodes), let database = stores[node] else { return }
+        guard let node = pick(liveNodes) else { return }
         let below = try await cases(at: node).filter {
             CommandPolicy.mayTakeOver(node: node, holder: $0.holder, topology: topology)
                 && (Lifecycle.allowedFrom[.takeOver]?.contains($0.status) ?? false)
         }
         guard let state = pick(below) else { return }
-        let after = try await database.takeOver(state.caseNumber, reason: "持有节点长期无响应", actor: "督查员", now: now(node))
-        acknowledged.append((node, after.caseNumber, after.headHash))
+        let after = try await applied(at: node, state.caseNumber, .takeOver(by: node, reason: "持有节点长期无响应"), by: "督查员")
         count("takeovers")
         log("\(node) TAKEOVER \(state.caseNumber) from \(state.holder) at seq \(after.headSeq), epoch \(after.epoch)")
     }
@@ -531,8 +533,7 @@ public actor Simulation {
         guard let conflict = pick(try await database.openConflictsHeldHere()) else { return }
         let decision: ConflictDecision = random.chance(50) ? .adopt : .dismiss
         let action = CaseAction.resolveConflict(branch: conflict.branch, decision: decision, reason: "核实后处理")
-        let after = try await database.act(on: conflict.caseNumber, action: action, actor: "领导", now: now(node))
-        acknowledged.append((node, after.caseNumber, after.headHash))
+        _ = try await applied(at: node, conflict.caseNumber, action, by: "领导")
         count("resolutions")
         log("\(node) resolve \(conflict.caseNumber) \(decision.rawValue) \(conflict.branch.prefix(8))")
     }

@@ -94,7 +94,7 @@ extension NodeDatabase {
             createdAt: now
         )
         hierarchy.key.sign(&command)
-        try record(db, command, status: "pending", now: now)
+        try record(db, command, status: .pending, now: now)
         try route(db, command, now: now)
         return command
     }
@@ -123,14 +123,14 @@ extension NodeDatabase {
                 // The same packet again is a duplicate. A command coming back further along its way
                 // (the holder moved while it travelled, so its route passes here twice) goes on.
                 let stored = try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data((row["body"] as String).utf8))
-                let settled = ["applied", "refused"].contains(row["status"] as String)
+                let settled = CommandStatus(rawValue: row["status"])?.isSettled ?? false
                 guard !settled, forwarded.hops > stored.hops else { return receipt(.duplicate) }
                 try db.execute(
                     cached: "UPDATE commands SET body = ?, updated_at = ? WHERE id = ?",
                     arguments: [String(decoding: try CanonicalJSON.encoder.encode(forwarded), as: UTF8.self), now.milliseconds, command.id]
                 )
             } else {
-                try record(db, forwarded, status: "received", now: now)
+                try record(db, forwarded, status: .received, now: now)
             }
             try route(db, forwarded, now: now)
             return receipt(.accepted)
@@ -139,18 +139,18 @@ extension NodeDatabase {
         return result
     }
 
-    func record(_ db: Database, _ command: CaseCommand, status: String, now: Date) throws {
+    func record(_ db: Database, _ command: CaseCommand, status: CommandStatus, now: Date) throws {
         let body = String(decoding: try CanonicalJSON.encoder.encode(command), as: UTF8.self)
         try db.execute(
             cached: "INSERT INTO commands (id, case_number, origin, body, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [command.id, command.caseNumber.rawValue, command.origin.rawValue, body, status, now.milliseconds, now.milliseconds]
+            arguments: [command.id, command.caseNumber.rawValue, command.origin.rawValue, body, status.rawValue, now.milliseconds, now.milliseconds]
         )
     }
 
-    func setCommandStatus(_ db: Database, id: String, status: String, detail: String?, now: Date) throws {
+    func setCommandStatus(_ db: Database, id: String, status: CommandStatus, detail: String?, now: Date) throws {
         try db.execute(
             cached: "UPDATE commands SET status = ?, detail = ?, updated_at = ? WHERE id = ?",
-            arguments: [status, detail, now.milliseconds, id]
+            arguments: [status.rawValue, detail, now.milliseconds, id]
         )
     }
 
@@ -163,14 +163,14 @@ extension NodeDatabase {
             return
         }
         guard let next = Routing.commandNextHop(holder: state?.holder, at: node, topology: hierarchy.topology) else {
-            try setCommandStatus(db, id: command.id, status: "undeliverable", detail: "信访件 \(command.caseNumber) 在本节点及上级均未找到。", now: now)
+            try setCommandStatus(db, id: command.id, status: .undeliverable, detail: "信访件 \(command.caseNumber) 在本节点及上级均未找到。", now: now)
             return
         }
         try OutboxTable.upsert(db, .command(next, command.caseNumber, commandID: command.id), new: .command(now: now), now: now) {
             $0.rerouted(now: now)
         }
         if command.origin != node {
-            try setCommandStatus(db, id: command.id, status: "forwarded", detail: "转往 \(next)", now: now)
+            try setCommandStatus(db, id: command.id, status: .forwarded, detail: "转往 \(next)", now: now)
         }
     }
 
@@ -184,7 +184,7 @@ extension NodeDatabase {
             cached: "SELECT kind FROM events WHERE case_number = ? AND command IS NOT NULL AND json_extract(command, '$.id') = ? LIMIT 1",
             arguments: [command.caseNumber.rawValue, command.id]
         ) {
-            try setCommandStatus(db, id: command.id, status: settled == CaseEventBody.refusedKind ? "refused" : "applied", detail: nil, now: now)
+            try setCommandStatus(db, id: command.id, status: settled == CaseEventBody.refusedKind ? .refused : .applied, detail: nil, now: now)
             return
         }
         var action = hierarchy.completed(command.action, state: state)
@@ -203,7 +203,7 @@ extension NodeDatabase {
         try setCommandStatus(
             db,
             id: command.id,
-            status: refusal == nil ? "applied" : "refused",
+            status: refusal == nil ? .applied : .refused,
             detail: refusal?.detail ?? "已由持有节点在第 \(appended.headSeq) 条事件执行。",
             now: now
         )
@@ -382,7 +382,7 @@ extension NodeDatabase {
         for event in fresh {
             if let command = event.command {
                 let refused: Bool = if case .refuse = event.body { true } else { false }
-                try setCommandStatus(db, id: command.id, status: refused ? "refused" : "applied", detail: nil, now: now)
+                try setCommandStatus(db, id: command.id, status: refused ? .refused : .applied, detail: nil, now: now)
             }
         }
         // Keep this node's clock ahead of every time stamp it has seen.
@@ -511,7 +511,9 @@ extension NodeDatabase {
                 let id: Int64?
                 switch receipt.kind {
                 case .chain:
-                    id = chainItems[receipt.caseNumber.rawValue]?.first
+                    // One receipt per run, in the packet's order (a case's chain and a branch may share a packet).
+                    let key = receipt.caseNumber.rawValue
+                    id = chainItems[key]?.isEmpty == false ? chainItems[key]?.removeFirst() : nil
                 case .command:
                     id = try Int64.fetchOne(
                         db,
@@ -524,19 +526,18 @@ extension NodeDatabase {
                 let sentHead = batch.chains.first { $0.first?.caseNumber == receipt.caseNumber }?.last?.seq ?? 0
                 try OutboxTable.update(db, id: id, now: now) { $0.answered(receipt, sentHead: sentHead, now: now, jitter: jitter) }
             }
-            // Items the receiver did not answer are tried again soon.
+            // Items the receiver did not answer are tried again after a back-off.
             for id in batch.itemIDs where !answered.contains(id) {
-                try OutboxTable.update(db, id: id, now: now) { $0.requeued() }
+                try OutboxTable.update(db, id: id, now: now) {
+                    $0.packetFailed(.unanswered, error: "unanswered: the peer gave no receipt for this item", now: now, jitter: jitter)
+                }
             }
             try db.execute(
                 cached: "UPDATE peers SET last_success_at = ?, last_error = NULL WHERE peer = ?",
                 arguments: [ms, batch.peer.rawValue]
             )
             // The peer answers again: what waited because it was unreachable is due at once.
-            try db.execute(
-                cached: "UPDATE outbox SET next_attempt_at = ? WHERE peer = ? AND state = 'failed' AND last_error_kind = 'unreachable'",
-                arguments: [ms, batch.peer.rawValue]
-            )
+            try Self.markReachable(db, batch.peer, now: now)
         }
     }
 
@@ -663,9 +664,11 @@ extension NodeDatabase {
     }
 
     /// The status of a command known here (pending, received, forwarded, applied, refused, undeliverable).
-    public func commandStatus(_ id: String) async throws -> (status: String, detail: String?)? {
+    public func commandStatus(_ id: String) async throws -> (status: CommandStatus, detail: String?)? {
         try await read { db in
-            try Row.fetchOne(db, cached: "SELECT status, detail FROM commands WHERE id = ?", arguments: [id]).map { ($0["status"], $0["detail"]) }
+            try Row.fetchOne(db, cached: "SELECT status, detail FROM commands WHERE id = ?", arguments: [id]).map {
+                (CommandStatus(rawValue: $0["status"]) ?? .pending, $0["detail"])
+            }
         }
     }
 
@@ -707,6 +710,8 @@ extension NodeDatabase {
 
     /// A peer has just sent a valid packet, so it is up: what waited because it was unreachable is
     /// due at once (the commit wakes the dispatcher).
+    /// `OutboxItem.peerReachable` over the peer's whole queue, as one statement (the queue of an
+    /// unreachable peer can hold 100,000 items).
     static func markReachable(_ db: Database, _ peer: NodeID, now: Date) throws {
         try db.execute(
             cached:

@@ -5,29 +5,33 @@ public import XinfangCore
 import FoundationNetworking
 #endif
 
-/// Sends packets with URLSession (libcurl on Linux) to `<baseURL>/sync/v1/packets`, with a time-out.
-/// The only file of the project that imports FoundationNetworking.
-public struct HTTPPacketTransport: PacketTransport {
+/// One HTTP exchange with URLSession (libcurl on Linux), for every client of the project: the
+/// packet transport, the reconciliation's digests, the demo, the benchmarks and the test
+/// cluster. This is the only file of the project that imports FoundationNetworking.
+public struct HTTPExchange: Sendable {
     let session: URLSession
 
-    public init(timeoutSeconds: Double = PeerLimits.requestTimeoutSeconds) {
+    public init(timeoutSeconds: Double = PeerLimits.requestTimeoutSeconds, connectionsPerHost: Int = 2) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeoutSeconds
         configuration.timeoutIntervalForResource = timeoutSeconds * 3
-        configuration.httpMaximumConnectionsPerHost = 2
+        configuration.httpMaximumConnectionsPerHost = connectionsPerHost
         session = URLSession(configuration: configuration)
     }
 
-    public func send(_ body: Data, signature: String, from: NodeID, to peer: TopologyNode) async -> TransportResult {
-        guard let url = URL(string: peer.baseURL)?.appendingPathComponent("sync/v1/packets") else {
-            return .unreachable("bad base URL \(peer.baseURL)")
-        }
+    /// What came back: the status (0 when no answer) and body, or why nothing came.
+    public struct Reply: Sendable {
+        public var status: Int
+        public var body: Data
+        public var failure: String?
+    }
+
+    /// Sends one request. A header whose value is nil is left out.
+    public func send(_ method: String, _ url: URL, body: Data? = nil, headers: [String: String?] = [:]) async -> Reply {
         var request = URLRequest(url: url)
-        request.httpMethod = "POST"
+        request.httpMethod = method
         request.httpBody = body
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue(from.rawValue, forHTTPHeaderField: PeerHeaders.from)
-        request.setValue(signature, forHTTPHeaderField: PeerHeaders.signature)
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         // The completion-handler API, not `data(for:)`: cancelling an in-flight async URLSession task
         // crashes or hangs swift-corelibs-foundation on Linux ("Trying to access a behaviour for a
         // task that in not in the registry"), and a graceful shutdown cancels. A send is bounded by
@@ -38,9 +42,31 @@ public struct HTTPPacketTransport: PacketTransport {
                 continuation.resume(returning: (data, response, error))
             }.resume()
         }
-        if let failure { return .unreachable(failure.localizedDescription) }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        let data = received ?? Data()
+        return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: received ?? Data(), failure: failure?.localizedDescription)
+    }
+}
+
+/// Sends packets to `<baseURL>/sync/v1/packets` over `HTTPExchange`, with a time-out.
+public struct HTTPPacketTransport: PacketTransport {
+    let exchange: HTTPExchange
+
+    public init(timeoutSeconds: Double = PeerLimits.requestTimeoutSeconds) {
+        exchange = HTTPExchange(timeoutSeconds: timeoutSeconds)
+    }
+
+    public func send(_ body: Data, signature: String, from: NodeID, to peer: TopologyNode) async -> TransportResult {
+        guard let url = URL(string: peer.baseURL)?.appendingPathComponent("sync/v1/packets") else {
+            return .unreachable("bad base URL \(peer.baseURL)")
+        }
+        let reply = await exchange.send(
+            "POST",
+            url,
+            body: body,
+            headers: ["Content-Type": "application/json", PeerHeaders.from: from.rawValue, PeerHeaders.signature: signature]
+        )
+        if let failure = reply.failure { return .unreachable(failure) }
+        let status = reply.status
+        let data = reply.body
         if status == 200, let answer = try? CanonicalJSON.decoder.decode(PacketResponse.self, from: data) {
             return .delivered(answer)
         }

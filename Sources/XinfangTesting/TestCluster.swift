@@ -7,13 +7,9 @@ import XinfangHTTP
 public import XinfangStore
 import XinfangSync
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// Several nodes of the example hierarchy in one process, each a real Hummingbird server on a
-/// loopback port chosen by the system, talking the real peer protocol over HTTP. (Test support:
-/// it imports FoundationNetworking for its client, beside the product's one transport file.)
+/// loopback port chosen by the system, talking the real peer protocol over HTTP; its own requests
+/// go over the project's one `HTTPExchange`.
 public final class TestCluster: Sendable {
     public let topology: Topology
     public let keys: [NodeID: NodeKey]
@@ -23,7 +19,7 @@ public final class TestCluster: Sendable {
     let ports = Mutex<[NodeID: Int]>([:])
     /// Set before the servers stop, so no node opens a new connection to one that is stopping.
     let stopping = Mutex(false)
-    let session: URLSession
+    let exchange = HTTPExchange(timeoutSeconds: 10, connectionsPerHost: 6)
 
     init(nodes: Set<NodeID>) throws {
         (topology, keys) = ExampleHierarchy.topology(baseURL: { "http://127.0.0.1/\($0)" })
@@ -36,9 +32,6 @@ public final class TestCluster: Sendable {
             )
         }
         self.databases = databases
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 10
-        session = URLSession(configuration: configuration)
     }
 
     /// Starts the nodes (all seven by default), runs `body`, then stops them.
@@ -115,14 +108,12 @@ public final class TestCluster: Sendable {
 
     /// Sends with the test leader's token unless `headers` names an `Authorization` (empty: none).
     public func send(_ method: String, _ url: URL, body: Data?, headers: [String: String] = [:]) async throws -> ClusterReply {
-        var request = URLRequest(url: url)
-        request.setValue("Bearer \(TestAccounts.token(.leader))", forHTTPHeaderField: "Authorization")
-        request.httpMethod = method
-        request.httpBody = body
-        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
-        for (name, value) in headers { request.setValue(value.isEmpty ? nil : value, forHTTPHeaderField: name) }
-        let (data, response) = try await session.data(for: request)
-        return ClusterReply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
+        var fields: [String: String?] = ["Authorization": "Bearer \(TestAccounts.token(.leader))"]
+        if body != nil { fields["Content-Type"] = "application/json" }
+        for (name, value) in headers { fields[name] = value.isEmpty ? String?.none : value }
+        let reply = await exchange.send(method, url, body: body, headers: fields)
+        if let failure = reply.failure { throw ClusterError(failure) }
+        return ClusterReply(status: reply.status, body: reply.body)
     }
 
     /// Registers a petition about `region` at `node`; returns its case number.

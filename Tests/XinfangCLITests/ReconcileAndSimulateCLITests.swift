@@ -44,20 +44,23 @@ struct ReconcileAndSimulateCLITests {
             arguments: [
                 "bench", "all", "--ingest-cases", "30", "--latency-rounds", "3", "--latency-load", "100",
                 "--supervision-cases", "2000", "--supervision-repeats", "2", "--catch-up-events", "60",
-                "--anti-entropy-cases", "3000", "--anti-entropy-differ", "3", "--idle-settle", "0.5",
+                "--anti-entropy-cases", "3000", "--anti-entropy-differ", "3", "--idle-settle", "0.5", "--idle-cpu-seconds", "1",
             ],
             workDirectory: dir
         )
         #expect(try await bench.waitForExit(timeout: 600) == 0, "\(bench.log)")
         let rows = bench.log.split(separator: "\n").filter { $0.hasPrefix("| P") }
         #expect(
-            rows.map { $0.prefix(5) } == ["| P1 ", "| P2 ", "| P2 ", "| P2 ", "| P2 ", "| P3 ", "| P3 ", "| P3 ", "| P4 ", "| P5 ", "| P6 ", "| P6 "]
+            rows.map { $0.prefix(5) } == [
+                "| P1 ", "| P2 ", "| P2 ", "| P2 ", "| P2 ", "| P3 ", "| P3 ", "| P3 ", "| P4 ", "| P5 ", "| P6 ", "| P6 ", "| P7 ",
+            ]
         )
         #expect(bench.log.contains("P1: pushed 60 events in"))
         #expect(bench.log.contains("P4: the county stored 60 events"))
         #expect(bench.log.contains("P4: the city's attempts failed while the county was offline: true"))
         #expect(bench.log.contains("3,000 replicated cases, 3 differing (3 found)"))
         #expect(bench.log.contains("MB resident (own"))
+        #expect(bench.log.contains("% of a core per node (mean"), "P7 measured the seeded demo's 7 nodes")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent(".xinfang-bench/all").path), "the stores are removed")
     }
 

@@ -51,7 +51,7 @@ struct ConflictScenarioTests {
         try await sim.act(at: H.furong, number, .close(report: "办结"))
         try await sim.settle()
         let status = try await sim.store(H.changsha)!.commandStatus(recall.id)
-        #expect(status?.status == "refused", "the city learns its recall came too late")
+        #expect(status?.status == .refused, "the city learns its recall came too late")
         let chain = try await sim.store(H.changsha)!.events(of: number)
         #expect(chain.contains { $0.body.kind == "commandRefused" && $0.command?.id == recall.id })
         // The same race with the county cut off: the city cannot reach it and takes the case over.

@@ -88,8 +88,13 @@ struct ReviewRoutingTests {
         // Asked at the city, the reviewer the policy names: a command the province applies.
         _ = try await sim.command(at: H.changsha, numbers[1], .requestReview(reason: "不服处理意见", reviewer: nil))
         try await expectReview(sim, numbers[1], at: H.changsha)
-        // Asked at a sibling county, neither the holder's parent nor the reviewer: refused, recorded.
-        _ = try await sim.command(at: H.yuelu, numbers[2], .requestReview(reason: "不服处理意见", reviewer: nil))
+        // Asked at a sibling county, neither the holder's parent nor the reviewer: its own node
+        // refuses it at once (it does not even know the case)…
+        await #expect(throws: StoreError.caseNotFound(numbers[2])) {
+            _ = try await sim.command(at: H.yuelu, numbers[2], .requestReview(reason: "不服处理意见", reviewer: nil))
+        }
+        // …and one sent anyway, past the origin's checks, is refused by the holder and recorded.
+        _ = try await sim.rawCommand(at: H.yuelu, numbers[2], .requestReview(reason: "不服处理意见", reviewer: nil))
         try await sim.settle()
         let refused = try #require(try await sim.store(H.province)!.caseState(numbers[2]))
         #expect(refused.status == .closureVerified && refused.holder == H.province)

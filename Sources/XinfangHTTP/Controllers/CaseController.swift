@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import XinfangCore
+import XinfangService
 import XinfangStore
 
 /// The user API for cases: register, list, read, act.
@@ -27,10 +28,9 @@ struct CaseController<Context: NodeContext>: Sendable {
         let registration: CaseRegistration
         do { registration = try input.registration(now: now) } catch { throw APIProblem(error) }
         let fingerprint = body.sha256Hex
-        let (state, created) = try await services.database.register(
+        let (state, created) = try await services.cases.register(
             registration,
-            actor: registration.registeredBy,
-            now: now,
+            by: principal.caseActor,
             idempotencyKey: key.map { NodeDatabase.IdempotencyKey(key: $0, fingerprint: fingerprint) }
         )
         let view = try await CaseView(state: state, services: services, now: now)
@@ -131,7 +131,7 @@ struct CaseController<Context: NodeContext>: Sendable {
         let principal = try context.require(.readCases)
         let number = try caseNumber(context)
         let (input, _) = try await APIJSON.decode(ActionInput.self, from: request, context: context)
-        switch try await perform(input, on: number, principal: principal) {
+        switch try await Self.perform(input, on: number, principal: principal, services: services) {
         case .applied(let view): return try APIJSON.response(view)
         case .commanded(let accepted):
             var headers = HTTPFields()
@@ -146,79 +146,19 @@ struct CaseController<Context: NodeContext>: Sendable {
         case commanded(CommandAccepted)
     }
 
-    /// One action on a case, as the API and the dashboard's forms take it: node parameters filled
-    /// in here, the action checked, applied by the holder or routed to it as a command. Refusals
-    /// are thrown as problems.
-    func perform(_ input: ActionInput, on number: CaseNumber, principal: Principal) async throws -> ActionOutcome {
-        let me = services.identity.id
+    /// One action on a case, as the API and the dashboard's forms take it: the application layer
+    /// decides and applies; here its outcome becomes a view and its refusals problems.
+    static func perform(_ input: ActionInput, on number: CaseNumber, principal: Principal, services: NodeServices) async throws -> ActionOutcome {
         AuditScope.current?.update {
             $0.action = "case.action"
             $0.object = number.rawValue
             $0.detail = String((input.fields.action ?? "").prefix(40))
         }
-        let current = try await scopedCase(number, principal: principal)
-        let hierarchy = services.database.hierarchy
-        var fields = input.fields
-        if let name = fields.action.flatMap(ActionName.init(rawValue:)), name.needsHierarchy {
-            guard let hierarchy else {
-                throw APIProblem(
-                    ValidationFailure(
-                        code: "action-needs-hierarchy",
-                        field: "action",
-                        detail: "操作 \(name.rawValue)（\(name.label)）需要上下级节点同步，本节点未配置层级拓扑。"
-                    )
-                )
-            }
-            // Node parameters are this node's to fill in, never the client's.
-            switch name {
-            case .escalate:
-                guard let parent = hierarchy.topology.parent(of: me) else {
-                    throw APIProblem(ValidationFailure(code: "no-parent", field: "action", detail: "本节点是最上级节点，无处上报。"))
-                }
-                fields.to = parent.rawValue
-            case .recall, .supervise, .takeOver: fields.by = me.rawValue
-            case .repeatPetition:
-                throw APIProblem(ValidationFailure(code: "holder-only", field: "action", detail: "重复信访由登记新件时关联旧件自动发出，不能直接提交。"))
-            default: break
-            }
-        }
-        if fields.action == ActionName.requestReview.rawValue || fields.action == ActionName.requestReReview.rawValue {
-            fields.reviewer = nil  // the holder's node names the reviewer from the policy
-        }
-        fields.routing = nil  // why a policy route passed over an organ is the node's to say
-        let action: CaseAction
-        do { action = try CaseAction(fields: fields) } catch { throw APIProblem(error) }
-        // The person acting is the one logged in, whatever the body's `actor` says.
-        guard principal.has(action.permission) else {
-            throw APIProblem(
-                .forbidden,
-                code: "forbidden",
-                detail: "当前账号（\(principal.user.role.label)）无权执行操作 \(action.name.rawValue)（\(action.name.label)）。"
-            )
-        }
-        let actor = principal.actorName
-        if case .offer(let to, _, _, _) = action, to != me, !(hierarchy?.topology.contains(to) ?? false) {
-            throw APIProblem(
-                ValidationFailure(
-                    code: "unknown-node",
-                    field: "to",
-                    detail: hierarchy == nil
-                        ? "节点 \(to) 不是本节点已知的上下级节点；本节点尚未配置层级拓扑，不能交办或转送。"
-                        : "节点 \(to) 不在拓扑中。"
-                )
-            )
-        }
-        let now = services.clock.now()
-        if current.holder != me, let hierarchy, !action.name.isForced {
-            return .commanded(try await submitCommand(action, actor: actor, state: current, hierarchy: hierarchy))
-        }
-        let state: CaseState
+        let outcome: CaseService.Outcome
         do {
-            if case .takeOver(_, let reason) = action {
-                state = try await services.database.takeOver(number, reason: reason, actor: actor, now: now)
-            } else {
-                state = try await services.database.act(on: number, action: action, actor: actor, now: now)
-            }
+            outcome = try await services.cases.act(input.fields, on: number, by: principal.caseActor, scope: services.scope(for: principal))
+        } catch let refusal as PolicyRefusal {
+            throw try await problem(refusal, on: number, services: services)
         } catch StoreError.refused(let refusal) {
             // Every refusal names the state the case is in, whatever rule refused it.
             var problem = APIProblem(refusal)
@@ -227,32 +167,43 @@ struct CaseController<Context: NodeContext>: Sendable {
                 problem.detail += "（当前状态：\(current.status.rawValue) \(current.status.label)）"
             }
             throw problem
+        } catch let error as LifecycleError {
+            throw APIProblem(error)
+        } catch let error as ValidationFailure {
+            throw APIProblem(error)
+        } catch let error as StoreError {
+            throw APIProblem(error)
         }
-        return .applied(try await CaseView(state: state, services: services, now: now))
+        switch outcome {
+        case .applied(let state):
+            return .applied(try await CaseView(state: state, services: services, now: services.clock.now()))
+        case .commanded(let command, let holder, let nextHop):
+            return .commanded(
+                CommandAccepted(
+                    commandId: command.id,
+                    caseNumber: number,
+                    action: command.action.name,
+                    status: CommandStatus.pending.rawValue,
+                    holder: holder,
+                    routedTo: nextHop,
+                    detail: "已作为指令发往持有节点 \(holder)，由其执行后生效。"
+                )
+            )
+        }
     }
 
-    /// A non-holder's action becomes a signed command routed to the holder (answered 202).
-    func submitCommand(_ action: CaseAction, actor: String, state: CaseState, hierarchy: Hierarchy) async throws -> CommandAccepted {
-        let me = services.identity.id
-        if let refusal = CommandPolicy.refusal(of: action, from: me, state: state, hierarchy: hierarchy) {
-            var problem = APIProblem(refusal)
-            problem.extra["state"] = state.status.rawValue
-            problem.extra["holder"] = state.holder.rawValue
-            throw problem
+    /// A policy refusal as a problem; a command the asker may not send names the case's state and holder.
+    static func problem(_ refusal: PolicyRefusal, on number: CaseNumber, services: NodeServices) async throws -> APIProblem {
+        var problem = APIProblem(refusal)
+        switch refusal.reason {
+        case .holderOnly, .notAnAncestor, .notTheParent, .notTheReviewer, .signedByAnother, .notACommand:
+            if refusal.field == "action" || refusal.reason == .signedByAnother, let state = try await services.database.caseState(number) {
+                problem.extra["state"] = state.status.rawValue
+                problem.extra["holder"] = state.holder.rawValue
+            }
+        default: break
         }
-        guard Lifecycle.allowedFrom[action.name]?.contains(state.status) ?? false else {
-            throw APIProblem(LifecycleError.illegalTransition(action: action.name, status: state.status, allowed: []))
-        }
-        let command = try await services.database.submitCommand(caseNumber: state.caseNumber, action: action, actor: actor, now: services.clock.now())
-        return CommandAccepted(
-            commandId: command.id,
-            caseNumber: state.caseNumber,
-            action: action.name,
-            status: "pending",
-            holder: state.holder,
-            routedTo: Routing.commandNextHop(holder: state.holder, at: me, topology: hierarchy.topology),
-            detail: "已作为指令发往持有节点 \(state.holder)，由其执行后生效。"
-        )
+        return problem
     }
 
     /// `GET /api/v1/commands/{id}`: where a command made or relayed here stands.
@@ -266,7 +217,7 @@ struct CaseController<Context: NodeContext>: Sendable {
         else {
             throw APIProblem(.notFound, code: "command-not-found", detail: "指令 \(id) 不存在。")
         }
-        return try APIJSON.response(["commandId": id, "status": status.status, "detail": status.detail ?? ""])
+        return try APIJSON.response(["commandId": id, "status": status.status.rawValue, "detail": status.detail ?? ""])
     }
 
     func caseNumber(_ context: Context) throws -> CaseNumber {

@@ -486,7 +486,7 @@ struct DashboardController<Context: NodeContext>: Sendable {
         }
         let page = "/ui/cases/\(number)"
         do {
-            switch try await CaseController<Context>(services: services).perform(input, on: number, principal: try context.requireUser()) {
+            switch try await CaseController<Context>.perform(input, on: number, principal: try context.requireUser(), services: services) {
             case .applied(let view):
                 return HTML.redirect("\(page)?msg=\(HTML.query("已执行：\(input.fields.action ?? "")，当前状态 \(view.state.status.label)"))")
             case .commanded(let accepted): return HTML.redirect("\(page)?msg=\(HTML.query(accepted.detail))")

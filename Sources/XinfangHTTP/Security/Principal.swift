@@ -1,5 +1,6 @@
 public import Hummingbird
 public import XinfangCore
+public import XinfangService
 public import XinfangStore
 
 /// Who a request acts for: an account of this node, by session or API token, and what it may do.
@@ -14,6 +15,11 @@ public struct Principal: Sendable {
 
     /// How the chain names the person: display name and user name.
     public var actorName: String { "\(user.displayName)（\(user.username)）" }
+
+    /// The person as the application layer knows them: the name on their events and what they may do.
+    public var caseActor: CaseService.Actor {
+        CaseService.Actor(name: actorName, permissions: permissions, roleLabel: user.role.label)
+    }
 }
 
 /// The request context of a node's routes: the authenticated principal and the client's address.

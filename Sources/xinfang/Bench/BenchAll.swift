@@ -5,7 +5,7 @@ import Foundation
 struct BenchAll: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "all",
-        abstract: "Run the whole suite (P1–P6) and print one table: figure, the machine's limit in the same run, ratio, goal."
+        abstract: "Run the whole suite (P1–P7) and print one table: figure, the machine's limit in the same run, ratio, goal."
     )
 
     @Option(help: "P1: cases pushed (2 events each).") var ingestCases: Int = 25_000
@@ -17,6 +17,7 @@ struct BenchAll: AsyncParsableCommand {
     @Option(help: "P5: replicated cases.") var antiEntropyCases: Int = 1_000_000
     @Option(help: "P5: cases that differ.") var antiEntropyDiffer: Int = 10
     @Option(help: "P6: seconds an idle node settles.") var idleSettle: Double = 5
+    @Option(help: "P7: seconds the seeded demo is left idle and measured.") var idleCpuSeconds: Double = 60
     @Option(help: "Working directory (removed first, and again at the end unless --keep).") var dir: String = ".xinfang-bench/all"
     @ArgumentParser.Flag(help: "Keep the working directory (the stores) after the run.") var keep = false
 
@@ -24,7 +25,8 @@ struct BenchAll: AsyncParsableCommand {
         guard (1...1_000_000).contains(ingestCases), (1...10_000).contains(latencyRounds), (0...20_000).contains(latencyLoad),
             (1...20_000_000).contains(supervisionCases), (1...1000).contains(supervisionRepeats),
             (2...2_000_000).contains(catchUpEvents), (1...20_000_000).contains(antiEntropyCases),
-            (0...antiEntropyCases).contains(antiEntropyDiffer), (0...600).contains(idleSettle)
+            (0...antiEntropyCases).contains(antiEntropyDiffer), (0...600).contains(idleSettle),
+            (1...3600).contains(idleCpuSeconds)
         else { throw ValidationError("a size is out of range; see --help") }
     }
 
@@ -66,6 +68,9 @@ struct BenchAll: AsyncParsableCommand {
             ]
         }
         try await step("P6 idle node") { [try await IdleMemoryScenario.run(settleSeconds: idleSettle, directory: root.appendingPathComponent("p6"))] }
+        try await step("P7 idle CPU") {
+            [try await IdleCPUScenario.run(idleSeconds: idleCpuSeconds, settleSeconds: 5, directory: root.appendingPathComponent("p7"))]
+        }
         if !keep { try? FileManager.default.removeItem(at: root) }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let memory = Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824

@@ -2,15 +2,12 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import Synchronization
 import XinfangCore
 import XinfangHTTP
 import XinfangSimulation
 import XinfangStore
 import XinfangSync
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// P2: how long an assignment takes from the province to a county (two hops, through the city)
 /// and a closure from the county back to the province, with the nodes idle and under a
@@ -109,10 +106,11 @@ enum LatencyScenario {
             progress("P2: \(rounds) assignments and closures, idle …")
             let idle = try await measure(rounds: rounds, province: province, county: county, label: "idle")
             progress("P2: \(rounds) assignments and closures under \(load) events/s …")
-            let pusher = Task { try await background.push(eventsPerSecond: load) }
+            let stop = StopFlag()
+            async let pushed = background.push(eventsPerSecond: load, until: stop)
             let loaded = try await measure(rounds: rounds, province: province, county: county, label: "load")
-            pusher.cancel()
-            let achieved = try await pusher.value
+            stop.set()
+            let achieved = try await pushed
             group.cancelAll()
             func row(_ label: String, _ ms: [Double]) -> BenchRow {
                 let p50 = percentile(ms, 0.5)
@@ -169,14 +167,12 @@ enum LatencyScenario {
     /// One hop's floor: the median of a loopback HTTP round trip to the node and of a 4 KB write
     /// with fsync in the benchmark's directory.
     static func limit(port: Int, directory: URL) async throws -> Double {
-        let session = URLSession(configuration: .ephemeral)
+        let exchange = HTTPExchange()
         let url = URL(string: "http://127.0.0.1:\(port)/healthz")!
         var trips: [Double] = []
         for _ in 0..<50 {
             let started = DispatchTime.now().uptimeNanoseconds
-            _ = await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                session.dataTask(with: url) { _, _, _ in continuation.resume() }.resume()
-            }
+            _ = await exchange.send("GET", url)
             trips.append(milliseconds(since: started))
         }
         let path = directory.appendingPathComponent("fsync.probe").path
@@ -223,14 +219,14 @@ struct BackgroundPackets {
 
     /// Sends the chains, `casesPerPacket` a packet, paced at `eventsPerSecond`, until cancelled or
     /// done; returns the rate reached.
-    func push(eventsPerSecond: Int) async throws -> Double {
+    func push(eventsPerSecond: Int, until stop: StopFlag) async throws -> Double {
         guard eventsPerSecond > 0, !chains.isEmpty else { return 0 }
         let transport = HTTPPacketTransport()
         let started = DispatchTime.now().uptimeNanoseconds
         var sent = 0
         var seq = 0
         for start in stride(from: 0, to: chains.count, by: Self.casesPerPacket) {
-            if Task.isCancelled { break }
+            if Task.isCancelled || stop.isSet { break }
             let slice = Array(chains[start..<min(chains.count, start + Self.casesPerPacket)])
             seq += 1
             let body = Packet(from: ExampleHierarchy.yuelu, to: city.id, packetSeq: seq, sentAt: Date(), chains: slice, commands: []).encoded()
@@ -244,4 +240,11 @@ struct BackgroundPackets {
         }
         return Double(sent) / (milliseconds(since: started) / 1000)
     }
+}
+
+/// A flag one task sets and another polls (the background load stops when the timing is done).
+final class StopFlag: Sendable {
+    private let flag = Mutex(false)
+    func set() { flag.withLock { $0 = true } }
+    var isSet: Bool { flag.withLock { $0 } }
 }

@@ -1,18 +1,10 @@
 import Foundation
 import XinfangCore
+import XinfangSync
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
-/// The demo's HTTP client for the user API of its nodes (completion-handler URLSession, as in the
-/// sync transport: async cancellation is unreliable in FoundationNetworking on Linux).
+/// The demo's HTTP client for the user API of its nodes, over the project's one `HTTPExchange`.
 struct DemoClient: Sendable {
-    let session: URLSession = {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 10
-        return URLSession(configuration: configuration)
-    }()
+    let exchange = HTTPExchange(timeoutSeconds: 10, connectionsPerHost: 6)
     let urls: [NodeID: String]
     /// An API token per node (the demo's leader accounts).
     var tokens: [NodeID: String] = [:]
@@ -23,18 +15,14 @@ struct DemoClient: Sendable {
     }
 
     func send(_ method: String, _ node: NodeID, _ path: String, body: Data? = nil) async -> Reply {
-        var request = URLRequest(url: URL(string: urls[node]! + path)!)
-        request.httpMethod = method
-        request.httpBody = body
-        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
-        if let token = tokens[node] { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        let (data, status) = await withCheckedContinuation { (continuation: CheckedContinuation<(Data?, Int), Never>) in
-            session.dataTask(with: request) { data, response, _ in
-                continuation.resume(returning: (data, (response as? HTTPURLResponse)?.statusCode ?? 0))
-            }.resume()
-        }
-        let json = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
-        return Reply(status: status, json: json)
+        let reply = await exchange.send(
+            method,
+            URL(string: urls[node]! + path)!,
+            body: body,
+            headers: ["Content-Type": body == nil ? nil : "application/json", "Authorization": tokens[node].map { "Bearer \($0)" }]
+        )
+        let json = (try? JSONSerialization.jsonObject(with: reply.body) as? [String: Any]) ?? [:]
+        return Reply(status: reply.status, json: json)
     }
 
     func register(_ registration: CaseRegistration, at node: NodeID) async throws -> CaseNumber {

@@ -1,0 +1,92 @@
+public import XinfangCore
+public import XinfangStore
+
+/// The application layer: every way a person changes a case at this node — register, act
+/// (appended here or sent to the holder as a command), take over, resolve a fork — goes
+/// through here, whoever asks: the user API, the dashboard's forms, the importer, the simulator.
+/// It asks Core's pure rules (`ActionAdmission`, `CommandPolicy`, `Lifecycle`) and the store's
+/// one transaction per intent; it adds no rule of its own and formats nothing for a screen.
+///
+/// Refusals are typed: `ValidationFailure` (bad input), `PolicyRefusal` (not at this asker's
+/// word), `LifecycleError` (not in this status, directly or as `StoreError.refused`), and
+/// `StoreError` (no such case; the store failed).
+public struct CaseService: Sendable {
+    public let database: NodeDatabase
+    public let clock: any NodeClock
+
+    public init(database: NodeDatabase, clock: any NodeClock) {
+        self.database = database
+        self.clock = clock
+    }
+
+    /// This node.
+    public var node: NodeID { database.node }
+
+    /// Who acts: the name their events carry, and what their role lets them do.
+    public struct Actor: Sendable {
+        public var name: String
+        public var permissions: Set<Permission>
+        /// The role's name, for a refusal's message.
+        public var roleLabel: String
+
+        public init(name: String, permissions: Set<Permission>, roleLabel: String) {
+            self.name = name
+            self.permissions = permissions
+            self.roleLabel = roleLabel
+        }
+
+        /// A person with every permission, for the tools that act for the node (the importer,
+        /// the simulator's officers).
+        public static func officer(_ name: String) -> Actor {
+            Actor(name: name, permissions: Set(Permission.allCases), roleLabel: "系统")
+        }
+    }
+
+    /// What an action led to.
+    public enum Outcome: Sendable {
+        /// Appended here: the case as it now stands.
+        case applied(CaseState)
+        /// Sent as a signed command to the holder, first to `nextHop`.
+        case commanded(CaseCommand, holder: NodeID, nextHop: NodeID?)
+    }
+
+    /// 登记: registers a petition. Idempotent under `idempotencyKey` (see `NodeDatabase.register`).
+    public func register(
+        _ registration: CaseRegistration,
+        by actor: Actor,
+        idempotencyKey: NodeDatabase.IdempotencyKey? = nil
+    ) async throws -> (state: CaseState, created: Bool) {
+        guard actor.permissions.contains(.register) else {
+            throw PolicyRefusal(.notPermitted, field: nil, detail: "当前账号（\(actor.roleLabel)）无权登记信访件。")
+        }
+        return try await database.register(registration, actor: actor.name, now: clock.now(), idempotencyKey: idempotencyKey)
+    }
+
+    /// One action on a case, as a user asks for it (the wire form): the node's parameters filled
+    /// in, the asker's permission checked, then appended here or sent to the holder. A case outside
+    /// `scope` is as unknown as one never registered.
+    public func act(_ request: ActionFields, on number: CaseNumber, by actor: Actor, scope: CaseScope? = nil) async throws -> Outcome {
+        let current: CaseState? =
+            if let scope { try await database.caseState(number, in: scope) } else { try await database.caseState(number) }
+        guard let current else { throw StoreError.caseNotFound(number) }
+        let action = try ActionAdmission.action(from: request, node: node, hierarchy: database.hierarchy)
+        try ActionAdmission.permit(action, permissions: actor.permissions, roleLabel: actor.roleLabel)
+        let now = clock.now()
+        switch try ActionAdmission.route(action, on: current, node: node, hierarchy: database.hierarchy) {
+        case .command(let holder, let nextHop):
+            let command = try await database.submitCommand(caseNumber: number, action: action, actor: actor.name, now: now)
+            return .commanded(command, holder: holder, nextHop: nextHop)
+        case .append:
+            if case .takeOver(_, let reason) = action {
+                return .applied(try await database.takeOver(number, reason: reason, actor: actor.name, now: now))
+            }
+            return .applied(try await database.act(on: number, action: action, actor: actor.name, now: now))
+        }
+    }
+
+    /// The same, for a caller that holds a typed action (the simulator, scripts): it travels the
+    /// wire form's path, so nothing here is a second way in.
+    public func act(_ action: CaseAction, on number: CaseNumber, by actor: Actor) async throws -> Outcome {
+        try await act(action.fields, on: number, by: actor)
+    }
+}
