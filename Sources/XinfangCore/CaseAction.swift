@@ -250,6 +250,14 @@ public enum ActionLimits {
     public static let routingLengthMax = 500
 }
 
+extension ActionFields {
+    func reasonText() throws(ValidationFailure) -> String { try Check.text(reason, field: "reason", max: ActionLimits.reasonLengthMax) }
+    func noteText() throws(ValidationFailure) -> String? { try Check.optionalText(note, field: "note", max: ActionLimits.noteLengthMax) }
+    static func node(_ raw: String?, field: String) throws(ValidationFailure) -> NodeID {
+        try NodeID.validated(Check.text(raw, field: field, max: 6), field: field)
+    }
+}
+
 /// The flat wire form of an action: every parameter optional, so that a missing or malformed one is
 /// reported by name. Used both for API input and for the stored chain.
 public struct ActionFields: Codable, Equatable, Sendable {
@@ -299,30 +307,18 @@ extension CaseAction {
                 detail: "未知操作 \(raw)。可用操作：\(ActionName.allCases.map(\.rawValue).joined(separator: ", "))。"
             )
         }
-        func reason() throws(ValidationFailure) -> String { try Check.text(f.reason, field: "reason", max: L.reasonLengthMax) }
-        func note() throws(ValidationFailure) -> String? { try Check.optionalText(f.note, field: "note", max: L.noteLengthMax) }
+        func reason() throws(ValidationFailure) -> String { try f.reasonText() }
+        func note() throws(ValidationFailure) -> String? { try f.noteText() }
         func opinion() throws(ValidationFailure) -> String { try Check.text(f.opinion, field: "opinion", max: L.opinionLengthMax) }
         func outcome() throws(ValidationFailure) -> ReplyOutcome { try Self.enumValue(f.outcome, field: "outcome") }
         func routing() throws(ValidationFailure) -> String? { try Check.optionalText(f.routing, field: "routing", max: L.routingLengthMax) }
-        func node(_ raw: String?, field: String) throws(ValidationFailure) -> NodeID {
-            try NodeID.validated(Check.text(raw, field: field, max: 6), field: field)
-        }
+        func node(_ raw: String?, field: String) throws(ValidationFailure) -> NodeID { try ActionFields.node(raw, field: field) }
         func optionalNode(_ raw: String?, field: String) throws(ValidationFailure) -> NodeID? {
             guard let raw, !raw.isEmpty else { return nil }
             return try node(raw, field: field)
         }
         switch name {
-        case .offer:
-            let to = try node(f.to, field: "to")
-            let mode: HandoffMode = try Self.enumValue(f.mode, field: "mode")
-            if mode == .escalate { throw .invalid("mode", "上报请使用 escalate 操作。") }
-            if mode == .assign, f.dueAt == nil { throw .missing("dueAt") }
-            self = .offer(
-                to: to,
-                mode: mode,
-                dueAt: try f.dueAt.map { d throws(ValidationFailure) in try Self.checkedYear(d, field: "dueAt") },
-                note: try note()
-            )
+        case .offer: self = try Self.offer(f)
         case .accept: self = .accept
         case .decline: self = .decline(reason: try reason())
         case .notify: self = .notify(note: try note())
@@ -333,16 +329,7 @@ extension CaseAction {
                 try CaseNumber.validated(raw, field: "earlierCase")
             }
             self = .refuseRepeat(earlierCase: earlier, reason: try reason())
-        case .extend:
-            guard let days = f.days else { throw .missing("days") }
-            guard (1...L.extensionDaysMax).contains(days) else {
-                throw .invalid("days", "延期天数必须在 1 到 \(L.extensionDaysMax) 天之间（《信访工作条例》第三十四条）。")
-            }
-            self = .extend(
-                days: days,
-                approver: try Check.text(f.approver, field: "approver", max: L.approverLengthMax),
-                reason: try reason()
-            )
+        case .extend: self = try Self.extend(f)
         case .reply: self = .reply(outcome: try outcome(), opinion: try opinion())
         case .close: self = .close(report: try Check.optionalText(f.report, field: "report", max: L.opinionLengthMax))
         case .verifyClosure: self = .verifyClosure(note: try note())
@@ -362,27 +349,8 @@ extension CaseAction {
         case .terminate: self = .terminate(reason: try reason())
         case .comment: self = .comment(text: try Check.text(f.text, field: "text", max: L.opinionLengthMax))
         case .escalate: self = .escalate(to: try node(f.to, field: "to"), reason: try reason(), routing: try routing())
-        case .deliver:
-            guard let on = f.deliveredOn else { throw .missing("deliveredOn") }
-            guard let signed = f.signed else { throw .missing("signed") }
-            self = .deliver(
-                on: try Self.checkedYear(on, field: "deliveredOn"),
-                method: try Self.enumValue(f.method, field: "method"),
-                signed: signed,
-                note: try note()
-            )
-        case .hearing:
-            guard let from = f.hearingFrom else { throw .missing("hearingFrom") }
-            guard let to = f.hearingTo else { throw .missing("hearingTo") }
-            guard from <= to else { throw .invalid("hearingTo", "听证结束日期不能早于开始日期。") }
-            guard to.daysSinceEpoch - from.daysSinceEpoch < L.hearingDaysMax else {
-                throw .invalid("hearingTo", "一次听证最长 \(L.hearingDaysMax) 天。")
-            }
-            self = .hearing(
-                from: try Self.checkedYear(from, field: "hearingFrom"),
-                to: try Self.checkedYear(to, field: "hearingTo"),
-                note: try Check.text(f.note, field: "note", max: L.noteLengthMax)
-            )
+        case .deliver: self = try Self.deliver(f)
+        case .hearing: self = try Self.hearing(f)
         case .recall: self = .recall(by: try node(f.by, field: "by"), reason: try reason())
         case .supervise:
             guard let dueAt = f.dueAt else { throw .missing("dueAt") }
@@ -396,13 +364,76 @@ extension CaseAction {
             let newCase = try CaseNumber.validated(Check.text(f.newCase, field: "newCase", max: 30), field: "newCase")
             self = .repeatPetition(newCase: newCase, note: try note())
         case .takeOver: self = .takeOver(by: try node(f.by, field: "by"), reason: try reason())
-        case .resolveConflict:
-            let branch = try Check.text(f.branch, field: "branch", max: 64)
-            guard branch.count == 64, branch.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
-                throw .invalid("branch", "branch 是冲突分支首个事件的哈希（64 位小写十六进制）。")
-            }
-            self = .resolveConflict(branch: branch, decision: try Self.enumValue(f.decision, field: "decision"), reason: try reason())
+        case .resolveConflict: self = try Self.resolveConflict(f)
         }
+    }
+
+    /// 交办 or 转送: the receiver, the mode (never an escalation), the due date an assignment needs.
+    static func offer(_ f: ActionFields) throws(ValidationFailure) -> CaseAction {
+        typealias L = ActionLimits
+        let to = try ActionFields.node(f.to, field: "to")
+        let mode: HandoffMode = try Self.enumValue(f.mode, field: "mode")
+        if mode == .escalate { throw .invalid("mode", "上报请使用 escalate 操作。") }
+        if mode == .assign, f.dueAt == nil { throw .missing("dueAt") }
+        return .offer(
+            to: to,
+            mode: mode,
+            dueAt: try f.dueAt.map { d throws(ValidationFailure) in try Self.checkedYear(d, field: "dueAt") },
+            note: try f.noteText()
+        )
+    }
+
+    /// The one extension: at most 30 days (条例 Art. 34), approved by a named leader.
+    static func extend(_ f: ActionFields) throws(ValidationFailure) -> CaseAction {
+        typealias L = ActionLimits
+        guard let days = f.days else { throw .missing("days") }
+        guard (1...L.extensionDaysMax).contains(days) else {
+            throw .invalid("days", "延期天数必须在 1 到 \(L.extensionDaysMax) 天之间（《信访工作条例》第三十四条）。")
+        }
+        return .extend(
+            days: days,
+            approver: try Check.text(f.approver, field: "approver", max: L.approverLengthMax),
+            reason: try f.reasonText()
+        )
+    }
+
+    /// 送达 of the written opinion: the day, the method, whether the petitioner signed.
+    static func deliver(_ f: ActionFields) throws(ValidationFailure) -> CaseAction {
+        typealias L = ActionLimits
+        guard let on = f.deliveredOn else { throw .missing("deliveredOn") }
+        guard let signed = f.signed else { throw .missing("signed") }
+        return .deliver(
+            on: try Self.checkedYear(on, field: "deliveredOn"),
+            method: try Self.enumValue(f.method, field: "method"),
+            signed: signed,
+            note: try f.noteText()
+        )
+    }
+
+    /// 听证 of a review stage: its first and last day, at most `hearingDaysMax` days.
+    static func hearing(_ f: ActionFields) throws(ValidationFailure) -> CaseAction {
+        typealias L = ActionLimits
+        guard let from = f.hearingFrom else { throw .missing("hearingFrom") }
+        guard let to = f.hearingTo else { throw .missing("hearingTo") }
+        guard from <= to else { throw .invalid("hearingTo", "听证结束日期不能早于开始日期。") }
+        guard to.daysSinceEpoch - from.daysSinceEpoch < L.hearingDaysMax else {
+            throw .invalid("hearingTo", "一次听证最长 \(L.hearingDaysMax) 天。")
+        }
+        return .hearing(
+            from: try Self.checkedYear(from, field: "hearingFrom"),
+            to: try Self.checkedYear(to, field: "hearingTo"),
+            note: try Check.text(f.note, field: "note", max: L.noteLengthMax)
+        )
+    }
+
+    /// The decision on a losing branch, named by the hash of its first event.
+    static func resolveConflict(_ f: ActionFields) throws(ValidationFailure) -> CaseAction {
+        typealias L = ActionLimits
+        let branch = try Check.text(f.branch, field: "branch", max: 64)
+        guard branch.count == 64, branch.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+            throw .invalid("branch", "branch 是冲突分支首个事件的哈希（64 位小写十六进制）。")
+        }
+        return .resolveConflict(branch: branch, decision: try Self.enumValue(f.decision, field: "decision"), reason: try f.reasonText())
     }
 
     /// The parsed and checked form of this action: every bound of its parameters, texts trimmed.

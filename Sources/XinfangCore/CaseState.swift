@@ -336,12 +336,25 @@ extension CaseState {
         }
         let at = event.date
         let previousHolder = holder
-        defer {
-            if holder != previousHolder {
-                holderSince = at
-                moves = (moves ?? 0) + 1
-            }
+        record(action, at: at, by: event.origin)
+        if holder != previousHolder {
+            holderSince = at
+            moves = (moves ?? 0) + 1
         }
+        advanceHead(to: event)
+    }
+
+    /// The effect of an action appended at `at` by `origin`.
+    mutating func record(_ action: CaseAction, at: Date, by origin: NodeID) {
+        switch action.name {
+        case .offer, .escalate, .accept, .decline, .recall, .takeOver: recordHandoff(action, at: at)
+        case .evaluate, .requestReview, .decideReview, .requestReReview, .decideReReview, .deliver, .hearing: recordReview(action, at: at, by: origin)
+        default: recordHandling(action, at: at, by: origin)
+        }
+    }
+
+    /// Offers, escalations, their answers, recalls and takeovers: who holds the case.
+    mutating func recordHandoff(_ action: CaseAction, at: Date) {
         switch action {
         case .offer(let to, let mode, let dueAt, _):
             pendingOffer = Offer(from: holder, to: to, mode: mode, dueAt: dueAt, offeredAt: at, resumeStatus: .declined)
@@ -381,6 +394,76 @@ extension CaseState {
                 status = .declined
             }
             pendingOffer = nil
+        case .recall(let by, _):
+            holder = by
+            owner = by
+            addParticipant(by)
+            pendingOffer = nil
+            assignment = nil
+            acceptedAt = nil
+            handler = nil
+            extension_ = nil
+            receivedAt = at
+            status = .received
+        case .takeOver(let by, _):
+            if status == .offered {
+                status = .received
+                receivedAt = at
+            }
+            pendingOffer = nil
+            holder = by
+            owner = by
+            addParticipant(by)
+        default: break
+        }
+    }
+
+    /// The petitioner's evaluation, review and re-review, and the 送达 and 听证 of their opinions.
+    mutating func recordReview(_ action: CaseAction, at: Date, by origin: NodeID) {
+        switch action {
+        case .evaluate(let office, let unit, let comment):
+            evaluation = Evaluation(office: office, unit: unit, comment: comment, at: at)
+            status = .evaluated
+        case .requestReview(let reason, let reviewer, _):
+            review = ReviewStage(requestedAt: at, reason: reason, reviewer: reviewer ?? holder)
+            status = .reviewRequested
+            if let reviewer {
+                holder = reviewer
+                owner = reviewer
+                addParticipant(reviewer)
+            }
+        case .decideReview(let outcome, let opinion):
+            review?.decision = Opinion(outcome: outcome, text: opinion, at: at, by: origin)
+            status = .reviewDecided
+        case .requestReReview(let reason, let reviewer, _):
+            reReview = ReviewStage(requestedAt: at, reason: reason, reviewer: reviewer ?? holder)
+            status = .reReviewRequested
+            if let reviewer {
+                holder = reviewer
+                owner = reviewer
+                addParticipant(reviewer)
+            }
+        case .decideReReview(let outcome, let opinion):
+            reReview?.decision = Opinion(outcome: outcome, text: opinion, at: at, by: origin)
+            status = .reReviewDecided
+        case .deliver(let on, let method, let signed, let note):
+            let delivery = Delivery(on: on, method: method, signed: signed, note: note, recordedAt: at)
+            switch status {
+            case .reviewDecided: review?.decision?.delivery = delivery
+            case .reReviewDecided: reReview?.decision?.delivery = delivery
+            default: reply?.delivery = delivery
+            }
+        case .hearing(let from, let to, let note):
+            let hearing = Hearing(from: from, to: to, note: note)
+            if status == .reReviewRequested { reReview?.hearing = hearing } else { review?.hearing = hearing }
+        default: break
+        }
+    }
+
+    /// Handling at the holder: acceptance or disposal, extension, reply, closure and its
+    /// verification, termination, comments, supervision, repeats and conflict resolutions.
+    mutating func recordHandling(_ action: CaseAction, at: Date, by origin: NodeID) {
+        switch action {
         case .notify:
             acceptedAt = at
             handler = holder
@@ -401,7 +484,7 @@ extension CaseState {
             extension_ = Extension(days: days, approver: approver, reason: reason, at: at)
             status = .extended
         case .reply(let outcome, let opinion):
-            reply = Opinion(outcome: outcome, text: opinion, at: at, by: event.origin)
+            reply = Opinion(outcome: outcome, text: opinion, at: at, by: origin)
             status = .replied
         case .close:
             closedAt = at
@@ -423,57 +506,11 @@ extension CaseState {
             reply = nil
             closedAt = nil
             status = extension_ == nil ? .accepted : .extended
-        case .evaluate(let office, let unit, let comment):
-            evaluation = Evaluation(office: office, unit: unit, comment: comment, at: at)
-            status = .evaluated
-        case .requestReview(let reason, let reviewer, _):
-            review = ReviewStage(requestedAt: at, reason: reason, reviewer: reviewer ?? holder)
-            status = .reviewRequested
-            if let reviewer {
-                holder = reviewer
-                owner = reviewer
-                addParticipant(reviewer)
-            }
-        case .decideReview(let outcome, let opinion):
-            review?.decision = Opinion(outcome: outcome, text: opinion, at: at, by: event.origin)
-            status = .reviewDecided
-        case .requestReReview(let reason, let reviewer, _):
-            reReview = ReviewStage(requestedAt: at, reason: reason, reviewer: reviewer ?? holder)
-            status = .reReviewRequested
-            if let reviewer {
-                holder = reviewer
-                owner = reviewer
-                addParticipant(reviewer)
-            }
-        case .decideReReview(let outcome, let opinion):
-            reReview?.decision = Opinion(outcome: outcome, text: opinion, at: at, by: event.origin)
-            status = .reReviewDecided
-        case .deliver(let on, let method, let signed, let note):
-            let delivery = Delivery(on: on, method: method, signed: signed, note: note, recordedAt: at)
-            switch status {
-            case .reviewDecided: review?.decision?.delivery = delivery
-            case .reReviewDecided: reReview?.decision?.delivery = delivery
-            default: reply?.delivery = delivery
-            }
-        case .hearing(let from, let to, let note):
-            let hearing = Hearing(from: from, to: to, note: note)
-            if status == .reReviewRequested { reReview?.hearing = hearing } else { review?.hearing = hearing }
         case .terminate:
             terminatedAt = at
             status = .terminated
         case .comment:
             comments += 1
-        case .recall(let by, _):
-            holder = by
-            owner = by
-            addParticipant(by)
-            pendingOffer = nil
-            assignment = nil
-            acceptedAt = nil
-            handler = nil
-            extension_ = nil
-            receivedAt = at
-            status = .received
         case .supervise(let by, let dueAt, let note):
             supervisions.append(Supervision(by: by, at: at, dueAt: dueAt, note: note))
         case .supervisionFeedback(let text):
@@ -483,19 +520,10 @@ extension CaseState {
             }
         case .repeatPetition(let newCase, _):
             if !repeats.contains(newCase) { repeats.append(newCase) }
-        case .takeOver(let by, _):
-            if status == .offered {
-                status = .received
-                receivedAt = at
-            }
-            pendingOffer = nil
-            holder = by
-            owner = by
-            addParticipant(by)
         case .resolveConflict(let branch, let decision, let reason):
             resolutions = (resolutions ?? []) + [ConflictResolution(branch: branch, decision: decision, reason: reason, at: at)]
+        default: break
         }
-        advanceHead(to: event)
     }
 
     mutating func advanceHead(to event: CaseEvent) {

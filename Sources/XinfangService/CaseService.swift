@@ -50,16 +50,24 @@ public struct CaseService: Sendable {
         case commanded(CaseCommand, holder: NodeID, nextHop: NodeID?)
     }
 
-    /// 登记: registers a petition. Idempotent under `idempotencyKey` (see `NodeDatabase.register`).
+    /// 登记: registers a petition. Idempotent under `idempotencyKey` (see `NodeDatabase.register`);
+    /// `receivedAtPastMaxDays` bounds how old the receipt may be (a ledger import takes years).
     public func register(
         _ registration: CaseRegistration,
         by actor: Actor,
-        idempotencyKey: NodeDatabase.IdempotencyKey? = nil
+        idempotencyKey: NodeDatabase.IdempotencyKey? = nil,
+        receivedAtPastMaxDays: Int = RegistrationLimits.receivedAtPastMaxDays
     ) async throws -> (state: CaseState, created: Bool) {
         guard actor.permissions.contains(.register) else {
             throw PolicyRefusal(.notPermitted, field: nil, detail: "当前账号（\(actor.roleLabel)）无权登记信访件。")
         }
-        return try await database.register(registration, actor: actor.name, now: clock.now(), idempotencyKey: idempotencyKey)
+        return try await database.register(
+            registration,
+            actor: actor.name,
+            now: clock.now(),
+            idempotencyKey: idempotencyKey,
+            receivedAtPastMaxDays: receivedAtPastMaxDays
+        )
     }
 
     /// One action on a case, as a user asks for it (the wire form): the node's parameters filled

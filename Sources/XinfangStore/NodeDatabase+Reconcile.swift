@@ -103,6 +103,17 @@ extension NodeDatabase {
     }
 
     func computeFlags(_ db: Database, now: Date, limits: ReconciliationLimits) throws -> ([Flag], Int) {
+        var (flags, scanned) = try caseFlags(db, now: now, limits: limits)
+        flags += try conflictFlags(db)
+        flags += try commandFlags(db, now: now, limits: limits)
+        flags += try outboxFlags(db, now: now, limits: limits)
+        flags += try silentChildFlags(db, now: now, limits: limits)
+        flags += try replicaFlags(db, now: now, limits: limits)
+        return (flags, scanned)
+    }
+
+    /// Every open case's own flags (overdue, stuck, …), from one scan of the open cases.
+    func caseFlags(_ db: Database, now: Date, limits: ReconciliationLimits) throws -> ([Flag], Int) {
         var flags: [Flag] = []
         var scanned = 0
         let finals = CaseStatus.allCases.filter(\.isFinal).map { "'\($0.rawValue)'" }.joined(separator: ",")
@@ -112,6 +123,12 @@ extension NodeDatabase {
             scanned += 1
             flags += CaseFlags.evaluate(state, at: node, now: now, calendar: calendar, limits: limits, hierarchy: hierarchy)
         }
+        return (flags, scanned)
+    }
+
+    /// Forks no one has resolved.
+    func conflictFlags(_ db: Database) throws -> [Flag] {
+        var flags: [Flag] = []
         for row in try Row.fetchAll(
             db,
             cached: """
@@ -133,6 +150,12 @@ extension NodeDatabase {
                 )
             )
         }
+        return flags
+    }
+
+    /// Commands made here that the holder has not applied within the limit.
+    func commandFlags(_ db: Database, now: Date, limits: ReconciliationLimits) throws -> [Flag] {
+        var flags: [Flag] = []
         let commandSince = now.addingTimeInterval(-limits.commandSeconds).milliseconds
         for row in try Row.fetchAll(
             db,
@@ -156,6 +179,12 @@ extension NodeDatabase {
                 )
             )
         }
+        return flags
+    }
+
+    /// Dead outbox items, and peers unreachable for longer than the limit.
+    func outboxFlags(_ db: Database, now: Date, limits: ReconciliationLimits) throws -> [Flag] {
+        var flags: [Flag] = []
         for row in try Row.fetchAll(db, cached: "SELECT peer, COUNT(*) AS n, MIN(updated_at) AS since FROM outbox WHERE state = 'dead' GROUP BY peer")
         {
             flags.append(
@@ -195,6 +224,12 @@ extension NodeDatabase {
                 )
             )
         }
+        return flags
+    }
+
+    /// Children silent for longer than the limit.
+    func silentChildFlags(_ db: Database, now: Date, limits: ReconciliationLimits) throws -> [Flag] {
+        var flags: [Flag] = []
         // A child that has sent nothing (not even its periodic flag report) for longer than the
         // limit is down or cut off, even when there is nothing to send it.
         // A child never heard from counts from the first run of this job here.
@@ -217,8 +252,7 @@ extension NodeDatabase {
                 )
             )
         }
-        flags += try replicaFlags(db, now: now, limits: limits)
-        return (flags, scanned)
+        return flags
     }
 
     static func insertFlag(_ db: Database, _ flag: Flag, raisedAt: Date) throws {

@@ -255,7 +255,8 @@ extension NodeDatabase {
         }
     }
 
-    /// Counts `populations` of the period `[fromMs, toMs)` at `nowMs` from `cases` into `result`.
+    /// Counts `populations` of the period `[fromMs, toMs)` at `nowMs` from `cases` into `result`:
+    /// one grouped query per population, each row added to its unit's counts.
     static func scanCounts(
         _ db: Database,
         from fromMs: Int64,
@@ -264,115 +265,122 @@ extension NodeDatabase {
         populations: Set<Population>,
         into result: inout [NodeID: IndicatorCounts]
     ) throws {
-        func update(_ row: Row, _ body: (inout IndicatorCounts) -> Void) {
-            body(&result[NodeID(row["unit_node"] as String), default: IndicatorCounts()])
+        let queries: [(Population, PopulationQuery)] = [
+            (.registrations, registrationsQuery(from: fromMs, to: toMs, now: nowMs)),
+            (.acceptance, acceptanceQuery(from: fromMs, to: toMs, now: nowMs)),
+            (.closure, closureQuery(from: fromMs, to: toMs, now: nowMs)),
+            (.evaluations, evaluationsQuery(from: fromMs, to: toMs, now: nowMs)),
+            (.unevaluated, unevaluatedQuery(from: fromMs, to: toMs, now: nowMs)),
+        ]
+        for (population, query) in queries where populations.contains(population) {
+            let rows = try Row.fetchCursor(db, sql: query.sql, arguments: query.arguments)
+            while let row = try rows.next() { query.add(row, &result[NodeID(row["unit_node"] as String), default: IndicatorCounts()]) }
         }
-        if populations.contains(.registrations) {
-            let registrations = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT unit_node, channel, category_l1, COUNT(*) AS n, SUM(is_repeat) AS repeats,
-                        SUM(skip_level) AS skip_level, SUM(joint_letter) AS joint,
-                        SUM(collective_batches > 0) AS collective, SUM(collective_batches) AS batches,
-                        SUM(collective_persons) AS persons
-                    FROM cases WHERE registered_at >= ? AND registered_at < ?
-                    GROUP BY unit_node, channel, category_l1
-                    """,
-                arguments: [fromMs, toMs]
-            )
-            while let row = try registrations.next() {
-                let n: Int = row["n"]
-                let channel: String = row["channel"]
-                update(row) { c in
-                    c.registered += n
-                    if channel == Channel.online.rawValue { c.online += n }
-                    c.byChannel[channel, default: 0] += n
-                    c.byCategory[row["category_l1"] as String, default: 0] += n
-                    c.repeats += row["repeats"] as Int
-                    c.skipLevel += row["skip_level"] as Int
-                    c.jointLetters += row["joint"] as Int
-                    c.collectiveCases += row["collective"] as Int
-                    c.collectiveBatches += row["batches"] as Int
-                    c.collectivePersons += row["persons"] as Int
-                }
-            }
+    }
+
+    /// One population's grouped query over `cases`, and how a row of it adds to its unit's counts.
+    struct PopulationQuery {
+        var sql: String
+        var arguments: StatementArguments
+        var add: (Row, inout IndicatorCounts) -> Void
+    }
+
+    /// The registrations of the period by unit, channel and category.
+    static func registrationsQuery(from: Int64, to: Int64, now: Int64) -> PopulationQuery {
+        PopulationQuery(
+            sql: """
+                SELECT unit_node, channel, category_l1, COUNT(*) AS n, SUM(is_repeat) AS repeats,
+                    SUM(skip_level) AS skip_level, SUM(joint_letter) AS joint,
+                    SUM(collective_batches > 0) AS collective, SUM(collective_batches) AS batches,
+                    SUM(collective_persons) AS persons
+                FROM cases WHERE registered_at >= ? AND registered_at < ?
+                GROUP BY unit_node, channel, category_l1
+                """,
+            arguments: [from, to]
+        ) { row, c in
+            let n: Int = row["n"]
+            let channel: String = row["channel"]
+            c.registered += n
+            if channel == Channel.online.rawValue { c.online += n }
+            c.byChannel[channel, default: 0] += n
+            c.byCategory[row["category_l1"] as String, default: 0] += n
+            c.repeats += row["repeats"] as Int
+            c.skipLevel += row["skip_level"] as Int
+            c.jointLetters += row["joint"] as Int
+            c.collectiveCases += row["collective"] as Int
+            c.collectiveBatches += row["batches"] as Int
+            c.collectivePersons += row["persons"] as Int
         }
-        if populations.contains(.acceptance) {
-            let acceptance = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT unit_node, COUNT(*) AS n,
-                        SUM(decided_at IS NOT NULL AND decided_at <= accept_due_at) AS on_time,
-                        SUM(decided_at IS NOT NULL AND decided_at > accept_due_at) AS late,
-                        SUM(decided_at IS NULL AND accept_due_at < ?) AS overdue
-                    FROM cases WHERE law_related = 0 AND accept_due_at >= ? AND accept_due_at < ?
-                    GROUP BY unit_node
-                    """,
-                arguments: [nowMs, fromMs, toMs]
-            )
-            while let row = try acceptance.next() {
-                update(row) { c in
-                    c.acceptDue += row["n"] as Int
-                    c.acceptedOnTime += row["on_time"] as Int
-                    c.acceptedLate += row["late"] as Int
-                    c.notAcceptedOverdue += row["overdue"] as Int
-                }
-            }
+    }
+
+    /// The 受理告知 deadlines that fall in the period, met, late or overdue.
+    static func acceptanceQuery(from: Int64, to: Int64, now: Int64) -> PopulationQuery {
+        PopulationQuery(
+            sql: """
+                SELECT unit_node, COUNT(*) AS n,
+                    SUM(decided_at IS NOT NULL AND decided_at <= accept_due_at) AS on_time,
+                    SUM(decided_at IS NOT NULL AND decided_at > accept_due_at) AS late,
+                    SUM(decided_at IS NULL AND accept_due_at < ?) AS overdue
+                FROM cases WHERE law_related = 0 AND accept_due_at >= ? AND accept_due_at < ?
+                GROUP BY unit_node
+                """,
+            arguments: [now, from, to]
+        ) { row, c in
+            c.acceptDue += row["n"] as Int
+            c.acceptedOnTime += row["on_time"] as Int
+            c.acceptedLate += row["late"] as Int
+            c.notAcceptedOverdue += row["overdue"] as Int
         }
-        if populations.contains(.closure) {
-            let closure = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT unit_node, COUNT(*) AS n,
-                        SUM(handling_met_at IS NOT NULL AND handling_met_at <= handling_due_at) AS on_time,
-                        SUM(handling_met_at IS NOT NULL AND handling_met_at > handling_due_at) AS late,
-                        SUM(handling_met_at IS NULL AND handling_due_at < ?) AS overdue
-                    FROM cases WHERE law_related = 0 AND handling_due_at >= ? AND handling_due_at < ?
-                    GROUP BY unit_node
-                    """,
-                arguments: [nowMs, fromMs, toMs]
-            )
-            while let row = try closure.next() {
-                update(row) { c in
-                    c.closeDue += row["n"] as Int
-                    c.closedOnTime += row["on_time"] as Int
-                    c.closedLate += row["late"] as Int
-                    c.openOverdue += row["overdue"] as Int
-                }
-            }
+    }
+
+    /// The handling deadlines that fall in the period, met, late or overdue.
+    static func closureQuery(from: Int64, to: Int64, now: Int64) -> PopulationQuery {
+        PopulationQuery(
+            sql: """
+                SELECT unit_node, COUNT(*) AS n,
+                    SUM(handling_met_at IS NOT NULL AND handling_met_at <= handling_due_at) AS on_time,
+                    SUM(handling_met_at IS NOT NULL AND handling_met_at > handling_due_at) AS late,
+                    SUM(handling_met_at IS NULL AND handling_due_at < ?) AS overdue
+                FROM cases WHERE law_related = 0 AND handling_due_at >= ? AND handling_due_at < ?
+                GROUP BY unit_node
+                """,
+            arguments: [now, from, to]
+        ) { row, c in
+            c.closeDue += row["n"] as Int
+            c.closedOnTime += row["on_time"] as Int
+            c.closedLate += row["late"] as Int
+            c.openOverdue += row["overdue"] as Int
         }
-        if populations.contains(.evaluations) {
-            let evaluations = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT unit_node, office_rating, unit_rating, COUNT(*) AS n FROM cases
-                    WHERE law_related = 0 AND evaluated_at >= ? AND evaluated_at < ?
-                    GROUP BY unit_node, office_rating, unit_rating
-                    """,
-                arguments: [fromMs, toMs]
-            )
-            while let row = try evaluations.next() {
-                let n: Int = row["n"]
-                update(row) { c in
-                    c.evaluated += n
-                    c.officeRatings[row["office_rating"] as String, default: 0] += n
-                    c.unitRatings[row["unit_rating"] as String, default: 0] += n
-                }
-            }
+    }
+
+    /// The evaluations given in the period, by rating.
+    static func evaluationsQuery(from: Int64, to: Int64, now: Int64) -> PopulationQuery {
+        PopulationQuery(
+            sql: """
+                SELECT unit_node, office_rating, unit_rating, COUNT(*) AS n FROM cases
+                WHERE law_related = 0 AND evaluated_at >= ? AND evaluated_at < ?
+                GROUP BY unit_node, office_rating, unit_rating
+                """,
+            arguments: [from, to]
+        ) { row, c in
+            let n: Int = row["n"]
+            c.evaluated += n
+            c.officeRatings[row["office_rating"] as String, default: 0] += n
+            c.unitRatings[row["unit_rating"] as String, default: 0] += n
         }
-        if populations.contains(.unevaluated) {
-            let unevaluated = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT unit_node, COUNT(*) AS n FROM cases
-                    WHERE law_related = 0 AND evaluated_at IS NULL AND eval_due_at >= ? AND eval_due_at < ? AND eval_due_at < ?
-                    GROUP BY unit_node
-                    """,
-                arguments: [fromMs, toMs, nowMs]
-            )
-            while let row = try unevaluated.next() {
-                update(row) { c in c.evaluationOverdue += row["n"] as Int }
-            }
+    }
+
+    /// Evaluation windows of the period that ended with none given.
+    static func unevaluatedQuery(from: Int64, to: Int64, now: Int64) -> PopulationQuery {
+        PopulationQuery(
+            sql: """
+                SELECT unit_node, COUNT(*) AS n FROM cases
+                WHERE law_related = 0 AND evaluated_at IS NULL AND eval_due_at >= ? AND eval_due_at < ? AND eval_due_at < ?
+                GROUP BY unit_node
+                """,
+            arguments: [from, to, now]
+        ) { row, c in
+            do { c.evaluationOverdue += row["n"] as Int }
         }
     }
 

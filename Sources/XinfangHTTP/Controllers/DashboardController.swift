@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import XinfangCore
+import XinfangService
 import XinfangStore
 
 /// The dashboard (督查看板): server-rendered pages in Chinese for supervision teams, registrars and
@@ -547,7 +548,7 @@ struct DashboardController<Context: NodeContext>: Sendable {
         do {
             let input = try APIJSON.decoder.decode(RegistrationInput.self, from: try JSONSerialization.data(withJSONObject: object))
             let registration = try input.registration(now: now)
-            let (state, _) = try await services.database.register(registration, actor: registration.registeredBy, now: now)
+            let (state, _) = try await services.cases.register(registration, by: principal.caseActor)
             var message = "已登记 \(state.caseNumber)，状态：\(state.status.label)"
             if let intake = state.registration.intake { message += "；查重：\(intake.kind.label)（前件 \(intake.earlierCase)）" }
             return HTML.redirect("/ui/cases/\(state.caseNumber)?msg=\(HTML.query(message))")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import XinfangCore
 import XinfangHTTP
+import XinfangService
 import XinfangStore
 
 /// `xinfang import --config FILE ledger.csv`: registers an existing case ledger (台账) at a node.
@@ -60,11 +61,9 @@ struct Import: AsyncParsableCommand {
                     utcOffsetSeconds: services.database.calendar.utcOffsetSeconds
                 )
                 let key = "ledger-" + Data(row.fields.joined(separator: "\u{1F}").utf8).sha256Hex.prefix(32)
-                let now = services.clock.now()
-                let (_, isNew) = try await services.database.register(
+                let (_, isNew) = try await services.cases.register(
                     registration,
-                    actor: registration.registeredBy,
-                    now: now,
+                    by: .officer(registration.registeredBy),
                     idempotencyKey: NodeDatabase.IdempotencyKey(key: key, fingerprint: key),
                     receivedAtPastMaxDays: Ledger.receivedAtPastMaxDays
                 )

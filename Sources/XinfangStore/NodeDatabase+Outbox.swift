@@ -1,0 +1,319 @@
+public import Foundation
+import GRDB
+public import XinfangCore
+
+// MARK: - The outbox
+
+extension NodeDatabase {
+    /// After a restart, items that were in flight are sent again (the receiver drops duplicates).
+    public func resetInFlight(now: Date) async throws {
+        try await write { db in
+            for id in try Int64.fetchAll(db, cached: "SELECT id FROM outbox WHERE state = 'sent'") {
+                try OutboxTable.update(db, id: id, now: now) { $0.requeued() }
+            }
+        }
+    }
+
+    /// The next packet for `peer`: due items, oldest first, within the packet limits; nil when
+    /// nothing is due. Marks the items sent and allocates the packet's sequence number.
+    public func nextBatch(for peer: NodeID, now: Date) async throws -> OutboxBatch? {
+        try await write { db -> OutboxBatch? in
+            let rows = try Row.fetchAll(
+                db,
+                cached: """
+                    SELECT id, kind, case_number, command_id, acked_seq, branch_head FROM outbox
+                    WHERE peer = ? AND state IN ('pending', 'failed') AND next_attempt_at <= ?
+                    ORDER BY id LIMIT ?
+                    """,
+                arguments: [peer.rawValue, now.milliseconds, DeliveryPolicy.itemsPerPacketMax]
+            )
+            guard !rows.isEmpty else { return nil }
+            var chains: [[CaseEvent]] = []
+            var commands: [CaseCommand] = []
+            var ids: [Int64] = []
+            var eventBudget = DeliveryPolicy.eventsPerPacketMax
+            for row in rows {
+                let id: Int64 = row["id"]
+                if (row["kind"] as String) == "command" {
+                    guard
+                        let body = try String.fetchOne(
+                            db,
+                            cached: "SELECT body FROM commands WHERE id = ?",
+                            arguments: [row["command_id"] as String?]
+                        )
+                    else {
+                        try OutboxTable.update(db, id: id, now: now) { $0.abandoned("command body missing") }
+                        continue
+                    }
+                    let command = try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data(body.utf8))
+                    commands.append(command)
+                    ids.append(id)
+                    continue
+                }
+                guard eventBudget > 0 else { break }
+                let number = CaseNumber(rawValue: row["case_number"])
+                let events: [CaseEvent]
+                if (row["kind"] as String) == "branch" {
+                    // A losing branch travels with its whole path, so the receiver never lacks its fork point.
+                    if chains.contains(where: { $0.first?.caseNumber == number }) { continue }
+                    let path = EventTree(try Self.loadAllEvents(db, number)).path(to: row["branch_head"] as String? ?? "")
+                    if path.count > eventBudget, !chains.isEmpty { break }
+                    events = path
+                } else {
+                    events = try Self.chainEvents(db, number, after: row["acked_seq"], limit: eventBudget)
+                }
+                if events.isEmpty {
+                    try OutboxTable.update(db, id: id, now: now) { $0.emptied() }
+                    continue
+                }
+                eventBudget -= events.count
+                chains.append(events)
+                ids.append(id)
+            }
+            guard !ids.isEmpty else { return nil }
+            try db.execute(
+                // Every item the packet covers is `OutboxItem.sent()`: one statement for the batch.
+                sql:
+                    "UPDATE outbox SET state = '\(OutboxState.sent.rawValue)', updated_at = ? WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
+                arguments: StatementArguments([now.milliseconds] + ids)
+            )
+            return OutboxBatch(peer: peer, packetSeq: try Self.allocatePacketSeq(db, for: peer), chains: chains, commands: commands, itemIDs: ids)
+        }
+    }
+
+    /// Records the receiver's per-item answers: acknowledged items are done, a gap resends from
+    /// the receiver's head at once, a rejected item waits and is tried again, and dies after
+    /// `DeliveryPolicy.rejectedAttemptsMax` rejections. Committed without waiting for fsync: if a
+    /// power failure loses it, the items are sent again and the receiver answers `duplicate`.
+    public func recordDelivery(_ batch: OutboxBatch, receipts: [ItemReceipt], now: Date, jitter: Double) async throws {
+        try await writeUnsynced { db in
+            let ms = now.milliseconds
+            var answered = Set<Int64>()
+            // The batch's chain items by case, read once by id: a lookup per receipt by case number
+            // scanned the peer's whole outbox (no index serves `kind IN ('chain', 'branch')`), which
+            // made each delivery cost O(queued items) (found by `xinfang bench ingest`).
+            var chainItems: [String: [Int64]] = [:]
+            if !batch.itemIDs.isEmpty {
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id, case_number FROM outbox WHERE id IN (\(batch.itemIDs.map { _ in "?" }.joined(separator: ",")))
+                            AND kind IN ('chain', 'branch') ORDER BY id
+                        """,
+                    arguments: StatementArguments(batch.itemIDs)
+                )
+                for row in rows { chainItems[row["case_number"], default: []].append(row["id"]) }
+            }
+            for receipt in receipts {
+                let id: Int64?
+                switch receipt.kind {
+                case .chain:
+                    // One receipt per run, in the packet's order (a case's chain and a branch may share a packet).
+                    let key = receipt.caseNumber.rawValue
+                    id = chainItems[key]?.isEmpty == false ? chainItems[key]?.removeFirst() : nil
+                case .command:
+                    id = try Int64.fetchOne(
+                        db,
+                        cached: "SELECT id FROM outbox WHERE peer = ? AND kind = 'command' AND command_id = ?",
+                        arguments: [batch.peer.rawValue, receipt.commandId]
+                    )
+                }
+                guard let id, batch.itemIDs.contains(id) else { continue }
+                answered.insert(id)
+                let sentHead = batch.chains.first { $0.first?.caseNumber == receipt.caseNumber }?.last?.seq ?? 0
+                try OutboxTable.update(db, id: id, now: now) { $0.answered(receipt, sentHead: sentHead, now: now, jitter: jitter) }
+            }
+            // Items the receiver did not answer are tried again after a back-off.
+            for id in batch.itemIDs where !answered.contains(id) {
+                try OutboxTable.update(db, id: id, now: now) {
+                    $0.packetFailed(.unanswered, error: "unanswered: the peer gave no receipt for this item", now: now, jitter: jitter)
+                }
+            }
+            try db.execute(
+                cached: "UPDATE peers SET last_success_at = ?, last_error = NULL WHERE peer = ?",
+                arguments: [ms, batch.peer.rawValue]
+            )
+            // The peer answers again: what waited because it was unreachable is due at once.
+            try Self.markReachable(db, batch.peer, now: now)
+        }
+    }
+
+    /// Records that a whole packet failed: every item waits with exponential backoff and jitter.
+    /// An unreachable peer is retried for ever (its items are never dropped); a peer that refuses
+    /// the packet as a whole counts as a rejection for each item.
+    /// Returns when the packet's first item is due again: the peer's loop waits until then.
+    @discardableResult
+    public func recordFailure(_ batch: OutboxBatch, error: String, kind: DeliveryFailure, now: Date, jitter: Double) async throws -> Date {
+        try await write { db in
+            let ms = now.milliseconds
+            // The earliest retry among the packet's items (none left queued: the rest of the queue soon).
+            var retryAt: Date?
+            for id in batch.itemIDs {
+                guard let old = try OutboxTable.load(db, id: id) else { continue }
+                let item = old.packetFailed(kind, error: error, now: now, jitter: jitter)
+                try OutboxTable.save(db, id: id, item, was: old, now: now)
+                if item.state.isQueued { retryAt = min(retryAt ?? item.nextAttemptAt, item.nextAttemptAt) }
+            }
+            try db.execute(
+                cached: "UPDATE peers SET last_failure_at = ?, last_error = ? WHERE peer = ?",
+                arguments: [ms, "\(kind.rawValue): \(error)", batch.peer.rawValue]
+            )
+            return retryAt ?? now.addingTimeInterval(DeliveryPolicy.firstRetrySeconds)
+        }
+    }
+
+    /// When the next item for `peer` falls due; nil when nothing waits.
+    public func nextDueAt(for peer: NodeID) async throws -> Date? {
+        try await read { db in
+            try Int64.fetchOne(
+                db,
+                cached: "SELECT min(next_attempt_at) FROM outbox WHERE peer = ? AND state IN ('pending', 'failed')",
+                arguments: [peer.rawValue]
+            ).map(Date.init(milliseconds:))
+        }
+    }
+
+    /// Checks an incoming packet's sequence number against the last one taken from `peer`; records
+    /// it when newer. False for a replay (a number seen before).
+    static func acceptPacket(_ db: Database, from peer: NodeID, packetSeq: Int, now: Date) throws -> Bool {
+        try db.execute(cached: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
+        let last = try Int.fetchOne(db, cached: "SELECT last_packet_received FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 0
+        guard packetSeq > last else { return false }
+        try db.execute(
+            cached: "UPDATE peers SET last_packet_received = ?, last_received_at = ? WHERE peer = ?",
+            arguments: [packetSeq, now.milliseconds, peer.rawValue]
+        )
+        return true
+    }
+
+    /// Counts a refused incoming packet by sender and code.
+    public func countRefusal(peer: String, code: String, detail: String, now: Date) async throws {
+        try await write { db in
+            try db.execute(
+                cached: """
+                    INSERT INTO packet_refusals (peer, code, count, last_at, last_detail) VALUES (?, ?, 1, ?, ?)
+                    ON CONFLICT(peer, code) DO UPDATE SET count = count + 1, last_at = excluded.last_at, last_detail = excluded.last_detail
+                    """,
+                arguments: [String(peer.prefix(32)), code, now.milliseconds, String(detail.prefix(500))]
+            )
+        }
+    }
+
+    /// The outbox and link state of every peer this node has dealt with.
+    public func outboxSummary() async throws -> [PeerOutbox] {
+        try await read { db in
+            var peers = Set(try String.fetchAll(db, cached: "SELECT DISTINCT peer FROM outbox"))
+            peers.formUnion(try String.fetchAll(db, cached: "SELECT peer FROM peers"))
+            peers.formUnion(try String.fetchAll(db, cached: "SELECT DISTINCT peer FROM packet_refusals"))
+            return try peers.sorted().map { peer in
+                var counts: [String: Int] = ["pending": 0, "sent": 0, "acknowledged": 0, "failed": 0, "dead": 0]
+                for row in try Row.fetchAll(db, cached: "SELECT state, COUNT(*) AS n FROM outbox WHERE peer = ? GROUP BY state", arguments: [peer]) {
+                    counts[row["state"]] = row["n"]
+                }
+                var refusals: [String: Int] = [:]
+                for row in try Row.fetchAll(db, cached: "SELECT code, count FROM packet_refusals WHERE peer = ?", arguments: [peer]) {
+                    refusals[row["code"]] = row["count"]
+                }
+                let link = try Row.fetchOne(db, cached: "SELECT * FROM peers WHERE peer = ?", arguments: [peer])
+                let items = try Row.fetchAll(
+                    db,
+                    cached: "SELECT * FROM outbox WHERE peer = ? AND state != 'acknowledged' ORDER BY id LIMIT ?",
+                    arguments: [peer, PeerOutbox.itemsShownMax]
+                ).map { row in
+                    PeerOutbox.Item(
+                        id: row["id"],
+                        kind: row["kind"],
+                        caseNumber: row["case_number"],
+                        commandId: row["command_id"],
+                        state: row["state"],
+                        targetSeq: row["target_seq"],
+                        ackedSeq: row["acked_seq"],
+                        attempts: row["attempts"],
+                        lastError: row["last_error"],
+                        lastErrorKind: row["last_error_kind"],
+                        nextAttemptAt: Date(milliseconds: row["next_attempt_at"])
+                    )
+                }
+                return PeerOutbox(
+                    peer: peer,
+                    counts: counts,
+                    lastPacketSent: link?["last_packet_sent"] ?? 0,
+                    lastPacketReceived: link?["last_packet_received"] ?? 0,
+                    lastSuccessAt: (link?["last_success_at"] as Int64?).map(Date.init(milliseconds:)),
+                    lastFailureAt: (link?["last_failure_at"] as Int64?).map(Date.init(milliseconds:)),
+                    lastError: link?["last_error"],
+                    refusals: refusals,
+                    items: items
+                )
+            }
+        }
+    }
+
+    /// Commands made here that the holder has not applied yet, for a case.
+    public func pendingCommands(for number: CaseNumber) async throws -> [CaseCommand] {
+        try await read { db in
+            try String.fetchAll(
+                db,
+                cached: "SELECT body FROM commands WHERE case_number = ? AND origin = ? AND status = 'pending' ORDER BY created_at",
+                arguments: [number.rawValue, node.rawValue]
+            ).map { try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data($0.utf8)) }
+        }
+    }
+
+    /// The status of a command known here (pending, received, forwarded, applied, refused, undeliverable).
+    public func commandStatus(_ id: String) async throws -> (status: CommandStatus, detail: String?)? {
+        try await read { db in
+            try Row.fetchOne(db, cached: "SELECT status, detail FROM commands WHERE id = ?", arguments: [id]).map {
+                (CommandStatus(rawValue: $0["status"]) ?? .pending, $0["detail"])
+            }
+        }
+    }
+
+    /// The case a command stored here is about.
+    public func commandCase(_ id: String) async throws -> CaseNumber? {
+        try await read { db in
+            try String.fetchOne(db, cached: "SELECT case_number FROM commands WHERE id = ?", arguments: [id]).map(CaseNumber.init(rawValue:))
+        }
+    }
+}
+
+extension NodeDatabase {
+    /// For measurement: per case, milliseconds from the time an event of `kind` was made at `origin`
+    /// to the time this node stored it.
+    public func arrivalDelays(kind: String, origin: NodeID, caseNumbers: [String]) async throws -> [Double] {
+        try await read { db in
+            try caseNumbers.compactMap { number in
+                try Row.fetchOne(
+                    db,
+                    cached: "SELECT stored_at - hlc_wall AS delay FROM events WHERE case_number = ? AND kind = ? AND origin = ? ORDER BY seq LIMIT 1",
+                    arguments: [number, kind, origin.rawValue]
+                ).map { Double($0["delay"] as Int64) }
+            }
+        }
+    }
+}
+
+extension NodeDatabase {
+    /// Allocates the next packet number for `peer` (for a packet without items, e.g. a greeting).
+    public func allocatePacketSeq(for peer: NodeID) async throws -> Int {
+        try await write { db in try Self.allocatePacketSeq(db, for: peer) }
+    }
+
+    static func allocatePacketSeq(_ db: Database, for peer: NodeID) throws -> Int {
+        try db.execute(cached: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
+        try db.execute(cached: "UPDATE peers SET last_packet_sent = last_packet_sent + 1 WHERE peer = ?", arguments: [peer.rawValue])
+        return try Int.fetchOne(db, cached: "SELECT last_packet_sent FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 1
+    }
+
+    /// A peer has just sent a valid packet, so it is up: what waited because it was unreachable is
+    /// due at once (the commit wakes the dispatcher).
+    /// `OutboxItem.peerReachable` over the peer's whole queue, as one statement (the queue of an
+    /// unreachable peer can hold 100,000 items).
+    static func markReachable(_ db: Database, _ peer: NodeID, now: Date) throws {
+        try db.execute(
+            cached:
+                "UPDATE outbox SET next_attempt_at = ? WHERE peer = ? AND state = 'failed' AND last_error_kind = 'unreachable' AND next_attempt_at > ?",
+            arguments: [now.milliseconds, peer.rawValue, now.milliseconds]
+        )
+    }
+}
