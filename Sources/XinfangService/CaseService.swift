@@ -11,10 +11,10 @@ public import XinfangStore
 /// word), `LifecycleError` (not in this status, directly or as `StoreError.refused`), and
 /// `StoreError` (no such case; the store failed).
 public struct CaseService: Sendable {
-    public let database: NodeDatabase
+    public let database: any CaseStore
     public let clock: any NodeClock
 
-    public init(database: NodeDatabase, clock: any NodeClock) {
+    public init(database: any CaseStore, clock: any NodeClock) {
         self.database = database
         self.clock = clock
     }

@@ -1,18 +1,18 @@
-public import Foundation
+package import Foundation
 import GRDB
-public import XinfangCore
+package import XinfangCore
 
 extension NodeDatabase {
     /// For the anti-entropy benchmark only: fills the store with `count` synthetic replicated case
     /// heads shared with `peer`, straight into the rows an exchange reads (the cases' bucket
     /// columns and the per-peer bucket digests), in one transaction. `version(i)` names case i's
     /// head, so two stores built with different versions for a few cases differ in exactly those.
-    public func loadSyntheticHeads(count: Int, sharedWith peer: NodeID, version: @escaping @Sendable (Int) -> Int) async throws {
+    package func loadSyntheticHeads(count: Int, sharedWith peer: NodeID, version: @escaping @Sendable (Int) -> Int) async throws {
         try await loadSyntheticHeads(numberedAs: node, count: count, sharedWith: peer, version: version)
     }
 
     /// The same heads as `numberedAs`'s store (version 1 each), as a replica holds them.
-    public func loadSyntheticHeadsAs(_ origin: NodeID, count: Int, sharedWith peer: NodeID) async throws {
+    package func loadSyntheticHeadsAs(_ origin: NodeID, count: Int, sharedWith peer: NodeID) async throws {
         try await loadSyntheticHeads(numberedAs: origin, count: count, sharedWith: peer) { _ in 1 }
     }
 
@@ -69,7 +69,7 @@ extension NodeDatabase {
     /// the first-level categories; cases of the last 90 days are partly still open (intake,
     /// handling, review), older ones closed, most evaluated; 2 % of older cases stay open and
     /// overdue (积案), 8 % are repeats, 3 % 越级访. `state_json` is left empty: these queries never read it.
-    public func loadSyntheticCases(count: Int, units: [NodeID], now: Date, years: Int = 3) async throws {
+    package func loadSyntheticCases(count: Int, units: [NodeID], now: Date, years: Int = 3) async throws {
         let nowMs = now.milliseconds
         let day = IndicatorRules.dayMs
         let spanMs = Int64(years) * 365 * day
@@ -138,14 +138,14 @@ extension NodeDatabase {
     }
 
     /// The size of the store's database file, in bytes (0 for an in-memory store).
-    public func fileSize() async throws -> Int {
+    package func fileSize() async throws -> Int {
         try await read { db in
             (try Int.fetchOne(db, sql: "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")) ?? 0
         }
     }
 
     /// `SELECT count(*) FROM cases`: the floor a query over every case cannot beat, for benchmarks.
-    public func countAllCases() async throws -> Int {
+    package func countAllCases() async throws -> Int {
         try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") ?? 0 }
     }
 }
@@ -153,8 +153,8 @@ extension NodeDatabase {
 /// For the ingest benchmark's limit: the same event rows inserted into a bare table with the same
 /// columns, in the same batches, one durable (`synchronous = FULL`, WAL) transaction a batch, with
 /// no checks, no hashing and no state: what SQLite alone allows on this machine. Events per second.
-public enum RawInsertBenchmark {
-    public static func eventsPerSecond(directory: URL, batches: [[CaseEvent]]) async throws -> Double {
+package enum RawInsertBenchmark {
+    package static func eventsPerSecond(directory: URL, batches: [[CaseEvent]]) async throws -> Double {
         try? FileManager.default.removeItem(at: directory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var config = Configuration()

@@ -318,8 +318,7 @@ extension NodeDatabase {
         case .duplicate, .gap, .refuse, .malformed:
             return receipt(decision)
         case .fork(let run):
-            fresh = run
-            // Validate the new run on its own branch, then let the fork rule pick the head.
+            fresh = run  // validated on its own branch, then the fork rule picks the head
             let tree = EventTree(try Self.loadAllEvents(db, number))
             do {
                 var branch = try CaseState.fold(tree.path(to: fresh[0].prevHash ?? ""), topology: hierarchy.topology)

@@ -6,13 +6,13 @@ public import XinfangStore
 /// Carries out one peer loop's steps against the store and the transport: the greeting, and one
 /// packet of due items with its outcome recorded. It decides nothing about when: `PeerLoop` does.
 public struct PeerDispatcher: Sendable {
-    let database: NodeDatabase
+    let database: any CaseStore
     let transport: any PacketTransport
     let clock: any NodeClock
     let peer: TopologyNode
     let logger: Logger
 
-    public init(database: NodeDatabase, transport: any PacketTransport, clock: any NodeClock, peer: TopologyNode, logger: Logger) {
+    public init(database: any CaseStore, transport: any PacketTransport, clock: any NodeClock, peer: TopologyNode, logger: Logger) {
         self.database = database
         self.transport = transport
         self.clock = clock

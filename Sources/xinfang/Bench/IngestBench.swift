@@ -78,18 +78,7 @@ enum IngestScenario {
         try await registerAndOffer(cases, at: sender, to: county, mode: .transfer)
         progress(String(format: "P1: loaded in %.1f s", Date().timeIntervalSince(loadStarted)))
 
-        // The sender's share: read the outbox, encode and sign every packet.
-        let prepareStarted = DispatchTime.now().uptimeNanoseconds
-        var prepared: [(batch: OutboxBatch, body: Data, signature: String)] = []
-        while let batch = try await sender.nextBatch(for: county, now: Date()) {
-            let body = Packet(from: city, to: county, packetSeq: batch.packetSeq, sentAt: Date(), chains: batch.chains, commands: batch.commands)
-                .encoded()
-            prepared.append((batch, body, keys[city]!.sign(body)))
-        }
-        progress(
-            String(format: "P1: the city prepared %d packets in %.2f s (not counted)", prepared.count, milliseconds(since: prepareStarted) / 1000)
-        )
-
+        let prepared = try await prepare(from: sender, city: city, county: county, key: keys[city]!)
         var logger = Logger(label: "xinfang.bench.county")
         logger.logLevel = .critical
         let services = NodeServices(identity: NodeIdentity(id: county, name: "芙蓉区", level: .county), database: receiver)
@@ -143,6 +132,24 @@ enum IngestScenario {
             cores: cores
         )
     }
+
+    /// The sender's share, timed apart: read the outbox, encode and sign every packet.
+    static func prepare(from sender: NodeDatabase, city: NodeID, county: NodeID, key: NodeKey) async throws -> [PreparedPacket] {
+        let prepareStarted = DispatchTime.now().uptimeNanoseconds
+        var prepared: [PreparedPacket] = []
+        while let batch = try await sender.nextBatch(for: county, now: Date()) {
+            let body = Packet(from: city, to: county, packetSeq: batch.packetSeq, sentAt: Date(), chains: batch.chains, commands: batch.commands)
+                .encoded()
+            prepared.append((batch, body, key.sign(body)))
+        }
+        progress(
+            String(format: "P1: the city prepared %d packets in %.2f s (not counted)", prepared.count, milliseconds(since: prepareStarted) / 1000)
+        )
+
+        return prepared
+    }
+
+    typealias PreparedPacket = (batch: OutboxBatch, body: Data, signature: String)
 
     /// Registers `count` letter cases at `store` and offers each to `peer` (2 events a case).
     static func registerAndOffer(_ count: Int, at store: NodeDatabase, to peer: NodeID, mode: HandoffMode, from first: Int = 0) async throws {

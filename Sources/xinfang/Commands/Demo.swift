@@ -25,16 +25,7 @@ struct Demo: AsyncParsableCommand {
         let root = URL(fileURLWithPath: dir)
         let example = try NodeConfig.loadTopology(URL(fileURLWithPath: topology))
         let ports = try example.nodes.indices.map { i in basePort == 0 ? try freeLoopbackPort() : basePort + i }
-        // Fresh keys per demo folder, a runtime topology with their public keys and the ports.
-        var nodes: [TopologyNode] = []
-        for (node, port) in zip(example.nodes, ports) {
-            let keyURL = root.appendingPathComponent("keys/\(node.id).json")
-            if !FileManager.default.fileExists(atPath: keyURL.path) { try KeyFile.write(NodeKey(), to: keyURL) }
-            var entry = node
-            entry.baseURL = "http://127.0.0.1:\(port)"
-            entry.publicKey = try KeyFile.load(keyURL).publicKeyBase64
-            nodes.append(entry)
-        }
+        let nodes = try Self.nodesWithKeys(example, ports: ports, root: root)
         let runtime = Topology(nodes: nodes)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -107,6 +98,20 @@ struct Demo: AsyncParsableCommand {
         emit("stopping \(processes.count) nodes…")
         stop()
         emit("stopped")
+    }
+
+    /// Fresh keys per demo folder (kept between runs), and the nodes with their public keys and ports.
+    static func nodesWithKeys(_ example: Topology, ports: [Int], root: URL) throws -> [TopologyNode] {
+        var nodes: [TopologyNode] = []
+        for (node, port) in zip(example.nodes, ports) {
+            let keyURL = root.appendingPathComponent("keys/\(node.id).json")
+            if !FileManager.default.fileExists(atPath: keyURL.path) { try KeyFile.write(NodeKey(), to: keyURL) }
+            var entry = node
+            entry.baseURL = "http://127.0.0.1:\(port)"
+            entry.publicKey = try KeyFile.load(keyURL).publicKeyBase64
+            nodes.append(entry)
+        }
+        return nodes
     }
 
     func waitUntilReady(_ client: DemoClient, _ node: NodeID, process: Process) async throws {

@@ -1,0 +1,67 @@
+public import Foundation
+public import XinfangCore
+
+/// The transactional heart of a node's store: the case chains and their materialised state, the
+/// outbox and its packets, one transaction per intent. Everything that changes a case goes
+/// through these operations (the application layer `CaseService`, the sync loop's
+/// `PeerDispatcher`, the packet receiver), and each is atomic: a crash leaves all of it or none.
+///
+/// This is the seam a second backend implements (PostgreSQL for large nodes): an implementation
+/// must run each operation in one serialisable transaction, commit durably before it returns,
+/// decide nothing itself (the rules are Core's: `Lifecycle`, `CommandPolicy`, `ChainIntake`,
+/// `OutboxItem`, `Routing`), and signal `outboxSignal` after a commit that queued something.
+/// Accounts, audit, supervision queries and flags are read models over the same database and
+/// stay outside it. `NodeDatabase` is the SQLite implementation.
+public protocol CaseStore: Sendable {
+    /// The node this store belongs to.
+    var node: NodeID { get }
+    /// The tree, this node's key and the policy; nil for a standalone node.
+    var hierarchy: Hierarchy? { get }
+    /// Wakes the sync loops after a commit that put something in the outbox.
+    var outboxSignal: OutboxSignal { get }
+
+    // MARK: People's intents (through `CaseService`)
+
+    /// 登记: mints a number and appends the opening event (and what the intake check finds).
+    func register(
+        _ registration: CaseRegistration,
+        actor: String,
+        now: Date,
+        idempotencyKey: NodeDatabase.IdempotencyKey?,
+        receivedAtPastMaxDays: Int
+    ) async throws -> (state: CaseState, created: Bool)
+    /// The holder's action, admitted by the lifecycle, appended.
+    func act(on number: CaseNumber, action: CaseAction, actor: String, now: Date) async throws -> CaseState
+    /// An ancestor's forced takeover, appended at the next epoch.
+    func takeOver(_ number: CaseNumber, reason: String, actor: String, now: Date) async throws -> CaseState
+    /// A signed command made here and routed towards the holder.
+    func submitCommand(caseNumber: CaseNumber, action: CaseAction, actor: String, now: Date) async throws -> CaseCommand
+    /// The case as stored here (nil: unknown here).
+    func caseState(_ number: CaseNumber) async throws -> CaseState?
+    /// The case if `scope` covers it.
+    func caseState(_ number: CaseNumber, in scope: CaseScope) async throws -> CaseState?
+
+    // MARK: Neighbours' packets
+
+    /// One packet's chains from an adjacent node, in one transaction; nil for a replay.
+    func receivePacket(from peer: NodeID, packetSeq: Int, chains runs: [[CaseEvent]], now: Date) async throws -> [ItemReceipt]?
+    /// One command from an adjacent node: applied here by the holder, or forwarded.
+    func receiveCommand(_ command: CaseCommand, from peer: NodeID, now: Date) async throws -> ItemReceipt
+
+    // MARK: The outbox (through `PeerDispatcher`)
+
+    /// After a restart, what was in flight is queued again.
+    func resetInFlight(now: Date) async throws
+    /// The next packet's items for `peer`, marked sent, with the packet's sequence number.
+    func nextBatch(for peer: NodeID, now: Date) async throws -> OutboxBatch?
+    /// The receiver's answers, item by item (`OutboxItem.answered`).
+    func recordDelivery(_ batch: OutboxBatch, receipts: [ItemReceipt], now: Date, jitter: Double) async throws
+    /// A whole packet failed (`OutboxItem.packetFailed`); when its first item is due again.
+    func recordFailure(_ batch: OutboxBatch, error: String, kind: DeliveryFailure, now: Date, jitter: Double) async throws -> Date
+    /// When the next item for `peer` falls due; nil when nothing waits.
+    func nextDueAt(for peer: NodeID) async throws -> Date?
+    /// The next packet sequence number for `peer` (a greeting's).
+    func allocatePacketSeq(for peer: NodeID) async throws -> Int
+}
+
+extension NodeDatabase: CaseStore {}
