@@ -297,3 +297,28 @@ extension Check {
         return trimmed.isEmpty ? nil : trimmed
     }
 }
+
+extension Channel {
+    /// The name officers use (信访形式).
+    public var label: String {
+        switch self {
+        case .letter: "来信"
+        case .visit: "来访"
+        case .phone: "来电"
+        case .online: "网上信访"
+        }
+    }
+}
+
+extension Purpose {
+    /// The name officers use (信访目的).
+    public var label: String {
+        switch self {
+        case .appeal: "申诉"
+        case .request: "求决"
+        case .suggestion: "意见建议"
+        case .accusation: "揭发控告"
+        case .other: "其他"
+        }
+    }
+}

@@ -38,15 +38,18 @@ enum APIJSON {
 
     static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let c = try decoder.singleValueContainer()
-            let text = try c.decode(String.self)
-            guard let date = parse(text) else {
-                throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected an ISO 8601 date-time or YYYY-MM-DD, got \(text)")
-            }
-            return date
-        }
+        decoder.dateDecodingStrategy = .custom { try decodeDate($0) }
         return decoder
+    }
+
+    /// A date as the API reads one: an ISO 8601 date-time, or a bare `YYYY-MM-DD`.
+    @Sendable static func decodeDate(_ decoder: any Decoder) throws -> Date {
+        let c = try decoder.singleValueContainer()
+        let text = try c.decode(String.self)
+        guard let date = parse(text) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected an ISO 8601 date-time or YYYY-MM-DD, got \(text)")
+        }
+        return date
     }
 
     /// A 200/201/202 JSON response.

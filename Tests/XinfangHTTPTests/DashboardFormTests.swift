@@ -71,4 +71,33 @@ struct DashboardFormTests {
             await #expect(try await node.database.counts().cases == 1, "nothing registered")
         }
     }
+
+    /// The templates escape every text they are given: markup typed into a petition shows as text
+    /// on every page that carries it, never as markup; and a bad receipt date is refused by name.
+    @Test func whatPetitionersAndOfficersTypeIsShownAsTextNeverAsMarkup() async throws {
+        let node = try TestNode()
+        let attack = "<img src=x onerror=alert(1)>\"'&"
+        var registration = Fixtures.registration(receivedAt: node.clock.now())
+        registration.summary = "摘要\(attack)"
+        registration.text = "内容\(attack)"
+        registration.respondent = "单位\(attack)"
+        let number = try await node.database.register(registration, actor: "李娜\(attack)", now: node.clock.now()).state.caseNumber
+        _ = try await node.database.act(on: number, action: .comment(text: "备注\(attack)"), actor: "经办人", now: node.clock.now())
+        try await node.withAPI { api in
+            for path in ["/ui/cases/\(number)", "/ui/cases", "/ui/cases?q=%3Cimg", "/"] {
+                let page = try await api.request(.get, path)
+                #expect(page.status == 200, "\(path)")
+                #expect(!page.text.contains("<img"), "\(path) carries markup it was given")
+                #expect(!page.text.contains("onerror=alert(1)>\""), "\(path)")
+            }
+            let casePage = try await api.request(.get, "/ui/cases/\(number)").text
+            #expect(casePage.contains("摘要&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;"))
+            #expect(casePage.contains("备注&lt;img"), "the timeline's details are escaped")
+            var headers = HTTPFields()
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            let body = "channel=visit&purpose=request&issueRegion=430102&name=%E5%BC%A0&summary=x&text=y&receivedAt=yesterday"
+            let refused = try await api.request(.post, "/ui/register", body: body, headers: headers)
+            #expect(refused.status == 422 && refused.text.contains("收件时间必须是日期"))
+        }
+    }
 }

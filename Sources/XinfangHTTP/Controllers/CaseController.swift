@@ -42,7 +42,7 @@ struct CaseController<Context: NodeContext>: Sendable {
     /// `GET /api/v1/cases`: filtered, cursor-paginated list, newest registration first.
     @Sendable func list(request: Request, context: Context) async throws -> Response {
         let principal = try context.require(.readCases)
-        let query = try Self.caseQuery(request, scope: services.scope(for: principal))
+        let query = try CaseRequests.caseQuery(request, scope: services.scope(for: principal))
         let now = services.clock.now()
         let page = try await services.database.cases(matching: query, now: now)
         let view = CaseListView(
@@ -50,54 +50,6 @@ struct CaseController<Context: NodeContext>: Sendable {
             nextCursor: page.next?.encoded
         )
         return try APIJSON.response(view)
-    }
-
-    /// The filters of a case list (`GET /api/v1/cases`, its CSV export and the dashboard's list), checked.
-    /// Every list of cases is read within the reader's `scope`, so none can forget it.
-    static func caseQuery(_ request: Request, scope: CaseScope) throws -> CaseQuery {
-        let q = request.uri.queryParameters
-        var query = CaseQuery()
-        query.scope = scope
-        do {
-            if let raw = q["status"].map(String.init), !raw.isEmpty {
-                query.statuses = try raw.split(separator: ",").map { s throws(ValidationFailure) in
-                    try CaseAction.enumValue(String(s), field: "status")
-                }
-            }
-            if let raw = q["holder"].map(String.init) { query.holder = try NodeID.validated(raw, field: "holder") }
-            if let raw = q["overdue"].map(String.init) {
-                guard raw == "true" || raw == "false" else { throw ValidationFailure.invalid("overdue", "overdue 只能是 true 或 false。") }
-                query.overdue = raw == "true"
-            }
-            if let raw = q["skipLevel"].map(String.init) {
-                guard raw == "true" || raw == "false" else { throw ValidationFailure.invalid("skipLevel", "skipLevel 只能是 true 或 false。") }
-                query.skipLevel = raw == "true"
-            }
-            if let raw = q["region"].map(String.init) { query.region = try RegionCode.validated(raw, field: "region") }
-            if let raw = q["category"].map(String.init), !raw.isEmpty {
-                guard raw.count <= 50 else { throw ValidationFailure.tooLong("category", max: 50) }
-                query.category = raw
-            }
-            if let raw = q["q"].map(String.init), !raw.isEmpty {
-                guard raw.count <= CaseQuery.textLengthMax else { throw ValidationFailure.tooLong("q", max: CaseQuery.textLengthMax) }
-                query.text = raw
-            }
-            if let raw = q["limit"].map(String.init) {
-                guard let n = Int(raw), (1...CaseQuery.limitMax).contains(n) else {
-                    throw ValidationFailure.invalid("limit", "limit 必须是 1 到 \(CaseQuery.limitMax) 之间的整数。")
-                }
-                query.limit = n
-            }
-            if let raw = q["cursor"].map(String.init) {
-                guard let cursor = CaseCursor(encoded: raw) else {
-                    throw ValidationFailure(code: "invalid-cursor", field: "cursor", detail: "分页游标无效，请使用上一页返回的 nextCursor。")
-                }
-                query.after = cursor
-            }
-        } catch let failure as ValidationFailure {
-            throw APIProblem(failure)
-        }
-        return query
     }
 
     /// `GET /api/v1/cases/{caseNumber}`: state, deadlines, holder, and the whole chain.
@@ -110,7 +62,7 @@ struct CaseController<Context: NodeContext>: Sendable {
         case "true": unmask = true
         default: throw APIProblem(.badRequest, code: "invalid-field", detail: "unmask 只能是 true 或 false。", field: "unmask")
         }
-        let state = try await scopedCase(number, principal: principal)
+        let state = try await services.scopedCase(number, principal: principal)
         if unmask {
             _ = try context.require(.readPersonalData)
             try await services.auditRead(principal, context: context, action: "case.read-unmasked", object: number.rawValue)
@@ -118,92 +70,18 @@ struct CaseController<Context: NodeContext>: Sendable {
         return try APIJSON.response(try await CaseView(state: state, services: services, now: services.clock.now(), unmask: unmask))
     }
 
-    /// The case if the principal's scope covers it; 404 as for an unknown number otherwise.
-    func scopedCase(_ number: CaseNumber, principal: Principal) async throws -> CaseState {
-        guard let state = try await services.database.caseState(number, in: services.scope(for: principal)) else {
-            throw APIProblem(StoreError.caseNotFound(number))
-        }
-        return state
-    }
-
     /// `POST /api/v1/cases/{caseNumber}/actions`: one lifecycle action by the holder (200).
     @Sendable func act(request: Request, context: Context) async throws -> Response {
         let principal = try context.require(.readCases)
         let number = try caseNumber(context)
         let (input, _) = try await APIJSON.decode(ActionInput.self, from: request, context: context)
-        switch try await Self.perform(input, on: number, principal: principal, services: services) {
+        switch try await services.perform(input, on: number, principal: principal) {
         case .applied(let view): return try APIJSON.response(view)
         case .commanded(let accepted):
             var headers = HTTPFields()
             headers[.location] = "/api/v1/commands/\(accepted.commandId)"
             return try APIJSON.response(accepted, status: .accepted, headers: headers)
         }
-    }
-
-    /// What an action request led to: applied here by the holder, or sent to the holder as a command.
-    enum ActionOutcome {
-        case applied(CaseView)
-        case commanded(CommandAccepted)
-    }
-
-    /// One action on a case, as the API and the dashboard's forms take it: the application layer
-    /// decides and applies; here its outcome becomes a view and its refusals problems.
-    static func perform(_ input: ActionInput, on number: CaseNumber, principal: Principal, services: NodeServices) async throws -> ActionOutcome {
-        AuditScope.current?.update {
-            $0.action = "case.action"
-            $0.object = number.rawValue
-            $0.detail = String((input.fields.action ?? "").prefix(40))
-        }
-        let outcome: CaseService.Outcome
-        do {
-            outcome = try await services.cases.act(input.fields, on: number, by: principal.caseActor, scope: services.scope(for: principal))
-        } catch let refusal as PolicyRefusal {
-            throw try await problem(refusal, on: number, services: services)
-        } catch StoreError.refused(let refusal) {
-            // Every refusal names the state the case is in, whatever rule refused it.
-            var problem = APIProblem(refusal)
-            if problem.extra["state"] == nil, let current = try await services.database.caseState(number) {
-                problem.extra["state"] = current.status.rawValue
-                problem.detail += "（当前状态：\(current.status.rawValue) \(current.status.label)）"
-            }
-            throw problem
-        } catch let error as LifecycleError {
-            throw APIProblem(error)
-        } catch let error as ValidationFailure {
-            throw APIProblem(error)
-        } catch let error as StoreError {
-            throw APIProblem(error)
-        }
-        switch outcome {
-        case .applied(let state):
-            return .applied(try await CaseView(state: state, services: services, now: services.clock.now()))
-        case .commanded(let command, let holder, let nextHop):
-            return .commanded(
-                CommandAccepted(
-                    commandId: command.id,
-                    caseNumber: number,
-                    action: command.action.name,
-                    status: CommandStatus.pending.rawValue,
-                    holder: holder,
-                    routedTo: nextHop,
-                    detail: "已作为指令发往持有节点 \(holder)，由其执行后生效。"
-                )
-            )
-        }
-    }
-
-    /// A policy refusal as a problem; a command the asker may not send names the case's state and holder.
-    static func problem(_ refusal: PolicyRefusal, on number: CaseNumber, services: NodeServices) async throws -> APIProblem {
-        var problem = APIProblem(refusal)
-        switch refusal.reason {
-        case .holderOnly, .notAnAncestor, .notTheParent, .notTheReviewer, .signedByAnother, .notACommand:
-            if refusal.field == "action" || refusal.reason == .signedByAnother, let state = try await services.database.caseState(number) {
-                problem.extra["state"] = state.status.rawValue
-                problem.extra["holder"] = state.holder.rawValue
-            }
-        default: break
-        }
-        return problem
     }
 
     /// `GET /api/v1/commands/{id}`: where a command made or relayed here stands.

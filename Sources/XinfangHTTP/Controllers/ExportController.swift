@@ -38,7 +38,7 @@ struct ExportController<Context: NodeContext>: Sendable {
     /// `GET /api/v1/cases.csv`: every case matching the list's filters (not paged), newest first.
     @Sendable func cases(request: Request, context: Context) async throws -> Response {
         let principal = try context.require(.readCases)
-        var query = try CaseController<Context>.caseQuery(request, scope: services.scope(for: principal))
+        var query = try CaseRequests.caseQuery(request, scope: services.scope(for: principal))
         try await services.auditRead(
             principal,
             context: context,
@@ -75,7 +75,7 @@ struct ExportController<Context: NodeContext>: Sendable {
         func name(_ id: NodeID) -> String { services.database.hierarchy?.topology.node(id)?.name ?? id.rawValue }
         return [
             state.caseNumber.rawValue, HTML.time(state.registeredAt), name(state.registeredAtNode),
-            DashboardController<Context>.channelLabel(r.channel), DashboardController<Context>.purposeLabel(r.purpose),
+            r.channel.label, r.purpose.label,
             r.category.level1, r.category.level2, r.category.level3, r.issueRegion.rawValue, r.summary,
             r.petitioners.map { Masking.name($0.name) }.joined(separator: "、"), state.status.label, name(state.holder), name(state.owner),
             state.acceptedAt.map(HTML.time) ?? "", limit.map(HTML.time) ?? "", state.closedAt.map(HTML.time) ?? "",
@@ -95,7 +95,7 @@ struct ExportController<Context: NodeContext>: Sendable {
             object: "backlog.csv",
             detail: String(request.uri.query?.prefix(200) ?? "")
         )
-        let scope = try SupervisionController<Context>.scope(request, services)
+        let scope = try CaseRequests.scope(request, services)
         let report = try await BacklogReport(scope: scope, database: services.database, now: services.clock.now())
         let header =
             ["节点编号", "节点名称", "层级", "在办"] + BacklogPhase.allCases.map(\.label) + AgeBucket.allCases.map(\.label)
@@ -119,9 +119,9 @@ struct ExportController<Context: NodeContext>: Sendable {
             object: "stats.csv",
             detail: String(request.uri.query?.prefix(200) ?? "")
         )
-        let scope = try SupervisionController<Context>.scope(request, services)
+        let scope = try CaseRequests.scope(request, services)
         let now = services.clock.now()
-        let (from, to) = try SupervisionController<Context>.period(request, today: services.database.calendar.civilDate(of: now))
+        let (from, to) = try CaseRequests.period(request, today: services.database.calendar.civilDate(of: now))
         let report = try await StatsReport(scope: scope, database: services.database, from: from, to: to, now: now)
         let header = [
             "范围", "节点编号", "节点名称", "期间起", "期间止", "登记件数", "网上信访", "来信", "来访", "来电", "重复信访", "越级访", "联名信", "集体访件数", "集体访批次", "集体访人次",

@@ -191,21 +191,20 @@ struct SessionController<Context: NodeContext>: Sendable {
     /// `GET /ui/password`: the form to change one's password (where an expired or initial one leads).
     @Sendable func passwordPage(request: Request, context: Context) async throws -> Response {
         _ = try context.requireUser()
-        return HTML.response(HTML.passwordPage(node: services.identity, error: nil))
+        return HTML.response(Templates.render(bare("修改密码", error: nil), "password"))
     }
 
     /// `POST /ui/password`: changes it and goes to the login form (every session ended).
     @Sendable func passwordForm(request: Request, context: Context) async throws -> Response {
         let principal = try context.requireUser()
-        let buffer = try await request.body.collect(upTo: DashboardController<Context>.formBytesMax)
-        let form = DashboardController<Context>.formValues(String(buffer: buffer))
+        let form = try await Form.values(of: request)
         guard form["newPassword"] == form["repeatPassword"] else {
-            return HTML.response(HTML.passwordPage(node: services.identity, error: "两次输入的新密码不一致。"), status: .badRequest)
+            return HTML.response(Templates.render(bare("修改密码", error: "两次输入的新密码不一致。"), "password"), status: .badRequest)
         }
         do {
             try await setPassword(principal, current: form["currentPassword"] ?? "", new: form["newPassword"] ?? "")
         } catch let problem as APIProblem {
-            return HTML.response(HTML.passwordPage(node: services.identity, error: problem.detail), status: problem.status)
+            return HTML.response(Templates.render(bare("修改密码", error: problem.detail), "password"), status: problem.status)
         }
         var response = Response(status: .seeOther, headers: [.location: "/ui/login"])
         response.setCookie(sessionCookie("", maxAge: 0))
@@ -298,13 +297,18 @@ struct SessionController<Context: NodeContext>: Sendable {
 
     // MARK: The dashboard's login
 
+    /// The login and password pages' model: the node's name, and what went wrong.
+    func bare(_ title: String, error: String?, username: String = "") -> BarePage {
+        let frame = Frame(title: title, node: services.identity.name, level: "", generatedAt: "")
+        return BarePage(frame: frame, error: error, username: username)
+    }
+
     @Sendable func loginPage(request: Request, context: Context) async throws -> Response {
-        HTML.response(HTML.loginPage(node: services.identity, error: nil, username: ""))
+        HTML.response(Templates.render(bare("登录", error: nil), "login"))
     }
 
     @Sendable func loginForm(request: Request, context: Context) async throws -> Response {
-        let buffer = try await request.body.collect(upTo: DashboardController<Context>.formBytesMax)
-        let form = DashboardController<Context>.formValues(String(buffer: buffer))
+        let form = try await Form.values(of: request)
         let username = form["username"] ?? ""
         do {
             let (secret, _, _) = try await authenticate(
@@ -317,7 +321,7 @@ struct SessionController<Context: NodeContext>: Sendable {
             response.setCookie(sessionCookie(secret, maxAge: services.security.sessionHours * 3600))
             return response
         } catch let problem as APIProblem {
-            return HTML.response(HTML.loginPage(node: services.identity, error: problem.detail, username: username), status: problem.status)
+            return HTML.response(Templates.render(bare("登录", error: problem.detail, username: username), "login"), status: problem.status)
         }
     }
 

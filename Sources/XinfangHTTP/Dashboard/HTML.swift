@@ -3,9 +3,10 @@ import Hummingbird
 import NIOCore
 import XinfangCore
 
-/// Server-rendered HTML: escaping, the page frame and small building blocks. Every page is one
-/// self-contained document (inline CSS, server-made SVG, no script, no external asset), because
-/// the dashboard runs on intranets without internet access.
+/// Server-rendered HTML's small parts: the responses, formats of times and rates, the stylesheet,
+/// and escaping for the charts (the pages are `Templates`). Every page is one self-contained
+/// document (inline CSS, server-made SVG, no script, no external asset), because the dashboard
+/// runs on intranets without internet access.
 enum HTML {
     /// The person a page is rendered for (set by the authentication middleware), shown in the header.
     @TaskLocal static var viewer: String?
@@ -34,67 +35,6 @@ enum HTML {
         return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
     }
 
-    /// A whole page: title, the node's name in the header, the navigation, the body.
-    static func page(title: String, node: NodeRef, now: Date, body: String) -> String {
-        """
-        <!DOCTYPE html>
-        <html lang="zh-CN">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(escape(title)) · \(escape(node.name))</title>
-        <style>\(css)</style>
-        </head>
-        <body>
-        <header><div class="brand">信访督查 · \(escape(node.name))<span class="level">\(escape(node.levelLabel))</span></div>
-        <nav><a href="/">首页</a><a href="/ui/register">登记</a><a href="/ui/cases?overdue=true">超期件</a><a href="/ui/cases">全部信访件</a><a href="/ui/flags">对账预警</a><a href="/ui/stats">考核指标</a></nav>\(viewer.map { "<form class=\"who\" method=\"post\" action=\"/ui/logout\">\(escape($0)) <button>退出</button></form>" } ?? "")</header>
-        <main>
-        \(body)
-        </main>
-        <footer>xinfang · 数据来自本节点存储（含下级全部副本）· 生成于 \(escape(APIJSON.format(now)))</footer>
-        </body>
-        </html>
-        """
-    }
-
-    /// The login form (登录): user name, password and, for the roles that need it, the TOTP code.
-    static func loginPage(node: NodeIdentity, error: String?, username: String) -> String {
-        """
-        <!DOCTYPE html>
-        <html lang="zh-CN">
-        <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>登录 · \(escape(node.name))</title><style>\(css)</style></head>
-        <body><header><div class="brand">信访督查 · \(escape(node.name))</div></header>
-        <main><h1>登录</h1>
-        \(error.map { "<p class=\"error\">\(escape($0))</p>" } ?? "")
-        <form method="post" action="/ui/login" class="form">
-        <label>用户名 <input name="username" value="\(escape(username))" autocomplete="username" required maxlength="32"></label>
-        <label>密码 <input name="password" type="password" autocomplete="current-password" required maxlength="128"></label>
-        <label>动态口令（领导、承办人、登记员及管理员必填）<input name="otp" inputmode="numeric" autocomplete="one-time-code" maxlength="6"></label>
-        <button>登录</button></form>
-        <p class="muted">连续 5 次失败将锁定账号 15 分钟；30 分钟无操作自动退出。</p></main></body></html>
-        """
-    }
-
-    /// The password change form (修改密码).
-    static func passwordPage(node: NodeIdentity, error: String?) -> String {
-        """
-        <!DOCTYPE html>
-        <html lang="zh-CN">
-        <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>修改密码 · \(escape(node.name))</title><style>\(css)</style></head>
-        <body><header><div class="brand">信访督查 · \(escape(node.name))</div></header>
-        <main><h1>修改密码</h1>
-        <p class="muted">初始密码或超过有效期的密码须先修改。新密码至少 12 位，包含大写字母、小写字母、数字、符号中的至少三类，且不含用户名。</p>
-        \(error.map { "<p class=\"error\">\(escape($0))</p>" } ?? "")
-        <form method="post" action="/ui/password" class="form">
-        <label>当前密码 <input name="currentPassword" type="password" autocomplete="current-password" required maxlength="128"></label>
-        <label>新密码 <input name="newPassword" type="password" autocomplete="new-password" required minlength="12" maxlength="128"></label>
-        <label>再次输入新密码 <input name="repeatPassword" type="password" autocomplete="new-password" required minlength="12" maxlength="128"></label>
-        <button>修改</button></form></main></body></html>
-        """
-    }
-
     /// A 200 HTML response.
     static func response(_ html: String, status: HTTPResponse.Status = .ok) -> Response {
         var headers = HTTPFields()
@@ -108,11 +48,6 @@ enum HTML {
         var headers = HTTPFields()
         headers[.location] = location
         return Response(status: .seeOther, headers: headers)
-    }
-
-    /// A number cell that draws attention when not zero.
-    static func count(_ n: Int, alert: Bool = false, cls: String) -> String {
-        "<td class=\"n \(cls)\(alert && n > 0 ? " alert" : "")\">\(n)</td>"
     }
 
     /// A time as people read it: `2026-11-25 09:30`, China Standard Time.

@@ -11,12 +11,29 @@ struct RegistrationInput: Decodable {
         var mobile: String?
         var address: String?
         var isLead: Bool?
+
+        init() {}
+
+        init(name: String?, idNumber: String?, mobile: String?, isLead: Bool) {
+            self.name = name
+            self.idNumber = idNumber
+            self.mobile = mobile
+            self.isLead = isLead
+        }
     }
 
     struct CategoryInput: Decodable {
         var level1: String?
         var level2: String?
         var level3: String?
+
+        init() {}
+
+        init(level1: String, level2: String, level3: String) {
+            self.level1 = level1
+            self.level2 = level2
+            self.level3 = level3
+        }
     }
 
     var channel: String?
@@ -36,6 +53,8 @@ struct RegistrationInput: Decodable {
     var urgent: Bool?
     var lawRelated: Bool?
     var linkedCases: [String]?
+
+    init() {}
 
     /// The registration this input describes; validation of values happens in `CaseRegistration.validated`.
     func registration(now: Date) throws(ValidationFailure) -> CaseRegistration {

@@ -1,0 +1,240 @@
+import Foundation
+import XinfangCore
+import XinfangStore
+
+extension DashboardPages {
+    /// The case, its deadlines, flags, conflicts, its path through the levels, and a form for
+    /// each thing this node may do.
+    func casePage(_ view: CaseView, events: [CaseEvent], message: String?, error: String?) -> CasePage {
+        let state = view.state
+        let r = state.registration
+        return CasePage(
+            frame: frame("信访件 \(state.caseNumber)"),
+            message: message,
+            error: error,
+            number: state.caseNumber.rawValue,
+            status: state.status.label,
+            flagCount: view.flags.isEmpty ? nil : view.flags.count,
+            holder: nodeName(state.holder),
+            holderSince: state.holderSince.map(HTML.time) ?? "—",
+            owner: nodeName(state.owner),
+            summary: r.summary,
+            text: r.text,
+            petitioners: r.petitioners.map { Masking.name($0.name) }.joined(separator: "、"),
+            collective: r.collective.map { Collective(batches: $0.batches, persons: $0.personVisits) },
+            channel: r.channel.label,
+            jointLetter: r.jointLetter,
+            purpose: r.purpose.label,
+            category: "\(r.category.level1) › \(r.category.level2) › \(r.category.level3)",
+            region: r.issueRegion.rawValue,
+            registeredAt: nodeName(state.registeredAtNode),
+            registered: HTML.time(state.registeredAt),
+            registeredBy: r.registeredBy,
+            intake: r.intake.map { Intake(kind: $0.kind.label, earlier: $0.earlierCase.rawValue, earlierHolder: nodeName($0.earlierHolder)) },
+            repeats: state.repeats.map(\.rawValue),
+            deadlines: view.deadlines.map {
+                DeadlineRow(
+                    label: $0.label,
+                    dueDate: "\($0.dueDate)",
+                    metAt: $0.metAt.map(HTML.time) ?? "—",
+                    overdue: $0.overdue,
+                    running: !$0.overdue && $0.open,
+                    met: !$0.overdue && !$0.open
+                )
+            },
+            flags: flagTable(view.flags),
+            conflicts: view.conflicts.map { c in
+                ConflictRow(
+                    forkSeq: c.conflict.forkSeq,
+                    winner: nodeName(c.conflict.winnerOrigin),
+                    loser: nodeName(c.conflict.loserOrigin),
+                    branch: String(c.conflict.branch.prefix(12)),
+                    losing: c.losing.map(\.label).joined(separator: "、"),
+                    open: c.conflict.resolvedAt == nil,
+                    decision: c.conflict.decision?.rawValue ?? "已处理"
+                )
+            },
+            timeline: timeline(events),
+            losing: view.conflicts.flatMap(\.losing).map {
+                LosingEntry(label: $0.label, origin: nodeName($0.origin), actor: $0.actor, time: HTML.time($0.at), seq: $0.seq)
+            },
+            forms: actionForms(view)
+        )
+    }
+
+    /// The chain as a timeline: who held the case when, every handoff, command and takeover.
+    func timeline(_ events: [CaseEvent]) -> [TimelineEntry] {
+        var entries: [TimelineEntry] = []
+        var holder: NodeID?
+        var state: CaseState?
+        for event in events {
+            if state == nil { state = try? CaseState.opened(by: event) } else { try? state?.apply(event) }
+            let moved = state.map { $0.holder != holder && holder != nil } ?? false
+            let kind = event.body.kind
+            let detail = Self.detail(of: event.body)
+            entries.append(
+                TimelineEntry(
+                    cls: kind == "takeOver" || kind == "resolveConflict" ? "conflict" : moved ? "move" : event.command != nil ? "cmd" : "",
+                    label: event.body.label,
+                    origin: nodeName(event.origin),
+                    actor: event.actor,
+                    time: HTML.time(event.date),
+                    seq: event.seq,
+                    epoch: event.epoch,
+                    command: event.command.map { TimelineEntry.Command(origin: nodeName($0.origin), actor: $0.actor) },
+                    detail: detail.isEmpty ? nil : detail,
+                    movedTo: moved ? state.map { nodeName($0.holder) } : nil
+                )
+            )
+            holder = state?.holder
+        }
+        return entries
+    }
+
+    /// The words of an event worth showing: its reason, note, opinion or text.
+    static func detail(of body: CaseEventBody) -> String {
+        switch body {
+        case .register(let r): return "登记：\(r.summary)"
+        case .refuse(let code, let detail): return "指令未执行（\(code)）：\(detail)"
+        case .act(let action): return detail(of: action)
+        }
+    }
+
+    static func detail(of action: CaseAction) -> String {
+        switch action {
+        case .offer(let to, let mode, let dueAt, let note):
+            return "\(mode == .assign ? "交办" : "转送")至 \(to)" + (dueAt.map { "，期限 \(HTML.time($0))" } ?? "") + (note.map { "：\($0)" } ?? "")
+        case .escalate(let to, let reason, let routing): return "上报至 \(to)：\(reason)" + (routing.map { "（\($0)）" } ?? "")
+        case .decline(let reason), .reject(let reason), .returnClosure(let reason), .terminate(let reason): return reason
+        case .recall(_, let reason), .takeOver(_, let reason): return reason
+        case .refuseRepeat(let earlier, let reason): return reason + (earlier.map { "（前件 \($0)）" } ?? "")
+        case .extend(let days, let approver, let reason): return "延期 \(days) 天，批准人 \(approver)：\(reason)"
+        case .reply(let outcome, let opinion), .decideReview(let outcome, let opinion), .decideReReview(let outcome, let opinion):
+            return "\(outcome.rawValue)：\(opinion)"
+        case .evaluate(let office, let unit, let comment):
+            return "信访部门 \(office.rawValue)，责任单位 \(unit.rawValue)" + (comment.map { "：\($0)" } ?? "")
+        case .supervise(_, let dueAt, let note): return "督办：\(note)（反馈期限 \(HTML.time(dueAt))）"
+        case .supervisionFeedback(let text), .comment(let text): return text
+        case .requestReview(let reason, let reviewer, let routing), .requestReReview(let reason, let reviewer, let routing):
+            return reason + (reviewer.map { "（复查/复核机关 \($0)）" } ?? "") + (routing.map { "（\($0)）" } ?? "")
+        case .deliver(let on, let method, let signed, let note):
+            return "\(on) \(method.label)，\(signed ? "已签收" : "拒收")" + (note.map { "：\($0)" } ?? "")
+        case .hearing(let from, let to, let note): return "听证 \(from) 至 \(to)：\(note)"
+        case .repeatPetition(let newCase, _): return "重复信访新件 \(newCase)"
+        case .resolveConflict(let branch, let decision, let reason): return "\(decision.rawValue) 分支 \(branch.prefix(12))…：\(reason)"
+        case .notify(let note), .verifyClosure(let note): return note ?? ""
+        case .close(let report): return report ?? ""
+        case .routeOut(let channel, let note): return "导入 \(channel.rawValue)" + (note.map { "：\($0)" } ?? "")
+        case .accept: return ""
+        }
+    }
+
+    /// One form per action this node may take now (as holder) or send (as a command).
+    func actionForms(_ view: CaseView) -> [ActionForm] {
+        let actions = view.allowedActions + view.commandActions.filter { !view.allowedActions.contains($0) && $0 != .repeatPetition }
+        return actions.map { action in
+            ActionForm(
+                label: action.label,
+                isCommand: !view.allowedActions.contains(action),
+                action: action.rawValue,
+                number: view.state.caseNumber.rawValue,
+                fields: Self.formFields(action).map(field)
+            )
+        }
+    }
+
+    /// The fields each action's form asks for (the flat `ActionFields` names).
+    static func formFields(_ action: ActionName) -> [String] {
+        switch action {
+        case .offer: ["to", "mode", "dueAt", "note"]
+        case .notify, .verifyClosure: ["note"]
+        case .decline, .reject, .returnClosure, .terminate, .escalate, .recall, .takeOver, .requestReview, .requestReReview: ["reason"]
+        case .routeOut: ["channel", "note"]
+        case .refuseRepeat: ["earlierCase", "reason"]
+        case .extend: ["days", "approver", "reason"]
+        case .reply, .decideReview, .decideReReview: ["outcome", "opinion"]
+        case .close: ["report"]
+        case .evaluate: ["officeRating", "unitRating", "comment"]
+        case .comment, .supervisionFeedback: ["text"]
+        case .supervise: ["dueAt", "note"]
+        case .resolveConflict: ["branch", "decision", "reason"]
+        case .deliver: ["deliveredOn", "method", "signed", "note"]
+        case .hearing: ["hearingFrom", "hearingTo", "note"]
+        case .accept, .repeatPetition: []
+        }
+    }
+
+    /// The input for one action field.
+    func field(_ name: String) -> FieldModel {
+        typealias F = FieldModel
+        switch name {
+        case "to":
+            let nodes = services.database.hierarchy?.topology.nodes.filter { $0.id != me } ?? []
+            return .select("接收节点", name, nodes.map { ($0.id.rawValue, "\($0.name)（\($0.id)）") })
+        case "mode": return .select("方式", name, [("assign", "交办"), ("transfer", "转送")])
+        case "outcome": return .select("处理结果", name, [("supported", "支持"), ("explained", "解释说明"), ("notSupported", "不支持")])
+        case "officeRating", "unitRating":
+            return .select(
+                name == "officeRating" ? "对信访部门" : "对责任单位",
+                name,
+                [("satisfied", "满意"), ("basicallySatisfied", "基本满意"), ("dissatisfied", "不满意")]
+            )
+        case "decision": return .select("处理", name, [("adopt", "采纳失败分支"), ("dismiss", "驳回失败分支")])
+        case "channel": return .select("导入渠道", name, RouteOutChannel.allCases.map { ($0.rawValue, $0.rawValue) })
+        case "method": return .select("送达方式", name, DeliveryMethod.allCases.map { ($0.rawValue, $0.label) })
+        case "signed": return .select("签收情况", name, [("true", "签收"), ("false", "拒收")])
+        case "dueAt": return .input(F.Input(label: "期限", type: "date", name: name, required: true))
+        case "deliveredOn": return .input(F.Input(label: "送达日期", type: "date", name: name, required: true))
+        case "hearingFrom": return .input(F.Input(label: "听证开始日期", type: "date", name: name, required: true))
+        case "hearingTo": return .input(F.Input(label: "听证结束日期", type: "date", name: name, required: true))
+        case "days": return .input(F.Input(label: "延期天数", type: "number", name: name, min: 1, max: ActionLimits.extensionDaysMax, required: true))
+        case "approver": return .input(F.Input(label: "批准人", name: name, maxlength: ActionLimits.approverLengthMax, required: true))
+        case "earlierCase": return .input(F.Input(label: "前件编号", name: name, maxlength: 30))
+        case "branch": return .input(F.Input(label: "失败分支首事件哈希", name: name, maxlength: 64, size: 66))
+        default:
+            let labels = ["note": "说明", "reason": "理由", "opinion": "处理意见", "report": "办结报告", "comment": "评价意见", "text": "内容"]
+            return .area(F.Area(label: labels[name] ?? name, name: name, maxlength: 2000))
+        }
+    }
+
+    // MARK: Registration
+
+    /// The registration form, with what was typed and why it was refused.
+    func registerPage(values: [String: String], error: String?) -> RegisterPage {
+        typealias F = FieldModel
+        func v(_ name: String) -> String? { values[name] }
+        let fields: [FieldModel] = [
+            .select("信访形式", "channel", Channel.allCases.map { ($0.rawValue, $0.label) }, selected: v("channel")),
+            .select("信访目的", "purpose", Purpose.allCases.map { ($0.rawValue, $0.label) }, selected: v("purpose")),
+            .select(
+                "内容分类",
+                "category",
+                ContentCategoryCatalog.all.map { ("\($0.level1)|\($0.level2)|\($0.level3)", "\($0.level1) › \($0.level2) › \($0.level3)") },
+                selected: v("category")
+            ),
+            F.lineBreakField,
+            .input(
+                F.Input(
+                    label: "问题属地（区划代码）",
+                    name: "issueRegion",
+                    maxlength: 12,
+                    value: v("issueRegion") ?? services.identity.area.rawValue,
+                    required: true
+                )
+            ),
+            .input(F.Input(label: "收件日期", type: "date", name: "receivedAt", value: v("receivedAt"))),
+            F.lineBreakField,
+            .input(F.Input(label: "信访人姓名", name: "name", maxlength: 50, value: v("name"), required: true)),
+            .input(F.Input(label: "证件号码", name: "idNumber", maxlength: 30, value: v("idNumber"))),
+            .input(F.Input(label: "手机", name: "mobile", maxlength: 11, value: v("mobile"))),
+            F.lineBreakField,
+            .input(F.Input(label: "被反映人/单位", name: "respondent", maxlength: 200, value: v("respondent"))),
+            .area(F.Area(label: "摘要", name: "summary", maxlength: 500, value: v("summary") ?? "", required: true)),
+            .area(F.Area(label: "诉求内容", name: "text", maxlength: 20000, value: v("text") ?? "", required: true, tall: true)),
+            .checkbox("涉法涉诉", "lawRelated", checked: v("lawRelated") == "true"),
+            .checkbox("重大紧急", "urgent", checked: v("urgent") == "true"),
+            .input(F.Input(label: "登记人", name: "registeredBy", maxlength: 50, value: v("registeredBy"), required: true)),
+        ]
+        return RegisterPage(frame: frame("登记"), error: error, fields: fields)
+    }
+}

@@ -1,0 +1,79 @@
+import Mustache
+
+/// The dashboard's pages as Mustache templates, compiled into the binary (a node is one file).
+/// `{{name}}` escapes for HTML by default; the only triple mustaches are the stylesheet and the
+/// charts, both made by the server from escaped parts (`SVGChart`), never from input.
+enum Templates {
+    static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        for (name, text) in all {
+            do { try library.register(text, named: name) } catch { preconditionFailure("template \(name) does not parse: \(error)") }
+        }
+        return library
+    }()
+
+    /// Renders `model` with the template `name`.
+    static func render(_ model: Any, _ name: String) -> String {
+        guard let html = library.render(model, withTemplate: name) else { preconditionFailure("no template \(name)") }
+        return html
+    }
+
+    static let all: [String: String] = [
+        "frame": frame, "bare": bare, "cases": cases, "backlog": backlog, "flags": flags, "panel": panel,
+        "overview": overview, "role": role, "caseList": caseList, "case": casePage, "register": register,
+        "flagList": flagList, "stats": stats, "login": login, "password": password, "field": field,
+    ]
+
+    /// The page of every signed-in view: the node in the header, the navigation, the body.
+    static let frame = """
+        <!DOCTYPE html>
+        <html lang="zh-CN">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        {{#frame}}<title>{{title}} · {{node}}</title>
+        <style>{{{css}}}</style>
+        </head>
+        <body>
+        <header><div class="brand">信访督查 · {{node}}<span class="level">{{level}}</span></div>
+        <nav><a href="/">首页</a><a href="/ui/register">登记</a><a href="/ui/cases?overdue=true">超期件</a><a href="/ui/cases">全部信访件</a><a href="/ui/flags">对账预警</a><a href="/ui/stats">考核指标</a></nav>{{#viewer}}<form class="who" method="post" action="/ui/logout">{{.}} <button>退出</button></form>{{/viewer}}</header>{{/frame}}
+        <main>
+        {{$body}}{{/body}}
+        </main>
+        <footer>xinfang · 数据来自本节点存储（含下级全部副本）· 生成于 {{frame.generatedAt}}</footer>
+        </body>
+        </html>
+        """
+
+    /// The page before signing in: the node's name only.
+    static let bare = """
+        <!DOCTYPE html>
+        <html lang="zh-CN">
+        <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{frame.title}} · {{frame.node}}</title><style>{{{frame.css}}}</style></head>
+        <body><header><div class="brand">信访督查 · {{frame.node}}</div></header>
+        <main>{{$body}}{{/body}}</main></body></html>
+        """
+
+    static let cases = """
+        <table class="cases"><tr><th>信访件编号</th><th>摘要</th><th>状态</th><th>持有节点</th><th>登记日期</th><th>下一期限</th></tr>
+        {{#rows}}<tr><td><a href="/ui/cases/{{number}}">{{number}}</a></td><td>{{summary}}</td><td>{{status}}</td><td>{{holder}}</td><td>{{registered}}</td><td>{{#due}}{{.}}{{#late}} <span class="tag red">超期</span>{{/late}}{{/due}}{{^due}}—{{/due}}</td></tr>
+        {{/rows}}</table>
+        """
+
+    static let backlog = """
+        <table id="{{tableID}}"><tr><th>辖区/节点</th><th>层级</th><th class="n">在办</th><th class="n">超期</th><th class="n">滞留/冲突预警</th><th class="n">全部预警</th><th class="n">交办待报结</th><th class="n">督办待反馈</th><th class="n">持有超90天</th>{{#linkCases}}<th>信访件</th>{{/linkCases}}</tr>
+        {{#rows}}<tr id="{{rowID}}"><td><a href="{{href}}">{{name}}</a></td><td>{{level}}</td>{{#cells}}<td class="n {{cls}}">{{value}}</td>{{/cells}}{{#casesOf}}<td><a href="/ui/cases?holder={{.}}">在办</a> · <a href="/ui/cases?holder={{.}}&amp;overdue=true">超期</a></td>{{/casesOf}}</tr>
+        {{/rows}}</table>
+        """
+
+    static let flags = """
+        <table><tr><th>预警</th><th>对象</th><th>节点</th><th>自</th><th>说明</th><th>处理建议</th></tr>
+        {{#rows}}<tr><td><span class="tag red">{{label}}</span></td><td>{{#caseNumber}}<a href="/ui/cases/{{.}}">{{.}}</a>{{/caseNumber}}{{^caseNumber}}{{subject}}{{/caseNumber}}</td><td>{{node}}</td><td>{{since}}</td><td>{{detail}}</td><td>{{remedy}}</td></tr>
+        {{/rows}}</table>
+        """
+
+    static let panel = """
+        <div class="panel"><h2>{{title}}</h2>{{{svg}}}{{#link}}<p><a href="{{href}}">{{text}}</a></p>{{/link}}</div>
+        """
+}
