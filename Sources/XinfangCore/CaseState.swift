@@ -418,6 +418,17 @@ extension CaseState {
         }
     }
 
+    /// A 复查 or 复核 request opens its stage; the organ it names takes the case (nil: the holder
+    /// reviews it itself).
+    mutating func request(_ stage: WritableKeyPath<CaseState, ReviewStage?>, _ requested: CaseStatus, reason: String, reviewer: NodeID?, at: Date) {
+        self[keyPath: stage] = ReviewStage(requestedAt: at, reason: reason, reviewer: reviewer ?? holder)
+        status = requested
+        guard let reviewer else { return }
+        holder = reviewer
+        owner = reviewer
+        addParticipant(reviewer)
+    }
+
     /// The petitioner's evaluation, review and re-review, and the 送达 and 听证 of their opinions.
     mutating func recordReview(_ action: CaseAction, at: Date, by origin: NodeID) {
         switch action {
@@ -425,24 +436,12 @@ extension CaseState {
             evaluation = Evaluation(office: office, unit: unit, comment: comment, at: at)
             status = .evaluated
         case .requestReview(let reason, let reviewer, _):
-            review = ReviewStage(requestedAt: at, reason: reason, reviewer: reviewer ?? holder)
-            status = .reviewRequested
-            if let reviewer {
-                holder = reviewer
-                owner = reviewer
-                addParticipant(reviewer)
-            }
+            request(\.review, .reviewRequested, reason: reason, reviewer: reviewer, at: at)
         case .decideReview(let outcome, let opinion):
             review?.decision = Opinion(outcome: outcome, text: opinion, at: at, by: origin)
             status = .reviewDecided
         case .requestReReview(let reason, let reviewer, _):
-            reReview = ReviewStage(requestedAt: at, reason: reason, reviewer: reviewer ?? holder)
-            status = .reReviewRequested
-            if let reviewer {
-                holder = reviewer
-                owner = reviewer
-                addParticipant(reviewer)
-            }
+            request(\.reReview, .reReviewRequested, reason: reason, reviewer: reviewer, at: at)
         case .decideReReview(let outcome, let opinion):
             reReview?.decision = Opinion(outcome: outcome, text: opinion, at: at, by: origin)
             status = .reReviewDecided

@@ -315,41 +315,54 @@ extension NodeDatabase {
 
     /// The 受理告知 deadlines that fall in the period, met, late or overdue.
     static func acceptanceQuery(from: Int64, to: Int64, now: Int64) -> PopulationQuery {
-        PopulationQuery(
-            sql: """
-                SELECT unit_node, COUNT(*) AS n,
-                    SUM(decided_at IS NOT NULL AND decided_at <= accept_due_at) AS on_time,
-                    SUM(decided_at IS NOT NULL AND decided_at > accept_due_at) AS late,
-                    SUM(decided_at IS NULL AND accept_due_at < ?) AS overdue
-                FROM cases WHERE law_related = 0 AND accept_due_at >= ? AND accept_due_at < ?
-                GROUP BY unit_node
-                """,
-            arguments: [now, from, to]
-        ) { row, c in
-            c.acceptDue += row["n"] as Int
-            c.acceptedOnTime += row["on_time"] as Int
-            c.acceptedLate += row["late"] as Int
-            c.notAcceptedOverdue += row["overdue"] as Int
+        deadlineQuery(due: "accept_due_at", met: "decided_at", from: from, to: to, now: now) { c, t in
+            c.acceptDue += t.due
+            c.acceptedOnTime += t.onTime
+            c.acceptedLate += t.late
+            c.notAcceptedOverdue += t.overdue
         }
     }
 
     /// The handling deadlines that fall in the period, met, late or overdue.
     static func closureQuery(from: Int64, to: Int64, now: Int64) -> PopulationQuery {
+        deadlineQuery(due: "handling_due_at", met: "handling_met_at", from: from, to: to, now: now) { c, t in
+            c.closeDue += t.due
+            c.closedOnTime += t.onTime
+            c.closedLate += t.late
+            c.openOverdue += t.overdue
+        }
+    }
+
+    /// How the deadlines of one kind that fall in a period went, per unit.
+    struct DeadlineTally {
+        var due: Int
+        var onTime: Int
+        var late: Int
+        var overdue: Int
+    }
+
+    /// The deadlines in column `due` that fall in `[from, to)`, met (column `met`) on time, late,
+    /// or unmet and past at `now`; law-related cases aside. The columns are this file's constants.
+    static func deadlineQuery(
+        due: String,
+        met: String,
+        from: Int64,
+        to: Int64,
+        now: Int64,
+        add: @escaping (inout IndicatorCounts, DeadlineTally) -> Void
+    ) -> PopulationQuery {
         PopulationQuery(
             sql: """
                 SELECT unit_node, COUNT(*) AS n,
-                    SUM(handling_met_at IS NOT NULL AND handling_met_at <= handling_due_at) AS on_time,
-                    SUM(handling_met_at IS NOT NULL AND handling_met_at > handling_due_at) AS late,
-                    SUM(handling_met_at IS NULL AND handling_due_at < ?) AS overdue
-                FROM cases WHERE law_related = 0 AND handling_due_at >= ? AND handling_due_at < ?
+                    SUM(\(met) IS NOT NULL AND \(met) <= \(due)) AS on_time,
+                    SUM(\(met) IS NOT NULL AND \(met) > \(due)) AS late,
+                    SUM(\(met) IS NULL AND \(due) < ?) AS overdue
+                FROM cases WHERE law_related = 0 AND \(due) >= ? AND \(due) < ?
                 GROUP BY unit_node
                 """,
             arguments: [now, from, to]
         ) { row, c in
-            c.closeDue += row["n"] as Int
-            c.closedOnTime += row["on_time"] as Int
-            c.closedLate += row["late"] as Int
-            c.openOverdue += row["overdue"] as Int
+            add(&c, DeadlineTally(due: row["n"], onTime: row["on_time"], late: row["late"], overdue: row["overdue"]))
         }
     }
 

@@ -97,26 +97,9 @@ struct RegistrationInput: Decodable {
     }
 }
 
-/// The body of `POST /api/v1/cases/{caseNumber}/actions`: the flat action and who performs it.
-struct ActionInput: Decodable {
-    var fields: ActionFields
-    var actor: String?
-
-    enum CodingKeys: String, CodingKey { case actor }
-
-    init(from decoder: any Decoder) throws {
-        fields = try ActionFields(from: decoder)
-        actor = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .actor)
-    }
-}
-
 extension RegistrationInput: StrictInput {
     static let knownKeys: Set<String> = keys(of: RegistrationInput())
         .union(keys(of: PetitionerInput(), prefix: "petitioners"))
         .union(keys(of: CategoryInput(), prefix: "category"))
         .union(["collective.batches", "collective.personVisits"])
-}
-
-extension ActionInput: StrictInput {
-    static let knownKeys: Set<String> = keys(of: ActionFields()).union(["actor"])
 }

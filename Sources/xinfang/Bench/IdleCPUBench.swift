@@ -46,12 +46,7 @@ enum IdleCPUScenario {
                 demo.waitUntilExit()
             }
         }
-        var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).contains("Ctrl-C stops every node.") {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { throw ValidationError("the demo exited before it was ready: \(String(decoding: seen, as: UTF8.self))") }
-            seen.append(chunk)
-        }
+        try ProcessOutput.wait(for: "Ctrl-C stops every node.", in: output, what: "the demo")
         let nodes = ProcessCPU.children(of: demo.processIdentifier)
         guard nodes.count == 7 else { throw ValidationError("expected 7 node processes under the demo, found \(nodes.count)") }
         try await Task.sleep(nanoseconds: UInt64(settleSeconds * 1e9))
@@ -106,5 +101,18 @@ enum ProcessCPU {
     static func statFields(_ pid: Int32) -> [String] {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else { return [] }
         return text[text.index(after: close)...].split(separator: " ").map(String.init)
+    }
+}
+
+/// A child process's standard output, read until it says it is ready.
+enum ProcessOutput {
+    /// Reads `pipe` until `marker` appears; throws with what was read if the process ends first.
+    static func wait(for marker: String, in pipe: Pipe, what: String) throws {
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains(marker) {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { throw ValidationError("\(what) exited before it was ready: \(String(decoding: seen.suffix(2000), as: UTF8.self))") }
+            seen.append(chunk)
+        }
     }
 }

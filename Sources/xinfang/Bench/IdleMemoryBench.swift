@@ -60,13 +60,7 @@ enum IdleMemoryScenario {
                 process.waitUntilExit()
             }
         }
-        // Wait for its "listening" line.
-        var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).contains("listening") {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { throw ValidationError("the node exited before listening") }
-            seen.append(chunk)
-        }
+        try ProcessOutput.wait(for: "listening", in: output, what: "the node")
         try await Task.sleep(nanoseconds: UInt64(settleSeconds * 1e9))
         let pid = "\(process.processIdentifier)"
         let resident = ProcessMemory.megabytes("VmRSS", pid: pid)
