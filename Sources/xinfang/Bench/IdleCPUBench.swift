@@ -40,12 +40,28 @@ enum IdleCPUScenario {
         demo.standardError = FileHandle.nullDevice
         progress("P7: starting the 7-node demo and seeding it …")
         try demo.run()
-        defer {
-            if demo.isRunning {
-                demo.terminate()  // the demo stops its nodes gracefully
-                demo.waitUntilExit()
-            }
+        do {
+            let row = try await measure(demo, output: output, idleSeconds: idleSeconds, settleSeconds: settleSeconds)
+            await stop(demo)
+            return row
+        } catch {
+            await stop(demo)
+            throw error
         }
+    }
+
+    /// Stops the demo (it stops its nodes gracefully); one that does not exit in 30 s is killed
+    /// with its nodes, so a failed run leaves nothing behind.
+    static func stop(_ demo: Process) async {
+        let nodes = ProcessCPU.children(of: demo.processIdentifier)
+        if demo.isRunning { demo.terminate() }
+        for _ in 0..<300 where demo.isRunning { try? await Task.sleep(nanoseconds: 100_000_000) }
+        guard demo.isRunning else { return }
+        for pid in nodes + [demo.processIdentifier] { kill(pid, SIGKILL) }
+    }
+
+    /// Waits for the seeded demo's banner, lets it settle, then reads each node's CPU time over the window.
+    static func measure(_ demo: Process, output: Pipe, idleSeconds: Double, settleSeconds: Double) async throws -> BenchRow {
         try ProcessOutput.wait(for: "Ctrl-C stops every node.", in: output, what: "the demo")
         let nodes = ProcessCPU.children(of: demo.processIdentifier)
         guard nodes.count == 7 else { throw ValidationError("expected 7 node processes under the demo, found \(nodes.count)") }

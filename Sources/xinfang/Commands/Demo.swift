@@ -95,6 +95,9 @@ struct Demo: AsyncParsableCommand {
                 source.resume()
             }
         }
+        // The sources must live until a signal came: an optimised build releases a local after its
+        // last use, which cancelled them and leaked the continuation (Ctrl-C did not stop a release demo).
+        withExtendedLifetime(signals) {}
         emit("stopping \(processes.count) nodes…")
         stop()
         emit("stopped")
