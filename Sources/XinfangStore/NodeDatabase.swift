@@ -496,54 +496,7 @@ extension NodeDatabase {
     /// backlog and the indicators read (all derived from the state).
     func save(_ db: Database, _ state: CaseState) throws {
         let json = String(decoding: try CanonicalJSON.encoder.encode(state), as: UTF8.self)
-        let r = state.registration
-        let search = ([state.caseNumber.rawValue, r.summary, r.respondent ?? ""] + r.petitioners.map(\.name)).joined(separator: " ")
-        let deadlines = state.deadlines(calendar: calendar)
-        let due = state.nextObligation(among: deadlines)
-        let handling = deadlines.first { $0.kind == .assignment } ?? deadlines.first { $0.kind == .handling }
-        let handlingDue = handling?.dueAt
-        let acceptDue = state.noticeDeadline(calendar: calendar).dueAt
-        let closureReportOwed = state.isBacklog && state.closedAt == nil && state.status != .offered
-        try db.execute(
-            cached: """
-                INSERT INTO cases (case_number, status, holder, owner, epoch, head_seq, head_hash, registered_at,
-                    registered_at_node, received_at, channel, purpose, category_l1, category_l2, category_l3, issue_region,
-                    urgent, law_related, summary, search_text, next_due_kind, next_due_at, last_event_at, state_json, skip_level,
-                    is_open, holder_since, moves, unit_node, assigned_by, supervision_due_at, decided_at, handling_due_at,
-                    closed_at, eval_due_at, evaluated_at, office_rating, unit_rating, is_repeat, joint_letter,
-                    collective_batches, collective_persons, respondent_node, accept_due_at, handling_met_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(case_number) DO UPDATE SET
-                    status = excluded.status, holder = excluded.holder, owner = excluded.owner, epoch = excluded.epoch,
-                    head_seq = excluded.head_seq, head_hash = excluded.head_hash, received_at = excluded.received_at,
-                    next_due_kind = excluded.next_due_kind, next_due_at = excluded.next_due_at,
-                    last_event_at = excluded.last_event_at, state_json = excluded.state_json,
-                    is_open = excluded.is_open, holder_since = excluded.holder_since, moves = excluded.moves,
-                    unit_node = excluded.unit_node, assigned_by = excluded.assigned_by,
-                    supervision_due_at = excluded.supervision_due_at, decided_at = excluded.decided_at,
-                    handling_due_at = excluded.handling_due_at, closed_at = excluded.closed_at,
-                    eval_due_at = excluded.eval_due_at, evaluated_at = excluded.evaluated_at,
-                    office_rating = excluded.office_rating, unit_rating = excluded.unit_rating,
-                    respondent_node = excluded.respondent_node, accept_due_at = excluded.accept_due_at,
-                    handling_met_at = excluded.handling_met_at
-                """,
-            arguments: [
-                state.caseNumber.rawValue, state.status.rawValue, state.holder.rawValue, state.owner.rawValue, state.epoch,
-                state.headSeq, state.headHash, state.registeredAt.milliseconds, state.registeredAtNode.rawValue,
-                state.receivedAt.milliseconds, r.channel.rawValue, r.purpose.rawValue, r.category.level1,
-                r.category.level2, r.category.level3, r.issueRegion.rawValue, r.urgent, r.lawRelated, r.summary, search,
-                due?.kind.rawValue, due?.dueAt.milliseconds, state.lastEventAt.milliseconds, json,
-                r.intake?.kind == .skipLevel || hierarchy?.isSkipLevel(registeredAt: state.registeredAtNode, region: r.issueRegion) == true,
-                state.isBacklog, (state.holderSince ?? state.lastEventAt).milliseconds, state.moves ?? 0,
-                state.statisticsUnit.rawValue, closureReportOwed ? state.assignment?.assigner.rawValue : nil,
-                state.openSupervision?.feedbackDue(calendar: calendar).milliseconds, (state.acceptedAt ?? state.disposal?.at)?.milliseconds,
-                handlingDue?.milliseconds, state.closedAt?.milliseconds, state.evaluationDue(calendar: calendar)?.milliseconds,
-                state.evaluation?.at.milliseconds, state.evaluation?.office.rawValue, state.evaluation?.unit.rawValue,
-                !r.linkedCases.isEmpty || r.intake != nil, r.jointLetter, r.collective?.batches ?? 0, r.collective?.personVisits ?? 0,
-                r.purpose == .accusation ? r.respondentNode?.rawValue : nil, acceptDue.milliseconds, handling?.metAt?.milliseconds,
-            ]
-        )
+        try MaterialisedCase(state, calendar: calendar, hierarchy: hierarchy, json: json).save(db)
     }
 }
 
