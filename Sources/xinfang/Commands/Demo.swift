@@ -88,6 +88,14 @@ struct Demo: AsyncParsableCommand {
             stop()
             throw ExitCode.failure
         }
+        await Self.waitForSignal(signals)
+        emit("stopping \(processes.count) nodes…")
+        stop()
+        emit("stopped")
+    }
+
+    /// Returns when one of `signals` (SIGINT, SIGTERM) arrives.
+    static func waitForSignal(_ signals: [any DispatchSourceSignal]) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let once = OnceFlag()
             for source in signals {
@@ -98,9 +106,6 @@ struct Demo: AsyncParsableCommand {
         // The sources must live until a signal came: an optimised build releases a local after its
         // last use, which cancelled them and leaked the continuation (Ctrl-C did not stop a release demo).
         withExtendedLifetime(signals) {}
-        emit("stopping \(processes.count) nodes…")
-        stop()
-        emit("stopped")
     }
 
     /// Fresh keys per demo folder (kept between runs), and the nodes with their public keys and ports.
