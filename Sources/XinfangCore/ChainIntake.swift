@@ -19,9 +19,9 @@ public enum ChainIntake {
         /// Events before the run are missing: the sender resends from `head` (0: the whole chain).
         case gap(head: Int, detail: String)
         /// The run is refused as it is (`code`, `detail`); nothing is written.
-        case refuse(code: String, detail: String)
+        case refuse(code: ItemReceipt.Code, detail: String)
         /// The run is not one case's consecutive, linked events: refused, with no head to report.
-        case malformed(code: String, detail: String)
+        case malformed(code: ItemReceipt.Code, detail: String)
         /// New events that continue the local head (or open the case here).
         case extend([CaseEvent])
         /// New events that branch off a known event other than the head: the fork rule decides.
@@ -38,11 +38,11 @@ public enum ChainIntake {
         topology: Topology,
         verifiedHeads: Set<String> = []
     ) rethrows -> Decision {
-        guard let first = events.first else { return .malformed(code: "empty-chain", detail: "no events") }
+        guard let first = events.first else { return .malformed(code: .emptyChain, detail: "no events") }
         guard events.allSatisfy({ $0.caseNumber == first.caseNumber }),
             zip(events, events.dropFirst()).allSatisfy({ $0.seq + 1 == $1.seq && $1.prevHash == $0.hash })
         else {
-            return .malformed(code: "invalid-chain", detail: "a chain item holds consecutive, linked events of one case")
+            return .malformed(code: .invalidChain, detail: "a chain item holds consecutive, linked events of one case")
         }
         let head = local?.headSeq ?? 0
         // An event is known by its hash, whatever branch it is on; what is new must be a suffix.
@@ -54,10 +54,10 @@ public enum ChainIntake {
         let fresh = Array(events.dropFirst(known))
         guard let newFirst = fresh.first, let last = fresh.last else { return .duplicate }
         guard try fresh.allSatisfy({ try !isKnown($0.hash) }) else {
-            return .refuse(code: "invalid-chain", detail: "a known event follows an unknown one")
+            return .refuse(code: .invalidChain, detail: "a known event follows an unknown one")
         }
         if newFirst.prevHash == nil, local != nil {
-            return .refuse(code: "diverged", detail: "a different registration of this case number is stored here")
+            return .refuse(code: .diverged, detail: "a different registration of this case number is stored here")
         }
         guard try newFirst.prevHash.map(isKnown) ?? true else {
             // Behind: ask for what follows the head. On another branch at that position: ask for
@@ -67,14 +67,14 @@ public enum ChainIntake {
                 : .gap(head: 0, detail: "event \(newFirst.seq - 1) here is on another branch; send the chain from its start")
         }
         guard let signer = topology.node(last.origin), verifiedHeads.contains(last.hash) || signer.verifies(last) else {
-            return .refuse(code: "bad-signature", detail: "the head event's signature does not verify against its origin's key")
+            return .refuse(code: .badSignature, detail: "the head event's signature does not verify against its origin's key")
         }
         guard fresh.allSatisfy({ topology.contains($0.origin) }) else {
-            return .refuse(code: "unknown-node", detail: "an event's origin is not in the topology")
+            return .refuse(code: .unknownNode, detail: "an event's origin is not in the topology")
         }
         // What the events say must lie within the bounds this node's own events keep.
         for event in fresh {
-            if let failure = event.body.boundsFailure { return .refuse(code: "out-of-bounds", detail: "event \(event.seq): \(failure)") }
+            if let failure = event.body.boundsFailure { return .refuse(code: .outOfBounds, detail: "event \(event.seq): \(failure)") }
         }
         if let local, newFirst.prevHash != local.headHash { return .fork(fresh) }
         return .extend(fresh)
@@ -88,7 +88,7 @@ public enum ChainIntake {
             try state.apply(event, topology: topology)
             if state.holder != before, AccusedOrgan.forbids(state.holder, for: state, topology: topology) {
                 return .refuse(
-                    code: "respondent-node",
+                    code: .respondentNode,
                     detail: "event \(event.seq) hands the complaint to \(state.holder), the accused organ or a unit below it"
                 )
             }

@@ -33,7 +33,7 @@ public struct ItemReceipt: Codable, Equatable, Sendable {
         commandId: String? = nil,
         status: Status,
         head: Int? = nil,
-        code: String? = nil,
+        code: Code? = nil,
         detail: String? = nil
     ) {
         self.kind = kind
@@ -41,7 +41,30 @@ public struct ItemReceipt: Codable, Equatable, Sendable {
         self.commandId = commandId
         self.status = status
         self.head = head
-        self.code = code
+        self.code = code?.rawValue
         self.detail = detail
     }
+
+    /// Why an item was refused, or is behind. Made here only from these cases; on the wire it stays
+    /// a string, so an answer from a peer of another version with a code this one does not know
+    /// still decodes (`knownCode` is nil for it).
+    public enum Code: String, Sendable, CaseIterable {
+        /// Events before the item's are missing (`head` says where the receiver stands).
+        case gap
+        case noHierarchy = "no-hierarchy"
+        case invalidCommand = "invalid-command"
+        case unknownNode = "unknown-node"
+        case badSignature = "bad-signature"
+        case undeliverable
+        case emptyChain = "empty-chain"
+        case invalidChain = "invalid-chain"
+        case diverged
+        case outOfBounds = "out-of-bounds"
+        case respondentNode = "respondent-node"
+        /// The store's own constraints refused the run (a bug or a damaged store; logged).
+        case storeRefused = "store-refused"
+    }
+
+    /// The code as this version knows it.
+    public var knownCode: Code? { code.flatMap(Code.init(rawValue:)) }
 }

@@ -102,19 +102,19 @@ extension NodeDatabase {
     /// Takes a command that arrived from `peer`: checks its signature, drops a duplicate, then
     /// applies it if this node holds the case or forwards it towards the holder.
     public func receiveCommand(_ command: CaseCommand, from peer: NodeID, now: Date) async throws -> ItemReceipt {
-        @Sendable func receipt(_ status: ItemReceipt.Status, _ code: String? = nil, _ detail: String? = nil) -> ItemReceipt {
+        @Sendable func receipt(_ status: ItemReceipt.Status, _ code: ItemReceipt.Code? = nil, _ detail: String? = nil) -> ItemReceipt {
             ItemReceipt(kind: .command, caseNumber: command.caseNumber, commandId: command.id, status: status, code: code, detail: detail)
         }
-        guard let hierarchy else { return receipt(.rejected, "no-hierarchy", "this node has no topology") }
-        guard CaseCommand.isValidID(command.id) else { return receipt(.rejected, "invalid-command", "malformed command id") }
+        guard let hierarchy else { return receipt(.rejected, .noHierarchy, "this node has no topology") }
+        guard CaseCommand.isValidID(command.id) else { return receipt(.rejected, .invalidCommand, "malformed command id") }
         guard let origin = hierarchy.topology.node(command.origin) else {
-            return receipt(.rejected, "unknown-node", "origin \(command.origin) is not in the topology")
+            return receipt(.rejected, .unknownNode, "origin \(command.origin) is not in the topology")
         }
         guard origin.verifies(command) else {
-            return receipt(.rejected, "bad-signature", "the command's signature does not verify against \(command.origin)'s key")
+            return receipt(.rejected, .badSignature, "the command's signature does not verify against \(command.origin)'s key")
         }
         guard command.hops < CaseCommand.hopsMax else {
-            return receipt(.rejected, "undeliverable", "the command passed \(CaseCommand.hopsMax) nodes")
+            return receipt(.rejected, .undeliverable, "the command passed \(CaseCommand.hopsMax) nodes")
         }
         let result = try await write { db -> ItemReceipt in
             var forwarded = command
@@ -250,7 +250,7 @@ extension NodeDatabase {
                     kind: .chain,
                     caseNumber: run.first?.caseNumber ?? CaseNumber(rawValue: "?"),
                     status: .rejected,
-                    code: "store-refused",
+                    code: .storeRefused,
                     detail: "\(error.message ?? "constraint failed")"
                 )
             }
@@ -288,7 +288,7 @@ extension NodeDatabase {
                 caseNumber: number,
                 status: .rejected,
                 head: 0,
-                code: "no-hierarchy",
+                code: .noHierarchy,
                 detail: "this node has no topology"
             )
         }
@@ -297,7 +297,7 @@ extension NodeDatabase {
         func receipt(_ decision: ChainIntake.Decision) -> ItemReceipt {
             switch decision {
             case .duplicate: ItemReceipt(kind: .chain, caseNumber: number, status: .duplicate, head: head)
-            case .gap(let from, let detail): ItemReceipt(kind: .chain, caseNumber: number, status: .gap, head: from, code: "gap", detail: detail)
+            case .gap(let from, let detail): ItemReceipt(kind: .chain, caseNumber: number, status: .gap, head: from, code: .gap, detail: detail)
             case .refuse(let code, let detail):
                 ItemReceipt(kind: .chain, caseNumber: number, status: .rejected, head: head, code: code, detail: detail)
             case .malformed(let code, let detail):
@@ -324,7 +324,7 @@ extension NodeDatabase {
                 var branch = try CaseState.fold(tree.path(to: fresh[0].prevHash ?? ""), topology: hierarchy.topology)
                 if let refused = try ChainIntake.fold(fresh[...], onto: &branch, topology: hierarchy.topology) { return receipt(refused) }
             } catch {
-                return receipt(.refuse(code: "invalid-chain", detail: "\(error)"))
+                return receipt(.refuse(code: .invalidChain, detail: "\(error)"))
             }
             for event in fresh { try insert(db, event, storedAt: now) }
             state = try settleFork(
@@ -349,7 +349,7 @@ extension NodeDatabase {
                     if let refused = try ChainIntake.fold(fresh.dropFirst(), onto: &next, topology: hierarchy.topology) { return receipt(refused) }
                 }
             } catch {
-                return receipt(.refuse(code: "invalid-chain", detail: "\(error)"))
+                return receipt(.refuse(code: .invalidChain, detail: "\(error)"))
             }
             for event in fresh { try insert(db, event, storedAt: now) }
             try save(db, next)

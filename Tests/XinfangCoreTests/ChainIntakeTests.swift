@@ -70,24 +70,24 @@ struct ChainIntakeTests {
             Row(name: "a new case from its registration", run: Array(c[0..<2]), held: 0, expected: .extend(Array(c[0..<2]))),
             Row(name: "events after a gap", run: Array(c[4..<6]), held: 2, expected: .gap(head: 2, detail: "events after 2 are missing")),
             Row(name: "a branch off the third event", run: branch, held: 5, expected: .fork(branch)),
-            Row(name: "an empty run", run: [], held: 3, expected: .malformed(code: "empty-chain", detail: "no events")),
+            Row(name: "an empty run", run: [], held: 3, expected: .malformed(code: .emptyChain, detail: "no events")),
             Row(
                 name: "events that do not link",
                 run: [c[1], unlinked],
                 held: 1,
-                expected: .malformed(code: "invalid-chain", detail: "a chain item holds consecutive, linked events of one case")
+                expected: .malformed(code: .invalidChain, detail: "a chain item holds consecutive, linked events of one case")
             ),
             Row(
                 name: "an altered head event",
                 run: [c[3], c[4], tampered],
                 held: 3,
-                expected: .refuse(code: "bad-signature", detail: "the head event's signature does not verify against its origin's key")
+                expected: .refuse(code: .badSignature, detail: "the head event's signature does not verify against its origin's key")
             ),
             Row(
                 name: "another registration under a held number",
                 run: [otherRegistration],
                 held: 3,
-                expected: .refuse(code: "diverged", detail: "a different registration of this case number is stored here")
+                expected: .refuse(code: .diverged, detail: "a different registration of this case number is stored here")
             ),
         ]
     }
@@ -104,7 +104,7 @@ struct ChainIntakeTests {
         unsigned.signature = ""
         let known = Set(Self.chain.prefix(3).map(\.hash))
         let refused = ChainIntake.decide([unsigned], local: Self.local(3), isKnown: { known.contains($0) }, topology: Self.topology)
-        #expect(refused == .refuse(code: "bad-signature", detail: "the head event's signature does not verify against its origin's key"))
+        #expect(refused == .refuse(code: .badSignature, detail: "the head event's signature does not verify against its origin's key"))
         let checked = ChainIntake.decide(
             [unsigned],
             local: Self.local(3),
@@ -123,6 +123,6 @@ struct ChainIntakeTests {
             Issue.record("expected a refusal, got \(decision)")
             return
         }
-        #expect(code == "bad-signature", "a signer the tree does not know cannot be verified")
+        #expect(code == .badSignature, "a signer the tree does not know cannot be verified")
     }
 }

@@ -22,7 +22,7 @@ struct OutboxItemTests {
     }
 
     static func receipt(_ status: ItemReceipt.Status, head: Int? = nil, kind: ItemReceipt.Kind = .chain) -> ItemReceipt {
-        ItemReceipt(kind: kind, caseNumber: n, status: status, head: head, code: status == .rejected ? "bad" : nil, detail: nil)
+        ItemReceipt(kind: kind, caseNumber: n, status: status, head: head, code: status == .rejected ? .invalidChain : nil, detail: nil)
     }
 
     struct Row: Sendable, CustomTestStringConvertible {
