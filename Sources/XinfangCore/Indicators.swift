@@ -110,6 +110,14 @@ public struct Indicators: Codable, Equatable, Sendable {
     /// 网信占比 = 网上信访件 / 总件.
     public var onlineShare: Double?
 
+    /// The seven rates in the order every table and export shows them (the labels in `rateLabels`).
+    public var rates: [Double?] {
+        [timelyAcceptanceRate, onTimeClosureRate, evaluationRate, officeSatisfactionRate, unitSatisfactionRate, repeatRate, onlineShare]
+    }
+
+    /// The names of `rates`, as officers read them.
+    public static let rateLabels = ["及时受理率", "按期办结率", "参评率", "满意率（信访部门）", "满意率（责任单位）", "重复信访率", "网信占比"]
+
     public init(_ c: IndicatorCounts) {
         func ratio(_ part: Int, _ whole: Int) -> Double? { whole == 0 ? nil : Double(part) / Double(whole) }
         func satisfied(_ ratings: [String: Int]) -> Int {

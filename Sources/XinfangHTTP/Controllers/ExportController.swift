@@ -123,24 +123,19 @@ struct ExportController<Context: NodeContext>: Sendable {
         let now = services.clock.now()
         let (from, to) = try CaseRequests.period(request, today: services.database.calendar.civilDate(of: now))
         let report = try await StatsReport(scope: scope, database: services.database, from: from, to: to, now: now)
-        let header = [
-            "范围", "节点编号", "节点名称", "期间起", "期间止", "登记件数", "网上信访", "来信", "来访", "来电", "重复信访", "越级访", "联名信", "集体访件数", "集体访批次", "集体访人次",
-            "应受理件数", "及时受理", "超期受理", "超期未受理", "应办结件数", "按期办结", "超期办结", "超期未办结", "已评价", "超期未评价",
-            "及时受理率", "按期办结率", "参评率", "满意率（信访部门）", "满意率（责任单位）", "重复信访率", "网信占比",
-        ]
+        let header =
+            [
+                "范围", "节点编号", "节点名称", "期间起", "期间止", "登记件数", "网上信访", "来信", "来访", "来电", "重复信访", "越级访", "联名信", "集体访件数", "集体访批次", "集体访人次",
+                "应受理件数", "及时受理", "超期受理", "超期未受理", "应办结件数", "按期办结", "超期办结", "超期未办结", "已评价", "超期未评价",
+            ] + Indicators.rateLabels
         func row(_ label: String, _ node: NodeRef, _ view: IndicatorView) -> [String] {
             let c = view.counts
-            let x = view.indicators
             let counts = [
                 c.registered, c.online, c.byChannel["letter"] ?? 0, c.byChannel["visit"] ?? 0, c.byChannel["phone"] ?? 0, c.repeats, c.skipLevel,
                 c.jointLetters, c.collectiveCases, c.collectiveBatches, c.collectivePersons, c.acceptDue, c.acceptedOnTime, c.acceptedLate,
                 c.notAcceptedOverdue, c.closeDue, c.closedOnTime, c.closedLate, c.openOverdue, c.evaluated, c.evaluationOverdue,
             ]
-            let rates = [
-                x.timelyAcceptanceRate, x.onTimeClosureRate, x.evaluationRate, x.officeSatisfactionRate, x.unitSatisfactionRate, x.repeatRate,
-                x.onlineShare,
-            ]
-            return [label, node.id.rawValue, node.name, "\(from)", "\(to)"] + counts.map(String.init) + rates.map(HTML.percent)
+            return [label, node.id.rawValue, node.name, "\(from)", "\(to)"] + counts.map(String.init) + view.indicators.rates.map(HTML.percent)
         }
         let rows =
             [row("辖区合计", report.node, report.subtree), row("本级", report.node, report.own)] + report.children.map { row("下级辖区", $0.node, $0.stats) }

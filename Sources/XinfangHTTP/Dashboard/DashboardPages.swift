@@ -134,15 +134,9 @@ struct DashboardPages {
 
     func indicatorChart(_ i: Indicators) -> String {
         typealias T = IndicatorTargets
-        return SVGChart.rates([
-            ("及时受理率", i.timelyAcceptanceRate, T.timelyAcceptanceRate),
-            ("按期办结率", i.onTimeClosureRate, T.onTimeClosureRate),
-            ("参评率", i.evaluationRate, T.evaluationRate),
-            ("满意率（信访部门）", i.officeSatisfactionRate, T.satisfactionRate),
-            ("满意率（责任单位）", i.unitSatisfactionRate, T.satisfactionRate),
-            ("重复信访率", i.repeatRate, nil),
-            ("网信占比", i.onlineShare, nil),
-        ])
+        let targets = [T.timelyAcceptanceRate, T.onTimeClosureRate, T.evaluationRate, T.satisfactionRate, T.satisfactionRate, nil, nil]
+        let rates = i.rates
+        return SVGChart.rates(Indicators.rateLabels.indices.map { (Indicators.rateLabels[$0], rates[$0], targets[$0]) })
     }
 
     /// The open cases the node holds, overdue ones first.
@@ -208,16 +202,12 @@ struct DashboardPages {
             panel: Panel(title: "辖区合计", svg: indicatorChart(report.subtree.indicators)),
             rows: rows.enumerated().map { i, entry in
                 let c = entry.stats.counts
-                let x = entry.stats.indicators
                 return StatsRow(
                     name: i == 0 ? "合计" : entry.node.name,
                     href: i == 0 ? nil : "/ui/stats?node=\(entry.node.id)&from=\(from)&to=\(to)",
                     counts: [c.registered, c.online, c.repeats, c.skipLevel].map(String.init)
                         + ["\(c.collectiveBatches)/\(c.collectivePersons)", String(c.jointLetters)],
-                    rates: [
-                        x.timelyAcceptanceRate, x.onTimeClosureRate, x.evaluationRate, x.officeSatisfactionRate, x.unitSatisfactionRate,
-                        x.repeatRate, x.onlineShare,
-                    ].map(HTML.percent)
+                    rates: entry.stats.indicators.rates.map(HTML.percent)
                 )
             }
         )
