@@ -47,7 +47,8 @@ public struct SyncService: Service {
         var loop = PeerLoop()
         while !wakeup.isStopped && !Task.isCancelled {
             if case .wait(let until) = loop.step {
-                await wakeup.wait(upTo: until.timeIntervalSince(clock.now()))
+                // Never longer than the idle check, even if the wall clock jumped back meanwhile.
+                await wakeup.wait(upTo: min(until.timeIntervalSince(clock.now()), PeerLoop.idleCheckSeconds))
                 loop.wake()
                 continue
             }
