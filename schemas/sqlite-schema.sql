@@ -555,7 +555,7 @@ CREATE TABLE users (
     disabled INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL,
     created_by TEXT NOT NULL
-) STRICT;
+, totp_last_step INTEGER) STRICT;
 CREATE INDEX audit_log_at ON audit_log (at);
 CREATE INDEX cases_by_ae_bucket ON cases(ae_bucket);
 CREATE INDEX cases_by_holder ON cases(holder, status);

@@ -74,6 +74,9 @@ enum APIJSON {
         }
         let data = Data(buffer.readableBytesView)
         if let strict = T.self as? any StrictInput.Type { try strict.refuseUnknownKeys(in: data) }
+        if let path = JSONShape.duplicateMember(in: data) {
+            throw APIProblem(.badRequest, code: "duplicate-field", detail: "字段 \(path) 出现了不止一次。", field: path)
+        }
         do {
             return (try decoder.decode(T.self, from: data), data)
         } catch let DecodingError.typeMismatch(_, context) where context.codingPath.isEmpty {
@@ -109,7 +112,13 @@ protocol StrictInput: Decodable {
 
 extension StrictInput {
     static func refuseUnknownKeys(in data: Data) throws {
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return }  // the decoder reports it
+        let parsed: Any
+        do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
+            // What one reader refuses (a number out of range, invalid UTF-8) is refused, even in a
+            // member the other reader would skip as unknown.
+            throw APIProblem(.badRequest, code: "malformed-json", detail: "请求体不是有效的 JSON（数值超出范围或含无效字符）。")
+        }
+        guard let object = parsed as? [String: Any] else { return }  // the decoder reports a non-object
         func check(_ object: [String: Any], prefix: String) throws {
             for (key, value) in object {
                 let path = prefix.isEmpty ? key : "\(prefix).\(key)"

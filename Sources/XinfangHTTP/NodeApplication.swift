@@ -22,6 +22,7 @@ public enum NodeApplication {
     /// The router with every route of the node: operations and the user API.
     public static func router(services: NodeServices, transport: any PacketTransport = HTTPPacketTransport()) -> Router<NodeRequestContext> {
         let router = Router(context: NodeRequestContext.self)
+        router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: AuthMiddleware(services: services))
         SessionController(services: services).addRoutes(to: router)

@@ -167,6 +167,18 @@ extension NodeDatabase {
         }
     }
 
+    /// Records that the account's code of time step `step` was used; false when that step's code
+    /// (or a later one's) was used already (RFC 6238 §5.2: each code is accepted once).
+    public func useTOTPStep(_ step: Int64, of id: Int64) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                cached: "UPDATE users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+                arguments: [step, id, step]
+            )
+            return db.changesCount == 1
+        }
+    }
+
     /// Counts a failed login; the `lockAfter`-th failure in a row locks the account for `lockFor`.
     public func loginFailed(_ id: Int64, now: Date, lockAfter: Int, lockFor: TimeInterval) async throws {
         try await write { db in

@@ -186,8 +186,14 @@ extension NodeDatabase {
         return true
     }
 
-    /// Counts a refused incoming packet by sender and code.
+    /// The name under which refusals of senders the tree does not know are counted.
+    public static let unknownSender = "(unknown)"
+
+    /// Counts a refused packet per sender and code. A sender the tree does not know (any claimed
+    /// `X-Xinfang-From`) is counted under `unknownSender`, so strangers cannot grow the table: its
+    /// rows are at most (nodes + 1) × refusal codes.
     public func countRefusal(peer: String, code: String, detail: String, now: Date) async throws {
+        let peer = hierarchy?.topology.node(NodeID(peer)) != nil ? peer : Self.unknownSender
         try await write { db in
             try db.execute(
                 cached: """

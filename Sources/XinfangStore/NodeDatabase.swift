@@ -82,6 +82,7 @@ public struct NodeDatabase: Sendable {
         migrator.registerMigration(Migration006Performance.identifier, migrate: Migration006Performance.migrate)
         migrator.registerMigration(Migration007DailyCounts.identifier, migrate: Migration007DailyCounts.migrate)
         migrator.registerMigration(Migration008Deadlines.identifier, migrate: Migration008Deadlines.migrate)
+        migrator.registerMigration(Migration009OneTimeCodes.identifier, migrate: Migration009OneTimeCodes.migrate)
         return migrator
     }
 

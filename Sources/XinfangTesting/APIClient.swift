@@ -12,6 +12,8 @@ public struct APIResponse: Sendable {
     public var status: Int
     public var contentType: String?
     public var body: Data
+    /// Every header of the answer.
+    public var headers: HTTPFields = [:]
 
     /// The body as a JSON object (empty when it is not one).
     public var json: [String: any Sendable] {
@@ -57,7 +59,8 @@ public struct APIClient: Sendable {
         return APIResponse(
             status: Int(response.status.code),
             contentType: response.headers[.contentType],
-            body: Data(response.body.readableBytesView)
+            body: Data(response.body.readableBytesView),
+            headers: response.headers
         )
     }
 

@@ -167,6 +167,33 @@ struct BadInputTests {
             field: "petitioners.0.nickname"
         ),
         Row(
+            name: "a member given twice (the first would win silently)",
+            method: .post,
+            path: "/api/v1/cases/{case}/actions",
+            body: #"{"action":"comment","text":"备注","action":"close","actor":"周敏"}"#,
+            status: 400,
+            code: "duplicate-field",
+            field: "action"
+        ),
+        Row(
+            name: "a member given twice inside a petitioner",
+            method: .post,
+            path: "/api/v1/cases",
+            body: Fixtures.registrationJSON().replacingOccurrences(of: "\"isLead\":true", with: "\"isLead\":true,\"isLead\":false"),
+            status: 400,
+            code: "duplicate-field",
+            field: "petitioners.0.isLead"
+        ),
+        Row(
+            name: "a number no reader takes, in a member that would be skipped",
+            method: .post,
+            path: "/api/v1/cases/{case}/actions",
+            body: #"{"action":"comment","text":"备注","actor":1e400}"#,
+            status: 400,
+            code: "malformed-json",
+            field: nil
+        ),
+        Row(
             name: "extension over 30 days",
             method: .post,
             path: "/api/v1/cases/{case}/actions",

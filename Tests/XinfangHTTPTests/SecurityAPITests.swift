@@ -61,6 +61,27 @@ struct SecurityAPITests {
         #expect(logins == ["failure:otp-required", "failure:invalid-otp", "success"])
     }
 
+    /// RFC 6238 §5.2: a code is accepted once. The same code again, or the code of an earlier step
+    /// still inside the drift window, is refused and counted as a failure; the next step's code works.
+    @Test func aTOTPCodeIsAcceptedOnce() async throws {
+        let node = try Self.node()
+        let handler = try await Self.provision(node, "lina", .handler)
+        let secret = try #require(handler.totpSecret)
+        try await node.withAPI(as: nil) { api in
+            let code = Credentials.totp(secret, at: node.clock.now())
+            #expect(try await api.request(.post, "/api/v1/session", body: Self.loginBody(handler, otp: code)).status == 201)
+            let again = try await api.request(.post, "/api/v1/session", body: Self.loginBody(handler, otp: code))
+            #expect(again.status == 401 && again["code"] == "otp-reused", "\(again.text)")
+            node.clock.advance(seconds: 30)
+            let earlier = try await api.request(.post, "/api/v1/session", body: Self.loginBody(handler, otp: code))
+            #expect(earlier["code"] == "otp-reused", "the previous step's code is inside the drift window, and used")
+            let next = Credentials.totp(secret, at: node.clock.now())
+            #expect(try await api.request(.post, "/api/v1/session", body: Self.loginBody(handler, otp: next)).status == 201)
+        }
+        let logins = try await node.database.auditRows(after: 0, limit: 100, action: "login").map(\.entry.result)
+        #expect(logins == ["success", "failure:otp-reused", "failure:otp-reused", "success"])
+    }
+
     @Test func fiveFailuresLockTheAccountAndUnknownUsersLookTheSame() async throws {
         let node = try Self.node()
         let supervisor = try await Self.provision(node, "dujian", .supervisor)

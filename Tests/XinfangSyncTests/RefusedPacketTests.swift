@@ -32,6 +32,23 @@ struct RefusedPacketTests {
         try await c.database(node).outboxSummary().first { $0.peer == peer }?.refusals ?? [:]
     }
 
+    /// Packets from 40 made-up senders are each refused and counted, under one name: a stranger
+    /// cannot grow the refusals table or the outbox view's list of peers (issue 15).
+    @Test func strangersAreCountedUnderOneNameAndCannotGrowTheStore() async throws {
+        try await TestCluster.run(nodes: [H.changsha, H.furong]) { c in
+            let peersBefore = try await c.database(H.furong).outboxSummary().count
+            for i in 0..<40 {
+                let body = Data(#"{"from":"9\#(i)"}"#.utf8)
+                let reply = try await post(c, body: body, from: String(format: "99%04d", i), signature: "AAAA")
+                #expect(reply.status >= 400 && reply.status < 500, "\(reply.status)")
+            }
+            let summary = try await c.database(H.furong).outboxSummary()
+            #expect(summary.count <= peersBefore + 1, "\(summary.map(\.peer))")
+            let strangers = try #require(summary.first { $0.peer == NodeDatabase.unknownSender })
+            #expect(strangers.refusals.values.reduce(0, +) == 40, "each refusal is counted: \(strangers.refusals)")
+        }
+    }
+
     @Test func aForgedPacketSignatureIsRefused() async throws {
         try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
             let (packet, _) = try await validPacket(c)

@@ -94,15 +94,21 @@ struct SessionController<Context: NodeContext>: Sendable {
                 try await audit("failure:otp-required")
                 throw APIProblem(.unauthorized, code: "otp-required", detail: "请输入动态口令（6 位数字）。", field: "otp")
             }
-            guard Credentials.checkTOTP(otp, secret: secret, now: now) else {
+            // A code is accepted once (RFC 6238 §5.2): a replayed one fails like a wrong one.
+            let step = Credentials.totpStep(of: otp, secret: secret, now: now)
+            var fresh = false
+            if let step { fresh = try await services.database.useTOTPStep(step, of: user.id) }
+            guard fresh else {
                 try await services.database.loginFailed(
                     user.id,
                     now: now,
                     lockAfter: security.lockAfterFailures,
                     lockFor: Double(security.lockMinutes) * 60
                 )
-                try await audit("failure:invalid-otp")
-                throw APIProblem(.unauthorized, code: "invalid-otp", detail: "动态口令错误。", field: "otp")
+                try await audit(step == nil ? "failure:invalid-otp" : "failure:otp-reused")
+                throw step == nil
+                    ? APIProblem(.unauthorized, code: "invalid-otp", detail: "动态口令错误。", field: "otp")
+                    : APIProblem(.unauthorized, code: "otp-reused", detail: "该动态口令已使用过，请等待下一个口令。", field: "otp")
             }
         }
         let secret = Credentials.newSecret(prefix: Credentials.sessionPrefix)

@@ -52,9 +52,14 @@ public enum Credentials {
     }
 
     /// Whether `code` is `secret`'s at `now`, or one 30-second step before or after (clock drift).
-    public static func checkTOTP(_ code: String, secret: String, now: Date) -> Bool {
-        guard code.count == 6, code.allSatisfy(\.isASCII), code.allSatisfy(\.isNumber) else { return false }
-        return [-30.0, 0, 30].contains { totp(secret, at: now.addingTimeInterval($0)) == code }
+    public static func checkTOTP(_ code: String, secret: String, now: Date) -> Bool { totpStep(of: code, secret: secret, now: now) != nil }
+
+    /// The 30-second time step whose code `code` is (now's, or one before or after), nil if none:
+    /// a login accepts each step's code once.
+    public static func totpStep(of code: String, secret: String, now: Date) -> Int64? {
+        guard code.count == 6, code.allSatisfy(\.isASCII), code.allSatisfy(\.isNumber) else { return nil }
+        return [-30.0, 0, 30].map { now.addingTimeInterval($0) }.first { totp(secret, at: $0) == code }
+            .map { Int64(($0.timeIntervalSince1970 / 30).rounded(.down)) }
     }
 
     /// The `otpauth://` URL an authenticator app scans.
