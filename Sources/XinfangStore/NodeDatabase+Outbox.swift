@@ -173,15 +173,18 @@ extension NodeDatabase {
         }
     }
 
-    /// Checks an incoming packet's sequence number against the last one taken from `peer`; records
-    /// it when newer. False for a replay (a number seen before).
+    /// Checks an incoming packet's sequence number against the window of numbers taken from
+    /// `peer` (`ReplayWindow`) and records it. False for a replay (a number seen before, or older
+    /// than the window).
     static func acceptPacket(_ db: Database, from peer: NodeID, packetSeq: Int, now: Date) throws -> Bool {
         try db.execute(cached: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
-        let last = try Int.fetchOne(db, cached: "SELECT last_packet_received FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 0
-        guard packetSeq > last else { return false }
+        let row = try Row.fetchOne(db, cached: "SELECT last_packet_received, recent_packets FROM peers WHERE peer = ?", arguments: [peer.rawValue])
+        guard let window = ReplayWindow.take(packetSeq, high: row?["last_packet_received"] ?? 0, seen: row?["recent_packets"] ?? 0) else {
+            return false
+        }
         try db.execute(
-            cached: "UPDATE peers SET last_packet_received = ?, last_received_at = ? WHERE peer = ?",
-            arguments: [packetSeq, now.milliseconds, peer.rawValue]
+            cached: "UPDATE peers SET last_packet_received = ?, recent_packets = ?, last_received_at = ? WHERE peer = ?",
+            arguments: [window.high, window.seen, now.milliseconds, peer.rawValue]
         )
         return true
     }

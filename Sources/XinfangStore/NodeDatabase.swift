@@ -83,6 +83,7 @@ public struct NodeDatabase: Sendable {
         migrator.registerMigration(Migration007DailyCounts.identifier, migrate: Migration007DailyCounts.migrate)
         migrator.registerMigration(Migration008Deadlines.identifier, migrate: Migration008Deadlines.migrate)
         migrator.registerMigration(Migration009OneTimeCodes.identifier, migrate: Migration009OneTimeCodes.migrate)
+        migrator.registerMigration(Migration010ReplayWindow.identifier, migrate: Migration010ReplayWindow.migrate)
         return migrator
     }
 

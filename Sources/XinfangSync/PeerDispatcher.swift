@@ -70,7 +70,7 @@ public struct PeerDispatcher: Sendable {
             return .delivered
         case .refused(let status, let code, let detail):
             logger.warning("packet refused", metadata: ["sync.status": "\(status)", "sync.code": "\(code)", "sync.detail": "\(detail)"])
-            failure = ("\(code): \(detail)", .rejected)
+            failure = ("\(code): \(detail)", DeliveryFailure.ofRefusal(code: code))
         case .unreachable(let reason):
             logger.info("peer unreachable", metadata: ["sync.error": "\(reason)"])
             failure = (reason, .unreachable)

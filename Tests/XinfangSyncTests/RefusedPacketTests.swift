@@ -49,6 +49,24 @@ struct RefusedPacketTests {
         }
     }
 
+    /// Several paths send to one neighbour, so packets arrive out of order: a lower number that
+    /// arrives after a higher one is taken; only a number seen before is a replay (issue 15).
+    @Test func aGenuinePacketArrivingOutOfOrderIsTakenAndOnlyARealReplayRefused() async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+            let (later, _) = try await validPacket(c, seq: 2_000_001)
+            var earlier = later
+            earlier.packetSeq = 2_000_000
+            func send(_ packet: Packet) async throws -> ClusterReply {
+                let body = packet.encoded()
+                return try await post(c, body: body, from: "430100", signature: c.keys[H.changsha]!.sign(body))
+            }
+            #expect(try await send(later).status == 200)
+            #expect(try await send(earlier).status == 200, "the lower number came second, and is genuine")
+            let replay = try await send(earlier)
+            #expect(replay.status == 409 && replay.json["code"] as? String == "replayed-packet")
+        }
+    }
+
     @Test func aForgedPacketSignatureIsRefused() async throws {
         try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
             let (packet, _) = try await validPacket(c)
