@@ -37,12 +37,14 @@ public struct PeerLoop: Sendable, Equatable {
     public static let storeErrorPauseSeconds: TimeInterval = 1
 
     public private(set) var step: Step = .greet
+    /// This loop's idle check (`idleCheckSeconds` unless a test or an operator sets another).
+    public let idleCheck: TimeInterval
 
-    public init() {}
+    public init(idleCheck: TimeInterval = PeerLoop.idleCheckSeconds) { self.idleCheck = idleCheck }
 
     /// The step after `outcome`, decided at `now`.
-    public static func next(after outcome: Outcome, now: Date) -> Step {
-        let idle = now.addingTimeInterval(idleCheckSeconds)
+    public static func next(after outcome: Outcome, now: Date, idleCheck: TimeInterval = idleCheckSeconds) -> Step {
+        let idle = now.addingTimeInterval(idleCheck)
         switch outcome {
         case .greeted, .delivered:
             return .attempt
@@ -58,7 +60,7 @@ public struct PeerLoop: Sendable, Equatable {
     }
 
     /// Records what the current step found and moves to the next.
-    public mutating func record(_ outcome: Outcome, now: Date) { step = Self.next(after: outcome, now: now) }
+    public mutating func record(_ outcome: Outcome, now: Date) { step = Self.next(after: outcome, now: now, idleCheck: idleCheck) }
 
     /// A commit signalled, or the wait's time came: a waiting loop attempts.
     public mutating func wake() {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import Logging
 public import ServiceLifecycle
 public import XinfangCore
@@ -14,12 +14,21 @@ public struct SyncService: Service {
     let transport: any PacketTransport
     let clock: any NodeClock
     let logger: Logger
+    /// The longest an idle loop sleeps without a signal.
+    let idleCheckSeconds: TimeInterval
 
-    public init(database: NodeDatabase, transport: any PacketTransport, clock: any NodeClock, logger: Logger) {
+    public init(
+        database: NodeDatabase,
+        transport: any PacketTransport,
+        clock: any NodeClock,
+        logger: Logger,
+        idleCheckSeconds: TimeInterval = PeerLoop.idleCheckSeconds
+    ) {
         self.database = database
         self.transport = transport
         self.clock = clock
         self.logger = logger
+        self.idleCheckSeconds = idleCheckSeconds
     }
 
     public func run() async throws {
@@ -44,11 +53,11 @@ public struct SyncService: Service {
     /// One peer's loop: the dispatcher's steps, sleeping between them on the wake-up.
     func loop(peer: TopologyNode, wakeup: Wakeup) async {
         let dispatcher = PeerDispatcher(database: database, transport: transport, clock: clock, peer: peer, logger: logger)
-        var loop = PeerLoop()
+        var loop = PeerLoop(idleCheck: idleCheckSeconds)
         while !wakeup.isStopped && !Task.isCancelled {
             if case .wait(let until) = loop.step {
                 // Never longer than the idle check, even if the wall clock jumped back meanwhile.
-                await wakeup.wait(upTo: min(until.timeIntervalSince(clock.now()), PeerLoop.idleCheckSeconds))
+                await wakeup.wait(upTo: min(until.timeIntervalSince(clock.now()), loop.idleCheck))
                 loop.wake()
                 continue
             }

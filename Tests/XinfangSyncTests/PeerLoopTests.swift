@@ -115,7 +115,9 @@ struct PeerLoopTests {
     @Test func aCommitWakesTheLoopAtOnceAndAnIdleServiceRests() async throws {
         let (db, _) = try county()
         let transport = RecordingTransport()
-        let service = SyncService(database: db, transport: transport, clock: SystemClock(), logger: Logger(label: "test"))
+        // An idle check of an hour: a packet that leaves within the test's wait left because the
+        // commit woke the loop, however slow a loaded machine is.
+        let service = SyncService(database: db, transport: transport, clock: SystemClock(), logger: Logger(label: "test"), idleCheckSeconds: 3_600)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await service.run() }
             // The greeting goes out first.
@@ -127,13 +129,13 @@ struct PeerLoopTests {
             let registered = Date()
             _ = try await db.register(Fixtures.registration(receivedAt: registered), actor: "李娜", now: registered)
             try await waitUntil { transport.packets.contains { !$0.chains.isEmpty } }
-            #expect(Date().timeIntervalSince(registered) < PeerLoop.idleCheckSeconds / 2, "woken by the commit, not by its timer")
+            #expect(Date().timeIntervalSince(registered) < 3_600, "woken by the commit, not by its timer")
             group.cancelAll()
         }
     }
 
     func waitUntil(_ condition: () -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(120)
         while !condition() {
             try #require(Date() < deadline, "timed out")
             try await Task.sleep(for: .milliseconds(20))
