@@ -513,7 +513,7 @@ CREATE TABLE peers (
     last_success_at INTEGER,
     last_failure_at INTEGER,
     last_error TEXT
-, last_received_at INTEGER, recent_packets INTEGER NOT NULL DEFAULT 0) STRICT;
+, last_received_at INTEGER, recent_packets INTEGER NOT NULL DEFAULT 0, send_session TEXT, receive_session TEXT, receive_pending TEXT) STRICT;
 CREATE TABLE petitioner_keys (
     match_key TEXT NOT NULL,
     case_number TEXT NOT NULL REFERENCES cases(case_number) DEFERRABLE INITIALLY DEFERRED,

@@ -36,16 +36,17 @@ public enum DeliveryFailure: String, Sendable, Codable {
     /// The peer took the packet but gave no receipt for the item: it waits with back-off like an
     /// unreachable one (a peer that answers with nothing must not make its sender spin).
     case unanswered
-    /// The peer refused the packet for its number (a replay), not for anything in its items: they
-    /// back off and go in the next packet, under a new number, and never die of it.
+    /// The peer refused the packet for its session or number (`LinkSession.Refusal`), not for
+    /// anything in its items: they back off and go in the next packet, after a greeting, and
+    /// never die of it.
     case packetRefused
 
-    /// How a refusal of a whole packet counts for its items: a refusal of the packet's number is
-    /// the packet's; any other (a stale clock included: that needs a person, and dead items are
+    /// How a refusal of a whole packet counts for its items: a refusal of the packet's session or
+    /// number is the packet's; any other (a stale clock included: that needs a person, and dead items are
     /// flagged for one) is a rejection of each item, which dies after
     /// `DeliveryPolicy.rejectedAttemptsMax`.
     public static func ofRefusal(code: String) -> DeliveryFailure {
-        code == "replayed-packet" ? .packetRefused : .rejected
+        LinkSession.Refusal(rawValue: code) != nil ? .packetRefused : .rejected
     }
 }
 

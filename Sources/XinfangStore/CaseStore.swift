@@ -43,8 +43,11 @@ public protocol CaseStore: Sendable {
 
     // MARK: Neighbours' packets
 
-    /// One packet's chains from an adjacent node, in one transaction; nil for a replay.
-    func receivePacket(from peer: NodeID, packetSeq: Int, chains runs: [[CaseEvent]], now: Date) async throws -> [ItemReceipt]?
+    /// One packet's chains from an adjacent node, in one transaction; throws
+    /// `LinkSession.Refusal` for a packet of a session not open here, or a replay.
+    func receivePacket(from peer: NodeID, number: PacketNumber, chains runs: [[CaseEvent]], now: Date) async throws -> [ItemReceipt]
+    /// A neighbour greeted this node: the session its packets are to be numbered in.
+    func openReceiving(from peer: NodeID, now: Date) async throws -> String
     /// One command from an adjacent node: applied here by the holder, or forwarded.
     func receiveCommand(_ command: CaseCommand, from peer: NodeID, now: Date) async throws -> ItemReceipt
 
@@ -60,8 +63,12 @@ public protocol CaseStore: Sendable {
     func recordFailure(_ batch: OutboxBatch, error: String, kind: DeliveryFailure, now: Date, jitter: Double) async throws -> Date
     /// When the next item for `peer` falls due; nil when nothing waits.
     func nextDueAt(for peer: NodeID) async throws -> Date?
-    /// The next packet sequence number for `peer` (a greeting's).
-    func allocatePacketSeq(for peer: NodeID) async throws -> Int
+    /// The next packet's session and number for `peer`; nil when the link has no session.
+    func nextPacketNumber(for peer: NodeID) async throws -> PacketNumber?
+    /// The peer answered this node's greeting with `session`.
+    func startSending(to peer: NodeID, session: String) async throws
+    /// The peer refused a packet of `session` for its number: greet again before the next.
+    func dropSending(to peer: NodeID, session: String) async throws
 }
 
 extension NodeDatabase: CaseStore {}

@@ -77,7 +77,7 @@ extension NodeDatabase {
                     "UPDATE outbox SET state = '\(OutboxState.sent.rawValue)', updated_at = ? WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
                 arguments: StatementArguments([now.milliseconds] + ids)
             )
-            return OutboxBatch(peer: peer, packetSeq: try Self.allocatePacketSeq(db, for: peer), chains: chains, commands: commands, itemIDs: ids)
+            return OutboxBatch(peer: peer, number: try Self.nextPacketNumber(db, for: peer), chains: chains, commands: commands, itemIDs: ids)
         }
     }
 
@@ -171,22 +171,6 @@ extension NodeDatabase {
                 arguments: [peer.rawValue]
             ).map(Date.init(milliseconds:))
         }
-    }
-
-    /// Checks an incoming packet's sequence number against the window of numbers taken from
-    /// `peer` (`ReplayWindow`) and records it. False for a replay (a number seen before, or older
-    /// than the window).
-    static func acceptPacket(_ db: Database, from peer: NodeID, packetSeq: Int, now: Date) throws -> Bool {
-        try db.execute(cached: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
-        let row = try Row.fetchOne(db, cached: "SELECT last_packet_received, recent_packets FROM peers WHERE peer = ?", arguments: [peer.rawValue])
-        guard let window = ReplayWindow.take(packetSeq, high: row?["last_packet_received"] ?? 0, seen: row?["recent_packets"] ?? 0) else {
-            return false
-        }
-        try db.execute(
-            cached: "UPDATE peers SET last_packet_received = ?, recent_packets = ?, last_received_at = ? WHERE peer = ?",
-            arguments: [window.high, window.seen, now.milliseconds, peer.rawValue]
-        )
-        return true
     }
 
     /// The name under which refusals of senders the tree does not know are counted.
@@ -299,30 +283,5 @@ extension NodeDatabase {
                 ).map { Double($0["delay"] as Int64) }
             }
         }
-    }
-}
-
-extension NodeDatabase {
-    /// Allocates the next packet number for `peer` (for a packet without items, e.g. a greeting).
-    public func allocatePacketSeq(for peer: NodeID) async throws -> Int {
-        try await write { db in try Self.allocatePacketSeq(db, for: peer) }
-    }
-
-    static func allocatePacketSeq(_ db: Database, for peer: NodeID) throws -> Int {
-        try db.execute(cached: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
-        try db.execute(cached: "UPDATE peers SET last_packet_sent = last_packet_sent + 1 WHERE peer = ?", arguments: [peer.rawValue])
-        return try Int.fetchOne(db, cached: "SELECT last_packet_sent FROM peers WHERE peer = ?", arguments: [peer.rawValue]) ?? 1
-    }
-
-    /// A peer has just sent a valid packet, so it is up: what waited because it was unreachable is
-    /// due at once (the commit wakes the dispatcher).
-    /// `OutboxItem.peerReachable` over the peer's whole queue, as one statement (the queue of an
-    /// unreachable peer can hold 100,000 items).
-    static func markReachable(_ db: Database, _ peer: NodeID, now: Date) throws {
-        try db.execute(
-            cached:
-                "UPDATE outbox SET next_attempt_at = ? WHERE peer = ? AND state = 'failed' AND last_error_kind = 'unreachable' AND next_attempt_at > ?",
-            arguments: [now.milliseconds, peer.rawValue, now.milliseconds]
-        )
     }
 }

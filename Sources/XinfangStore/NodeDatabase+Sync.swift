@@ -5,8 +5,9 @@ public import XinfangCore
 /// A batch of outbox items for one peer, with everything the packet must carry.
 public struct OutboxBatch: Sendable {
     public var peer: NodeID
-    /// The packet's sequence number for this peer (monotonic, persisted): a receiver refuses replays.
-    public var packetSeq: Int
+    /// The packet's session and number on the link to `peer`; nil when the link has no session
+    /// (the sender greets the peer first, then numbers the packet: `nextPacketNumber`).
+    public var number: PacketNumber?
     /// Per case, the events the peer lacks, in chain order.
     public var chains: [[CaseEvent]]
     public var commands: [CaseCommand]
@@ -213,10 +214,10 @@ extension NodeDatabase {
 // MARK: - Receiving side: chains
 
 extension NodeDatabase {
-    /// Takes one packet's chains from an adjacent peer, with the packet's replay check and the
+    /// Takes one packet's chains from an adjacent peer, with the packet's number check and the
     /// sender's reachability, in one transaction: one commit, one fsync, per packet (each hop of an
-    /// assignment waited for three when they were separate). Nil when `packetSeq` is not newer than
-    /// the last one from `peer` (a replay): nothing is written.
+    /// assignment waited for three when they were separate). Throws `LinkSession.Refusal` when the
+    /// packet's session is not open here or its number was seen (a replay): nothing is written.
     ///
     /// Per run: events the store has are skipped (a duplicate is acknowledged, not re-applied); a
     /// run that does not start right after the local head is answered `gap` with the head, so the
@@ -224,14 +225,14 @@ extension NodeDatabase {
     /// the moment, and the last one must carry a valid signature of its origin: it covers every
     /// event before it by the hash chain. The signatures are checked on every core before the write
     /// transaction (which runs on one). Commit, then acknowledge.
-    public func receivePacket(from peer: NodeID, packetSeq: Int, chains runs: [[CaseEvent]], now: Date) async throws -> [ItemReceipt]? {
+    public func receivePacket(from peer: NodeID, number: PacketNumber, chains runs: [[CaseEvent]], now: Date) async throws -> [ItemReceipt] {
         let verified = await Self.verifiedHeads(runs.compactMap(\.last), topology: hierarchy?.topology)
-        let receipts = try await write { db -> [ItemReceipt]? in
-            guard try Self.acceptPacket(db, from: peer, packetSeq: packetSeq, now: now) else { return nil }
+        let receipts = try await write { db -> [ItemReceipt] in
+            try Self.acceptPacket(db, from: peer, number: number, now: now)
             try Self.markReachable(db, peer, now: now)
             return try receive(db, runs, from: peer, now: now, verifiedHeads: verified)
         }
-        if receipts != nil { outboxSignal.notify() }
+        outboxSignal.notify()
         return receipts
     }
 

@@ -84,6 +84,7 @@ public struct NodeDatabase: Sendable {
         migrator.registerMigration(Migration008Deadlines.identifier, migrate: Migration008Deadlines.migrate)
         migrator.registerMigration(Migration009OneTimeCodes.identifier, migrate: Migration009OneTimeCodes.migrate)
         migrator.registerMigration(Migration010ReplayWindow.identifier, migrate: Migration010ReplayWindow.migrate)
+        migrator.registerMigration(Migration011LinkSessions.identifier, migrate: Migration011LinkSessions.migrate)
         return migrator
     }
 

@@ -6,13 +6,17 @@ public import XinfangCore
 /// Serialised as canonical JSON; the sender signs the exact body bytes with its node key and sends
 /// the signature in `X-Xinfang-Signature`, its id in `X-Xinfang-From`.
 public struct Packet: Codable, Sendable, Equatable {
-    /// The peer protocol version this build speaks.
-    public static let currentVersion = 1
+    /// The peer protocol version this build speaks (2: packet numbers belong to link sessions).
+    public static let currentVersion = 2
 
     public var version: Int
     public var from: NodeID
     public var to: NodeID
-    /// Per sender and receiver, strictly increasing: the receiver refuses a number it has seen.
+    /// The link session the receiver opened when this node greeted it (`LinkSession`); nil in
+    /// a greeting, which opens one.
+    public var session: String?
+    /// The packet's number in its session, from 1 (0 in a greeting): the receiver refuses a
+    /// number it has seen.
     public var packetSeq: Int
     public var sentAt: Date
     public var chains: [[CaseEvent]]
@@ -25,7 +29,7 @@ public struct Packet: Codable, Sendable, Equatable {
     public init(
         from: NodeID,
         to: NodeID,
-        packetSeq: Int,
+        number: PacketNumber,
         sentAt: Date,
         chains: [[CaseEvent]],
         commands: [CaseCommand],
@@ -35,13 +39,27 @@ public struct Packet: Codable, Sendable, Equatable {
         self.version = Self.currentVersion
         self.from = from
         self.to = to
-        self.packetSeq = packetSeq
+        self.session = number.session
+        self.packetSeq = number.number
         self.sentAt = sentAt
         self.chains = chains
         self.commands = commands
         self.digest = digest
         self.flags = flags
     }
+
+    /// A greeting: no session, no items. The receiver answers with a new session.
+    public static func greeting(from: NodeID, to: NodeID, sentAt: Date) -> Packet {
+        var packet = Packet(from: from, to: to, number: PacketNumber(session: "", number: 0), sentAt: sentAt, chains: [], commands: [])
+        packet.session = nil
+        return packet
+    }
+
+    /// Whether the packet is a greeting.
+    public var isGreeting: Bool { session == nil }
+
+    /// Its session and number; nil for a greeting.
+    public var number: PacketNumber? { session.map { PacketNumber(session: $0, number: packetSeq) } }
 
     /// The canonical body bytes.
     public func encoded() -> Data {
@@ -55,9 +73,12 @@ public struct PacketResponse: Codable, Sendable, Equatable {
     public var receipts: [ItemReceipt]
     /// The answer to an anti-entropy round.
     public var digest: DigestReply?
-    public init(receipts: [ItemReceipt], digest: DigestReply? = nil) {
+    /// The answer to a greeting: the session the sender is to number its packets in.
+    public var session: String?
+    public init(receipts: [ItemReceipt], digest: DigestReply? = nil, session: String? = nil) {
         self.receipts = receipts
         self.digest = digest
+        self.session = session
     }
 }
 

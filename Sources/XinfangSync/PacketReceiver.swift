@@ -20,8 +20,9 @@ public struct PacketRefusal: Error, Equatable, Sendable {
 ///
 /// Checks, in order: the sender is a node of the topology and adjacent to this one; the body's
 /// signature verifies against its key; the body parses; the version is spoken here; the packet is
-/// addressed from the sender to this node; its time is within the skew limit; its sequence number
-/// is new (not a replay). Every refusal is counted by sender and code.
+/// addressed from the sender to this node; its time is within the skew limit; its session is open
+/// here and its number new (`LinkSession`), unless it is a greeting, which opens a session. Every
+/// refusal is counted by sender and code.
 public struct PacketReceiver: Sendable {
     public let database: NodeDatabase
     public let clock: any NodeClock
@@ -86,9 +87,20 @@ public struct PacketReceiver: Sendable {
         guard abs(packet.sentAt.timeIntervalSince(now)) <= PeerLimits.clockSkewMaxSeconds else {
             throw PacketRefusal(status: 409, code: "stale-packet", detail: "the packet was sent at \(packet.sentAt), too far from this node's clock")
         }
-        // The replay check, the sender's reachability and the chains commit together.
-        guard var receipts = try await database.receivePacket(from: sender.id, packetSeq: packet.packetSeq, chains: packet.chains, now: now) else {
-            throw PacketRefusal(status: 409, code: "replayed-packet", detail: "packet \(packet.packetSeq) from \(sender.id) was received before")
+        guard let number = packet.number else { return try await greeted(packet, from: sender.id, now: now) }
+        guard LinkSession.isWellFormed(number.session), (1...LinkSession.numberMax).contains(number.number) else {
+            throw PacketRefusal(status: 400, code: "malformed-packet", detail: "the packet's session or number is out of range")
+        }
+        // The number check, the sender's reachability and the chains commit together.
+        var receipts: [ItemReceipt]
+        do {
+            receipts = try await database.receivePacket(from: sender.id, number: number, chains: packet.chains, now: now)
+        } catch let refusal as LinkSession.Refusal {
+            let detail =
+                refusal == .unknownSession
+                ? "session \(number.session) of \(sender.id) is not open here: greet again"
+                : "packet \(number.number) of session \(number.session) from \(sender.id) was received before: greet again"
+            throw PacketRefusal(status: 409, code: refusal.rawValue, detail: detail)
         }
         for command in packet.commands {
             receipts.append(try await database.receiveCommand(command, from: sender.id, now: now))
@@ -104,6 +116,14 @@ public struct PacketReceiver: Sendable {
             response.digest = try await answer(digest, from: sender.id, now: now)
         }
         return response
+    }
+
+    /// A greeting opens a session for the sender's packets. It carries nothing else.
+    func greeted(_ packet: Packet, from sender: NodeID, now: Date) async throws -> PacketResponse {
+        guard packet.packetSeq == 0, packet.chains.isEmpty, packet.commands.isEmpty, packet.digest == nil, packet.flags == nil else {
+            throw PacketRefusal(status: 400, code: "malformed-packet", detail: "a packet without a session is a greeting, and carries nothing")
+        }
+        return PacketResponse(receipts: [], session: try await database.openReceiving(from: sender, now: now))
     }
 
     /// The parent's side of anti-entropy: round 1 answers which tops differ with its leaves under

@@ -11,6 +11,7 @@ public struct PeerDispatcher: Sendable {
     let clock: any NodeClock
     let peer: TopologyNode
     let logger: Logger
+    let link: PeerLink
 
     public init(database: any CaseStore, transport: any PacketTransport, clock: any NodeClock, peer: TopologyNode, logger: Logger) {
         self.database = database
@@ -20,6 +21,7 @@ public struct PeerDispatcher: Sendable {
         var logger = logger
         logger[metadataKey: "sync.peer"] = "\(peer.id)"
         self.logger = logger
+        self.link = PeerLink(database: database, transport: transport, clock: clock, peer: peer)
     }
 
     /// Performs `step` (a greeting or an attempt; a wait is the driver's) and says what it found.
@@ -41,39 +43,40 @@ public struct PeerDispatcher: Sendable {
         }
     }
 
-    /// Tells the neighbour this node is up (an empty signed packet), so it sends what waited for
-    /// this node at once instead of at its next retry.
+    /// Tells the neighbour this node is up and opens a session for its packets (`PeerLink`), so
+    /// the neighbour sends what waited for this node at once instead of at its next retry.
     func greet() async throws {
-        guard let hierarchy = database.hierarchy else { return }
-        let seq = try await database.allocatePacketSeq(for: peer.id)
-        let body = Packet(from: database.node, to: peer.id, packetSeq: seq, sentAt: clock.now(), chains: [], commands: []).encoded()
-        if case .unreachable(let reason) = await transport.send(body, signature: hierarchy.key.sign(body), from: database.node, to: peer) {
-            logger.debug("greeting not delivered", metadata: ["sync.error": "\(reason)"])
-        }
+        let result = try await link.greet()
+        if case .delivered = result { return }
+        logger.debug("greeting not answered", metadata: ["sync.result": "\(result)"])
     }
 
     /// Sends one packet of due items and records the answer.
     func attempt(jitter: Double) async throws -> PeerLoop.Outcome {
-        guard let hierarchy = database.hierarchy else { return .nothingDue(nextDue: nil) }
         let now = clock.now()
         guard let batch = try await database.nextBatch(for: peer.id, now: now) else {
             return .nothingDue(nextDue: try await database.nextDueAt(for: peer.id))
         }
-        let packet = Packet(from: database.node, to: peer.id, packetSeq: batch.packetSeq, sentAt: now, chains: batch.chains, commands: batch.commands)
-        let body = packet.encoded()
-        let result = await transport.send(body, signature: hierarchy.key.sign(body), from: database.node, to: peer)
         let failure: (reason: String, kind: DeliveryFailure)
-        switch result {
-        case .delivered(let response):
-            try await database.recordDelivery(batch, receipts: response.receipts, now: clock.now(), jitter: jitter)
-            logger.debug("packet delivered", metadata: ["sync.items": "\(batch.itemIDs.count)", "sync.packet": "\(batch.packetSeq)"])
-            return .delivered
-        case .refused(let status, let code, let detail):
-            logger.warning("packet refused", metadata: ["sync.status": "\(status)", "sync.code": "\(code)", "sync.detail": "\(detail)"])
-            failure = ("\(code): \(detail)", DeliveryFailure.ofRefusal(code: code))
-        case .unreachable(let reason):
-            logger.info("peer unreachable", metadata: ["sync.error": "\(reason)"])
-            failure = (reason, .unreachable)
+        do {
+            let number: PacketNumber
+            if let allocated = batch.number { number = allocated } else { number = try await link.number() }
+            let packet = Packet(from: database.node, to: peer.id, number: number, sentAt: now, chains: batch.chains, commands: batch.commands)
+            switch try await link.send(packet) {
+            case .delivered(let response):
+                try await database.recordDelivery(batch, receipts: response.receipts, now: clock.now(), jitter: jitter)
+                logger.debug("packet delivered", metadata: ["sync.items": "\(batch.itemIDs.count)", "sync.packet": "\(number.number)"])
+                return .delivered
+            case .refused(let status, let code, let detail):
+                logger.warning("packet refused", metadata: ["sync.status": "\(status)", "sync.code": "\(code)", "sync.detail": "\(detail)"])
+                failure = ("\(code): \(detail)", DeliveryFailure.ofRefusal(code: code))
+            case .unreachable(let reason):
+                logger.info("peer unreachable", metadata: ["sync.error": "\(reason)"])
+                failure = (reason, .unreachable)
+            }
+        } catch let greeting as PeerLink.GreetingFailed {
+            logger.info("peer not greeted", metadata: ["sync.error": "\(greeting.reason)"])
+            failure = (greeting.description, greeting.kind)
         }
         let retryAt = try await database.recordFailure(batch, error: failure.reason, kind: failure.kind, now: clock.now(), jitter: jitter)
         return .failed(retryAt: retryAt)

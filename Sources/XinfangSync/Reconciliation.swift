@@ -85,7 +85,7 @@ public struct ReconciliationService: Service {
         do {
             round.antiEntropy = try await exchangeDigests(with: parent)
             let flags = try await database.flagReport()
-            _ = try await send(Packet.empty(from: database, to: parent, now: clock.now(), flags: flags), to: parent)
+            _ = try await send(flags: flags, to: parent)
             round.flagsReported = flags.count
         } catch {
             round.error = "\(error)"
@@ -148,8 +148,7 @@ public struct ReconciliationService: Service {
     }
 
     func ask(_ request: DigestRequest, parent: TopologyNode, report: inout AntiEntropyReport) async throws -> DigestReply {
-        let packet = try await Packet.empty(from: database, to: parent, now: clock.now(), digest: request)
-        let (body, response) = try await send(packet, to: parent)
+        let (body, response) = try await send(digest: request, to: parent)
         report.bytesSent += body
         report.bytesReceived += (try? CanonicalJSON.encoder.encode(response).count) ?? 0
         guard let reply = response.digest else {
@@ -158,29 +157,24 @@ public struct ReconciliationService: Service {
         return reply
     }
 
-    func send(_ packet: Packet, to peer: TopologyNode) async throws -> (bytes: Int, response: PacketResponse) {
-        guard let hierarchy = database.hierarchy else { throw PacketRefusal(status: 503, code: "no-hierarchy", detail: "no topology") }
-        let body = packet.encoded()
-        switch await transport.send(body, signature: hierarchy.key.sign(body), from: database.node, to: peer) {
-        case .delivered(let response): return (body.count, response)
+    /// Sends a packet with no items (a digest round or a flag report) through the link's session.
+    func send(digest: DigestRequest? = nil, flags: [Flag]? = nil, to peer: TopologyNode) async throws -> (bytes: Int, response: PacketResponse) {
+        let link = PeerLink(database: database, transport: transport, clock: clock, peer: peer)
+        let number = try await link.number()
+        let packet = Packet(
+            from: database.node,
+            to: peer.id,
+            number: number,
+            sentAt: clock.now(),
+            chains: [],
+            commands: [],
+            digest: digest,
+            flags: flags
+        )
+        switch try await link.send(packet) {
+        case .delivered(let response): return (packet.encoded().count, response)
         case .refused(let status, let code, let detail): throw PacketRefusal(status: status, code: code, detail: detail)
         case .unreachable(let reason): throw PacketRefusal(status: 503, code: "unreachable", detail: reason)
         }
-    }
-}
-
-extension Packet {
-    /// A packet with no items, for a digest round or a flag report, with a fresh packet number.
-    static func empty(
-        from database: NodeDatabase,
-        to peer: TopologyNode,
-        now: Date,
-        digest: DigestRequest? = nil,
-        flags: [Flag]? = nil
-    )
-        async throws -> Packet
-    {
-        let seq = try await database.allocatePacketSeq(for: peer.id)
-        return Packet(from: database.node, to: peer.id, packetSeq: seq, sentAt: now, chains: [], commands: [], digest: digest, flags: flags)
     }
 }

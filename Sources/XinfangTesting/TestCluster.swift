@@ -5,7 +5,7 @@ import Synchronization
 public import XinfangCore
 import XinfangHTTP
 public import XinfangStore
-import XinfangSync
+public import XinfangSync
 
 /// Several nodes of the example hierarchy in one process, each a real Hummingbird server on a
 /// loopback port chosen by the system, talking the real peer protocol over HTTP; its own requests
@@ -114,6 +114,29 @@ public final class TestCluster: Sendable {
         let reply = await exchange.send(method, url, body: body, headers: fields)
         if let failure = reply.failure { throw ClusterError(failure) }
         return ClusterReply(status: reply.status, body: reply.body)
+    }
+
+    /// Posts `packet` to its receiver over HTTP, signed with its sender's key, as that sender
+    /// (or anyone holding its key) would.
+    public func post(_ packet: Packet) async throws -> ClusterReply {
+        let body = packet.encoded()
+        return try await send(
+            "POST",
+            url(packet.to, "/sync/v1/packets"),
+            body: body,
+            headers: [PeerHeaders.from: packet.from.rawValue, PeerHeaders.signature: keys[packet.from]!.sign(body)]
+        )
+    }
+
+    /// Greets `to` as `from` would, signed with its key: the session `to` opened for `from`'s
+    /// packets. (The session `from`'s own node holds is replaced once a packet uses this one;
+    /// its next packet is refused and it greets again.)
+    public func greet(from: NodeID, to: NodeID) async throws -> String {
+        let reply = try await post(Packet.greeting(from: from, to: to, sentAt: Date()))
+        guard reply.status == 200, let session = try CanonicalJSON.decoder.decode(PacketResponse.self, from: reply.body).session else {
+            throw ClusterError("\(to) did not open a session for \(from): \(reply.status) \(reply.text)")
+        }
+        return session
     }
 
     /// Registers a petition about `region` at `node`; returns its case number.

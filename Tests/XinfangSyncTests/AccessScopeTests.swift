@@ -164,10 +164,11 @@ struct AccessScopeTests {
                 body: .act(.offer(to: H.furong, mode: .transfer, dueAt: nil, note: nil))
             )
             c.keys[H.province]!.sign(&offer)
+            let session = try await c.greet(from: H.province, to: H.changsha)
             let packet = Packet(
                 from: H.province,
                 to: H.changsha,
-                packetSeq: 5_000_000,
+                number: PacketNumber(session: session, number: 5_000_000),
                 sentAt: Date(),
                 chains: [[registration, offer]],
                 commands: []

@@ -68,12 +68,14 @@ struct PeerLoopTests {
         #expect(await wakeup.wait(upTo: 30) && wakeup.isStopped)
     }
 
-    /// A transport that records what it is given and answers every packet as delivered with no receipts.
+    /// A transport that records what it is given and answers every packet as delivered with no
+    /// receipts (a greeting with a new session).
     final class RecordingTransport: PacketTransport {
         let sent = Mutex<[Packet]>([])
         func send(_ body: Data, signature: String, from: NodeID, to peer: TopologyNode) async -> TransportResult {
-            if let packet = try? CanonicalJSON.decoder.decode(Packet.self, from: body) { sent.withLock { $0.append(packet) } }
-            return .delivered(PacketResponse(receipts: []))
+            guard let packet = try? CanonicalJSON.decoder.decode(Packet.self, from: body) else { return .unreachable("not a packet") }
+            sent.withLock { $0.append(packet) }
+            return .delivered(PacketResponse(receipts: [], session: packet.isGreeting ? LinkSession.newID() : nil))
         }
         var packets: [Packet] { sent.withLock { $0 } }
     }

@@ -81,6 +81,8 @@ public struct Fuzzer: Sendable {
         let database: NodeDatabase
         var seeds: [Data] = []
         var senderKey: NodeKey?
+        /// The session the county opened for the city's packets.
+        var session = ""
         let now = Date()
 
         static let city = NodeID("430100")
@@ -115,6 +117,7 @@ public struct Fuzzer: Sendable {
                 ])
                 database = try NodeDatabase.inMemory(node: Self.county, hierarchy: Hierarchy(topology: topology, key: countyKey))
                 senderKey = cityKey
+                session = try await database.openReceiving(from: Self.city, now: now)
                 // Real packets: the city registers cases and assigns them to the county.
                 let city = try NodeDatabase.inMemory(node: Self.city, hierarchy: Hierarchy(topology: topology, key: cityKey))
                 for person in 0..<3 {
@@ -134,13 +137,31 @@ public struct Fuzzer: Sendable {
                 while let batch = try await city.nextBatch(for: Self.county, now: now) {
                     seq += 1
                     seeds.append(
-                        Packet(from: Self.city, to: Self.county, packetSeq: seq, sentAt: now, chains: batch.chains, commands: batch.commands)
-                            .encoded()
+                        Packet(
+                            from: Self.city,
+                            to: Self.county,
+                            number: PacketNumber(session: session, number: seq),
+                            sentAt: now,
+                            chains: batch.chains,
+                            commands: batch.commands
+                        )
+                        .encoded()
                     )
                     try await city.recordDelivery(batch, receipts: [], now: now, jitter: 0)
                     if seq > 5 { break }
                 }
-                if seeds.isEmpty { seeds = [Packet(from: Self.city, to: Self.county, packetSeq: 1, sentAt: now, chains: [], commands: []).encoded()] }
+                if seeds.isEmpty {
+                    seeds = [
+                        Packet(
+                            from: Self.city,
+                            to: Self.county,
+                            number: PacketNumber(session: session, number: 1),
+                            sentAt: now,
+                            chains: [],
+                            commands: []
+                        ).encoded()
+                    ]
+                }
             }
         }
 
@@ -181,9 +202,10 @@ public struct Fuzzer: Sendable {
                 }
             case .packet:
                 var body = input
-                // Keep a parsing packet fresh (sequence, time), so it is not refused as a replay.
+                // Keep a parsing packet fresh (session, number, time), so it is not refused as a replay.
                 if var object = (try? JSONSerialization.jsonObject(with: input)) as? [String: Any] {
-                    object["packetSeq"] = index
+                    object["session"] = session
+                    object["packetSeq"] = index + 1
                     object["sentAt"] = Self.sentAt(now)
                     if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) { body = data }
                 }

@@ -78,6 +78,8 @@ enum IngestScenario {
         try await registerAndOffer(cases, at: sender, to: county, mode: .transfer)
         progress(String(format: "P1: loaded in %.1f s", Date().timeIntervalSince(loadStarted)))
 
+        // The greeting's effect, without the wire: the county opens a session for the city.
+        try await sender.startSending(to: county, session: try await receiver.openReceiving(from: city, now: Date()))
         let prepared = try await prepare(from: sender, city: city, county: county, key: keys[city]!)
         var logger = Logger(label: "xinfang.bench.county")
         logger.logLevel = .critical
@@ -138,7 +140,8 @@ enum IngestScenario {
         let prepareStarted = DispatchTime.now().uptimeNanoseconds
         var prepared: [PreparedPacket] = []
         while let batch = try await sender.nextBatch(for: county, now: Date()) {
-            let body = Packet(from: city, to: county, packetSeq: batch.packetSeq, sentAt: Date(), chains: batch.chains, commands: batch.commands)
+            guard let number = batch.number else { throw ValidationError("the city has no session with the county") }
+            let body = Packet(from: city, to: county, number: number, sentAt: Date(), chains: batch.chains, commands: batch.commands)
                 .encoded()
             prepared.append((batch, body, key.sign(body)))
         }

@@ -225,11 +225,22 @@ struct BackgroundPackets {
         let started = DispatchTime.now().uptimeNanoseconds
         var sent = 0
         var seq = 0
+        let hello = Packet.greeting(from: ExampleHierarchy.yuelu, to: city.id, sentAt: Date()).encoded()
+        guard case .delivered(let greeted) = await transport.send(hello, signature: key.sign(hello), from: ExampleHierarchy.yuelu, to: city),
+            let session = greeted.session
+        else { throw ValidationError("the city did not answer the background sender's greeting") }
         for start in stride(from: 0, to: chains.count, by: Self.casesPerPacket) {
             if Task.isCancelled || stop.isSet { break }
             let slice = Array(chains[start..<min(chains.count, start + Self.casesPerPacket)])
             seq += 1
-            let body = Packet(from: ExampleHierarchy.yuelu, to: city.id, packetSeq: seq, sentAt: Date(), chains: slice, commands: []).encoded()
+            let body = Packet(
+                from: ExampleHierarchy.yuelu,
+                to: city.id,
+                number: PacketNumber(session: session, number: seq),
+                sentAt: Date(),
+                chains: slice,
+                commands: []
+            ).encoded()
             guard case .delivered = await transport.send(body, signature: key.sign(body), from: ExampleHierarchy.yuelu, to: city) else {
                 throw ValidationError("a background packet was not delivered")
             }

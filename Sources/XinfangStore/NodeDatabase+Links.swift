@@ -1,0 +1,118 @@
+public import Foundation
+import GRDB
+public import XinfangCore
+
+// MARK: - Link sessions (`LinkSession`): packet numbering per neighbour
+
+extension NodeDatabase {
+    /// The next packet's session and number for `peer`, recorded as used; nil when the link has
+    /// no session, or its numbers are used up (greet the peer first: `startSending`).
+    public func nextPacketNumber(for peer: NodeID) async throws -> PacketNumber? {
+        try await writeUnsynced { db in try Self.nextPacketNumber(db, for: peer) }
+    }
+
+    static func nextPacketNumber(_ db: Database, for peer: NodeID) throws -> PacketNumber? {
+        guard let next = try sendingLink(db, peer).numbering() else { return nil }
+        try db.execute(cached: "UPDATE peers SET last_packet_sent = ? WHERE peer = ?", arguments: [next.number, peer.rawValue])
+        return PacketNumber(session: next.session, number: next.number)
+    }
+
+    /// The session and last number of this node's packets to `peer` (for operators and tests).
+    public func sendingLink(to peer: NodeID) async throws -> SendingLink {
+        try await read { db in
+            let row = try Row.fetchOne(db, cached: "SELECT send_session, last_packet_sent FROM peers WHERE peer = ?", arguments: [peer.rawValue])
+            return SendingLink(session: row?["send_session"], last: row?["last_packet_sent"] ?? 0)
+        }
+    }
+
+    /// `peer` answered this node's greeting with `session`: packets are numbered in it from 1.
+    public func startSending(to peer: NodeID, session: String) async throws {
+        try await writeUnsynced { db in
+            try Self.ensurePeer(db, peer)
+            try db.execute(
+                cached: "UPDATE peers SET send_session = ?, last_packet_sent = 0 WHERE peer = ?",
+                arguments: [session, peer.rawValue]
+            )
+        }
+    }
+
+    /// `peer` refused a packet of `session` for its session or number: the link greets again
+    /// before its next packet (unless a greeting replaced the session meanwhile).
+    public func dropSending(to peer: NodeID, session: String) async throws {
+        try await writeUnsynced { db in
+            let link = try Self.sendingLink(db, peer).dropping(session)
+            try db.execute(
+                cached: "UPDATE peers SET send_session = ?, last_packet_sent = ? WHERE peer = ?",
+                arguments: [link.session, link.last, peer.rawValue]
+            )
+        }
+    }
+
+    /// `peer` greeted this node: a new session is opened for its packets, beside the one in use
+    /// (`ReceivingLink.greeted`), and the peer is up, so what waited for it is due at once.
+    public func openReceiving(from peer: NodeID, now: Date) async throws -> String {
+        let session = LinkSession.newID()
+        try await write { db in
+            let link = try Self.receivingLink(db, peer).greeted(opening: session)
+            try Self.save(db, link, of: peer, now: now)
+            try Self.markReachable(db, peer, now: now)
+        }
+        outboxSignal.notify()
+        return session
+    }
+
+    /// Takes packet `number` from `peer` (`ReceivingLink.taking`), or throws the refusal.
+    static func acceptPacket(_ db: Database, from peer: NodeID, number: PacketNumber, now: Date) throws {
+        switch try receivingLink(db, peer).taking(session: number.session, number: number.number) {
+        case .success(let link): try save(db, link, of: peer, now: now)
+        case .failure(let refusal): throw refusal
+        }
+    }
+
+    static func ensurePeer(_ db: Database, _ peer: NodeID) throws {
+        try db.execute(cached: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
+    }
+
+    static func sendingLink(_ db: Database, _ peer: NodeID) throws -> SendingLink {
+        try ensurePeer(db, peer)
+        let row = try Row.fetchOne(db, cached: "SELECT send_session, last_packet_sent FROM peers WHERE peer = ?", arguments: [peer.rawValue])
+        return SendingLink(session: row?["send_session"], last: row?["last_packet_sent"] ?? 0)
+    }
+
+    static func receivingLink(_ db: Database, _ peer: NodeID) throws -> ReceivingLink {
+        try ensurePeer(db, peer)
+        let row = try Row.fetchOne(
+            db,
+            cached: "SELECT receive_session, receive_pending, last_packet_received, recent_packets FROM peers WHERE peer = ?",
+            arguments: [peer.rawValue]
+        )
+        return ReceivingLink(
+            session: row?["receive_session"],
+            pending: row?["receive_pending"],
+            high: row?["last_packet_received"] ?? 0,
+            seen: row?["recent_packets"] ?? 0
+        )
+    }
+
+    static func save(_ db: Database, _ link: ReceivingLink, of peer: NodeID, now: Date) throws {
+        try db.execute(
+            cached: """
+                UPDATE peers SET receive_session = ?, receive_pending = ?, last_packet_received = ?, recent_packets = ?,
+                    last_received_at = ? WHERE peer = ?
+                """,
+            arguments: [link.session, link.pending, link.high, link.seen, now.milliseconds, peer.rawValue]
+        )
+    }
+
+    /// A peer has just sent a valid packet, so it is up: what waited because it was unreachable is
+    /// due at once (the commit wakes the dispatcher).
+    /// `OutboxItem.peerReachable` over the peer's whole queue, as one statement (the queue of an
+    /// unreachable peer can hold 100,000 items).
+    static func markReachable(_ db: Database, _ peer: NodeID, now: Date) throws {
+        try db.execute(
+            cached:
+                "UPDATE outbox SET next_attempt_at = ? WHERE peer = ? AND state = 'failed' AND last_error_kind = 'unreachable' AND next_attempt_at > ?",
+            arguments: [now.milliseconds, peer.rawValue, now.milliseconds]
+        )
+    }
+}
