@@ -49,17 +49,20 @@ public enum NodeApplication {
         )
     }
 
-    /// The application serving `router` on `host:port`; `onRunning` receives the bound port.
+    /// The application serving `router` on `host:port`, each connection within `connections`;
+    /// `onRunning` receives the bound port.
     public static func application(
         services: NodeServices,
         host: String,
         port: Int,
         logger: Logger,
         transport: any PacketTransport = HTTPPacketTransport(),
+        connections: ConnectionLimits = ConnectionLimits(),
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             router: router(services: services, transport: transport),
+            server: connections.server(),
             configuration: .init(address: .hostname(host, port: port), serverName: "xinfang/\(services.identity.id)"),
             services: services.database.hierarchy == nil
                 ? [reconciliation(services, transport: transport, logger: logger)]

@@ -33,6 +33,9 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     public var dataKeyFile: String?
     /// Password, session, lockout, rate-limit and audit-retention settings (defaults when absent).
     public var security: SecuritySettings?
+    /// Limits per client connection: connections per address, idle and request time-outs in
+    /// seconds (`ConnectionLimits`; defaults when absent).
+    public var connections: ConnectionLimits?
 
     public init(
         nodeId: String,
@@ -105,6 +108,13 @@ public struct NodeConfig: Codable, Equatable, Sendable {
         do { return try (security ?? SecuritySettings()).validated() } catch {
             throw Problem(description: "config field \(error.field ?? "security"): \(error.detail)")
         }
+    }
+
+    /// The connection limits, checked (the defaults when the config names none).
+    public func connectionLimits() throws -> ConnectionLimits {
+        let limits = connections ?? ConnectionLimits()
+        if let problem = limits.problem { throw Problem(description: "config field \(problem.field): \(problem.detail)") }
+        return limits
     }
 
     /// The data keyring, which a node cannot serve without.

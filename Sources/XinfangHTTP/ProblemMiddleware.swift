@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import XinfangCore
 import XinfangStore
 
@@ -38,10 +39,23 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 }
             return try APIProblem(error.status, code: code, detail: error.body ?? "\(error.status.code) \(error.status.reasonPhrase)")
                 .response(from: request, context: context)
+        } catch let error where ClientGone.covers(error) {
+            // The client hung up, sent what HTTP cannot parse, or was cut off by a time-out
+            // (`ConnectionGuard`): its doing, not a fault of this node; the answer may not arrive.
+            context.logger.debug("request ended by the client or a time-out", metadata: ["error": "\(error)"])
+            return try APIProblem(.badRequest, code: "request-incomplete", detail: "请求未完整送达。").response(from: request, context: context)
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(error)"])
             return try APIProblem(.internalServerError, code: "internal-error", detail: "服务器内部错误。").response(from: request, context: context)
         }
+    }
+}
+
+/// Errors that mean the request did not arrive whole: the connection closed or broke under it,
+/// or its bytes are not HTTP.
+enum ClientGone {
+    static func covers(_ error: any Error) -> Bool {
+        error is ChannelError || error is IOError || error is HTTPParserError || error is CancellationError
     }
 }
 

@@ -154,3 +154,21 @@ extension NodeDatabase {
         }
     }
 }
+
+extension NodeDatabase {
+    /// The number of rows in each table of the store (for checks that a request from outside
+    /// cannot grow it, and for operators).
+    public func tableSizes() async throws -> [String: Int] {
+        try await read { db in
+            let tables = try String.fetchAll(
+                db,
+                sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+            var sizes: [String: Int] = [:]
+            for table in tables {
+                sizes[table] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"\(table.replacingOccurrences(of: "\"", with: "\"\""))\"") ?? 0
+            }
+            return sizes
+        }
+    }
+}

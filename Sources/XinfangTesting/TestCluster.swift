@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 import Synchronization
 public import XinfangCore
-import XinfangHTTP
+public import XinfangHTTP
 public import XinfangStore
 public import XinfangSync
 
@@ -20,8 +20,11 @@ public final class TestCluster: Sendable {
     /// Set before the servers stop, so no node opens a new connection to one that is stopping.
     let stopping = Mutex(false)
     let exchange = HTTPExchange(timeoutSeconds: 10, connectionsPerHost: 6)
+    /// Each node's limits on its clients' connections.
+    public let connections: ConnectionLimits
 
-    init(nodes: Set<NodeID>) throws {
+    init(nodes: Set<NodeID>, connections: ConnectionLimits) throws {
+        self.connections = connections
         (topology, keys) = ExampleHierarchy.topology(baseURL: { "http://127.0.0.1/\($0)" })
         running = nodes
         var databases: [NodeID: NodeDatabase] = [:]
@@ -37,9 +40,10 @@ public final class TestCluster: Sendable {
     /// Starts the nodes (all seven by default), runs `body`, then stops them.
     public static func run<T: Sendable>(
         nodes: Set<NodeID> = Set(ExampleHierarchy.nodes.map(\.0)),
+        connections: ConnectionLimits = ConnectionLimits(),
         _ body: @escaping @Sendable (TestCluster) async throws -> T
     ) async throws -> T {
-        let cluster = try TestCluster(nodes: nodes)
+        let cluster = try TestCluster(nodes: nodes, connections: connections)
         for database in cluster.databases.values {
             for role in Role.allCases { try await TestAccounts.provision(database, role: role) }
         }
@@ -80,7 +84,8 @@ public final class TestCluster: Sendable {
             host: "127.0.0.1",
             port: 0,
             logger: logger,
-            transport: ResolvingTransport(cluster: self)
+            transport: ResolvingTransport(cluster: self),
+            connections: connections
         ) { port in
             self.ports.withLock { $0[node.id] = port }
         }
@@ -100,6 +105,9 @@ public final class TestCluster: Sendable {
     }
 
     public func database(_ node: NodeID) -> NodeDatabase { databases[node]! }
+
+    /// The port `node` listens on.
+    public func port(_ node: NodeID) -> Int { ports.withLock { $0[node] ?? 0 } }
 
     /// One JSON request to a node's user API.
     public func request(_ method: String, _ node: NodeID, _ path: String, json: [String: any Sendable]? = nil) async throws -> ClusterReply {

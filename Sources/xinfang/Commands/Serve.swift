@@ -37,7 +37,8 @@ struct Serve: AsyncParsableCommand {
         } else {
             logger.info("Holiday calendar loaded", metadata: coverage)
         }
-        let app = NodeApplication.application(services: services, host: host, port: port, logger: logger) { bound in
+        let connections = try config.connectionLimits()
+        let app = NodeApplication.application(services: services, host: host, port: port, logger: logger, connections: connections) { bound in
             // One line on standard output that scripts and tests wait for.
             emit("xinfang node \(services.identity.id) listening on http://\(host):\(bound)")
         }

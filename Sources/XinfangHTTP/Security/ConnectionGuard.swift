@@ -1,0 +1,184 @@
+import Foundation
+import HTTPTypes
+public import HummingbirdCore
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import Synchronization
+
+/// The limits a node puts on each client connection (issue 15): a slow or hostile client cannot
+/// hold descriptors, and a malformed request is answered at once.
+public struct ConnectionLimits: Codable, Sendable, Equatable {
+    /// Connections open at once from one address; more are closed as they arrive.
+    public var perAddressMax: Int
+    /// A connection that sends nothing for this long is closed: a request's head that has not
+    /// arrived in full, a body that stalls, a keep-alive connection at rest.
+    public var idleSeconds: Int
+    /// From a request's head to the end of its body: the longest a request may take to arrive,
+    /// however it trickles (a peer's 8 MiB packet needs about a second on a slow office link).
+    public var requestSeconds: Int
+
+    public init(perAddressMax: Int = 64, idleSeconds: Int = 15, requestSeconds: Int = 60) {
+        self.perAddressMax = perAddressMax
+        self.idleSeconds = idleSeconds
+        self.requestSeconds = requestSeconds
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let defaults = ConnectionLimits()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        perAddressMax = try c.decodeIfPresent(Int.self, forKey: .perAddressMax) ?? defaults.perAddressMax
+        idleSeconds = try c.decodeIfPresent(Int.self, forKey: .idleSeconds) ?? defaults.idleSeconds
+        requestSeconds = try c.decodeIfPresent(Int.self, forKey: .requestSeconds) ?? defaults.requestSeconds
+    }
+
+    /// What is wrong with these limits (the field and why), or nil.
+    public var problem: (field: String, detail: String)? {
+        if !(1...100_000).contains(perAddressMax) { return ("connections.perAddressMax", "between 1 and 100000") }
+        if !(1...3_600).contains(idleSeconds) { return ("connections.idleSeconds", "between 1 and 3600 seconds") }
+        if !(1...3_600).contains(requestSeconds) { return ("connections.requestSeconds", "between 1 and 3600 seconds") }
+        return nil
+    }
+
+    /// The HTTP/1 server with these limits: Hummingbird's idle time-out, and a `ConnectionGuard`
+    /// per connection sharing one count of connections per address.
+    public func server() -> HTTPServerBuilder {
+        let registry = ConnectionRegistry(perAddressMax: perAddressMax)
+        let limits = self
+        return .http1(
+            configuration: .init(
+                additionalChannelHandlers: [ConnectionGuard(limits: limits, registry: registry)],
+                idleTimeout: .seconds(Int64(idleSeconds))
+            )
+        )
+    }
+}
+
+/// The open connections per client address, shared by every connection's guard. Its size is
+/// bounded by the open connections themselves: an address leaves it with its last connection.
+public final class ConnectionRegistry: Sendable {
+    let perAddressMax: Int
+    private let open = Mutex<[String: Int]>([:])
+
+    public init(perAddressMax: Int) { self.perAddressMax = perAddressMax }
+
+    /// Counts a new connection from `address`; false (not counted) when it has its maximum.
+    func admit(_ address: String) -> Bool {
+        open.withLock { table in
+            let count = table[address, default: 0]
+            guard count < perAddressMax else { return false }
+            table[address] = count + 1
+            return true
+        }
+    }
+
+    func release(_ address: String) {
+        open.withLock { table in
+            let count = table[address, default: 0] - 1
+            table[address] = count > 0 ? count : nil
+        }
+    }
+
+    /// Connections open now (for tests and metrics).
+    public var count: Int { open.withLock { $0.values.reduce(0, +) } }
+}
+
+/// One connection's guard, behind the HTTP codec: refuses a connection over its address's
+/// maximum, closes a request that takes longer than `requestSeconds` to arrive, answers a
+/// request the codec cannot parse (a bad chunk size, say) with 400 and a `CONNECT` with 405, and
+/// closes the connection after either, so no malformed request waits for the client to give up.
+final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    let limits: ConnectionLimits
+    let registry: ConnectionRegistry
+    private var address: String?
+    private var requestDeadline: Scheduled<Void>?
+    private var responding = false
+    private var refusing = false
+
+    init(limits: ConnectionLimits, registry: ConnectionRegistry) {
+        self.limits = limits
+        self.registry = registry
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        guard registry.admit(address) else {
+            context.close(promise: nil)
+            return
+        }
+        self.address = address
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        requestDeadline?.cancel()
+        if let address { registry.release(address) }
+        address = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        requestDeadline?.cancel()
+        if let address { registry.release(address) }
+        address = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refusing else { return }
+        let part = unwrapInboundIn(data)
+        switch part {
+        case .head(let head):
+            if head.method == .connect {
+                refuse(context, status: .methodNotAllowed)
+                return
+            }
+            let channel = context.channel
+            requestDeadline?.cancel()
+            requestDeadline = context.eventLoop.scheduleTask(in: .seconds(Int64(limits.requestSeconds))) {
+                channel.close(promise: nil)
+            }
+        case .end:
+            requestDeadline?.cancel()
+            requestDeadline = nil
+        case .body:
+            break
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head: responding = true
+        case .end: responding = false
+        case .body: break
+        }
+        context.write(data, promise: promise)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError {
+            refuse(context, status: .badRequest)
+            return
+        }
+        context.fireErrorCaught(error)
+    }
+
+    /// Answers `status` unless a response is under way, and closes the connection.
+    func refuse(_ context: ChannelHandlerContext, status: HTTPResponse.Status) {
+        guard !refusing else { return }
+        refusing = true
+        requestDeadline?.cancel()
+        guard !responding else {
+            context.close(promise: nil)
+            return
+        }
+        let head = HTTPResponse(status: status, headerFields: [.connection: "close", .contentLength: "0"])
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+    }
+}
