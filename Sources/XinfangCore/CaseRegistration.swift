@@ -290,6 +290,7 @@ extension Check {
         guard !value.isEmpty else { throw .missing(field) }
         guard value.count <= max else { throw .tooLong(field, max: max) }
         guard value.trimmingWhitespace() == value else { throw .invalid(field, "字段 \(field) 的首尾不能有空白。") }
+        try TextRule.check(value, field: field)
     }
 
     static func nonEmpty(_ value: String?) -> String? {

@@ -31,19 +31,58 @@ public struct ValidationFailure: Error, Equatable, Sendable, CustomStringConvert
         try Check.text(value, field: field, max: max)
     }
 
+    /// A text holds a character `TextRule` refuses.
+    public static func controlCharacter(_ field: String, _ scalar: Unicode.Scalar) -> ValidationFailure {
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        return ValidationFailure(
+            code: "control-character",
+            field: field,
+            detail: "字段 \(field) 含有不允许的控制字符（U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex)）；除换行和制表符外，控制字符不能录入。"
+        )
+    }
+
     /// A field has a value outside its allowed set or range.
     public static func invalid(_ field: String, _ detail: String) -> ValidationFailure {
         ValidationFailure(code: "invalid-field", field: field, detail: detail)
     }
 }
 
+/// Which characters any text of a case may hold (issue 15). Text is signed into events and
+/// replicated to every level, and shown on pages and in exports: a control character has no place
+/// in what an officer writes, and some (NUL, ESC, the bidirectional overrides) can hide or
+/// disguise what a page or terminal shows. Line breaks and tabs are text.
+public enum TextRule {
+    /// Whether `scalar` is refused: the C0 controls but tab, line feed and carriage return; DEL;
+    /// the C1 controls; the bidirectional embeddings, overrides and isolates.
+    public static func isRefused(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09, 0x0A, 0x0D: false
+        case 0x00...0x1F, 0x7F...0x9F: true
+        case 0x202A...0x202E, 0x2066...0x2069: true
+        default: false
+        }
+    }
+
+    /// The first refused character of `text`, or nil.
+    public static func firstRefused(in text: String) -> Unicode.Scalar? {
+        text.unicodeScalars.first(where: isRefused)
+    }
+
+    /// Refuses `text` for `field` when it holds a refused character.
+    public static func check(_ text: String, field: String) throws(ValidationFailure) {
+        if let scalar = firstRefused(in: text) { throw .controlCharacter(field, scalar) }
+    }
+}
+
 /// Validation helpers shared by the input types.
 enum Check {
-    /// Returns the trimmed text, refusing it when empty or longer than `max` characters.
+    /// Returns the trimmed text, refusing it when empty, longer than `max` characters, or holding a
+    /// character `TextRule` refuses.
     static func text(_ value: String?, field: String, max: Int) throws(ValidationFailure) -> String {
         let trimmed = (value ?? "").trimmingWhitespace()
         guard !trimmed.isEmpty else { throw .missing(field) }
         guard trimmed.count <= max else { throw .tooLong(field, max: max) }
+        try TextRule.check(trimmed, field: field)
         return trimmed
     }
 
@@ -52,6 +91,7 @@ enum Check {
         let trimmed = (value ?? "").trimmingWhitespace()
         guard !trimmed.isEmpty else { return nil }
         guard trimmed.count <= max else { throw .tooLong(field, max: max) }
+        try TextRule.check(trimmed, field: field)
         return trimmed
     }
 }

@@ -109,6 +109,23 @@ struct ValidationTests {
         #expect(valid.issueRegion.rawValue == "430102")
     }
 
+    /// Which characters a text may hold (issue 15): line breaks and tabs, not the other controls.
+    @Test(
+        arguments: [
+            ("第一行\n第二行", nil), ("甲\r\n乙", nil), ("列一\t列二", nil), ("普通文字 ABC 123，。", nil),
+            ("a\u{0}b", "0"), ("a\u{7}b", "7"), ("a\u{1B}[31mb", "1B"), ("a\u{7F}b", "7F"), ("a\u{85}b", "85"),
+            ("金额\u{202E}0001", "202E"), ("a\u{2066}b", "2066"),
+        ] as [(String, String?)]
+    )
+    func textRefusesControlCharactersButLineBreaks(_ text: String, _ refused: String?) {
+        #expect(TextRule.firstRefused(in: text).map { String($0.value, radix: 16, uppercase: true) } == refused)
+        let comment = CaseEventBody.act(.comment(text: text))
+        #expect(comment.boundsFailure?.code == (refused == nil ? nil : "control-character"), "a received event is held to the same rule")
+        var code: String?
+        do { _ = try ValidationFailure.requiredText(text, field: "text", max: 100) } catch { code = error.code }
+        #expect(code == (refused == nil ? nil : "control-character"))
+    }
+
     @Test func actionParametersAreValidatedByName() {
         func failure(_ fields: ActionFields) -> ValidationFailure? {
             do {

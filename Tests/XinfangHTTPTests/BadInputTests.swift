@@ -194,6 +194,42 @@ struct BadInputTests {
             field: nil
         ),
         Row(
+            name: "an escape sequence in a summary",
+            method: .post,
+            path: "/api/v1/cases",
+            body: Fixtures.registrationJSON(summary: "反映拖欠\\u001b[31m工资"),
+            status: 400,
+            code: "control-character",
+            field: "summary"
+        ),
+        Row(
+            name: "a NUL in a comment",
+            method: .post,
+            path: "/api/v1/cases/{case}/actions",
+            body: #"{"action":"comment","text":"备注\u0000隐藏","actor":"周敏"}"#,
+            status: 400,
+            code: "control-character",
+            field: "text"
+        ),
+        Row(
+            name: "a bell in a petitioner's name",
+            method: .post,
+            path: "/api/v1/cases",
+            body: Fixtures.registrationJSON().replacingOccurrences(of: "\"name\":\"张伟\"", with: "\"name\":\"张\\u0007伟\""),
+            status: 400,
+            code: "control-character",
+            field: "petitioners.0.name"
+        ),
+        Row(
+            name: "a right-to-left override in a note",
+            method: .post,
+            path: "/api/v1/cases/{case}/actions",
+            body: #"{"action":"comment","text":"金额\u202E0001","actor":"周敏"}"#,
+            status: 400,
+            code: "control-character",
+            field: "text"
+        ),
+        Row(
             name: "extension over 30 days",
             method: .post,
             path: "/api/v1/cases/{case}/actions",
