@@ -124,9 +124,10 @@ func temporaryDirectory(_ name: String) throws -> URL {
 
 /// Writes a node configuration listening on an ephemeral port, with the development data
 /// keyring, and provisions the test leader's account and token in its store.
-func writeConfig(in dir: URL, nodeId: String = "430102") async throws -> URL {
+func writeConfig(in dir: URL, nodeId: String = "430102", extra: String = "") async throws -> URL {
     let config = """
-        {"nodeId": "\(nodeId)", "name": "芙蓉区人社局", "level": "county", "dataDirectory": "data", "listen": "127.0.0.1:0", "dataKeyFile": "data-keys.json"}
+        {"nodeId": "\(nodeId)", "name": "芙蓉区人社局", "level": "county", "dataDirectory": "data", "listen": "127.0.0.1:0", \
+        "dataKeyFile": "data-keys.json"\(extra)}
         """
     let url = dir.appendingPathComponent("node.json")
     try config.write(to: url, atomically: true, encoding: .utf8)

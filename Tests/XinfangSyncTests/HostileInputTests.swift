@@ -172,11 +172,23 @@ struct HostileInputTests {
                     "a forged token"
                 )
             }
+            // A flood of failed logins: each within the rate limit is audited, the rest once a minute.
+            let attempts = SecuritySettings().loginAttemptsPerMinute
+            for i in 0..<(attempts * 3) {
+                let login = try await c.send(
+                    "POST",
+                    c.url(H.furong, "/api/v1/session"),
+                    body: Data(#"{"username":"leader","password":"wrong-\#(i)","otp":"000000"}"#.utf8),
+                    headers: ["Authorization": ""]
+                )
+                expectRefused(login, "a wrong password")
+            }
             let after = try await county.tableSizes()
             let codes = 16
             let bounds: [String: Int] = [
                 "packet_refusals": (c.topology.nodes.count + 1) * codes,
                 "peers": c.topology.nodes.count,
+                "audit_log": (before["audit_log"] ?? 0) + attempts + 1,
             ]
             for (table, count) in after {
                 if let bound = bounds[table] {
@@ -185,7 +197,7 @@ struct HostileInputTests {
                     #expect(count == before[table] ?? 0, "\(table) grew from \(before[table] ?? 0) to \(count)")
                 }
             }
-            print("hostile input: \(refused) forged or malformed requests refused; table sizes unchanged but for refusal counts")
+            print("hostile input: \(refused) forged or malformed requests refused; every table within its bound")
         }
     }
 }

@@ -28,6 +28,9 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
             if request.method == .post,
                 !services.rateLimiter.allow("login|\(context.remoteAddress)", perMinute: security.loginAttemptsPerMinute, now: now)
             {
+                // One row a minute per address says it was limited: a flood of refused attempts
+                // must not grow the audit trail at the flood's rate.
+                guard services.rateLimiter.allow("login-limited|\(context.remoteAddress)", perMinute: 1, now: now) else { throw Self.rateLimited }
                 try await services.database.audit(
                     AuditEntry(
                         at: now,
