@@ -2,11 +2,12 @@
 /// that the receiver opens when the sender greets it, so neither a restart, a restore from an old
 /// backup, nor one signed packet with an absurd number can wedge the link.
 ///
-/// - The sender greets (a signed packet with no session); the receiver answers with a new random
-///   session id and keeps it as *pending*, beside the session in use. The sender numbers its
-///   packets 1, 2, … within that session; the first packet of the pending session makes it
-///   current and forgets the old one. A replayed greeting only replaces the pending session: the
-///   session in use is untouched.
+/// - The sender greets (a signed packet with no session) when it starts and whenever it has no
+///   session; the receiver answers with a new random session id and keeps it as *pending*,
+///   beside the session in use. The sender numbers its packets 1, 2, … within the session it
+///   keeps (the first its greetings got); the first packet of a pending session makes it current
+///   and forgets the others. A replayed greeting only adds a pending session: the session in use
+///   is untouched.
 /// - Within the current session, `ReplayWindow` takes any number not seen within 63 below the
 ///   highest. Numbers are bounded by `numberMax`; a sender that reaches it greets again.
 /// - A packet of another session is refused `unknown-session`, a number seen before
@@ -46,14 +47,19 @@ public enum LinkSession {
 
 /// What the receiving end of a link remembers about its sender's numbers.
 public struct ReceivingLink: Sendable, Equatable {
-    /// The session in use, and the one the last greeting opened.
+    /// The session in use.
     public var session: String?
-    public var pending: String?
+    /// Sessions opened by greetings since, newest last (at most `pendingMax`): two paths of the
+    /// sender may greet at once, and whichever session the sender keeps must be taken.
+    public var pending: [String]
     /// The replay window of the current session.
     public var high: Int
     public var seen: Int64
 
-    public init(session: String? = nil, pending: String? = nil, high: Int = 0, seen: Int64 = 0) {
+    /// How many greetings' sessions wait beside the one in use.
+    public static let pendingMax = 4
+
+    public init(session: String? = nil, pending: [String] = [], high: Int = 0, seen: Int64 = 0) {
         self.session = session
         self.pending = pending
         self.high = high
@@ -63,15 +69,16 @@ public struct ReceivingLink: Sendable, Equatable {
     /// A greeting opened `id`: it waits beside the current session until a packet uses it.
     public func greeted(opening id: String) -> ReceivingLink {
         var next = self
-        next.pending = id
+        next.pending = Array((pending + [id]).suffix(Self.pendingMax))
         return next
     }
 
-    /// The link after taking packet `number` of `session`, or the refusal.
+    /// The link after taking packet `number` of `session`, or the refusal. The first packet of a
+    /// pending session makes it the one in use and retires every other.
     public func taking(session id: String, number: Int) -> Result<ReceivingLink, LinkSession.Refusal> {
         var next = self
         if id != session {
-            guard id == pending else { return .failure(.unknownSession) }
+            guard pending.contains(id) else { return .failure(.unknownSession) }
             next = ReceivingLink(session: id)
         }
         guard (1...LinkSession.numberMax).contains(number), let window = ReplayWindow.take(number, high: next.high, seen: next.seen) else {
@@ -99,6 +106,12 @@ public struct SendingLink: Sendable, Equatable {
     public func numbering() -> (session: String, number: Int, link: SendingLink)? {
         guard let session, last < LinkSession.numberMax else { return nil }
         return (session, last + 1, SendingLink(session: session, last: last + 1))
+    }
+
+    /// A greeting got `id`: the link numbers in it, unless another greeting's session was kept
+    /// meanwhile (then that one stays, and the receiver holds both as pending).
+    public func started(_ id: String) -> SendingLink {
+        session == nil ? SendingLink(session: id) : self
     }
 
     /// The receiver refused a packet of `refused` for its session or number: that session is

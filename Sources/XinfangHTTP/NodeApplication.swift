@@ -58,11 +58,12 @@ public enum NodeApplication {
         logger: Logger,
         transport: any PacketTransport = HTTPPacketTransport(),
         connections: ConnectionLimits = ConnectionLimits(),
+        connectionRegistry: ConnectionRegistry? = nil,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             router: router(services: services, transport: transport),
-            server: connections.server(),
+            server: connections.server(registry: connectionRegistry),
             configuration: .init(address: .hostname(host, port: port), serverName: "xinfang/\(services.identity.id)"),
             services: services.database.hierarchy == nil
                 ? [reconciliation(services, transport: transport, logger: logger)]

@@ -25,26 +25,42 @@ extension NodeDatabase {
         }
     }
 
-    /// `peer` answered this node's greeting with `session`: packets are numbered in it from 1.
+    /// `peer` answered this node's greeting with `session`: packets are numbered in it from 1,
+    /// unless another greeting's session was kept meanwhile (`SendingLink.started`).
     public func startSending(to peer: NodeID, session: String) async throws {
         try await writeUnsynced { db in
-            try Self.ensurePeer(db, peer)
-            try db.execute(
-                cached: "UPDATE peers SET send_session = ?, last_packet_sent = 0 WHERE peer = ?",
-                arguments: [session, peer.rawValue]
-            )
+            let link = try Self.sendingLink(db, peer).started(session)
+            try Self.save(db, link, to: peer)
         }
+    }
+
+    /// Sets the sending end of the link to `peer` as given: a repair tool, and how tests put a
+    /// counter back as a restore from an old backup would.
+    public func overwriteSending(to peer: NodeID, _ link: SendingLink) async throws {
+        try await writeUnsynced { db in
+            try Self.ensurePeer(db, peer)
+            try Self.save(db, link, to: peer)
+        }
+    }
+
+    /// Every link greets anew: a node that starts numbers its packets in new sessions, so a
+    /// counter restored from an old backup is never used.
+    static func endSendingSessions(_ db: Database) throws {
+        try db.execute(sql: "UPDATE peers SET send_session = NULL, last_packet_sent = 0 WHERE send_session IS NOT NULL")
+    }
+
+    static func save(_ db: Database, _ link: SendingLink, to peer: NodeID) throws {
+        try db.execute(
+            cached: "UPDATE peers SET send_session = ?, last_packet_sent = ? WHERE peer = ?",
+            arguments: [link.session, link.last, peer.rawValue]
+        )
     }
 
     /// `peer` refused a packet of `session` for its session or number: the link greets again
     /// before its next packet (unless a greeting replaced the session meanwhile).
     public func dropSending(to peer: NodeID, session: String) async throws {
         try await writeUnsynced { db in
-            let link = try Self.sendingLink(db, peer).dropping(session)
-            try db.execute(
-                cached: "UPDATE peers SET send_session = ?, last_packet_sent = ? WHERE peer = ?",
-                arguments: [link.session, link.last, peer.rawValue]
-            )
+            try Self.save(db, try Self.sendingLink(db, peer).dropping(session), to: peer)
         }
     }
 
@@ -88,7 +104,7 @@ extension NodeDatabase {
         )
         return ReceivingLink(
             session: row?["receive_session"],
-            pending: row?["receive_pending"],
+            pending: (row?["receive_pending"] as String?).map { $0.split(separator: ",").map(String.init) } ?? [],
             high: row?["last_packet_received"] ?? 0,
             seen: row?["recent_packets"] ?? 0
         )
@@ -100,7 +116,9 @@ extension NodeDatabase {
                 UPDATE peers SET receive_session = ?, receive_pending = ?, last_packet_received = ?, recent_packets = ?,
                     last_received_at = ? WHERE peer = ?
                 """,
-            arguments: [link.session, link.pending, link.high, link.seen, now.milliseconds, peer.rawValue]
+            arguments: [
+                link.session, link.pending.isEmpty ? nil : link.pending.joined(separator: ","), link.high, link.seen, now.milliseconds, peer.rawValue,
+            ]
         )
     }
 

@@ -5,9 +5,11 @@ public import XinfangCore
 // MARK: - The outbox
 
 extension NodeDatabase {
-    /// After a restart, items that were in flight are sent again (the receiver drops duplicates).
+    /// After a restart, items that were in flight are sent again (the receiver drops duplicates),
+    /// and every link greets anew before its next packet (`endSendingSessions`).
     public func resetInFlight(now: Date) async throws {
         try await write { db in
+            try Self.endSendingSessions(db)
             for id in try Int64.fetchAll(db, cached: "SELECT id FROM outbox WHERE state = 'sent'") {
                 try OutboxTable.update(db, id: id, now: now) { $0.requeued() }
             }

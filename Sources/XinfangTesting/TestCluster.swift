@@ -20,11 +20,13 @@ public final class TestCluster: Sendable {
     /// Set before the servers stop, so no node opens a new connection to one that is stopping.
     let stopping = Mutex(false)
     let exchange = HTTPExchange(timeoutSeconds: 10, connectionsPerHost: 6)
-    /// Each node's limits on its clients' connections.
+    /// Each node's limits on its clients' connections, and its count of them.
     public let connections: ConnectionLimits
+    let registries: [NodeID: ConnectionRegistry]
 
     init(nodes: Set<NodeID>, connections: ConnectionLimits) throws {
         self.connections = connections
+        registries = Dictionary(uniqueKeysWithValues: nodes.map { ($0, ConnectionRegistry(perAddressMax: connections.perAddressMax)) })
         (topology, keys) = ExampleHierarchy.topology(baseURL: { "http://127.0.0.1/\($0)" })
         running = nodes
         var databases: [NodeID: NodeDatabase] = [:]
@@ -85,7 +87,8 @@ public final class TestCluster: Sendable {
             port: 0,
             logger: logger,
             transport: ResolvingTransport(cluster: self),
-            connections: connections
+            connections: connections,
+            connectionRegistry: registries[node.id]
         ) { port in
             self.ports.withLock { $0[node.id] = port }
         }
@@ -105,6 +108,12 @@ public final class TestCluster: Sendable {
     }
 
     public func database(_ node: NodeID) -> NodeDatabase { databases[node]! }
+
+    /// The transport the nodes send packets with (to the ports they bound).
+    public var transport: any PacketTransport { ResolvingTransport(cluster: self) }
+
+    /// The client connections `node` holds open now.
+    public func openConnections(_ node: NodeID) -> Int { registries[node]?.count ?? 0 }
 
     /// The port `node` listens on.
     public func port(_ node: NodeID) -> Int { ports.withLock { $0[node] ?? 0 } }

@@ -7,6 +7,8 @@ struct LinkSessionTests {
     static let a = "00000000000000aa"
     static let b = "00000000000000bb"
     static let c = "00000000000000cc"
+    static let d = "00000000000000dd"
+    static let e = "00000000000000ee"
 
     /// Replays `steps` on a fresh receiving link: a greeting opens a session (`greet`), a packet
     /// is (session, number). The outcome of each packet: taken, or the refusal's code.
@@ -51,8 +53,16 @@ struct LinkSessionTests {
                 [.greet(a), .packet(a, 50), .greet(b), .packet(b, 1), .packet(b, 2)], ["taken", "taken", "taken"]
             ),
             (
-                "a later greeting replaces an unused pending one",
-                [.greet(a), .greet(b), .packet(a, 1), .packet(b, 1)], ["unknown-session", "taken"]
+                "two greetings at once: the session the sender kept is taken, the other retired",
+                [.greet(a), .greet(b), .packet(a, 1), .packet(a, 2), .packet(b, 1)], ["taken", "taken", "unknown-session"]
+            ),
+            (
+                "…whichever it kept",
+                [.greet(a), .greet(b), .packet(b, 1)], ["taken"]
+            ),
+            (
+                "at most four greetings wait: a fifth retires the oldest",
+                [.greet(a), .greet(b), .greet(c), .greet(d), .greet(e), .packet(a, 1), .packet(b, 1)], ["unknown-session", "taken"]
             ),
             ("an invented session is refused", [.greet(a), .packet(c, 1)], ["unknown-session"]),
             ("number 0 is no packet's", [.greet(a), .packet(a, 0)], ["replayed-packet"]),
@@ -75,6 +85,8 @@ struct LinkSessionTests {
         #expect(first?.session == Self.a && first?.number == 1)
         #expect(first?.link.numbering()?.number == 2)
         #expect(SendingLink(session: Self.a, last: LinkSession.numberMax).numbering() == nil, "numbers used up: greet again")
+        #expect(SendingLink().started(Self.a) == link, "a greeting's session is kept when there is none")
+        #expect(link.started(Self.b) == link, "a second greeting at once keeps the first session")
         #expect(link.dropping(Self.a) == SendingLink())
         #expect(link.dropping(Self.b) == link, "a refusal of an older session leaves the new one")
     }

@@ -29,8 +29,6 @@ struct HostileInputTests {
         ("a control character in the path", "GET /heal\u{1B}thz HTTP/1.1\r\nHost: x\r\n\r\n"),
     ]
 
-    func descriptors() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0 }
-
     /// Every malformed request gets a 4xx, or its connection is closed, at once (measured here
     /// within 5 s only because the suite shares two cores; the figure printed is the real one).
     @Test func everyMalformedRequestIsAnsweredAtOnce() async throws {
@@ -54,11 +52,11 @@ struct HostileInputTests {
 
     /// Heads and bodies that stop or trickle: connections over the address's cap are closed at
     /// once, the rest when they rest for the idle time-out, and a request that trickles when it
-    /// reaches the request time-out. The descriptors come back.
+    /// reaches the request time-out. The node's connections come back to what its own traffic holds.
     @Test func slowClientsCannotHoldTheNode() async throws {
         try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], connections: Self.limits) { c in
             let port = c.port(H.furong)
-            let before = descriptors()
+            let before = c.openConnections(H.furong)
             let head = "POST /api/v1/cases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
             let stalled = try (0..<40).map { _ in try RawConnection(port: port) }
             for connection in stalled { connection.send(head) }
@@ -84,12 +82,13 @@ struct HostileInputTests {
             // The test's own ends of the connections are descriptors of this process too.
             for connection in stalled + [trickling, slowHead] { connection.close() }
             try await Task.sleep(for: .milliseconds(500))
-            let after = descriptors()
-            #expect(after <= before + 8, "descriptors: \(before) before, \(after) after")
+            let after = c.openConnections(H.furong)
+            // The city's transport may have opened its second pooled connection meanwhile.
+            #expect(after <= before + 2, "open connections: \(before) before, \(after) after")
             print(
                 "hostile input: \(closedAtOnce) of 40 stalled connections refused at once; a trickling body cut after "
                     + "\(String(format: "%.1f", bodyCut ?? -1)) s, a trickling head after \(String(format: "%.1f", headCut ?? -1)) s; "
-                    + "descriptors \(before) → \(after)"
+                    + "open connections \(before) → \(after)"
             )
             // The node's own links recover: nothing was lost.
             let number = try await c.register(at: H.province, region: "430102")

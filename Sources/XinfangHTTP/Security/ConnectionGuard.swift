@@ -41,9 +41,9 @@ public struct ConnectionLimits: Codable, Sendable, Equatable {
     }
 
     /// The HTTP/1 server with these limits: Hummingbird's idle time-out, and a `ConnectionGuard`
-    /// per connection sharing one count of connections per address.
-    public func server() -> HTTPServerBuilder {
-        let registry = ConnectionRegistry(perAddressMax: perAddressMax)
+    /// per connection sharing one count of connections per address (`registry`'s, or a new one).
+    public func server(registry: ConnectionRegistry? = nil) -> HTTPServerBuilder {
+        let registry = registry ?? ConnectionRegistry(perAddressMax: perAddressMax)
         let limits = self
         return .http1(
             configuration: .init(
