@@ -37,6 +37,7 @@ struct LinkRecoveryTests {
     @Test func aPoisonedNumberCostsOneGreetingAndNothingIsLost() async throws {
         try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
             try await offerThrough(c)
+            let baseline = try await offerThrough(c)
             let session = try #require(try await c.database(H.changsha).sendingLink(to: H.furong).session)
             let poison = Packet(
                 from: H.changsha,
@@ -55,7 +56,10 @@ struct LinkRecoveryTests {
             #expect(try await refusals(c, at: H.furong, from: H.changsha)["replayed-packet"] ?? 0 >= 1, "the city's next packet was refused")
             #expect(try await c.database(H.changsha).sendingLink(to: H.furong).session != session, "the city greeted again")
             #expect(try await dead(c, at: H.changsha, to: H.furong) == 0)
-            print("link recovery after a poisoned packet number: \(String(format: "%.2f", seconds)) s")
+            print(
+                "link recovery after a poisoned packet number: a case took \(String(format: "%.2f", seconds)) s to reach 芙蓉区 "
+                    + "(the same path without the poison, just before: \(String(format: "%.2f", baseline)) s)"
+            )
         }
     }
 
