@@ -35,7 +35,7 @@ struct SecurityAPITests {
     }
 
     static func login(_ api: APIClient, _ node: TestNode, _ user: ProvisionedUser) async throws -> APIClient {
-        let otp = user.totpSecret.map { Credentials.totp($0, at: node.clock.now()) }
+        let otp = user.totpSecret.flatMap { Credentials.authenticatorCode($0, at: node.clock.now()) }
         let reply = try await api.request(.post, "/api/v1/session", body: loginBody(user, otp: otp))
         #expect(reply.status == 201, "\(reply.text)")
         return api.with(token: reply["token"])
@@ -47,7 +47,7 @@ struct SecurityAPITests {
         let secret = try #require(handler.totpSecret, "a handler reads personal data: it gets a second factor")
         try await node.withAPI(as: nil) { api in
             #expect(try await api.request(.post, "/api/v1/session", body: Self.loginBody(handler))["code"] == "otp-required")
-            let wrong = Credentials.totp(secret, at: node.clock.now()) == "000000" ? "111111" : "000000"
+            let wrong = Credentials.authenticatorCode(secret, at: node.clock.now()) == "000000" ? "111111" : "000000"
             #expect(try await api.request(.post, "/api/v1/session", body: Self.loginBody(handler, otp: wrong))["code"] == "invalid-otp")
             let session = try await Self.login(api, node, handler)
             let me = try await session.request(.get, "/api/v1/session")
@@ -68,14 +68,14 @@ struct SecurityAPITests {
         let handler = try await Self.provision(node, "lina", .handler)
         let secret = try #require(handler.totpSecret)
         try await node.withAPI(as: nil) { api in
-            let code = Credentials.totp(secret, at: node.clock.now())
+            let code = Credentials.authenticatorCode(secret, at: node.clock.now())
             #expect(try await api.request(.post, "/api/v1/session", body: Self.loginBody(handler, otp: code)).status == 201)
             let again = try await api.request(.post, "/api/v1/session", body: Self.loginBody(handler, otp: code))
             #expect(again.status == 401 && again["code"] == "otp-reused", "\(again.text)")
             node.clock.advance(seconds: 30)
             let earlier = try await api.request(.post, "/api/v1/session", body: Self.loginBody(handler, otp: code))
             #expect(earlier["code"] == "otp-reused", "the previous step's code is inside the drift window, and used")
-            let next = Credentials.totp(secret, at: node.clock.now())
+            let next = Credentials.authenticatorCode(secret, at: node.clock.now())
             #expect(try await api.request(.post, "/api/v1/session", body: Self.loginBody(handler, otp: next)).status == 201)
         }
         let logins = try await node.database.auditRows(after: 0, limit: 100, action: "login").map(\.entry.result)

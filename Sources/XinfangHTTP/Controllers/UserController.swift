@@ -111,7 +111,7 @@ struct UserController<Context: NodeContext>: Sendable {
         return try APIJSON.response(
             UpdatedUser(
                 user: UserView(updated, now: services.clock.now()),
-                totpSecret: secret,
+                totpSecret: secret.map(Credentials.authenticatorSecret(of:)),
                 otpauthURL: secret.map { Credentials.otpauthURL(secret: $0, username: updated.username, node: updated.node) }
             )
         )

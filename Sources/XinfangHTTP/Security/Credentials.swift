@@ -1,4 +1,5 @@
 import Crypto
+import ExtrasBase64
 public import Foundation
 import HummingbirdBcrypt
 import HummingbirdOTP
@@ -42,6 +43,26 @@ public enum Credentials {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
         var rng = SystemRandomNumberGenerator()
         return String((0..<20).map { _ in alphabet.randomElement(using: &rng)! })
+    }
+
+    /// The secret as an authenticator app takes it (RFC 4648 base32 of the key's bytes, no
+    /// padding), to type in or to scan from the `otpauth://` URL: the stored key is the HMAC key
+    /// itself, and an app that was given it as typed computed other codes (issue 16).
+    public static func authenticatorSecret(of key: String) -> String {
+        String(base32Encoding: key.utf8, options: .omitPaddingCharacter)
+    }
+
+    /// The key behind an authenticator secret (spaces and case ignored); nil when it is not one.
+    public static func key(fromAuthenticatorSecret secret: String) -> String? {
+        let cleaned = secret.uppercased().filter { $0 != " " && $0 != "=" }
+        guard let bytes = try? cleaned.base32decoded(), !bytes.isEmpty, let key = String(validating: bytes, as: UTF8.self) else { return nil }
+        return key
+    }
+
+    /// The code an authenticator app shows at `date` for the secret it was given; nil when the
+    /// secret is not base32.
+    public static func authenticatorCode(_ secret: String, at date: Date) -> String? {
+        key(fromAuthenticatorSecret: secret).map { totp($0, at: date) }
     }
 
     /// The 6-digit code of `secret` at `date`.
@@ -128,7 +149,7 @@ extension NodeDatabase {
             roleLabel: role.label,
             node: node,
             password: password,
-            totpSecret: secret,
+            totpSecret: secret.map(Credentials.authenticatorSecret(of:)),
             otpauthURL: secret.map { Credentials.otpauthURL(secret: $0, username: username, node: node) }
         )
     }

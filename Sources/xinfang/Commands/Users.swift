@@ -115,8 +115,13 @@ struct Users: AsyncParsableCommand {
 
     struct Totp: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the current TOTP code of a secret (what an authenticator app shows).")
-        @Option(name: .long, help: "The TOTP secret.") var secret: String
-        func run() throws { print(Credentials.totp(secret, at: Date())) }
+        @Option(name: .long, help: "The TOTP secret as it was shown (base32, as an authenticator app takes it).") var secret: String
+        func run() throws {
+            guard let code = Credentials.authenticatorCode(secret, at: Date()) else {
+                throw ValidationError("--secret: not a base32 TOTP secret (the letters A–Z and digits 2–7 shown at enrolment)")
+            }
+            print(code)
+        }
     }
 
     static func json(_ value: some Encodable) throws -> String {
