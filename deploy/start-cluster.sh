@@ -21,8 +21,8 @@ for config in deploy/nodes/*.json; do
 done
 for config in deploy/nodes/*.json; do
   port=$(sed -n 's/.*"listen": *"127.0.0.1:\([0-9]*\)".*/\1/p' "$config")
-  # Every route needs a login; an anonymous /readyz answers 401 once the node serves.
-  for _ in $(seq 1 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" = 401 ] && break; sleep 0.1; done
+  # /readyz answers without credentials (its status and checks only) once the node serves.
+  for _ in $(seq 1 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" = 200 ] && break; sleep 0.1; done
   status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
-  echo "$(basename "$config" .json) http://127.0.0.1:$port $([ "$status" = 401 ] && echo 'serving (log in: xinfang users create --config '"$config"' …)' || echo 'NOT READY')"
+  echo "$(basename "$config" .json) http://127.0.0.1:$port $([ "$status" = 200 ] && echo 'serving (log in: xinfang users create --config '"$config"' …)' || echo 'NOT READY')"
 done

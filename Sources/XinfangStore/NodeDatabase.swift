@@ -440,6 +440,12 @@ extension NodeDatabase {
     }
 
     /// How many cases and events are stored.
+    /// Whether the store answers a read and every migration this build knows has been applied
+    /// (a readiness probe's check).
+    public func isMigrated() async throws -> Bool {
+        try await read { db in try Self.migrator.hasCompletedMigrations(db) }
+    }
+
     public func counts() async throws -> (cases: Int, events: Int) {
         try await read { db in
             (

@@ -46,6 +46,11 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
             }
             return try await next(request, context)
         }
+        if path == "/healthz" || path == "/readyz" {
+            // Probes answer without credentials (and then reveal nothing but their status).
+            context.principal = try await authenticate(request, now: now)
+            return try await next(request, context)
+        }
         guard let principal = try await authenticate(request, now: now) else {
             if path == "/" || path.hasPrefix("/ui/") {
                 return Response(status: .seeOther, headers: [.location: "/ui/login"])
