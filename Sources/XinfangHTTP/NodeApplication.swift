@@ -9,10 +9,13 @@ public import XinfangSync
 public struct NodeRequestContext: NodeContext {
     public var coreContext: CoreRequestContextStorage
     public var principal: Principal?
-    public let remoteAddress: String
+    public var remoteAddress: String
+    public let socketAddress: String
+    public var https = false
     public init(source: Source) {
         coreContext = .init(source: source)
-        remoteAddress = source.channel.remoteAddress?.ipAddress ?? "local"
+        socketAddress = source.channel.remoteAddress?.ipAddress ?? "local"
+        remoteAddress = socketAddress
     }
     public var maxUploadSize: Int { APILimits.bodyBytesMax }
 }
@@ -63,7 +66,7 @@ public enum NodeApplication {
     ) -> some ApplicationProtocol {
         Application(
             router: router(services: services, transport: transport),
-            server: connections.server(registry: connectionRegistry),
+            server: connections.server(registry: connectionRegistry, exempt: services.trustedProxies),
             configuration: .init(address: .hostname(host, port: port), serverName: "xinfang/\(services.identity.id)"),
             services: services.database.hierarchy == nil
                 ? [reconciliation(services, transport: transport, logger: logger)]

@@ -13,6 +13,8 @@ public struct NodeServices: Sendable {
     public var reconciliation: ReconciliationLimits
     /// Password, session, lockout, rate-limit and audit-retention settings.
     public var security: SecuritySettings
+    /// The reverse proxies whose forwarding headers name the client.
+    public var trustedProxies: Set<String> { Set(security.trustedProxies) }
     /// The application layer every change to a case goes through.
     public var cases: CaseService { CaseService(database: database, clock: clock) }
     /// Login and peer request buckets by client address.

@@ -121,8 +121,18 @@ struct SessionController<Context: NodeContext>: Sendable {
         return (secret, expires, user)
     }
 
-    func sessionCookie(_ secret: String, maxAge: Int) -> Cookie {
-        Cookie(name: AuthMiddleware<Context>.cookieName, value: secret, maxAge: maxAge, path: "/", httpOnly: true, sameSite: .strict)
+    /// The session cookie: HttpOnly, SameSite=Strict, and Secure when the client came over HTTPS
+    /// (through a trusted proxy).
+    func sessionCookie(_ secret: String, maxAge: Int, context: Context) -> Cookie {
+        Cookie(
+            name: AuthMiddleware<Context>.cookieName,
+            value: secret,
+            maxAge: maxAge,
+            path: "/",
+            secure: context.https,
+            httpOnly: true,
+            sameSite: .strict
+        )
     }
 
     /// `POST /api/v1/session`: `{username, password, otp}` → 201 with the session token (also set
@@ -139,7 +149,7 @@ struct SessionController<Context: NodeContext>: Sendable {
             SessionView(token: secret, expiresAt: expires, user: UserView(user, now: services.clock.now())),
             status: .created
         )
-        response.setCookie(sessionCookie(secret, maxAge: services.security.sessionHours * 3600))
+        response.setCookie(sessionCookie(secret, maxAge: services.security.sessionHours * 3600, context: context))
         return response
     }
 
@@ -156,7 +166,7 @@ struct SessionController<Context: NodeContext>: Sendable {
         let principal = try context.requireUser()
         if let digest = principal.sessionDigest { try await services.database.endSession(digest) }
         var response = Response(status: .noContent)
-        response.setCookie(sessionCookie("", maxAge: 0))
+        response.setCookie(sessionCookie("", maxAge: 0, context: context))
         return response
     }
 
@@ -213,7 +223,7 @@ struct SessionController<Context: NodeContext>: Sendable {
             return HTML.response(Templates.render(bare("修改密码", error: problem.detail), "password"), status: problem.status)
         }
         var response = Response(status: .seeOther, headers: [.location: "/ui/login"])
-        response.setCookie(sessionCookie("", maxAge: 0))
+        response.setCookie(sessionCookie("", maxAge: 0, context: context))
         return response
     }
 
@@ -324,7 +334,7 @@ struct SessionController<Context: NodeContext>: Sendable {
                 source: context.remoteAddress
             )
             var response = Response(status: .seeOther, headers: [.location: "/"])
-            response.setCookie(sessionCookie(secret, maxAge: services.security.sessionHours * 3600))
+            response.setCookie(sessionCookie(secret, maxAge: services.security.sessionHours * 3600, context: context))
             return response
         } catch let problem as APIProblem {
             return HTML.response(Templates.render(bare("登录", error: problem.detail, username: username), "login"), status: problem.status)
@@ -334,7 +344,7 @@ struct SessionController<Context: NodeContext>: Sendable {
     @Sendable func logoutForm(request: Request, context: Context) async throws -> Response {
         if let digest = context.principal?.sessionDigest { try await services.database.endSession(digest) }
         var response = Response(status: .seeOther, headers: [.location: "/ui/login"])
-        response.setCookie(sessionCookie("", maxAge: 0))
+        response.setCookie(sessionCookie("", maxAge: 0, context: context))
         return response
     }
 }

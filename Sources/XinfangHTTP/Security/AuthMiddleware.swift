@@ -18,6 +18,9 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
         let path = request.uri.path
         let now = services.clock.now()
         let security = services.security
+        let client = ClientAddress.resolve(socket: context.socketAddress, headers: request.headers, trusted: services.trustedProxies)
+        context.remoteAddress = client.address
+        context.https = client.https
         if path == "/sync/v1/packets" {
             guard services.rateLimiter.allow("peer|\(context.remoteAddress)", perMinute: security.peerRequestsPerMinute, now: now) else {
                 throw Self.rateLimited

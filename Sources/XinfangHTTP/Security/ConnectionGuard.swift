@@ -42,8 +42,9 @@ public struct ConnectionLimits: Codable, Sendable, Equatable {
 
     /// The HTTP/1 server with these limits: Hummingbird's idle time-out, and a `ConnectionGuard`
     /// per connection sharing one count of connections per address (`registry`'s, or a new one).
-    public func server(registry: ConnectionRegistry? = nil) -> HTTPServerBuilder {
-        let registry = registry ?? ConnectionRegistry(perAddressMax: perAddressMax)
+    /// A trusted proxy (`exempt`) carries many clients on its connections and is not capped.
+    public func server(registry: ConnectionRegistry? = nil, exempt: Set<String> = []) -> HTTPServerBuilder {
+        let registry = registry ?? ConnectionRegistry(perAddressMax: perAddressMax, exempt: exempt)
         let limits = self
         return .http1(
             configuration: .init(
@@ -58,15 +59,19 @@ public struct ConnectionLimits: Codable, Sendable, Equatable {
 /// bounded by the open connections themselves: an address leaves it with its last connection.
 public final class ConnectionRegistry: Sendable {
     let perAddressMax: Int
+    let exempt: Set<String>
     private let open = Mutex<[String: Int]>([:])
 
-    public init(perAddressMax: Int) { self.perAddressMax = perAddressMax }
+    public init(perAddressMax: Int, exempt: Set<String> = []) {
+        self.perAddressMax = perAddressMax
+        self.exempt = exempt
+    }
 
     /// Counts a new connection from `address`; false (not counted) when it has its maximum.
     func admit(_ address: String) -> Bool {
         open.withLock { table in
             let count = table[address, default: 0]
-            guard count < perAddressMax else { return false }
+            guard count < perAddressMax || exempt.contains(address) else { return false }
             table[address] = count + 1
             return true
         }

@@ -25,7 +25,12 @@ public struct Principal: Sendable {
 /// The request context of a node's routes: the authenticated principal and the client's address.
 public protocol NodeContext: RequestContext {
     var principal: Principal? { get set }
-    var remoteAddress: String { get }
+    /// The client's address: the socket's, or the one a trusted proxy names (`ClientAddress`).
+    var remoteAddress: String { get set }
+    /// The address the socket sees.
+    var socketAddress: String { get }
+    /// Whether the client reached a trusted proxy over HTTPS.
+    var https: Bool { get set }
 }
 
 extension NodeContext {

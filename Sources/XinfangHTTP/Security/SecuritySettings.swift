@@ -22,12 +22,15 @@ public struct SecuritySettings: Codable, Sendable, Equatable {
     public var auditRetentionDays: Int = 180
     /// A password older than this must be changed before the session may do anything else.
     public var passwordMaxAgeDays: Int = 90
+    /// Reverse proxies (their addresses as the node's socket sees them) whose `Forwarded` or
+    /// `X-Forwarded-For`/`-Proto` headers name the client (`ClientAddress`); none by default.
+    public var trustedProxies: [String] = []
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case bcryptCost, lockAfterFailures, lockMinutes, idleMinutes, sessionHours, tokenDaysMax, loginAttemptsPerMinute,
-            peerRequestsPerMinute, auditRetentionDays, passwordMaxAgeDays
+            peerRequestsPerMinute, auditRetentionDays, passwordMaxAgeDays, trustedProxies
     }
 
     public init(from decoder: any Decoder) throws {
@@ -43,6 +46,7 @@ public struct SecuritySettings: Codable, Sendable, Equatable {
         peerRequestsPerMinute = try c.decodeIfPresent(Int.self, forKey: .peerRequestsPerMinute) ?? d.peerRequestsPerMinute
         auditRetentionDays = try c.decodeIfPresent(Int.self, forKey: .auditRetentionDays) ?? d.auditRetentionDays
         passwordMaxAgeDays = try c.decodeIfPresent(Int.self, forKey: .passwordMaxAgeDays) ?? d.passwordMaxAgeDays
+        trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? d.trustedProxies
     }
 
     /// Refuses settings below the floor 等保 sets (or that would make the node unusable).
@@ -59,6 +63,11 @@ public struct SecuritySettings: Codable, Sendable, Equatable {
         try check((1...10_000).contains(loginAttemptsPerMinute), "loginAttemptsPerMinute", "loginAttemptsPerMinute 必须在 1 到 10000 之间。")
         try check((1...1_000_000).contains(peerRequestsPerMinute), "peerRequestsPerMinute", "peerRequestsPerMinute 必须在 1 到 1000000 之间。")
         try check((1...365).contains(passwordMaxAgeDays), "passwordMaxAgeDays", "passwordMaxAgeDays 必须在 1 到 365 之间。")
+        try check(
+            trustedProxies.count <= 32 && trustedProxies.allSatisfy { (2...45).contains($0.count) },
+            "trustedProxies",
+            "trustedProxies 最多 32 个 IP 地址。"
+        )
         try check(auditRetentionDays >= 180, "auditRetentionDays", "审计记录至少保留 180 天（网络安全法第二十一条）。")
         return self
     }
