@@ -26,7 +26,8 @@ public enum NodeApplication {
     public static func router(services: NodeServices, transport: any PacketTransport = HTTPPacketTransport()) -> Router<NodeRequestContext> {
         let router = Router(context: NodeRequestContext.self)
         router.add(middleware: SecurityHeadersMiddleware())
-        router.add(middleware: ProblemMiddleware())
+        let problems = ProblemMiddleware<NodeRequestContext>()
+        router.add(middleware: problems)
         router.add(middleware: AuthMiddleware(services: services))
         SessionController(services: services).addRoutes(to: router)
         UserController(services: services).addRoutes(to: router.group("api/v1"))
@@ -38,6 +39,7 @@ public enum NodeApplication {
         FlagController(services: services, reconciliation: reconciliation(services, transport: transport, logger: Logger(label: "xinfang.reconcile")))
             .addRoutes(to: router.group("api/v1"))
         PeerController(services: services).addRoutes(to: router)
+        problems.methods.fill(from: router)
         return router
     }
 

@@ -8,6 +8,9 @@ import XinfangStore
 /// Turns every error that leaves a route into a problem document, so a client never sees an
 /// empty or HTML error body: unknown routes, wrong methods, oversized bodies and server faults alike.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The routes' methods: a known path asked with another method is 405, not 404.
+    var methods = MethodTable()
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
@@ -29,6 +32,12 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try APIProblem(error).response(from: request, context: context)
         } catch is NIOTooManyBytesError {
             return try APIProblem.bodyTooLarge.response(from: request, context: context)
+        } catch let error as HTTPError where error.status == .notFound && !methods.allowed(for: request.uri.path).isEmpty {
+            let allowed = methods.allowed(for: request.uri.path).map(\.rawValue).joined(separator: ", ")
+            var response = try APIProblem(.methodNotAllowed, code: "method-not-allowed", detail: "此地址只接受 \(allowed) 请求。")
+                .response(from: request, context: context)
+            response.headers[.allow] = allowed
+            return response
         } catch let error as HTTPError {
             let code =
                 switch error.status {

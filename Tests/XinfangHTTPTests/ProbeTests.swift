@@ -28,3 +28,18 @@ struct ProbeTests {
         }
     }
 }
+
+/// A known path asked with a method it does not answer (issue 16).
+struct MethodNotAllowedTests {
+    @Test func aKnownPathWithAnotherMethodIs405WithAllow() async throws {
+        let node = try TestNode()
+        try await node.withAPI { api in
+            let cases = try await api.request(.delete, "/api/v1/cases")
+            #expect(cases.status == 405 && cases["code"] == "method-not-allowed", "\(cases.text)")
+            #expect(cases.headers[.allow] == "GET, POST", "\(cases.headers)")
+            let action = try await api.request(.get, "/api/v1/cases/430102-20261102-00001/actions")
+            #expect(action.status == 405 && action.headers[.allow] == "POST", "\(action.text)")
+            #expect(try await api.request(.get, "/api/v1/nothing-here").status == 404, "an unknown path stays 404")
+        }
+    }
+}
