@@ -25,6 +25,7 @@ public enum NodeApplication {
     /// The router with every route of the node: operations and the user API.
     public static func router(services: NodeServices, transport: any PacketTransport = HTTPPacketTransport()) -> Router<NodeRequestContext> {
         let router = Router(context: NodeRequestContext.self)
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())
         let problems = ProblemMiddleware<NodeRequestContext>()
         router.add(middleware: problems)

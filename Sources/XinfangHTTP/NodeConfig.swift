@@ -36,6 +36,9 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     /// Limits per client connection: connections per address, idle and request time-outs in
     /// seconds (`ConnectionLimits`; defaults when absent).
     public var connections: ConnectionLimits?
+    /// The bearer token Prometheus sends to `GET /metrics` (at least 24 characters); without one
+    /// `/metrics` answers no one.
+    public var metricsToken: String?
 
     public init(
         nodeId: String,
@@ -108,6 +111,15 @@ public struct NodeConfig: Codable, Equatable, Sendable {
         do { return try (security ?? SecuritySettings()).validated() } catch {
             throw Problem(description: "config field \(error.field ?? "security"): \(error.detail)")
         }
+    }
+
+    /// The metrics token, checked.
+    public func metricsTokenValue() throws -> String? {
+        guard let metricsToken else { return nil }
+        guard (24...200).contains(metricsToken.count), metricsToken.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+            throw Problem(description: "config field metricsToken: 24 to 200 printable ASCII characters")
+        }
+        return metricsToken
     }
 
     /// The connection limits, checked (the defaults when the config names none).

@@ -19,6 +19,8 @@ public struct NodeServices: Sendable {
     public var cases: CaseService { CaseService(database: database, clock: clock) }
     /// Login and peer request buckets by client address.
     public let rateLimiter = RateLimiter()
+    /// The node's Prometheus metrics and the token `/metrics` asks for.
+    public var metrics: NodeMetrics
 
     public init(
         identity: NodeIdentity,
@@ -26,9 +28,11 @@ public struct NodeServices: Sendable {
         policy: OwnershipPolicy = .standard,
         clock: any NodeClock = SystemClock(),
         reconciliation: ReconciliationLimits = ReconciliationLimits(),
-        security: SecuritySettings = SecuritySettings()
+        security: SecuritySettings = SecuritySettings(),
+        metrics: NodeMetrics = NodeMetrics(token: nil)
     ) {
         self.security = security
+        self.metrics = metrics
         self.identity = identity
         self.database = database
         self.policy = policy

@@ -1,4 +1,5 @@
 public import Foundation
+import Metrics
 public import XinfangCore
 public import XinfangStore
 
@@ -34,8 +35,13 @@ public struct PacketReceiver: Sendable {
 
     public func receive(body: Data, from header: String?, signature: String?) async throws -> PacketResponse {
         let now = clock.now()
+        let started = DispatchTime.now()
         do {
-            return try await check(body: body, from: header, signature: signature, now: now)
+            let response = try await check(body: body, from: header, signature: signature, now: now)
+            let peer = database.hierarchy?.topology.node(NodeID(header ?? ""))?.id.rawValue ?? NodeDatabase.unknownSender
+            Counter(label: "xinfang_packets_received_total", dimensions: [("peer", peer), ("result", "taken")]).increment()
+            Metrics.Timer(label: "xinfang_packet_apply_seconds").recordInterval(since: started)
+            return response
         } catch let refusal as PacketRefusal {
             try await database.countRefusal(peer: header ?? "unknown", code: refusal.code, detail: refusal.detail, now: now)
             throw refusal

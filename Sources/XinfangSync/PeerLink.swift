@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 public import XinfangCore
 public import XinfangStore
 
@@ -67,6 +68,14 @@ public struct PeerLink: Sendable {
     func deliver(_ packet: Packet) async throws -> TransportResult {
         guard let hierarchy = database.hierarchy else { return .unreachable("this node runs without a topology") }
         let body = packet.encoded()
-        return await transport.send(body, signature: hierarchy.key.sign(body), from: database.node, to: peer)
+        let result = await transport.send(body, signature: hierarchy.key.sign(body), from: database.node, to: peer)
+        let outcome =
+            switch result {
+            case .delivered: "delivered"
+            case .refused(_, let code, _): code
+            case .unreachable: "unreachable"
+            }
+        Counter(label: "xinfang_packets_sent_total", dimensions: [("peer", peer.id.rawValue), ("result", outcome)]).increment()
+        return result
     }
 }

@@ -47,6 +47,14 @@ struct HealthController<Context: NodeContext>: Sendable {
             }
             return try APIJSON.response(health)
         }
+        router.get("metrics") { _, _ in
+            let text = try await services.metrics.scrape(services.database, node: services.identity.id, now: services.clock.now())
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: text))
+            )
+        }
         router.get("readyz") { _, context in
             let checks = await readiness()
             let ready = checks.values.allSatisfy { $0 == "ok" }

@@ -49,6 +49,14 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
             }
             return try await next(request, context)
         }
+        if path == "/metrics" {
+            // Its own token (`metricsToken`), not a user's: Prometheus is not a person.
+            let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+            guard let expected = services.metrics.token, let presented,
+                Credentials.digest(presented) == Credentials.digest(expected)
+            else { throw APIProblem.unauthenticated }
+            return try await next(request, context)
+        }
         if path == "/healthz" || path == "/readyz" {
             // Probes answer without credentials (and then reveal nothing but their status).
             context.principal = try await authenticate(request, now: now)

@@ -38,6 +38,7 @@ struct Serve: AsyncParsableCommand {
             logger.info("Holiday calendar loaded", metadata: coverage)
         }
         let connections = try config.connectionLimits()
+        services.metrics.bootstrapProcessWide()
         let app = NodeApplication.application(services: services, host: host, port: port, logger: logger, connections: connections) { bound in
             // One line on standard output that scripts and tests wait for.
             emit("xinfang node \(services.identity.id) listening on http://\(host):\(bound)")
@@ -70,7 +71,14 @@ enum NodeBootstrap {
             hierarchy: hierarchy,
             personalData: personalData
         )
-        return NodeServices(identity: identity, database: database, policy: policy, reconciliation: limits, security: security)
+        return NodeServices(
+            identity: identity,
+            database: database,
+            policy: policy,
+            reconciliation: limits,
+            security: security,
+            metrics: NodeMetrics(token: try config.metricsTokenValue())
+        )
     }
 }
 

@@ -1,0 +1,81 @@
+public import Foundation
+import GRDB
+import XinfangCore
+
+/// What an operator's monitoring reads from the store at each scrape (issue 16).
+public struct OperationalFigures: Sendable, Equatable {
+    public struct Link: Sendable, Equatable {
+        public var peer: String
+        /// Items waiting (pending, failed, in flight) and dead.
+        public var queued: Int
+        public var dead: Int
+        /// When the oldest waiting item was queued.
+        public var oldestQueuedAt: Date?
+        public var lastSuccessAt: Date?
+    }
+
+    public var links: [Link]
+    /// Refused incoming packets by sender and code.
+    public var refusals: [(peer: String, code: String, count: Int)]
+    /// Open flags by kind.
+    public var openFlags: [String: Int]
+    /// Bytes of the database file's pages, and of its write-ahead log.
+    public var databaseBytes: Int64
+    public var walBytes: Int64
+
+    public static func == (a: OperationalFigures, b: OperationalFigures) -> Bool {
+        a.links == b.links && a.openFlags == b.openFlags && a.databaseBytes == b.databaseBytes && a.walBytes == b.walBytes
+            && a.refusals.map { "\($0.peer)|\($0.code)|\($0.count)" } == b.refusals.map { "\($0.peer)|\($0.code)|\($0.count)" }
+    }
+}
+
+extension NodeDatabase {
+    /// The figures a node exports for monitoring: a few grouped reads, cheap at any size.
+    public func operationalFigures() async throws -> OperationalFigures {
+        let path = writer.path
+        var figures = try await read { db in
+            var links: [String: OperationalFigures.Link] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT peer, SUM(state IN ('pending', 'failed', 'sent')) AS queued, SUM(state = 'dead') AS dead,
+                        MIN(CASE WHEN state IN ('pending', 'failed', 'sent') THEN created_at END) AS oldest
+                    FROM outbox GROUP BY peer
+                    """
+            ) {
+                let peer: String = row["peer"]
+                links[peer] = OperationalFigures.Link(
+                    peer: peer,
+                    queued: row["queued"] ?? 0,
+                    dead: row["dead"] ?? 0,
+                    oldestQueuedAt: (row["oldest"] as Int64?).map(Date.init(milliseconds:)),
+                    lastSuccessAt: nil
+                )
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT peer, last_success_at FROM peers") {
+                let peer: String = row["peer"]
+                var link = links[peer] ?? OperationalFigures.Link(peer: peer, queued: 0, dead: 0, oldestQueuedAt: nil, lastSuccessAt: nil)
+                link.lastSuccessAt = (row["last_success_at"] as Int64?).map(Date.init(milliseconds:))
+                links[peer] = link
+            }
+            let refusals = try Row.fetchAll(db, sql: "SELECT peer, code, count FROM packet_refusals ORDER BY peer, code").map {
+                (peer: $0["peer"] as String, code: $0["code"] as String, count: $0["count"] as Int)
+            }
+            var flags: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT kind, COUNT(*) AS n FROM flags WHERE cleared_at IS NULL GROUP BY kind") {
+                flags[row["kind"]] = row["n"]
+            }
+            let pages = try Int64.fetchOne(db, sql: "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()") ?? 0
+            return OperationalFigures(
+                links: links.values.sorted { $0.peer < $1.peer },
+                refusals: refusals,
+                openFlags: flags,
+                databaseBytes: pages,
+                walBytes: 0
+            )
+        }
+        let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? NSNumber)?.int64Value
+        figures.walBytes = wal ?? 0
+        return figures
+    }
+}
