@@ -12,6 +12,7 @@ public struct NodeRequestContext: NodeContext {
     public var remoteAddress: String
     public let socketAddress: String
     public var https = false
+    public let accessRecord = AccessRecord()
     public init(source: Source) {
         coreContext = .init(source: source)
         socketAddress = source.channel.remoteAddress?.ipAddress ?? "local"
@@ -26,6 +27,7 @@ public enum NodeApplication {
     public static func router(services: NodeServices, transport: any PacketTransport = HTTPPacketTransport()) -> Router<NodeRequestContext> {
         let router = Router(context: NodeRequestContext.self)
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: AccessLogMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())
         let problems = ProblemMiddleware<NodeRequestContext>()
         router.add(middleware: problems)

@@ -25,3 +25,27 @@ struct MetricsProcessTests {
         #expect(try await node.interruptAndWait() == 0)
     }
 }
+
+/// The access log (issue 16): one line per request at info, with the route template, status,
+/// duration and account name, and no personal data; as JSON when asked.
+struct AccessLogProcessTests {
+    @Test func eachRequestIsOneJSONLineWithItsRouteAndNoPersonalData() async throws {
+        let dir = try temporaryDirectory("access-log")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = try await writeConfig(in: dir)
+        let node = try NodeProcess(arguments: ["serve", "--config", config.path, "--log-format", "json"], workDirectory: dir)
+        let url = try await node.waitUntilListening()
+        let created = try await HTTP().send("POST", url.appendingPathComponent("api/v1/cases"), json: Fixtures.registrationJSON())
+        let number = try #require(created.json["caseNumber"] as? String)
+        #expect(try await HTTP().send("GET", url.appendingPathComponent("api/v1/cases/\(number)")).status == 200)
+        #expect(try await node.interruptAndWait() == 0)
+        let lines = node.log.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let requests = lines.filter { $0["message"] as? String == "request" }.compactMap { $0["metadata"] as? [String: String] }
+        let read = try #require(requests.first { $0["http.method"] == "GET" && $0["http.status"] == "200" }, "\(requests)")
+        #expect(read["http.route"] == "/api/v1/cases/{caseNumber}" && read["user"] != nil && read["http.duration_ms"] != nil, "\(read)")
+        #expect(requests.contains { $0["http.method"] == "POST" && $0["http.status"] == "201" })
+        #expect(!requests.contains { $0.values.contains(number) }, "the route template, not the case number")
+        #expect(!node.log.contains("张伟"), "no personal data")
+        #expect(lines.allSatisfy { ($0["time"] as? String)?.hasSuffix("Z") == true }, "times in UTC")
+    }
+}

@@ -69,6 +69,7 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
             throw APIProblem.unauthenticated
         }
         context.principal = principal
+        context.accessRecord.user = principal.user.username
         if principal.sessionDigest != nil,
             now.timeIntervalSince(principal.user.passwordChangedAt) > Double(security.passwordMaxAgeDays) * 86_400,
             !Self.allowedWithExpiredPassword.contains("\(request.method.rawValue) \(path)")

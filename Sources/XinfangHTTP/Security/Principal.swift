@@ -31,6 +31,8 @@ public protocol NodeContext: RequestContext {
     var socketAddress: String { get }
     /// Whether the client reached a trusted proxy over HTTPS.
     var https: Bool { get set }
+    /// What the access log says of the request.
+    var accessRecord: AccessRecord { get }
 }
 
 extension NodeContext {

@@ -16,8 +16,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(name: .long, help: "Log format: text (the machine's local time with its offset) or json (one object a line, UTC).")
+    var logFormat: String = "text"
+
     func run() async throws {
-        let logger = bootstrapLogging(level: logLevel, label: "xinfang.serve")
+        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format: text or json") }
+        let logger = bootstrapLogging(level: logLevel, label: "xinfang.serve", json: logFormat == "json")
         let (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: config))
         // One serving process per store, taken before the store opens.
         let lock = try DataDirectoryLock(directory: NodeConfig.resolve(config.dataDirectory, against: base))
@@ -83,9 +87,10 @@ enum NodeBootstrap {
 }
 
 /// Bootstraps logging once, for the process, and returns the command's logger.
-func bootstrapLogging(level: String, label: String) -> Logger {
+func bootstrapLogging(level: String, label: String, json: Bool = false) -> Logger {
     let parsed = Logger.Level(rawValue: level) ?? .info
     LoggingSystem.bootstrap { label in
+        if json { return JSONLogHandler(label: label, level: parsed) }
         var handler = StreamLogHandler.standardError(label: label)
         handler.logLevel = parsed
         return handler

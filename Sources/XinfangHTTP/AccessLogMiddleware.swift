@@ -1,0 +1,47 @@
+import Foundation
+import Hummingbird
+import Logging
+import Synchronization
+
+/// Who a request was served for, filled in by `AuthMiddleware` and read by the access log (the
+/// context is copied inwards, this box is shared).
+public final class AccessRecord: Sendable {
+    private let name = Mutex<String?>(nil)
+    public init() {}
+
+    /// The signed-in account's name.
+    var user: String? {
+        get { name.withLock { $0 } }
+        set { name.withLock { $0 = newValue } }
+    }
+}
+
+/// One line per request at info level: method, route template (never the path's case numbers or
+/// ids), status, duration and the signed-in user's account name. No query string, body or
+/// personal data (issue 16).
+struct AccessLogMiddleware<Context: NodeContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        var status = 500
+        defer {
+            let elapsed = ContinuousClock.now - started
+            let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            var metadata: Logger.Metadata = [
+                "http.method": "\(request.method.rawValue)",
+                "http.route": "\(context.endpointPath ?? "(no route)")",
+                "http.status": "\(status)",
+                "http.duration_ms": "\(String(format: "%.1f", ms))",
+            ]
+            if let user = context.accessRecord.user { metadata["user"] = "\(user)" }
+            context.logger.info("request", metadata: metadata)
+        }
+        do {
+            let response = try await next(request, context)
+            status = Int(response.status.code)
+            return response
+        } catch let error as any HTTPResponseError {
+            status = Int(error.status.code)
+            throw error
+        }
+    }
+}
