@@ -41,13 +41,17 @@ public enum DeliveryFailure: String, Sendable, Codable {
     /// never die of it.
     case packetRefused
 
-    /// How a refusal of a whole packet counts for its items: a refusal of the packet's session or
-    /// number is the packet's; any other (a stale clock included: that needs a person, and dead items are
+    /// How a refusal of a whole packet counts for its items: a refusal of the packet's session,
+    /// number or protocol version is the packet's; any other (a stale clock included: that needs a person, and dead items are
     /// flagged for one) is a rejection of each item, which dies after
     /// `DeliveryPolicy.rejectedAttemptsMax`.
     public static func ofRefusal(code: String) -> DeliveryFailure {
-        LinkSession.Refusal(rawValue: code) != nil ? .packetRefused : .rejected
+        LinkSession.Refusal(rawValue: code) != nil || code == unsupportedVersion ? .packetRefused : .rejected
     }
+
+    /// A neighbour that speaks another protocol version (a hierarchy being upgraded node by
+    /// node): the packet is refused, not its items, which wait until both ends speak one version.
+    public static let unsupportedVersion = "unsupported-version"
 }
 
 /// One outbox item and its transitions: each returns the item as it must be stored next (state,

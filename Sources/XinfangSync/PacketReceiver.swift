@@ -69,7 +69,7 @@ public struct PacketReceiver: Sendable {
         guard envelope.version == Packet.currentVersion else {
             throw PacketRefusal(
                 status: 400,
-                code: "unsupported-version",
+                code: DeliveryFailure.unsupportedVersion,
                 detail: "this node speaks version \(Packet.currentVersion), the packet says \(envelope.version.map(String.init) ?? "none")"
             )
         }

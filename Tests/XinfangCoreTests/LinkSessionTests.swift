@@ -104,6 +104,7 @@ struct LinkSessionTests {
     @Test func sessionRefusalsAreThePacketsNotTheItems() {
         #expect(DeliveryFailure.ofRefusal(code: "unknown-session") == .packetRefused)
         #expect(DeliveryFailure.ofRefusal(code: "replayed-packet") == .packetRefused)
+        #expect(DeliveryFailure.ofRefusal(code: "unsupported-version") == .packetRefused, "a hierarchy upgraded node by node loses nothing")
         #expect(DeliveryFailure.ofRefusal(code: "stale-packet") == .rejected)
         #expect(DeliveryFailure.ofRefusal(code: "bad-packet-signature") == .rejected)
     }
