@@ -68,6 +68,8 @@ public struct ReconciliationService: Service {
                         "ae.resent": "\(round.antiEntropy?.resent ?? 0)",
                     ]
                 )
+            } catch is CancellationError {
+                return  // the node is stopping
             } catch {
                 logger.error("reconciliation failed", metadata: ["error": "\(error)"])
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(5)) }

@@ -161,6 +161,39 @@ struct CrashRecoveryTests {
         #expect(node.log.contains("Holiday calendar does not cover this year"), "\(node.log.suffix(400))")
     }
 
+    /// A demo whose province cannot listen (its port is taken) says why and exits with status 1,
+    /// leaving no node running (issue 16: it used to crash with SIGILL).
+    @Test func aDemoThatCannotStartSaysWhyAndExitsCleanly() async throws {
+        let dir = try temporaryDirectory("demo-fail")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let topology = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("deploy/topology.example.json")
+        // Hold a port open: the demo's first node (the province) is given it.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let listening = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        try #require(listening)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let demo = try NodeProcess(
+            arguments: ["demo", "--dir", dir.appendingPathComponent("demo").path, "--base-port", "\(port)", "--topology", topology.path],
+            workDirectory: dir
+        )
+        #expect(try await demo.waitForExit(timeout: 120) == 1, "\(demo.log.suffix(1500))")
+        #expect(
+            demo.log.contains("demo failed") && demo.log.contains("Address already in use") && demo.log.contains("--base-port"),
+            "\(demo.log.suffix(800))"
+        )
+        #expect(!demo.log.contains("Program crashed"))
+    }
+
     @Test func theDemoStartsTheHierarchyPlaysItsStoryAndStopsOnCtrlC() async throws {
         let dir = try temporaryDirectory("demo")
         defer { try? FileManager.default.removeItem(at: dir) }

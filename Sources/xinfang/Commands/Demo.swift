@@ -86,6 +86,11 @@ struct Demo: AsyncParsableCommand {
         } catch {
             emit("demo failed: \(error)")
             stop()
+            // A dispatch source released while suspended traps (SIGILL): resume, then cancel them.
+            for source in signals {
+                source.resume()
+                source.cancel()
+            }
             throw ExitCode.failure
         }
         await Self.waitForSignal(signals)
@@ -125,7 +130,11 @@ struct Demo: AsyncParsableCommand {
     func waitUntilReady(_ client: DemoClient, _ node: NodeID, process: Process) async throws {
         for _ in 0..<600 {
             if await client.send("GET", node, "/readyz").status == 200 { return }
-            guard process.isRunning else { throw DemoError("node \(node) exited; see its log under \(dir)/logs") }
+            guard process.isRunning else {
+                let log = URL(fileURLWithPath: dir).appendingPathComponent("logs/\(node).log")
+                let tail = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").suffix(3).joined(separator: "\n  ")
+                throw DemoError("node \(node) exited (its log, \(log.path), ends:\n  \(tail))\nIs another program using the port? Try --base-port.")
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw DemoError("node \(node) did not become ready")
