@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+/// The README's tour, as written, against a running demo (issue 16): the block is taken from
+/// README.md, pointed at this demo's folder and ports, and run with `bash -e`; it waits for
+/// replication instead of sleeping, so it answers as written on a loaded machine.
+struct TourTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The first `sh` block after "## A short tour".
+    static func tourScript() throws -> String {
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        guard let tour = readme.range(of: "## A short tour"), let start = readme.range(of: "```sh\n", range: tour.upperBound..<readme.endIndex),
+            let end = readme.range(of: "```", range: start.upperBound..<readme.endIndex)
+        else { throw Failure("README.md has no tour block") }
+        return String(readme[start.upperBound..<end.lowerBound])
+    }
+
+    @Test func theReadmeTourRunsAsWrittenAgainstTheDemo() async throws {
+        let dir = try temporaryDirectory("tour")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let demoDir = dir.appendingPathComponent("demo")
+        let demo = try NodeProcess(
+            arguments: [
+                "demo", "--dir", demoDir.path, "--base-port", "0", "--topology",
+                Self.root.appendingPathComponent("deploy/topology.example.json").path,
+            ],
+            workDirectory: dir
+        )
+        _ = try await demo.waitUntilListening(timeout: 120)
+        let deadline = Date().addingTimeInterval(120)
+        while !demo.log.contains("Ctrl-C stops every node") {
+            try #require(Date() < deadline && demo.process.isRunning, "the demo did not finish its story: \(demo.log.suffix(800))")
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        // This demo's ports, from the lines it printed ("  430100 长沙市… http://127.0.0.1:PORT").
+        var script = try Self.tourScript()
+        for (node, readmePort) in [("430000", "8430"), ("430100", "8431"), ("430102", "8432")] {
+            let pattern = try NSRegularExpression(pattern: "\(node) \\S+\\s+http://127\\.0\\.0\\.1:([0-9]+)")
+            let log = demo.log
+            let match = try #require(pattern.firstMatch(in: log, range: NSRange(log.startIndex..., in: log)), "no URL for \(node)")
+            let port = (log as NSString).substring(with: match.range(at: 1))
+            script = script.replacingOccurrences(of: "127.0.0.1:\(readmePort)", with: "127.0.0.1:\(port)")
+        }
+        script = script.replacingOccurrences(of: ".xinfang-demo", with: demoDir.path)
+            .replacingOccurrences(of: "-o overdue.csv", with: "-o \(dir.appendingPathComponent("overdue.csv").path)")
+
+        let bash = Process()
+        bash.executableURL = URL(fileURLWithPath: "/bin/bash")
+        bash.arguments = ["-e", "-c", script]
+        bash.currentDirectoryURL = Self.root
+        let out = Pipe()
+        let err = Pipe()
+        bash.standardOutput = out
+        bash.standardError = err
+        try bash.run()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        bash.waitUntilExit()
+        #expect(bash.terminationStatus == 0, "\(errors)\n\(output.suffix(1500))")
+        #expect(!errors.contains("gave up"), "\(errors)")
+        #expect(output.contains(#""code":"unauthenticated""#), "without a token: 401")
+        #expect(output.contains(#""status":"closureVerified""#), "the province verified the closure")
+        #expect(output.contains(#""code":"holder-only""#), "the county no longer holds it")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("overdue.csv").path))
+        #expect(try await demo.interruptAndWait(timeout: 30) == 0)
+    }
+}
