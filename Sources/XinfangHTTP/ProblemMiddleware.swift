@@ -32,13 +32,15 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try APIProblem(error).response(from: request, context: context)
         } catch is NIOTooManyBytesError {
             return try APIProblem.bodyTooLarge.response(from: request, context: context)
-        } catch let error as HTTPError where error.status == .notFound && !methods.allowed(for: request.uri.path).isEmpty {
-            let allowed = methods.allowed(for: request.uri.path).map(\.rawValue).joined(separator: ", ")
-            var response = try APIProblem(.methodNotAllowed, code: "method-not-allowed", detail: "此地址只接受 \(allowed) 请求。")
-                .response(from: request, context: context)
-            response.headers[.allow] = allowed
-            return response
         } catch let error as HTTPError {
+            let allowed = error.status == .notFound ? methods.allowed(for: request.uri.path) : []
+            if !allowed.isEmpty {
+                let names = allowed.map(\.rawValue).joined(separator: ", ")
+                var response = try APIProblem(.methodNotAllowed, code: "method-not-allowed", detail: "此地址只接受 \(names) 请求。")
+                    .response(from: request, context: context)
+                response.headers[.allow] = names
+                return response
+            }
             let code =
                 switch error.status {
                 case .notFound: "route-not-found"

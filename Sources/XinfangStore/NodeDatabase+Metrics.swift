@@ -3,8 +3,8 @@ import GRDB
 import XinfangCore
 
 /// What an operator's monitoring reads from the store at each scrape (issue 16).
-public struct OperationalFigures: Sendable, Equatable {
-    public struct Link: Sendable, Equatable {
+public struct OperationalFigures: Sendable {
+    public struct Link: Sendable {
         public var peer: String
         /// Items waiting (pending, failed, in flight) and dead.
         public var queued: Int
@@ -23,10 +23,6 @@ public struct OperationalFigures: Sendable, Equatable {
     public var databaseBytes: Int64
     public var walBytes: Int64
 
-    public static func == (a: OperationalFigures, b: OperationalFigures) -> Bool {
-        a.links == b.links && a.openFlags == b.openFlags && a.databaseBytes == b.databaseBytes && a.walBytes == b.walBytes
-            && a.refusals.map { "\($0.peer)|\($0.code)|\($0.count)" } == b.refusals.map { "\($0.peer)|\($0.code)|\($0.count)" }
-    }
 }
 
 extension NodeDatabase {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Metrics
 public import XinfangCore
 public import XinfangStore
@@ -56,18 +56,19 @@ public struct PeerLink: Sendable {
         return number
     }
 
-    /// Signs and sends `packet`. A refusal for its session or number drops the session.
-    public func send(_ packet: Packet) async throws -> TransportResult {
-        let result = try await deliver(packet)
+    /// Signs and sends `packet` (`body`: its encoding, when the caller has it). A refusal for its
+    /// session or number drops the session.
+    public func send(_ packet: Packet, body: Data? = nil) async throws -> TransportResult {
+        let result = try await deliver(packet, body: body)
         if case .refused(_, let code, _) = result, LinkSession.Refusal(rawValue: code) != nil, let session = packet.session {
             try await database.dropSending(to: peer.id, session: session)
         }
         return result
     }
 
-    func deliver(_ packet: Packet) async throws -> TransportResult {
+    func deliver(_ packet: Packet, body: Data? = nil) async throws -> TransportResult {
         guard let hierarchy = database.hierarchy else { return .unreachable("this node runs without a topology") }
-        let body = packet.encoded()
+        let body = body ?? packet.encoded()
         let result = await transport.send(body, signature: hierarchy.key.sign(body), from: database.node, to: peer)
         let outcome =
             switch result {

@@ -173,8 +173,9 @@ public struct ReconciliationService: Service {
             digest: digest,
             flags: flags
         )
-        switch try await link.send(packet) {
-        case .delivered(let response): return (packet.encoded().count, response)
+        let body = packet.encoded()
+        switch try await link.send(packet, body: body) {
+        case .delivered(let response): return (body.count, response)
         case .refused(let status, let code, let detail): throw PacketRefusal(status: status, code: code, detail: detail)
         case .unreachable(let reason): throw PacketRefusal(status: 503, code: "unreachable", detail: reason)
         }

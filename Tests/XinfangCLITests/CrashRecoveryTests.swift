@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import XinfangCore
+import XinfangHTTP
 import XinfangStore
 import XinfangTesting
 
@@ -169,19 +170,8 @@ struct CrashRecoveryTests {
         let topology = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("deploy/topology.example.json")
         // Hold a port open: the demo's first node (the province) is given it.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, port) = try listeningLoopbackSocket()
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let listening = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        try #require(listening)
-        let port = Int(UInt16(bigEndian: address.sin_port))
         let demo = try NodeProcess(
             arguments: ["demo", "--dir", dir.appendingPathComponent("demo").path, "--base-port", "\(port)", "--topology", topology.path],
             workDirectory: dir

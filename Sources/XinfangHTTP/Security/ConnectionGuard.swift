@@ -119,17 +119,18 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         self.address = address
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
-        requestDeadline?.cancel()
-        if let address { registry.release(address) }
-        address = nil
-    }
+    func handlerRemoved(context: ChannelHandlerContext) { release() }
 
     func channelInactive(context: ChannelHandlerContext) {
+        release()
+        context.fireChannelInactive()
+    }
+
+    /// The connection is over: its deadline ends and its address is counted once less (once).
+    private func release() {
         requestDeadline?.cancel()
         if let address { registry.release(address) }
         address = nil
-        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
