@@ -78,6 +78,18 @@ ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+SELECT 'received', 'd', (((OLD.petition_received_at) + 28800000) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+WHERE 1
+ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+    n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
+    d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
+INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+SELECT 'received', 'm', (CAST(strftime('%Y', ((OLD.petition_received_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.petition_received_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+WHERE 1
+ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+    n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
+    d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
+INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
 SELECT 'closed', 'd', (((OLD.closed_at) + 28800000) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.closed_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
@@ -164,6 +176,18 @@ ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+SELECT 'received', 'd', (((NEW.petition_received_at) + 28800000) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+WHERE 1
+ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+    n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
+    d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
+INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+SELECT 'received', 'm', (CAST(strftime('%Y', ((NEW.petition_received_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.petition_received_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+WHERE 1
+ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+    n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
+    d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
+INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
 SELECT 'closed', 'd', (((NEW.closed_at) + 28800000) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.closed_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
@@ -176,8 +200,8 @@ ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 END;
-CREATE TRIGGER daily_counts_update AFTER UPDATE OF registered_at, unit_node, channel, category_l1, is_repeat, skip_level, joint_letter, collective_batches, collective_persons, law_related, decided_at, handling_due_at, closed_at, evaluated_at, office_rating, unit_rating, eval_due_at, accept_due_at, handling_met_at ON cases
-WHEN OLD.registered_at IS NOT NEW.registered_at OR OLD.unit_node IS NOT NEW.unit_node OR OLD.channel IS NOT NEW.channel OR OLD.category_l1 IS NOT NEW.category_l1 OR OLD.is_repeat IS NOT NEW.is_repeat OR OLD.skip_level IS NOT NEW.skip_level OR OLD.joint_letter IS NOT NEW.joint_letter OR OLD.collective_batches IS NOT NEW.collective_batches OR OLD.collective_persons IS NOT NEW.collective_persons OR OLD.law_related IS NOT NEW.law_related OR OLD.decided_at IS NOT NEW.decided_at OR OLD.handling_due_at IS NOT NEW.handling_due_at OR OLD.closed_at IS NOT NEW.closed_at OR OLD.evaluated_at IS NOT NEW.evaluated_at OR OLD.office_rating IS NOT NEW.office_rating OR OLD.unit_rating IS NOT NEW.unit_rating OR OLD.eval_due_at IS NOT NEW.eval_due_at OR OLD.accept_due_at IS NOT NEW.accept_due_at OR OLD.handling_met_at IS NOT NEW.handling_met_at BEGIN
+CREATE TRIGGER daily_counts_update AFTER UPDATE OF registered_at, unit_node, channel, category_l1, is_repeat, skip_level, joint_letter, collective_batches, collective_persons, law_related, decided_at, handling_due_at, closed_at, evaluated_at, office_rating, unit_rating, eval_due_at, accept_due_at, handling_met_at, petition_received_at ON cases
+WHEN OLD.registered_at IS NOT NEW.registered_at OR OLD.unit_node IS NOT NEW.unit_node OR OLD.channel IS NOT NEW.channel OR OLD.category_l1 IS NOT NEW.category_l1 OR OLD.is_repeat IS NOT NEW.is_repeat OR OLD.skip_level IS NOT NEW.skip_level OR OLD.joint_letter IS NOT NEW.joint_letter OR OLD.collective_batches IS NOT NEW.collective_batches OR OLD.collective_persons IS NOT NEW.collective_persons OR OLD.law_related IS NOT NEW.law_related OR OLD.decided_at IS NOT NEW.decided_at OR OLD.handling_due_at IS NOT NEW.handling_due_at OR OLD.closed_at IS NOT NEW.closed_at OR OLD.evaluated_at IS NOT NEW.evaluated_at OR OLD.office_rating IS NOT NEW.office_rating OR OLD.unit_rating IS NOT NEW.unit_rating OR OLD.eval_due_at IS NOT NEW.eval_due_at OR OLD.accept_due_at IS NOT NEW.accept_due_at OR OLD.handling_met_at IS NOT NEW.handling_met_at OR OLD.petition_received_at IS NOT NEW.petition_received_at BEGIN
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
 SELECT 'registered', 'd', (((OLD.registered_at) + 28800000) / 86400000), OLD.unit_node, OLD.channel, '', -1 * 1, -1 * OLD.is_repeat, -1 * OLD.skip_level, -1 * OLD.joint_letter, -1 * (OLD.collective_batches > 0), -1 * OLD.collective_batches, -1 * OLD.collective_persons
 WHERE 1
@@ -247,6 +271,18 @@ ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
 SELECT 'evaluationDue', 'm', (CAST(strftime('%Y', ((OLD.eval_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.eval_due_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
 WHERE OLD.law_related = 0 AND OLD.evaluated_at IS NULL AND OLD.eval_due_at IS NOT NULL
+ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+    n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
+    d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
+INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+SELECT 'received', 'd', (((OLD.petition_received_at) + 28800000) / 86400000), OLD.unit_node, '', '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+WHERE 1
+ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+    n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
+    d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
+INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+SELECT 'received', 'm', (CAST(strftime('%Y', ((OLD.petition_received_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((OLD.petition_received_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), OLD.unit_node, '', '', -1 * 1, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0, -1 * 0
+WHERE 1
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
@@ -335,6 +371,18 @@ ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
     n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
     d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
 INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+SELECT 'received', 'd', (((NEW.petition_received_at) + 28800000) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+WHERE 1
+ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+    n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
+    d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
+INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+SELECT 'received', 'm', (CAST(strftime('%Y', ((NEW.petition_received_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', ((NEW.petition_received_at) + 28800000) / 1000, 'unixepoch') AS INTEGER) - 1), NEW.unit_node, '', '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
+WHERE 1
+ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+    n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
+    d = d + excluded.d, e = e + excluded.e, f = f + excluded.f;
+INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
 SELECT 'closed', 'd', (((NEW.closed_at) + 28800000) / 86400000), NEW.unit_node, '', '', 1 * 1, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0, 1 * 0
 WHERE NEW.closed_at IS NOT NULL
 ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
@@ -405,7 +453,7 @@ CREATE TABLE cases (
     next_due_at INTEGER,
     last_event_at INTEGER NOT NULL,
     state_json TEXT NOT NULL
-, skip_level INTEGER NOT NULL DEFAULT 0, ae_bucket INTEGER NOT NULL DEFAULT 0, ae_hash INTEGER NOT NULL DEFAULT 0, ae_peers TEXT NOT NULL DEFAULT '', is_open INTEGER NOT NULL DEFAULT 0, holder_since INTEGER NOT NULL DEFAULT 0, moves INTEGER NOT NULL DEFAULT 0, unit_node TEXT NOT NULL DEFAULT '', assigned_by TEXT, supervision_due_at INTEGER, decided_at INTEGER, handling_due_at INTEGER, closed_at INTEGER, eval_due_at INTEGER, evaluated_at INTEGER, office_rating TEXT, unit_rating TEXT, is_repeat INTEGER NOT NULL DEFAULT 0, joint_letter INTEGER NOT NULL DEFAULT 0, collective_batches INTEGER NOT NULL DEFAULT 0, collective_persons INTEGER NOT NULL DEFAULT 0, respondent_node TEXT, accept_due_at INTEGER, handling_met_at INTEGER) STRICT;
+, skip_level INTEGER NOT NULL DEFAULT 0, ae_bucket INTEGER NOT NULL DEFAULT 0, ae_hash INTEGER NOT NULL DEFAULT 0, ae_peers TEXT NOT NULL DEFAULT '', is_open INTEGER NOT NULL DEFAULT 0, holder_since INTEGER NOT NULL DEFAULT 0, moves INTEGER NOT NULL DEFAULT 0, unit_node TEXT NOT NULL DEFAULT '', assigned_by TEXT, supervision_due_at INTEGER, decided_at INTEGER, handling_due_at INTEGER, closed_at INTEGER, eval_due_at INTEGER, evaluated_at INTEGER, office_rating TEXT, unit_rating TEXT, is_repeat INTEGER NOT NULL DEFAULT 0, joint_letter INTEGER NOT NULL DEFAULT 0, collective_batches INTEGER NOT NULL DEFAULT 0, collective_persons INTEGER NOT NULL DEFAULT 0, respondent_node TEXT, accept_due_at INTEGER, handling_met_at INTEGER, petition_received_at INTEGER NOT NULL DEFAULT 0) STRICT;
 CREATE TABLE commands (
     id TEXT PRIMARY KEY NOT NULL,
     case_number TEXT NOT NULL,
@@ -560,10 +608,11 @@ CREATE INDEX audit_log_at ON audit_log (at);
 CREATE INDEX cases_by_ae_bucket ON cases(ae_bucket);
 CREATE INDEX cases_by_holder ON cases(holder, status);
 CREATE INDEX cases_by_next_due ON cases(next_due_at) WHERE next_due_at IS NOT NULL;
+CREATE INDEX cases_by_received ON cases(petition_received_at DESC, case_number DESC);
 CREATE INDEX cases_by_region ON cases(issue_region);
 CREATE INDEX cases_by_registered ON cases(registered_at DESC, case_number DESC);
 CREATE INDEX cases_by_status ON cases(status, registered_at);
-CREATE INDEX cases_open ON cases(holder, status, holder_since, next_due_kind, next_due_at,
+CREATE INDEX cases_open ON cases(holder, status, petition_received_at, next_due_kind, next_due_at,
     assigned_by, supervision_due_at) WHERE is_open = 1;
 CREATE INDEX cases_open_moves ON cases(moves DESC, case_number) WHERE is_open = 1 AND moves >= 2;
 CREATE INDEX cases_stats_accept_due ON cases(accept_due_at, law_related, decided_at, unit_node)

@@ -36,7 +36,8 @@ extension CaseStatus {
     }
 }
 
-/// How long the holder has held an open case, in the buckets the supervision teams use.
+/// How long ago an open case was received (收件日期, whole civil days), in the buckets the
+/// supervision teams use.
 public enum AgeBucket: String, Codable, Sendable, CaseIterable {
     case upTo15 = "0-15"
     case from16To30 = "16-30"
@@ -85,10 +86,12 @@ public struct BacklogCounts: Codable, Equatable, Sendable {
     public var byStatus: [String: Int] = [:]
     /// By `BacklogPhase.rawValue`.
     public var byPhase: [String: Int] = [:]
-    /// By `AgeBucket.rawValue`: how long the holder has held them.
+    /// By `AgeBucket.rawValue`: how many whole days ago they were received (收件日期).
     public var byAge: [String: Int] = [:]
     /// Open cases whose next obligation is past due.
     public var overdue = 0
+    /// Open cases whose next obligation ends within the yellow days (临期, `DueLight.yellow`).
+    public var dueSoon = 0
     /// … by the kind of that obligation (`DeadlineKind.rawValue`).
     public var overdueByKind: [String: Int] = [:]
     /// 交办 cases accepted by the holder whose closure report is still owed to the assigner.
@@ -108,6 +111,9 @@ public struct BacklogCounts: Codable, Equatable, Sendable {
         return kinds.reduce(0) { $0 + (flagsByKind[$1.rawValue] ?? 0) }
     }
 
+    /// Open cases neither overdue nor due soon (绿灯).
+    public var onTime: Int { open - overdue - dueSoon }
+
     /// All open flags.
     public var flags: Int { flagsByKind.values.reduce(0, +) }
 
@@ -117,6 +123,7 @@ public struct BacklogCounts: Codable, Equatable, Sendable {
         byPhase.merge(other.byPhase, uniquingKeysWith: +)
         byAge.merge(other.byAge, uniquingKeysWith: +)
         overdue += other.overdue
+        dueSoon += other.dueSoon
         overdueByKind.merge(other.overdueByKind, uniquingKeysWith: +)
         awaitingClosureReport += other.awaitingClosureReport
         awaitingSupervisionFeedback += other.awaitingSupervisionFeedback

@@ -15,6 +15,14 @@ public enum ReplyOutcome: String, Codable, Sendable, CaseIterable {
     case supported  // 支持
     case explained  // 解释说明
     case notSupported  // 不支持
+
+    public var label: String {
+        switch self {
+        case .supported: "支持"
+        case .explained: "解释说明"
+        case .notSupported: "不予支持"
+        }
+    }
 }
 
 /// A petitioner's rating (满意度评价), stored as the national codes 0 / 1 / 3.
@@ -22,6 +30,14 @@ public enum Rating: String, Codable, Sendable, CaseIterable {
     case satisfied  // 满意 (0)
     case basicallySatisfied  // 基本满意 (1)
     case dissatisfied  // 不满意 (3)
+
+    public var label: String {
+        switch self {
+        case .satisfied: "满意"
+        case .basicallySatisfied: "基本满意"
+        case .dissatisfied: "不满意"
+        }
+    }
 
     public var nationalCode: Int {
         switch self {
@@ -56,6 +72,18 @@ public enum RouteOutChannel: String, Codable, Sendable, CaseIterable {
     case discipline  // 纪检监察
     case partyAppeal  // 党内申诉
     case other
+
+    public var label: String {
+        switch self {
+        case .litigation: "诉讼"
+        case .laborArbitration: "劳动人事争议仲裁"
+        case .administrativeReconsideration: "行政复议"
+        case .prosecution: "检察"
+        case .discipline: "纪检监察"
+        case .partyAppeal: "党内申诉"
+        case .other: "其他法定途径"
+        }
+    }
 }
 
 /// One lifecycle action on a case, as a user asks for it and as the chain records it.
@@ -153,6 +181,13 @@ public enum ConflictDecision: String, Codable, Sendable, CaseIterable {
     case adopt
     /// Keep the winning branch as it is; the losing events stay in the history, settled.
     case dismiss
+
+    public var label: String {
+        switch self {
+        case .adopt: "采纳失败分支"
+        case .dismiss: "驳回失败分支"
+        }
+    }
 }
 
 extension CaseAction: Codable {

@@ -24,6 +24,12 @@ public struct APIProblem: Error, HTTPResponseError, Sendable, Equatable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        // Under the dashboard a person reads the answer: a page in Chinese with a way back.
+        if request.uri.path == "/" || request.uri.path.hasPrefix("/ui/") {
+            var response = HTML.response(Templates.render(ErrorPage(self), "error"), status: status)
+            for field in headers where field.name != .contentType { response.headers.append(field) }
+            return response
+        }
         var members: [String: String] = extra
         members["type"] = "https://xinfang.example/problems/\(code)"
         members["title"] = status.reasonPhrase

@@ -39,6 +39,9 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     /// The bearer token Prometheus sends to `GET /metrics` (at least 24 characters); without one
     /// `/metrics` answers no one.
     public var metricsToken: String?
+    /// How many working days before a deadline a case turns yellow (临期) on the supervision
+    /// board, its lists and metrics (`DueLightRule`; 3 when absent, 0 to 30).
+    public var yellowWorkingDays: Int?
 
     public init(
         nodeId: String,
@@ -120,6 +123,15 @@ public struct NodeConfig: Codable, Equatable, Sendable {
             throw Problem(description: "config field metricsToken: 24 to 200 printable ASCII characters")
         }
         return metricsToken
+    }
+
+    /// The yellow days of the 红黄绿 lights, checked.
+    public func yellowWorkingDaysValue() throws -> Int {
+        let days = yellowWorkingDays ?? DueLightRule.workingDaysDefault
+        guard DueLightRule.workingDaysRange.contains(days) else {
+            throw Problem(description: "config field yellowWorkingDays: a whole number of working days from 0 to 30")
+        }
+        return days
     }
 
     /// The connection limits, checked (the defaults when the config names none).

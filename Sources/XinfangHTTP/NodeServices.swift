@@ -21,6 +21,8 @@ public struct NodeServices: Sendable {
     public let rateLimiter = RateLimiter()
     /// The node's Prometheus metrics and the token `/metrics` asks for.
     public var metrics: NodeMetrics
+    /// Working days before a deadline that a case shows yellow (临期).
+    public var yellowWorkingDays: Int
 
     public init(
         identity: NodeIdentity,
@@ -29,8 +31,10 @@ public struct NodeServices: Sendable {
         clock: any NodeClock = SystemClock(),
         reconciliation: ReconciliationLimits = ReconciliationLimits(),
         security: SecuritySettings = SecuritySettings(),
-        metrics: NodeMetrics = NodeMetrics(token: nil)
+        metrics: NodeMetrics = NodeMetrics(token: nil),
+        yellowWorkingDays: Int = DueLightRule.workingDaysDefault
     ) {
+        self.yellowWorkingDays = yellowWorkingDays
         self.security = security
         self.metrics = metrics
         self.identity = identity
@@ -38,6 +42,13 @@ public struct NodeServices: Sendable {
         self.policy = policy
         self.clock = clock
         self.reconciliation = reconciliation
+    }
+}
+
+extension NodeServices {
+    /// The 红黄绿 rule at `now` under this node's calendar and yellow days.
+    public func lights(now: Date) -> DueLightRule {
+        DueLightRule(now: now, workingDays: yellowWorkingDays, calendar: database.calendar)
     }
 }
 

@@ -10,7 +10,8 @@ enum DailyCounts {
     /// another version rewrites them and recounts.
     /// v2: 及时受理 and 按期办结 are judged by the case's own deadlines (`accept_due_at`,
     /// `handling_due_at` met at `handling_met_at`), whole days moved past rest days.
-    static let version = 2
+    /// v3: receipts (`received`, by 收件日期) for the dashboard's monthly trend.
+    static let version = 3
 
     /// What `node_meta.daily_counts` says when the triggers and the counts are current.
     static func signature(offsetMs: Int64) -> String { "v\(version) offset \(offsetMs)" }
@@ -95,7 +96,9 @@ enum DailyCounts {
                 condition: "R.law_related = 0 AND R.evaluated_at IS NULL AND R.eval_due_at IS NOT NULL",
                 values: one
             ),
-            // Every closure, for the dashboard's monthly trend.
+            // Every receipt (by 收件日期, so an imported ledger lands in its own months) and every
+            // closure, for the dashboard's monthly trend.
+            Measure(name: "received", time: "R.petition_received_at", condition: "1", values: one),
             Measure(name: "closed", time: "R.closed_at", condition: "R.closed_at IS NOT NULL", values: one),
         ]
     }
@@ -104,7 +107,7 @@ enum DailyCounts {
     static let columns = [
         "registered_at", "unit_node", "channel", "category_l1", "is_repeat", "skip_level", "joint_letter", "collective_batches",
         "collective_persons", "law_related", "decided_at", "handling_due_at", "closed_at", "evaluated_at", "office_rating",
-        "unit_rating", "eval_due_at", "accept_due_at", "handling_met_at",
+        "unit_rating", "eval_due_at", "accept_due_at", "handling_met_at", "petition_received_at",
     ]
 
     /// The period of `time` (milliseconds) at `grain`: the civil day number, or year × 12 + month − 1.

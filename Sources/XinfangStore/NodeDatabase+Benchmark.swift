@@ -85,9 +85,9 @@ extension NodeDatabase {
                         urgent, law_related, summary, search_text, next_due_kind, next_due_at, last_event_at, state_json,
                         skip_level, is_open, holder_since, moves, unit_node, assigned_by, supervision_due_at, decided_at,
                         handling_due_at, closed_at, eval_due_at, evaluated_at, office_rating, unit_rating, is_repeat,
-                        joint_letter, collective_batches, collective_persons)
+                        joint_letter, collective_batches, collective_persons, petition_received_at)
                     VALUES (?, ?, ?, ?, 0, 5, ?, ?, ?, ?, ?, 'request', ?, '', '', ?, 0, ?, ?, '', ?, ?, ?, '{}',
-                        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             )
             for i in 0..<count {
@@ -132,6 +132,7 @@ extension NodeDatabase {
                     open && next(100) < 10 ? units[0].rawValue : nil, open && next(100) < 5 ? registered + 30 * day : nil, decided,
                     handlingDue, closed, closed.map { $0 + 30 * day }, evaluated, evaluated.map { _ in ratings[next(3)] },
                     evaluated.map { _ in ratings[next(3)] }, next(100) < 8, next(100) < 2, next(100) < 1 ? 1 : 0, next(100) < 1 ? 12 : 0,
+                    registered - Int64(next(3)) * day,
                 ])
             }
         }

@@ -16,6 +16,31 @@ public struct CaseQuery: Sendable, Equatable {
     public var text: String?
     /// 越级访: registered two or more levels above the competent node.
     public var skipLevel: Bool?
+    /// true: open work only (the backlog's cases); false: finished only.
+    public var open: Bool?
+    /// Held by one of these nodes (a subtree the supervision board drills into).
+    public var holders: Set<NodeID>?
+    /// Handled by this unit (the unit the indicators count the case for).
+    public var unit: NodeID?
+    /// The light of the next obligation (红黄绿) under `lights`.
+    public var light: DueLight?
+    /// Where yellow ends; required with `light`.
+    public var lights: DueLightRule?
+    /// A 交办 accepted and its closure report still owed to the assigner (交办待报结).
+    public var awaitingClosureReport: Bool?
+    /// A 督办 awaiting the holder's written feedback (督办待反馈).
+    public var awaitingFeedback: Bool?
+    /// … and past its feedback date (督办反馈超期).
+    public var feedbackOverdue: Bool?
+    /// Age from the receipt (收件日期) in whole days, at least and at most.
+    public var ageFrom: Int?
+    public var ageTo: Int?
+    /// Received (收件日期) on or after, on or before these days.
+    public var receivedFrom: CivilDate?
+    public var receivedTo: CivilDate?
+    public var sort: CaseSort = .registered
+    /// Against the sort's own direction (`CaseSort.descendingByDefault`).
+    public var reversed = false
     public var limit: Int = CaseQuery.limitDefault
     public var after: CaseCursor?
     /// Who reads: only cases held within these nodes, and no 检举控告 against `excluded`.
@@ -24,6 +49,8 @@ public struct CaseQuery: Sendable, Equatable {
     public static let limitDefault = 50
     public static let limitMax = 200
     public static let textLengthMax = 100
+    /// The oldest age a filter may name (the ledger's oldest receipt is 20 years back).
+    public static let ageMax = 20 * 366
 
     public init() {}
 }
@@ -50,13 +77,47 @@ public struct CaseScope: Sendable, Equatable {
     }
 }
 
-/// A position in the list of cases (newest registration first), opaque to clients.
+/// The orders a case list can take: each a column of the list, then the case number.
+public enum CaseSort: String, Sendable, CaseIterable {
+    /// 登记时间, newest first.
+    case registered
+    /// 收件日期, newest first.
+    case received
+    /// 超期天数: the next obligation's end, most overdue first (none last).
+    case due
+    /// 信访件编号.
+    case number
+    /// 状态.
+    case status
+    /// 承办单位.
+    case holder
+
+    /// The SQL expression the list orders by (a column of `cases`, or the case number).
+    var expression: String {
+        switch self {
+        case .registered: "registered_at"
+        case .received: "petition_received_at"
+        case .due: "coalesce(next_due_at, 9223372036854775807)"
+        case .number: "case_number"
+        case .status: "status"
+        case .holder: "holder"
+        }
+    }
+
+    var isNumeric: Bool { [.registered, .received, .due].contains(self) }
+
+    public var descendingByDefault: Bool { [.registered, .received].contains(self) }
+}
+
+/// A position in a case list, in its order, opaque to clients: the sort, the sort key of the
+/// last case shown and its number.
 public struct CaseCursor: Sendable, Equatable {
-    public var registeredAtMs: Int64
+    public var sort: CaseSort
+    public var key: String
     public var caseNumber: String
 
     public var encoded: String {
-        Data("\(registeredAtMs)|\(caseNumber)".utf8).base64EncodedString()
+        Data("\(sort.rawValue)|\(key)|\(caseNumber)".utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
@@ -65,82 +126,133 @@ public struct CaseCursor: Sendable, Equatable {
     public init?(encoded: String) {
         var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
-        guard encoded.count <= 200, let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
-        let parts = text.split(separator: "|", maxSplits: 1)
-        guard parts.count == 2, let ms = Int64(parts[0]) else { return nil }
-        self.registeredAtMs = ms
-        self.caseNumber = String(parts[1])
+        guard encoded.count <= 300, let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
+        let parts = text.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, let sort = CaseSort(rawValue: String(parts[0])), !parts[2].isEmpty else { return nil }
+        if sort.isNumeric, Int64(parts[1]) == nil { return nil }
+        self.sort = sort
+        self.key = String(parts[1])
+        self.caseNumber = String(parts[2])
     }
 
-    init(registeredAtMs: Int64, caseNumber: String) {
-        self.registeredAtMs = registeredAtMs
+    init(sort: CaseSort, key: String, caseNumber: String) {
+        self.sort = sort
+        self.key = key
         self.caseNumber = caseNumber
     }
 }
 
-/// One page of cases and the cursor of the next page (nil on the last page).
+/// One page of cases, the cursor of the next page (nil on the last page) and how many cases
+/// match in all.
 public struct CasePage: Sendable {
     public var items: [CaseState]
     public var next: CaseCursor?
+    public var total: Int
 }
 
 extension NodeDatabase {
-    /// Lists cases matching `query`, newest registration first, one page at a time.
+    /// Lists cases matching `query` in its order, one page at a time, with the number matching in all.
     public func cases(matching query: CaseQuery, now: Date) async throws -> CasePage {
+        var (clauses, arguments) = conditions(of: query, now: now)
+        let countSQL = "SELECT COUNT(*) FROM cases" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
+        let countArguments = arguments
+        let sort = query.sort
+        let descending = sort.descendingByDefault != query.reversed
+        if let after = query.after {
+            let key: (any DatabaseValueConvertible) = sort.isNumeric ? (Int64(after.key) ?? 0) : after.key
+            let beyond = descending ? "<" : ">"
+            clauses.append("(\(sort.expression) \(beyond) ? OR (\(sort.expression) = ? AND case_number \(beyond) ?))")
+            _ = arguments.append(contentsOf: [key, key, after.caseNumber])
+        }
+        let limit = min(max(query.limit, 1), CaseQuery.limitMax)
+        let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        let direction = descending ? "DESC" : "ASC"
+        let sql = """
+            SELECT state_json, \(sort.expression) AS sort_key FROM cases \(whereSQL)
+            ORDER BY \(sort.expression) \(direction), case_number \(direction) LIMIT \(limit + 1)
+            """
+        let bound = arguments
+        let (rows, total) = try await read { db in
+            let rows = try Row.fetchAll(db, sql: sql, arguments: bound).map { row in
+                let json: String = row["state_json"]
+                let key: DatabaseValue = row["sort_key"]
+                return (try CanonicalJSON.decoder.decode(CaseState.self, from: Data(json.utf8)), key)
+            }
+            return (rows, try Int.fetchOne(db, sql: countSQL, arguments: countArguments) ?? 0)
+        }
+        let page = Array(rows.prefix(limit))
+        let next =
+            rows.count > limit
+            ? page.last.map { state, key in
+                CaseCursor(sort: sort, key: key.storage.value.map { "\($0)" } ?? "", caseNumber: state.caseNumber.rawValue)
+            } : nil
+        return CasePage(items: page.map(\.0), next: next, total: total)
+    }
+
+    /// The SQL conditions of a case list's filters (without its cursor), and their arguments.
+    func conditions(of query: CaseQuery, now: Date) -> ([String], StatementArguments) {
         var clauses: [String] = []
         var arguments = StatementArguments()
+        func add(_ clause: String, _ values: [(any DatabaseValueConvertible)?] = []) {
+            clauses.append(clause)
+            _ = arguments.append(contentsOf: StatementArguments(values))
+        }
+        let nowMs = now.milliseconds
         if let scope = query.scope {
             let (sql, args) = scope.clause
             clauses.append(sql)
             _ = arguments.append(contentsOf: args)
         }
         if !query.statuses.isEmpty {
-            clauses.append("status IN (\(query.statuses.map { _ in "?" }.joined(separator: ",")))")
-            for s in query.statuses { _ = arguments.append(contentsOf: [s.rawValue]) }
+            add("status IN (\(query.statuses.map { _ in "?" }.joined(separator: ",")))", query.statuses.map(\.rawValue))
         }
-        if let holder = query.holder {
-            clauses.append("holder = ?")
-            _ = arguments.append(contentsOf: [holder.rawValue])
+        if let holder = query.holder { add("holder = ?", [holder.rawValue]) }
+        if let holders = query.holders {
+            let sorted = holders.map(\.rawValue).sorted()
+            add(sorted.isEmpty ? "0" : "holder IN (\(sorted.map { _ in "?" }.joined(separator: ",")))", sorted)
         }
+        if let unit = query.unit { add("unit_node = ?", [unit.rawValue]) }
+        if let open = query.open { add("is_open = ?", [open]) }
         if let overdue = query.overdue {
-            clauses.append(overdue ? "next_due_at < ?" : "(next_due_at IS NULL OR next_due_at >= ?)")
-            _ = arguments.append(contentsOf: [now.milliseconds])
+            add(overdue ? "next_due_at < ?" : "(next_due_at IS NULL OR next_due_at >= ?)", [nowMs])
         }
-        if let region = query.region {
-            clauses.append("issue_region LIKE ? ESCAPE '\\'")
-            _ = arguments.append(contentsOf: [region.significantPrefix + "%"])
-        }
-        if let category = query.category {
-            clauses.append("(category_l1 = ? OR category_l2 = ? OR category_l3 = ?)")
-            _ = arguments.append(contentsOf: [category, category, category])
-        }
-        if let text = query.text, !text.isEmpty {
-            clauses.append("search_text LIKE ? ESCAPE '\\'")
-            let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                .replacingOccurrences(of: "_", with: "\\_")
-            _ = arguments.append(contentsOf: ["%\(escaped)%"])
-        }
-        if let skipLevel = query.skipLevel {
-            clauses.append("skip_level = ?")
-            _ = arguments.append(contentsOf: [skipLevel])
-        }
-        if let after = query.after {
-            clauses.append("(registered_at < ? OR (registered_at = ? AND case_number < ?))")
-            _ = arguments.append(contentsOf: [after.registeredAtMs, after.registeredAtMs, after.caseNumber])
-        }
-        let limit = min(max(query.limit, 1), CaseQuery.limitMax)
-        let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
-        let sql = "SELECT state_json FROM cases \(whereSQL) ORDER BY registered_at DESC, case_number DESC LIMIT \(limit + 1)"
-        let bound = arguments
-        let items = try await read { db in
-            try String.fetchAll(db, sql: sql, arguments: bound).map {
-                try CanonicalJSON.decoder.decode(CaseState.self, from: Data($0.utf8))
+        if let light = query.light {
+            let yellowUntil = (query.lights?.yellowUntil ?? now).milliseconds
+            switch light {
+            case .red: add("next_due_at < ?", [nowMs])
+            case .yellow: add("next_due_at >= ? AND next_due_at <= ?", [nowMs, yellowUntil])
+            case .green: add("(next_due_at IS NULL OR next_due_at > ?)", [yellowUntil])
             }
         }
-        let page = Array(items.prefix(limit))
-        let next =
-            items.count > limit ? page.last.map { CaseCursor(registeredAtMs: $0.registeredAt.milliseconds, caseNumber: $0.caseNumber.rawValue) } : nil
-        return CasePage(items: page, next: next)
+        if let awaiting = query.awaitingClosureReport {
+            add(awaiting ? "(is_open = 1 AND assigned_by IS NOT NULL)" : "NOT (is_open = 1 AND assigned_by IS NOT NULL)")
+        }
+        if let awaiting = query.awaitingFeedback {
+            add(awaiting ? "(is_open = 1 AND supervision_due_at IS NOT NULL)" : "NOT (is_open = 1 AND supervision_due_at IS NOT NULL)")
+        }
+        if let late = query.feedbackOverdue {
+            add(
+                late ? "(is_open = 1 AND supervision_due_at < ?)" : "NOT (is_open = 1 AND supervision_due_at IS NOT NULL AND supervision_due_at < ?)",
+                [nowMs]
+            )
+        }
+        if let days = query.ageFrom { add("petition_received_at < ?", [receivedBefore(ageAtLeast: days, now: now).milliseconds]) }
+        if let days = query.ageTo { add("petition_received_at >= ?", [receivedBefore(ageAtLeast: days + 1, now: now).milliseconds]) }
+        if let day = query.receivedFrom { add("petition_received_at >= ?", [calendar.startOfDay(day).milliseconds]) }
+        if let day = query.receivedTo { add("petition_received_at < ?", [calendar.startOfDay(day.adding(days: 1)).milliseconds]) }
+        if let region = query.region {
+            add("issue_region LIKE ? ESCAPE '\\'", [region.significantPrefix + "%"])
+        }
+        if let category = query.category {
+            add("(category_l1 = ? OR category_l2 = ? OR category_l3 = ?)", [category, category, category])
+        }
+        if let text = query.text, !text.isEmpty {
+            let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_")
+            add("search_text LIKE ? ESCAPE '\\'", ["%\(escaped)%"])
+        }
+        if let skipLevel = query.skipLevel { add("skip_level = ?", [skipLevel]) }
+        return (clauses, arguments)
     }
 }
 

@@ -14,16 +14,19 @@ public struct MovedCase: Codable, Equatable, Sendable {
 
 extension NodeDatabase {
     /// The open work of every holder this store knows of, and the open flags about each node.
+    /// Ages count whole civil days from the receipt (收件日期); an unmet deadline ending by
+    /// `lights.yellowUntil` is due soon (临期, `DueLight.yellow`).
     ///
     /// One read transaction of grouped queries over the partial index of open cases (`cases_open`)
     /// and the open flags, so its cost grows with the open work, not with the history.
-    public func backlog(now: Date) async throws -> [NodeID: BacklogCounts] {
+    public func backlog(now: Date, lights: DueLightRule) async throws -> [NodeID: BacklogCounts] {
         let nowMs = now.milliseconds
-        let day = IndicatorRules.dayMs
         // One streaming pass in the index's order (holder, status): no expression in the GROUP BY,
-        // and cumulative conditions (held at least b days), which are cheaper than ranges.
+        // and cumulative conditions (received at least b days ago), which are cheaper than ranges.
         let boundaries = AgeBucket.allCases.dropFirst()
-        let ageSums = boundaries.map { "SUM(holder_since <= \(nowMs - Int64($0.firstDay) * day)) AS age_\($0.firstDay)" }.joined(separator: ", ")
+        let ageSums = boundaries.map {
+            "SUM(petition_received_at < \(receivedBefore(ageAtLeast: $0.firstDay, now: now).milliseconds)) AS age_\($0.firstDay)"
+        }.joined(separator: ", ")
         return try await read { db in
             var result: [NodeID: BacklogCounts] = [:]
             let rows = try Row.fetchCursor(
@@ -31,12 +34,13 @@ extension NodeDatabase {
                 sql: """
                     SELECT holder, status, COUNT(*) AS n, \(ageSums),
                         SUM(next_due_at IS NOT NULL AND next_due_at < ?) AS overdue,
+                        SUM(next_due_at IS NOT NULL AND next_due_at >= ? AND next_due_at <= ?) AS due_soon,
                         SUM(assigned_by IS NOT NULL) AS assigned,
                         SUM(supervision_due_at IS NOT NULL) AS supervised,
                         SUM(supervision_due_at IS NOT NULL AND supervision_due_at < ?) AS supervision_overdue
                     FROM cases WHERE is_open = 1 GROUP BY holder, status
                     """,
-                arguments: [nowMs, nowMs]
+                arguments: [nowMs, nowMs, lights.yellowUntil.milliseconds, nowMs]
             )
             while let row = try rows.next() {
                 let status: String = row["status"]
@@ -45,13 +49,14 @@ extension NodeDatabase {
                 counts.open += n
                 counts.byStatus[status, default: 0] += n
                 if let phase = CaseStatus(rawValue: status)?.backlogPhase { counts.byPhase[phase.rawValue, default: 0] += n }
-                // Held at least each boundary's days, cumulatively: a bucket is the difference of two.
+                // Received at least each boundary's days ago, cumulatively: a bucket is the difference of two.
                 var atLeast = [n] + boundaries.map { row["age_\($0.firstDay)"] as Int }
                 atLeast.append(0)
                 for (i, bucket) in AgeBucket.allCases.enumerated() where atLeast[i] > atLeast[i + 1] {
                     counts.byAge[bucket.rawValue, default: 0] += atLeast[i] - atLeast[i + 1]
                 }
                 counts.overdue += row["overdue"] as Int
+                counts.dueSoon += row["due_soon"] as Int
                 counts.awaitingClosureReport += row["assigned"] as Int
                 counts.awaitingSupervisionFeedback += row["supervised"] as Int
                 counts.supervisionFeedbackOverdue += row["supervision_overdue"] as Int
@@ -83,6 +88,12 @@ extension NodeDatabase {
             }
             return result
         }
+    }
+
+    /// The instant before which a receipt is at least `days` whole civil days old at `now`: the
+    /// start of the day `days - 1` days before today (age 0 is today).
+    public func receivedBefore(ageAtLeast days: Int, now: Date) -> Date {
+        calendar.startOfDay(calendar.civilDate(of: now).adding(days: 1 - days))
     }
 
     /// The open cases that changed hands most often (at least twice), most first, whose holder or
@@ -397,9 +408,9 @@ extension NodeDatabase {
         }
     }
 
-    /// Registrations and closures per unit and month (the calendar's civil time, `YYYY-MM`) since
-    /// `from`: from the monthly rows of `daily_counts` (and the daily rows of a first, partial month).
-    public func monthlyTrend(since from: Date) async throws -> [NodeID: [String: (registered: Int, closed: Int)]] {
+    /// Receipts (by 收件日期) and closures per unit and month (the calendar's civil time, `YYYY-MM`)
+    /// since `from`: from the monthly rows of `daily_counts` (and the daily rows of a first, partial month).
+    public func monthlyTrend(since from: Date) async throws -> [NodeID: [String: (received: Int, closed: Int)]] {
         let offsetMs = Int64(calendar.utcOffsetSeconds) * 1000
         let local = from.milliseconds + offsetMs
         let day = IndicatorRules.dayMs
@@ -407,14 +418,14 @@ extension NodeDatabase {
             guard try DailyCounts.areCurrent(db, offsetMs: offsetMs), local >= 0, local % day == 0 else {
                 return try Self.monthlyTrendScanning(db, since: from, offsetSeconds: calendar.utcOffsetSeconds)
             }
-            var result: [NodeID: [String: (registered: Int, closed: Int)]] = [:]
+            var result: [NodeID: [String: (received: Int, closed: Int)]] = [:]
             func month(_ index: Int64) -> String { String(format: "%04d-%02d", Int(index / 12), Int(index % 12) + 1) }
             func add(_ rows: RowCursor, monthOf: (Int64) -> Int64) throws {
                 while let row = try rows.next() {
                     let unit = NodeID(row["unit_node"] as String)
                     let key = month(monthOf(row["period"]))
                     var entry = result[unit, default: [:]][key] ?? (0, 0)
-                    if (row["measure"] as String) == "closed" { entry.closed += row["n"] as Int } else { entry.registered += row["n"] as Int }
+                    if (row["measure"] as String) == "closed" { entry.closed += row["n"] as Int } else { entry.received += row["n"] as Int }
                     result[unit, default: [:]][key] = entry
                 }
             }
@@ -427,7 +438,7 @@ extension NodeDatabase {
                         db,
                         sql: """
                             SELECT measure, period, unit_node, SUM(n) AS n FROM daily_counts
-                            WHERE measure IN ('registered', 'closed') AND grain = 'd' AND period >= ? AND period < ?
+                            WHERE measure IN ('received', 'closed') AND grain = 'd' AND period >= ? AND period < ?
                             GROUP BY measure, period, unit_node HAVING SUM(n) != 0
                             """,
                         arguments: [fromDay, DayNumber.firstDay(ofMonth: firstMonth)]
@@ -440,7 +451,7 @@ extension NodeDatabase {
                     db,
                     sql: """
                         SELECT measure, period, unit_node, SUM(n) AS n FROM daily_counts
-                        WHERE measure IN ('registered', 'closed') AND grain = 'm' AND period >= ?
+                        WHERE measure IN ('received', 'closed') AND grain = 'm' AND period >= ?
                         GROUP BY measure, period, unit_node HAVING SUM(n) != 0
                         """,
                     arguments: [firstMonth]
@@ -452,7 +463,7 @@ extension NodeDatabase {
     }
 
     /// The same by scanning `cases` (the reference the daily counts must equal).
-    public func monthlyTrendScanning(since from: Date) async throws -> [NodeID: [String: (registered: Int, closed: Int)]] {
+    public func monthlyTrendScanning(since from: Date) async throws -> [NodeID: [String: (received: Int, closed: Int)]] {
         try await read { db in try Self.monthlyTrendScanning(db, since: from, offsetSeconds: calendar.utcOffsetSeconds) }
     }
 
@@ -460,9 +471,9 @@ extension NodeDatabase {
         _ db: Database,
         since from: Date,
         offsetSeconds: Int
-    ) throws -> [NodeID: [String: (registered: Int, closed: Int)]] {
-        var result: [NodeID: [String: (registered: Int, closed: Int)]] = [:]
-        for (column, isClosure) in [("registered_at", false), ("closed_at", true)] {
+    ) throws -> [NodeID: [String: (received: Int, closed: Int)]] {
+        var result: [NodeID: [String: (received: Int, closed: Int)]] = [:]
+        for (column, isClosure) in [("petition_received_at", false), ("closed_at", true)] {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
@@ -475,7 +486,7 @@ extension NodeDatabase {
                 let n: Int = row["n"]
                 let month: String = row["month"]
                 var entry = result[NodeID(row["unit_node"] as String), default: [:]][month] ?? (0, 0)
-                if isClosure { entry.closed += n } else { entry.registered += n }
+                if isClosure { entry.closed += n } else { entry.received += n }
                 result[NodeID(row["unit_node"] as String), default: [:]][month] = entry
             }
         }

@@ -85,6 +85,7 @@ public struct NodeDatabase: Sendable {
         migrator.registerMigration(Migration009OneTimeCodes.identifier, migrate: Migration009OneTimeCodes.migrate)
         migrator.registerMigration(Migration010ReplayWindow.identifier, migrate: Migration010ReplayWindow.migrate)
         migrator.registerMigration(Migration011LinkSessions.identifier, migrate: Migration011LinkSessions.migrate)
+        migrator.registerMigration(Migration012ReceiptAge.identifier, migrate: Migration012ReceiptAge.migrate)
         return migrator
     }
 

@@ -22,7 +22,7 @@ struct ExportTests {
             #expect(export.contentType == "text/csv; charset=utf-8")
             #expect(Array(export.body.prefix(3)) == [0xEF, 0xBB, 0xBF])
             let text = String(decoding: export.body, as: UTF8.self)
-            #expect(text.dropFirst().hasPrefix("信访件编号,登记时间,登记机关,信访形式,"))
+            #expect(text.dropFirst().hasPrefix("信访件编号,收件日期,收件天数,登记时间,登记机关,信访形式,"))
             #expect(text.contains("\"反映\"\"拖欠\"\"工资,共3个月\""), "quotes doubled, the field quoted")
             let rows = try CSV.rows(text)
             #expect(rows.count == CaseQuery.limitMax + 5 + 1, "every case, past the API's page size, plus the header")

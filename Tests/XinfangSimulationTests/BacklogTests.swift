@@ -53,7 +53,7 @@ struct BacklogTests {
         let (_, _, r, now) = try await Self.play(sim)
 
         let store = await sim.store(H.province)!
-        let perNode = try await store.backlog(now: now)
+        let perNode = try await store.backlog(now: now, lights: DueLightRule(now: now, workingDays: 3, calendar: store.calendar))
         let furong = try #require(perNode[H.furong])
         // P (accepted, held since the offer on day 0) and Q (registered day 0): both 20 days old.
         #expect(furong.open == 2)
@@ -85,7 +85,7 @@ struct BacklogTests {
 
         // The report: the subtree, each child subtree for the drill-down, per node and per level.
         let services = NodeServices(identity: NodeIdentity(id: H.province, name: "湖南省", level: .province), database: store)
-        let report = try await BacklogReport(scope: SupervisionScope(services: services, node: nil), database: store, now: now)
+        let report = try await BacklogReport(scope: SupervisionScope(services: services, node: nil), services: services, now: now)
         #expect(report.subtree.counts.open == 3)
         #expect(report.children.map(\.node.id) == [H.changsha, H.huaihua])
         #expect(report.children.map(\.counts.counts.open) == [3, 0])
@@ -96,11 +96,11 @@ struct BacklogTests {
         // R moved three times (up, back down, up again); P once.
         #expect(report.movedMost.map(\.caseNumber) == [r])
         #expect(report.movedMost.first?.moves == 3)
-        let city = try await BacklogReport(scope: SupervisionScope(services: services, node: H.changsha), database: store, now: now)
+        let city = try await BacklogReport(scope: SupervisionScope(services: services, node: H.changsha), services: services, now: now)
         #expect(city.own.counts.open == 1)
         #expect(city.children.map(\.node.id) == [H.furong, H.yuelu])
         #expect(city.children.map(\.counts.counts.open) == [2, 0])
-        let county = try await BacklogReport(scope: SupervisionScope(services: services, node: H.furong), database: store, now: now)
+        let county = try await BacklogReport(scope: SupervisionScope(services: services, node: H.furong), services: services, now: now)
         #expect(county.children.isEmpty)
         #expect(county.subtree.counts == furong)
     }

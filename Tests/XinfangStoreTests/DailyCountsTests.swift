@@ -42,8 +42,8 @@ struct DailyCountsTests {
             let scanned = try await db.monthlyTrendScanning(since: from)
             #expect(!scanned.isEmpty, "\(label): cases since \(from)")
             #expect(
-                counted.mapValues { $0.mapValues { [$0.registered, $0.closed] } }
-                    == scanned.mapValues { $0.mapValues { [$0.registered, $0.closed] } },
+                counted.mapValues { $0.mapValues { [$0.received, $0.closed] } }
+                    == scanned.mapValues { $0.mapValues { [$0.received, $0.closed] } },
                 "\(label): trend since \(from)"
             )
         }

@@ -72,6 +72,12 @@ public enum Role: String, Codable, Sendable, CaseIterable {
 
 extension CaseAction {
     /// The permission an action needs, beyond reading the case.
+    public var permission: Permission { name.permission }
+}
+
+extension ActionName {
+    /// The permission the action needs, beyond reading the case (the forms a user is offered and
+    /// the admission of the action both ask this).
     public var permission: Permission {
         switch self {
         case .extend, .verifyClosure, .returnClosure, .decideReview, .decideReReview, .terminate, .takeOver, .recall,

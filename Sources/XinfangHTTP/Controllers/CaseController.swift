@@ -39,15 +39,17 @@ struct CaseController<Context: NodeContext>: Sendable {
         return try APIJSON.response(view, status: created ? .created : .ok, headers: headers)
     }
 
-    /// `GET /api/v1/cases`: filtered, cursor-paginated list, newest registration first.
+    /// `GET /api/v1/cases`: filtered, sorted, cursor-paginated list with its total (newest registration first by default).
     @Sendable func list(request: Request, context: Context) async throws -> Response {
         let principal = try context.require(.readCases)
-        let query = try CaseRequests.caseQuery(request, scope: services.scope(for: principal))
+        let query = try CaseRequests.caseQuery(request, scope: services.scope(for: principal), services: services)
         let now = services.clock.now()
         let page = try await services.database.cases(matching: query, now: now)
+        let lights = services.lights(now: now)
         let view = CaseListView(
-            items: page.items.map { CaseSummaryView($0, calendar: services.database.calendar, now: now) },
-            nextCursor: page.next?.encoded
+            items: page.items.map { CaseSummaryView($0, calendar: services.database.calendar, now: now, lights: lights) },
+            nextCursor: page.next?.encoded,
+            total: page.total
         )
         return try APIJSON.response(view)
     }

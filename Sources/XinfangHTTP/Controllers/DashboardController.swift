@@ -62,33 +62,39 @@ struct DashboardController<Context: NodeContext>: Sendable {
 
     // MARK: - The case list
 
-    /// `GET /ui/cases?holder=&overdue=&status=&q=&cursor=`: one page of cases, newest first.
+    /// `GET /ui/cases?…`: one page of cases with the API's filters and orders, and their total.
     @Sendable func caseList(request: Request, context: Context) async throws -> Response {
         // The API's filters, checked the same way; the page size is the dashboard's.
         let principal = try context.require(.readCases)
-        var query = try CaseRequests.caseQuery(request, scope: services.scope(for: principal))
+        var query = try CaseRequests.caseQuery(request, scope: services.scope(for: principal), services: services)
         query.limit = Self.pageSize
-        var filters: [String] = []
-        if let holder = query.holder { filters.append("持有节点：\(pages.nodeName(holder))") }
-        if query.overdue == true { filters.append("超期") }
-        if !query.statuses.isEmpty { filters.append("状态：" + query.statuses.map(\.label).joined(separator: "、")) }
-        if let text = query.text { filters.append("关键词：\(text)") }
+        let q = request.uri.queryParameters
+        let within = q["within"].flatMap { NodeID(rawValue: String($0)) }
+        let filters = pages.describe(query, within: within)
         let now = services.clock.now()
         let found = try await services.database.cases(matching: query, now: now)
-        func href(_ path: String, cursor: String?) -> String {
-            var params = request.uri.queryParameters.filter { $0.key != "cursor" }.map { "\($0.key)=\(HTML.query(String($0.value)))" }
-            if let cursor { params.append("cursor=\(cursor)") }
-            return "\(path)?\(params.joined(separator: "&"))"
+        let kept = q.filter { $0.key != "cursor" }.map { (String($0.key), String($0.value)) }
+        func href(_ path: String, _ params: [(String, String)]) -> String {
+            "\(path)?\(params.map { "\($0.0)=\(HTML.query($0.1))" }.joined(separator: "&"))"
+        }
+        func sortHref(_ sort: CaseSort, _ reversed: Bool) -> String {
+            let descending = sort.descendingByDefault != reversed
+            return href(
+                "/ui/cases",
+                kept.filter { $0.0 != "sort" && $0.0 != "order" } + [("sort", sort.rawValue), ("order", descending ? "desc" : "asc")]
+            )
         }
         let model = CaseListPage(
             frame: pages.frame("信访件", node: try scope(nil).ref(me)),
             text: query.text ?? "",
-            holder: query.holder?.rawValue,
-            overdue: query.overdue == true,
+            hidden: kept.filter { $0.0 != "q" }.map { Hidden(name: $0.0, value: $0.1) },
             filters: filters.isEmpty ? nil : filters.joined(separator: "；"),
-            exportHref: href("/api/v1/cases.csv", cursor: nil),
-            table: found.items.isEmpty ? nil : pages.caseTable(found.items, now: now),
-            nextHref: found.next.map { href("/ui/cases", cursor: $0.encoded) }
+            total: found.total,
+            exportHref: href("/api/v1/cases.csv", kept),
+            clearHref: kept.isEmpty ? nil : "/ui/cases",
+            table: found.items.isEmpty
+                ? nil : pages.caseTable(found.items, now: now, sortHref: sortHref, current: (query.sort, query.reversed)),
+            nextHref: found.next.map { href("/ui/cases", kept + [("cursor", $0.encoded)]) }
         )
         return page(model, "caseList")
     }
@@ -104,7 +110,14 @@ struct DashboardController<Context: NodeContext>: Sendable {
         let view = try await CaseView(state: state, services: services, now: services.clock.now())
         let events = try await services.database.events(of: number)
         let q = request.uri.queryParameters
-        return page(pages.casePage(view, events: events, message: q["msg"].map(String.init), error: q["error"].map(String.init)), "case")
+        let model = pages.casePage(
+            view,
+            events: events,
+            message: q["msg"].map(String.init),
+            error: q["error"].map(String.init),
+            permissions: principal.permissions
+        )
+        return page(model, "case")
     }
 
     /// `POST /ui/cases/{caseNumber}/actions`: a form's action, through the same path as the API;

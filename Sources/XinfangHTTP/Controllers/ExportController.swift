@@ -30,15 +30,16 @@ struct ExportController<Context: NodeContext>: Sendable {
 
     static var caseHeader: [String] {
         [
-            "信访件编号", "登记时间", "登记机关", "信访形式", "信访目的", "内容分类一级", "内容分类二级", "内容分类三级", "问题属地", "摘要", "信访人",
-            "状态", "持有节点", "责任节点", "受理时间", "限办截止时间", "办结时间", "下一期限", "下一期限届满日", "是否超期", "重复信访", "越级访", "联名信", "集体访人次",
+            "信访件编号", "收件日期", "收件天数", "登记时间", "登记机关", "信访形式", "信访目的", "内容分类一级", "内容分类二级", "内容分类三级", "问题属地", "摘要",
+            "信访人", "状态", "办理机关", "责任单位", "受理时间", "限办截止时间", "办结时间", "下一期限", "下一期限届满日", "红黄绿", "是否超期", "超期天数", "重复信访",
+            "越级访", "联名信", "集体访人次",
         ]
     }
 
     /// `GET /api/v1/cases.csv`: every case matching the list's filters (not paged), newest first.
     @Sendable func cases(request: Request, context: Context) async throws -> Response {
         let principal = try context.require(.readCases)
-        var query = try CaseRequests.caseQuery(request, scope: services.scope(for: principal))
+        var query = try CaseRequests.caseQuery(request, scope: services.scope(for: principal), services: services)
         try await services.auditRead(
             principal,
             context: context,
@@ -50,10 +51,11 @@ struct ExportController<Context: NodeContext>: Sendable {
         query.after = nil
         let now = services.clock.now()
         let calendar = services.database.calendar
+        let lights = services.lights(now: now)
         var rows: [[String]] = []
         while true {
             let page = try await services.database.cases(matching: query, now: now)
-            for state in page.items { rows.append(caseRow(state, calendar: calendar, now: now)) }
+            for state in page.items { rows.append(caseRow(state, calendar: calendar, now: now, lights: lights)) }
             guard rows.count <= Self.caseRowsMax else {
                 throw APIProblem(
                     .unprocessableContent,
@@ -67,19 +69,22 @@ struct ExportController<Context: NodeContext>: Sendable {
         return csv(CSV.document(header: Self.caseHeader, rows: rows), name: "cases")
     }
 
-    func caseRow(_ state: CaseState, calendar: DeadlineCalendar, now: Date) -> [String] {
+    func caseRow(_ state: CaseState, calendar: DeadlineCalendar, now: Date, lights: DueLightRule) -> [String] {
         let r = state.registration
         let deadlines = state.deadlines(calendar: calendar)
         let limit = (deadlines.first { $0.kind == .assignment } ?? deadlines.first { $0.kind == .handling })?.dueAt
-        let due = state.nextObligation(calendar: calendar)
+        let summary = CaseSummaryView(state, calendar: calendar, now: now, lights: lights)
+        let due = summary.nextDeadline
         func name(_ id: NodeID) -> String { services.database.hierarchy?.topology.node(id)?.name ?? id.rawValue }
         return [
-            state.caseNumber.rawValue, HTML.time(state.registeredAt), name(state.registeredAtNode),
+            state.caseNumber.rawValue, "\(calendar.civilDate(of: r.receivedAt))", String(summary.ageDays), HTML.time(state.registeredAt),
+            name(state.registeredAtNode),
             r.channel.label, r.purpose.label,
             r.category.level1, r.category.level2, r.category.level3, r.issueRegion.rawValue, r.summary,
             r.petitioners.map { Masking.name($0.name) }.joined(separator: "、"), state.status.label, name(state.holder), name(state.owner),
             state.acceptedAt.map(HTML.time) ?? "", limit.map(HTML.time) ?? "", state.closedAt.map(HTML.time) ?? "",
-            due?.kind.label ?? "", due.map { "\($0.dueDate)" } ?? "", due.map { now > $0.dueAt } == true ? "是" : "否",
+            due?.kind.label ?? "", due.map { "\($0.dueDate)" } ?? "", summary.light?.label ?? "", summary.light == .red ? "是" : "否",
+            summary.daysOverdue > 0 ? String(summary.daysOverdue) : "",
             r.linkedCases.isEmpty && r.intake == nil ? "否" : "是", r.intake?.kind == .skipLevel ? "是" : "否",
             r.jointLetter ? "是" : "否", r.collective.map { String($0.personVisits) } ?? "",
         ]
@@ -96,15 +101,18 @@ struct ExportController<Context: NodeContext>: Sendable {
             detail: String(request.uri.query?.prefix(200) ?? "")
         )
         let scope = try CaseRequests.scope(request, services)
-        let report = try await BacklogReport(scope: scope, database: services.database, now: services.clock.now())
+        let report = try await BacklogReport(scope: scope, services: services, now: services.clock.now())
         let header =
-            ["节点编号", "节点名称", "层级", "在办"] + BacklogPhase.allCases.map(\.label) + AgeBucket.allCases.map(\.label)
-            + ["超期", "交办待报结", "督办待反馈", "督办反馈超期", "滞留/冲突预警", "全部预警"]
+            ["单位编号", "单位名称", "层级", "在办"] + BacklogPhase.allCases.map(\.label) + AgeBucket.allCases.map { "收件\($0.label)" }
+            + ["超期（红）", "临期（黄）", "正常（绿）", "交办待报结", "督办待反馈", "督办反馈超期", "滞留/冲突预警", "全部预警"]
         let rows = report.nodes.map { entry -> [String] in
             let c = entry.counts.counts
             return [entry.node.id.rawValue, entry.node.name, entry.node.levelLabel, String(c.open)]
                 + BacklogPhase.allCases.map { String(c.byPhase[$0.rawValue] ?? 0) } + AgeBucket.allCases.map { String(c.byAge[$0.rawValue] ?? 0) }
-                + [c.overdue, c.awaitingClosureReport, c.awaitingSupervisionFeedback, c.supervisionFeedbackOverdue, c.stuck, c.flags].map(String.init)
+                + [
+                    c.overdue, c.dueSoon, c.onTime, c.awaitingClosureReport, c.awaitingSupervisionFeedback, c.supervisionFeedbackOverdue, c.stuck,
+                    c.flags,
+                ].map(String.init)
         }
         return csv(CSV.document(header: header, rows: rows), name: "backlog")
     }

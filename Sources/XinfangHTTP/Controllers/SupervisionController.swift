@@ -17,7 +17,7 @@ struct SupervisionController<Context: NodeContext>: Sendable {
     @Sendable func backlog(request: Request, context: Context) async throws -> Response {
         _ = try context.require(.readSupervision)
         let scope = try CaseRequests.scope(request, services)
-        return try APIJSON.response(try await BacklogReport(scope: scope, database: services.database, now: services.clock.now()))
+        return try APIJSON.response(try await BacklogReport(scope: scope, services: services, now: services.clock.now()))
     }
 
     /// `GET /api/v1/stats?from=YYYY-MM-DD&to=YYYY-MM-DD&node=`: the indicators of a subtree for a

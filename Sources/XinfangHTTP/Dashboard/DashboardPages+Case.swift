@@ -5,7 +5,7 @@ import XinfangStore
 extension DashboardPages {
     /// The case, its deadlines, flags, conflicts, its path through the levels, and a form for
     /// each thing this node may do.
-    func casePage(_ view: CaseView, events: [CaseEvent], message: String?, error: String?) -> CasePage {
+    func casePage(_ view: CaseView, events: [CaseEvent], message: String?, error: String?, permissions: Set<Permission>) -> CasePage {
         let state = view.state
         let r = state.registration
         return CasePage(
@@ -15,6 +15,10 @@ extension DashboardPages {
             number: state.caseNumber.rawValue,
             status: state.status.label,
             flagCount: view.flags.isEmpty ? nil : view.flags.count,
+            light: view.light?.rawValue ?? "none",
+            lightLabel: view.light?.label ?? "已结",
+            received: "\(services.database.calendar.civilDate(of: r.receivedAt))",
+            ageDays: view.ageDays,
             holder: nodeName(state.holder),
             holderSince: state.holderSince.map(HTML.time) ?? "—",
             owner: nodeName(state.owner),
@@ -26,22 +30,13 @@ extension DashboardPages {
             jointLetter: r.jointLetter,
             purpose: r.purpose.label,
             category: "\(r.category.level1) › \(r.category.level2) › \(r.category.level3)",
-            region: r.issueRegion.rawValue,
+            region: regionName(r.issueRegion),
             registeredAt: nodeName(state.registeredAtNode),
             registered: HTML.time(state.registeredAt),
             registeredBy: r.registeredBy,
             intake: r.intake.map { Intake(kind: $0.kind.label, earlier: $0.earlierCase.rawValue, earlierHolder: nodeName($0.earlierHolder)) },
             repeats: state.repeats.map(\.rawValue),
-            deadlines: view.deadlines.map {
-                DeadlineRow(
-                    label: $0.label,
-                    dueDate: "\($0.dueDate)",
-                    metAt: $0.metAt.map(HTML.time) ?? "—",
-                    overdue: $0.overdue,
-                    running: !$0.overdue && $0.open,
-                    met: !$0.overdue && !$0.open
-                )
-            },
+            deadlines: deadlineRows(view),
             flags: flagTable(view.flags),
             conflicts: view.conflicts.map { c in
                 ConflictRow(
@@ -51,15 +46,50 @@ extension DashboardPages {
                     branch: String(c.conflict.branch.prefix(12)),
                     losing: c.losing.map(\.label).joined(separator: "、"),
                     open: c.conflict.resolvedAt == nil,
-                    decision: c.conflict.decision?.rawValue ?? "已处理"
+                    decision: c.conflict.decision?.label ?? "已处理"
                 )
             },
             timeline: timeline(events),
             losing: view.conflicts.flatMap(\.losing).map {
                 LosingEntry(label: $0.label, origin: nodeName($0.origin), actor: $0.actor, time: HTML.time($0.at), seq: $0.seq)
             },
-            forms: actionForms(view)
+            forms: actionForms(view, permissions: permissions)
         )
+    }
+
+    /// Every deadline, with its light while the organ's obligation runs; an open 督办 adds its
+    /// feedback date (the holder's obligation too).
+    func deadlineRows(_ view: CaseView) -> [DeadlineRow] {
+        let now = services.clock.now()
+        let calendar = services.database.calendar
+        var rows = view.deadlines.map {
+            DeadlineRow(
+                label: $0.label,
+                dueDate: "\($0.dueDate)",
+                metAt: $0.metAt.map(HTML.time) ?? "—",
+                light: $0.light?.rawValue,
+                lightLabel: $0.light?.label,
+                daysOverdue: $0.daysOverdue > 0 ? $0.daysOverdue : nil,
+                state: $0.overdue ? ($0.metAt == nil ? "未按期完成" : "逾期完成") : $0.open ? "进行中" : ($0.metAt == nil ? "已届满" : "按期完成")
+            )
+        }
+        if let supervision = view.state.openSupervision {
+            let due = supervision.feedbackDue(calendar: calendar)
+            let light = DueLight.of(dueAt: due, now: now, rule: services.lights(now: now))
+            let days = DueLightRule.daysOverdue(dueDate: calendar.civilDate(of: due), now: now, calendar: calendar)
+            rows.append(
+                DeadlineRow(
+                    label: "督办反馈期限",
+                    dueDate: "\(calendar.civilDate(of: due))",
+                    metAt: "—",
+                    light: light.rawValue,
+                    lightLabel: light.label,
+                    daysOverdue: days > 0 ? days : nil,
+                    state: light == .red ? "未按期反馈" : "待反馈"
+                )
+            )
+        }
+        return rows
     }
 
     /// The chain as a timeline: who held the case when, every handoff, command and takeover.
@@ -71,7 +101,7 @@ extension DashboardPages {
             if state == nil { state = try? CaseState.opened(by: event) } else { try? state?.apply(event) }
             let moved = state.map { $0.holder != holder && holder != nil } ?? false
             let kind = event.body.kind
-            let detail = Self.detail(of: event.body)
+            let detail = detail(of: event.body)
             entries.append(
                 TimelineEntry(
                     cls: kind == "takeOver" || kind == "resolveConflict" ? "conflict" : moved ? "move" : event.command != nil ? "cmd" : "",
@@ -80,7 +110,6 @@ extension DashboardPages {
                     actor: event.actor,
                     time: HTML.time(event.date),
                     seq: event.seq,
-                    epoch: event.epoch,
                     command: event.command.map { TimelineEntry.Command(origin: nodeName($0.origin), actor: $0.actor) },
                     detail: detail.isEmpty ? nil : detail,
                     movedTo: moved ? state.map { nodeName($0.holder) } : nil
@@ -92,46 +121,48 @@ extension DashboardPages {
     }
 
     /// The words of an event worth showing: its reason, note, opinion or text.
-    static func detail(of body: CaseEventBody) -> String {
+    func detail(of body: CaseEventBody) -> String {
         switch body {
         case .register(let r): return "登记：\(r.summary)"
-        case .refuse(let code, let detail): return "指令未执行（\(code)）：\(detail)"
+        case .refuse(_, let detail): return "指令未执行：\(detail)"
         case .act(let action): return detail(of: action)
         }
     }
 
-    static func detail(of action: CaseAction) -> String {
+    func detail(of action: CaseAction) -> String {
         switch action {
         case .offer(let to, let mode, let dueAt, let note):
-            return "\(mode == .assign ? "交办" : "转送")至 \(to)" + (dueAt.map { "，期限 \(HTML.time($0))" } ?? "") + (note.map { "：\($0)" } ?? "")
-        case .escalate(let to, let reason, let routing): return "上报至 \(to)：\(reason)" + (routing.map { "（\($0)）" } ?? "")
+            return "\(mode == .assign ? "交办" : "转送")至 \(nodeName(to))" + (dueAt.map { "，期限 \(HTML.time($0))" } ?? "") + (note.map { "：\($0)" } ?? "")
+        case .escalate(let to, let reason, let routing): return "上报至 \(nodeName(to))：\(reason)" + (routing.map { "（\($0)）" } ?? "")
         case .decline(let reason), .reject(let reason), .returnClosure(let reason), .terminate(let reason): return reason
         case .recall(_, let reason), .takeOver(_, let reason): return reason
         case .refuseRepeat(let earlier, let reason): return reason + (earlier.map { "（前件 \($0)）" } ?? "")
         case .extend(let days, let approver, let reason): return "延期 \(days) 天，批准人 \(approver)：\(reason)"
         case .reply(let outcome, let opinion), .decideReview(let outcome, let opinion), .decideReReview(let outcome, let opinion):
-            return "\(outcome.rawValue)：\(opinion)"
+            return "\(outcome.label)：\(opinion)"
         case .evaluate(let office, let unit, let comment):
-            return "信访部门 \(office.rawValue)，责任单位 \(unit.rawValue)" + (comment.map { "：\($0)" } ?? "")
+            return "信访部门 \(office.label)，责任单位 \(unit.label)" + (comment.map { "：\($0)" } ?? "")
         case .supervise(_, let dueAt, let note): return "督办：\(note)（反馈期限 \(HTML.time(dueAt))）"
         case .supervisionFeedback(let text), .comment(let text): return text
         case .requestReview(let reason, let reviewer, let routing), .requestReReview(let reason, let reviewer, let routing):
-            return reason + (reviewer.map { "（复查/复核机关 \($0)）" } ?? "") + (routing.map { "（\($0)）" } ?? "")
+            return reason + (reviewer.map { "（复查/复核机关 \(nodeName($0))）" } ?? "") + (routing.map { "（\($0)）" } ?? "")
         case .deliver(let on, let method, let signed, let note):
             return "\(on) \(method.label)，\(signed ? "已签收" : "拒收")" + (note.map { "：\($0)" } ?? "")
         case .hearing(let from, let to, let note): return "听证 \(from) 至 \(to)：\(note)"
         case .repeatPetition(let newCase, _): return "重复信访新件 \(newCase)"
-        case .resolveConflict(let branch, let decision, let reason): return "\(decision.rawValue) 分支 \(branch.prefix(12))…：\(reason)"
+        case .resolveConflict(let branch, let decision, let reason): return "\(decision.label)（分支 \(branch.prefix(12))…）：\(reason)"
         case .notify(let note), .verifyClosure(let note): return note ?? ""
         case .close(let report): return report ?? ""
-        case .routeOut(let channel, let note): return "导入 \(channel.rawValue)" + (note.map { "：\($0)" } ?? "")
+        case .routeOut(let channel, let note): return "导入\(channel.label)" + (note.map { "：\($0)" } ?? "")
         case .accept: return ""
         }
     }
 
-    /// One form per action this node may take now (as holder) or send (as a command).
-    func actionForms(_ view: CaseView) -> [ActionForm] {
-        let actions = view.allowedActions + view.commandActions.filter { !view.allowedActions.contains($0) && $0 != .repeatPetition }
+    /// One form per action this node may take now (as holder) or send (as a command) that the
+    /// signed-in role may take.
+    func actionForms(_ view: CaseView, permissions: Set<Permission>) -> [ActionForm] {
+        let actions = (view.allowedActions + view.commandActions.filter { !view.allowedActions.contains($0) && $0 != .repeatPetition })
+            .filter { permissions.contains($0.permission) }
         return actions.map { action in
             ActionForm(
                 label: action.label,
@@ -170,9 +201,9 @@ extension DashboardPages {
         switch name {
         case "to":
             let nodes = services.database.hierarchy?.topology.nodes.filter { $0.id != me } ?? []
-            return .select("接收节点", name, nodes.map { ($0.id.rawValue, "\($0.name)（\($0.id)）") })
+            return .select("接收机关", name, nodes.map { ($0.id.rawValue, $0.name) })
         case "mode": return .select("方式", name, [("assign", "交办"), ("transfer", "转送")])
-        case "outcome": return .select("处理结果", name, [("supported", "支持"), ("explained", "解释说明"), ("notSupported", "不支持")])
+        case "outcome": return .select("处理结果", name, ReplyOutcome.allCases.map { ($0.rawValue, $0.label) })
         case "officeRating", "unitRating":
             return .select(
                 name == "officeRating" ? "对信访部门" : "对责任单位",
@@ -180,7 +211,7 @@ extension DashboardPages {
                 [("satisfied", "满意"), ("basicallySatisfied", "基本满意"), ("dissatisfied", "不满意")]
             )
         case "decision": return .select("处理", name, [("adopt", "采纳失败分支"), ("dismiss", "驳回失败分支")])
-        case "channel": return .select("导入渠道", name, RouteOutChannel.allCases.map { ($0.rawValue, $0.rawValue) })
+        case "channel": return .select("导入渠道", name, RouteOutChannel.allCases.map { ($0.rawValue, $0.label) })
         case "method": return .select("送达方式", name, DeliveryMethod.allCases.map { ($0.rawValue, $0.label) })
         case "signed": return .select("签收情况", name, [("true", "签收"), ("false", "拒收")])
         case "dueAt": return .input(F.Input(label: "期限", type: "date", name: name, required: true))

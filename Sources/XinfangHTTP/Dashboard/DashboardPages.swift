@@ -11,11 +11,26 @@ struct DashboardPages {
 
     func frame(_ title: String, node: NodeRef? = nil) -> Frame {
         let node = node ?? SupervisionScope.ref(services: services)
-        return Frame(title: title, node: node.name, level: node.levelLabel, viewer: HTML.viewer, generatedAt: APIJSON.format(services.clock.now()))
+        return Frame(
+            title: title,
+            node: node.name,
+            level: node.levelLabel,
+            viewer: HTML.viewer,
+            generatedAt: HTML.time(services.clock.now()) + "（北京时间）"
+        )
     }
 
     func nodeName(_ id: NodeID) -> String {
         services.database.hierarchy?.topology.node(id)?.name ?? (id == me ? services.identity.name : id.rawValue)
+    }
+
+    /// A region as officers name it: the area of the narrowest node that covers it (芙蓉区), and
+    /// "辖内" when the region lies below it; the code only when no node covers it.
+    func regionName(_ region: RegionCode) -> String {
+        let covering = (services.database.hierarchy?.topology.nodes ?? []).filter { region.isWithin($0.area) }
+        guard let node = covering.max(by: { $0.area.significantPrefix.count < $1.area.significantPrefix.count }) else { return region.rawValue }
+        let area = HTML.shortName(node.name)
+        return node.area == region ? area : "\(area)辖内"
     }
 
     func crumbs(_ scope: SupervisionScope) -> Crumbs? {
@@ -29,35 +44,35 @@ struct DashboardPages {
 
     // MARK: Overview
 
+    /// The dashboard's list of the cases behind a figure: the same filters as `GET /api/v1/cases`.
+    static func casesHref(_ filters: [(String, String)]) -> String {
+        "/ui/cases?" + filters.map { "\($0.0)=\(HTML.query($0.1))" }.joined(separator: "&")
+    }
+
     func overview(_ scope: SupervisionScope) async throws -> OverviewPage {
         let now = services.clock.now()
         let database = services.database
-        let backlog = try await BacklogReport(scope: scope, database: database, now: now)
+        let backlog = try await BacklogReport(scope: scope, services: services, now: now)
         let today = database.calendar.civilDate(of: now)
         let yearStart = CivilDate(year: today.year, month: 1, day: 1) ?? today
         let stats = try await StatsReport(scope: scope, database: database, from: yearStart, to: today, now: now)
         let s = backlog.subtree.counts
-        let cards = [
-            Card(label: "在办件", value: s.open, id: "open", alert: false),
-            Card(label: "超期件", value: s.overdue, id: "overdue", alert: s.overdue > 0, href: "/ui/cases?overdue=true"),
-            Card(label: "滞留/冲突预警", value: s.stuck, id: "stuck", alert: s.stuck > 0, href: "/ui/flags"),
-            Card(label: "全部预警", value: s.flags, id: "flags", alert: s.flags > 0, href: "/ui/flags"),
-            Card(label: "交办待报结", value: s.awaitingClosureReport, id: "awaitingClosureReport", alert: false),
-            Card(label: "督办待反馈", value: s.awaitingSupervisionFeedback, id: "awaitingSupervisionFeedback", alert: false),
-            Card(
-                label: "督办反馈超期",
-                value: s.supervisionFeedbackOverdue,
-                id: "supervisionFeedbackOverdue",
-                alert: s.supervisionFeedbackOverdue > 0
-            ),
-        ]
-        let barItems = (backlog.children.isEmpty ? backlog.nodes : backlog.children).map {
-            SVGChart.Bar(label: HTML.shortName($0.node.name), value: $0.counts.counts.open, href: "/ui/nodes/\($0.node.id)")
-        }
-        let ages = AgeBucket.allCases.map { SVGChart.Bar(label: $0.label, value: s.byAge[$0.rawValue] ?? 0, href: nil) }
+        let within = ("within", scope.root.rawValue)
         let panels = [
-            Panel(title: "在办件（按辖区）", svg: SVGChart.bars(barItems)),
-            Panel(title: "在办时长（当前持有节点持有天数）", svg: SVGChart.bars(ages, color: "#d97706")),
+            Panel(title: "在办件（按辖区，含本级）", svg: SVGChart.bars(areaBars(backlog, scope: scope))),
+            Panel(
+                title: "在办件已历时（自收件日期起算）",
+                svg: SVGChart.bars(
+                    AgeBucket.allCases.map { bucket in
+                        SVGChart.Bar(
+                            label: bucket.label,
+                            value: s.byAge[bucket.rawValue] ?? 0,
+                            href: Self.casesHref([within, ("open", "true")] + Self.ageFilter(bucket))
+                        )
+                    },
+                    color: "#d97706"
+                )
+            ),
             try await trendPanel(scope, today: today),
             Panel(
                 title: "考核指标（\(yearStart) 至 \(today)）",
@@ -65,14 +80,32 @@ struct DashboardPages {
                 link: Link(href: "/ui/stats?node=\(scope.root)", text: "查看指标明细")
             ),
         ]
+        var childRows = backlog.children.map { BacklogLine(entry: $0, filter: ("within", $0.node.id.rawValue), name: $0.node.name) }
+        if !childRows.isEmpty {
+            childRows.insert(
+                BacklogLine(
+                    entry: BacklogEntry(node: backlog.node, counts: backlog.own),
+                    filter: ("holder", scope.root.rawValue),
+                    name: "本级（\(backlog.node.name)）",
+                    isOwn: true
+                ),
+                at: 0
+            )
+        }
+        let total = BacklogLine(entry: BacklogEntry(node: backlog.node, counts: backlog.subtree), filter: within, name: "合计")
         return OverviewPage(
             frame: frame("辖区在办情况", node: scope.ref(me)),
             crumbs: crumbs(scope),
             name: backlog.node.name,
             root: scope.root.rawValue,
-            cards: cards,
-            children: backlog.children.isEmpty ? nil : backlogTable(backlog.children, linkCases: false, tableID: "children"),
-            nodes: backlogTable(backlog.nodes, linkCases: true, tableID: "nodes"),
+            cards: cards(s, root: scope.root),
+            yellowDays: services.yellowWorkingDays,
+            children: childRows.isEmpty ? nil : backlogTable(childRows, total: total, tableID: "children"),
+            nodes: backlogTable(
+                backlog.nodes.map { BacklogLine(entry: $0, filter: ("holder", $0.node.id.rawValue), name: $0.node.name) },
+                total: total,
+                tableID: "nodes"
+            ),
             panels: panels,
             held: try await heldCases(scope.root, now: now),
             moved: backlog.movedMost.map {
@@ -87,6 +120,58 @@ struct DashboardPages {
         )
     }
 
+    /// The landing page's figures, each linking to the list of its cases (or flags).
+    func cards(_ s: BacklogCounts, root: NodeID) -> [Card] {
+        let within = ("within", root.rawValue)
+        func card(_ label: String, _ value: Int, _ id: String, alert: Bool = false, _ filter: [(String, String)]) -> Card {
+            Card(label: label, value: value, id: id, alert: alert && value > 0, href: Self.casesHref([within] + filter))
+        }
+        return [
+            card("在办件", s.open, "open", [("open", "true")]),
+            card("超期（红灯）", s.overdue, "overdue", alert: true, [("light", "red")]),
+            card("临期（\(services.yellowWorkingDays)个工作日内）", s.dueSoon, "dueSoon", [("light", "yellow")]),
+            card("正常（绿灯）", s.onTime, "onTime", [("light", "green")]),
+            card("交办待报结", s.awaitingClosureReport, "awaitingClosureReport", [("awaitingReport", "true")]),
+            card("督办待反馈", s.awaitingSupervisionFeedback, "awaitingSupervisionFeedback", [("awaitingFeedback", "true")]),
+            card("督办反馈超期", s.supervisionFeedbackOverdue, "supervisionFeedbackOverdue", alert: true, [("feedbackOverdue", "true")]),
+            Card(label: "滞留/冲突预警", value: s.stuck, id: "stuck", alert: s.stuck > 0, href: "/ui/flags?node=\(root)"),
+            Card(label: "全部预警", value: s.flags, id: "flags", alert: s.flags > 0, href: "/ui/flags?node=\(root)"),
+        ]
+    }
+
+    /// Open cases per child subtree and the node's own (本级), so the bars add up to the whole;
+    /// per node for a node without children.
+    func areaBars(_ backlog: BacklogReport, scope: SupervisionScope) -> [SVGChart.Bar] {
+        guard !backlog.children.isEmpty else {
+            return backlog.nodes.map {
+                SVGChart.Bar(
+                    label: HTML.shortName($0.node.name),
+                    value: $0.counts.counts.open,
+                    href: Self.casesHref([("holder", $0.node.id.rawValue), ("open", "true")])
+                )
+            }
+        }
+        let own = SVGChart.Bar(
+            label: "本级",
+            value: backlog.own.counts.open,
+            href: Self.casesHref([("holder", scope.root.rawValue), ("open", "true")])
+        )
+        return [own]
+            + backlog.children.map {
+                SVGChart.Bar(
+                    label: HTML.shortName($0.node.name),
+                    value: $0.counts.counts.open,
+                    href: Self.casesHref([("within", $0.node.id.rawValue), ("open", "true")])
+                )
+            }
+    }
+
+    /// The list filters of an ageing bucket.
+    static func ageFilter(_ bucket: AgeBucket) -> [(String, String)] {
+        let next = AgeBucket.allCases.firstIndex(of: bucket).map { $0 + 1 }.flatMap { $0 < AgeBucket.allCases.count ? AgeBucket.allCases[$0] : nil }
+        return [("ageFrom", String(bucket.firstDay))] + (next.map { [("ageTo", String($0.firstDay - 1))] } ?? [])
+    }
+
     /// Registrations and closures of the last 12 months in the scope.
     func trendPanel(_ scope: SupervisionScope, today: CivilDate) async throws -> Panel {
         let database = services.database
@@ -99,37 +184,49 @@ struct DashboardPages {
             month = CivilDate(year: month.month == 12 ? month.year + 1 : month.year, month: month.month % 12 + 1, day: 1) ?? month
         }
         let inScope = trend.filter { scope.contains($0.key) }.values
-        let registered = months.map { m in inScope.reduce(0) { $0 + ($1[m]?.registered ?? 0) } }
+        let registered = months.map { m in inScope.reduce(0) { $0 + ($1[m]?.received ?? 0) } }
         let closed = months.map { m in inScope.reduce(0) { $0 + ($1[m]?.closed ?? 0) } }
         return Panel(title: "近12个月受理与办结", svg: SVGChart.grouped(periods: months, series: [("登记", registered), ("办结", closed)]))
     }
 
-    /// One row per node: the figures the API's `children` or `nodes` entries carry.
-    func backlogTable(_ entries: [BacklogEntry], linkCases: Bool, tableID: String) -> BacklogTable {
-        BacklogTable(
-            tableID: tableID,
-            linkCases: linkCases,
-            rows: entries.map { entry in
-                let c = entry.counts.counts
-                let id = entry.node.id
-                func cell(_ value: Int, _ cls: String, alert: Bool = false) -> Cell {
-                    Cell(cls: alert && value > 0 ? "\(cls) alert" : cls, value: value)
-                }
-                return BacklogRow(
-                    rowID: "\(tableID)-\(id)",
-                    href: id == me ? "/" : "/ui/nodes/\(id)",
-                    name: entry.node.name,
-                    level: entry.node.levelLabel,
-                    cells: [
-                        cell(c.open, "open"), cell(c.overdue, "overdue", alert: true), cell(c.stuck, "stuck", alert: true),
-                        cell(c.flags, "flags", alert: true), cell(c.awaitingClosureReport, "awaitingClosureReport"),
-                        cell(c.awaitingSupervisionFeedback, "awaitingSupervisionFeedback"),
-                        cell(c.byAge[AgeBucket.over90.rawValue] ?? 0, "over90", alert: true),
-                    ],
-                    casesOf: linkCases ? id.rawValue : nil
-                )
+    /// One row of a backlog table: whose counts, the list filter that finds its cases, its name.
+    struct BacklogLine {
+        var entry: BacklogEntry
+        var filter: (String, String)
+        var name: String
+        var isOwn = false
+    }
+
+    /// The rows and their total (合计, which equals the sum of the rows); every cell links to the
+    /// cases (or flags) behind it.
+    func backlogTable(_ lines: [BacklogLine], total: BacklogLine, tableID: String) -> BacklogTable {
+        func row(_ line: BacklogLine, isTotal: Bool) -> BacklogRow {
+            let c = line.entry.counts.counts
+            let id = line.entry.node.id
+            let base = [line.filter]
+            func cell(_ value: Int, _ cls: String, alert: Bool = false, _ filter: [(String, String)]) -> Cell {
+                Cell(cls: alert && value > 0 ? "\(cls) alert" : cls, value: value, href: Self.casesHref(base + filter))
             }
-        )
+            let flags = "/ui/flags?node=\(id)"
+            return BacklogRow(
+                rowID: isTotal ? "\(tableID)-total" : "\(tableID)-\(line.isOwn ? "own-" : "")\(id)",
+                href: isTotal ? nil : (id == me ? "/" : "/ui/nodes/\(id)"),
+                name: line.name,
+                level: isTotal ? "" : line.entry.node.levelLabel,
+                cells: [
+                    cell(c.open, "open", [("open", "true")]),
+                    cell(c.overdue, "overdue", alert: true, [("light", "red")]),
+                    cell(c.dueSoon, "dueSoon", [("light", "yellow")]),
+                    Cell(cls: c.stuck > 0 ? "stuck alert" : "stuck", value: c.stuck, href: flags),
+                    Cell(cls: c.flags > 0 ? "flags alert" : "flags", value: c.flags, href: flags),
+                    cell(c.awaitingClosureReport, "awaitingClosureReport", [("awaitingReport", "true")]),
+                    cell(c.awaitingSupervisionFeedback, "awaitingSupervisionFeedback", [("awaitingFeedback", "true")]),
+                    cell(c.byAge[AgeBucket.over90.rawValue] ?? 0, "over90", alert: true, [("open", "true")] + Self.ageFilter(.over90)),
+                ],
+                isTotal: isTotal
+            )
+        }
+        return BacklogTable(tableID: tableID, rows: lines.map { row($0, isTotal: false) } + [row(total, isTotal: true)])
     }
 
     func indicatorChart(_ i: Indicators) -> String {
@@ -153,22 +250,79 @@ struct DashboardPages {
         return HeldCases(title: "\(nodeName(node))持有的在办件（超期在前）", table: caseTable(late + rest, now: now), node: node.rawValue)
     }
 
-    func caseTable(_ cases: [CaseState], now: Date) -> CaseTable {
+    /// The columns of a case table: the label, the order it sorts by (nil: not sortable), and
+    /// whether a phone's narrow screen leaves it out.
+    static let caseColumns: [(label: String, sort: CaseSort?, wide: Bool)] = [
+        ("灯", .due, false), ("信访件编号", .number, false), ("摘要", nil, false), ("状态", .status, true), ("办理机关", .holder, true),
+        ("收件日期", .received, true), ("已历时", .received, true), ("下一期限", .due, false), ("超期天数", .due, false),
+    ]
+
+    /// A table of cases; with `sortHref`, each sortable header links to the list in its order
+    /// (`current` marked, a second click reversing it).
+    func caseTable(_ cases: [CaseState], now: Date, sortHref: ((CaseSort, Bool) -> String)? = nil, current: (CaseSort, Bool)? = nil) -> CaseTable {
         let calendar = services.database.calendar
+        let lights = services.lights(now: now)
+        let headers = Self.caseColumns.map { column -> CaseHeader in
+            guard let sort = column.sort, let sortHref else {
+                return CaseHeader(label: column.label, cls: column.wide ? "wide" : "", href: nil, mark: "")
+            }
+            let isCurrent = current?.0 == sort
+            let reversed = isCurrent ? !(current?.1 ?? false) : false
+            let descending = sort.descendingByDefault != (current?.1 ?? false)
+            return CaseHeader(
+                label: column.label,
+                cls: column.wide ? "wide" : "",
+                href: sortHref(sort, reversed),
+                mark: isCurrent ? (descending ? " ▼" : " ▲") : ""
+            )
+        }
         return CaseTable(
+            headers: headers,
             rows: cases.map { state in
-                let due = state.nextObligation(calendar: calendar)
+                let view = CaseSummaryView(state, calendar: calendar, now: now, lights: lights)
                 return CaseRow(
+                    light: view.light?.rawValue ?? "none",
+                    lightLabel: view.light?.label ?? "已结",
                     number: state.caseNumber.rawValue,
                     summary: state.registration.summary,
                     status: state.status.label,
                     holder: nodeName(state.holder),
-                    registered: "\(calendar.civilDate(of: state.registeredAt))",
-                    due: due.map { "\($0.kind.label) \($0.dueDate)" },
-                    late: due.map { now > $0.dueAt } ?? false
+                    received: "\(calendar.civilDate(of: state.registration.receivedAt))",
+                    age: view.ageDays,
+                    due: view.nextDeadline.map { "\($0.label) \($0.dueDate)" },
+                    daysOverdue: view.daysOverdue > 0 ? view.daysOverdue : nil
                 )
             }
         )
+    }
+
+    /// The filters of a case list in the officer's words (names, not codes).
+    func describe(_ query: CaseQuery, within: NodeID?) -> [String] {
+        var filters: [String] = []
+        if let within { filters.append("辖区：\(nodeName(within))（含下级）") }
+        if let holder = query.holder { filters.append("办理机关：\(nodeName(holder))") }
+        if let unit = query.unit { filters.append("承办单位：\(nodeName(unit))") }
+        if let open = query.open { filters.append(open ? "在办" : "已结") }
+        if query.overdue == true { filters.append("超期") }
+        if let light = query.light { filters.append(light == .yellow ? "临期（\(services.yellowWorkingDays)个工作日内到期）" : "\(light.label)") }
+        if query.awaitingClosureReport == true { filters.append("交办待报结") }
+        if query.awaitingFeedback == true { filters.append("督办待反馈") }
+        if query.feedbackOverdue == true { filters.append("督办反馈超期") }
+        switch (query.ageFrom, query.ageTo) {
+        case (let from?, let to?): filters.append("收件已历时 \(from)–\(to) 天")
+        case (let from?, nil): filters.append("收件已历时 \(from) 天以上")
+        case (nil, let to?): filters.append("收件已历时 \(to) 天以内")
+        default: break
+        }
+        if query.receivedFrom != nil || query.receivedTo != nil {
+            filters.append("收件日期 \(query.receivedFrom.map { "\($0)" } ?? "…") 至 \(query.receivedTo.map { "\($0)" } ?? "…")")
+        }
+        if !query.statuses.isEmpty { filters.append("状态：" + query.statuses.map(\.label).joined(separator: "、")) }
+        if let region = query.region { filters.append("问题属地：\(regionName(region))") }
+        if let category = query.category { filters.append("内容分类：\(category)") }
+        if query.skipLevel == true { filters.append("越级访") }
+        if let text = query.text { filters.append("关键词：\(text)") }
+        return filters
     }
 
     func flagTable(_ flags: [FlagView]) -> FlagTable? {

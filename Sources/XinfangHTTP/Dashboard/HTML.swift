@@ -10,6 +10,29 @@ import XinfangCore
 enum HTML {
     /// The person a page is rendered for (set by the authentication middleware), shown in the header.
     @TaskLocal static var viewer: String?
+    /// What that person may do: the navigation and the forms offer nothing else.
+    @TaskLocal static var permissions: Set<Permission> = []
+
+    /// The navigation for `permissions`: only the pages the role may open.
+    static func navigation(_ permissions: Set<Permission>) -> [Link] {
+        var links: [Link] = []
+        if permissions.contains(.readSupervision) { links.append(Link(href: "/", text: "首页")) }
+        if permissions.contains(.register) { links.append(Link(href: "/ui/register", text: "登记")) }
+        if permissions.contains(.readCases) {
+            links.append(Link(href: "/ui/cases?light=red&sort=due&order=asc", text: "超期件"))
+            links.append(Link(href: "/ui/cases", text: "全部信访件"))
+        }
+        if permissions.contains(.readSupervision) {
+            links.append(Link(href: "/ui/flags", text: "对账预警"))
+            links.append(Link(href: "/ui/stats", text: "考核指标"))
+        }
+        if permissions.contains(.readPersonalData) || permissions.contains(.manageSecurity) || permissions.contains(.manageAccounts)
+            || permissions.contains(.readAudit)
+        {
+            links.append(Link(href: "/ui/totp", text: "动态口令"))
+        }
+        return links
+    }
 
     /// Escapes text for an element's content or a quoted attribute.
     static func escape(_ text: String) -> String {
@@ -96,5 +119,15 @@ enum HTML {
         background:#8b1a1a;color:#fff;border:0;border-radius:3px;cursor:pointer}.msg{padding:8px 12px;background:#dcfce7;margin-bottom:12px}
         .msg.error{background:#fee2e2}footer{color:#9ca3af;font-size:12px;text-align:center;padding:16px}
         details summary{cursor:pointer;padding:6px 0;font-weight:600}
+        a.card{color:inherit;text-decoration:none;display:block}a.card:hover{outline:2px solid #8b1a1a}
+        td.n a{color:inherit}tr.total td{font-weight:bold;background:#f9fafb}.scroll{overflow-x:auto;max-width:100%}
+        .dot{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:4px;background:#d1d5db}
+        .dot.red{background:#dc2626}.dot.yellow{background:#f59e0b}.dot.green{background:#16a34a}
+        .tag.yellow{background:#fef3c7;color:#92400e}.pre{white-space:pre-wrap;overflow-wrap:anywhere}
+        td{overflow-wrap:anywhere}
+        @media (max-width:640px){header{padding:8px 12px}nav a{margin:0 10px 0 0;display:inline-block;padding:4px 0}main{padding:10px}
+        .wide{display:none}.card{min-width:0;flex:1 1 40%;padding:8px 10px}.card .v{font-size:20px}
+        .grid{grid-template-columns:1fr}th,td{padding:5px 4px}th{white-space:normal}table.facts th{width:5em}
+        form.act label{display:block;margin:6px 0}input,select{max-width:100%}.brand{font-size:16px}}
         """
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import XinfangCore
 import XinfangStore
 
@@ -12,7 +13,13 @@ struct Frame {
     var level: String
     var viewer: String?
     var generatedAt: String
+    var nav: [Link] = HTML.navigation(HTML.permissions)
     let css = HTML.css
+}
+
+struct Hidden {
+    var name: String
+    var value: String
 }
 
 struct Link {
@@ -36,38 +43,52 @@ struct Card {
     var href: String?
 }
 
+/// A figure of a table, linking to the cases (or flags) behind it.
 struct Cell {
     var cls: String
     var value: Int
+    var href: String
 }
 
 struct BacklogRow {
     var rowID: String
-    var href: String
+    /// The node's own board; nil for the total.
+    var href: String?
     var name: String
     var level: String
     var cells: [Cell]
-    /// The node whose case lists the row links to (the per-node table only).
-    var casesOf: String?
+    var isTotal: Bool
 }
 
 struct BacklogTable {
     var tableID: String
-    var linkCases: Bool
     var rows: [BacklogRow]
 }
 
 struct CaseRow {
+    /// `red`, `yellow`, `green`, or `none` for a finished case.
+    var light: String
+    var lightLabel: String
     var number: String
     var summary: String
     var status: String
     var holder: String
-    var registered: String
+    /// 收件日期 and the whole days since.
+    var received: String
+    var age: Int
     var due: String?
-    var late: Bool
+    var daysOverdue: Int?
+}
+
+struct CaseHeader {
+    var label: String
+    var cls: String
+    var href: String?
+    var mark: String
 }
 
 struct CaseTable {
+    var headers: [CaseHeader]
     var rows: [CaseRow]
 }
 
@@ -112,6 +133,7 @@ struct OverviewPage {
     var name: String
     var root: String
     var cards: [Card]
+    var yellowDays: Int
     var children: BacklogTable?
     var nodes: BacklogTable
     var panels: [Panel]
@@ -127,10 +149,12 @@ struct RolePage {
 struct CaseListPage {
     var frame: Frame
     var text: String
-    var holder: String?
-    var overdue: Bool
+    /// The filters other than the keyword, kept as hidden inputs when the keyword changes.
+    var hidden: [Hidden]
     var filters: String?
+    var total: Int
     var exportHref: String
+    var clearHref: String?
     /// nil when no case matches.
     var table: CaseTable?
     var nextHref: String?
@@ -208,9 +232,12 @@ struct DeadlineRow {
     var label: String
     var dueDate: String
     var metAt: String
-    var overdue: Bool
-    var running: Bool
-    var met: Bool
+    /// While the obligation runs: `red`, `yellow` or `green`.
+    var light: String?
+    var lightLabel: String?
+    var daysOverdue: Int?
+    /// 进行中, 按期完成, 逾期完成, 未按期完成…
+    var state: String
 }
 
 struct ConflictRow {
@@ -235,7 +262,6 @@ struct TimelineEntry {
     var actor: String
     var time: String
     var seq: Int
-    var epoch: Int
     var command: Command?
     var detail: String?
     var movedTo: String?
@@ -267,6 +293,11 @@ struct CasePage {
     var number: String
     var status: String
     var flagCount: Int?
+    var light: String
+    var lightLabel: String
+    /// 收件日期 and the whole days since.
+    var received: String
+    var ageDays: Int
     var holder: String
     var holderSince: String
     var owner: String
@@ -329,4 +360,36 @@ struct BarePage {
     var frame: Frame
     var error: String?
     var username = ""
+}
+
+/// An error, a refusal or an unknown address under the dashboard, as a page.
+struct ErrorPage {
+    var frame: Frame
+    var heading: String
+    var detail: String
+    var status: Int
+
+    init(_ problem: APIProblem) {
+        status = problem.status.code
+        heading =
+            switch problem.status.code {
+            case 401: "请先登录"
+            case 403: "无权访问"
+            case 404: "页面或信访件不存在"
+            case 405: "不支持此操作"
+            case 409, 422: "无法办理"
+            case 413: "提交的内容过大"
+            case 429: "操作过于频繁"
+            case 500...: "系统暂时无法处理"
+            default: "请求有误"
+            }
+        detail =
+            switch problem.status.code {
+            case 404 where problem.code == "route-not-found": "您访问的地址不存在，可能是链接已失效或输入有误。"
+            case 403: "当前账号无权查看或办理此项内容。\(problem.detail)"
+            case 500...: "系统处理时发生错误，请稍后重试；如持续出现，请联系系统管理员。"
+            default: problem.detail
+            }
+        frame = Frame(title: heading, node: "信访督查", level: "", viewer: HTML.viewer, generatedAt: "")
+    }
 }

@@ -2,14 +2,15 @@ extension Templates {
     static let overview = """
         {{<frame}}{{$body}}
         {{#crumbs}}<div class="crumbs">{{#links}}<a href="{{href}}">{{text}}</a> › {{/links}}{{current}}</div>{{/crumbs}}<h1>{{name}}　辖区在办情况</h1>
-        <div class="cards" id="summary">{{#cards}}<div class="card{{#alert}} alert{{/alert}}">{{#href}}<a href="{{.}}" style="color:inherit;text-decoration:none">{{/href}}<div class="v" data-figure="{{id}}">{{value}}</div><div class="k">{{label}}</div>{{#href}}</a>{{/href}}</div>{{/cards}}</div>
-        {{#children}}<h2>下级辖区（点击进入）</h2>{{>backlog}}{{/children}}
-        <h2>各节点在办情况 <a class="muted" href="/api/v1/backlog.csv?node={{root}}">导出CSV</a></h2>
+        <div class="cards" id="summary">{{#cards}}<a class="card{{#alert}} alert{{/alert}}" href="{{href}}"><div class="v" data-figure="{{id}}">{{value}}</div><div class="k">{{label}}</div></a>{{/cards}}</div>
+        <p class="muted">红灯：已超过办理期限；黄灯：{{yellowDays}}个工作日内到期；绿灯：其余在办件。在办时长自收件日期起算。每个数字均可点击查看对应信访件。</p>
+        {{#children}}<h2>下级辖区（点击名称进入）</h2>{{>backlog}}{{/children}}
+        <h2>各单位在办情况 <a class="muted" href="/api/v1/backlog.csv?node={{root}}">导出CSV</a></h2>
         {{#nodes}}{{>backlog}}{{/nodes}}
         <div class="grid">{{#panels}}{{>panel}}{{/panels}}</div>
-        {{#held}}<h2>{{title}}</h2>{{#table}}{{>cases}}{{/table}}<p><a href="/ui/cases?holder={{node}}">全部 ›</a></p>{{/held}}
-        {{^empty(moved)}}<h2>流转最频繁的信访件</h2><table><tr><th>信访件编号</th><th>摘要</th><th class="n">流转次数</th><th>持有节点</th><th>状态</th></tr>
-        {{#moved}}<tr><td><a href="/ui/cases/{{number}}">{{number}}</a></td><td>{{summary}}</td><td class="n">{{moves}}</td><td>{{holder}}</td><td>{{status}}</td></tr>{{/moved}}</table>{{/empty(moved)}}
+        {{#held}}<h2>{{title}}</h2>{{#table}}{{>cases}}{{/table}}<p><a href="/ui/cases?holder={{node}}&amp;open=true&amp;sort=due&amp;order=asc">全部 ›</a></p>{{/held}}
+        {{^empty(moved)}}<h2>流转最频繁的信访件</h2><div class="scroll"><table><tr><th>信访件编号</th><th>摘要</th><th class="n">流转次数</th><th>办理机关</th><th class="wide">状态</th></tr>
+        {{#moved}}<tr><td><a href="/ui/cases/{{number}}">{{number}}</a></td><td>{{summary}}</td><td class="n">{{moves}}</td><td>{{holder}}</td><td class="wide">{{status}}</td></tr>{{/moved}}</table></div>{{/empty(moved)}}
         {{/body}}{{/frame}}
         """
 
@@ -19,9 +20,9 @@ extension Templates {
 
     static let caseList = """
         {{<frame}}{{$body}}
-        <h1>信访件</h1><form method="get" action="/ui/cases" class="act"><label>关键词 <input name="q" maxlength="100" value="{{text}}"></label>{{#holder}}<input type="hidden" name="holder" value="{{.}}">{{/holder}}<label><input type="checkbox" name="overdue" value="true"{{#overdue}} checked{{/overdue}}> 只看超期</label><button>查询</button></form>
-        {{#filters}}<p class="muted">筛选：{{.}}</p>{{/filters}}
-        <p><a href="{{exportHref}}">导出CSV（全部符合条件的件）</a></p>
+        <h1>信访件（共 {{total}} 件）</h1><form method="get" action="/ui/cases" class="act"><label>关键词 <input name="q" maxlength="100" value="{{text}}"></label>{{#hidden}}<input type="hidden" name="{{name}}" value="{{value}}">{{/hidden}}<button>查询</button></form>
+        {{#filters}}<p class="muted">筛选条件：{{.}}{{#clearHref}} · <a href="{{.}}">清除条件</a>{{/clearHref}}</p>{{/filters}}
+        <p><a href="/ui/cases?light=red&amp;sort=due&amp;order=asc">只看超期（按超期天数）</a> · <a href="/ui/cases?light=yellow&amp;sort=due&amp;order=asc">只看临期</a> · <a href="{{exportHref}}">导出CSV（全部符合条件的件）</a></p>
         {{#table}}{{>cases}}{{/table}}{{^table}}<p class="muted">没有符合条件的信访件。</p>{{/table}}
         {{#nextHref}}<p><a href="{{.}}">下一页 ›</a></p>{{/nextHref}}
         {{/body}}{{/frame}}
@@ -31,29 +32,30 @@ extension Templates {
         {{<frame}}{{$body}}
         {{#message}}<div class="msg">{{.}}</div>{{/message}}{{#error}}<div class="msg error">{{.}}</div>{{/error}}
         <h1>信访件 {{number}}</h1><table class="facts">
-        <tr><th>状态</th><td><span class="tag">{{status}}</span>{{#flagCount}} <span class="tag red">预警 {{.}}</span>{{/flagCount}}</td></tr>
-        <tr><th>持有节点</th><td>{{holder}}（自 {{holderSince}}）</td></tr>
-        <tr><th>责任节点</th><td>{{owner}}</td></tr>
-        <tr><th>摘要</th><td>{{summary}}</td></tr>
-        <tr><th>诉求内容</th><td>{{text}}</td></tr>
+        <tr><th>状态</th><td><span class="dot {{light}}"></span>{{lightLabel}} <span class="tag">{{status}}</span>{{#flagCount}} <span class="tag red">预警 {{.}}</span>{{/flagCount}}</td></tr>
+        <tr><th>收件日期</th><td>{{received}}（已历时 {{ageDays}} 天）</td></tr>
+        <tr><th>办理机关</th><td>{{holder}}（自 {{holderSince}}）</td></tr>
+        <tr><th>责任单位</th><td>{{owner}}</td></tr>
+        <tr><th>摘要</th><td class="pre">{{summary}}</td></tr>
+        <tr><th>诉求内容</th><td class="pre">{{text}}</td></tr>
         <tr><th>信访人</th><td>{{petitioners}}{{#collective}}（集体访 {{batches}} 批 {{persons}} 人次）{{/collective}}</td></tr>
         <tr><th>形式 / 目的</th><td>{{channel}}{{#jointLetter}}（联名信）{{/jointLetter}} / {{purpose}}</td></tr>
         <tr><th>内容分类</th><td>{{category}}</td></tr>
         <tr><th>问题属地</th><td>{{region}}</td></tr>
         <tr><th>登记</th><td>{{registeredAt}} {{registered}}，登记人 {{registeredBy}}</td></tr>
-        {{#intake}}<tr><th>查重结果</th><td><span class="tag red">{{kind}}</span> 前件 <a href="/ui/cases/{{earlier}}">{{earlier}}</a>（当时持有：{{earlierHolder}}）</td></tr>{{/intake}}
+        {{#intake}}<tr><th>查重结果</th><td><span class="tag red">{{kind}}</span> 前件 <a href="/ui/cases/{{earlier}}">{{earlier}}</a>（当时办理机关：{{earlierHolder}}）</td></tr>{{/intake}}
         {{^empty(repeats)}}<tr><th>重复信访</th><td>{{#repeats}}<a href="/ui/cases/{{.}}">{{.}}</a> {{/repeats}}</td></tr>{{/empty(repeats)}}
-        </table><h2>期限</h2><table><tr><th>期限</th><th>届满日</th><th>完成时间</th><th>情况</th></tr>
-        {{#deadlines}}<tr><td>{{label}}</td><td>{{dueDate}}</td><td>{{metAt}}</td><td>{{#overdue}}<span class="tag red">超期</span>{{/overdue}}{{#running}}<span class="tag">进行中</span>{{/running}}{{#met}}<span class="tag green">已完成</span>{{/met}}</td></tr>{{/deadlines}}
-        </table>
+        </table><h2>期限</h2><div class="scroll"><table><tr><th>期限</th><th>届满日</th><th class="wide">完成时间</th><th>情况</th></tr>
+        {{#deadlines}}<tr><td>{{label}}</td><td>{{dueDate}}</td><td class="wide">{{metAt}}</td><td>{{#light}}<span class="dot {{.}}"></span>{{/light}}{{state}}{{#daysOverdue}} <span class="tag red">超期 {{.}} 天</span>{{/daysOverdue}}</td></tr>{{/deadlines}}
+        </table></div>
         {{#flags}}<h2>对账预警</h2>{{>flags}}{{/flags}}
-        {{^empty(conflicts)}}<h2>强制接管冲突</h2><table><tr><th>分叉位置</th><th>胜出方</th><th>失败分支</th><th>失败分支的操作</th><th>处理</th></tr>
-        {{#conflicts}}<tr><td>第 {{forkSeq}} 条</td><td>{{winner}}</td><td>{{loser}}：<code>{{branch}}…</code></td><td>{{losing}}</td><td>{{#open}}<span class="tag red">待处理</span>{{/open}}{{^open}}{{decision}}{{/open}}</td></tr>{{/conflicts}}</table>{{/empty(conflicts)}}
+        {{^empty(conflicts)}}<h2>强制接管冲突</h2><div class="scroll"><table><tr><th>分叉位置</th><th>胜出方</th><th>失败分支</th><th>失败分支的操作</th><th>处理</th></tr>
+        {{#conflicts}}<tr><td>第 {{forkSeq}} 条</td><td>{{winner}}</td><td>{{loser}}：<code>{{branch}}…</code></td><td>{{losing}}</td><td>{{#open}}<span class="tag red">待处理</span>{{/open}}{{^open}}{{decision}}{{/open}}</td></tr>{{/conflicts}}</table></div>{{/empty(conflicts)}}
         <h2>流转轨迹（各层级所见相同）</h2><ol class="timeline">
-        {{#timeline}}<li class="{{cls}}"><strong>{{label}}</strong>　{{origin}}　{{actor}}　<span class="muted">{{time}} · 第 {{seq}} 条 · 纪元 {{epoch}}</span>{{#command}}<br><span class="tag">指令</span>来自 {{origin}}（{{actor}}）{{/command}}{{#detail}}<br>{{.}}{{/detail}}{{#movedTo}}<br><span class="tag">持有节点 → {{.}}</span>{{/movedTo}}</li>
+        {{#timeline}}<li class="{{cls}}"><strong>{{label}}</strong>　{{origin}}　{{actor}}　<span class="muted">{{time}} · 第 {{seq}} 条</span>{{#command}}<br><span class="tag">上级指令</span>来自 {{origin}}（{{actor}}）{{/command}}{{#detail}}<br><span class="pre">{{.}}</span>{{/detail}}{{#movedTo}}<br><span class="tag">办理机关 → {{.}}</span>{{/movedTo}}</li>
         {{/timeline}}{{#losing}}<li class="conflict"><span class="tag red">失败分支</span><strong>{{label}}</strong>　{{origin}}　{{actor}}　<span class="muted">{{time}} · 第 {{seq}} 条</span></li>
         {{/losing}}</ol>
-        {{^empty(forms)}}<h2>办理操作</h2>{{/empty(forms)}}{{#forms}}<details><summary>{{label}}{{#isCommand}}（作为指令发往持有节点）{{/isCommand}}</summary><form class="act" method="post" action="/ui/cases/{{number}}/actions"><input type="hidden" name="action" value="{{action}}">{{#fields}}{{>field}}{{/fields}}<label>经办人 <input name="actor" maxlength="{{actorMax}}" required></label><button>提交</button></form></details>
+        {{^empty(forms)}}<h2>办理操作</h2>{{/empty(forms)}}{{#forms}}<details><summary>{{label}}{{#isCommand}}（作为上级指令发往办理机关）{{/isCommand}}</summary><form class="act" method="post" action="/ui/cases/{{number}}/actions"><input type="hidden" name="action" value="{{action}}">{{#fields}}{{>field}}{{/fields}}<label>经办人 <input name="actor" maxlength="{{actorMax}}" required></label><button>提交</button></form></details>
         {{/forms}}
         {{/body}}{{/frame}}
         """
@@ -84,6 +86,11 @@ extension Templates {
         {{#rows}}<tr><td>{{#href}}<a href="{{.}}">{{name}}</a>{{/href}}{{^href}}{{name}}{{/href}}</td>{{#counts}}<td class="n">{{.}}</td>{{/counts}}{{#rates}}<td class="n">{{.}}</td>{{/rates}}</tr>
         {{/rows}}</table><p><a href="/api/v1/stats.csv?node={{root}}&amp;from={{from}}&amp;to={{to}}">导出CSV</a></p><p class="muted">口径：及时受理率按登记后15日届满日落在期间内的件；按期办结率按限办截止日落在期间内的件；参评率、满意率按评价时间；比率不含涉法涉诉件。</p>
         {{/body}}{{/frame}}
+        """
+
+    static let error = """
+        {{<bare}}{{$body}}<h1>{{heading}}</h1><p>{{detail}}</p><p class="muted">（错误代码 {{status}}）</p>
+        <p><a href="/">返回首页</a> · <a href="/ui/cases">信访件列表</a> · <a href="/ui/login">重新登录</a></p>{{/body}}{{/bare}}
         """
 
     static let login = """

@@ -21,7 +21,7 @@ enum Templates {
     static let all: [String: String] = [
         "frame": frame, "bare": bare, "cases": cases, "backlog": backlog, "flags": flags, "panel": panel,
         "overview": overview, "role": role, "caseList": caseList, "case": casePage, "register": register,
-        "flagList": flagList, "stats": stats, "login": login, "password": password, "field": field,
+        "flagList": flagList, "stats": stats, "login": login, "password": password, "field": field, "error": error,
     ]
 
     /// The page of every signed-in view: the node in the header, the navigation, the body.
@@ -36,11 +36,11 @@ enum Templates {
         </head>
         <body>
         <header><div class="brand">信访督查 · {{node}}<span class="level">{{level}}</span></div>
-        <nav><a href="/">首页</a><a href="/ui/register">登记</a><a href="/ui/cases?overdue=true">超期件</a><a href="/ui/cases">全部信访件</a><a href="/ui/flags">对账预警</a><a href="/ui/stats">考核指标</a></nav>{{#viewer}}<form class="who" method="post" action="/ui/logout">{{.}} <button>退出</button></form>{{/viewer}}</header>{{/frame}}
+        <nav>{{#nav}}<a href="{{href}}">{{text}}</a>{{/nav}}</nav>{{#viewer}}<form class="who" method="post" action="/ui/logout">{{.}} <button>退出</button></form>{{/viewer}}</header>{{/frame}}
         <main>
         {{$body}}{{/body}}
         </main>
-        <footer>xinfang · 数据来自本节点存储（含下级全部副本）· 生成于 {{frame.generatedAt}}</footer>
+        <footer>xinfang · 数据来自本级存储（含下级全部副本）· 生成于 {{frame.generatedAt}}</footer>
         </body>
         </html>
         """
@@ -56,19 +56,19 @@ enum Templates {
         """
 
     static let cases = """
-        <table class="cases"><tr><th>信访件编号</th><th>摘要</th><th>状态</th><th>持有节点</th><th>登记日期</th><th>下一期限</th></tr>
-        {{#rows}}<tr><td><a href="/ui/cases/{{number}}">{{number}}</a></td><td>{{summary}}</td><td>{{status}}</td><td>{{holder}}</td><td>{{registered}}</td><td>{{#due}}{{.}}{{#late}} <span class="tag red">超期</span>{{/late}}{{/due}}{{^due}}—{{/due}}</td></tr>
-        {{/rows}}</table>
+        <div class="scroll"><table class="cases"><tr>{{#headers}}<th class="{{cls}}">{{#href}}<a href="{{.}}">{{label}}{{mark}}</a>{{/href}}{{^href}}{{label}}{{/href}}</th>{{/headers}}</tr>
+        {{#rows}}<tr class="light-{{light}}"><td><span class="dot {{light}}" title="{{lightLabel}}"></span>{{lightLabel}}</td><td><a href="/ui/cases/{{number}}">{{number}}</a></td><td>{{summary}}</td><td class="wide">{{status}}</td><td class="wide">{{holder}}</td><td class="wide">{{received}}</td><td class="wide n">{{age}} 天</td><td>{{#due}}{{.}}{{/due}}{{^due}}—{{/due}}</td><td class="n">{{#daysOverdue}}<span class="tag red">{{.}} 天</span>{{/daysOverdue}}</td></tr>
+        {{/rows}}</table></div>
         """
 
     static let backlog = """
-        <table id="{{tableID}}"><tr><th>辖区/节点</th><th>层级</th><th class="n">在办</th><th class="n">超期</th><th class="n">滞留/冲突预警</th><th class="n">全部预警</th><th class="n">交办待报结</th><th class="n">督办待反馈</th><th class="n">持有超90天</th>{{#linkCases}}<th>信访件</th>{{/linkCases}}</tr>
-        {{#rows}}<tr id="{{rowID}}"><td><a href="{{href}}">{{name}}</a></td><td>{{level}}</td>{{#cells}}<td class="n {{cls}}">{{value}}</td>{{/cells}}{{#casesOf}}<td><a href="/ui/cases?holder={{.}}">在办</a> · <a href="/ui/cases?holder={{.}}&amp;overdue=true">超期</a></td>{{/casesOf}}</tr>
-        {{/rows}}</table>
+        <div class="scroll"><table id="{{tableID}}"><tr><th>辖区/单位</th><th class="wide">层级</th><th class="n">在办</th><th class="n">超期（红）</th><th class="n">临期（黄）</th><th class="n wide">滞留/冲突预警</th><th class="n wide">全部预警</th><th class="n">交办待报结</th><th class="n">督办待反馈</th><th class="n wide">收件超90天</th></tr>
+        {{#rows}}<tr id="{{rowID}}"{{#isTotal}} class="total"{{/isTotal}}><td>{{#href}}<a href="{{.}}">{{name}}</a>{{/href}}{{^href}}{{name}}{{/href}}</td><td class="wide">{{level}}</td>{{#cells}}<td class="n {{cls}}"><a href="{{href}}">{{value}}</a></td>{{/cells}}</tr>
+        {{/rows}}</table></div>
         """
 
     static let flags = """
-        <table><tr><th>预警</th><th>对象</th><th>节点</th><th>自</th><th>说明</th><th>处理建议</th></tr>
+        <table><tr><th>预警</th><th>对象</th><th>单位</th><th>自</th><th>说明</th><th>处理建议</th></tr>
         {{#rows}}<tr><td><span class="tag red">{{label}}</span></td><td>{{#caseNumber}}<a href="/ui/cases/{{.}}">{{.}}</a>{{/caseNumber}}{{^caseNumber}}{{subject}}{{/caseNumber}}</td><td>{{node}}</td><td>{{since}}</td><td>{{detail}}</td><td>{{remedy}}</td></tr>
         {{/rows}}</table>
         """

@@ -79,7 +79,9 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
             throw APIProblem(.forbidden, code: "password-expired", detail: "密码已过期或为初始密码，请先修改密码（POST /api/v1/session/password）。")
         }
         return try await HTML.$viewer.withValue(principal.actorName) {
-            try await audited(request, context: context, principal: principal, now: now, next: next)
+            try await HTML.$permissions.withValue(principal.permissions) {
+                try await audited(request, context: context, principal: principal, now: now, next: next)
+            }
         }
     }
 

@@ -86,7 +86,7 @@ struct BacklogCountsView: Encodable, Sendable {
     var flags: Int { counts.flags }
 
     enum CodingKeys: String, CodingKey {
-        case open, byStatus, byPhase, byAge, overdue, overdueByKind, awaitingClosureReport
+        case open, byStatus, byPhase, byAge, overdue, dueSoon, onTime, overdueByKind, awaitingClosureReport
         case awaitingSupervisionFeedback, supervisionFeedbackOverdue, flagsByKind, stuck, flags
     }
 
@@ -97,6 +97,8 @@ struct BacklogCountsView: Encodable, Sendable {
         try c.encode(counts.byPhase, forKey: .byPhase)
         try c.encode(counts.byAge, forKey: .byAge)
         try c.encode(counts.overdue, forKey: .overdue)
+        try c.encode(counts.dueSoon, forKey: .dueSoon)
+        try c.encode(counts.onTime, forKey: .onTime)
         try c.encode(counts.overdueByKind, forKey: .overdueByKind)
         try c.encode(counts.awaitingClosureReport, forKey: .awaitingClosureReport)
         try c.encode(counts.awaitingSupervisionFeedback, forKey: .awaitingSupervisionFeedback)
@@ -132,8 +134,9 @@ struct BacklogReport: Encodable, Sendable {
 
     static let movedMostLimit = 10
 
-    init(scope: SupervisionScope, database: NodeDatabase, now: Date) async throws {
-        let perNode = try await database.backlog(now: now)
+    init(scope: SupervisionScope, services: NodeServices, now: Date) async throws {
+        let database = services.database
+        let perNode = try await database.backlog(now: now, lights: services.lights(now: now))
         func sum(_ nodes: [NodeID]) -> BacklogCounts {
             nodes.reduce(into: BacklogCounts()) { total, id in perNode[id].map { total.add($0) } }
         }
@@ -206,7 +209,7 @@ public enum SupervisionBodies {
     public static func backlog(_ services: NodeServices, node: NodeID? = nil) async throws -> Data {
         let report = try await BacklogReport(
             scope: SupervisionScope(services: services, node: node),
-            database: services.database,
+            services: services,
             now: services.clock.now()
         )
         return try APIJSON.encoder.encode(report)

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import XinfangCore
 import XinfangService
 import XinfangStore
@@ -12,25 +13,20 @@ import XinfangStore
 enum CaseRequests {
     /// The filters of a case list (`GET /api/v1/cases`, its CSV export and the dashboard's list), checked.
     /// Every list of cases is read within the reader's `scope`, so none can forget it.
-    static func caseQuery(_ request: Request, scope: CaseScope) throws -> CaseQuery {
+    static func caseQuery(_ request: Request, scope: CaseScope, services: NodeServices) throws -> CaseQuery {
         let q = request.uri.queryParameters
         var query = CaseQuery()
         query.scope = scope
         do {
+            try boardFilters(q, into: &query, services: services)
             if let raw = q["status"].map(String.init), !raw.isEmpty {
                 query.statuses = try raw.split(separator: ",").map { s throws(ValidationFailure) in
                     try CaseAction.enumValue(String(s), field: "status")
                 }
             }
             if let raw = q["holder"].map(String.init) { query.holder = try NodeID.validated(raw, field: "holder") }
-            if let raw = q["overdue"].map(String.init) {
-                guard raw == "true" || raw == "false" else { throw ValidationFailure.invalid("overdue", "overdue 只能是 true 或 false。") }
-                query.overdue = raw == "true"
-            }
-            if let raw = q["skipLevel"].map(String.init) {
-                guard raw == "true" || raw == "false" else { throw ValidationFailure.invalid("skipLevel", "skipLevel 只能是 true 或 false。") }
-                query.skipLevel = raw == "true"
-            }
+            query.overdue = try flag(q, "overdue")
+            query.skipLevel = try flag(q, "skipLevel")
             if let raw = q["region"].map(String.init) { query.region = try RegionCode.validated(raw, field: "region") }
             if let raw = q["category"].map(String.init), !raw.isEmpty {
                 guard raw.count <= 50 else { throw ValidationFailure.tooLong("category", max: 50) }
@@ -47,7 +43,7 @@ enum CaseRequests {
                 query.limit = n
             }
             if let raw = q["cursor"].map(String.init) {
-                guard let cursor = CaseCursor(encoded: raw) else {
+                guard let cursor = CaseCursor(encoded: raw), cursor.sort == query.sort else {
                     throw ValidationFailure(code: "invalid-cursor", field: "cursor", detail: "分页游标无效，请使用上一页返回的 nextCursor。")
                 }
                 query.after = cursor
@@ -56,6 +52,54 @@ enum CaseRequests {
             throw APIProblem(failure)
         }
         return query
+    }
+
+    static func flag(_ q: FlatDictionary<Substring, Substring>, _ name: String) throws(ValidationFailure) -> Bool? {
+        guard let raw = q[name[...]].map(String.init) else { return nil }
+        guard raw == "true" || raw == "false" else { throw ValidationFailure.invalid(name, "\(name) 只能是 true 或 false。") }
+        return raw == "true"
+    }
+
+    /// The supervision board's filters and the order: what the figures of the board link to.
+    static func boardFilters(_ q: FlatDictionary<Substring, Substring>, into query: inout CaseQuery, services: NodeServices) throws(ValidationFailure)
+    {
+        func days(_ name: String) throws(ValidationFailure) -> Int? {
+            guard let raw = q[name[...]].map(String.init) else { return nil }
+            guard let n = Int(raw), (0...CaseQuery.ageMax).contains(n) else {
+                throw ValidationFailure.invalid(name, "\(name) 必须是 0 到 \(CaseQuery.ageMax) 之间的整数（天）。")
+            }
+            return n
+        }
+        func day(_ name: String) throws(ValidationFailure) -> CivilDate? {
+            guard let raw = q[name[...]].map(String.init) else { return nil }
+            guard let date = CivilDate(iso: raw) else { throw .invalid(name, "\(name) 必须是 YYYY-MM-DD 格式的日期。") }
+            return date
+        }
+        query.open = try flag(q, "open")
+        query.awaitingClosureReport = try flag(q, "awaitingReport")
+        query.awaitingFeedback = try flag(q, "awaitingFeedback")
+        query.feedbackOverdue = try flag(q, "feedbackOverdue")
+        query.ageFrom = try days("ageFrom")
+        query.ageTo = try days("ageTo")
+        if let from = query.ageFrom, let to = query.ageTo, from > to { throw .invalid("ageTo", "ageTo 不能小于 ageFrom。") }
+        query.receivedFrom = try day("receivedFrom")
+        query.receivedTo = try day("receivedTo")
+        if let from = query.receivedFrom, let to = query.receivedTo, to < from {
+            throw .invalid("receivedTo", "receivedTo 不能早于 receivedFrom。")
+        }
+        if let raw = q["light"].map(String.init) {
+            query.light = try CaseAction.enumValue(raw, field: "light")
+            query.lights = services.lights(now: services.clock.now())
+        }
+        if let raw = q["within"].map(String.init) {
+            query.holders = Set(try SupervisionScope(services: services, node: try NodeID.validated(raw, field: "within")).nodes)
+        }
+        if let raw = q["unit"].map(String.init) { query.unit = try NodeID.validated(raw, field: "unit") }
+        if let raw = q["sort"].map(String.init) { query.sort = try CaseAction.enumValue(raw, field: "sort") }
+        if let raw = q["order"].map(String.init) {
+            guard raw == "asc" || raw == "desc" else { throw .invalid("order", "order 只能是 asc 或 desc。") }
+            query.reversed = (raw == "desc") != query.sort.descendingByDefault
+        }
     }
 
     static func scope(_ request: Request, _ services: NodeServices) throws -> SupervisionScope {

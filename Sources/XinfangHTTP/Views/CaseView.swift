@@ -14,15 +14,21 @@ struct CaseView: Encodable {
     var conflicts: [ConflictView] = []
     var flags: [FlagView] = []
     var chain: [EventView]?
+    /// Whole days since the receipt (收件日期).
+    var ageDays = 0
+    /// The light of the next obligation; absent for a finished case.
+    var light: DueLight?
 
     enum ExtraKeys: String, CodingKey {
-        case statusLabel, deadlines, allowedActions, commandActions, routing, pendingCommands, conflicts, flags, chain
+        case statusLabel, ageDays, light, deadlines, allowedActions, commandActions, routing, pendingCommands, conflicts, flags, chain
     }
 
     func encode(to encoder: any Encoder) throws {
         try state.encode(to: encoder)
         var c = encoder.container(keyedBy: ExtraKeys.self)
         try c.encode(state.status.label, forKey: .statusLabel)
+        try c.encode(ageDays, forKey: .ageDays)
+        try c.encodeIfPresent(light, forKey: .light)
         try c.encode(deadlines, forKey: .deadlines)
         try c.encode(allowedActions, forKey: .allowedActions)
         try c.encode(commandActions, forKey: .commandActions)
@@ -66,7 +72,12 @@ struct CaseView: Encodable {
         let calendar = services.database.calendar
         let me = services.identity.id
         let hierarchy = services.database.hierarchy
-        self.deadlines = state.deadlines(calendar: calendar).map { DeadlineView($0, now: now) }
+        let lights = services.lights(now: now)
+        self.deadlines = state.deadlines(calendar: calendar).map { DeadlineView($0, now: now, lights: lights, calendar: calendar) }
+        self.ageDays = DueLightRule.age(receivedAt: state.registration.receivedAt, now: now, calendar: calendar)
+        self.light =
+            state.nextObligation(calendar: calendar).map { DueLight.of(dueAt: $0.dueAt, now: now, rule: lights) }
+            ?? (state.isBacklog ? .green : nil)
         self.allowedActions = Lifecycle.availableActions(
             on: state,
             context: ActionContext(node: me, now: now, calendar: calendar, topology: hierarchy?.topology)
@@ -102,8 +113,12 @@ struct DeadlineView: Encodable {
     var metAt: Date?
     var overdue: Bool
     var open: Bool
+    /// 红黄绿 while the organ's obligation is unmet; absent once met or for a petitioner's window.
+    var light: DueLight?
+    /// Whole days past the due date while unmet (0 otherwise).
+    var daysOverdue: Int
 
-    init(_ d: Deadline, now: Date) {
+    init(_ d: Deadline, now: Date, lights: DueLightRule, calendar: DeadlineCalendar) {
         kind = d.kind
         label = d.kind.label
         dueDate = d.dueDate
@@ -111,6 +126,9 @@ struct DeadlineView: Encodable {
         metAt = d.metAt
         overdue = d.isOverdue(now: now)
         open = d.isOpen(now: now)
+        let running = d.kind.isObligation && d.metAt == nil
+        light = running ? DueLight.of(dueAt: d.dueAt, now: now, rule: lights) : nil
+        daysOverdue = running ? DueLightRule.daysOverdue(dueDate: d.dueDate, now: now, calendar: calendar) : 0
     }
 }
 
@@ -213,8 +231,14 @@ struct CaseSummaryView: Encodable {
     var leadPetitioner: String?
     var urgent: Bool
     var nextDeadline: DeadlineView?
+    /// 收件日期 (the receipt the registration or ledger gives) and the whole days since.
+    var receivedAt: Date
+    var ageDays: Int
+    /// The light of the next obligation; absent for a finished case.
+    var light: DueLight?
+    var daysOverdue: Int
 
-    init(_ s: CaseState, calendar: DeadlineCalendar, now: Date) {
+    init(_ s: CaseState, calendar: DeadlineCalendar, now: Date, lights: DueLightRule) {
         caseNumber = s.caseNumber
         status = s.status
         statusLabel = s.status.label
@@ -227,19 +251,26 @@ struct CaseSummaryView: Encodable {
         summary = s.registration.summary
         leadPetitioner = s.registration.leadPetitioner.map { Masking.name($0.name) }
         urgent = s.registration.urgent
-        nextDeadline = s.nextObligation(calendar: calendar).map { DeadlineView($0, now: now) }
+        nextDeadline = s.nextObligation(calendar: calendar).map { DeadlineView($0, now: now, lights: lights, calendar: calendar) }
+        receivedAt = s.registration.receivedAt
+        ageDays = DueLightRule.age(receivedAt: s.registration.receivedAt, now: now, calendar: calendar)
+        light = nextDeadline?.light ?? (s.isBacklog ? .green : nil)
+        daysOverdue = nextDeadline?.daysOverdue ?? 0
     }
 }
 
 struct CaseListView: Encodable {
     var items: [CaseSummaryView]
     var nextCursor: String?
+    /// How many cases match the filters in all (every page).
+    var total: Int
 
-    enum CodingKeys: String, CodingKey { case items, nextCursor }
+    enum CodingKeys: String, CodingKey { case items, nextCursor, total }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(items, forKey: .items)
+        try c.encode(total, forKey: .total)
         try c.encode(nextCursor, forKey: .nextCursor)  // null on the last page, never absent
     }
 }

@@ -81,7 +81,8 @@ enum NodeBootstrap {
             policy: policy,
             reconciliation: limits,
             security: security,
-            metrics: NodeMetrics(token: try config.metricsTokenValue())
+            metrics: NodeMetrics(token: try config.metricsTokenValue()),
+            yellowWorkingDays: try config.yellowWorkingDaysValue()
         )
     }
 }
