@@ -10,7 +10,7 @@ public import XinfangStore
 /// sent, applied and refused, the apply duration) once `bootstrapProcessWide()` has made it the
 /// process's metrics backend (`xinfang serve` does; tests run many nodes in one process and do
 /// not). Each scrape adds the store's figures as gauges: the outbox per peer, refusals, open
-/// flags, database and WAL bytes, and the build.
+/// flags, open cases by light, database and WAL bytes, and the build.
 public final class NodeMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     /// The bearer token `/metrics` asks for (`metricsToken` in the configuration); nil: `/metrics`
@@ -42,8 +42,9 @@ public final class NodeMetrics: Sendable {
     }
 
     /// The text Prometheus scrapes: the store's figures at `now`, then everything recorded.
-    public func scrape(_ database: NodeDatabase, node: NodeID, now: Date) async throws -> String {
+    public func scrape(_ database: NodeDatabase, node: NodeID, now: Date, lights: DueLightRule) async throws -> String {
         let figures = try await database.operationalFigures()
+        let open = try await database.backlog(now: now, lights: lights).values.reduce(into: BacklogCounts()) { $0.add($1) }
         var lines: [String] = []
         func gauge(_ name: String, _ help: String, _ samples: [(labels: String, value: Double)]) {
             lines.append("# HELP \(name) \(help)")
@@ -81,6 +82,11 @@ public final class NodeMetrics: Sendable {
             "xinfang_flags_open",
             "Open flags (stuck offers, unreachable peers, …) by kind.",
             FlagKind.allCases.map { ("kind=\"\($0.rawValue)\"", Double(figures.openFlags[$0.rawValue] ?? 0)) }
+        )
+        gauge(
+            "xinfang_open_cases",
+            "Open cases this store holds or replicates, by 红黄绿 light of their next obligation (red: overdue).",
+            [("light=\"red\"", Double(open.overdue)), ("light=\"yellow\"", Double(open.dueSoon)), ("light=\"green\"", Double(open.onTime))]
         )
         gauge("xinfang_database_bytes", "Bytes of the store's database pages.", [("", Double(figures.databaseBytes))])
         gauge("xinfang_wal_bytes", "Bytes of the store's write-ahead log.", [("", Double(figures.walBytes))])

@@ -16,6 +16,7 @@ struct MetricsTests {
         var node = try TestNode()
         node.services.metrics = NodeMetrics(token: Self.token)
         _ = try await node.database.register(Fixtures.registration(receivedAt: node.clock.now()), actor: "李娜", now: node.clock.now())
+        let clock = node.clock
         try await node.withAPI { api in
             let asUser = try await api.request(.get, "/metrics")
             #expect(asUser.status == 401, "a user's token is not the metrics token")
@@ -32,12 +33,19 @@ struct MetricsTests {
             for name in [
                 "xinfang_build_info", "xinfang_outbox_queued", "xinfang_outbox_dead", "xinfang_outbox_oldest_age_seconds",
                 "xinfang_peer_last_success_timestamp_seconds", "xinfang_packets_refused", "xinfang_flags_open", "xinfang_database_bytes",
-                "xinfang_wal_bytes",
+                "xinfang_wal_bytes", "xinfang_open_cases",
             ] {
                 #expect(scrape.text.contains("# TYPE \(name) gauge"), "\(name)")
             }
             #expect(scrape.text.contains(#"xinfang_flags_open{kind="offerStuck"} 0"#), "\(scrape.text.prefix(2000))")
             #expect(!scrape.text.contains("张"), "no personal data")
+            // Open cases by light: the one case registered today is green (its notice is due in 15 days).
+            #expect(scrape.text.contains(#"xinfang_open_cases{light="green"} 1.0"#), "\(scrape.text.prefix(3000))")
+            #expect(scrape.text.contains(#"xinfang_open_cases{light="red"} 0.0"#))
+            // Sixteen days on, its notice is overdue: red.
+            clock.advance(days: 16)
+            let later = try await api.request(.get, "/metrics", headers: right).text
+            #expect(later.contains(#"xinfang_open_cases{light="red"} 1.0"#), "\(later.prefix(3000))")
         }
     }
 

@@ -48,7 +48,12 @@ struct HealthController<Context: NodeContext>: Sendable {
             return try APIJSON.response(health)
         }
         router.get("metrics") { _, _ in
-            let text = try await services.metrics.scrape(services.database, node: services.identity.id, now: services.clock.now())
+            let text = try await services.metrics.scrape(
+                services.database,
+                node: services.identity.id,
+                now: services.clock.now(),
+                lights: services.lights(now: services.clock.now())
+            )
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
