@@ -95,6 +95,9 @@ public enum CommandPolicy {
         if action.name.isForced {
             return PolicyRefusal(.notACommand, field: "action", detail: "强制接管在上级节点本地执行，不作为指令发送。")
         }
+        // A node's own command on a case it holds (a repeat registered where the earlier case is
+        // held, or offered to): what any node may ask for, the holder records.
+        if origin == state.holder, authority(of: action.name) == .anyNode { return nil }
         let reviewer = reviewerFor(action.name, state: state, hierarchy: hierarchy)
         guard mayRequest(action.name, from: origin, holder: state.holder, reviewer: reviewer, topology: topology) else {
             switch authority(of: action.name) {

@@ -112,3 +112,40 @@ struct IntakeTests {
         #expect(try await sim.healAndCheck() == [])
     }
 }
+
+/// A repeat registered at the node that holds the earlier case, or to which it is being offered,
+/// is linked there: the node's own command is recorded, never refused as another node's.
+struct RepeatAtTheHolderTests {
+    @Test func aRepeatRegisteredWhereTheEarlierCaseIsHeldOrOfferedIsLinked() async throws {
+        let sim = try await IntakeTests.scripted("repeat-holder")
+        // Held: registered and accepted at the county, then the petitioner comes back there.
+        let held = try await sim.register(at: H.furong, region: "430102", IntakeTests.samePerson)
+        try await sim.act(at: H.furong, held, .notify(note: nil))
+        let again = try await sim.register(at: H.furong, region: "430102", IntakeTests.samePerson)
+        let county = try #require(await sim.store(H.furong))
+        #expect(try await county.caseState(held)?.repeats == [again])
+        #expect(try await county.events(of: held).contains { $0.body.kind == CaseEventBody.refusedKind } == false)
+        try await sim.settle()
+
+        // Offered: the province hands a case down (转送) and, before the county answers, the same
+        // petitioner comes to the county about the same matter.
+        let other: @Sendable (inout CaseRegistration) -> Void = { r in
+            r.petitioners = [Simulation.petitioner(901)]
+            r.category = ContentCategory("劳动和社会保障", "城镇职工社会保险", "职工养老保险")
+        }
+        let offered = try await sim.register(at: H.province, region: "430102", other)
+        try await sim.act(at: H.province, offered, .offer(to: H.changsha, mode: .transfer, dueAt: nil, note: nil))
+        try await sim.settle()
+        try await sim.act(at: H.changsha, offered, .accept)
+        try await sim.act(at: H.changsha, offered, .offer(to: H.furong, mode: .transfer, dueAt: nil, note: nil))
+        try await sim.settle()
+        #expect(try await county.caseState(offered)?.status == .offered)
+        let repeated = try await sim.register(at: H.furong, region: "430102", other)
+        #expect(try await county.caseState(repeated)?.registration.intake?.earlierCase == offered)
+        #expect(try await county.caseState(offered)?.repeats == [repeated], "linked, not refused")
+        #expect(try await county.events(of: offered).contains { $0.body.kind == CaseEventBody.refusedKind } == false)
+        try await sim.settle()
+        #expect(try await sim.store(H.province)!.caseState(offered)?.repeats == [repeated], "every level sees the link")
+        #expect(try await sim.healAndCheck() == [])
+    }
+}

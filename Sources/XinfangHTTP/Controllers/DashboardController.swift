@@ -107,15 +107,29 @@ struct DashboardController<Context: NodeContext>: Sendable {
         let principal = try context.require(.readCases)
         let number = try caseNumber(context)
         let state = try await services.scopedCase(number, principal: principal)
-        let view = try await CaseView(state: state, services: services, now: services.clock.now())
-        let events = try await services.database.events(of: number)
         let q = request.uri.queryParameters
+        // A registrar (or a role allowed to) reveals the petitioners' contact data to make the
+        // 受理告知 call: an explicit request, audited like the API's unmasked read.
+        let reveal = q["reveal"] == "contact"
+        if reveal {
+            _ = try context.require(.readPersonalData)
+            try await services.auditRead(
+                principal,
+                context: context,
+                action: "case.read-unmasked",
+                object: number.rawValue,
+                detail: "dashboard contact"
+            )
+        }
+        let view = try await CaseView(state: state, services: services, now: services.clock.now(), unmask: reveal)
+        let events = try await services.database.events(of: number)
         let model = pages.casePage(
             view,
             events: events,
             message: q["msg"].map(String.init),
             error: q["error"].map(String.init),
-            permissions: principal.permissions
+            permissions: principal.permissions,
+            revealed: reveal
         )
         return page(model, "case")
     }
@@ -167,8 +181,14 @@ struct DashboardController<Context: NodeContext>: Sendable {
         }
         let now = services.clock.now()
         do {
-            let registration = try RegistrationForm(form, registeredBy: principal.actorName, today: services.database.calendar.civilDate(of: now))
-                .input().registration(now: now)
+            // The registrar typed in the form (登记人) is the one the registration names.
+            let typed = (form["registeredBy"] ?? "").trimmingCharacters(in: .whitespaces)
+            let registration = try RegistrationForm(
+                form,
+                registeredBy: typed.isEmpty ? principal.user.displayName : typed,
+                today: services.database.calendar.civilDate(of: now)
+            )
+            .input().registration(now: now)
             let (state, _) = try await services.cases.register(registration, by: principal.caseActor)
             var message = "已登记 \(state.caseNumber)，状态：\(state.status.label)"
             if let intake = state.registration.intake { message += "；查重：\(intake.kind.label)（前件 \(intake.earlierCase)）" }

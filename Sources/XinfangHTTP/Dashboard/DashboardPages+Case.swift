@@ -5,7 +5,14 @@ import XinfangStore
 extension DashboardPages {
     /// The case, its deadlines, flags, conflicts, its path through the levels, and a form for
     /// each thing this node may do.
-    func casePage(_ view: CaseView, events: [CaseEvent], message: String?, error: String?, permissions: Set<Permission>) -> CasePage {
+    func casePage(
+        _ view: CaseView,
+        events: [CaseEvent],
+        message: String?,
+        error: String?,
+        permissions: Set<Permission>,
+        revealed: Bool = false
+    ) -> CasePage {
         let state = view.state
         let r = state.registration
         return CasePage(
@@ -25,6 +32,11 @@ extension DashboardPages {
             summary: r.summary,
             text: r.text,
             petitioners: r.petitioners.map { Masking.name($0.name) }.joined(separator: "、"),
+            contacts: revealed
+                ? r.petitioners.map {
+                    Contact(name: $0.name, lead: $0.isLead, mobile: $0.mobile ?? "—", idNumber: $0.idNumber ?? "—", address: $0.address ?? "—")
+                } : nil,
+            canReveal: !revealed && permissions.contains(.readPersonalData),
             collective: r.collective.map { Collective(batches: $0.batches, persons: $0.personVisits) },
             channel: r.channel.label,
             jointLetter: r.jointLetter,
@@ -230,6 +242,22 @@ extension DashboardPages {
 
     // MARK: Registration
 
+    /// 内容分类 as a three-level choice: first and second levels group the third.
+    static func categoryChoice(selected: String?) -> FieldModel {
+        var groups: [FieldModel.Grouped.Group] = []
+        for category in ContentCategoryCatalog.all {
+            let label = "\(category.level1) › \(category.level2)"
+            let value = "\(category.level1)|\(category.level2)|\(category.level3)"
+            let option = FieldModel.Option(value: value, text: category.level3, selected: value == selected)
+            if groups.last?.label == label {
+                groups[groups.count - 1].options.append(option)
+            } else {
+                groups.append(FieldModel.Grouped.Group(label: label, options: [option]))
+            }
+        }
+        return FieldModel(grouped: FieldModel.Grouped(label: "内容分类", name: "category", groups: groups))
+    }
+
     /// The registration form, with what was typed and why it was refused.
     func registerPage(values: [String: String], error: String?) -> RegisterPage {
         typealias F = FieldModel
@@ -237,11 +265,15 @@ extension DashboardPages {
         let fields: [FieldModel] = [
             .select("信访形式", "channel", Channel.allCases.map { ($0.rawValue, $0.label) }, selected: v("channel")),
             .select("信访目的", "purpose", Purpose.allCases.map { ($0.rawValue, $0.label) }, selected: v("purpose")),
-            .select(
-                "内容分类",
-                "category",
-                ContentCategoryCatalog.all.map { ("\($0.level1)|\($0.level2)|\($0.level3)", "\($0.level1) › \($0.level2) › \($0.level3)") },
-                selected: v("category")
+            Self.categoryChoice(selected: v("category")),
+            FieldModel(
+                search: F.Search(
+                    label: "或输入关键字搜索",
+                    name: "categorySearch",
+                    listID: "categories",
+                    value: v("categorySearch") ?? "",
+                    suggestions: ContentCategoryCatalog.all.map(RegistrationForm.categoryText)
+                )
             ),
             F.lineBreakField,
             .input(

@@ -9,7 +9,8 @@ enum Form {
     /// The largest form body the dashboard takes.
     static let bytesMax = 64 * 1024
 
-    /// The body's fields, percent-decoded; blank ones left out (an empty input is no answer).
+    /// The body's fields, percent-decoded, a text area's CR LF line ends made LF (as the API's
+    /// JSON carries them); blank ones left out (an empty input is no answer).
     static func values(of request: Request) async throws -> [String: String] {
         let buffer = try await request.body.collect(upTo: bytesMax)
         return values(String(buffer: buffer))
@@ -20,7 +21,8 @@ enum Form {
         for pair in body.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard let key = parts.first.flatMap({ String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding }) else { continue }
-            let value = parts.count > 1 ? (String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "") : ""
+            let value = (parts.count > 1 ? (String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "") : "")
+                .replacingOccurrences(of: "\r\n", with: "\n")
             if !value.trimmingCharacters(in: .whitespaces).isEmpty { values[key] = value }
         }
         return values
@@ -42,6 +44,9 @@ enum Form {
 /// The dashboard's registration form as the API's registration input: one petitioner, the
 /// category as `level1|level2|level3`, the registrar from the session, and the day of receipt.
 struct RegistrationForm {
+    /// How the search box names a category.
+    static func categoryText(_ c: ContentCategory) -> String { "\(c.level1) › \(c.level2) › \(c.level3)" }
+
     var values: [String: String]
     var registeredBy: String
     var today: CivilDate
@@ -53,7 +58,12 @@ struct RegistrationForm {
     }
 
     func input() throws(ValidationFailure) -> RegistrationInput {
-        let parts = (values["category"] ?? "").split(separator: "|").map(String.init)
+        // A category typed into the search box (一级 › 二级 › 三级) wins over the choice.
+        let searched = (values["categorySearch"] ?? "").trimmingCharacters(in: .whitespaces)
+        let parts =
+            searched.isEmpty
+            ? (values["category"] ?? "").split(separator: "|").map(String.init)
+            : searched.components(separatedBy: "›").map { $0.trimmingCharacters(in: .whitespaces) }
         var input = RegistrationInput()
         input.channel = values["channel"] ?? ""
         input.purpose = values["purpose"] ?? ""

@@ -201,7 +201,31 @@ struct FieldModel {
         var tall = false
     }
 
+    /// A choice in groups (`<optgroup>`): the content category's first and second levels as the
+    /// group, the third as the option.
+    struct Grouped {
+        struct Group {
+            var label: String
+            var options: [Option]
+        }
+
+        var label: String
+        var name: String
+        var groups: [Group]
+    }
+
+    /// A text input with suggestions (`<datalist>`): typing filters them, no script needed.
+    struct Search {
+        var label: String
+        var name: String
+        var listID: String
+        var value: String
+        var suggestions: [String]
+    }
+
     var select: Select?
+    var grouped: Grouped?
+    var search: Search?
     var input: Input?
     var checkbox: Checkbox?
     var area: Area?
@@ -281,6 +305,14 @@ struct Intake {
     var earlierHolder: String
 }
 
+struct Contact {
+    var name: String
+    var lead: Bool
+    var mobile: String
+    var idNumber: String
+    var address: String
+}
+
 struct Collective {
     var batches: Int
     var persons: Int
@@ -304,6 +336,9 @@ struct CasePage {
     var summary: String
     var text: String
     var petitioners: String
+    /// The petitioners' contact data, unmasked, when the reader asked (and was audited).
+    var contacts: [Contact]?
+    var canReveal: Bool
     var collective: Collective?
     var channel: String
     var jointLetter: Bool

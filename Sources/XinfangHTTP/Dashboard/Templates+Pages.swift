@@ -38,7 +38,8 @@ extension Templates {
         <tr><th>责任单位</th><td>{{owner}}</td></tr>
         <tr><th>摘要</th><td class="pre">{{summary}}</td></tr>
         <tr><th>诉求内容</th><td class="pre">{{text}}</td></tr>
-        <tr><th>信访人</th><td>{{petitioners}}{{#collective}}（集体访 {{batches}} 批 {{persons}} 人次）{{/collective}}</td></tr>
+        <tr><th>信访人</th><td>{{petitioners}}{{#collective}}（集体访 {{batches}} 批 {{persons}} 人次）{{/collective}}{{#canReveal}}<form method="get" action="/ui/cases/{{number}}" style="display:inline"><input type="hidden" name="reveal" value="contact"> <button>查看联系方式</button></form><span class="muted">（用于受理告知，查看将记入审计）</span>{{/canReveal}}
+        {{#contacts}}<br>{{name}}{{#lead}}（主访人）{{/lead}}　手机 {{mobile}}　证件号码 {{idNumber}}　住址 {{address}}{{/contacts}}</td></tr>
         <tr><th>形式 / 目的</th><td>{{channel}}{{#jointLetter}}（联名信）{{/jointLetter}} / {{purpose}}</td></tr>
         <tr><th>内容分类</th><td>{{category}}</td></tr>
         <tr><th>问题属地</th><td>{{region}}</td></tr>
@@ -62,7 +63,7 @@ extension Templates {
 
     /// One input of a form: a choice, a one-line input, a checkbox or a text area.
     static let field = """
-        {{#select}}<label>{{label}} <select name="{{name}}">{{#options}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{text}}</option>{{/options}}</select></label>{{/select}}{{#input}}<label>{{label}} <input type="{{type}}" name="{{name}}"{{#maxlength}} maxlength="{{.}}"{{/maxlength}}{{#min}} min="{{.}}"{{/min}}{{#max}} max="{{.}}"{{/max}}{{#size}} size="{{.}}"{{/size}}{{#value}} value="{{.}}"{{/value}}{{#required}} required{{/required}}></label>{{/input}}{{#checkbox}}<label><input type="checkbox" name="{{name}}" value="true"{{#checked}} checked{{/checked}}> {{label}}</label>{{/checkbox}}{{#area}}<label style="display:block">{{label}}<textarea name="{{name}}" maxlength="{{maxlength}}"{{#required}} required{{/required}}{{#tall}} style="height:120px"{{/tall}}>{{value}}</textarea></label>{{/area}}{{#lineBreak}}<br>{{/lineBreak}}
+        {{#select}}<label>{{label}} <select name="{{name}}">{{#options}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{text}}</option>{{/options}}</select></label>{{/select}}{{#grouped}}<label>{{label}} <select name="{{name}}">{{#groups}}<optgroup label="{{label}}">{{#options}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{text}}</option>{{/options}}</optgroup>{{/groups}}</select></label>{{/grouped}}{{#search}}<label>{{label}} <input name="{{name}}" list="{{listID}}" value="{{value}}" maxlength="200" size="36"></label><datalist id="{{listID}}">{{#suggestions}}<option value="{{.}}">{{/suggestions}}</datalist>{{/search}}{{#input}}<label>{{label}} <input type="{{type}}" name="{{name}}"{{#maxlength}} maxlength="{{.}}"{{/maxlength}}{{#min}} min="{{.}}"{{/min}}{{#max}} max="{{.}}"{{/max}}{{#size}} size="{{.}}"{{/size}}{{#value}} value="{{.}}"{{/value}}{{#required}} required{{/required}}></label>{{/input}}{{#checkbox}}<label><input type="checkbox" name="{{name}}" value="true"{{#checked}} checked{{/checked}}> {{label}}</label>{{/checkbox}}{{#area}}<label style="display:block">{{label}}<textarea name="{{name}}" maxlength="{{maxlength}}"{{#required}} required{{/required}}{{#tall}} style="height:120px"{{/tall}}>{{value}}</textarea></label>{{/area}}{{#lineBreak}}<br>{{/lineBreak}}
         """
 
     static let register = """

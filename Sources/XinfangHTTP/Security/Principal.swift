@@ -1,3 +1,4 @@
+import Foundation
 public import Hummingbird
 public import XinfangCore
 public import XinfangService
@@ -19,6 +20,15 @@ public struct Principal: Sendable {
     /// The person as the application layer knows them: the name on their events and what they may do.
     public var caseActor: CaseService.Actor {
         CaseService.Actor(name: actorName, permissions: permissions, roleLabel: user.role.label)
+    }
+
+    /// The same, with the person who handled the matter (经办人) as typed in the form or request,
+    /// when it is not the account's own holder: the event then names both, the person first and
+    /// the account that answers for the entry after it.
+    public func caseActor(handledBy person: String?) -> CaseService.Actor {
+        let typed = (person ?? "").trimmingCharacters(in: .whitespaces)
+        guard !typed.isEmpty, typed != user.displayName, typed != actorName else { return caseActor }
+        return CaseService.Actor(name: "\(typed)（经办；账号 \(actorName)）", permissions: permissions, roleLabel: user.role.label)
     }
 }
 

@@ -155,7 +155,7 @@ extension NodeServices {
         }
         let outcome: CaseService.Outcome
         do {
-            outcome = try await cases.act(input.fields, on: number, by: principal.caseActor, scope: scope(for: principal))
+            outcome = try await cases.act(input.fields, on: number, by: principal.caseActor(handledBy: input.actor), scope: scope(for: principal))
         } catch let refusal as PolicyRefusal {
             throw try await problem(refusal, on: number)
         } catch StoreError.refused(let refusal) {
