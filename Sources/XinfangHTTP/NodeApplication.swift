@@ -33,6 +33,7 @@ public enum NodeApplication {
         router.add(middleware: problems)
         router.add(middleware: AuthMiddleware(services: services))
         SessionController(services: services).addRoutes(to: router)
+        EnrolmentController(services: services).addRoutes(to: router)
         UserController(services: services).addRoutes(to: router.group("api/v1"))
         HealthController(services: services).addRoutes(to: router)
         CaseController(services: services).addRoutes(to: router.group("api/v1"))

@@ -125,9 +125,10 @@ struct SecurityAPITests {
             let extend: [String: any Sendable] = ["action": "extend", "days": 10, "approver": "x", "reason": "案情复杂"]
             #expect(try await handler.act(number, extend)["code"] == "forbidden")
             #expect(try await leader.act(number, extend).status == 200)
-            // The events name the people who acted, whatever a body's `actor` said.
+            // The events name the accounts that acted, always; a body's `actor` (the 经办人 typed)
+            // stands beside the account, never instead of it.
             let chain = try await node.database.events(of: CaseNumber(rawValue: number)).map(\.actor)
-            #expect(chain == ["测试承办人（test-handler）", "测试承办人（test-handler）", "测试领导（test-leader）"])
+            #expect(chain == ["测试承办人（test-handler）", "周敏（经办；账号 测试承办人（test-handler））", "周敏（经办；账号 测试领导（test-leader））"])
             // Accounts: the system administrator makes business accounts, never administrators.
             let made = try await admin.request(.post, "/api/v1/users", body: #"{"username":"liuna","displayName":"刘娜","role":"registrar"}"#)
             #expect(made.status == 201 && (made["password"]?.count ?? 0) >= 12 && made["totpSecret"] != nil)

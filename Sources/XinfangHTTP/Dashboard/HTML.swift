@@ -12,9 +12,11 @@ enum HTML {
     @TaskLocal static var viewer: String?
     /// What that person may do: the navigation and the forms offer nothing else.
     @TaskLocal static var permissions: Set<Permission> = []
+    /// Whether that person's role signs in with an authenticator (the set-up page is theirs).
+    @TaskLocal static var secondFactor = false
 
     /// The navigation for `permissions`: only the pages the role may open.
-    static func navigation(_ permissions: Set<Permission>) -> [Link] {
+    static func navigation(_ permissions: Set<Permission>, secondFactor: Bool) -> [Link] {
         var links: [Link] = []
         if permissions.contains(.readSupervision) { links.append(Link(href: "/", text: "首页")) }
         if permissions.contains(.register) { links.append(Link(href: "/ui/register", text: "登记")) }
@@ -26,11 +28,7 @@ enum HTML {
             links.append(Link(href: "/ui/flags", text: "对账预警"))
             links.append(Link(href: "/ui/stats", text: "考核指标"))
         }
-        if permissions.contains(.readPersonalData) || permissions.contains(.manageSecurity) || permissions.contains(.manageAccounts)
-            || permissions.contains(.readAudit)
-        {
-            links.append(Link(href: "/ui/totp", text: "动态口令"))
-        }
+        if secondFactor { links.append(Link(href: "/ui/totp", text: "动态口令")) }
         return links
     }
 
@@ -124,7 +122,7 @@ enum HTML {
         .dot{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:4px;background:#d1d5db}
         .dot.red{background:#dc2626}.dot.yellow{background:#f59e0b}.dot.green{background:#16a34a}
         .tag.yellow{background:#fef3c7;color:#92400e}.pre{white-space:pre-wrap;overflow-wrap:anywhere}
-        td{overflow-wrap:anywhere}
+        td{overflow-wrap:anywhere}.qr svg{max-width:100%;height:auto}code.secret{font-size:18px;letter-spacing:1px;word-break:break-all}
         @media (max-width:640px){header{padding:8px 12px}nav a{margin:0 10px 0 0;display:inline-block;padding:4px 0}main{padding:10px}
         .wide{display:none}.card{min-width:0;flex:1 1 40%;padding:8px 10px}.card .v{font-size:20px}
         .grid{grid-template-columns:1fr}th,td{padding:5px 4px}th{white-space:normal}table.facts th{width:5em}

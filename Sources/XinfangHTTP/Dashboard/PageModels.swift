@@ -13,7 +13,7 @@ struct Frame {
     var level: String
     var viewer: String?
     var generatedAt: String
-    var nav: [Link] = HTML.navigation(HTML.permissions)
+    var nav: [Link] = HTML.navigation(HTML.permissions, secondFactor: HTML.secondFactor)
     let css = HTML.css
 }
 
@@ -427,4 +427,14 @@ struct ErrorPage {
             }
         frame = Frame(title: heading, node: "信访督查", level: "", viewer: HTML.viewer, generatedAt: "")
     }
+}
+
+/// The authenticator set-up page: the QR code and the secret, or that it is done.
+struct EnrolmentPage {
+    var frame: Frame
+    var qr: String?
+    var secret: String?
+    var pending: String?
+    var error: String?
+    var done = false
 }

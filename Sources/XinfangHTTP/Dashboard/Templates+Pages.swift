@@ -94,6 +94,18 @@ extension Templates {
         <p><a href="/">返回首页</a> · <a href="/ui/cases">信访件列表</a> · <a href="/ui/login">重新登录</a></p>{{/body}}{{/bare}}
         """
 
+    static let totp = """
+        {{<frame}}{{$body}}<h1>设置动态口令</h1>
+        {{#done}}<div class="msg">动态口令已启用。此后登录请输入手机应用显示的口令；原口令已停用。</div><p><a href="/">返回首页</a></p>{{/done}}
+        {{^done}}<p>1. 在手机上打开身份验证器应用（如“微信小程序·腾讯身份验证器”、Google Authenticator、Microsoft Authenticator），选择“扫描二维码”：</p>
+        <div class="qr">{{{qr}}}</div>
+        <p>无法扫码时，选择“手动输入密钥”，输入：<code class="secret">{{secret}}</code>（基于时间，30 秒，6 位）</p>
+        <p>2. 输入应用中显示的 6 位口令，确认后新口令生效（此前的口令仍然有效）。本页 10 分钟内有效。</p>
+        {{#error}}<div class="msg error">{{.}}</div>{{/error}}
+        <form class="act" method="post" action="/ui/totp"><input type="hidden" name="pending" value="{{pending}}"><label>动态口令 <input name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required></label><button>确认启用</button></form>{{/done}}
+        {{/body}}{{/frame}}
+        """
+
     static let login = """
         {{<bare}}{{$body}}<h1>登录</h1>
         {{#error}}<p class="error">{{.}}</p>{{/error}}

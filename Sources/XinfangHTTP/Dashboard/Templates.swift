@@ -21,7 +21,7 @@ enum Templates {
     static let all: [String: String] = [
         "frame": frame, "bare": bare, "cases": cases, "backlog": backlog, "flags": flags, "panel": panel,
         "overview": overview, "role": role, "caseList": caseList, "case": casePage, "register": register,
-        "flagList": flagList, "stats": stats, "login": login, "password": password, "field": field, "error": error,
+        "flagList": flagList, "stats": stats, "login": login, "password": password, "field": field, "error": error, "totp": totp,
     ]
 
     /// The page of every signed-in view: the node in the header, the navigation, the body.

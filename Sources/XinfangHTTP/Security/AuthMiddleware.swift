@@ -80,7 +80,9 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
         }
         return try await HTML.$viewer.withValue(principal.actorName) {
             try await HTML.$permissions.withValue(principal.permissions) {
-                try await audited(request, context: context, principal: principal, now: now, next: next)
+                try await HTML.$secondFactor.withValue(principal.user.role.needsSecondFactor) {
+                    try await audited(request, context: context, principal: principal, now: now, next: next)
+                }
             }
         }
     }
