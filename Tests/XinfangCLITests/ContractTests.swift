@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+/// The document other systems read, checked against a running province (issue 16): a bounded
+/// schemathesis pass (installed into .build/pytools by deploy/install-test-tools.sh) over
+/// schemas/openapi.yaml with every check, the exceptions and their reasons in
+/// .ci/schemathesis.toml. It must find nothing: no server error, no undocumented status, no
+/// response off its schema, 405 with Allow for an undeclared method, nothing the document allows
+/// refused and nothing it forbids taken.
+struct ContractTests {
+    static let root = TourTests.root
+
+    @Test func theDemoProvinceAnswersExactlyAsTheDocumentSays() async throws {
+        let pytools = Self.root.appendingPathComponent(".build/pytools/bin/schemathesis").path
+        if !FileManager.default.isExecutableFile(atPath: pytools) {
+            let install = Process()
+            install.executableURL = URL(fileURLWithPath: "/bin/bash")
+            install.arguments = [Self.root.appendingPathComponent("deploy/install-test-tools.sh").path]
+            try install.run()
+            install.waitUntilExit()
+            try #require(install.terminationStatus == 0, "deploy/install-test-tools.sh failed")
+        }
+        let dir = try temporaryDirectory("contract")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let demoDir = dir.appendingPathComponent("demo")
+        let demo = try NodeProcess(
+            arguments: [
+                "demo", "--dir", demoDir.path, "--base-port", "0", "--topology",
+                Self.root.appendingPathComponent("deploy/topology.example.json").path,
+            ],
+            workDirectory: dir
+        )
+        _ = try await demo.waitUntilListening(timeout: 120)
+        let deadline = Date().addingTimeInterval(120)
+        while !demo.log.contains("Ctrl-C stops every node") {
+            try #require(Date() < deadline && demo.process.isRunning, "the demo did not finish its story: \(demo.log.suffix(800))")
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let log = demo.log
+        let pattern = try NSRegularExpression(pattern: "430000 \\S+\\s+http://127\\.0\\.0\\.1:([0-9]+)")
+        let match = try #require(pattern.firstMatch(in: log, range: NSRange(log.startIndex..., in: log)), "no URL for the province")
+        let port = (log as NSString).substring(with: match.range(at: 1))
+        let tokens = try String(contentsOf: demoDir.appendingPathComponent("tokens.env"), encoding: .utf8)
+        let token = try #require(tokens.split(separator: "\n").first { $0.hasPrefix("XF_430000=") }?.dropFirst("XF_430000=".count))
+
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: pytools)
+        // The dashboard's HTML pages are a browser's (DashboardTests); DELETE and the password
+        // change end the caller's own credentials, which the rest of the pass needs.
+        run.arguments = [
+            "--config-file", Self.root.appendingPathComponent(".ci/schemathesis.toml").path, "run",
+            Self.root.appendingPathComponent("schemas/openapi.yaml").path, "--url", "http://127.0.0.1:\(port)",
+            "-H", "Authorization: Bearer \(token)", "--phases", "examples,coverage,fuzzing", "--workers", "1",
+            "--exclude-path-regex", "^/ui/", "--exclude-method", "DELETE", "--exclude-path", "/api/v1/session/password",
+            "--seed", "16", "--no-color",
+        ]
+        run.currentDirectoryURL = dir
+        let out = Pipe()
+        run.standardOutput = out
+        run.standardError = out
+        try run.run()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        run.waitUntilExit()
+        #expect(run.terminationStatus == 0, "\(output.suffix(6000))")
+        #expect(output.contains("passed"), "\(output.suffix(2000))")
+        #expect(try await demo.interruptAndWait(timeout: 30) == 0)
+    }
+}
