@@ -66,3 +66,53 @@ struct TourTests {
         #expect(try await demo.interruptAndWait(timeout: 30) == 0)
     }
 }
+
+/// The demo run again in its folder: a folder whose story was played starts as it was left; a
+/// folder left partly seeded (a run stopped mid-story) is refused, saying how to start fresh.
+struct DemoRerunTests {
+    static func start(_ demoDir: URL, in dir: URL) throws -> NodeProcess {
+        try NodeProcess(
+            arguments: [
+                "demo", "--dir", demoDir.path, "--base-port", "0", "--topology",
+                TourTests.root.appendingPathComponent("deploy/topology.example.json").path,
+            ],
+            workDirectory: dir
+        )
+    }
+
+    /// Waits until the demo printed its banner or exited.
+    static func settle(_ demo: NodeProcess) async throws {
+        let deadline = Date().addingTimeInterval(180)
+        while !demo.log.contains("Ctrl-C stops every node") && demo.process.isRunning {
+            try #require(Date() < deadline, "the demo neither finished nor stopped: \(demo.log.suffix(800))")
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    @Test func aRerunFinishesTheStoryOrSaysTheFolderIsPartlySeeded() async throws {
+        let dir = try temporaryDirectory("rerun")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let demoDir = dir.appendingPathComponent("demo")
+        let first = try Self.start(demoDir, in: dir)
+        try await Self.settle(first)
+        #expect(first.log.contains("Seeded and played just now"))
+        #expect(try await first.interruptAndWait(timeout: 30) == 0)
+        #expect(FileManager.default.fileExists(atPath: demoDir.appendingPathComponent("story.done").path))
+
+        // Again in the same folder: the story stands, nothing is seeded twice.
+        let again = try Self.start(demoDir, in: dir)
+        try await Self.settle(again)
+        #expect(again.log.contains("The story was played in this folder before"), "\(again.log.suffix(800))")
+        #expect(!again.log.contains("Seeded and played just now"))
+        #expect(try await again.interruptAndWait(timeout: 30) == 0)
+
+        // A run that stopped mid-story leaves cases but no mark: refused, with the way out.
+        try FileManager.default.removeItem(at: demoDir.appendingPathComponent("story.done"))
+        let partly = try Self.start(demoDir, in: dir)
+        try await Self.settle(partly)
+        let status = try await partly.waitForExit(timeout: 60)
+        #expect(status == 1, "\(partly.log.suffix(800))")
+        #expect(partly.log.contains("is partly seeded"))
+        #expect(partly.log.contains("rm -rf \(demoDir.path)"))
+    }
+}

@@ -81,7 +81,7 @@ struct Demo: AsyncParsableCommand {
         client.tokens = credentials.tokens
         do {
             for node in nodes { try await waitUntilReady(client, node.id, process: processes.first { $0.0 == node.id }!.1) }
-            let story = try await DemoStory(client: client, topology: runtime).playIfEmpty()
+            let story = try await DemoStory(client: client, topology: runtime).play(in: root)
             emit(banner(nodes: nodes, story: story, directory: root.path, credentials: credentials))
         } catch {
             emit("demo failed: \(error)")
@@ -150,6 +150,8 @@ struct Demo: AsyncParsableCommand {
         }
         if !story.isEmpty {
             lines += ["", "Seeded and played just now:"] + story.map { "  - \($0)" }
+        } else {
+            lines += ["", "The story was played in this folder before (\(DemoStory.doneFile)); its cases are as they were left."]
         }
         lines += [
             "",

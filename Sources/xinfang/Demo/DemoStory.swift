@@ -15,10 +15,38 @@ struct DemoStory {
     static let hecheng = NodeID("431202")
     static let zhongfang = NodeID("431221")
 
-    /// Plays the story on an empty hierarchy; returns what it did (nothing when already seeded).
-    func playIfEmpty() async throws -> [String] {
-        let ready = await client.send("GET", Self.province, "/readyz")
-        guard (ready.json["cases"] as? Int ?? 0) == 0 else { return [] }
+    /// The file, in the demo's folder, that says the story was played to its end there.
+    static let doneFile = "story.done"
+
+    /// Plays the story on an empty hierarchy and marks the folder; returns what it did (nothing
+    /// when the folder's story was played before). A folder with cases but no mark was left
+    /// partly seeded (a run stopped mid-story): it is refused with how to start fresh, rather
+    /// than seeded twice or shown half-told.
+    func play(in folder: URL) async throws -> [String] {
+        let mark = folder.appendingPathComponent(Self.doneFile)
+        if FileManager.default.fileExists(atPath: mark.path) { return [] }
+        var seeded: [String] = []
+        for node in topology.nodes {
+            let ready = await client.send("GET", node.id, "/readyz")
+            if let cases = ready.json["cases"] as? Int, cases > 0 { seeded.append("\(node.id) (\(cases) cases)") }
+        }
+        guard seeded.isEmpty else {
+            throw DemoError(
+                """
+                the demo folder \(folder.path) is partly seeded: an earlier run stopped before the story \
+                ended (cases at \(seeded.joined(separator: ", "))), so it would show half of it.
+                Start fresh: stop the demo, then `rm -rf \(folder.path)` and run it again \
+                (or give another folder with --dir).
+                """
+            )
+        }
+        let story = try await playOnEmptyHierarchy()
+        try Data(story.joined(separator: "\n").utf8).write(to: mark)
+        return story
+    }
+
+    /// The story itself, on nodes that hold no case.
+    func playOnEmptyHierarchy() async throws -> [String] {
         var seeder = DemoSeeder(now: Date())
         var story: [String] = []
         let due = ISO8601DateFormatter().string(from: Date().addingTimeInterval(30 * 86_400))
