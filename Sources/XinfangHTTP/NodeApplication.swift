@@ -29,7 +29,7 @@ public enum NodeApplication {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: AccessLogMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())
-        let problems = ProblemMiddleware<NodeRequestContext>()
+        let problems = ProblemMiddleware<NodeRequestContext>(nodeName: services.identity.name)
         router.add(middleware: problems)
         router.add(middleware: AuthMiddleware(services: services))
         SessionController(services: services).addRoutes(to: router)

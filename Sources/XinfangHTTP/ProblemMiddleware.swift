@@ -10,8 +10,14 @@ import XinfangStore
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The routes' methods: a known path asked with another method is 405, not 404.
     var methods = MethodTable()
+    /// The node's name, for the header of an error page under the dashboard.
+    var nodeName = ""
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        try await HTML.$nodeName.withValue(nodeName) { try await answer(request, context: context, next: next) }
+    }
+
+    func answer(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let problem as APIProblem {

@@ -23,23 +23,8 @@ struct ContractTests {
         let dir = try temporaryDirectory("contract")
         defer { try? FileManager.default.removeItem(at: dir) }
         let demoDir = dir.appendingPathComponent("demo")
-        let demo = try NodeProcess(
-            arguments: [
-                "demo", "--dir", demoDir.path, "--base-port", "0", "--topology",
-                Self.root.appendingPathComponent("deploy/topology.example.json").path,
-            ],
-            workDirectory: dir
-        )
-        _ = try await demo.waitUntilListening(timeout: 120)
-        let deadline = Date().addingTimeInterval(120)
-        while !demo.log.contains("Ctrl-C stops every node") {
-            try #require(Date() < deadline && demo.process.isRunning, "the demo did not finish its story: \(demo.log.suffix(800))")
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        let log = demo.log
-        let pattern = try NSRegularExpression(pattern: "430000 \\S+\\s+http://127\\.0\\.0\\.1:([0-9]+)")
-        let match = try #require(pattern.firstMatch(in: log, range: NSRange(log.startIndex..., in: log)), "no URL for the province")
-        let port = (log as NSString).substring(with: match.range(at: 1))
+        let demo = try await NodeProcess.demo(demoDir, in: dir)
+        let port = try demo.demoPort("430000")
         let tokens = try String(contentsOf: demoDir.appendingPathComponent("tokens.env"), encoding: .utf8)
         let token = try #require(tokens.split(separator: "\n").first { $0.hasPrefix("XF_430000=") }?.dropFirst("XF_430000=".count))
 

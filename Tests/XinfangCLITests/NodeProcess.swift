@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import XinfangCore
 import XinfangStore
 import XinfangTesting
@@ -135,4 +136,33 @@ func writeConfig(in dir: URL, nodeId: String = "430102", extra: String = "") asy
     let database = try NodeDatabase.open(directory: dir.appendingPathComponent("data"), node: NodeID(nodeId), calendar: .standard)
     try await TestAccounts.provision(database)
     return url
+}
+
+extension NodeProcess {
+    /// `xinfang demo` in `demoDir` on free ports, once it has played its story and printed its
+    /// banner (the README tour and the contract check run against it).
+    static func demo(_ demoDir: URL, in dir: URL) async throws -> NodeProcess {
+        let demo = try NodeProcess(
+            arguments: [
+                "demo", "--dir", demoDir.path, "--base-port", "0", "--topology",
+                TourTests.root.appendingPathComponent("deploy/topology.example.json").path,
+            ],
+            workDirectory: dir
+        )
+        _ = try await demo.waitUntilListening(timeout: 120)
+        let deadline = Date().addingTimeInterval(120)
+        while !demo.log.contains("Ctrl-C stops every node") {
+            try #require(Date() < deadline && demo.process.isRunning, "the demo did not finish its story: \(demo.log.suffix(800))")
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return demo
+    }
+
+    /// The port the demo printed for `node` ("  430100 长沙市… http://127.0.0.1:PORT").
+    func demoPort(_ node: String) throws -> String {
+        let pattern = try NSRegularExpression(pattern: "\(node) \\S+\\s+http://127\\.0\\.0\\.1:([0-9]+)")
+        let text = log
+        let match = try #require(pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)), "no URL for \(node)")
+        return (text as NSString).substring(with: match.range(at: 1))
+    }
 }

@@ -20,27 +20,11 @@ struct TourTests {
         let dir = try temporaryDirectory("tour")
         defer { try? FileManager.default.removeItem(at: dir) }
         let demoDir = dir.appendingPathComponent("demo")
-        let demo = try NodeProcess(
-            arguments: [
-                "demo", "--dir", demoDir.path, "--base-port", "0", "--topology",
-                Self.root.appendingPathComponent("deploy/topology.example.json").path,
-            ],
-            workDirectory: dir
-        )
-        _ = try await demo.waitUntilListening(timeout: 120)
-        let deadline = Date().addingTimeInterval(120)
-        while !demo.log.contains("Ctrl-C stops every node") {
-            try #require(Date() < deadline && demo.process.isRunning, "the demo did not finish its story: \(demo.log.suffix(800))")
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        // This demo's ports, from the lines it printed ("  430100 长沙市… http://127.0.0.1:PORT").
+        let demo = try await NodeProcess.demo(demoDir, in: dir)
+        // This demo's ports, from the lines it printed.
         var script = try Self.tourScript()
         for (node, readmePort) in [("430000", "8430"), ("430100", "8431"), ("430102", "8432")] {
-            let pattern = try NSRegularExpression(pattern: "\(node) \\S+\\s+http://127\\.0\\.0\\.1:([0-9]+)")
-            let log = demo.log
-            let match = try #require(pattern.firstMatch(in: log, range: NSRange(log.startIndex..., in: log)), "no URL for \(node)")
-            let port = (log as NSString).substring(with: match.range(at: 1))
-            script = script.replacingOccurrences(of: "127.0.0.1:\(readmePort)", with: "127.0.0.1:\(port)")
+            script = script.replacingOccurrences(of: "127.0.0.1:\(readmePort)", with: "127.0.0.1:\(try demo.demoPort(node))")
         }
         script = script.replacingOccurrences(of: ".xinfang-demo", with: demoDir.path)
             .replacingOccurrences(of: "-o overdue.csv", with: "-o \(dir.appendingPathComponent("overdue.csv").path)")

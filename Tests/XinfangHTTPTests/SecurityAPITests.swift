@@ -120,7 +120,8 @@ struct SecurityAPITests {
             // A handler handles; extending the period is the leader's approval.
             let created = try await handler.request(.post, "/api/v1/cases", body: Fixtures.registrationJSON())
             let number = try #require(created["caseNumber"])
-            #expect(((created.json["registration"] as? [String: Any])?["registeredBy"] as? String) == "测试承办人（test-handler）")
+            // The 登记人 typed in the request is the registration's; the event names the account.
+            #expect(((created.json["registration"] as? [String: Any])?["registeredBy"] as? String) == "李娜")
             #expect(try await handler.act(number, ["action": "notify"]).status == 200)
             let extend: [String: any Sendable] = ["action": "extend", "days": 10, "approver": "x", "reason": "案情复杂"]
             #expect(try await handler.act(number, extend)["code"] == "forbidden")

@@ -23,7 +23,8 @@ struct CaseController<Context: NodeContext>: Sendable {
         let principal = try context.require(.register)
         let key = try idempotencyKey(request)
         var (input, body) = try await APIJSON.decode(RegistrationInput.self, from: request, context: context)
-        input.registeredBy = principal.actorName  // the registrar is who is logged in, never the client's word
+        // The person typed as 登记人; the event names the account that registered, whatever was typed.
+        input.registeredBy = principal.registrar(typed: input.registeredBy)
         let now = services.clock.now()
         let registration: CaseRegistration
         do { registration = try input.registration(now: now) } catch { throw APIProblem(error) }

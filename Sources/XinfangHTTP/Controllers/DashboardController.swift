@@ -182,10 +182,9 @@ struct DashboardController<Context: NodeContext>: Sendable {
         let now = services.clock.now()
         do {
             // The registrar typed in the form (登记人) is the one the registration names.
-            let typed = (form["registeredBy"] ?? "").trimmingCharacters(in: .whitespaces)
             let registration = try RegistrationForm(
                 form,
-                registeredBy: typed.isEmpty ? principal.user.displayName : typed,
+                registeredBy: principal.registrar(typed: form["registeredBy"]),
                 today: services.database.calendar.civilDate(of: now)
             )
             .input().registration(now: now)

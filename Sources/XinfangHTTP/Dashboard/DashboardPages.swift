@@ -186,7 +186,7 @@ struct DashboardPages {
         let inScope = trend.filter { scope.contains($0.key) }.values
         let registered = months.map { m in inScope.reduce(0) { $0 + ($1[m]?.received ?? 0) } }
         let closed = months.map { m in inScope.reduce(0) { $0 + ($1[m]?.closed ?? 0) } }
-        return Panel(title: "近12个月受理与办结", svg: SVGChart.grouped(periods: months, series: [("登记", registered), ("办结", closed)]))
+        return Panel(title: "近12个月收件与办结（收件按收件日期计）", svg: SVGChart.grouped(periods: months, series: [("收件", registered), ("办结", closed)]))
     }
 
     /// One row of a backlog table: whose counts, the list filter that finds its cases, its name.
@@ -217,11 +217,16 @@ struct DashboardPages {
                     cell(c.open, "open", [("open", "true")]),
                     cell(c.overdue, "overdue", alert: true, [("light", "red")]),
                     cell(c.dueSoon, "dueSoon", [("light", "yellow")]),
-                    Cell(cls: c.stuck > 0 ? "stuck alert" : "stuck", value: c.stuck, href: flags),
-                    Cell(cls: c.flags > 0 ? "flags alert" : "flags", value: c.flags, href: flags),
+                    Cell(cls: c.stuck > 0 ? "stuck alert" : "stuck", value: c.stuck, href: flags, wide: true),
+                    Cell(cls: c.flags > 0 ? "flags alert" : "flags", value: c.flags, href: flags, wide: true),
                     cell(c.awaitingClosureReport, "awaitingClosureReport", [("awaitingReport", "true")]),
                     cell(c.awaitingSupervisionFeedback, "awaitingSupervisionFeedback", [("awaitingFeedback", "true")]),
-                    cell(c.byAge[AgeBucket.over90.rawValue] ?? 0, "over90", alert: true, [("open", "true")] + Self.ageFilter(.over90)),
+                    Cell(
+                        cls: (c.byAge[AgeBucket.over90.rawValue] ?? 0) > 0 ? "over90 alert" : "over90",
+                        value: c.byAge[AgeBucket.over90.rawValue] ?? 0,
+                        href: Self.casesHref(base + [("open", "true")] + Self.ageFilter(.over90)),
+                        wide: true
+                    ),
                 ],
                 isTotal: isTotal
             )

@@ -14,6 +14,8 @@ enum HTML {
     @TaskLocal static var permissions: Set<Permission> = []
     /// Whether that person's role signs in with an authenticator (the set-up page is theirs).
     @TaskLocal static var secondFactor = false
+    /// The node's name, for pages made outside a controller (errors).
+    @TaskLocal static var nodeName = ""
 
     /// The navigation for `permissions`: only the pages the role may open.
     static func navigation(_ permissions: Set<Permission>, secondFactor: Bool) -> [Link] {

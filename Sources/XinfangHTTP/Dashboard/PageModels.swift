@@ -48,6 +48,8 @@ struct Cell {
     var cls: String
     var value: Int
     var href: String
+    /// Left out at a phone's width (as its column's header).
+    var wide = false
 }
 
 struct BacklogRow {
@@ -425,7 +427,7 @@ struct ErrorPage {
             case 500...: "系统处理时发生错误，请稍后重试；如持续出现，请联系系统管理员。"
             default: problem.detail
             }
-        frame = Frame(title: heading, node: "信访督查", level: "", viewer: HTML.viewer, generatedAt: "")
+        frame = Frame(title: heading, node: HTML.nodeName, level: "", viewer: HTML.viewer, generatedAt: "")
     }
 }
 

@@ -63,7 +63,7 @@ enum Templates {
 
     static let backlog = """
         <div class="scroll"><table id="{{tableID}}"><tr><th>辖区/单位</th><th class="wide">层级</th><th class="n">在办</th><th class="n">超期（红）</th><th class="n">临期（黄）</th><th class="n wide">滞留/冲突预警</th><th class="n wide">全部预警</th><th class="n">交办待报结</th><th class="n">督办待反馈</th><th class="n wide">收件超90天</th></tr>
-        {{#rows}}<tr id="{{rowID}}"{{#isTotal}} class="total"{{/isTotal}}><td>{{#href}}<a href="{{.}}">{{name}}</a>{{/href}}{{^href}}{{name}}{{/href}}</td><td class="wide">{{level}}</td>{{#cells}}<td class="n {{cls}}"><a href="{{href}}">{{value}}</a></td>{{/cells}}</tr>
+        {{#rows}}<tr id="{{rowID}}"{{#isTotal}} class="total"{{/isTotal}}><td>{{#href}}<a href="{{.}}">{{name}}</a>{{/href}}{{^href}}{{name}}{{/href}}</td><td class="wide">{{level}}</td>{{#cells}}<td class="n {{cls}}{{#wide}} wide{{/wide}}"><a href="{{href}}">{{value}}</a></td>{{/cells}}</tr>
         {{/rows}}</table></div>
         """
 

@@ -22,6 +22,13 @@ public struct Principal: Sendable {
         CaseService.Actor(name: actorName, permissions: permissions, roleLabel: user.role.label)
     }
 
+    /// The registrar a registration names (登记人): the person typed in the form or request, or the
+    /// account's holder when none was typed. The registration event itself always names the account.
+    public func registrar(typed: String?) -> String {
+        let typed = (typed ?? "").trimmingCharacters(in: .whitespaces)
+        return typed.isEmpty ? user.displayName : typed
+    }
+
     /// The same, with the person who handled the matter (经办人) as typed in the form or request,
     /// when it is not the account's own holder: the event then names both, the person first and
     /// the account that answers for the entry after it.

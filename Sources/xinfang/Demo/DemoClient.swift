@@ -35,10 +35,15 @@ struct DemoClient: Sendable {
         return CaseNumber(rawValue: number)
     }
 
+    /// The officer who handles the demo's cases at each node (经办人).
+    static let handlers = [
+        "430000": "刘洋", "430100": "陈静", "430102": "周敏", "430104": "吴磊", "431200": "郑红", "431202": "孙强", "431221": "黄丽",
+    ]
+
     @discardableResult
-    func act(_ node: NodeID, _ number: CaseNumber, _ fields: [String: Any], actor: String = "经办人") async throws -> Reply {
+    func act(_ node: NodeID, _ number: CaseNumber, _ fields: [String: Any], actor: String? = nil) async throws -> Reply {
         var body = fields
-        body["actor"] = actor
+        body["actor"] = actor ?? Self.handlers[node.rawValue] ?? "周敏"
         let reply = await send("POST", node, "/api/v1/cases/\(number)/actions", body: try JSONSerialization.data(withJSONObject: body))
         guard reply.status == 200 || reply.status == 202 else {
             throw DemoError("\(fields["action"] ?? "?") at \(node) on \(number) failed: \(reply.status) \(reply.json["detail"] ?? "")")

@@ -56,7 +56,7 @@ struct DemoStory {
         for node in topology.nodes where node.level != .province {
             for _ in 0..<(node.level == .county ? 5 : 2) {
                 let region = node.level == .county ? node.id.rawValue : topology.children(of: node.id).first?.rawValue ?? node.id.rawValue
-                let number = try await client.register(seeder.registration(index: index, region: region, registrar: "登记员"), at: node.id)
+                let number = try await client.register(seeder.registration(index: index, region: region, registrar: "李娜"), at: node.id)
                 if node.level == .county && index % 2 == 0 { try await client.act(node.id, number, ["action": "notify"]) }
                 index += 1
             }
@@ -64,7 +64,7 @@ struct DemoStory {
         story.append("registered \(index) petitions at the 6 cities and counties")
 
         // 1–2. A skip-level visit at the province, assigned to 芙蓉区, closed there and verified.
-        let assigned = try await client.register(seeder.registration(index: 2, region: "430102", registrar: "省厅接访员"), at: Self.province)
+        let assigned = try await client.register(seeder.registration(index: 2, region: "430102", registrar: "王芳"), at: Self.province)
         try await client.act(Self.province, assigned, ["action": "offer", "to": "430102", "mode": "assign", "dueAt": due])
         try await client.waitFor(Self.furong, assigned, status: "offered")
         for fields: [String: Any] in [
@@ -77,7 +77,7 @@ struct DemoStory {
         story.append("\(assigned): 越级访 registered at the province, 交办 to 芙蓉区, closed and verified (审核认定办结)")
 
         // 3. An escalation from 中方县 that 怀化市 accepts.
-        let escalated = try await client.register(seeder.registration(index: 13, region: "431221", registrar: "登记员"), at: Self.zhongfang)
+        let escalated = try await client.register(seeder.registration(index: 13, region: "431221", registrar: "李娜"), at: Self.zhongfang)
         try await client.act(Self.zhongfang, escalated, ["action": "notify"])
         try await client.act(Self.zhongfang, escalated, ["action": "escalate", "reason": "总包单位在市区，县级无法协调"])
         try await client.waitFor(Self.huaihua, escalated, status: "offered")
@@ -85,7 +85,7 @@ struct DemoStory {
         story.append("\(escalated): 上报 by 中方县, accepted by 怀化市")
 
         // 4. A wrong-county assignment declined and re-routed through the province.
-        let rerouted = try await client.register(seeder.registration(index: 9, region: "430104", registrar: "省厅接访员"), at: Self.province)
+        let rerouted = try await client.register(seeder.registration(index: 9, region: "430104", registrar: "王芳"), at: Self.province)
         try await client.act(Self.province, rerouted, ["action": "offer", "to": "430102", "mode": "assign", "dueAt": due])
         try await client.waitFor(Self.furong, rerouted, status: "offered")
         try await client.act(Self.furong, rerouted, ["action": "decline", "reason": "问题属地在岳麓区，不属本区管辖"])
@@ -96,7 +96,7 @@ struct DemoStory {
         story.append("\(rerouted): assigned to 芙蓉区, declined (wrong county), re-assigned to 岳麓区 and accepted")
 
         // 5. A review at 怀化市 of a 鹤城区 reply.
-        let reviewed = try await client.register(seeder.registration(index: 7, region: "431202", registrar: "登记员"), at: Self.hecheng)
+        let reviewed = try await client.register(seeder.registration(index: 7, region: "431202", registrar: "李娜"), at: Self.hecheng)
         for fields: [String: Any] in [
             ["action": "notify"], ["action": "reply", "outcome": "notSupported", "opinion": "不符合提前退休条件。"], ["action": "close"],
         ] { try await client.act(Self.hecheng, reviewed, fields) }
@@ -106,7 +106,7 @@ struct DemoStory {
         story.append("\(reviewed): replied by 鹤城区, 复查 requested at 怀化市, which now holds it")
 
         // A 督办 from the province on a 芙蓉区 case.
-        let pressed = try await client.register(seeder.registration(index: 0, region: "430102", registrar: "登记员"), at: Self.furong)
+        let pressed = try await client.register(seeder.registration(index: 0, region: "430102", registrar: "李娜"), at: Self.furong)
         try await client.act(Self.furong, pressed, ["action": "notify"])
         try await client.waitFor(Self.province, pressed, status: "accepted")
         try await client.act(Self.province, pressed, ["action": "supervise", "dueAt": due, "note": "请于30日内书面反馈办理情况"])
