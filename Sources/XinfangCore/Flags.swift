@@ -34,7 +34,7 @@ public enum FlagKind: String, Codable, Sendable, CaseIterable {
         case .conflict: "强制接管冲突待处理"
         case .replicaBehind: "副本落后"
         case .replicaDiverged: "副本分叉"
-        case .peerUnreachable: "上下级节点不可达"
+        case .peerUnreachable: "与上下级系统连接中断"
         case .deadItems: "同步条目被拒收待人工处理"
         case .overdue: "超期"
         case .policy: "持有层级不符合归属策略"
@@ -45,15 +45,15 @@ public enum FlagKind: String, Codable, Sendable, CaseIterable {
     public var remedy: String {
         switch self {
         case .offerStuck: "催促接收机关在异议期内接收或退回；必要时由上级提办或强制接管。"
-        case .declinedNotRerouted: "持有机关应重新交办、转送、上报或作出受理/不予受理决定。"
-        case .commandUndelivered: "检查与持有节点之间的链路（见同步出站队列）；持有节点恢复后指令将自动送达。"
+        case .declinedNotRerouted: "办理机关应重新交办、转送、上报或作出受理/不予受理决定。"
+        case .commandUndelivered: "检查与办理机关之间的系统连接（运维人员查看同步出站队列）；连接恢复后指令将自动送达。"
         case .closureAwaitingVerification: "交办机关应审核认定办结或退回重办。"
-        case .conflict: "持有机关核实双方操作后，采纳（adopt）或驳回（dismiss）失败分支。"
-        case .replicaBehind: "检查链路；对账将持续补齐，仍不一致时联系运维。"
-        case .replicaDiverged: "两级节点的同一信访件历史分叉：核对冲突并联系运维。"
-        case .peerUnreachable: "检查该节点的服务与网络；恢复后积压条目将自动补发。"
-        case .deadItems: "查看出站队列中被拒收条目的原因（last_error），修复后由运维重新投递。"
-        case .overdue: "持有机关应尽快办理；需要时依法延期或由上级督办。"
+        case .conflict: "办理机关核实双方操作后，采纳或驳回失败分支。"
+        case .replicaBehind: "对账将持续补齐；仍不一致时请联系运维人员。"
+        case .replicaDiverged: "两级系统中同一信访件的记录不一致：核对冲突并联系运维人员。"
+        case .peerUnreachable: "请运维人员检查对方系统的服务与网络；恢复后积压的信访件将自动补发。"
+        case .deadItems: "请运维人员查看被拒收条目的原因，修复后重新投递。"
+        case .overdue: "办理机关应尽快办理；需要时依法延期或由上级督办。"
         case .policy: "按归属策略将信访件交办、转送或上报至应持有的层级。"
         }
     }
@@ -178,17 +178,27 @@ public enum CaseFlags {
                 )
             )
         }
+        // Organs by name, days in the calendar's civil time: the flag is read by officers.
+        func name(_ id: NodeID) -> String { hierarchy?.topology.node(id)?.name ?? id.rawValue }
         if state.status == .offered, let offer = state.pendingOffer {
             let since = offer.offeredAt.addingTimeInterval(limits.offerStuckSeconds)
-            if now >= since { flag(.offerStuck, since: since, "\(offer.from) 于 \(offer.offeredAt) 交给 \(offer.to)，至今未接收也未退回。") }
+            if now >= since {
+                flag(.offerStuck, since: since, "\(name(offer.from)) 于 \(calendar.civilDate(of: offer.offeredAt)) 交给 \(name(offer.to))，至今未接收也未退回。")
+            }
         }
         if state.status == .declined, let decline = state.lastDecline {
             let since = (decline.declinedAt ?? state.lastEventAt).addingTimeInterval(limits.declinedSeconds)
-            if now >= since { flag(.declinedNotRerouted, since: since, "\(decline.to) 退回后，\(state.holder) 尚未重新分流。") }
+            if now >= since { flag(.declinedNotRerouted, since: since, "\(name(decline.to)) 退回后，\(name(state.holder)) 尚未重新分流。") }
         }
         if state.awaitsClosureVerification, let closedAt = state.closedAt {
             let since = closedAt.addingTimeInterval(limits.closureVerificationSeconds)
-            if now >= since { flag(.closureAwaitingVerification, since: since, "办结报告于 \(closedAt) 报送 \(state.holder)，尚未审核认定。") }
+            if now >= since {
+                flag(
+                    .closureAwaitingVerification,
+                    since: since,
+                    "办结报告于 \(calendar.civilDate(of: closedAt)) 报送 \(name(state.holder))，尚未审核认定。"
+                )
+            }
         }
         if !state.status.isFinal {
             for deadline in state.deadlines(calendar: calendar) where deadline.kind.isObligation && deadline.metAt == nil && now > deadline.dueAt {
@@ -196,13 +206,18 @@ public enum CaseFlags {
             }
             if let supervision = state.openSupervision, now > supervision.feedbackDue(calendar: calendar) {
                 let due = supervision.feedbackDue(calendar: calendar)
-                flag(.overdue, "supervisionFeedback", since: due, "\(supervision.by) 的督办要求于 \(calendar.dueDay(of: supervision.dueAt)) 前反馈，尚未反馈。")
+                flag(
+                    .overdue,
+                    "supervisionFeedback",
+                    since: due,
+                    "\(name(supervision.by)) 的督办要求于 \(calendar.dueDay(of: supervision.dueAt)) 前反馈，尚未反馈。"
+                )
             }
         }
         if let hierarchy, let expected = expectedHolderLevel(state, hierarchy: hierarchy),
             let level = hierarchy.topology.node(state.holder)?.level, level != expected
         {
-            flag(.policy, since: state.lastEventAt, "当前阶段应由\(expected.rawValue)级持有，实际持有节点 \(state.holder) 为\(level.rawValue)级。")
+            flag(.policy, since: state.lastEventAt, "当前阶段应由\(expected.label)办理，实际办理机关 \(name(state.holder)) 为\(level.label)。")
         }
         return flags
     }

@@ -34,6 +34,18 @@ public struct Level: RawRepresentable, Hashable, Codable, Sendable, CustomString
 
     public var description: String { rawValue }
 
+    /// The level as officers name it (省级, 市级, 县级); another level by its name.
+    public var label: String {
+        switch rawValue {
+        case "national": "国家级"
+        case "province": "省级"
+        case "city": "市级"
+        case "county": "县级"
+        case "township": "乡镇级"
+        default: rawValue
+        }
+    }
+
     public static let province = Level("province")
     public static let city = Level("city")
     public static let county = Level("county")

@@ -213,7 +213,7 @@ struct FlagTests {
         try await sim.act(at: H.changsha, number, .notify(note: nil))
         try await sim.reconcile(at: H.changsha)
         let flag = try #require(try await flags(sim, at: H.changsha, .policy, number.rawValue).first)
-        #expect(flag.detail.contains("county") && flag.node == H.changsha)
+        #expect(flag.detail.contains("县级") && flag.node == H.changsha)
         let proper = try await sim.register(at: H.furong, region: "430102")
         try await sim.act(at: H.furong, proper, .notify(note: nil))
         try await sim.reconcile(at: H.furong)

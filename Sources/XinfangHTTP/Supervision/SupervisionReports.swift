@@ -55,14 +55,7 @@ struct SupervisionScope: Sendable {
         return NodeRef(id: id, name: id == identity.id ? identity.name : id.rawValue, level: level.rawValue, levelLabel: Self.levelLabel(level))
     }
 
-    static func levelLabel(_ level: Level) -> String {
-        switch level {
-        case .province: "省级"
-        case .city: "市级"
-        case .county: "县级"
-        default: level.rawValue
-        }
-    }
+    static func levelLabel(_ level: Level) -> String { level.label }
 
     /// This node as the views name it.
     static func ref(services: NodeServices) -> NodeRef {
