@@ -139,6 +139,10 @@ public enum CaseAction: Equatable, Sendable {
     /// 冲突处理: a person settles the losing branch of a fork, named by its first event's hash:
     /// adopt its actions as new events, or dismiss it.
     case resolveConflict(branch: String, decision: ConflictDecision, reason: String)
+    /// 添加材料: a file joins the case file (its bytes travel beside the events, by hash).
+    case attach(AttachmentRef)
+    /// 撤回材料: a mistaken file is hidden, never removed from the chain.
+    case withdrawAttachment(sha256: String, reason: String)
 
     /// The action's name in the API and the chain.
     public var name: ActionName {
@@ -171,6 +175,8 @@ public enum CaseAction: Equatable, Sendable {
         case .repeatPetition: .repeatPetition
         case .takeOver: .takeOver
         case .resolveConflict: .resolveConflict
+        case .attach: .attach
+        case .withdrawAttachment: .withdrawAttachment
         }
     }
 }
@@ -208,7 +214,7 @@ public enum ActionName: String, Codable, Sendable, CaseIterable {
     case verifyClosure, returnClosure, evaluate, requestReview, decideReview, requestReReview
     case decideReReview, terminate, comment
     case escalate, recall, supervise, supervisionFeedback, repeatPetition, takeOver, resolveConflict
-    case deliver, hearing
+    case deliver, hearing, attach, withdrawAttachment
 
     /// Chinese label for the chain view (办理方式).
     public var label: String {
@@ -241,6 +247,8 @@ public enum ActionName: String, Codable, Sendable, CaseIterable {
         case .resolveConflict: "冲突处理"
         case .deliver: "送达"
         case .hearing: "听证"
+        case .attach: "添加材料"
+        case .withdrawAttachment: "撤回材料"
         }
     }
 
@@ -264,70 +272,6 @@ public enum ActionName: String, Codable, Sendable, CaseIterable {
         default: false
         }
     }
-}
-
-/// The limits on action parameters.
-public enum ActionLimits {
-    public static let reasonLengthMax = 2_000
-    public static let opinionLengthMax = 20_000
-    public static let noteLengthMax = 2_000
-    public static let approverLengthMax = 50
-    public static let actorLengthMax = 50
-    /// 条例 Art. 34: an extension of at most 30 days.
-    public static let extensionDaysMax = 30
-    /// The longest hearing recorded in one stage, in calendar days.
-    public static let hearingDaysMax = 30
-    /// How far ahead an organ may set a due date (交办, 督办).
-    public static let dueDaysAheadMax = 366
-    /// The years a date in an action may lie in (anything else is a typo or an attack on the encoder).
-    public static let yearRange = 2000...2100
-    /// The explanation a node adds when the policy passes over an organ.
-    public static let routingLengthMax = 500
-}
-
-extension ActionFields {
-    func reasonText() throws(ValidationFailure) -> String { try Check.text(reason, field: "reason", max: ActionLimits.reasonLengthMax) }
-    func noteText() throws(ValidationFailure) -> String? { try Check.optionalText(note, field: "note", max: ActionLimits.noteLengthMax) }
-    static func node(_ raw: String?, field: String) throws(ValidationFailure) -> NodeID {
-        try NodeID.validated(Check.text(raw, field: field, max: 6), field: field)
-    }
-}
-
-/// The flat wire form of an action: every parameter optional, so that a missing or malformed one is
-/// reported by name. Used both for API input and for the stored chain.
-public struct ActionFields: Codable, Equatable, Sendable {
-    public var action: String?
-    public var to: String?
-    public var by: String?
-    public var reviewer: String?
-    public var mode: String?
-    public var dueAt: Date?
-    public var note: String?
-    public var reason: String?
-    public var channel: String?
-    public var earlierCase: String?
-    public var newCase: String?
-    public var days: Int?
-    public var approver: String?
-    public var outcome: String?
-    public var opinion: String?
-    public var report: String?
-    public var officeRating: String?
-    public var unitRating: String?
-    public var comment: String?
-    public var text: String?
-    public var branch: String?
-    public var decision: String?
-    public var routing: String?
-    /// 送达 (`deliver`): the day, the method and whether the petitioner signed for it.
-    public var deliveredOn: CivilDate?
-    public var method: String?
-    public var signed: Bool?
-    /// 听证 (`hearing`): its first and last day.
-    public var hearingFrom: CivilDate?
-    public var hearingTo: CivilDate?
-
-    public init(action: String? = nil) { self.action = action }
 }
 
 extension CaseAction {
@@ -400,6 +344,8 @@ extension CaseAction {
             self = .repeatPetition(newCase: newCase, note: try note())
         case .takeOver: self = .takeOver(by: try node(f.by, field: "by"), reason: try reason())
         case .resolveConflict: self = try Self.resolveConflict(f)
+        case .attach: self = try Self.attach(f)
+        case .withdrawAttachment: self = try Self.withdrawAttachment(f)
         }
     }
 
@@ -562,6 +508,15 @@ extension CaseAction {
         case .repeatPetition(let newCase, let note):
             f.newCase = newCase.rawValue
             f.note = note
+        case .attach(let file):
+            f.sha256 = file.sha256
+            f.size = file.size
+            f.mediaType = file.mediaType.rawValue
+            f.fileName = file.fileName
+            f.stage = file.stage.rawValue
+        case .withdrawAttachment(let sha256, let reason):
+            f.sha256 = sha256
+            f.reason = reason
         }
         return f
     }

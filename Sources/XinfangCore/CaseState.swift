@@ -169,13 +169,15 @@ public struct CaseState: Codable, Equatable, Sendable {
     /// The node that made the intake decision (受理, 不予受理, 诉访分离, 不再受理): the unit the
     /// indicators count the case for. Nil before that decision.
     public var handler: NodeID?
+    /// The case file (信访材料): every file added, withdrawn ones kept and marked; nil while none.
+    public var attachments: [AttachedFile]?
 
     enum CodingKeys: String, CodingKey {
         case caseNumber, registration, registeredAt, registeredAtNode, status, holder, owner, epoch, headSeq, headHash
         case lastEventAt, receivedAt, pendingOffer, lastDecline, assignment, disposal, acceptedAt
         case extension_ = "extension"
         case reply, closedAt, closureVerifiedAt, closureReturns, evaluation, review, reReview, terminatedAt, comments
-        case participants, supervisions, repeats, resolutions, holderSince, moves, handler
+        case participants, supervisions, repeats, resolutions, holderSince, moves, handler, attachments
     }
 
     /// The supervision still awaiting the holder's feedback, if any.
@@ -337,6 +339,7 @@ extension CaseState {
         let at = event.date
         let previousHolder = holder
         record(action, at: at, by: event.origin)
+        recordFile(action, actor: event.actor, origin: event.origin, at: at)
         if holder != previousHolder {
             holderSince = at
             moves = (moves ?? 0) + 1

@@ -20,6 +20,8 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
     case notAnAncestor(holder: NodeID)
     /// Supervision feedback with no open supervision.
     case noOpenSupervision
+    /// 撤回材料 on a case whose case file has nothing (left) to withdraw.
+    case noAttachment
     /// A parameter out of its bounds (a length, a count, a date), caught where events are made.
     case invalid(ValidationFailure)
     /// The case is a 检举控告 naming `node` or an organ above it: it may not be handed there (R16).
@@ -40,6 +42,7 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
         case .offerToSelf: "offer-to-self"
         case .notAnAncestor: "not-an-ancestor"
         case .noOpenSupervision: "no-open-supervision"
+        case .noAttachment: "no-attachment"
         case .invalid(let failure): failure.code
         case .respondentOrgan: "respondent-node"
         case .alreadyRecorded: "already-recorded"
@@ -66,6 +69,8 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
             return "不能交办、转送、上报给本节点自己，持有节点也不能提办自己的件。"
         case .noOpenSupervision:
             return "该件没有待反馈的督办。"
+        case .noAttachment:
+            return "该件没有可撤回的材料。"
         case .notAnAncestor(let holder):
             return "只有持有节点 \(holder) 的上级节点才能强制接管；持有节点本身不能接管。"
         case .invalid(let failure):
@@ -136,6 +141,8 @@ public enum Lifecycle {
         .resolveConflict: Set(CaseStatus.allCases),
         .deliver: [.replied, .closed, .closureVerified, .evaluated, .reviewDecided, .reReviewDecided],
         .hearing: [.reviewRequested, .reReviewRequested],
+        .attach: Set(CaseStatus.allCases),
+        .withdrawAttachment: Set(CaseStatus.allCases),
     ]
 
     /// Checks that `action` may be appended to the case now.
@@ -186,6 +193,15 @@ public enum Lifecycle {
             let issued = context.calendar.civilDate(of: opinion.at)
             guard on >= issued, on <= today else {
                 throw .invalid(.invalid("deliveredOn", "送达日期须在书面意见出具之日（\(issued)）到今天（\(today)）之间。"))
+            }
+        case .attach(let file):
+            guard !state.activeAttachments.contains(where: { $0.file.sha256 == file.sha256 }) else { throw .alreadyRecorded(.attach) }
+            guard (state.attachments?.count ?? 0) < AttachmentLimits.perCaseMax else {
+                throw .invalid(.invalid("sha256", "每件信访件最多 \(AttachmentLimits.perCaseMax) 个材料（含已撤回的）。"))
+            }
+        case .withdrawAttachment(let sha256, _):
+            guard state.activeAttachments.contains(where: { $0.file.sha256 == sha256 }) else {
+                throw .invalid(.invalid("sha256", "该信访件没有这个材料（或已撤回）。"))
             }
         case .hearing(let from, let to, _):
             // The status (复查中 or 复核中) guarantees the stage; its request day bounds the hearing.
@@ -258,6 +274,8 @@ public enum Lifecycle {
             return ended(.reReviewRequestWindow)
         case .supervisionFeedback:
             return state.openSupervision == nil ? .noOpenSupervision : nil
+        case .withdrawAttachment:
+            return state.activeAttachments.isEmpty ? .noAttachment : nil
         case .terminate:
             switch state.status {
             case .reReviewDecided: return nil

@@ -38,6 +38,9 @@ public enum CommandPolicy {
         case assigner
         /// Any ancestor of the holder (by command, or a forced takeover at its own node).
         case anyAncestor
+        /// The holder at its own node, or any ancestor of it by command (the case file: a
+        /// superior adds material to the case it supervises).
+        case holderOrAncestor
         /// The holder's parent only (by command).
         case parentOnly
         /// The holder's parent, or the organ the policy names to review (by command): a petitioner
@@ -55,6 +58,7 @@ public enum CommandPolicy {
         case .offer: .parentOnly
         case .requestReview, .requestReReview: .reviewer
         case .verifyClosure, .returnClosure: .assigner
+        case .attach, .withdrawAttachment: .holderOrAncestor
         default: .holder
         }
     }
@@ -71,7 +75,7 @@ public enum CommandPolicy {
     ) -> Bool {
         if node == holder {
             switch authority(of: name) {
-            case .holder, .anyNode, .parentOnly, .reviewer: return !name.isCommandOnly
+            case .holder, .anyNode, .parentOnly, .reviewer, .holderOrAncestor: return !name.isCommandOnly
             case .assigner: return assigner == node
             case .anyAncestor: return false
             }
@@ -108,7 +112,7 @@ public enum CommandPolicy {
                     detail: "操作 \(action.name.rawValue)（\(action.name.label)）只能由持有节点 \(state.holder) 本身、其直接上级或依规应受理的机关"
                         + (reviewer.map { " \($0)" } ?? "") + " 发起；\(origin) 都不是。"
                 )
-            case .anyAncestor: return notAncestor(action.name, origin: origin, holder: state.holder)
+            case .anyAncestor, .holderOrAncestor: return notAncestor(action.name, origin: origin, holder: state.holder)
             case .parentOnly:
                 return PolicyRefusal(
                     .notTheParent,
@@ -141,7 +145,7 @@ public enum CommandPolicy {
         guard node != holder, !name.isForced else { return false }
         switch authority(of: name) {
         case .anyNode: return topology.contains(node)
-        case .anyAncestor: return topology.isAncestor(node, of: holder)
+        case .anyAncestor, .holderOrAncestor: return topology.isAncestor(node, of: holder)
         case .parentOnly: return topology.parent(of: holder) == node
         case .reviewer: return topology.parent(of: holder) == node || (reviewer == node && topology.contains(node))
         case .holder, .assigner: return false

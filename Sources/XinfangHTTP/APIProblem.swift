@@ -115,6 +115,7 @@ extension LifecycleError {
     var field: String? {
         switch self {
         case .offerToSelf, .respondentOrgan: "to"
+        case .noAttachment: "sha256"
         case .invalid(let failure): failure.field
         case .illegalTransition, .notAwaitingVerification, .closureAwaitingVerification, .noOpenSupervision, .notAnAncestor, .alreadyRecorded,
             .noOpinionToDeliver:

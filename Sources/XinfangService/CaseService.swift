@@ -78,6 +78,11 @@ public struct CaseService: Sendable {
             if let scope { try await database.caseState(number, in: scope) } else { try await database.caseState(number) }
         guard let current else { throw StoreError.caseNotFound(number) }
         let action = try ActionAdmission.action(from: request, node: node, hierarchy: database.hierarchy)
+        // A file joins the case file only with its bytes: through the upload, which stores the
+        // blob first and names it by the hash it computed, never by a hash a client asserts.
+        if case .attach = action {
+            throw ValidationFailure(code: "attachment-needs-upload", field: "action", detail: "材料须通过上传接口添加（附带文件内容），不能只提交文件摘要。")
+        }
         try ActionAdmission.permit(action, permissions: actor.permissions, roleLabel: actor.roleLabel)
         let now = clock.now()
         switch try ActionAdmission.route(action, on: current, node: node, hierarchy: database.hierarchy) {

@@ -79,6 +79,21 @@ struct GoldenChainTests {
         ]
         return [(.register(registration), nil)] + actions.map { (.act($0), nil) } + [
             (.act(command.action), command), (.refuse(code: "not-the-parent", detail: "不是直接上级"), command),
+            // Added with the case file (issue 17), after the kinds pinned before it.
+            (
+                .act(
+                    .attach(
+                        AttachmentRef(
+                            sha256: String(repeating: "cd", count: 32),
+                            size: 3_145_728,
+                            mediaType: .pdf,
+                            fileName: "来信扫描件.pdf",
+                            stage: .registration
+                        )
+                    )
+                ), nil
+            ),
+            (.act(.withdrawAttachment(sha256: String(repeating: "cd", count: 32), reason: "误传")), nil),
         ]
     }
 

@@ -117,6 +117,8 @@ struct LifecycleTransitionTests {
         .supervisionFeedback(text: "已整改"), .repeatPetition(newCase: CaseNumber(rawValue: "430000-20261103-00001"), note: nil),
         .deliver(on: DeadlineCalendar.standard.civilDate(of: start), method: .inPerson, signed: true, note: nil),
         .hearing(from: DeadlineCalendar.standard.civilDate(of: start), to: DeadlineCalendar.standard.civilDate(of: start), note: "听证"),
+        .attach(AttachmentRef(sha256: String(repeating: "ab", count: 32), size: 10, mediaType: .pdf, fileName: "来信.pdf", stage: .other)),
+        .withdrawAttachment(sha256: String(repeating: "cd", count: 32), reason: "误传"),
     ]
 
     /// The expected table: for each situation, the allowed actions and the status each leads to;
@@ -209,8 +211,12 @@ struct LifecycleTransitionTests {
 
     @Test(arguments: Situation.allCases)
     func everyActionFromEveryStatus(_ situation: Situation) throws {
-        let expectation = try #require(Self.expected[situation])
+        var expectation = try #require(Self.expected[situation])
         let fresh = try situation.build()
+        // Material joins the case file in every status and changes none; with nothing attached
+        // there is nothing to withdraw.
+        expectation.allowed[.attach] = fresh.state.status
+        expectation.refusedCodes[.withdrawAttachment] = "no-attachment"
         let context = ActionContext(node: fresh.state.holder, now: fresh.now.addingTimeInterval(60), calendar: .standard)
         #expect(
             Set(Lifecycle.availableActions(on: fresh.state, context: context)) == Set(expectation.allowed.keys.filter { !$0.isCommandOnly }),

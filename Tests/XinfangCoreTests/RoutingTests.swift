@@ -67,11 +67,14 @@ struct RoutingTests {
             #expect(!CommandPolicy.may(name, node: H.yuelu, holder: H.province, assigner: H.province, reviewer: H.changsha, topology: topology))
         case .anyNode:
             #expect(row[3...] == [true, true, true, true], "\(name): any node")
+        case .holderOrAncestor:
+            #expect(row == [true, true, true, true, true, false, false], "\(name): the holder, or any ancestor by command")
         }
         // The table itself, so a change to it is a visible decision.
         let expected: [ActionName: CommandPolicy.Authority] = [
             .comment: .anyNode, .repeatPetition: .anyNode, .recall: .anyAncestor, .supervise: .anyAncestor, .takeOver: .anyAncestor,
             .offer: .parentOnly, .requestReview: .reviewer, .requestReReview: .reviewer, .verifyClosure: .assigner, .returnClosure: .assigner,
+            .attach: .holderOrAncestor, .withdrawAttachment: .holderOrAncestor,
         ]
         #expect(CommandPolicy.authority(of: name) == expected[name] ?? .holder)
         #expect(!CommandPolicy.mayRequest(.takeOver, from: H.province, holder: H.furong, topology: topology), "a takeover is never a command")

@@ -12,7 +12,8 @@ struct ActionInputTests {
         "reason":"理由","channel":"litigation","earlierCase":"430102-20261102-00001","newCase":"430102-20261102-00002","days":3,
         "approver":"局长","outcome":"supported","opinion":"意见","report":"报告","officeRating":"satisfied","unitRating":"dissatisfied",
         "comment":"评价","text":"内容","branch":"ab","decision":"adopt","routing":"说明路由","deliveredOn":"2026-12-01",
-        "method":"inPerson","signed":true,"hearingFrom":"2026-12-02","hearingTo":"2026-12-03","actor":"某人"}
+        "method":"inPerson","signed":true,"hearingFrom":"2026-12-02","hearingTo":"2026-12-03","actor":"某人",
+        "sha256":"abab","size":10,"mediaType":"application/pdf","fileName":"来信.pdf","stage":"registration"}
         """
 
     @Test func everyAPIFieldLandsInTheEventFieldOfItsName() throws {

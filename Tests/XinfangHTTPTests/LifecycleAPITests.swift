@@ -106,7 +106,7 @@ struct LifecycleAPITests {
             let kinds = Set(deadlines.compactMap { $0["kind"] as? String })
             #expect(kinds == ["notice", "handling", "reviewRequestWindow", "reviewDecision", "reReviewRequestWindow", "reReviewDecision"])
             #expect(deadlines.allSatisfy { $0["dueDate"] is String && $0["dueAt"] is String })
-            #expect((view.json["allowedActions"] as? [String]) == ["comment"])
+            #expect((view.json["allowedActions"] as? [String]) == ["comment", "attach"], "a terminated case takes notes and material only")
         }
     }
 

@@ -112,3 +112,28 @@ struct RegistrarWorkTests {
         }
     }
 }
+
+/// The case file through the action API: a file is never attached by a hash a client asserts
+/// (the upload stores the bytes first), and there is nothing to withdraw on a case without files.
+struct CaseFileActionTests {
+    @Test func attachIsRefusedWithoutItsBytesAndWithdrawNeedsAFile() async throws {
+        let node = try TestNode()
+        let number = try await node.database.register(Fixtures.registration(receivedAt: node.clock.now()), actor: "李娜", now: node.clock.now()).state
+            .caseNumber
+        try await node.withAPI(as: .handler) { api in
+            let before = try await node.database.counts()
+            let attach: [String: any Sendable] = [
+                "action": "attach", "sha256": String(repeating: "ab", count: 32), "size": 10, "mediaType": "application/pdf",
+                "fileName": "来信.pdf", "stage": "registration",
+            ]
+            let refused = try await api.act(number.rawValue, attach)
+            #expect(refused.status == 400 && refused["code"] == "attachment-needs-upload")
+            let withdraw = try await api.act(
+                number.rawValue,
+                ["action": "withdrawAttachment", "sha256": String(repeating: "ab", count: 32), "reason": "误传"]
+            )
+            #expect(withdraw.status == 409 && withdraw["code"] == "no-attachment", "\(withdraw.text)")
+            #expect(try await node.database.counts() == before, "nothing written")
+        }
+    }
+}

@@ -89,6 +89,19 @@ struct ChainBoundsPropertyTests {
         case .hearing:
             let from = d.day(around: now)
             return .hearing(from: from, to: from.adding(days: d.pick([-1, 0, 2, 29, 30, 400])), note: d.text(2_000))
+        case .attach:
+            let type = d.pick(MediaType.allCases)
+            return .attach(
+                AttachmentRef(
+                    sha256: d.pick([String(repeating: "ab", count: 32), String(repeating: "cd", count: 32), "AB", ""]),
+                    size: d.pick([-1, 0, 1_000, AttachmentLimits.fileBytesMax, AttachmentLimits.fileBytesMax + 1]),
+                    mediaType: type,
+                    fileName: d.pick(["扫描件.\(type.extensions.first!)", "../x.pdf", "noext", d.text(200)]),
+                    stage: d.pick(AttachmentStage.allCases)
+                )
+            )
+        case .withdrawAttachment:
+            return .withdrawAttachment(sha256: d.pick([String(repeating: "ab", count: 32), "zz"]), reason: d.text(2_000))
         }
     }
 

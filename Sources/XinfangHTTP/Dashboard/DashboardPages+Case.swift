@@ -167,6 +167,10 @@ extension DashboardPages {
         case .close(let report): return report ?? ""
         case .routeOut(let channel, let note): return "导入\(channel.label)" + (note.map { "：\($0)" } ?? "")
         case .accept: return ""
+        case .attach(let file):
+            return
+                "\(file.stage.label)材料：\(file.fileName)（\(file.mediaType.label)，\(ByteCountFormatter.string(fromByteCount: Int64(file.size), countStyle: .file))）"
+        case .withdrawAttachment(_, let reason): return "撤回材料：\(reason)"
         }
     }
 
@@ -174,7 +178,7 @@ extension DashboardPages {
     /// signed-in role may take.
     func actionForms(_ view: CaseView, permissions: Set<Permission>) -> [ActionForm] {
         let actions = (view.allowedActions + view.commandActions.filter { !view.allowedActions.contains($0) && $0 != .repeatPetition })
-            .filter { permissions.contains($0.permission) }
+            .filter { permissions.contains($0.permission) && $0 != .attach && $0 != .withdrawAttachment }
         return actions.map { action in
             ActionForm(
                 label: action.label,
@@ -203,7 +207,7 @@ extension DashboardPages {
         case .resolveConflict: ["branch", "decision", "reason"]
         case .deliver: ["deliveredOn", "method", "signed", "note"]
         case .hearing: ["hearingFrom", "hearingTo", "note"]
-        case .accept, .repeatPetition: []
+        case .accept, .repeatPetition, .attach, .withdrawAttachment: []
         }
     }
 

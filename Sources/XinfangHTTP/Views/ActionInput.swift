@@ -13,6 +13,7 @@ struct ActionInput: Decodable {
     enum Key: String, CodingKey, CaseIterable {
         case action, to, by, reviewer, mode, dueAt, note, reason, channel, earlierCase, newCase, days, approver, outcome, opinion, report
         case officeRating, unitRating, comment, text, branch, decision, routing, deliveredOn, method, signed, hearingFrom, hearingTo, actor
+        case sha256, size, mediaType, fileName, stage
     }
 
     init(fields: ActionFields, actor: String? = nil) {
@@ -53,6 +54,11 @@ struct ActionInput: Decodable {
         f.signed = try c.decodeIfPresent(Bool.self, forKey: .signed)
         f.hearingFrom = try day(.hearingFrom)
         f.hearingTo = try day(.hearingTo)
+        f.sha256 = try text(.sha256)
+        f.size = try c.decodeIfPresent(Int.self, forKey: .size)
+        f.mediaType = try text(.mediaType)
+        f.fileName = try text(.fileName)
+        f.stage = try text(.stage)
         fields = f
         actor = try text(.actor)
     }

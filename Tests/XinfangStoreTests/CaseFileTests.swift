@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+import XinfangCore
+import XinfangSimulation
+import XinfangStore
+import XinfangTesting
+
+private typealias H = ExampleHierarchy
+
+/// The case file in the chain: a file joins it by hash with its size, type, name and stage; the
+/// same file twice is refused; a withdrawn file stays in the chain, marked, and cannot be
+/// withdrawn again; the holder adds at its own node and an ancestor by command, no one else.
+struct CaseFileTests {
+    static let letter = AttachmentRef(
+        sha256: String(repeating: "ab", count: 32),
+        size: 3_145_728,
+        mediaType: .pdf,
+        fileName: "来信扫描件.pdf",
+        stage: .registration
+    )
+
+    @Test func filesJoinByHashAndAreWithdrawnNeverRemoved() async throws {
+        let clock = ManualClock()
+        let db = try NodeDatabase.inMemory(node: Fixtures.county)
+        let number = try await db.register(Fixtures.registration(receivedAt: clock.now()), actor: "李娜", now: clock.now()).state.caseNumber
+        let attached = try await db.act(on: number, action: .attach(Self.letter), actor: "王芳（经办；账号 wangfang）", now: clock.now())
+        #expect(attached.activeAttachments.map(\.file) == [Self.letter])
+        #expect(attached.activeAttachments.first?.addedBy == "王芳（经办；账号 wangfang）")
+        #expect(attached.activeAttachments.first?.origin == Fixtures.county)
+        #expect(attached.status == .registered, "adding material changes no status")
+        await #expect(throws: (any Error).self, "the same file twice") {
+            try await db.act(on: number, action: .attach(Self.letter), actor: "王芳", now: clock.now())
+        }
+        let withdrawn = try await db.act(
+            on: number,
+            action: .withdrawAttachment(sha256: Self.letter.sha256, reason: "误传他案材料"),
+            actor: "王芳",
+            now: clock.now()
+        )
+        #expect(withdrawn.activeAttachments.isEmpty)
+        #expect(withdrawn.attachments?.count == 1 && withdrawn.attachments?.first?.withdrawn?.reason == "误传他案材料")
+        await #expect(throws: (any Error).self, "withdrawn once") {
+            try await db.act(on: number, action: .withdrawAttachment(sha256: Self.letter.sha256, reason: "再撤"), actor: "王芳", now: clock.now())
+        }
+        // Added again after its withdrawal: a new entry, the old one still marked.
+        let again = try await db.act(on: number, action: .attach(Self.letter), actor: "王芳", now: clock.now())
+        #expect(again.attachments?.count == 2 && again.activeAttachments.count == 1)
+        // The chain folds to the same list (every level sees the same case file).
+        let events = try await db.events(of: number)
+        var folded = try CaseState.opened(by: events[0])
+        for event in events.dropFirst() { try folded.apply(event) }
+        #expect(folded.attachments == again.attachments)
+    }
+
+    @Test func theFieldsOfAnAttachmentAreChecked() throws {
+        var f = CaseAction.attach(Self.letter).fields
+        #expect(try CaseAction(fields: f) == .attach(Self.letter))
+        let bad: [(WritableKeyPath<ActionFields, String?>, String?, String)] = [
+            (\.sha256, "ABC", "invalid-field"), (\.sha256, nil, "missing-field"), (\.mediaType, "application/zip", "invalid-field"),
+            (\.fileName, "scan.jpg", "file-type-mismatch"), (\.fileName, "../scan.pdf", "invalid-file-name"), (\.stage, "archive", "invalid-field"),
+        ]
+        for (key, value, code) in bad {
+            var g = f
+            g[keyPath: key] = value
+            #expect(throws: ValidationFailure.self) { try CaseAction(fields: g) }
+            do { _ = try CaseAction(fields: g) } catch { #expect(error.code == code, "\(key) \(value ?? "nil"): \(error.code)") }
+        }
+        f.size = AttachmentLimits.fileBytesMax + 1
+        #expect(throws: ValidationFailure.self) { try CaseAction(fields: f) }
+    }
+
+    @Test func theHolderAddsAndAnAncestorAsksNoOneElse() throws {
+        let (topology, _) = ExampleHierarchy.topology(baseURL: { "http://127.0.0.1/\($0)" })
+        for name in [ActionName.attach, .withdrawAttachment] {
+            #expect(CommandPolicy.may(name, node: H.furong, holder: H.furong, assigner: nil, topology: topology))
+            #expect(CommandPolicy.mayRequest(name, from: H.changsha, holder: H.furong, topology: topology))
+            #expect(CommandPolicy.mayRequest(name, from: H.province, holder: H.furong, topology: topology))
+            #expect(!CommandPolicy.mayRequest(name, from: H.yuelu, holder: H.furong, topology: topology), "a sibling")
+            #expect(!CommandPolicy.mayRequest(name, from: H.furong, holder: H.changsha, topology: topology), "a child")
+        }
+    }
+}
