@@ -130,7 +130,7 @@ let package = Package(
         .testTarget(
             name: "XinfangHTTPTests",
             dependencies: [
-                "XinfangCore", "XinfangStore", "XinfangHTTP", "XinfangSync", "XinfangTesting",
+                "XinfangCore", "XinfangStore", "XinfangService", "XinfangHTTP", "XinfangSync", "XinfangTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

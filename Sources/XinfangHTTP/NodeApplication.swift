@@ -37,6 +37,7 @@ public enum NodeApplication {
         UserController(services: services).addRoutes(to: router.group("api/v1"))
         HealthController(services: services).addRoutes(to: router)
         CaseController(services: services).addRoutes(to: router.group("api/v1"))
+        AttachmentController(services: services).addRoutes(to: router.group("api/v1"))
         SupervisionController(services: services).addRoutes(to: router.group("api/v1"))
         ExportController(services: services).addRoutes(to: router.group("api/v1"))
         DashboardController(services: services).addRoutes(to: router)

@@ -23,6 +23,8 @@ public struct NodeServices: Sendable {
     public var metrics: NodeMetrics
     /// Working days before a deadline that a case shows yellow (临期).
     public var yellowWorkingDays: Int
+    /// The largest file and the most bytes per case an upload may bring.
+    public var uploadLimits = CaseService.UploadLimits()
 
     public init(
         identity: NodeIdentity,

@@ -74,15 +74,20 @@ public struct CaseService: Sendable {
     /// in, the asker's permission checked, then appended here or sent to the holder. A case outside
     /// `scope` is as unknown as one never registered.
     public func act(_ request: ActionFields, on number: CaseNumber, by actor: Actor, scope: CaseScope? = nil) async throws -> Outcome {
-        let current: CaseState? =
-            if let scope { try await database.caseState(number, in: scope) } else { try await database.caseState(number) }
-        guard let current else { throw StoreError.caseNotFound(number) }
         let action = try ActionAdmission.action(from: request, node: node, hierarchy: database.hierarchy)
         // A file joins the case file only with its bytes: through the upload, which stores the
         // blob first and names it by the hash it computed, never by a hash a client asserts.
         if case .attach = action {
             throw ValidationFailure(code: "attachment-needs-upload", field: "action", detail: "材料须通过上传接口添加（附带文件内容），不能只提交文件摘要。")
         }
+        return try await record(action, on: number, by: actor, scope: scope)
+    }
+
+    /// An admitted action: permitted, then appended here or sent to the holder.
+    func record(_ action: CaseAction, on number: CaseNumber, by actor: Actor, scope: CaseScope?) async throws -> Outcome {
+        let current: CaseState? =
+            if let scope { try await database.caseState(number, in: scope) } else { try await database.caseState(number) }
+        guard let current else { throw StoreError.caseNotFound(number) }
         try ActionAdmission.permit(action, permissions: actor.permissions, roleLabel: actor.roleLabel)
         let now = clock.now()
         switch try ActionAdmission.route(action, on: current, node: node, hierarchy: database.hierarchy) {

@@ -54,7 +54,7 @@ public struct BlobStore: Sendable {
         var index = 0
         var hasher = SHA256()
         public private(set) var size = 0
-        var head = Data()
+        public private(set) var head = Data()
 
         init(store: BlobStore, limit: Int) throws {
             self.store = store
@@ -129,20 +129,68 @@ public struct BlobStore: Sendable {
     /// The plaintext of `range` (the whole blob when nil) in chunks, each opened and checked; a
     /// whole read also checks the SHA-256 the blob is named by before its last chunk is handed out.
     public func read(_ sha256: String, range: Range<Int>? = nil, _ body: (Data) throws -> Void) throws {
+        let reader = try reader(sha256, range: range)
+        while let chunk = try reader.next() { try body(chunk) }
+    }
+
+    /// A reader of `range` of a blob (the whole blob when nil), one opened chunk at a time: what a
+    /// download streams from, holding one chunk in memory.
+    public func reader(_ sha256: String, range: Range<Int>? = nil) throws -> Reader {
         guard Self.isHash(sha256) else { throw Failure.invalidHash(sha256) }
         guard let handle = FileHandle(forReadingAtPath: url(sha256).path) else { throw Failure.missing(sha256) }
-        defer { try? handle.close() }
-        guard let header = BlobSealing.Header(try handle.read(upToCount: 300) ?? Data()) else { throw Failure.corrupt("\(sha256): no header") }
-        let fileSize = Int(try handle.seekToEnd())
-        let sealedChunk = header.chunkBytes + BlobSealing.overhead
-        let chunks = max(1, (fileSize - header.length + sealedChunk - 1) / sealedChunk)
-        let lastPlain = fileSize - header.length - (chunks - 1) * sealedChunk - BlobSealing.overhead
-        let total = (chunks - 1) * header.chunkBytes + lastPlain
-        let wanted = range.map { $0.clamped(to: 0..<total) } ?? 0..<total
-        var hasher = range == nil ? SHA256() : nil
-        let first = wanted.isEmpty ? 0 : wanted.lowerBound / header.chunkBytes
-        let end = wanted.isEmpty ? (range == nil ? chunks : 0) : (wanted.upperBound - 1) / header.chunkBytes + 1
-        for index in first..<end {
+        do {
+            return try Reader(sha256: sha256, handle: handle, sealing: sealing, range: range)
+        } catch {
+            try? handle.close()
+            throw error
+        }
+    }
+
+    /// One blob being read, chunk by chunk.
+    public final class Reader {
+        let sha256: String
+        let handle: FileHandle
+        let sealing: BlobSealing
+        let header: BlobSealing.Header
+        let chunks: Int
+        /// The plaintext size of the whole blob, and the part of it this reader hands out.
+        public let total: Int
+        public let range: Range<Int>
+        var index: Int
+        let end: Int
+        var hasher: SHA256?
+
+        init(sha256: String, handle: FileHandle, sealing: BlobSealing, range: Range<Int>?) throws {
+            self.sha256 = sha256
+            self.handle = handle
+            self.sealing = sealing
+            guard let header = BlobSealing.Header(try handle.read(upToCount: 300) ?? Data()) else { throw Failure.corrupt("\(sha256): no header") }
+            self.header = header
+            let fileSize = Int(try handle.seekToEnd())
+            let sealedChunk = header.chunkBytes + BlobSealing.overhead
+            let count = max(1, (fileSize - header.length + sealedChunk - 1) / sealedChunk)
+            chunks = count
+            let lastPlain = fileSize - header.length - (count - 1) * sealedChunk - BlobSealing.overhead
+            guard lastPlain >= 0 else { throw Failure.corrupt("\(sha256): truncated") }
+            let size = (count - 1) * header.chunkBytes + lastPlain
+            total = size
+            self.range = range.map { $0.clamped(to: 0..<size) } ?? 0..<size
+            hasher = range == nil ? SHA256() : nil
+            if self.range.isEmpty {
+                index = 0
+                end = range == nil ? chunks : 0
+            } else {
+                index = self.range.lowerBound / header.chunkBytes
+                end = (self.range.upperBound - 1) / header.chunkBytes + 1
+            }
+        }
+
+        deinit { try? handle.close() }
+
+        /// The next piece of the range, or nil at its end.
+        public func next() throws -> Data? {
+            guard index < end else { return nil }
+            let sealedChunk = header.chunkBytes + BlobSealing.overhead
             try handle.seek(toOffset: UInt64(header.length + index * sealedChunk))
             let sealed = try handle.read(upToCount: sealedChunk) ?? Data()
             let plain: Data
@@ -150,7 +198,7 @@ public struct BlobStore: Sendable {
                 throw Failure.corrupt("\(sha256): chunk \(index)")
             }
             let start = index * header.chunkBytes
-            let slice = plain.subdata(in: max(0, wanted.lowerBound - start)..<min(plain.count, wanted.upperBound - start))
+            let slice = plain.subdata(in: max(0, range.lowerBound - start)..<max(0, min(plain.count, range.upperBound - start)))
             if hasher != nil {
                 hasher?.update(data: plain)
                 if index == chunks - 1 {
@@ -158,7 +206,8 @@ public struct BlobStore: Sendable {
                     guard actual == sha256 else { throw Failure.hashMismatch(expected: sha256, actual: actual) }
                 }
             }
-            try body(slice)
+            index += 1
+            return slice
         }
     }
 

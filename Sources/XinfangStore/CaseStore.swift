@@ -19,6 +19,8 @@ public protocol CaseStore: Sendable {
     var hierarchy: Hierarchy? { get }
     /// Wakes the sync loops after a commit that put something in the outbox.
     var outboxSignal: OutboxSignal { get }
+    /// The case file's bytes, outside the events.
+    var blobs: BlobStore { get }
 
     // MARK: People's intents (through `CaseService`)
 

@@ -23,6 +23,8 @@ public struct NodeDatabase: Sendable {
     /// How many transactions this store has run (reads and writes): what the sync loop's idle
     /// tests and the metrics count.
     public let transactions = TransactionCounter()
+    /// The case file's bytes (`BlobStore`): `blobs/` beside the database file.
+    public let blobs: BlobStore
     /// Whether commits wait for fsync (`synchronous = FULL`, a node's store), so that
     /// `writeUnsynced` has something to relax.
     let syncsCommits: Bool
@@ -36,9 +38,11 @@ public struct NodeDatabase: Sendable {
         calendar: DeadlineCalendar,
         hierarchy: Hierarchy?,
         personalData: PersonalDataProtector,
+        blobDirectory: URL,
         syncsCommits: Bool = false
     ) throws {
         self.writer = writer
+        self.blobs = BlobStore(directory: blobDirectory, protector: personalData)
         self.syncsCommits = syncsCommits
         self.personalData = personalData
         self.node = node
@@ -126,6 +130,7 @@ public struct NodeDatabase: Sendable {
             calendar: calendar,
             hierarchy: hierarchy,
             personalData: personalData,
+            blobDirectory: directory.appendingPathComponent("blobs"),
             syncsCommits: durability == .full
         )
     }
@@ -144,7 +149,8 @@ public struct NodeDatabase: Sendable {
             node: node,
             calendar: calendar,
             hierarchy: hierarchy,
-            personalData: personalData
+            personalData: personalData,
+            blobDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("xinfang-blobs-\(UUID().uuidString)")
         )
     }
 

@@ -54,7 +54,7 @@ struct NodeDatabaseTests {
                 .illegalTransition(
                     action: .close,
                     status: .registered,
-                    allowed: [.offer, .notify, .reject, .routeOut, .refuseRepeat, .comment, .escalate]
+                    allowed: [.offer, .notify, .reject, .routeOut, .refuseRepeat, .comment, .escalate, .attach]
                 )
             )
         ) {

@@ -60,7 +60,9 @@ struct HostileInputTests {
             let head = "POST /api/v1/cases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
             let stalled = try (0..<40).map { _ in try RawConnection(port: port) }
             for connection in stalled { connection.send(head) }
-            let closedAtOnce = stalled.filter { $0.read(timeout: 0.3).closed }.count
+            // A loaded machine may be slow to show a close: a second look at the ones still open.
+            let openAfterFirstLook = stalled.filter { !$0.read(timeout: 0.3).closed }
+            let closedAtOnce = 40 - openAfterFirstLook.filter { !$0.read(timeout: 0.7).closed }.count
             #expect(closedAtOnce >= 40 - Self.limits.perAddressMax, "connections over the cap are refused: \(closedAtOnce) closed")
 
             // One trickles its body (a byte every 0.4 s, under the idle time-out), one its head.

@@ -84,6 +84,8 @@ extension ActionName {
             .resolveConflict:
             .approve
         case .supervise: .supervise
+        // Registrars file the material they receive; handlers and leaders too.
+        case .attach, .withdrawAttachment: .register
         default: .act
         }
     }

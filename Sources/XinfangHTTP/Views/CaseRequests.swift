@@ -177,17 +177,8 @@ extension NodeServices {
         case .applied(let state):
             return .applied(try await CaseView(state: state, services: self, now: clock.now()))
         case .commanded(let command, let holder, let nextHop):
-            return .commanded(
-                CommandAccepted(
-                    commandId: command.id,
-                    caseNumber: number,
-                    action: command.action.name,
-                    status: CommandStatus.pending.rawValue,
-                    holder: holder,
-                    routedTo: nextHop,
-                    detail: "已作为指令发往持有节点 \(holder)，由其执行后生效。"
-                )
-            )
+            let name = database.hierarchy?.topology.node(holder)?.name ?? holder.rawValue
+            return .commanded(CommandAccepted(command, holder: holder, nextHop: nextHop, detail: "已作为指令发往办理机关 \(name)，由其执行后生效。"))
         }
     }
 

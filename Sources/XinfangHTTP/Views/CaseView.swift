@@ -284,4 +284,15 @@ struct CommandAccepted: Encodable {
     var holder: NodeID
     var routedTo: NodeID?
     var detail: String
+
+    /// A command just sent, pending at its holder.
+    init(_ command: CaseCommand, holder: NodeID, nextHop: NodeID?, detail: String) {
+        commandId = command.id
+        caseNumber = command.caseNumber
+        action = command.action.name
+        status = CommandStatus.pending.rawValue
+        self.holder = holder
+        routedTo = nextHop
+        self.detail = detail
+    }
 }

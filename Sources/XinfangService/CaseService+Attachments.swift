@@ -1,0 +1,122 @@
+public import Foundation
+public import XinfangCore
+public import XinfangStore
+
+extension CaseService {
+    /// A node's limits on uploads (below `AttachmentLimits`' bounds, which every event keeps).
+    public struct UploadLimits: Sendable, Equatable {
+        public var fileBytes = AttachmentLimits.fileBytesDefault
+        /// The bytes one case's files may add up to (withdrawn ones included).
+        public var caseBytes = 500 << 20
+        public init() {}
+    }
+
+    /// 添加材料 through an upload, in three steps so that a refusal costs nothing: `beginUpload`
+    /// checks the case, the asker and the name; `Upload.append` takes the bytes as they arrive and
+    /// refuses, from the first bytes on, a file that is not what its name says; `finish` stores the
+    /// blob under the hash it computed and appends the event (the holder) or sends the command (an
+    /// ancestor). A refused or abandoned upload leaves nothing behind.
+    public final class Upload {
+        let service: CaseService
+        let number: CaseNumber
+        let actor: Actor
+        let scope: CaseScope?
+        let fileName: String
+        let stage: AttachmentStage
+        let writer: BlobStore.Writer
+        var mediaType: MediaType?
+        var checkedName: String?
+
+        init(service: CaseService, number: CaseNumber, actor: Actor, scope: CaseScope?, fileName: String, stage: AttachmentStage, limit: Int) throws {
+            self.service = service
+            self.number = number
+            self.actor = actor
+            self.scope = scope
+            self.fileName = fileName
+            self.stage = stage
+            writer = try service.database.blobs.writer(limit: limit)
+        }
+
+        /// The next bytes; the type is decided as soon as the first bytes are in.
+        public func append(_ bytes: Data) throws {
+            do {
+                try writer.append(bytes)
+                if mediaType == nil, writer.size >= MediaType.sniffBytes { try decideType() }
+            } catch {
+                writer.abandon()
+                throw error
+            }
+        }
+
+        func decideType() throws {
+            guard let type = MediaType.sniff(writer.head) else {
+                throw ValidationFailure(
+                    code: "unsupported-media-type",
+                    field: "file",
+                    detail: "文件内容不是可收入信访材料的类型（PDF、JPEG、PNG、TIFF、WebP 图片或 MP3、WAV、M4A、AMR 录音）。"
+                )
+            }
+            checkedName = try AttachmentName.checked(fileName, type: type)
+            mediaType = type
+        }
+
+        /// Stores the blob and records it in the case file.
+        public func finish() async throws -> Outcome {
+            let stored: BlobStore.Stored
+            do {
+                if mediaType == nil { try decideType() }
+                stored = try writer.finish()
+            } catch {
+                writer.abandon()
+                throw error
+            }
+            let file = AttachmentRef(sha256: stored.sha256, size: stored.size, mediaType: mediaType!, fileName: checkedName!, stage: stage)
+            return try await service.record(.attach(file), on: number, by: actor, scope: scope)
+        }
+
+        /// Drops what was received.
+        public func abandon() { writer.abandon() }
+    }
+
+    /// Starts an upload to the case file of `number`: the case must be visible to the asker, the
+    /// asker allowed to add material, this node the holder or an ancestor of it, and the case file
+    /// not full (files and bytes).
+    public func beginUpload(
+        to number: CaseNumber,
+        fileName: String,
+        stage: AttachmentStage,
+        by actor: Actor,
+        scope: CaseScope? = nil,
+        limits: UploadLimits = UploadLimits()
+    ) async throws -> Upload {
+        let current: CaseState? =
+            if let scope { try await database.caseState(number, in: scope) } else { try await database.caseState(number) }
+        guard let current else { throw StoreError.caseNotFound(number) }
+        guard actor.permissions.contains(ActionName.attach.permission) else {
+            throw PolicyRefusal(.notPermitted, field: nil, detail: "当前账号（\(actor.roleLabel)）无权添加信访材料。")
+        }
+        guard !fileName.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationFailure.missing("fileName") }
+        let files = current.attachments ?? []
+        guard files.count < AttachmentLimits.perCaseMax else {
+            throw ValidationFailure(code: "case-file-full", field: "file", detail: "每件信访件最多 \(AttachmentLimits.perCaseMax) 个材料。")
+        }
+        let used = files.reduce(0) { $0 + $1.file.size }
+        guard used < limits.caseBytes else {
+            throw ValidationFailure(code: "case-file-full", field: "file", detail: "该信访件的材料已达 \(limits.caseBytes / (1 << 20)) MB 的上限。")
+        }
+        if let hierarchy = database.hierarchy, current.holder != node,
+            !CommandPolicy.mayRequest(.attach, from: node, holder: current.holder, topology: hierarchy.topology)
+        {
+            throw PolicyRefusal(.notAnAncestor, field: "action", detail: "只有办理机关或其上级机关可以添加信访材料。")
+        }
+        return try Upload(
+            service: self,
+            number: number,
+            actor: actor,
+            scope: scope,
+            fileName: fileName,
+            stage: stage,
+            limit: min(limits.fileBytes, limits.caseBytes - used)
+        )
+    }
+}
