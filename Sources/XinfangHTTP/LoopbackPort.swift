@@ -14,10 +14,27 @@ public func listeningLoopbackSocket() throws -> (fd: Int32, port: Int) {
     try boundLoopbackSocket(listening: true)
 }
 
-func boundLoopbackSocket(listening: Bool) throws -> (fd: Int32, port: Int) {
+/// A free port on 127.0.0.1 below the kernel's ephemeral range (Linux: 32768 and up), for
+/// processes started later (the demo with `--base-port 0`): a port the kernel hands out for
+/// `bind(0)` or an outgoing connection could be taken by another program between the check and
+/// the start; one outside that range is taken only by a program that asks for it by number.
+public func freeLoopbackPortOutsideEphemeralRange() throws -> Int {
+    var random = SystemRandomNumberGenerator()
+    for _ in 0..<200 {
+        let port = Int.random(in: 20_000..<32_000, using: &random)
+        if let (fd, _) = try? boundLoopbackSocket(listening: false, port: port) {
+            close(fd)
+            return port
+        }
+    }
+    return try freeLoopbackPort()
+}
+
+func boundLoopbackSocket(listening: Bool, port: Int = 0) throws -> (fd: Int32, port: Int) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafeMutablePointer(to: &address) {

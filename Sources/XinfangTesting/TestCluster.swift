@@ -45,6 +45,14 @@ public final class TestCluster: Sendable {
         connections: ConnectionLimits = ConnectionLimits(),
         _ body: @escaping @Sendable (TestCluster) async throws -> T
     ) async throws -> T {
+        try await LoopbackTurns.run { try await runTurn(nodes: nodes, connections: connections, body) }
+    }
+
+    static func runTurn<T: Sendable>(
+        nodes: Set<NodeID>,
+        connections: ConnectionLimits,
+        _ body: @escaping @Sendable (TestCluster) async throws -> T
+    ) async throws -> T {
         let cluster = try TestCluster(nodes: nodes, connections: connections)
         for database in cluster.databases.values {
             for role in Role.allCases { try await TestAccounts.provision(database, role: role) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XinfangTesting
 
 /// The document other systems read, checked against a running province (issue 16): a bounded
 /// schemathesis pass (installed into .build/pytools by deploy/install-test-tools.sh) over
@@ -11,6 +12,10 @@ struct ContractTests {
     static let root = TourTests.root
 
     @Test func theDemoProvinceAnswersExactlyAsTheDocumentSays() async throws {
+        try await LoopbackTurns.run { try await contract() }
+    }
+
+    func contract() async throws {
         let pytools = Self.root.appendingPathComponent(".build/pytools/bin/schemathesis").path
         if !FileManager.default.isExecutableFile(atPath: pytools) {
             let install = Process()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XinfangTesting
 
 /// The README's tour, as written, against a running demo (issue 16): the block is taken from
 /// README.md, pointed at this demo's folder and ports, and run with `bash -e`; it waits for
@@ -17,6 +18,10 @@ struct TourTests {
     }
 
     @Test func theReadmeTourRunsAsWrittenAgainstTheDemo() async throws {
+        try await LoopbackTurns.run { try await tour() }
+    }
+
+    func tour() async throws {
         let dir = try temporaryDirectory("tour")
         defer { try? FileManager.default.removeItem(at: dir) }
         let demoDir = dir.appendingPathComponent("demo")
@@ -74,6 +79,10 @@ struct DemoRerunTests {
     }
 
     @Test func aRerunFinishesTheStoryOrSaysTheFolderIsPartlySeeded() async throws {
+        try await LoopbackTurns.run { try await rerun() }
+    }
+
+    func rerun() async throws {
         let dir = try temporaryDirectory("rerun")
         defer { try? FileManager.default.removeItem(at: dir) }
         let demoDir = dir.appendingPathComponent("demo")

@@ -15,7 +15,7 @@ struct Demo: AsyncParsableCommand {
     @Option(name: .long, help: "Data directory of the demo (kept between runs).")
     var dir: String = ".xinfang-demo"
 
-    @Option(name: .long, help: "Port of the first node; the others follow (0: let the system choose).")
+    @Option(name: .long, help: "Port of the first node; the others follow (0: free ports chosen below the system's ephemeral range).")
     var basePort: Int = 8430
 
     @Option(name: .long, help: "The example topology whose structure the demo starts.")
@@ -24,7 +24,7 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         let root = URL(fileURLWithPath: dir)
         let example = try NodeConfig.loadTopology(URL(fileURLWithPath: topology))
-        let ports = try example.nodes.indices.map { i in basePort == 0 ? try freeLoopbackPort() : basePort + i }
+        let ports = try Self.ports(count: example.nodes.count, base: basePort)
         let nodes = try Self.nodesWithKeys(example, ports: ports, root: root)
         let runtime = Topology(nodes: nodes)
         let encoder = JSONEncoder()
@@ -97,6 +97,17 @@ struct Demo: AsyncParsableCommand {
         emit("stopping \(processes.count) nodes…")
         stop()
         emit("stopped")
+    }
+
+    /// `count` ports from `base` on; with base 0, distinct free ports below the ephemeral range.
+    static func ports(count: Int, base: Int) throws -> [Int] {
+        guard base == 0 else { return (0..<count).map { base + $0 } }
+        var ports: [Int] = []
+        while ports.count < count {
+            let port = try freeLoopbackPortOutsideEphemeralRange()
+            if !ports.contains(port) { ports.append(port) }
+        }
+        return ports
     }
 
     /// Returns when one of `signals` (SIGINT, SIGTERM) arrives.
