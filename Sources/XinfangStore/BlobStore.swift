@@ -34,7 +34,7 @@ public struct BlobStore: Sendable {
         public var head: Data
     }
 
-    static func isHash(_ text: String) -> Bool { text.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) } }
+    static func isHash(_ text: String) -> Bool { AttachmentLimits.isHash(text) }
 
     func url(_ sha256: String) -> URL {
         directory.appendingPathComponent(String(sha256.prefix(2))).appendingPathComponent(sha256)
@@ -212,14 +212,5 @@ public struct BlobStore: Sendable {
     }
 
     /// The plaintext size of a stored blob, from its file's length.
-    public func size(_ sha256: String) throws -> Int {
-        guard Self.isHash(sha256), let attributes = try? FileManager.default.attributesOfItem(atPath: url(sha256).path),
-            let fileSize = attributes[.size] as? Int, let handle = FileHandle(forReadingAtPath: url(sha256).path)
-        else { throw Failure.missing(sha256) }
-        defer { try? handle.close() }
-        guard let header = BlobSealing.Header(try handle.read(upToCount: 300) ?? Data()) else { throw Failure.corrupt(sha256) }
-        let sealedChunk = header.chunkBytes + BlobSealing.overhead
-        let chunks = max(1, (fileSize - header.length + sealedChunk - 1) / sealedChunk)
-        return (chunks - 1) * header.chunkBytes + fileSize - header.length - (chunks - 1) * sealedChunk - BlobSealing.overhead
-    }
+    public func size(_ sha256: String) throws -> Int { try reader(sha256).total }
 }

@@ -44,10 +44,10 @@ struct DashboardTests {
         }
     }
 
-    @Test func theProvincePageShowsTheAPIsFiguresAndReachesEveryCaseInThreeClicks() async throws {
+    /// The province's services after the backlog story (`BacklogTests.play`), and the story's cases.
+    static func province(_ name: String) async throws -> (services: NodeServices, p: CaseNumber, q: CaseNumber, r: CaseNumber) {
         let sim = try await Simulation.scripted(
-            directory: FileManager.default.temporaryDirectory
-                .appendingPathComponent("xinfang-dashboard-\(UUID().uuidString)")
+            directory: FileManager.default.temporaryDirectory.appendingPathComponent("xinfang-\(name)-\(UUID().uuidString)")
         )
         let (p, q, r, now) = try await BacklogTests.play(sim)
         let services = NodeServices(
@@ -55,6 +55,11 @@ struct DashboardTests {
             database: await sim.store(H.province)!,
             clock: ManualClock(now)
         )
+        return (services, p, q, r)
+    }
+
+    @Test func theProvincePageShowsTheAPIsFiguresAndReachesEveryCaseInThreeClicks() async throws {
+        let (services, p, q, r) = try await Self.province("dashboard")
         try await services.withAPI { api in
             let page = try await api.request(.get, "/")
             #expect(page.status == 200)
@@ -111,15 +116,7 @@ struct DashboardFigureTests {
     typealias D = DashboardTests
 
     @Test func everyFigureLinksToTheListOfItsCasesAndTheTotalsAddUp() async throws {
-        let sim = try await Simulation.scripted(
-            directory: FileManager.default.temporaryDirectory.appendingPathComponent("xinfang-figures-\(UUID().uuidString)")
-        )
-        let (_, _, _, now) = try await BacklogTests.play(sim)
-        let services = NodeServices(
-            identity: NodeIdentity(id: H.province, name: "湖南省人社厅", level: .province),
-            database: await sim.store(H.province)!,
-            clock: ManualClock(now)
-        )
+        let services = try await D.province("figures").services
         try await services.withAPI { api in
             for start in ["/", "/ui/nodes/\(H.changsha)"] {
                 let html = try await api.request(.get, start).text
@@ -190,15 +187,7 @@ struct DashboardFigureTests {
     }
 
     @Test func theBoardSpeaksToOfficersAndAnswersErrorsWithPages() async throws {
-        let sim = try await Simulation.scripted(
-            directory: FileManager.default.temporaryDirectory.appendingPathComponent("xinfang-words-\(UUID().uuidString)")
-        )
-        let (_, q, r, now) = try await BacklogTests.play(sim)
-        let services = NodeServices(
-            identity: NodeIdentity(id: H.province, name: "湖南省人社厅", level: .province),
-            database: await sim.store(H.province)!,
-            clock: ManualClock(now)
-        )
+        let (services, _, q, r) = try await D.province("words")
         try await services.withAPI { api in
             for path in ["/", "/ui/cases", "/ui/cases/\(q)", "/ui/cases/\(r)", "/ui/stats"] {
                 let html = try await api.request(.get, path).text

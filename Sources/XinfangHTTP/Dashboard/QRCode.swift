@@ -37,21 +37,18 @@ struct QRCode {
         else { throw .tooLong }
         self.version = version
         let codewords = Self.codewords(bytes, version: version)
-        var grid = Grid(version: version)
+        var grid = Grid(version: version)  // the function patterns and data, before a mask
         grid.placeFunctionPatterns()
         grid.placeData(codewords)
-        let chosen =
-            forcedMask
-            ?? (0..<8).min { a, b in
-                var x = grid
-                var y = grid
-                x.finish(mask: a)
-                y.finish(mask: b)
-                return x.penalty < y.penalty
-            }!
-        grid.finish(mask: chosen)
-        mask = chosen
-        modules = grid.dark
+        // Each mask finished and scored once; the least penalty wins (the lowest mask on a tie).
+        let candidates = (forcedMask.map { [$0] } ?? Array(0..<8)).map { mask -> (mask: Int, grid: Grid, penalty: Int) in
+            var finished = grid
+            finished.finish(mask: mask)
+            return (mask, finished, finished.penalty)
+        }
+        let best = candidates.min { $0.penalty < $1.penalty }!
+        mask = best.mask
+        modules = best.grid.dark
     }
 
     /// The data and error-correction codewords, interleaved as the symbol carries them.
