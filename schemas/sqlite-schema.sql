@@ -428,6 +428,21 @@ CREATE TABLE audit_log (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 ) STRICT;
+CREATE TABLE blob_wants (
+    sha256 TEXT PRIMARY KEY,
+    case_number TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sender TEXT,
+    wanted_since INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT
+) WITHOUT ROWID;
+CREATE TABLE case_blobs (
+    sha256 TEXT NOT NULL,
+    case_number TEXT NOT NULL,
+    PRIMARY KEY (sha256, case_number)
+) WITHOUT ROWID;
 CREATE TABLE cases (
     case_number TEXT PRIMARY KEY NOT NULL,
     status TEXT NOT NULL,
@@ -605,6 +620,7 @@ CREATE TABLE users (
     created_by TEXT NOT NULL
 , totp_last_step INTEGER) STRICT;
 CREATE INDEX audit_log_at ON audit_log (at);
+CREATE INDEX blob_wants_due ON blob_wants(next_attempt_at);
 CREATE INDEX cases_by_ae_bucket ON cases(ae_bucket);
 CREATE INDEX cases_by_holder ON cases(holder, status);
 CREATE INDEX cases_by_next_due ON cases(next_due_at) WHERE next_due_at IS NOT NULL;

@@ -110,3 +110,49 @@ extension CaseState {
     /// The files of the case file not withdrawn, in the order they were added.
     public var activeAttachments: [AttachedFile] { (attachments ?? []).filter { $0.withdrawn == nil } }
 }
+
+/// Which nodes may hold a case's material and which neighbour may be handed it (issue 17): the
+/// case's own scope, narrowed by R16 — the material of a 检举控告 never reaches the organ it
+/// accuses or a unit inside that organ's subtree, even where the events pass.
+public enum AttachmentScope {
+    /// Whether `node` may keep the case file's bytes.
+    public static func mayHold(_ node: NodeID, state: CaseState, topology: Topology?) -> Bool {
+        !AccusedOrgan.forbids(node, for: state, topology: topology)
+    }
+
+    /// Whether `node` may hand the bytes of the case's material to its neighbour `peer`: the peer
+    /// may hold them, and the case's events go from `node` to `peer` (`Routing.replicationPeers`:
+    /// the parent, or a child whose subtree takes part in the case).
+    public static func mayServe(_ peer: NodeID, from node: NodeID, state: CaseState, topology: Topology) -> Bool {
+        mayHold(peer, state: state, topology: topology)
+            && Routing.replicationPeers(for: state, at: node, topology: topology, receivedFrom: nil).contains(peer)
+    }
+}
+
+/// How a node fetches a blob it lacks from its neighbours (issue 17): whom it asks, when it asks
+/// again, and how much one request carries. Pure, so the fetcher and its tests share it.
+public enum BlobFetchPolicy {
+    /// Sealed chunks (1 MiB each) one request asks for: a request holds at most this much in memory.
+    public static let chunksPerRequestMax = 4
+    /// The longest wait between attempts.
+    public static let retryCapSeconds: Double = 300
+
+    /// The wait before attempt `attempts + 1`: 1 s doubling to five minutes, with `jitter` in
+    /// 0..<1 adding up to a quarter.
+    public static func retryDelay(afterAttempts attempts: Int, jitter: Double) -> Double {
+        let base = min(retryCapSeconds, pow(2, Double(min(max(attempts - 1, 0), 20))))
+        return base * (1 + 0.25 * jitter)
+    }
+
+    /// The neighbour to ask on attempt `attempts` (0-based): the peer the event came from first,
+    /// then every adjacent node in turn (the parent, then the children), so a blob that did not
+    /// come with its event (a superior's command, a lost source) is found where it is.
+    public static func source(attempts: Int, sender: NodeID?, at node: NodeID, topology: Topology) -> NodeID? {
+        var candidates: [NodeID] = sender.map { [$0] } ?? []
+        for peer in [topology.parent(of: node)].compactMap({ $0 }) + topology.children(of: node) where !candidates.contains(peer) {
+            candidates.append(peer)
+        }
+        guard !candidates.isEmpty else { return nil }
+        return candidates[attempts % candidates.count]
+    }
+}

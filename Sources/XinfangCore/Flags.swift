@@ -24,6 +24,8 @@ public enum FlagKind: String, Codable, Sendable, CaseIterable {
     case overdue
     /// The holder's level contradicts the ownership policy for the case's phase.
     case policy
+    /// A file of the case file whose bytes this node has lacked longer than the limit (issue 17).
+    case blobMissing
 
     public var label: String {
         switch self {
@@ -38,6 +40,7 @@ public enum FlagKind: String, Codable, Sendable, CaseIterable {
         case .deadItems: "同步条目被拒收待人工处理"
         case .overdue: "超期"
         case .policy: "持有层级不符合归属策略"
+        case .blobMissing: "信访材料文件未同步到位"
         }
     }
 
@@ -55,6 +58,7 @@ public enum FlagKind: String, Codable, Sendable, CaseIterable {
         case .deadItems: "请运维人员查看被拒收条目的原因，修复后重新投递。"
         case .overdue: "办理机关应尽快办理；需要时依法延期或由上级督办。"
         case .policy: "按归属策略将信访件交办、转送或上报至应持有的层级。"
+        case .blobMissing: "系统将继续向相邻机关补取该文件；长时间未补齐请运维人员检查上下级连接及对方的材料存储。"
         }
     }
 
@@ -62,7 +66,7 @@ public enum FlagKind: String, Codable, Sendable, CaseIterable {
     /// exchange); they travel up in flag reports. The others every node computes from its replicas.
     public var isNodeLocal: Bool {
         switch self {
-        case .commandUndelivered, .replicaBehind, .replicaDiverged, .peerUnreachable, .deadItems: true
+        case .commandUndelivered, .replicaBehind, .replicaDiverged, .peerUnreachable, .deadItems, .blobMissing: true
         default: false
         }
     }
@@ -122,6 +126,8 @@ public struct ReconciliationLimits: Codable, Equatable, Sendable {
     public var peerUnreachableSeconds: Double = 3_600
     /// A replica difference anti-entropy could not repair (default 1 hour).
     public var replicaSeconds: Double = 3_600
+    /// A file of the case file not yet fetched from the neighbours (default 1 hour).
+    public var blobMissingSeconds: Double = 3_600
     /// How often the job runs (default 5 minutes).
     public var intervalSeconds: Double = 300
 
@@ -136,6 +142,7 @@ public struct ReconciliationLimits: Codable, Equatable, Sendable {
         closureVerificationSeconds = try c.decodeIfPresent(Double.self, forKey: .closureVerificationSeconds) ?? d.closureVerificationSeconds
         peerUnreachableSeconds = try c.decodeIfPresent(Double.self, forKey: .peerUnreachableSeconds) ?? d.peerUnreachableSeconds
         replicaSeconds = try c.decodeIfPresent(Double.self, forKey: .replicaSeconds) ?? d.replicaSeconds
+        blobMissingSeconds = try c.decodeIfPresent(Double.self, forKey: .blobMissingSeconds) ?? d.blobMissingSeconds
         intervalSeconds = try c.decodeIfPresent(Double.self, forKey: .intervalSeconds) ?? d.intervalSeconds
     }
 
@@ -144,7 +151,7 @@ public struct ReconciliationLimits: Codable, Equatable, Sendable {
         let all: [(String, Double)] = [
             ("offerStuckSeconds", offerStuckSeconds), ("declinedSeconds", declinedSeconds), ("commandSeconds", commandSeconds),
             ("closureVerificationSeconds", closureVerificationSeconds), ("peerUnreachableSeconds", peerUnreachableSeconds),
-            ("replicaSeconds", replicaSeconds), ("intervalSeconds", intervalSeconds),
+            ("replicaSeconds", replicaSeconds), ("blobMissingSeconds", blobMissingSeconds), ("intervalSeconds", intervalSeconds),
         ]
         for (field, value) in all where !(1...(366 * 86_400)).contains(value) {
             throw .invalid("reconciliation.\(field)", "对账阈值 \(field) 必须在 1 秒到 366 天之间。")

@@ -79,6 +79,13 @@ public enum NodeApplication {
                 ? [reconciliation(services, transport: transport, logger: logger)]
                 : [
                     SyncService(database: services.database, transport: transport, clock: services.clock, logger: logger),
+                    BlobFetcher(
+                        database: services.database,
+                        transport: transport,
+                        clock: services.clock,
+                        logger: logger,
+                        settings: services.blobTransfer
+                    ),
                     reconciliation(services, transport: transport, logger: logger),
                 ],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },

@@ -1,5 +1,7 @@
 public import Foundation
 public import XinfangCore
+public import XinfangService
+public import XinfangSync
 
 /// A node's configuration file (`xinfang serve --config FILE`), JSON.
 ///
@@ -42,6 +44,12 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     /// How many working days before a deadline a case turns yellow (临期) on the supervision
     /// board, its lists and metrics (`DueLightRule`; 3 when absent, 0 to 30).
     public var yellowWorkingDays: Int?
+    /// The case file's limits: bytes per file and per case (`CaseService.UploadLimits`;
+    /// 50 MB and 500 MB when absent).
+    public var caseFile: CaseService.UploadLimits?
+    /// How blobs are fetched from the neighbours: fetches at once and a bandwidth cap per
+    /// neighbour (`BlobTransferSettings`; 2 and no cap when absent).
+    public var blobTransfer: BlobTransferSettings?
 
     public init(
         nodeId: String,
@@ -123,6 +131,20 @@ public struct NodeConfig: Codable, Equatable, Sendable {
             throw Problem(description: "config field metricsToken: 24 to 200 printable ASCII characters")
         }
         return metricsToken
+    }
+
+    /// The case file's limits, checked (the defaults when the config names none).
+    public func uploadLimits() throws -> CaseService.UploadLimits {
+        do { return try (caseFile ?? CaseService.UploadLimits()).validated() } catch {
+            throw Problem(description: "config field \(error.field ?? "caseFile"): \(error.detail)")
+        }
+    }
+
+    /// The blob fetcher's settings, checked (the defaults when the config names none).
+    public func blobTransferSettings() throws -> BlobTransferSettings {
+        do { return try (blobTransfer ?? BlobTransferSettings()).validated() } catch {
+            throw Problem(description: "config field \(error.field ?? "blobTransfer"): \(error.detail)")
+        }
     }
 
     /// The yellow days of the 红黄绿 lights, checked.

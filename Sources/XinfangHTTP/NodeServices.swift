@@ -2,6 +2,7 @@ public import Foundation
 public import XinfangCore
 public import XinfangService
 public import XinfangStore
+public import XinfangSync
 
 /// Everything a node's HTTP layer serves from: its identity, store, policy and clock.
 public struct NodeServices: Sendable {
@@ -25,6 +26,7 @@ public struct NodeServices: Sendable {
     public var yellowWorkingDays: Int
     /// The largest file and the most bytes per case an upload may bring.
     public var uploadLimits = CaseService.UploadLimits()
+    public var blobTransfer = BlobTransferSettings()
 
     public init(
         identity: NodeIdentity,

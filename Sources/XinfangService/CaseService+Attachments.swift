@@ -4,11 +4,37 @@ public import XinfangStore
 
 extension CaseService {
     /// A node's limits on uploads (below `AttachmentLimits`' bounds, which every event keeps).
-    public struct UploadLimits: Sendable, Equatable {
+    /// The limits on the case file (configuration `caseFile`, with these defaults).
+    public struct UploadLimits: Codable, Sendable, Equatable {
+        /// The largest file (default 50 MB; 1 KiB to 2 GiB).
         public var fileBytes = AttachmentLimits.fileBytesDefault
-        /// The bytes one case's files may add up to (withdrawn ones included).
+        /// The bytes one case's files may add up to, withdrawn ones included (default 500 MB;
+        /// at least `fileBytes`, at most 100 GiB).
         public var caseBytes = 500 << 20
+
         public init() {}
+
+        public init(fileBytes: Int, caseBytes: Int) {
+            self.fileBytes = fileBytes
+            self.caseBytes = caseBytes
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            fileBytes = try c.decodeIfPresent(Int.self, forKey: .fileBytes) ?? AttachmentLimits.fileBytesDefault
+            caseBytes = try c.decodeIfPresent(Int.self, forKey: .caseBytes) ?? 500 << 20
+        }
+
+        /// Checks the bounds.
+        public func validated() throws(ValidationFailure) -> UploadLimits {
+            guard (1 << 10...AttachmentLimits.fileBytesMax).contains(fileBytes) else {
+                throw .invalid("caseFile.fileBytes", "单个材料文件的上限必须在 1024 字节到 \(AttachmentLimits.fileBytesMax) 字节之间。")
+            }
+            guard (fileBytes...(100 << 30)).contains(caseBytes) else {
+                throw .invalid("caseFile.caseBytes", "每件信访件材料总量的上限不得小于单个文件的上限，也不得超过 100 GiB。")
+            }
+            return self
+        }
     }
 
     /// 添加材料 through an upload, in three steps so that a refusal costs nothing: `beginUpload`

@@ -358,13 +358,15 @@ extension NodeDatabase {
             if fresh.contains(where: \.isResolution) { try refreshConflicts(db, number, state: next, tree: nil, now: now) }
             state = next
         }
-        try settleAfterReceiving(db, fresh, state: state, now: now)
+        try settleAfterReceiving(db, fresh, state: state, from: peer, now: now)
         return ItemReceipt(kind: .chain, caseNumber: number, status: .applied, head: state.headSeq)
     }
 
-    /// After new events are stored: the commands they settle, this node's clock, and commands that
-    /// reached this node before the case did and that it now holds.
-    func settleAfterReceiving(_ db: Database, _ fresh: [CaseEvent], state: CaseState, now: Date) throws {
+    /// After new events are stored: the files they name whose bytes to fetch, the commands they
+    /// settle, this node's clock, and commands that reached this node before the case did and that
+    /// it now holds.
+    func settleAfterReceiving(_ db: Database, _ fresh: [CaseEvent], state: CaseState, from peer: NodeID, now: Date) throws {
+        try wantMissingBlobs(db, of: state, from: peer, now: now)
         // A command the chain settled is settled here too, whoever made it: a copy of it still
         // travelling (a resend, a route passing here again) must not be applied a second time.
         for event in fresh {

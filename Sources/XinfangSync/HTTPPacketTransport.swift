@@ -24,6 +24,8 @@ public struct HTTPExchange: Sendable {
         public var status: Int
         public var body: Data
         public var failure: String?
+        /// The response's header fields, by lower-case name.
+        public var headers: [String: String] = [:]
     }
 
     /// Sends one request. A header whose value is nil is left out.
@@ -42,16 +44,42 @@ public struct HTTPExchange: Sendable {
                 continuation.resume(returning: (data, response, error))
             }.resume()
         }
-        return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: received ?? Data(), failure: failure?.localizedDescription)
+        var fields: [String: String] = [:]
+        for (name, value) in (response as? HTTPURLResponse)?.allHeaderFields ?? [:] {
+            if let name = name as? String, let value = value as? String { fields[name.lowercased()] = value }
+        }
+        return Reply(
+            status: (response as? HTTPURLResponse)?.statusCode ?? 0,
+            body: received ?? Data(),
+            failure: failure?.localizedDescription,
+            headers: fields
+        )
     }
 }
 
 /// Sends packets to `<baseURL>/sync/v1/packets` over `HTTPExchange`, with a time-out.
 public struct HTTPPacketTransport: PacketTransport {
     let exchange: HTTPExchange
+    /// Blob chunks (up to 4 MiB a request) get longer than a packet on a slow line.
+    let blobExchange: HTTPExchange
 
     public init(timeoutSeconds: Double = PeerLimits.requestTimeoutSeconds) {
         exchange = HTTPExchange(timeoutSeconds: timeoutSeconds)
+        blobExchange = HTTPExchange(timeoutSeconds: max(timeoutSeconds, BlobRequest.timeoutSeconds))
+    }
+
+    /// Asks `peer` for chunks of a blob (`POST <baseURL>/sync/v1/blobs`).
+    public func fetchBlobChunks(_ body: Data, signature: String, from: NodeID, to peer: TopologyNode) async -> BlobChunksResult {
+        guard let url = URL(string: peer.baseURL)?.appendingPathComponent("sync/v1/blobs") else {
+            return .unreachable("bad base URL \(peer.baseURL)")
+        }
+        let reply = await blobExchange.send(
+            "POST",
+            url,
+            body: body,
+            headers: ["Content-Type": "application/json", PeerHeaders.from: from.rawValue, PeerHeaders.signature: signature]
+        )
+        return BlobChunksResult(reply)
     }
 
     public func send(_ body: Data, signature: String, from: NodeID, to peer: TopologyNode) async -> TransportResult {

@@ -53,15 +53,7 @@ public struct PacketReceiver: Sendable {
             throw PacketRefusal(status: 503, code: "no-hierarchy", detail: "this node runs without a topology")
         }
         let me = database.node
-        guard let header, let sender = hierarchy.topology.node(NodeID(header)) else {
-            throw PacketRefusal(status: 403, code: "unknown-peer", detail: "the sender \(header ?? "(none)") is not a node of the topology")
-        }
-        guard hierarchy.topology.areAdjacent(sender.id, me) else {
-            throw PacketRefusal(status: 403, code: "not-adjacent", detail: "\(sender.id) is not this node's parent or child")
-        }
-        guard Signatures.verify(signature, of: body, publicKey: sender.publicKey) else {
-            throw PacketRefusal(status: 401, code: "bad-packet-signature", detail: "the packet signature does not verify against \(sender.id)'s key")
-        }
+        let sender = try Self.sender(of: body, from: header, signature: signature, at: me, topology: hierarchy.topology)
         struct Envelope: Decodable { var version: Int? }
         guard let envelope = try? CanonicalJSON.decoder.decode(Envelope.self, from: body) else {
             throw PacketRefusal(status: 400, code: "malformed-json", detail: "the packet is not a JSON object")
@@ -122,6 +114,22 @@ public struct PacketReceiver: Sendable {
             response.digest = try await answer(digest, from: sender.id, now: now)
         }
         return response
+    }
+
+    /// The adjacent node that signed `body`, or the refusal: the sender must be a node of the
+    /// topology, this node's parent or child, and its signature must verify. Every request of
+    /// the peer protocol (packets, blob chunks) is checked so.
+    public static func sender(of body: Data, from header: String?, signature: String?, at me: NodeID, topology: Topology) throws -> TopologyNode {
+        guard let header, let sender = topology.node(NodeID(header)) else {
+            throw PacketRefusal(status: 403, code: "unknown-peer", detail: "the sender \(header ?? "(none)") is not a node of the topology")
+        }
+        guard topology.areAdjacent(sender.id, me) else {
+            throw PacketRefusal(status: 403, code: "not-adjacent", detail: "\(sender.id) is not this node's parent or child")
+        }
+        guard Signatures.verify(signature, of: body, publicKey: sender.publicKey) else {
+            throw PacketRefusal(status: 401, code: "bad-packet-signature", detail: "the packet signature does not verify against \(sender.id)'s key")
+        }
+        return sender
     }
 
     /// A greeting opens a session for the sender's packets. It carries nothing else.

@@ -14,4 +14,6 @@ public enum TransportResult: Sendable {
 /// Carries a signed packet body to an adjacent node. Production uses HTTP; the simulator a fake.
 public protocol PacketTransport: Sendable {
     func send(_ body: Data, signature: String, from: NodeID, to peer: TopologyNode) async -> TransportResult
+    /// Asks `peer` for chunks of a blob (a signed `BlobRequest`).
+    func fetchBlobChunks(_ body: Data, signature: String, from: NodeID, to peer: TopologyNode) async -> BlobChunksResult
 }

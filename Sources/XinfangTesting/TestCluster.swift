@@ -241,4 +241,11 @@ struct ResolvingTransport: PacketTransport {
         resolved.baseURL = "http://127.0.0.1:\(cluster.ports.withLock { $0[peer.id] ?? 1 })"
         return await http.send(body, signature: signature, from: from, to: resolved)
     }
+
+    func fetchBlobChunks(_ body: Data, signature: String, from: NodeID, to peer: TopologyNode) async -> BlobChunksResult {
+        if cluster.stopping.withLock({ $0 }) { return .unreachable("the test cluster is stopping") }
+        var resolved = peer
+        resolved.baseURL = "http://127.0.0.1:\(cluster.ports.withLock { $0[peer.id] ?? 1 })"
+        return await http.fetchBlobChunks(body, signature: signature, from: from, to: resolved)
+    }
 }

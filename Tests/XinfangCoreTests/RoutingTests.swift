@@ -111,3 +111,21 @@ struct RoutingTests {
         #expect(throws: ValidationFailure.self) { try NodeKey(privateKeyBase64: "bm90IGEga2V5") }
     }
 }
+
+/// Whom a node asks for a blob it lacks, and when again.
+struct BlobFetchPolicyTests {
+    @Test func theSenderFirstThenEveryNeighbourInTurn() {
+        let (topology, _) = ExampleHierarchy.topology(baseURL: { "http://127.0.0.1/\($0)" })
+        let city = ExampleHierarchy.changsha
+        let asked = (0..<4).compactMap { BlobFetchPolicy.source(attempts: $0, sender: ExampleHierarchy.furong, at: city, topology: topology) }
+        #expect(asked == [ExampleHierarchy.furong, ExampleHierarchy.province, ExampleHierarchy.yuelu, ExampleHierarchy.furong])
+        #expect(BlobFetchPolicy.source(attempts: 0, sender: nil, at: ExampleHierarchy.furong, topology: topology) == city)
+    }
+
+    @Test func retriesDoubleToFiveMinutes() {
+        #expect(BlobFetchPolicy.retryDelay(afterAttempts: 1, jitter: 0) == 1)
+        #expect(BlobFetchPolicy.retryDelay(afterAttempts: 4, jitter: 0) == 8)
+        #expect(BlobFetchPolicy.retryDelay(afterAttempts: 40, jitter: 0) == 300)
+        #expect(BlobFetchPolicy.retryDelay(afterAttempts: 40, jitter: 0.999) < 375.01)
+    }
+}

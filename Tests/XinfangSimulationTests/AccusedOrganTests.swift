@@ -75,6 +75,28 @@ struct AccusedOrganTests {
         #expect(try await sim.healAndCheck() == [])
     }
 
+    /// Issue 17: the material of a 检举控告 follows the case's scope minus the accused organ and
+    /// its subtree, even where the organ keeps a replica of the events.
+    @Test func theAccusedOrganIsNeverHandedTheMaterial() async throws {
+        let sim = try await Self.scripted("material")
+        let number = try await complaint(sim, at: H.province, naming: H.changsha)
+        try await sim.act(at: H.province, number, .offer(to: H.huaihua, mode: .transfer, dueAt: nil, note: nil))
+        try await sim.settle()
+        let state = try #require(try await sim.store(H.province)!.caseState(number))
+        let topology = try #require(await sim.store(H.province)!.hierarchy?.topology)
+        for node in [H.changsha, H.furong, H.yuelu] {
+            #expect(!AttachmentScope.mayHold(node, state: state, topology: topology), "\(node) is the accused organ or below it")
+            #expect(!AttachmentScope.mayServe(node, from: H.province, state: state, topology: topology))
+        }
+        #expect(AttachmentScope.mayHold(H.huaihua, state: state, topology: topology))
+        #expect(AttachmentScope.mayServe(H.huaihua, from: H.province, state: state, topology: topology), "the receiver of the transfer")
+        #expect(!AttachmentScope.mayServe(H.hecheng, from: H.huaihua, state: state, topology: topology), "a county that takes no part")
+        // Any other case's material goes wherever its events go.
+        let plain = try await sim.register(at: H.province, region: "430102")
+        let other = try #require(try await sim.store(H.province)!.caseState(plain))
+        #expect(AttachmentScope.mayHold(H.changsha, state: other, topology: topology))
+    }
+
     @Test func aReassignmentCommandToTheAccusedIsRefusedByTheHolder() async throws {
         let sim = try await Self.scripted("reassign")
         let number = try await complaint(sim, at: H.changsha, naming: H.furong)

@@ -241,4 +241,45 @@ struct FlagTests {
         try await sim.reconcile(at: H.changsha)
         #expect(try await sim.openFlags(at: H.changsha).contains { $0.kind == .overdue && $0.subject == idle.rawValue && $0.detailKey == "notice" })
     }
+
+    /// Issue 17: a file whose bytes a node has lacked longer than the limit is flagged there (and
+    /// reported up); the flag clears once the bytes are in; a blob file lost from the folder is
+    /// wanted again by the next run (anti-entropy for blobs).
+    @Test func aMissingBlobIsFlaggedAfterTheLimitAndClearedWhenItArrives() async throws {
+        let sim = try await Self.scripted("blob")
+        let number = try await sim.register(at: H.furong, region: "430102")
+        let county = try #require(await sim.store(H.furong))
+        let city = try #require(await sim.store(H.changsha))
+        let bytes = Data("%PDF-1.7\n来信".utf8)
+        let stored = try county.blobs.put(bytes)
+        let ref = AttachmentRef(sha256: stored.sha256, size: bytes.count, mediaType: .pdf, fileName: "来信.pdf", stage: .registration)
+        // As an upload records it (the action API takes no file without its bytes).
+        _ = try await county.act(on: number, action: .attach(ref), actor: "李娜", now: await sim.currentTime)
+        try await sim.settle()  // the simulator's transport carries events only
+        #expect(try await county.blobWants().isEmpty, "the county has the bytes")
+        let want = try #require(try await city.blobWants().first)
+        #expect(want.sha256 == stored.sha256 && want.sender == H.furong && want.caseNumber == number)
+        await sim.wait(seconds: 1_800)
+        try await sim.reconcile(at: H.changsha)
+        #expect(try await flags(sim, at: H.changsha, .blobMissing).isEmpty, "within the limit")
+        await sim.wait(seconds: 1_900)
+        try await sim.reconcile(at: H.changsha)
+        let flag = try #require(try await flags(sim, at: H.changsha, .blobMissing, stored.sha256).first)
+        #expect(flag.caseNumber == number && flag.since == want.wantedSince.addingTimeInterval(3_600))
+        try await sim.reconcile(at: H.province)
+        #expect(try await flags(sim, at: H.province, .blobMissing, stored.sha256).contains { $0.raisedBy == H.changsha }, "reported up")
+
+        // The bytes arrive: cleared.
+        _ = try city.blobs.put(bytes)
+        try await city.blobArrived(stored.sha256)
+        try await sim.reconcile(at: H.changsha)
+        #expect(try await flags(sim, at: H.changsha, .blobMissing).isEmpty)
+
+        // An operator loses the file: the next run wants it again.
+        try FileManager.default.removeItem(
+            at: city.blobs.directory.appendingPathComponent(String(stored.sha256.prefix(2))).appendingPathComponent(stored.sha256)
+        )
+        try await sim.reconcile(at: H.changsha)
+        #expect(try await city.blobWants().map(\.sha256) == [stored.sha256])
+    }
 }

@@ -14,6 +14,7 @@ struct PeerController<Context: NodeContext>: Sendable {
 
     func addRoutes(to router: Router<Context>) {
         router.post("sync/v1/packets", use: receive)
+        router.post("sync/v1/blobs", use: blobChunks)
         router.get("api/v1/sync/outbox", use: outbox)
     }
 
@@ -40,6 +41,30 @@ struct PeerController<Context: NodeContext>: Sendable {
             )
             let data = try CanonicalJSON.encoder.encode(response)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        } catch let refusal as PacketRefusal {
+            throw APIProblem(HTTPResponse.Status(code: refusal.status), code: refusal.code, detail: refusal.detail)
+        }
+    }
+
+    /// `POST /sync/v1/blobs`: a neighbour's signed request for chunks of a blob; 200 with the
+    /// sealed chunks as they rest, the blob's shape in the header fields.
+    @Sendable func blobChunks(request: Request, context: Context) async throws -> Response {
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: BlobRequest.bodyBytesMax) } catch is NIOTooManyBytesError {
+            throw APIProblem(.contentTooLarge, code: "body-too-large", detail: "材料请求超过 \(BlobRequest.bodyBytesMax) 字节的上限。")
+        }
+        do {
+            let answer = try await BlobServer(database: services.database, clock: services.clock).answer(
+                body: Data(buffer.readableBytesView),
+                from: request.headers[Self.fromHeader],
+                signature: request.headers[Self.signatureHeader]
+            )
+            var headers: HTTPFields = [.contentType: "application/octet-stream"]
+            headers[HTTPField.Name(BlobHeaders.sealedHeader)!] = answer.shape.header.base64EncodedString()
+            headers[HTTPField.Name(BlobHeaders.chunks)!] = String(answer.shape.chunks)
+            headers[HTTPField.Name(BlobHeaders.size)!] = String(answer.shape.size)
+            headers[HTTPField.Name(BlobHeaders.first)!] = String(answer.first)
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.bytes)))
         } catch let refusal as PacketRefusal {
             throw APIProblem(HTTPResponse.Status(code: refusal.status), code: refusal.code, detail: refusal.detail)
         }

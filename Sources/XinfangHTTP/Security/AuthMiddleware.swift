@@ -21,7 +21,7 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
         let client = ClientAddress.resolve(socket: context.socketAddress, headers: request.headers, trusted: services.trustedProxies)
         context.remoteAddress = client.address
         context.https = client.https
-        if path == "/sync/v1/packets" {
+        if path == "/sync/v1/packets" || path == "/sync/v1/blobs" {
             guard services.rateLimiter.allow("peer|\(context.remoteAddress)", perMinute: security.peerRequestsPerMinute, now: now) else {
                 throw Self.rateLimited
             }

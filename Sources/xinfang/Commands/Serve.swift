@@ -75,7 +75,7 @@ enum NodeBootstrap {
             hierarchy: hierarchy,
             personalData: personalData
         )
-        return NodeServices(
+        var services = NodeServices(
             identity: identity,
             database: database,
             policy: policy,
@@ -84,6 +84,9 @@ enum NodeBootstrap {
             metrics: NodeMetrics(token: try config.metricsTokenValue()),
             yellowWorkingDays: try config.yellowWorkingDaysValue()
         )
+        services.uploadLimits = try config.uploadLimits()
+        services.blobTransfer = try config.blobTransferSettings()
+        return services
     }
 }
 

@@ -1,0 +1,165 @@
+public import Foundation
+import XinfangCore
+
+/// Moving a blob between neighbours as it rests: the sealed chunks are copied, never opened and
+/// sealed again (the hierarchy shares the data keyring), so a transfer costs a file read at one
+/// end and a write at the other. The receiver checks every chunk as it arrives (it opens under
+/// the file's id, index and end, so a truncated, altered or misplaced chunk is refused at once),
+/// keeps what it checked in `incoming/<sha256>.part` (a restart or a kill -9 resumes after the
+/// last whole chunk), and names the blob only once the whole file verifies against its hash.
+extension BlobStore {
+    /// What a sender says about a blob before its chunks: the sealed file's header, its number
+    /// of chunks and its plaintext size.
+    public struct SealedShape: Equatable, Sendable {
+        public var header: Data
+        public var chunks: Int
+        public var size: Int
+
+        public init(header: Data, chunks: Int, size: Int) {
+            self.header = header
+            self.chunks = chunks
+            self.size = size
+        }
+
+        /// Whether the numbers agree with each other and with a header that parses.
+        var parsed: BlobSealing.Header? {
+            guard let header = BlobSealing.Header(header), header.encoded == self.header, size >= 0 else { return nil }
+            return chunks == Swift.max(1, (size + header.chunkBytes - 1) / header.chunkBytes) ? header : nil
+        }
+
+        /// The stored length of chunk `index`.
+        func sealedLength(of index: Int, chunkBytes: Int) -> Int {
+            (index == chunks - 1 ? size - (chunks - 1) * chunkBytes : chunkBytes) + BlobSealing.overhead
+        }
+    }
+
+    /// The shape of a stored blob.
+    public func shape(_ sha256: String) throws -> SealedShape {
+        let reader = try reader(sha256, range: 0..<0)
+        return SealedShape(header: reader.header.encoded, chunks: reader.chunks, size: reader.total)
+    }
+
+    /// The stored bytes of chunks `from..<from+count` (clamped to the file), as they rest.
+    public func sealedChunks(_ sha256: String, from: Int, count: Int) throws -> Data {
+        let reader = try reader(sha256, range: 0..<0)
+        let sealed = reader.header.chunkBytes + BlobSealing.overhead
+        guard from >= 0, from < reader.chunks, count > 0 else { return Data() }
+        try reader.handle.seek(toOffset: UInt64(reader.header.length + from * sealed))
+        return try reader.handle.read(upToCount: Swift.min(count, reader.chunks - from) * sealed) ?? Data()
+    }
+
+    func partialURL(_ sha256: String) -> URL {
+        directory.appendingPathComponent("incoming").appendingPathComponent("\(sha256).part")
+    }
+
+    /// The whole chunks of `sha256` already received (0 when none), for progress and resumption.
+    public func receivedChunks(_ sha256: String) -> Int {
+        guard Self.isHash(sha256), let handle = FileHandle(forReadingAtPath: partialURL(sha256).path) else { return 0 }
+        defer { try? handle.close() }
+        guard let header = BlobSealing.Header((try? handle.read(upToCount: 300)) ?? Data()), let length = try? handle.seekToEnd() else { return 0 }
+        return Swift.max(0, (Int(length) - header.length) / (header.chunkBytes + BlobSealing.overhead))
+    }
+
+    /// Starts or resumes receiving `sha256` of the given shape.
+    public func arrival(_ sha256: String, shape: SealedShape) throws -> Arrival { try Arrival(store: self, sha256: sha256, shape: shape) }
+
+    /// A blob arriving as sealed chunks, in order.
+    public final class Arrival {
+        let store: BlobStore
+        let sha256: String
+        let shape: SealedShape
+        let header: BlobSealing.Header
+        let url: URL
+        let handle: FileHandle
+        /// The index of the next chunk wanted.
+        public private(set) var nextChunk: Int
+
+        init(store: BlobStore, sha256: String, shape: SealedShape) throws {
+            guard BlobStore.isHash(sha256) else { throw Failure.invalidHash(sha256) }
+            guard let header = shape.parsed else { throw Failure.corrupt("\(sha256): the sender's header and sizes disagree") }
+            self.store = store
+            self.sha256 = sha256
+            self.shape = shape
+            self.header = header
+            url = store.partialURL(sha256)
+            let manager = FileManager.default
+            try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            // Resume only the same sealed file (the same header: key and file id); a copy from
+            // another neighbour was sealed under another file id and starts again.
+            var kept = 0
+            if let existing = FileHandle(forReadingAtPath: url.path) {
+                let head = (try? existing.read(upToCount: shape.header.count)) ?? Data()
+                let length = Int((try? existing.seekToEnd()) ?? 0)
+                try? existing.close()
+                if head == shape.header {
+                    kept = Swift.min(shape.chunks, Swift.max(0, (length - header.length) / (header.chunkBytes + BlobSealing.overhead)))
+                }
+            }
+            if kept == 0 {
+                guard manager.createFile(atPath: url.path, contents: shape.header) else { throw Failure.corrupt("cannot create \(url.path)") }
+            }
+            handle = try FileHandle(forUpdating: url)
+            // Drop a torn chunk a crash left after the last whole one.
+            try handle.truncate(atOffset: UInt64(header.length + kept * (header.chunkBytes + BlobSealing.overhead)))
+            try handle.seekToEnd()
+            nextChunk = kept
+        }
+
+        deinit { try? handle.close() }
+
+        /// Whether every chunk has arrived.
+        public var isComplete: Bool { nextChunk >= shape.chunks }
+
+        /// Takes the stored bytes of the next chunks; each must open as the chunk it is, or
+        /// nothing of this call is kept. Durable when it returns.
+        public func append(_ bytes: Data) throws {
+            var offset = bytes.startIndex
+            var index = nextChunk
+            var checked: [Data] = []
+            while offset < bytes.endIndex {
+                guard index < shape.chunks else { throw Failure.corrupt("\(sha256): more chunks than the blob has") }
+                let length = shape.sealedLength(of: index, chunkBytes: header.chunkBytes)
+                guard bytes.endIndex - offset >= length else { throw Failure.corrupt("\(sha256): chunk \(index) is truncated") }
+                let chunk = bytes.subdata(in: offset..<offset + length)
+                do { _ = try store.sealing.open(chunk, index: index, last: index == shape.chunks - 1, header: header) } catch {
+                    throw Failure.corrupt("\(sha256): chunk \(index) does not open")
+                }
+                checked.append(chunk)
+                offset += length
+                index += 1
+            }
+            for chunk in checked { try handle.write(contentsOf: chunk) }
+            try handle.synchronize()
+            nextChunk = index
+        }
+
+        /// Verifies the whole file against its hash and names the blob; a file that does not
+        /// verify is dropped.
+        public func finish() throws -> Stored {
+            guard isComplete else { throw Failure.corrupt("\(sha256): \(shape.chunks - nextChunk) chunks missing") }
+            try handle.close()
+            do {
+                guard let reading = FileHandle(forReadingAtPath: url.path) else { throw Failure.missing(sha256) }
+                let reader = try Reader(sha256: sha256, handle: reading, sealing: store.sealing, range: nil)
+                while try reader.next() != nil {}  // the last chunk checks the hash
+            } catch {
+                try? FileManager.default.removeItem(at: url)
+                throw error
+            }
+            let target = store.url(sha256)
+            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if FileManager.default.fileExists(atPath: target.path) {
+                try FileManager.default.removeItem(at: url)
+            } else {
+                try FileManager.default.moveItem(at: url, to: target)
+            }
+            return Stored(sha256: sha256, size: shape.size, head: Data())
+        }
+
+        /// Forgets what arrived (a sender that lied about the blob).
+        public func discard() {
+            try? handle.close()
+            try? FileManager.default.removeItem(at: url)
+        }
+    }
+}

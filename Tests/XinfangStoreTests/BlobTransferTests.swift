@@ -1,0 +1,110 @@
+import Crypto
+import Foundation
+import Testing
+import XinfangCore
+import XinfangStore
+import XinfangTesting
+
+/// A blob copied between two stores as sealed chunks: checked chunk by chunk as it lands, resumed
+/// after the last whole chunk when the copy stops at any byte, restarted when the sender's sealed
+/// file is another, and named only when the whole verifies.
+struct BlobTransferTests {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("xinfang-transfer-\(UUID().uuidString)")
+    var sender: BlobStore { BlobStore(directory: root.appendingPathComponent("sender"), protector: .development) }
+    var receiver: BlobStore { BlobStore(directory: root.appendingPathComponent("receiver"), protector: .development) }
+    static let chunk = BlobSealing.chunkBytes
+    static let sealed = chunk + BlobSealing.overhead
+
+    func stored(_ size: Int, seed: UInt64 = 3) throws -> (BlobStore.Stored, Data) {
+        let data = BlobStoreTests.bytes(size, seed: seed)
+        return (try sender.put(data), data)
+    }
+
+    func readAll(_ store: BlobStore, _ sha: String) throws -> Data {
+        var out = Data()
+        try store.read(sha) { out.append($0) }
+        return out
+    }
+
+    @Test(arguments: [0, 10, chunk, 3 * chunk + 17])
+    func aBlobCopiedChunkByChunkIsTheSameBlob(size: Int) throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (blob, data) = try stored(size)
+        let shape = try sender.shape(blob.sha256)
+        #expect(shape.size == size && shape.chunks == max(1, (size + Self.chunk - 1) / Self.chunk))
+        let arrival = try receiver.arrival(blob.sha256, shape: shape)
+        while !arrival.isComplete {
+            try arrival.append(try sender.sealedChunks(blob.sha256, from: arrival.nextChunk, count: 2))
+        }
+        _ = try arrival.finish()
+        #expect(try readAll(receiver, blob.sha256) == data)
+    }
+
+    @Test func aCopyStoppedAtAnyByteResumesAfterItsLastWholeChunk() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (blob, data) = try stored(4 * Self.chunk + 99)
+        let shape = try sender.shape(blob.sha256)
+        let first = try receiver.arrival(blob.sha256, shape: shape)
+        try first.append(try sender.sealedChunks(blob.sha256, from: 0, count: 2))
+        // A kill -9 in the middle of writing chunk 2: half of it reached the file.
+        let part = receiver.directory.appendingPathComponent("incoming/\(blob.sha256).part")
+        let handle = try FileHandle(forWritingTo: part)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: try sender.sealedChunks(blob.sha256, from: 2, count: 1).prefix(Self.sealed / 2))
+        try handle.close()
+        #expect(receiver.receivedChunks(blob.sha256) == 2)
+        let resumed = try receiver.arrival(blob.sha256, shape: shape)
+        #expect(resumed.nextChunk == 2, "the torn chunk is dropped, the two whole ones kept")
+        try resumed.append(try sender.sealedChunks(blob.sha256, from: 2, count: 4))
+        _ = try resumed.finish()
+        #expect(try readAll(receiver, blob.sha256) == data)
+    }
+
+    @Test func aTruncatedAlteredOrMisplacedChunkIsRefusedAndNothingOfItKept() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (blob, _) = try stored(3 * Self.chunk + 5)
+        let shape = try sender.shape(blob.sha256)
+        let arrival = try receiver.arrival(blob.sha256, shape: shape)
+        let two = try sender.sealedChunks(blob.sha256, from: 0, count: 2)
+        #expect(throws: BlobStore.Failure.self) { try arrival.append(two.prefix(Self.sealed + 10)) }
+        var altered = two
+        altered[Self.sealed + 40] ^= 1
+        #expect(throws: BlobStore.Failure.self) { try arrival.append(altered) }
+        #expect(throws: BlobStore.Failure.self) { try arrival.append(try sender.sealedChunks(blob.sha256, from: 1, count: 1)) }
+        #expect(arrival.nextChunk == 0 && receiver.receivedChunks(blob.sha256) == 0, "a refused call keeps none of its chunks")
+        try arrival.append(two)
+        #expect(arrival.nextChunk == 2)
+        #expect(throws: BlobStore.Failure.self) { _ = try arrival.finish() }
+    }
+
+    @Test func anotherSealingOfTheSameBytesStartsAgainAndALyingShapeIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (blob, data) = try stored(2 * Self.chunk + 1)
+        let arrival = try receiver.arrival(blob.sha256, shape: try sender.shape(blob.sha256))
+        try arrival.append(try sender.sealedChunks(blob.sha256, from: 0, count: 1))
+        // The same bytes sealed at another node: another file id, so nothing is resumed from it.
+        let other = BlobStore(directory: root.appendingPathComponent("other"), protector: .development)
+        _ = try other.put(data)
+        let restarted = try receiver.arrival(blob.sha256, shape: try other.shape(blob.sha256))
+        #expect(restarted.nextChunk == 0)
+        // Sizes that disagree with the chunks, a header that is not one.
+        var lying = try sender.shape(blob.sha256)
+        lying.size += Self.chunk
+        #expect(throws: BlobStore.Failure.self) { _ = try receiver.arrival(blob.sha256, shape: lying) }
+        lying = try sender.shape(blob.sha256)
+        lying.header = Data("XFB1 nonsense".utf8)
+        #expect(throws: BlobStore.Failure.self) { _ = try receiver.arrival(blob.sha256, shape: lying) }
+        #expect(throws: BlobStore.Failure.self) { _ = try receiver.arrival("../../x", shape: try sender.shape(blob.sha256)) }
+    }
+
+    @Test func chunksThatOpenButAreAnotherBlobAreNotNamedAsThisOne() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (blob, _) = try stored(1000, seed: 5)
+        let (impostor, _) = try stored(1000, seed: 6)
+        // The sender serves the impostor's sealed file under the first blob's name.
+        let arrival = try receiver.arrival(blob.sha256, shape: try sender.shape(impostor.sha256))
+        try arrival.append(try sender.sealedChunks(impostor.sha256, from: 0, count: 1))
+        #expect(throws: BlobStore.Failure.self) { _ = try arrival.finish() }
+        #expect(!receiver.contains(blob.sha256) && receiver.receivedChunks(blob.sha256) == 0)
+    }
+}
