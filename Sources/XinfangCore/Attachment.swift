@@ -137,10 +137,16 @@ public enum BlobFetchPolicy {
     /// The longest wait between attempts.
     public static let retryCapSeconds: Double = 300
 
+    /// The longest wait after a neighbour said it does not have the bytes yet (a relay still
+    /// fetching them, or the event still on its way).
+    public static let notYetThereCapSeconds: Double = 10
+
     /// The wait before attempt `attempts + 1`: 1 s doubling to five minutes, with `jitter` in
-    /// 0..<1 adding up to a quarter.
-    public static func retryDelay(afterAttempts attempts: Int, jitter: Double) -> Double {
-        let base = min(retryCapSeconds, pow(2, Double(min(max(attempts - 1, 0), 20))))
+    /// 0..<1 adding up to a quarter; at most `notYetThereCapSeconds` when the neighbour answered
+    /// that the bytes are not there yet (it is up and they are coming). A neighbour that does not
+    /// answer is asked again as soon as it speaks (`blob_wants.waiting_on`).
+    public static func retryDelay(afterAttempts attempts: Int, jitter: Double, notYetThere: Bool = false) -> Double {
+        let base = min(notYetThere ? notYetThereCapSeconds : retryCapSeconds, pow(2, Double(min(max(attempts - 1, 0), 20))))
         return base * (1 + 0.25 * jitter)
     }
 

@@ -79,12 +79,13 @@ extension NodeDatabase {
         try await write { db in try db.execute(cached: "DELETE FROM blob_wants WHERE sha256 = ?", arguments: [sha256]) }
     }
 
-    /// An attempt failed: counted, with its reason and the time to try again.
-    public func blobAttemptFailed(_ sha256: String, error: String, retryAt: Date) async throws {
+    /// An attempt failed: counted, with its reason and the time to try again; `unreachable` names
+    /// a neighbour that did not answer, so the want is due again as soon as it speaks.
+    public func blobAttemptFailed(_ sha256: String, error: String, retryAt: Date, unreachable: NodeID? = nil) async throws {
         try await write { db in
             try db.execute(
-                cached: "UPDATE blob_wants SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE sha256 = ?",
-                arguments: [String(error.prefix(500)), retryAt.milliseconds, sha256]
+                cached: "UPDATE blob_wants SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, waiting_on = ? WHERE sha256 = ?",
+                arguments: [String(error.prefix(500)), retryAt.milliseconds, unreachable?.rawValue, sha256]
             )
         }
     }

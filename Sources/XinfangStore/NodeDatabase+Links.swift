@@ -132,5 +132,9 @@ extension NodeDatabase {
                 "UPDATE outbox SET next_attempt_at = ? WHERE peer = ? AND state = 'failed' AND last_error_kind = 'unreachable' AND next_attempt_at > ?",
             arguments: [now.milliseconds, peer.rawValue, now.milliseconds]
         )
+        try db.execute(
+            cached: "UPDATE blob_wants SET next_attempt_at = ? WHERE waiting_on = ? AND next_attempt_at > ?",
+            arguments: [now.milliseconds, peer.rawValue, now.milliseconds]
+        )
     }
 }

@@ -75,11 +75,11 @@ public struct BlobFetcher: Service {
     func fetch(_ want: BlobWant, hierarchy: Hierarchy, pacer: PeerPacer, stop: Wakeup) async {
         let me = database.node
         let topology = hierarchy.topology
-        func failed(_ why: String) async {
-            let delay = BlobFetchPolicy.retryDelay(afterAttempts: want.attempts + 1, jitter: .random(in: 0..<1))
+        func failed(_ why: String, notYetThere: Bool = false, unreachable: NodeID? = nil) async {
+            let delay = BlobFetchPolicy.retryDelay(afterAttempts: want.attempts + 1, jitter: .random(in: 0..<1), notYetThere: notYetThere)
             logger.info("blob fetch failed", metadata: ["sha256": "\(want.sha256)", "case": "\(want.caseNumber)", "error": "\(why)"])
             Counter(label: "xinfang_blob_fetch_failures_total").increment()
-            try? await database.blobAttemptFailed(want.sha256, error: why, retryAt: clock.now().addingTimeInterval(delay))
+            try? await database.blobAttemptFailed(want.sha256, error: why, retryAt: clock.now().addingTimeInterval(delay), unreachable: unreachable)
         }
         guard let source = BlobFetchPolicy.source(attempts: want.attempts, sender: want.sender, at: me, topology: topology),
             let peer = topology.node(source)
@@ -97,8 +97,9 @@ public struct BlobFetcher: Service {
             )
             guard let body = try? CanonicalJSON.encoder.encode(request) else { return }
             switch await transport.fetchBlobChunks(body, signature: hierarchy.key.sign(body), from: me, to: peer) {
-            case .unreachable(let why): return await failed("\(source) unreachable: \(why)")
-            case .refused(let status, let code, let detail): return await failed("\(source) refused (\(status) \(code)): \(detail)")
+            case .unreachable(let why): return await failed("\(source) unreachable: \(why)", unreachable: source)
+            case .refused(let status, let code, let detail):
+                return await failed("\(source) refused (\(status) \(code)): \(detail)", notYetThere: code == "blob-not-here")
             case .chunks(let shape, let first, let bytes):
                 guard shape.size == want.size else { return await failed("\(source) has \(shape.size) bytes, the event says \(want.size)") }
                 do {

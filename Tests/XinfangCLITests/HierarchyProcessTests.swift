@@ -13,7 +13,7 @@ final class ProcessHierarchy: @unchecked Sendable {
     var processes: [NodeID: NodeProcess] = [:]
     var urls: [NodeID: URL] = [:]
 
-    init() throws {
+    init(configure: (inout NodeConfig) -> Void = { _ in }) throws {
         dir = try temporaryDirectory("hierarchy")
         var nodes: [TopologyNode] = []
         for (i, id) in Self.ids.enumerated() {
@@ -31,7 +31,7 @@ final class ProcessHierarchy: @unchecked Sendable {
                     publicKey: key.publicKeyBase64
                 )
             )
-            let config = NodeConfig(
+            var config = NodeConfig(
                 nodeId: id.rawValue,
                 name: "\(level)",
                 level: level.rawValue,
@@ -41,6 +41,7 @@ final class ProcessHierarchy: @unchecked Sendable {
                 keyFile: "keys/\(id).json",
                 dataKeyFile: "data-keys.json"
             )
+            configure(&config)
             try JSONEncoder().encode(config).write(to: dir.appendingPathComponent("\(id).json"))
             urls[id] = URL(string: "http://127.0.0.1:\(port)")!
         }

@@ -104,6 +104,17 @@ struct HTTP: Sendable {
     /// The bearer token sent (the test leader's, which `writeConfig` and the hierarchy provision).
     var token: String? = TestAccounts.token(.leader)
 
+    /// Sends `body` as `contentType` (an upload), with the token.
+    func send(_ method: String, _ url: URL, body: Data, contentType: String, token override: String? = nil) async throws -> Reply {
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        request.setValue("Bearer \(override ?? token ?? "")", forHTTPHeaderField: "Authorization")
+        request.httpBody = body
+        request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+        let (data, response) = try await session.data(for: request)
+        return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
+    }
+
     func send(_ method: String, _ url: URL, json: String? = nil) async throws -> Reply {
         var request = URLRequest(url: url)
         request.httpMethod = method

@@ -129,3 +129,11 @@ struct BlobFetchPolicyTests {
         #expect(BlobFetchPolicy.retryDelay(afterAttempts: 40, jitter: 0.999) < 375.01)
     }
 }
+
+extension BlobFetchPolicyTests {
+    @Test func aNeighbourStillFetchingIsAskedAgainWithinTenSeconds() {
+        #expect(BlobFetchPolicy.retryDelay(afterAttempts: 2, jitter: 0, notYetThere: true) == 2)
+        #expect(BlobFetchPolicy.retryDelay(afterAttempts: 12, jitter: 0, notYetThere: true) == 10)
+        #expect(BlobFetchPolicy.retryDelay(afterAttempts: 12, jitter: 0) == 300)
+    }
+}

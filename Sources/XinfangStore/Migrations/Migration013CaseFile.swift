@@ -3,7 +3,8 @@ import GRDB
 /// v13: the case file's bytes travel between neighbours apart from the events (issue 17).
 /// `case_blobs` materialises which case names which blob (what a neighbour may be handed), and
 /// `blob_wants` is the node's list of blobs it has an event for but not the bytes: whom to ask
-/// first, since when, how often it failed and when to ask again. Rows are rebuilt from the chains.
+/// first, since when, how often it failed, when to ask again, and the neighbour that did not answer
+/// (its want is due again as soon as that neighbour speaks). Rows are rebuilt from the chains.
 enum Migration013CaseFile {
     static let identifier = "013-case-file"
 
@@ -23,7 +24,8 @@ enum Migration013CaseFile {
                     wanted_since INTEGER NOT NULL,
                     attempts INTEGER NOT NULL DEFAULT 0,
                     next_attempt_at INTEGER NOT NULL,
-                    last_error TEXT
+                    last_error TEXT,
+                    waiting_on TEXT
                 ) WITHOUT ROWID;
                 CREATE INDEX blob_wants_due ON blob_wants(next_attempt_at);
                 INSERT INTO node_meta (key, value) VALUES ('rebuild_materialised', '1')
