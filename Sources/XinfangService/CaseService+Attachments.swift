@@ -50,11 +50,23 @@ extension CaseService {
         let fileName: String
         let stage: AttachmentStage
         let writer: BlobStore.Writer
+        /// The SHA-256 the client says the file has: bytes that differ are refused.
+        let expected: String?
         var mediaType: MediaType?
         var checkedName: String?
 
-        init(service: CaseService, number: CaseNumber, actor: Actor, scope: CaseScope?, fileName: String, stage: AttachmentStage, limit: Int) throws {
+        init(
+            service: CaseService,
+            number: CaseNumber,
+            actor: Actor,
+            scope: CaseScope?,
+            fileName: String,
+            stage: AttachmentStage,
+            expected: String?,
+            limit: Int
+        ) throws {
             self.service = service
+            self.expected = expected
             self.number = number
             self.actor = actor
             self.scope = scope
@@ -91,7 +103,13 @@ extension CaseService {
             let stored: BlobStore.Stored
             do {
                 if mediaType == nil { try decideType() }
-                stored = try writer.finish()
+                stored = try writer.finish(expected: expected)
+            } catch BlobStore.Failure.hashMismatch(let expected, let actual) {
+                throw ValidationFailure(
+                    code: "hash-mismatch",
+                    field: "sha256",
+                    detail: "收到的文件 SHA-256 为 \(actual)，与声明的 \(expected) 不符（传输中被截断或改动），未收入。"
+                )
             } catch {
                 writer.abandon()
                 throw error
@@ -106,15 +124,20 @@ extension CaseService {
 
     /// Starts an upload to the case file of `number`: the case must be visible to the asker, the
     /// asker allowed to add material, this node the holder or an ancestor of it, and the case file
-    /// not full (files and bytes).
+    /// not full (files and bytes). With `expectedSHA256`, a file whose bytes hash otherwise (cut
+    /// short or altered on the way) is refused (`hash-mismatch`) and nothing is kept.
     public func beginUpload(
         to number: CaseNumber,
         fileName: String,
         stage: AttachmentStage,
         by actor: Actor,
         scope: CaseScope? = nil,
+        expectedSHA256: String? = nil,
         limits: UploadLimits = UploadLimits()
     ) async throws -> Upload {
+        if let expectedSHA256, !AttachmentLimits.isHash(expectedSHA256) {
+            throw ValidationFailure.invalid("sha256", "sha256 须为 64 位小写十六进制数字。")
+        }
         let current: CaseState? =
             if let scope { try await database.caseState(number, in: scope) } else { try await database.caseState(number) }
         guard let current else { throw StoreError.caseNotFound(number) }
@@ -142,6 +165,7 @@ extension CaseService {
             scope: scope,
             fileName: fileName,
             stage: stage,
+            expected: expectedSHA256,
             limit: min(limits.fileBytes, limits.caseBytes - used)
         )
     }

@@ -106,4 +106,26 @@ struct AttachmentAPITests {
         }
         #expect(Self.blobFiles(node).isEmpty)
     }
+
+    /// A body that is not the file the client meant: a declared hash the bytes do not have (cut
+    /// short or altered on the way) is refused with its code, and a well-formed hash that matches
+    /// is taken; a malformed one is refused before any byte is read. Nothing of a refusal is kept.
+    @Test func aFileWhoseBytesAreNotTheDeclaredHashIsRefused() async throws {
+        let node = try TestNode()
+        let number = try await node.database.register(Fixtures.registration(receivedAt: node.clock.now()), actor: "李娜", now: node.clock.now()).state
+            .caseNumber
+        let file = Data("%PDF-1.7\n".utf8) + Data((0..<50_000).map { UInt8(truncatingIfNeeded: $0 &* 13) })
+        try await node.withAPI(as: .registrar) { api in
+            let path = "/api/v1/cases/\(number)/attachments?fileName=a.pdf&sha256="
+            let truncated = try await api.send(.post, path + Self.hex(file), body: file.prefix(30_000), headers: Self.octets)
+            #expect(truncated.status == 422 && truncated["code"] == "hash-mismatch", "\(truncated.text)")
+            var altered = file
+            altered[40_000] ^= 0xff
+            #expect(try await api.send(.post, path + Self.hex(file), body: altered, headers: Self.octets)["code"] == "hash-mismatch")
+            #expect(try await api.send(.post, path + "ABC", body: file, headers: Self.octets)["code"] == "invalid-field")
+            #expect(Self.blobFiles(node).isEmpty, "nothing of a refusal is kept")
+            #expect(try await api.send(.post, path + Self.hex(file), body: file, headers: Self.octets).status == 201)
+        }
+        #expect(try await node.database.caseState(number)?.activeAttachments.map(\.file.sha256) == [Self.hex(file)])
+    }
 }

@@ -202,4 +202,55 @@ struct HostileInputTests {
             print("hostile input: \(refused) forged or malformed requests refused; every table within its bound")
         }
     }
+
+    /// A large body buys time at the minimum rate (issue 17): an upload that takes longer than
+    /// `requestSeconds` at a usable speed arrives whole, and a body that trickles is still cut.
+    @Test func aLargeUploadAtAUsableSpeedIsNotCutAndATrickleIs() async throws {
+        let limits = ConnectionLimits(perAddressMax: 16, idleSeconds: 2, requestSeconds: 1, minimumBytesPerSecond: 256 << 10)
+        try await TestCluster.run(nodes: [H.furong], connections: limits) { c in
+            let number = try await c.register(at: H.furong, region: "430102")
+            let file = Data("%PDF-1.7\n".utf8) + Data((0..<(1_500_000)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+            func head(_ length: Int) -> String {
+                "POST /api/v1/cases/\(number)/attachments?fileName=a.pdf&stage=registration HTTP/1.1\r\nHost: x\r\n"
+                    + "Authorization: Bearer \(TestAccounts.token(.leader))\r\nContent-Type: application/octet-stream\r\n"
+                    + "Content-Length: \(length)\r\n\r\n"
+            }
+            // About 1.2 MB/s for about 1.3 s: longer than requestSeconds, well above the rate.
+            let upload = try RawConnection(port: c.port(H.furong))
+            let started = Date()
+            upload.send(head(file.count))
+            for offset in stride(from: 0, to: file.count, by: 64 << 10) {
+                #expect(upload.send(file.subdata(in: offset..<min(file.count, offset + (64 << 10)))), "cut at byte \(offset)")
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let (answer, _) = upload.read(timeout: 5)
+            #expect(Date().timeIntervalSince(started) > 1, "the upload took longer than requestSeconds")
+            #expect(RawConnection.status(in: answer) == 201, "\(String(decoding: answer.prefix(300), as: UTF8.self))")
+            upload.close()
+
+            // 1 KiB every 0.3 s (under the idle time-out) earns 4 ms a piece: cut within a few seconds.
+            let trickle = try RawConnection(port: c.port(H.furong))
+            let begun = Date()
+            trickle.send(head(file.count))
+            var cut: Double?
+            for offset in stride(from: 0, to: 40 << 10, by: 1 << 10) where cut == nil {
+                if !trickle.send(file.subdata(in: offset..<offset + (1 << 10))) || trickle.read(timeout: 0.3).closed {
+                    cut = Date().timeIntervalSince(begun)
+                }
+            }
+            #expect(cut.map { $0 < 4 } == true, "a trickle is cut near requestSeconds: \(cut.map { String($0) } ?? "never")")
+            trickle.close()
+            // The cut body was dropped: no half-written file is left behind.
+            let incoming = c.database(H.furong).blobs.directory.appendingPathComponent("incoming")
+            var left: [String] = []
+            for _ in 0..<50 {
+                left = (try? FileManager.default.contentsOfDirectory(atPath: incoming.path)) ?? []
+                if left.isEmpty { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(left.isEmpty, "temporary files left: \(left)")
+            let filed = try await c.database(H.furong).caseState(number)?.activeAttachments.map(\.file.size)
+            #expect(filed == [file.count], "only the whole upload is filed: \(filed ?? [])")
+        }
+    }
 }

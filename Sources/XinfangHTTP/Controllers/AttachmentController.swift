@@ -20,7 +20,8 @@ struct AttachmentController<Context: NodeContext>: Sendable {
         do { return try CaseNumber.validated(context.parameters.get("caseNumber") ?? "", field: "caseNumber") } catch { throw APIProblem(error) }
     }
 
-    /// `POST /api/v1/cases/{caseNumber}/attachments?fileName=&stage=`: the body is the file.
+    /// `POST /api/v1/cases/{caseNumber}/attachments?fileName=&stage=&sha256=`: the body is the
+    /// file; `sha256`, when given, is the hash the bytes must have.
     /// 201 with the case (the holder's node), 202 with the command (an ancestor's).
     @Sendable func upload(request: Request, context: Context) async throws -> Response {
         let principal = try context.requireUser()
@@ -43,11 +44,26 @@ struct AttachmentController<Context: NodeContext>: Sendable {
                 stage: stage,
                 by: principal.caseActor,
                 scope: services.scope(for: principal),
+                expectedSHA256: q["sha256"].map(String.init),
                 limits: services.uploadLimits
             )
         } catch { throw try await problem(error, number) }
+        // A connection cut in the middle of the body ends the stream as if it were whole: the
+        // length the client declared is the check (and `sha256` where it declares one).
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        var received = 0
         do {
-            for try await buffer in request.body { try upload.append(Data(buffer.readableBytesView)) }
+            for try await buffer in request.body {
+                received += buffer.readableBytes
+                try upload.append(Data(buffer.readableBytesView))
+            }
+            if let declared, received != declared {
+                throw APIProblem(
+                    .badRequest,
+                    code: "truncated-body",
+                    detail: "请求体只收到 \(received) 字节，少于声明的 \(declared) 字节（连接中断），文件未收入。"
+                )
+            }
         } catch {
             upload.abandon()
             throw try await problem(error, number)
@@ -71,6 +87,7 @@ struct AttachmentController<Context: NodeContext>: Sendable {
         case let failure as ValidationFailure:
             var problem = APIProblem(failure)
             if failure.code == "unsupported-media-type" || failure.code == "file-type-mismatch" { problem.status = .unsupportedMediaType }
+            if failure.code == "hash-mismatch" { problem.status = .unprocessableContent }
             return problem
         case let refusal as PolicyRefusal: return try await services.problem(refusal, on: number)
         case let failure as LifecycleError: return APIProblem(failure)

@@ -15,13 +15,19 @@ public struct ConnectionLimits: Codable, Sendable, Equatable {
     /// arrived in full, a body that stalls, a keep-alive connection at rest.
     public var idleSeconds: Int
     /// From a request's head to the end of its body: the longest a request may take to arrive,
-    /// however it trickles (a peer's 8 MiB packet needs about a second on a slow office link).
+    /// however it trickles (a peer's 8 MiB packet needs about a second on a slow office link),
+    /// plus the time its body's bytes need at `minimumBytesPerSecond`.
     public var requestSeconds: Int
+    /// The slowest rate a large body (a 200 MB scan) may arrive at: each byte received extends
+    /// the request's time by 1/rate, so an upload at a usable speed is never cut while a body
+    /// that trickles gains almost nothing (default 64 KiB/s; 1 KiB/s to 1 GiB/s).
+    public var minimumBytesPerSecond: Int
 
-    public init(perAddressMax: Int = 64, idleSeconds: Int = 15, requestSeconds: Int = 60) {
+    public init(perAddressMax: Int = 64, idleSeconds: Int = 15, requestSeconds: Int = 60, minimumBytesPerSecond: Int = 64 << 10) {
         self.perAddressMax = perAddressMax
         self.idleSeconds = idleSeconds
         self.requestSeconds = requestSeconds
+        self.minimumBytesPerSecond = minimumBytesPerSecond
     }
 
     public init(from decoder: any Decoder) throws {
@@ -30,6 +36,7 @@ public struct ConnectionLimits: Codable, Sendable, Equatable {
         perAddressMax = try c.decodeIfPresent(Int.self, forKey: .perAddressMax) ?? defaults.perAddressMax
         idleSeconds = try c.decodeIfPresent(Int.self, forKey: .idleSeconds) ?? defaults.idleSeconds
         requestSeconds = try c.decodeIfPresent(Int.self, forKey: .requestSeconds) ?? defaults.requestSeconds
+        minimumBytesPerSecond = try c.decodeIfPresent(Int.self, forKey: .minimumBytesPerSecond) ?? defaults.minimumBytesPerSecond
     }
 
     /// What is wrong with these limits (the field and why), or nil.
@@ -37,6 +44,9 @@ public struct ConnectionLimits: Codable, Sendable, Equatable {
         if !(1...100_000).contains(perAddressMax) { return ("connections.perAddressMax", "between 1 and 100000") }
         if !(1...3_600).contains(idleSeconds) { return ("connections.idleSeconds", "between 1 and 3600 seconds") }
         if !(1...3_600).contains(requestSeconds) { return ("connections.requestSeconds", "between 1 and 3600 seconds") }
+        if !(1 << 10...1 << 30).contains(minimumBytesPerSecond) {
+            return ("connections.minimumBytesPerSecond", "between 1024 and 1073741824 bytes a second")
+        }
         return nil
     }
 
@@ -89,7 +99,8 @@ public final class ConnectionRegistry: Sendable {
 }
 
 /// One connection's guard, behind the HTTP codec: refuses a connection over its address's
-/// maximum, closes a request that takes longer than `requestSeconds` to arrive, answers a
+/// maximum, closes a request that takes longer than `requestSeconds` (plus its body's bytes at
+/// `minimumBytesPerSecond`) to arrive, answers a
 /// request the codec cannot parse (a bad chunk size, say) with 400 and a `CONNECT` with 405, and
 /// closes the connection after either, so no malformed request waits for the client to give up.
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
@@ -102,6 +113,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     let registry: ConnectionRegistry
     private var address: String?
     private var requestDeadline: Scheduled<Void>?
+    /// When the current request's head arrived, its body bytes so far, and when it must end.
+    private var requestStart = NIODeadline.now()
+    private var bodyBytes = 0
+    private var requestEnd = NIODeadline.now()
     private var responding = false
     private var refusing = false
 
@@ -142,18 +157,28 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 refuse(context, status: .methodNotAllowed)
                 return
             }
-            let channel = context.channel
-            requestDeadline?.cancel()
-            requestDeadline = context.eventLoop.scheduleTask(in: .seconds(Int64(limits.requestSeconds))) {
-                channel.close(promise: nil)
-            }
+            requestStart = .now()
+            bodyBytes = 0
+            schedule(context, end: requestStart + .seconds(Int64(limits.requestSeconds)))
         case .end:
             requestDeadline?.cancel()
             requestDeadline = nil
-        case .body:
-            break
+        case .body(let buffer):
+            // The body's bytes buy time at the minimum rate; moved a second at a time at most.
+            bodyBytes += buffer.readableBytes
+            let earned =
+                requestStart + .seconds(Int64(limits.requestSeconds)) + .milliseconds(Int64(bodyBytes) * 1000 / Int64(limits.minimumBytesPerSecond))
+            if requestDeadline != nil, earned - requestEnd >= .seconds(1) { schedule(context, end: earned) }
         }
         context.fireChannelRead(data)
+    }
+
+    /// Closes the connection at `end` unless the request has arrived by then.
+    private func schedule(_ context: ChannelHandlerContext, end: NIODeadline) {
+        let channel = context.channel
+        requestDeadline?.cancel()
+        requestEnd = end
+        requestDeadline = context.eventLoop.scheduleTask(deadline: end) { channel.close(promise: nil) }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
