@@ -436,7 +436,8 @@ CREATE TABLE blob_wants (
     wanted_since INTEGER NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
-    last_error TEXT
+    last_error TEXT,
+    waiting_on TEXT
 ) WITHOUT ROWID;
 CREATE TABLE case_blobs (
     sha256 TEXT NOT NULL,
@@ -545,6 +546,10 @@ CREATE TABLE node_meta (
     key TEXT PRIMARY KEY NOT NULL,
     value TEXT NOT NULL
 ) STRICT;
+CREATE TABLE notice_numbers (
+    year INTEGER PRIMARY KEY,
+    last INTEGER NOT NULL
+);
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY,
     peer TEXT NOT NULL,

@@ -67,6 +67,10 @@ public struct ActionFields: Codable, Equatable, Sendable {
     public var mediaType: String?
     public var fileName: String?
     public var stage: String?
+    /// 出具文书 (`issueNotice`) and 送达文书 (`serveNotice`): the kind, 文号 and occasion.
+    public var noticeKind: String?
+    public var docNumber: String?
+    public var occasion: String?
 
     public init(action: String? = nil) { self.action = action }
 }

@@ -143,6 +143,11 @@ public enum CaseAction: Equatable, Sendable {
     case attach(AttachmentRef)
     /// 撤回材料: a mistaken file is hidden, never removed from the chain.
     case withdrawAttachment(sha256: String, reason: String)
+    /// 出具文书: a written notice is issued; its frozen bytes join the case file.
+    case issueNotice(NoticeRecord)
+    /// 送达文书: the notice `docNumber` reached its addressee on `on`, by `method`, signed for or
+    /// refused; a written answer's 送达 starts the window for the next stage.
+    case serveNotice(docNumber: String, on: CivilDate, method: DeliveryMethod, signed: Bool, note: String?)
 
     /// The action's name in the API and the chain.
     public var name: ActionName {
@@ -177,6 +182,8 @@ public enum CaseAction: Equatable, Sendable {
         case .resolveConflict: .resolveConflict
         case .attach: .attach
         case .withdrawAttachment: .withdrawAttachment
+        case .issueNotice: .issueNotice
+        case .serveNotice: .serveNotice
         }
     }
 }
@@ -214,7 +221,7 @@ public enum ActionName: String, Codable, Sendable, CaseIterable {
     case verifyClosure, returnClosure, evaluate, requestReview, decideReview, requestReReview
     case decideReReview, terminate, comment
     case escalate, recall, supervise, supervisionFeedback, repeatPetition, takeOver, resolveConflict
-    case deliver, hearing, attach, withdrawAttachment
+    case deliver, hearing, attach, withdrawAttachment, issueNotice, serveNotice
 
     /// Chinese label for the chain view (办理方式).
     public var label: String {
@@ -249,6 +256,8 @@ public enum ActionName: String, Codable, Sendable, CaseIterable {
         case .hearing: "听证"
         case .attach: "添加材料"
         case .withdrawAttachment: "撤回材料"
+        case .issueNotice: "出具文书"
+        case .serveNotice: "送达文书"
         }
     }
 
@@ -346,6 +355,8 @@ extension CaseAction {
         case .resolveConflict: self = try Self.resolveConflict(f)
         case .attach: self = try Self.attach(f)
         case .withdrawAttachment: self = try Self.withdrawAttachment(f)
+        case .issueNotice: self = try Self.issueNotice(f)
+        case .serveNotice: self = try Self.serveNotice(f)
         }
     }
 
@@ -517,6 +528,18 @@ extension CaseAction {
         case .withdrawAttachment(let sha256, let reason):
             f.sha256 = sha256
             f.reason = reason
+        case .issueNotice(let notice):
+            f.noticeKind = notice.kind.rawValue
+            f.docNumber = notice.docNumber
+            f.sha256 = notice.sha256
+            f.size = notice.size
+            f.occasion = notice.occasion
+        case .serveNotice(let docNumber, let on, let method, let signed, let note):
+            f.docNumber = docNumber
+            f.deliveredOn = on
+            f.method = method.rawValue
+            f.signed = signed
+            f.note = note
         }
         return f
     }

@@ -171,13 +171,15 @@ public struct CaseState: Codable, Equatable, Sendable {
     public var handler: NodeID?
     /// The case file (信访材料): every file added, withdrawn ones kept and marked; nil while none.
     public var attachments: [AttachedFile]?
+    /// The written notices issued (文书), with their 送达; nil while none.
+    public var notices: [NoticeRecord]?
 
     enum CodingKeys: String, CodingKey {
         case caseNumber, registration, registeredAt, registeredAtNode, status, holder, owner, epoch, headSeq, headHash
         case lastEventAt, receivedAt, pendingOffer, lastDecline, assignment, disposal, acceptedAt
         case extension_ = "extension"
         case reply, closedAt, closureVerifiedAt, closureReturns, evaluation, review, reReview, terminatedAt, comments
-        case participants, supervisions, repeats, resolutions, holderSince, moves, handler, attachments
+        case participants, supervisions, repeats, resolutions, holderSince, moves, handler, attachments, notices
     }
 
     /// The supervision still awaiting the holder's feedback, if any.
@@ -340,6 +342,7 @@ extension CaseState {
         let previousHolder = holder
         record(action, at: at, by: event.origin)
         recordFile(action, actor: event.actor, origin: event.origin, at: at)
+        recordNotice(action, actor: event.actor, origin: event.origin, at: at)
         if holder != previousHolder {
             holderSince = at
             moves = (moves ?? 0) + 1

@@ -22,6 +22,9 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
     case noOpenSupervision
     /// 撤回材料 on a case whose case file has nothing (left) to withdraw.
     case noAttachment
+    /// 出具文书 of a kind the case has not reached (or that this organ does not issue), or
+    /// 送达文书 of a notice the case does not have.
+    case noticeNotDue(String)
     /// A parameter out of its bounds (a length, a count, a date), caught where events are made.
     case invalid(ValidationFailure)
     /// The case is a 检举控告 naming `node` or an organ above it: it may not be handed there (R16).
@@ -43,6 +46,7 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
         case .notAnAncestor: "not-an-ancestor"
         case .noOpenSupervision: "no-open-supervision"
         case .noAttachment: "no-attachment"
+        case .noticeNotDue: "notice-not-due"
         case .invalid(let failure): failure.code
         case .respondentOrgan: "respondent-node"
         case .alreadyRecorded: "already-recorded"
@@ -71,6 +75,8 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
             return "该件没有待反馈的督办。"
         case .noAttachment:
             return "该件没有可撤回的材料。"
+        case .noticeNotDue(let detail):
+            return detail
         case .notAnAncestor(let holder):
             return "只有持有节点 \(holder) 的上级节点才能强制接管；持有节点本身不能接管。"
         case .invalid(let failure):
@@ -143,6 +149,8 @@ public enum Lifecycle {
         .hearing: [.reviewRequested, .reReviewRequested],
         .attach: Set(CaseStatus.allCases),
         .withdrawAttachment: Set(CaseStatus.allCases),
+        .issueNotice: Set(CaseStatus.allCases),
+        .serveNotice: Set(CaseStatus.allCases),
     ]
 
     /// Checks that `action` may be appended to the case now.
@@ -203,6 +211,10 @@ public enum Lifecycle {
             guard state.activeAttachments.contains(where: { $0.file.sha256 == sha256 }) else {
                 throw .invalid(.invalid("sha256", "该信访件没有这个材料（或已撤回）。"))
             }
+        case .issueNotice(let notice):
+            try NoticeRules.admitIssue(notice, state: state, node: context.node)
+        case .serveNotice(let docNumber, let on, _, _, _):
+            try NoticeRules.admitService(docNumber, on: on, today: today, state: state, calendar: context.calendar)
         case .hearing(let from, let to, _):
             // The status (复查中 or 复核中) guarantees the stage; its request day bounds the hearing.
             let reReview = state.status == .reReviewRequested
@@ -226,7 +238,7 @@ public enum Lifecycle {
     /// offered by the case view, which knows the tree and the conflicts.
     public static func availableActions(on state: CaseState, context: ActionContext) -> [ActionName] {
         ActionName.allCases.filter {
-            !$0.isCommandOnly && !$0.isForced && $0 != .resolveConflict && allowedFrom[$0] != nil
+            !$0.isCommandOnly && !$0.isForced && $0 != .resolveConflict && $0 != .issueNotice && allowedFrom[$0] != nil
                 && refusal(of: $0, on: state, context: context) == nil
         }
     }
@@ -276,6 +288,8 @@ public enum Lifecycle {
             return state.openSupervision == nil ? .noOpenSupervision : nil
         case .withdrawAttachment:
             return state.activeAttachments.isEmpty ? .noAttachment : nil
+        case .serveNotice:
+            return (state.notices ?? []).contains { $0.delivery == nil && !$0.kind.isForm } ? nil : .noticeNotDue("本件没有待送达的文书。")
         case .terminate:
             switch state.status {
             case .reReviewDecided: return nil

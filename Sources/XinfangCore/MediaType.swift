@@ -15,6 +15,9 @@ public enum MediaType: String, Codable, Sendable, CaseIterable {
     case wav = "audio/wav"
     case m4a = "audio/mp4"
     case amr = "audio/amr"
+    /// A notice this node issued (文书), frozen as rendered; never an upload (`sniff` does not
+    /// return it), so no client's HTML is ever served.
+    case html = "text/html"
 
     /// The bytes a sniffer needs at most.
     public static let sniffBytes = 16
@@ -52,6 +55,7 @@ public enum MediaType: String, Codable, Sendable, CaseIterable {
         case .wav: ["wav"]
         case .m4a: ["m4a", "mp4"]
         case .amr: ["amr"]
+        case .html: ["html"]
         }
     }
 
@@ -63,6 +67,7 @@ public enum MediaType: String, Codable, Sendable, CaseIterable {
         case .pdf: "PDF 文档"
         case .jpeg, .png, .tiff, .webp: "图片"
         case .mp3, .wav, .m4a, .amr: "录音"
+        case .html: "文书"
         }
     }
 }

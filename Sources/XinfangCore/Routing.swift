@@ -59,6 +59,8 @@ public enum CommandPolicy {
         case .requestReview, .requestReReview: .reviewer
         case .verifyClosure, .returnClosure: .assigner
         case .attach, .withdrawAttachment: .holderOrAncestor
+        case .issueNotice: .holderOrAncestor
+        case .serveNotice: .holder
         default: .holder
         }
     }

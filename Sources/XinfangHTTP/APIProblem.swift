@@ -116,6 +116,7 @@ extension LifecycleError {
         switch self {
         case .offerToSelf, .respondentOrgan: "to"
         case .noAttachment: "sha256"
+        case .noticeNotDue: "noticeKind"
         case .invalid(let failure): failure.field
         case .illegalTransition, .notAwaitingVerification, .closureAwaitingVerification, .noOpenSupervision, .notAnAncestor, .alreadyRecorded,
             .noOpinionToDeliver:

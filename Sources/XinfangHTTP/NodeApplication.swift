@@ -38,6 +38,7 @@ public enum NodeApplication {
         HealthController(services: services).addRoutes(to: router)
         CaseController(services: services).addRoutes(to: router.group("api/v1"))
         AttachmentController(services: services).addRoutes(to: router.group("api/v1"))
+        NoticeController(services: services).addRoutes(to: router.group("api/v1"))
         SupervisionController(services: services).addRoutes(to: router.group("api/v1"))
         ExportController(services: services).addRoutes(to: router.group("api/v1"))
         DashboardController(services: services).addRoutes(to: router)

@@ -50,6 +50,11 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     /// How blobs are fetched from the neighbours: fetches at once and a bandwidth cap per
     /// neighbour (`BlobTransferSettings`; 2 and no cap when absent).
     public var blobTransfer: BlobTransferSettings?
+    /// A folder of notice templates overriding the built-in ones (`notice.mustache`,
+    /// `<kind>.mustache`; relative to the config file).
+    public var noticeTemplates: String?
+    /// The prefix of this organ's 文号, e.g. 芙人社信 (its name and 信 when absent).
+    public var noticePrefix: String?
 
     public init(
         nodeId: String,
@@ -137,6 +142,21 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     public func uploadLimits() throws -> CaseService.UploadLimits {
         do { return try (caseFile ?? CaseService.UploadLimits()).validated() } catch {
             throw Problem(description: "config field \(error.field ?? "caseFile"): \(error.detail)")
+        }
+    }
+
+    /// The notice templates: the built-in ones, with the config's folder in their place.
+    public func noticeTemplateSet(base: URL) throws -> NoticeTemplates {
+        do { return try NoticeTemplates(directory: noticeTemplates.map { Self.resolve($0, against: base) }) } catch {
+            throw Problem(description: "config field noticeTemplates: \(error)")
+        }
+    }
+
+    /// The 文号 prefix, checked (nil: the organ's default).
+    public func noticePrefixValue() throws -> String? {
+        guard let noticePrefix else { return nil }
+        do { return try NoticeNumbering.checkedPrefix(noticePrefix) } catch {
+            throw Problem(description: "config field noticePrefix: \(error.detail)")
         }
     }
 

@@ -27,6 +27,10 @@ public struct NodeServices: Sendable {
     /// The largest file and the most bytes per case an upload may bring.
     public var uploadLimits = CaseService.UploadLimits()
     public var blobTransfer = BlobTransferSettings()
+    /// The written notices' templates (the built-in ones, or a province's overrides).
+    public var noticeTemplates: NoticeTemplates = try! NoticeTemplates()
+    /// The prefix of this organ's 文号 (`noticePrefix`; its name and 信 by default).
+    public var noticePrefix: String
 
     public init(
         identity: NodeIdentity,
@@ -39,6 +43,7 @@ public struct NodeServices: Sendable {
         yellowWorkingDays: Int = DueLightRule.workingDaysDefault
     ) {
         self.yellowWorkingDays = yellowWorkingDays
+        noticePrefix = NoticeNumbering.defaultPrefix(organName: identity.name)
         self.security = security
         self.metrics = metrics
         self.identity = identity

@@ -169,4 +169,23 @@ extension CaseService {
             limit: min(limits.fileBytes, limits.caseBytes - used)
         )
     }
+
+    /// 出具文书: the notice of `kind`, issued by this organ on the case if the asker may act on it
+    /// (`NodeDatabase.issueNotice` decides whether the case has reached it here).
+    public func issueNotice(
+        _ kind: NoticeKind,
+        on number: CaseNumber,
+        by actor: Actor,
+        scope: CaseScope? = nil,
+        prefix: String,
+        render: @escaping @Sendable (NoticeDraft) throws -> Data
+    ) async throws -> (CaseState, NoticeRecord) {
+        let current: CaseState? =
+            if let scope { try await database.caseState(number, in: scope) } else { try await database.caseState(number) }
+        guard current != nil else { throw StoreError.caseNotFound(number) }
+        guard actor.permissions.contains(ActionName.issueNotice.permission) else {
+            throw PolicyRefusal(.notPermitted, field: nil, detail: "当前账号（\(actor.roleLabel)）无权出具文书。")
+        }
+        return try await database.issueNotice(kind, on: number, prefix: prefix, actor: actor.name, now: clock.now(), render: render)
+    }
 }

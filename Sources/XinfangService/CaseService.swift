@@ -77,6 +77,9 @@ public struct CaseService: Sendable {
         let action = try ActionAdmission.action(from: request, node: node, hierarchy: database.hierarchy)
         // A file joins the case file only with its bytes: through the upload, which stores the
         // blob first and names it by the hash it computed, never by a hash a client asserts.
+        if case .issueNotice = action {
+            throw ValidationFailure(code: "notice-needs-issue", field: "action", detail: "文书须通过出具文书接口生成，不能只提交文书摘要。")
+        }
         if case .attach = action {
             throw ValidationFailure(code: "attachment-needs-upload", field: "action", detail: "材料须通过上传接口添加（附带文件内容），不能只提交文件摘要。")
         }

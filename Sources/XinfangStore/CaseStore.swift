@@ -36,6 +36,15 @@ public protocol CaseStore: Sendable {
     func act(on number: CaseNumber, action: CaseAction, actor: String, now: Date) async throws -> CaseState
     /// An ancestor's forced takeover, appended at the next epoch.
     func takeOver(_ number: CaseNumber, reason: String, actor: String, now: Date) async throws -> CaseState
+    /// 出具文书 (`NodeDatabase.issueNotice`).
+    func issueNotice(
+        _ kind: NoticeKind,
+        on number: CaseNumber,
+        prefix: String,
+        actor: String,
+        now: Date,
+        render: @escaping @Sendable (NoticeDraft) throws -> Data
+    ) async throws -> (CaseState, NoticeRecord)
     /// A signed command made here and routed towards the holder.
     func submitCommand(caseNumber: CaseNumber, action: CaseAction, actor: String, now: Date) async throws -> CaseCommand
     /// The case as stored here (nil: unknown here).

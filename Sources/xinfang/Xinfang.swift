@@ -6,6 +6,8 @@ struct Xinfang: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "xinfang",
         abstract: "信访 (letters and visits) case server: one node of the county / city / province hierarchy.",
-        subcommands: [Serve.self, Demo.self, Keys.self, Reconcile.self, Simulate.self, Bench.self, Import.self, Users.self, Audit.self, Fuzz.self]
+        subcommands: [
+            Serve.self, Demo.self, Keys.self, Reconcile.self, Simulate.self, Bench.self, Import.self, Users.self, Audit.self, Fuzz.self, Notices.self,
+        ]
     )
 }

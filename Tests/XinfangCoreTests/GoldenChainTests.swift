@@ -94,6 +94,24 @@ struct GoldenChainTests {
                 ), nil
             ),
             (.act(.withdrawAttachment(sha256: String(repeating: "cd", count: 32), reason: "误传")), nil),
+            // The written notices (issue 17).
+            (
+                .act(
+                    .issueNotice(
+                        NoticeRecord(
+                            kind: .handlingOpinion,
+                            docNumber: "芙人社信〔2026〕7号",
+                            sha256: String(repeating: "ef", count: 32),
+                            size: 8_192,
+                            occasion: "handlingOpinion@1796000000000"
+                        )
+                    )
+                ), nil
+            ),
+            (
+                .act(.serveNotice(docNumber: "芙人社信〔2026〕7号", on: CivilDate(year: 2026, month: 12, day: 3)!, method: .mail, signed: true, note: nil)),
+                nil
+            ),
         ]
     }
 

@@ -74,7 +74,7 @@ struct RoutingTests {
         let expected: [ActionName: CommandPolicy.Authority] = [
             .comment: .anyNode, .repeatPetition: .anyNode, .recall: .anyAncestor, .supervise: .anyAncestor, .takeOver: .anyAncestor,
             .offer: .parentOnly, .requestReview: .reviewer, .requestReReview: .reviewer, .verifyClosure: .assigner, .returnClosure: .assigner,
-            .attach: .holderOrAncestor, .withdrawAttachment: .holderOrAncestor,
+            .attach: .holderOrAncestor, .withdrawAttachment: .holderOrAncestor, .issueNotice: .holderOrAncestor,
         ]
         #expect(CommandPolicy.authority(of: name) == expected[name] ?? .holder)
         #expect(!CommandPolicy.mayRequest(.takeOver, from: H.province, holder: H.furong, topology: topology), "a takeover is never a command")

@@ -80,3 +80,46 @@ struct CaseFileTests {
         }
     }
 }
+
+/// The 文号 sequence (issue 17): per organ and year, advanced in the issuing transaction, never
+/// given twice, also after the store is closed and opened again; a refused issue takes no number.
+struct NoticeNumberTests {
+    @Test func numbersNeverRepeatAcrossARestartAndARefusalTakesNone() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("xinfang-notices-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let now = Date(timeIntervalSince1970: 1_796_000_000)
+        let render: @Sendable (NoticeDraft) throws -> Data = { Data("\($0.docNumber) \($0.title) \($0.paragraphs.map(\.text))".utf8) }
+        func accepted(_ db: NodeDatabase) async throws -> CaseNumber {
+            let number = try await db.register(Fixtures.registration(receivedAt: now), actor: "李娜", now: now).state.caseNumber
+            _ = try await db.act(on: number, action: .notify(note: nil), actor: "周敏", now: now)
+            return number
+        }
+        var numbers: [String] = []
+        do {
+            let db = try NodeDatabase.open(directory: folder, node: Fixtures.county, calendar: .standard)
+            let first = try await accepted(db)
+            numbers.append(try await db.issueNotice(.acceptance, on: first, prefix: "芙人社信", actor: "周敏", now: now, render: render).1.docNumber)
+            // Refused (not due, and issued already): no number is taken.
+            await #expect(throws: StoreError.self) {
+                _ = try await db.issueNotice(.handlingOpinion, on: first, prefix: "芙人社信", actor: "周敏", now: now, render: render)
+            }
+            await #expect(throws: StoreError.self) {
+                _ = try await db.issueNotice(.acceptance, on: first, prefix: "芙人社信", actor: "周敏", now: now, render: render)
+            }
+        }
+        let reopened = try NodeDatabase.open(directory: folder, node: Fixtures.county, calendar: .standard)
+        let second = try await accepted(reopened)
+        let (state, record) = try await reopened.issueNotice(.acceptance, on: second, prefix: "芙人社信", actor: "周敏", now: now, render: render)
+        numbers.append(record.docNumber)
+        #expect(numbers == ["芙人社信〔2026〕1号", "芙人社信〔2026〕2号"])
+        // Frozen: the event's hash is the hash of the bytes in the blob store, which say the 文号.
+        var bytes = Data()
+        try reopened.blobs.read(record.sha256) { bytes.append($0) }
+        #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("芙人社信〔2026〕2号 信访事项受理告知书"))
+        #expect(state.notices == [record])
+        #expect(
+            state.activeAttachments.last?.file
+                == AttachmentRef(sha256: record.sha256, size: bytes.count, mediaType: .html, fileName: record.fileName, stage: .acceptance)
+        )
+    }
+}

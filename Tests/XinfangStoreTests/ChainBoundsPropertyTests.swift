@@ -102,6 +102,24 @@ struct ChainBoundsPropertyTests {
             )
         case .withdrawAttachment:
             return .withdrawAttachment(sha256: d.pick([String(repeating: "ab", count: 32), "zz"]), reason: d.text(2_000))
+        case .issueNotice:
+            return .issueNotice(
+                NoticeRecord(
+                    kind: d.pick(NoticeKind.allCases),
+                    docNumber: d.pick(["芙人社信〔2026〕1号", "", "a/b", d.text(100)]),
+                    sha256: d.pick([String(repeating: "ab", count: 32), "AB"]),
+                    size: d.pick([-1, 0, 5_000, 5 << 20]),
+                    occasion: d.pick(["acceptance@1", "", d.text(200)])
+                )
+            )
+        case .serveNotice:
+            return .serveNotice(
+                docNumber: d.pick(["芙人社信〔2026〕1号", "", d.text(100)]),
+                on: d.day(around: now),
+                method: d.pick(DeliveryMethod.allCases),
+                signed: d.chance(50),
+                note: nil
+            )
         }
     }
 

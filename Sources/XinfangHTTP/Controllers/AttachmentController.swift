@@ -128,7 +128,9 @@ struct AttachmentController<Context: NodeContext>: Sendable {
         try await services.auditRead(principal, context: context, action: "attachment.download", object: "\(number)/\(sha256)", detail: file.fileName)
         let length = range.map(\.count) ?? file.size
         var headers = HTTPFields()
-        headers[.contentType] = file.mediaType.rawValue
+        headers[.contentType] = file.mediaType == .html ? "text/html; charset=utf-8" : file.mediaType.rawValue
+        // A frozen notice is shown as a page that can do nothing but be read and printed.
+        if file.mediaType == .html { headers[.contentSecurityPolicy] = "sandbox; default-src 'none'; style-src 'unsafe-inline'" }
         headers[.acceptRanges] = "bytes"
         headers[.contentDisposition] = "\(file.mediaType.isViewable ? "inline" : "attachment"); filename*=UTF-8''\(HTML.query(file.fileName))"
         if let range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(file.size)" }

@@ -171,6 +171,9 @@ extension DashboardPages {
             return
                 "\(file.stage.label)材料：\(file.fileName)（\(file.mediaType.label)，\(ByteCountFormatter.string(fromByteCount: Int64(file.size), countStyle: .file))）"
         case .withdrawAttachment(_, let reason): return "撤回材料：\(reason)"
+        case .issueNotice(let notice): return "出具\(notice.kind.title)（\(notice.docNumber)）"
+        case .serveNotice(let docNumber, let on, let method, let signed, let note):
+            return "\(docNumber) 于 \(on) \(method.label)，\(signed ? "已签收" : "拒收")" + (note.map { "：\($0)" } ?? "")
         }
     }
 
@@ -178,7 +181,7 @@ extension DashboardPages {
     /// signed-in role may take.
     func actionForms(_ view: CaseView, permissions: Set<Permission>) -> [ActionForm] {
         let actions = (view.allowedActions + view.commandActions.filter { !view.allowedActions.contains($0) && $0 != .repeatPetition })
-            .filter { permissions.contains($0.permission) && $0 != .attach && $0 != .withdrawAttachment }
+            .filter { permissions.contains($0.permission) && $0 != .attach && $0 != .withdrawAttachment && $0 != .issueNotice }
         return actions.map { action in
             ActionForm(
                 label: action.label,
@@ -206,8 +209,9 @@ extension DashboardPages {
         case .supervise: ["dueAt", "note"]
         case .resolveConflict: ["branch", "decision", "reason"]
         case .deliver: ["deliveredOn", "method", "signed", "note"]
+        case .serveNotice: ["docNumber", "deliveredOn", "method", "signed", "note"]
         case .hearing: ["hearingFrom", "hearingTo", "note"]
-        case .accept, .repeatPetition, .attach, .withdrawAttachment: []
+        case .accept, .repeatPetition, .attach, .withdrawAttachment, .issueNotice: []
         }
     }
 

@@ -13,7 +13,7 @@ struct ActionInput: Decodable {
     enum Key: String, CodingKey, CaseIterable {
         case action, to, by, reviewer, mode, dueAt, note, reason, channel, earlierCase, newCase, days, approver, outcome, opinion, report
         case officeRating, unitRating, comment, text, branch, decision, routing, deliveredOn, method, signed, hearingFrom, hearingTo, actor
-        case sha256, size, mediaType, fileName, stage
+        case sha256, size, mediaType, fileName, stage, noticeKind, docNumber, occasion
     }
 
     init(fields: ActionFields, actor: String? = nil) {
@@ -59,6 +59,9 @@ struct ActionInput: Decodable {
         f.mediaType = try text(.mediaType)
         f.fileName = try text(.fileName)
         f.stage = try text(.stage)
+        f.noticeKind = try text(.noticeKind)
+        f.docNumber = try text(.docNumber)
+        f.occasion = try text(.occasion)
         fields = f
         actor = try text(.actor)
     }

@@ -5,6 +5,8 @@ import GRDB
 /// `blob_wants` is the node's list of blobs it has an event for but not the bytes: whom to ask
 /// first, since when, how often it failed, when to ask again, and the neighbour that did not answer
 /// (its want is due again as soon as that neighbour speaks). Rows are rebuilt from the chains.
+/// `notice_numbers` is this organ's 文号 sequence per year, advanced in the transaction that
+/// issues the notice, so a number is never given twice, also across a restart.
 enum Migration013CaseFile {
     static let identifier = "013-case-file"
 
@@ -28,6 +30,10 @@ enum Migration013CaseFile {
                     waiting_on TEXT
                 ) WITHOUT ROWID;
                 CREATE INDEX blob_wants_due ON blob_wants(next_attempt_at);
+                CREATE TABLE notice_numbers (
+                    year INTEGER PRIMARY KEY,
+                    last INTEGER NOT NULL
+                );
                 INSERT INTO node_meta (key, value) VALUES ('rebuild_materialised', '1')
                     ON CONFLICT(key) DO UPDATE SET value = excluded.value;
                 """

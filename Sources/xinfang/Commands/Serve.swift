@@ -86,6 +86,8 @@ enum NodeBootstrap {
         )
         services.uploadLimits = try config.uploadLimits()
         services.blobTransfer = try config.blobTransferSettings()
+        services.noticeTemplates = try config.noticeTemplateSet(base: base)
+        if let prefix = try config.noticePrefixValue() { services.noticePrefix = prefix }
         return services
     }
 }
