@@ -65,7 +65,8 @@ extension DashboardPages {
             losing: view.conflicts.flatMap(\.losing).map {
                 LosingEntry(label: $0.label, origin: nodeName($0.origin), actor: $0.actor, time: HTML.time($0.at), seq: $0.seq)
             },
-            forms: actionForms(view, permissions: permissions)
+            forms: actionForms(view, permissions: permissions),
+            caseFile: caseFileSection(state, permissions: permissions)
         )
     }
 

@@ -129,5 +129,9 @@ enum HTML {
         .wide{display:none}.card{min-width:0;flex:1 1 40%;padding:8px 10px}.card .v{font-size:20px}
         .grid{grid-template-columns:1fr}th,td{padding:5px 4px}th{white-space:normal}table.facts th{width:5em}
         form.act label{display:block;margin:6px 0}input,select{max-width:100%}.brand{font-size:16px}}
+        .gallery{display:flex;flex-wrap:wrap;gap:12px}.file{margin:0;width:180px;background:#fff;border:1px solid #e5e7eb;border-radius:4px;padding:8px}
+        .file img{width:100%;height:120px;object-fit:cover;display:block}.file .doc{display:flex;height:120px;align-items:center;justify-content:center;
+        background:#f9fafb;color:#8b1a1a;text-decoration:none;font-weight:bold}.file figcaption{font-size:12px;margin-top:6px;word-break:break-all}
+        .file.withdrawn{opacity:.55}form.inline{display:inline-block;margin:4px 4px 4px 0}
         """
 }

@@ -359,6 +359,7 @@ struct CasePage {
     var timeline: [TimelineEntry]
     var losing: [LosingEntry]
     var forms: [ActionForm]
+    var caseFile: CaseFileSection
 }
 
 struct RegisterPage {
