@@ -8,17 +8,7 @@ cd "$(dirname "$0")/.."
 out=${1:-.xinfang-notices}
 templates=${2:-}
 
-browser=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$browser" ] || ! fc-list 2>/dev/null | grep -qi "cjk"; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "Chromium or CJK fonts are missing: run as root, or: sudo apt-get install chromium fonts-noto-cjk" >&2
-    exit 1
-  fi
-  echo "installing chromium and fonts-noto-cjk from Debian's packages …"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
-  browser=$(command -v chromium || command -v chromium-browser)
-fi
+. deploy/browser.sh
 
 swift build --product xinfang
 bin=$(swift build --show-bin-path)/xinfang

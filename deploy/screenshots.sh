@@ -11,17 +11,7 @@ out=${1:-.xinfang-screenshots}
 port=8630
 demo_dir=.xinfang-shots-demo
 
-browser=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$browser" ] || ! fc-list 2>/dev/null | grep -qi "cjk"; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "Chromium or CJK fonts are missing: run as root, or: sudo apt-get install chromium fonts-noto-cjk" >&2
-    exit 1
-  fi
-  echo "installing chromium and fonts-noto-cjk from Debian's packages …"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
-  browser=$(command -v chromium || command -v chromium-browser)
-fi
+. deploy/browser.sh
 
 swift build --product xinfang
 bin=$(swift build --show-bin-path)/xinfang

@@ -136,6 +136,10 @@ public enum BlobFetchPolicy {
     public static let chunksPerRequestMax = 4
     /// The longest wait between attempts.
     public static let retryCapSeconds: Double = 300
+    /// A relay hands on a file while it fetches it: the wait before asking it again for chunks it
+    /// does not have yet, and how long it may make no progress before the attempt ends.
+    public static let relayPollSeconds: Double = 0.2
+    public static let relayStallSeconds: Double = 30
 
     /// The longest wait after a neighbour said it does not have the bytes yet (a relay still
     /// fetching them, or the event still on its way).

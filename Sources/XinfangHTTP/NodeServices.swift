@@ -66,3 +66,19 @@ public struct SystemClock: NodeClock {
     public init() {}
     public func now() -> Date { Date() }
 }
+
+extension NodeServices {
+    /// 出具文书 as the signed-in person, rendered with this node's templates and 文号 prefix
+    /// (the API and the dashboard both come here).
+    func issueNotice(_ kind: NoticeKind, on number: CaseNumber, principal: Principal) async throws -> (CaseState, NoticeRecord) {
+        let templates = noticeTemplates
+        return try await cases.issueNotice(
+            kind,
+            on: number,
+            by: principal.caseActor,
+            scope: scope(for: principal),
+            prefix: noticePrefix,
+            render: { try templates.render($0) }
+        )
+    }
+}

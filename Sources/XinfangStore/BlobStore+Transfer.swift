@@ -41,11 +41,44 @@ extension BlobStore {
 
     /// The stored bytes of chunks `from..<from+count` (clamped to the file), as they rest.
     public func sealedChunks(_ sha256: String, from: Int, count: Int) throws -> Data {
-        let reader = try reader(sha256, range: 0..<0)
-        let sealed = reader.header.chunkBytes + BlobSealing.overhead
-        guard from >= 0, from < reader.chunks, count > 0 else { return Data() }
-        try reader.handle.seek(toOffset: UInt64(reader.header.length + from * sealed))
-        return try reader.handle.read(upToCount: Swift.min(count, reader.chunks - from) * sealed) ?? Data()
+        var out = Data()
+        try sealedChunks(sha256, from: from, count: count) { out.append($0) }
+        return out
+    }
+
+    /// The same, one stored chunk at a time (what a neighbour's request streams from). With
+    /// `partial`, from the chunks of a blob still arriving, each checked when it landed: a relay
+    /// hands a file on while it fetches it.
+    public func sealedChunks(_ sha256: String, from: Int, count: Int, partial: Bool = false, _ body: (Data) throws -> Void) throws {
+        // A partial file that has just been completed was renamed, header and chunks unchanged.
+        let path = [partial ? partialURL(sha256).path : nil, url(sha256).path].compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0) }
+        guard Self.isHash(sha256), let path, let handle = FileHandle(forReadingAtPath: path) else { throw Failure.missing(sha256) }
+        defer { try? handle.close() }
+        guard let header = BlobSealing.Header(try handle.read(upToCount: 300) ?? Data()) else { throw Failure.corrupt("\(sha256): no header") }
+        let sealed = header.chunkBytes + BlobSealing.overhead
+        guard from >= 0, count > 0 else { return }
+        try handle.seek(toOffset: UInt64(header.length + from * sealed))
+        for _ in 0..<count {
+            guard let chunk = try handle.read(upToCount: sealed), !chunk.isEmpty else { return }
+            try body(chunk)
+        }
+    }
+
+    /// The shape of a blob still arriving (its size known from the event naming it) and the whole
+    /// chunks it has, or nil when none has arrived.
+    public func partialShape(_ sha256: String, size: Int) -> (shape: SealedShape, chunks: Int)? {
+        guard Self.isHash(sha256), let handle = FileHandle(forReadingAtPath: partialURL(sha256).path) else { return nil }
+        defer { try? handle.close() }
+        guard let header = BlobSealing.Header((try? handle.read(upToCount: 300)) ?? Data()) else { return nil }
+        let shape = SealedShape(header: header.encoded, chunks: Swift.max(1, (size + header.chunkBytes - 1) / header.chunkBytes), size: size)
+        let have = receivedChunks(sha256)
+        return have > 0 ? (shape, Swift.min(have, shape.chunks)) : nil
+    }
+
+    /// The length of the stored bytes of chunks `from..<from+count` of a blob of `shape`.
+    public static func sealedLength(of shape: SealedShape, from: Int, count: Int) -> Int {
+        guard let header = shape.parsed, from >= 0, from < shape.chunks else { return 0 }
+        return (from..<Swift.min(shape.chunks, from + count)).reduce(0) { $0 + shape.sealedLength(of: $1, chunkBytes: header.chunkBytes) }
     }
 
     func partialURL(_ sha256: String) -> URL {
@@ -115,20 +148,20 @@ extension BlobStore {
         public func append(_ bytes: Data) throws {
             var offset = bytes.startIndex
             var index = nextChunk
-            var checked: [Data] = []
+            // Checked in place (slices share the bytes), then written: one copy of the request in memory.
             while offset < bytes.endIndex {
                 guard index < shape.chunks else { throw Failure.corrupt("\(sha256): more chunks than the blob has") }
                 let length = shape.sealedLength(of: index, chunkBytes: header.chunkBytes)
                 guard bytes.endIndex - offset >= length else { throw Failure.corrupt("\(sha256): chunk \(index) is truncated") }
-                let chunk = bytes.subdata(in: offset..<offset + length)
-                do { _ = try store.sealing.open(chunk, index: index, last: index == shape.chunks - 1, header: header) } catch {
+                do {
+                    _ = try store.sealing.open(bytes[offset..<offset + length], index: index, last: index == shape.chunks - 1, header: header)
+                } catch {
                     throw Failure.corrupt("\(sha256): chunk \(index) does not open")
                 }
-                checked.append(chunk)
                 offset += length
                 index += 1
             }
-            for chunk in checked { try handle.write(contentsOf: chunk) }
+            try handle.write(contentsOf: bytes)
             try handle.synchronize()
             nextChunk = index
         }

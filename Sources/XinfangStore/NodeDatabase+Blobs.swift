@@ -69,6 +69,11 @@ extension NodeDatabase {
         )
     }
 
+    /// The size the event names for a blob this node still wants (a relay's partial file).
+    public func wantedSize(_ sha256: String) async throws -> Int? {
+        try await read { db in try Int.fetchOne(db, cached: "SELECT size FROM blob_wants WHERE sha256 = ?", arguments: [sha256]) }
+    }
+
     /// When the next want falls due, or nil when nothing is wanted.
     public func nextBlobWantAt() async throws -> Date? {
         try await read { db in try Int64.fetchOne(db, cached: "SELECT MIN(next_attempt_at) FROM blob_wants").map(Date.init(milliseconds:)) }

@@ -86,6 +86,9 @@ public struct BlobFetcher: Service {
         else { return await failed("no neighbour to ask") }
         var arrival: BlobStore.Arrival?
         var next = database.blobs.receivedChunks(want.sha256)
+        // A neighbour still fetching the file itself hands on what it has: while it keeps making
+        // progress the attempt goes on, asking again shortly for the chunks it does not have yet.
+        var lastProgress: Date?
         while !stop.isStopped && !Task.isCancelled {
             let request = BlobRequest(
                 from: me,
@@ -98,6 +101,9 @@ public struct BlobFetcher: Service {
             guard let body = try? CanonicalJSON.encoder.encode(request) else { return }
             switch await transport.fetchBlobChunks(body, signature: hierarchy.key.sign(body), from: me, to: peer) {
             case .unreachable(let why): return await failed("\(source) unreachable: \(why)", unreachable: source)
+            case .refused(_, "blob-not-here", _)
+            where lastProgress.map { clock.now().timeIntervalSince($0) < BlobFetchPolicy.relayStallSeconds } ?? false:
+                try? await Task.sleep(for: .milliseconds(Int(BlobFetchPolicy.relayPollSeconds * 1000)))
             case .refused(let status, let code, let detail):
                 return await failed("\(source) refused (\(status) \(code)): \(detail)", notYetThere: code == "blob-not-here")
             case .chunks(let shape, let first, let bytes):
@@ -107,6 +113,7 @@ public struct BlobFetcher: Service {
                     arrival = receiving
                     if first == receiving.nextChunk && !bytes.isEmpty {
                         try receiving.append(bytes)
+                        lastProgress = clock.now()
                         Counter(label: "xinfang_blob_bytes_received_total", dimensions: [("peer", source.rawValue)]).increment(by: bytes.count)
                     }
                     if receiving.isComplete {

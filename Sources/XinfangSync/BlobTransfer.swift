@@ -97,10 +97,17 @@ public struct BlobServer: Sendable {
         self.clock = clock
     }
 
+    /// What to send: the blob's shape, the first chunk and how many, the bytes' length; the bytes
+    /// themselves are read one chunk at a time as the answer is written (`BlobStore.sealedChunks`).
     public struct Answer: Sendable {
+        public var sha256: String
         public var shape: BlobStore.SealedShape
         public var first: Int
-        public var bytes: Data
+        public var count: Int
+        public var length: Int
+        public var peer: NodeID
+        /// Read from the chunks of a blob still arriving here.
+        public var partial: Bool
     }
 
     /// The chunks asked for, or the refusal (counted by sender and code, except a blob not yet
@@ -153,14 +160,31 @@ public struct BlobServer: Sendable {
             )
         case .granted: break
         }
-        guard database.blobs.contains(request.sha256) else {
-            throw PacketRefusal(status: 404, code: "blob-not-here", detail: "\(me) does not have the bytes of \(request.sha256) yet")
+        let shape: BlobStore.SealedShape
+        var count = request.count
+        let partial = !database.blobs.contains(request.sha256)
+        if partial {
+            // A relay still fetching the file hands on the chunks it has checked so far.
+            guard let size = try await database.wantedSize(request.sha256),
+                let (arriving, have) = database.blobs.partialShape(request.sha256, size: size), request.chunk < have
+            else { throw PacketRefusal(status: 404, code: "blob-not-here", detail: "\(me) does not have these bytes of \(request.sha256) yet") }
+            shape = arriving
+            count = min(count, have - request.chunk)
+        } else {
+            shape = try database.blobs.shape(request.sha256)
         }
-        let shape = try database.blobs.shape(request.sha256)
         guard request.chunk < shape.chunks else { throw malformed("the blob has \(shape.chunks) chunks") }
-        let bytes = try database.blobs.sealedChunks(request.sha256, from: request.chunk, count: request.count)
-        Counter(label: "xinfang_blob_bytes_sent_total", dimensions: [("peer", sender.id.rawValue)]).increment(by: bytes.count)
-        return Answer(shape: shape, first: request.chunk, bytes: bytes)
+        let length = BlobStore.sealedLength(of: shape, from: request.chunk, count: count)
+        Counter(label: "xinfang_blob_bytes_sent_total", dimensions: [("peer", sender.id.rawValue)]).increment(by: length)
+        return Answer(
+            sha256: request.sha256,
+            shape: shape,
+            first: request.chunk,
+            count: count,
+            length: length,
+            peer: sender.id,
+            partial: partial
+        )
     }
 }
 

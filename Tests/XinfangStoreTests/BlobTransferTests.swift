@@ -107,4 +107,31 @@ struct BlobTransferTests {
         #expect(throws: BlobStore.Failure.self) { _ = try arrival.finish() }
         #expect(!receiver.contains(blob.sha256) && receiver.receivedChunks(blob.sha256) == 0)
     }
+
+    /// A relay hands on the chunks it has checked while it still fetches the rest, and the same
+    /// chunks once the file is whole (renamed, unchanged).
+    @Test func aRelayHandsOnTheChunksItHasWhileItFetchesTheRest() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (blob, data) = try stored(3 * Self.chunk + 10)
+        let shape = try sender.shape(blob.sha256)
+        #expect(receiver.partialShape(blob.sha256, size: data.count) == nil, "nothing yet")
+        let arrival = try receiver.arrival(blob.sha256, shape: shape)
+        try arrival.append(try sender.sealedChunks(blob.sha256, from: 0, count: 2))
+        let (partial, have) = try #require(receiver.partialShape(blob.sha256, size: data.count))
+        #expect(partial == shape && have == 2)
+        var handedOn = Data()
+        try receiver.sealedChunks(blob.sha256, from: 0, count: 4, partial: true) { handedOn.append($0) }
+        #expect(handedOn == (try sender.sealedChunks(blob.sha256, from: 0, count: 2)), "only the chunks it has")
+        // Downstream, the chunks handed on are the blob's.
+        let downstream = BlobStore(directory: root.appendingPathComponent("downstream"), protector: .development)
+        let next = try downstream.arrival(blob.sha256, shape: partial)
+        try next.append(handedOn)
+        try arrival.append(try sender.sealedChunks(blob.sha256, from: 2, count: 2))
+        _ = try arrival.finish()
+        var rest = Data()
+        try receiver.sealedChunks(blob.sha256, from: 2, count: 4, partial: true) { rest.append($0) }
+        try next.append(rest)
+        _ = try next.finish()
+        #expect(try readAll(downstream, blob.sha256) == data)
+    }
 }

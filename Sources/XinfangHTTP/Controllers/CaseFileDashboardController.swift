@@ -129,16 +129,8 @@ struct CaseFileDashboardController<Context: NodeContext>: Sendable {
         let number = try number(context)
         let values = try await Form.values(of: request)
         guard let kind = values["kind"].flatMap(NoticeKind.init(rawValue:)) else { return Self.back(number, error: "未出具：文书种类无效。") }
-        let templates = services.noticeTemplates
         do {
-            let (_, record) = try await services.cases.issueNotice(
-                kind,
-                on: number,
-                by: principal.caseActor,
-                scope: services.scope(for: principal),
-                prefix: services.noticePrefix,
-                render: { try templates.render($0) }
-            )
+            let (_, record) = try await services.issueNotice(kind, on: number, principal: principal)
             return Self.back(number, message: "已出具\(kind.title)（\(record.docNumber)）。")
         } catch StoreError.refused(let refusal) {
             return Self.back(number, error: "未出具：\(refusal.description)")

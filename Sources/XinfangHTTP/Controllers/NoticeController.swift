@@ -40,16 +40,8 @@ struct NoticeController<Context: NodeContext>: Sendable {
             $0.object = number.rawValue
             $0.detail = kind.rawValue
         }
-        let templates = services.noticeTemplates
         do {
-            let (state, record) = try await services.cases.issueNotice(
-                kind,
-                on: number,
-                by: principal.caseActor,
-                scope: services.scope(for: principal),
-                prefix: services.noticePrefix,
-                render: { try templates.render($0) }
-            )
+            let (state, record) = try await services.issueNotice(kind, on: number, principal: principal)
             let view = try await CaseView(state: state, services: services, now: services.clock.now())
             return try APIJSON.response(
                 Issued(notice: record, fileName: record.fileName, download: "/api/v1/cases/\(number)/attachments/\(record.sha256)", case: view),

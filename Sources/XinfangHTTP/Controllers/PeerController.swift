@@ -64,7 +64,19 @@ struct PeerController<Context: NodeContext>: Sendable {
             headers[HTTPField.Name(BlobHeaders.chunks)!] = String(answer.shape.chunks)
             headers[HTTPField.Name(BlobHeaders.size)!] = String(answer.shape.size)
             headers[HTTPField.Name(BlobHeaders.first)!] = String(answer.first)
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.bytes)))
+            let blobs = services.database.blobs
+            let body = ResponseBody(contentLength: answer.length) { writer in
+                var chunks: [Data] = []
+                // One stored chunk in memory at a time.
+                for index in answer.first..<answer.first + answer.count {
+                    chunks.removeAll(keepingCapacity: true)
+                    try blobs.sealedChunks(answer.sha256, from: index, count: 1, partial: answer.partial) { chunks.append($0) }
+                    guard let chunk = chunks.first else { break }
+                    try await writer.write(ByteBuffer(bytes: chunk))
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: headers, body: body)
         } catch let refusal as PacketRefusal {
             throw APIProblem(HTTPResponse.Status(code: refusal.status), code: refusal.code, detail: refusal.detail)
         }

@@ -71,6 +71,7 @@ struct BenchAll: AsyncParsableCommand {
         try await step("P7 idle CPU") {
             [try await IdleCPUScenario.run(idleSeconds: idleCpuSeconds, settleSeconds: 5, directory: root.appendingPathComponent("p7"))]
         }
+        try await step("P8 attachment over two hops") { try await BlobScenario.run(megabytes: 200, directory: root.appendingPathComponent("p8")) }
         if !keep { try? FileManager.default.removeItem(at: root) }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let memory = Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824

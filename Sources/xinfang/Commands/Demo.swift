@@ -45,17 +45,7 @@ struct Demo: AsyncParsableCommand {
         var processes: [(NodeID, Process)] = []
         let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
         for node in nodes {
-            var config = NodeConfig(
-                nodeId: node.id.rawValue,
-                name: node.name,
-                level: node.level.rawValue,
-                dataDirectory: "../\(node.id)",
-                listen: String(node.baseURL.dropFirst("http://".count)),
-                topologyFile: "../topology.json",
-                keyFile: "../keys/\(node.id).json",
-                dataKeyFile: "../keys/data.json"
-            )
-            config.security = security
+            let config = Self.config(of: node, security: security)
             let configURL = root.appendingPathComponent("nodes/\(node.id).json")
             try encoder.encode(config).write(to: configURL)
             let log = root.appendingPathComponent("logs/\(node.id).log")
@@ -122,6 +112,23 @@ struct Demo: AsyncParsableCommand {
         // The sources must live until a signal came: an optimised build releases a local after its
         // last use, which cancelled them and leaked the continuation (Ctrl-C did not stop a release demo).
         withExtendedLifetime(signals) {}
+    }
+
+    /// The configuration of a node of a demo folder (`nodes/<id>.json`, its store in `<id>/`,
+    /// the keys in `keys/`), as the demo and the benchmarks that start nodes write it.
+    static func config(of node: TopologyNode, security: SecuritySettings) -> NodeConfig {
+        var config = NodeConfig(
+            nodeId: node.id.rawValue,
+            name: node.name,
+            level: node.level.rawValue,
+            dataDirectory: "../\(node.id)",
+            listen: String(node.baseURL.dropFirst("http://".count)),
+            topologyFile: "../topology.json",
+            keyFile: "../keys/\(node.id).json",
+            dataKeyFile: "../keys/data.json"
+        )
+        config.security = security
+        return config
     }
 
     /// Fresh keys per demo folder (kept between runs), and the nodes with their public keys and ports.
