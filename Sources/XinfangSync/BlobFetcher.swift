@@ -95,7 +95,7 @@ public struct BlobFetcher: Service {
                 to: source,
                 sha256: want.sha256,
                 chunk: next,
-                count: BlobFetchPolicy.chunksPerRequestMax,
+                count: BlobFetchPolicy.chunksPerRequest,
                 sentAt: clock.now()
             )
             guard let body = try? CanonicalJSON.encoder.encode(request) else { return }
