@@ -44,7 +44,8 @@ struct ReconcileAndSimulateCLITests {
             arguments: [
                 "bench", "all", "--ingest-cases", "30", "--latency-rounds", "3", "--latency-load", "100",
                 "--supervision-cases", "2000", "--supervision-repeats", "2", "--catch-up-events", "60",
-                "--anti-entropy-cases", "3000", "--anti-entropy-differ", "3", "--idle-settle", "0.5", "--idle-cpu-seconds", "1",
+                "--anti-entropy-cases", "3000", "--anti-entropy-differ", "3", "--idle-settle", "0.5", "--idle-cpu-seconds", "1", "--blob-megabytes",
+                "8",
             ],
             workDirectory: dir
         )
@@ -53,6 +54,7 @@ struct ReconcileAndSimulateCLITests {
         #expect(
             rows.map { $0.prefix(5) } == [
                 "| P1 ", "| P2 ", "| P2 ", "| P2 ", "| P2 ", "| P3 ", "| P3 ", "| P3 ", "| P4 ", "| P5 ", "| P6 ", "| P6 ", "| P7 ",
+                "| P8 ", "| P8 ", "| P8 ",
             ]
         )
         #expect(bench.log.contains("P1: pushed 60 events in"))

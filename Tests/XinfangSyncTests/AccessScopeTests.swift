@@ -23,12 +23,12 @@ struct AccessScopeTests {
         }
     }
 
-    /// Refused: 401 (the login: 400 or 401; the peer endpoint: 403, no node signature), or for a
+    /// Refused: 401 (the login: 400 or 401; the peer endpoints: 403, no node signature), or for a
     /// dashboard page the redirect to the login form (URLSession follows it to that form).
     static func refused(_ reply: ClusterReply, _ method: String, _ path: String) {
         let loginForm = reply.status == 200 && reply.text.contains("<h1>登录</h1>")
         let ok =
-            reply.status == 401 || (path == "/api/v1/session" && reply.status == 400) || (path == "/sync/v1/packets" && reply.status == 403)
+            reply.status == 401 || (path == "/api/v1/session" && reply.status == 400) || (path.hasPrefix("/sync/v1/") && reply.status == 403)
             || ((path == "/" || path.hasPrefix("/ui/")) && loginForm)
         #expect(ok, "\(method) \(path) answered \(reply.status): \(reply.text.prefix(200))")
     }

@@ -18,6 +18,7 @@ struct BenchAll: AsyncParsableCommand {
     @Option(help: "P5: cases that differ.") var antiEntropyDiffer: Int = 10
     @Option(help: "P6: seconds an idle node settles.") var idleSettle: Double = 5
     @Option(help: "P7: seconds the seeded demo is left idle and measured.") var idleCpuSeconds: Double = 60
+    @Option(help: "P8: the attachment's size in MB.") var blobMegabytes: Int = 200
     @Option(help: "Working directory (removed first, and again at the end unless --keep).") var dir: String = ".xinfang-bench/all"
     @ArgumentParser.Flag(help: "Keep the working directory (the stores) after the run.") var keep = false
 
@@ -26,7 +27,7 @@ struct BenchAll: AsyncParsableCommand {
             (1...20_000_000).contains(supervisionCases), (1...1000).contains(supervisionRepeats),
             (2...2_000_000).contains(catchUpEvents), (1...20_000_000).contains(antiEntropyCases),
             (0...antiEntropyCases).contains(antiEntropyDiffer), (0...600).contains(idleSettle),
-            (1...3600).contains(idleCpuSeconds)
+            (1...3600).contains(idleCpuSeconds), (8...2000).contains(blobMegabytes)
         else { throw ValidationError("a size is out of range; see --help") }
     }
 
@@ -71,7 +72,9 @@ struct BenchAll: AsyncParsableCommand {
         try await step("P7 idle CPU") {
             [try await IdleCPUScenario.run(idleSeconds: idleCpuSeconds, settleSeconds: 5, directory: root.appendingPathComponent("p7"))]
         }
-        try await step("P8 attachment over two hops") { try await BlobScenario.run(megabytes: 200, directory: root.appendingPathComponent("p8")) }
+        try await step("P8 attachment over two hops") {
+            try await BlobScenario.run(megabytes: blobMegabytes, directory: root.appendingPathComponent("p8"))
+        }
         if !keep { try? FileManager.default.removeItem(at: root) }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let memory = Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824
