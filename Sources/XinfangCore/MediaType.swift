@@ -59,6 +59,25 @@ public enum MediaType: String, Codable, Sendable, CaseIterable {
         }
     }
 
+    /// The types a file may be uploaded as (a notice's HTML is made by the node only).
+    public static var uploadable: [MediaType] { allCases.filter { $0 != .html } }
+
+    /// The name officers know the type by.
+    public var shortName: String {
+        switch self {
+        case .pdf: "PDF"
+        case .jpeg: "JPEG"
+        case .png: "PNG"
+        case .tiff: "TIFF"
+        case .webp: "WebP"
+        case .mp3: "MP3"
+        case .wav: "WAV"
+        case .m4a: "M4A"
+        case .amr: "AMR"
+        case .html: "HTML"
+        }
+    }
+
     /// Shown inline in a browser (a picture or a PDF); the others are downloaded.
     public var isViewable: Bool { self != .mp3 && self != .wav && self != .m4a && self != .amr && self != .tiff }
 

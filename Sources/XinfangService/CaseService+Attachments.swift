@@ -11,18 +11,22 @@ extension CaseService {
         /// The bytes one case's files may add up to, withdrawn ones included (default 500 MB;
         /// at least `fileBytes`, at most 100 GiB).
         public var caseBytes = 500 << 20
+        /// The types a file may be (told by its bytes); every uploadable type by default.
+        public var mediaTypes: [MediaType] = MediaType.uploadable
 
         public init() {}
 
-        public init(fileBytes: Int, caseBytes: Int) {
+        public init(fileBytes: Int, caseBytes: Int, mediaTypes: [MediaType] = MediaType.uploadable) {
             self.fileBytes = fileBytes
             self.caseBytes = caseBytes
+            self.mediaTypes = mediaTypes
         }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             fileBytes = try c.decodeIfPresent(Int.self, forKey: .fileBytes) ?? AttachmentLimits.fileBytesDefault
             caseBytes = try c.decodeIfPresent(Int.self, forKey: .caseBytes) ?? 500 << 20
+            mediaTypes = try c.decodeIfPresent([MediaType].self, forKey: .mediaTypes) ?? MediaType.uploadable
         }
 
         /// Checks the bounds.
@@ -32,6 +36,12 @@ extension CaseService {
             }
             guard (fileBytes...(100 << 30)).contains(caseBytes) else {
                 throw .invalid("caseFile.caseBytes", "每件信访件材料总量的上限不得小于单个文件的上限，也不得超过 100 GiB。")
+            }
+            guard !mediaTypes.isEmpty, mediaTypes.allSatisfy(MediaType.uploadable.contains) else {
+                throw .invalid(
+                    "caseFile.mediaTypes",
+                    "可上传的材料类型须至少一种，且只能是 \(MediaType.uploadable.map(\.rawValue).joined(separator: "、"))。"
+                )
             }
             return self
         }
@@ -50,6 +60,8 @@ extension CaseService {
         let fileName: String
         let stage: AttachmentStage
         let writer: BlobStore.Writer
+        /// The types the node takes.
+        let allowed: [MediaType]
         /// The SHA-256 the client says the file has: bytes that differ are refused.
         let expected: String?
         var mediaType: MediaType?
@@ -63,8 +75,10 @@ extension CaseService {
             fileName: String,
             stage: AttachmentStage,
             expected: String?,
+            allowed: [MediaType],
             limit: Int
         ) throws {
+            self.allowed = allowed
             self.service = service
             self.expected = expected
             self.number = number
@@ -87,11 +101,11 @@ extension CaseService {
         }
 
         func decideType() throws {
-            guard let type = MediaType.sniff(writer.head) else {
+            guard let type = MediaType.sniff(writer.head), allowed.contains(type) else {
                 throw ValidationFailure(
                     code: "unsupported-media-type",
                     field: "file",
-                    detail: "文件内容不是可收入信访材料的类型（PDF、JPEG、PNG、TIFF、WebP 图片或 MP3、WAV、M4A、AMR 录音）。"
+                    detail: "文件内容不是本机关收入信访材料的类型（\(allowed.map(\.shortName).joined(separator: "、"))）。"
                 )
             }
             checkedName = try AttachmentName.checked(fileName, type: type)
@@ -166,6 +180,7 @@ extension CaseService {
             fileName: fileName,
             stage: stage,
             expected: expectedSHA256,
+            allowed: limits.mediaTypes,
             limit: min(limits.fileBytes, limits.caseBytes - used)
         )
     }

@@ -128,4 +128,29 @@ struct AttachmentAPITests {
         }
         #expect(try await node.database.caseState(number)?.activeAttachments.map(\.file.sha256) == [Self.hex(file)])
     }
+
+    /// The types a node takes are its configuration's (`caseFile.mediaTypes`): a picture is
+    /// refused by a node that takes PDFs only, with the types it takes named; a notice's HTML is
+    /// never an upload type, and a configuration naming it (or none) is refused at start.
+    @Test func aNodeTakesTheTypesItsConfigurationNames() async throws {
+        var node = try TestNode()
+        node.services.uploadLimits.mediaTypes = [.pdf]
+        let number = try await node.database.register(Fixtures.registration(receivedAt: node.clock.now()), actor: "李娜", now: node.clock.now()).state
+            .caseNumber
+        let png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) + Data(repeating: 1, count: 100)
+        try await node.withAPI(as: .registrar) { api in
+            let refused = try await api.send(.post, "/api/v1/cases/\(number)/attachments?fileName=a.png", body: png, headers: Self.octets)
+            #expect(refused.status == 415 && refused["code"] == "unsupported-media-type" && refused["detail"]?.contains("PDF") == true)
+            #expect(
+                try await api.send(.post, "/api/v1/cases/\(number)/attachments?fileName=a.pdf", body: Self.pdf, headers: Self.octets).status == 201
+            )
+        }
+        #expect(Self.blobFiles(node).count == 1, "only the PDF is kept")
+        #expect(throws: ValidationFailure.self) {
+            try CaseService.UploadLimits(fileBytes: 1 << 20, caseBytes: 1 << 20, mediaTypes: [.html]).validated()
+        }
+        #expect(throws: ValidationFailure.self) { try CaseService.UploadLimits(fileBytes: 1 << 20, caseBytes: 1 << 20, mediaTypes: []).validated() }
+        let decoded = try JSONDecoder().decode(CaseService.UploadLimits.self, from: Data(#"{"mediaTypes":["application/pdf","image/jpeg"]}"#.utf8))
+        #expect(decoded.mediaTypes == [.pdf, .jpeg] && decoded.fileBytes == AttachmentLimits.fileBytesDefault)
+    }
 }
