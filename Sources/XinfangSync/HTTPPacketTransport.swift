@@ -68,30 +68,38 @@ public struct HTTPPacketTransport: PacketTransport {
         blobExchange = HTTPExchange(timeoutSeconds: max(timeoutSeconds, BlobRequest.timeoutSeconds))
     }
 
-    /// Asks `peer` for chunks of a blob (`POST <baseURL>/sync/v1/blobs`).
-    public func fetchBlobChunks(_ body: Data, signature: String, from: NodeID, to peer: TopologyNode) async -> BlobChunksResult {
-        guard let url = URL(string: peer.baseURL)?.appendingPathComponent("sync/v1/blobs") else {
-            return .unreachable("bad base URL \(peer.baseURL)")
-        }
-        let reply = await blobExchange.send(
+    /// Posts a signed body of the peer protocol to `path` of `peer`; nil when its base URL is not one.
+    func post(
+        _ path: String,
+        _ body: Data,
+        signature: String,
+        from: NodeID,
+        to peer: TopologyNode,
+        over exchange: HTTPExchange
+    ) async
+        -> HTTPExchange.Reply?
+    {
+        guard let url = URL(string: peer.baseURL)?.appendingPathComponent(path) else { return nil }
+        return await exchange.send(
             "POST",
             url,
             body: body,
             headers: ["Content-Type": "application/json", PeerHeaders.from: from.rawValue, PeerHeaders.signature: signature]
         )
+    }
+
+    /// Asks `peer` for chunks of a blob (`POST <baseURL>/sync/v1/blobs`).
+    public func fetchBlobChunks(_ body: Data, signature: String, from: NodeID, to peer: TopologyNode) async -> BlobChunksResult {
+        guard let reply = await post("sync/v1/blobs", body, signature: signature, from: from, to: peer, over: blobExchange) else {
+            return .unreachable("bad base URL \(peer.baseURL)")
+        }
         return BlobChunksResult(reply)
     }
 
     public func send(_ body: Data, signature: String, from: NodeID, to peer: TopologyNode) async -> TransportResult {
-        guard let url = URL(string: peer.baseURL)?.appendingPathComponent("sync/v1/packets") else {
+        guard let reply = await post("sync/v1/packets", body, signature: signature, from: from, to: peer, over: exchange) else {
             return .unreachable("bad base URL \(peer.baseURL)")
         }
-        let reply = await exchange.send(
-            "POST",
-            url,
-            body: body,
-            headers: ["Content-Type": "application/json", PeerHeaders.from: from.rawValue, PeerHeaders.signature: signature]
-        )
         if let failure = reply.failure { return .unreachable(failure) }
         let status = reply.status
         let data = reply.body
