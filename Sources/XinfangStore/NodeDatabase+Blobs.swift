@@ -24,13 +24,41 @@ public enum BlobGrant: Equatable, Sendable {
 }
 
 extension NodeDatabase {
-    /// Notes every file of the case whose bytes are not here and that this node may hold, as
-    /// wanted from `sender` first. Runs in the transaction that stored the events naming them.
-    func wantMissingBlobs(_ db: Database, of state: CaseState, from sender: NodeID?, now: Date) throws {
+    /// The files new events name (an attachment, a notice's frozen bytes): indexed as the case's
+    /// (`case_blobs`) and, where their bytes are not here, wanted from `sender` first. Runs in the
+    /// transaction that stored the events; an event naming no file costs nothing here.
+    func recordFiles(_ db: Database, named events: [CaseEvent], of state: CaseState, from sender: NodeID?, now: Date) throws {
+        let named: Set<String> = Set(
+            events.compactMap {
+                switch $0.body {
+                case .act(.attach(let file)): file.sha256
+                case .act(.issueNotice(let notice)): notice.sha256
+                default: nil
+                }
+            }
+        )
+        guard !named.isEmpty else { return }
+        try indexFiles(db, of: state, only: named)
+        try wantMissingBlobs(db, of: state, only: named, from: sender, now: now)
+    }
+
+    /// Records which blobs the case names (all, or `only` these): what a neighbour may be handed.
+    func indexFiles(_ db: Database, of state: CaseState, only: Set<String>? = nil) throws {
+        for file in state.attachments ?? [] where only?.contains(file.file.sha256) ?? true {
+            try db.execute(
+                cached: "INSERT OR IGNORE INTO case_blobs (sha256, case_number) VALUES (?, ?)",
+                arguments: [file.file.sha256, state.caseNumber.rawValue]
+            )
+        }
+    }
+
+    /// Notes every file of the case (or `only` these) whose bytes are not here and that this node
+    /// may hold, as wanted from `sender` first.
+    func wantMissingBlobs(_ db: Database, of state: CaseState, only: Set<String>? = nil, from sender: NodeID?, now: Date) throws {
         guard let files = state.attachments, !files.isEmpty,
             AttachmentScope.mayHold(node, state: state, topology: hierarchy?.topology)
         else { return }
-        for file in files where !blobs.contains(file.file.sha256) {
+        for file in files where (only?.contains(file.file.sha256) ?? true) && !blobs.contains(file.file.sha256) {
             try db.execute(
                 cached: """
                     INSERT OR IGNORE INTO blob_wants (sha256, case_number, size, sender, wanted_since, next_attempt_at)

@@ -39,9 +39,13 @@ extension NodeDatabase {
             report.cases += 1
             if try Self.loadState(db, number) != folded {
                 report.mismatched.append(number)
-                if repair { try save(db, folded) }
+                if repair {
+                    try save(db, folded)
+                    try indexFiles(db, of: folded)
+                }
             } else if rewriteAll {
                 try save(db, folded)
+                try indexFiles(db, of: folded)
             }
             current.removeAll(keepingCapacity: true)
         }

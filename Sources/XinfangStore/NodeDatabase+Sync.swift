@@ -366,7 +366,7 @@ extension NodeDatabase {
     /// settle, this node's clock, and commands that reached this node before the case did and that
     /// it now holds.
     func settleAfterReceiving(_ db: Database, _ fresh: [CaseEvent], state: CaseState, from peer: NodeID, now: Date) throws {
-        try wantMissingBlobs(db, of: state, from: peer, now: now)
+        try recordFiles(db, named: fresh, of: state, from: peer, now: now)
         // A command the chain settled is settled here too, whoever made it: a copy of it still
         // travelling (a resend, a route passing here again) must not be applied a second time.
         for event in fresh {

@@ -416,7 +416,7 @@ extension NodeDatabase {
         } catch { throw StoreError.brokenChain(error) }
         try insert(db, event)
         try save(db, state)
-        try wantMissingBlobs(db, of: state, from: nil, now: now)
+        try recordFiles(db, named: [event], of: state, from: nil, now: now)
         try enqueueReplication(db, of: state, receivedFrom: nil, now: now)
         return state
     }
@@ -515,12 +515,6 @@ extension NodeDatabase {
     func save(_ db: Database, _ state: CaseState) throws {
         let json = String(decoding: try CanonicalJSON.encoder.encode(state), as: UTF8.self)
         try MaterialisedCase(state, calendar: calendar, hierarchy: hierarchy, json: json).save(db)
-        for file in state.attachments ?? [] {
-            try db.execute(
-                cached: "INSERT OR IGNORE INTO case_blobs (sha256, case_number) VALUES (?, ?)",
-                arguments: [file.file.sha256, state.caseNumber.rawValue]
-            )
-        }
     }
 }
 

@@ -16,9 +16,7 @@ struct AttachmentController<Context: NodeContext>: Sendable {
         group.get("cases/{caseNumber}/attachments/{sha256}", use: download)
     }
 
-    func caseNumber(_ context: Context) throws -> CaseNumber {
-        do { return try CaseNumber.validated(context.parameters.get("caseNumber") ?? "", field: "caseNumber") } catch { throw APIProblem(error) }
-    }
+    func caseNumber(_ context: Context) throws -> CaseNumber { try context.caseNumber() }
 
     /// `POST /api/v1/cases/{caseNumber}/attachments?fileName=&stage=&sha256=`: the body is the
     /// file; `sha256`, when given, is the hash the bytes must have.

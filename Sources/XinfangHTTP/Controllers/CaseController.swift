@@ -101,10 +101,7 @@ struct CaseController<Context: NodeContext>: Sendable {
         return try APIJSON.response(["commandId": id, "status": status.status.rawValue, "detail": status.detail ?? ""])
     }
 
-    func caseNumber(_ context: Context) throws -> CaseNumber {
-        let raw = context.parameters.get("caseNumber") ?? ""
-        do { return try CaseNumber.validated(raw, field: "caseNumber") } catch { throw APIProblem(error) }
-    }
+    func caseNumber(_ context: Context) throws -> CaseNumber { try context.caseNumber() }
 
     func idempotencyKey(_ request: Request) throws -> String? {
         guard let raw = request.headers[HTTPField.Name("Idempotency-Key")!] else { return nil }

@@ -19,10 +19,6 @@ struct CaseFileDashboardController<Context: NodeContext>: Sendable {
         router.post("ui/cases/{caseNumber}/notices", use: issue)
     }
 
-    func number(_ context: Context) throws -> CaseNumber {
-        do { return try CaseNumber.validated(context.parameters.get("caseNumber") ?? "", field: "caseNumber") } catch { throw APIProblem(error) }
-    }
-
     static func back(_ number: CaseNumber, message: String? = nil, error: String? = nil) -> Response {
         HTML.redirect("/ui/cases/\(number)?" + (error.map { "error=\(HTML.query($0))" } ?? "msg=\(HTML.query(message ?? ""))"))
     }
@@ -41,7 +37,7 @@ struct CaseFileDashboardController<Context: NodeContext>: Sendable {
     /// `POST /ui/cases/{caseNumber}/files`: the form's `stage` (before the file) and `file`.
     @Sendable func upload(request: Request, context: Context) async throws -> Response {
         let principal = try context.requireUser()
-        let number = try number(context)
+        let number = try context.caseNumber()
         guard let type = request.headers[.contentType], type.lowercased().hasPrefix("multipart/form-data"),
             let boundary = type.components(separatedBy: "boundary=").last.map({ $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) }),
             !boundary.isEmpty, boundary.count <= 200
@@ -126,7 +122,7 @@ struct CaseFileDashboardController<Context: NodeContext>: Sendable {
     /// `POST /ui/cases/{caseNumber}/notices`: the button's `kind`.
     @Sendable func issue(request: Request, context: Context) async throws -> Response {
         let principal = try context.requireUser()
-        let number = try number(context)
+        let number = try context.caseNumber()
         let values = try await Form.values(of: request)
         guard let kind = values["kind"].flatMap(NoticeKind.init(rawValue:)) else { return Self.back(number, error: "未出具：文书种类无效。") }
         do {

@@ -158,9 +158,7 @@ struct DashboardController<Context: NodeContext>: Sendable {
         }
     }
 
-    func caseNumber(_ context: Context) throws -> CaseNumber {
-        do { return try CaseNumber.validated(context.parameters.get("caseNumber") ?? "", field: "caseNumber") } catch { throw APIProblem(error) }
-    }
+    func caseNumber(_ context: Context) throws -> CaseNumber { try context.caseNumber() }
 
     // MARK: - Registration (登记)
 

@@ -30,8 +30,7 @@ struct NoticeController<Context: NodeContext>: Sendable {
 
     @Sendable func issue(request: Request, context: Context) async throws -> Response {
         let principal = try context.requireUser()
-        let number: CaseNumber
-        do { number = try CaseNumber.validated(context.parameters.get("caseNumber") ?? "", field: "caseNumber") } catch { throw APIProblem(error) }
+        let number = try context.caseNumber()
         let (input, _) = try await APIJSON.decode(IssueInput.self, from: request, context: context)
         let kind: NoticeKind
         do { kind = try CaseAction.enumValue(input.kind, field: "kind") } catch { throw APIProblem(error) }

@@ -80,3 +80,10 @@ extension APIProblem {
         return p
     }
 }
+
+extension NodeContext {
+    /// The `{caseNumber}` of the route, checked; a malformed one is a 400 naming the field.
+    func caseNumber() throws -> CaseNumber {
+        do { return try CaseNumber.validated(parameters.get("caseNumber") ?? "", field: "caseNumber") } catch { throw APIProblem(error) }
+    }
+}
