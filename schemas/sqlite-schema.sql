@@ -469,7 +469,7 @@ CREATE TABLE cases (
     next_due_at INTEGER,
     last_event_at INTEGER NOT NULL,
     state_json TEXT NOT NULL
-, skip_level INTEGER NOT NULL DEFAULT 0, ae_bucket INTEGER NOT NULL DEFAULT 0, ae_hash INTEGER NOT NULL DEFAULT 0, ae_peers TEXT NOT NULL DEFAULT '', is_open INTEGER NOT NULL DEFAULT 0, holder_since INTEGER NOT NULL DEFAULT 0, moves INTEGER NOT NULL DEFAULT 0, unit_node TEXT NOT NULL DEFAULT '', assigned_by TEXT, supervision_due_at INTEGER, decided_at INTEGER, handling_due_at INTEGER, closed_at INTEGER, eval_due_at INTEGER, evaluated_at INTEGER, office_rating TEXT, unit_rating TEXT, is_repeat INTEGER NOT NULL DEFAULT 0, joint_letter INTEGER NOT NULL DEFAULT 0, collective_batches INTEGER NOT NULL DEFAULT 0, collective_persons INTEGER NOT NULL DEFAULT 0, respondent_node TEXT, accept_due_at INTEGER, handling_met_at INTEGER, petition_received_at INTEGER NOT NULL DEFAULT 0) STRICT;
+, skip_level INTEGER NOT NULL DEFAULT 0, ae_bucket INTEGER NOT NULL DEFAULT 0, ae_hash INTEGER NOT NULL DEFAULT 0, ae_peers TEXT NOT NULL DEFAULT '', is_open INTEGER NOT NULL DEFAULT 0, holder_since INTEGER NOT NULL DEFAULT 0, moves INTEGER NOT NULL DEFAULT 0, unit_node TEXT NOT NULL DEFAULT '', assigned_by TEXT, supervision_due_at INTEGER, decided_at INTEGER, handling_due_at INTEGER, closed_at INTEGER, eval_due_at INTEGER, evaluated_at INTEGER, office_rating TEXT, unit_rating TEXT, is_repeat INTEGER NOT NULL DEFAULT 0, joint_letter INTEGER NOT NULL DEFAULT 0, collective_batches INTEGER NOT NULL DEFAULT 0, collective_persons INTEGER NOT NULL DEFAULT 0, respondent_node TEXT, accept_due_at INTEGER, handling_met_at INTEGER, petition_received_at INTEGER NOT NULL DEFAULT 0, lookup_digest TEXT) STRICT;
 CREATE TABLE commands (
     id TEXT PRIMARY KEY NOT NULL,
     case_number TEXT NOT NULL,
@@ -542,6 +542,12 @@ CREATE TABLE flags (
     remedy TEXT NOT NULL,
     cleared_at INTEGER
 ) STRICT;
+CREATE TABLE lookup_failures (
+    subject TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    window_start INTEGER NOT NULL,
+    locked_until INTEGER
+) WITHOUT ROWID;
 CREATE TABLE node_meta (
     key TEXT PRIMARY KEY NOT NULL,
     value TEXT NOT NULL
@@ -633,6 +639,7 @@ CREATE INDEX cases_by_received ON cases(petition_received_at DESC, case_number D
 CREATE INDEX cases_by_region ON cases(issue_region);
 CREATE INDEX cases_by_registered ON cases(registered_at DESC, case_number DESC);
 CREATE INDEX cases_by_status ON cases(status, registered_at);
+CREATE INDEX cases_lookup_digest ON cases(lookup_digest) WHERE lookup_digest IS NOT NULL;
 CREATE INDEX cases_open ON cases(holder, status, petition_received_at, next_due_kind, next_due_at,
     assigned_by, supervision_due_at) WHERE is_open = 1;
 CREATE INDEX cases_open_moves ON cases(moves DESC, case_number) WHERE is_open = 1 AND moves >= 2;

@@ -71,6 +71,11 @@ public struct ActionFields: Codable, Equatable, Sendable {
     public var noticeKind: String?
     public var docNumber: String?
     public var occasion: String?
+    /// 满意度评价 (`evaluate`): how the ratings reached the organ.
+    public var via: String?
+    /// 重发查询码 (`reissueLookupCode`): the new code's digest and its sealed form (node-made).
+    public var lookupDigest: String?
+    public var lookupSealed: SealedValue?
 
     public init(action: String? = nil) { self.action = action }
 }

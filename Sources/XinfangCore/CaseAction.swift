@@ -105,7 +105,9 @@ public enum CaseAction: Equatable, Sendable {
     case close(report: String?)
     case verifyClosure(note: String?)
     case returnClosure(reason: String)
-    case evaluate(office: Rating, unit: Rating, comment: String?)
+    /// 满意度评价: the petitioner's two ratings; `via` says how they reached the organ (the
+    /// petitioner's own on the lookup page, or a staff member's record of a call or a visit).
+    case evaluate(office: Rating, unit: Rating, comment: String?, via: EvaluationChannel? = nil)
     /// The review goes to `reviewer` (the handler's parent under the policy); nil on a standalone node.
     /// The review goes to `reviewer`, the level above the organ that issued the reply (复查机关);
     /// `routing` says why when the policy had to pass over an organ (the accused one).
@@ -148,6 +150,8 @@ public enum CaseAction: Equatable, Sendable {
     /// 送达文书: the notice `docNumber` reached its addressee on `on`, by `method`, signed for or
     /// refused; a written answer's 送达 starts the window for the next stage.
     case serveNotice(docNumber: String, on: CivilDate, method: DeliveryMethod, signed: Bool, note: String?)
+    /// 重发查询码: a new 查询码 replaces the case's current one (which stops opening it).
+    case reissueLookupCode(LookupSeal)
 
     /// The action's name in the API and the chain.
     public var name: ActionName {
@@ -184,6 +188,7 @@ public enum CaseAction: Equatable, Sendable {
         case .withdrawAttachment: .withdrawAttachment
         case .issueNotice: .issueNotice
         case .serveNotice: .serveNotice
+        case .reissueLookupCode: .reissueLookupCode
         }
     }
 }
@@ -221,7 +226,7 @@ public enum ActionName: String, Codable, Sendable, CaseIterable {
     case verifyClosure, returnClosure, evaluate, requestReview, decideReview, requestReReview
     case decideReReview, terminate, comment
     case escalate, recall, supervise, supervisionFeedback, repeatPetition, takeOver, resolveConflict
-    case deliver, hearing, attach, withdrawAttachment, issueNotice, serveNotice
+    case deliver, hearing, attach, withdrawAttachment, issueNotice, serveNotice, reissueLookupCode
 
     /// Chinese label for the chain view (办理方式).
     public var label: String {
@@ -258,6 +263,7 @@ public enum ActionName: String, Codable, Sendable, CaseIterable {
         case .withdrawAttachment: "撤回材料"
         case .issueNotice: "出具文书"
         case .serveNotice: "送达文书"
+        case .reissueLookupCode: "重发查询码"
         }
     }
 
@@ -326,7 +332,8 @@ extension CaseAction {
             self = .evaluate(
                 office: try Self.enumValue(f.officeRating, field: "officeRating"),
                 unit: try Self.enumValue(f.unitRating, field: "unitRating"),
-                comment: try Check.optionalText(f.comment, field: "comment", max: L.noteLengthMax)
+                comment: try Check.optionalText(f.comment, field: "comment", max: L.noteLengthMax),
+                via: try f.via.map { raw throws(ValidationFailure) in try Self.enumValue(raw, field: "via") }
             )
         case .requestReview:
             self = .requestReview(reason: try reason(), reviewer: try optionalNode(f.reviewer, field: "reviewer"), routing: try routing())
@@ -357,6 +364,10 @@ extension CaseAction {
         case .withdrawAttachment: self = try Self.withdrawAttachment(f)
         case .issueNotice: self = try Self.issueNotice(f)
         case .serveNotice: self = try Self.serveNotice(f)
+        case .reissueLookupCode:
+            guard let digest = f.lookupDigest else { throw .missing("lookupDigest") }
+            guard let sealed = f.lookupSealed else { throw .missing("lookupSealed") }
+            self = .reissueLookupCode(try LookupSeal(digest: digest, sealed: sealed).checked())
         }
     }
 
@@ -487,10 +498,11 @@ extension CaseAction {
             f.outcome = outcome.rawValue
             f.opinion = opinion
         case .close(let report): f.report = report
-        case .evaluate(let office, let unit, let comment):
+        case .evaluate(let office, let unit, let comment, let via):
             f.officeRating = office.rawValue
             f.unitRating = unit.rawValue
             f.comment = comment
+            f.via = via?.rawValue
         case .comment(let text), .supervisionFeedback(let text): f.text = text
         case .escalate(let to, let reason, let routing):
             f.to = to.rawValue
@@ -540,6 +552,9 @@ extension CaseAction {
             f.method = method.rawValue
             f.signed = signed
             f.note = note
+        case .reissueLookupCode(let seal):
+            f.lookupDigest = seal.digest
+            f.lookupSealed = seal.sealed
         }
         return f
     }

@@ -98,6 +98,11 @@ public struct CaseRegistration: Codable, Equatable, Sendable {
     /// What the intake found about an earlier case of the same petitioner and matter; set by the
     /// registering node, never taken from a client.
     public var intake: IntakeFinding?
+    /// 涉密: marked confidential at registration; the public lookup never serves it.
+    public var confidential: Bool?
+    /// The 查询码 issued at registration (its digest and the sealed code); set by the registering
+    /// node, never taken from a client.
+    public var lookup: LookupSeal?
 
     public init(
         channel: Channel,
@@ -232,6 +237,7 @@ extension CaseRegistration {
         for (i, c) in linkedCases.enumerated() {
             _ = try CaseNumber.validated(c.rawValue, field: "linkedCases.\(i)")
         }
+        if let lookup { _ = try lookup.checked() }
         let seconds = receivedAt.timeIntervalSince1970
         guard seconds.isFinite, seconds >= 946_684_800, seconds < 4_133_980_800 else {
             throw .invalid("receivedAt", "收件时间超出允许的年份范围。")

@@ -89,6 +89,8 @@ public struct Evaluation: Codable, Equatable, Sendable {
     public var unit: Rating
     public var comment: String?
     public var at: Date
+    /// How it reached the organ (nil: recorded by staff before the channel was kept).
+    public var via: EvaluationChannel?
 }
 
 /// A review (复查) or re-review (复核) stage.
@@ -173,13 +175,16 @@ public struct CaseState: Codable, Equatable, Sendable {
     public var attachments: [AttachedFile]?
     /// The written notices issued (文书), with their 送达; nil while none.
     public var notices: [NoticeRecord]?
+    /// The 查询码 that opens the case on the public lookup now (the registration's, or the latest
+    /// reissued one); nil when none was issued.
+    public var lookup: LookupSeal?
 
     enum CodingKeys: String, CodingKey {
         case caseNumber, registration, registeredAt, registeredAtNode, status, holder, owner, epoch, headSeq, headHash
         case lastEventAt, receivedAt, pendingOffer, lastDecline, assignment, disposal, acceptedAt
         case extension_ = "extension"
         case reply, closedAt, closureVerifiedAt, closureReturns, evaluation, review, reReview, terminatedAt, comments
-        case participants, supervisions, repeats, resolutions, holderSince, moves, handler, attachments, notices
+        case participants, supervisions, repeats, resolutions, holderSince, moves, handler, attachments, notices, lookup
     }
 
     /// The supervision still awaiting the holder's feedback, if any.
@@ -272,7 +277,8 @@ extension CaseState {
             resolutions: nil,
             holderSince: event.date,
             moves: 0,
-            handler: nil
+            handler: nil,
+            lookup: registration.lookup
         )
     }
 
@@ -438,8 +444,8 @@ extension CaseState {
     /// The petitioner's evaluation, review and re-review, and the 送达 and 听证 of their opinions.
     mutating func recordReview(_ action: CaseAction, at: Date, by origin: NodeID) {
         switch action {
-        case .evaluate(let office, let unit, let comment):
-            evaluation = Evaluation(office: office, unit: unit, comment: comment, at: at)
+        case .evaluate(let office, let unit, let comment, let via):
+            evaluation = Evaluation(office: office, unit: unit, comment: comment, at: at, via: via)
             status = .evaluated
         case .requestReview(let reason, let reviewer, _):
             request(\.review, .reviewRequested, reason: reason, reviewer: reviewer, at: at)
@@ -527,6 +533,8 @@ extension CaseState {
             if !repeats.contains(newCase) { repeats.append(newCase) }
         case .resolveConflict(let branch, let decision, let reason):
             resolutions = (resolutions ?? []) + [ConflictResolution(branch: branch, decision: decision, reason: reason, at: at)]
+        case .reissueLookupCode(let seal):
+            lookup = seal
         default: break
         }
     }

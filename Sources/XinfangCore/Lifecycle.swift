@@ -33,6 +33,10 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
     case alreadyRecorded(ActionName)
     /// A 送达 with no written opinion awaiting it.
     case noOpinionToDeliver
+    /// The petitioner's evaluation window (评价期限) ended on `dueDate`: the case is 超期未评价.
+    case evaluationWindowEnded(dueDate: CivilDate)
+    /// A 查询码 for a case the public lookup never serves (检举控告, anonymous, confidential).
+    case notPublic(PublicLookup.Exclusion)
 
     public var code: String {
         switch self {
@@ -51,6 +55,8 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
         case .respondentOrgan: "respondent-node"
         case .alreadyRecorded: "already-recorded"
         case .noOpinionToDeliver: "no-opinion"
+        case .evaluationWindowEnded: "evaluation-window-ended"
+        case .notPublic: "case-not-public"
         }
     }
 
@@ -87,10 +93,21 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
             switch name {
             case .extend: return "办理期限只能延长一次（《信访工作条例》第三十四条）。"
             case .hearing: return "本阶段已记录听证。"
+            case .evaluate: return "本件已评价，不能重复评价。"
             default: return "该书面意见的送达已记录。"
             }
         case .noOpinionToDeliver:
             return "当前没有待送达的书面意见（处理意见、复查意见或复核意见）。"
+        case .evaluationWindowEnded(let due):
+            return "评价期限已于 \(due) 届满，本件为超期未评价，不能再评价。"
+        case .notPublic(let why):
+            let kind =
+                switch why {
+                case .accusation: "检举控告件"
+                case .anonymous: "未留手机号码或证件号码的信访件"
+                case .confidential: "涉密信访件"
+                }
+            return "\(kind)不提供公开查询，不发放查询码。"
         }
     }
 }
@@ -151,6 +168,7 @@ public enum Lifecycle {
         .withdrawAttachment: Set(CaseStatus.allCases),
         .issueNotice: Set(CaseStatus.allCases),
         .serveNotice: Set(CaseStatus.allCases),
+        .reissueLookupCode: Set(CaseStatus.allCases),
     ]
 
     /// Checks that `action` may be appended to the case now.
@@ -238,7 +256,7 @@ public enum Lifecycle {
     /// offered by the case view, which knows the tree and the conflicts.
     public static func availableActions(on state: CaseState, context: ActionContext) -> [ActionName] {
         ActionName.allCases.filter {
-            !$0.isCommandOnly && !$0.isForced && $0 != .resolveConflict && $0 != .issueNotice && allowedFrom[$0] != nil
+            !$0.isCommandOnly && !$0.isForced && $0 != .resolveConflict && $0 != .issueNotice && $0 != .reissueLookupCode && allowedFrom[$0] != nil
                 && refusal(of: $0, on: state, context: context) == nil
         }
     }
@@ -279,7 +297,11 @@ public enum Lifecycle {
         case .verifyClosure, .returnClosure:
             return state.awaitsClosureVerification ? nil : .notAwaitingVerification(status: state.status)
         case .evaluate:
-            return state.awaitsClosureVerification ? .closureAwaitingVerification : nil
+            if state.awaitsClosureVerification { return .closureAwaitingVerification }
+            guard let due = state.evaluationDue(calendar: context.calendar), context.now > due else { return nil }
+            return .evaluationWindowEnded(dueDate: context.calendar.civilDate(of: due))
+        case .reissueLookupCode:
+            return PublicLookup.exclusion(of: state.registration).map { .notPublic($0) }
         case .requestReview:
             return state.awaitsClosureVerification ? .closureAwaitingVerification : ended(.reviewRequestWindow)
         case .requestReReview:

@@ -53,7 +53,8 @@ public enum CommandPolicy {
     /// The one table of who may take which action.
     public static func authority(of name: ActionName) -> Authority {
         switch name {
-        case .comment, .repeatPetition: .anyNode
+        // A petitioner rates and asks for a new 查询码 at whichever level they reach.
+        case .comment, .repeatPetition, .evaluate, .reissueLookupCode: .anyNode
         case .recall, .supervise, .takeOver: .anyAncestor
         case .offer: .parentOnly
         case .requestReview, .requestReReview: .reviewer

@@ -119,7 +119,7 @@ extension LifecycleError {
         case .noticeNotDue: "noticeKind"
         case .invalid(let failure): failure.field
         case .illegalTransition, .notAwaitingVerification, .closureAwaitingVerification, .noOpenSupervision, .notAnAncestor, .alreadyRecorded,
-            .noOpinionToDeliver:
+            .noOpinionToDeliver, .evaluationWindowEnded, .notPublic:
             "action"
         case .notHolder, .periodEnded, .periodOpen: nil
         }

@@ -43,6 +43,7 @@ public enum NodeApplication {
         ExportController(services: services).addRoutes(to: router.group("api/v1"))
         DashboardController(services: services).addRoutes(to: router)
         CaseFileDashboardController(services: services).addRoutes(to: router)
+        LookupController(services: services).addRoutes(to: router)
         FlagController(services: services, reconciliation: reconciliation(services, transport: transport, logger: Logger(label: "xinfang.reconcile")))
             .addRoutes(to: router.group("api/v1"))
         PeerController(services: services).addRoutes(to: router)

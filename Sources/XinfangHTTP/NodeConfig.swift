@@ -55,6 +55,9 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     public var noticeTemplates: String?
     /// The prefix of this organ's 文号, e.g. 芙人社信 (its name and 信 when absent).
     public var noticePrefix: String?
+    /// The public lookup's abuse limits (`LookupLimits`: 5 wrong second factors a code and 20
+    /// failures an address within an hour lock it for an hour; 30 requests a minute an address).
+    public var lookup: LookupLimits?
 
     public init(
         nodeId: String,
@@ -157,6 +160,13 @@ public struct NodeConfig: Codable, Equatable, Sendable {
         guard let noticePrefix else { return nil }
         do { return try NoticeNumbering.checkedPrefix(noticePrefix) } catch {
             throw Problem(description: "config field noticePrefix: \(error.detail)")
+        }
+    }
+
+    /// The public lookup's limits, checked (the defaults when the config names none).
+    public func lookupLimits() throws -> LookupLimits {
+        do { return try (lookup ?? .standard).validated() } catch {
+            throw Problem(description: "config field \(error.field ?? "lookup"): \(error.detail)")
         }
     }
 

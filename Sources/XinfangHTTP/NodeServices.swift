@@ -27,6 +27,8 @@ public struct NodeServices: Sendable {
     /// The largest file and the most bytes per case an upload may bring.
     public var uploadLimits = CaseService.UploadLimits()
     public var blobTransfer = BlobTransferSettings()
+    /// The public lookup's abuse limits.
+    public var lookupLimits = LookupLimits.standard
     /// The written notices' templates (the built-in ones, or a province's overrides).
     public var noticeTemplates: NoticeTemplates = try! NoticeTemplates()
     /// The prefix of this organ's 文号 (`noticePrefix`; its name and 信 by default).

@@ -80,6 +80,12 @@ public struct CaseService: Sendable {
         if case .issueNotice = action {
             throw ValidationFailure(code: "notice-needs-issue", field: "action", detail: "文书须通过出具文书接口生成，不能只提交文书摘要。")
         }
+        if case .reissueLookupCode = action {
+            throw ValidationFailure(code: "lookup-code-needs-reissue", field: "action", detail: "查询码须通过重发查询码接口生成。")
+        }
+        if case .evaluate(_, _, _, .online) = action {
+            throw ValidationFailure(code: "online-evaluation-by-petitioner", field: "via", detail: "网上评价只能由信访人通过查询页面提交；工作人员代录请选择电话回访或当面评价。")
+        }
         if case .attach = action {
             throw ValidationFailure(code: "attachment-needs-upload", field: "action", detail: "材料须通过上传接口添加（附带文件内容），不能只提交文件摘要。")
         }

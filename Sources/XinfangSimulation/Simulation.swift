@@ -494,7 +494,9 @@ public actor Simulation {
             guard let stage = state.status == .reReviewRequested ? state.reReview : state.review else { return nil }
             let today = calendar.civilDate(of: now(node))
             return .hearing(from: max(calendar.civilDate(of: stage.requestedAt), today.adding(days: -2)), to: today, note: "听证会")
-        case .recall, .supervise, .repeatPetition, .takeOver, .resolveConflict, .attach, .withdrawAttachment, .issueNotice, .serveNotice: return nil
+        case .recall, .supervise, .repeatPetition, .takeOver, .resolveConflict, .attach, .withdrawAttachment, .issueNotice, .serveNotice,
+            .reissueLookupCode:
+            return nil
         }
     }
 

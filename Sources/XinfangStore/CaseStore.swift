@@ -21,6 +21,10 @@ public protocol CaseStore: Sendable {
     var outboxSignal: OutboxSignal { get }
     /// The case file's bytes, outside the events.
     var blobs: BlobStore { get }
+    /// The hierarchy's data keys: what seals personal data and 查询码, and derives their digests.
+    var personalData: PersonalDataProtector { get }
+    /// The calendar deadlines are counted on.
+    var calendar: DeadlineCalendar { get }
 
     // MARK: People's intents (through `CaseService`)
 

@@ -22,7 +22,7 @@ struct MaterialisedCase {
         "status", "holder", "owner", "epoch", "head_seq", "head_hash", "received_at", "next_due_kind", "next_due_at", "last_event_at",
         "state_json", "is_open", "holder_since", "moves", "unit_node", "assigned_by", "supervision_due_at", "decided_at",
         "handling_due_at", "closed_at", "eval_due_at", "evaluated_at", "office_rating", "unit_rating", "respondent_node",
-        "accept_due_at", "handling_met_at", "petition_received_at",
+        "accept_due_at", "handling_met_at", "petition_received_at", "lookup_digest",
     ]
 
     /// The upsert, written once from the column lists (named parameters, no positions).
@@ -89,6 +89,7 @@ struct MaterialisedCase {
             "accept_due_at": state.noticeDeadline(calendar: calendar).dueAt.milliseconds,
             "handling_met_at": handling?.metAt?.milliseconds,
             "petition_received_at": r.receivedAt.milliseconds,
+            "lookup_digest": state.lookup?.digest,
         ]
         assert(Set(values.keys) == Set(Self.registrationColumns + Self.stateColumns), "a column without a value, or a value without a column")
     }

@@ -91,6 +91,7 @@ public struct NodeDatabase: Sendable {
         migrator.registerMigration(Migration011LinkSessions.identifier, migrate: Migration011LinkSessions.migrate)
         migrator.registerMigration(Migration012ReceiptAge.identifier, migrate: Migration012ReceiptAge.migrate)
         migrator.registerMigration(Migration013CaseFile.identifier, migrate: Migration013CaseFile.migrate)
+        migrator.registerMigration(Migration014Lookup.identifier, migrate: Migration014Lookup.migrate)
         return migrator
     }
 
@@ -268,6 +269,9 @@ extension NodeDatabase {
             var valid = checked
             valid.petitioners = try valid.petitioners.map { try personalData.protect($0) }
             valid.intake = try intakeFinding(db, for: valid)
+            // 查询码: issued here, never taken from a client; none for a case the lookup never serves.
+            var random = SystemRandomNumberGenerator()
+            valid.lookup = PublicLookup.exclusion(of: valid) == nil ? try personalData.newLookupCode(using: &random).seal : nil
             var state = try append(db, to: nil, caseNumber: number, body: .register(valid), actor: actor, command: nil, now: now)
             state = try followIntake(db, state, actor: actor, now: now)
             if let idempotencyKey {

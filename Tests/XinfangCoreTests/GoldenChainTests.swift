@@ -112,6 +112,18 @@ struct GoldenChainTests {
                 .act(.serveNotice(docNumber: "芙人社信〔2026〕7号", on: CivilDate(year: 2026, month: 12, day: 3)!, method: .mail, signed: true, note: nil)),
                 nil
             ),
+            // The 查询码 and the petitioner's own evaluation (issue 18).
+            (
+                .act(
+                    .reissueLookupCode(
+                        LookupSeal(
+                            digest: String(repeating: "12", count: 32),
+                            sealed: SealedValue(alg: "A256GCM", kid: "k1", box: "c2VhbGVkIGNvZGU=")
+                        )
+                    )
+                ), nil
+            ),
+            (.act(.evaluate(office: .basicallySatisfied, unit: .satisfied, comment: nil, via: .online)), nil),
         ]
     }
 

@@ -75,6 +75,8 @@ struct RoutingTests {
             .comment: .anyNode, .repeatPetition: .anyNode, .recall: .anyAncestor, .supervise: .anyAncestor, .takeOver: .anyAncestor,
             .offer: .parentOnly, .requestReview: .reviewer, .requestReReview: .reviewer, .verifyClosure: .assigner, .returnClosure: .assigner,
             .attach: .holderOrAncestor, .withdrawAttachment: .holderOrAncestor, .issueNotice: .holderOrAncestor,
+            // A petitioner rates and asks for a new 查询码 at whichever level they reach (issue 18).
+            .evaluate: .anyNode, .reissueLookupCode: .anyNode,
         ]
         #expect(CommandPolicy.authority(of: name) == expected[name] ?? .holder)
         #expect(!CommandPolicy.mayRequest(.takeOver, from: H.province, holder: H.furong, topology: topology), "a takeover is never a command")

@@ -70,7 +70,13 @@ struct ChainBoundsPropertyTests {
         case .close: return .close(report: d.chance(50) ? d.text(20_000) : nil)
         case .verifyClosure: return .verifyClosure(note: nil)
         case .returnClosure: return .returnClosure(reason: d.text(2_000))
-        case .evaluate: return .evaluate(office: d.pick(Rating.allCases), unit: d.pick(Rating.allCases), comment: d.chance(50) ? d.text(2_000) : nil)
+        case .evaluate:
+            return .evaluate(
+                office: d.pick(Rating.allCases),
+                unit: d.pick(Rating.allCases),
+                comment: d.chance(50) ? d.text(2_000) : nil,
+                via: d.pick([nil, .online, .phone])
+            )
         case .requestReview:
             return .requestReview(reason: d.text(2_000), reviewer: d.chance(30) ? d.pick(nodes) : nil, routing: d.chance(20) ? d.text(500) : nil)
         case .decideReview: return .decideReview(outcome: d.pick(ReplyOutcome.allCases), opinion: d.text(20_000))
@@ -120,6 +126,9 @@ struct ChainBoundsPropertyTests {
                 signed: d.chance(50),
                 note: nil
             )
+        case .reissueLookupCode:
+            let sealed = SealedValue(alg: "A256GCM", kid: "k1", box: d.pick(["AAAA", d.text(300)]))
+            return .reissueLookupCode(LookupSeal(digest: d.pick([String(repeating: "ab", count: 32), "AB"]), sealed: sealed))
         }
     }
 

@@ -37,6 +37,12 @@ public struct SealedValue: Codable, Equatable, Sendable {
     public var alg: String
     public var kid: String
     public var box: String
+
+    public init(alg: String, kid: String, box: String) {
+        self.alg = alg
+        self.kid = kid
+        self.box = box
+    }
 }
 
 /// The masked forms kept beside a sealed petitioner, so a masked view needs no key.

@@ -85,7 +85,7 @@ extension ActionName {
             .approve
         case .supervise: .supervise
         // Registrars file the material they receive; handlers and leaders too.
-        case .attach, .withdrawAttachment: .register
+        case .attach, .withdrawAttachment, .reissueLookupCode: .register
         default: .act
         }
     }

@@ -153,8 +153,8 @@ extension DashboardPages {
         case .extend(let days, let approver, let reason): return "延期 \(days) 天，批准人 \(approver)：\(reason)"
         case .reply(let outcome, let opinion), .decideReview(let outcome, let opinion), .decideReReview(let outcome, let opinion):
             return "\(outcome.label)：\(opinion)"
-        case .evaluate(let office, let unit, let comment):
-            return "信访部门 \(office.label)，责任单位 \(unit.label)" + (comment.map { "：\($0)" } ?? "")
+        case .evaluate(let office, let unit, let comment, let via):
+            return "信访部门 \(office.label)，责任单位 \(unit.label)" + (via.map { "（\($0.label)）" } ?? "") + (comment.map { "：\($0)" } ?? "")
         case .supervise(_, let dueAt, let note): return "督办：\(note)（反馈期限 \(HTML.time(dueAt))）"
         case .supervisionFeedback(let text), .comment(let text): return text
         case .requestReview(let reason, let reviewer, let routing), .requestReReview(let reason, let reviewer, let routing):
@@ -173,6 +173,7 @@ extension DashboardPages {
                 "\(file.stage.label)材料：\(file.fileName)（\(file.mediaType.label)，\(ByteCountFormatter.string(fromByteCount: Int64(file.size), countStyle: .file))）"
         case .withdrawAttachment(_, let reason): return "撤回材料：\(reason)"
         case .issueNotice(let notice): return "出具\(notice.kind.title)（\(notice.docNumber)）"
+        case .reissueLookupCode: return "原查询码作废，已发放新查询码"
         case .serveNotice(let docNumber, let on, let method, let signed, let note):
             return "\(docNumber) 于 \(on) \(method.label)，\(signed ? "已签收" : "拒收")" + (note.map { "：\($0)" } ?? "")
         }
@@ -182,7 +183,10 @@ extension DashboardPages {
     /// signed-in role may take.
     func actionForms(_ view: CaseView, permissions: Set<Permission>) -> [ActionForm] {
         let actions = (view.allowedActions + view.commandActions.filter { !view.allowedActions.contains($0) && $0 != .repeatPetition })
-            .filter { permissions.contains($0.permission) && $0 != .attach && $0 != .withdrawAttachment && $0 != .issueNotice }
+            .filter {
+                permissions.contains($0.permission) && $0 != .attach && $0 != .withdrawAttachment && $0 != .issueNotice
+                    && $0 != .reissueLookupCode
+            }
         return actions.map { action in
             ActionForm(
                 label: action.label,
@@ -205,14 +209,14 @@ extension DashboardPages {
         case .extend: ["days", "approver", "reason"]
         case .reply, .decideReview, .decideReReview: ["outcome", "opinion"]
         case .close: ["report"]
-        case .evaluate: ["officeRating", "unitRating", "comment"]
+        case .evaluate: ["officeRating", "unitRating", "via", "comment"]
         case .comment, .supervisionFeedback: ["text"]
         case .supervise: ["dueAt", "note"]
         case .resolveConflict: ["branch", "decision", "reason"]
         case .deliver: ["deliveredOn", "method", "signed", "note"]
         case .serveNotice: ["docNumber", "deliveredOn", "method", "signed", "note"]
         case .hearing: ["hearingFrom", "hearingTo", "note"]
-        case .accept, .repeatPetition, .attach, .withdrawAttachment, .issueNotice: []
+        case .accept, .repeatPetition, .attach, .withdrawAttachment, .issueNotice, .reissueLookupCode: []
         }
     }
 
@@ -234,6 +238,8 @@ extension DashboardPages {
         case "decision": return .select("处理", name, [("adopt", "采纳失败分支"), ("dismiss", "驳回失败分支")])
         case "channel": return .select("导入渠道", name, RouteOutChannel.allCases.map { ($0.rawValue, $0.label) })
         case "method": return .select("送达方式", name, DeliveryMethod.allCases.map { ($0.rawValue, $0.label) })
+        // Staff record an evaluation taken by phone or in person; the online one is the petitioner's.
+        case "via": return .select("评价渠道", name, [EvaluationChannel.phone, .inPerson].map { ($0.rawValue, $0.label) })
         case "signed": return .select("签收情况", name, [("true", "签收"), ("false", "拒收")])
         case "dueAt": return .input(F.Input(label: "期限", type: "date", name: name, required: true))
         case "deliveredOn": return .input(F.Input(label: "送达日期", type: "date", name: name, required: true))
@@ -305,6 +311,7 @@ extension DashboardPages {
             .area(F.Area(label: "诉求内容", name: "text", maxlength: 20000, value: v("text") ?? "", required: true, tall: true)),
             .checkbox("涉法涉诉", "lawRelated", checked: v("lawRelated") == "true"),
             .checkbox("重大紧急", "urgent", checked: v("urgent") == "true"),
+            .checkbox("涉密（不提供公开查询）", "confidential", checked: v("confidential") == "true"),
             .input(F.Input(label: "登记人", name: "registeredBy", maxlength: 50, value: v("registeredBy"), required: true)),
         ]
         return RegisterPage(frame: frame("登记"), error: error, fields: fields)

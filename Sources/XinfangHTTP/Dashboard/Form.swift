@@ -74,6 +74,7 @@ struct RegistrationForm {
         input.registeredBy = registeredBy
         input.lawRelated = values["lawRelated"] == "true"
         input.urgent = values["urgent"] == "true"
+        input.confidential = values["confidential"] == "true"
         input.category = .init(level1: parts.first ?? "", level2: parts.dropFirst().first ?? "", level3: parts.dropFirst(2).first ?? "")
         input.petitioners = [.init(name: values["name"] ?? "", idNumber: values["idNumber"], mobile: values["mobile"], isLead: true)]
         // Today is now; an earlier day is its noon (the end of the day, as the API reads a bare

@@ -6,7 +6,7 @@ import Mustache
 enum Templates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in all {
+        for (name, text) in all.merging(LookupTemplates.all, uniquingKeysWith: { a, _ in a }) {
             do { try library.register(text, named: name) } catch { preconditionFailure("template \(name) does not parse: \(error)") }
         }
         return library

@@ -27,6 +27,13 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
             }
             return try await next(request, context)
         }
+        if path == "/lookup" || path == "/lookup/evaluate" {
+            // The petitioner's pages: no account; each lookup is counted and audited by the store.
+            guard services.rateLimiter.allow("lookup|\(context.remoteAddress)", perMinute: services.lookupLimits.requestsPerMinute, now: now) else {
+                throw Self.rateLimited
+            }
+            return try await next(request, context)
+        }
         if path == "/api/v1/session" && request.method == .post || path == "/ui/login" {
             if request.method == .post,
                 !services.rateLimiter.allow("login|\(context.remoteAddress)", perMinute: security.loginAttemptsPerMinute, now: now)

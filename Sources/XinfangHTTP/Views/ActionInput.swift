@@ -13,7 +13,7 @@ struct ActionInput: Decodable {
     enum Key: String, CodingKey, CaseIterable {
         case action, to, by, reviewer, mode, dueAt, note, reason, channel, earlierCase, newCase, days, approver, outcome, opinion, report
         case officeRating, unitRating, comment, text, branch, decision, routing, deliveredOn, method, signed, hearingFrom, hearingTo, actor
-        case sha256, size, mediaType, fileName, stage, noticeKind, docNumber, occasion
+        case sha256, size, mediaType, fileName, stage, noticeKind, docNumber, occasion, via, lookupDigest, lookupSealed
     }
 
     init(fields: ActionFields, actor: String? = nil) {
@@ -62,6 +62,9 @@ struct ActionInput: Decodable {
         f.noticeKind = try text(.noticeKind)
         f.docNumber = try text(.docNumber)
         f.occasion = try text(.occasion)
+        f.via = try text(.via)
+        f.lookupDigest = try text(.lookupDigest)
+        f.lookupSealed = try c.decodeIfPresent(SealedValue.self, forKey: .lookupSealed)
         fields = f
         actor = try text(.actor)
     }

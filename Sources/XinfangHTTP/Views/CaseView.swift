@@ -18,9 +18,12 @@ struct CaseView: Encodable {
     var ageDays = 0
     /// The light of the next obligation; absent for a finished case.
     var light: DueLight?
+    /// The 查询码 in clear, for a role that reads personal data (to hand to the petitioner).
+    var lookupCode: String?
 
     enum ExtraKeys: String, CodingKey {
         case statusLabel, ageDays, light, deadlines, allowedActions, commandActions, routing, pendingCommands, conflicts, flags, chain
+        case lookupCode
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -37,6 +40,7 @@ struct CaseView: Encodable {
         try c.encode(conflicts, forKey: .conflicts)
         try c.encode(flags, forKey: .flags)
         try c.encodeIfPresent(chain, forKey: .chain)
+        try c.encodeIfPresent(lookupCode, forKey: .lookupCode)
     }
 
     /// The whole view of a case: loads its chain and the commands made here that are still pending.
@@ -50,6 +54,7 @@ struct CaseView: Encodable {
         let pending = try await services.database.pendingCommands(for: state.caseNumber)
         self.init(state: state, events: events, pendingCommands: pending, services: services, now: now)
         self.state.registration = try Self.privacy(state.registration, unmask: unmask, services: services)
+        if unmask, let seal = state.lookup { self.lookupCode = try services.database.personalData.openLookupCode(seal).description }
         var flagQuery = FlagQuery()
         flagQuery.caseNumber = state.caseNumber
         self.flags = try await services.database.flags(matching: flagQuery).map(FlagView.init)

@@ -52,6 +52,7 @@ struct RegistrationInput: Decodable {
     var registeredBy: String?
     var urgent: Bool?
     var lawRelated: Bool?
+    var confidential: Bool?
     var linkedCases: [String]?
 
     init() {}
@@ -92,6 +93,7 @@ struct RegistrationInput: Decodable {
             lawRelated: lawRelated ?? false,
             linkedCases: (linkedCases ?? []).map(CaseNumber.init(rawValue:))
         )
+        registration.confidential = confidential == true ? true : nil
         registration.respondentNode = try respondentNode.map { raw throws(ValidationFailure) in try NodeID.validated(raw, field: "respondentNode") }
         return registration
     }

@@ -100,6 +100,7 @@ enum NodeBootstrap {
         )
         services.uploadLimits = try config.uploadLimits()
         services.blobTransfer = try config.blobTransferSettings()
+        services.lookupLimits = try config.lookupLimits()
         services.noticeTemplates = try config.noticeTemplateSet(base: base)
         if let prefix = try config.noticePrefixValue() { services.noticePrefix = prefix }
         return services
