@@ -143,7 +143,10 @@ let package = Package(
         ),
         .testTarget(
             name: "XinfangSyncTests",
-            dependencies: ["XinfangCore", "XinfangStore", "XinfangService", "XinfangSync", "XinfangHTTP", "XinfangTesting"],
+            dependencies: [
+                "XinfangCore", "XinfangStore", "XinfangService", "XinfangSync", "XinfangHTTP", "XinfangTesting",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -556,6 +556,21 @@ CREATE TABLE notice_numbers (
     year INTEGER PRIMARY KEY,
     last INTEGER NOT NULL
 );
+CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    case_number TEXT,
+    params_json TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    last_error TEXT,
+    report TEXT,
+    body_sealed TEXT
+);
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY,
     peer TEXT NOT NULL,
@@ -654,6 +669,8 @@ CREATE INDEX conflicts_open ON conflicts(case_number) WHERE resolved_at IS NULL;
 CREATE INDEX events_by_case ON events(case_number, seq, epoch);
 CREATE INDEX flags_by_case ON flags(case_number) WHERE case_number IS NOT NULL;
 CREATE UNIQUE INDEX flags_open ON flags(raised_by, kind, subject, detail_key) WHERE cleared_at IS NULL;
+CREATE INDEX notifications_due ON notifications(next_attempt_at) WHERE state = 'pending';
+CREATE INDEX notifications_state ON notifications(state, id);
 CREATE UNIQUE INDEX outbox_branch ON outbox(peer, branch_head) WHERE kind = 'branch';
 CREATE UNIQUE INDEX outbox_chain ON outbox(peer, case_number) WHERE kind = 'chain';
 CREATE UNIQUE INDEX outbox_command ON outbox(peer, command_id) WHERE kind = 'command';

@@ -1,5 +1,6 @@
 public import Hummingbird
 public import Logging
+import ServiceLifecycle
 import XinfangCore
 import XinfangStore
 public import XinfangSync
@@ -44,6 +45,7 @@ public enum NodeApplication {
         DashboardController(services: services).addRoutes(to: router)
         CaseFileDashboardController(services: services).addRoutes(to: router)
         LookupController(services: services).addRoutes(to: router)
+        NotificationController(services: services).addRoutes(to: router.group("api/v1"))
         FlagController(services: services, reconciliation: reconciliation(services, transport: transport, logger: Logger(label: "xinfang.reconcile")))
             .addRoutes(to: router.group("api/v1"))
         PeerController(services: services).addRoutes(to: router)
@@ -62,6 +64,18 @@ public enum NodeApplication {
         )
     }
 
+    /// The notification outbox's sender, when the node sends notifications.
+    static func notificationSender(_ services: NodeServices, logger: Logger) -> [any Service] {
+        guard let settings = services.notifications else { return [] }
+        let me = services.identity.id
+        return [
+            NotificationSender(database: services.database, clock: services.clock, settings: settings, logger: logger) { now in
+                let counts = try await services.database.backlog(now: now, lights: services.lights(now: now))[me] ?? BacklogCounts()
+                return (counts.dueSoon, counts.overdue)
+            }
+        ]
+    }
+
     /// The application serving `router` on `host:port`, each connection within `connections`;
     /// `onRunning` receives the bound port.
     public static func application(
@@ -78,19 +92,20 @@ public enum NodeApplication {
             router: router(services: services, transport: transport),
             server: connections.server(registry: connectionRegistry, exempt: services.trustedProxies),
             configuration: .init(address: .hostname(host, port: port), serverName: "xinfang/\(services.identity.id)"),
-            services: services.database.hierarchy == nil
-                ? [reconciliation(services, transport: transport, logger: logger)]
-                : [
-                    SyncService(database: services.database, transport: transport, clock: services.clock, logger: logger),
-                    BlobFetcher(
-                        database: services.database,
-                        transport: transport,
-                        clock: services.clock,
-                        logger: logger,
-                        settings: services.blobTransfer
-                    ),
-                    reconciliation(services, transport: transport, logger: logger),
-                ],
+            services: notificationSender(services, logger: logger)
+                + (services.database.hierarchy == nil
+                    ? [reconciliation(services, transport: transport, logger: logger)]
+                    : [
+                        SyncService(database: services.database, transport: transport, clock: services.clock, logger: logger),
+                        BlobFetcher(
+                            database: services.database,
+                            transport: transport,
+                            clock: services.clock,
+                            logger: logger,
+                            settings: services.blobTransfer
+                        ),
+                        reconciliation(services, transport: transport, logger: logger),
+                    ]),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )

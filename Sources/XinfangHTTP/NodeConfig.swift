@@ -58,6 +58,9 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     /// The public lookup's abuse limits (`LookupLimits`: 5 wrong second factors a code and 20
     /// failures an address within an hour lock it for an hour; 30 requests a minute an address).
     public var lookup: LookupLimits?
+    /// Messages to petitioners (SMS) and staff (e-mail): the gateways, quiet hours, templates
+    /// (`NotificationConfig`); no messages are queued when absent.
+    public var notifications: NotificationConfig?
 
     public init(
         nodeId: String,
@@ -167,6 +170,14 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     public func lookupLimits() throws -> LookupLimits {
         do { return try (lookup ?? .standard).validated() } catch {
             throw Problem(description: "config field \(error.field ?? "lookup"): \(error.detail)")
+        }
+    }
+
+    /// The notification settings, checked and with their gateways built (nil: no notifications).
+    public func notificationSettings(base: URL) throws -> NotificationSettings? {
+        guard let notifications else { return nil }
+        do { return try notifications.settings(base: base) } catch let failure as ValidationFailure {
+            throw Problem(description: "config field \(failure.field ?? "notifications"): \(failure.detail)")
         }
     }
 

@@ -29,6 +29,13 @@ public struct NodeServices: Sendable {
     public var blobTransfer = BlobTransferSettings()
     /// The public lookup's abuse limits.
     public var lookupLimits = LookupLimits.standard
+    /// The notification gateways and rules (nil: the node sends no messages and queues none).
+    public var notifications: NotificationSettings? {
+        didSet {
+            if notifications != nil, notifications?.organ == nil { notifications?.organ = identity.name }
+            database.notifications.turn(on: notifications != nil)
+        }
+    }
     /// The written notices' templates (the built-in ones, or a province's overrides).
     public var noticeTemplates: NoticeTemplates = try! NoticeTemplates()
     /// The prefix of this organ's 文号 (`noticePrefix`; its name and 信 by default).

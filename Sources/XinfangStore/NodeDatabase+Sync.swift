@@ -367,6 +367,7 @@ extension NodeDatabase {
     /// it now holds.
     func settleAfterReceiving(_ db: Database, _ fresh: [CaseEvent], state: CaseState, from peer: NodeID, now: Date) throws {
         try recordFiles(db, named: fresh, of: state, from: peer, now: now)
+        try queueNotifications(db, for: fresh, of: state, now: now)
         // A command the chain settled is settled here too, whoever made it: a copy of it still
         // travelling (a resend, a route passing here again) must not be applied a second time.
         for event in fresh {

@@ -25,6 +25,9 @@ public struct NodeDatabase: Sendable {
     public let transactions = TransactionCounter()
     /// The case file's bytes (`BlobStore`): `blobs/` beside the database file.
     public let blobs: BlobStore
+    /// Whether stored events queue notifications (on when the config names a gateway), and the
+    /// signal that wakes the sender after a commit that queued one.
+    public let notifications = NotificationQueueSwitch()
     /// Whether commits wait for fsync (`synchronous = FULL`, a node's store), so that
     /// `writeUnsynced` has something to relax.
     let syncsCommits: Bool
@@ -92,6 +95,7 @@ public struct NodeDatabase: Sendable {
         migrator.registerMigration(Migration012ReceiptAge.identifier, migrate: Migration012ReceiptAge.migrate)
         migrator.registerMigration(Migration013CaseFile.identifier, migrate: Migration013CaseFile.migrate)
         migrator.registerMigration(Migration014Lookup.identifier, migrate: Migration014Lookup.migrate)
+        migrator.registerMigration(Migration015Notifications.identifier, migrate: Migration015Notifications.migrate)
         return migrator
     }
 
@@ -421,6 +425,7 @@ extension NodeDatabase {
         try insert(db, event)
         try save(db, state)
         try recordFiles(db, named: [event], of: state, from: nil, now: now)
+        try queueNotifications(db, for: [event], of: state, now: now)
         try enqueueReplication(db, of: state, receivedFrom: nil, now: now)
         return state
     }

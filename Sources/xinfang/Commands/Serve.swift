@@ -101,6 +101,7 @@ enum NodeBootstrap {
         services.uploadLimits = try config.uploadLimits()
         services.blobTransfer = try config.blobTransferSettings()
         services.lookupLimits = try config.lookupLimits()
+        services.notifications = try config.notificationSettings(base: base)
         services.noticeTemplates = try config.noticeTemplateSet(base: base)
         if let prefix = try config.noticePrefixValue() { services.noticePrefix = prefix }
         return services

@@ -1,0 +1,81 @@
+import Foundation
+public import XinfangCore
+import XinfangSync
+
+/// `notifications` in a node's configuration:
+///
+/// ```json
+/// "notifications": {
+///   "sms": {"kind": "http", "url": "https://sms.example.gov.cn/send", "token": "…", "sign": "某某人社"},
+///   "email": {"kind": "file", "path": "outbox/email.jsonl"},
+///   "staffRecipients": ["xfk@example.gov.cn"],
+///   "quietHours": {"from": "21:00", "to": "08:00"},
+///   "templates": "notification-templates.json",
+///   "digestHour": 8
+/// }
+/// ```
+///
+/// A gateway is `http` (a government SMS platform, see `HTTPSMSGateway`) or `file` (JSON lines,
+/// for the demo or a forwarding program); paths are relative to the config file.
+public struct NotificationConfig: Codable, Sendable, Equatable {
+    public struct Gateway: Codable, Sendable, Equatable {
+        public var kind: String
+        public var url: String?
+        public var token: String?
+        public var sign: String?
+        public var path: String?
+    }
+
+    public var sms: Gateway?
+    public var email: Gateway?
+    public var staffRecipients: [String]?
+    public var quietHours: QuietHours?
+    public var templates: String?
+    public var digestHour: Int?
+    /// The first retry's delay in seconds (30 when absent, 1 to 3600); each later one doubles.
+    public var retrySeconds: Double?
+
+    func gateway(_ g: Gateway?, field: String, base: URL) throws(ValidationFailure) -> (any NotificationGateway)? {
+        guard let g else { return nil }
+        switch g.kind {
+        case "file":
+            guard let path = g.path, !path.isEmpty else { throw .missing("notifications.\(field).path") }
+            return FileNotificationGateway(file: NodeConfig.resolve(path, against: base))
+        case "http":
+            guard let raw = g.url, let url = URL(string: raw), ["http", "https"].contains(url.scheme ?? "") else {
+                throw .invalid("notifications.\(field).url", "短信平台地址须为 http(s) URL。")
+            }
+            return HTTPSMSGateway(url: url, token: g.token, sign: g.sign)
+        default:
+            throw .invalid("notifications.\(field).kind", "通知网关类型须为 http 或 file。")
+        }
+    }
+
+    func settings(base: URL) throws -> NotificationSettings {
+        var overrides: [String: NotificationTemplate] = [:]
+        if let templates {
+            let url = NodeConfig.resolve(templates, against: base)
+            do { overrides = try JSONDecoder().decode([String: NotificationTemplate].self, from: Data(contentsOf: url)) } catch {
+                throw ValidationFailure.invalid("notifications.templates", "通知模板文件 \(url.lastPathComponent) 无法读取：\(error)")
+            }
+        }
+        let recipients = staffRecipients ?? []
+        guard recipients.count <= 50, recipients.allSatisfy({ $0.contains("@") && $0.count <= 254 && !$0.contains(",") }) else {
+            throw ValidationFailure.invalid("notifications.staffRecipients", "工作人员收件地址须为电子邮件地址，最多 50 个。")
+        }
+        let hour = digestHour ?? 8
+        guard (0..<24).contains(hour) else { throw ValidationFailure.invalid("notifications.digestHour", "每日摘要时间须为 0 到 23 点。") }
+        let retry = retrySeconds ?? NotificationRetry.baseSeconds
+        guard retry >= 1, retry <= 3_600 else { throw ValidationFailure.invalid("notifications.retrySeconds", "重试间隔须为 1 到 3600 秒。") }
+        var settings = NotificationSettings(
+            sms: try gateway(sms, field: "sms", base: base),
+            email: try gateway(email, field: "email", base: base),
+            staffRecipients: recipients,
+            quietHours: try (quietHours ?? QuietHours()).validated(),
+            templates: try NotificationTemplates(overrides: overrides),
+            digestHour: hour
+        )
+        settings.retryBaseSeconds = retry
+        return settings
+    }
+}
