@@ -76,6 +76,8 @@ public struct ActionFields: Codable, Equatable, Sendable {
     /// 重发查询码 (`reissueLookupCode`): the new code's digest and its sealed form (node-made).
     public var lookupDigest: String?
     public var lookupSealed: SealedValue?
+    /// 退单 (`returnToSender`): why the petition goes back to the system that sent it.
+    public var returnReason: String?
 
     public init(action: String? = nil) { self.action = action }
 }

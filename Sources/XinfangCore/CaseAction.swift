@@ -152,6 +152,8 @@ public enum CaseAction: Equatable, Sendable {
     case serveNotice(docNumber: String, on: CivilDate, method: DeliveryMethod, signed: Bool, note: String?)
     /// 重发查询码: a new 查询码 replaces the case's current one (which stops opening it).
     case reissueLookupCode(LookupSeal)
+    /// 退单: a petition another system handed over goes back to it, with the reason.
+    case returnToSender(reason: SenderReturnReason, note: String?)
 
     /// The action's name in the API and the chain.
     public var name: ActionName {
@@ -189,6 +191,7 @@ public enum CaseAction: Equatable, Sendable {
         case .issueNotice: .issueNotice
         case .serveNotice: .serveNotice
         case .reissueLookupCode: .reissueLookupCode
+        case .returnToSender: .returnToSender
         }
     }
 }
@@ -226,7 +229,7 @@ public enum ActionName: String, Codable, Sendable, CaseIterable {
     case verifyClosure, returnClosure, evaluate, requestReview, decideReview, requestReReview
     case decideReReview, terminate, comment
     case escalate, recall, supervise, supervisionFeedback, repeatPetition, takeOver, resolveConflict
-    case deliver, hearing, attach, withdrawAttachment, issueNotice, serveNotice, reissueLookupCode
+    case deliver, hearing, attach, withdrawAttachment, issueNotice, serveNotice, reissueLookupCode, returnToSender
 
     /// Chinese label for the chain view (办理方式).
     public var label: String {
@@ -264,6 +267,7 @@ public enum ActionName: String, Codable, Sendable, CaseIterable {
         case .issueNotice: "出具文书"
         case .serveNotice: "送达文书"
         case .reissueLookupCode: "重发查询码"
+        case .returnToSender: "退单"
         }
     }
 
@@ -368,6 +372,8 @@ extension CaseAction {
             guard let digest = f.lookupDigest else { throw .missing("lookupDigest") }
             guard let sealed = f.lookupSealed else { throw .missing("lookupSealed") }
             self = .reissueLookupCode(try LookupSeal(digest: digest, sealed: sealed).checked())
+        case .returnToSender:
+            self = .returnToSender(reason: try Self.enumValue(f.returnReason, field: "returnReason"), note: try note())
         }
     }
 
@@ -555,6 +561,9 @@ extension CaseAction {
         case .reissueLookupCode(let seal):
             f.lookupDigest = seal.digest
             f.lookupSealed = seal.sealed
+        case .returnToSender(let reason, let note):
+            f.returnReason = reason.rawValue
+            f.note = note
         }
         return f
     }

@@ -103,6 +103,8 @@ public struct CaseRegistration: Codable, Equatable, Sendable {
     /// The 查询码 issued at registration (its digest and the sealed code); set by the registering
     /// node, never taken from a client.
     public var lookup: LookupSeal?
+    /// The system that handed the petition over through the intake API, and its own id of it.
+    public var source: IntakeSource?
 
     public init(
         channel: Channel,
@@ -238,6 +240,7 @@ extension CaseRegistration {
             _ = try CaseNumber.validated(c.rawValue, field: "linkedCases.\(i)")
         }
         if let lookup { _ = try lookup.checked() }
+        if let source { _ = try source.checked() }
         let seconds = receivedAt.timeIntervalSince1970
         guard seconds.isFinite, seconds >= 946_684_800, seconds < 4_133_980_800 else {
             throw .invalid("receivedAt", "收件时间超出允许的年份范围。")

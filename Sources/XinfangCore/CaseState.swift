@@ -535,6 +535,9 @@ extension CaseState {
             resolutions = (resolutions ?? []) + [ConflictResolution(branch: branch, decision: decision, reason: reason, at: at)]
         case .reissueLookupCode(let seal):
             lookup = seal
+        case .returnToSender(let reason, let note):
+            disposal = Disposal(action: .returnToSender, reason: [reason.label, note].compactMap { $0 }.joined(separator: "："), at: at)
+            status = .returnedToSender
         default: break
         }
     }

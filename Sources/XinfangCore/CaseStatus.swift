@@ -36,6 +36,8 @@ public enum CaseStatus: String, Codable, Sendable, CaseIterable {
     case reReviewDecided
     /// 已终结.
     case terminated
+    /// 已退单: handed back to the system that sent it (a 12345 hotline, a portal), with the reason.
+    case returnedToSender
 
     public var label: String {
         switch self {
@@ -57,6 +59,7 @@ public enum CaseStatus: String, Codable, Sendable, CaseIterable {
         case .reReviewRequested: "复核中"
         case .reReviewDecided: "已复核"
         case .terminated: "已终结"
+        case .returnedToSender: "已退单"
         }
     }
 
@@ -64,7 +67,7 @@ public enum CaseStatus: String, Codable, Sendable, CaseIterable {
     public static let intake: Set<CaseStatus> = [.registered, .received, .declined]
 
     /// States after which only comments may follow.
-    public var isFinal: Bool { [.rejected, .routedOut, .refusedRepeat, .terminated].contains(self) }
+    public var isFinal: Bool { [.rejected, .routedOut, .refusedRepeat, .terminated, .returnedToSender].contains(self) }
 
     /// Whether the case is open work for its holder (the backlog).
     public var isOpen: Bool { !isFinal && ![.closed, .closureVerified, .evaluated, .reviewDecided, .reReviewDecided].contains(self) }

@@ -37,6 +37,8 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
     case evaluationWindowEnded(dueDate: CivilDate)
     /// A 查询码 for a case the public lookup never serves (检举控告, anonymous, confidential).
     case notPublic(PublicLookup.Exclusion)
+    /// 退单 of a petition no other system handed over.
+    case notFromASystem
 
     public var code: String {
         switch self {
@@ -57,6 +59,7 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
         case .noOpinionToDeliver: "no-opinion"
         case .evaluationWindowEnded: "evaluation-window-ended"
         case .notPublic: "case-not-public"
+        case .notFromASystem: "not-from-a-system"
         }
     }
 
@@ -108,6 +111,8 @@ public enum LifecycleError: Error, Equatable, Sendable, CustomStringConvertible 
                 case .confidential: "涉密信访件"
                 }
             return "\(kind)不提供公开查询，不发放查询码。"
+        case .notFromASystem:
+            return "该信访件不是由外部系统（12345 热线、网上信访平台）转来的，不能退单。"
         }
     }
 }
@@ -169,6 +174,7 @@ public enum Lifecycle {
         .issueNotice: Set(CaseStatus.allCases),
         .serveNotice: Set(CaseStatus.allCases),
         .reissueLookupCode: Set(CaseStatus.allCases),
+        .returnToSender: CaseStatus.intake,
     ]
 
     /// Checks that `action` may be appended to the case now.
@@ -302,6 +308,8 @@ public enum Lifecycle {
             return .evaluationWindowEnded(dueDate: context.calendar.civilDate(of: due))
         case .reissueLookupCode:
             return PublicLookup.exclusion(of: state.registration).map { .notPublic($0) }
+        case .returnToSender:
+            return state.registration.source == nil ? .notFromASystem : nil
         case .requestReview:
             return state.awaitsClosureVerification ? .closureAwaitingVerification : ended(.reviewRequestWindow)
         case .requestReReview:

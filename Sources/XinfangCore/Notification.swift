@@ -19,11 +19,15 @@ public enum NotificationKind: String, Codable, Sendable, CaseIterable {
     case offerWaiting
     /// 每日待办摘要: this unit's yellow and red obligations (staff).
     case dailyDigest
+    /// 回调: a public milestone of a petition another system handed over, to that system's
+    /// callback URL (signed), from the node that took the petition in.
+    case callback
 
     public var audience: NotificationAudience {
         switch self {
         case .lookupCode, .noticeIssued, .answerIssued, .evaluationInvitation: .petitioner
         case .supervisionReceived, .offerWaiting, .dailyDigest: .staff
+        case .callback: .system
         }
     }
 
@@ -36,13 +40,14 @@ public enum NotificationKind: String, Codable, Sendable, CaseIterable {
         case .supervisionReceived: "督办提醒"
         case .offerWaiting: "待接收提醒"
         case .dailyDigest: "每日待办摘要"
+        case .callback: "来件系统回调"
         }
     }
 }
 
 /// Who a message is for: the petitioner (SMS to the lead petitioner's mobile, in their quiet hours
 /// never) or the node's staff (e-mail to the addresses in the configuration).
-public enum NotificationAudience: String, Codable, Sendable { case petitioner, staff }
+public enum NotificationAudience: String, Codable, Sendable { case petitioner, staff, system }
 
 /// A message to queue: its kind, the case, a key no other message of the node shares (a message
 /// is queued once however often its event is stored or replayed), and the values its template
@@ -66,6 +71,53 @@ public struct NotificationDraft: Equatable, Sendable {
 /// node the event concerns (the receiver of an offer, the holder supervised). Pure.
 public enum NotificationRules {
     public static func drafts(
+        for event: CaseEvent,
+        after state: CaseState,
+        at node: NodeID,
+        organ: String,
+        calendar: DeadlineCalendar,
+        organName: (NodeID) -> String = { $0.rawValue }
+    ) -> [NotificationDraft] {
+        callback(for: event, after: state, at: node, calendar: calendar, organName: organName)
+            + messages(for: event, after: state, at: node, organ: organ, calendar: calendar)
+    }
+
+    /// A petition another system handed over: its sign-for (with the earlier case when it is a
+    /// repeat, 并单) and every public milestone go back to that system, from the node that took it in.
+    static func callback(
+        for event: CaseEvent,
+        after state: CaseState,
+        at node: NodeID,
+        calendar: DeadlineCalendar,
+        organName: (NodeID) -> String
+    )
+        -> [NotificationDraft]
+    {
+        guard let source = state.registration.source, state.registeredAtNode == node else { return [] }
+        var params = [
+            "caseNumber": state.caseNumber.rawValue, "system": source.system, "externalId": source.externalId,
+            "date": "\(calendar.civilDate(of: event.date))", "at": "\(Int64((event.date.timeIntervalSince1970 * 1000).rounded()))",
+            "status": state.status.rawValue, "statusLabel": state.status.label,
+        ]
+        switch event.body {
+        case .register(let r):
+            params["milestone"] = "签收"
+            params["organ"] = organName(event.origin)
+            if let finding = r.intake, finding.kind == .repeatPetition || finding.kind == .refusedRepeat {
+                params["repeatOf"] = finding.earlierCase.rawValue
+            }
+        case .act(let action):
+            guard let step = PublicLookup.step(for: action, origin: event.origin, organ: organName) else { return [] }
+            params["milestone"] = step.title
+            params["organ"] = step.organ
+            if case .returnToSender(let reason, _) = action { params["returnReason"] = reason.rawValue }
+        case .refuse:
+            return []
+        }
+        return [NotificationDraft(kind: .callback, caseNumber: state.caseNumber, key: "callback:\(event.hash)", params: params)]
+    }
+
+    static func messages(
         for event: CaseEvent,
         after state: CaseState,
         at node: NodeID,
@@ -180,6 +232,7 @@ public struct NotificationTemplates: Sendable, Equatable {
             text: "{organ}{date}待办提醒：临期（黄灯）{yellow}件，超期（红灯）{red}件。请登录信访工作平台及时办理。",
             subject: "【每日待办】{organ}{date}：黄灯{yellow}件，红灯{red}件"
         ),
+        .callback: NotificationTemplate(text: "{milestone}"),
     ]
 
     public init(overrides: [String: NotificationTemplate] = [:]) throws(ValidationFailure) {

@@ -160,6 +160,7 @@ public enum PublicLookup {
         case .decideReReview(let outcome, _): return ("出具复核意见（\(outcome.label)）", organ(origin))
         case .evaluate(let office, let unit, _, _): return ("评价：信访部门\(office.label)，责任单位\(unit.label)", organ(origin))
         case .terminate: return ("终结", organ(origin))
+        case .returnToSender(let reason, _): return ("退回来件系统（\(reason.label)）", organ(origin))
         default: return nil
         }
     }

@@ -119,7 +119,7 @@ extension LifecycleError {
         case .noticeNotDue: "noticeKind"
         case .invalid(let failure): failure.field
         case .illegalTransition, .notAwaitingVerification, .closureAwaitingVerification, .noOpenSupervision, .notAnAncestor, .alreadyRecorded,
-            .noOpinionToDeliver, .evaluationWindowEnded, .notPublic:
+            .noOpinionToDeliver, .evaluationWindowEnded, .notPublic, .notFromASystem:
             "action"
         case .notHolder, .periodEnded, .periodOpen: nil
         }

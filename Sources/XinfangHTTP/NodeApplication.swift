@@ -46,6 +46,7 @@ public enum NodeApplication {
         CaseFileDashboardController(services: services).addRoutes(to: router)
         LookupController(services: services).addRoutes(to: router)
         NotificationController(services: services).addRoutes(to: router.group("api/v1"))
+        IntakeController(services: services).addRoutes(to: router.group("api/v1"))
         FlagController(services: services, reconciliation: reconciliation(services, transport: transport, logger: Logger(label: "xinfang.reconcile")))
             .addRoutes(to: router.group("api/v1"))
         PeerController(services: services).addRoutes(to: router)

@@ -61,6 +61,9 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     /// Messages to petitioners (SMS) and staff (e-mail): the gateways, quiet hours, templates
     /// (`NotificationConfig`); no messages are queued when absent.
     public var notifications: NotificationConfig?
+    /// The systems that hand petitions over through the intake API and their callbacks
+    /// (`IntakeConfig`).
+    public var intake: IntakeConfig?
 
     public init(
         nodeId: String,
@@ -175,8 +178,17 @@ public struct NodeConfig: Codable, Equatable, Sendable {
 
     /// The notification settings, checked and with their gateways built (nil: no notifications).
     public func notificationSettings(base: URL) throws -> NotificationSettings? {
-        guard let notifications else { return nil }
-        do { return try notifications.settings(base: base) } catch let failure as ValidationFailure {
+        do {
+            let targets = try intake?.targets() ?? [:]
+            var settings = try notifications?.settings(base: base)
+            if !targets.isEmpty {
+                if settings == nil {
+                    settings = NotificationSettings(sms: nil, email: nil, staffRecipients: [], templates: try NotificationTemplates())
+                }
+                settings?.callbacks = WebhookGateway(targets: targets)
+            }
+            return settings
+        } catch let failure as ValidationFailure {
             throw Problem(description: "config field \(failure.field ?? "notifications"): \(failure.detail)")
         }
     }

@@ -33,7 +33,7 @@ public struct NodeServices: Sendable {
     public var notifications: NotificationSettings? {
         didSet {
             if notifications != nil, notifications?.organ == nil { notifications?.organ = identity.name }
-            database.notifications.turn(on: notifications != nil)
+            database.notifications.set(audiences: notifications?.audiences ?? [], callbackSystems: notifications?.callbackSystems ?? [])
         }
     }
     /// The written notices' templates (the built-in ones, or a province's overrides).

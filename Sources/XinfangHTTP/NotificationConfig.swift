@@ -79,3 +79,36 @@ public struct NotificationConfig: Codable, Sendable, Equatable {
         return settings
     }
 }
+
+/// `intake` in a node's configuration: the systems that hand petitions over and want callbacks.
+///
+/// ```json
+/// "intake": {"systems": [{"name": "hotline12345", "callbackURL": "https://12345.example.gov.cn/xinfang/callback", "secret": "…"}]}
+/// ```
+///
+/// `name` is the username of the system's intake account (role 外部系统接口); `secret` (at least
+/// 32 characters) signs each callback (`X-Xinfang-Signature`, see `CallbackSignature`).
+public struct IntakeConfig: Codable, Sendable, Equatable {
+    public struct System: Codable, Sendable, Equatable {
+        public var name: String
+        public var callbackURL: String?
+        public var secret: String?
+    }
+
+    public var systems: [System]?
+
+    func targets() throws(ValidationFailure) -> [String: CallbackTarget] {
+        var out: [String: CallbackTarget] = [:]
+        for (i, system) in (systems ?? []).enumerated() {
+            guard let raw = system.callbackURL else { continue }
+            guard let url = URL(string: raw), ["http", "https"].contains(url.scheme ?? "") else {
+                throw .invalid("intake.systems.\(i).callbackURL", "回调地址须为 http(s) URL。")
+            }
+            guard let secret = system.secret, (32...200).contains(secret.count) else {
+                throw .invalid("intake.systems.\(i).secret", "回调签名密钥须为 32 到 200 个字符。")
+            }
+            out[system.name] = CallbackTarget(url: url, secret: secret)
+        }
+        return out
+    }
+}

@@ -495,7 +495,7 @@ public actor Simulation {
             let today = calendar.civilDate(of: now(node))
             return .hearing(from: max(calendar.civilDate(of: stage.requestedAt), today.adding(days: -2)), to: today, note: "听证会")
         case .recall, .supervise, .repeatPetition, .takeOver, .resolveConflict, .attach, .withdrawAttachment, .issueNotice, .serveNotice,
-            .reissueLookupCode:
+            .reissueLookupCode, .returnToSender:
             return nil
         }
     }

@@ -53,6 +53,8 @@ public protocol CaseStore: Sendable {
     func submitCommand(caseNumber: CaseNumber, action: CaseAction, actor: String, now: Date) async throws -> CaseCommand
     /// The case as stored here (nil: unknown here).
     func caseState(_ number: CaseNumber) async throws -> CaseState?
+    /// The case a registration made under this idempotency key, if any.
+    func caseNumber(forIdempotencyKey key: String) async throws -> CaseNumber?
     /// The case if `scope` covers it.
     func caseState(_ number: CaseNumber, in scope: CaseScope) async throws -> CaseState?
 

@@ -3,13 +3,22 @@ import GRDB
 import Synchronization
 public import XinfangCore
 
-/// Whether a store's events queue notifications: off unless the node's configuration names a
-/// gateway (`xinfang serve` turns it on), so a node that sends nothing keeps no queue.
+/// Which messages a store's events queue: none unless the node's configuration names a gateway
+/// for their audience (`xinfang serve` sets it), and callbacks only for the systems that gave a
+/// callback URL, so a node queues nothing it cannot send.
 public final class NotificationQueueSwitch: Sendable {
-    private let on = Atomic<Bool>(false)
+    private let state = Mutex<(audiences: Set<NotificationAudience>, systems: Set<String>)>(([], []))
     init() {}
-    public var isOn: Bool { on.load(ordering: .relaxed) }
-    public func turn(on value: Bool) { on.store(value, ordering: .relaxed) }
+    public var isOn: Bool { state.withLock { !$0.audiences.isEmpty } }
+    public func set(audiences: Set<NotificationAudience>, callbackSystems: Set<String>) {
+        state.withLock { $0 = (audiences, callbackSystems) }
+    }
+    func queues(_ draft: NotificationDraft) -> Bool {
+        state.withLock { s in
+            guard s.audiences.contains(draft.kind.audience) else { return false }
+            return draft.kind != .callback || s.systems.contains(draft.params["system"] ?? "")
+        }
+    }
 }
 
 /// One message of the notification outbox, as the sender and the operators see it: never a
@@ -36,7 +45,16 @@ extension NodeDatabase {
         guard notifications.isOn else { return }
         let organ = hierarchy?.topology.node(node)?.name ?? node.rawValue
         for event in events {
-            for draft in NotificationRules.drafts(for: event, after: state, at: node, organ: organ, calendar: calendar) {
+            let topology = hierarchy?.topology
+            let drafts = NotificationRules.drafts(
+                for: event,
+                after: state,
+                at: node,
+                organ: organ,
+                calendar: calendar,
+                organName: { topology?.node($0)?.name ?? $0.rawValue }
+            )
+            for draft in drafts where notifications.queues(draft) {
                 try insertNotification(db, draft, now: now)
             }
         }

@@ -452,6 +452,14 @@ extension NodeDatabase {
         try await read { db in try Self.loadState(db, number) }
     }
 
+    /// The case a registration made under this idempotency key, if any.
+    public func caseNumber(forIdempotencyKey key: String) async throws -> CaseNumber? {
+        try await read { db in
+            try String.fetchOne(db, cached: "SELECT case_number FROM registration_keys WHERE idempotency_key = ?", arguments: [key])
+                .map(CaseNumber.init(rawValue:))
+        }
+    }
+
     /// The chain of a case, in order.
     public func events(of number: CaseNumber) async throws -> [CaseEvent] {
         try await read { db in try Self.loadEvents(db, number) }

@@ -94,12 +94,64 @@ public struct HTTPSMSGateway: NotificationGateway {
     }
 }
 
+/// A sending system's callback (webhook): `POST url` with the milestone as JSON, signed
+/// (`X-Xinfang-Signature`, see `CallbackSignature`), `X-Xinfang-Delivery` the message id (the same
+/// on every attempt: the receiver deduplicates by it); a 2xx answer is the receipt.
+public struct CallbackTarget: Sendable {
+    public var url: URL
+    public var secret: String
+    public init(url: URL, secret: String) {
+        self.url = url
+        self.secret = secret
+    }
+}
+
+public struct WebhookGateway: NotificationGateway {
+    public let targets: [String: CallbackTarget]
+    let exchange = HTTPExchange(timeoutSeconds: 10)
+    let now: @Sendable () -> Date
+
+    public init(targets: [String: CallbackTarget], now: @escaping @Sendable () -> Date = { Date() }) {
+        self.targets = targets
+        self.now = now
+    }
+
+    public func send(_ message: OutgoingMessage) async throws -> String? {
+        guard let target = targets[message.to] else { throw NotificationGatewayError("no callback URL for system \(message.to)") }
+        var payload = message.params
+        payload["deliveryId"] = message.id
+        let body = try CanonicalJSON.encoder.encode(payload)
+        let timestamp = Int64((now().timeIntervalSince1970 * 1000).rounded())
+        let reply = await exchange.send(
+            "POST",
+            target.url,
+            body: body,
+            headers: [
+                "Content-Type": "application/json", "X-Xinfang-Delivery": message.id, "X-Xinfang-Timestamp": "\(timestamp)",
+                "X-Xinfang-Signature": CallbackSignature.sign(body: body, timestamp: timestamp, secret: target.secret),
+            ]
+        )
+        if let failure = reply.failure { throw NotificationGatewayError("callback unreachable: \(failure)") }
+        guard (200..<300).contains(reply.status) else { throw NotificationGatewayError("callback answered \(reply.status)") }
+        return "callback:\(reply.status)"
+    }
+}
+
 /// The gateways and rules of a node's notifications.
 public struct NotificationSettings: Sendable {
+    /// The audiences this node has a gateway for (what its store queues).
+    public var audiences: Set<NotificationAudience> {
+        Set([sms.map { _ in .petitioner }, email.map { _ in .staff }, callbacks.map { _ in .system }].compactMap { $0 })
+    }
+    /// The systems whose callbacks go out.
+    public var callbackSystems: Set<String> { Set((callbacks as? WebhookGateway)?.targets.keys.map { $0 } ?? []) }
+
     /// Petitioners' messages (SMS).
     public var sms: (any NotificationGateway)?
     /// Staff messages (e-mail).
     public var email: (any NotificationGateway)?
+    /// Callbacks to the systems that hand petitions over (by system name).
+    public var callbacks: (any NotificationGateway)?
     public var staffRecipients: [String]
     public var quietHours: QuietHours
     public var templates: NotificationTemplates
@@ -212,6 +264,17 @@ public struct NotificationSender: Service {
         case .staff:
             gateway = settings.email
             message = staffMessage(row)
+        case .system:
+            gateway = settings.callbacks
+            message = OutgoingMessage(
+                id: messageID(row),
+                kind: row.kind,
+                to: row.params["system"] ?? "",
+                subject: nil,
+                text: row.params["milestone"] ?? "",
+                templateId: nil,
+                params: row.params
+            )
         }
         guard let gateway, !message.to.isEmpty else {
             try await database.recordNotificationFailed(

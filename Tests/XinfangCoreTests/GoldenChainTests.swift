@@ -124,6 +124,8 @@ struct GoldenChainTests {
                 ), nil
             ),
             (.act(.evaluate(office: .basicallySatisfied, unit: .satisfied, comment: nil, via: .online)), nil),
+            // 退单 of a petition another system handed over (issue 18).
+            (.act(.returnToSender(reason: .incomplete, note: "缺少身份证明")), nil),
         ]
     }
 

@@ -14,7 +14,7 @@ struct ActionInputTests {
         "comment":"评价","text":"内容","branch":"ab","decision":"adopt","routing":"说明路由","deliveredOn":"2026-12-01",
         "method":"inPerson","signed":true,"hearingFrom":"2026-12-02","hearingTo":"2026-12-03","actor":"某人",
         "sha256":"abab","size":10,"mediaType":"application/pdf","fileName":"来信.pdf","stage":"registration","noticeKind":"acceptance","docNumber":"芙人社信〔2026〕1号","occasion":"acceptance@1",
-        "via":"phone","lookupDigest":"cdcd","lookupSealed":{"alg":"A256GCM","kid":"k1","box":"AAAA"}}
+        "via":"phone","lookupDigest":"cdcd","lookupSealed":{"alg":"A256GCM","kid":"k1","box":"AAAA"},"returnReason":"notOurs"}
         """
 
     @Test func everyAPIFieldLandsInTheEventFieldOfItsName() throws {

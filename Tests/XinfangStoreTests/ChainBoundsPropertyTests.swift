@@ -126,6 +126,8 @@ struct ChainBoundsPropertyTests {
                 signed: d.chance(50),
                 note: nil
             )
+        case .returnToSender:
+            return .returnToSender(reason: d.pick(SenderReturnReason.allCases), note: d.chance(50) ? d.text(2_000) : nil)
         case .reissueLookupCode:
             let sealed = SealedValue(alg: "A256GCM", kid: "k1", box: d.pick(["AAAA", d.text(300)]))
             return .reissueLookupCode(LookupSeal(digest: d.pick([String(repeating: "ab", count: 32), "AB"]), sealed: sealed))

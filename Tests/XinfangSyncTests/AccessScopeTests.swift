@@ -63,6 +63,12 @@ struct AccessScopeTests {
                         #expect(page.status == 200 && !page.text.contains(number.rawValue))
                         continue
                     }
+                    // The petitioner's lookup answers anyone: the form, or "not found" without a code.
+                    if path.hasPrefix("/lookup") {
+                        let page = try await c.send(method, c.url(furong, path), body: nil, headers: ["Authorization": auth])
+                        #expect([200, 404].contains(page.status) && !page.text.contains(number.rawValue), "\(method) \(path): \(page.status)")
+                        continue
+                    }
                     // The probes answer anyone, with their status only (issue 16).
                     if path == "/healthz" || path == "/readyz" {
                         let probe = try await c.send(method, c.url(furong, path), body: nil, headers: ["Authorization": auth])

@@ -22,6 +22,9 @@ public enum Permission: String, Codable, Sendable, CaseIterable, Comparable {
     case manageSecurity
     /// 审计管理员: audit retention.
     case manageAudit
+    /// 外部系统接入: hand petitions to this node through the intake API and follow them (a 12345
+    /// hotline, an online portal); nothing else.
+    case intake
 
     public static func < (a: Permission, b: Permission) -> Bool { a.rawValue < b.rawValue }
 }
@@ -37,6 +40,7 @@ public enum Role: String, Codable, Sendable, CaseIterable {
     case systemAdmin  // 系统管理员
     case securityAdmin  // 安全管理员
     case auditAdmin  // 审计管理员
+    case intakeSystem  // 外部系统接口（12345 热线、网上信访平台）
 
     public var label: String {
         switch self {
@@ -48,6 +52,7 @@ public enum Role: String, Codable, Sendable, CaseIterable {
         case .systemAdmin: "系统管理员"
         case .securityAdmin: "安全管理员"
         case .auditAdmin: "审计管理员"
+        case .intakeSystem: "外部系统接口"
         }
     }
 
@@ -61,6 +66,7 @@ public enum Role: String, Codable, Sendable, CaseIterable {
         case .systemAdmin: [.manageAccounts]
         case .securityAdmin: [.manageSecurity]
         case .auditAdmin: [.readAudit, .manageAudit]
+        case .intakeSystem: [.intake]
         }
     }
 

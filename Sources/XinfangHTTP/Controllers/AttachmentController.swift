@@ -22,8 +22,11 @@ struct AttachmentController<Context: NodeContext>: Sendable {
     /// file; `sha256`, when given, is the hash the bytes must have.
     /// 201 with the case (the holder's node), 202 with the command (an ancestor's).
     @Sendable func upload(request: Request, context: Context) async throws -> Response {
-        let principal = try context.requireUser()
-        let number = try caseNumber(context)
+        try await upload(request, to: try caseNumber(context), as: try context.requireUser())
+    }
+
+    /// The upload itself, for `principal` (the intake API files a system's material through it).
+    func upload(_ request: Request, to number: CaseNumber, as principal: Principal) async throws -> Response {
         let q = request.uri.queryParameters
         let stage: AttachmentStage
         do { stage = try CaseAction.enumValue(q["stage"].map(String.init) ?? AttachmentStage.other.rawValue, field: "stage") } catch {

@@ -174,6 +174,7 @@ extension DashboardPages {
         case .withdrawAttachment(_, let reason): return "撤回材料：\(reason)"
         case .issueNotice(let notice): return "出具\(notice.kind.title)（\(notice.docNumber)）"
         case .reissueLookupCode: return "原查询码作废，已发放新查询码"
+        case .returnToSender(let reason, let note): return "退回来件系统：\(reason.label)" + (note.map { "（\($0)）" } ?? "")
         case .serveNotice(let docNumber, let on, let method, let signed, let note):
             return "\(docNumber) 于 \(on) \(method.label)，\(signed ? "已签收" : "拒收")" + (note.map { "：\($0)" } ?? "")
         }
@@ -205,6 +206,7 @@ extension DashboardPages {
         case .notify, .verifyClosure: ["note"]
         case .decline, .reject, .returnClosure, .terminate, .escalate, .recall, .takeOver, .requestReview, .requestReReview: ["reason"]
         case .routeOut: ["channel", "note"]
+        case .returnToSender: ["returnReason", "note"]
         case .refuseRepeat: ["earlierCase", "reason"]
         case .extend: ["days", "approver", "reason"]
         case .reply, .decideReview, .decideReReview: ["outcome", "opinion"]
@@ -239,6 +241,7 @@ extension DashboardPages {
         case "channel": return .select("导入渠道", name, RouteOutChannel.allCases.map { ($0.rawValue, $0.label) })
         case "method": return .select("送达方式", name, DeliveryMethod.allCases.map { ($0.rawValue, $0.label) })
         // Staff record an evaluation taken by phone or in person; the online one is the petitioner's.
+        case "returnReason": return .select("退单原因", name, SenderReturnReason.allCases.map { ($0.rawValue, $0.label) })
         case "via": return .select("评价渠道", name, [EvaluationChannel.phone, .inPerson].map { ($0.rawValue, $0.label) })
         case "signed": return .select("签收情况", name, [("true", "签收"), ("false", "拒收")])
         case "dueAt": return .input(F.Input(label: "期限", type: "date", name: name, required: true))

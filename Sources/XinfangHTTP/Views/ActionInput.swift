@@ -13,7 +13,7 @@ struct ActionInput: Decodable {
     enum Key: String, CodingKey, CaseIterable {
         case action, to, by, reviewer, mode, dueAt, note, reason, channel, earlierCase, newCase, days, approver, outcome, opinion, report
         case officeRating, unitRating, comment, text, branch, decision, routing, deliveredOn, method, signed, hearingFrom, hearingTo, actor
-        case sha256, size, mediaType, fileName, stage, noticeKind, docNumber, occasion, via, lookupDigest, lookupSealed
+        case sha256, size, mediaType, fileName, stage, noticeKind, docNumber, occasion, via, lookupDigest, lookupSealed, returnReason
     }
 
     init(fields: ActionFields, actor: String? = nil) {
@@ -65,6 +65,7 @@ struct ActionInput: Decodable {
         f.via = try text(.via)
         f.lookupDigest = try text(.lookupDigest)
         f.lookupSealed = try c.decodeIfPresent(SealedValue.self, forKey: .lookupSealed)
+        f.returnReason = try text(.returnReason)
         fields = f
         actor = try text(.actor)
     }
