@@ -332,13 +332,7 @@ extension CaseAction {
         case .close: self = .close(report: try Check.optionalText(f.report, field: "report", max: L.opinionLengthMax))
         case .verifyClosure: self = .verifyClosure(note: try note())
         case .returnClosure: self = .returnClosure(reason: try reason())
-        case .evaluate:
-            self = .evaluate(
-                office: try Self.enumValue(f.officeRating, field: "officeRating"),
-                unit: try Self.enumValue(f.unitRating, field: "unitRating"),
-                comment: try Check.optionalText(f.comment, field: "comment", max: L.noteLengthMax),
-                via: try f.via.map { raw throws(ValidationFailure) in try Self.enumValue(raw, field: "via") }
-            )
+        case .evaluate: self = try Self.evaluate(f)
         case .requestReview:
             self = .requestReview(reason: try reason(), reviewer: try optionalNode(f.reviewer, field: "reviewer"), routing: try routing())
         case .decideReview: self = .decideReview(outcome: try outcome(), opinion: try opinion())
@@ -389,6 +383,16 @@ extension CaseAction {
             mode: mode,
             dueAt: try f.dueAt.map { d throws(ValidationFailure) in try Self.checkedYear(d, field: "dueAt") },
             note: try f.noteText()
+        )
+    }
+
+    /// 满意度评价: the two ratings, an optional comment, and how they reached the organ.
+    static func evaluate(_ f: ActionFields) throws(ValidationFailure) -> CaseAction {
+        .evaluate(
+            office: try Self.enumValue(f.officeRating, field: "officeRating"),
+            unit: try Self.enumValue(f.unitRating, field: "unitRating"),
+            comment: try Check.optionalText(f.comment, field: "comment", max: ActionLimits.noteLengthMax),
+            via: try f.via.map { raw throws(ValidationFailure) in try Self.enumValue(raw, field: "via") }
         )
     }
 
