@@ -18,6 +18,71 @@ struct ExportController<Context: NodeContext>: Sendable {
         group.get("backlog.csv", use: backlog)
         group.get("stats.csv", use: stats)
         group.get("flags.csv", use: flags)
+        group.get("exchange/cases", use: exchange)
+    }
+
+    /// `GET /api/v1/exchange/cases?receivedFrom=&receivedTo=&format=json|csv[&unmask=true]`: the
+    /// cases of the list's filters in the national field set (`ExchangeRecord`, validated by
+    /// `schemas/exchange-case.schema.json`), for reporting upward; petitioners masked unless
+    /// `unmask` (a role that reads personal data). Audited.
+    @Sendable func exchange(request: Request, context: Context) async throws -> Response {
+        let principal = try context.require(.readSupervision)
+        let q = request.uri.queryParameters
+        let format = q["format"].map(String.init) ?? "json"
+        guard format == "json" || format == "csv" else {
+            throw APIProblem(.badRequest, code: "invalid-field", detail: "format 须为 json 或 csv。", field: "format")
+        }
+        let unmask: Bool
+        switch q["unmask"].map(String.init) {
+        case nil, "false": unmask = false
+        case "true": unmask = try context.require(.readPersonalData).has(.readPersonalData)
+        default: throw APIProblem(.badRequest, code: "invalid-field", detail: "unmask 须为 true 或 false。", field: "unmask")
+        }
+        var query = try CaseRequests.caseQuery(request, scope: services.scope(for: principal), services: services)
+        try await services.auditRead(
+            principal,
+            context: context,
+            action: unmask ? "export.unmasked" : "export",
+            object: "exchange/cases",
+            detail: String(request.uri.query?.prefix(200) ?? "")
+        )
+        query.limit = CaseQuery.limitMax
+        query.after = nil
+        let now = services.clock.now()
+        let topology = services.database.hierarchy?.topology
+        var records: [ExchangeRecord] = []
+        while true {
+            let page = try await services.database.cases(matching: query, now: now)
+            for state in page.items {
+                let people =
+                    unmask ? try state.registration.revealed(by: services.database.personalData).petitioners : state.registration.masked().petitioners
+                records.append(
+                    NationalExchange.record(
+                        state,
+                        petitioners: people,
+                        organName: { topology?.node($0)?.name ?? $0.rawValue },
+                        calendar: services.database.calendar,
+                        now: now
+                    )
+                )
+            }
+            guard records.count <= Self.caseRowsMax else {
+                throw APIProblem(.unprocessableContent, code: "export-too-large", detail: "导出超过 \(Self.caseRowsMax) 件，请缩小时间范围或条件。")
+            }
+            guard let next = page.next else { break }
+            query.after = next
+        }
+        if format == "csv" {
+            return csv(CSV.document(header: NationalExchange.csvHeader, rows: records.map(NationalExchange.csvRow)), name: "exchange")
+        }
+        return try APIJSON.response(ExchangeExport(count: records.count, items: records))
+    }
+
+    /// The JSON export: the records, each valid under `schemas/exchange-case.schema.json`.
+    struct ExchangeExport: Encodable {
+        var schema = "exchange-case.schema.json"
+        var count: Int
+        var items: [ExchangeRecord]
     }
 
     func csv(_ text: String, name: String) -> Response {
