@@ -126,6 +126,10 @@ extension StrictInput {
                 guard knownKeys.contains(pattern) else {
                     throw APIProblem(.badRequest, code: "unknown-field", detail: "未知字段 \(path)。", field: path)
                 }
+                // A member has a value or is left out: null is not a third way of saying "absent".
+                if value is NSNull {
+                    throw APIProblem(.badRequest, code: "invalid-field", detail: "字段 \(path) 不能为 null；不填写时请省略该字段。", field: path)
+                }
                 if let nested = value as? [String: Any], knownKeys.contains(where: { $0.hasPrefix(pattern + ".") }) {
                     try check(nested, prefix: path)
                 } else if let items = value as? [Any], knownKeys.contains(where: { $0.hasPrefix(pattern + ".") }) {

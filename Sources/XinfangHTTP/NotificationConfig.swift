@@ -24,6 +24,14 @@ public struct NotificationConfig: Codable, Sendable, Equatable {
         public var token: String?
         public var sign: String?
         public var path: String?
+
+        public init(kind: String, url: String? = nil, token: String? = nil, sign: String? = nil, path: String? = nil) {
+            self.kind = kind
+            self.url = url
+            self.token = token
+            self.sign = sign
+            self.path = path
+        }
     }
 
     public var sms: Gateway?
@@ -34,6 +42,13 @@ public struct NotificationConfig: Codable, Sendable, Equatable {
     public var digestHour: Int?
     /// The first retry's delay in seconds (30 when absent, 1 to 3600); each later one doubles.
     public var retrySeconds: Double?
+
+    public init(sms: Gateway? = nil, email: Gateway? = nil, staffRecipients: [String]? = nil, quietHours: QuietHours? = nil) {
+        self.sms = sms
+        self.email = email
+        self.staffRecipients = staffRecipients
+        self.quietHours = quietHours
+    }
 
     func gateway(_ g: Gateway?, field: String, base: URL) throws(ValidationFailure) -> (any NotificationGateway)? {
         guard let g else { return nil }
@@ -93,9 +108,17 @@ public struct IntakeConfig: Codable, Sendable, Equatable {
         public var name: String
         public var callbackURL: String?
         public var secret: String?
+
+        public init(name: String, callbackURL: String? = nil, secret: String? = nil) {
+            self.name = name
+            self.callbackURL = callbackURL
+            self.secret = secret
+        }
     }
 
     public var systems: [System]?
+
+    public init(systems: [System]? = nil) { self.systems = systems }
 
     func targets() throws(ValidationFailure) -> [String: CallbackTarget] {
         var out: [String: CallbackTarget] = [:]

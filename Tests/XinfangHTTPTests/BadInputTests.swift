@@ -167,6 +167,15 @@ struct BadInputTests {
             field: "petitioners.0.nickname"
         ),
         Row(
+            name: "a member given as null (omit it instead)",
+            method: .post,
+            path: "/api/v1/cases",
+            body: Fixtures.registrationJSON().replacingOccurrences(of: "{\"channel\"", with: "{\"collective\":null,\"channel\""),
+            status: 400,
+            code: "invalid-field",
+            field: "collective"
+        ),
+        Row(
             name: "a member given twice (the first would win silently)",
             method: .post,
             path: "/api/v1/cases/{case}/actions",

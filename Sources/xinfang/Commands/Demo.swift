@@ -45,7 +45,21 @@ struct Demo: AsyncParsableCommand {
         var processes: [(NodeID, Process)] = []
         let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
         for node in nodes {
-            let config = Self.config(of: node, security: security)
+            var config = Self.config(of: node, security: security)
+            // Messages go to files in the demo (outbox/<id>-sms.jsonl, -email.jsonl); the example
+            // hotline's callbacks to deploy/intake-client.py's listener (port 8799).
+            config.notifications = NotificationConfig(
+                sms: .init(kind: "file", path: "../outbox/\(node.id)-sms.jsonl"),
+                email: .init(kind: "file", path: "../outbox/\(node.id)-email.jsonl"),
+                staffRecipients: ["xfk-\(node.id)@example.gov.cn"]
+            )
+            config.intake = IntakeConfig(systems: [
+                .init(
+                    name: DemoCredentials.intakeSystem,
+                    callbackURL: "http://127.0.0.1:8799/xinfang-callback",
+                    secret: DemoCredentials.callbackSecret
+                )
+            ])
             let configURL = root.appendingPathComponent("nodes/\(node.id).json")
             try encoder.encode(config).write(to: configURL)
             let log = root.appendingPathComponent("logs/\(node.id).log")
@@ -201,7 +215,15 @@ struct DemoCredentials {
         var url: String
         var users: [ProvisionedUser]
         var leaderToken: String
+        /// The token of the example hotline's intake account (`hotline12345`).
+        var intakeToken: String?
     }
+
+    /// The example 12345 hotline's account name, and the secret its callbacks are signed with
+    /// (public: a demo's; a real node's comes from its configuration).
+    static let intakeSystem = "hotline12345"
+    static let callbackSecret = "demo-callback-secret-not-for-production-use"
+
     var file: URL
     var tokens: [NodeID: String]
 
@@ -257,13 +279,30 @@ struct DemoCredentials {
                 now: now,
                 expiresAt: now.addingTimeInterval(365 * 86_400)
             )
-            all.append(Node(node: node.id, url: node.baseURL, users: users, leaderToken: secret))
+            // The example 12345 hotline: an intake-only account and token.
+            let hotline = try await database.createUser(
+                NewUser(username: intakeSystem, displayName: "12345 政务服务便民热线", role: .intakeSystem, passwordHash: nil, totpSecret: nil),
+                by: "demo",
+                now: now
+            )
+            let intakeSecret = Credentials.newSecret(prefix: Credentials.tokenPrefix)
+            _ = try await database.createToken(
+                hash: Credentials.digest(intakeSecret),
+                userID: hotline.id,
+                name: "demo-intake",
+                scope: [.intake],
+                now: now,
+                expiresAt: now.addingTimeInterval(365 * 86_400)
+            )
+            all.append(Node(node: node.id, url: node.baseURL, users: users, leaderToken: secret, intakeToken: intakeSecret))
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         _ = FileManager.default.createFile(atPath: file.path, contents: try encoder.encode(all), attributes: [.posixPermissions: 0o600])
         // For shells: `source .xinfang-demo/tokens.env` gives XF_430000=… per node.
-        let env = all.map { "XF_\($0.node)=\($0.leaderToken)" }.joined(separator: "\n") + "\n"
+        let env =
+            (all.map { "XF_\($0.node)=\($0.leaderToken)" } + all.compactMap { n in n.intakeToken.map { "XF_INTAKE_\(n.node)=\($0)" } })
+            .joined(separator: "\n") + "\n"
         _ = FileManager.default.createFile(
             atPath: root.appendingPathComponent("tokens.env").path,
             contents: Data(env.utf8),
