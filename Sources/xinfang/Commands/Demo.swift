@@ -45,21 +45,7 @@ struct Demo: AsyncParsableCommand {
         var processes: [(NodeID, Process)] = []
         let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
         for node in nodes {
-            var config = Self.config(of: node, security: security)
-            // Messages go to files in the demo (outbox/<id>-sms.jsonl, -email.jsonl); the example
-            // hotline's callbacks to deploy/intake-client.py's listener (port 8799).
-            config.notifications = NotificationConfig(
-                sms: .init(kind: "file", path: "../outbox/\(node.id)-sms.jsonl"),
-                email: .init(kind: "file", path: "../outbox/\(node.id)-email.jsonl"),
-                staffRecipients: ["xfk-\(node.id)@example.gov.cn"]
-            )
-            config.intake = IntakeConfig(systems: [
-                .init(
-                    name: DemoCredentials.intakeSystem,
-                    callbackURL: "http://127.0.0.1:8799/xinfang-callback",
-                    secret: DemoCredentials.callbackSecret
-                )
-            ])
+            let config = Self.demoConfig(of: node, security: security)
             let configURL = root.appendingPathComponent("nodes/\(node.id).json")
             try encoder.encode(config).write(to: configURL)
             let log = root.appendingPathComponent("logs/\(node.id).log")
@@ -126,6 +112,21 @@ struct Demo: AsyncParsableCommand {
         // The sources must live until a signal came: an optimised build releases a local after its
         // last use, which cancelled them and leaked the continuation (Ctrl-C did not stop a release demo).
         withExtendedLifetime(signals) {}
+    }
+
+    /// A demo node's configuration: messages go to files (outbox/<id>-sms.jsonl, -email.jsonl);
+    /// the example hotline's callbacks to deploy/intake-client.py's listener (port 8799).
+    static func demoConfig(of node: TopologyNode, security: SecuritySettings) -> NodeConfig {
+        var config = Self.config(of: node, security: security)
+        config.notifications = NotificationConfig(
+            sms: .init(kind: "file", path: "../outbox/\(node.id)-sms.jsonl"),
+            email: .init(kind: "file", path: "../outbox/\(node.id)-email.jsonl"),
+            staffRecipients: ["xfk-\(node.id)@example.gov.cn"]
+        )
+        config.intake = IntakeConfig(systems: [
+            .init(name: DemoCredentials.intakeSystem, callbackURL: "http://127.0.0.1:8799/xinfang-callback", secret: DemoCredentials.callbackSecret)
+        ])
+        return config
     }
 
     /// The configuration of a node of a demo folder (`nodes/<id>.json`, its store in `<id>/`,
