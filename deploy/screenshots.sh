@@ -58,3 +58,23 @@ shot 8-stats "$base/ui/stats" 1200
 shot 9-phone-province "$base/" 1400 390
 shot 10-phone-list "$base/ui/cases?within=430000&open=true" 1200 390
 shot 11-phone-case "$base/ui/cases/$case_number" 1600 390
+
+# The petitioner's pages (no login) at a phone's width: the form, a case's milestones with the
+# evaluation form, the page after rating, and a wrong second factor. The code and the mobile come
+# from the demo's SMS sink (outbox/430000-sms.jsonl), as the petitioner would get them.
+sms=$(grep '"kind":"lookupCode"' "$demo_dir/outbox/430000-sms.jsonl" | head -1)
+code=$(echo "$sms" | sed -n 's/.*"code":"\([^"]*\)".*/\1/p')
+last4=$(echo "$sms" | sed -n 's/.*"to":"[0-9]*\([0-9]\{4\}\)".*/\1/p')
+lookup() {
+  curl -s "$base/lookup" ${3:+--data "$3"} -o "$out/$1.html"
+  "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=390,"$2" \
+    --screenshot="$out/$1.png" "file://$out_abs/$1.html" >/dev/null 2>&1
+  echo "  $out/$1.png  ← $base/lookup"
+}
+lookup 12-phone-lookup-form 800
+lookup 13-phone-lookup-result 1500 "code=$code&last4=$last4"
+curl -s "$base/lookup/evaluate" --data "code=$code&last4=$last4&officeRating=satisfied&unitRating=basicallySatisfied" -o "$out/14-phone-lookup-evaluated.html"
+"$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=390,1300 \
+  --screenshot="$out/14-phone-lookup-evaluated.png" "file://$out_abs/14-phone-lookup-evaluated.html" >/dev/null 2>&1
+echo "  $out/14-phone-lookup-evaluated.png  ← $base/lookup/evaluate"
+lookup 15-phone-lookup-wrong 700 "code=$code&last4=0000"
