@@ -33,7 +33,8 @@ public struct NoticeDraft: Sendable {
         docNumber: String,
         issuedOn: CivilDate,
         calendar: DeadlineCalendar,
-        topology: Topology?
+        topology: Topology?,
+        lookupCode: String? = nil
     ) -> NoticeDraft {
         let c = Composer(state: state, organ: organ, calendar: calendar, topology: topology)
         var draft = NoticeDraft(
@@ -52,6 +53,15 @@ public struct NoticeDraft: Sendable {
         case .acceptance, .nonAcceptance, .noFurtherAcceptance, .extensionNotice: c.intake(kind, into: &draft)
         case .handlingOpinion, .reviewOpinion, .reReviewOpinion: c.opinion(kind, into: &draft)
         case .transferForm, .assignForm: c.form(kind, into: &draft)
+        }
+        if kind == .acceptance, let lookupCode {
+            // 查询码 (domain rules R56): printed on the 受理告知书 for the petitioner to follow the case.
+            draft.paragraphs.append(
+                Paragraph(
+                    heading: nil,
+                    text: "你（们）可凭查询码 \(lookupCode) 和手机号码或证件号码后四位，在本机关信访事项办理进度查询页面查询办理进度，并在办结后对办理情况作出评价。查询码请妥善保管。"
+                )
+            )
         }
         return draft
     }

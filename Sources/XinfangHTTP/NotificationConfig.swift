@@ -24,6 +24,12 @@ public struct NotificationConfig: Codable, Sendable, Equatable {
         public var token: String?
         public var sign: String?
         public var path: String?
+        /// `smtp`: the server, the sender address and the credentials (AUTH PLAIN when given).
+        public var host: String?
+        public var port: Int?
+        public var from: String?
+        public var username: String?
+        public var password: String?
 
         public init(kind: String, url: String? = nil, token: String? = nil, sign: String? = nil, path: String? = nil) {
             self.kind = kind
@@ -61,8 +67,14 @@ public struct NotificationConfig: Codable, Sendable, Equatable {
                 throw .invalid("notifications.\(field).url", "短信平台地址须为 http(s) URL。")
             }
             return HTTPSMSGateway(url: url, token: g.token, sign: g.sign)
+        case "smtp":
+            guard let host = g.host, !host.isEmpty else { throw .missing("notifications.\(field).host") }
+            guard let from = g.from, from.contains("@") else { throw .invalid("notifications.\(field).from", "发件地址须为电子邮件地址。") }
+            let port = g.port ?? 25
+            guard (1...65_535).contains(port) else { throw .invalid("notifications.\(field).port", "端口须在 1 到 65535 之间。") }
+            return SMTPGateway(host: host, port: port, from: from, username: g.username, password: g.password)
         default:
-            throw .invalid("notifications.\(field).kind", "通知网关类型须为 http 或 file。")
+            throw .invalid("notifications.\(field).kind", "通知网关类型须为 http、smtp 或 file。")
         }
     }
 

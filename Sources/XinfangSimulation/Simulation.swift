@@ -118,6 +118,8 @@ public actor Simulation {
     /// When each node's reconciliation job last ran, and when each down node went down.
     var reconciledAt: [NodeID: Date] = [:]
     var downSince: [NodeID: Date] = [:]
+    /// How many times each node was started (each start draws its 查询码 from its own seed).
+    var starts: [NodeID: UInt64] = [:]
     /// The simulation's thresholds: a node reconciles every 5 minutes and a silent child is
     /// flagged after 10, so a run of a few hours sees many.
     static let limits: ReconciliationLimits = {
@@ -229,6 +231,9 @@ public actor Simulation {
             durability: .processCrashOnly
         )
         try await database.resetInFlight(now: now(node))
+        // 查询码 from the run's seed, a new stream at each start of the node.
+        starts[node, default: 0] += 1
+        database.lookupCodes.useSeed(options.seed &* 1_000_003 &+ (UInt64(node.rawValue) ?? 0) &* 7_919 &+ starts[node]!)
         let signalled = signalled
         database.outboxSignal.subscribe { signalled.mark(node) }
         stores[node] = database

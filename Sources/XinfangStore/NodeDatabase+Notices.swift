@@ -39,7 +39,8 @@ extension NodeDatabase {
                 docNumber: docNumber,
                 issuedOn: today,
                 calendar: calendar,
-                topology: hierarchy?.topology
+                topology: hierarchy?.topology,
+                lookupCode: try state.lookup.map { try personalData.openLookupCode($0).description }
             )
             let bytes = try render(draft)
             let stored = try blobs.put(bytes)

@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import Synchronization
 public import XinfangCore
 
 /// One node's store: the case chains and their materialised state, in one SQLite file.
@@ -28,6 +29,9 @@ public struct NodeDatabase: Sendable {
     /// Whether stored events queue notifications (on when the config names a gateway), and the
     /// signal that wakes the sender after a commit that queued one.
     public let notifications = NotificationQueueSwitch()
+    /// Where new 查询码 come from: the system's random generator, or a seeded one (the simulator,
+    /// whose runs must repeat).
+    public let lookupCodes = LookupCodeSource()
     /// Whether commits wait for fsync (`synchronous = FULL`, a node's store), so that
     /// `writeUnsynced` has something to relax.
     let syncsCommits: Bool
@@ -274,8 +278,7 @@ extension NodeDatabase {
             valid.petitioners = try valid.petitioners.map { try personalData.protect($0) }
             valid.intake = try intakeFinding(db, for: valid)
             // 查询码: issued here, never taken from a client; none for a case the lookup never serves.
-            var random = SystemRandomNumberGenerator()
-            valid.lookup = PublicLookup.exclusion(of: valid) == nil ? try personalData.newLookupCode(using: &random).seal : nil
+            valid.lookup = PublicLookup.exclusion(of: valid) == nil ? try lookupCodes.next(personalData).seal : nil
             var state = try append(db, to: nil, caseNumber: number, body: .register(valid), actor: actor, command: nil, now: now)
             state = try followIntake(db, state, actor: actor, now: now)
             if let idempotencyKey {
@@ -441,6 +444,27 @@ extension NodeDatabase {
         let next = HLCTimestamp.tick(after: last, nowMs: now.milliseconds)
         try Self.setMeta(db, "hlc", next.stored)
         return next
+    }
+}
+
+/// The source of new 查询码: the system's random generator unless a seed is given.
+public final class LookupCodeSource: Sendable {
+    private let seeded = Mutex<SeededRandom?>(nil)
+
+    init() {}
+
+    /// Draws codes from `seed` from now on (the simulator: the same run makes the same codes).
+    public func useSeed(_ seed: UInt64) { seeded.withLock { $0 = SeededRandom(seed: seed) } }
+
+    public func next(_ protector: PersonalDataProtector) throws -> (code: LookupCode, seal: LookupSeal) {
+        try seeded.withLock { seeded in
+            guard var random = seeded else {
+                var system = SystemRandomNumberGenerator()
+                return try protector.newLookupCode(using: &system)
+            }
+            defer { seeded = random }
+            return try protector.newLookupCode(using: &random)
+        }
     }
 }
 

@@ -351,7 +351,7 @@ public struct NotificationSender: Service {
     }
 
     /// Queues today's digest once the digest hour has come (its key makes it once a day).
-    func queueDigestIfDue() async throws {
+    public func queueDigestIfDue() async throws {
         guard settings.email != nil, !settings.staffRecipients.isEmpty else { return }
         let now = clock.now()
         let offset = database.calendar.utcOffsetSeconds

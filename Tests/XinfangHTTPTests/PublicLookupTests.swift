@@ -68,7 +68,11 @@ struct PublicLookupTests {
             #expect(try await api.request(.get, "/api/v1/cases/\(number)?unmask=true")["lookupCode"] == code1)
 
             #expect(try await api.act(number, ["action": "notify"]).status == 200)
-            #expect(try await api.request(.post, "/api/v1/cases/\(number)/notices", body: #"{"kind":"acceptance"}"#).status == 201)
+            let notice = try await api.request(.post, "/api/v1/cases/\(number)/notices", body: #"{"kind":"acceptance"}"#)
+            #expect(notice.status == 201)
+            // The code is printed on the 受理告知书.
+            let sha = try #require((notice.json["notice"] as? [String: any Sendable])?["sha256"] as? String)
+            #expect(try await api.request(.get, "/api/v1/cases/\(number)/attachments/\(sha)").text.contains("查询码 \(code1)"))
             #expect(try await api.act(number, ["action": "comment", "text": "内部备注：当事人情绪激动"]).status == 200)
             #expect(try await api.act(number, ["action": "reply", "outcome": "supported", "opinion": "经核查，责令某公司支付工资。"]).status == 200)
             #expect(try await api.act(number, ["action": "close", "report": "办结报告"]).status == 200)

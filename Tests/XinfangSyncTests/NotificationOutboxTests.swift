@@ -160,3 +160,58 @@ struct NotificationOutboxTests {
         #expect(NotificationRetry.delay(afterAttempts: 40) == 3_600)
     }
 }
+
+/// Staff e-mail over SMTP (issue 18): the daily digest of yellow and red obligations, once a day,
+/// through a real SMTP dialogue with a stand-in server on loopback.
+struct SMTPNotificationTests {
+    @Test func theDailyDigestGoesByEmailOnceADay() async throws {
+        let smtp = FakeSMTPServer()
+        try await smtp.run { port in
+            var node = try TestNode()
+            let gateway = SMTPGateway(host: "127.0.0.1", port: port, from: "xinfang@example.gov.cn", username: "xinfang", password: "s3cret")
+            node.services.notifications = NotificationSettings(
+                sms: nil,
+                email: gateway,
+                staffRecipients: ["xfk@example.gov.cn", "leader@example.gov.cn"],
+                templates: try NotificationTemplates(),
+                digestHour: 0
+            )
+            let sender = NotificationSender(
+                database: node.database,
+                clock: node.clock,
+                settings: try #require(node.services.notifications),
+                logger: Logger(label: "test")
+            ) { _ in (2, 1) }
+            try await sender.queueDigestIfDue()
+            try await sender.queueDigestIfDue()
+            #expect(try await sender.sendDue() == 1, "one digest a day")
+            let mail = try #require(smtp.received.first)
+            #expect(smtp.received.count == 1)
+            #expect(mail.from == "xinfang@example.gov.cn" && mail.to == ["xfk@example.gov.cn", "leader@example.gov.cn"])
+            #expect(mail.auth.flatMap { Data(base64Encoded: $0) } == Data("\u{0}xinfang\u{0}s3cret".utf8))
+            #expect(mail.text.contains("临期（黄灯）2件，超期（红灯）1件") && mail.text.hasPrefix("芙蓉区人社局"))
+            #expect(mail.data.contains("Subject: =?UTF-8?B?"))
+            let row = try #require(try await node.database.notificationRows(limit: 1).first)
+            #expect(row.kind == .dailyDigest && row.state == .sent && row.report?.hasPrefix("smtp:250") == true)
+        }
+        // A server that is not there: the message waits for its retry.
+        var node = try TestNode()
+        node.services.notifications = NotificationSettings(
+            sms: nil,
+            email: SMTPGateway(host: "127.0.0.1", port: 1, from: "xinfang@example.gov.cn", username: nil, password: nil),
+            staffRecipients: ["xfk@example.gov.cn"],
+            templates: try NotificationTemplates(),
+            digestHour: 0
+        )
+        let sender = NotificationSender(
+            database: node.database,
+            clock: node.clock,
+            settings: try #require(node.services.notifications),
+            logger: Logger(label: "test")
+        ) { _ in (0, 3) }
+        try await sender.queueDigestIfDue()
+        #expect(try await sender.sendDue() == 0)
+        let row = try #require(try await node.database.notificationRows(limit: 1).first)
+        #expect(row.state == .pending && row.attempts == 1 && row.lastError != nil)
+    }
+}
