@@ -88,6 +88,11 @@ public final class NodeMetrics: Sendable {
             "Open cases this store holds or replicates, by 红黄绿 light of their next obligation (red: overdue).",
             [("light=\"red\"", Double(open.overdue)), ("light=\"yellow\"", Double(open.dueSoon)), ("light=\"green\"", Double(open.onTime))]
         )
+        gauge(
+            "xinfang_notifications",
+            "Messages in the notification outbox by state (dead: a person must resend them).",
+            NotificationState.allCases.map { ("state=\"\($0.rawValue)\"", Double(figures.notifications[$0.rawValue] ?? 0)) }
+        )
         gauge("xinfang_database_bytes", "Bytes of the store's database pages.", [("", Double(figures.databaseBytes))])
         gauge("xinfang_wal_bytes", "Bytes of the store's write-ahead log.", [("", Double(figures.walBytes))])
         return lines.joined(separator: "\n") + "\n" + registry.emitToString()

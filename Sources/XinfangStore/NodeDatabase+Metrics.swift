@@ -22,6 +22,8 @@ public struct OperationalFigures: Sendable {
     /// Bytes of the database file's pages, and of its write-ahead log.
     public var databaseBytes: Int64
     public var walBytes: Int64
+    /// The notification outbox's messages by state.
+    public var notifications: [String: Int] = [:]
 
 }
 
@@ -62,12 +64,17 @@ extension NodeDatabase {
                 flags[row["kind"]] = row["n"]
             }
             let pages = try Int64.fetchOne(db, sql: "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()") ?? 0
+            var notifications: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM notifications GROUP BY state") {
+                notifications[row["state"]] = row["n"]
+            }
             return OperationalFigures(
                 links: links.values.sorted { $0.peer < $1.peer },
                 refusals: refusals,
                 openFlags: flags,
                 databaseBytes: pages,
-                walBytes: 0
+                walBytes: 0,
+                notifications: notifications
             )
         }
         let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? NSNumber)?.int64Value

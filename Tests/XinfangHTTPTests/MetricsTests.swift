@@ -33,11 +33,12 @@ struct MetricsTests {
             for name in [
                 "xinfang_build_info", "xinfang_outbox_queued", "xinfang_outbox_dead", "xinfang_outbox_oldest_age_seconds",
                 "xinfang_peer_last_success_timestamp_seconds", "xinfang_packets_refused", "xinfang_flags_open", "xinfang_database_bytes",
-                "xinfang_wal_bytes", "xinfang_open_cases",
+                "xinfang_wal_bytes", "xinfang_open_cases", "xinfang_notifications",
             ] {
                 #expect(scrape.text.contains("# TYPE \(name) gauge"), "\(name)")
             }
             #expect(scrape.text.contains(#"xinfang_flags_open{kind="offerStuck"} 0"#), "\(scrape.text.prefix(2000))")
+            #expect(scrape.text.contains(#"xinfang_notifications{state="dead"} 0"#), "\(scrape.text.prefix(2000))")
             #expect(!scrape.text.contains("张"), "no personal data")
             // Open cases by light: the one case registered today is green (its notice is due in 15 days).
             #expect(scrape.text.contains(#"xinfang_open_cases{light="green"} 1.0"#), "\(scrape.text.prefix(3000))")

@@ -254,4 +254,21 @@ struct PublicLookupTests {
             #expect((call.json["evaluation"] as? [String: any Sendable])?["via"] as? String == "phone")
         }
     }
+
+    @Test func theCasePageShowsTheCodeWithTheContactsAndReissuesIt() async throws {
+        let node = try TestNode()
+        try await node.withAPI(as: .registrar) { api in
+            let (number, code, _) = try await Self.registered(api, node: node)
+            let old = try #require(code)
+            let masked = try await api.request(.get, "/ui/cases/\(number)")
+            #expect(masked.status == 200 && !masked.text.contains(old) && masked.text.contains("重发查询码"))
+            #expect(try await api.request(.get, "/ui/cases/\(number)?reveal=contact").text.contains("查询码 <code>\(old)</code>"))
+            let reissued = try await api.request(.post, "/ui/cases/\(number)/lookup-code", headers: Self.form)
+            #expect(reissued.status == 303 && reissued.headers[.location]?.contains(old) == false)
+            let state = try #require(try await node.database.caseState(CaseNumber(rawValue: number)))
+            let new = try node.database.personalData.openLookupCode(try #require(state.lookup)).description
+            #expect(new != old)
+            #expect(try await api.request(.get, "/ui/cases/\(number)?reveal=contact").text.contains("查询码 <code>\(new)</code>"))
+        }
+    }
 }

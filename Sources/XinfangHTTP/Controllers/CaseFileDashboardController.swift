@@ -17,6 +17,7 @@ struct CaseFileDashboardController<Context: NodeContext>: Sendable {
     func addRoutes(to router: Router<Context>) {
         router.post("ui/cases/{caseNumber}/files", use: upload)
         router.post("ui/cases/{caseNumber}/notices", use: issue)
+        router.post("ui/cases/{caseNumber}/lookup-code", use: reissueCode)
     }
 
     static func back(_ number: CaseNumber, message: String? = nil, error: String? = nil) -> Response {
@@ -132,6 +133,23 @@ struct CaseFileDashboardController<Context: NodeContext>: Sendable {
             return Self.back(number, error: "未出具：\(refusal.description)")
         } catch let refusal as PolicyRefusal {
             return Self.back(number, error: "未出具：\(refusal.detail)")
+        }
+    }
+
+    /// 重发查询码 from the case page: the new code goes to the petitioner by SMS and is shown with
+    /// the contacts (an audited read), never in a URL.
+    @Sendable func reissueCode(request: Request, context: Context) async throws -> Response {
+        let principal = try context.requireUser()
+        let number = try context.caseNumber()
+        do {
+            _ = try await services.cases.reissueLookupCode(on: number, by: principal.caseActor, scope: services.scope(for: principal))
+            return Self.back(number, message: "已发放新查询码，原查询码作废；新查询码已短信发送，点“查看联系方式”可见。")
+        } catch StoreError.refused(let refusal) {
+            return Self.back(number, error: "未重发：\(refusal.description)")
+        } catch let refusal as PolicyRefusal {
+            return Self.back(number, error: "未重发：\(refusal.detail)")
+        } catch let failure as LifecycleError {
+            return Self.back(number, error: "未重发：\(failure.description)")
         }
     }
 }

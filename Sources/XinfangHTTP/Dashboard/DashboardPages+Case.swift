@@ -37,6 +37,8 @@ extension DashboardPages {
                     Contact(name: $0.name, lead: $0.isLead, mobile: $0.mobile ?? "—", idNumber: $0.idNumber ?? "—", address: $0.address ?? "—")
                 } : nil,
             canReveal: !revealed && permissions.contains(.readPersonalData),
+            lookupCode: revealed ? view.lookupCode : nil,
+            canReissueCode: permissions.contains(.register) && PublicLookup.exclusion(of: r) == nil,
             collective: r.collective.map { Collective(batches: $0.batches, persons: $0.personVisits) },
             channel: r.channel.label,
             jointLetter: r.jointLetter,

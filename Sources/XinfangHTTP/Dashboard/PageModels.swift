@@ -341,6 +341,9 @@ struct CasePage {
     /// The petitioners' contact data, unmasked, when the reader asked (and was audited).
     var contacts: [Contact]?
     var canReveal: Bool
+    /// The 查询码, with the contacts (revealed, audited); and whether this reader may issue a new one.
+    var lookupCode: String?
+    var canReissueCode: Bool
     var collective: Collective?
     var channel: String
     var jointLetter: Bool

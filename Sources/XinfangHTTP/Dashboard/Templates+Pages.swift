@@ -39,7 +39,8 @@ extension Templates {
         <tr><th>摘要</th><td class="pre">{{summary}}</td></tr>
         <tr><th>诉求内容</th><td class="pre">{{text}}</td></tr>
         <tr><th>信访人</th><td>{{petitioners}}{{#collective}}（集体访 {{batches}} 批 {{persons}} 人次）{{/collective}}{{#canReveal}}<form method="get" action="/ui/cases/{{number}}" style="display:inline"><input type="hidden" name="reveal" value="contact"> <button>查看联系方式</button></form><span class="muted">（用于受理告知，查看将记入审计）</span>{{/canReveal}}
-        {{#contacts}}<br>{{name}}{{#lead}}（主访人）{{/lead}}　手机 {{mobile}}　证件号码 {{idNumber}}　住址 {{address}}{{/contacts}}</td></tr>
+        {{#contacts}}<br>{{name}}{{#lead}}（主访人）{{/lead}}　手机 {{mobile}}　证件号码 {{idNumber}}　住址 {{address}}{{/contacts}}
+        {{#lookupCode}}<br>查询码 <code>{{.}}</code>{{/lookupCode}}{{#canReissueCode}} <form method="post" action="/ui/cases/{{number}}/lookup-code" style="display:inline"><button>重发查询码</button></form>{{/canReissueCode}}</td></tr>
         <tr><th>形式 / 目的</th><td>{{channel}}{{#jointLetter}}（联名信）{{/jointLetter}} / {{purpose}}</td></tr>
         <tr><th>内容分类</th><td>{{category}}</td></tr>
         <tr><th>问题属地</th><td>{{region}}</td></tr>
