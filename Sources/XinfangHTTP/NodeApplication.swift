@@ -47,6 +47,7 @@ public enum NodeApplication {
         LookupController(services: services).addRoutes(to: router)
         NotificationController(services: services).addRoutes(to: router.group("api/v1"))
         IntakeController(services: services).addRoutes(to: router.group("api/v1"))
+        DeliveryReportController(services: services).addRoutes(to: router)
         FlagController(services: services, reconciliation: reconciliation(services, transport: transport, logger: Logger(label: "xinfang.reconcile")))
             .addRoutes(to: router.group("api/v1"))
         PeerController(services: services).addRoutes(to: router)

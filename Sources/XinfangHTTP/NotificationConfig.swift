@@ -30,6 +30,8 @@ public struct NotificationConfig: Codable, Sendable, Equatable {
         public var from: String?
         public var username: String?
         public var password: String?
+        /// `http`: the token the platform presents with its delivery reports (24 characters or more).
+        public var reportToken: String?
 
         public init(kind: String, url: String? = nil, token: String? = nil, sign: String? = nil, path: String? = nil) {
             self.kind = kind
@@ -103,6 +105,12 @@ public struct NotificationConfig: Codable, Sendable, Equatable {
             digestHour: hour
         )
         settings.retryBaseSeconds = retry
+        if let token = sms?.reportToken {
+            guard token.count >= 24, token.count <= 200 else {
+                throw ValidationFailure.invalid("notifications.sms.reportToken", "状态报告令牌须为 24 到 200 个字符。")
+            }
+            settings.smsReportToken = token
+        }
         return settings
     }
 }

@@ -228,4 +228,27 @@ extension NodeDatabase {
             return out
         }
     }
+
+    /// A gateway's later report on a message it took (an SMS platform's 状态报告): `delivered`
+    /// is kept beside the acceptance; `failed` makes the message dead, for a person to resend.
+    /// False when this node sent no message of that id.
+    public func recordDeliveryReport(messageID: String, delivered: Bool, detail: String, now: Date) async throws -> Bool {
+        let prefix = node.rawValue + "-"
+        guard messageID.hasPrefix(prefix), let id = Int64(messageID.dropFirst(prefix.count)) else { return false }
+        return try await write { db in
+            guard let state = try String.fetchOne(db, cached: "SELECT state FROM notifications WHERE id = ?", arguments: [id]),
+                state == NotificationState.sent.rawValue || state == NotificationState.sending.rawValue
+            else { return false }
+            let line = "\(delivered ? "delivered" : "failed") \(now.milliseconds)\(detail.isEmpty ? "" : ": " + detail)"
+            try db.execute(
+                cached: """
+                    UPDATE notifications SET report = substr(COALESCE(report || ' | ', '') || ?, 1, 1000),
+                        state = CASE WHEN ? THEN state ELSE 'dead' END, last_error = CASE WHEN ? THEN last_error ELSE ? END
+                    WHERE id = ?
+                    """,
+                arguments: [line, delivered, delivered, "手机未送达：" + String(detail.prefix(200)), id]
+            )
+            return true
+        }
+    }
 }

@@ -161,6 +161,8 @@ public struct NotificationSettings: Sendable {
     public var retryBaseSeconds: Double = NotificationRetry.baseSeconds
     /// The organ's name the messages sign with (`{organ}`); the store's own naming when nil.
     public var organ: String?
+    /// The token the SMS platform presents when it reports on a message (`POST /notify/v1/reports`).
+    public var smsReportToken: String?
 
     public init(
         sms: (any NotificationGateway)?,

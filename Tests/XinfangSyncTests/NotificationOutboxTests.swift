@@ -215,3 +215,50 @@ struct SMTPNotificationTests {
         #expect(row.state == .pending && row.attempts == 1 && row.lastError != nil)
     }
 }
+
+/// The SMS platform's delivery reports (状态报告), with its own token.
+struct DeliveryReportTests {
+    @Test func aFailedDeliveryMakesTheMessageDeadAndADeliveredOneIsKept() async throws {
+        let sms = NotificationOutboxTests.Recording()
+        var node = try TestNode()
+        var settings = NotificationSettings(
+            sms: sms,
+            email: nil,
+            staffRecipients: [],
+            quietHours: QuietHours(from: "00:00", to: "00:00"),
+            templates: try NotificationTemplates()
+        )
+        settings.smsReportToken = "platform-report-token-000000000001"
+        node.services.notifications = settings
+        let sender = NotificationSender(
+            database: node.database,
+            clock: node.clock,
+            settings: try #require(node.services.notifications),
+            logger: Logger(label: "test")
+        ) { _ in (0, 0) }
+        try await node.withAPI { api in
+            for person in [Fixtures.newPerson(), Fixtures.newPerson()] {
+                _ = try await api.request(.post, "/api/v1/cases", body: Fixtures.registrationJSON(person: person))
+            }
+        }
+        #expect(try await sender.sendDue() == 2)
+        let ids = sms.sent.map(\.id)
+        try await node.withAPI(as: nil) { (api: APIClient) async throws in
+            func report(_ body: String, token: String = "platform-report-token-000000000001") async throws -> APIResponse {
+                var headers: HTTPFields = [.contentType: "application/json"]
+                headers[.authorization] = "Bearer \(token)"
+                return try await api.request(.post, "/notify/v1/reports", body: body, headers: headers)
+            }
+            #expect(try await report(#"{"msgId":"\#(ids[0])","status":"delivered"}"#, token: "wrong-token-000000000000000000").status == 401)
+            #expect(try await report(#"{"msgId":"\#(ids[0])","status":"delivered","detail":"DELIVRD"}"#).status == 204)
+            #expect(try await report(#"{"msgId":"\#(ids[1])","status":"failed","detail":"空号"}"#).status == 204)
+            #expect(try await report(#"{"msgId":"430102-999","status":"failed"}"#)["code"] == "message-not-found")
+            #expect(try await report(#"{"msgId":"\#(ids[0])","status":"lost"}"#)["code"] == "invalid-field")
+        }
+        let rows = try await node.database.notificationRows(limit: 10)
+        let first = try #require(rows.first { "430102-\($0.id)" == ids[0] })
+        let second = try #require(rows.first { "430102-\($0.id)" == ids[1] })
+        #expect(first.state == .sent && first.report?.contains("delivered") == true && first.report?.contains("DELIVRD") == true)
+        #expect(second.state == .dead && second.lastError?.contains("空号") == true)
+    }
+}

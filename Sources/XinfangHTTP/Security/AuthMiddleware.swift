@@ -27,6 +27,11 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
             }
             return try await next(request, context)
         }
+        if path == "/notify/v1/reports" {
+            // An SMS platform's delivery reports: its own token (checked by the controller), not an account.
+            guard services.rateLimiter.allow("reports|\(context.remoteAddress)", perMinute: 600, now: now) else { throw Self.rateLimited }
+            return try await next(request, context)
+        }
         if path == "/lookup" || path == "/lookup/evaluate" {
             // The petitioner's pages: no account; each lookup is counted and audited by the store.
             guard services.rateLimiter.allow("lookup|\(context.remoteAddress)", perMinute: services.lookupLimits.requestsPerMinute, now: now) else {
