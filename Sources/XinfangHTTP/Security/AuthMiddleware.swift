@@ -13,6 +13,10 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
 
     static var cookieName: String { "xf_session" }
 
+    /// The paths served without an account, and their requests a minute per address (nil: the
+    /// lookup's configured limit).
+    static var publicPaths: [String: Int?] { ["/lookup": nil, "/lookup/evaluate": nil, "/notify/v1/reports": 600] }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let path = request.uri.path
@@ -27,16 +31,11 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
             }
             return try await next(request, context)
         }
-        if path == "/notify/v1/reports" {
-            // An SMS platform's delivery reports: its own token (checked by the controller), not an account.
-            guard services.rateLimiter.allow("reports|\(context.remoteAddress)", perMinute: 600, now: now) else { throw Self.rateLimited }
-            return try await next(request, context)
-        }
-        if path == "/lookup" || path == "/lookup/evaluate" {
-            // The petitioner's pages: no account; each lookup is counted and audited by the store.
-            guard services.rateLimiter.allow("lookup|\(context.remoteAddress)", perMinute: services.lookupLimits.requestsPerMinute, now: now) else {
-                throw Self.rateLimited
-            }
+        if let limit = Self.publicPaths[path] {
+            // The petitioner's pages and the SMS platform's reports: no account (the store counts
+            // and audits each lookup; a report carries the platform's own token).
+            let perMinute = limit ?? services.lookupLimits.requestsPerMinute
+            guard services.rateLimiter.allow("\(path)|\(context.remoteAddress)", perMinute: perMinute, now: now) else { throw Self.rateLimited }
             return try await next(request, context)
         }
         if path == "/api/v1/session" && request.method == .post || path == "/ui/login" {
