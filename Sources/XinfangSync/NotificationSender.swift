@@ -214,9 +214,13 @@ public struct NotificationSender: Service {
         let resumed = try await database.resumeSendingNotifications()
         if resumed > 0 { logger.notice("notifications handed to a gateway before a restart go again", metadata: ["count": "\(resumed)"]) }
         await withGracefulShutdownHandler {
+            // The day whose digest was dealt with: a wake (every commit signals one) costs no
+            // backlog query and no write for it again that day.
+            var digestDay: CivilDate?
             while !wakeup.isStopped && !Task.isCancelled {
                 do {
-                    try await queueDigestIfDue()
+                    let today = database.calendar.civilDate(of: clock.now())
+                    if digestDay != today, try await queueDigestIfDue() { digestDay = today }
                     try await sendDue()
                 } catch {
                     logger.error("notification outbox failed", metadata: ["error": "\(error)"])
@@ -234,6 +238,9 @@ public struct NotificationSender: Service {
     public func sendDue() async throws -> Int {
         var sent = 0
         while true {
+            // A read first: most wakes (every commit signals one) find nothing due, and must not
+            // cost the writers a transaction.
+            guard let due = try await database.nextNotificationDue(), due <= clock.now() else { return sent }
             let batch = try await database.claimDueNotifications(now: clock.now(), limit: 20)
             if batch.isEmpty { return sent }
             for row in batch where try await send(row) { sent += 1 }
@@ -352,17 +359,21 @@ public struct NotificationSender: Service {
         )
     }
 
-    /// Queues today's digest once the digest hour has come (its key makes it once a day).
-    public func queueDigestIfDue() async throws {
-        guard settings.email != nil, !settings.staffRecipients.isEmpty else { return }
+    /// Queues today's digest once the digest hour has come (its key makes it once a day); true
+    /// when today's digest is dealt with (queued now or before, or nothing to report, or no one
+    /// to send it to), false while its hour has not come.
+    @discardableResult
+    public func queueDigestIfDue() async throws -> Bool {
+        guard settings.email != nil, !settings.staffRecipients.isEmpty else { return true }
         let now = clock.now()
         let offset = database.calendar.utcOffsetSeconds
         let hour = Int(((now.timeIntervalSince1970 + Double(offset)) / 3600).rounded(.down)) % 24
-        guard hour >= settings.digestHour else { return }
+        guard hour >= settings.digestHour else { return false }
         let (yellow, red) = try await obligations(now)
         let organ = settings.organ ?? database.hierarchy?.topology.node(database.node)?.name ?? database.node.rawValue
         if let draft = NotificationRules.digest(on: database.calendar.civilDate(of: now), organ: organ, yellow: yellow, red: red) {
             try await database.queueNotification(draft, now: now)
         }
+        return true
     }
 }
