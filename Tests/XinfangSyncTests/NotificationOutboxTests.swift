@@ -168,7 +168,10 @@ struct SMTPNotificationTests {
         let smtp = FakeSMTPServer()
         try await smtp.run { port in
             var node = try TestNode()
-            let gateway = SMTPGateway(host: "127.0.0.1", port: port, from: "xinfang@example.gov.cn", username: "xinfang", password: "s3cret")
+            var gateway = SMTPGateway(host: "127.0.0.1", port: port, from: "xinfang@example.gov.cn", username: "xinfang", password: "s3cret")
+            // The test command runs the simulator's seeds beside this on two cores: a dialogue of a
+            // few lines may wait long for a thread there (CI once took more than 15 s).
+            gateway.timeoutSeconds = 300
             node.services.notifications = NotificationSettings(
                 sms: nil,
                 email: gateway,
