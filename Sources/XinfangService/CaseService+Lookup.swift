@@ -10,8 +10,7 @@ extension CaseService {
         by actor: Actor,
         scope: CaseScope? = nil
     ) async throws -> (outcome: Outcome, code: LookupCode) {
-        var random = SystemRandomNumberGenerator()
-        let (code, seal) = try database.personalData.newLookupCode(using: &random)
+        let (code, seal) = try database.lookupCodes.next(database.personalData)
         return (try await record(.reissueLookupCode(seal), on: number, by: actor, scope: scope), code)
     }
 

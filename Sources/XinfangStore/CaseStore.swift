@@ -25,6 +25,8 @@ public protocol CaseStore: Sendable {
     var personalData: PersonalDataProtector { get }
     /// The calendar deadlines are counted on.
     var calendar: DeadlineCalendar { get }
+    /// Where new 查询码 come from (at registration and on reissue).
+    var lookupCodes: LookupCodeSource { get }
 
     // MARK: People's intents (through `CaseService`)
 

@@ -75,12 +75,7 @@ struct IntakeAPITests {
                 Self.system: CallbackTarget(url: URL(string: "http://127.0.0.1:\(port)/cb")!, secret: secret)
             ])
             node.services.notifications = settings
-            let sender = NotificationSender(
-                database: node.database,
-                clock: node.clock,
-                settings: try #require(node.services.notifications),
-                logger: Logger(label: "test")
-            ) { _ in (0, 0) }
+            let sender = try NotificationOutboxTests.sender(node)
             let person = Fixtures.newPerson()
             let number = try await node.withAPI(as: .intakeSystem) { api in
                 let created = try await api.request(.post, "/api/v1/intake/petitions", body: Self.body("P-1", person: person))

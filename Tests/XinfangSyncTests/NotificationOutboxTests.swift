@@ -25,6 +25,16 @@ struct NotificationOutboxTests {
         var sent: [OutgoingMessage] { messages.withLock { $0 } }
     }
 
+    /// The sender of `node`'s configured notifications, with `obligations` as its yellow and red figures.
+    static func sender(_ node: TestNode, obligations: (yellow: Int, red: Int) = (0, 0)) throws -> NotificationSender {
+        NotificationSender(
+            database: node.database,
+            clock: node.clock,
+            settings: try #require(node.services.notifications),
+            logger: Logger(label: "test")
+        ) { _ in obligations }
+    }
+
     static func node(quiet: QuietHours = QuietHours(from: "00:00", to: "00:00")) throws -> (TestNode, Recording, Recording, NotificationSender) {
         var node = try TestNode()
         let sms = Recording()
@@ -37,12 +47,7 @@ struct NotificationOutboxTests {
             templates: try NotificationTemplates()
         )
         node.services.notifications = settings
-        let sender = NotificationSender(
-            database: node.database,
-            clock: node.clock,
-            settings: try #require(node.services.notifications),
-            logger: Logger(label: "test")
-        ) { _ in (0, 0) }
+        let sender = try NotificationOutboxTests.sender(node)
         return (node, sms, email, sender)
     }
 
@@ -179,12 +184,7 @@ struct SMTPNotificationTests {
                 templates: try NotificationTemplates(),
                 digestHour: 0
             )
-            let sender = NotificationSender(
-                database: node.database,
-                clock: node.clock,
-                settings: try #require(node.services.notifications),
-                logger: Logger(label: "test")
-            ) { _ in (2, 1) }
+            let sender = try NotificationOutboxTests.sender(node, obligations: (2, 1))
             try await sender.queueDigestIfDue()
             try await sender.queueDigestIfDue()
             #expect(try await sender.sendDue() == 1, "one digest a day")
@@ -206,12 +206,7 @@ struct SMTPNotificationTests {
             templates: try NotificationTemplates(),
             digestHour: 0
         )
-        let sender = NotificationSender(
-            database: node.database,
-            clock: node.clock,
-            settings: try #require(node.services.notifications),
-            logger: Logger(label: "test")
-        ) { _ in (0, 3) }
+        let sender = try NotificationOutboxTests.sender(node, obligations: (0, 3))
         try await sender.queueDigestIfDue()
         #expect(try await sender.sendDue() == 0)
         let row = try #require(try await node.database.notificationRows(limit: 1).first)
@@ -233,12 +228,7 @@ struct DeliveryReportTests {
         )
         settings.smsReportToken = "platform-report-token-000000000001"
         node.services.notifications = settings
-        let sender = NotificationSender(
-            database: node.database,
-            clock: node.clock,
-            settings: try #require(node.services.notifications),
-            logger: Logger(label: "test")
-        ) { _ in (0, 0) }
+        let sender = try NotificationOutboxTests.sender(node)
         try await node.withAPI { api in
             for person in [Fixtures.newPerson(), Fixtures.newPerson()] {
                 _ = try await api.request(.post, "/api/v1/cases", body: Fixtures.registrationJSON(person: person))

@@ -82,23 +82,7 @@ struct AttachmentController<Context: NodeContext>: Sendable {
     }
 
     /// A refusal of the upload as a problem document.
-    func problem(_ error: any Error, _ number: CaseNumber) async throws -> APIProblem {
-        switch error {
-        case let problem as APIProblem: return problem
-        case let failure as ValidationFailure:
-            var problem = APIProblem(failure)
-            if failure.code == "unsupported-media-type" || failure.code == "file-type-mismatch" { problem.status = .unsupportedMediaType }
-            if failure.code == "hash-mismatch" { problem.status = .unprocessableContent }
-            return problem
-        case let refusal as PolicyRefusal: return try await services.problem(refusal, on: number)
-        case let failure as LifecycleError: return APIProblem(failure)
-        case StoreError.refused(let refusal): return APIProblem(refusal)
-        case let error as StoreError: return APIProblem(error)
-        case BlobStore.Failure.tooLarge(let limit):
-            return APIProblem(.contentTooLarge, code: "file-too-large", detail: "文件超过 \(limit / (1 << 20)) MB 的上限（单个文件或该件材料合计）。")
-        default: throw error
-        }
-    }
+    func problem(_ error: any Error, _ number: CaseNumber) async throws -> APIProblem { try await services.problem(error, on: number) }
 
     /// `GET /api/v1/cases/{caseNumber}/attachments/{sha256}`: the file, inline when a browser
     /// shows its type; `Range: bytes=a-b` answers 206 with that part. Audited before any byte is sent.

@@ -210,14 +210,8 @@ struct LookupController<Context: NodeContext>: Sendable {
                 Reissued(caseNumber: number.rawValue, lookupCode: code.description, applied: applied),
                 status: applied ? .created : .accepted
             )
-        } catch let failure as LifecycleError {
-            throw APIProblem(failure)
-        } catch StoreError.refused(let refusal) {
-            throw APIProblem(refusal)
-        } catch let refusal as PolicyRefusal {
-            throw try await services.problem(refusal, on: number)
-        } catch let error as StoreError {
-            throw APIProblem(error)
+        } catch {
+            throw try await services.problem(error, on: number)
         }
     }
 }

@@ -13,9 +13,14 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
 
     static var cookieName: String { "xf_session" }
 
-    /// The paths served without an account, and their requests a minute per address (nil: the
-    /// lookup's configured limit).
-    static var publicPaths: [String: Int?] { ["/lookup": nil, "/lookup/evaluate": nil, "/notify/v1/reports": 600] }
+    /// The requests a minute per address of a path served without an account; nil for any other.
+    func publicLimit(_ path: String) -> Int? {
+        switch path {
+        case "/lookup", "/lookup/evaluate": services.lookupLimits.requestsPerMinute
+        case "/notify/v1/reports": 600
+        default: nil
+        }
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -31,10 +36,9 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
             }
             return try await next(request, context)
         }
-        if let limit = Self.publicPaths[path] {
+        if let perMinute = publicLimit(path) {
             // The petitioner's pages and the SMS platform's reports: no account (the store counts
             // and audits each lookup; a report carries the platform's own token).
-            let perMinute = limit ?? services.lookupLimits.requestsPerMinute
             guard services.rateLimiter.allow("\(path)|\(context.remoteAddress)", perMinute: perMinute, now: now) else { throw Self.rateLimited }
             return try await next(request, context)
         }

@@ -196,4 +196,23 @@ extension NodeServices {
         return problem
     }
 
+    /// Any refusal of a change to a case as a problem document (an upload's type and size, a
+    /// policy, the lifecycle, the store); anything else is rethrown.
+    func problem(_ error: any Error, on number: CaseNumber) async throws -> APIProblem {
+        switch error {
+        case let problem as APIProblem: return problem
+        case let failure as ValidationFailure:
+            var problem = APIProblem(failure)
+            if failure.code == "unsupported-media-type" || failure.code == "file-type-mismatch" { problem.status = .unsupportedMediaType }
+            if failure.code == "hash-mismatch" { problem.status = .unprocessableContent }
+            return problem
+        case let refusal as PolicyRefusal: return try await problem(refusal, on: number)
+        case let failure as LifecycleError: return APIProblem(failure)
+        case StoreError.refused(let refusal): return APIProblem(refusal)
+        case let error as StoreError: return APIProblem(error)
+        case BlobStore.Failure.tooLarge(let limit):
+            return APIProblem(.contentTooLarge, code: "file-too-large", detail: "文件超过 \(limit / (1 << 20)) MB 的上限（单个文件或该件材料合计）。")
+        default: throw error
+        }
+    }
 }
