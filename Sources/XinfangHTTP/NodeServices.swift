@@ -20,6 +20,8 @@ public struct NodeServices: Sendable {
     public var cases: CaseService { CaseService(database: database, clock: clock) }
     /// Login and peer request buckets by client address.
     public let rateLimiter = RateLimiter()
+    /// What neighbours' packets brought, for the log's progress lines during a catch-up.
+    public let received = StreamProgress()
     /// The node's Prometheus metrics and the token `/metrics` asks for.
     public var metrics: NodeMetrics
     /// Working days before a deadline that a case shows yellow (临期).

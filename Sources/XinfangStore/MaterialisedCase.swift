@@ -6,9 +6,13 @@ import XinfangCore
 /// lists, the backlog and the indicators read. Built from the fold of the chain (`CaseState`) and
 /// the calendar; `state_json` keeps the whole state. Columns fixed at registration are written
 /// once; the others are rewritten on every save.
-struct MaterialisedCase {
-    /// Every column, by name.
-    var values: [String: (any DatabaseValueConvertible)?]
+struct MaterialisedCase: Sendable {
+    /// Every column's value, in the order of `columns` (bound by position: binding 47 values by
+    /// name cost more than running the statement).
+    var values: [DatabaseValue]
+
+    /// Every column, in the upsert's order.
+    static let columns = registrationColumns + stateColumns
 
     /// The columns only the registration sets (a later save leaves them).
     static let registrationColumns = [
@@ -25,14 +29,13 @@ struct MaterialisedCase {
         "accept_due_at", "handling_met_at", "petition_received_at", "lookup_digest",
     ]
 
-    /// The upsert, written once from the column lists (named parameters, no positions).
+    /// The upsert, written once from the column lists.
     static let upsert: String = {
-        let columns = registrationColumns + stateColumns
-        return """
-            INSERT INTO cases (\(columns.joined(separator: ", ")))
-            VALUES (\(columns.map { ":\($0)" }.joined(separator: ", ")))
-            ON CONFLICT(case_number) DO UPDATE SET \(stateColumns.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
-            """
+        """
+        INSERT INTO cases (\(columns.joined(separator: ", ")))
+        VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))
+        ON CONFLICT(case_number) DO UPDATE SET \(stateColumns.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+        """
     }()
 
     init(_ state: CaseState, calendar: DeadlineCalendar, hierarchy: Hierarchy?, json: String) {
@@ -42,7 +45,7 @@ struct MaterialisedCase {
         let handling = deadlines.first { $0.kind == .assignment } ?? deadlines.first { $0.kind == .handling }
         let closureReportOwed = state.isBacklog && state.closedAt == nil && state.status != .offered
         let skipLevel = r.intake?.kind == .skipLevel || hierarchy?.isSkipLevel(registeredAt: state.registeredAtNode, region: r.issueRegion) == true
-        values = [
+        let values: [String: (any DatabaseValueConvertible)?] = [
             "case_number": state.caseNumber.rawValue,
             "registered_at": state.registeredAt.milliseconds,
             "registered_at_node": state.registeredAtNode.rawValue,
@@ -91,10 +94,11 @@ struct MaterialisedCase {
             "petition_received_at": r.receivedAt.milliseconds,
             "lookup_digest": state.lookup?.digest,
         ]
-        assert(Set(values.keys) == Set(Self.registrationColumns + Self.stateColumns), "a column without a value, or a value without a column")
+        self.values = Self.columns.map { values[$0].flatMap { $0?.databaseValue } ?? .null }
+        assert(Set(values.keys) == Set(Self.columns), "a column without a value, or a value without a column")
     }
 
     func save(_ db: Database) throws {
-        try db.execute(cached: Self.upsert, arguments: StatementArguments(values.mapValues { $0?.databaseValue ?? .null }))
+        try db.execute(cached: Self.upsert, arguments: StatementArguments(values))
     }
 }

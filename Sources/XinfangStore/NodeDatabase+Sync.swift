@@ -223,14 +223,18 @@ extension NodeDatabase {
     /// run that does not start right after the local head is answered `gap` with the head, so the
     /// sender resends from there. The new events must link by hash, be appended by the holder of
     /// the moment, and the last one must carry a valid signature of its origin: it covers every
-    /// event before it by the hash chain. The signatures are checked on every core before the write
-    /// transaction (which runs on one). Commit, then acknowledge.
+    /// event before it by the hash chain. The signatures are checked on every core beside the write
+    /// transaction (which runs on one), and so is the pure work of each run that extends its case
+    /// (`PreparedRun`: the fold, the hash checks, the rows), from a read of the store as the packet
+    /// arrives; the transaction waits for each run's work in turn and takes its preparation only if
+    /// the case has not moved since. Commit, then acknowledge.
     public func receivePacket(from peer: NodeID, number: PacketNumber, chains runs: [[CaseEvent]], now: Date) async throws -> [ItemReceipt] {
-        let verified = await Self.verifiedHeads(runs.compactMap(\.last), topology: hierarchy?.topology)
-        let receipts = try await write { db -> [ItemReceipt] in
-            try Self.acceptPacket(db, from: peer, number: number, now: now)
-            try Self.markReachable(db, peer, now: now)
-            return try receive(db, runs, from: peer, now: now, verifiedHeads: verified)
+        let receipts = try await withRunsAhead(runs, now: now) { ahead in
+            try await write { db -> [ItemReceipt] in
+                try Self.acceptPacket(db, from: peer, number: number, now: now)
+                try Self.markReachable(db, peer, now: now)
+                return try receive(db, runs, from: peer, now: now, ahead: ahead.take)
+            }
         }
         outboxSignal.notify()
         return receipts
@@ -238,12 +242,14 @@ extension NodeDatabase {
 
     /// Each run in a savepoint: a run the store cannot take is refused alone. A database failure
     /// fails the whole transaction, and the sender sends the packet again.
-    func receive(_ db: Database, _ runs: [[CaseEvent]], from peer: NodeID, now: Date, verifiedHeads verified: Set<String>) throws -> [ItemReceipt] {
-        try runs.map { run in
+    func receive(_ db: Database, _ runs: [[CaseEvent]], from peer: NodeID, now: Date, ahead: (Int) -> RunAhead) throws -> [ItemReceipt] {
+        try runs.enumerated().map { index, run in
             var receipt: ItemReceipt?
             do {
                 try db.inSavepoint {
-                    receipt = try receive(db, run, from: peer, now: now, verifiedHeads: verified)
+                    let work = ahead(index)
+                    let verified: Set<String> = work.verified ? [run.last!.hash] : []
+                    receipt = try receive(db, run, from: peer, now: now, verifiedHeads: verified, prepared: work.prepared)
                     return receipt?.status == .rejected ? .rollback : .commit
                 }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
@@ -259,29 +265,17 @@ extension NodeDatabase {
         }
     }
 
-    /// The hashes of those `heads` whose signature verifies against their origin's key, checked
-    /// in parallel (one task per core).
-    static func verifiedHeads(_ heads: [CaseEvent], topology: Topology?) async -> Set<String> {
-        guard let topology, !heads.isEmpty else { return [] }
-        let tasks = min(heads.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
-        let share = (heads.count + tasks - 1) / tasks
-        return await withTaskGroup(of: [String].self) { group in
-            for start in stride(from: 0, to: heads.count, by: share) {
-                let slice = heads[start..<min(heads.count, start + share)]
-                group.addTask {
-                    slice.compactMap { event in topology.node(event.origin)?.verifies(event) == true ? event.hash : nil }
-                }
-            }
-            var verified = Set<String>()
-            for await hashes in group { verified.formUnion(hashes) }
-            return verified
-        }
-    }
-
     /// One run of events from `peer`, as `ChainIntake` decides: a duplicate, a gap or a refusal is
     /// answered; new events are folded (checked again against the accused-organ rule), stored and
     /// forwarded, or settled by the fork rule.
-    func receive(_ db: Database, _ events: [CaseEvent], from peer: NodeID, now: Date, verifiedHeads: Set<String> = []) throws -> ItemReceipt {
+    func receive(
+        _ db: Database,
+        _ events: [CaseEvent],
+        from peer: NodeID,
+        now: Date,
+        verifiedHeads: Set<String> = [],
+        prepared: PreparedRun? = nil
+    ) throws -> ItemReceipt {
         let number = events.first?.caseNumber ?? CaseNumber(rawValue: "?")
         guard let hierarchy else {
             return ItemReceipt(
@@ -293,8 +287,8 @@ extension NodeDatabase {
                 detail: "this node has no topology"
             )
         }
-        let local = try Self.loadState(db, number)
-        let head = local?.headSeq ?? 0
+        let stored = try Self.loadHead(db, number)
+        let head = stored?.seq ?? 0
         func receipt(_ decision: ChainIntake.Decision) -> ItemReceipt {
             switch decision {
             case .duplicate: ItemReceipt(kind: .chain, caseNumber: number, status: .duplicate, head: head)
@@ -308,7 +302,7 @@ extension NodeDatabase {
         }
         let decision = try ChainIntake.decide(
             events,
-            local: local.map { ChainIntake.Local(headSeq: $0.headSeq, headHash: $0.headHash) },
+            local: stored.map { ChainIntake.Local(headSeq: $0.seq, headHash: $0.hash) },
             isKnown: { try Self.hasEvent(db, hash: $0) },
             topology: hierarchy.topology,
             verifiedHeads: verifiedHeads
@@ -320,6 +314,9 @@ extension NodeDatabase {
             return receipt(decision)
         case .fork(let run):
             fresh = run  // validated on its own branch, then the fork rule picks the head
+            guard let local = try Self.loadState(db, number) else {
+                return receipt(.refuse(code: .invalidChain, detail: "no stored head to fork from"))
+            }
             let tree = EventTree(try Self.loadAllEvents(db, number))
             do {
                 var branch = try CaseState.fold(tree.path(to: fresh[0].prevHash ?? ""), topology: hierarchy.topology)
@@ -331,7 +328,7 @@ extension NodeDatabase {
             state = try settleFork(
                 db,
                 number,
-                previous: local!,
+                previous: local,
                 tree: EventTree(tree.events + fresh),
                 sender: peer,
                 senderHead: fresh.last!,
@@ -339,27 +336,44 @@ extension NodeDatabase {
             )
         case .extend(let run):
             fresh = run
-            var next: CaseState
-            do {
-                if let local {
-                    next = local
-                    if let refused = try ChainIntake.fold(fresh[...], onto: &next, topology: hierarchy.topology) { return receipt(refused) }
-                } else {
-                    next = try CaseState.opened(by: fresh[0])
-                    try next.checkHash(fresh[0])
-                    if let refused = try ChainIntake.fold(fresh.dropFirst(), onto: &next, topology: hierarchy.topology) { return receipt(refused) }
-                }
-            } catch {
-                return receipt(.refuse(code: .invalidChain, detail: "\(error)"))
+            switch try extend(db, number, stored: stored, with: run, prepared: prepared, from: peer, now: now) {
+            case .refused(let refusal): return receipt(refusal)
+            case .prepared(let work): state = work.next
             }
-            for event in fresh { try insert(db, event, storedAt: now) }
-            try save(db, next)
-            try enqueueReplication(db, of: next, receivedFrom: peer, now: now)
-            if fresh.contains(where: \.isResolution) { try refreshConflicts(db, number, state: next, tree: nil, now: now) }
-            state = next
         }
         try settleAfterReceiving(db, fresh, state: state, from: peer, now: now)
         return ItemReceipt(kind: .chain, caseNumber: number, status: .applied, head: state.headSeq)
+    }
+
+    /// Stores new events that extend the case: the preparation made ahead if the case has not
+    /// moved since (`PreparedRun.matches`), else the same work done here; the refusal when the
+    /// events do not fold.
+    private func extend(
+        _ db: Database,
+        _ number: CaseNumber,
+        stored: CaseHead?,
+        with run: [CaseEvent],
+        prepared: PreparedRun?,
+        from peer: NodeID,
+        now: Date
+    ) throws -> Preparation {
+        let work: PreparedRun
+        if let prepared, prepared.matches(head: stored, fresh: run) {
+            work = prepared
+        } else {
+            switch try prepare(run, onto: try Self.loadState(db, number), now: now) {
+            case .refused(let refusal): return .refused(refusal)
+            case .prepared(let made): work = made
+            }
+        }
+        // The case's row before its events: a child row written before its parent leaves a
+        // deferred foreign-key violation outstanding, and SQLite then searches every child table
+        // of `cases` when the parent comes (the row took half as long again).
+        try work.caseRow.save(db)
+        for row in work.events { try insert(db, row) }
+        try enqueueReplication(db, of: work.next, receivedFrom: peer, now: now)
+        if run.contains(where: \.isResolution) { try refreshConflicts(db, number, state: work.next, tree: nil, now: now) }
+        return .prepared(work)
     }
 
     /// After new events are stored: the files they name whose bytes to fetch, the commands they

@@ -12,6 +12,8 @@ public struct PeerDispatcher: Sendable {
     let peer: TopologyNode
     let logger: Logger
     let link: PeerLink
+    /// What was sent, for the log's progress lines during a catch-up.
+    let sent = StreamProgress()
 
     public init(database: any CaseStore, transport: any PacketTransport, clock: any NodeClock, peer: TopologyNode, logger: Logger) {
         self.database = database
@@ -66,6 +68,15 @@ public struct PeerDispatcher: Sendable {
             case .delivered(let response):
                 try await database.recordDelivery(batch, receipts: response.receipts, now: clock.now(), jitter: jitter)
                 logger.debug("packet delivered", metadata: ["sync.items": "\(batch.itemIDs.count)", "sync.packet": "\(number.number)"])
+                if let window = sent.record(peer.id.rawValue, items: batch.itemIDs.count, now: clock.now()) {
+                    logger.info(
+                        "sending to peer",
+                        metadata: [
+                            "sync.packets": "\(window.packets)", "sync.items": "\(window.items)",
+                            "sync.items_per_second": "\(Int(window.perSecond))", "sync.packet": "\(number.number)",
+                        ]
+                    )
+                }
                 return .delivered
             case .refused(let status, let code, let detail):
                 logger.warning("packet refused", metadata: ["sync.status": "\(status)", "sync.code": "\(code)", "sync.detail": "\(detail)"])

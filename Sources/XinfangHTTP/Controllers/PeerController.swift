@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import XinfangCore
 import XinfangStore
@@ -40,6 +41,16 @@ struct PeerController<Context: NodeContext>: Sendable {
                 signature: request.headers[Self.signatureHeader]
             )
             let data = try CanonicalJSON.encoder.encode(response)
+            let peer = request.headers[Self.fromHeader] ?? "unknown"
+            if let window = services.received.record(peer, items: response.receipts.count, now: services.clock.now()) {
+                context.logger.info(
+                    "receiving from peer",
+                    metadata: [
+                        "sync.peer": "\(peer)", "sync.packets": "\(window.packets)", "sync.items": "\(window.items)",
+                        "sync.items_per_second": "\(Int(window.perSecond))",
+                    ]
+                )
+            }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         } catch let refusal as PacketRefusal {
             throw APIProblem(HTTPResponse.Status(code: refusal.status), code: refusal.code, detail: refusal.detail)

@@ -169,7 +169,8 @@ struct SupervisionBench: AsyncParsableCommand {
 }
 
 enum SupervisionScenario {
-    /// Rows P3 (backlog), P3 (stats) and P6 (the province's memory while answering).
+    /// Rows P3 (backlog), P3 (stats), P6 (the province's memory while answering) and P10 (the
+    /// dashboard over HTTP on the same store).
     static func run(cases: Int, repeats: Int, directory root: URL) async throws -> [BenchRow] {
         try? FileManager.default.removeItem(at: root)
         let (topology, keys) = ExampleHierarchy.topology(baseURL: { "direct://\($0)" })
@@ -213,6 +214,8 @@ enum SupervisionScenario {
             try await SupervisionBodies.stats(services, from: today.adding(days: -3 * 365), to: today).count
         }
         let resident = ProcessMemory.megabytes("VmRSS")
+        let peak = ProcessMemory.megabytes("VmHWM")
+        let dashboard = try await DashboardScenario.run(services: services, cases: cases, repeats: repeats)
         let count = percentile(floor, 0.5)
         func row(_ label: String, _ ms: [Double]) -> BenchRow {
             BenchRow(
@@ -232,12 +235,12 @@ enum SupervisionScenario {
             BenchRow(
                 id: "P6",
                 scenario: "resident memory, province answering P3",
-                figure: String(format: "%.0f MB (peak with the load %.0f MB)", resident, ProcessMemory.megabytes("VmHWM")),
+                figure: String(format: "%.0f MB (peak with the load %.0f MB)", resident, peak),
                 limit: "—",
                 ratio: nil,
                 goal: "≤ 300 MB",
                 met: resident <= 300
             ),
-        ]
+        ] + dashboard
     }
 }

@@ -5,14 +5,14 @@ import Foundation
 struct BenchAll: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "all",
-        abstract: "Run the whole suite (P1–P7) and print one table: figure, the machine's limit in the same run, ratio, goal."
+        abstract: "Run the whole suite (P1–P8, P10) and print one table: figure, the machine's limit in the same run, ratio, goal."
     )
 
     @Option(help: "P1: cases pushed (2 events each).") var ingestCases: Int = 25_000
     @Option(help: "P2: assignments and closures timed per condition.") var latencyRounds: Int = 100
     @Option(help: "P2: background load, events/s.") var latencyLoad: Int = 1000
-    @Option(help: "P3: cases at the province.") var supervisionCases: Int = 1_000_000
-    @Option(help: "P3: requests timed per view.") var supervisionRepeats: Int = 20
+    @Option(help: "P3 and P10: cases at the province.") var supervisionCases: Int = 1_000_000
+    @Option(help: "P3 and P10: requests timed per view.") var supervisionRepeats: Int = 20
     @Option(help: "P4: events queued for the offline county.") var catchUpEvents: Int = 100_000
     @Option(help: "P5: replicated cases.") var antiEntropyCases: Int = 1_000_000
     @Option(help: "P5: cases that differ.") var antiEntropyDiffer: Int = 10

@@ -1,0 +1,238 @@
+import Foundation
+import GRDB
+import XinfangCore
+
+/// What storing a run of new events takes that needs no database: the fold (each event's hash
+/// checked, the lifecycle replayed), the events' rows and the case's materialised row with its
+/// state encoded. Worked out from the case as it was stored at `base`; the write transaction takes
+/// it only if the case's head is still `base` and the same events are new (`matches`), and works it
+/// out again itself otherwise, with the same function (`prepare(_:onto:now:)`).
+struct PreparedRun: Sendable {
+    /// The head it was worked out from: nil when the case was not stored.
+    var base: CaseHead?
+    /// The hashes of the new events it stores, in order.
+    var fresh: [String]
+    /// The state after the new events.
+    var next: CaseState
+    var events: [EventRow]
+    var caseRow: MaterialisedCase
+
+    func matches(head: CaseHead?, fresh run: [CaseEvent]) -> Bool {
+        base == head && fresh.elementsEqual(run.lazy.map(\.hash))
+    }
+}
+
+/// A stored case's head: what a run of events must follow.
+struct CaseHead: Sendable, Equatable {
+    var seq: Int
+    var hash: String
+}
+
+extension NodeDatabase {
+    /// The outcome of folding new events onto a case: the prepared rows, or the receipt's refusal.
+    enum Preparation {
+        case prepared(PreparedRun)
+        case refused(ChainIntake.Decision)
+    }
+
+    /// Folds `fresh` (new events that extend the case, as `ChainIntake` decided) onto `local` (nil:
+    /// they open it) and makes their rows and the case's row. Pure: the one place this work is
+    /// written, whether it runs before the transaction or inside it.
+    func prepare(_ fresh: [CaseEvent], onto local: CaseState?, now: Date) throws -> Preparation {
+        guard let topology = hierarchy?.topology, let first = fresh.first else {
+            return .refused(.malformed(code: .emptyChain, detail: "no events"))
+        }
+        var next: CaseState
+        do {
+            if let local {
+                next = local
+                if let refused = try ChainIntake.fold(fresh[...], onto: &next, topology: topology) { return .refused(refused) }
+            } else {
+                next = try CaseState.opened(by: first)
+                try next.checkHash(first)
+                if let refused = try ChainIntake.fold(fresh.dropFirst(), onto: &next, topology: topology) { return .refused(refused) }
+            }
+        } catch {
+            return .refused(.refuse(code: .invalidChain, detail: "\(error)"))
+        }
+        return .prepared(
+            PreparedRun(
+                base: local.map { CaseHead(seq: $0.headSeq, hash: $0.headHash) },
+                fresh: fresh.map(\.hash),
+                next: next,
+                events: try fresh.map { try eventRow($0, storedAt: now) },
+                caseRow: try caseRow(next)
+            )
+        )
+    }
+
+    /// A case's head, without decoding its state.
+    static func loadHead(_ db: Database, _ number: CaseNumber) throws -> CaseHead? {
+        try Row.fetchOne(db, cached: "SELECT head_seq, head_hash FROM cases WHERE case_number = ?", arguments: [number.rawValue])
+            .map { CaseHead(seq: $0[0], hash: $0[1]) }
+    }
+
+    /// Works out a packet's runs for `transaction`, beside it: one read of the cases they name and
+    /// of the events the store already has, then each run's head signature checked and its
+    /// preparation made, in slices of `runsPerSlice` on every core, handed over as each slice is
+    /// ready (`RunsAhead`), so the transaction stores the first runs while the next are prepared.
+    /// A run that is not a plain extension of its case here (a duplicate, a gap, a fork, a
+    /// refusal) gets no preparation: the transaction decides it itself. A failed read prepares
+    /// nothing; the transaction then does it all.
+    ///
+    /// The read completes before the transaction begins: a store on one connection
+    /// (`DatabaseQueue`, the tests') cannot read while its transaction waits for the work.
+    func withRunsAhead<T: Sendable>(
+        _ runs: [[CaseEvent]],
+        now: Date,
+        _ transaction: @escaping @Sendable (RunsAhead) async throws -> T
+    ) async throws -> T {
+        let ahead = RunsAhead(count: runs.count)
+        guard let topology = hierarchy?.topology, !runs.isEmpty else {
+            ahead.deliver(runs.indices.map { ($0, RunAhead(verified: false, prepared: nil)) })
+            return try await transaction(ahead)
+        }
+        let snapshot = try? await snapshot(of: runs)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                await work(runs, snapshot: snapshot, topology: topology, now: now, into: ahead)
+                return nil
+            }
+            group.addTask { try await transaction(ahead) }
+            var result: T?
+            for try await value in group where value != nil { result = value }
+            return result!
+        }
+    }
+
+    private func work(
+        _ runs: [[CaseEvent]],
+        snapshot: (states: [String: String], known: Set<String>)?,
+        topology: Topology,
+        now: Date,
+        into ahead: RunsAhead
+    ) async {
+        let slices = Array(runs.indices).chunked(Self.runsPerSlice)
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        await withTaskGroup(of: Void.self) { group in
+            for (number, slice) in slices.enumerated() {
+                if number >= workers { await group.next() }
+                group.addTask {
+                    ahead.deliver(
+                        slice.map { index in
+                            let run = runs[index]
+                            let verified = run.last.map { topology.node($0.origin)?.verifies($0) == true } ?? false
+                            let prepared = snapshot.flatMap { snapshot in
+                                prepareAhead(run, snapshot: snapshot, verified: verified, topology: topology, now: now)
+                            }
+                            return (index, RunAhead(verified: verified, prepared: prepared))
+                        }
+                    )
+                }
+            }
+        }
+    }
+
+    /// Runs per slice of the work done ahead: small enough that the writer soon has the first.
+    static let runsPerSlice = 16
+
+    /// The states of the cases `runs` name and which of their events (and predecessors) are stored.
+    private func snapshot(of runs: [[CaseEvent]]) async throws -> (states: [String: String], known: Set<String>) {
+        let numbers = Array(Set(runs.compactMap { $0.first?.caseNumber.rawValue }))
+        let hashes = Array(Set(runs.joined().flatMap { event in [event.hash] + (event.prevHash.map { [$0] } ?? []) }))
+        return try await read { db in
+            var states: [String: String] = [:]
+            for chunk in numbers.chunked(Self.variablesPerQuery) {
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: "SELECT case_number, state_json FROM cases WHERE case_number IN (\(Self.placeholders(chunk.count)))",
+                    arguments: StatementArguments(chunk)
+                )
+                for row in rows { states[row[0]] = row[1] }
+            }
+            var known = Set<String>()
+            for chunk in hashes.chunked(Self.variablesPerQuery) {
+                known.formUnion(
+                    try String.fetchAll(
+                        db,
+                        sql: "SELECT hash FROM events WHERE hash IN (\(Self.placeholders(chunk.count)))",
+                        arguments: StatementArguments(chunk)
+                    )
+                )
+            }
+            return (states, known)
+        }
+    }
+
+    private func prepareAhead(
+        _ run: [CaseEvent],
+        snapshot: (states: [String: String], known: Set<String>),
+        verified: Bool,
+        topology: Topology,
+        now: Date
+    ) -> PreparedRun? {
+        let json = run.first.flatMap { snapshot.states[$0.caseNumber.rawValue] }
+        let local: CaseState?
+        if let json {
+            guard let decoded = try? CanonicalJSON.decoder.decode(CaseState.self, from: Data(json.utf8)) else { return nil }
+            local = decoded
+        } else {
+            local = nil
+        }
+        let decision = ChainIntake.decide(
+            run,
+            local: local.map { ChainIntake.Local(headSeq: $0.headSeq, headHash: $0.headHash) },
+            isKnown: snapshot.known.contains,
+            topology: topology,
+            verifiedHeads: verified ? [run.last!.hash] : []
+        )
+        guard case .extend(let fresh) = decision, case .prepared(let prepared) = try? prepare(fresh, onto: local, now: now) else { return nil }
+        return prepared
+    }
+
+    /// Bound variables per `IN (…)` query, well under SQLite's limit.
+    static let variablesPerQuery = 500
+
+    static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+}
+
+extension Array {
+    /// The array in consecutive slices of at most `size` elements.
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min(count, $0 + size)] }
+    }
+}
+
+/// What was worked out ahead for one run: whether its head's signature verifies, and its
+/// preparation (nil: the transaction works it out).
+struct RunAhead: Sendable {
+    var verified: Bool
+    var prepared: PreparedRun?
+}
+
+/// The runs of a packet worked out ahead, handed from the tasks that make them to the write
+/// transaction that waits for each in turn (on GRDB's writer thread, never on Swift's cooperative
+/// threads, which make them).
+final class RunsAhead: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var runs: [RunAhead?]
+
+    init(count: Int) { runs = Array(repeating: nil, count: count) }
+
+    func deliver(_ made: [(Int, RunAhead)]) {
+        condition.lock()
+        for (index, run) in made { runs[index] = run }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Run `index`'s work, waiting until it is delivered.
+    func take(_ index: Int) -> RunAhead {
+        condition.lock()
+        defer { condition.unlock() }
+        while runs[index] == nil { condition.wait() }
+        return runs[index]!
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import GRDB
+import XinfangCore
+
+// MARK: - Rows of events and cases
+
+extension NodeDatabase {
+    func insert(_ db: Database, _ event: CaseEvent, storedAt: Date? = nil) throws {
+        try insert(db, try eventRow(event, storedAt: storedAt))
+    }
+
+    /// An event as its row and its petitioners' match keys: pure, so a packet's are made on every
+    /// core before the write transaction (`PreparedRun`).
+    func eventRow(_ event: CaseEvent, storedAt: Date?) throws -> EventRow {
+        let body = String(decoding: try CanonicalJSON.encoder.encode(event.body), as: UTF8.self)
+        let command = try event.command.map { String(decoding: try CanonicalJSON.encoder.encode($0), as: UTF8.self) }
+        let values: [(any DatabaseValueConvertible)?] = [
+            event.caseNumber.rawValue, event.epoch, event.seq, event.hash, event.prevHash, event.origin.rawValue,
+            event.time.wallMs, event.time.logical, event.actor, event.body.kind, body, event.signature,
+            storedAt?.milliseconds ?? event.time.wallMs, command,
+        ]
+        let keys: [String] =
+            if case .register(let registration) = event.body { PetitionerMatch.keys(of: registration, protector: personalData) } else { [] }
+        return EventRow(caseNumber: event.caseNumber.rawValue, values: values.map { $0?.databaseValue ?? .null }, petitionerKeys: keys)
+    }
+
+    func insert(_ db: Database, _ row: EventRow) throws {
+        try db.execute(
+            cached: """
+                INSERT INTO events (case_number, epoch, seq, hash, prev_hash, origin, hlc_wall, hlc_logical, actor, kind, body, signature, stored_at, command)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: StatementArguments(row.values)
+        )
+        for key in row.petitionerKeys {
+            try db.execute(
+                cached: "INSERT OR IGNORE INTO petitioner_keys (match_key, case_number) VALUES (?, ?)",
+                arguments: [key, row.caseNumber]
+            )
+        }
+    }
+
+    /// Writes the materialised row of a case (insert or update), with the columns the lists, the
+    /// backlog and the indicators read (all derived from the state).
+    func save(_ db: Database, _ state: CaseState) throws {
+        try caseRow(state).save(db)
+    }
+
+    /// The materialised row of a state: pure, like `eventRow`.
+    func caseRow(_ state: CaseState) throws -> MaterialisedCase {
+        let json = String(decoding: try CanonicalJSON.encoder.encode(state), as: UTF8.self)
+        return MaterialisedCase(state, calendar: calendar, hierarchy: hierarchy, json: json)
+    }
+}
+
+/// An event's row in `events`, in the insert's column order, and its petitioners' match keys.
+struct EventRow: Sendable {
+    var caseNumber: String
+    var values: [DatabaseValue]
+    var petitionerKeys: [String]
+}

@@ -1,0 +1,160 @@
+import Foundation
+import GRDB
+import Testing
+import XinfangCore
+import XinfangTesting
+
+@testable import XinfangStore
+
+/// The work a receiver does ahead of a packet's write transaction (issue 19, `PreparedRun`): it
+/// is worked out from a read of the store, and the transaction must take it only while the case
+/// is as that read saw it. Each test makes the preparation, moves the store under it, and checks
+/// that the transaction stores what it would have stored without any preparation.
+struct PreparedRunTests {
+    static let now = Fixtures.instant("2026-11-02T09:00:00+08:00")
+
+    /// 长沙市 (the city) registers a case and transfers it to 芙蓉区 (the county): two signed events.
+    static func cityAndCounty() async throws -> (city: NodeDatabase, county: NodeDatabase, events: [CaseEvent]) {
+        let keys = [Fixtures.city: NodeKey(), Fixtures.county: NodeKey(), Fixtures.province: NodeKey()]
+        let topology = Topology(nodes: [
+            TopologyNode(
+                id: Fixtures.province,
+                name: "湖南省",
+                level: .province,
+                parent: nil,
+                baseURL: "direct://p",
+                publicKey: keys[Fixtures.province]!.publicKeyBase64
+            ),
+            TopologyNode(
+                id: Fixtures.city,
+                name: "长沙市",
+                level: .city,
+                parent: Fixtures.province,
+                baseURL: "direct://c",
+                publicKey: keys[Fixtures.city]!.publicKeyBase64
+            ),
+            TopologyNode(
+                id: Fixtures.county,
+                name: "芙蓉区",
+                level: .county,
+                parent: Fixtures.city,
+                baseURL: "direct://f",
+                publicKey: keys[Fixtures.county]!.publicKeyBase64
+            ),
+        ])
+        let city = try NodeDatabase.inMemory(node: Fixtures.city, hierarchy: Hierarchy(topology: topology, key: keys[Fixtures.city]!))
+        let county = try NodeDatabase.inMemory(node: Fixtures.county, hierarchy: Hierarchy(topology: topology, key: keys[Fixtures.county]!))
+        let (state, _) = try await city.register(Fixtures.registration(receivedAt: now), actor: "登记员", now: now)
+        _ = try await city.act(
+            on: state.caseNumber,
+            action: .offer(to: Fixtures.county, mode: .transfer, dueAt: nil, note: nil),
+            actor: "经办人",
+            now: now
+        )
+        return (city, county, try await city.events(of: state.caseNumber))
+    }
+
+    /// What the county stored besides the chain: the case's row and its replication, without
+    /// hashes (two stores' chains differ in them), as comparable text.
+    static func stored(_ county: NodeDatabase, _ number: CaseNumber) async throws -> [String] {
+        try await county.read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql:
+                    "SELECT head_seq, status, holder, owner, is_open, next_due_kind, ae_hash != 0 AS digested, ae_peers FROM cases WHERE case_number = ?",
+                arguments: [number.rawValue]
+            )
+            let outbox = try String.fetchAll(
+                db,
+                sql:
+                    "SELECT peer || ' ' || kind || ' ' || state || ' ' || target_seq || ' ' || acked_seq FROM outbox WHERE case_number = ? ORDER BY peer",
+                arguments: [number.rawValue]
+            )
+            return [row?.description ?? "no row"] + outbox
+        }
+    }
+
+    /// Run `index`'s work, waited for on a thread of its own: `take` blocks, which the writer's
+    /// thread may do and Swift's cooperative threads (which make the work) must not.
+    static func work(_ ahead: RunsAhead, _ index: Int = 0) async -> RunAhead {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: ahead.take(index)) }.start()
+        }
+    }
+
+    @Test func aPreparationIsTakenWhenTheCaseHasNotMoved() async throws {
+        let (_, county, events) = try await Self.cityAndCounty()
+        let work = try await county.withRunsAhead([events], now: Self.now) { await Self.work($0) }
+        #expect(work.verified)
+        let prepared = try #require(work.prepared)
+        #expect(prepared.base == nil)
+        #expect(prepared.fresh == events.map(\.hash))
+        #expect(prepared.next.headSeq == 2)
+        #expect(prepared.next.status == .offered)
+        let receipts = try await county.write { db in try county.receive(db, [events], from: Fixtures.city, now: Self.now, ahead: { _ in work }) }
+        #expect(receipts.map(\.status) == [.applied])
+        #expect(receipts.first?.head == 2)
+    }
+
+    /// Prepared for both events against an empty store; before the transaction the first event
+    /// arrives alone. The preparation opens a case that now exists: the transaction must fold the
+    /// second event onto the stored case instead, and store exactly what a store that never
+    /// prepared stores.
+    @Test func aPreparationMadeBeforeTheCaseMovedIsNotTaken() async throws {
+        let (_, county, events) = try await Self.cityAndCounty()
+        let stale = try await county.withRunsAhead([events], now: Self.now) { await Self.work($0) }
+        #expect(stale.prepared?.base == nil)
+        let first = try await county.write { db in
+            try county.receive(db, [[events[0]]], from: Fixtures.city, now: Self.now, ahead: { _ in RunAhead(verified: false, prepared: nil) })
+        }
+        #expect(first.map(\.status) == [.applied])
+        let receipts = try await county.write { db in try county.receive(db, [events], from: Fixtures.city, now: Self.now, ahead: { _ in stale }) }
+        #expect(receipts.map(\.status) == [.applied])
+        #expect(receipts.first?.head == 2)
+
+        // The same story without any preparation, in another county store.
+        let (_, plain, plainEvents) = try await Self.cityAndCounty()
+        _ = try await plain.write { db in
+            try plain.receive(db, [[plainEvents[0]]], from: Fixtures.city, now: Self.now, ahead: { _ in RunAhead(verified: false, prepared: nil) })
+        }
+        _ = try await plain.write { db in
+            try plain.receive(db, [plainEvents], from: Fixtures.city, now: Self.now, ahead: { _ in RunAhead(verified: false, prepared: nil) })
+        }
+        let number = events[0].caseNumber
+        #expect(try await county.events(of: number).map(\.seq) == [1, 2])
+        let state = try #require(try await county.caseState(number))
+        #expect(state == (try CaseState.fold(try await county.events(of: number), topology: county.hierarchy?.topology)))
+        #expect(state.status == .offered)
+        #expect(state.holder == Fixtures.county)
+        #expect(try await Self.stored(county, number) == (try await Self.stored(plain, plainEvents[0].caseNumber)))
+    }
+
+    /// Prepared against an empty store; the whole run arrives in another packet before the
+    /// transaction: it is a duplicate, and nothing is written twice.
+    @Test func aPreparationForARunStoredMeanwhileIsADuplicate() async throws {
+        let (_, county, events) = try await Self.cityAndCounty()
+        let stale = try await county.withRunsAhead([events], now: Self.now) { await Self.work($0) }
+        _ = try await county.write { db in
+            try county.receive(db, [events], from: Fixtures.city, now: Self.now, ahead: { _ in RunAhead(verified: false, prepared: nil) })
+        }
+        let receipts = try await county.write { db in try county.receive(db, [events], from: Fixtures.city, now: Self.now, ahead: { _ in stale }) }
+        #expect(receipts.map(\.status) == [.duplicate])
+        #expect(try await county.counts() == (cases: 1, events: 2))
+    }
+
+    /// A run whose head signature does not verify is refused, prepared or not: the preparation
+    /// says so and makes nothing, and the transaction checks again.
+    @Test func aForgedHeadIsRefusedAhead() async throws {
+        let (_, county, events) = try await Self.cityAndCounty()
+        var copy = events
+        copy[1].signature = events[0].signature
+        let forged = copy
+        let work = try await county.withRunsAhead([forged], now: Self.now) { await Self.work($0) }
+        #expect(!work.verified)
+        #expect(work.prepared == nil)
+        let receipts = try await county.write { db in try county.receive(db, [forged], from: Fixtures.city, now: Self.now, ahead: { _ in work }) }
+        #expect(receipts.map(\.status) == [.rejected])
+        #expect(receipts.first?.code == ItemReceipt.Code.badSignature.rawValue)
+        #expect(try await county.counts() == (cases: 0, events: 0))
+    }
+}
