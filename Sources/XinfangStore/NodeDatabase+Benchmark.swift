@@ -68,7 +68,9 @@ extension NodeDatabase {
     /// by the `units` (weighted towards the first ones, the counties), across the four channels and
     /// the first-level categories; cases of the last 90 days are partly still open (intake,
     /// handling, review), older ones closed, most evaluated; 2 % of older cases stay open and
-    /// overdue (积案), 8 % are repeats, 3 % 越级访. `state_json` is left empty: these queries never read it.
+    /// overdue (积案), 8 % are repeats, 3 % 越级访. `state_json` is one registration's state under each
+    /// case's number (the dashboard's pages decode it for the rows they show; its status is not
+    /// the row's, which the queries read).
     package func loadSyntheticCases(count: Int, units: [NodeID], now: Date, years: Int = 3) async throws {
         let nowMs = now.milliseconds
         let day = IndicatorRules.dayMs
@@ -77,6 +79,8 @@ extension NodeDatabase {
         let channels = Channel.allCases.map(\.rawValue)
         let weights = units.indices.map { i in max(1, units.count - i) }
         let totalWeight = weights.reduce(0, +)
+        let placeholder = "\(node.rawValue)-29999999-99999"
+        let template = String(decoding: try CanonicalJSON.encoder.encode(try syntheticState(placeholder, now: now)), as: UTF8.self)
         try await write { db in
             let statement = try db.makeStatement(
                 sql: """
@@ -86,7 +90,7 @@ extension NodeDatabase {
                         skip_level, is_open, holder_since, moves, unit_node, assigned_by, supervision_due_at, decided_at,
                         handling_due_at, closed_at, eval_due_at, evaluated_at, office_rating, unit_rating, is_repeat,
                         joint_letter, collective_batches, collective_persons, petition_received_at)
-                    VALUES (?, ?, ?, ?, 0, 5, ?, ?, ?, ?, ?, 'request', ?, '', '', ?, 0, ?, ?, '', ?, ?, ?, '{}',
+                    VALUES (?, ?, ?, ?, 0, 5, ?, ?, ?, ?, ?, 'request', ?, '', '', ?, 0, ?, ?, '', ?, ?, ?, ?,
                         ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             )
@@ -127,7 +131,7 @@ extension NodeDatabase {
                 try statement.execute(arguments: [
                     number, status.rawValue, unit.rawValue, unit.rawValue, "synthetic-\(i)", registered, unit.rawValue, registered,
                     channels[next(channels.count)], categories[next(categories.count)], unit.rawValue, next(100) < 3, "合成信访件\(i)",
-                    dueKind, dueAt, closed ?? decided ?? registered,
+                    dueKind, dueAt, closed ?? decided ?? registered, template.replacingOccurrences(of: placeholder, with: number),
                     next(100) < 3, open, decided ?? registered, 1 + next(4), unit.rawValue,
                     open && next(100) < 10 ? units[0].rawValue : nil, open && next(100) < 5 ? registered + 30 * day : nil, decided,
                     handlingDue, closed, closed.map { $0 + 30 * day }, evaluated, evaluated.map { _ in ratings[next(3)] },
@@ -136,6 +140,32 @@ extension NodeDatabase {
                 ])
             }
         }
+    }
+
+    /// A letter's registered state under the case number `number`.
+    private func syntheticState(_ number: String, now: Date) throws -> CaseState {
+        let registration = CaseRegistration(
+            channel: .letter,
+            petitioners: [Petitioner(name: "张伟", mobile: "13900000000", isLead: true)],
+            purpose: .request,
+            category: ContentCategory("劳动和社会保障", "劳动关系", "拖欠农民工工资"),
+            issueRegion: RegionCode(rawValue: node.rawValue),
+            summary: "合成信访件",
+            text: "合成信访件，供基准测试。",
+            receivedAt: now,
+            registeredBy: "bench"
+        )
+        let event = CaseEvent(
+            caseNumber: CaseNumber(rawValue: number),
+            epoch: 0,
+            seq: 1,
+            prevHash: nil,
+            origin: node,
+            time: HLCTimestamp(wallMs: now.milliseconds, logical: 0),
+            actor: "bench",
+            body: .register(registration)
+        )
+        return try CaseState.opened(by: event)
     }
 
     /// The size of the store's database file, in bytes (0 for an in-memory store).

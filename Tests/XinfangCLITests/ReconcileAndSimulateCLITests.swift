@@ -54,7 +54,8 @@ struct ReconcileAndSimulateCLITests {
         #expect(
             rows.map { $0.prefix(5) } == [
                 "| P1 ", "| P2 ", "| P2 ", "| P2 ", "| P2 ", "| P3 ", "| P3 ", "| P3 ", "| P4 ", "| P5 ", "| P6 ", "| P6 ", "| P7 ",
-                "| P8 ", "| P8 ", "| P8 ",
+                "| P8 ", "| P8 ", "| P8 ", "| P10",
+                "| P10", "| P10",
             ]
         )
         #expect(bench.log.contains("P1: pushed 60 events in"))
@@ -62,6 +63,8 @@ struct ReconcileAndSimulateCLITests {
         #expect(bench.log.contains("P4: the city's attempts failed while the county was offline: true"))
         #expect(bench.log.contains("3,000 replicated cases, 3 differing (3 found)"))
         #expect(bench.log.contains("MB resident (own"))
+        #expect(bench.log.contains("dashboard, landing page (/), province, 2,000 cases"), "P10 timed the landing page over HTTP")
+        #expect(bench.log.contains("P10: case list, 50 rows, overdue: server p50"))
         #expect(bench.log.contains("% of a core per node (mean"), "P7 measured the seeded demo's 7 nodes")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent(".xinfang-bench/all").path), "the stores are removed")
     }

@@ -88,6 +88,8 @@ struct BenchAll: AsyncParsableCommand {
             )
         )
         print("")
-        print(BenchTable.render(rows.enumerated().sorted { ($0.element.id, $0.offset) < ($1.element.id, $1.offset) }.map(\.element)))
+        // By the number of the id (P10 after P8), then in the order run.
+        func number(_ row: BenchRow) -> Int { Int(row.id.dropFirst()) ?? 0 }
+        print(BenchTable.render(rows.enumerated().sorted { (number($0.element), $0.offset) < (number($1.element), $1.offset) }.map(\.element)))
     }
 }
