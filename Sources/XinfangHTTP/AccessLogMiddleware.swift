@@ -23,12 +23,16 @@ public final class AccessRecord: Sendable {
 struct AccessLogMiddleware<Context: NodeContext>: RouterMiddleware {
     static var serverTiming: HTTPField.Name { HTTPField.Name("Server-Timing")! }
 
+    static func milliseconds(since started: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - started
+        return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         var status = 500
         defer {
-            let elapsed = ContinuousClock.now - started
-            let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            let ms = Self.milliseconds(since: started)
             var metadata: Logger.Metadata = [
                 "http.method": "\(request.method.rawValue)",
                 "http.route": "\(context.endpointPath ?? "(no route)")",
@@ -43,9 +47,7 @@ struct AccessLogMiddleware<Context: NodeContext>: RouterMiddleware {
             status = Int(response.status.code)
             // The W3C header browsers' developer tools show: the time the server took, without the
             // network (`xinfang bench` reads it for P10).
-            let elapsed = ContinuousClock.now - started
-            let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-            response.headers[Self.serverTiming] = "app;dur=\(String(format: "%.2f", ms))"
+            response.headers[Self.serverTiming] = "app;dur=\(String(format: "%.2f", Self.milliseconds(since: started)))"
             return response
         } catch let error as any HTTPResponseError {
             status = Int(error.status.code)

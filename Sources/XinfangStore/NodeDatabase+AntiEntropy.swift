@@ -64,12 +64,12 @@ extension NodeDatabase {
     static func entries(_ db: Database, for peer: NodeID, leaves: [Int]) throws -> [DigestEntry] {
         guard !leaves.isEmpty else { return [] }
         var result: [DigestEntry] = []
-        for chunk in stride(from: 0, to: leaves.count, by: 500).map({ Array(leaves[$0..<min($0 + 500, leaves.count)]) }) {
+        for chunk in leaves.chunked(variablesPerQuery) {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT c.case_number, c.ae_hash, c.ae_peers, (SELECT COUNT(*) FROM events e WHERE e.case_number = c.case_number) AS n
-                    FROM cases c WHERE c.ae_bucket IN (\(chunk.map { _ in "?" }.joined(separator: ",")))
+                    FROM cases c WHERE c.ae_bucket IN (\(placeholders(chunk.count)))
                     """,
                 arguments: StatementArguments(chunk)
             )
@@ -145,10 +145,10 @@ extension NodeDatabase {
 
     static func caseNumbers(_ db: Database, leaves: [Int]) throws -> [UInt64: CaseNumber] {
         var result: [UInt64: CaseNumber] = [:]
-        for chunk in stride(from: 0, to: leaves.count, by: 500).map({ Array(leaves[$0..<min($0 + 500, leaves.count)]) }) {
+        for chunk in leaves.chunked(variablesPerQuery) {
             for number in try String.fetchAll(
                 db,
-                sql: "SELECT case_number FROM cases WHERE ae_bucket IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
+                sql: "SELECT case_number FROM cases WHERE ae_bucket IN (\(placeholders(chunk.count)))",
                 arguments: StatementArguments(chunk)
             ) {
                 result[AntiEntropy.caseKey(CaseNumber(rawValue: number))] = CaseNumber(rawValue: number)

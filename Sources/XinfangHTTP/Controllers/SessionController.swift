@@ -279,9 +279,7 @@ struct SessionController<Context: NodeContext>: Sendable {
             throw APIProblem(.badRequest, code: "invalid-field", detail: "days 必须在 1 到 \(services.security.tokenDaysMax) 之间。", field: "days")
         }
         let now = services.clock.now()
-        let secret = Credentials.newSecret(prefix: Credentials.tokenPrefix)
-        let token = try await services.database.createToken(
-            hash: Credentials.digest(secret),
+        let (secret, token) = try await services.database.issueToken(
             userID: principal.user.id,
             name: name,
             scope: Array(Set(scope)).sorted(),

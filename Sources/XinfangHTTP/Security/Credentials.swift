@@ -159,3 +159,19 @@ extension NodeDatabase {
         try user.totpSecret.map { String(decoding: try personalData.open($0), as: UTF8.self) }
     }
 }
+
+extension NodeDatabase {
+    /// Mints an API token for `userID`: a new secret, of which the store keeps only the digest.
+    /// The secret (shown once, never stored) and the stored token.
+    public func issueToken(
+        userID: Int64,
+        name: String,
+        scope: [Permission],
+        now: Date,
+        expiresAt: Date
+    ) async throws -> (secret: String, token: APIToken) {
+        let secret = Credentials.newSecret(prefix: Credentials.tokenPrefix)
+        let token = try await createToken(hash: Credentials.digest(secret), userID: userID, name: name, scope: scope, now: now, expiresAt: expiresAt)
+        return (secret, token)
+    }
+}

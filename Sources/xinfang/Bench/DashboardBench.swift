@@ -60,16 +60,13 @@ enum DashboardScenario {
             by: "bench",
             now: now
         )
-        let token = Credentials.newSecret(prefix: Credentials.tokenPrefix)
-        _ = try await database.createToken(
-            hash: Credentials.digest(token),
+        return try await database.issueToken(
             userID: leader.id,
             name: "bench",
             scope: leader.role.permissions.sorted(),
             now: now,
             expiresAt: now.addingTimeInterval(86_400)
-        )
-        return token
+        ).secret
     }
 
     static func run(services: NodeServices, cases: Int, repeats: Int) async throws -> [BenchRow] {

@@ -271,9 +271,7 @@ struct DemoCredentials {
                 )
             }
             let leader = try await database.user(named: "leader")!
-            let secret = Credentials.newSecret(prefix: Credentials.tokenPrefix)
-            _ = try await database.createToken(
-                hash: Credentials.digest(secret),
+            let (secret, _) = try await database.issueToken(
                 userID: leader.id,
                 name: "demo",
                 scope: leader.role.permissions.sorted(),
@@ -286,9 +284,7 @@ struct DemoCredentials {
                 by: "demo",
                 now: now
             )
-            let intakeSecret = Credentials.newSecret(prefix: Credentials.tokenPrefix)
-            _ = try await database.createToken(
-                hash: Credentials.digest(intakeSecret),
+            let (intakeSecret, _) = try await database.issueToken(
                 userID: hotline.id,
                 name: "demo-intake",
                 scope: [.intake],

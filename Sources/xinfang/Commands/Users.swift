@@ -78,9 +78,7 @@ struct Users: AsyncParsableCommand {
                 throw ValidationError("--days must be 1…\(services.security.tokenDaysMax)")
             }
             let now = Date()
-            let secret = Credentials.newSecret(prefix: Credentials.tokenPrefix)
-            _ = try await services.database.createToken(
-                hash: Credentials.digest(secret),
+            let (secret, _) = try await services.database.issueToken(
                 userID: user.id,
                 name: tokenName,
                 scope: permissions,
