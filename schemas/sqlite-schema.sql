@@ -444,6 +444,10 @@ CREATE TABLE case_blobs (
     case_number TEXT NOT NULL,
     PRIMARY KEY (sha256, case_number)
 ) WITHOUT ROWID;
+CREATE TABLE case_states (
+    case_number TEXT PRIMARY KEY NOT NULL REFERENCES cases(case_number) DEFERRABLE INITIALLY DEFERRED,
+    state_json TEXT NOT NULL
+) STRICT;
 CREATE TABLE cases (
     case_number TEXT PRIMARY KEY NOT NULL,
     status TEXT NOT NULL,
@@ -468,8 +472,7 @@ CREATE TABLE cases (
     next_due_kind TEXT,
     next_due_at INTEGER,
     last_event_at INTEGER NOT NULL,
-    state_json TEXT NOT NULL
-, skip_level INTEGER NOT NULL DEFAULT 0, ae_bucket INTEGER NOT NULL DEFAULT 0, ae_hash INTEGER NOT NULL DEFAULT 0, ae_peers TEXT NOT NULL DEFAULT '', is_open INTEGER NOT NULL DEFAULT 0, holder_since INTEGER NOT NULL DEFAULT 0, moves INTEGER NOT NULL DEFAULT 0, unit_node TEXT NOT NULL DEFAULT '', assigned_by TEXT, supervision_due_at INTEGER, decided_at INTEGER, handling_due_at INTEGER, closed_at INTEGER, eval_due_at INTEGER, evaluated_at INTEGER, office_rating TEXT, unit_rating TEXT, is_repeat INTEGER NOT NULL DEFAULT 0, joint_letter INTEGER NOT NULL DEFAULT 0, collective_batches INTEGER NOT NULL DEFAULT 0, collective_persons INTEGER NOT NULL DEFAULT 0, respondent_node TEXT, accept_due_at INTEGER, handling_met_at INTEGER, petition_received_at INTEGER NOT NULL DEFAULT 0, lookup_digest TEXT) STRICT;
+    skip_level INTEGER NOT NULL DEFAULT 0, ae_bucket INTEGER NOT NULL DEFAULT 0, ae_hash INTEGER NOT NULL DEFAULT 0, ae_peers TEXT NOT NULL DEFAULT '', is_open INTEGER NOT NULL DEFAULT 0, holder_since INTEGER NOT NULL DEFAULT 0, moves INTEGER NOT NULL DEFAULT 0, unit_node TEXT NOT NULL DEFAULT '', assigned_by TEXT, supervision_due_at INTEGER, decided_at INTEGER, handling_due_at INTEGER, closed_at INTEGER, eval_due_at INTEGER, evaluated_at INTEGER, office_rating TEXT, unit_rating TEXT, is_repeat INTEGER NOT NULL DEFAULT 0, joint_letter INTEGER NOT NULL DEFAULT 0, collective_batches INTEGER NOT NULL DEFAULT 0, collective_persons INTEGER NOT NULL DEFAULT 0, respondent_node TEXT, accept_due_at INTEGER, handling_met_at INTEGER, petition_received_at INTEGER NOT NULL DEFAULT 0, lookup_digest TEXT) STRICT;
 CREATE TABLE commands (
     id TEXT PRIMARY KEY NOT NULL,
     case_number TEXT NOT NULL,

@@ -4,12 +4,15 @@ import XinfangCore
 
 /// The materialised row of a case in `cases`, column by column, by name: what the filters, the
 /// lists, the backlog and the indicators read. Built from the fold of the chain (`CaseState`) and
-/// the calendar; `state_json` keeps the whole state. Columns fixed at registration are written
+/// the calendar. The whole state, encoded, is kept beside it in `case_states` (`json`), read only
+/// for the cases a page shows or a command changes. Columns fixed at registration are written
 /// once; the others are rewritten on every save.
 struct MaterialisedCase: Sendable {
     /// Every column's value, in the order of `columns` (bound by position: binding 47 values by
     /// name cost more than running the statement).
     var values: [DatabaseValue]
+    /// The whole state, canonical JSON, for `case_states`.
+    var json: String
 
     /// Every column, in the upsert's order.
     static let columns = registrationColumns + stateColumns
@@ -24,7 +27,7 @@ struct MaterialisedCase: Sendable {
     /// The columns every save rewrites.
     static let stateColumns = [
         "status", "holder", "owner", "epoch", "head_seq", "head_hash", "received_at", "next_due_kind", "next_due_at", "last_event_at",
-        "state_json", "is_open", "holder_since", "moves", "unit_node", "assigned_by", "supervision_due_at", "decided_at",
+        "is_open", "holder_since", "moves", "unit_node", "assigned_by", "supervision_due_at", "decided_at",
         "handling_due_at", "closed_at", "eval_due_at", "evaluated_at", "office_rating", "unit_rating", "respondent_node",
         "accept_due_at", "handling_met_at", "petition_received_at", "lookup_digest",
     ]
@@ -74,7 +77,6 @@ struct MaterialisedCase: Sendable {
             "next_due_kind": due?.kind.rawValue,
             "next_due_at": due?.dueAt.milliseconds,
             "last_event_at": state.lastEventAt.milliseconds,
-            "state_json": json,
             "is_open": state.isBacklog,
             "holder_since": (state.holderSince ?? state.lastEventAt).milliseconds,
             "moves": state.moves ?? 0,
@@ -94,11 +96,20 @@ struct MaterialisedCase: Sendable {
             "petition_received_at": r.receivedAt.milliseconds,
             "lookup_digest": state.lookup?.digest,
         ]
+        self.json = json
         self.values = Self.columns.map { values[$0].flatMap { $0?.databaseValue } ?? .null }
         assert(Set(values.keys) == Set(Self.columns), "a column without a value, or a value without a column")
     }
 
+    /// The state's upsert.
+    static let stateUpsert = """
+        INSERT INTO case_states (case_number, state_json) VALUES (?, ?)
+        ON CONFLICT(case_number) DO UPDATE SET state_json = excluded.state_json
+        """
+
+    /// Writes the row, then the state (the row first: the state refers to it).
     func save(_ db: Database) throws {
         try db.execute(cached: Self.upsert, arguments: StatementArguments(values))
+        try db.execute(cached: Self.stateUpsert, arguments: [values[0], json])
     }
 }

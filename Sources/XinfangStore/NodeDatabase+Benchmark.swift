@@ -30,8 +30,8 @@ extension NodeDatabase {
                 sql: """
                     INSERT INTO cases (case_number, status, holder, owner, epoch, head_seq, head_hash, registered_at,
                         registered_at_node, received_at, channel, purpose, category_l1, category_l2, category_l3, issue_region,
-                        urgent, law_related, summary, search_text, last_event_at, state_json, ae_bucket, ae_hash, ae_peers)
-                    VALUES (?, 'accepted', ?, ?, 0, 1, ?, 0, ?, 0, 'letter', 'request', '', '', '', '', 0, 0, '', '', 0, '{}', ?, ?, ?)
+                        urgent, law_related, summary, search_text, last_event_at, ae_bucket, ae_hash, ae_peers)
+                    VALUES (?, 'accepted', ?, ?, 0, 1, ?, 0, ?, 0, 'letter', 'request', '', '', '', '', 0, 0, '', '', 0, ?, ?, ?)
                     """
             )
             for i in 0..<count {
@@ -68,7 +68,7 @@ extension NodeDatabase {
     /// by the `units` (weighted towards the first ones, the counties), across the four channels and
     /// the first-level categories; cases of the last 90 days are partly still open (intake,
     /// handling, review), older ones closed, most evaluated; 2 % of older cases stay open and
-    /// overdue (积案), 8 % are repeats, 3 % 越级访. `state_json` is one registration's state under each
+    /// overdue (积案), 8 % are repeats, 3 % 越级访. Each case's state (`case_states`) is one registration's state under each
     /// case's number (the dashboard's pages decode it for the rows they show; its status is not
     /// the row's, which the queries read).
     package func loadSyntheticCases(count: Int, units: [NodeID], now: Date, years: Int = 3) async throws {
@@ -86,58 +86,62 @@ extension NodeDatabase {
                 sql: """
                     INSERT INTO cases (case_number, status, holder, owner, epoch, head_seq, head_hash, registered_at,
                         registered_at_node, received_at, channel, purpose, category_l1, category_l2, category_l3, issue_region,
-                        urgent, law_related, summary, search_text, next_due_kind, next_due_at, last_event_at, state_json,
+                        urgent, law_related, summary, search_text, next_due_kind, next_due_at, last_event_at,
                         skip_level, is_open, holder_since, moves, unit_node, assigned_by, supervision_due_at, decided_at,
                         handling_due_at, closed_at, eval_due_at, evaluated_at, office_rating, unit_rating, is_repeat,
                         joint_letter, collective_batches, collective_persons, petition_received_at)
-                    VALUES (?, ?, ?, ?, 0, 5, ?, ?, ?, ?, ?, 'request', ?, '', '', ?, 0, ?, ?, '', ?, ?, ?, ?,
+                    VALUES (?, ?, ?, ?, 0, 5, ?, ?, ?, ?, ?, 'request', ?, '', '', ?, 0, ?, ?, '', ?, ?, ?,
                         ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             )
-            for i in 0..<count {
-                var h = UInt64(truncatingIfNeeded: i) &* 0x9E37_79B9_7F4A_7C15
-                func next(_ n: Int) -> Int {
-                    h ^= h >> 29
-                    h = h &* 0xBF58_476D_1CE4_E5B9
-                    h ^= h >> 32
-                    return Int(h % UInt64(n))
+            let stateStatement = try db.makeStatement(sql: "INSERT INTO case_states (case_number, state_json) VALUES (?, ?)")
+            // The indicators' counts are made once from the rows, not by a trigger per row.
+            try DailyCounts.bulkLoad(db, offsetMs: Int64(calendar.utcOffsetSeconds) * 1000) {
+                for i in 0..<count {
+                    var h = UInt64(truncatingIfNeeded: i) &* 0x9E37_79B9_7F4A_7C15
+                    func next(_ n: Int) -> Int {
+                        h ^= h >> 29
+                        h = h &* 0xBF58_476D_1CE4_E5B9
+                        h ^= h >> 32
+                        return Int(h % UInt64(n))
+                    }
+                    var pick = next(totalWeight)
+                    var unitIndex = 0
+                    while pick >= weights[unitIndex] {
+                        pick -= weights[unitIndex]
+                        unitIndex += 1
+                    }
+                    let unit = units[unitIndex]
+                    let registered = nowMs - spanMs + Int64(i) * spanMs / Int64(max(count, 1))
+                    let age = (nowMs - registered) / day
+                    let decided: Int64? = next(100) < 85 ? registered + Int64(next(20)) * day : nil
+                    let handlingDue = decided.map { $0 + 60 * day }
+                    var status: CaseStatus
+                    if age < 90 {
+                        status = [.registered, .accepted, .extended, .replied, .closed, .evaluated, .reviewRequested][next(7)]
+                    } else {
+                        status = next(100) < 2 ? .accepted : [.closed, .closureVerified, .evaluated, .evaluated, .terminated][next(5)]
+                    }
+                    if decided == nil, status != .registered { status = .rejected }
+                    let open = status.isOpen
+                    let closed: Int64? =
+                        [.closed, .closureVerified, .evaluated, .terminated].contains(status) ? decided.map { $0 + Int64(5 + next(80)) * day } : nil
+                    let evaluated: Int64? = status == .evaluated ? closed.map { $0 + Int64(1 + next(20)) * day } : nil
+                    let ratings = [Rating.satisfied, .basicallySatisfied, .dissatisfied].map(\.rawValue)
+                    let dueKind: String? = open ? (decided == nil ? "notice" : "handling") : nil
+                    let dueAt: Int64? = open ? (decided == nil ? registered + 15 * day : handlingDue) : nil
+                    let number = "\(unit.rawValue)-2\(String(format: "%07d", i / 90_000))-\(String(format: "%05d", i % 90_000 + 1))"
+                    try statement.execute(arguments: [
+                        number, status.rawValue, unit.rawValue, unit.rawValue, "synthetic-\(i)", registered, unit.rawValue, registered,
+                        channels[next(channels.count)], categories[next(categories.count)], unit.rawValue, next(100) < 3, "合成信访件\(i)",
+                        dueKind, dueAt, closed ?? decided ?? registered, next(100) < 3, open, decided ?? registered, 1 + next(4), unit.rawValue,
+                        open && next(100) < 10 ? units[0].rawValue : nil, open && next(100) < 5 ? registered + 30 * day : nil, decided,
+                        handlingDue, closed, closed.map { $0 + 30 * day }, evaluated, evaluated.map { _ in ratings[next(3)] },
+                        evaluated.map { _ in ratings[next(3)] }, next(100) < 8, next(100) < 2, next(100) < 1 ? 1 : 0, next(100) < 1 ? 12 : 0,
+                        registered - Int64(next(3)) * day,
+                    ])
+                    try stateStatement.execute(arguments: [number, template.replacingOccurrences(of: placeholder, with: number)])
                 }
-                var pick = next(totalWeight)
-                var unitIndex = 0
-                while pick >= weights[unitIndex] {
-                    pick -= weights[unitIndex]
-                    unitIndex += 1
-                }
-                let unit = units[unitIndex]
-                let registered = nowMs - spanMs + Int64(i) * spanMs / Int64(max(count, 1))
-                let age = (nowMs - registered) / day
-                let decided: Int64? = next(100) < 85 ? registered + Int64(next(20)) * day : nil
-                let handlingDue = decided.map { $0 + 60 * day }
-                var status: CaseStatus
-                if age < 90 {
-                    status = [.registered, .accepted, .extended, .replied, .closed, .evaluated, .reviewRequested][next(7)]
-                } else {
-                    status = next(100) < 2 ? .accepted : [.closed, .closureVerified, .evaluated, .evaluated, .terminated][next(5)]
-                }
-                if decided == nil, status != .registered { status = .rejected }
-                let open = status.isOpen
-                let closed: Int64? =
-                    [.closed, .closureVerified, .evaluated, .terminated].contains(status) ? decided.map { $0 + Int64(5 + next(80)) * day } : nil
-                let evaluated: Int64? = status == .evaluated ? closed.map { $0 + Int64(1 + next(20)) * day } : nil
-                let ratings = [Rating.satisfied, .basicallySatisfied, .dissatisfied].map(\.rawValue)
-                let dueKind: String? = open ? (decided == nil ? "notice" : "handling") : nil
-                let dueAt: Int64? = open ? (decided == nil ? registered + 15 * day : handlingDue) : nil
-                let number = "\(unit.rawValue)-2\(String(format: "%07d", i / 90_000))-\(String(format: "%05d", i % 90_000 + 1))"
-                try statement.execute(arguments: [
-                    number, status.rawValue, unit.rawValue, unit.rawValue, "synthetic-\(i)", registered, unit.rawValue, registered,
-                    channels[next(channels.count)], categories[next(categories.count)], unit.rawValue, next(100) < 3, "合成信访件\(i)",
-                    dueKind, dueAt, closed ?? decided ?? registered, template.replacingOccurrences(of: placeholder, with: number),
-                    next(100) < 3, open, decided ?? registered, 1 + next(4), unit.rawValue,
-                    open && next(100) < 10 ? units[0].rawValue : nil, open && next(100) < 5 ? registered + 30 * day : nil, decided,
-                    handlingDue, closed, closed.map { $0 + 30 * day }, evaluated, evaluated.map { _ in ratings[next(3)] },
-                    evaluated.map { _ in ratings[next(3)] }, next(100) < 8, next(100) < 2, next(100) < 1 ? 1 : 0, next(100) < 1 ? 12 : 0,
-                    registered - Int64(next(3)) * day,
-                ])
             }
         }
     }

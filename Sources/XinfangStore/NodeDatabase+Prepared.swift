@@ -133,6 +133,20 @@ extension NodeDatabase {
         }
     }
 
+    /// The encoded states of the cases `numbers` names (the ones stored), by case number.
+    static func encodedStates(_ db: Database, _ numbers: [String]) throws -> [String: String] {
+        var states: [String: String] = [:]
+        for chunk in numbers.chunked(variablesPerQuery) {
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT case_number, state_json FROM case_states WHERE case_number IN (\(placeholders(chunk.count)))",
+                arguments: StatementArguments(chunk)
+            )
+            for row in rows { states[row[0]] = row[1] }
+        }
+        return states
+    }
+
     /// Runs per slice of the work done ahead: small enough that the writer soon has the first.
     static let runsPerSlice = 16
 
@@ -141,15 +155,7 @@ extension NodeDatabase {
         let numbers = Array(Set(runs.compactMap { $0.first?.caseNumber.rawValue }))
         let hashes = Array(Set(runs.joined().flatMap { event in [event.hash] + (event.prevHash.map { [$0] } ?? []) }))
         return try await read { db in
-            var states: [String: String] = [:]
-            for chunk in numbers.chunked(Self.variablesPerQuery) {
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: "SELECT case_number, state_json FROM cases WHERE case_number IN (\(Self.placeholders(chunk.count)))",
-                    arguments: StatementArguments(chunk)
-                )
-                for row in rows { states[row[0]] = row[1] }
-            }
+            let states = try Self.encodedStates(db, numbers)
             var known = Set<String>()
             for chunk in hashes.chunked(Self.variablesPerQuery) {
                 known.formUnion(

@@ -168,14 +168,16 @@ extension NodeDatabase {
         let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         let direction = descending ? "DESC" : "ASC"
         let sql = """
-            SELECT state_json, \(sort.expression) AS sort_key FROM cases \(whereSQL)
+            SELECT case_number, \(sort.expression) AS sort_key FROM cases \(whereSQL)
             ORDER BY \(sort.expression) \(direction), case_number \(direction) LIMIT \(limit + 1)
             """
         let bound = arguments
         let (rows, total) = try await read { db in
-            let rows = try Row.fetchAll(db, sql: sql, arguments: bound).map { row in
-                let json: String = row["state_json"]
-                let key: DatabaseValue = row["sort_key"]
+            // The page's numbers first, from the rows alone; then the states of those cases only.
+            let keys = try Row.fetchAll(db, sql: sql, arguments: bound).map { row in (row[0] as String, row[1] as DatabaseValue) }
+            let states = try Self.encodedStates(db, keys.map(\.0))
+            let rows = try keys.map { number, key in
+                guard let json = states[number] else { throw StoreError.database("case \(number) has no stored state") }
                 return (try CanonicalJSON.decoder.decode(CaseState.self, from: Data(json.utf8)), key)
             }
             return (rows, try Int.fetchOne(db, sql: countSQL, arguments: countArguments) ?? 0)
@@ -261,8 +263,12 @@ extension NodeDatabase {
     public func caseState(_ number: CaseNumber, in scope: CaseScope) async throws -> CaseState? {
         let (sql, args) = scope.clause
         return try await read { db in
-            try String.fetchOne(db, sql: "SELECT state_json FROM cases WHERE case_number = ? AND \(sql)", arguments: [number.rawValue] + args)
-                .map { try CanonicalJSON.decoder.decode(CaseState.self, from: Data($0.utf8)) }
+            try String.fetchOne(
+                db,
+                sql: "SELECT state_json FROM case_states WHERE case_number = (SELECT case_number FROM cases WHERE case_number = ? AND \(sql))",
+                arguments: [number.rawValue] + args
+            )
+            .map { try CanonicalJSON.decoder.decode(CaseState.self, from: Data($0.utf8)) }
         }
     }
 }

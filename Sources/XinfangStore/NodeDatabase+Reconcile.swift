@@ -119,7 +119,10 @@ extension NodeDatabase {
         var flags: [Flag] = []
         var scanned = 0
         let finals = CaseStatus.allCases.filter(\.isFinal).map { "'\($0.rawValue)'" }.joined(separator: ",")
-        let cursor = try String.fetchCursor(db, sql: "SELECT state_json FROM cases WHERE status NOT IN (\(finals))")
+        let cursor = try String.fetchCursor(
+            db,
+            sql: "SELECT s.state_json FROM cases c JOIN case_states s USING (case_number) WHERE c.status NOT IN (\(finals))"
+        )
         while let json = try cursor.next() {
             let state = try CanonicalJSON.decoder.decode(CaseState.self, from: Data(json.utf8))
             scanned += 1

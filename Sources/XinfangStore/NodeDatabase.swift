@@ -100,6 +100,7 @@ public struct NodeDatabase: Sendable {
         migrator.registerMigration(Migration013CaseFile.identifier, migrate: Migration013CaseFile.migrate)
         migrator.registerMigration(Migration014Lookup.identifier, migrate: Migration014Lookup.migrate)
         migrator.registerMigration(Migration015Notifications.identifier, migrate: Migration015Notifications.migrate)
+        migrator.registerMigration(Migration016CaseStates.identifier, migrate: Migration016CaseStates.migrate)
         return migrator
     }
 
@@ -531,7 +532,8 @@ extension NodeDatabase {
     }
 
     static func loadState(_ db: Database, _ number: CaseNumber) throws -> CaseState? {
-        guard let json = try String.fetchOne(db, cached: "SELECT state_json FROM cases WHERE case_number = ?", arguments: [number.rawValue]) else {
+        guard let json = try String.fetchOne(db, cached: "SELECT state_json FROM case_states WHERE case_number = ?", arguments: [number.rawValue])
+        else {
             return nil
         }
         return try CanonicalJSON.decoder.decode(CaseState.self, from: Data(json.utf8))

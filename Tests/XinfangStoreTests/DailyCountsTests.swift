@@ -85,6 +85,7 @@ struct DailyCountsTests {
             try db.execute(sql: "UPDATE cases SET registered_at = registered_at - 86400000 * 31 WHERE rowid % 31 = 0")
             try db.execute(sql: "UPDATE cases SET handling_due_at = NULL WHERE rowid % 37 = 0")
             try db.execute(sql: "UPDATE cases SET status = 'closed', ae_hash = 7 WHERE rowid % 41 = 0")  // no indicator column
+            try db.execute(sql: "DELETE FROM case_states WHERE case_number IN (SELECT case_number FROM cases WHERE rowid % 43 = 0)")
             try db.execute(sql: "DELETE FROM cases WHERE rowid % 43 = 0")
         }
         try await expectEqualCounts(db, calendar: .standard, at: instants, "after changes")

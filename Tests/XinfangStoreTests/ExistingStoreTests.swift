@@ -77,4 +77,32 @@ struct ExistingStoreTests {
         #expect(reviews == 1)
         #expect(try await db.read { try DailyCounts.areCurrent($0, offsetMs: 8 * 3_600_000) })
     }
+
+    /// v16 moves every case's state out of its row unchanged, in the migration itself (before any
+    /// rebuild could hide a lost state), and the row no longer carries it.
+    @Test func theStatesMoveToTheirOwnTableByteForByte() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("xinfang-v16-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("xinfang.sqlite").path
+        try FileManager.default.copyItem(atPath: Self.fixture.appendingPathComponent("xinfang.sqlite").path, toPath: path)
+        let queue = try DatabaseQueue(path: path)
+        try NodeDatabase.migrator.migrate(queue, upTo: Migration015Notifications.identifier)
+        let before = try await queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT case_number, state_json FROM cases ORDER BY case_number").map {
+                "\($0[0] as String) \($0[1] as String)"
+            }
+        }
+        #expect(before.count == 29)
+        try NodeDatabase.migrator.migrate(queue)
+        let after = try await queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT case_number, state_json FROM case_states ORDER BY case_number").map {
+                "\($0[0] as String) \($0[1] as String)"
+            }
+        }
+        #expect(after == before)
+        let columns = try await queue.read { db in try db.columns(in: "cases").map(\.name) }
+        #expect(!columns.contains("state_json"))
+        #expect(columns.contains("lookup_digest"), "the columns after it stay")
+    }
 }

@@ -125,7 +125,7 @@ struct NodeDatabaseTests {
         try await db.writer.write {
             try $0.execute(
                 sql:
-                    "UPDATE cases SET state_json = replace(state_json, '\"status\":\"registered\"', '\"status\":\"terminated\"') WHERE case_number = ?",
+                    "UPDATE case_states SET state_json = replace(state_json, '\"status\":\"registered\"', '\"status\":\"terminated\"') WHERE case_number = ?",
                 arguments: [first]
             )
         }
