@@ -48,6 +48,11 @@ public struct CaseQuery: Sendable, Equatable {
 
     public static let limitDefault = 50
     public static let limitMax = 200
+    /// How far a list counts its matches: beyond, `CasePage.total` says "at least this many"
+    /// (`totalIsExact` false). Counting every match of a million cases costs a scan of them all
+    /// (about half a second at a province); the first 10,000 cost milliseconds. Elasticsearch
+    /// bounds its hit count at the same figure by default (`track_total_hits`).
+    public static let countMax = 10_000
     public static let textLengthMax = 100
     /// The oldest age a filter may name (the ledger's oldest receipt is 20 years back).
     public static let ageMax = 20 * 366
@@ -143,18 +148,22 @@ public struct CaseCursor: Sendable, Equatable {
 }
 
 /// One page of cases, the cursor of the next page (nil on the last page) and how many cases
-/// match in all.
+/// match in all, counted up to `CaseQuery.countMax`.
 public struct CasePage: Sendable {
     public var items: [CaseState]
     public var next: CaseCursor?
+    /// How many cases match; `CaseQuery.countMax` when more do (`totalIsExact` false).
     public var total: Int
+    public var totalIsExact: Bool
 }
 
 extension NodeDatabase {
     /// Lists cases matching `query` in its order, one page at a time, with the number matching in all.
     public func cases(matching query: CaseQuery, now: Date) async throws -> CasePage {
         var (clauses, arguments) = conditions(of: query, now: now)
-        let countSQL = "SELECT COUNT(*) FROM cases" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
+        let countSQL =
+            "SELECT COUNT(*) FROM (SELECT 1 FROM cases" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
+            + " LIMIT \(CaseQuery.countMax + 1))"
         let countArguments = arguments
         let sort = query.sort
         let descending = sort.descendingByDefault != query.reversed
@@ -188,7 +197,7 @@ extension NodeDatabase {
             ? page.last.map { state, key in
                 CaseCursor(sort: sort, key: key.storage.value.map { "\($0)" } ?? "", caseNumber: state.caseNumber.rawValue)
             } : nil
-        return CasePage(items: page.map(\.0), next: next, total: total)
+        return CasePage(items: page.map(\.0), next: next, total: min(total, CaseQuery.countMax), totalIsExact: total <= CaseQuery.countMax)
     }
 
     /// The SQL conditions of a case list's filters (without its cursor), and their arguments.

@@ -50,7 +50,8 @@ struct CaseController<Context: NodeContext>: Sendable {
         let view = CaseListView(
             items: page.items.map { CaseSummaryView($0, calendar: services.database.calendar, now: now, lights: lights) },
             nextCursor: page.next?.encoded,
-            total: page.total
+            total: page.total,
+            totalIsExact: page.totalIsExact
         )
         return try APIJSON.response(view)
     }

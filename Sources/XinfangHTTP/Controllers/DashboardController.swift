@@ -89,7 +89,7 @@ struct DashboardController<Context: NodeContext>: Sendable {
             text: query.text ?? "",
             hidden: kept.filter { $0.0 != "q" }.map { Hidden(name: $0.0, value: $0.1) },
             filters: filters.isEmpty ? nil : filters.joined(separator: "；"),
-            total: found.total,
+            count: found.totalIsExact ? "共 \(found.total) 件" : "超过 \(found.total) 件",
             exportHref: href("/api/v1/cases.csv", kept),
             clearHref: kept.isEmpty ? nil : "/ui/cases",
             table: found.items.isEmpty

@@ -245,6 +245,7 @@ struct DashboardPages {
     func heldCases(_ node: NodeID, now: Date) async throws -> HeldCases? {
         var overdue = CaseQuery()
         overdue.holder = node
+        overdue.open = true
         overdue.overdue = true
         overdue.limit = 20
         var open = overdue

@@ -154,7 +154,8 @@ struct CaseListPage {
     /// The filters other than the keyword, kept as hidden inputs when the keyword changes.
     var hidden: [Hidden]
     var filters: String?
-    var total: Int
+    /// "共 N 件", or "超过 N 件" beyond the count's bound.
+    var count: String
     var exportHref: String
     var clearHref: String?
     /// nil when no case matches.

@@ -20,7 +20,7 @@ extension Templates {
 
     static let caseList = """
         {{<frame}}{{$body}}
-        <h1>信访件（共 {{total}} 件）</h1><form method="get" action="/ui/cases" class="act"><label>关键词 <input name="q" maxlength="100" value="{{text}}"></label>{{#hidden}}<input type="hidden" name="{{name}}" value="{{value}}">{{/hidden}}<button>查询</button></form>
+        <h1>信访件（{{count}}）</h1><form method="get" action="/ui/cases" class="act"><label>关键词 <input name="q" maxlength="100" value="{{text}}"></label>{{#hidden}}<input type="hidden" name="{{name}}" value="{{value}}">{{/hidden}}<button>查询</button></form>
         {{#filters}}<p class="muted">筛选条件：{{.}}{{#clearHref}} · <a href="{{.}}">清除条件</a>{{/clearHref}}</p>{{/filters}}
         <p><a href="/ui/cases?light=red&amp;sort=due&amp;order=asc">只看超期（按超期天数）</a> · <a href="/ui/cases?light=yellow&amp;sort=due&amp;order=asc">只看临期</a> · <a href="{{exportHref}}">导出CSV（全部符合条件的件）</a></p>
         {{#table}}{{>cases}}{{/table}}{{^table}}<p class="muted">没有符合条件的信访件。</p>{{/table}}

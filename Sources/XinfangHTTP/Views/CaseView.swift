@@ -267,15 +267,18 @@ struct CaseSummaryView: Encodable {
 struct CaseListView: Encodable {
     var items: [CaseSummaryView]
     var nextCursor: String?
-    /// How many cases match the filters in all (every page).
+    /// How many cases match the filters in all (every page), counted up to `CaseQuery.countMax`.
     var total: Int
+    /// false when more than `total` match.
+    var totalIsExact: Bool
 
-    enum CodingKeys: String, CodingKey { case items, nextCursor, total }
+    enum CodingKeys: String, CodingKey { case items, nextCursor, total, totalIsExact }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(items, forKey: .items)
         try c.encode(total, forKey: .total)
+        try c.encode(totalIsExact, forKey: .totalIsExact)
         try c.encode(nextCursor, forKey: .nextCursor)  // null on the last page, never absent
     }
 }
