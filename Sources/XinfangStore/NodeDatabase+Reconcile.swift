@@ -47,6 +47,7 @@ extension NodeDatabase {
     /// comes from the data (when the limit passed), so a run after a week without runs reports what
     /// a run every five minutes would have.
     public func reconcile(now: Date, limits: ReconciliationLimits) async throws -> ReconcileReport {
+        try await refreshPlannerStatistics()
         try await rederiveBlobWants(now: now)
         let (desired, scanned) = try await read { db in try computeFlags(db, now: now, limits: limits) }
         return try await write { db in

@@ -75,6 +75,9 @@ public struct NodeDatabase: Sendable {
                     try Self.setMeta(db, "calendar", calendarKey)
                 }
             }
+            if try writer.read({ db in try Self.plannerStatisticsAreStale(db) }) {
+                _ = try writer.write { db in try Self.takePlannerStatisticsIfStale(db) }
+            }
             // The indicators' daily counts are cut at midnight of this calendar's zone.
             let offsetMs = Int64(calendar.utcOffsetSeconds) * 1000
             if try !writer.read({ db in try DailyCounts.areCurrent(db, offsetMs: offsetMs) }) {

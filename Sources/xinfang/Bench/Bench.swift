@@ -184,6 +184,10 @@ enum SupervisionScenario {
         progress("P3: loading \(cases) cases (3 years of a province's subtree) …")
         let loadStarted = Date()
         try await database.loadSyntheticCases(count: cases, units: units, now: now)
+        // As the reconciliation round would after such growth: the planner's statistics.
+        let analyzeStarted = Date()
+        try await database.refreshPlannerStatistics()
+        progress(String(format: "P3: planner statistics taken in %.1f s", Date().timeIntervalSince(analyzeStarted)))
         progress(
             String(
                 format: "P3: loaded in %.1f s; store %.0f MB",
