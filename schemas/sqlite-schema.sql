@@ -652,7 +652,8 @@ CREATE INDEX audit_log_at ON audit_log (at);
 CREATE INDEX blob_wants_due ON blob_wants(next_attempt_at);
 CREATE INDEX cases_by_ae_bucket ON cases(ae_bucket);
 CREATE INDEX cases_by_holder ON cases(holder, status);
-CREATE INDEX cases_by_next_due ON cases(next_due_at) WHERE next_due_at IS NOT NULL;
+CREATE INDEX cases_by_next_due ON cases(next_due_at, holder, unit_node, respondent_node, registered_at,
+    petition_received_at, case_number) WHERE next_due_at IS NOT NULL;
 CREATE INDEX cases_by_received ON cases(petition_received_at DESC, case_number DESC);
 CREATE INDEX cases_by_region ON cases(issue_region);
 CREATE INDEX cases_by_registered ON cases(registered_at DESC, case_number DESC);

@@ -104,6 +104,7 @@ public struct NodeDatabase: Sendable {
         migrator.registerMigration(Migration014Lookup.identifier, migrate: Migration014Lookup.migrate)
         migrator.registerMigration(Migration015Notifications.identifier, migrate: Migration015Notifications.migrate)
         migrator.registerMigration(Migration016CaseStates.identifier, migrate: Migration016CaseStates.migrate)
+        migrator.registerMigration(Migration017OverdueIndex.identifier, migrate: Migration017OverdueIndex.migrate)
         return migrator
     }
 
