@@ -129,6 +129,8 @@ struct BacklogReport: Encodable, Sendable {
 
     init(scope: SupervisionScope, services: NodeServices, now: Date) async throws {
         let database = services.database
+        // Two reads on two cores: the counts, and the list of cases that moved most.
+        async let moved = database.movedMost(in: Set(scope.nodes), limit: Self.movedMostLimit)
         let perNode = try await database.backlog(now: now, lights: services.lights(now: now))
         func sum(_ nodes: [NodeID]) -> BacklogCounts {
             nodes.reduce(into: BacklogCounts()) { total, id in perNode[id].map { total.add($0) } }
@@ -142,7 +144,7 @@ struct BacklogReport: Encodable, Sendable {
         var levels: [String: BacklogCounts] = [:]
         for entry in nodes { levels[entry.node.level, default: BacklogCounts()].add(entry.counts.counts) }
         byLevel = levels.mapValues(BacklogCountsView.init)
-        movedMost = try await database.movedMost(in: Set(scope.nodes), limit: Self.movedMostLimit)
+        movedMost = try await moved
     }
 }
 
