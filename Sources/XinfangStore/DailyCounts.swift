@@ -20,29 +20,23 @@ enum DailyCounts {
     static func install(_ db: Database, offsetMs: Int64) throws {
         let wanted = signature(offsetMs: offsetMs)
         guard try NodeDatabase.meta(db, "daily_counts") != wanted else { return }
-        try db.execute(
-            sql: """
-                DROP TRIGGER IF EXISTS daily_counts_insert;
-                DROP TRIGGER IF EXISTS daily_counts_delete;
-                DROP TRIGGER IF EXISTS daily_counts_update;
-                """
-        )
+        try db.execute(sql: dropTriggersSQL)
         try db.execute(sql: triggersSQL(offsetMs: offsetMs))
         try db.execute(sql: recountSQL(offsetMs: offsetMs))
         try NodeDatabase.setMeta(db, "daily_counts", wanted)
     }
 
+    static let dropTriggersSQL = """
+        DROP TRIGGER IF EXISTS daily_counts_insert;
+        DROP TRIGGER IF EXISTS daily_counts_delete;
+        DROP TRIGGER IF EXISTS daily_counts_update;
+        """
+
     /// Runs `load` (many rows written at once: the benchmark's synthetic province) without the
     /// triggers, then counts once from the rows, one GROUP BY per measure instead of a trigger per
     /// row. In the caller's transaction: no one sees the counts before they are whole.
     static func bulkLoad(_ db: Database, offsetMs: Int64, _ load: () throws -> Void) throws {
-        try db.execute(
-            sql: """
-                DROP TRIGGER IF EXISTS daily_counts_insert;
-                DROP TRIGGER IF EXISTS daily_counts_delete;
-                DROP TRIGGER IF EXISTS daily_counts_update;
-                """
-        )
+        try db.execute(sql: dropTriggersSQL)
         try load()
         try db.execute(sql: triggersSQL(offsetMs: offsetMs))
         try db.execute(sql: recountSQL(offsetMs: offsetMs))
