@@ -11,7 +11,7 @@ import FoundationNetworking
 /// A real `xinfang` process started by a test, with its output in a file and its port read from
 /// the "listening on" line it prints.
 final class NodeProcess: @unchecked Sendable {
-    let process = Process()
+    let process: SpawnedProcess
     let output: URL
     private(set) var baseURL: URL?
 
@@ -30,13 +30,12 @@ final class NodeProcess: @unchecked Sendable {
     init(arguments: [String], workDirectory: URL) throws {
         output = workDirectory.appendingPathComponent("process-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = workDirectory
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        process = try SpawnedProcess(
+            executable: Self.executable.path,
+            arguments: arguments,
+            workDirectory: workDirectory.path,
+            output: output.path
+        )
     }
 
     /// Waits for the "listening on http://host:port" line (the demo prints "URL:   http://…").

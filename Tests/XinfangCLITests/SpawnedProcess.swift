@@ -1,0 +1,76 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A child process started with `posix_spawn`, for the tests that start `xinfang`.
+///
+/// Foundation's `Process.run()` on Linux (Swift 6.3.1) can crash the whole test process: it lists
+/// `/proc/self/fd` to close the parent's descriptors in the child and copies 256 bytes of each
+/// directory entry, past the end of glibc's buffer when an entry sits at its tail
+/// (swift-corelibs-foundation PR #5472, merged upstream after this toolchain). A clean-clone CI run
+/// of this project died that way once. This spawner asks glibc itself to close them
+/// (`posix_spawn_file_actions_addclosefrom_np`) and to change directory
+/// (`posix_spawn_file_actions_addchdir_np`), both looked up at run time (glibc 2.34 and later),
+/// and offers the part of `Process` the tests use.
+final class SpawnedProcess: @unchecked Sendable {
+    let processIdentifier: pid_t
+    private let lock = NSLock()
+    private var exitStatus: Int32?
+
+    private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+    private typealias ChangeDirectory = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, UnsafePointer<CChar>?) -> Int32
+
+    private static func function<T>(_ name: String, as type: T.Type) throws -> T {
+        // The program's own namespace, which has glibc (dlopen of no file).
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), name) else {
+            throw Failure("glibc has no \(name) (2.34 or later needed)")
+        }
+        return unsafeBitCast(symbol, to: type)
+    }
+
+    /// Starts `executable` with `arguments` in `workDirectory`, standard output and error appended
+    /// to `output`, standard input from /dev/null, no other descriptor of this process inherited.
+    init(executable: String, arguments: [String], workDirectory: String, output: String) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        let closeFrom = try Self.function("posix_spawn_file_actions_addclosefrom_np", as: CloseFrom.self)
+        let changeDirectory = try Self.function("posix_spawn_file_actions_addchdir_np", as: ChangeDirectory.self)
+        var steps: [Int32] = [
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0),
+            posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_APPEND | O_CREAT, 0o644),
+            posix_spawn_file_actions_adddup2(&actions, 1, 2),
+            closeFrom(&actions, 3),
+        ]
+        steps.append(workDirectory.withCString { changeDirectory(&actions, $0) })
+        if let failed = steps.first(where: { $0 != 0 }) { throw Failure("posix_spawn file actions: \(String(cString: strerror(failed)))") }
+        let argv = ([executable] + arguments).map { strdup($0) }
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, nil, argv + [nil], environ)
+        guard rc == 0 else { throw Failure("posix_spawn \(executable): \(String(cString: strerror(rc)))") }
+        processIdentifier = pid
+    }
+
+    /// Whether the child still runs (reaps it when it has ended).
+    var isRunning: Bool {
+        lock.withLock {
+            guard exitStatus == nil else { return false }
+            var status: Int32 = 0
+            let reaped = waitpid(processIdentifier, &status, WNOHANG)
+            guard reaped == processIdentifier else { return reaped == 0 }
+            // As `Process.terminationStatus`: the exit code, or the signal that ended it.
+            let signal = status & 0x7f
+            exitStatus = signal == 0 ? (status >> 8) & 0xff : signal
+            return false
+        }
+    }
+
+    /// The exit code, or the number of the signal that ended the child; call after `isRunning` is false.
+    var terminationStatus: Int32 { lock.withLock { exitStatus ?? -1 } }
+
+    /// SIGINT, as Ctrl-C.
+    func interrupt() { kill(processIdentifier, SIGINT) }
+}
