@@ -47,7 +47,7 @@ final class SpawnedProcess: @unchecked Sendable {
         steps.append(workDirectory.withCString { changeDirectory(&actions, $0) })
         if let failed = steps.first(where: { $0 != 0 }) { throw Failure("posix_spawn file actions: \(String(cString: strerror(failed)))") }
         let argv = ([executable] + arguments).map { strdup($0) }
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, nil, argv + [nil], environ)
         guard rc == 0 else { throw Failure("posix_spawn \(executable): \(String(cString: strerror(rc)))") }
