@@ -11,7 +11,8 @@ struct MaterialisedCase: Sendable {
     /// Every column's value, in the order of `columns` (bound by position: binding 47 values by
     /// name cost more than running the statement).
     var values: [DatabaseValue]
-    /// The whole state, canonical JSON, for `case_states`.
+    /// The case's number and its whole state, canonical JSON, for `case_states`.
+    var caseNumber: String
     var json: String
 
     /// Every column, in the upsert's order.
@@ -96,6 +97,7 @@ struct MaterialisedCase: Sendable {
             "petition_received_at": r.receivedAt.milliseconds,
             "lookup_digest": state.lookup?.digest,
         ]
+        self.caseNumber = state.caseNumber.rawValue
         self.json = json
         self.values = Self.columns.map { values[$0].flatMap { $0?.databaseValue } ?? .null }
         assert(Set(values.keys) == Set(Self.columns), "a column without a value, or a value without a column")
@@ -110,6 +112,6 @@ struct MaterialisedCase: Sendable {
     /// Writes the row, then the state (the row first: the state refers to it).
     func save(_ db: Database) throws {
         try db.execute(cached: Self.upsert, arguments: StatementArguments(values))
-        try db.execute(cached: Self.stateUpsert, arguments: [values[0], json])
+        try db.execute(cached: Self.stateUpsert, arguments: [caseNumber, json])
     }
 }

@@ -255,8 +255,8 @@ struct DashboardPages {
         overdue.limit = 20
         var open = overdue
         open.overdue = false
-        let late = try await services.database.cases(matching: overdue, now: now).items.filter(\.isBacklog)
-        let rest = try await services.database.cases(matching: open, now: now).items.filter(\.isBacklog)
+        let late = try await services.database.cases(matching: overdue, now: now).items
+        let rest = try await services.database.cases(matching: open, now: now).items
         guard !(late.isEmpty && rest.isEmpty) else { return nil }
         return HeldCases(title: "\(nodeName(node))持有的在办件（超期在前）", table: caseTable(late + rest, now: now), node: node.rawValue)
     }
