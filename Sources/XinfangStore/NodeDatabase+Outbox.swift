@@ -17,9 +17,18 @@ extension NodeDatabase {
     }
 
     /// The next packet for `peer`: due items, oldest first, within the packet limits; nil when
-    /// nothing is due. Marks the items sent and allocates the packet's sequence number.
+    /// nothing is due. Marks the items sent and allocates the packet's sequence number, without
+    /// waiting for fsync (`writeUnsynced`), as the delivery's record does: a power failure that
+    /// loses it loses marks that a restart clears anyway (`resetInFlight` requeues what was in
+    /// flight and ends the sending sessions, so a number is never used twice in one session).
+    /// An fsync here was one of the three on each hop's path.
     public func nextBatch(for peer: NodeID, now: Date) async throws -> OutboxBatch? {
-        try await write { db -> OutboxBatch? in
+        // Every commit that enqueues wakes every peer's loop, and most find nothing due for their
+        // peer: a read answers those beside the writer, instead of each queueing for it in turn
+        // ahead of the one peer that has a packet (the province has a loop per city). Something
+        // enqueued after this read is signalled by its own commit, which wakes the loop again.
+        guard try await read({ db in try Self.hasDue(db, for: peer, now: now) }) else { return nil }
+        return try await writeUnsynced { db -> OutboxBatch? in
             let rows = try Row.fetchAll(
                 db,
                 cached: """
@@ -162,6 +171,15 @@ extension NodeDatabase {
             )
             return retryAt ?? now.addingTimeInterval(DeliveryPolicy.firstRetrySeconds)
         }
+    }
+
+    /// Whether an item for `peer` is due at `now` (what `nextBatch` would take).
+    static func hasDue(_ db: Database, for peer: NodeID, now: Date) throws -> Bool {
+        try Bool.fetchOne(
+            db,
+            cached: "SELECT EXISTS (SELECT 1 FROM outbox WHERE peer = ? AND state IN ('pending', 'failed') AND next_attempt_at <= ?)",
+            arguments: [peer.rawValue, now.milliseconds]
+        ) ?? false
     }
 
     /// When the next item for `peer` falls due; nil when nothing waits.

@@ -113,7 +113,7 @@ extension NodeDatabase {
         into ahead: RunsAhead
     ) async {
         let slices = Array(runs.indices).chunked(Self.runsPerSlice)
-        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let workers = Self.cores
         await withTaskGroup(of: Void.self) { group in
             for (number, slice) in slices.enumerated() {
                 if number >= workers { await group.next() }
@@ -146,6 +146,10 @@ extension NodeDatabase {
         }
         return states
     }
+
+    /// The cores the work ahead spreads over, read once: Foundation reads them from `/proc` and
+    /// the cgroup files on every call (two file reads a packet).
+    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// Runs per slice of the work done ahead: small enough that the writer soon has the first.
     static let runsPerSlice = 16
