@@ -5,9 +5,10 @@ public import XinfangCore
 import FoundationNetworking
 #endif
 
-/// One HTTP exchange with URLSession (libcurl on Linux), for every client of the project: the
-/// packet transport, the reconciliation's digests, the demo, the benchmarks and the test
-/// cluster. This is the only file of the project that imports FoundationNetworking.
+/// One HTTP exchange with URLSession (libcurl on Linux), for the project's clients other than the
+/// peer protocol (which goes over `PeerHTTPClient`): notification gateways, the demo, the
+/// benchmarks' page requests and the test cluster. It follows redirects and keeps cookies, as
+/// those clients expect. This is the only file of the project that imports FoundationNetworking.
 public struct HTTPExchange: Sendable {
     let session: URLSession
 
@@ -57,15 +58,15 @@ public struct HTTPExchange: Sendable {
     }
 }
 
-/// Sends packets to `<baseURL>/sync/v1/packets` over `HTTPExchange`, with a time-out.
+/// Sends packets to `<baseURL>/sync/v1/packets` over `PeerHTTPClient`, with a time-out.
 public struct HTTPPacketTransport: PacketTransport {
-    let exchange: HTTPExchange
+    let timeoutSeconds: Double
     /// Blob chunks (up to 4 MiB a request) get longer than a packet on a slow line.
-    let blobExchange: HTTPExchange
+    let blobTimeoutSeconds: Double
 
     public init(timeoutSeconds: Double = PeerLimits.requestTimeoutSeconds) {
-        exchange = HTTPExchange(timeoutSeconds: timeoutSeconds)
-        blobExchange = HTTPExchange(timeoutSeconds: max(timeoutSeconds, BlobRequest.timeoutSeconds))
+        self.timeoutSeconds = timeoutSeconds
+        blobTimeoutSeconds = max(timeoutSeconds, BlobRequest.timeoutSeconds)
     }
 
     /// Posts a signed body of the peer protocol to `path` of `peer`; nil when its base URL is not one.
@@ -75,29 +76,29 @@ public struct HTTPPacketTransport: PacketTransport {
         signature: String,
         from: NodeID,
         to peer: TopologyNode,
-        over exchange: HTTPExchange
+        timeoutSeconds: Double
     ) async
         -> HTTPExchange.Reply?
     {
         guard let url = URL(string: peer.baseURL)?.appendingPathComponent(path) else { return nil }
-        return await exchange.send(
-            "POST",
+        return await PeerHTTPClient.post(
             url,
             body: body,
-            headers: ["Content-Type": "application/json", PeerHeaders.from: from.rawValue, PeerHeaders.signature: signature]
+            headers: ["Content-Type": "application/json", PeerHeaders.from: from.rawValue, PeerHeaders.signature: signature],
+            timeoutSeconds: timeoutSeconds
         )
     }
 
     /// Asks `peer` for chunks of a blob (`POST <baseURL>/sync/v1/blobs`).
     public func fetchBlobChunks(_ body: Data, signature: String, from: NodeID, to peer: TopologyNode) async -> BlobChunksResult {
-        guard let reply = await post("sync/v1/blobs", body, signature: signature, from: from, to: peer, over: blobExchange) else {
+        guard let reply = await post("sync/v1/blobs", body, signature: signature, from: from, to: peer, timeoutSeconds: blobTimeoutSeconds) else {
             return .unreachable("bad base URL \(peer.baseURL)")
         }
         return BlobChunksResult(reply)
     }
 
     public func send(_ body: Data, signature: String, from: NodeID, to peer: TopologyNode) async -> TransportResult {
-        guard let reply = await post("sync/v1/packets", body, signature: signature, from: from, to: peer, over: exchange) else {
+        guard let reply = await post("sync/v1/packets", body, signature: signature, from: from, to: peer, timeoutSeconds: timeoutSeconds) else {
             return .unreachable("bad base URL \(peer.baseURL)")
         }
         if let failure = reply.failure { return .unreachable(failure) }

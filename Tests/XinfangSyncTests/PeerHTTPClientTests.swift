@@ -1,0 +1,114 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Synchronization
+import Testing
+import XinfangCore
+import XinfangHTTP
+import XinfangSync
+
+/// The peer protocol's HTTP client (`PeerHTTPClient`, under `HTTPPacketTransport`): what it must
+/// refuse as carefully as what it carries. A packet that reaches the peer gets its answer; a peer
+/// nobody listens for is unreachable at once (the outbox retries on its own schedule); a redirect
+/// is an answer, refused, never followed to another address with the packet and its signature.
+struct PeerHTTPClientTests {
+    func peer(port: Int) -> TopologyNode {
+        TopologyNode(
+            id: NodeID(rawValue: "430102"),
+            name: "芙蓉区",
+            level: .county,
+            parent: NodeID(rawValue: "430100"),
+            baseURL: "http://127.0.0.1:\(port)",
+            publicKey: ""
+        )
+    }
+
+    /// Serves `router` on a loopback port while `body` runs.
+    func serving(_ router: Router<BasicRequestContext>, _ body: @Sendable (Int) async throws -> Void) async throws {
+        let port = try freeLoopbackPort()
+        let (started, signal) = AsyncStream<Void>.makeStream()
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            onServerRunning: { _ in signal.yield() },
+            logger: {
+                var logger = Logger(label: "peer-http-client-tests")
+                logger.logLevel = .critical
+                return logger
+            }()
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService() }
+            for await _ in started { break }
+            try await body(port)
+            group.cancelAll()
+        }
+    }
+
+    @Test func aPacketIsPostedWithItsHeadersAndItsAnswerRead() async throws {
+        let router = Router()
+        router.post("/sync/v1/packets") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let echoed =
+                request.headers[HTTPField.Name(PeerHeaders.from)!] == "430100"
+                && request.headers[HTTPField.Name(PeerHeaders.signature)!] == "sig"
+                && String(buffer: body) == "{\"x\":1}"
+            let answer = echoed ? #"{"receipts":[]}"# : #"{"code":"not-echoed"}"#
+            return Response(status: echoed ? .ok : .badRequest, body: .init(byteBuffer: ByteBuffer(string: answer)))
+        }
+        try await serving(router) { port in
+            let result = await HTTPPacketTransport().send(
+                Data("{\"x\":1}".utf8),
+                signature: "sig",
+                from: NodeID(rawValue: "430100"),
+                to: peer(port: port)
+            )
+            guard case .delivered(let response) = result else {
+                Issue.record("not delivered: \(result)")
+                return
+            }
+            #expect(response.receipts.isEmpty)
+        }
+    }
+
+    @Test func aPeerNobodyListensForIsUnreachableAtOnce() async throws {
+        let port = try freeLoopbackPort()
+        let started = Date()
+        let result = await HTTPPacketTransport().send(Data("{}".utf8), signature: "sig", from: NodeID(rawValue: "430100"), to: peer(port: port))
+        guard case .unreachable = result else {
+            Issue.record("expected unreachable, got \(result)")
+            return
+        }
+        // Not retried until the 5 s connect time-out: the outbox has its own retries.
+        #expect(Date().timeIntervalSince(started) < 4)
+    }
+
+    @Test func aRedirectIsRefusedNotFollowed() async throws {
+        let router = Router()
+        let followed = CallCount()
+        router.post("/sync/v1/packets") { _, _ -> Response in
+            Response(status: .temporaryRedirect, headers: [.location: "/elsewhere"])
+        }
+        router.post("/elsewhere") { _, _ -> Response in
+            followed.increment()
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: #"{"receipts":[]}"#)))
+        }
+        try await serving(router) { port in
+            let result = await HTTPPacketTransport().send(Data("{}".utf8), signature: "sig", from: NodeID(rawValue: "430100"), to: peer(port: port))
+            guard case .refused(let status, _, _) = result else {
+                Issue.record("expected a refusal, got \(result)")
+                return
+            }
+            #expect(status == 307)
+            #expect(followed.value == 0)
+        }
+    }
+}
+
+/// Counts calls from the server's tasks.
+final class CallCount: Sendable {
+    private let count = Mutex(0)
+    func increment() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}
