@@ -12,8 +12,8 @@ import XinfangCore
 ///
 /// Why not `HTTPExchange` (URLSession, libcurl on Linux), which the dashboard's and the demo's
 /// clients keep: posting a packet of 200 new cases (about 600 KB) took 75 ms more over URLSession
-/// than the same packet handed to the receiver in process (`bench ingest` against `--direct`),
-/// and a blob chunk crossed its delegate queue in small pieces. The peer protocol needs neither
+/// than the same packet handed to the receiver in process (`bench ingest` against `--direct`);
+/// over this client, 20 ms more (docs/BENCHMARKS.md). The peer protocol needs neither
 /// of URLSession's conveniences (redirects, cookies): a redirect is an answer like any other
 /// status, and is refused as one.
 enum PeerHTTPClient {
