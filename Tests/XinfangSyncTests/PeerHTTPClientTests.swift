@@ -13,6 +13,9 @@ import XinfangSync
 /// nobody listens for is unreachable at once (the outbox retries on its own schedule); a redirect
 /// is an answer, refused, never followed to another address with the packet and its signature.
 struct PeerHTTPClientTests {
+    /// A long time-out: the test command runs many nodes at once on two cores.
+    let transport = HTTPPacketTransport(timeoutSeconds: 120)
+
     func peer(port: Int) -> TopologyNode {
         TopologyNode(
             id: NodeID(rawValue: "430102"),
@@ -58,7 +61,7 @@ struct PeerHTTPClientTests {
             return Response(status: echoed ? .ok : .badRequest, body: .init(byteBuffer: ByteBuffer(string: answer)))
         }
         try await serving(router) { port in
-            let result = await HTTPPacketTransport().send(
+            let result = await transport.send(
                 Data("{\"x\":1}".utf8),
                 signature: "sig",
                 from: NodeID(rawValue: "430100"),
@@ -72,16 +75,18 @@ struct PeerHTTPClientTests {
         }
     }
 
-    @Test func aPeerNobodyListensForIsUnreachableAtOnce() async throws {
+    /// That it fails at once, not after the client's retries until its 5 s connect time-out, is
+    /// timed by the benchmark suite's smoke test (the city's attempts to an offline county must
+    /// have failed within 1.5 s): a wall-clock bound here failed under the test command's load,
+    /// where a refused connection once took 16 s to be reported.
+    @Test func aPeerNobodyListensForIsUnreachable() async throws {
         let port = try freeLoopbackPort()
-        let started = Date()
-        let result = await HTTPPacketTransport().send(Data("{}".utf8), signature: "sig", from: NodeID(rawValue: "430100"), to: peer(port: port))
-        guard case .unreachable = result else {
+        let result = await transport.send(Data("{}".utf8), signature: "sig", from: NodeID(rawValue: "430100"), to: peer(port: port))
+        guard case .unreachable(let reason) = result else {
             Issue.record("expected unreachable, got \(result)")
             return
         }
-        // Not retried until the 5 s connect time-out: the outbox has its own retries.
-        #expect(Date().timeIntervalSince(started) < 4)
+        #expect(reason.contains("refused"), "\(reason)")
     }
 
     @Test func aRedirectIsRefusedNotFollowed() async throws {
@@ -95,7 +100,7 @@ struct PeerHTTPClientTests {
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: #"{"receipts":[]}"#)))
         }
         try await serving(router) { port in
-            let result = await HTTPPacketTransport().send(Data("{}".utf8), signature: "sig", from: NodeID(rawValue: "430100"), to: peer(port: port))
+            let result = await transport.send(Data("{}".utf8), signature: "sig", from: NodeID(rawValue: "430100"), to: peer(port: port))
             guard case .refused(let status, _, _) = result else {
                 Issue.record("expected a refusal, got \(result)")
                 return
