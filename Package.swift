@@ -154,6 +154,7 @@ let package = Package(
                 "XinfangCore", "XinfangStore", "XinfangService", "XinfangSync", "XinfangHTTP", "XinfangTesting",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

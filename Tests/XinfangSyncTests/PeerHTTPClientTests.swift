@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdTesting
 import Logging
 import Synchronization
 import Testing
@@ -27,26 +28,12 @@ struct PeerHTTPClientTests {
         )
     }
 
-    /// Serves `router` on a loopback port while `body` runs.
+    /// Serves `router` on a loopback port (HummingbirdTesting's live server) while `body` runs.
     func serving(_ router: Router<BasicRequestContext>, _ body: @Sendable (Int) async throws -> Void) async throws {
-        let port = try freeLoopbackPort()
-        let (started, signal) = AsyncStream<Void>.makeStream()
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: port)),
-            onServerRunning: { _ in signal.yield() },
-            logger: {
-                var logger = Logger(label: "peer-http-client-tests")
-                logger.logLevel = .critical
-                return logger
-            }()
-        )
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService() }
-            for await _ in started { break }
-            try await body(port)
-            group.cancelAll()
-        }
+        var logger = Logger(label: "peer-http-client-tests")
+        logger.logLevel = .critical
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
+        try await app.test(.live) { client in try await body(try #require(client.port)) }
     }
 
     @Test func aPacketIsPostedWithItsHeadersAndItsAnswerRead() async throws {
