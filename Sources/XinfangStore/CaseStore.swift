@@ -80,6 +80,8 @@ public protocol CaseStore: Sendable {
     func recordDelivery(_ batch: OutboxBatch, receipts: [ItemReceipt], now: Date, jitter: Double) async throws
     /// A whole packet failed (`OutboxItem.packetFailed`); when its first item is due again.
     func recordFailure(_ batch: OutboxBatch, error: String, kind: DeliveryFailure, now: Date, jitter: Double) async throws -> Date
+    /// A batch made ready but never sent: its items queued again, no attempt counted.
+    func requeue(_ batch: OutboxBatch, now: Date) async throws
     /// When the next item for `peer` falls due; nil when nothing waits.
     func nextDueAt(for peer: NodeID) async throws -> Date?
     /// The next packet's session and number for `peer`; nil when the link has no session.

@@ -173,6 +173,15 @@ extension NodeDatabase {
         }
     }
 
+    /// A batch made ready but never sent (the packet before it failed): its items are queued
+    /// again as they were, with no attempt counted, and its packet number is left unused (a
+    /// receiver takes any new number of its session).
+    public func requeue(_ batch: OutboxBatch, now: Date) async throws {
+        try await writeUnsynced { db in
+            for id in batch.itemIDs { try OutboxTable.update(db, id: id, now: now) { $0.requeued() } }
+        }
+    }
+
     /// Whether an item for `peer` is due at `now` (what `nextBatch` would take).
     static func hasDue(_ db: Database, for peer: NodeID, now: Date) throws -> Bool {
         try Bool.fetchOne(

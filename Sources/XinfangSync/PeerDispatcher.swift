@@ -14,8 +14,19 @@ public struct PeerDispatcher: Sendable {
     let link: PeerLink
     /// What was sent, for the log's progress lines during a catch-up.
     let sent = StreamProgress()
+    /// Whether an attempt makes the next packet ready while one is in flight (the node's sync
+    /// service); the simulator sends one packet a step, its steps interleaved by its seed.
+    let preparesAhead: Bool
 
-    public init(database: any CaseStore, transport: any PacketTransport, clock: any NodeClock, peer: TopologyNode, logger: Logger) {
+    public init(
+        database: any CaseStore,
+        transport: any PacketTransport,
+        clock: any NodeClock,
+        peer: TopologyNode,
+        logger: Logger,
+        preparesAhead: Bool = false
+    ) {
+        self.preparesAhead = preparesAhead
         self.database = database
         self.transport = transport
         self.clock = clock
@@ -53,43 +64,113 @@ public struct PeerDispatcher: Sendable {
         logger.debug("greeting not answered", metadata: ["sync.result": "\(result)"])
     }
 
-    /// Sends one packet of due items and records the answer.
+    /// Sends due items and records each answer: one packet, or with `preparesAhead` a run of up
+    /// to `packetsPerAttemptMax` packets, each made ready (its items marked sent, its body
+    /// encoded) while the one before it is in flight and sent only after that one is answered, so
+    /// the peer receives them in order. When a packet fails, the one made ready behind it goes
+    /// back to the queue unsent (`CaseStore.requeue`).
     func attempt(jitter: Double) async throws -> PeerLoop.Outcome {
         let now = clock.now()
         guard let batch = try await database.nextBatch(for: peer.id, now: now) else {
             return .nothingDue(nextDue: try await database.nextDueAt(for: peer.id))
         }
-        let failure: (reason: String, kind: DeliveryFailure)
+        var current: ReadyPacket
         do {
             let number: PacketNumber
             if let allocated = batch.number { number = allocated } else { number = try await link.number() }
-            let packet = Packet(from: database.node, to: peer.id, number: number, sentAt: now, chains: batch.chains, commands: batch.commands)
-            switch try await link.send(packet) {
-            case .delivered(let response):
-                try await database.recordDelivery(batch, receipts: response.receipts, now: clock.now(), jitter: jitter)
-                logger.debug("packet delivered", metadata: ["sync.items": "\(batch.itemIDs.count)", "sync.packet": "\(number.number)"])
-                if let window = sent.record(peer.id.rawValue, items: batch.itemIDs.count, now: clock.now()) {
-                    logger.info(
-                        "sending to peer",
-                        metadata: [
-                            "sync.packets": "\(window.packets)", "sync.items": "\(window.items)",
-                            "sync.items_per_second": "\(Int(window.perSecond))", "sync.packet": "\(number.number)",
-                        ]
-                    )
-                }
-                return .delivered
-            case .refused(let status, let code, let detail):
-                logger.warning("packet refused", metadata: ["sync.status": "\(status)", "sync.code": "\(code)", "sync.detail": "\(detail)"])
-                failure = ("\(code): \(detail)", DeliveryFailure.ofRefusal(code: code))
-            case .unreachable(let reason):
-                logger.info("peer unreachable", metadata: ["sync.error": "\(reason)"])
-                failure = (reason, .unreachable)
-            }
+            current = ready(batch, number: number, now: now)
         } catch let greeting as PeerLink.GreetingFailed {
             logger.info("peer not greeted", metadata: ["sync.error": "\(greeting.reason)"])
-            failure = (greeting.description, greeting.kind)
+            return .failed(retryAt: try await recordFailure(batch, reason: greeting.description, kind: greeting.kind, jitter: jitter))
         }
-        let retryAt = try await database.recordFailure(batch, error: failure.reason, kind: failure.kind, now: clock.now(), jitter: jitter)
-        return .failed(retryAt: retryAt)
+        for sent in 1...Self.packetsPerAttemptMax {
+            async let upcoming = preparesAhead && sent < Self.packetsPerAttemptMax ? readyNext() : nil
+            let result: TransportResult
+            do { result = try await link.send(current.packet, body: current.body) } catch {
+                if let next = await upcoming { try? await database.requeue(next.batch, now: clock.now()) }
+                throw error
+            }
+            let next = await upcoming
+            guard case .delivered(let response) = result else {
+                if let next { try await database.requeue(next.batch, now: clock.now()) }
+                return .failed(retryAt: try await recordFailure(current.batch, result, jitter: jitter))
+            }
+            do {
+                try await database.recordDelivery(current.batch, receipts: response.receipts, now: clock.now(), jitter: jitter)
+            } catch {
+                if let next { try? await database.requeue(next.batch, now: clock.now()) }
+                throw error
+            }
+            logDelivery(current)
+            guard let next else { break }
+            current = next
+        }
+        return .delivered
+    }
+
+    /// The most packets one attempt sends back to back when it prepares ahead: the loop looks at
+    /// shutdown between attempts, so a long catch-up still stops within a few seconds.
+    static let packetsPerAttemptMax = 16
+
+    /// A packet made ready to send: its batch, number and encoded body.
+    struct ReadyPacket: Sendable {
+        var batch: OutboxBatch
+        var packet: Packet
+        var body: Data
+    }
+
+    func ready(_ batch: OutboxBatch, number: PacketNumber, now: Date) -> ReadyPacket {
+        let packet = Packet(from: database.node, to: peer.id, number: number, sentAt: now, chains: batch.chains, commands: batch.commands)
+        return ReadyPacket(batch: batch, packet: packet, body: packet.encoded())
+    }
+
+    /// The next packet, made ready while the current one is in flight; nil when nothing is due,
+    /// the link's session is gone (the next attempt greets first), or the store failed (logged;
+    /// the next attempt reads again).
+    func readyNext() async -> ReadyPacket? {
+        do {
+            let now = clock.now()
+            guard let batch = try await database.nextBatch(for: peer.id, now: now) else { return nil }
+            guard let number = batch.number else {
+                try await database.requeue(batch, now: now)
+                return nil
+            }
+            return ready(batch, number: number, now: now)
+        } catch {
+            logger.error("preparing the next packet failed", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    func logDelivery(_ sent: ReadyPacket) {
+        let number = sent.packet.packetSeq
+        logger.debug("packet delivered", metadata: ["sync.items": "\(sent.batch.itemIDs.count)", "sync.packet": "\(number)"])
+        if let window = self.sent.record(peer.id.rawValue, items: sent.batch.itemIDs.count, now: clock.now()) {
+            logger.info(
+                "sending to peer",
+                metadata: [
+                    "sync.packets": "\(window.packets)", "sync.items": "\(window.items)",
+                    "sync.items_per_second": "\(Int(window.perSecond))", "sync.packet": "\(number)",
+                ]
+            )
+        }
+    }
+
+    /// Records a packet that was refused or did not reach the peer; when its items are due again.
+    func recordFailure(_ batch: OutboxBatch, _ result: TransportResult, jitter: Double) async throws -> Date {
+        switch result {
+        case .delivered:
+            preconditionFailure("a delivered packet is not a failure")
+        case .refused(let status, let code, let detail):
+            logger.warning("packet refused", metadata: ["sync.status": "\(status)", "sync.code": "\(code)", "sync.detail": "\(detail)"])
+            return try await recordFailure(batch, reason: "\(code): \(detail)", kind: DeliveryFailure.ofRefusal(code: code), jitter: jitter)
+        case .unreachable(let reason):
+            logger.info("peer unreachable", metadata: ["sync.error": "\(reason)"])
+            return try await recordFailure(batch, reason: reason, kind: .unreachable, jitter: jitter)
+        }
+    }
+
+    func recordFailure(_ batch: OutboxBatch, reason: String, kind: DeliveryFailure, jitter: Double) async throws -> Date {
+        try await database.recordFailure(batch, error: reason, kind: kind, now: clock.now(), jitter: jitter)
     }
 }

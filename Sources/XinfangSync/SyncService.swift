@@ -52,7 +52,14 @@ public struct SyncService: Service {
 
     /// One peer's loop: the dispatcher's steps, sleeping between them on the wake-up.
     func loop(peer: TopologyNode, wakeup: Wakeup) async {
-        let dispatcher = PeerDispatcher(database: database, transport: transport, clock: clock, peer: peer, logger: logger)
+        let dispatcher = PeerDispatcher(
+            database: database,
+            transport: transport,
+            clock: clock,
+            peer: peer,
+            logger: logger,
+            preparesAhead: true
+        )
         var loop = PeerLoop(idleCheck: idleCheckSeconds)
         while !wakeup.isStopped && !Task.isCancelled {
             if case .wait(let until) = loop.step {
