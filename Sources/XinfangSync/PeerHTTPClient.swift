@@ -10,12 +10,12 @@ import XinfangCore
 /// loops (the server's own), one client for the process with a pool of keep-alive connections
 /// to each neighbour; it is never shut down, as it lives as long as the process.
 ///
-/// Why not `HTTPExchange` (URLSession, libcurl on Linux), which the dashboard's and the demo's
-/// clients keep: posting a packet of 200 new cases (about 600 KB) took 75 ms more over URLSession
-/// than the same packet handed to the receiver in process (`bench ingest` against `--direct`);
-/// over this client, 20 ms more (docs/BENCHMARKS.md). The peer protocol needs neither
-/// of URLSession's conveniences (redirects, cookies): a redirect is an answer like any other
-/// status, and is refused as one.
+/// Apart from `HTTPExchange` (the other clients' exchange, which follows redirects) because a
+/// packet and its signature must never be posted to another address: here a redirect is an answer
+/// like any other status, and is refused as one. Both were URLSession (libcurl on Linux) before;
+/// posting a packet of 200 new cases (about 600 KB) took 75 ms more over URLSession than the same
+/// packet handed to the receiver in process (`bench ingest` against `--direct`), and 20 ms more
+/// over this client (docs/BENCHMARKS.md).
 enum PeerHTTPClient {
     static let client = HTTPClient(
         eventLoopGroup: HTTPClient.defaultEventLoopGroup,
@@ -50,15 +50,6 @@ enum PeerHTTPClient {
         request.method = .POST
         for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
         request.body = .bytes(ByteBuffer(data: body))
-        let deadline = NIODeadline.now() + .milliseconds(Int64(timeoutSeconds * 1000))
-        do {
-            let response = try await client.execute(request, deadline: deadline)
-            let answer = try await response.body.collect(upTo: answerBytesMax)
-            var fields: [String: String] = [:]
-            for (name, value) in response.headers { fields[name.lowercased()] = value }
-            return HTTPExchange.Reply(status: Int(response.status.code), body: Data(buffer: answer), failure: nil, headers: fields)
-        } catch {
-            return HTTPExchange.Reply(status: 0, body: Data(), failure: "\(error)")
-        }
+        return await HTTPExchange.execute(request, on: client, within: timeoutSeconds, answerBytesMax: answerBytesMax)
     }
 }

@@ -19,7 +19,7 @@ public final class TestCluster: Sendable {
     let ports = Mutex<[NodeID: Int]>([:])
     /// Set before the servers stop, so no node opens a new connection to one that is stopping.
     let stopping = Mutex(false)
-    let exchange = HTTPExchange(timeoutSeconds: 10, connectionsPerHost: 6)
+    let exchange = HTTPExchange(timeoutSeconds: 10)
     /// Each node's limits on its clients' connections, and its count of them.
     public let connections: ConnectionLimits
     let registries: [NodeID: ConnectionRegistry]

@@ -4,7 +4,7 @@ import XinfangSync
 
 /// The demo's HTTP client for the user API of its nodes, over the project's one `HTTPExchange`.
 struct DemoClient: Sendable {
-    let exchange = HTTPExchange(timeoutSeconds: 10, connectionsPerHost: 6)
+    let exchange = HTTPExchange(timeoutSeconds: 10)
     let urls: [NodeID: String]
     /// An API token per node (the demo's leader accounts).
     var tokens: [NodeID: String] = [:]
