@@ -13,8 +13,8 @@ import XinfangCore
 /// client here authenticates with a bearer token or a signature).
 ///
 /// It replaced URLSession, so that the server links neither FoundationNetworking nor libcurl and
-/// the 27 libraries libcurl brings with it (Kerberos, LDAP, RTMP, SSH, GnuTLS, …): about 6 MB of
-/// an idle node's resident memory, and code a node never ran (docs/BENCHMARKS.md, P6).
+/// the 27 libraries libcurl brings with it (Kerberos, LDAP, RTMP, SSH, GnuTLS, …): 3.5 MB of an
+/// idle node's resident memory, and code a node never ran (docs/BENCHMARKS.md, P6).
 public struct HTTPExchange: Sendable {
     /// The longest the whole exchange may take: three times the time-out (URLSession's resource
     /// time-out was the same multiple of its request time-out).
