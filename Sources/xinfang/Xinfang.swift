@@ -7,7 +7,9 @@ struct Xinfang: AsyncParsableCommand {
         commandName: "xinfang",
         abstract: "信访 (letters and visits) case server: one node of the county / city / province hierarchy.",
         subcommands: [
-            Serve.self, Demo.self, Keys.self, Reconcile.self, Simulate.self, Bench.self, Import.self, Users.self, Audit.self, Fuzz.self, Notices.self,
+            Serve.self, Demo.self, Keys.self, Reconcile.self, Simulate.self, Bench.self, Import.self, Users.self, Audit.self, Backup.self,
+            Restore.self, Fuzz.self,
+            Notices.self,
         ]
     )
 }

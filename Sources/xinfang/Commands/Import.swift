@@ -79,16 +79,11 @@ struct Import: AsyncParsableCommand {
         if !refused.isEmpty {
             try CSV.document(header: ["行号", "字段", "原因"], rows: refused).write(toFile: reportPath, atomically: true, encoding: .utf8)
         }
-        try await services.database.audit(
-            AuditEntry(
-                at: Date(),
-                user: Users.operatorName,
-                node: services.identity.id,
-                source: "cli",
-                action: "import",
-                object: url.lastPathComponent,
-                detail: "imported=\(created) again=\(again) refused=\(refused.count)"
-            )
+        try await Users.audit(
+            services,
+            action: "import",
+            object: url.lastPathComponent,
+            detail: "imported=\(created) again=\(again) refused=\(refused.count)"
         )
         print("imported \(created) cases, \(again) already imported, \(refused.count) rows refused (of \(body.count))")
         if !refused.isEmpty { print("refused rows and reasons: \(reportPath)") }

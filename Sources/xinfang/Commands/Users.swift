@@ -15,6 +15,13 @@ struct Users: AsyncParsableCommand {
     /// Who runs the command, as the audit trail names them.
     static var operatorName: String { "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "root")" }
 
+    /// Writes the audit row of a command run on the node's machine, by its operator.
+    static func audit(_ services: NodeServices, action: String, object: String, detail: String, at now: Date = Date()) async throws {
+        try await services.database.audit(
+            AuditEntry(at: now, user: operatorName, node: services.identity.id, source: "cli", action: action, object: object, detail: detail)
+        )
+    }
+
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create an account with a generated password (and a TOTP secret for the roles that need one); prints them once as JSON."
@@ -39,17 +46,7 @@ struct Users: AsyncParsableCommand {
                 security: services.security,
                 now: now
             )
-            try await services.database.audit(
-                AuditEntry(
-                    at: now,
-                    user: Users.operatorName,
-                    node: services.identity.id,
-                    source: "cli",
-                    action: "user.create",
-                    object: username,
-                    detail: "role=\(role.rawValue)"
-                )
-            )
+            try await Users.audit(services, action: "user.create", object: username, detail: "role=\(role.rawValue)", at: now)
             print(try Users.json(user))
         }
     }
@@ -85,17 +82,7 @@ struct Users: AsyncParsableCommand {
                 now: now,
                 expiresAt: now.addingTimeInterval(Double(days) * 86_400)
             )
-            try await services.database.audit(
-                AuditEntry(
-                    at: now,
-                    user: Users.operatorName,
-                    node: services.identity.id,
-                    source: "cli",
-                    action: "token.create",
-                    object: username,
-                    detail: tokenName
-                )
-            )
+            try await Users.audit(services, action: "token.create", object: username, detail: tokenName, at: now)
             print(secret)
         }
     }
@@ -164,17 +151,7 @@ struct Audit: AsyncParsableCommand {
             let services = try NodeBootstrap.services(configPath: config)
             let cutoff = Date().addingTimeInterval(-Double(services.security.auditRetentionDays) * 86_400)
             let n = try await services.database.pruneAudit(before: cutoff)
-            try await services.database.audit(
-                AuditEntry(
-                    at: Date(),
-                    user: Users.operatorName,
-                    node: services.identity.id,
-                    source: "cli",
-                    action: "audit.prune",
-                    object: "audit_log",
-                    detail: "deleted=\(n)"
-                )
-            )
+            try await Users.audit(services, action: "audit.prune", object: "audit_log", detail: "deleted=\(n)")
             print("deleted \(n) audit rows older than \(cutoff)")
         }
     }
