@@ -11,8 +11,11 @@ extension NodeBackup {
         public var filesInstalled: Int
         /// Where the store that was in the data folder went (with `force`), kept, not deleted.
         public var movedAside: URL?
-        /// The events whose hashes, links and signatures were checked in the restored store.
+        /// The events whose hashes and links were checked in the restored store.
         public var eventsVerified: Int
+        /// Whether their signatures were checked too (a node with a topology; a standalone node
+        /// has no keys to check them against).
+        public var signaturesChecked: Bool
     }
 
     /// Restores the backup `backup` into the data folder `directory`, whose lock the caller holds
@@ -69,7 +72,7 @@ extension NodeBackup {
             }
             try queue.close()
         }
-        let verified = try await verify(staging, open: open, progress: verifying)
+        let (verified, signed) = try await verify(staging, open: open, progress: verifying)
 
         var aside: URL?
         if existing {
@@ -94,17 +97,22 @@ extension NodeBackup {
             try fm.moveItem(atPath: staged.path + suffix, toPath: target.path + suffix)
         }
         try synchronize(directory)
-        return Restored(manifest: manifest, filesInstalled: installed, movedAside: aside, eventsVerified: verified)
+        return Restored(manifest: manifest, filesInstalled: installed, movedAside: aside, eventsVerified: verified, signaturesChecked: signed)
     }
 
     /// Opens the staged store as the node does and checks every chain and the audit trail; the
-    /// events checked. The store is closed again before it is moved.
-    private static func verify(_ staging: URL, open: (URL) throws -> NodeDatabase, progress: @escaping @Sendable (Int) -> Void) async throws -> Int {
+    /// events checked and whether their signatures were. The store is closed again before it is moved.
+    private static func verify(
+        _ staging: URL,
+        open: (URL) throws -> NodeDatabase,
+        progress: @escaping @Sendable (Int) -> Void
+    ) async throws -> (events: Int, signatures: Bool) {
         let database = try open(staging)
         let report = try await database.verifyIntegrity(progress: progress)
+        let signed = database.hierarchy != nil
         try database.close()
         guard report.ok else { throw Failure.brokenStore(report.problems.prefix(3).joined(separator: "; ")) }
-        return report.events
+        return (report.events, signed)
     }
 
     /// Writes the backup's case files that the blob folder lacks, each checked; the number written.

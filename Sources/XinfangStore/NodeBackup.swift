@@ -124,6 +124,8 @@ public enum NodeBackup {
                 try db.execute(sql: "VACUUM INTO ?", arguments: [partial.path])
             }
         }
+        // Readable by its owner only, as the store is (the systemd units' umask is 0077 too).
+        try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: partial.path)
         let manifest = try NodeDatabase.translating {
             let copy = try DatabaseQueue(path: partial.path)
             let manifest = try copy.inDatabase { db in

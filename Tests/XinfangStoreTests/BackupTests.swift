@@ -71,6 +71,8 @@ struct BackupTests {
         ) { shown.append($0) }
         try await writer.value
         #expect(!FileManager.default.fileExists(atPath: file.path + ".partial"))
+        let mode = try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "a backup is readable by its owner only")
         #expect(manifest.files == 2 && manifest.filesNotHeld == 0 && manifest.fileBytes > 600_000)
         #expect(shown.last.map { $0.files == 2 && $0.bytes == $0.bytesTotal } == true, "progress reaches the end: \(shown)")
         #expect(manifest.cases >= 3 && manifest.events == manifest.cases + 2, "each case's registration and the two files: \(manifest)")
@@ -80,6 +82,7 @@ struct BackupTests {
         let target = root.appendingPathComponent("restored")
         let restored = try await Self.restore(file, into: target)
         #expect(restored.filesInstalled == 2 && restored.movedAside == nil && restored.eventsVerified == manifest.events)
+        #expect(restored.signaturesChecked, "a node with a topology checks its events' signatures")
         let back = try IntegrityTests.open(target)
         let counts = try await back.counts()
         #expect(counts.cases == manifest.cases && counts.events == manifest.events)

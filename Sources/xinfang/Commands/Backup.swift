@@ -90,7 +90,8 @@ struct Restore: AsyncParsableCommand {
         await auditBeside(config: config, base: base, action: "store.restore", object: source.lastPathComponent, manifest: manifest)
         print(
             "restored node \(identity.id) from \(source.path), as of \(manifest.takenAt.formatted(.iso8601)): \(manifest.cases) cases, "
-                + "\(restored.eventsVerified) events verified (hashes, links, signatures), \(manifest.files) case files "
+                + "\(restored.eventsVerified) events verified (\(restored.signaturesChecked ? "hashes, links, signatures" : "hashes and links; a node without a topology has no keys to check signatures against")), "
+                + "\(manifest.files) case files "
                 + "(\(restored.filesInstalled) written, the others were there)"
         )
         if let aside = restored.movedAside { print("the store that was there is kept in \(aside.path)") }
