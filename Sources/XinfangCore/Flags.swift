@@ -55,7 +55,7 @@ public enum FlagKind: String, Codable, Sendable, CaseIterable {
         case .replicaBehind: "对账将持续补齐；仍不一致时请联系运维人员。"
         case .replicaDiverged: "两级系统中同一信访件的记录不一致：核对冲突并联系运维人员。"
         case .peerUnreachable: "请运维人员检查对方系统的服务与网络；恢复后积压的信访件将自动补发。"
-        case .deadItems: "请运维人员查看被拒收条目的原因，修复后重新投递。"
+        case .deadItems: "请系统管理员在同步队列（GET /api/v1/sync/outbox）查看被拒收条目的原因，修复后重新投递（POST /api/v1/sync/outbox/redeliver?peer=对端节点）。"
         case .overdue: "办理机关应尽快办理；需要时依法延期或由上级督办。"
         case .policy: "按归属策略将信访件交办、转送或上报至应持有的层级。"
         case .blobMissing: "系统将继续向相邻机关补取该文件；长时间未补齐请运维人员检查上下级连接及对方的材料存储。"

@@ -168,6 +168,18 @@ public struct OutboxItem: Sendable, Equatable {
         return next
     }
 
+    /// An operator sends a dead item again, once the cause its last error names is fixed (a
+    /// neighbour upgraded, a topology corrected): due at once, its attempts counted afresh. Its
+    /// last error stays until an answer replaces it. Only a dead item moves.
+    public func redelivered(now: Date) -> OutboxItem {
+        guard state == .dead else { return self }
+        var next = self
+        next.state = .pending
+        next.attempts = 0
+        next.nextAttemptAt = now
+        return next
+    }
+
     /// Put in a packet.
     public func sent() -> OutboxItem {
         var next = self

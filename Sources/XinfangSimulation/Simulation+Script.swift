@@ -34,6 +34,9 @@ extension Simulation {
 
     public func unblockItems(_ a: NodeID, _ b: NodeID) { itemsBlocked.remove(Self.link(a, b)) }
 
+    /// `node`'s clock: the simulated time and its skew.
+    public func clockTime(at node: NodeID) -> Date { now(node) }
+
     /// Sets `node`'s clock this far from the simulated time.
     public func skewClock(_ node: NodeID, seconds: Double) {
         skew[node] = seconds

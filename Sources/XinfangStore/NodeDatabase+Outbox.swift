@@ -16,6 +16,24 @@ extension NodeDatabase {
         }
     }
 
+    /// Puts dead items back in the queue (`OutboxItem.redelivered`): every dead item for `peer`,
+    /// or for every peer when nil, or only those of `ids` among them. The number put back; the
+    /// dispatcher is woken. The outbox row stays the one record of the item, attempts and all.
+    public func redeliverDead(peer: NodeID?, ids: [Int64]? = nil, now: Date) async throws -> Int {
+        let count = try await write { db -> Int in
+            var dead = try Int64.fetchAll(
+                db,
+                cached: "SELECT id FROM outbox WHERE state = 'dead' AND (?1 IS NULL OR peer = ?1) ORDER BY id",
+                arguments: [peer?.rawValue]
+            )
+            if let ids { dead = dead.filter(Set(ids).contains) }
+            for id in dead { try OutboxTable.update(db, id: id, now: now) { $0.redelivered(now: now) } }
+            return dead.count
+        }
+        if count > 0 { outboxSignal.notify() }
+        return count
+    }
+
     /// The next packet for `peer`: due items, oldest first, within the packet limits; nil when
     /// nothing is due. Marks the items sent and allocates the packet's sequence number, without
     /// waiting for fsync (`writeUnsynced`), as the delivery's record does: a power failure that

@@ -175,7 +175,24 @@ struct FlagTests {
         try await sim.reconcile(at: H.furong)
         let dead = try #require(try await flags(sim, at: H.furong, .deadItems, H.changsha.rawValue).first)
         #expect(dead.detail.contains("1"))
+        #expect(dead.kind.remedy.contains("POST /api/v1/sync/outbox/redeliver"), "the remedy names the command that exists")
         #expect(try await sim.store(H.changsha)!.caseState(second) == nil)
+
+        // The clock is put right and the operator sends the dead items again: they go through,
+        // and the flag clears at the next round. Only dead items move, only the peer's.
+        await sim.skewClock(H.changsha, seconds: 0)
+        let county = try #require(await sim.store(H.furong))
+        #expect(try await county.redeliverDead(peer: H.province, now: await sim.clockTime(at: H.furong)) == 0, "none is dead for another peer")
+        let items = try await county.outboxSummary().first { $0.peer == H.changsha.rawValue }?.items ?? []
+        let deadIDs = items.filter { $0.state == "dead" }.map(\.id)
+        #expect(!deadIDs.isEmpty)
+        #expect(try await county.redeliverDead(peer: H.changsha, ids: [deadIDs[0] + 1_000_000], now: await sim.clockTime(at: H.furong)) == 0)
+        #expect(try await county.redeliverDead(peer: H.changsha, now: await sim.clockTime(at: H.furong)) == deadIDs.count)
+        #expect(try await county.redeliverDead(peer: nil, now: await sim.clockTime(at: H.furong)) == 0, "nothing is dead any more")
+        for _ in 0..<3 { try await sim.settle() }
+        #expect(try await sim.store(H.changsha)!.caseState(second) != nil, "the redelivered case reached the city")
+        try await sim.reconcile(at: H.furong)
+        #expect(try await flags(sim, at: H.furong, .deadItems).isEmpty)
     }
 
     @Test func overdueForEachDeadlineAndSupervisionFeedback() async throws {

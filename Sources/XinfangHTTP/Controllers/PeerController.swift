@@ -17,6 +17,7 @@ struct PeerController<Context: NodeContext>: Sendable {
         router.post("sync/v1/packets", use: receive)
         router.post("sync/v1/blobs", use: blobChunks)
         router.get("api/v1/sync/outbox", use: outbox)
+        router.post("api/v1/sync/outbox/redeliver", use: redeliver)
     }
 
     /// `POST /sync/v1/packets`: one signed packet from an adjacent node; 200 with a receipt per item.
@@ -101,6 +102,43 @@ struct PeerController<Context: NodeContext>: Sendable {
         if !principal.has(.manageAccounts) { _ = try context.require(.readSupervision) }
         return try APIJSON.response(OutboxView(node: services.identity.id, peers: try await services.database.outboxSummary()))
     }
+
+    /// `POST /api/v1/sync/outbox/redeliver[?peer=ID][&items=1,2]`: the system administrator sends
+    /// dead items again once their cause is fixed (every dead item, or a peer's, or those listed);
+    /// 200 with how many went back to the queue.
+    @Sendable func redeliver(request: Request, context: Context) async throws -> Response {
+        _ = try context.require(.manageAccounts)
+        let q = request.uri.queryParameters
+        var peer: NodeID?
+        var ids: [Int64]?
+        do {
+            if let raw = q["peer"].map(String.init) {
+                peer = try NodeID.validated(raw, field: "peer")
+                guard services.database.hierarchy?.topology.areAdjacent(peer!, services.identity.id) == true else {
+                    throw ValidationFailure.invalid("peer", "\(raw) 不是本节点的上级或下级节点。")
+                }
+            }
+            if let raw = q["items"].map(String.init) {
+                let parsed = raw.split(separator: ",").map { Int64($0) }
+                guard !parsed.isEmpty, parsed.count <= PeerOutbox.itemsShownMax, parsed.allSatisfy({ ($0 ?? 0) > 0 }) else {
+                    throw ValidationFailure.invalid("items", "items 须为以逗号分隔的正整数条目编号，至多 \(PeerOutbox.itemsShownMax) 个。")
+                }
+                ids = parsed.compactMap { $0 }
+            }
+        } catch let error as ValidationFailure { throw APIProblem(error) }
+        // Named before the write, whose transaction appends the audit row.
+        AuditScope.current?.update {
+            $0.action = "sync.redeliver"
+            $0.object = peer?.rawValue ?? "all"
+            $0.detail = ids.map { "items=\($0.map(String.init).joined(separator: ","))" } ?? ""
+        }
+        let count = try await services.database.redeliverDead(peer: peer, ids: ids, now: services.clock.now())
+        return try APIJSON.response(Redelivered(redelivered: count))
+    }
+}
+
+struct Redelivered: Encodable {
+    var redelivered: Int
 }
 
 struct OutboxView: Encodable {
