@@ -122,6 +122,15 @@ public enum NoticeNumbering {
 
     public static func docNumber(prefix: String, year: Int, sequence: Int) -> String { "\(prefix)〔\(year)〕\(sequence)号" }
 
+    /// The year and sequence of a 文号 made by `docNumber`, whatever its prefix; nil for another shape.
+    public static func yearAndSequence(of docNumber: String) -> (year: Int, sequence: Int)? {
+        guard docNumber.hasSuffix("号"), let open = docNumber.lastIndex(of: "〔"), let close = docNumber.lastIndex(of: "〕"), open < close,
+            let year = Int(docNumber[docNumber.index(after: open)..<close]),
+            let sequence = Int(docNumber[docNumber.index(after: close)..<docNumber.index(before: docNumber.endIndex)])
+        else { return nil }
+        return (year, sequence)
+    }
+
     /// Checks a configured prefix: 1 to 20 characters, no digits' brackets or control characters.
     public static func checkedPrefix(_ prefix: String) throws(ValidationFailure) -> String {
         guard (1...20).contains(prefix.count), !prefix.contains("〔"), !prefix.contains("〕"),

@@ -8,8 +8,7 @@ struct Xinfang: AsyncParsableCommand {
         abstract: "信访 (letters and visits) case server: one node of the county / city / province hierarchy.",
         subcommands: [
             Serve.self, Demo.self, Keys.self, Reconcile.self, Simulate.self, Bench.self, Import.self, Users.self, Audit.self, Backup.self,
-            Restore.self, Fuzz.self,
-            Notices.self,
+            Restore.self, Bootstrap.self, Fuzz.self, Notices.self,
         ]
     )
 }

@@ -16,6 +16,7 @@ struct PeerController<Context: NodeContext>: Sendable {
     func addRoutes(to router: Router<Context>) {
         router.post("sync/v1/packets", use: receive)
         router.post("sync/v1/blobs", use: blobChunks)
+        router.post("sync/v1/subtree", use: subtree)
         router.get("api/v1/sync/outbox", use: outbox)
         router.post("api/v1/sync/outbox/redeliver", use: redeliver)
     }
@@ -61,16 +62,8 @@ struct PeerController<Context: NodeContext>: Sendable {
     /// `POST /sync/v1/blobs`: a neighbour's signed request for chunks of a blob; 200 with the
     /// sealed chunks as they rest, the blob's shape in the header fields.
     @Sendable func blobChunks(request: Request, context: Context) async throws -> Response {
-        let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: BlobRequest.bodyBytesMax) } catch is NIOTooManyBytesError {
-            throw APIProblem(.contentTooLarge, code: "body-too-large", detail: "材料请求超过 \(BlobRequest.bodyBytesMax) 字节的上限。")
-        }
-        do {
-            let answer = try await BlobServer(database: services.database, clock: services.clock).answer(
-                body: Data(buffer.readableBytesView),
-                from: request.headers[Self.fromHeader],
-                signature: request.headers[Self.signatureHeader]
-            )
+        try await Self.signed(request, upTo: BlobRequest.bodyBytesMax, what: "材料请求") { body, from, signature in
+            let answer = try await BlobServer(database: services.database, clock: services.clock).answer(body: body, from: from, signature: signature)
             var headers: HTTPFields = [.contentType: "application/octet-stream"]
             headers[HTTPField.Name(BlobHeaders.sealedHeader)!] = answer.shape.header.base64EncodedString()
             headers[HTTPField.Name(BlobHeaders.chunks)!] = String(answer.shape.chunks)
@@ -89,10 +82,45 @@ struct PeerController<Context: NodeContext>: Sendable {
                 try await writer.finish(nil)
             }
             return Response(status: .ok, headers: headers, body: body)
+        }
+    }
+
+    /// `POST /sync/v1/subtree`: a child rebuilding its lost store asks for a page of its replicas
+    /// (`xinfang bootstrap --from-parent`); 200 with the page.
+    @Sendable func subtree(request: Request, context: Context) async throws -> Response {
+        try await Self.signed(request, upTo: Self.subtreeRequestBytesMax, what: "请求") { body, from, signature in
+            let page = try await SubtreeServer(database: services.database, clock: services.clock).answer(
+                body: body,
+                from: from,
+                signature: signature
+            )
+            let data = try CanonicalJSON.encoder.encode(page)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+    }
+
+    /// Serves a signed request of the peer API other than a packet: its body read within `limit`
+    /// bytes, handed with the sender's header and signature to `answer`, whose refusal becomes
+    /// the problem document.
+    static func signed(
+        _ request: Request,
+        upTo limit: Int,
+        what: String,
+        _ answer: (Data, String?, String?) async throws -> Response
+    ) async throws -> Response {
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: limit) } catch is NIOTooManyBytesError {
+            throw APIProblem(.contentTooLarge, code: "body-too-large", detail: "\(what)超过 \(limit) 字节的上限。")
+        }
+        do {
+            return try await answer(Data(buffer.readableBytesView), request.headers[fromHeader], request.headers[signatureHeader])
         } catch let refusal as PacketRefusal {
             throw APIProblem(HTTPResponse.Status(code: refusal.status), code: refusal.code, detail: refusal.detail)
         }
     }
+
+    /// A subtree request carries a few names and a case number.
+    static var subtreeRequestBytesMax: Int { 4_096 }
 
     /// `GET /api/v1/sync/outbox`: per peer, items by state, link health, refusals, and the items
     /// not yet acknowledged with their attempts, last error and next attempt.

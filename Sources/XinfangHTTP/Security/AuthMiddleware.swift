@@ -22,6 +22,10 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
         }
     }
 
+    /// The peer API: each request is signed by an adjacent node's key, which its handler checks
+    /// (`PacketReceiver.sender`); no account.
+    static var peerPaths: Set<String> { ["/sync/v1/packets", "/sync/v1/blobs", "/sync/v1/subtree"] }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let path = request.uri.path
@@ -30,7 +34,7 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
         let client = ClientAddress.resolve(socket: context.socketAddress, headers: request.headers, trusted: services.trustedProxies)
         context.remoteAddress = client.address
         context.https = client.https
-        if path == "/sync/v1/packets" || path == "/sync/v1/blobs" {
+        if Self.peerPaths.contains(path) {
             guard services.rateLimiter.allow("peer|\(context.remoteAddress)", perMinute: security.peerRequestsPerMinute, now: now) else {
                 throw Self.rateLimited
             }
