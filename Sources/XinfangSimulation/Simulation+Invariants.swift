@@ -8,6 +8,8 @@ extension Simulation {
     /// and the nodes.
     func checkInvariants() async throws -> [String] {
         var failures: [String] = []
+        // Nodes one release apart agree on a version: none of their packets is refused for it.
+        if let refused = counts["version-refused"] { failures.append("\(refused) packets were refused for their peer protocol version") }
         var contents: [NodeID: [CaseNumber: (head: String, events: Set<String>)]] = [:]
         for (node, database) in stores {
             // Materialised state equals the fold of the chain: nothing applied twice or skipped.

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Logging
 import Synchronization
 import XinfangCore
@@ -9,54 +9,6 @@ import XinfangSync
 extension SeededRandom {
     /// True with probability `percent` / 100.
     mutating func chance(_ percent: Double) -> Bool { Double.random(in: 0..<100, using: &self) < percent }
-}
-
-/// What one simulated run does.
-public struct SimulationOptions: Sendable {
-    public var seed: UInt64
-    /// Steps of the workload-and-faults phase.
-    public var steps: Int
-    /// Whether the fault phase injects faults (drops, duplicates, partitions, crashes, skew).
-    public var faults: Bool
-    /// The liveness bound: sync rounds after healing within which every replica must agree.
-    public var livenessRoundsMax: Int
-    /// Where the nodes' SQLite files go (a fresh directory per run).
-    public var directory: URL
-
-    public init(seed: UInt64, steps: Int = 300, faults: Bool = true, livenessRoundsMax: Int = 60, directory: URL) {
-        self.seed = seed
-        self.steps = steps
-        self.faults = faults
-        self.livenessRoundsMax = livenessRoundsMax
-        self.directory = directory
-    }
-}
-
-/// The outcome of one run: the invariants that failed (none for a pass), figures, and the trace.
-public struct SimulationResult: Sendable {
-    public var seed: UInt64
-    /// SHA-256 over every node's cases, heads and event counts: equal for equal runs.
-    public var stateHash: String
-    public var cases: Int
-    public var events: Int
-    public var conflicts: Int
-    public var counts: [String: Int]
-    public var livenessRounds: Int
-    public var failures: [String]
-    /// The last steps before the end (or the failure).
-    public var trace: [String]
-
-    public var passed: Bool { failures.isEmpty }
-
-    /// A failure report: the seed, what failed, the trace, and how to replay it.
-    public var report: String {
-        var lines = ["simulation seed \(seed) FAILED:"]
-        lines += failures.prefix(20).map { "  - \($0)" }
-        lines.append("last steps:")
-        lines += trace.map { "  \($0)" }
-        lines.append("replay: swift run xinfang simulate --seed \(seed)")
-        return lines.joined(separator: "\n")
-    }
 }
 
 /// A node's clock in the simulation: the simulated time plus the node's skew.
@@ -135,6 +87,10 @@ public actor Simulation {
     /// one of these again (重复信访, 越级访 or 不再受理 at intake).
     var persons = 0
     var counts: [String: Int] = [:]
+    /// The peer protocol each node speaks (this build's when absent), and the county that is one
+    /// release behind until the step it is upgraded at (drawn apart from the run's other choices).
+    var speaks: [NodeID: PeerProtocol] = [:]
+    let upgrade: (node: NodeID, step: Int)?
     let logger = Logger(label: "xinfang.simulation", factory: { _ in SwiftLogNoOpLogHandler() })
 
     static let traceLength = 40
@@ -150,6 +106,14 @@ public actor Simulation {
             key: { try! NodeKey(privateKeyBase64: byNode[$0]!.base64EncodedString()) }
         )
         self.random = random
+        if options.mixedVersions {
+            var draw = SeededRandom(seed: options.seed ^ 0x5EED_0F_0E1D)
+            let counties = ExampleHierarchy.nodes.filter { $0.2 == .county }.map(\.0)
+            upgrade = (counties[Int.random(in: 0..<counties.count, using: &draw)], Int.random(in: 1...max(1, options.steps), using: &draw))
+            speaks[upgrade!.node] = .previousRelease
+        } else {
+            upgrade = nil
+        }
         time = Self.start
         clocks = Dictionary(uniqueKeysWithValues: topology.nodes.map { ($0.id, SimulatedClock(Self.start)) })
     }
@@ -166,7 +130,10 @@ public actor Simulation {
         do {
             try? FileManager.default.removeItem(at: options.directory)
             for node in topology.nodes { try await restart(node.id) }
-            for step in 1...max(1, options.steps) { try await self.step(step) }
+            for step in 1...max(1, options.steps) {
+                if let upgrade, upgrade.step == step { try await self.upgrade(upgrade.node) }
+                try await self.step(step)
+            }
             failures += try await checkDownNodesAreFlagged()
             rounds = try await heal()
             if rounds > options.livenessRoundsMax {
@@ -242,6 +209,16 @@ public actor Simulation {
         reconciledAt[node] = try await database.lastReconciledAt()
     }
 
+    /// The node moves to this build: stopped if it runs, and started again on it.
+    func upgrade(_ node: NodeID) async throws {
+        let running = stores[node] != nil
+        if running { crash(node) }
+        speaks[node] = nil
+        log("UPGRADE \(node) to peer protocol \(PeerProtocol.build.current)")
+        count("upgrades")
+        if running { try await restart(node) }
+    }
+
     /// The node's application layer: every workload step goes through it, as a user's request would.
     func service(_ node: NodeID) -> CaseService { CaseService(database: stores[node]!, clock: clocks[node]!) }
 
@@ -270,7 +247,8 @@ public actor Simulation {
             return .unreachable("dropped")
         }
         if faulty, random.chance(3) { stash.append((body, signature, from, to)) }
-        let receiver = PacketReceiver(database: database, clock: clocks[to]!)
+        let receiver = PacketReceiver(database: database, clock: clocks[to]!, speaks: speaks[to] ?? .build)
+        if speaks[to] != nil || speaks[from] != nil { count("previousReleasePackets") }
         do {
             let response = try await receiver.receive(body: body, from: from.rawValue, signature: signature)
             if faulty, random.chance(3) {
@@ -280,6 +258,7 @@ public actor Simulation {
             }
             return .delivered(response)
         } catch let refusal as PacketRefusal {
+            if refusal.code == DeliveryFailure.unsupportedVersion { count("version-refused") }
             return .refused(status: refusal.status, code: refusal.code, detail: refusal.detail)
         } catch {
             return .unreachable("\(error)")
@@ -292,7 +271,8 @@ public actor Simulation {
             transport: SimulatedTransport(simulation: self),
             clock: clocks[node]!,
             limits: limits,
-            logger: logger
+            logger: logger,
+            speaks: speaks[node] ?? .build
         )
     }
 
@@ -325,7 +305,8 @@ public actor Simulation {
             transport: SimulatedTransport(simulation: self),
             clock: clocks[node]!,
             peer: target,
-            logger: logger
+            logger: logger,
+            speaks: speaks[node] ?? .build
         )
         let outcome = await dispatcher.perform(loop.step, jitter: Double.random(in: 0..<1, using: &random))
         // A crash during the step (the receiver's answer lost) removed the loop: it stays removed.

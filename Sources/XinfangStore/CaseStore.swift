@@ -19,6 +19,8 @@ public protocol CaseStore: Sendable {
     var hierarchy: Hierarchy? { get }
     /// Wakes the sync loops after a commit that put something in the outbox.
     var outboxSignal: OutboxSignal { get }
+    /// What each neighbour stated of its peer protocol version, per sending session.
+    var peerVersions: PeerVersions { get }
     /// The case file's bytes, outside the events.
     var blobs: BlobStore { get }
     /// The hierarchy's data keys: what seals personal data and 查询码, and derives their digests.

@@ -21,6 +21,8 @@ public struct NodeDatabase: Sendable {
     public let personalData: PersonalDataProtector
     /// Wakes the sync dispatcher after a commit that put something in the outbox.
     public let outboxSignal: OutboxSignal
+    /// The newest peer protocol version each neighbour stated, per sending session.
+    public let peerVersions = PeerVersions()
     /// How many transactions this store has run (reads and writes): what the sync loop's idle
     /// tests and the metrics count.
     public let transactions = TransactionCounter()

@@ -1,4 +1,5 @@
 import Synchronization
+public import XinfangCore
 
 /// Wakes the sync dispatcher's per-peer loops after a commit that put something in the outbox,
 /// so a packet leaves as soon as there is something to send (no polling delay).
@@ -27,4 +28,28 @@ public final class TransactionCounter: Sendable {
 
     /// Transactions run since the store was opened.
     public var value: Int { count.load(ordering: .relaxed) }
+}
+
+/// What each neighbour said, when it answered this node's greeting, of the newest peer protocol
+/// version it speaks: by the session the greeting opened, so a new session (a restart of either
+/// end) forgets it until the next answer. Held in memory: every sending session in a serving
+/// process was opened by that process's greeting, and a sender that knows nothing writes the
+/// oldest version it speaks, which every neighbour within one release takes.
+public final class PeerVersions: Sendable {
+    /// Per neighbour, the last few sessions' statements, newest last: a greeting that finds a
+    /// session in use opens one that is not adopted, and must not hide the one in use.
+    private let stated = Mutex<[NodeID: [(session: String, version: Int?)]]>([:])
+    static let sessionsKept = 4
+
+    init() {}
+
+    /// `peer` answered the greeting that opened `session` stating `version` (nil: it said nothing).
+    public func record(_ peer: NodeID, session: String, version: Int?) {
+        stated.withLock { $0[peer, default: []] = Array(($0[peer, default: []] + [(session, version)]).suffix(Self.sessionsKept)) }
+    }
+
+    /// What `peer` stated for `session`; nil when it stated nothing or the session is not known here.
+    public func version(of peer: NodeID, session: String) -> Int? {
+        stated.withLock { $0[peer]?.last { $0.session == session }?.version ?? nil }
+    }
 }

@@ -6,8 +6,8 @@ public import XinfangCore
 /// Serialised as canonical JSON; the sender signs the exact body bytes with its node key and sends
 /// the signature in `X-Xinfang-Signature`, its id in `X-Xinfang-From`.
 public struct Packet: Codable, Sendable, Equatable {
-    /// The peer protocol version this build speaks (2: packet numbers belong to link sessions).
-    public static let currentVersion = 2
+    /// The peer protocol version this build writes (`PeerProtocol.build`).
+    public static var currentVersion: Int { PeerProtocol.build.current }
 
     public var version: Int
     public var from: NodeID
@@ -34,9 +34,10 @@ public struct Packet: Codable, Sendable, Equatable {
         chains: [[CaseEvent]],
         commands: [CaseCommand],
         digest: DigestRequest? = nil,
-        flags: [Flag]? = nil
+        flags: [Flag]? = nil,
+        version: Int = Packet.currentVersion
     ) {
-        self.version = Self.currentVersion
+        self.version = version
         self.from = from
         self.to = to
         self.session = number.session
@@ -48,9 +49,18 @@ public struct Packet: Codable, Sendable, Equatable {
         self.flags = flags
     }
 
-    /// A greeting: no session, no items. The receiver answers with a new session.
-    public static func greeting(from: NodeID, to: NodeID, sentAt: Date) -> Packet {
-        var packet = Packet(from: from, to: to, number: PacketNumber(session: "", number: 0), sentAt: sentAt, chains: [], commands: [])
+    /// A greeting: no session, no items. The receiver answers with a new session. It goes in the
+    /// oldest version the sender speaks, which a neighbour one release behind reads too.
+    public static func greeting(from: NodeID, to: NodeID, sentAt: Date, version: Int = PeerProtocol.build.greetingVersion) -> Packet {
+        var packet = Packet(
+            from: from,
+            to: to,
+            number: PacketNumber(session: "", number: 0),
+            sentAt: sentAt,
+            chains: [],
+            commands: [],
+            version: version
+        )
         packet.session = nil
         return packet
     }
@@ -75,10 +85,56 @@ public struct PacketResponse: Codable, Sendable, Equatable {
     public var digest: DigestReply?
     /// The answer to a greeting: the session the sender is to number its packets in.
     public var session: String?
-    public init(receipts: [ItemReceipt], digest: DigestReply? = nil, session: String? = nil) {
+    /// The answer to a greeting: the newest version the receiver speaks (from version 3; a
+    /// receiver one release behind says nothing, and is sent version 2).
+    public var version: Int?
+    public init(receipts: [ItemReceipt], digest: DigestReply? = nil, session: String? = nil, version: Int? = nil) {
         self.receipts = receipts
         self.digest = digest
         self.session = session
+        self.version = version
+    }
+}
+
+/// Which versions of the peer protocol a build speaks, so a hierarchy is upgraded node by node:
+/// every node accepts its own version and the one before, greets in the older of the two, and
+/// writes to each neighbour the newest version that neighbour said it speaks. A packet in any
+/// other version is refused as `unsupported-version`, naming both; the sender greets again, and
+/// the waiting items back off and never die of it.
+public struct PeerProtocol: Sendable, Equatable {
+    /// The version this build writes to a neighbour that speaks it.
+    public var current: Int
+    /// The versions it takes.
+    public var accepted: ClosedRange<Int>
+    /// Whether its answer to a greeting says its version.
+    public var statesVersion: Bool
+
+    public init(current: Int, accepted: ClosedRange<Int>, statesVersion: Bool) {
+        self.current = current
+        self.accepted = accepted
+        self.statesVersion = statesVersion
+    }
+
+    /// This build, version 3: version 2 with the receiver's version in the answer to a greeting.
+    public static let build = PeerProtocol(current: 3, accepted: 2...3, statesVersion: true)
+    /// The release before, version 2: it wrote and took version 2 only and said nothing of it.
+    /// The simulator runs nodes of it beside nodes of this build.
+    public static let previousRelease = PeerProtocol(current: 2, accepted: 2...2, statesVersion: false)
+
+    /// A greeting's version: the oldest this build takes.
+    public var greetingVersion: Int { accepted.lowerBound }
+
+    /// The version of a packet to a neighbour that said it speaks `stated` (nil: it said nothing).
+    public func version(forPeerStating stated: Int?) -> Int {
+        max(accepted.lowerBound, min(current, stated ?? accepted.lowerBound))
+    }
+
+    /// The refusal of a packet in `version` (nil: it named none), naming both sides' versions.
+    public func refusal(of version: Int?) -> String? {
+        if let version, accepted.contains(version) { return nil }
+        let range = accepted.count == 1 ? "\(accepted.lowerBound)" : "\(accepted.lowerBound)–\(accepted.upperBound)"
+        return "this node takes peer protocol versions \(range) (it writes \(current)); the packet is version \(version.map(String.init) ?? "none"): "
+            + (version.map { $0 < accepted.lowerBound } ?? true ? "upgrade the sender" : "upgrade this node")
     }
 }
 

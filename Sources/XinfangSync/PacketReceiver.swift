@@ -27,10 +27,14 @@ public struct PacketRefusal: Error, Equatable, Sendable {
 public struct PacketReceiver: Sendable {
     public let database: NodeDatabase
     public let clock: any NodeClock
+    /// The versions this node takes and states (`PeerProtocol.build`; the simulator runs nodes of
+    /// the release before).
+    public let speaks: PeerProtocol
 
-    public init(database: NodeDatabase, clock: any NodeClock) {
+    public init(database: NodeDatabase, clock: any NodeClock, speaks: PeerProtocol = .build) {
         self.database = database
         self.clock = clock
+        self.speaks = speaks
     }
 
     public func receive(body: Data, from header: String?, signature: String?) async throws -> PacketResponse {
@@ -58,12 +62,8 @@ public struct PacketReceiver: Sendable {
         guard let envelope = try? CanonicalJSON.decoder.decode(Envelope.self, from: body) else {
             throw PacketRefusal(status: 400, code: "malformed-json", detail: "the packet is not a JSON object")
         }
-        guard envelope.version == Packet.currentVersion else {
-            throw PacketRefusal(
-                status: 400,
-                code: DeliveryFailure.unsupportedVersion,
-                detail: "this node speaks version \(Packet.currentVersion), the packet says \(envelope.version.map(String.init) ?? "none")"
-            )
+        if let refusal = speaks.refusal(of: envelope.version) {
+            throw PacketRefusal(status: 400, code: DeliveryFailure.unsupportedVersion, detail: refusal)
         }
         let packet: Packet
         do { packet = try CanonicalJSON.decoder.decode(Packet.self, from: body) } catch {
@@ -137,7 +137,11 @@ public struct PacketReceiver: Sendable {
         guard packet.packetSeq == 0, packet.chains.isEmpty, packet.commands.isEmpty, packet.digest == nil, packet.flags == nil else {
             throw PacketRefusal(status: 400, code: "malformed-packet", detail: "a packet without a session is a greeting, and carries nothing")
         }
-        return PacketResponse(receipts: [], session: try await database.openReceiving(from: sender, now: now))
+        return PacketResponse(
+            receipts: [],
+            session: try await database.openReceiving(from: sender, now: now),
+            version: speaks.statesVersion ? speaks.current : nil
+        )
     }
 
     /// The parent's side of anti-entropy: round 1 answers which tops differ with its leaves under

@@ -24,7 +24,8 @@ public struct PeerDispatcher: Sendable {
         clock: any NodeClock,
         peer: TopologyNode,
         logger: Logger,
-        preparesAhead: Bool = false
+        preparesAhead: Bool = false,
+        speaks: PeerProtocol = .build
     ) {
         self.preparesAhead = preparesAhead
         self.database = database
@@ -34,7 +35,7 @@ public struct PeerDispatcher: Sendable {
         var logger = logger
         logger[metadataKey: "sync.peer"] = "\(peer.id)"
         self.logger = logger
-        self.link = PeerLink(database: database, transport: transport, clock: clock, peer: peer)
+        self.link = PeerLink(database: database, transport: transport, clock: clock, peer: peer, speaks: speaks)
     }
 
     /// Performs `step` (a greeting or an attempt; a wait is the driver's) and says what it found.
@@ -120,7 +121,15 @@ public struct PeerDispatcher: Sendable {
     }
 
     func ready(_ batch: OutboxBatch, number: PacketNumber, now: Date) -> ReadyPacket {
-        let packet = Packet(from: database.node, to: peer.id, number: number, sentAt: now, chains: batch.chains, commands: batch.commands)
+        let packet = Packet(
+            from: database.node,
+            to: peer.id,
+            number: number,
+            sentAt: now,
+            chains: batch.chains,
+            commands: batch.commands,
+            version: link.version(for: number)
+        )
         return ReadyPacket(batch: batch, packet: packet, body: packet.encoded())
     }
 

@@ -12,12 +12,15 @@ public struct PeerLink: Sendable {
     let transport: any PacketTransport
     let clock: any NodeClock
     public let peer: TopologyNode
+    /// The versions this node speaks: the greeting's, and what it writes to the peer.
+    let speaks: PeerProtocol
 
-    public init(database: any CaseStore, transport: any PacketTransport, clock: any NodeClock, peer: TopologyNode) {
+    public init(database: any CaseStore, transport: any PacketTransport, clock: any NodeClock, peer: TopologyNode, speaks: PeerProtocol = .build) {
         self.database = database
         self.transport = transport
         self.clock = clock
         self.peer = peer
+        self.speaks = speaks
     }
 
     /// A greeting that did not open a session: how it counts for the packet that waited for it.
@@ -30,13 +33,20 @@ public struct PeerLink: Sendable {
     /// Greets the peer and stores the session it opens; what the greeting met.
     @discardableResult
     public func greet() async throws -> TransportResult {
-        let result = try await deliver(Packet.greeting(from: database.node, to: peer.id, sentAt: clock.now()))
+        let result = try await deliver(Packet.greeting(from: database.node, to: peer.id, sentAt: clock.now(), version: speaks.greetingVersion))
         guard case .delivered(let response) = result else { return result }
         guard let session = response.session, LinkSession.isWellFormed(session) else {
             return .refused(status: 502, code: "no-session", detail: "\(peer.id) answered the greeting without a session")
         }
+        database.peerVersions.record(peer.id, session: session, version: response.version)
         try await database.startSending(to: peer.id, session: session)
         return result
+    }
+
+    /// The version of a packet numbered in `number`'s session: the newest the peer stated that
+    /// this node writes, else the oldest it speaks.
+    public func version(for number: PacketNumber) -> Int {
+        speaks.version(forPeerStating: database.peerVersions.version(of: peer.id, session: number.session))
     }
 
     /// The next packet's session and number, after a greeting when the link has none. Throws
@@ -57,10 +67,13 @@ public struct PeerLink: Sendable {
     }
 
     /// Signs and sends `packet` (`body`: its encoding, when the caller has it). A refusal for its
-    /// session or number drops the session.
+    /// session or number, or for its version (the peer was upgraded or rolled back since it
+    /// answered), drops the session: the next packet greets and learns the peer's version again.
     public func send(_ packet: Packet, body: Data? = nil) async throws -> TransportResult {
         let result = try await deliver(packet, body: body)
-        if case .refused(_, let code, _) = result, LinkSession.Refusal(rawValue: code) != nil, let session = packet.session {
+        if case .refused(_, let code, _) = result, LinkSession.Refusal(rawValue: code) != nil || code == DeliveryFailure.unsupportedVersion,
+            let session = packet.session
+        {
             try await database.dropSending(to: peer.id, session: session)
         }
         return result

@@ -38,13 +38,23 @@ public struct ReconciliationService: Service {
     let clock: any NodeClock
     let limits: ReconciliationLimits
     let logger: Logger
+    /// The peer protocol versions this node speaks (`PeerProtocol.build`).
+    let speaks: PeerProtocol
 
-    public init(database: NodeDatabase, transport: any PacketTransport, clock: any NodeClock, limits: ReconciliationLimits, logger: Logger) {
+    public init(
+        database: NodeDatabase,
+        transport: any PacketTransport,
+        clock: any NodeClock,
+        limits: ReconciliationLimits,
+        logger: Logger,
+        speaks: PeerProtocol = .build
+    ) {
         self.database = database
         self.transport = transport
         self.clock = clock
         self.limits = limits
         self.logger = logger
+        self.speaks = speaks
     }
 
     public func run() async throws {
@@ -161,7 +171,7 @@ public struct ReconciliationService: Service {
 
     /// Sends a packet with no items (a digest round or a flag report) through the link's session.
     func send(digest: DigestRequest? = nil, flags: [Flag]? = nil, to peer: TopologyNode) async throws -> (bytes: Int, response: PacketResponse) {
-        let link = PeerLink(database: database, transport: transport, clock: clock, peer: peer)
+        let link = PeerLink(database: database, transport: transport, clock: clock, peer: peer, speaks: speaks)
         let number = try await link.number()
         let packet = Packet(
             from: database.node,
@@ -171,7 +181,8 @@ public struct ReconciliationService: Service {
             chains: [],
             commands: [],
             digest: digest,
-            flags: flags
+            flags: flags,
+            version: link.version(for: number)
         )
         let body = packet.encoded()
         switch try await link.send(packet, body: body) {

@@ -44,6 +44,8 @@ struct SimulatorTests {
         let total = results.reduce(into: [String: Int]()) { sum, r in for (k, v) in r.counts { sum[k, default: 0] += v } }
         #expect(total["takeovers", default: 0] > 100 && total["crashes", default: 0] > 100 && total["replays", default: 0] > 10)
         #expect(results.reduce(0) { $0 + $1.conflicts } > 20, "takeovers made forks")
+        // Every seed ran a county one release behind until its upgrade, and it exchanged packets.
+        #expect(total["upgrades", default: 0] == results.count && total["previousReleasePackets", default: 0] > results.count)
         let elapsed = Date().timeIntervalSince(started)
         print(String(format: "simulator: %d seeds in %.1f s; totals %@", results.count, elapsed, total.sorted { $0.key < $1.key }.description))
     }
