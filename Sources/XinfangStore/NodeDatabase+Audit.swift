@@ -134,35 +134,106 @@ extension NodeDatabase {
             }
             let events = try Row.fetchCursor(db, sql: "SELECT * FROM events ORDER BY case_number, epoch, seq")
             var cases = Set<String>()
-            while let row = try events.next() {
-                report.events += 1
-                if report.events % 10_000 == 0 { progress(report.events) }
-                let hash: String = row["hash"]
-                let where_ = "events row \(hash.prefix(16)) (case \(row["case_number"] as String), seq \(row["seq"] as Int))"
-                cases.insert(row["case_number"])
-                let event: CaseEvent
-                do { event = try CaseEvent(row: row) } catch {
-                    report.problems.append("\(where_): its body does not decode (altered)")
-                    continue
-                }
-                let canonical = String(decoding: try CanonicalJSON.encoder.encode(event.body), as: UTF8.self)
-                if event.body.kind != (row["kind"] as String) {
-                    report.problems.append("\(where_): its kind column does not match its body (altered)")
-                } else if canonical != (row["body"] as String) {
-                    report.problems.append("\(where_): its body is not the bytes that were hashed (altered)")
-                } else if event.computedHash() != event.hash {
-                    report.problems.append("\(where_): its hash does not match its contents (altered)")
-                } else if let topology, event.signature != nil || event.origin != node {
-                    if !(topology.node(event.origin)?.verifies(event) ?? false) {
-                        report.problems.append("\(where_): the signature does not verify against \(event.origin)'s key")
+            // The hashes of the case being read: a predecessor among them is stored, unasked.
+            var caseHashes = Set<String>()
+            var batch: [Row] = []
+            func flush() throws {
+                for (row, check) in zip(batch, Self.checkEvents(batch, topology: topology, node: node)) {
+                    report.events += 1
+                    if report.events % 10_000 == 0 { progress(report.events) }
+                    let number: String = row["case_number"]
+                    if cases.insert(number).inserted { caseHashes.removeAll(keepingCapacity: true) }
+                    caseHashes.insert(row["hash"])
+                    if let problem = check.problem { report.problems.append(problem) }
+                    if let p = check.prevHash, !caseHashes.contains(p), !(try Self.hasEvent(db, hash: p)) {
+                        report.problems.append("\(check.place): its predecessor \(p.prefix(16)) is missing")
                     }
                 }
-                if let p = event.prevHash, !(try Self.hasEvent(db, hash: p)) {
-                    report.problems.append("\(where_): its predecessor \(p.prefix(16)) is missing")
-                }
+                batch.removeAll(keepingCapacity: true)
             }
+            while let row = try events.next() {
+                batch.append(row.copy())
+                if batch.count == Self.verifiedPerBatch { try flush() }
+            }
+            try flush()
             report.cases = cases.count
             return report
         }
+    }
+
+    /// Events checked together, spread over the cores (the pure part of each check).
+    static let verifiedPerBatch = 4_096
+
+    /// What the pure check of one stored event found: the problem, and its predecessor's hash (for
+    /// the check that needs the store).
+    struct EventCheck: Sendable {
+        var place = ""
+        var problem: String?
+        var prevHash: String?
+    }
+
+    /// The pure checks of stored events (decoding, the canonical body, the hash, the signature),
+    /// on every core; in the rows' order.
+    static func checkEvents(_ rows: [Row], topology: Topology?, node: NodeID) -> [EventCheck] {
+        let shared = SharedRows(rows)
+        let results = CheckSlots(count: rows.count)
+        let workers = max(1, min(cores, rows.count / 256))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var index = worker
+            while index < shared.rows.count {
+                results.set(index, checkEvent(shared.rows[index], topology: topology, node: node))
+                index += workers
+            }
+        }
+        return results.values
+    }
+
+    static func checkEvent(_ row: Row, topology: Topology?, node: NodeID) -> EventCheck {
+        let hash: String = row["hash"]
+        var check = EventCheck(place: "events row \(hash.prefix(16)) (case \(row["case_number"] as String), seq \(row["seq"] as Int))")
+        let event: CaseEvent
+        do { event = try CaseEvent(row: row) } catch {
+            check.problem = "\(check.place): its body does not decode (altered)"
+            return check
+        }
+        check.prevHash = event.prevHash
+        let canonical = (try? CanonicalJSON.encoder.encode(event.body)).map { String(decoding: $0, as: UTF8.self) }
+        if event.body.kind != (row["kind"] as String) {
+            check.problem = "\(check.place): its kind column does not match its body (altered)"
+        } else if canonical != (row["body"] as String) {
+            check.problem = "\(check.place): its body is not the bytes that were hashed (altered)"
+        } else if event.computedHash() != event.hash {
+            check.problem = "\(check.place): its hash does not match its contents (altered)"
+        } else if let topology, event.signature != nil || event.origin != node {
+            if !(topology.node(event.origin)?.verifies(event) ?? false) {
+                check.problem = "\(check.place): the signature does not verify against \(event.origin)'s key"
+            }
+        }
+        return check
+    }
+}
+
+/// Copied rows, read (never changed) by the workers of `checkEvents`.
+private final class SharedRows: @unchecked Sendable {
+    let rows: [Row]
+    init(_ rows: [Row]) { self.rows = rows }
+}
+
+/// One slot per row, each written by exactly one worker of `checkEvents` before they all end.
+private final class CheckSlots: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<NodeDatabase.EventCheck>
+
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: NodeDatabase.EventCheck())
+    }
+
+    func set(_ index: Int, _ check: NodeDatabase.EventCheck) { slots[index] = check }
+
+    var values: [NodeDatabase.EventCheck] { Array(slots) }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
     }
 }

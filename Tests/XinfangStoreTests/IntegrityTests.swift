@@ -79,6 +79,26 @@ struct IntegrityTests {
         #expect(try await db.events(of: number).allSatisfy { $0.signature != nil }, "a node of a hierarchy signs its events")
     }
 
+    /// Enough events for the check to spread over two workers: each problem still names its own
+    /// row, and every event is counted once.
+    @Test func eventsCheckedOnSeveralCoresAreNamedInPlace() async throws {
+        let (dir, db, _) = try await Self.store()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var numbers: [CaseNumber] = []
+        for _ in 0..<600 {
+            numbers.append(try await db.register(Fixtures.registration(receivedAt: Self.now), actor: "登记员", now: Self.now).state.caseNumber)
+        }
+        let victim = numbers[421]
+        let queue = try DatabaseQueue(path: dir.appendingPathComponent(NodeDatabase.fileName).path)
+        let rowid = try await queue.read { d in
+            try Int64.fetchOne(d, sql: "SELECT rowid FROM events WHERE case_number = ?", arguments: [victim.rawValue])!
+        }
+        try Self.alter(dir, table: "events", column: "actor", rowid: rowid)
+        let report = try await Self.open(dir).verifyIntegrity()
+        #expect(report.events == 602 && report.cases == 601)
+        #expect(report.problems.count == 1 && report.problems[0].contains("case \(victim.rawValue), seq 1"), "\(report.problems)")
+    }
+
     @Test(arguments: ["at", "user", "node", "source", "action", "object", "result", "detail", "prev_hash", "hash"])
     func oneAlteredByteOfAnAuditRowIsNamed(column: String) async throws {
         let (dir, _, _) = try await Self.store()
