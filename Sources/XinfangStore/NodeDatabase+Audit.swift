@@ -146,7 +146,7 @@ extension NodeDatabase {
                     caseHashes.insert(row["hash"])
                     if let problem = check.problem { report.problems.append(problem) }
                     if let p = check.prevHash, !caseHashes.contains(p), !(try Self.hasEvent(db, hash: p)) {
-                        report.problems.append("\(check.place): its predecessor \(p.prefix(16)) is missing")
+                        report.problems.append("\(Self.eventPlace(row)): its predecessor \(p.prefix(16)) is missing")
                     }
                 }
                 batch.removeAll(keepingCapacity: true)
@@ -167,7 +167,6 @@ extension NodeDatabase {
     /// What the pure check of one stored event found: the problem, and its predecessor's hash (for
     /// the check that needs the store).
     struct EventCheck: Sendable {
-        var place = ""
         var problem: String?
         var prevHash: String?
     }
@@ -188,25 +187,29 @@ extension NodeDatabase {
         return results.values
     }
 
+    /// How a problem names a stored event's row (made only for a problem).
+    static func eventPlace(_ row: Row) -> String {
+        "events row \((row["hash"] as String).prefix(16)) (case \(row["case_number"] as String), seq \(row["seq"] as Int))"
+    }
+
     static func checkEvent(_ row: Row, topology: Topology?, node: NodeID) -> EventCheck {
-        let hash: String = row["hash"]
-        var check = EventCheck(place: "events row \(hash.prefix(16)) (case \(row["case_number"] as String), seq \(row["seq"] as Int))")
+        var check = EventCheck()
         let event: CaseEvent
         do { event = try CaseEvent(row: row) } catch {
-            check.problem = "\(check.place): its body does not decode (altered)"
+            check.problem = "\(eventPlace(row)): its body does not decode (altered)"
             return check
         }
         check.prevHash = event.prevHash
         let canonical = (try? CanonicalJSON.encoder.encode(event.body)).map { String(decoding: $0, as: UTF8.self) }
         if event.body.kind != (row["kind"] as String) {
-            check.problem = "\(check.place): its kind column does not match its body (altered)"
+            check.problem = "\(eventPlace(row)): its kind column does not match its body (altered)"
         } else if canonical != (row["body"] as String) {
-            check.problem = "\(check.place): its body is not the bytes that were hashed (altered)"
+            check.problem = "\(eventPlace(row)): its body is not the bytes that were hashed (altered)"
         } else if event.computedHash() != event.hash {
-            check.problem = "\(check.place): its hash does not match its contents (altered)"
+            check.problem = "\(eventPlace(row)): its hash does not match its contents (altered)"
         } else if let topology, event.signature != nil || event.origin != node {
             if !(topology.node(event.origin)?.verifies(event) ?? false) {
-                check.problem = "\(check.place): the signature does not verify against \(event.origin)'s key"
+                check.problem = "\(eventPlace(row)): the signature does not verify against \(event.origin)'s key"
             }
         }
         return check

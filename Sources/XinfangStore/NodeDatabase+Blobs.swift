@@ -85,6 +85,11 @@ extension NodeDatabase {
         try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM blob_wants ORDER BY wanted_since, sha256").map(Self.want) }
     }
 
+    /// How many blobs are wanted (a bootstrap's progress).
+    public func blobWantCount() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM blob_wants") ?? 0 }
+    }
+
     static func want(_ row: Row) -> BlobWant {
         BlobWant(
             sha256: row["sha256"],

@@ -132,20 +132,7 @@ public struct BlobServer: Sendable {
         let sender = try PacketReceiver.sender(of: body, from: header, signature: signature, at: me, topology: hierarchy.topology)
         func malformed(_ detail: String) -> PacketRefusal { PacketRefusal(status: 400, code: "malformed-blob-request", detail: detail) }
         guard let request = try? CanonicalJSON.decoder.decode(BlobRequest.self, from: body) else { throw malformed("the request does not parse") }
-        guard request.from == sender.id, request.to == me else {
-            throw PacketRefusal(
-                status: 400,
-                code: "misaddressed",
-                detail: "the request is from \(request.from) to \(request.to), received by \(me) from \(sender.id)"
-            )
-        }
-        guard abs(request.sentAt.timeIntervalSince(now)) <= PeerLimits.clockSkewMaxSeconds else {
-            throw PacketRefusal(
-                status: 409,
-                code: "stale-packet",
-                detail: "the request was sent at \(request.sentAt), too far from this node's clock"
-            )
-        }
+        try PacketReceiver.checkRequest(from: request.from, to: request.to, sentAt: request.sentAt, sender: sender.id, me: me, now: now)
         guard AttachmentLimits.isHash(request.sha256) else { throw malformed("sha256 is 64 lower-case hexadecimal digits") }
         guard request.chunk >= 0, (1...BlobFetchPolicy.chunksPerRequestMax).contains(request.count) else {
             throw malformed("chunk is at least 0 and count 1 to \(BlobFetchPolicy.chunksPerRequestMax)")

@@ -13,8 +13,16 @@ public struct DirectTransport: PacketTransport {
 
     public func send(_ body: Data, signature: String, from: NodeID, to peer: TopologyNode) async -> TransportResult {
         guard let receiver = receivers[peer.id] else { return .unreachable("\(peer.id) is not here") }
+        return await receiver.transportResult(body: body, from: from, signature: signature)
+    }
+}
+
+extension PacketReceiver {
+    /// The receiver's answer as a sender's transport sees it, in process: delivered, refused with
+    /// the refusal's status and code, or unreachable on any other failure.
+    public func transportResult(body: Data, from: NodeID, signature: String) async -> TransportResult {
         do {
-            return .delivered(try await receiver.receive(body: body, from: from.rawValue, signature: signature))
+            return .delivered(try await receive(body: body, from: from.rawValue, signature: signature))
         } catch let refusal as PacketRefusal {
             return .refused(status: refusal.status, code: refusal.code, detail: refusal.detail)
         } catch {

@@ -132,6 +132,17 @@ public struct PacketReceiver: Sendable {
         return sender
     }
 
+    /// A signed request of the peer API other than a packet (blob chunks, a subtree page): it must
+    /// say it is from its signer to this node, and be sent within the clock skew allowed.
+    static func checkRequest(from: NodeID, to: NodeID, sentAt: Date, sender: NodeID, me: NodeID, now: Date) throws {
+        guard from == sender, to == me else {
+            throw PacketRefusal(status: 400, code: "misaddressed", detail: "the request is from \(from) to \(to), received by \(me) from \(sender)")
+        }
+        guard abs(sentAt.timeIntervalSince(now)) <= PeerLimits.clockSkewMaxSeconds else {
+            throw PacketRefusal(status: 409, code: "stale-packet", detail: "the request was sent at \(sentAt), too far from this node's clock")
+        }
+    }
+
     /// A greeting opens a session for the sender's packets. It carries nothing else.
     func greeted(_ packet: Packet, from sender: NodeID, now: Date) async throws -> PacketResponse {
         guard packet.packetSeq == 0, packet.chains.isEmpty, packet.commands.isEmpty, packet.digest == nil, packet.flags == nil else {

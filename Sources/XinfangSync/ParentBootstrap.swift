@@ -48,16 +48,7 @@ public struct SubtreeServer: Sendable {
             guard let request = try? CanonicalJSON.decoder.decode(SubtreeRequest.self, from: body) else {
                 throw PacketRefusal(status: 400, code: "malformed-subtree-request", detail: "the request does not parse")
             }
-            guard request.from == sender.id, request.to == me else {
-                throw PacketRefusal(status: 400, code: "misaddressed", detail: "the request is from \(request.from) to \(request.to)")
-            }
-            guard abs(request.sentAt.timeIntervalSince(now)) <= PeerLimits.clockSkewMaxSeconds else {
-                throw PacketRefusal(
-                    status: 409,
-                    code: "stale-packet",
-                    detail: "the request was sent at \(request.sentAt), too far from this node's clock"
-                )
-            }
+            try PacketReceiver.checkRequest(from: request.from, to: request.to, sentAt: request.sentAt, sender: sender.id, me: me, now: now)
             if let after = request.after, (try? CaseNumber.validated(after, field: "after")) == nil {
                 throw PacketRefusal(status: 400, code: "malformed-subtree-request", detail: "after is not a case number")
             }

@@ -32,14 +32,8 @@ struct PeerVersionTests {
             if let packet = try? CanonicalJSON.decoder.decode(Packet.self, from: body), !packet.isGreeting {
                 versions.withLock { $0.append(packet.version) }
             }
-            let receiver = PacketReceiver(database: city, clock: clock, speaks: speaks.withLock { $0 })
-            do {
-                return .delivered(try await receiver.receive(body: body, from: from.rawValue, signature: signature))
-            } catch let refusal as PacketRefusal {
-                return .refused(status: refusal.status, code: refusal.code, detail: refusal.detail)
-            } catch {
-                return .unreachable("\(error)")
-            }
+            return await PacketReceiver(database: city, clock: clock, speaks: speaks.withLock { $0 })
+                .transportResult(body: body, from: from, signature: signature)
         }
     }
 

@@ -23,8 +23,13 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
     }
 
     /// The peer API: each request is signed by an adjacent node's key, which its handler checks
-    /// (`PacketReceiver.sender`); no account.
-    static var peerPaths: Set<String> { ["/sync/v1/packets", "/sync/v1/blobs", "/sync/v1/subtree"] }
+    /// (`PacketReceiver.sender`); no account. A switch: this runs on every request.
+    static func isPeerPath(_ path: String) -> Bool {
+        switch path {
+        case "/sync/v1/packets", "/sync/v1/blobs", "/sync/v1/subtree": true
+        default: false
+        }
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -34,7 +39,7 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
         let client = ClientAddress.resolve(socket: context.socketAddress, headers: request.headers, trusted: services.trustedProxies)
         context.remoteAddress = client.address
         context.https = client.https
-        if Self.peerPaths.contains(path) {
+        if Self.isPeerPath(path) {
             guard services.rateLimiter.allow("peer|\(context.remoteAddress)", perMinute: security.peerRequestsPerMinute, now: now) else {
                 throw Self.rateLimited
             }

@@ -68,7 +68,7 @@ struct Bootstrap: AsyncParsableCommand {
         logger: Logger,
         timeout: Int
     ) async throws -> (fetched: Int, wanted: Int) {
-        let wanted = try await database.blobWants().count
+        let wanted = try await database.blobWantCount()
         guard wanted > 0, timeout > 0 else { return (0, wanted) }
         let fetcher = BlobFetcher(
             database: database,
@@ -84,7 +84,7 @@ struct Bootstrap: AsyncParsableCommand {
             group.addTask { try await fetcher.run() }
             while left > 0, Date() < deadline {
                 try await Task.sleep(for: .milliseconds(500))
-                let now = try await database.blobWants().count
+                let now = try await database.blobWantCount()
                 if now != left { FileHandle.standardError.write(Data("case files: \(wanted - now) of \(wanted) fetched…\n".utf8)) }
                 left = now
             }
