@@ -530,7 +530,7 @@ CREATE TABLE "events" (
     signature TEXT,
     stored_at INTEGER NOT NULL,
     command TEXT
-) STRICT;
+, format INTEGER CHECK (format IS NULL OR format >= 2)) STRICT;
 CREATE TABLE flags (
     id INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,

@@ -16,10 +16,21 @@ public struct CaseCommand: Codable, Equatable, Sendable {
     public var hops: Int
     /// The origin's Ed25519 signature over `signingBytes` (base64).
     public var signature: String?
+    /// The `format` field as written: nil for format 1, which predates it (`DataFormats`).
+    public var formatField: Int?
+
+    /// The command's format (`DataFormats`): its signed bytes cover the field from format 2 on.
+    public var format: Int { formatField ?? 1 }
+
+    enum CodingKeys: String, CodingKey {
+        case id, caseNumber, origin, actor, action, createdAt, hops, signature
+        case formatField = "format"
+    }
 
     public static let hopsMax = 32
 
-    public init(id: String, caseNumber: CaseNumber, origin: NodeID, actor: String, action: CaseAction, createdAt: Date) {
+    public init(id: String, caseNumber: CaseNumber, origin: NodeID, actor: String, action: CaseAction, createdAt: Date, format: Int = 1) {
+        self.formatField = DataFormats.field(format)
         self.id = id
         self.caseNumber = caseNumber
         self.origin = origin
@@ -37,11 +48,12 @@ public struct CaseCommand: Codable, Equatable, Sendable {
         var actor: String
         var action: CaseAction
         var createdAt: Date
+        var format: Int?
     }
 
     /// What the origin signs: everything but the hop count (relays increment it) and the signature.
     public var signingBytes: Data {
-        let signed = Signed(id: id, caseNumber: caseNumber, origin: origin, actor: actor, action: action, createdAt: createdAt)
+        let signed = Signed(id: id, caseNumber: caseNumber, origin: origin, actor: actor, action: action, createdAt: createdAt, format: formatField)
         // Encoding a value made of strings, integers and dates cannot fail.
         return try! CanonicalJSON.encoder.encode(signed)
     }

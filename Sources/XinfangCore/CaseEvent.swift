@@ -122,6 +122,16 @@ public struct CaseEvent: Codable, Equatable, Sendable {
     public var command: CaseCommand?
     /// The origin node's Ed25519 signature over the hash (base64).
     public var signature: String?
+    /// The `format` field as written: nil for format 1, which predates it (`DataFormats`).
+    public var formatField: Int?
+
+    /// The event's format (`DataFormats`): its hash covers the field from format 2 on.
+    public var format: Int { formatField ?? 1 }
+
+    enum CodingKeys: String, CodingKey {
+        case caseNumber, epoch, seq, prevHash, origin, time, actor, body, hash, command, signature
+        case formatField = "format"
+    }
 
     /// Builds the event and computes its hash.
     public init(
@@ -133,8 +143,10 @@ public struct CaseEvent: Codable, Equatable, Sendable {
         time: HLCTimestamp,
         actor: String,
         body: CaseEventBody,
-        command: CaseCommand? = nil
+        command: CaseCommand? = nil,
+        format: Int = 1
     ) {
+        self.formatField = DataFormats.field(format)
         self.caseNumber = caseNumber
         self.epoch = epoch
         self.seq = seq
@@ -162,6 +174,7 @@ public struct CaseEvent: Codable, Equatable, Sendable {
         var actor: String
         var body: CaseEventBody
         var command: CaseCommand?
+        var format: Int?
     }
 
     /// The canonical bytes the hash covers.
@@ -175,7 +188,8 @@ public struct CaseEvent: Codable, Equatable, Sendable {
             time: time,
             actor: actor,
             body: body,
-            command: command
+            command: command,
+            format: formatField
         )
         // Encoding a value made of strings, integers and booleans cannot fail.
         return try! CanonicalJSON.encoder.encode(hashed)

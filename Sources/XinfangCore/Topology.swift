@@ -54,11 +54,18 @@ public struct RetiredKey: Codable, Equatable, Sendable {
 public struct Topology: Codable, Equatable, Sendable {
     public var version: Int
     public var nodes: [TopologyNode]
+    /// The event and command formats every node of the tree writes (`DataFormats`); absent, the
+    /// previous release's. Raised only once every node runs a build that reads the new ones.
+    public var formats: DataFormats?
 
-    public init(version: Int = 1, nodes: [TopologyNode]) {
+    public init(version: Int = 1, nodes: [TopologyNode], formats: DataFormats? = nil) {
         self.version = version
         self.nodes = nodes
+        self.formats = formats
     }
+
+    /// What a node of this tree writes.
+    public var writtenFormats: DataFormats { formats ?? .previous }
 
     public func node(_ id: NodeID) -> TopologyNode? { nodes.first { $0.id == id } }
 
@@ -116,6 +123,9 @@ public struct Topology: Codable, Equatable, Sendable {
     public func validated() throws(ValidationFailure) -> Topology {
         guard version == 1 else { throw .invalid("version", "只支持版本 1 的拓扑文件。") }
         guard !nodes.isEmpty else { throw .missing("nodes") }
+        if let refusal = FormatReader.build.refusal(toWrite: writtenFormats) {
+            throw .invalid("formats", "本版本不能按拓扑指定的数据格式写入（\(refusal)）。")
+        }
         var seen = Set<NodeID>()
         for (i, node) in nodes.enumerated() {
             _ = try NodeID.validated(node.id.rawValue, field: "nodes.\(i).id")

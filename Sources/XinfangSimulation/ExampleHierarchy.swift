@@ -36,6 +36,6 @@ public enum ExampleHierarchy {
             keys[id] = key
             entries.append(TopologyNode(id: id, name: name, level: level, parent: parent, baseURL: baseURL(id), publicKey: key.publicKeyBase64))
         }
-        return (Topology(nodes: entries), keys)
+        return (Topology(nodes: entries, formats: .newest), keys)
     }
 }

@@ -51,10 +51,14 @@ extension Simulation {
             if holderNames.count > 1 {
                 failures.append("\(number): replicas name different holders \(holderNames.sorted { $0.rawValue < $1.rawValue })")
             }
-            // A command is applied at most once on the chain.
+            // A command is applied at most once on the chain. (A chain begun before the hierarchy
+            // raised its formats and continued after holds both, and folded above.)
+            var formats: Set<Int> = []
             for event in try await stores[anyNode]!.events(of: number) {
                 if let id = event.command?.id { commandIDs[id, default: 0] += 1 }
+                formats.insert(event.format)
             }
+            if formats.count > 1 { count("mixedFormatChains") }
             for (id, n) in commandIDs where n > 1 { failures.append("\(number): command \(id) applied \(n) times") }
             // A conflict is visible on every replica alike.
             var conflictSets: Set<[String]> = []

@@ -11,7 +11,7 @@ extension Simulation {
     public static func scripted(directory: URL, seed: UInt64 = 1) async throws -> Simulation {
         let simulation = Simulation(options: SimulationOptions(seed: seed, steps: 0, faults: false, directory: directory))
         try? FileManager.default.removeItem(at: directory)
-        for node in simulation.topology.nodes { try await simulation.restart(node.id) }
+        for node in await simulation.topology.nodes { try await simulation.restart(node.id) }
         return simulation
     }
 

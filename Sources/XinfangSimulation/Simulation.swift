@@ -50,7 +50,7 @@ struct SimulatedTransport: PacketTransport {
 public actor Simulation {
     let options: SimulationOptions
     var random: SeededRandom
-    let topology: Topology
+    var topology: Topology
     let keys: [NodeID: NodeKey]
     let calendar = DeadlineCalendar.standard
     var time: Date
@@ -91,6 +91,9 @@ public actor Simulation {
     /// release behind until the step it is upgraded at (drawn apart from the run's other choices).
     var speaks: [NodeID: PeerProtocol] = [:]
     let upgrade: (node: NodeID, step: Int)?
+    /// The step, at or after the upgrade, at which the hierarchy starts writing this build's event
+    /// and command formats (`Topology.formats`), every node restarted on the new topology.
+    let formatsRaisedAt: Int?
     let logger = Logger(label: "xinfang.simulation", factory: { _ in SwiftLogNoOpLogHandler() })
 
     static let traceLength = 40
@@ -111,8 +114,11 @@ public actor Simulation {
             let counties = ExampleHierarchy.nodes.filter { $0.2 == .county }.map(\.0)
             upgrade = (counties[Int.random(in: 0..<counties.count, using: &draw)], Int.random(in: 1...max(1, options.steps), using: &draw))
             speaks[upgrade!.node] = .previousRelease
+            formatsRaisedAt = Int.random(in: upgrade!.step...max(1, options.steps), using: &draw)
+            topology.formats = nil
         } else {
             upgrade = nil
+            formatsRaisedAt = nil
         }
         time = Self.start
         clocks = Dictionary(uniqueKeysWithValues: topology.nodes.map { ($0.id, SimulatedClock(Self.start)) })
@@ -132,6 +138,7 @@ public actor Simulation {
             for node in topology.nodes { try await restart(node.id) }
             for step in 1...max(1, options.steps) {
                 if let upgrade, upgrade.step == step { try await self.upgrade(upgrade.node) }
+                if formatsRaisedAt == step { try await raiseFormats() }
                 try await self.step(step)
             }
             failures += try await checkDownNodesAreFlagged()
@@ -217,6 +224,19 @@ public actor Simulation {
         log("UPGRADE \(node) to peer protocol \(PeerProtocol.build.current)")
         count("upgrades")
         if running { try await restart(node) }
+    }
+
+    /// Every node upgraded, the operator raises the formats the hierarchy writes and restarts each
+    /// running node on the new topology: from here events and commands are written in format 2,
+    /// beside the format-1 events of the same chains.
+    func raiseFormats() async throws {
+        topology.formats = .newest
+        log("FORMATS raised to events \(DataFormats.newest.event), commands \(DataFormats.newest.command)")
+        count("formatsRaised")
+        for node in liveNodes {
+            stores[node] = nil
+            try await restart(node)
+        }
     }
 
     /// The node's application layer: every workload step goes through it, as a user's request would.

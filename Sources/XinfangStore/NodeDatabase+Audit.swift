@@ -175,16 +175,7 @@ extension NodeDatabase {
     /// on every core; in the rows' order.
     static func checkEvents(_ rows: [Row], topology: Topology?, node: NodeID) -> [EventCheck] {
         let shared = SharedRows(rows)
-        let results = CheckSlots(count: rows.count)
-        let workers = max(1, min(cores, rows.count / 256))
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var index = worker
-            while index < shared.rows.count {
-                results.set(index, checkEvent(shared.rows[index], topology: topology, node: node))
-                index += workers
-            }
-        }
-        return results.values
+        return parallelMap(rows.count) { index in checkEvent(shared.rows[index], topology: topology, node: node) }
     }
 
     /// How a problem names a stored event's row (made only for a problem).
@@ -220,23 +211,4 @@ extension NodeDatabase {
 private final class SharedRows: @unchecked Sendable {
     let rows: [Row]
     init(_ rows: [Row]) { self.rows = rows }
-}
-
-/// One slot per row, each written by exactly one worker of `checkEvents` before they all end.
-private final class CheckSlots: @unchecked Sendable {
-    private let slots: UnsafeMutableBufferPointer<NodeDatabase.EventCheck>
-
-    init(count: Int) {
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: NodeDatabase.EventCheck())
-    }
-
-    func set(_ index: Int, _ check: NodeDatabase.EventCheck) { slots[index] = check }
-
-    var values: [NodeDatabase.EventCheck] { Array(slots) }
-
-    deinit {
-        slots.deinitialize()
-        slots.deallocate()
-    }
 }

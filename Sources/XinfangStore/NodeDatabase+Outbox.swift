@@ -274,6 +274,7 @@ extension NodeDatabase {
                         nextAttemptAt: Date(milliseconds: row["next_attempt_at"])
                     )
                 }
+                let session: String? = link?["send_session"]
                 return PeerOutbox(
                     peer: peer,
                     counts: counts,
@@ -283,6 +284,7 @@ extension NodeDatabase {
                     lastFailureAt: (link?["last_failure_at"] as Int64?).map(Date.init(milliseconds:)),
                     lastError: link?["last_error"],
                     refusals: refusals,
+                    peerProtocol: session.flatMap { peerVersions.version(of: NodeID(peer), session: $0) },
                     items: items
                 )
             }

@@ -24,7 +24,8 @@ extension NodeDatabase {
 
     /// The rebuild inside the caller's transaction (a write transaction when `repair`); with
     /// `rewriteAll`, every row is rewritten (after a migration that added derived columns).
-    func rebuild(_ db: Database, repair: Bool, rewriteAll: Bool = false) throws -> RebuildReport {
+    /// `progress` hears the number of cases folded so far, after each.
+    func rebuild(_ db: Database, repair: Bool, rewriteAll: Bool = false, progress: (Int) -> Void = { _ in }) throws -> RebuildReport {
         var report = RebuildReport(cases: 0, events: 0, mismatched: [])
         var current: [CaseEvent] = []
         func finish() throws {
@@ -37,6 +38,7 @@ extension NodeDatabase {
             let folded: CaseState
             do { folded = try CaseState.fold(chain, topology: hierarchy?.topology) } catch { throw StoreError.brokenChain(error) }
             report.cases += 1
+            progress(report.cases)
             if try Self.loadState(db, number) != folded {
                 report.mismatched.append(number)
                 if repair {

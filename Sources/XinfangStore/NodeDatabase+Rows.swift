@@ -17,7 +17,7 @@ extension NodeDatabase {
         let values: [(any DatabaseValueConvertible)?] = [
             event.caseNumber.rawValue, event.epoch, event.seq, event.hash, event.prevHash, event.origin.rawValue,
             event.time.wallMs, event.time.logical, event.actor, event.body.kind, body, event.signature,
-            storedAt?.milliseconds ?? event.time.wallMs, command,
+            storedAt?.milliseconds ?? event.time.wallMs, command, event.formatField,
         ]
         let keys: [String] =
             if case .register(let registration) = event.body { PetitionerMatch.keys(of: registration, protector: personalData) } else { [] }
@@ -27,8 +27,8 @@ extension NodeDatabase {
     func insert(_ db: Database, _ row: EventRow) throws {
         try db.execute(
             cached: """
-                INSERT INTO events (case_number, epoch, seq, hash, prev_hash, origin, hlc_wall, hlc_logical, actor, kind, body, signature, stored_at, command)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO events (case_number, epoch, seq, hash, prev_hash, origin, hlc_wall, hlc_logical, actor, kind, body, signature, stored_at, command, format)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: StatementArguments(row.values)
         )

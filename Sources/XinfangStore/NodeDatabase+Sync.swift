@@ -41,6 +41,10 @@ public struct PeerOutbox: Codable, Sendable, Equatable {
     public var lastError: String?
     /// Refused incoming packets from this peer, by code.
     public var refusals: [String: Int]
+    /// The peer protocol version the neighbour stated when it answered this node's current
+    /// greeting (`PeerVersions`); nil when it stated none (a release before version 3) or has not
+    /// been greeted since this process started.
+    public var peerProtocol: Int?
     /// Items not yet acknowledged, oldest first (at most `itemsShownMax`).
     public var items: [Item]
 
@@ -92,7 +96,8 @@ extension NodeDatabase {
             origin: node,
             actor: actor,
             action: action,
-            createdAt: now
+            createdAt: now,
+            format: writtenFormats.command
         )
         hierarchy.key.sign(&command)
         try record(db, command, status: .pending, now: now)

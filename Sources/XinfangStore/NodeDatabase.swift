@@ -48,7 +48,8 @@ public struct NodeDatabase: Sendable {
         hierarchy: Hierarchy?,
         personalData: PersonalDataProtector,
         blobDirectory: URL,
-        syncsCommits: Bool = false
+        syncsCommits: Bool = false,
+        report: ProgressReport? = nil
     ) throws {
         self.writer = writer
         self.blobs = BlobStore(directory: blobDirectory, protector: personalData)
@@ -58,56 +59,7 @@ public struct NodeDatabase: Sendable {
         self.calendar = calendar
         self.hierarchy = hierarchy
         self.outboxSignal = OutboxSignal()
-        try Self.translating {
-            let migrator = Self.migrator
-            let applied = try writer.read { try migrator.appliedIdentifiers($0) }
-            let unknown = applied.subtracting(migrator.migrations)
-            if !unknown.isEmpty { throw StoreError.newerSchema(unknownMigrations: unknown.sorted()) }
-            try migrator.migrate(writer)
-            // A migration that adds derived columns, or another calendar than the one the deadline
-            // columns were computed with, asks for the materialised rows to be rewritten.
-            let calendarKey = calendar.fingerprint
-            let stale = try writer.read { db in
-                try Self.meta(db, "rebuild_materialised") != nil || Self.meta(db, "calendar") != calendarKey
-            }
-            if stale {
-                try writer.write { db in
-                    _ = try rebuild(db, repair: true, rewriteAll: true)
-                    try db.execute(cached: "DELETE FROM node_meta WHERE key = 'rebuild_materialised'")
-                    try Self.setMeta(db, "calendar", calendarKey)
-                }
-            }
-            if try writer.read({ db in try Self.plannerStatisticsAreStale(db) }) {
-                _ = try writer.write { db in try Self.takePlannerStatisticsIfStale(db) }
-            }
-            // The indicators' daily counts are cut at midnight of this calendar's zone.
-            let offsetMs = Int64(calendar.utcOffsetSeconds) * 1000
-            if try !writer.read({ db in try DailyCounts.areCurrent(db, offsetMs: offsetMs) }) {
-                try writer.write { db in try DailyCounts.install(db, offsetMs: offsetMs) }
-            }
-        }
-    }
-
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration(Migration001Initial.identifier, migrate: Migration001Initial.migrate)
-        migrator.registerMigration(Migration002Sync.identifier, migrate: Migration002Sync.migrate)
-        migrator.registerMigration(Migration003Reconciliation.identifier, migrate: Migration003Reconciliation.migrate)
-        migrator.registerMigration(Migration004Supervision.identifier, migrate: Migration004Supervision.migrate)
-        migrator.registerMigration(Migration005Security.identifier, migrate: Migration005Security.migrate)
-        migrator.registerMigration(Migration006Performance.identifier, migrate: Migration006Performance.migrate)
-        migrator.registerMigration(Migration007DailyCounts.identifier, migrate: Migration007DailyCounts.migrate)
-        migrator.registerMigration(Migration008Deadlines.identifier, migrate: Migration008Deadlines.migrate)
-        migrator.registerMigration(Migration009OneTimeCodes.identifier, migrate: Migration009OneTimeCodes.migrate)
-        migrator.registerMigration(Migration010ReplayWindow.identifier, migrate: Migration010ReplayWindow.migrate)
-        migrator.registerMigration(Migration011LinkSessions.identifier, migrate: Migration011LinkSessions.migrate)
-        migrator.registerMigration(Migration012ReceiptAge.identifier, migrate: Migration012ReceiptAge.migrate)
-        migrator.registerMigration(Migration013CaseFile.identifier, migrate: Migration013CaseFile.migrate)
-        migrator.registerMigration(Migration014Lookup.identifier, migrate: Migration014Lookup.migrate)
-        migrator.registerMigration(Migration015Notifications.identifier, migrate: Migration015Notifications.migrate)
-        migrator.registerMigration(Migration016CaseStates.identifier, migrate: Migration016CaseStates.migrate)
-        migrator.registerMigration(Migration017OverdueIndex.identifier, migrate: Migration017OverdueIndex.migrate)
-        return migrator
+        try Self.translating { try upgradeSchema(report: report) }
     }
 
     /// The file name of a node's database inside its data directory.
@@ -137,7 +89,8 @@ public struct NodeDatabase: Sendable {
         calendar: DeadlineCalendar,
         hierarchy: Hierarchy? = nil,
         durability: Durability = .full,
-        personalData: PersonalDataProtector = .development
+        personalData: PersonalDataProtector = .development,
+        report: ProgressReport? = nil
     ) throws -> NodeDatabase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var config = Configuration()
@@ -158,7 +111,8 @@ public struct NodeDatabase: Sendable {
             hierarchy: hierarchy,
             personalData: personalData,
             blobDirectory: directory.appendingPathComponent("blobs"),
-            syncsCommits: durability == .full
+            syncsCommits: durability == .full,
+            report: report
         )
     }
 
@@ -430,7 +384,8 @@ extension NodeDatabase {
             time: try nextTime(db, now: now),
             actor: actor,
             body: body,
-            command: command
+            command: command,
+            format: writtenFormats.event
         )
         hierarchy?.key.sign(&event)
         var state: CaseState
@@ -449,6 +404,9 @@ extension NodeDatabase {
         try enqueueReplication(db, of: state, receivedFrom: nil, now: now)
         return state
     }
+
+    /// The formats this node writes: the hierarchy's (`Topology.formats`); a standalone node's, the newest.
+    var writtenFormats: DataFormats { hierarchy?.topology.writtenFormats ?? .newest }
 
     /// The body in the form the chain stores, or `StoreError.invalid` when a bound is broken.
     static func bounded(_ body: CaseEventBody) throws -> CaseEventBody {
@@ -558,7 +516,8 @@ extension CaseEvent {
             time: HLCTimestamp(wallMs: row["hlc_wall"], logical: row["hlc_logical"]),
             actor: row["actor"],
             body: body,
-            command: try (row["command"] as String?).map { try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data($0.utf8)) }
+            command: try (row["command"] as String?).map { try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data($0.utf8)) },
+            format: row["format"] ?? 1
         )
         // Keep the stored hash: a mismatch with the recomputed one is what `fold` detects.
         self.hash = row["hash"]

@@ -108,18 +108,22 @@ public struct PeerProtocol: Sendable, Equatable {
     public var accepted: ClosedRange<Int>
     /// Whether its answer to a greeting says its version.
     public var statesVersion: Bool
+    /// The event and command formats it reads in a packet (`FormatReader`).
+    public var reads: FormatReader
 
-    public init(current: Int, accepted: ClosedRange<Int>, statesVersion: Bool) {
+    public init(current: Int, accepted: ClosedRange<Int>, statesVersion: Bool, reads: FormatReader = .build) {
         self.current = current
         self.accepted = accepted
         self.statesVersion = statesVersion
+        self.reads = reads
     }
 
-    /// This build, version 3: version 2 with the receiver's version in the answer to a greeting.
-    public static let build = PeerProtocol(current: 3, accepted: 2...3, statesVersion: true)
-    /// The release before, version 2: it wrote and took version 2 only and said nothing of it.
-    /// The simulator runs nodes of it beside nodes of this build.
-    public static let previousRelease = PeerProtocol(current: 2, accepted: 2...2, statesVersion: false)
+    /// This build, version 3: version 2 with the receiver's version in the answer to a greeting;
+    /// events and commands of formats 1 and 2.
+    public static let build = PeerProtocol(current: 3, accepted: 2...3, statesVersion: true, reads: .build)
+    /// The release before, version 2: it wrote and took version 2 only and said nothing of it, and
+    /// knew events and commands of format 1 only. The simulator runs nodes of it beside this build's.
+    public static let previousRelease = PeerProtocol(current: 2, accepted: 2...2, statesVersion: false, reads: .previousRelease)
 
     /// A greeting's version: the oldest this build takes.
     public var greetingVersion: Int { accepted.lowerBound }

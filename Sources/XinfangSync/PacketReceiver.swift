@@ -21,9 +21,9 @@ public struct PacketRefusal: Error, Equatable, Sendable {
 ///
 /// Checks, in order: the sender is a node of the topology and adjacent to this one; the body's
 /// signature verifies against its key; the body parses; the version is spoken here; the packet is
-/// addressed from the sender to this node; its time is within the skew limit; its session is open
-/// here and its number new (`LinkSession`), unless it is a greeting, which opens a session. Every
-/// refusal is counted by sender and code.
+/// addressed from the sender to this node; every event and command is of a format read here; its
+/// time is within the skew limit; its session is open here and its number new (`LinkSession`),
+/// unless it is a greeting, which opens a session. Every refusal is counted by sender and code.
 public struct PacketReceiver: Sendable {
     public let database: NodeDatabase
     public let clock: any NodeClock
@@ -78,6 +78,11 @@ public struct PacketReceiver: Sendable {
         }
         if let problem = ReceivedBounds.problem(in: packet) {
             throw PacketRefusal(status: 400, code: "malformed-packet", detail: problem)
+        }
+        // An event or command this release cannot read sinks the packet like its version would:
+        // the sender backs off and sends it again once this node is upgraded.
+        if let refusal = speaks.reads.refusal(chains: packet.chains, commands: packet.commands) {
+            throw PacketRefusal(status: 400, code: DeliveryFailure.unsupportedVersion, detail: refusal)
         }
         guard packet.chains.count + packet.commands.count <= PeerLimits.itemsMax else {
             throw PacketRefusal(status: 413, code: "too-many-items", detail: "at most \(PeerLimits.itemsMax) items in a packet")

@@ -121,6 +121,9 @@ public struct ParentBootstrap: Sendable {
                 report.heldByChild = page.heldByChild ?? []
                 report.heldByChildCount = page.heldByChildCount ?? 0
             }
+            if let refusal = FormatReader.build.refusal(chains: page.chains, commands: []) {
+                throw Failure(description: "the parent \(parent) sent what this build cannot read: \(refusal)")
+            }
             let receipts = try await database.receiveReplicas(from: parent, chains: page.chains, now: clock.now())
             report.refused += receipts.filter { $0.status == .rejected || $0.status == .gap }
             report.cases += page.chains.count

@@ -11,6 +11,8 @@ public struct ChainBuilder {
     public var now: Date
     /// The tree the lifecycle's accused-organ rule reads, when the story needs one.
     public var topology: Topology?
+    /// The format the next events are written in (`DataFormats`).
+    public var format = 1
 
     /// Opens a case registered at `node` at `now`.
     public init(node: NodeID = Fixtures.county, now: Date, calendar: DeadlineCalendar = .standard, region: String = "430102") throws {
@@ -43,7 +45,8 @@ public struct ChainBuilder {
             origin: actor,
             time: HLCTimestamp.tick(after: events.last?.time, nowMs: now.milliseconds),
             actor: "经办人",
-            body: .act(action)
+            body: .act(action),
+            format: format
         )
         try state.apply(event)
         events.append(event)

@@ -46,6 +46,8 @@ struct SimulatorTests {
         #expect(results.reduce(0) { $0 + $1.conflicts } > 20, "takeovers made forks")
         // Every seed ran a county one release behind until its upgrade, and it exchanged packets.
         #expect(total["upgrades", default: 0] == results.count && total["previousReleasePackets", default: 0] > results.count)
+        // Then the hierarchy raised its event and command formats: chains hold events of both.
+        #expect(total["formatsRaised", default: 0] == results.count && total["mixedFormatChains", default: 0] > results.count)
         let elapsed = Date().timeIntervalSince(started)
         print(String(format: "simulator: %d seeds in %.1f s; totals %@", results.count, elapsed, total.sorted { $0.key < $1.key }.description))
     }

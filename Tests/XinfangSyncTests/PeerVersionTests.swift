@@ -54,7 +54,8 @@ struct PeerVersionTests {
     }
 
     @Test func theSenderWritesWhatTheNeighbourStatedThroughAnUpgradeAndARollback() async throws {
-        let (topology, keys) = ExampleHierarchy.topology(baseURL: { "http://\($0).invalid" })
+        var (topology, keys) = ExampleHierarchy.topology(baseURL: { "http://\($0).invalid" })
+        topology.formats = nil  // a hierarchy with a node behind writes the previous formats
         let clock = ManualClock(Self.t0)
         let county = try NodeDatabase.inMemory(node: H.furong, hierarchy: Hierarchy(topology: topology, key: keys[H.furong]!))
         let city = try NodeDatabase.inMemory(node: H.changsha, hierarchy: Hierarchy(topology: topology, key: keys[H.changsha]!))
@@ -105,5 +106,53 @@ struct PeerVersionTests {
         #expect(arrived && transport.versions.withLock { $0 } == [2, 2, 3, 3, 2])
         let counts = try await county.outboxSummary().first { $0.peer == H.changsha.rawValue }?.counts ?? [:]
         #expect(counts["dead"] == 0 && counts["acknowledged"] == 4, "\(counts)")
+    }
+
+    /// A node writes the formats its topology names; a neighbour one release behind refuses a
+    /// packet with an event it cannot read as it refuses a version, naming both, and takes it
+    /// once upgraded. Nothing dies in between; the upgraded city stores the event as written.
+    @Test func eventsOfANewFormatWaitForTheNeighbourThatCannotReadThem() async throws {
+        var (topology, keys) = ExampleHierarchy.topology(baseURL: { "http://\($0).invalid" })
+        let clock = ManualClock(Self.t0)
+        // Until the hierarchy raises its formats, a node writes the previous ones.
+        topology.formats = nil
+        let before = try NodeDatabase.inMemory(node: H.furong, hierarchy: Hierarchy(topology: topology, key: keys[H.furong]!))
+        let old = try await before.register(Fixtures.registration(receivedAt: clock.now()), actor: "李娜", now: clock.now()).state.caseNumber
+        #expect(try await before.events(of: old).map(\.format) == [1])
+
+        topology.formats = .newest
+        let county = try NodeDatabase.inMemory(node: H.furong, hierarchy: Hierarchy(topology: topology, key: keys[H.furong]!))
+        let city = try NodeDatabase.inMemory(node: H.changsha, hierarchy: Hierarchy(topology: topology, key: keys[H.changsha]!))
+        let transport = CityTransport(city: city, clock: clock, speaks: .previousRelease)
+        let dispatcher = PeerDispatcher(
+            database: county,
+            transport: transport,
+            clock: clock,
+            peer: topology.node(H.changsha)!,
+            logger: Logger(label: "test")
+        )
+        let number = try await county.register(Fixtures.registration(receivedAt: clock.now()), actor: "李娜", now: clock.now()).state.caseNumber
+        #expect(try await county.events(of: number).map(\.format) == [2])
+        #expect(await dispatcher.perform(.greet, jitter: 0.5) == .greeted)
+        #expect(await dispatcher.perform(.attempt, jitter: 0.5) != .delivered)
+        // The sender's link names the refusal; the city counted it under the version's code.
+        let link = try await county.outboxSummary().first { $0.peer == H.changsha.rawValue }
+        #expect(
+            link?.lastError?.contains("this node reads event formats 1; event \(number) is format 2: upgrade this node") == true,
+            "\(String(describing: link))"
+        )
+        let counted = try await city.outboxSummary().first { $0.peer == H.furong.rawValue }?.refusals ?? [:]
+        #expect(counted[DeliveryFailure.unsupportedVersion] == 1, "\(counted)")
+        #expect(try await city.caseState(number) == nil)
+
+        transport.speaks.withLock { $0 = .build }
+        clock.advance(seconds: 60)
+        #expect(await dispatcher.perform(.greet, jitter: 0.5) == .greeted)
+        #expect(await dispatcher.perform(.attempt, jitter: 0.5) == .delivered)
+        let stored = try await city.events(of: number)
+        let written = try await county.events(of: number)
+        #expect(stored.map(\.format) == [2] && stored.map(\.hash) == written.map(\.hash))
+        let counts = try await county.outboxSummary().first { $0.peer == H.changsha.rawValue }?.counts ?? [:]
+        #expect(counts["dead"] == 0 && counts["acknowledged"] == 1, "\(counts)")
     }
 }

@@ -203,8 +203,10 @@ struct EventView: Encodable {
     var signature: String?
     var payload: CaseEventBody
     var command: CaseCommand?
+    var format: Int
 
     init(_ e: CaseEvent) {
+        format = e.format
         seq = e.seq
         epoch = e.epoch
         kind = e.body.kind

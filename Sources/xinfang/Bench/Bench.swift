@@ -13,7 +13,7 @@ struct Bench: AsyncParsableCommand {
         abstract: "Run a benchmark and print its figures.",
         subcommands: [
             BenchAll.self, IngestBench.self, LatencyBench.self, SupervisionBench.self, CatchUpBench.self, AntiEntropyBench.self, IdleMemoryBench.self,
-            IdleCPUBench.self, BlobBench.self,
+            IdleCPUBench.self, BlobBench.self, MigrationBench.self,
         ]
     )
 }

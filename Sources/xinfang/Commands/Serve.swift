@@ -40,7 +40,7 @@ struct Serve: AsyncParsableCommand {
         // One serving process per store, taken before the store opens.
         let lock = try DataDirectoryLock(directory: NodeConfig.resolve(config.dataDirectory, against: base))
         defer { lock.release() }
-        let services = try NodeBootstrap.services(config: config, base: base)
+        let services = try NodeBootstrap.services(config: config, base: base) { line in logger.notice("\(line)") }
         let (host, port) = try config.listenAddress()
         let calendar = services.database.calendar
         let today = calendar.civilDate(of: Date())
@@ -73,7 +73,8 @@ enum NodeBootstrap {
         return try services(config: config, base: base)
     }
 
-    static func services(config: NodeConfig, base: URL) throws -> NodeServices {
+    /// The node's services over its store; `report` hears the progress of a schema upgrade.
+    static func services(config: NodeConfig, base: URL, report: ProgressReport? = nil) throws -> NodeServices {
         let identity = try config.identity()
         let calendar = try config.deadlineCalendar(base: base)
         let policy = try config.policy(base: base)
@@ -87,7 +88,8 @@ enum NodeBootstrap {
             node: identity.id,
             calendar: calendar,
             hierarchy: hierarchy,
-            personalData: personalData
+            personalData: personalData,
+            report: report
         )
         var services = NodeServices(
             identity: identity,

@@ -1,0 +1,90 @@
+package import Foundation
+import GRDB
+import XinfangCore
+
+extension NodeDatabase {
+    /// For the migration benchmark only: `count` letters registered here, each a signed one-event
+    /// chain in the hierarchy's format with its materialised row, spread over the `days` days
+    /// before `now` (at most 99,999 a day), in transactions of `batch` cases whose pure work (the
+    /// hash, the signature, the fold, the encodings) runs on every core first. `progress` hears
+    /// the cases stored so far after each transaction.
+    package func loadSyntheticChains(
+        count: Int,
+        now: Date,
+        days: Int = 1_000,
+        batch: Int = 8_192,
+        progress: @Sendable (Int) -> Void = { _ in }
+    ) async throws {
+        let perDay = max(1, (count + days - 1) / days)
+        precondition(perDay <= 99_999, "at most 99,999 cases a day")
+        let today = calendar.civilDate(of: now)
+        let formats = writtenFormats
+        var done = 0
+        while done < count {
+            let first = done
+            let size = min(batch, count - first)
+            let prepared = try Self.parallelMap(size, minimumPerWorker: 64) { offset -> Result<(EventRow, MaterialisedCase), any Error> in
+                Result { try self.syntheticChain(first + offset, perDay: perDay, days: days, today: today, now: now, format: formats.event) }
+            }.map { try $0.get() }
+            try await write { db in
+                for (event, materialised) in prepared {
+                    try materialised.save(db)  // the row before its event, as `append` does
+                    try self.insert(db, event)
+                }
+            }
+            done += size
+            progress(done)
+        }
+    }
+
+    /// Case `i`'s registration event and materialised row: pure.
+    private func syntheticChain(_ i: Int, perDay: Int, days: Int, today: CivilDate, now: Date, format: Int) throws -> (EventRow, MaterialisedCase) {
+        let dayBack = days - 1 - i / perDay
+        let date = today.adding(days: -dayBack)
+        let received = now.addingTimeInterval(-Double(dayBack) * 86_400 - Double(i % perDay))
+        let registration = CaseRegistration(
+            channel: .letter,
+            petitioners: [Petitioner(name: "合成来信人\(i % 9_973)", isLead: true)],
+            purpose: .request,
+            category: ContentCategory("劳动和社会保障", "劳动关系", "拖欠农民工工资"),
+            issueRegion: RegionCode(rawValue: node.rawValue),
+            summary: "合成信访件\(i)",
+            text: "合成信访件，供迁移基准测试。",
+            receivedAt: received,
+            registeredBy: "bench"
+        )
+        var event = CaseEvent(
+            caseNumber: CaseNumber.mint(node: node, date: date, sequence: i % perDay + 1),
+            epoch: 0,
+            seq: 1,
+            prevHash: nil,
+            origin: node,
+            time: HLCTimestamp(wallMs: received.milliseconds, logical: 0),
+            actor: "bench",
+            body: .register(registration),
+            format: format
+        )
+        hierarchy?.key.sign(&event)
+        let state = try CaseState.opened(by: event)
+        return (try eventRow(event, storedAt: received), try caseRow(state))
+    }
+
+    /// For the migration benchmark only: takes the store back to the schema of the release before
+    /// (before `Migration018EventFormat`), as a store of that release holds it: the column and
+    /// the migration's record removed. Refused when an event of format 2 is stored.
+    package func rewindToPreviousSchema() async throws {
+        try await write { db in
+            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE format IS NOT NULL") == 0 else {
+                throw StoreError.database("events of format 2 are stored: the previous release cannot read this store")
+            }
+            try db.execute(sql: "ALTER TABLE events DROP COLUMN format")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = ?", arguments: [Migration018EventFormat.identifier])
+        }
+    }
+
+    /// For the migration benchmark only: asks for the rewrite of every materialised case at the
+    /// next opening, as migrations 004, 005, 008, 012 and 013 did.
+    package func requestMaterialisedRewrite() async throws {
+        try await write { db in try Self.setMeta(db, "rebuild_materialised", "bench") }
+    }
+}

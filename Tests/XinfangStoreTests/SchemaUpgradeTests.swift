@@ -1,0 +1,82 @@
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+import XinfangCore
+import XinfangTesting
+
+@testable import XinfangStore
+
+/// An upgrade over an existing store says in the log what it applies and how far it is (issue 20):
+/// the pending migrations and the store's size first, each migration's time, the rewrite of the
+/// materialised cases with its running count, rate and time left. A new store opens silently.
+struct SchemaUpgradeTests {
+    final class Lines: Sendable {
+        let lines = Mutex<[String]>([])
+        var report: ProgressReport { { line in self.lines.withLock { $0.append(line) } } }
+        var all: [String] { lines.withLock { $0 } }
+    }
+
+    @Test func anUpgradeSaysWhatItAppliesAndTheRewriteHowFarItIs() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("xinfang-upgrade-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var (topology, keys) = ExampleHierarchy.topology(baseURL: { "http://\($0).invalid" })
+        topology.formats = nil
+        let node = ExampleHierarchy.province
+        func open(_ lines: Lines) throws -> NodeDatabase {
+            try NodeDatabase.open(
+                directory: directory,
+                node: node,
+                calendar: .standard,
+                hierarchy: Hierarchy(topology: topology, key: keys[node]!),
+                report: lines.report
+            )
+        }
+        let created = Lines()
+        let store = try open(created)
+        #expect(created.all.isEmpty, "a new store is created silently")
+        let now = Fixtures.instant("2026-11-02T09:00:00+08:00")
+        try await store.loadSyntheticChains(count: 300, now: now, days: 10, batch: 128)
+        try await store.rewindToPreviousSchema()
+        let rewound = try await store.read { db in try db.columns(in: "events").map(\.name) }
+        #expect(!rewound.contains("format"))
+
+        let upgrade = Lines()
+        let upgraded = try open(upgrade)
+        #expect(upgrade.all.first == "schema: applying 1 migration(s) (018-event-format) to a store of 300 cases", "\(upgrade.all)")
+        #expect(upgrade.all.contains { $0.hasPrefix("schema: 018-event-format applied in ") && $0.hasSuffix(" s") })
+        let number = try #require(try await upgraded.read { db in try String.fetchOne(db, sql: "SELECT case_number FROM cases LIMIT 1") })
+        #expect(try await upgraded.events(of: CaseNumber(rawValue: number)).map(\.format) == [1])
+
+        // A migration asking for every case to be rewritten: the count first, the total last.
+        try await upgraded.requestMaterialisedRewrite()
+        let rewrite = Lines()
+        let rewritten = try open(rewrite)
+        #expect(rewrite.all.first == "schema: rewriting the materialised cases: 300 cases", "\(rewrite.all)")
+        #expect(rewrite.all.contains { $0.hasPrefix("schema: rewriting the materialised cases: 300 cases in ") })
+        #expect(try await rewritten.rebuildMaterialisedState(repair: false).mismatched.isEmpty)
+
+        // Opened again with nothing to do, it says nothing.
+        let quiet = Lines()
+        _ = try open(quiet)
+        #expect(quiet.all.isEmpty, "\(quiet.all)")
+    }
+
+    @Test func theMeterSpeaksEveryIntervalWithRateAndTimeLeft() {
+        let t0 = Fixtures.instant("2026-11-02T09:00:00+08:00")
+        var meter = ProgressMeter(label: "schema: rewriting the materialised cases", total: 1_000, started: t0)
+        #expect(meter.line(done: 100, now: t0.addingTimeInterval(1)) == nil, "within the interval")
+        #expect(
+            meter.line(done: 250, now: t0.addingTimeInterval(10))
+                == "schema: rewriting the materialised cases: 250 of 1000 (25 %), 25/s, about 30 s left"
+        )
+        #expect(meter.line(done: 260, now: t0.addingTimeInterval(12)) == nil, "the interval runs from the last line")
+        #expect(
+            meter.line(done: 700, now: t0.addingTimeInterval(20))
+                == "schema: rewriting the materialised cases: 700 of 1000 (70 %), 35/s, about 9 s left"
+        )
+        #expect(
+            meter.finished(done: 1_000, now: t0.addingTimeInterval(25)) == "schema: rewriting the materialised cases: 1000 cases in 25.0 s (40/s)"
+        )
+    }
+}
