@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -47,6 +48,15 @@ let package = Package(
         .target(
             name: "XinfangStore",
             dependencies: ["XinfangCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSwiftSettings
+        ),
+        .target(
+            name: "XinfangPostgres",
+            dependencies: [
+                "XinfangCore", "XinfangStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSwiftSettings
         ),
         .target(
@@ -163,6 +173,14 @@ let package = Package(
             dependencies: [
                 "XinfangCore", "XinfangStore", "XinfangSync", "XinfangSimulation", "XinfangHTTP", "XinfangTesting",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "XinfangPostgresTests",
+            dependencies: [
+                "XinfangStore", "XinfangPostgres", "XinfangTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

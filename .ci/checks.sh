@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What reviewers check first, run by .ci/run before the tests:
 # - the code is formatted as .swift-format says (swift format lint --strict);
-# - a migration that shipped is never edited: each file's SHA-256 is in .ci/migrations.sha256,
-#   and a new migration is added to that list in the commit that adds it;
+# - a migration that shipped is never edited: each file's SHA-256 is in .ci/migrations.sha256
+#   (SQLite) or .ci/postgres-migrations.sha256 (PostgreSQL), and a new migration is added to its
+#   list in the commit that adds it;
 # - nothing in Sources/ imports FoundationNetworking: the server links no URLSession and no
 #   libcurl (its clients are `HTTPExchange` and `PeerHTTPClient`, on AsyncHTTPClient);
 # - no unstructured task (`Task {`, `Task.detached`) in Sources/: every task has a parent that
@@ -15,12 +16,16 @@ echo "checks: swift format lint --strict"
 swift format lint --strict --recursive Sources Tests Package.swift
 
 echo "checks: shipped migrations unchanged"
-(cd Sources/XinfangStore/Migrations && sha256sum --quiet --check ../../../.ci/migrations.sha256)
-for file in Sources/XinfangStore/Migrations/Migration*.swift; do
-  if ! grep -q " $(basename "$file")\$" .ci/migrations.sha256; then
-    echo "checks: $file is not in .ci/migrations.sha256: add its checksum in the commit that adds it" >&2
-    exit 1
-  fi
+for pair in "XinfangStore:migrations.sha256" "XinfangPostgres:postgres-migrations.sha256"; do
+  folder="Sources/${pair%%:*}/Migrations"
+  list=".ci/${pair##*:}"
+  (cd "$folder" && sha256sum --quiet --check "../../../$list")
+  for file in "$folder"/*Migration*.swift; do
+    if ! grep -q " $(basename "$file")\$" "$list"; then
+      echo "checks: $file is not in $list: add its checksum in the commit that adds it" >&2
+      exit 1
+    fi
+  done
 done
 echo "checks: no FoundationNetworking in Sources/"
 networking=$(grep -rl "import FoundationNetworking" Sources || true)

@@ -1,10 +1,10 @@
-import Foundation
+public import Foundation
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A child process started with `posix_spawn`, for the tests that start `xinfang`.
+/// A child process started with `posix_spawn`, for the tests that start `xinfang` or a script.
 ///
 /// Foundation's `Process.run()` on Linux (Swift 6.3.1) can crash the whole test process: it lists
 /// `/proc/self/fd` to close the parent's descriptors in the child and copies 256 bytes of each
@@ -14,8 +14,13 @@ import Glibc
 /// (`posix_spawn_file_actions_addclosefrom_np`) and to change directory
 /// (`posix_spawn_file_actions_addchdir_np`), both looked up at run time (glibc 2.34 and later),
 /// and offers the part of `Process` the tests use.
-final class SpawnedProcess: @unchecked Sendable {
-    let processIdentifier: pid_t
+public final class SpawnedProcess: @unchecked Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    public let processIdentifier: pid_t
     private let lock = NSLock()
     private var exitStatus: Int32?
 
@@ -32,7 +37,7 @@ final class SpawnedProcess: @unchecked Sendable {
 
     /// Starts `executable` with `arguments` in `workDirectory`, standard output and error appended
     /// to `output`, standard input from /dev/null, no other descriptor of this process inherited.
-    init(executable: String, arguments: [String], workDirectory: String, output: String) throws {
+    public init(executable: String, arguments: [String], workDirectory: String, output: String) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -55,7 +60,7 @@ final class SpawnedProcess: @unchecked Sendable {
     }
 
     /// Whether the child still runs (reaps it when it has ended).
-    var isRunning: Bool {
+    public var isRunning: Bool {
         lock.withLock {
             guard exitStatus == nil else { return false }
             var status: Int32 = 0
@@ -69,8 +74,14 @@ final class SpawnedProcess: @unchecked Sendable {
     }
 
     /// The exit code, or the number of the signal that ended the child; call after `isRunning` is false.
-    var terminationStatus: Int32 { lock.withLock { exitStatus ?? -1 } }
+    public var terminationStatus: Int32 { lock.withLock { exitStatus ?? -1 } }
 
     /// SIGINT, as Ctrl-C.
-    func interrupt() { kill(processIdentifier, SIGINT) }
+    public func interrupt() { kill(processIdentifier, SIGINT) }
+
+    /// Waits for the child to end (polling every 20 ms) and answers its `terminationStatus`.
+    public func waitForExit() async throws -> Int32 {
+        while isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        return terminationStatus
+    }
 }

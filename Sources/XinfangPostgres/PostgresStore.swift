@@ -1,0 +1,64 @@
+public import Logging
+public import PostgresNIO
+
+/// Where a node's PostgreSQL database is: a socket (a local cluster, `deploy/postgres.sh`) or a
+/// host and port, with the role and the database. The PostgreSQL backend of issue 20 is being built
+/// here store by store; today it holds the schema's migrations and the event chains' table, and no
+/// node runs on it yet.
+public struct PostgresLocation: Sendable, Equatable {
+    public enum Endpoint: Sendable, Equatable {
+        case socket(path: String)
+        case tcp(host: String, port: Int)
+    }
+
+    public var endpoint: Endpoint
+    public var username: String
+    public var password: String?
+    public var database: String
+
+    public init(endpoint: Endpoint, username: String, password: String? = nil, database: String) {
+        self.endpoint = endpoint
+        self.username = username
+        self.password = password
+        self.database = database
+    }
+
+    /// The client's configuration: no TLS over a socket; over TCP TLS is required unless the host
+    /// is the loopback, so a node's records never cross a network in the clear.
+    var clientConfiguration: PostgresClient.Configuration {
+        var configuration: PostgresClient.Configuration
+        switch endpoint {
+        case .socket(let path):
+            configuration = .init(unixSocketPath: path, username: username, password: password, database: database)
+        case .tcp(let host, let port):
+            let loopback = host == "127.0.0.1" || host == "::1" || host == "localhost"
+            configuration = .init(
+                host: host,
+                port: port,
+                username: username,
+                password: password,
+                database: database,
+                tls: loopback ? .disable : .require(.makeClientConfiguration())
+            )
+        }
+        configuration.options.maximumConnections = 16
+        return configuration
+    }
+}
+
+public enum PostgresStore {
+    /// Runs `body` with a client connected to `location`'s database, and shuts the client down
+    /// when `body` returns or throws (the client's connection pool runs beside `body`).
+    public static func withClient<Result: Sendable>(
+        _ location: PostgresLocation,
+        logger: Logger = Logger(label: "xinfang.postgres"),
+        _ body: @Sendable (PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(client)
+        }
+    }
+}
