@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 public import PostgresNIO
 public import XinfangStore
@@ -69,7 +70,7 @@ public enum PostgresSchema {
                 report?("schema: applying \(pending.count) migration(s) (\(pending.map(\.identifier).joined(separator: ", ")))")
             }
             for migration in pending {
-                let started = ContinuousClock.now
+                let started = Date()
                 for statement in migration.statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
@@ -77,9 +78,7 @@ public enum PostgresSchema {
                     "INSERT INTO schema_migrations (identifier) VALUES (\(migration.identifier))",
                     logger: logger
                 )
-                let elapsed = (ContinuousClock.now - started).components
-                let milliseconds = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
-                if existing { report?("schema: \(migration.identifier) applied in \(milliseconds) ms") }
+                if existing { report?(String(format: "schema: %@ applied in %.2f s", migration.identifier, Date().timeIntervalSince(started))) }
             }
             return pending.map(\.identifier)
         }

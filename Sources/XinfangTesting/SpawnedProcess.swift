@@ -17,7 +17,7 @@ import Glibc
 public final class SpawnedProcess: @unchecked Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
-        init(_ description: String) { self.description = description }
+        public init(_ description: String) { self.description = description }
     }
 
     public let processIdentifier: pid_t
@@ -79,9 +79,17 @@ public final class SpawnedProcess: @unchecked Sendable {
     /// SIGINT, as Ctrl-C.
     public func interrupt() { kill(processIdentifier, SIGINT) }
 
-    /// Waits for the child to end (polling every 20 ms) and answers its `terminationStatus`.
-    public func waitForExit() async throws -> Int32 {
-        while isRunning { try await Task.sleep(for: .milliseconds(20)) }
+    /// Waits for the child to end (polling every 20 ms) and answers its `terminationStatus`; a
+    /// child still running after `timeout` seconds is killed (SIGKILL) and the wait fails.
+    public func waitForExit(timeout: TimeInterval) async throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while isRunning {
+            guard Date() < deadline else {
+                kill(processIdentifier, SIGKILL)
+                throw Failure("the process did not exit within \(timeout) s")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
         return terminationStatus
     }
 }

@@ -8,10 +8,6 @@ public enum TestPostgres {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("deploy/postgres.sh").path
 
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
-    }
-
     /// Runs `body` with the socket path of a fresh cluster whose role and database are `xinfang`.
     public static func withCluster<Result>(_ body: (_ socketPath: String) async throws -> Result) async throws -> Result {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("xinfang-pg-\(UUID().uuidString.prefix(8))").path
@@ -38,10 +34,11 @@ public enum TestPostgres {
             workDirectory: FileManager.default.temporaryDirectory.path,
             output: log
         )
-        let status = try await process.waitForExit()
+        // An installation from Debian's packages takes a minute or two; a start, seconds.
+        let status = try await process.waitForExit(timeout: 600)
         guard status == 0 else {
             let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            throw Failure(description: "deploy/postgres.sh \(command) exited with \(status): \(output)")
+            throw SpawnedProcess.Failure("deploy/postgres.sh \(command) exited with \(status): \(output)")
         }
     }
 }

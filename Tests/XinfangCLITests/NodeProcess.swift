@@ -66,15 +66,7 @@ final class NodeProcess: @unchecked Sendable {
     }
 
     func waitForExit(timeout: TimeInterval = 20) async throws -> Int32 {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning {
-            guard Date() < deadline else {
-                kill9()
-                throw Failure("the process did not exit within \(timeout) s")
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return process.terminationStatus
+        try await process.waitForExit(timeout: timeout)
     }
 
     deinit { if process.isRunning { kill9() } }
