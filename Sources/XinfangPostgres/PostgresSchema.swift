@@ -15,7 +15,7 @@ struct PostgresMigration: Sendable {
 
 /// The PostgreSQL schema's migrations and how a server applies them.
 public enum PostgresSchema {
-    static let migrations: [PostgresMigration] = [PostgresMigration001Chains.migration]
+    static let migrations: [PostgresMigration] = [PostgresMigration001Chains.migration, PostgresMigration002Audit.migration]
 
     /// The identifiers, in order.
     public static var identifiers: [String] { migrations.map(\.identifier) }

@@ -31,18 +31,36 @@ public struct PostgresLocation: Sendable, Equatable {
         case .socket(let path):
             configuration = .init(unixSocketPath: path, username: username, password: password, database: database)
         case .tcp(let host, let port):
-            let loopback = host == "127.0.0.1" || host == "::1" || host == "localhost"
             configuration = .init(
                 host: host,
                 port: port,
                 username: username,
                 password: password,
                 database: database,
-                tls: loopback ? .disable : .require(.makeClientConfiguration())
+                tls: Self.isLoopback(host) ? .disable : .require(.makeClientConfiguration())
             )
         }
         configuration.options.maximumConnections = 16
         return configuration
+    }
+
+    static func isLoopback(_ host: String) -> Bool { host == "127.0.0.1" || host == "::1" || host == "localhost" }
+
+    /// One connection's configuration, on the same terms as the client's.
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        switch endpoint {
+        case .socket(let path):
+            return .init(unixSocketPath: path, username: username, password: password, database: database)
+        case .tcp(let host, let port):
+            return .init(
+                host: host,
+                port: port,
+                username: username,
+                password: password,
+                database: database,
+                tls: Self.isLoopback(host) ? .disable : .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            )
+        }
     }
 }
 

@@ -19,11 +19,11 @@ enum DailyCounts {
     /// Writes the triggers for `offsetMs` and recounts every case, unless they are current.
     static func install(_ db: Database, offsetMs: Int64) throws {
         let wanted = signature(offsetMs: offsetMs)
-        guard try NodeDatabase.meta(db, "daily_counts") != wanted else { return }
+        guard try NodeMeta.get(db, "daily_counts") != wanted else { return }
         try db.execute(sql: dropTriggersSQL)
         try db.execute(sql: triggersSQL(offsetMs: offsetMs))
         try db.execute(sql: recountSQL(offsetMs: offsetMs))
-        try NodeDatabase.setMeta(db, "daily_counts", wanted)
+        try NodeMeta.set(db, "daily_counts", wanted)
     }
 
     static let dropTriggersSQL = """
@@ -44,7 +44,7 @@ enum DailyCounts {
 
     /// Whether the counts were made for `offsetMs` by this version.
     static func areCurrent(_ db: Database, offsetMs: Int64) throws -> Bool {
-        try NodeDatabase.meta(db, "daily_counts") == signature(offsetMs: offsetMs)
+        try NodeMeta.get(db, "daily_counts") == signature(offsetMs: offsetMs)
     }
 
     /// One measure: which rows count, at which time, under which keys, with which values.

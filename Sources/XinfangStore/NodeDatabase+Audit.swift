@@ -3,97 +3,19 @@ import GRDB
 public import XinfangCore
 
 extension NodeDatabase {
-    /// Appends one row to the audit trail, chained to the last one (inside the caller's transaction).
-    static func appendAudit(_ db: Database, _ entry: AuditEntry) throws {
-        func clipped(_ s: String) -> String { s.count > AuditEntry.fieldLengthMax ? String(s.prefix(AuditEntry.fieldLengthMax)) : s }
-        let last = try Row.fetchOne(db, cached: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        let anchorSeq = Int64(try meta(db, "audit_anchor_seq") ?? "0") ?? 0
-        let anchorHash = try meta(db, "audit_anchor_hash") ?? ""
-        let seq: Int64 = (last?["seq"] as Int64? ?? anchorSeq) + 1
-        let prev: String = last?["hash"] ?? anchorHash
-        let at = entry.at.milliseconds
-        let f = [entry.user, entry.node.rawValue, entry.source, entry.action, entry.object, entry.result, entry.detail].map(clipped)
-        let hash = AuditEntry.hash(
-            seq: seq,
-            atMilliseconds: at,
-            user: f[0],
-            node: f[1],
-            source: f[2],
-            action: f[3],
-            object: f[4],
-            result: f[5],
-            detail: f[6],
-            prevHash: prev
-        )
-        try db.execute(
-            cached: """
-                INSERT INTO audit_log (seq, at, user, node, source, action, object, result, detail, prev_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [seq, at, f[0], f[1], f[2], f[3], f[4], f[5], f[6], prev, hash]
-        )
-    }
+    /// The audit trail (`AuditTrail`) of this store.
+    public var auditTrail: AuditTrail { AuditTrail(self) }
 
     /// Records an audit entry in a transaction of its own (a read, a refusal, a login).
-    public func audit(_ entry: AuditEntry) async throws {
-        try await AuditScope.$current.withValue(nil) {
-            try await write { db in try Self.appendAudit(db, entry) }
-        }
-    }
+    public func audit(_ entry: AuditEntry) async throws { try await auditTrail.record(entry) }
 
     /// Audit rows after `seq`, oldest first, optionally only of one user or action.
     public func auditRows(after seq: Int64, limit: Int, user: String? = nil, action: String? = nil) async throws -> [AuditRow] {
-        try await read { db in
-            try Row.fetchAll(
-                db,
-                cached: """
-                    SELECT * FROM audit_log WHERE seq > ? AND (? IS NULL OR user = ?) AND (? IS NULL OR action = ?)
-                    ORDER BY seq LIMIT ?
-                    """,
-                arguments: [seq, user, user, action, action, limit]
-            ).map(Self.auditRow)
-        }
+        try await auditTrail.rows(after: seq, limit: limit, user: user, action: action)
     }
 
-    static func auditRow(_ row: Row) -> AuditRow {
-        AuditRow(
-            seq: row["seq"],
-            entry: AuditEntry(
-                at: Date(milliseconds: row["at"]),
-                user: row["user"],
-                node: NodeID(row["node"] as String),
-                source: row["source"],
-                action: row["action"],
-                object: row["object"],
-                result: row["result"],
-                detail: row["detail"]
-            ),
-            prevHash: row["prev_hash"],
-            hash: row["hash"]
-        )
-    }
-
-    /// Deletes audit rows older than `cutoff` (retention), keeping the last deleted row's sequence
-    /// number and hash as the anchor the remaining chain starts from. Returns the rows deleted.
-    public func pruneAudit(before cutoff: Date) async throws -> Int {
-        try await write { db in
-            guard
-                let last = try Row.fetchOne(
-                    db,
-                    cached: "SELECT seq, hash FROM audit_log WHERE at < ? ORDER BY seq DESC LIMIT 1",
-                    arguments: [cutoff.milliseconds]
-                )
-            else { return 0 }
-            let seq: Int64 = last["seq"]
-            try Self.setMeta(db, "audit_prune_before", String(cutoff.milliseconds))
-            try db.execute(cached: "DELETE FROM audit_log WHERE seq <= ? AND at < ?", arguments: [seq, cutoff.milliseconds])
-            let deleted = db.changesCount
-            try db.execute(cached: "DELETE FROM node_meta WHERE key = 'audit_prune_before'")
-            try Self.setMeta(db, "audit_anchor_seq", String(seq))
-            try Self.setMeta(db, "audit_anchor_hash", last["hash"])
-            return deleted
-        }
-    }
+    /// Deletes audit rows older than `cutoff` (`AuditTrail.prune`). Returns the rows deleted.
+    public func pruneAudit(before cutoff: Date) async throws -> Int { try await auditTrail.prune(before: cutoff) }
 
     /// Checks the audit chain (each row's hash, its link to the previous row, no gap in the
     /// sequence) and every stored event (canonical body, hash, signature by its origin's key,
@@ -103,35 +25,7 @@ extension NodeDatabase {
         let topology = hierarchy?.topology
         return try await read { db in
             var report = IntegrityReport()
-            var expectedSeq = (Int64(try Self.meta(db, "audit_anchor_seq") ?? "0") ?? 0) + 1
-            var prev = try Self.meta(db, "audit_anchor_hash") ?? ""
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY seq")
-            while let row = try rows.next() {
-                let r = Self.auditRow(row)
-                report.auditRows += 1
-                let e = r.entry
-                let computed = AuditEntry.hash(
-                    seq: r.seq,
-                    atMilliseconds: row["at"],
-                    user: e.user,
-                    node: e.node.rawValue,
-                    source: e.source,
-                    action: e.action,
-                    object: e.object,
-                    result: e.result,
-                    detail: e.detail,
-                    prevHash: r.prevHash
-                )
-                if r.seq != expectedSeq {
-                    report.problems.append("audit_log row \(r.seq): expected row \(expectedSeq) here (rows missing or inserted)")
-                } else if r.prevHash != prev {
-                    report.problems.append("audit_log row \(r.seq): prev_hash does not match row \(r.seq - 1)'s hash")
-                } else if computed != r.hash {
-                    report.problems.append("audit_log row \(r.seq): its hash does not match its contents (altered)")
-                }
-                expectedSeq = r.seq + 1
-                prev = r.hash
-            }
+            try AuditTrail.verify(db, into: &report)
             let events = try Row.fetchCursor(db, sql: "SELECT * FROM events ORDER BY case_number, epoch, seq")
             var cases = Set<String>()
             // The hashes of the case being read: a predecessor among them is stored, unasked.

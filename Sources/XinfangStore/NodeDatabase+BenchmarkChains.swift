@@ -85,6 +85,6 @@ extension NodeDatabase {
     /// For the migration benchmark only: asks for the rewrite of every materialised case at the
     /// next opening, as migrations 004, 005, 008, 012 and 013 did.
     package func requestMaterialisedRewrite() async throws {
-        try await write { db in try Self.setMeta(db, "rebuild_materialised", "bench") }
+        try await write { db in try NodeMeta.set(db, "rebuild_materialised", "bench") }
     }
 }

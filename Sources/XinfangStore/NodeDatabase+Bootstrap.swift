@@ -116,9 +116,9 @@ extension NodeDatabase {
             where number.hasPrefix(prefix) {
                 highest = max(highest, Int(number.split(separator: "-").last ?? "") ?? 0)
             }
-            let current = Int(try Self.meta(db, "case_seq") ?? "0") ?? 0
+            let current = Int(try NodeMeta.get(db, "case_seq") ?? "0") ?? 0
             let caseSequence = max(current, highest + Self.caseSequenceMargin)
-            try Self.setMeta(db, "case_seq", String(caseSequence))
+            try NodeMeta.set(db, "case_seq", String(caseSequence))
 
             var years: [Int: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM events WHERE kind = ?", arguments: [ActionName.issueNotice.rawValue]) {

@@ -22,7 +22,7 @@ extension NodeDatabase {
     public func lookUp(digest: String?, secondFactor: String, address: String, limits: LookupLimits, now: Date) async throws -> LookupResult {
         try await write { db in
             func audit(_ result: String, object: String = "-") throws {
-                try Self.appendAudit(
+                try AuditTrail.append(
                     db,
                     AuditEntry(at: now, user: "信访人", node: self.node, source: address, action: "lookup", object: object, result: result)
                 )

@@ -51,7 +51,7 @@ extension NodeDatabase {
         try await rederiveBlobWants(now: now)
         let (desired, scanned) = try await read { db in try computeFlags(db, now: now, limits: limits) }
         return try await write { db in
-            let previous = try Self.meta(db, "reconciled_at").flatMap(Int64.init).map(Date.init(milliseconds:))
+            let previous = try NodeMeta.get(db, "reconciled_at").flatMap(Int64.init).map(Date.init(milliseconds:))
             var open: [String: Int64] = [:]
             for row in try Row.fetchAll(
                 db,
@@ -77,8 +77,8 @@ extension NodeDatabase {
             for id in gone {
                 try db.execute(cached: "UPDATE flags SET cleared_at = ? WHERE id = ?", arguments: [now.milliseconds, id])
             }
-            try Self.setMeta(db, "reconciled_at", String(now.milliseconds))
-            if try Self.meta(db, "first_reconciled_at") == nil { try Self.setMeta(db, "first_reconciled_at", String(now.milliseconds)) }
+            try NodeMeta.set(db, "reconciled_at", String(now.milliseconds))
+            if try NodeMeta.get(db, "first_reconciled_at") == nil { try NodeMeta.set(db, "first_reconciled_at", String(now.milliseconds)) }
             var byKind: [String: Int] = [:]
             for row in try Row.fetchAll(
                 db,
@@ -101,7 +101,7 @@ extension NodeDatabase {
 
     /// When the job last ran here.
     public func lastReconciledAt() async throws -> Date? {
-        try await read { db in try Self.meta(db, "reconciled_at").flatMap(Int64.init).map(Date.init(milliseconds:)) }
+        try await read { db in try NodeMeta.get(db, "reconciled_at").flatMap(Int64.init).map(Date.init(milliseconds:)) }
     }
 
     func computeFlags(_ db: Database, now: Date, limits: ReconciliationLimits) throws -> ([Flag], Int) {
@@ -239,7 +239,7 @@ extension NodeDatabase {
         // A child that has sent nothing (not even its periodic flag report) for longer than the
         // limit is down or cut off, even when there is nothing to send it.
         // A child never heard from counts from the first run of this job here.
-        let firstRun = try Self.meta(db, "first_reconciled_at").flatMap(Int64.init)
+        let firstRun = try NodeMeta.get(db, "first_reconciled_at").flatMap(Int64.init)
         for child in hierarchy?.topology.children(of: node) ?? [] {
             let last = try Int64.fetchOne(db, cached: "SELECT last_received_at FROM peers WHERE peer = ?", arguments: [child.rawValue])
             guard let heard = last ?? firstRun else { continue }

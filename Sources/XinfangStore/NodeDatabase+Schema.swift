@@ -56,7 +56,7 @@ extension NodeDatabase {
         // columns were computed with, asks for the materialised rows to be rewritten.
         let calendarKey = calendar.fingerprint
         let stale = try writer.read { db in
-            try Self.meta(db, "rebuild_materialised") != nil || Self.meta(db, "calendar") != calendarKey
+            try NodeMeta.get(db, "rebuild_materialised") != nil || NodeMeta.get(db, "calendar") != calendarKey
         }
         if stale {
             try writer.write { db in
@@ -68,7 +68,7 @@ extension NodeDatabase {
                 }
                 if existing { report?(meter.finished(done: result.cases)) }
                 try db.execute(cached: "DELETE FROM node_meta WHERE key = 'rebuild_materialised'")
-                try Self.setMeta(db, "calendar", calendarKey)
+                try NodeMeta.set(db, "calendar", calendarKey)
             }
         }
         if try writer.read({ db in try Self.plannerStatisticsAreStale(db) }) {

@@ -396,9 +396,9 @@ extension NodeDatabase {
             }
         }
         // Keep this node's clock ahead of every time stamp it has seen.
-        let lastSeen = try Self.meta(db, "hlc").flatMap(HLCTimestamp.init(stored:))
+        let lastSeen = try NodeMeta.get(db, "hlc").flatMap(HLCTimestamp.init(stored:))
         let latest = fresh.map(\.time).max()!
-        try Self.setMeta(db, "hlc", HLCTimestamp.receive(latest, after: lastSeen, nowMs: now.milliseconds).stored)
+        try NodeMeta.set(db, "hlc", HLCTimestamp.receive(latest, after: lastSeen, nowMs: now.milliseconds).stored)
         guard state.holder == node else { return }
         let waiting = try String.fetchAll(
             db,

@@ -158,7 +158,7 @@ public struct NodeDatabase: Sendable {
         do {
             return try await writer.write { db in
                 let result = try body(db)
-                if let scope, let entry = scope.claim() { try Self.appendAudit(db, entry) }
+                try AuditScope.appendPending(scope, in: db)
                 return result
             }
         } catch { throw Self.translated(error) }
@@ -179,7 +179,7 @@ public struct NodeDatabase: Sendable {
                 var result: T?
                 try db.inTransaction {
                     result = try body(db)
-                    if let scope, let entry = scope.claim() { try Self.appendAudit(db, entry) }
+                    try AuditScope.appendPending(scope, in: db)
                     return .commit
                 }
                 return result!
@@ -237,8 +237,8 @@ extension NodeDatabase {
                     return (state, false)
                 }
             }
-            let sequence = (Int(try Self.meta(db, "case_seq") ?? "0") ?? 0) + 1
-            try Self.setMeta(db, "case_seq", String(sequence))
+            let sequence = (Int(try NodeMeta.get(db, "case_seq") ?? "0") ?? 0) + 1
+            try NodeMeta.set(db, "case_seq", String(sequence))
             let number = CaseNumber.mint(node: node, date: calendar.civilDate(of: now), sequence: sequence)
             // The request's audit row (committed with this transaction) names the new case.
             audit?.update {
@@ -415,9 +415,9 @@ extension NodeDatabase {
 
     /// The next hybrid-logical-clock time stamp, persisted so it never repeats across restarts.
     func nextTime(_ db: Database, now: Date) throws -> HLCTimestamp {
-        let last = try Self.meta(db, "hlc").flatMap(HLCTimestamp.init(stored:))
+        let last = try NodeMeta.get(db, "hlc").flatMap(HLCTimestamp.init(stored:))
         let next = HLCTimestamp.tick(after: last, nowMs: now.milliseconds)
-        try Self.setMeta(db, "hlc", next.stored)
+        try NodeMeta.set(db, "hlc", next.stored)
         return next
     }
 }
@@ -484,17 +484,6 @@ extension NodeDatabase {
 // MARK: - Rows
 
 extension NodeDatabase {
-    static func meta(_ db: Database, _ key: String) throws -> String? {
-        try String.fetchOne(db, cached: "SELECT value FROM node_meta WHERE key = ?", arguments: [key])
-    }
-
-    static func setMeta(_ db: Database, _ key: String, _ value: String) throws {
-        try db.execute(
-            cached: "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            arguments: [key, value]
-        )
-    }
-
     static func loadState(_ db: Database, _ number: CaseNumber) throws -> CaseState? {
         guard let json = try String.fetchOne(db, cached: "SELECT state_json FROM case_states WHERE case_number = ?", arguments: [number.rawValue])
         else {

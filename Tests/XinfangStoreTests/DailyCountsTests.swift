@@ -109,7 +109,7 @@ struct DailyCountsTests {
         }
         let utc = DeadlineCalendar(utcOffsetSeconds: 0)
         let reopened = try NodeDatabase.open(directory: dir, node: NodeID("430000"), calendar: utc, durability: .processCrashOnly)
-        let meta = try await reopened.read { db in try NodeDatabase.meta(db, "daily_counts") }
+        let meta = try await reopened.read { db in try NodeMeta.get(db, "daily_counts") }
         #expect(meta == "v\(DailyCounts.version) offset 0")
         try await expectEqualCounts(reopened, calendar: utc, at: [now], "UTC")
         try await expectEqualTrends(reopened, calendar: utc, "UTC")

@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Synchronization
+import XinfangStore
+
+/// PostgreSQL's side of the store's seam (`SQLSession`): one connection inside one transaction,
+/// driven synchronously from the thread that owns it (never an event loop's, never Swift's
+/// cooperative pool), as GRDB drives SQLite from its writer queue. The store's logic is written once
+/// over the seam; this turns its `?` placeholders into `$1, $2, …` and its values into typed
+/// binds, and reads every column back in the five forms the seam knows.
+final class PostgresSession: SQLSession {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    var dialect: SQLDialect { .postgres }
+
+    func run(_ sql: String, arguments: [any SQLValueConvertible], cached: Bool) throws -> Int {
+        try query(sql, arguments, cached: cached).metadata.rows ?? 0
+    }
+
+    func rows(_ sql: String, arguments: [any SQLValueConvertible], cached: Bool) throws -> [SQLRow] {
+        try Self.rows(of: query(sql, arguments, cached: cached).rows)
+    }
+
+    /// How many rows a scan fetches at a time through its cursor.
+    static let scanBatch = 1_000
+
+    /// A server-side cursor, read `scanBatch` rows at a time: a scan of millions of rows never
+    /// holds more than one batch here.
+    func eachRow(_ sql: String, arguments: [any SQLValueConvertible], _ body: (SQLRow) throws -> Void) throws {
+        _ = try query("DECLARE xinfang_scan NO SCROLL CURSOR FOR " + sql, arguments, cached: false)
+        while true {
+            let batch = try query("FETCH \(Self.scanBatch) FROM xinfang_scan", [], cached: true).rows
+            for row in try Self.rows(of: batch) { try body(row) }
+            if batch.count < Self.scanBatch { break }
+        }
+        _ = try query("CLOSE xinfang_scan", [], cached: true)
+    }
+
+    private func query(_ sql: String, _ arguments: [any SQLValueConvertible], cached: Bool) throws -> PostgresQueryResult {
+        var binds = PostgresBindings(capacity: arguments.count)
+        for argument in arguments {
+            switch argument.sqlValue {
+            case .null: binds.appendNull()
+            case .integer(let v): binds.append(v)
+            case .real(let v): binds.append(v)
+            case .text(let v): binds.append(v)
+            case .blob(let v): binds.append(ByteBuffer(bytes: v))
+            }
+        }
+        let text = cached ? Self.numberedCached(sql) : Self.numbered(sql)
+        return try connection.query(PostgresQuery(unsafeSQL: text, binds: binds), logger: logger).wait()
+    }
+
+    // MARK: Placeholders
+
+    /// The translations of constant SQL, made once each.
+    private static let translations = Mutex<[String: String]>([:])
+
+    private static func numberedCached(_ sql: String) -> String {
+        if let done = translations.withLock({ $0[sql] }) { return done }
+        let text = numbered(sql)
+        translations.withLock { $0[sql] = text }
+        return text
+    }
+
+    /// `sql` with each `?` placeholder numbered (`$1`, `$2`, …), leaving alone a `?` inside a
+    /// string literal, a quoted identifier or a comment.
+    static func numbered(_ sql: String) -> String {
+        var out = ""
+        out.reserveCapacity(sql.utf8.count + 16)
+        var number = 0
+        var quote: Character?
+        var lineComment = false
+        var previous: Character = " "
+        for c in sql {
+            defer { previous = c }
+            if lineComment {
+                if c == "\n" { lineComment = false }
+            } else if let q = quote {
+                if c == q { quote = nil }
+            } else if c == "'" || c == "\"" {
+                quote = c
+            } else if c == "-", previous == "-" {
+                lineComment = true
+            } else if c == "?" {
+                number += 1
+                out += "$\(number)"
+                continue
+            }
+            out.append(c)
+        }
+        return out
+    }
+
+    // MARK: Values
+
+    static func rows(of result: some Sequence<PostgresRow>) throws -> [SQLRow] {
+        var columns: [String]?
+        var rows: [SQLRow] = []
+        for row in result {
+            var values: [SQLValue] = []
+            if columns == nil { columns = row.map(\.columnName) }
+            for cell in row { values.append(try value(of: cell)) }
+            rows.append(SQLRow(columns: columns!, values: values))
+        }
+        return rows
+    }
+
+    /// A column's value in the seam's forms. The schema uses only types with one of these forms;
+    /// an aggregate that PostgreSQL widens (a `SUM` of BIGINT is NUMERIC) is cast back in the SQL.
+    static func value(of cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8: return .integer(try cell.decode(Int64.self))
+        case .float4, .float8: return .real(try cell.decode(Double.self))
+        case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+        case .bytea:
+            let buffer = try cell.decode(ByteBuffer.self)
+            return .blob(Data(buffer.readableBytesView))
+        case .text, .varchar, .bpchar, .name: return .text(try cell.decode(String.self))
+        default: throw StoreError.database("column \(cell.columnName) is of type \(cell.dataType), which the store does not read")
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Dispatch
+import Foundation
+public import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import Synchronization
+public import XinfangStore
+
+/// The PostgreSQL store's transactions over the seam (`SQLTransactions`): the store's logic, written
+/// once, runs here in the same transactions it runs in on SQLite.
+///
+/// - A write transaction first takes a transaction-scoped advisory lock (`writeLock`), so it is the
+///   only writer of the node's database, across every server of the node, as SQLite's writer is the
+///   only one of its file. Logic that reads a counter (the audit trail's last row, the hybrid
+///   clock) and writes the next value is correct on both backends without retries. A writer that
+///   waits longer than `lockTimeout` for it fails with `StoreError.busy`, as SQLite's does.
+/// - A read transaction is a snapshot (`REPEATABLE READ READ ONLY`), as a WAL read is.
+/// - A commit is durable when it returns (`synchronous_commit` on, PostgreSQL's default).
+///
+/// Each connection is driven by a thread of its own (a serial queue), off Swift's cooperative
+/// threads and the event loops, since the seam is synchronous.
+public final class PostgresTransactions: SQLTransactions {
+    /// The advisory lock every write transaction holds ("xinfangw" in ASCII).
+    static let writeLock: Int64 = 0x78_696e_6661_6e67_77 & 0x7fff_ffff_ffff_ffff
+    /// How long a writer waits for the lock, or for a row another session holds, before `busy`.
+    public static let lockTimeout = "5s"
+
+    private let writer: Lane
+    private let reader: Lane
+
+    public init(_ location: PostgresLocation, logger: Logger = Logger(label: "xinfang.postgres")) {
+        writer = Lane(label: "xinfang.postgres.writer", location: location, logger: logger)
+        reader = Lane(label: "xinfang.postgres.reader", location: location, logger: logger)
+    }
+
+    public func writing<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        let scope = AuditScope.current
+        return try await writer.perform { session in
+            try session.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+            try session.execute("SELECT pg_advisory_xact_lock(?)", [Self.writeLock])
+            let result = try body(session)
+            try AuditScope.appendPending(scope, in: session)
+            try session.execute("COMMIT")
+            return result
+        }
+    }
+
+    public func reading<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await reader.perform { session in
+            try session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            let result = try body(session)
+            try session.execute("COMMIT")
+            return result
+        }
+    }
+
+    /// Closes the connections (each is opened again if used after).
+    public func close() async {
+        await writer.close()
+        await reader.close()
+    }
+}
+
+/// One connection and the queue that drives it; it connects on first use and again after the
+/// server closed it.
+private final class Lane: @unchecked Sendable {
+    private let queue: DispatchQueue
+    private let location: PostgresLocation
+    private let logger: Logger
+    /// Touched only on `queue`.
+    private var connection: PostgresConnection?
+
+    init(label: String, location: PostgresLocation, logger: Logger) {
+        queue = DispatchQueue(label: label)
+        self.location = location
+        self.logger = logger
+    }
+
+    /// Runs `body` in a transaction it opens itself, rolling back when it throws; errors of the
+    /// server come out as `StoreError`.
+    func perform<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(
+                    with: Result {
+                        let session = try PostgresSession(connection: self.connected(), logger: self.logger)
+                        do {
+                            return try body(session)
+                        } catch {
+                            if !session.connection.isClosed { _ = try? session.execute("ROLLBACK") }
+                            throw Self.translated(error)
+                        }
+                    }
+                )
+            }
+        }
+    }
+
+    func close() async {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                try? self.connection?.close().wait()
+                self.connection = nil
+                continuation.resume()
+            }
+        }
+    }
+
+    private static let connectionIDs = Atomic<Int>(0)
+
+    private func connected() throws -> PostgresConnection {
+        if let connection, !connection.isClosed { return connection }
+        let id = Self.connectionIDs.add(1, ordering: .relaxed).newValue
+        let opened = try PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.next(),
+            configuration: try location.connectionConfiguration(),
+            id: id,
+            logger: logger
+        ).wait()
+        _ = try opened.query(PostgresQuery(unsafeSQL: "SET lock_timeout = '\(PostgresTransactions.lockTimeout)'"), logger: logger).wait()
+        connection = opened
+        return opened
+    }
+
+    /// A refusal of the store's logic passes unchanged; the server's errors become `StoreError`:
+    /// a lock or serialisation timeout `busy` (worth a retry), anything else `database` with the
+    /// server's SQLSTATE and message.
+    static func translated(_ error: any Error) -> any Error {
+        guard let error = error as? PSQLError else { return error }
+        let state = error.serverInfo?[.sqlState]
+        if state == "55P03" || state == "40001" || state == "40P01" { return StoreError.busy }
+        if let message = error.serverInfo?[.message] { return StoreError.database("\(state ?? "?"): \(message)") }
+        return StoreError.database(String(reflecting: error))
+    }
+}

@@ -1,0 +1,74 @@
+/// Which SQL a session speaks, for the few statements the two backends write differently (most of
+/// the store's SQL is the subset both run: `ON CONFLICT … DO UPDATE`, `COALESCE`, `CAST(… AS
+/// BIGINT)`, double-quoted identifiers, `?` placeholders).
+public enum SQLDialect: Sendable {
+    case sqlite
+    case postgres
+}
+
+/// One connection inside one transaction, as the store's logic sees it: statements with `?`
+/// placeholders and the rows they return. The store's rules are written once over this seam and run
+/// on both backends: SQLite through GRDB (`Database` conforms) and PostgreSQL through postgres-nio
+/// (`XinfangPostgres`). A session is used by one thread at a time and never outlives its
+/// transaction.
+///
+/// `cached` says the SQL is a constant: the backend may keep it prepared (GRDB's statement cache).
+/// SQL built at run time (an `IN (?, ?, …)` list) passes false, or the cache would grow with every
+/// shape.
+public protocol SQLSession {
+    var dialect: SQLDialect { get }
+    /// Runs one statement and answers how many rows it changed.
+    func run(_ sql: String, arguments: [any SQLValueConvertible], cached: Bool) throws -> Int
+    /// Runs one query and answers its rows.
+    func rows(_ sql: String, arguments: [any SQLValueConvertible], cached: Bool) throws -> [SQLRow]
+    /// Runs one query and hands its rows over one at a time, without holding them all (a scan of a
+    /// large table).
+    func eachRow(_ sql: String, arguments: [any SQLValueConvertible], _ body: (SQLRow) throws -> Void) throws
+}
+
+extension SQLSession {
+    /// Runs a constant statement; answers how many rows it changed.
+    @discardableResult
+    public func execute(_ sql: String, _ arguments: [any SQLValueConvertible] = []) throws -> Int {
+        try run(sql, arguments: arguments, cached: true)
+    }
+
+    /// The rows of a constant query.
+    public func fetchAll(_ sql: String, _ arguments: [any SQLValueConvertible] = []) throws -> [SQLRow] {
+        try rows(sql, arguments: arguments, cached: true)
+    }
+
+    /// The first row of a constant query (which should say `LIMIT 1` when it can return more).
+    public func fetchOne(_ sql: String, _ arguments: [any SQLValueConvertible] = []) throws -> SQLRow? {
+        try rows(sql, arguments: arguments, cached: true).first
+    }
+
+    /// The first column of the first row; nil when there is no row or it holds NULL.
+    public func value<Value: SQLValueConvertible>(
+        _ sql: String,
+        _ arguments: [any SQLValueConvertible] = [],
+        as type: Value.Type = Value.self
+    ) throws -> Value? {
+        guard let row = try fetchOne(sql, arguments) else { return nil }
+        let value: Value? = row[0]
+        return value
+    }
+
+    /// The first column of every row (NULLs left out).
+    public func values<Value: SQLValueConvertible>(
+        _ sql: String,
+        _ arguments: [any SQLValueConvertible] = [],
+        as type: Value.Type = Value.self
+    ) throws -> [Value] {
+        try fetchAll(sql, arguments).compactMap { row in row[0] as Value? }
+    }
+}
+
+/// A store's transactions over the seam: each body runs in one transaction that commits when it
+/// returns and rolls back when it throws. A write transaction is the only writer of the node's
+/// store while it runs (SQLite's single writer; a lock on PostgreSQL, across every server of the
+/// node), so logic that reads a counter and writes the next value needs no retry.
+public protocol SQLTransactions: Sendable {
+    func writing<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
+    func reading<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+import XinfangStore
+
+/// The store's SQL seam on both backends: what is written comes back in the same form, statements
+/// say how many rows they changed, a scan reads more rows than one batch of PostgreSQL's cursor,
+/// a `?` inside a string literal is text, and a transaction that throws leaves nothing behind.
+struct SQLSeamTests {
+    @Test(arguments: StoreBackend.allCases)
+    func whatIsWrittenComesBackInTheSameForm(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let blob = Data([0, 1, 2, 254, 255])
+            let (changed, back) = try await store.writing { db in
+                let bytes = db.dialect == .postgres ? "BYTEA" : "BLOB"
+                try db.execute("CREATE TABLE seam (id BIGINT PRIMARY KEY, i BIGINT, r DOUBLE PRECISION, t TEXT, b \(bytes), n TEXT)")
+                let inserted = try db.execute(
+                    "INSERT INTO seam (id, i, r, t, b, n) VALUES (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?)",
+                    [1, Int64.min, 0.25, "信访 '?' \"x\"", blob, String?.none, 2, 7, -1.5, "", Data(), "set"]
+                )
+                return (inserted, try db.fetchAll("SELECT * FROM seam ORDER BY id"))
+            }
+            #expect(changed == 2)
+            #expect(back.count == 2)
+            #expect(back[0]["i"] as Int64 == Int64.min)
+            #expect(back[0]["r"] as Double == 0.25)
+            #expect(back[0]["t"] as String == "信访 '?' \"x\"")
+            #expect(back[0]["b"] as Data == blob)
+            #expect(back[0]["n"] as String? == nil)
+            #expect(back[1]["n"] as String? == "set")
+            #expect(back[1]["b"] as Data == Data())
+            #expect(back[1]["i"] as Bool)
+            let literal: String? = try await store.reading { db in try db.value("SELECT '?' || ? AS q", ["!"]) }
+            #expect(literal == "?!")
+            let updated = try await store.writing { db in try db.execute("UPDATE seam SET t = ? WHERE id > ?", ["changed", 0]) }
+            #expect(updated == 2)
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func aScanReadsEveryRowInOrder(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let count = 2_345
+            try await store.writing { db in
+                try db.execute("CREATE TABLE scan (n BIGINT PRIMARY KEY)")
+                for n in 0..<count { try db.execute("INSERT INTO scan (n) VALUES (?)", [n]) }
+            }
+            let read = try await store.reading { db in
+                var seen: [Int] = []
+                try db.eachRow("SELECT n FROM scan WHERE n >= ? ORDER BY n", arguments: [0]) { seen.append($0["n"]) }
+                return seen
+            }
+            #expect(read == Array(0..<count))
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func aTransactionThatThrowsLeavesNothing(_ backend: StoreBackend) async throws {
+        struct Refused: Error {}
+        try await backend.withStore { store in
+            try await store.writing { db in try db.execute("CREATE TABLE kept (n BIGINT PRIMARY KEY)") }
+            await #expect(throws: Refused.self) {
+                try await store.writing { db in
+                    try db.execute("INSERT INTO kept (n) VALUES (1)")
+                    throw Refused()
+                }
+            }
+            // A statement the server refuses rolls the whole transaction back too.
+            await #expect(throws: StoreError.self) {
+                try await store.writing { db in
+                    try db.execute("INSERT INTO kept (n) VALUES (2)")
+                    try db.execute("INSERT INTO kept (n) VALUES (2)")
+                }
+            }
+            let left: [Int] = try await store.reading { db in try db.values("SELECT n FROM kept") }
+            #expect(left.isEmpty)
+            // The store goes on after both.
+            try await store.writing { db in try db.execute("INSERT INTO kept (n) VALUES (3)") }
+            #expect(try await store.reading { db in try db.values("SELECT n FROM kept") as [Int] } == [3])
+        }
+    }
+}
