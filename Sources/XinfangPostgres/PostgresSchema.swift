@@ -15,7 +15,9 @@ struct PostgresMigration: Sendable {
 
 /// The PostgreSQL schema's migrations and how a server applies them.
 public enum PostgresSchema {
-    static let migrations: [PostgresMigration] = [PostgresMigration001Chains.migration, PostgresMigration002Audit.migration]
+    static let migrations: [PostgresMigration] = [
+        PostgresMigration001Chains.migration, PostgresMigration002Audit.migration, PostgresMigration003Accounts.migration,
+    ]
 
     /// The identifiers, in order.
     public static var identifiers: [String] { migrations.map(\.identifier) }

@@ -34,6 +34,7 @@ public final class PostgresTransactions: SQLTransactions {
         reader = Lane(label: "xinfang.postgres.reader", location: location, logger: logger)
     }
 
+    @discardableResult
     public func writing<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         let scope = AuditScope.current
         return try await writer.perform { session in

@@ -16,17 +16,17 @@ public enum TestAccounts {
         let secret = token(role)
         let username = "test-\(role.rawValue.lowercased())"
         let user: UserAccount
-        if let existing = try await database.user(named: username) {
+        if let existing = try await database.accounts.user(named: username) {
             user = existing
         } else {
-            user = try await database.createUser(
+            user = try await database.accounts.createUser(
                 NewUser(username: username, displayName: "测试\(role.label)", role: role, passwordHash: nil, totpSecret: nil),
                 by: "test",
                 now: now
             )
         }
-        if try await database.token(hash: Credentials.digest(secret), now: now) == nil {
-            _ = try await database.createToken(
+        if try await database.accounts.token(hash: Credentials.digest(secret), now: now) == nil {
+            _ = try await database.accounts.createToken(
                 hash: Credentials.digest(secret),
                 userID: user.id,
                 name: "test",

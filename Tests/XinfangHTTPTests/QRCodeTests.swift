@@ -76,7 +76,7 @@ struct QRCodeTests {
             let shown = try #require(page.text.components(separatedBy: "<code class=\"secret\">").dropFirst().first?.prefix { $0 != "<" })
             let pending = try #require(page.text.components(separatedBy: "name=\"pending\" value=\"").dropFirst().first?.prefix { $0 != "\"" })
             let secret = shown.replacingOccurrences(of: " ", with: "")
-            let user = try #require(try await node.database.user(named: "test-registrar"))
+            let user = try #require(try await node.database.accounts.user(named: "test-registrar"))
             let before = user.totpSecret
             var headers = HTTPFields()
             headers[.contentType] = "application/x-www-form-urlencoded"
@@ -88,14 +88,14 @@ struct QRCodeTests {
             // A wrong code changes nothing and shows the same secret again.
             let wrong = try await post("000000" == Credentials.authenticatorCode(secret, at: node.clock.now()) ? "111111" : "000000")
             #expect(wrong.0 == 422 && wrong.1.contains(String(shown)))
-            #expect(try await node.database.user(named: "test-registrar")?.totpSecret == before)
+            #expect(try await node.database.accounts.user(named: "test-registrar")?.totpSecret == before)
             // A tampered or foreign pending secret is refused.
             #expect(try await post(Credentials.authenticatorCode(secret, at: node.clock.now())!, "AAAA" + pending.dropFirst(4)).0 == 400)
             // The app's code enables it: the stored key is the one behind the shown base32 secret.
             let code = try #require(Credentials.authenticatorCode(secret, at: node.clock.now()))
             let done = try await post(code)
             #expect(done.0 == 200 && done.1.contains("动态口令已启用"))
-            let after = try #require(try await node.database.user(named: "test-registrar"))
+            let after = try #require(try await node.database.accounts.user(named: "test-registrar"))
             #expect(after.totpSecret != before)
             #expect(try node.database.totpSecret(of: after) == Credentials.key(fromAuthenticatorSecret: secret))
             // Ten minutes on, the page's secret can no longer be confirmed.

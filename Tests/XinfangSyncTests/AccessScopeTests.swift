@@ -39,12 +39,12 @@ struct AccessScopeTests {
             let number = try await c.register(at: furong, region: "430102")
             // A user of the sibling county 岳麓区, with a token of its own node.
             let siblingToken = Credentials.newSecret(prefix: Credentials.tokenPrefix)
-            let sibling = try await c.database(H.yuelu).createUser(
+            let sibling = try await c.database(H.yuelu).accounts.createUser(
                 NewUser(username: "yuelu-leader", displayName: "岳麓区领导", role: .leader, passwordHash: nil, totpSecret: nil),
                 by: "test",
                 now: Date()
             )
-            _ = try await c.database(H.yuelu).createToken(
+            _ = try await c.database(H.yuelu).accounts.createToken(
                 hash: Credentials.digest(siblingToken),
                 userID: sibling.id,
                 name: "t",

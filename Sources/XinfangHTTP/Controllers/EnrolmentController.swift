@@ -87,9 +87,9 @@ struct EnrolmentController<Context: NodeContext>: Sendable {
             return try render(principal, key: key, token: token, error: "口令不正确：请输入手机应用中当前显示的 6 位数字，并确认手机时间准确。", status: .unprocessableContent)
         }
         let sealed = try services.database.personalData.seal(Data(key.utf8))
-        _ = try await services.database.updateUser(principal.user.id, NodeDatabase.AccountChange(totpSecret: sealed), now: now)
+        _ = try await services.database.accounts.updateUser(principal.user.id, AccountStore.AccountChange(totpSecret: sealed), now: now)
         // The confirming code has been seen: it cannot also sign in.
-        _ = try await services.database.useTOTPStep(step, of: principal.user.id)
+        _ = try await services.database.accounts.useTOTPStep(step, of: principal.user.id)
         let done = EnrolmentPage(
             frame: DashboardPages(services: services).frame("设置动态口令"),
             qr: nil,

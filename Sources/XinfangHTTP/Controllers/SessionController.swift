@@ -61,7 +61,7 @@ struct SessionController<Context: NodeContext>: Sendable {
         }
         let invalid = APIProblem(.unauthorized, code: "invalid-credentials", detail: "用户名或密码错误。")
         guard !username.isEmpty, username.count <= 32, !password.isEmpty, password.count <= PasswordPolicy.lengthMax,
-            let user = try await services.database.user(named: username)
+            let user = try await services.database.accounts.user(named: username)
         else {
             _ = Credentials.verifyPassword(password, hash: Self.decoyHash)
             try await audit("failure:invalid-credentials", user: "unknown")
@@ -76,7 +76,7 @@ struct SessionController<Context: NodeContext>: Sendable {
             )
         }
         guard !user.disabled, let hash = user.passwordHash, Credentials.verifyPassword(password, hash: hash) else {
-            try await services.database.loginFailed(
+            try await services.database.accounts.loginFailed(
                 user.id,
                 now: now,
                 lockAfter: security.lockAfterFailures,
@@ -97,9 +97,9 @@ struct SessionController<Context: NodeContext>: Sendable {
             // A code is accepted once (RFC 6238 §5.2): a replayed one fails like a wrong one.
             let step = Credentials.totpStep(of: otp, secret: secret, now: now)
             var fresh = false
-            if let step { fresh = try await services.database.useTOTPStep(step, of: user.id) }
+            if let step { fresh = try await services.database.accounts.useTOTPStep(step, of: user.id) }
             guard fresh else {
-                try await services.database.loginFailed(
+                try await services.database.accounts.loginFailed(
                     user.id,
                     now: now,
                     lockAfter: security.lockAfterFailures,
@@ -116,7 +116,7 @@ struct SessionController<Context: NodeContext>: Sendable {
         try await AuditScope.$current.withValue(
             AuditScope(AuditEntry(at: now, user: user.username, node: services.identity.id, source: source, action: "login", object: "session"))
         ) {
-            try await services.database.loginSucceeded(user.id, sessionHash: Credentials.digest(secret), now: now, expiresAt: expires)
+            try await services.database.accounts.loginSucceeded(user.id, sessionHash: Credentials.digest(secret), now: now, expiresAt: expires)
         }
         return (secret, expires, user)
     }
@@ -164,7 +164,7 @@ struct SessionController<Context: NodeContext>: Sendable {
     /// `DELETE /api/v1/session`: ends the session (204).
     @Sendable func logout(request: Request, context: Context) async throws -> Response {
         let principal = try context.requireUser()
-        if let digest = principal.sessionDigest { try await services.database.endSession(digest) }
+        if let digest = principal.sessionDigest { try await services.database.accounts.endSession(digest) }
         var response = Response(status: .noContent)
         response.setCookie(sessionCookie("", maxAge: 0, context: context))
         return response
@@ -197,7 +197,7 @@ struct SessionController<Context: NodeContext>: Sendable {
             $0.action = "password.change"
             $0.object = principal.user.username
         }
-        try await services.database.updateUser(
+        try await services.database.accounts.updateUser(
             principal.user.id,
             .init(passwordHash: Credentials.hashPassword(new, cost: services.security.bcryptCost)),
             now: services.clock.now()
@@ -292,7 +292,7 @@ struct SessionController<Context: NodeContext>: Sendable {
     /// `GET /api/v1/tokens`: the caller's tokens (never their secrets).
     @Sendable func listTokens(request: Request, context: Context) async throws -> Response {
         let principal = try context.requireUser()
-        return try APIJSON.response(["items": try await services.database.tokens(of: principal.user.id).map { TokenView($0) }])
+        return try APIJSON.response(["items": try await services.database.accounts.tokens(of: principal.user.id).map { TokenView($0) }])
     }
 
     /// `DELETE /api/v1/tokens/{id}`: revokes one of the caller's tokens (a security administrator
@@ -303,7 +303,7 @@ struct SessionController<Context: NodeContext>: Sendable {
             throw APIProblem(.notFound, code: "token-not-found", detail: "令牌不存在。")
         }
         let owner = principal.has(.manageSecurity) ? nil : principal.user.id
-        guard try await services.database.revokeToken(id, of: owner, now: services.clock.now()) else {
+        guard try await services.database.accounts.revokeToken(id, of: owner, now: services.clock.now()) else {
             throw APIProblem(.notFound, code: "token-not-found", detail: "令牌 \(id) 不存在或已吊销。")
         }
         return Response(status: .noContent)
@@ -340,7 +340,7 @@ struct SessionController<Context: NodeContext>: Sendable {
     }
 
     @Sendable func logoutForm(request: Request, context: Context) async throws -> Response {
-        if let digest = context.principal?.sessionDigest { try await services.database.endSession(digest) }
+        if let digest = context.principal?.sessionDigest { try await services.database.accounts.endSession(digest) }
         var response = Response(status: .seeOther, headers: [.location: "/ui/login"])
         response.setCookie(sessionCookie("", maxAge: 0, context: context))
         return response

@@ -22,7 +22,7 @@ struct UserController<Context: NodeContext>: Sendable {
         guard let principal = context.principal else { throw APIProblem.unauthenticated }
         if !principal.has(.manageAccounts) { _ = try context.require(.manageSecurity) }
         let now = services.clock.now()
-        return try APIJSON.response(["items": try await services.database.users().map { UserView($0, now: now) }])
+        return try APIJSON.response(["items": try await services.database.accounts.users().map { UserView($0, now: now) }])
     }
 
     struct CreateInput: StrictInput {
@@ -77,7 +77,7 @@ struct UserController<Context: NodeContext>: Sendable {
     @Sendable func update(request: Request, context: Context) async throws -> Response {
         let principal = try context.requireUser()
         let (input, _) = try await APIJSON.decode(UpdateInput.self, from: request, context: context)
-        guard let id = context.parameters.get("id").flatMap(Int64.init), let target = try await services.database.user(id: id) else {
+        guard let id = context.parameters.get("id").flatMap(Int64.init), let target = try await services.database.accounts.user(id: id) else {
             throw APIProblem(.notFound, code: "user-not-found", detail: "账号不存在。")
         }
         if input.role != nil || input.unlock != nil || input.resetSecondFactor != nil { _ = try context.require(.manageSecurity) }
@@ -85,7 +85,7 @@ struct UserController<Context: NodeContext>: Sendable {
         guard target.id != principal.user.id else {
             throw APIProblem(.forbidden, code: "own-account", detail: "不能修改自己的账号权限或状态。")
         }
-        var change = NodeDatabase.AccountChange(disabled: input.disabled, unlock: input.unlock == true)
+        var change = AccountStore.AccountChange(disabled: input.disabled, unlock: input.unlock == true)
         if let raw = input.role {
             guard let role = Role(rawValue: raw), !role.isAdministrator, !target.role.isAdministrator else {
                 throw APIProblem(.badRequest, code: "invalid-role", detail: "只能在业务角色之间调整；管理员角色只能用命令行设置。", field: "role")
@@ -105,7 +105,7 @@ struct UserController<Context: NodeContext>: Sendable {
                 secret != nil ? "reset-second-factor" : nil,
             ].compactMap { $0 }.joined(separator: " ")
         }
-        guard let updated = try await services.database.updateUser(id, change, now: services.clock.now()) else {
+        guard let updated = try await services.database.accounts.updateUser(id, change, now: services.clock.now()) else {
             throw APIProblem(.notFound, code: "user-not-found", detail: "账号不存在。")
         }
         return try APIJSON.response(

@@ -177,13 +177,13 @@ struct AuthMiddleware<Context: NodeContext>: RouterMiddleware {
         guard let secret, secret.count <= 100 else { return nil }
         let digest = Credentials.digest(secret)
         if secret.hasPrefix(Credentials.sessionPrefix) {
-            guard let user = try await services.database.session(digest, now: now, idleTimeout: Double(services.security.idleMinutes) * 60),
+            guard let user = try await services.database.accounts.session(digest, now: now, idleTimeout: Double(services.security.idleMinutes) * 60),
                 !user.disabled
             else { return nil }
             return Principal(user: user, permissions: user.role.permissions, sessionDigest: digest)
         }
         if secret.hasPrefix(Credentials.tokenPrefix) {
-            guard let (token, user) = try await services.database.token(hash: digest, now: now), !user.disabled else { return nil }
+            guard let (token, user) = try await services.database.accounts.token(hash: digest, now: now), !user.disabled else { return nil }
             return Principal(user: user, permissions: user.role.permissions.intersection(token.scope))
         }
         return nil

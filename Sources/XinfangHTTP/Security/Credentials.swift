@@ -136,7 +136,7 @@ extension NodeDatabase {
             totpSecret: try secret.map { try personalData.seal(Data($0.utf8)) }
         )
         new.mustChangePassword = mustChangePassword
-        let account = try await createUser(
+        let account = try await accounts.createUser(
             new,
             by: creator,
             now: now
@@ -171,7 +171,14 @@ extension NodeDatabase {
         expiresAt: Date
     ) async throws -> (secret: String, token: APIToken) {
         let secret = Credentials.newSecret(prefix: Credentials.tokenPrefix)
-        let token = try await createToken(hash: Credentials.digest(secret), userID: userID, name: name, scope: scope, now: now, expiresAt: expiresAt)
+        let token = try await accounts.createToken(
+            hash: Credentials.digest(secret),
+            userID: userID,
+            name: name,
+            scope: scope,
+            now: now,
+            expiresAt: expiresAt
+        )
         return (secret, token)
     }
 }

@@ -61,6 +61,7 @@ extension SQLValue {
 /// The SQLite store's transactions over the seam: `write` and `read`, with their durability, their
 /// audit entry and their errors translated.
 extension NodeDatabase: SQLTransactions {
+    @discardableResult
     public func writing<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         try await write { db in try body(db) }
     }

@@ -69,6 +69,8 @@ extension SQLSession {
 /// store while it runs (SQLite's single writer; a lock on PostgreSQL, across every server of the
 /// node), so logic that reads a counter and writes the next value needs no retry.
 public protocol SQLTransactions: Sendable {
+    @discardableResult
     func writing<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
+    @discardableResult
     func reading<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
 }

@@ -55,7 +55,7 @@ enum DashboardScenario {
 
     /// A leader of the province and a bearer token of theirs.
     static func leaderToken(_ database: NodeDatabase, now: Date) async throws -> String {
-        let leader = try await database.createUser(
+        let leader = try await database.accounts.createUser(
             NewUser(username: "bench-leader", displayName: "领导·基准", role: .leader, passwordHash: nil, totpSecret: nil),
             by: "bench",
             now: now

@@ -255,7 +255,7 @@ struct DemoCredentials {
             let shortName = node.name.replacingOccurrences(of: "人力资源和社会保障厅", with: "").replacingOccurrences(of: "人力资源和社会保障局", with: "")
             var users: [ProvisionedUser] = []
             for (role, name) in usernames {
-                if let existing = try await database.user(named: name) {
+                if let existing = try await database.accounts.user(named: name) {
                     _ = existing
                     continue
                 }
@@ -270,7 +270,7 @@ struct DemoCredentials {
                     )
                 )
             }
-            let leader = try await database.user(named: "leader")!
+            let leader = try await database.accounts.user(named: "leader")!
             let (secret, _) = try await database.issueToken(
                 userID: leader.id,
                 name: "demo",
@@ -279,7 +279,7 @@ struct DemoCredentials {
                 expiresAt: now.addingTimeInterval(365 * 86_400)
             )
             // The example 12345 hotline: an intake-only account and token.
-            let hotline = try await database.createUser(
+            let hotline = try await database.accounts.createUser(
                 NewUser(username: intakeSystem, displayName: "12345 政务服务便民热线", role: .intakeSystem, passwordHash: nil, totpSecret: nil),
                 by: "demo",
                 now: now

@@ -61,7 +61,7 @@ struct Users: AsyncParsableCommand {
 
         func run() async throws {
             let services = try NodeBootstrap.services(configPath: config)
-            guard let user = try await services.database.user(named: username) else { throw ValidationError("no account \(username)") }
+            guard let user = try await services.database.accounts.user(named: username) else { throw ValidationError("no account \(username)") }
             let permissions =
                 try scope.map { list in
                     try list.split(separator: ",").map { raw in
@@ -92,7 +92,7 @@ struct Users: AsyncParsableCommand {
         @Option(name: .long, help: "The node's configuration file.") var config: String
         func run() async throws {
             let services = try NodeBootstrap.services(configPath: config)
-            for u in try await services.database.users() {
+            for u in try await services.database.accounts.users() {
                 print("\(u.id)\t\(u.username)\t\(u.role.rawValue)\t\(u.displayName)\(u.disabled ? "\tdisabled" : "")")
             }
         }
