@@ -17,33 +17,35 @@ enum DailyCounts {
     static func signature(offsetMs: Int64) -> String { "v\(version) offset \(offsetMs)" }
 
     /// Writes the triggers for `offsetMs` and recounts every case, unless they are current.
-    static func install(_ db: Database, offsetMs: Int64) throws {
+    static func install(_ db: some SQLSession, offsetMs: Int64) throws {
         let wanted = signature(offsetMs: offsetMs)
         guard try NodeMeta.get(db, "daily_counts") != wanted else { return }
-        try db.execute(sql: dropTriggersSQL)
-        try db.execute(sql: triggersSQL(offsetMs: offsetMs))
-        try db.execute(sql: recountSQL(offsetMs: offsetMs))
+        try run(db, dropTriggersSQL + triggersSQL(offsetMs: offsetMs) + recountSQL(offsetMs: offsetMs))
         try NodeMeta.set(db, "daily_counts", wanted)
     }
 
-    static let dropTriggersSQL = """
-        DROP TRIGGER IF EXISTS daily_counts_insert;
-        DROP TRIGGER IF EXISTS daily_counts_delete;
-        DROP TRIGGER IF EXISTS daily_counts_update;
-        """
+    /// Runs statements one at a time (the extended protocol of PostgreSQL takes one at a time).
+    static func run(_ db: some SQLSession, _ statements: [String]) throws {
+        for statement in statements { try db.run(statement, arguments: [], cached: false) }
+    }
+
+    static let dropTriggersSQL = [
+        "DROP TRIGGER IF EXISTS daily_counts_insert",
+        "DROP TRIGGER IF EXISTS daily_counts_delete",
+        "DROP TRIGGER IF EXISTS daily_counts_update",
+    ]
 
     /// Runs `load` (many rows written at once: the benchmark's synthetic province) without the
     /// triggers, then counts once from the rows, one GROUP BY per measure instead of a trigger per
     /// row. In the caller's transaction: no one sees the counts before they are whole.
-    static func bulkLoad(_ db: Database, offsetMs: Int64, _ load: () throws -> Void) throws {
-        try db.execute(sql: dropTriggersSQL)
+    static func bulkLoad(_ db: some SQLSession, offsetMs: Int64, _ load: () throws -> Void) throws {
+        try run(db, dropTriggersSQL)
         try load()
-        try db.execute(sql: triggersSQL(offsetMs: offsetMs))
-        try db.execute(sql: recountSQL(offsetMs: offsetMs))
+        try run(db, triggersSQL(offsetMs: offsetMs) + recountSQL(offsetMs: offsetMs))
     }
 
     /// Whether the counts were made for `offsetMs` by this version.
-    static func areCurrent(_ db: Database, offsetMs: Int64) throws -> Bool {
+    static func areCurrent(_ db: some SQLSession, offsetMs: Int64) throws -> Bool {
         try NodeMeta.get(db, "daily_counts") == signature(offsetMs: offsetMs)
     }
 
@@ -152,26 +154,32 @@ enum DailyCounts {
         return statements.joined(separator: "\n")
     }
 
-    static func triggersSQL(offsetMs: Int64) -> String {
+    static func triggersSQL(offsetMs: Int64) -> [String] {
         let changed = columns.map { "OLD.\($0) IS NOT NEW.\($0)" }.joined(separator: " OR ")
-        return """
+        return [
+            """
             CREATE TRIGGER daily_counts_insert AFTER INSERT ON cases BEGIN
             \(contribution(of: "NEW", sign: 1, offsetMs: offsetMs))
-            END;
+            END
+            """,
+            """
             CREATE TRIGGER daily_counts_delete AFTER DELETE ON cases BEGIN
             \(contribution(of: "OLD", sign: -1, offsetMs: offsetMs))
-            END;
+            END
+            """,
+            """
             CREATE TRIGGER daily_counts_update AFTER UPDATE OF \(columns.joined(separator: ", ")) ON cases
             WHEN \(changed) BEGIN
             \(contribution(of: "OLD", sign: -1, offsetMs: offsetMs))
             \(contribution(of: "NEW", sign: 1, offsetMs: offsetMs))
-            END;
-            """
+            END
+            """,
+        ]
     }
 
     /// Counts every case again.
-    static func recountSQL(offsetMs: Int64) -> String {
-        var statements = ["DELETE FROM daily_counts;"]
+    static func recountSQL(offsetMs: Int64) -> [String] {
+        var statements = ["DELETE FROM daily_counts"]
         for measure in measures {
             for grain in ["d", "m"] {
                 let sums = measure.values.map { "SUM(\($0))" }.joined(separator: ", ")
@@ -180,11 +188,11 @@ enum DailyCounts {
                     INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
                     SELECT '\(measure.name)', '\(grain)', \(period(grain, of: measure.time, offsetMs: offsetMs)) AS p, R.unit_node AS u,
                         \(measure.k1) AS x1, \(measure.k2) AS x2, \(sums)
-                    FROM cases AS R WHERE \(measure.condition) GROUP BY p, u, x1, x2;
+                    FROM cases AS R WHERE \(measure.condition) GROUP BY p, u, x1, x2
                     """
                 )
             }
         }
-        return statements.joined(separator: "\n")
+        return statements
     }
 }

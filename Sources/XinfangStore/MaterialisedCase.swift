@@ -10,7 +10,7 @@ import XinfangCore
 struct MaterialisedCase: Sendable {
     /// Every column's value, in the order of `columns` (bound by position: binding 47 values by
     /// name cost more than running the statement).
-    var values: [DatabaseValue]
+    var values: [SQLValue]
     /// The case's number and its whole state, canonical JSON, for `case_states`.
     var caseNumber: String
     var json: String
@@ -49,7 +49,7 @@ struct MaterialisedCase: Sendable {
         let handling = deadlines.first { $0.kind == .assignment } ?? deadlines.first { $0.kind == .handling }
         let closureReportOwed = state.isBacklog && state.closedAt == nil && state.status != .offered
         let skipLevel = r.intake?.kind == .skipLevel || hierarchy?.isSkipLevel(registeredAt: state.registeredAtNode, region: r.issueRegion) == true
-        let values: [String: (any DatabaseValueConvertible)?] = [
+        let values: [String: any SQLValueConvertible] = [
             "case_number": state.caseNumber.rawValue,
             "registered_at": state.registeredAt.milliseconds,
             "registered_at_node": state.registeredAtNode.rawValue,
@@ -99,7 +99,7 @@ struct MaterialisedCase: Sendable {
         ]
         self.caseNumber = state.caseNumber.rawValue
         self.json = json
-        self.values = Self.columns.map { values[$0].flatMap { $0?.databaseValue } ?? .null }
+        self.values = Self.columns.map { values[$0]?.sqlValue ?? .null }
         assert(Set(values.keys) == Set(Self.columns), "a column without a value, or a value without a column")
     }
 
@@ -110,8 +110,8 @@ struct MaterialisedCase: Sendable {
         """
 
     /// Writes the row, then the state (the row first: the state refers to it).
-    func save(_ db: Database) throws {
-        try db.execute(cached: Self.upsert, arguments: StatementArguments(values))
-        try db.execute(cached: Self.stateUpsert, arguments: [caseNumber, json])
+    func save(_ db: some SQLSession) throws {
+        try db.execute(Self.upsert, values as [any SQLValueConvertible])
+        try db.execute(Self.stateUpsert, [caseNumber, json])
     }
 }

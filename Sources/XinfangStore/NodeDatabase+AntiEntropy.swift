@@ -13,10 +13,10 @@ public struct DigestRepair: Sendable, Equatable {
 extension NodeDatabase {
     /// Keeps the case's anti-entropy contribution in its buckets, for every peer it is shared with
     /// (its replication peers), inside the caller's transaction.
-    func updateDigest(_ db: Database, of state: CaseState, peers: [NodeID]) throws {
+    func updateDigest(_ db: some SQLSession, of state: CaseState, peers: [NodeID]) throws {
         let number = state.caseNumber.rawValue
-        guard let old = try Row.fetchOne(db, cached: "SELECT ae_hash, ae_peers FROM cases WHERE case_number = ?", arguments: [number]) else { return }
-        let events = try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM events WHERE case_number = ?", arguments: [number]) ?? 0
+        guard let old = try db.fetchOne("SELECT ae_hash, ae_peers FROM cases WHERE case_number = ?", [number]) else { return }
+        let events = try db.value("SELECT COUNT(*) FROM events WHERE case_number = ?", [number], as: Int.self) ?? 0
         let key = AntiEntropy.caseKey(state.caseNumber)
         let leaf = AntiEntropy.leaf(ofKey: key)
         let contribution = Int64(bitPattern: AntiEntropy.contribution(state.caseNumber, head: state.headHash, events: events))
@@ -26,18 +26,18 @@ extension NodeDatabase {
         guard oldHash != contribution || oldPeers != newPeers else { return }
         func xor(_ peer: String, _ value: Int64) throws {
             try db.execute(
-                cached: """
-                    INSERT INTO ae_buckets (peer, bucket, digest) VALUES (?, ?, ?)
-                    ON CONFLICT(peer, bucket) DO UPDATE SET digest = (digest | excluded.digest) - (digest & excluded.digest)
-                    """,
-                arguments: [peer, leaf, value]
+                """
+                INSERT INTO ae_buckets (peer, bucket, digest) VALUES (?, ?, ?)
+                ON CONFLICT(peer, bucket) DO UPDATE SET digest = (digest | excluded.digest) - (digest & excluded.digest)
+                """,
+                [peer, leaf, value]
             )
         }
         if oldHash != 0 { for peer in oldPeers { try xor(peer, oldHash) } }
         for peer in newPeers { try xor(peer, contribution) }
         try db.execute(
-            cached: "UPDATE cases SET ae_bucket = ?, ae_hash = ?, ae_peers = ? WHERE case_number = ?",
-            arguments: [leaf, contribution, newPeers.joined(separator: ","), number]
+            "UPDATE cases SET ae_bucket = ?, ae_hash = ?, ae_peers = ? WHERE case_number = ?",
+            [leaf, contribution, newPeers.joined(separator: ","), number]
         )
     }
 
@@ -45,11 +45,7 @@ extension NodeDatabase {
     public func digestLeaves(for peer: NodeID) async throws -> [Int: UInt64] {
         try await read { db in
             var leaves: [Int: UInt64] = [:]
-            for row in try Row.fetchAll(
-                db,
-                cached: "SELECT bucket, digest FROM ae_buckets WHERE peer = ? AND digest != 0",
-                arguments: [peer.rawValue]
-            ) {
+            for row in try db.fetchAll("SELECT bucket, digest FROM ae_buckets WHERE peer = ? AND digest != 0", [peer.rawValue]) {
                 leaves[row["bucket"]] = UInt64(bitPattern: row["digest"])
             }
             return leaves
@@ -61,17 +57,17 @@ extension NodeDatabase {
         try await read { db in try Self.entries(db, for: peer, leaves: leaves) }
     }
 
-    static func entries(_ db: Database, for peer: NodeID, leaves: [Int]) throws -> [DigestEntry] {
+    static func entries(_ db: some SQLSession, for peer: NodeID, leaves: [Int]) throws -> [DigestEntry] {
         guard !leaves.isEmpty else { return [] }
         var result: [DigestEntry] = []
         for chunk in leaves.chunked(variablesPerQuery) {
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT c.case_number, c.ae_hash, c.ae_peers, (SELECT COUNT(*) FROM events e WHERE e.case_number = c.case_number) AS n
-                    FROM cases c WHERE c.ae_bucket IN (\(placeholders(chunk.count)))
-                    """,
-                arguments: StatementArguments(chunk)
+            let rows = try db.rows(
+                """
+                SELECT c.case_number, c.ae_hash, c.ae_peers, (SELECT COUNT(*) FROM events e WHERE e.case_number = c.case_number) AS n
+                FROM cases c WHERE c.ae_bucket IN (\(placeholders(chunk.count)))
+                """,
+                arguments: Array(chunk) as [any SQLValueConvertible],
+                cached: false
             )
             for row in rows where (row["ae_peers"] as String).split(separator: ",").contains(Substring(peer.rawValue)) {
                 result.append(
@@ -101,12 +97,12 @@ extension NodeDatabase {
             let ms = now.milliseconds
             func remember(_ key: UInt64, _ number: String?, _ kind: String) throws {
                 try db.execute(
-                    cached: """
-                        INSERT INTO replica_mismatches (peer, case_key, case_number, kind, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(peer, case_key) DO UPDATE SET last_seen = excluded.last_seen, kind = excluded.kind,
-                            case_number = coalesce(excluded.case_number, case_number)
-                        """,
-                    arguments: [peer.rawValue, Int64(bitPattern: key), number, kind, ms, ms]
+                    """
+                    INSERT INTO replica_mismatches (peer, case_key, case_number, kind, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(peer, case_key) DO UPDATE SET last_seen = excluded.last_seen, kind = excluded.kind,
+                        case_number = coalesce(excluded.case_number, case_number)
+                    """,
+                    [peer.rawValue, Int64(bitPattern: key), number, kind, ms, ms]
                 )
             }
             let byKey = try Self.caseNumbers(db, leaves: leaves)
@@ -124,13 +120,10 @@ extension NodeDatabase {
             // Equal now: forget earlier differences under these leaves (or everywhere, after a whole exchange).
             let equal = Set(mineByKey.keys).union(theirsByKey.keys).filter { theirsByKey[$0]?.contribution == mineByKey[$0]?.contribution }
             for key in equal {
-                try db.execute(
-                    cached: "DELETE FROM replica_mismatches WHERE peer = ? AND case_key = ?",
-                    arguments: [peer.rawValue, Int64(bitPattern: key)]
-                )
+                try db.execute("DELETE FROM replica_mismatches WHERE peer = ? AND case_key = ?", [peer.rawValue, Int64(bitPattern: key)])
             }
             if complete {
-                try db.execute(cached: "DELETE FROM replica_mismatches WHERE peer = ? AND last_seen < ?", arguments: [peer.rawValue, ms])
+                try db.execute("DELETE FROM replica_mismatches WHERE peer = ? AND last_seen < ?", [peer.rawValue, ms])
             }
             return DigestRepair(resent: resent, missingHere: missing)
         }
@@ -140,17 +133,17 @@ extension NodeDatabase {
 
     /// After an exchange found nothing differing: every remembered difference with `peer` is settled.
     public func clearMismatches(with peer: NodeID) async throws {
-        try await write { db in try db.execute(cached: "DELETE FROM replica_mismatches WHERE peer = ?", arguments: [peer.rawValue]) }
+        try await write { db in try db.execute("DELETE FROM replica_mismatches WHERE peer = ?", [peer.rawValue]) }
     }
 
-    static func caseNumbers(_ db: Database, leaves: [Int]) throws -> [UInt64: CaseNumber] {
+    static func caseNumbers(_ db: some SQLSession, leaves: [Int]) throws -> [UInt64: CaseNumber] {
         var result: [UInt64: CaseNumber] = [:]
         for chunk in leaves.chunked(variablesPerQuery) {
-            for number in try String.fetchAll(
-                db,
-                sql: "SELECT case_number FROM cases WHERE ae_bucket IN (\(placeholders(chunk.count)))",
-                arguments: StatementArguments(chunk)
-            ) {
+            for number in try db.rows(
+                "SELECT case_number FROM cases WHERE ae_bucket IN (\(placeholders(chunk.count)))",
+                arguments: Array(chunk) as [any SQLValueConvertible],
+                cached: false
+            ).compactMap({ $0[0] as String? }) {
                 result[AntiEntropy.caseKey(CaseNumber(rawValue: number))] = CaseNumber(rawValue: number)
             }
         }
@@ -158,8 +151,8 @@ extension NodeDatabase {
     }
 
     /// Queues the whole case for `peer` again: its chain from the first event, and its losing branches.
-    func resend(_ db: Database, _ number: CaseNumber, to peer: NodeID, now: Date) throws {
-        let head = try Int.fetchOne(db, cached: "SELECT head_seq FROM cases WHERE case_number = ?", arguments: [number.rawValue]) ?? 0
+    func resend(_ db: some SQLSession, _ number: CaseNumber, to peer: NodeID, now: Date) throws {
+        let head = try db.value("SELECT head_seq FROM cases WHERE case_number = ?", [number.rawValue], as: Int.self) ?? 0
         try OutboxTable.upsert(db, .chain(peer, number), new: .chain(to: head, now: now), now: now) { $0.resent(head: head, now: now) }
         for (id, item) in try OutboxTable.rows(db, kind: .branch, case: number, peer: peer) {
             try OutboxTable.save(db, id: id, item.resent(head: head, now: now), was: item, now: now)
@@ -168,9 +161,9 @@ extension NodeDatabase {
     }
 
     /// The replica flags: differences anti-entropy remembered for longer than the limit.
-    func replicaFlags(_ db: Database, now: Date, limits: ReconciliationLimits) throws -> [Flag] {
+    func replicaFlags(_ db: some SQLSession, now: Date, limits: ReconciliationLimits) throws -> [Flag] {
         let limit = now.addingTimeInterval(-limits.replicaSeconds).milliseconds
-        return try Row.fetchAll(db, cached: "SELECT * FROM replica_mismatches WHERE first_seen <= ?", arguments: [limit]).map { row in
+        return try db.fetchAll("SELECT * FROM replica_mismatches WHERE first_seen <= ?", [limit]).map { row in
             let number = (row["case_number"] as String?).map(CaseNumber.init(rawValue:))
             let peer = NodeID(row["peer"] as String)
             let diverged = (row["kind"] as String) == "diverged"

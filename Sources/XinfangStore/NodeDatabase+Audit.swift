@@ -26,11 +26,11 @@ extension NodeDatabase {
         return try await read { db in
             var report = IntegrityReport()
             try AuditTrail.verify(db, into: &report)
-            let events = try Row.fetchCursor(db, sql: "SELECT * FROM events ORDER BY case_number, epoch, seq")
+
             var cases = Set<String>()
             // The hashes of the case being read: a predecessor among them is stored, unasked.
             var caseHashes = Set<String>()
-            var batch: [Row] = []
+            var batch: [SQLRow] = []
             func flush() throws {
                 for (row, check) in zip(batch, Self.checkEvents(batch, topology: topology, node: node)) {
                     report.events += 1
@@ -45,8 +45,8 @@ extension NodeDatabase {
                 }
                 batch.removeAll(keepingCapacity: true)
             }
-            while let row = try events.next() {
-                batch.append(row.copy())
+            try db.eachRow("SELECT * FROM events ORDER BY case_number, epoch, seq", arguments: []) { row in
+                batch.append(row)
                 if batch.count == Self.verifiedPerBatch { try flush() }
             }
             try flush()
@@ -67,17 +67,17 @@ extension NodeDatabase {
 
     /// The pure checks of stored events (decoding, the canonical body, the hash, the signature),
     /// on every core; in the rows' order.
-    static func checkEvents(_ rows: [Row], topology: Topology?, node: NodeID) -> [EventCheck] {
+    static func checkEvents(_ rows: [SQLRow], topology: Topology?, node: NodeID) -> [EventCheck] {
         let shared = SharedRows(rows)
         return parallelMap(rows.count) { index in checkEvent(shared.rows[index], topology: topology, node: node) }
     }
 
     /// How a problem names a stored event's row (made only for a problem).
-    static func eventPlace(_ row: Row) -> String {
+    static func eventPlace(_ row: SQLRow) -> String {
         "events row \((row["hash"] as String).prefix(16)) (case \(row["case_number"] as String), seq \(row["seq"] as Int))"
     }
 
-    static func checkEvent(_ row: Row, topology: Topology?, node: NodeID) -> EventCheck {
+    static func checkEvent(_ row: SQLRow, topology: Topology?, node: NodeID) -> EventCheck {
         var check = EventCheck()
         let event: CaseEvent
         do { event = try CaseEvent(row: row) } catch {
@@ -103,6 +103,6 @@ extension NodeDatabase {
 
 /// Copied rows, read (never changed) by the workers of `checkEvents`.
 private final class SharedRows: @unchecked Sendable {
-    let rows: [Row]
-    init(_ rows: [Row]) { self.rows = rows }
+    let rows: [SQLRow]
+    init(_ rows: [SQLRow]) { self.rows = rows }
 }

@@ -49,11 +49,11 @@ extension NodeDatabase {
             }
             for (bucket, digest) in buckets {
                 try db.execute(
-                    sql: """
-                        INSERT INTO ae_buckets (peer, bucket, digest) VALUES (?, ?, ?)
-                        ON CONFLICT(peer, bucket) DO UPDATE SET digest = (digest | excluded.digest) - (digest & excluded.digest)
-                        """,
-                    arguments: [peer.rawValue, bucket, Int64(bitPattern: digest)]
+                    """
+                    INSERT INTO ae_buckets (peer, bucket, digest) VALUES (?, ?, ?)
+                    ON CONFLICT(peer, bucket) DO UPDATE SET digest = (digest | excluded.digest) - (digest & excluded.digest)
+                    """,
+                    [peer.rawValue, bucket, Int64(bitPattern: digest)]
                 )
             }
         }
@@ -175,13 +175,13 @@ extension NodeDatabase {
     /// The size of the store's database file, in bytes (0 for an in-memory store).
     package func fileSize() async throws -> Int {
         try await read { db in
-            (try Int.fetchOne(db, sql: "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")) ?? 0
+            (try db.value("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", as: Int.self)) ?? 0
         }
     }
 
     /// `SELECT count(*) FROM cases`: the floor a query over every case cannot beat, for benchmarks.
     package func countAllCases() async throws -> Int {
-        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") ?? 0 }
+        try await read { db in try db.value("SELECT count(*) FROM cases", as: Int.self) ?? 0 }
     }
 }
 

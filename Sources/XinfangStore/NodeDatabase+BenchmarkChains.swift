@@ -74,11 +74,11 @@ extension NodeDatabase {
     /// the migration's record removed. Refused when an event of format 2 is stored.
     package func rewindToPreviousSchema() async throws {
         try await write { db in
-            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE format IS NOT NULL") == 0 else {
+            guard try db.value("SELECT COUNT(*) FROM events WHERE format IS NOT NULL", as: Int.self) == 0 else {
                 throw StoreError.database("events of format 2 are stored: the previous release cannot read this store")
             }
-            try db.execute(sql: "ALTER TABLE events DROP COLUMN format")
-            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = ?", arguments: [Migration018EventFormat.identifier])
+            try db.execute("ALTER TABLE events DROP COLUMN format")
+            try db.execute("DELETE FROM grdb_migrations WHERE identifier = ?", [Migration018EventFormat.identifier])
         }
     }
 

@@ -27,7 +27,7 @@ extension NodeDatabase {
     /// The files new events name (an attachment, a notice's frozen bytes): indexed as the case's
     /// (`case_blobs`) and, where their bytes are not here, wanted from `sender` first. Runs in the
     /// transaction that stored the events; an event naming no file costs nothing here.
-    func recordFiles(_ db: Database, named events: [CaseEvent], of state: CaseState, from sender: NodeID?, now: Date) throws {
+    func recordFiles(_ db: some SQLSession, named events: [CaseEvent], of state: CaseState, from sender: NodeID?, now: Date) throws {
         let named: Set<String> = Set(
             events.compactMap {
                 switch $0.body {
@@ -43,28 +43,25 @@ extension NodeDatabase {
     }
 
     /// Records which blobs the case names (all, or `only` these): what a neighbour may be handed.
-    func indexFiles(_ db: Database, of state: CaseState, only: Set<String>? = nil) throws {
+    func indexFiles(_ db: some SQLSession, of state: CaseState, only: Set<String>? = nil) throws {
         for file in state.attachments ?? [] where only?.contains(file.file.sha256) ?? true {
-            try db.execute(
-                cached: "INSERT OR IGNORE INTO case_blobs (sha256, case_number) VALUES (?, ?)",
-                arguments: [file.file.sha256, state.caseNumber.rawValue]
-            )
+            try db.execute("INSERT OR IGNORE INTO case_blobs (sha256, case_number) VALUES (?, ?)", [file.file.sha256, state.caseNumber.rawValue])
         }
     }
 
     /// Notes every file of the case (or `only` these) whose bytes are not here and that this node
     /// may hold, as wanted from `sender` first.
-    func wantMissingBlobs(_ db: Database, of state: CaseState, only: Set<String>? = nil, from sender: NodeID?, now: Date) throws {
+    func wantMissingBlobs(_ db: some SQLSession, of state: CaseState, only: Set<String>? = nil, from sender: NodeID?, now: Date) throws {
         guard let files = state.attachments, !files.isEmpty,
             AttachmentScope.mayHold(node, state: state, topology: hierarchy?.topology)
         else { return }
         for file in files where (only?.contains(file.file.sha256) ?? true) && !blobs.contains(file.file.sha256) {
             try db.execute(
-                cached: """
-                    INSERT OR IGNORE INTO blob_wants (sha256, case_number, size, sender, wanted_since, next_attempt_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [file.file.sha256, state.caseNumber.rawValue, file.file.size, sender?.rawValue, now.milliseconds, now.milliseconds]
+                """
+                INSERT OR IGNORE INTO blob_wants (sha256, case_number, size, sender, wanted_since, next_attempt_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+                [file.file.sha256, state.caseNumber.rawValue, file.file.size, sender?.rawValue, now.milliseconds, now.milliseconds]
             )
         }
     }
@@ -72,25 +69,23 @@ extension NodeDatabase {
     /// The wants due by `now`, oldest attempt first, at most `limit`.
     public func dueBlobWants(now: Date, limit: Int) async throws -> [BlobWant] {
         try await read { db in
-            try Row.fetchAll(
-                db,
-                cached: "SELECT * FROM blob_wants WHERE next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
-                arguments: [now.milliseconds, limit]
-            ).map(Self.want)
+            try db.fetchAll("SELECT * FROM blob_wants WHERE next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?", [now.milliseconds, limit]).map(
+                Self.want
+            )
         }
     }
 
     /// Every want, oldest first (the operators' view and the tests').
     public func blobWants() async throws -> [BlobWant] {
-        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM blob_wants ORDER BY wanted_since, sha256").map(Self.want) }
+        try await read { db in try db.fetchAll("SELECT * FROM blob_wants ORDER BY wanted_since, sha256").map(Self.want) }
     }
 
     /// How many blobs are wanted (a bootstrap's progress).
     public func blobWantCount() async throws -> Int {
-        try await read { db in try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM blob_wants") ?? 0 }
+        try await read { db in try db.value("SELECT COUNT(*) FROM blob_wants", as: Int.self) ?? 0 }
     }
 
-    static func want(_ row: Row) -> BlobWant {
+    static func want(_ row: SQLRow) -> BlobWant {
         BlobWant(
             sha256: row["sha256"],
             caseNumber: CaseNumber(rawValue: row["case_number"]),
@@ -104,17 +99,17 @@ extension NodeDatabase {
 
     /// The size the event names for a blob this node still wants (a relay's partial file).
     public func wantedSize(_ sha256: String) async throws -> Int? {
-        try await read { db in try Int.fetchOne(db, cached: "SELECT size FROM blob_wants WHERE sha256 = ?", arguments: [sha256]) }
+        try await read { db in try db.value("SELECT size FROM blob_wants WHERE sha256 = ?", [sha256], as: Int.self) }
     }
 
     /// When the next want falls due, or nil when nothing is wanted.
     public func nextBlobWantAt() async throws -> Date? {
-        try await read { db in try Int64.fetchOne(db, cached: "SELECT MIN(next_attempt_at) FROM blob_wants").map(Date.init(milliseconds:)) }
+        try await read { db in try db.value("SELECT MIN(next_attempt_at) FROM blob_wants", as: Int64.self).map(Date.init(milliseconds:)) }
     }
 
     /// The blob is here: the want is met.
     public func blobArrived(_ sha256: String) async throws {
-        try await write { db in try db.execute(cached: "DELETE FROM blob_wants WHERE sha256 = ?", arguments: [sha256]) }
+        try await write { db in try db.execute("DELETE FROM blob_wants WHERE sha256 = ?", [sha256]) }
     }
 
     /// An attempt failed: counted, with its reason and the time to try again; `unreachable` names
@@ -122,8 +117,8 @@ extension NodeDatabase {
     public func blobAttemptFailed(_ sha256: String, error: String, retryAt: Date, unreachable: NodeID? = nil) async throws {
         try await write { db in
             try db.execute(
-                cached: "UPDATE blob_wants SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, waiting_on = ? WHERE sha256 = ?",
-                arguments: [String(error.prefix(500)), retryAt.milliseconds, unreachable?.rawValue, sha256]
+                "UPDATE blob_wants SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, waiting_on = ? WHERE sha256 = ?",
+                [String(error.prefix(500)), retryAt.milliseconds, unreachable?.rawValue, sha256]
             )
         }
     }
@@ -133,7 +128,7 @@ extension NodeDatabase {
     public func blobGrant(_ sha256: String, to peer: NodeID) async throws -> BlobGrant {
         guard let topology = hierarchy?.topology else { return .unknown }
         return try await read { [node] db in
-            let numbers = try String.fetchAll(db, cached: "SELECT case_number FROM case_blobs WHERE sha256 = ?", arguments: [sha256])
+            let numbers = try db.values("SELECT case_number FROM case_blobs WHERE sha256 = ?", [sha256], as: String.self)
             guard !numbers.isEmpty else { return .unknown }
             for number in numbers {
                 if let state = try Self.loadState(db, CaseNumber(rawValue: number)),
@@ -152,9 +147,8 @@ extension NodeDatabase {
     @discardableResult
     public func rederiveBlobWants(now: Date) async throws -> Int {
         try await write { db in
-            let missing = try Row.fetchAll(
-                db,
-                sql: "SELECT c.sha256, c.case_number FROM case_blobs c LEFT JOIN blob_wants w ON w.sha256 = c.sha256 WHERE w.sha256 IS NULL"
+            let missing = try db.fetchAll(
+                "SELECT c.sha256, c.case_number FROM case_blobs c LEFT JOIN blob_wants w ON w.sha256 = c.sha256 WHERE w.sha256 IS NULL"
             ).filter { !self.blobs.contains($0["sha256"]) }
             var added = 0
             for number in Set(missing.map { $0["case_number"] as String }) {
@@ -168,9 +162,9 @@ extension NodeDatabase {
     }
 
     /// A flag for every want older than the limit.
-    func blobFlags(_ db: Database, now: Date, limits: ReconciliationLimits) throws -> [Flag] {
+    func blobFlags(_ db: some SQLSession, now: Date, limits: ReconciliationLimits) throws -> [Flag] {
         let cutoff = now.addingTimeInterval(-limits.blobMissingSeconds).milliseconds
-        return try Row.fetchAll(db, cached: "SELECT * FROM blob_wants WHERE wanted_since <= ? ORDER BY wanted_since", arguments: [cutoff]).map {
+        return try db.fetchAll("SELECT * FROM blob_wants WHERE wanted_since <= ? ORDER BY wanted_since", [cutoff]).map {
             let want = Self.want($0)
             let tried = want.lastError.map { "，最近一次失败：\($0)" } ?? ""
             return Flag(

@@ -36,13 +36,13 @@ extension NodeDatabase {
     /// A page of the replicas `child` holds, after the case number `after` (the first page when nil).
     public func subtreeExport(for child: NodeID, after: String?) async throws -> SubtreeExport {
         try await read { db in
-            let numbers = try String.fetchAll(
-                db,
-                cached: """
-                    SELECT case_number FROM outbox WHERE peer = ? AND kind = 'chain' AND case_number > ?
-                    ORDER BY case_number LIMIT ?
-                    """,
-                arguments: [child.rawValue, after ?? "", SubtreeExport.casesPerPage + 1]
+            let numbers = try db.values(
+                """
+                SELECT case_number FROM outbox WHERE peer = ? AND kind = 'chain' AND case_number > ?
+                ORDER BY case_number LIMIT ?
+                """,
+                [child.rawValue, after ?? "", SubtreeExport.casesPerPage + 1],
+                as: String.self
             )
             var chains: [[CaseEvent]] = []
             var events = 0
@@ -62,18 +62,18 @@ extension NodeDatabase {
             var export = SubtreeExport(
                 chains: chains,
                 next: more ? covered : nil,
-                total: try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM outbox WHERE peer = ? AND kind = 'chain'", arguments: [child.rawValue])
+                total: try db.value("SELECT COUNT(*) FROM outbox WHERE peer = ? AND kind = 'chain'", [child.rawValue], as: Int.self)
                     ?? 0,
-                lastReceivedAt: try Int64.fetchOne(db, cached: "SELECT last_received_at FROM peers WHERE peer = ?", arguments: [child.rawValue])
+                lastReceivedAt: try db.value("SELECT last_received_at FROM peers WHERE peer = ?", [child.rawValue], as: Int64.self)
                     .map(Date.init(milliseconds:))
             )
             if after == nil {
-                export.heldByChild = try String.fetchAll(
-                    db,
-                    cached: "SELECT case_number FROM cases WHERE holder = ? ORDER BY case_number LIMIT ?",
-                    arguments: [child.rawValue, SubtreeExport.heldListedMax]
+                export.heldByChild = try db.values(
+                    "SELECT case_number FROM cases WHERE holder = ? ORDER BY case_number LIMIT ?",
+                    [child.rawValue, SubtreeExport.heldListedMax],
+                    as: String.self
                 ).map(CaseNumber.init(rawValue:))
-                export.heldByChildCount = try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM cases WHERE holder = ?", arguments: [child.rawValue])
+                export.heldByChildCount = try db.value("SELECT COUNT(*) FROM cases WHERE holder = ?", [child.rawValue], as: Int.self)
             }
             return export
         }
@@ -112,7 +112,7 @@ extension NodeDatabase {
         let prefix = node.rawValue + "-"
         return try await write { db in
             var highest = 0
-            for number in try String.fetchAll(db, sql: "SELECT case_number FROM cases WHERE registered_at_node = ?", arguments: [node.rawValue])
+            for number in try db.values("SELECT case_number FROM cases WHERE registered_at_node = ?", [node.rawValue], as: String.self)
             where number.hasPrefix(prefix) {
                 highest = max(highest, Int(number.split(separator: "-").last ?? "") ?? 0)
             }
@@ -121,7 +121,7 @@ extension NodeDatabase {
             try NodeMeta.set(db, "case_seq", String(caseSequence))
 
             var years: [Int: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM events WHERE kind = ?", arguments: [ActionName.issueNotice.rawValue]) {
+            for row in try db.fetchAll("SELECT * FROM events WHERE kind = ?", [ActionName.issueNotice.rawValue]) {
                 let event = try CaseEvent(row: row)
                 guard event.command?.origin ?? event.origin == node, case .act(.issueNotice(let record)) = event.body,
                     let (year, sequence) = NoticeNumbering.yearAndSequence(of: record.docNumber)
@@ -130,11 +130,11 @@ extension NodeDatabase {
             }
             var sequences: [Int: Int] = [:]
             for (year, sequence) in years {
-                let stored = try Int.fetchOne(db, cached: "SELECT last FROM notice_numbers WHERE year = ?", arguments: [year]) ?? 0
+                let stored = try db.value("SELECT last FROM notice_numbers WHERE year = ?", [year], as: Int.self) ?? 0
                 sequences[year] = max(stored, sequence + Self.noticeSequenceMargin)
                 try db.execute(
-                    cached: "INSERT INTO notice_numbers (year, last) VALUES (?, ?) ON CONFLICT(year) DO UPDATE SET last = excluded.last",
-                    arguments: [year, sequences[year]!]
+                    "INSERT INTO notice_numbers (year, last) VALUES (?, ?) ON CONFLICT(year) DO UPDATE SET last = excluded.last",
+                    [year, sequences[year]!]
                 )
             }
             return ReseatedCounters(caseSequence: caseSequence, noticeSequences: sequences)

@@ -20,20 +20,20 @@ public struct CaseConflict: Codable, Sendable, Equatable {
 // MARK: - Chains with forks
 
 extension NodeDatabase {
-    static func hasEvent(_ db: Database, hash: String) throws -> Bool {
-        try Bool.fetchOne(db, cached: "SELECT 1 FROM events WHERE hash = ?", arguments: [hash]) ?? false
+    static func hasEvent(_ db: some SQLSession, hash: String) throws -> Bool {
+        try db.value("SELECT 1 FROM events WHERE hash = ?", [hash], as: Bool.self) ?? false
     }
 
     /// Every stored event of a case, on every branch, by position.
-    static func loadAllEvents(_ db: Database, _ number: CaseNumber) throws -> [CaseEvent] {
-        try Row.fetchAll(db, cached: "SELECT * FROM events WHERE case_number = ? ORDER BY seq, epoch, hash", arguments: [number.rawValue])
+    static func loadAllEvents(_ db: some SQLSession, _ number: CaseNumber) throws -> [CaseEvent] {
+        try db.fetchAll("SELECT * FROM events WHERE case_number = ? ORDER BY seq, epoch, hash", [number.rawValue])
             .map(CaseEvent.init(row:))
     }
 
     /// The case's chain: from the registration to the materialised head (the winner of any fork).
-    static func loadEvents(_ db: Database, _ number: CaseNumber) throws -> [CaseEvent] {
+    static func loadEvents(_ db: some SQLSession, _ number: CaseNumber) throws -> [CaseEvent] {
         let all = try loadAllEvents(db, number)
-        guard let head = try String.fetchOne(db, cached: "SELECT head_hash FROM cases WHERE case_number = ?", arguments: [number.rawValue]) else {
+        guard let head = try db.value("SELECT head_hash FROM cases WHERE case_number = ?", [number.rawValue], as: String.self) else {
             return all
         }
         if all.count == all.last?.seq, all.last?.hash == head { return all }
@@ -41,16 +41,15 @@ extension NodeDatabase {
     }
 
     /// The events of the case's chain after `seq`, at most `limit`.
-    static func chainEvents(_ db: Database, _ number: CaseNumber, after seq: Int, limit: Int) throws -> [CaseEvent] {
-        let events = try Row.fetchAll(
-            db,
-            cached: "SELECT * FROM events WHERE case_number = ? AND seq > ? ORDER BY seq LIMIT ?",
-            arguments: [number.rawValue, seq, limit + 1]
+    static func chainEvents(_ db: some SQLSession, _ number: CaseNumber, after seq: Int, limit: Int) throws -> [CaseEvent] {
+        let events = try db.fetchAll(
+            "SELECT * FROM events WHERE case_number = ? AND seq > ? ORDER BY seq LIMIT ?",
+            [number.rawValue, seq, limit + 1]
         ).map(CaseEvent.init(row:))
         // Without a fork the events after `seq` are the chain's; with one they may all lie on a
         // losing branch, so a forked case walks its winning chain.
-        let stored = try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM events WHERE case_number = ?", arguments: [number.rawValue]) ?? 0
-        let head = try Int.fetchOne(db, cached: "SELECT head_seq FROM cases WHERE case_number = ?", arguments: [number.rawValue]) ?? 0
+        let stored = try db.value("SELECT COUNT(*) FROM events WHERE case_number = ?", [number.rawValue], as: Int.self) ?? 0
+        let head = try db.value("SELECT head_seq FROM cases WHERE case_number = ?", [number.rawValue], as: Int.self) ?? 0
         if stored == head { return Array(events.prefix(limit)) }
         return Array(try loadEvents(db, number).filter { $0.seq > seq }.prefix(limit))
     }
@@ -59,7 +58,7 @@ extension NodeDatabase {
     /// materialised state follows it, peers that held the old head get the new chain from the fork,
     /// and every losing branch is recorded and sent on, so every level sees the same history.
     func settleFork(
-        _ db: Database,
+        _ db: some SQLSession,
         _ number: CaseNumber,
         previous: CaseState,
         tree: EventTree,
@@ -86,15 +85,15 @@ extension NodeDatabase {
     }
 
     /// The nodes that took part in the case's losing branches: they keep receiving the case.
-    static func losingParticipants(_ db: Database, _ number: CaseNumber) throws -> [NodeID] {
-        try String.fetchAll(db, cached: "SELECT loser_participants FROM conflicts WHERE case_number = ?", arguments: [number.rawValue])
+    static func losingParticipants(_ db: some SQLSession, _ number: CaseNumber) throws -> [NodeID] {
+        try db.values("SELECT loser_participants FROM conflicts WHERE case_number = ?", [number.rawValue], as: String.self)
             .flatMap { $0.split(separator: ",").map { NodeID(String($0)) } }
     }
 
     /// Enqueues every losing branch of the case for each peer (a peer that has it drops it as known).
-    func enqueueBranches(_ db: Database, _ number: CaseNumber, to peers: [NodeID], except skipped: String? = nil, now: Date) throws {
+    func enqueueBranches(_ db: some SQLSession, _ number: CaseNumber, to peers: [NodeID], except skipped: String? = nil, now: Date) throws {
         guard !peers.isEmpty else { return }
-        let leaves = try String.fetchAll(db, cached: "SELECT loser_leaves FROM conflicts WHERE case_number = ?", arguments: [number.rawValue])
+        let leaves = try db.values("SELECT loser_leaves FROM conflicts WHERE case_number = ?", [number.rawValue], as: String.self)
             .flatMap { $0.split(separator: ",").map(String.init) }
         for head in leaves where head != skipped {
             for peer in peers {
@@ -106,35 +105,42 @@ extension NodeDatabase {
 
     /// Rewrites the case's rows in `conflicts` from its event tree and the resolutions on its chain.
     @discardableResult
-    func refreshConflicts(_ db: Database, _ number: CaseNumber, state: CaseState, tree given: EventTree?, now: Date) throws -> [EventTree.Branch] {
+    func refreshConflicts(
+        _ db: some SQLSession,
+        _ number: CaseNumber,
+        state: CaseState,
+        tree given: EventTree?,
+        now: Date
+    ) throws -> [EventTree.Branch] {
         guard let hierarchy else { return [] }
         let tree = try given ?? EventTree(Self.loadAllEvents(db, number))
         guard tree.isForked else {
-            try db.execute(cached: "DELETE FROM conflicts WHERE case_number = ?", arguments: [number.rawValue])
+            try db.execute("DELETE FROM conflicts WHERE case_number = ?", [number.rawValue])
             return []
         }
         let branches = tree.losingBranches(winning: tree.path(to: state.headHash), topology: hierarchy.topology)
         let names = branches.map(\.first.hash)
-        try db.execute(
-            sql: "DELETE FROM conflicts WHERE case_number = ? AND branch NOT IN (\(names.map { _ in "?" }.joined(separator: ",")))",
-            arguments: StatementArguments([number.rawValue] + names)
+        try db.run(
+            "DELETE FROM conflicts WHERE case_number = ? AND branch NOT IN (\(names.map { _ in "?" }.joined(separator: ",")))",
+            arguments: [any SQLValueConvertible]([number.rawValue] + names),
+            cached: false
         )
         for branch in branches {
             let resolution = state.resolutions?.last { $0.branch == branch.first.hash }
             // Who took part on the losing side (an offer's receiver, say) keeps getting the case.
             let losingSide = (try? CaseState.fold(tree.path(to: branch.head.hash)))?.participants ?? [branch.first.origin]
             try db.execute(
-                cached: """
-                    INSERT INTO conflicts (case_number, branch, fork_seq, winner_hash, winner_origin, loser_origin, loser_head,
-                        loser_events, loser_participants, loser_leaves, detected_at, resolved_at, decision)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(case_number, branch) DO UPDATE SET
-                        winner_hash = excluded.winner_hash, winner_origin = excluded.winner_origin,
-                        loser_head = excluded.loser_head, loser_events = excluded.loser_events,
-                        loser_participants = excluded.loser_participants, loser_leaves = excluded.loser_leaves,
-                        resolved_at = excluded.resolved_at, decision = excluded.decision
-                    """,
-                arguments: [
+                """
+                INSERT INTO conflicts (case_number, branch, fork_seq, winner_hash, winner_origin, loser_origin, loser_head,
+                    loser_events, loser_participants, loser_leaves, detected_at, resolved_at, decision)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(case_number, branch) DO UPDATE SET
+                    winner_hash = excluded.winner_hash, winner_origin = excluded.winner_origin,
+                    loser_head = excluded.loser_head, loser_events = excluded.loser_events,
+                    loser_participants = excluded.loser_participants, loser_leaves = excluded.loser_leaves,
+                    resolved_at = excluded.resolved_at, decision = excluded.decision
+                """,
+                [
                     number.rawValue, branch.first.hash, branch.first.seq, branch.winner.hash, branch.winner.origin.rawValue,
                     branch.first.origin.rawValue, branch.head.hash, branch.events.count,
                     losingSide.map(\.rawValue).joined(separator: ","), branch.leaves.map(\.hash).joined(separator: ","), now.milliseconds,
@@ -151,15 +157,15 @@ extension NodeDatabase {
     }
 
     static func loadConflicts(
-        _ db: Database,
+        _ db: some SQLSession,
         where condition: String,
-        _ arguments: [any DatabaseValueConvertible],
+        _ arguments: [any SQLValueConvertible],
         limit: Int = 10_000
     ) throws -> [CaseConflict] {
-        try Row.fetchAll(
-            db,
-            sql: "SELECT * FROM conflicts WHERE \(condition) ORDER BY case_number, fork_seq, branch LIMIT ?",
-            arguments: StatementArguments(arguments + [limit])
+        try db.rows(
+            "SELECT * FROM conflicts WHERE \(condition) ORDER BY case_number, fork_seq, branch LIMIT ?",
+            arguments: [any SQLValueConvertible](arguments + [limit]),
+            cached: false
         ).map { row in
             CaseConflict(
                 caseNumber: CaseNumber(rawValue: row["case_number"]),
@@ -204,7 +210,7 @@ extension NodeDatabase {
     /// After a `resolveConflict` event: record the decision and, for `adopt`, re-apply the losing
     /// branch's actions that the lifecycle still allows, as new events by this holder.
     func settleResolution(
-        _ db: Database,
+        _ db: some SQLSession,
         _ number: CaseNumber,
         state: CaseState,
         branch: String,
@@ -229,11 +235,11 @@ extension NodeDatabase {
         return state
     }
 
-    static func openConflict(_ db: Database, _ number: CaseNumber, branch: String) throws -> Bool {
-        try Bool.fetchOne(
-            db,
-            cached: "SELECT 1 FROM conflicts WHERE case_number = ? AND branch = ? AND resolved_at IS NULL",
-            arguments: [number.rawValue, branch]
+    static func openConflict(_ db: some SQLSession, _ number: CaseNumber, branch: String) throws -> Bool {
+        try db.value(
+            "SELECT 1 FROM conflicts WHERE case_number = ? AND branch = ? AND resolved_at IS NULL",
+            [number.rawValue, branch],
+            as: Bool.self
         ) ?? false
     }
 }
@@ -257,10 +263,10 @@ extension NodeDatabase {
     public func replicaContents() async throws -> [CaseNumber: (head: String, events: Set<String>)] {
         try await read { db in
             var result: [CaseNumber: (head: String, events: Set<String>)] = [:]
-            for row in try Row.fetchAll(db, cached: "SELECT case_number, head_hash FROM cases") {
+            for row in try db.fetchAll("SELECT case_number, head_hash FROM cases") {
                 result[CaseNumber(rawValue: row["case_number"])] = (row["head_hash"], [])
             }
-            for row in try Row.fetchAll(db, cached: "SELECT case_number, hash FROM events") {
+            for row in try db.fetchAll("SELECT case_number, hash FROM events") {
                 result[CaseNumber(rawValue: row["case_number"]), default: ("", [])].events.insert(row["hash"])
             }
             return result

@@ -11,16 +11,16 @@ extension NodeDatabase {
         try await writeUnsynced { db in try Self.nextPacketNumber(db, for: peer) }
     }
 
-    static func nextPacketNumber(_ db: Database, for peer: NodeID) throws -> PacketNumber? {
+    static func nextPacketNumber(_ db: some SQLSession, for peer: NodeID) throws -> PacketNumber? {
         guard let next = try sendingLink(db, peer).numbering() else { return nil }
-        try db.execute(cached: "UPDATE peers SET last_packet_sent = ? WHERE peer = ?", arguments: [next.number, peer.rawValue])
+        try db.execute("UPDATE peers SET last_packet_sent = ? WHERE peer = ?", [next.number, peer.rawValue])
         return PacketNumber(session: next.session, number: next.number)
     }
 
     /// The session and last number of this node's packets to `peer` (for operators and tests).
     public func sendingLink(to peer: NodeID) async throws -> SendingLink {
         try await read { db in
-            let row = try Row.fetchOne(db, cached: "SELECT send_session, last_packet_sent FROM peers WHERE peer = ?", arguments: [peer.rawValue])
+            let row = try db.fetchOne("SELECT send_session, last_packet_sent FROM peers WHERE peer = ?", [peer.rawValue])
             return SendingLink(session: row?["send_session"], last: row?["last_packet_sent"] ?? 0)
         }
     }
@@ -45,15 +45,12 @@ extension NodeDatabase {
 
     /// Every link greets anew: a node that starts numbers its packets in new sessions, so a
     /// counter restored from an old backup is never used.
-    static func endSendingSessions(_ db: Database) throws {
-        try db.execute(sql: "UPDATE peers SET send_session = NULL, last_packet_sent = 0 WHERE send_session IS NOT NULL")
+    static func endSendingSessions(_ db: some SQLSession) throws {
+        try db.execute("UPDATE peers SET send_session = NULL, last_packet_sent = 0 WHERE send_session IS NOT NULL")
     }
 
-    static func save(_ db: Database, _ link: SendingLink, to peer: NodeID) throws {
-        try db.execute(
-            cached: "UPDATE peers SET send_session = ?, last_packet_sent = ? WHERE peer = ?",
-            arguments: [link.session, link.last, peer.rawValue]
-        )
+    static func save(_ db: some SQLSession, _ link: SendingLink, to peer: NodeID) throws {
+        try db.execute("UPDATE peers SET send_session = ?, last_packet_sent = ? WHERE peer = ?", [link.session, link.last, peer.rawValue])
     }
 
     /// `peer` refused a packet of `session` for its session or number: the link greets again
@@ -78,29 +75,28 @@ extension NodeDatabase {
     }
 
     /// Takes packet `number` from `peer` (`ReceivingLink.taking`), or throws the refusal.
-    static func acceptPacket(_ db: Database, from peer: NodeID, number: PacketNumber, now: Date) throws {
+    static func acceptPacket(_ db: some SQLSession, from peer: NodeID, number: PacketNumber, now: Date) throws {
         switch try receivingLink(db, peer).taking(session: number.session, number: number.number) {
         case .success(let link): try save(db, link, of: peer, now: now)
         case .failure(let refusal): throw refusal
         }
     }
 
-    static func ensurePeer(_ db: Database, _ peer: NodeID) throws {
-        try db.execute(cached: "INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", arguments: [peer.rawValue])
+    static func ensurePeer(_ db: some SQLSession, _ peer: NodeID) throws {
+        try db.execute("INSERT INTO peers (peer) VALUES (?) ON CONFLICT(peer) DO NOTHING", [peer.rawValue])
     }
 
-    static func sendingLink(_ db: Database, _ peer: NodeID) throws -> SendingLink {
+    static func sendingLink(_ db: some SQLSession, _ peer: NodeID) throws -> SendingLink {
         try ensurePeer(db, peer)
-        let row = try Row.fetchOne(db, cached: "SELECT send_session, last_packet_sent FROM peers WHERE peer = ?", arguments: [peer.rawValue])
+        let row = try db.fetchOne("SELECT send_session, last_packet_sent FROM peers WHERE peer = ?", [peer.rawValue])
         return SendingLink(session: row?["send_session"], last: row?["last_packet_sent"] ?? 0)
     }
 
-    static func receivingLink(_ db: Database, _ peer: NodeID) throws -> ReceivingLink {
+    static func receivingLink(_ db: some SQLSession, _ peer: NodeID) throws -> ReceivingLink {
         try ensurePeer(db, peer)
-        let row = try Row.fetchOne(
-            db,
-            cached: "SELECT receive_session, receive_pending, last_packet_received, recent_packets FROM peers WHERE peer = ?",
-            arguments: [peer.rawValue]
+        let row = try db.fetchOne(
+            "SELECT receive_session, receive_pending, last_packet_received, recent_packets FROM peers WHERE peer = ?",
+            [peer.rawValue]
         )
         return ReceivingLink(
             session: row?["receive_session"],
@@ -110,13 +106,13 @@ extension NodeDatabase {
         )
     }
 
-    static func save(_ db: Database, _ link: ReceivingLink, of peer: NodeID, now: Date) throws {
+    static func save(_ db: some SQLSession, _ link: ReceivingLink, of peer: NodeID, now: Date) throws {
         try db.execute(
-            cached: """
-                UPDATE peers SET receive_session = ?, receive_pending = ?, last_packet_received = ?, recent_packets = ?,
-                    last_received_at = ? WHERE peer = ?
-                """,
-            arguments: [
+            """
+            UPDATE peers SET receive_session = ?, receive_pending = ?, last_packet_received = ?, recent_packets = ?,
+                last_received_at = ? WHERE peer = ?
+            """,
+            [
                 link.session, link.pending.isEmpty ? nil : link.pending.joined(separator: ","), link.high, link.seen, now.milliseconds, peer.rawValue,
             ]
         )
@@ -126,15 +122,14 @@ extension NodeDatabase {
     /// due at once (the commit wakes the dispatcher).
     /// `OutboxItem.peerReachable` over the peer's whole queue, as one statement (the queue of an
     /// unreachable peer can hold 100,000 items).
-    static func markReachable(_ db: Database, _ peer: NodeID, now: Date) throws {
+    static func markReachable(_ db: some SQLSession, _ peer: NodeID, now: Date) throws {
         try db.execute(
-            cached:
-                "UPDATE outbox SET next_attempt_at = ? WHERE peer = ? AND state = 'failed' AND last_error_kind = 'unreachable' AND next_attempt_at > ?",
-            arguments: [now.milliseconds, peer.rawValue, now.milliseconds]
+            "UPDATE outbox SET next_attempt_at = ? WHERE peer = ? AND state = 'failed' AND last_error_kind = 'unreachable' AND next_attempt_at > ?",
+            [now.milliseconds, peer.rawValue, now.milliseconds]
         )
         try db.execute(
-            cached: "UPDATE blob_wants SET next_attempt_at = ? WHERE waiting_on = ? AND next_attempt_at > ?",
-            arguments: [now.milliseconds, peer.rawValue, now.milliseconds]
+            "UPDATE blob_wants SET next_attempt_at = ? WHERE waiting_on = ? AND next_attempt_at > ?",
+            [now.milliseconds, peer.rawValue, now.milliseconds]
         )
     }
 }

@@ -35,17 +35,17 @@ extension NodeDatabase {
             func fail(_ key: String, max: Int) throws -> LookupFailures {
                 let next = LookupFailures.after(try Self.lookupFailures(db, key), now: now, max: max, limits: limits)
                 try db.execute(
-                    cached: """
-                        INSERT INTO lookup_failures (subject, failures, window_start, locked_until) VALUES (?, ?, ?, ?)
-                        ON CONFLICT(subject) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start,
-                            locked_until = excluded.locked_until
-                        """,
-                    arguments: [key, next.failures, next.windowStart.milliseconds, next.lockedUntil?.milliseconds]
+                    """
+                    INSERT INTO lookup_failures (subject, failures, window_start, locked_until) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(subject) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start,
+                        locked_until = excluded.locked_until
+                    """,
+                    [key, next.failures, next.windowStart.milliseconds, next.lockedUntil?.milliseconds]
                 )
                 return next
             }
             let number = try digest.flatMap {
-                try String.fetchOne(db, cached: "SELECT case_number FROM cases WHERE lookup_digest = ?", arguments: [$0])
+                try db.value("SELECT case_number FROM cases WHERE lookup_digest = ?", [$0], as: String.self)
             }
             guard let digest, let number, let state = try Self.loadState(db, CaseNumber(rawValue: number)),
                 PublicLookup.exclusion(of: state.registration) == nil
@@ -66,14 +66,14 @@ extension NodeDatabase {
                 if let until = code.locked(at: now) ?? address.locked(at: now) { return .locked(until: until) }
                 return .wrongSecondFactor(remaining: limits.codeFailuresMax - code.failures)
             }
-            try db.execute(cached: "DELETE FROM lookup_failures WHERE subject = ?", arguments: [codeKey])
+            try db.execute("DELETE FROM lookup_failures WHERE subject = ?", [codeKey])
             try audit("success", object: number)
             return .found(state, events: try Self.loadEvents(db, state.caseNumber))
         }
     }
 
-    static func lookupFailures(_ db: Database, _ subject: String) throws -> LookupFailures? {
-        try Row.fetchOne(db, cached: "SELECT failures, window_start, locked_until FROM lookup_failures WHERE subject = ?", arguments: [subject]).map {
+    static func lookupFailures(_ db: some SQLSession, _ subject: String) throws -> LookupFailures? {
+        try db.fetchOne("SELECT failures, window_start, locked_until FROM lookup_failures WHERE subject = ?", [subject]).map {
             LookupFailures(
                 failures: $0["failures"],
                 windowStart: Date(milliseconds: $0["window_start"]),

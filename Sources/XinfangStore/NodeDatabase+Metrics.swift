@@ -33,13 +33,12 @@ extension NodeDatabase {
         let path = writer.path
         var figures = try await read { db in
             var links: [String: OperationalFigures.Link] = [:]
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT peer, SUM(state IN ('pending', 'failed', 'sent')) AS queued, SUM(state = 'dead') AS dead,
-                        MIN(CASE WHEN state IN ('pending', 'failed', 'sent') THEN created_at END) AS oldest
-                    FROM outbox GROUP BY peer
-                    """
+            for row in try db.fetchAll(
+                """
+                SELECT peer, SUM(state IN ('pending', 'failed', 'sent')) AS queued, SUM(state = 'dead') AS dead,
+                    MIN(CASE WHEN state IN ('pending', 'failed', 'sent') THEN created_at END) AS oldest
+                FROM outbox GROUP BY peer
+                """
             ) {
                 let peer: String = row["peer"]
                 links[peer] = OperationalFigures.Link(
@@ -50,22 +49,22 @@ extension NodeDatabase {
                     lastSuccessAt: nil
                 )
             }
-            for row in try Row.fetchAll(db, sql: "SELECT peer, last_success_at FROM peers") {
+            for row in try db.fetchAll("SELECT peer, last_success_at FROM peers") {
                 let peer: String = row["peer"]
                 var link = links[peer] ?? OperationalFigures.Link(peer: peer, queued: 0, dead: 0, oldestQueuedAt: nil, lastSuccessAt: nil)
                 link.lastSuccessAt = (row["last_success_at"] as Int64?).map(Date.init(milliseconds:))
                 links[peer] = link
             }
-            let refusals = try Row.fetchAll(db, sql: "SELECT peer, code, count FROM packet_refusals ORDER BY peer, code").map {
+            let refusals = try db.fetchAll("SELECT peer, code, count FROM packet_refusals ORDER BY peer, code").map {
                 (peer: $0["peer"] as String, code: $0["code"] as String, count: $0["count"] as Int)
             }
             var flags: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT kind, COUNT(*) AS n FROM flags WHERE cleared_at IS NULL GROUP BY kind") {
+            for row in try db.fetchAll("SELECT kind, COUNT(*) AS n FROM flags WHERE cleared_at IS NULL GROUP BY kind") {
                 flags[row["kind"]] = row["n"]
             }
-            let pages = try Int64.fetchOne(db, sql: "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()") ?? 0
+            let pages = try db.value("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", as: Int64.self) ?? 0
             var notifications: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM notifications GROUP BY state") {
+            for row in try db.fetchAll("SELECT state, COUNT(*) AS n FROM notifications GROUP BY state") {
                 notifications[row["state"]] = row["n"]
             }
             return OperationalFigures(

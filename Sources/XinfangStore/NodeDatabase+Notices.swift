@@ -26,10 +26,10 @@ extension NodeDatabase {
                 throw StoreError.refused(.alreadyRecorded(.issueNotice))
             }
             let today = calendar.civilDate(of: now)
-            let sequence = (try Int.fetchOne(db, cached: "SELECT last FROM notice_numbers WHERE year = ?", arguments: [today.year]) ?? 0) + 1
+            let sequence = (try db.value("SELECT last FROM notice_numbers WHERE year = ?", [today.year], as: Int.self) ?? 0) + 1
             try db.execute(
-                cached: "INSERT INTO notice_numbers (year, last) VALUES (?, ?) ON CONFLICT(year) DO UPDATE SET last = excluded.last",
-                arguments: [today.year, sequence]
+                "INSERT INTO notice_numbers (year, last) VALUES (?, ?) ON CONFLICT(year) DO UPDATE SET last = excluded.last",
+                [today.year, sequence]
             )
             let docNumber = NoticeNumbering.docNumber(prefix: prefix, year: today.year, sequence: sequence)
             let draft = NoticeDraft.make(

@@ -41,7 +41,7 @@ public struct NotificationRow: Sendable, Equatable, Codable {
 
 extension NodeDatabase {
     /// Queues the messages the stored events make here (`NotificationRules`), each once.
-    func queueNotifications(_ db: Database, for events: [CaseEvent], of state: CaseState, now: Date) throws {
+    func queueNotifications(_ db: some SQLSession, for events: [CaseEvent], of state: CaseState, now: Date) throws {
         guard notifications.isOn else { return }
         let organ = hierarchy?.topology.node(node)?.name ?? node.rawValue
         for event in events {
@@ -60,14 +60,16 @@ extension NodeDatabase {
         }
     }
 
-    func insertNotification(_ db: Database, _ draft: NotificationDraft, now: Date) throws {
+    /// Queues `draft` unless its key was queued before; answers how many it queued (0 or 1).
+    @discardableResult
+    func insertNotification(_ db: some SQLSession, _ draft: NotificationDraft, now: Date) throws -> Int {
         let params = String(decoding: try CanonicalJSON.encoder.encode(draft.params), as: UTF8.self)
-        try db.execute(
-            cached: """
-                INSERT INTO notifications (key, kind, case_number, params_json, state, next_attempt_at, created_at)
-                VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT(key) DO NOTHING
-                """,
-            arguments: [draft.key, draft.kind.rawValue, draft.caseNumber?.rawValue, params, now.milliseconds, now.milliseconds]
+        return try db.execute(
+            """
+            INSERT INTO notifications (key, kind, case_number, params_json, state, next_attempt_at, created_at)
+            VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT(key) DO NOTHING
+            """,
+            [draft.key, draft.kind.rawValue, draft.caseNumber?.rawValue, params, now.milliseconds, now.milliseconds]
         )
     }
 
@@ -75,14 +77,13 @@ extension NodeDatabase {
     @discardableResult
     public func queueNotification(_ draft: NotificationDraft, now: Date) async throws -> Bool {
         let queued = try await write { db in
-            try self.insertNotification(db, draft, now: now)
-            return db.changesCount > 0
+            try self.insertNotification(db, draft, now: now) > 0
         }
         if queued { outboxSignal.notify() }
         return queued
     }
 
-    static func notificationRow(_ row: Row) throws -> NotificationRow {
+    static func notificationRow(_ row: SQLRow) throws -> NotificationRow {
         NotificationRow(
             id: row["id"],
             key: row["key"],
@@ -103,13 +104,12 @@ extension NodeDatabase {
     /// `sending`, one more attempt): two senders never hand the same message out at once.
     public func claimDueNotifications(now: Date, limit: Int) async throws -> [NotificationRow] {
         try await write { db in
-            let rows = try Row.fetchAll(
-                db,
-                cached: "SELECT * FROM notifications WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
-                arguments: [now.milliseconds, limit]
+            let rows = try db.fetchAll(
+                "SELECT * FROM notifications WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+                [now.milliseconds, limit]
             ).map(Self.notificationRow)
             for row in rows {
-                try db.execute(cached: "UPDATE notifications SET state = 'sending', attempts = attempts + 1 WHERE id = ?", arguments: [row.id])
+                try db.execute("UPDATE notifications SET state = 'sending', attempts = attempts + 1 WHERE id = ?", [row.id])
             }
             return rows.map {
                 var r = $0
@@ -124,8 +124,7 @@ extension NodeDatabase {
     /// under the same id (the gateway's deduplication makes it once).
     public func resumeSendingNotifications() async throws -> Int {
         try await write { db in
-            try db.execute(sql: "UPDATE notifications SET state = 'pending' WHERE state = 'sending'")
-            return db.changesCount
+            try db.execute("UPDATE notifications SET state = 'pending' WHERE state = 'sending'")
         }
     }
 
@@ -134,8 +133,8 @@ extension NodeDatabase {
         let sealed = String(decoding: try CanonicalJSON.encoder.encode(try personalData.seal(Data(body.utf8))), as: UTF8.self)
         try await write { db in
             try db.execute(
-                cached: "UPDATE notifications SET state = 'sent', sent_at = ?, report = ?, body_sealed = ?, last_error = NULL WHERE id = ?",
-                arguments: [now.milliseconds, report.map { String($0.prefix(500)) }, sealed, id]
+                "UPDATE notifications SET state = 'sent', sent_at = ?, report = ?, body_sealed = ?, last_error = NULL WHERE id = ?",
+                [now.milliseconds, report.map { String($0.prefix(500)) }, sealed, id]
             )
         }
     }
@@ -151,12 +150,12 @@ extension NodeDatabase {
         now: Date
     ) async throws -> NotificationState {
         try await write { db in
-            let attempts = try Int.fetchOne(db, cached: "SELECT attempts FROM notifications WHERE id = ?", arguments: [id]) ?? 0
+            let attempts = try db.value("SELECT attempts FROM notifications WHERE id = ?", [id], as: Int.self) ?? 0
             let dead = final || attempts >= NotificationRetry.attemptsMax
             let next = now.addingTimeInterval(NotificationRetry.delay(afterAttempts: attempts, base: retryBase))
             try db.execute(
-                cached: "UPDATE notifications SET state = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
-                arguments: [dead ? "dead" : "pending", String(error.prefix(500)), next.milliseconds, id]
+                "UPDATE notifications SET state = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                [dead ? "dead" : "pending", String(error.prefix(500)), next.milliseconds, id]
             )
             return dead ? .dead : .pending
         }
@@ -166,8 +165,8 @@ extension NodeDatabase {
     public func deferNotification(_ id: Int64, until: Date) async throws {
         try await write { db in
             try db.execute(
-                cached: "UPDATE notifications SET state = 'pending', attempts = MAX(attempts - 1, 0), next_attempt_at = ? WHERE id = ?",
-                arguments: [until.milliseconds, id]
+                "UPDATE notifications SET state = 'pending', attempts = MAX(attempts - 1, 0), next_attempt_at = ? WHERE id = ?",
+                [until.milliseconds, id]
             )
         }
     }
@@ -175,7 +174,7 @@ extension NodeDatabase {
     /// The earliest time a pending message is due, if any.
     public func nextNotificationDue() async throws -> Date? {
         try await read { db in
-            try Int64.fetchOne(db, cached: "SELECT MIN(next_attempt_at) FROM notifications WHERE state = 'pending'").map(Date.init(milliseconds:))
+            try db.value("SELECT MIN(next_attempt_at) FROM notifications WHERE state = 'pending'", as: Int64.self).map(Date.init(milliseconds:))
         }
     }
 
@@ -184,13 +183,9 @@ extension NodeDatabase {
         try await read { db in
             let rows =
                 if let state {
-                    try Row.fetchAll(
-                        db,
-                        sql: "SELECT * FROM notifications WHERE state = ? ORDER BY id DESC LIMIT ?",
-                        arguments: [state.rawValue, limit]
-                    )
+                    try db.fetchAll("SELECT * FROM notifications WHERE state = ? ORDER BY id DESC LIMIT ?", [state.rawValue, limit])
                 } else {
-                    try Row.fetchAll(db, sql: "SELECT * FROM notifications ORDER BY id DESC LIMIT ?", arguments: [limit])
+                    try db.fetchAll("SELECT * FROM notifications ORDER BY id DESC LIMIT ?", [limit])
                 }
             return try rows.map(Self.notificationRow)
         }
@@ -198,7 +193,7 @@ extension NodeDatabase {
 
     /// The sealed text of a sent message, opened (for a role allowed to read personal data).
     public func notificationBody(_ id: Int64) async throws -> String? {
-        let sealed = try await read { db in try String.fetchOne(db, cached: "SELECT body_sealed FROM notifications WHERE id = ?", arguments: [id]) }
+        let sealed = try await read { db in try db.value("SELECT body_sealed FROM notifications WHERE id = ?", [id], as: String.self) }
         guard let sealed else { return nil }
         let value = try JSONDecoder().decode(SealedValue.self, from: Data(sealed.utf8))
         return String(decoding: try personalData.open(value), as: UTF8.self)
@@ -209,10 +204,9 @@ extension NodeDatabase {
     public func resendNotification(_ id: Int64, now: Date) async throws -> Bool {
         let changed = try await write { db in
             try db.execute(
-                cached: "UPDATE notifications SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE id = ? AND state = 'dead'",
-                arguments: [now.milliseconds, id]
-            )
-            return db.changesCount > 0
+                "UPDATE notifications SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE id = ? AND state = 'dead'",
+                [now.milliseconds, id]
+            ) > 0
         }
         if changed { outboxSignal.notify() }
         return changed
@@ -222,7 +216,7 @@ extension NodeDatabase {
     public func notificationCounts() async throws -> [NotificationState: Int] {
         try await read { db in
             var out: [NotificationState: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM notifications GROUP BY state") {
+            for row in try db.fetchAll("SELECT state, COUNT(*) AS n FROM notifications GROUP BY state") {
                 if let state = NotificationState(rawValue: row["state"]) { out[state] = row["n"] }
             }
             return out
@@ -236,17 +230,17 @@ extension NodeDatabase {
         let prefix = node.rawValue + "-"
         guard messageID.hasPrefix(prefix), let id = Int64(messageID.dropFirst(prefix.count)) else { return false }
         return try await write { db in
-            guard let state = try String.fetchOne(db, cached: "SELECT state FROM notifications WHERE id = ?", arguments: [id]),
+            guard let state = try db.value("SELECT state FROM notifications WHERE id = ?", [id], as: String.self),
                 state == NotificationState.sent.rawValue || state == NotificationState.sending.rawValue
             else { return false }
             let line = "\(delivered ? "delivered" : "failed") \(now.milliseconds)\(detail.isEmpty ? "" : ": " + detail)"
             try db.execute(
-                cached: """
-                    UPDATE notifications SET report = substr(COALESCE(report || ' | ', '') || ?, 1, 1000),
-                        state = CASE WHEN ? THEN state ELSE 'dead' END, last_error = CASE WHEN ? THEN last_error ELSE ? END
-                    WHERE id = ?
-                    """,
-                arguments: [line, delivered, delivered, "手机未送达：" + String(detail.prefix(200)), id]
+                """
+                UPDATE notifications SET report = substr(COALESCE(report || ' | ', '') || ?, 1, 1000),
+                    state = CASE WHEN ? THEN state ELSE 'dead' END, last_error = CASE WHEN ? THEN last_error ELSE ? END
+                WHERE id = ?
+                """,
+                [line, delivered, delivered, "手机未送达：" + String(detail.prefix(200)), id]
             )
             return true
         }

@@ -10,7 +10,7 @@ extension NodeDatabase {
     public func resetInFlight(now: Date) async throws {
         try await write { db in
             try Self.endSendingSessions(db)
-            for id in try Int64.fetchAll(db, cached: "SELECT id FROM outbox WHERE state = 'sent'") {
+            for id in try db.values("SELECT id FROM outbox WHERE state = 'sent'", as: Int64.self) {
                 try OutboxTable.update(db, id: id, now: now) { $0.requeued() }
             }
         }
@@ -21,10 +21,10 @@ extension NodeDatabase {
     /// dispatcher is woken. The outbox row stays the one record of the item, attempts and all.
     public func redeliverDead(peer: NodeID?, ids: [Int64]? = nil, now: Date) async throws -> Int {
         let count = try await write { db -> Int in
-            var dead = try Int64.fetchAll(
-                db,
-                cached: "SELECT id FROM outbox WHERE state = 'dead' AND (?1 IS NULL OR peer = ?1) ORDER BY id",
-                arguments: [peer?.rawValue]
+            var dead = try db.values(
+                "SELECT id FROM outbox WHERE state = 'dead' AND (?1 IS NULL OR peer = ?1) ORDER BY id",
+                [peer?.rawValue],
+                as: Int64.self
             )
             if let ids { dead = dead.filter(Set(ids).contains) }
             for id in dead { try OutboxTable.update(db, id: id, now: now) { $0.redelivered(now: now) } }
@@ -47,14 +47,13 @@ extension NodeDatabase {
         // enqueued after this read is signalled by its own commit, which wakes the loop again.
         guard try await read({ db in try Self.hasDue(db, for: peer, now: now) }) else { return nil }
         return try await writeUnsynced { db -> OutboxBatch? in
-            let rows = try Row.fetchAll(
-                db,
-                cached: """
-                    SELECT id, kind, case_number, command_id, acked_seq, branch_head FROM outbox
-                    WHERE peer = ? AND state IN ('pending', 'failed') AND next_attempt_at <= ?
-                    ORDER BY id LIMIT ?
-                    """,
-                arguments: [peer.rawValue, now.milliseconds, DeliveryPolicy.itemsPerPacketMax]
+            let rows = try db.fetchAll(
+                """
+                SELECT id, kind, case_number, command_id, acked_seq, branch_head FROM outbox
+                WHERE peer = ? AND state IN ('pending', 'failed') AND next_attempt_at <= ?
+                ORDER BY id LIMIT ?
+                """,
+                [peer.rawValue, now.milliseconds, DeliveryPolicy.itemsPerPacketMax]
             )
             guard !rows.isEmpty else { return nil }
             var chains: [[CaseEvent]] = []
@@ -65,11 +64,7 @@ extension NodeDatabase {
                 let id: Int64 = row["id"]
                 if (row["kind"] as String) == "command" {
                     guard
-                        let body = try String.fetchOne(
-                            db,
-                            cached: "SELECT body FROM commands WHERE id = ?",
-                            arguments: [row["command_id"] as String?]
-                        )
+                        let body = try db.value("SELECT body FROM commands WHERE id = ?", [row["command_id"] as String?], as: String.self)
                     else {
                         try OutboxTable.update(db, id: id, now: now) { $0.abandoned("command body missing") }
                         continue
@@ -100,11 +95,11 @@ extension NodeDatabase {
                 ids.append(id)
             }
             guard !ids.isEmpty else { return nil }
-            try db.execute(
-                // Every item the packet covers is `OutboxItem.sent()`: one statement for the batch.
-                sql:
-                    "UPDATE outbox SET state = '\(OutboxState.sent.rawValue)', updated_at = ? WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
-                arguments: StatementArguments([now.milliseconds] + ids)
+            // Every item the packet covers is `OutboxItem.sent()`: one statement for the batch.
+            try db.run(
+                "UPDATE outbox SET state = '\(OutboxState.sent.rawValue)', updated_at = ? WHERE id IN (\(Self.placeholders(ids.count)))",
+                arguments: [now.milliseconds] + ids,
+                cached: false
             )
             return OutboxBatch(peer: peer, number: try Self.nextPacketNumber(db, for: peer), chains: chains, commands: commands, itemIDs: ids)
         }
@@ -123,13 +118,13 @@ extension NodeDatabase {
             // made each delivery cost O(queued items) (found by `xinfang bench ingest`).
             var chainItems: [String: [Int64]] = [:]
             if !batch.itemIDs.isEmpty {
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT id, case_number FROM outbox WHERE id IN (\(batch.itemIDs.map { _ in "?" }.joined(separator: ",")))
-                            AND kind IN ('chain', 'branch') ORDER BY id
-                        """,
-                    arguments: StatementArguments(batch.itemIDs)
+                let rows = try db.rows(
+                    """
+                    SELECT id, case_number FROM outbox WHERE id IN (\(batch.itemIDs.map { _ in "?" }.joined(separator: ",")))
+                        AND kind IN ('chain', 'branch') ORDER BY id
+                    """,
+                    arguments: batch.itemIDs as [any SQLValueConvertible],
+                    cached: false
                 )
                 for row in rows { chainItems[row["case_number"], default: []].append(row["id"]) }
             }
@@ -141,10 +136,10 @@ extension NodeDatabase {
                     let key = receipt.caseNumber.rawValue
                     id = chainItems[key]?.isEmpty == false ? chainItems[key]?.removeFirst() : nil
                 case .command:
-                    id = try Int64.fetchOne(
-                        db,
-                        cached: "SELECT id FROM outbox WHERE peer = ? AND kind = 'command' AND command_id = ?",
-                        arguments: [batch.peer.rawValue, receipt.commandId]
+                    id = try db.value(
+                        "SELECT id FROM outbox WHERE peer = ? AND kind = 'command' AND command_id = ?",
+                        [batch.peer.rawValue, receipt.commandId],
+                        as: Int64.self
                     )
                 }
                 guard let id, batch.itemIDs.contains(id) else { continue }
@@ -158,10 +153,7 @@ extension NodeDatabase {
                     $0.packetFailed(.unanswered, error: "unanswered: the peer gave no receipt for this item", now: now, jitter: jitter)
                 }
             }
-            try db.execute(
-                cached: "UPDATE peers SET last_success_at = ?, last_error = NULL WHERE peer = ?",
-                arguments: [ms, batch.peer.rawValue]
-            )
+            try db.execute("UPDATE peers SET last_success_at = ?, last_error = NULL WHERE peer = ?", [ms, batch.peer.rawValue])
             // The peer answers again: what waited because it was unreachable is due at once.
             try Self.markReachable(db, batch.peer, now: now)
         }
@@ -184,8 +176,8 @@ extension NodeDatabase {
                 if item.state.isQueued { retryAt = min(retryAt ?? item.nextAttemptAt, item.nextAttemptAt) }
             }
             try db.execute(
-                cached: "UPDATE peers SET last_failure_at = ?, last_error = ? WHERE peer = ?",
-                arguments: [ms, "\(kind.rawValue): \(error)", batch.peer.rawValue]
+                "UPDATE peers SET last_failure_at = ?, last_error = ? WHERE peer = ?",
+                [ms, "\(kind.rawValue): \(error)", batch.peer.rawValue]
             )
             return retryAt ?? now.addingTimeInterval(DeliveryPolicy.firstRetrySeconds)
         }
@@ -201,22 +193,19 @@ extension NodeDatabase {
     }
 
     /// Whether an item for `peer` is due at `now` (what `nextBatch` would take).
-    static func hasDue(_ db: Database, for peer: NodeID, now: Date) throws -> Bool {
-        try Bool.fetchOne(
-            db,
-            cached: "SELECT EXISTS (SELECT 1 FROM outbox WHERE peer = ? AND state IN ('pending', 'failed') AND next_attempt_at <= ?)",
-            arguments: [peer.rawValue, now.milliseconds]
+    static func hasDue(_ db: some SQLSession, for peer: NodeID, now: Date) throws -> Bool {
+        try db.value(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE peer = ? AND state IN ('pending', 'failed') AND next_attempt_at <= ?)",
+            [peer.rawValue, now.milliseconds],
+            as: Bool.self
         ) ?? false
     }
 
     /// When the next item for `peer` falls due; nil when nothing waits.
     public func nextDueAt(for peer: NodeID) async throws -> Date? {
         try await read { db in
-            try Int64.fetchOne(
-                db,
-                cached: "SELECT min(next_attempt_at) FROM outbox WHERE peer = ? AND state IN ('pending', 'failed')",
-                arguments: [peer.rawValue]
-            ).map(Date.init(milliseconds:))
+            try db.value("SELECT min(next_attempt_at) FROM outbox WHERE peer = ? AND state IN ('pending', 'failed')", [peer.rawValue], as: Int64.self)
+                .map(Date.init(milliseconds:))
         }
     }
 
@@ -230,11 +219,11 @@ extension NodeDatabase {
         let peer = hierarchy?.topology.node(NodeID(peer)) != nil ? peer : Self.unknownSender
         try await write { db in
             try db.execute(
-                cached: """
-                    INSERT INTO packet_refusals (peer, code, count, last_at, last_detail) VALUES (?, ?, 1, ?, ?)
-                    ON CONFLICT(peer, code) DO UPDATE SET count = count + 1, last_at = excluded.last_at, last_detail = excluded.last_detail
-                    """,
-                arguments: [String(peer.prefix(32)), code, now.milliseconds, String(detail.prefix(500))]
+                """
+                INSERT INTO packet_refusals (peer, code, count, last_at, last_detail) VALUES (?, ?, 1, ?, ?)
+                ON CONFLICT(peer, code) DO UPDATE SET count = count + 1, last_at = excluded.last_at, last_detail = excluded.last_detail
+                """,
+                [String(peer.prefix(32)), code, now.milliseconds, String(detail.prefix(500))]
             )
         }
     }
@@ -242,23 +231,22 @@ extension NodeDatabase {
     /// The outbox and link state of every peer this node has dealt with.
     public func outboxSummary() async throws -> [PeerOutbox] {
         try await read { db in
-            var peers = Set(try String.fetchAll(db, cached: "SELECT DISTINCT peer FROM outbox"))
-            peers.formUnion(try String.fetchAll(db, cached: "SELECT peer FROM peers"))
-            peers.formUnion(try String.fetchAll(db, cached: "SELECT DISTINCT peer FROM packet_refusals"))
+            var peers = Set(try db.values("SELECT DISTINCT peer FROM outbox", as: String.self))
+            peers.formUnion(try db.values("SELECT peer FROM peers", as: String.self))
+            peers.formUnion(try db.values("SELECT DISTINCT peer FROM packet_refusals", as: String.self))
             return try peers.sorted().map { peer in
                 var counts: [String: Int] = ["pending": 0, "sent": 0, "acknowledged": 0, "failed": 0, "dead": 0]
-                for row in try Row.fetchAll(db, cached: "SELECT state, COUNT(*) AS n FROM outbox WHERE peer = ? GROUP BY state", arguments: [peer]) {
+                for row in try db.fetchAll("SELECT state, COUNT(*) AS n FROM outbox WHERE peer = ? GROUP BY state", [peer]) {
                     counts[row["state"]] = row["n"]
                 }
                 var refusals: [String: Int] = [:]
-                for row in try Row.fetchAll(db, cached: "SELECT code, count FROM packet_refusals WHERE peer = ?", arguments: [peer]) {
+                for row in try db.fetchAll("SELECT code, count FROM packet_refusals WHERE peer = ?", [peer]) {
                     refusals[row["code"]] = row["count"]
                 }
-                let link = try Row.fetchOne(db, cached: "SELECT * FROM peers WHERE peer = ?", arguments: [peer])
-                let items = try Row.fetchAll(
-                    db,
-                    cached: "SELECT * FROM outbox WHERE peer = ? AND state != 'acknowledged' ORDER BY id LIMIT ?",
-                    arguments: [peer, PeerOutbox.itemsShownMax]
+                let link = try db.fetchOne("SELECT * FROM peers WHERE peer = ?", [peer])
+                let items = try db.fetchAll(
+                    "SELECT * FROM outbox WHERE peer = ? AND state != 'acknowledged' ORDER BY id LIMIT ?",
+                    [peer, PeerOutbox.itemsShownMax]
                 ).map { row in
                     PeerOutbox.Item(
                         id: row["id"],
@@ -294,10 +282,10 @@ extension NodeDatabase {
     /// Commands made here that the holder has not applied yet, for a case.
     public func pendingCommands(for number: CaseNumber) async throws -> [CaseCommand] {
         try await read { db in
-            try String.fetchAll(
-                db,
-                cached: "SELECT body FROM commands WHERE case_number = ? AND origin = ? AND status = 'pending' ORDER BY created_at",
-                arguments: [number.rawValue, node.rawValue]
+            try db.values(
+                "SELECT body FROM commands WHERE case_number = ? AND origin = ? AND status = 'pending' ORDER BY created_at",
+                [number.rawValue, node.rawValue],
+                as: String.self
             ).map { try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data($0.utf8)) }
         }
     }
@@ -305,7 +293,7 @@ extension NodeDatabase {
     /// The status of a command known here (pending, received, forwarded, applied, refused, undeliverable).
     public func commandStatus(_ id: String) async throws -> (status: CommandStatus, detail: String?)? {
         try await read { db in
-            try Row.fetchOne(db, cached: "SELECT status, detail FROM commands WHERE id = ?", arguments: [id]).map {
+            try db.fetchOne("SELECT status, detail FROM commands WHERE id = ?", [id]).map {
                 (CommandStatus(rawValue: $0["status"]) ?? .pending, $0["detail"])
             }
         }
@@ -314,7 +302,7 @@ extension NodeDatabase {
     /// The case a command stored here is about.
     public func commandCase(_ id: String) async throws -> CaseNumber? {
         try await read { db in
-            try String.fetchOne(db, cached: "SELECT case_number FROM commands WHERE id = ?", arguments: [id]).map(CaseNumber.init(rawValue:))
+            try db.value("SELECT case_number FROM commands WHERE id = ?", [id], as: String.self).map(CaseNumber.init(rawValue:))
         }
     }
 }
@@ -325,10 +313,9 @@ extension NodeDatabase {
     public func arrivalDelays(kind: String, origin: NodeID, caseNumbers: [String]) async throws -> [Double] {
         try await read { db in
             try caseNumbers.compactMap { number in
-                try Row.fetchOne(
-                    db,
-                    cached: "SELECT stored_at - hlc_wall AS delay FROM events WHERE case_number = ? AND kind = ? AND origin = ? ORDER BY seq LIMIT 1",
-                    arguments: [number, kind, origin.rawValue]
+                try db.fetchOne(
+                    "SELECT stored_at - hlc_wall AS delay FROM events WHERE case_number = ? AND kind = ? AND origin = ? ORDER BY seq LIMIT 1",
+                    [number, kind, origin.rawValue]
                 ).map { Double($0["delay"] as Int64) }
             }
         }

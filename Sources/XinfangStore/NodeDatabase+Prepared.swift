@@ -67,8 +67,8 @@ extension NodeDatabase {
     }
 
     /// A case's head, without decoding its state.
-    static func loadHead(_ db: Database, _ number: CaseNumber) throws -> CaseHead? {
-        try Row.fetchOne(db, cached: "SELECT head_seq, head_hash FROM cases WHERE case_number = ?", arguments: [number.rawValue])
+    static func loadHead(_ db: some SQLSession, _ number: CaseNumber) throws -> CaseHead? {
+        try db.fetchOne("SELECT head_seq, head_hash FROM cases WHERE case_number = ?", [number.rawValue])
             .map { CaseHead(seq: $0[0], hash: $0[1]) }
     }
 
@@ -134,13 +134,13 @@ extension NodeDatabase {
     }
 
     /// The encoded states of the cases `numbers` names (the ones stored), by case number.
-    static func encodedStates(_ db: Database, _ numbers: [String]) throws -> [String: String] {
+    static func encodedStates(_ db: some SQLSession, _ numbers: [String]) throws -> [String: String] {
         var states: [String: String] = [:]
         for chunk in numbers.chunked(variablesPerQuery) {
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT case_number, state_json FROM case_states WHERE case_number IN (\(placeholders(chunk.count)))",
-                arguments: StatementArguments(chunk)
+            let rows = try db.rows(
+                "SELECT case_number, state_json FROM case_states WHERE case_number IN (\(placeholders(chunk.count)))",
+                arguments: Array(chunk) as [any SQLValueConvertible],
+                cached: false
             )
             for row in rows { states[row[0]] = row[1] }
         }
@@ -163,11 +163,11 @@ extension NodeDatabase {
             var known = Set<String>()
             for chunk in hashes.chunked(Self.variablesPerQuery) {
                 known.formUnion(
-                    try String.fetchAll(
-                        db,
-                        sql: "SELECT hash FROM events WHERE hash IN (\(Self.placeholders(chunk.count)))",
-                        arguments: StatementArguments(chunk)
-                    )
+                    try db.rows(
+                        "SELECT hash FROM events WHERE hash IN (\(Self.placeholders(chunk.count)))",
+                        arguments: Array(chunk) as [any SQLValueConvertible],
+                        cached: false
+                    ).compactMap { $0[0] as String? }
                 )
             }
             return (states, known)

@@ -73,10 +73,10 @@ public struct CaseScope: Sendable, Equatable {
     }
 
     /// The SQL condition and its arguments.
-    var clause: (String, StatementArguments) {
+    var clause: (String, [any SQLValueConvertible]) {
         let sorted = holders.map(\.rawValue).sorted()
-        var arguments = StatementArguments(sorted + sorted)
-        _ = arguments.append(contentsOf: [respondentExcluded.rawValue])
+        var arguments = [any SQLValueConvertible](sorted + sorted)
+        arguments.append(contentsOf: [respondentExcluded.rawValue])
         let list = sorted.map { _ in "?" }.joined(separator: ",")
         return ("(holder IN (\(list)) OR unit_node IN (\(list))) AND (respondent_node IS NULL OR respondent_node <> ?)", arguments)
     }
@@ -168,10 +168,10 @@ extension NodeDatabase {
         let sort = query.sort
         let descending = sort.descendingByDefault != query.reversed
         if let after = query.after {
-            let key: (any DatabaseValueConvertible) = sort.isNumeric ? (Int64(after.key) ?? 0) : after.key
+            let key: (any SQLValueConvertible) = sort.isNumeric ? (Int64(after.key) ?? 0) : after.key
             let beyond = descending ? "<" : ">"
             clauses.append("(\(sort.expression) \(beyond) ? OR (\(sort.expression) = ? AND case_number \(beyond) ?))")
-            _ = arguments.append(contentsOf: [key, key, after.caseNumber])
+            arguments.append(contentsOf: [key, key, after.caseNumber])
         }
         let limit = min(max(query.limit, 1), CaseQuery.limitMax)
         let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
@@ -183,36 +183,36 @@ extension NodeDatabase {
         let bound = arguments
         let (rows, total) = try await read { db in
             // The page's numbers first, from the rows alone; then the states of those cases only.
-            let keys = try Row.fetchAll(db, sql: sql, arguments: bound).map { row in (row[0] as String, row[1] as DatabaseValue) }
+            let keys = try db.fetchAll(sql, bound).map { row in (row[0] as String, row[1] as SQLValue) }
             let states = try Self.encodedStates(db, keys.map(\.0))
             let rows = try keys.map { number, key in
                 guard let json = states[number] else { throw StoreError.database("case \(number) has no stored state") }
                 return (try CanonicalJSON.decoder.decode(CaseState.self, from: Data(json.utf8)), key)
             }
-            return (rows, try Int.fetchOne(db, sql: countSQL, arguments: countArguments) ?? 0)
+            return (rows, try db.value(countSQL, countArguments, as: Int.self) ?? 0)
         }
         let page = Array(rows.prefix(limit))
         let next =
             rows.count > limit
             ? page.last.map { state, key in
-                CaseCursor(sort: sort, key: key.storage.value.map { "\($0)" } ?? "", caseNumber: state.caseNumber.rawValue)
+                CaseCursor(sort: sort, key: key.cursorText, caseNumber: state.caseNumber.rawValue)
             } : nil
         return CasePage(items: page.map(\.0), next: next, total: min(total, CaseQuery.countMax), totalIsExact: total <= CaseQuery.countMax)
     }
 
     /// The SQL conditions of a case list's filters (without its cursor), and their arguments.
-    func conditions(of query: CaseQuery, now: Date) -> ([String], StatementArguments) {
+    func conditions(of query: CaseQuery, now: Date) -> ([String], [any SQLValueConvertible]) {
         var clauses: [String] = []
-        var arguments = StatementArguments()
-        func add(_ clause: String, _ values: [(any DatabaseValueConvertible)?] = []) {
+        var arguments = [any SQLValueConvertible]()
+        func add(_ clause: String, _ values: [any SQLValueConvertible] = []) {
             clauses.append(clause)
-            _ = arguments.append(contentsOf: StatementArguments(values))
+            arguments.append(contentsOf: values as [any SQLValueConvertible])
         }
         let nowMs = now.milliseconds
         if let scope = query.scope {
             let (sql, args) = scope.clause
             clauses.append(sql)
-            _ = arguments.append(contentsOf: args)
+            arguments.append(contentsOf: args)
         }
         if !query.statuses.isEmpty {
             add("status IN (\(query.statuses.map { _ in "?" }.joined(separator: ",")))", query.statuses.map(\.rawValue))
@@ -272,12 +272,12 @@ extension NodeDatabase {
     public func caseState(_ number: CaseNumber, in scope: CaseScope) async throws -> CaseState? {
         let (sql, args) = scope.clause
         return try await read { db in
-            try String.fetchOne(
-                db,
-                sql: "SELECT state_json FROM case_states WHERE case_number = (SELECT case_number FROM cases WHERE case_number = ? AND \(sql))",
-                arguments: [number.rawValue] + args
-            )
-            .map { try CanonicalJSON.decoder.decode(CaseState.self, from: Data($0.utf8)) }
+            try db.rows(
+                "SELECT state_json FROM case_states WHERE case_number = (SELECT case_number FROM cases WHERE case_number = ? AND \(sql))",
+                arguments: [number.rawValue] + args,
+                cached: false
+            ).first.flatMap { $0[0] as String? }
+                .map { try CanonicalJSON.decoder.decode(CaseState.self, from: Data($0.utf8)) }
         }
     }
 }
@@ -287,13 +287,15 @@ extension NodeDatabase {
     /// cannot grow it, and for operators).
     public func tableSizes() async throws -> [String: Int] {
         try await read { db in
-            let tables = try String.fetchAll(
-                db,
-                sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            let tables = try db.values(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                as: String.self
             )
             var sizes: [String: Int] = [:]
             for table in tables {
-                sizes[table] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"\(table.replacingOccurrences(of: "\"", with: "\"\""))\"") ?? 0
+                sizes[table] =
+                    try db.rows("SELECT COUNT(*) FROM \"\(table.replacingOccurrences(of: "\"", with: "\"\""))\"", arguments: [], cached: false).first
+                    .flatMap { $0[0] as Int? } ?? 0
             }
             return sizes
         }

@@ -25,7 +25,7 @@ extension NodeDatabase {
     /// The rebuild inside the caller's transaction (a write transaction when `repair`); with
     /// `rewriteAll`, every row is rewritten (after a migration that added derived columns).
     /// `progress` hears the number of cases folded so far, after each.
-    func rebuild(_ db: Database, repair: Bool, rewriteAll: Bool = false, progress: (Int) -> Void = { _ in }) throws -> RebuildReport {
+    func rebuild(_ db: some SQLSession, repair: Bool, rewriteAll: Bool = false, progress: (Int) -> Void = { _ in }) throws -> RebuildReport {
         var report = RebuildReport(cases: 0, events: 0, mismatched: [])
         var current: [CaseEvent] = []
         func finish() throws {
@@ -51,8 +51,7 @@ extension NodeDatabase {
             }
             current.removeAll(keepingCapacity: true)
         }
-        let rows = try Row.fetchCursor(db, sql: "SELECT * FROM events ORDER BY case_number, seq, epoch")
-        while let row = try rows.next() {
+        try db.eachRow("SELECT * FROM events ORDER BY case_number, seq, epoch", arguments: []) { row in
             let event = try CaseEvent(row: row)
             report.events += 1
             if let first = current.first, first.caseNumber != event.caseNumber { try finish() }
@@ -61,7 +60,7 @@ extension NodeDatabase {
         try finish()
         // A rewrite recomputes what has a chain; the check for rows without one is the repair's.
         guard !rewriteAll else { return report }
-        let orphans = try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM cases WHERE case_number NOT IN (SELECT case_number FROM events)") ?? 0
+        let orphans = try db.value("SELECT COUNT(*) FROM cases WHERE case_number NOT IN (SELECT case_number FROM events)", as: Int.self) ?? 0
         if orphans > 0 { throw StoreError.database("\(orphans) materialised cases have no events") }
         return report
     }

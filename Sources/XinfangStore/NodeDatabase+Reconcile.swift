@@ -53,11 +53,8 @@ extension NodeDatabase {
         return try await write { db in
             let previous = try NodeMeta.get(db, "reconciled_at").flatMap(Int64.init).map(Date.init(milliseconds:))
             var open: [String: Int64] = [:]
-            for row in try Row.fetchAll(
-                db,
-                cached: "SELECT id, kind, subject, detail_key FROM flags WHERE raised_by = ? AND cleared_at IS NULL",
-                arguments: [node.rawValue]
-            ) {
+            for row in try db.fetchAll("SELECT id, kind, subject, detail_key FROM flags WHERE raised_by = ? AND cleared_at IS NULL", [node.rawValue])
+            {
                 open["\(node)|\(row["kind"] as String)|\(row["subject"] as String)|\(row["detail_key"] as String)"] = row["id"]
             }
             var raised = 0
@@ -65,8 +62,8 @@ extension NodeDatabase {
             for flag in desired where seen.insert(flag.key).inserted {
                 if let id = open[flag.key] {
                     try db.execute(
-                        cached: "UPDATE flags SET node = ?, since = ?, detail = ? WHERE id = ?",
-                        arguments: [flag.node.rawValue, flag.since.milliseconds, flag.detail, id]
+                        "UPDATE flags SET node = ?, since = ?, detail = ? WHERE id = ?",
+                        [flag.node.rawValue, flag.since.milliseconds, flag.detail, id]
                     )
                 } else {
                     try Self.insertFlag(db, flag, raisedAt: now)
@@ -75,15 +72,14 @@ extension NodeDatabase {
             }
             let gone = open.filter { !seen.contains($0.key) }.map(\.value)
             for id in gone {
-                try db.execute(cached: "UPDATE flags SET cleared_at = ? WHERE id = ?", arguments: [now.milliseconds, id])
+                try db.execute("UPDATE flags SET cleared_at = ? WHERE id = ?", [now.milliseconds, id])
             }
             try NodeMeta.set(db, "reconciled_at", String(now.milliseconds))
             if try NodeMeta.get(db, "first_reconciled_at") == nil { try NodeMeta.set(db, "first_reconciled_at", String(now.milliseconds)) }
             var byKind: [String: Int] = [:]
-            for row in try Row.fetchAll(
-                db,
-                cached: "SELECT kind, COUNT(*) AS n FROM flags WHERE raised_by = ? AND cleared_at IS NULL GROUP BY kind",
-                arguments: [node.rawValue]
+            for row in try db.fetchAll(
+                "SELECT kind, COUNT(*) AS n FROM flags WHERE raised_by = ? AND cleared_at IS NULL GROUP BY kind",
+                [node.rawValue]
             ) {
                 byKind[row["kind"]] = row["n"]
             }
@@ -104,7 +100,7 @@ extension NodeDatabase {
         try await read { db in try NodeMeta.get(db, "reconciled_at").flatMap(Int64.init).map(Date.init(milliseconds:)) }
     }
 
-    func computeFlags(_ db: Database, now: Date, limits: ReconciliationLimits) throws -> ([Flag], Int) {
+    func computeFlags(_ db: some SQLSession, now: Date, limits: ReconciliationLimits) throws -> ([Flag], Int) {
         var (flags, scanned) = try caseFlags(db, now: now, limits: limits)
         flags += try conflictFlags(db)
         flags += try commandFlags(db, now: now, limits: limits)
@@ -116,16 +112,13 @@ extension NodeDatabase {
     }
 
     /// Every open case's own flags (overdue, stuck, …), from one scan of the open cases.
-    func caseFlags(_ db: Database, now: Date, limits: ReconciliationLimits) throws -> ([Flag], Int) {
+    func caseFlags(_ db: some SQLSession, now: Date, limits: ReconciliationLimits) throws -> ([Flag], Int) {
         var flags: [Flag] = []
         var scanned = 0
         let finals = CaseStatus.allCases.filter(\.isFinal).map { "'\($0.rawValue)'" }.joined(separator: ",")
-        let cursor = try String.fetchCursor(
-            db,
-            sql: "SELECT s.state_json FROM cases c JOIN case_states s USING (case_number) WHERE c.status NOT IN (\(finals))"
-        )
-        while let json = try cursor.next() {
-            let state = try CanonicalJSON.decoder.decode(CaseState.self, from: Data(json.utf8))
+        let sql = "SELECT s.state_json FROM cases c JOIN case_states s USING (case_number) WHERE c.status NOT IN (\(finals))"
+        try db.eachRow(sql, arguments: []) { row in
+            let state = try CanonicalJSON.decoder.decode(CaseState.self, from: Data((row[0] as String).utf8))
             scanned += 1
             flags += CaseFlags.evaluate(state, at: node, now: now, calendar: calendar, limits: limits, hierarchy: hierarchy)
         }
@@ -133,14 +126,13 @@ extension NodeDatabase {
     }
 
     /// Forks no one has resolved.
-    func conflictFlags(_ db: Database) throws -> [Flag] {
+    func conflictFlags(_ db: some SQLSession) throws -> [Flag] {
         var flags: [Flag] = []
-        for row in try Row.fetchAll(
-            db,
-            cached: """
-                SELECT c.case_number, c.branch, c.detected_at, c.loser_origin, c.winner_origin, c.fork_seq, k.holder
-                FROM conflicts c JOIN cases k ON k.case_number = c.case_number WHERE c.resolved_at IS NULL
-                """
+        for row in try db.fetchAll(
+            """
+            SELECT c.case_number, c.branch, c.detected_at, c.loser_origin, c.winner_origin, c.fork_seq, k.holder
+            FROM conflicts c JOIN cases k ON k.case_number = c.case_number WHERE c.resolved_at IS NULL
+            """
         ) {
             let number = CaseNumber(rawValue: row["case_number"])
             flags.append(
@@ -160,17 +152,16 @@ extension NodeDatabase {
     }
 
     /// Commands made here that the holder has not applied within the limit.
-    func commandFlags(_ db: Database, now: Date, limits: ReconciliationLimits) throws -> [Flag] {
+    func commandFlags(_ db: some SQLSession, now: Date, limits: ReconciliationLimits) throws -> [Flag] {
         var flags: [Flag] = []
         let commandSince = now.addingTimeInterval(-limits.commandSeconds).milliseconds
-        for row in try Row.fetchAll(
-            db,
-            cached: """
-                SELECT m.id, m.case_number, m.created_at, json_extract(m.body, '$.action.action') AS action, k.holder
-                FROM commands m LEFT JOIN cases k ON k.case_number = m.case_number
-                WHERE m.origin = ? AND m.status = 'pending' AND m.created_at <= ?
-                """,
-            arguments: [node.rawValue, commandSince]
+        for row in try db.fetchAll(
+            """
+            SELECT m.id, m.case_number, m.created_at, json_extract(m.body, '$.action.action') AS action, k.holder
+            FROM commands m LEFT JOIN cases k ON k.case_number = m.case_number
+            WHERE m.origin = ? AND m.status = 'pending' AND m.created_at <= ?
+            """,
+            [node.rawValue, commandSince]
         ) {
             let holder = (row["holder"] as String?).map { NodeID($0) } ?? node
             flags.append(
@@ -189,10 +180,9 @@ extension NodeDatabase {
     }
 
     /// Dead outbox items, and peers unreachable for longer than the limit.
-    func outboxFlags(_ db: Database, now: Date, limits: ReconciliationLimits) throws -> [Flag] {
+    func outboxFlags(_ db: some SQLSession, now: Date, limits: ReconciliationLimits) throws -> [Flag] {
         var flags: [Flag] = []
-        for row in try Row.fetchAll(db, cached: "SELECT peer, COUNT(*) AS n, MIN(updated_at) AS since FROM outbox WHERE state = 'dead' GROUP BY peer")
-        {
+        for row in try db.fetchAll("SELECT peer, COUNT(*) AS n, MIN(updated_at) AS since FROM outbox WHERE state = 'dead' GROUP BY peer") {
             flags.append(
                 Flag(
                     kind: .deadItems,
@@ -205,14 +195,13 @@ extension NodeDatabase {
                 )
             )
         }
-        for row in try Row.fetchAll(
-            db,
-            cached: """
-                SELECT o.peer, MIN(o.created_at) AS oldest, COUNT(*) AS n, p.last_success_at, p.last_error
-                FROM outbox o LEFT JOIN peers p ON p.peer = o.peer
-                WHERE o.state IN ('pending', 'sent', 'failed') AND o.last_error_kind = 'unreachable'
-                GROUP BY o.peer
-                """
+        for row in try db.fetchAll(
+            """
+            SELECT o.peer, MIN(o.created_at) AS oldest, COUNT(*) AS n, p.last_success_at, p.last_error
+            FROM outbox o LEFT JOIN peers p ON p.peer = o.peer
+            WHERE o.state IN ('pending', 'sent', 'failed') AND o.last_error_kind = 'unreachable'
+            GROUP BY o.peer
+            """
         ) {
             let oldest: Int64 = row["oldest"]
             let start = max(oldest, row["last_success_at"] as Int64? ?? oldest)
@@ -234,14 +223,14 @@ extension NodeDatabase {
     }
 
     /// Children silent for longer than the limit.
-    func silentChildFlags(_ db: Database, now: Date, limits: ReconciliationLimits) throws -> [Flag] {
+    func silentChildFlags(_ db: some SQLSession, now: Date, limits: ReconciliationLimits) throws -> [Flag] {
         var flags: [Flag] = []
         // A child that has sent nothing (not even its periodic flag report) for longer than the
         // limit is down or cut off, even when there is nothing to send it.
         // A child never heard from counts from the first run of this job here.
         let firstRun = try NodeMeta.get(db, "first_reconciled_at").flatMap(Int64.init)
         for child in hierarchy?.topology.children(of: node) ?? [] {
-            let last = try Int64.fetchOne(db, cached: "SELECT last_received_at FROM peers WHERE peer = ?", arguments: [child.rawValue])
+            let last = try db.value("SELECT last_received_at FROM peers WHERE peer = ?", [child.rawValue], as: Int64.self)
             guard let heard = last ?? firstRun else { continue }
             let since = Date(milliseconds: heard).addingTimeInterval(limits.peerUnreachableSeconds)
             guard now >= since else { continue }
@@ -261,13 +250,13 @@ extension NodeDatabase {
         return flags
     }
 
-    static func insertFlag(_ db: Database, _ flag: Flag, raisedAt: Date) throws {
+    static func insertFlag(_ db: some SQLSession, _ flag: Flag, raisedAt: Date) throws {
         try db.execute(
-            cached: """
-                INSERT INTO flags (kind, subject, detail_key, case_number, node, raised_by, since, raised_at, detail, remedy)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
+            """
+            INSERT INTO flags (kind, subject, detail_key, case_number, node, raised_by, since, raised_at, detail, remedy)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
                 flag.kind.rawValue, flag.subject, flag.detailKey, flag.caseNumber?.rawValue, flag.node.rawValue,
                 flag.raisedBy.rawValue, flag.since.milliseconds, raisedAt.milliseconds, flag.detail, flag.kind.remedy,
             ]
@@ -278,7 +267,7 @@ extension NodeDatabase {
     public func flags(matching query: FlagQuery) async throws -> [StoredFlag] {
         try await read { db in
             var conditions: [String] = []
-            var arguments: [any DatabaseValueConvertible] = []
+            var arguments: [any SQLValueConvertible] = []
             if !query.kinds.isEmpty {
                 conditions.append("kind IN (\(query.kinds.map { _ in "?" }.joined(separator: ",")))")
                 arguments += query.kinds.map(\.rawValue)
@@ -299,15 +288,15 @@ extension NodeDatabase {
                 arguments += nodes
             }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM flags \(filter) ORDER BY since DESC, id DESC LIMIT ?",
-                arguments: StatementArguments(arguments + [min(max(1, query.limit), FlagQuery.limitMax)])
+            return try db.rows(
+                "SELECT * FROM flags \(filter) ORDER BY since DESC, id DESC LIMIT ?",
+                arguments: [any SQLValueConvertible](arguments + [min(max(1, query.limit), FlagQuery.limitMax)]),
+                cached: false
             ).map(Self.storedFlag)
         }
     }
 
-    static func storedFlag(_ row: Row) -> StoredFlag {
+    static func storedFlag(_ row: SQLRow) -> StoredFlag {
         StoredFlag(
             id: row["id"],
             flag: Flag(
@@ -343,13 +332,13 @@ extension NodeDatabase {
         try await write { db in
             let raisers = subtree.map(\.rawValue)
             var open: [String: Int64] = [:]
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT id, raised_by, kind, subject, detail_key FROM flags
-                    WHERE cleared_at IS NULL AND raised_by IN (\(raisers.map { _ in "?" }.joined(separator: ",")))
-                    """,
-                arguments: StatementArguments(raisers)
+            for row in try db.rows(
+                """
+                SELECT id, raised_by, kind, subject, detail_key FROM flags
+                WHERE cleared_at IS NULL AND raised_by IN (\(raisers.map { _ in "?" }.joined(separator: ",")))
+                """,
+                arguments: raisers as [any SQLValueConvertible],
+                cached: false
             ) {
                 open["\(row["raised_by"] as String)|\(row["kind"] as String)|\(row["subject"] as String)|\(row["detail_key"] as String)"] =
                     row["id"]
@@ -357,16 +346,13 @@ extension NodeDatabase {
             var seen: Set<String> = []
             for flag in accepted where seen.insert(flag.key).inserted {
                 if let id = open[flag.key] {
-                    try db.execute(
-                        cached: "UPDATE flags SET since = ?, detail = ? WHERE id = ?",
-                        arguments: [flag.since.milliseconds, flag.detail, id]
-                    )
+                    try db.execute("UPDATE flags SET since = ?, detail = ? WHERE id = ?", [flag.since.milliseconds, flag.detail, id])
                 } else {
                     try Self.insertFlag(db, flag, raisedAt: now)
                 }
             }
             for (key, id) in open where !seen.contains(key) {
-                try db.execute(cached: "UPDATE flags SET cleared_at = ? WHERE id = ?", arguments: [now.milliseconds, id])
+                try db.execute("UPDATE flags SET cleared_at = ? WHERE id = ?", [now.milliseconds, id])
             }
         }
     }

@@ -5,7 +5,7 @@ import XinfangCore
 // MARK: - Rows of events and cases
 
 extension NodeDatabase {
-    func insert(_ db: Database, _ event: CaseEvent, storedAt: Date? = nil) throws {
+    func insert(_ db: some SQLSession, _ event: CaseEvent, storedAt: Date? = nil) throws {
         try insert(db, try eventRow(event, storedAt: storedAt))
     }
 
@@ -14,35 +14,32 @@ extension NodeDatabase {
     func eventRow(_ event: CaseEvent, storedAt: Date?) throws -> EventRow {
         let body = String(decoding: try CanonicalJSON.encoder.encode(event.body), as: UTF8.self)
         let command = try event.command.map { String(decoding: try CanonicalJSON.encoder.encode($0), as: UTF8.self) }
-        let values: [(any DatabaseValueConvertible)?] = [
+        let values: [any SQLValueConvertible] = [
             event.caseNumber.rawValue, event.epoch, event.seq, event.hash, event.prevHash, event.origin.rawValue,
             event.time.wallMs, event.time.logical, event.actor, event.body.kind, body, event.signature,
             storedAt?.milliseconds ?? event.time.wallMs, command, event.formatField,
         ]
         let keys: [String] =
             if case .register(let registration) = event.body { PetitionerMatch.keys(of: registration, protector: personalData) } else { [] }
-        return EventRow(caseNumber: event.caseNumber.rawValue, values: values.map { $0?.databaseValue ?? .null }, petitionerKeys: keys)
+        return EventRow(caseNumber: event.caseNumber.rawValue, values: values.map(\.sqlValue), petitionerKeys: keys)
     }
 
-    func insert(_ db: Database, _ row: EventRow) throws {
+    func insert(_ db: some SQLSession, _ row: EventRow) throws {
         try db.execute(
-            cached: """
-                INSERT INTO events (case_number, epoch, seq, hash, prev_hash, origin, hlc_wall, hlc_logical, actor, kind, body, signature, stored_at, command, format)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: StatementArguments(row.values)
+            """
+            INSERT INTO events (case_number, epoch, seq, hash, prev_hash, origin, hlc_wall, hlc_logical, actor, kind, body, signature, stored_at, command, format)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            row.values as [any SQLValueConvertible]
         )
         for key in row.petitionerKeys {
-            try db.execute(
-                cached: "INSERT OR IGNORE INTO petitioner_keys (match_key, case_number) VALUES (?, ?)",
-                arguments: [key, row.caseNumber]
-            )
+            try db.execute("INSERT OR IGNORE INTO petitioner_keys (match_key, case_number) VALUES (?, ?)", [key, row.caseNumber])
         }
     }
 
     /// Writes the materialised row of a case (insert or update), with the columns the lists, the
     /// backlog and the indicators read (all derived from the state).
-    func save(_ db: Database, _ state: CaseState) throws {
+    func save(_ db: some SQLSession, _ state: CaseState) throws {
         try caseRow(state).save(db)
     }
 
@@ -56,6 +53,6 @@ extension NodeDatabase {
 /// An event's row in `events`, in the insert's column order, and its petitioners' match keys.
 struct EventRow: Sendable {
     var caseNumber: String
-    var values: [DatabaseValue]
+    var values: [SQLValue]
     var petitionerKeys: [String]
 }

@@ -31,20 +31,20 @@ extension NodeDatabase {
         }.joined(separator: ", ")
         return try await read { db in
             var result: [NodeID: BacklogCounts] = [:]
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT holder, status, COUNT(*) AS n, \(ageSums),
-                        SUM(next_due_at < ?) AS overdue,
-                        SUM(next_due_at BETWEEN ? AND ?) AS due_soon,
-                        COUNT(assigned_by) AS assigned,
-                        COUNT(supervision_due_at) AS supervised,
-                        SUM(supervision_due_at < ?) AS supervision_overdue
-                    FROM cases WHERE is_open = 1 GROUP BY holder, status
-                    """,
-                arguments: [nowMs, nowMs, lights.yellowUntil.milliseconds, nowMs]
+            let rows = try db.rows(
+                """
+                SELECT holder, status, COUNT(*) AS n, \(ageSums),
+                    SUM(next_due_at < ?) AS overdue,
+                    SUM(next_due_at BETWEEN ? AND ?) AS due_soon,
+                    COUNT(assigned_by) AS assigned,
+                    COUNT(supervision_due_at) AS supervised,
+                    SUM(supervision_due_at < ?) AS supervision_overdue
+                FROM cases WHERE is_open = 1 GROUP BY holder, status
+                """,
+                arguments: [nowMs, nowMs, lights.yellowUntil.milliseconds, nowMs],
+                cached: false
             )
-            while let row = try rows.next() {
+            for row in rows {
                 let status: String = row["status"]
                 let n: Int = row["n"]
                 var counts = result[NodeID(row["holder"] as String), default: BacklogCounts()]
@@ -64,27 +64,25 @@ extension NodeDatabase {
                 counts.supervisionFeedbackOverdue += (row["supervision_overdue"] as Int? ?? 0)
                 result[NodeID(row["holder"] as String)] = counts
             }
-            let overdue = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT holder, next_due_kind, COUNT(*) AS n FROM cases
-                    WHERE is_open = 1 AND next_due_at < ? GROUP BY holder, next_due_kind
-                    """,
-                arguments: [nowMs]
+            let overdue = try db.fetchAll(
+                """
+                SELECT holder, next_due_kind, COUNT(*) AS n FROM cases
+                WHERE is_open = 1 AND next_due_at < ? GROUP BY holder, next_due_kind
+                """,
+                [nowMs]
             )
-            while let row = try overdue.next() {
+            for row in overdue {
                 let kind: String = row["next_due_kind"]
                 result[NodeID(row["holder"] as String), default: BacklogCounts()].overdueByKind[kind, default: 0] += row["n"] as Int
             }
             // A condition may be both computed here and reported by a child: count it once.
-            let flags = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT node, kind, COUNT(DISTINCT subject || '|' || detail_key) AS n FROM flags
-                    WHERE cleared_at IS NULL GROUP BY node, kind
-                    """
+            let flags = try db.fetchAll(
+                """
+                SELECT node, kind, COUNT(DISTINCT subject || '|' || detail_key) AS n FROM flags
+                WHERE cleared_at IS NULL GROUP BY node, kind
+                """
             )
-            while let row = try flags.next() {
+            for row in flags {
                 let kind: String = row["kind"]
                 result[NodeID(row["node"] as String), default: BacklogCounts()].flagsByKind[kind, default: 0] += row["n"] as Int
             }
@@ -104,15 +102,14 @@ extension NodeDatabase {
         let scanMax = 2_000
         return try await read { db in
             var result: [MovedCase] = []
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT case_number, moves, holder, unit_node, status, summary FROM cases
-                    WHERE is_open = 1 AND moves >= 2 ORDER BY moves DESC, case_number LIMIT ?
-                    """,
-                arguments: [scanMax]
+            let rows = try db.fetchAll(
+                """
+                SELECT case_number, moves, holder, unit_node, status, summary FROM cases
+                WHERE is_open = 1 AND moves >= 2 ORDER BY moves DESC, case_number LIMIT ?
+                """,
+                [scanMax]
             )
-            while result.count < limit, let row = try rows.next() {
+            for row in rows where result.count < limit {
                 let holder = NodeID(row["holder"] as String)
                 let unit = NodeID(row["unit_node"] as String)
                 if let subtree, !subtree.contains(holder), !subtree.contains(unit) { continue }
@@ -166,7 +163,7 @@ extension NodeDatabase {
     }
 
     static func indicatorCounts(
-        _ db: Database,
+        _ db: some SQLSession,
         from fromMs: Int64,
         to toMs: Int64,
         now nowMs: Int64,
@@ -197,7 +194,7 @@ extension NodeDatabase {
     /// Adds the `measures` of the days `[fromDay, toDay)` (civil day numbers): whole months from
     /// the monthly rows, the days before the first and after the last whole month from the daily ones.
     static func addDailyCounts(
-        _ db: Database,
+        _ db: some SQLSession,
         measures: [String],
         fromDay: Int64,
         toDay: Int64,
@@ -215,17 +212,17 @@ extension NodeDatabase {
             : [("d", fromDay, toDay)]
         let names = measures.map { "'\($0)'" }.joined(separator: ", ")
         for range in ranges where range.from < range.to {
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT measure, unit_node, k1, k2, SUM(n) AS n, SUM(a) AS a, SUM(b) AS b, SUM(c) AS c, SUM(d) AS d,
-                        SUM(e) AS e, SUM(f) AS f
-                    FROM daily_counts WHERE measure IN (\(names)) AND grain = ? AND period >= ? AND period < ?
-                    GROUP BY measure, unit_node, k1, k2 HAVING SUM(n) != 0
-                    """,
-                arguments: [range.grain, range.from, range.to]
+            let rows = try db.rows(
+                """
+                SELECT measure, unit_node, k1, k2, SUM(n) AS n, SUM(a) AS a, SUM(b) AS b, SUM(c) AS c, SUM(d) AS d,
+                    SUM(e) AS e, SUM(f) AS f
+                FROM daily_counts WHERE measure IN (\(names)) AND grain = ? AND period >= ? AND period < ?
+                GROUP BY measure, unit_node, k1, k2 HAVING SUM(n) != 0
+                """,
+                arguments: [range.grain, range.from, range.to],
+                cached: false
             )
-            while let row = try rows.next() {
+            for row in rows {
                 let n: Int = row["n"]
                 let k1: String = row["k1"]
                 let k2: String = row["k2"]
@@ -271,7 +268,7 @@ extension NodeDatabase {
     /// Counts `populations` of the period `[fromMs, toMs)` at `nowMs` from `cases` into `result`:
     /// one grouped query per population, each row added to its unit's counts.
     static func scanCounts(
-        _ db: Database,
+        _ db: some SQLSession,
         from fromMs: Int64,
         to toMs: Int64,
         now nowMs: Int64,
@@ -286,16 +283,16 @@ extension NodeDatabase {
             (.unevaluated, unevaluatedQuery(from: fromMs, to: toMs, now: nowMs)),
         ]
         for (population, query) in queries where populations.contains(population) {
-            let rows = try Row.fetchCursor(db, sql: query.sql, arguments: query.arguments)
-            while let row = try rows.next() { query.add(row, &result[NodeID(row["unit_node"] as String), default: IndicatorCounts()]) }
+            let rows = try db.fetchAll(query.sql, query.arguments)
+            for row in rows { query.add(row, &result[NodeID(row["unit_node"] as String), default: IndicatorCounts()]) }
         }
     }
 
     /// One population's grouped query over `cases`, and how a row of it adds to its unit's counts.
     struct PopulationQuery {
         var sql: String
-        var arguments: StatementArguments
-        var add: (Row, inout IndicatorCounts) -> Void
+        var arguments: [any SQLValueConvertible]
+        var add: (SQLRow, inout IndicatorCounts) -> Void
     }
 
     /// The registrations of the period by unit, channel and category.
@@ -422,8 +419,8 @@ extension NodeDatabase {
             }
             var result: [NodeID: [String: (received: Int, closed: Int)]] = [:]
             func month(_ index: Int64) -> String { String(format: "%04d-%02d", Int(index / 12), Int(index % 12) + 1) }
-            func add(_ rows: RowCursor, monthOf: (Int64) -> Int64) throws {
-                while let row = try rows.next() {
+            func add(_ rows: [SQLRow], monthOf: (Int64) -> Int64) throws {
+                for row in rows {
                     let unit = NodeID(row["unit_node"] as String)
                     let key = month(monthOf(row["period"]))
                     var entry = result[unit, default: [:]][key] ?? (0, 0)
@@ -436,27 +433,25 @@ extension NodeDatabase {
             if DayNumber.dayOfMonth(fromDay) != 1 {
                 firstMonth += 1
                 try add(
-                    Row.fetchCursor(
-                        db,
-                        sql: """
-                            SELECT measure, period, unit_node, SUM(n) AS n FROM daily_counts
-                            WHERE measure IN ('received', 'closed') AND grain = 'd' AND period >= ? AND period < ?
-                            GROUP BY measure, period, unit_node HAVING SUM(n) != 0
-                            """,
-                        arguments: [fromDay, DayNumber.firstDay(ofMonth: firstMonth)]
+                    db.fetchAll(
+                        """
+                        SELECT measure, period, unit_node, SUM(n) AS n FROM daily_counts
+                        WHERE measure IN ('received', 'closed') AND grain = 'd' AND period >= ? AND period < ?
+                        GROUP BY measure, period, unit_node HAVING SUM(n) != 0
+                        """,
+                        [fromDay, DayNumber.firstDay(ofMonth: firstMonth)]
                     ),
                     monthOf: DayNumber.month(of:)
                 )
             }
             try add(
-                Row.fetchCursor(
-                    db,
-                    sql: """
-                        SELECT measure, period, unit_node, SUM(n) AS n FROM daily_counts
-                        WHERE measure IN ('received', 'closed') AND grain = 'm' AND period >= ?
-                        GROUP BY measure, period, unit_node HAVING SUM(n) != 0
-                        """,
-                    arguments: [firstMonth]
+                db.fetchAll(
+                    """
+                    SELECT measure, period, unit_node, SUM(n) AS n FROM daily_counts
+                    WHERE measure IN ('received', 'closed') AND grain = 'm' AND period >= ?
+                    GROUP BY measure, period, unit_node HAVING SUM(n) != 0
+                    """,
+                    [firstMonth]
                 ),
                 monthOf: { $0 }
             )
@@ -470,21 +465,21 @@ extension NodeDatabase {
     }
 
     static func monthlyTrendScanning(
-        _ db: Database,
+        _ db: some SQLSession,
         since from: Date,
         offsetSeconds: Int
     ) throws -> [NodeID: [String: (received: Int, closed: Int)]] {
         var result: [NodeID: [String: (received: Int, closed: Int)]] = [:]
         for (column, isClosure) in [("petition_received_at", false), ("closed_at", true)] {
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT unit_node, strftime('%Y-%m', \(column) / 1000 + ?, 'unixepoch') AS month, COUNT(*) AS n
-                    FROM cases WHERE \(column) >= ? GROUP BY unit_node, month
-                    """,
-                arguments: [offsetSeconds, from.milliseconds]
+            let rows = try db.rows(
+                """
+                SELECT unit_node, strftime('%Y-%m', \(column) / 1000 + ?, 'unixepoch') AS month, COUNT(*) AS n
+                FROM cases WHERE \(column) >= ? GROUP BY unit_node, month
+                """,
+                arguments: [offsetSeconds, from.milliseconds],
+                cached: false
             )
-            while let row = try rows.next() {
+            for row in rows {
                 let n: Int = row["n"]
                 let month: String = row["month"]
                 var entry = result[NodeID(row["unit_node"] as String), default: [:]][month] ?? (0, 0)

@@ -56,7 +56,7 @@ public struct PeerOutbox: Codable, Sendable, Equatable {
 extension NodeDatabase {
     /// Enqueues the case's new events for every adjacent node that must have them, in the
     /// caller's transaction. A peer the events came from is recorded as having them.
-    func enqueueReplication(_ db: Database, of state: CaseState, receivedFrom: NodeID?, now: Date) throws {
+    func enqueueReplication(_ db: some SQLSession, of state: CaseState, receivedFrom: NodeID?, now: Date) throws {
         guard let hierarchy else { return }
         let head = state.headSeq
         if let sender = receivedFrom {
@@ -83,7 +83,7 @@ extension NodeDatabase {
     }
 
     @discardableResult
-    func submit(_ db: Database, caseNumber: CaseNumber, action raw: CaseAction, actor: String, now: Date) throws -> CaseCommand {
+    func submit(_ db: some SQLSession, caseNumber: CaseNumber, action raw: CaseAction, actor: String, now: Date) throws -> CaseCommand {
         guard let hierarchy else { throw StoreError.invalid(.invalid("action", "本节点未配置层级拓扑，不能向其他节点发送指令。")) }
         // A command carries an action in the form a chain stores, within its bounds, or none.
         let action: CaseAction
@@ -125,15 +125,15 @@ extension NodeDatabase {
         let result = try await write { db -> ItemReceipt in
             var forwarded = command
             forwarded.hops += 1
-            if let row = try Row.fetchOne(db, cached: "SELECT body, status FROM commands WHERE id = ?", arguments: [command.id]) {
+            if let row = try db.fetchOne("SELECT body, status FROM commands WHERE id = ?", [command.id]) {
                 // The same packet again is a duplicate. A command coming back further along its way
                 // (the holder moved while it travelled, so its route passes here twice) goes on.
                 let stored = try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data((row["body"] as String).utf8))
                 let settled = CommandStatus(rawValue: row["status"])?.isSettled ?? false
                 guard !settled, forwarded.hops > stored.hops else { return receipt(.duplicate) }
                 try db.execute(
-                    cached: "UPDATE commands SET body = ?, updated_at = ? WHERE id = ?",
-                    arguments: [String(decoding: try CanonicalJSON.encoder.encode(forwarded), as: UTF8.self), now.milliseconds, command.id]
+                    "UPDATE commands SET body = ?, updated_at = ? WHERE id = ?",
+                    [String(decoding: try CanonicalJSON.encoder.encode(forwarded), as: UTF8.self), now.milliseconds, command.id]
                 )
             } else {
                 try record(db, forwarded, status: .received, now: now)
@@ -145,23 +145,20 @@ extension NodeDatabase {
         return result
     }
 
-    func record(_ db: Database, _ command: CaseCommand, status: CommandStatus, now: Date) throws {
+    func record(_ db: some SQLSession, _ command: CaseCommand, status: CommandStatus, now: Date) throws {
         let body = String(decoding: try CanonicalJSON.encoder.encode(command), as: UTF8.self)
         try db.execute(
-            cached: "INSERT INTO commands (id, case_number, origin, body, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [command.id, command.caseNumber.rawValue, command.origin.rawValue, body, status.rawValue, now.milliseconds, now.milliseconds]
+            "INSERT INTO commands (id, case_number, origin, body, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [command.id, command.caseNumber.rawValue, command.origin.rawValue, body, status.rawValue, now.milliseconds, now.milliseconds]
         )
     }
 
-    func setCommandStatus(_ db: Database, id: String, status: CommandStatus, detail: String?, now: Date) throws {
-        try db.execute(
-            cached: "UPDATE commands SET status = ?, detail = ?, updated_at = ? WHERE id = ?",
-            arguments: [status.rawValue, detail, now.milliseconds, id]
-        )
+    func setCommandStatus(_ db: some SQLSession, id: String, status: CommandStatus, detail: String?, now: Date) throws {
+        try db.execute("UPDATE commands SET status = ?, detail = ?, updated_at = ? WHERE id = ?", [status.rawValue, detail, now.milliseconds, id])
     }
 
     /// Applies a command here if this node holds the case, else enqueues it for the next hop.
-    func route(_ db: Database, _ command: CaseCommand, now: Date) throws {
+    func route(_ db: some SQLSession, _ command: CaseCommand, now: Date) throws {
         guard let hierarchy else { return }
         let state = try Self.loadState(db, command.caseNumber)
         if let state, state.holder == node {
@@ -182,13 +179,13 @@ extension NodeDatabase {
 
     /// The holder applies a command: the resulting event carries the command; a command the policy
     /// or the lifecycle refuses is recorded as a `commandRefused` event, so its origin learns why.
-    func apply(_ db: Database, _ command: CaseCommand, to state: CaseState, now: Date) throws {
+    func apply(_ db: some SQLSession, _ command: CaseCommand, to state: CaseState, now: Date) throws {
         guard let hierarchy else { return }
         // Exactly once per chain: a command an earlier holder already applied or refused is settled.
-        if let settled = try String.fetchOne(
-            db,
-            cached: "SELECT kind FROM events WHERE case_number = ? AND command IS NOT NULL AND json_extract(command, '$.id') = ? LIMIT 1",
-            arguments: [command.caseNumber.rawValue, command.id]
+        if let settled = try db.value(
+            "SELECT kind FROM events WHERE case_number = ? AND command IS NOT NULL AND json_extract(command, '$.id') = ? LIMIT 1",
+            [command.caseNumber.rawValue, command.id],
+            as: String.self
         ) {
             try setCommandStatus(db, id: command.id, status: settled == CaseEventBody.refusedKind ? .refused : .applied, detail: nil, now: now)
             return
@@ -247,23 +244,23 @@ extension NodeDatabase {
 
     /// Each run in a savepoint: a run the store cannot take is refused alone. A database failure
     /// fails the whole transaction, and the sender sends the packet again.
-    func receive(_ db: Database, _ runs: [[CaseEvent]], from peer: NodeID, now: Date, ahead: (Int) -> RunAhead) throws -> [ItemReceipt] {
+    func receive(_ db: some SQLSession, _ runs: [[CaseEvent]], from peer: NodeID, now: Date, ahead: (Int) -> RunAhead) throws -> [ItemReceipt] {
         try runs.enumerated().map { index, run in
             var receipt: ItemReceipt?
             do {
-                try db.inSavepoint {
+                try db.savepoint {
                     let work = ahead(index)
                     let verified: Set<String> = work.verified ? [run.last!.hash] : []
                     receipt = try receive(db, run, from: peer, now: now, verifiedHeads: verified, prepared: work.prepared)
-                    return receipt?.status == .rejected ? .rollback : .commit
+                    return receipt?.status != .rejected
                 }
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            } catch let error as SQLConstraintViolation {
                 receipt = ItemReceipt(
                     kind: .chain,
                     caseNumber: run.first?.caseNumber ?? CaseNumber(rawValue: "?"),
                     status: .rejected,
                     code: .storeRefused,
-                    detail: "\(error.message ?? "constraint failed")"
+                    detail: error.message
                 )
             }
             return receipt!
@@ -274,7 +271,7 @@ extension NodeDatabase {
     /// answered; new events are folded (checked again against the accused-organ rule), stored and
     /// forwarded, or settled by the fork rule.
     func receive(
-        _ db: Database,
+        _ db: some SQLSession,
         _ events: [CaseEvent],
         from peer: NodeID,
         now: Date,
@@ -354,7 +351,7 @@ extension NodeDatabase {
     /// moved since (`PreparedRun.matches`), else the same work done here; the refusal when the
     /// events do not fold.
     private func extend(
-        _ db: Database,
+        _ db: some SQLSession,
         _ number: CaseNumber,
         stored: CaseHead?,
         with run: [CaseEvent],
@@ -384,7 +381,7 @@ extension NodeDatabase {
     /// After new events are stored: the files they name whose bytes to fetch, the commands they
     /// settle, this node's clock, and commands that reached this node before the case did and that
     /// it now holds.
-    func settleAfterReceiving(_ db: Database, _ fresh: [CaseEvent], state: CaseState, from peer: NodeID, now: Date) throws {
+    func settleAfterReceiving(_ db: some SQLSession, _ fresh: [CaseEvent], state: CaseState, from peer: NodeID, now: Date) throws {
         try recordFiles(db, named: fresh, of: state, from: peer, now: now)
         try queueNotifications(db, for: fresh, of: state, now: now)
         // A command the chain settled is settled here too, whoever made it: a copy of it still
@@ -400,10 +397,10 @@ extension NodeDatabase {
         let latest = fresh.map(\.time).max()!
         try NodeMeta.set(db, "hlc", HLCTimestamp.receive(latest, after: lastSeen, nowMs: now.milliseconds).stored)
         guard state.holder == node else { return }
-        let waiting = try String.fetchAll(
-            db,
-            cached: "SELECT body FROM commands WHERE case_number = ? AND status = '\(CommandStatus.undeliverable.rawValue)'",
-            arguments: [state.caseNumber.rawValue]
+        let waiting = try db.values(
+            "SELECT body FROM commands WHERE case_number = ? AND status = '\(CommandStatus.undeliverable.rawValue)'",
+            [state.caseNumber.rawValue],
+            as: String.self
         )
         for body in waiting {
             let command = try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data(body.utf8))

@@ -141,6 +141,7 @@ public struct NodeDatabase: Sendable {
     }
 
     static func translated(_ error: any Error) -> any Error {
+        if let violation = error as? SQLConstraintViolation { return StoreError.database(violation.message) }
         guard let error = error as? DatabaseError else { return error }
         switch error.resultCode {
         case .SQLITE_BUSY, .SQLITE_LOCKED: return StoreError.busy
@@ -152,6 +153,7 @@ public struct NodeDatabase: Sendable {
     /// waits for fsync), with errors translated at the store boundary.
     /// When the task that writes carries a pending audit entry (`AuditScope`), the entry is
     /// appended in the same transaction: the action and its audit row commit together or not at all.
+    @discardableResult
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let scope = AuditScope.current
         transactions.add()
@@ -168,6 +170,7 @@ public struct NodeDatabase: Sendable {
     /// of a delivery: lost, the items are sent again and the receiver answers `duplicate`). It
     /// commits without waiting for fsync (`synchronous = NORMAL` for this one transaction, safe
     /// from corruption in WAL mode); the next durable commit syncs it with everything before it.
+    @discardableResult
     func writeUnsynced<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         guard syncsCommits else { return try await write(body) }
         let scope = AuditScope.current
@@ -224,10 +227,9 @@ extension NodeDatabase {
         let audit = AuditScope.current
         let (state, created) = try await write { db in
             if let idempotencyKey {
-                if let row = try Row.fetchOne(
-                    db,
-                    cached: "SELECT request_hash, case_number FROM registration_keys WHERE idempotency_key = ?",
-                    arguments: [idempotencyKey.key]
+                if let row = try db.fetchOne(
+                    "SELECT request_hash, case_number FROM registration_keys WHERE idempotency_key = ?",
+                    [idempotencyKey.key]
                 ) {
                     let number = CaseNumber(rawValue: row["case_number"])
                     guard (row["request_hash"] as String) == idempotencyKey.fingerprint else {
@@ -254,8 +256,8 @@ extension NodeDatabase {
             state = try followIntake(db, state, actor: actor, now: now)
             if let idempotencyKey {
                 try db.execute(
-                    cached: "INSERT INTO registration_keys (idempotency_key, request_hash, case_number, created_at) VALUES (?, ?, ?, ?)",
-                    arguments: [idempotencyKey.key, idempotencyKey.fingerprint, number.rawValue, now.milliseconds]
+                    "INSERT INTO registration_keys (idempotency_key, request_hash, case_number, created_at) VALUES (?, ?, ?, ?)",
+                    [idempotencyKey.key, idempotencyKey.fingerprint, number.rawValue, now.milliseconds]
                 )
             }
             return (state, true)
@@ -266,15 +268,15 @@ extension NodeDatabase {
 
     /// The intake check (同人同事): the earlier cases of the same petitioners in this store (which
     /// holds its whole subtree), and what the rule makes of them.
-    func intakeFinding(_ db: Database, for registration: CaseRegistration) throws -> IntakeFinding? {
+    func intakeFinding(_ db: some SQLSession, for registration: CaseRegistration) throws -> IntakeFinding? {
         let keys = PetitionerMatch.keys(of: registration, protector: personalData)
         var numbers = registration.linkedCases.map(\.rawValue)
         if !keys.isEmpty {
-            numbers += try String.fetchAll(
-                db,
-                sql: "SELECT DISTINCT case_number FROM petitioner_keys WHERE match_key IN (\(keys.map { _ in "?" }.joined(separator: ","))) LIMIT ?",
-                arguments: StatementArguments(keys) + [IntakeCheck.candidatesMax]
-            )
+            numbers += try db.rows(
+                "SELECT DISTINCT case_number FROM petitioner_keys WHERE match_key IN (\(keys.map { _ in "?" }.joined(separator: ","))) LIMIT ?",
+                arguments: keys as [any SQLValueConvertible] + [IntakeCheck.candidatesMax],
+                cached: false
+            ).compactMap { $0[0] as String? }
         }
         let candidates = try Set(numbers).sorted().prefix(IntakeCheck.candidatesMax).compactMap { try Self.loadState(db, CaseNumber(rawValue: $0)) }
         return IntakeCheck.finding(for: registration, at: node, candidates: candidates, topology: hierarchy?.topology)
@@ -283,7 +285,7 @@ extension NodeDatabase {
     /// What follows a registration: the earlier cases' holders are told of the repeat (a
     /// `repeatPetition` command), a 越级访 is transferred to the node handling the matter, and a
     /// matter already re-reviewed or terminated is refused (不再受理) citing the earlier case.
-    func followIntake(_ db: Database, _ registered: CaseState, actor: String, now: Date) throws -> CaseState {
+    func followIntake(_ db: some SQLSession, _ registered: CaseState, actor: String, now: Date) throws -> CaseState {
         let r = registered.registration
         var linked = r.linkedCases
         if let finding = r.intake, finding.kind != .refusedRepeat, !linked.contains(finding.earlierCase) { linked.append(finding.earlierCase) }
@@ -365,7 +367,7 @@ extension NodeDatabase {
     /// stored in its validated form (`CaseAction.validated()`), a registration only within the
     /// bounds a receiver checks too, so no caller can write an event the node cannot read back.
     func append(
-        _ db: Database,
+        _ db: some SQLSession,
         to current: CaseState?,
         caseNumber: CaseNumber,
         body: CaseEventBody,
@@ -414,7 +416,7 @@ extension NodeDatabase {
     }
 
     /// The next hybrid-logical-clock time stamp, persisted so it never repeats across restarts.
-    func nextTime(_ db: Database, now: Date) throws -> HLCTimestamp {
+    func nextTime(_ db: some SQLSession, now: Date) throws -> HLCTimestamp {
         let last = try NodeMeta.get(db, "hlc").flatMap(HLCTimestamp.init(stored:))
         let next = HLCTimestamp.tick(after: last, nowMs: now.milliseconds)
         try NodeMeta.set(db, "hlc", next.stored)
@@ -454,7 +456,7 @@ extension NodeDatabase {
     /// The case a registration made under this idempotency key, if any.
     public func caseNumber(forIdempotencyKey key: String) async throws -> CaseNumber? {
         try await read { db in
-            try String.fetchOne(db, cached: "SELECT case_number FROM registration_keys WHERE idempotency_key = ?", arguments: [key])
+            try db.value("SELECT case_number FROM registration_keys WHERE idempotency_key = ?", [key], as: String.self)
                 .map(CaseNumber.init(rawValue:))
         }
     }
@@ -474,8 +476,8 @@ extension NodeDatabase {
     public func counts() async throws -> (cases: Int, events: Int) {
         try await read { db in
             (
-                try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM cases") ?? 0,
-                try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM events") ?? 0
+                try db.value("SELECT COUNT(*) FROM cases", as: Int.self) ?? 0,
+                try db.value("SELECT COUNT(*) FROM events", as: Int.self) ?? 0
             )
         }
     }
@@ -484,8 +486,8 @@ extension NodeDatabase {
 // MARK: - Rows
 
 extension NodeDatabase {
-    static func loadState(_ db: Database, _ number: CaseNumber) throws -> CaseState? {
-        guard let json = try String.fetchOne(db, cached: "SELECT state_json FROM case_states WHERE case_number = ?", arguments: [number.rawValue])
+    static func loadState(_ db: some SQLSession, _ number: CaseNumber) throws -> CaseState? {
+        guard let json = try db.value("SELECT state_json FROM case_states WHERE case_number = ?", [number.rawValue], as: String.self)
         else {
             return nil
         }
@@ -494,7 +496,7 @@ extension NodeDatabase {
 }
 
 extension CaseEvent {
-    init(row: Row) throws {
+    init(row: SQLRow) throws {
         let body = try CanonicalJSON.decoder.decode(CaseEventBody.self, from: Data((row["body"] as String).utf8))
         self.init(
             caseNumber: CaseNumber(rawValue: row["case_number"]),

@@ -24,7 +24,7 @@ enum OutboxTable {
         }
     }
 
-    static func item(_ row: Row) -> OutboxItem {
+    static func item(_ row: SQLRow) -> OutboxItem {
         OutboxItem(
             kind: OutboxKind(rawValue: row["kind"]) ?? .chain,
             state: OutboxState(rawValue: row["state"]) ?? .pending,
@@ -39,62 +39,53 @@ enum OutboxTable {
 
     static let columns = "id, kind, state, attempts, acked_seq, target_seq, next_attempt_at, last_error, last_error_kind"
 
-    static func load(_ db: Database, id: Int64) throws -> OutboxItem? {
-        try Row.fetchOne(db, cached: "SELECT \(columns) FROM outbox WHERE id = ?", arguments: [id]).map(item)
+    static func load(_ db: some SQLSession, id: Int64) throws -> OutboxItem? {
+        try db.fetchOne("SELECT \(columns) FROM outbox WHERE id = ?", [id]).map(item)
     }
 
-    static func find(_ db: Database, _ key: Key) throws -> (id: Int64, item: OutboxItem)? {
-        let row: Row?
+    static func find(_ db: some SQLSession, _ key: Key) throws -> (id: Int64, item: OutboxItem)? {
+        let row: SQLRow?
         switch key {
         case .chain(let peer, let number):
-            row = try Row.fetchOne(
-                db,
-                cached: "SELECT \(columns) FROM outbox WHERE peer = ? AND kind = 'chain' AND case_number = ?",
-                arguments: [peer.rawValue, number.rawValue]
+            row = try db.fetchOne(
+                "SELECT \(columns) FROM outbox WHERE peer = ? AND kind = 'chain' AND case_number = ?",
+                [peer.rawValue, number.rawValue]
             )
         case .command(let peer, _, let commandID):
-            row = try Row.fetchOne(
-                db,
-                cached: "SELECT \(columns) FROM outbox WHERE peer = ? AND kind = 'command' AND command_id = ?",
-                arguments: [peer.rawValue, commandID]
-            )
+            row = try db.fetchOne("SELECT \(columns) FROM outbox WHERE peer = ? AND kind = 'command' AND command_id = ?", [peer.rawValue, commandID])
         case .branch(let peer, _, let head):
-            row = try Row.fetchOne(
-                db,
-                cached: "SELECT \(columns) FROM outbox WHERE peer = ? AND kind = 'branch' AND branch_head = ?",
-                arguments: [peer.rawValue, head]
-            )
+            row = try db.fetchOne("SELECT \(columns) FROM outbox WHERE peer = ? AND kind = 'branch' AND branch_head = ?", [peer.rawValue, head])
         }
         return row.map { ($0["id"], item($0)) }
     }
 
     /// Every row of `kind` for a case (all peers), with its id.
-    static func rows(_ db: Database, kind: OutboxKind, case number: CaseNumber, peer: NodeID? = nil) throws -> [(id: Int64, item: OutboxItem)] {
-        try Row.fetchAll(
-            db,
-            cached: "SELECT \(columns) FROM outbox WHERE kind = ? AND case_number = ? AND (? IS NULL OR peer = ?)",
-            arguments: [kind.rawValue, number.rawValue, peer?.rawValue, peer?.rawValue]
+    static func rows(_ db: some SQLSession, kind: OutboxKind, case number: CaseNumber, peer: NodeID? = nil) throws -> [(id: Int64, item: OutboxItem)]
+    {
+        try db.fetchAll(
+            "SELECT \(columns) FROM outbox WHERE kind = ? AND case_number = ? AND (CAST(? AS TEXT) IS NULL OR peer = ?)",
+            [kind.rawValue, number.rawValue, peer?.rawValue, peer?.rawValue]
         ).map { ($0["id"], item($0)) }
     }
 
     /// Stores `item` in row `id` when it differs from `old`.
-    static func save(_ db: Database, id: Int64, _ item: OutboxItem, was old: OutboxItem? = nil, now: Date) throws {
+    static func save(_ db: some SQLSession, id: Int64, _ item: OutboxItem, was old: OutboxItem? = nil, now: Date) throws {
         guard item != old else { return }
         try db.execute(
-            cached: """
-                UPDATE outbox SET state = :state, attempts = :attempts, acked_seq = :ackedSeq, target_seq = :targetSeq,
-                    next_attempt_at = :nextAttemptAt, last_error = :lastError, last_error_kind = :lastErrorKind, updated_at = :now
-                WHERE id = :id
-                """,
-            arguments: [
-                "state": item.state.rawValue, "attempts": item.attempts, "ackedSeq": item.ackedSeq, "targetSeq": item.targetSeq,
-                "nextAttemptAt": item.nextAttemptAt.milliseconds, "lastError": item.lastError,
-                "lastErrorKind": item.lastErrorKind?.rawValue, "now": now.milliseconds, "id": id,
+            """
+            UPDATE outbox SET state = ?, attempts = ?, acked_seq = ?, target_seq = ?,
+                next_attempt_at = ?, last_error = ?, last_error_kind = ?, updated_at = ?
+            WHERE id = ?
+            """,
+            [
+                item.state.rawValue, item.attempts, item.ackedSeq, item.targetSeq,
+                item.nextAttemptAt.milliseconds, item.lastError,
+                item.lastErrorKind?.rawValue, now.milliseconds, id,
             ]
         )
     }
 
-    static func insert(_ db: Database, _ key: Key, _ item: OutboxItem, now: Date) throws {
+    static func insert(_ db: some SQLSession, _ key: Key, _ item: OutboxItem, now: Date) throws {
         var commandID: String?
         var branchHead: String?
         switch key {
@@ -103,23 +94,22 @@ enum OutboxTable {
         case .branch(_, _, let head): branchHead = head
         }
         try db.execute(
-            cached: """
-                INSERT INTO outbox (peer, kind, case_number, command_id, branch_head, target_seq, acked_seq, state, attempts,
-                    last_error, last_error_kind, next_attempt_at, created_at, updated_at)
-                VALUES (:peer, :kind, :caseNumber, :commandID, :branchHead, :targetSeq, :ackedSeq, :state, :attempts,
-                    :lastError, :lastErrorKind, :nextAttemptAt, :now, :now)
-                """,
-            arguments: [
-                "peer": key.peer.rawValue, "kind": item.kind.rawValue, "caseNumber": key.caseNumber.rawValue, "commandID": commandID,
-                "branchHead": branchHead, "targetSeq": item.targetSeq, "ackedSeq": item.ackedSeq, "state": item.state.rawValue,
-                "attempts": item.attempts, "lastError": item.lastError, "lastErrorKind": item.lastErrorKind?.rawValue,
-                "nextAttemptAt": item.nextAttemptAt.milliseconds, "now": now.milliseconds,
+            """
+            INSERT INTO outbox (peer, kind, case_number, command_id, branch_head, target_seq, acked_seq, state, attempts,
+                last_error, last_error_kind, next_attempt_at, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                key.peer.rawValue, item.kind.rawValue, key.caseNumber.rawValue, commandID,
+                branchHead, item.targetSeq, item.ackedSeq, item.state.rawValue,
+                item.attempts, item.lastError, item.lastErrorKind?.rawValue,
+                item.nextAttemptAt.milliseconds, now.milliseconds, now.milliseconds,
             ]
         )
     }
 
     /// The row for `key` moved by `change`, or created as `new` when there is none.
-    static func upsert(_ db: Database, _ key: Key, new: OutboxItem, now: Date, change: (OutboxItem) -> OutboxItem) throws {
+    static func upsert(_ db: some SQLSession, _ key: Key, new: OutboxItem, now: Date, change: (OutboxItem) -> OutboxItem) throws {
         if let (id, old) = try find(db, key) {
             try save(db, id: id, change(old), was: old, now: now)
         } else {
@@ -128,7 +118,7 @@ enum OutboxTable {
     }
 
     /// Row `id` moved by `change`.
-    static func update(_ db: Database, id: Int64, now: Date, change: (OutboxItem) -> OutboxItem) throws {
+    static func update(_ db: some SQLSession, id: Int64, now: Date, change: (OutboxItem) -> OutboxItem) throws {
         guard let old = try load(db, id: id) else { return }
         try save(db, id: id, change(old), was: old, now: now)
     }

@@ -5,15 +5,27 @@ import GRDB
 extension Database: SQLSession {
     var dialect: SQLDialect { .sqlite }
 
+    @discardableResult
     func run(_ sql: String, arguments: [any SQLValueConvertible], cached: Bool) throws -> Int {
-        try statement(sql, cached: cached).execute(arguments: Self.arguments(arguments))
-        return changesCount
+        try Self.constraints {
+            try statement(sql, cached: cached).execute(arguments: Self.arguments(arguments))
+            return changesCount
+        }
     }
 
     func rows(_ sql: String, arguments: [any SQLValueConvertible], cached: Bool) throws -> [SQLRow] {
-        let statement = try statement(sql, cached: cached)
-        let columns = statement.columnNames
-        return try Row.fetchAll(statement, arguments: Self.arguments(arguments)).map { SQLRow(columns: columns, values: $0.sqlValues) }
+        try Self.constraints {
+            let statement = try statement(sql, cached: cached)
+            let columns = statement.columnNames
+            return try Row.fetchAll(statement, arguments: Self.arguments(arguments)).map { SQLRow(columns: columns, values: $0.sqlValues) }
+        }
+    }
+
+    /// SQLite's constraint errors as the seam names them (`SQLConstraintViolation`).
+    private static func constraints<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw SQLConstraintViolation(error.message ?? "constraint failed")
+        }
     }
 
     func eachRow(_ sql: String, arguments: [any SQLValueConvertible], _ body: (SQLRow) throws -> Void) throws {

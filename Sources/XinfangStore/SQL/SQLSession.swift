@@ -18,6 +18,7 @@ public enum SQLDialect: Sendable {
 public protocol SQLSession {
     var dialect: SQLDialect { get }
     /// Runs one statement and answers how many rows it changed.
+    @discardableResult
     func run(_ sql: String, arguments: [any SQLValueConvertible], cached: Bool) throws -> Int
     /// Runs one query and answers its rows.
     func rows(_ sql: String, arguments: [any SQLValueConvertible], cached: Bool) throws -> [SQLRow]
@@ -62,6 +63,31 @@ extension SQLSession {
     ) throws -> [Value] {
         try fetchAll(sql, arguments).compactMap { row in row[0] as Value? }
     }
+}
+
+extension SQLSession {
+    /// Runs `body` in a savepoint: what it did is kept when it answers true, and undone when it
+    /// answers false or throws (the transaction goes on either way). Not nested.
+    public func savepoint(_ body: () throws -> Bool) throws {
+        try execute("SAVEPOINT xinfang_part")
+        do {
+            if try !body() { try execute("ROLLBACK TO SAVEPOINT xinfang_part") }
+            try execute("RELEASE SAVEPOINT xinfang_part")
+        } catch {
+            // After a failed statement PostgreSQL accepts nothing but the rollback.
+            _ = try? execute("ROLLBACK TO SAVEPOINT xinfang_part")
+            _ = try? execute("RELEASE SAVEPOINT xinfang_part")
+            throw error
+        }
+    }
+}
+
+/// A statement broke a constraint of the schema (a unique key, a check, a foreign key, a trigger's
+/// refusal), with the backend's message: the same error from both backends.
+public struct SQLConstraintViolation: Error, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
 }
 
 /// A store's transactions over the seam: each body runs in one transaction that commits when it

@@ -10,6 +10,18 @@ public enum SQLValue: Sendable, Equatable {
     case blob(Data)
 }
 
+extension SQLValue {
+    /// The value as a page cursor carries it (a sort key): a number or a text; empty for NULL.
+    public var cursorText: String {
+        switch self {
+        case .null, .blob: ""
+        case .integer(let v): "\(v)"
+        case .real(let v): "\(v)"
+        case .text(let v): v
+        }
+    }
+}
+
 /// A Swift value the store writes to a column or a parameter, and reads back from one.
 public protocol SQLValueConvertible: Sendable {
     var sqlValue: SQLValue { get }
@@ -22,11 +34,15 @@ extension SQLValue: SQLValueConvertible {
     public static func fromSQL(_ value: SQLValue) -> SQLValue? { value }
 }
 
+/// A whole REAL reads as an integer too (an aggregate's result), as GRDB reads it.
 extension Int64: SQLValueConvertible {
     public var sqlValue: SQLValue { .integer(self) }
     public static func fromSQL(_ value: SQLValue) -> Int64? {
-        if case .integer(let v) = value { return v }
-        return nil
+        switch value {
+        case .integer(let v): v
+        case .real(let v): Int64(exactly: v)
+        default: nil
+        }
     }
 }
 
@@ -65,11 +81,15 @@ extension String: SQLValueConvertible {
     }
 }
 
+/// A TEXT reads as its UTF-8 bytes too, as GRDB reads it.
 extension Data: SQLValueConvertible {
     public var sqlValue: SQLValue { .blob(self) }
     public static func fromSQL(_ value: SQLValue) -> Data? {
-        if case .blob(let v) = value { return v }
-        return nil
+        switch value {
+        case .blob(let v): v
+        case .text(let v): Data(v.utf8)
+        default: nil
+        }
     }
 }
 
