@@ -20,7 +20,8 @@ enum DailyCounts {
     static func install(_ db: some SQLSession, offsetMs: Int64) throws {
         let wanted = signature(offsetMs: offsetMs)
         guard try NodeMeta.get(db, "daily_counts") != wanted else { return }
-        try run(db, dropTriggersSQL + triggersSQL(offsetMs: offsetMs) + recountSQL(offsetMs: offsetMs))
+        let d = db.dialect
+        try run(db, dropTriggersSQL(d) + triggersSQL(offsetMs: offsetMs, d) + recountSQL(offsetMs: offsetMs, d))
         try NodeMeta.set(db, "daily_counts", wanted)
     }
 
@@ -29,19 +30,18 @@ enum DailyCounts {
         for statement in statements { try db.run(statement, arguments: [], cached: false) }
     }
 
-    static let dropTriggersSQL = [
-        "DROP TRIGGER IF EXISTS daily_counts_insert",
-        "DROP TRIGGER IF EXISTS daily_counts_delete",
-        "DROP TRIGGER IF EXISTS daily_counts_update",
-    ]
+    static func dropTriggersSQL(_ dialect: SQLDialect) -> [String] {
+        let on = dialect == .postgres ? " ON cases" : ""
+        return ["daily_counts_insert", "daily_counts_delete", "daily_counts_update"].map { "DROP TRIGGER IF EXISTS \($0)\(on)" }
+    }
 
     /// Runs `load` (many rows written at once: the benchmark's synthetic province) without the
     /// triggers, then counts once from the rows, one GROUP BY per measure instead of a trigger per
     /// row. In the caller's transaction: no one sees the counts before they are whole.
     static func bulkLoad(_ db: some SQLSession, offsetMs: Int64, _ load: () throws -> Void) throws {
-        try run(db, dropTriggersSQL)
+        try run(db, dropTriggersSQL(db.dialect))
         try load()
-        try run(db, triggersSQL(offsetMs: offsetMs) + recountSQL(offsetMs: offsetMs))
+        try run(db, triggersSQL(offsetMs: offsetMs, db.dialect) + recountSQL(offsetMs: offsetMs, db.dialect))
     }
 
     /// Whether the counts were made for `offsetMs` by this version.
@@ -123,30 +123,52 @@ enum DailyCounts {
     ]
 
     /// The period of `time` (milliseconds) at `grain`: the civil day number, or year × 12 + month − 1.
-    static func period(_ grain: String, of time: String, offsetMs: Int64) -> String {
+    static func period(_ grain: String, of time: String, offsetMs: Int64, _ dialect: SQLDialect) -> String {
         let local = "((\(time)) + \(offsetMs))"
         if grain == "d" { return "(\(local) / \(dayMs))" }
-        let moment = "\(local) / 1000, 'unixepoch'"
-        return "(CAST(strftime('%Y', \(moment)) AS INTEGER) * 12 + CAST(strftime('%m', \(moment)) AS INTEGER) - 1)"
+        switch dialect {
+        case .sqlite:
+            let moment = "\(local) / 1000, 'unixepoch'"
+            return "(CAST(strftime('%Y', \(moment)) AS INTEGER) * 12 + CAST(strftime('%m', \(moment)) AS INTEGER) - 1)"
+        case .postgres:
+            let moment = "(to_timestamp(\(local) / 1000) AT TIME ZONE 'UTC')"
+            return "CAST(EXTRACT(YEAR FROM \(moment)) * 12 + EXTRACT(MONTH FROM \(moment)) - 1 AS BIGINT)"
+        }
     }
 
-    static let upsert = """
-        ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
-            n = n + excluded.n, a = a + excluded.a, b = b + excluded.b, c = c + excluded.c,
-            d = d + excluded.d, e = e + excluded.e, f = f + excluded.f
-        """
+    /// A measure's value as a number: PostgreSQL does not take a comparison for 0 or 1 as SQLite does.
+    static func number(_ expression: String, _ dialect: SQLDialect) -> String {
+        dialect == .postgres ? "CAST((\(expression)) AS INTEGER)" : expression
+    }
+
+    /// A measure's condition: SQLite's `1` is PostgreSQL's `TRUE`.
+    static func condition(_ condition: String, _ dialect: SQLDialect) -> String {
+        dialect == .postgres && condition == "1" ? "TRUE" : condition
+    }
+
+    /// Adds a contribution to its row. PostgreSQL (in a trigger's function) wants the table's
+    /// columns named with the table; SQLite's triggers were written without, and stay so.
+    static func upsert(_ dialect: SQLDialect) -> String {
+        let t = dialect == .postgres ? "daily_counts." : ""
+        return """
+            ON CONFLICT(measure, grain, period, unit_node, k1, k2) DO UPDATE SET
+                n = \(t)n + excluded.n, a = \(t)a + excluded.a, b = \(t)b + excluded.b, c = \(t)c + excluded.c,
+                d = \(t)d + excluded.d, e = \(t)e + excluded.e, f = \(t)f + excluded.f
+            """
+    }
 
     /// The statements adding (sign 1) or taking away (sign -1) the row `row`'s contribution.
-    static func contribution(of row: String, sign: Int, offsetMs: Int64) -> String {
+    static func contribution(of row: String, sign: Int, offsetMs: Int64, _ dialect: SQLDialect) -> String {
         var statements: [String] = []
         for measure in measures {
             for grain in ["d", "m"] {
-                let values = measure.values.map { "\(sign) * \($0)" }.joined(separator: ", ")
+                let values = measure.values.map { "\(sign) * \(number($0, dialect))" }.joined(separator: ", ")
+                let period = period(grain, of: measure.time, offsetMs: offsetMs, dialect)
                 let select = """
                     INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-                    SELECT '\(measure.name)', '\(grain)', \(period(grain, of: measure.time, offsetMs: offsetMs)), R.unit_node, \(measure.k1), \(measure.k2), \(values)
-                    WHERE \(measure.condition)
-                    \(upsert);
+                    SELECT '\(measure.name)', '\(grain)', \(period), R.unit_node, \(measure.k1), \(measure.k2), \(values)
+                    WHERE \(condition(measure.condition, dialect))
+                    \(upsert(dialect));
                     """
                 statements.append(select.replacingOccurrences(of: "R.", with: "\(row)."))
             }
@@ -154,41 +176,73 @@ enum DailyCounts {
         return statements.joined(separator: "\n")
     }
 
-    static func triggersSQL(offsetMs: Int64) -> [String] {
+    static func triggersSQL(offsetMs: Int64, _ dialect: SQLDialect) -> [String] {
+        if dialect == .postgres { return postgresTriggersSQL(offsetMs: offsetMs) }
         let changed = columns.map { "OLD.\($0) IS NOT NEW.\($0)" }.joined(separator: " OR ")
         return [
             """
             CREATE TRIGGER daily_counts_insert AFTER INSERT ON cases BEGIN
-            \(contribution(of: "NEW", sign: 1, offsetMs: offsetMs))
+            \(contribution(of: "NEW", sign: 1, offsetMs: offsetMs, .sqlite))
             END
             """,
             """
             CREATE TRIGGER daily_counts_delete AFTER DELETE ON cases BEGIN
-            \(contribution(of: "OLD", sign: -1, offsetMs: offsetMs))
+            \(contribution(of: "OLD", sign: -1, offsetMs: offsetMs, .sqlite))
             END
             """,
             """
             CREATE TRIGGER daily_counts_update AFTER UPDATE OF \(columns.joined(separator: ", ")) ON cases
             WHEN \(changed) BEGIN
-            \(contribution(of: "OLD", sign: -1, offsetMs: offsetMs))
-            \(contribution(of: "NEW", sign: 1, offsetMs: offsetMs))
+            \(contribution(of: "OLD", sign: -1, offsetMs: offsetMs, .sqlite))
+            \(contribution(of: "NEW", sign: 1, offsetMs: offsetMs, .sqlite))
             END
             """,
         ]
     }
 
+    /// The same triggers in PostgreSQL's form: one function (what a row adds and takes away) called
+    /// by a row's insertion, deletion, and a change of a column a measure reads.
+    static func postgresTriggersSQL(offsetMs: Int64) -> [String] {
+        let changed = columns.map { "OLD.\($0) IS DISTINCT FROM NEW.\($0)" }.joined(separator: " OR ")
+        return [
+            """
+            CREATE OR REPLACE FUNCTION daily_counts_of_case() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+            IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            \(contribution(of: "OLD", sign: -1, offsetMs: offsetMs, .postgres))
+            END IF;
+            IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            \(contribution(of: "NEW", sign: 1, offsetMs: offsetMs, .postgres))
+            END IF;
+            RETURN NULL;
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER daily_counts_insert AFTER INSERT ON cases FOR EACH ROW EXECUTE FUNCTION daily_counts_of_case()
+            """,
+            """
+            CREATE TRIGGER daily_counts_delete AFTER DELETE ON cases FOR EACH ROW EXECUTE FUNCTION daily_counts_of_case()
+            """,
+            """
+            CREATE TRIGGER daily_counts_update AFTER UPDATE OF \(columns.joined(separator: ", ")) ON cases
+            FOR EACH ROW WHEN (\(changed)) EXECUTE FUNCTION daily_counts_of_case()
+            """,
+        ]
+    }
+
     /// Counts every case again.
-    static func recountSQL(offsetMs: Int64) -> [String] {
+    static func recountSQL(offsetMs: Int64, _ dialect: SQLDialect) -> [String] {
         var statements = ["DELETE FROM daily_counts"]
         for measure in measures {
             for grain in ["d", "m"] {
-                let sums = measure.values.map { "SUM(\($0))" }.joined(separator: ", ")
+                let sums = measure.values.map { "SUM(\(number($0, dialect)))" }.joined(separator: ", ")
                 statements.append(
                     """
                     INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-                    SELECT '\(measure.name)', '\(grain)', \(period(grain, of: measure.time, offsetMs: offsetMs)) AS p, R.unit_node AS u,
+                    SELECT '\(measure.name)', '\(grain)', \(period(grain, of: measure.time, offsetMs: offsetMs, dialect)) AS p, R.unit_node AS u,
                         \(measure.k1) AS x1, \(measure.k2) AS x2, \(sums)
-                    FROM cases AS R WHERE \(measure.condition) GROUP BY p, u, x1, x2
+                    FROM cases AS R WHERE \(condition(measure.condition, dialect)) GROUP BY p, u, x1, x2
                     """
                 )
             }

@@ -188,6 +188,7 @@ extension NodeDatabase {
     /// used again.
     public func close() throws {
         try Self.translating {
+            guard case .sqlite(let writer) = backend else { return }
             if let pool = writer as? DatabasePool { try pool.close() }
             if let queue = writer as? DatabaseQueue { try queue.close() }
         }

@@ -24,7 +24,7 @@ extension NodeDatabase {
     )
         async throws
     {
-        try await write { db in
+        try await writeSQLite { db in
             var buckets: [Int: UInt64] = [:]
             let statement = try db.makeStatement(
                 sql: """
@@ -81,7 +81,7 @@ extension NodeDatabase {
         let totalWeight = weights.reduce(0, +)
         let placeholder = "\(node.rawValue)-29999999-99999"
         let template = String(decoding: try CanonicalJSON.encoder.encode(try syntheticState(placeholder, now: now)), as: UTF8.self)
-        try await write { db in
+        try await writeSQLite { db in
             let statement = try db.makeStatement(
                 sql: """
                     INSERT INTO cases (case_number, status, holder, owner, epoch, head_seq, head_hash, registered_at,

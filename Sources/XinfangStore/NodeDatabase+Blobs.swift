@@ -45,25 +45,32 @@ extension NodeDatabase {
     /// Records which blobs the case names (all, or `only` these): what a neighbour may be handed.
     func indexFiles(_ db: some SQLSession, of state: CaseState, only: Set<String>? = nil) throws {
         for file in state.attachments ?? [] where only?.contains(file.file.sha256) ?? true {
-            try db.execute("INSERT OR IGNORE INTO case_blobs (sha256, case_number) VALUES (?, ?)", [file.file.sha256, state.caseNumber.rawValue])
+            try db.execute(
+                "INSERT INTO case_blobs (sha256, case_number) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [file.file.sha256, state.caseNumber.rawValue]
+            )
         }
     }
 
     /// Notes every file of the case (or `only` these) whose bytes are not here and that this node
     /// may hold, as wanted from `sender` first.
-    func wantMissingBlobs(_ db: some SQLSession, of state: CaseState, only: Set<String>? = nil, from sender: NodeID?, now: Date) throws {
+    /// Answers how many wants it added.
+    @discardableResult
+    func wantMissingBlobs(_ db: some SQLSession, of state: CaseState, only: Set<String>? = nil, from sender: NodeID?, now: Date) throws -> Int {
         guard let files = state.attachments, !files.isEmpty,
             AttachmentScope.mayHold(node, state: state, topology: hierarchy?.topology)
-        else { return }
+        else { return 0 }
+        var added = 0
         for file in files where (only?.contains(file.file.sha256) ?? true) && !blobs.contains(file.file.sha256) {
-            try db.execute(
+            added += try db.execute(
                 """
-                INSERT OR IGNORE INTO blob_wants (sha256, case_number, size, sender, wanted_since, next_attempt_at)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO blob_wants (sha256, case_number, size, sender, wanted_since, next_attempt_at)
+                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
                 """,
                 [file.file.sha256, state.caseNumber.rawValue, file.file.size, sender?.rawValue, now.milliseconds, now.milliseconds]
             )
         }
+        return added
     }
 
     /// The wants due by `now`, oldest attempt first, at most `limit`.
@@ -153,9 +160,7 @@ extension NodeDatabase {
             var added = 0
             for number in Set(missing.map { $0["case_number"] as String }) {
                 guard let state = try Self.loadState(db, CaseNumber(rawValue: number)) else { continue }
-                let before = db.totalChangesCount
-                try wantMissingBlobs(db, of: state, from: nil, now: now)
-                added += db.totalChangesCount - before
+                added += try wantMissingBlobs(db, of: state, from: nil, now: now)
             }
             return added
         }

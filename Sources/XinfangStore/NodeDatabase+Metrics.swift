@@ -30,7 +30,7 @@ public struct OperationalFigures: Sendable {
 extension NodeDatabase {
     /// The figures a node exports for monitoring: a few grouped reads, cheap at any size.
     public func operationalFigures() async throws -> OperationalFigures {
-        let path = writer.path
+        let path: String? = if case .sqlite(let writer) = backend { writer.path } else { nil }
         var figures = try await read { db in
             var links: [String: OperationalFigures.Link] = [:]
             for row in try db.fetchAll(
@@ -62,7 +62,12 @@ extension NodeDatabase {
             for row in try db.fetchAll("SELECT kind, COUNT(*) AS n FROM flags WHERE cleared_at IS NULL GROUP BY kind") {
                 flags[row["kind"]] = row["n"]
             }
-            let pages = try db.value("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", as: Int64.self) ?? 0
+            let size =
+                switch db.dialect {
+                case .sqlite: "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
+                case .postgres: "SELECT pg_database_size(current_database())"
+                }
+            let pages = try db.value(size, as: Int64.self) ?? 0
             var notifications: [String: Int] = [:]
             for row in try db.fetchAll("SELECT state, COUNT(*) AS n FROM notifications GROUP BY state") {
                 notifications[row["state"]] = row["n"]
@@ -76,7 +81,7 @@ extension NodeDatabase {
                 notifications: notifications
             )
         }
-        let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? NSNumber)?.int64Value
+        let wal = path.flatMap { (try? FileManager.default.attributesOfItem(atPath: $0 + "-wal")[.size] as? NSNumber)?.int64Value }
         figures.walBytes = wal ?? 0
         return figures
     }

@@ -18,7 +18,7 @@ extension NodeDatabase {
     /// With `repair`, rewrites the rows that differ in the same transaction. A chain that does not
     /// fold (a broken link or hash) is reported as `StoreError.brokenChain` and nothing is written.
     public func rebuildMaterialisedState(repair: Bool) async throws -> RebuildReport {
-        let body: @Sendable (Database) throws -> RebuildReport = { db in try rebuild(db, repair: repair) }
+        let body: @Sendable (any SQLSession) throws -> RebuildReport = { db in try rebuild(db, repair: repair) }
         return repair ? try await write(body) : try await read(body)
     }
 

@@ -33,7 +33,7 @@ extension NodeDatabase {
             row.values as [any SQLValueConvertible]
         )
         for key in row.petitionerKeys {
-            try db.execute("INSERT OR IGNORE INTO petitioner_keys (match_key, case_number) VALUES (?, ?)", [key, row.caseNumber])
+            try db.execute("INSERT INTO petitioner_keys (match_key, case_number) VALUES (?, ?) ON CONFLICT DO NOTHING", [key, row.caseNumber])
         }
     }
 

@@ -35,7 +35,7 @@ extension NodeDatabase {
     /// applies, how long each migration took, and how far the rewrite of the cases is (every
     /// `ProgressMeter.interval`, with its rate and the time left), so an operator watching the log of
     /// a province's restart knows it is working and when it will serve.
-    func upgradeSchema(report: ProgressReport?) throws {
+    func upgradeSchema(_ writer: any DatabaseWriter, report: ProgressReport?) throws {
         let migrator = Self.migrator
         let applied = try writer.read { try migrator.appliedIdentifiers($0) }
         let unknown = applied.subtracting(migrator.migrations)
@@ -52,35 +52,45 @@ extension NodeDatabase {
             try migrator.migrate(writer, upTo: identifier)
             if existing { report?(String(format: "schema: %@ applied in %.2f s", identifier, Date().timeIntervalSince(started))) }
         }
-        // A migration that adds derived columns, or another calendar than the one the deadline
-        // columns were computed with, asks for the materialised rows to be rewritten.
-        let calendarKey = calendar.fingerprint
-        let stale = try writer.read { db in
-            try NodeMeta.get(db, "rebuild_materialised") != nil || NodeMeta.get(db, "calendar") != calendarKey
-        }
-        if stale {
-            try writer.write { db in
-                let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases") ?? 0
-                var meter = ProgressMeter(label: "schema: rewriting the materialised cases", total: total)
-                if existing { report?("\(meter.label): \(total) cases") }
-                let result = try rebuild(db, repair: true, rewriteAll: true) { done in
-                    if existing, let line = meter.line(done: done) { report?(line) }
-                }
-                if existing { report?(meter.finished(done: result.cases)) }
-                try db.execute(cached: "DELETE FROM node_meta WHERE key = 'rebuild_materialised'")
-                try NodeMeta.set(db, "calendar", calendarKey)
-            }
+        if try writer.read({ db in try needsRefresh(db) }) {
+            try writer.write { db in try refreshDerived(db, existing: existing, report: report) }
         }
         if try writer.read({ db in try Self.plannerStatisticsAreStale(db) }) {
             let started = Date()
             _ = try writer.write { db in try Self.takePlannerStatisticsIfStale(db) }
             if existing { report?(String(format: "schema: planner statistics taken in %.2f s", Date().timeIntervalSince(started))) }
         }
-        // The indicators' daily counts are cut at midnight of this calendar's zone.
-        let offsetMs = Int64(calendar.utcOffsetSeconds) * 1000
-        if try !writer.read({ db in try DailyCounts.areCurrent(db, offsetMs: offsetMs) }) {
+    }
+
+    /// The indicators' daily counts are cut at midnight of this calendar's zone.
+    var dailyCountsOffsetMs: Int64 { Int64(calendar.utcOffsetSeconds) * 1000 }
+
+    /// Whether `refreshDerived` has anything to do (a read, so an open takes no write lock for nothing).
+    func needsRefresh(_ db: some SQLSession) throws -> Bool {
+        try NodeMeta.get(db, "rebuild_materialised") != nil || NodeMeta.get(db, "calendar") != calendar.fingerprint
+            || !DailyCounts.areCurrent(db, offsetMs: dailyCountsOffsetMs)
+    }
+
+    /// Redoes, inside the caller's write transaction, what a migration or another calendar made
+    /// stale, on either backend: a migration that adds derived columns, or another calendar than
+    /// the one the deadline columns were computed with, asks for the materialised rows to be
+    /// rewritten; the daily counts are recounted for another zone or another version of their rules.
+    func refreshDerived(_ db: some SQLSession, existing: Bool, report: ProgressReport?) throws {
+        let calendarKey = calendar.fingerprint
+        if try NodeMeta.get(db, "rebuild_materialised") != nil || NodeMeta.get(db, "calendar") != calendarKey {
+            let total = try db.value("SELECT COUNT(*) FROM cases", as: Int.self) ?? 0
+            var meter = ProgressMeter(label: "schema: rewriting the materialised cases", total: total)
+            if existing { report?("\(meter.label): \(total) cases") }
+            let result = try rebuild(db, repair: true, rewriteAll: true) { done in
+                if existing, let line = meter.line(done: done) { report?(line) }
+            }
+            if existing { report?(meter.finished(done: result.cases)) }
+            try NodeMeta.remove(db, "rebuild_materialised")
+            try NodeMeta.set(db, "calendar", calendarKey)
+        }
+        if try !DailyCounts.areCurrent(db, offsetMs: dailyCountsOffsetMs) {
             let started = Date()
-            try writer.write { db in try DailyCounts.install(db, offsetMs: offsetMs) }
+            try DailyCounts.install(db, offsetMs: dailyCountsOffsetMs)
             if existing { report?(String(format: "schema: indicator counts rebuilt in %.2f s", Date().timeIntervalSince(started))) }
         }
     }

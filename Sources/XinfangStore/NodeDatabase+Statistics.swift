@@ -30,9 +30,11 @@ extension NodeDatabase {
     /// Takes the cases' statistics when they are stale; whether it did.
     @discardableResult
     public func refreshPlannerStatistics() async throws -> Bool {
-        guard try await read({ db in try Self.plannerStatisticsAreStale(db) }) else { return false }
+        // PostgreSQL's autovacuum keeps a server's statistics.
+        guard case .sqlite(let writer) = backend else { return false }
+        guard try await writer.read({ db in try Self.plannerStatisticsAreStale(db) }) else { return false }
         // Checked again under the write lock: another process may have taken them meanwhile.
-        return try await write { db in try Self.takePlannerStatisticsIfStale(db) }
+        return try await writer.write { db in try Self.takePlannerStatisticsIfStale(db) }
     }
 
     /// In the caller's write transaction: takes the cases' statistics when they are stale.

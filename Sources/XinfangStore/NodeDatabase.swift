@@ -10,7 +10,15 @@ public import XinfangCore
 /// crash leaves either all of it or none. Production opens a WAL `DatabasePool` with
 /// `synchronous = FULL`, so a committed (acknowledged) event survives `kill -9` and power loss.
 public struct NodeDatabase: Sendable {
-    let writer: any DatabaseWriter
+    /// Where the store's rows are.
+    enum Backend: Sendable {
+        /// One SQLite file (or memory) through GRDB: every node's default.
+        case sqlite(any DatabaseWriter)
+        /// A database server's transactions (PostgreSQL, `XinfangPostgres`) through the seam.
+        case server(any SQLTransactions)
+    }
+
+    let backend: Backend
     /// The node this store belongs to.
     public let node: NodeID
     /// The calendar the materialised deadlines were computed with.
@@ -42,7 +50,7 @@ public struct NodeDatabase: Sendable {
     public static let busyTimeoutSeconds: TimeInterval = 5
 
     init(
-        writer: any DatabaseWriter,
+        backend: Backend,
         node: NodeID,
         calendar: DeadlineCalendar,
         hierarchy: Hierarchy?,
@@ -51,7 +59,7 @@ public struct NodeDatabase: Sendable {
         syncsCommits: Bool = false,
         report: ProgressReport? = nil
     ) throws {
-        self.writer = writer
+        self.backend = backend
         self.blobs = BlobStore(directory: blobDirectory, protector: personalData)
         self.syncsCommits = syncsCommits
         self.personalData = personalData
@@ -59,7 +67,7 @@ public struct NodeDatabase: Sendable {
         self.calendar = calendar
         self.hierarchy = hierarchy
         self.outboxSignal = OutboxSignal()
-        try Self.translating { try upgradeSchema(report: report) }
+        if case .sqlite(let writer) = backend { try Self.translating { try upgradeSchema(writer, report: report) } }
     }
 
     /// The file name of a node's database inside its data directory.
@@ -105,7 +113,7 @@ public struct NodeDatabase: Sendable {
         }
         let pool = try translating { try DatabasePool(path: directory.appendingPathComponent(fileName).path, configuration: config) }
         return try NodeDatabase(
-            writer: pool,
+            backend: .sqlite(pool),
             node: node,
             calendar: calendar,
             hierarchy: hierarchy,
@@ -126,7 +134,7 @@ public struct NodeDatabase: Sendable {
         var config = Configuration()
         config.foreignKeysEnabled = true
         return try NodeDatabase(
-            writer: try DatabaseQueue(configuration: config),
+            backend: .sqlite(try DatabaseQueue(configuration: config)),
             node: node,
             calendar: calendar,
             hierarchy: hierarchy,
@@ -147,53 +155,6 @@ public struct NodeDatabase: Sendable {
         case .SQLITE_BUSY, .SQLITE_LOCKED: return StoreError.busy
         default: return StoreError.database(error.description)
         }
-    }
-
-    /// One write transaction on GRDB's writer queue, off Swift's cooperative threads (a commit
-    /// waits for fsync), with errors translated at the store boundary.
-    /// When the task that writes carries a pending audit entry (`AuditScope`), the entry is
-    /// appended in the same transaction: the action and its audit row commit together or not at all.
-    @discardableResult
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        let scope = AuditScope.current
-        transactions.add()
-        do {
-            return try await writer.write { db in
-                let result = try body(db)
-                try AuditScope.appendPending(scope, in: db)
-                return result
-            }
-        } catch { throw Self.translated(error) }
-    }
-
-    /// A write whose loss in a power failure is harmless because it is redone (the sender's record
-    /// of a delivery: lost, the items are sent again and the receiver answers `duplicate`). It
-    /// commits without waiting for fsync (`synchronous = NORMAL` for this one transaction, safe
-    /// from corruption in WAL mode); the next durable commit syncs it with everything before it.
-    @discardableResult
-    func writeUnsynced<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        guard syncsCommits else { return try await write(body) }
-        let scope = AuditScope.current
-        transactions.add()
-        do {
-            return try await writer.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
-                var result: T?
-                try db.inTransaction {
-                    result = try body(db)
-                    try AuditScope.appendPending(scope, in: db)
-                    return .commit
-                }
-                return result!
-            }
-        } catch { throw Self.translated(error) }
-    }
-
-    /// One read transaction (a snapshot; in WAL mode it does not wait for writers).
-    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        transactions.add()
-        do { return try await writer.read(body) } catch { throw Self.translated(error) }
     }
 }
 
@@ -470,7 +431,13 @@ extension NodeDatabase {
     /// Whether the store answers a read and every migration this build knows has been applied
     /// (a readiness probe's check).
     public func isMigrated() async throws -> Bool {
-        try await read { db in try Self.migrator.hasCompletedMigrations(db) }
+        switch backend {
+        case .sqlite(let writer):
+            do { return try await writer.read { db in try Self.migrator.hasCompletedMigrations(db) } } catch { throw Self.translated(error) }
+        case .server:
+            // The server's migrations were checked when the store opened: a read shows it answers.
+            return try await read { db in try db.value("SELECT 1", as: Int.self) == 1 }
+        }
     }
 
     public func counts() async throws -> (cases: Int, events: Int) {

@@ -72,6 +72,16 @@ struct PostgresSchemaTests {
         try await TestPostgres.withCluster { socket in
             try await PostgresStore.withClient(Self.location(socket)) { client in
                 try await PostgresSchema.upgrade(client)
+                // An event belongs to a case.
+                try await client.query(
+                    """
+                    INSERT INTO cases (case_number, status, holder, owner, epoch, head_seq, head_hash, registered_at,
+                        registered_at_node, received_at, channel, purpose, category_l1, category_l2, category_l3, issue_region,
+                        urgent, law_related, summary, search_text, last_event_at)
+                    VALUES ('430102-20261204-00001', 'registered', '430102', '430102', 0, 1, 'h1', 1, '430102', 1, 'letter',
+                        'complaint', 'x', 'x', 'x', '430102', 0, 0, 's', 's', 1)
+                    """
+                )
                 try await client.query(
                     """
                     INSERT INTO events (hash, case_number, epoch, seq, origin, hlc_wall, hlc_logical, actor, kind, body, stored_at)

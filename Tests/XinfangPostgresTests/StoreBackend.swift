@@ -41,6 +41,25 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
         }
     }
 
+    /// Runs `body` with a node's whole store on this backend (`NodeDatabase`).
+    func withNode<Result>(
+        _ node: NodeID = Fixtures.county,
+        hierarchy: Hierarchy? = nil,
+        _ body: (NodeDatabase) async throws -> Result
+    ) async throws -> Result {
+        switch self {
+        case .sqlite:
+            return try await body(NodeDatabase.inMemory(node: node, hierarchy: hierarchy))
+        case .postgres:
+            return try await withStore { server in
+                let blobs = FileManager.default.temporaryDirectory.appendingPathComponent("xinfang-blobs-\(UUID().uuidString)")
+                defer { try? FileManager.default.removeItem(at: blobs) }
+                let store = try await NodeDatabase.open(server: server, node: node, calendar: .standard, hierarchy: hierarchy, blobDirectory: blobs)
+                return try await body(store)
+            }
+        }
+    }
+
     func withStore<Result>(_ body: (any SQLTransactions) async throws -> Result) async throws -> Result {
         try await withStore(servers: 1) { try await body($0[0]) }
     }

@@ -26,7 +26,7 @@ struct CaseCountBoundTests {
             var query = CaseQuery()
             query.holder = unit
             query.open = true
-            let scanned = try await db.read { db in
+            let scanned = try await db.readSQLite { db in
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases WHERE holder = ? AND is_open = 1", arguments: [unit.rawValue]) ?? 0
             }
             let page = try await db.cases(matching: query, now: now)

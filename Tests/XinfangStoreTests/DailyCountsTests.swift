@@ -67,7 +67,7 @@ struct DailyCountsTests {
         try await expectEqualCounts(db, calendar: .standard, at: instants, "as loaded")
         try await expectEqualTrends(db, calendar: .standard, "as loaded")
         // Change, for some cases, every column the indicators read; delete a few rows.
-        try await db.write { db in
+        try await db.writeSQLite { db in
             try db.execute(sql: "UPDATE cases SET unit_node = '430104' WHERE rowid % 17 = 0")
             try db.execute(sql: "UPDATE cases SET closed_at = handling_due_at + 86400000 WHERE closed_at IS NULL AND rowid % 3 = 0")
             try db.execute(sql: "UPDATE cases SET decided_at = registered_at + 20 * 86400000 WHERE decided_at IS NULL AND rowid % 2 = 0")
@@ -90,11 +90,11 @@ struct DailyCountsTests {
         }
         try await expectEqualCounts(db, calendar: .standard, at: instants, "after changes")
         try await expectEqualTrends(db, calendar: .standard, "after changes")
-        let rows = try await db.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM daily_counts WHERE grain = 'm'") ?? 0 }
+        let rows = try await db.readSQLite { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM daily_counts WHERE grain = 'm'") ?? 0 }
         #expect(rows > 0 && rows < 4000, "monthly rows summarise: \(rows)")
         // The answer does come from the table: without its monthly rows, two years count less.
         let (from, to) = periods(.standard)[0]
-        try await db.write { db in try db.execute(sql: "DELETE FROM daily_counts WHERE grain = 'm'") }
+        try await db.writeSQLite { db in try db.execute(sql: "DELETE FROM daily_counts WHERE grain = 'm'") }
         let counted = try await db.indicatorCounts(from: from, to: to, now: now)
         let scanned = try await db.indicatorCountsScanning(from: from, to: to, now: now)
         #expect(IndicatorCounts.sum(Array(counted.values)).registered < IndicatorCounts.sum(Array(scanned.values)).registered)
@@ -109,7 +109,7 @@ struct DailyCountsTests {
         }
         let utc = DeadlineCalendar(utcOffsetSeconds: 0)
         let reopened = try NodeDatabase.open(directory: dir, node: NodeID("430000"), calendar: utc, durability: .processCrashOnly)
-        let meta = try await reopened.read { db in try NodeMeta.get(db, "daily_counts") }
+        let meta = try await reopened.readSQLite { db in try NodeMeta.get(db, "daily_counts") }
         #expect(meta == "v\(DailyCounts.version) offset 0")
         try await expectEqualCounts(reopened, calendar: utc, at: [now], "UTC")
         try await expectEqualTrends(reopened, calendar: utc, "UTC")

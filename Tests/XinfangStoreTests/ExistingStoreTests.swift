@@ -37,13 +37,13 @@ struct ExistingStoreTests {
             calendar: .standard,
             hierarchy: Hierarchy(topology: topology, key: NodeKey())
         )
-        let after = try await db.read { db in
+        let after = try await db.readSQLite { db in
             try Row.fetchAll(db, sql: "SELECT hash, body, signature FROM events ORDER BY case_number, seq").map {
                 "\($0["hash"] as String) \($0["body"] as String)"
             }
         }
         #expect(after == before, "the chains are not rewritten")
-        #expect(try await db.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }.contains("008-deadlines"))
+        #expect(try await db.readSQLite { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }.contains("008-deadlines"))
 
         // Every chain reads, folds, verifies, and is what the materialised state says.
         #expect(try await db.rebuildMaterialisedState(repair: false).mismatched.isEmpty)
@@ -64,7 +64,7 @@ struct ExistingStoreTests {
             if state.reply != nil { #expect(state.reply?.by != nil, "the fold names the organ that replied") }
             // The deadline columns follow the new rules, recomputed from the chain.
             let number = state.caseNumber.rawValue
-            let columns = try await db.read { db in
+            let columns = try await db.readSQLite { db in
                 try Row.fetchOne(db, sql: "SELECT accept_due_at, next_due_at FROM cases WHERE case_number = ?", arguments: [number])
                     .map { [$0["accept_due_at"] as Int64?, $0["next_due_at"] as Int64?] }
             }
@@ -75,7 +75,7 @@ struct ExistingStoreTests {
             )
         }
         #expect(reviews == 1)
-        #expect(try await db.read { try DailyCounts.areCurrent($0, offsetMs: 8 * 3_600_000) })
+        #expect(try await db.readSQLite { try DailyCounts.areCurrent($0, offsetMs: 8 * 3_600_000) })
     }
 
     /// v16 moves every case's state out of its row unchanged, in the migration itself (before any

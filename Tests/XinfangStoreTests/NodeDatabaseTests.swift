@@ -15,20 +15,6 @@ struct NodeDatabaseTests {
         try await db.register(Fixtures.registration(receivedAt: clock.now(), region: region, summary: summary), actor: "李娜", now: clock.now()).state
     }
 
-    @Test func registrationAndActionsAreStoredAsAChain() async throws {
-        let db = try NodeDatabase.inMemory(node: Fixtures.county)
-        let state = try await register(db)
-        #expect(state.caseNumber.rawValue == "430102-20261102-00001")
-        clock.advance(days: 1)
-        _ = try await db.act(on: state.caseNumber, action: .notify(note: nil), actor: "周敏", now: clock.now())
-        clock.advance(days: 2)
-        let replied = try await db.act(on: state.caseNumber, action: .reply(outcome: .supported, opinion: "支持"), actor: "周敏", now: clock.now())
-        let events = try await db.events(of: state.caseNumber)
-        #expect(events.map(\.body.kind) == ["register", "notify", "reply"])
-        #expect(try CaseState.fold(events) == replied)
-        await #expect(try await db.caseState(state.caseNumber) == replied)
-    }
-
     /// A 31-day extension was once stored, and its chain no longer decoded: every bound of an
     /// action is the lifecycle's, whatever the caller; and there is one extension only.
     @Test func anExtensionOutOfBoundsOrASecondOneIsRefused() async throws {

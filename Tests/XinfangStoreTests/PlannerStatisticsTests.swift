@@ -12,7 +12,7 @@ struct PlannerStatisticsTests {
     let units = [NodeID("430102"), NodeID("430104"), NodeID("430000")]
 
     func statRows(_ db: NodeDatabase) async throws -> Int {
-        try await db.read { db in
+        try await db.readSQLite { db in
             guard try db.tableExists("sqlite_stat1") else { return 0 }
             return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'cases'") ?? 0
         }
@@ -26,7 +26,7 @@ struct PlannerStatisticsTests {
         #expect(try await statRows(db) == 0)
 
         // Past the floor: taken once, then not again while the count stays within the drift.
-        try await db.write { db in
+        try await db.writeSQLite { db in
             try db.execute(sql: "DELETE FROM case_states")
             try db.execute(sql: "DELETE FROM cases")
         }
@@ -38,7 +38,7 @@ struct PlannerStatisticsTests {
         // As if they had been taken at another count: stale beyond a factor of two either way.
         let count = NodeDatabase.statisticsFloor * 2
         for (takenAt, stale) in [(count / 2 + 1, false), (count / 2 - 1, true), (count * 2, false), (count * 2 + 1, true)] {
-            try await db.write { db in
+            try await db.writeSQLite { db in
                 try db.execute(
                     sql: "UPDATE sqlite_stat1 SET stat = ? WHERE tbl = 'cases' AND idx = 'sqlite_autoindex_cases_1'",
                     arguments: ["\(takenAt) 1"]
@@ -46,7 +46,7 @@ struct PlannerStatisticsTests {
             }
             #expect(try await db.refreshPlannerStatistics() == stale, "taken at \(takenAt), \(count) cases now")
         }
-        let retaken = try await db.read { db in
+        let retaken = try await db.readSQLite { db in
             try String.fetchOne(db, sql: "SELECT stat FROM sqlite_stat1 WHERE idx = 'sqlite_autoindex_cases_1'")
         }
         #expect(retaken?.hasPrefix("\(count) ") == true, "taken again at the count of now")
@@ -56,7 +56,7 @@ struct PlannerStatisticsTests {
         let db = try NodeDatabase.inMemory(node: NodeID("430000"))
         try await db.loadSyntheticCases(count: NodeDatabase.statisticsFloor * 4, units: units, now: Date(), years: 3)
         #expect(try await db.refreshPlannerStatistics())
-        let plan = try await db.read { db in
+        let plan = try await db.readSQLite { db in
             try Row.fetchAll(
                 db,
                 sql: "EXPLAIN QUERY PLAN SELECT case_number FROM cases WHERE holder = ? AND is_open = ?",

@@ -57,7 +57,7 @@ struct PreparedRunTests {
     /// What the county stored besides the chain: the case's row and its replication, without
     /// hashes (two stores' chains differ in them), as comparable text.
     static func stored(_ county: NodeDatabase, _ number: CaseNumber) async throws -> [String] {
-        try await county.read { db in
+        try await county.readSQLite { db in
             let row = try Row.fetchOne(
                 db,
                 sql:
@@ -91,7 +91,8 @@ struct PreparedRunTests {
         #expect(prepared.fresh == events.map(\.hash))
         #expect(prepared.next.headSeq == 2)
         #expect(prepared.next.status == .offered)
-        let receipts = try await county.write { db in try county.receive(db, [events], from: Fixtures.city, now: Self.now, ahead: { _ in work }) }
+        let receipts = try await county.writeSQLite { db in try county.receive(db, [events], from: Fixtures.city, now: Self.now, ahead: { _ in work })
+        }
         #expect(receipts.map(\.status) == [.applied])
         #expect(receipts.first?.head == 2)
     }
@@ -104,20 +105,22 @@ struct PreparedRunTests {
         let (_, county, events) = try await Self.cityAndCounty()
         let stale = try await county.withRunsAhead([events], now: Self.now) { await Self.work($0) }
         #expect(stale.prepared?.base == nil)
-        let first = try await county.write { db in
+        let first = try await county.writeSQLite { db in
             try county.receive(db, [[events[0]]], from: Fixtures.city, now: Self.now, ahead: { _ in RunAhead(verified: false, prepared: nil) })
         }
         #expect(first.map(\.status) == [.applied])
-        let receipts = try await county.write { db in try county.receive(db, [events], from: Fixtures.city, now: Self.now, ahead: { _ in stale }) }
+        let receipts = try await county.writeSQLite { db in
+            try county.receive(db, [events], from: Fixtures.city, now: Self.now, ahead: { _ in stale })
+        }
         #expect(receipts.map(\.status) == [.applied])
         #expect(receipts.first?.head == 2)
 
         // The same story without any preparation, in another county store.
         let (_, plain, plainEvents) = try await Self.cityAndCounty()
-        _ = try await plain.write { db in
+        _ = try await plain.writeSQLite { db in
             try plain.receive(db, [[plainEvents[0]]], from: Fixtures.city, now: Self.now, ahead: { _ in RunAhead(verified: false, prepared: nil) })
         }
-        _ = try await plain.write { db in
+        _ = try await plain.writeSQLite { db in
             try plain.receive(db, [plainEvents], from: Fixtures.city, now: Self.now, ahead: { _ in RunAhead(verified: false, prepared: nil) })
         }
         let number = events[0].caseNumber
@@ -134,10 +137,12 @@ struct PreparedRunTests {
     @Test func aPreparationForARunStoredMeanwhileIsADuplicate() async throws {
         let (_, county, events) = try await Self.cityAndCounty()
         let stale = try await county.withRunsAhead([events], now: Self.now) { await Self.work($0) }
-        _ = try await county.write { db in
+        _ = try await county.writeSQLite { db in
             try county.receive(db, [events], from: Fixtures.city, now: Self.now, ahead: { _ in RunAhead(verified: false, prepared: nil) })
         }
-        let receipts = try await county.write { db in try county.receive(db, [events], from: Fixtures.city, now: Self.now, ahead: { _ in stale }) }
+        let receipts = try await county.writeSQLite { db in
+            try county.receive(db, [events], from: Fixtures.city, now: Self.now, ahead: { _ in stale })
+        }
         #expect(receipts.map(\.status) == [.duplicate])
         #expect(try await county.counts() == (cases: 1, events: 2))
     }
@@ -152,7 +157,8 @@ struct PreparedRunTests {
         let work = try await county.withRunsAhead([forged], now: Self.now) { await Self.work($0) }
         #expect(!work.verified)
         #expect(work.prepared == nil)
-        let receipts = try await county.write { db in try county.receive(db, [forged], from: Fixtures.city, now: Self.now, ahead: { _ in work }) }
+        let receipts = try await county.writeSQLite { db in try county.receive(db, [forged], from: Fixtures.city, now: Self.now, ahead: { _ in work })
+        }
         #expect(receipts.map(\.status) == [.rejected])
         #expect(receipts.first?.code == ItemReceipt.Code.badSignature.rawValue)
         #expect(try await county.counts() == (cases: 0, events: 0))

@@ -38,14 +38,14 @@ struct SchemaUpgradeTests {
         let now = Fixtures.instant("2026-11-02T09:00:00+08:00")
         try await store.loadSyntheticChains(count: 300, now: now, days: 10, batch: 128)
         try await store.rewindToPreviousSchema()
-        let rewound = try await store.read { db in try db.columns(in: "events").map(\.name) }
+        let rewound = try await store.readSQLite { db in try db.columns(in: "events").map(\.name) }
         #expect(!rewound.contains("format"))
 
         let upgrade = Lines()
         let upgraded = try open(upgrade)
         #expect(upgrade.all.first == "schema: applying 1 migration(s) (018-event-format) to a store of 300 cases", "\(upgrade.all)")
         #expect(upgrade.all.contains { $0.hasPrefix("schema: 018-event-format applied in ") && $0.hasSuffix(" s") })
-        let number = try #require(try await upgraded.read { db in try String.fetchOne(db, sql: "SELECT case_number FROM cases LIMIT 1") })
+        let number = try #require(try await upgraded.readSQLite { db in try String.fetchOne(db, sql: "SELECT case_number FROM cases LIMIT 1") })
         #expect(try await upgraded.events(of: CaseNumber(rawValue: number)).map(\.format) == [1])
 
         // A migration asking for every case to be rewritten: the count first, the total last.
