@@ -51,7 +51,7 @@ extension NodeDatabase {
                 try db.execute(
                     """
                     INSERT INTO ae_buckets (peer, bucket, digest) VALUES (?, ?, ?)
-                    ON CONFLICT(peer, bucket) DO UPDATE SET digest = (digest | excluded.digest) - (digest & excluded.digest)
+                    ON CONFLICT(peer, bucket) DO UPDATE SET digest = (ae_buckets.digest | excluded.digest) - (ae_buckets.digest & excluded.digest)
                     """,
                     [peer.rawValue, bucket, Int64(bitPattern: digest)]
                 )

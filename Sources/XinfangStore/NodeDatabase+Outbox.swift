@@ -221,7 +221,7 @@ extension NodeDatabase {
             try db.execute(
                 """
                 INSERT INTO packet_refusals (peer, code, count, last_at, last_detail) VALUES (?, ?, 1, ?, ?)
-                ON CONFLICT(peer, code) DO UPDATE SET count = count + 1, last_at = excluded.last_at, last_detail = excluded.last_detail
+                ON CONFLICT(peer, code) DO UPDATE SET count = packet_refusals.count + 1, last_at = excluded.last_at, last_detail = excluded.last_detail
                 """,
                 [String(peer.prefix(32)), code, now.milliseconds, String(detail.prefix(500))]
             )
