@@ -126,6 +126,11 @@ final class PostgresSession: SQLSession {
             let buffer = try cell.decode(ByteBuffer.self)
             return .blob(Data(buffer.readableBytesView))
         case .text, .varchar, .bpchar, .name: return .text(try cell.decode(String.self))
+        case .numeric:
+            // A SUM of BIGINT: whole, unless an average made it a fraction.
+            let decimal = try cell.decode(Decimal.self)
+            if let whole = Int64(exactly: NSDecimalNumber(decimal: decimal).doubleValue), Decimal(whole) == decimal { return .integer(whole) }
+            return .real(NSDecimalNumber(decimal: decimal).doubleValue)
         default: throw StoreError.database("column \(cell.columnName) is of type \(cell.dataType), which the store does not read")
         }
     }

@@ -29,6 +29,8 @@ public final class PostgresTransactions: SQLTransactions {
     private let writer: Lane
     private let reader: Lane
 
+    public var dialect: SQLDialect { .postgres }
+
     public init(_ location: PostgresLocation, logger: Logger = Logger(label: "xinfang.postgres")) {
         writer = Lane(label: "xinfang.postgres.writer", location: location, logger: logger)
         reader = Lane(label: "xinfang.postgres.reader", location: location, logger: logger)

@@ -6,12 +6,12 @@ public import XinfangCore
 /// through these operations (the application layer `CaseService`, the sync loop's
 /// `PeerDispatcher`, the packet receiver), and each is atomic: a crash leaves all of it or none.
 ///
-/// This is the seam a second backend implements (PostgreSQL for large nodes): an implementation
-/// must run each operation in one serialisable transaction, commit durably before it returns,
-/// decide nothing itself (the rules are Core's: `Lifecycle`, `CommandPolicy`, `ChainIntake`,
-/// `OutboxItem`, `Routing`), and signal `outboxSignal` after a commit that queued something.
-/// Accounts, audit, supervision queries and flags are read models over the same database and
-/// stay outside it. `NodeDatabase` is the SQLite implementation.
+/// Each operation runs in one transaction with the store's only writer, commits durably before it
+/// returns, decides nothing itself (the rules are Core's: `Lifecycle`, `CommandPolicy`,
+/// `ChainIntake`, `OutboxItem`, `Routing`), and signals `outboxSignal` after a commit that queued
+/// something. Accounts, audit, supervision queries and flags are read models over the same
+/// database and stay outside it. `NodeDatabase` implements it once, over the SQL seam
+/// (`SQLSession`), on SQLite or on a database server (PostgreSQL).
 public protocol CaseStore: Sendable {
     /// The node this store belongs to.
     var node: NodeID { get }

@@ -35,7 +35,8 @@ extension NodeDatabase {
             var links: [String: OperationalFigures.Link] = [:]
             for row in try db.fetchAll(
                 """
-                SELECT peer, SUM(state IN ('pending', 'failed', 'sent')) AS queued, SUM(state = 'dead') AS dead,
+                SELECT peer, \(db.dialect.count(where: "state IN ('pending', 'failed', 'sent')")) AS queued,
+                    \(db.dialect.count(where: "state = 'dead'")) AS dead,
                     MIN(CASE WHEN state IN ('pending', 'failed', 'sent') THEN created_at END) AS oldest
                 FROM outbox GROUP BY peer
                 """

@@ -163,7 +163,7 @@ extension NodeDatabase {
         var (clauses, arguments) = conditions(of: query, now: now)
         let countSQL =
             "SELECT COUNT(*) FROM (SELECT 1 FROM cases" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
-            + " LIMIT \(CaseQuery.countMax + 1))"
+            + " LIMIT \(CaseQuery.countMax + 1)) AS matched"
         let countArguments = arguments
         let sort = query.sort
         let descending = sort.descendingByDefault != query.reversed

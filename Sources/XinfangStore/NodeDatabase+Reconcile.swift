@@ -157,7 +157,7 @@ extension NodeDatabase {
         let commandSince = now.addingTimeInterval(-limits.commandSeconds).milliseconds
         for row in try db.fetchAll(
             """
-            SELECT m.id, m.case_number, m.created_at, json_extract(m.body, '$.action.action') AS action, k.holder
+            SELECT m.id, m.case_number, m.created_at, \(db.dialect.jsonText("m.body", ["action", "action"])) AS action, k.holder
             FROM commands m LEFT JOIN cases k ON k.case_number = m.case_number
             WHERE m.origin = ? AND m.status = 'pending' AND m.created_at <= ?
             """,
@@ -200,7 +200,7 @@ extension NodeDatabase {
             SELECT o.peer, MIN(o.created_at) AS oldest, COUNT(*) AS n, p.last_success_at, p.last_error
             FROM outbox o LEFT JOIN peers p ON p.peer = o.peer
             WHERE o.state IN ('pending', 'sent', 'failed') AND o.last_error_kind = 'unreachable'
-            GROUP BY o.peer
+            GROUP BY o.peer, p.last_success_at, p.last_error
             """
         ) {
             let oldest: Int64 = row["oldest"]

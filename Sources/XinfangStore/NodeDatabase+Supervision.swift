@@ -27,18 +27,18 @@ extension NodeDatabase {
         // (a third of the pass's time at a province); a group with none sums to NULL, read as 0.
         let boundaries = AgeBucket.allCases.dropFirst()
         let ageSums = boundaries.map {
-            "SUM(petition_received_at < \(receivedBefore(ageAtLeast: $0.firstDay, now: now).milliseconds)) AS age_\($0.firstDay)"
+            "\(dialect.count(where: "petition_received_at < \(receivedBefore(ageAtLeast: $0.firstDay, now: now).milliseconds)")) AS age_\($0.firstDay)"
         }.joined(separator: ", ")
         return try await read { db in
             var result: [NodeID: BacklogCounts] = [:]
             let rows = try db.rows(
                 """
                 SELECT holder, status, COUNT(*) AS n, \(ageSums),
-                    SUM(next_due_at < ?) AS overdue,
-                    SUM(next_due_at BETWEEN ? AND ?) AS due_soon,
+                    \(dialect.count(where: "next_due_at < ?")) AS overdue,
+                    \(dialect.count(where: "next_due_at BETWEEN ? AND ?")) AS due_soon,
                     COUNT(assigned_by) AS assigned,
                     COUNT(supervision_due_at) AS supervised,
-                    SUM(supervision_due_at < ?) AS supervision_overdue
+                    \(dialect.count(where: "supervision_due_at < ?")) AS supervision_overdue
                 FROM cases WHERE is_open = 1 GROUP BY holder, status
                 """,
                 arguments: [nowMs, nowMs, lights.yellowUntil.milliseconds, nowMs],
@@ -276,9 +276,9 @@ extension NodeDatabase {
         into result: inout [NodeID: IndicatorCounts]
     ) throws {
         let queries: [(Population, PopulationQuery)] = [
-            (.registrations, registrationsQuery(from: fromMs, to: toMs, now: nowMs)),
-            (.acceptance, acceptanceQuery(from: fromMs, to: toMs, now: nowMs)),
-            (.closure, closureQuery(from: fromMs, to: toMs, now: nowMs)),
+            (.registrations, registrationsQuery(from: fromMs, to: toMs, now: nowMs, db.dialect)),
+            (.acceptance, acceptanceQuery(from: fromMs, to: toMs, now: nowMs, db.dialect)),
+            (.closure, closureQuery(from: fromMs, to: toMs, now: nowMs, db.dialect)),
             (.evaluations, evaluationsQuery(from: fromMs, to: toMs, now: nowMs)),
             (.unevaluated, unevaluatedQuery(from: fromMs, to: toMs, now: nowMs)),
         ]
@@ -296,12 +296,12 @@ extension NodeDatabase {
     }
 
     /// The registrations of the period by unit, channel and category.
-    static func registrationsQuery(from: Int64, to: Int64, now: Int64) -> PopulationQuery {
+    static func registrationsQuery(from: Int64, to: Int64, now: Int64, _ dialect: SQLDialect) -> PopulationQuery {
         PopulationQuery(
             sql: """
                 SELECT unit_node, channel, category_l1, COUNT(*) AS n, SUM(is_repeat) AS repeats,
                     SUM(skip_level) AS skip_level, SUM(joint_letter) AS joint,
-                    SUM(collective_batches > 0) AS collective, SUM(collective_batches) AS batches,
+                    \(dialect.count(where: "collective_batches > 0")) AS collective, SUM(collective_batches) AS batches,
                     SUM(collective_persons) AS persons
                 FROM cases WHERE registered_at >= ? AND registered_at < ?
                 GROUP BY unit_node, channel, category_l1
@@ -324,8 +324,8 @@ extension NodeDatabase {
     }
 
     /// The 受理告知 deadlines that fall in the period, met, late or overdue.
-    static func acceptanceQuery(from: Int64, to: Int64, now: Int64) -> PopulationQuery {
-        deadlineQuery(due: "accept_due_at", met: "decided_at", from: from, to: to, now: now) { c, t in
+    static func acceptanceQuery(from: Int64, to: Int64, now: Int64, _ dialect: SQLDialect) -> PopulationQuery {
+        deadlineQuery(due: "accept_due_at", met: "decided_at", from: from, to: to, now: now, dialect) { c, t in
             c.acceptDue += t.due
             c.acceptedOnTime += t.onTime
             c.acceptedLate += t.late
@@ -334,8 +334,8 @@ extension NodeDatabase {
     }
 
     /// The handling deadlines that fall in the period, met, late or overdue.
-    static func closureQuery(from: Int64, to: Int64, now: Int64) -> PopulationQuery {
-        deadlineQuery(due: "handling_due_at", met: "handling_met_at", from: from, to: to, now: now) { c, t in
+    static func closureQuery(from: Int64, to: Int64, now: Int64, _ dialect: SQLDialect) -> PopulationQuery {
+        deadlineQuery(due: "handling_due_at", met: "handling_met_at", from: from, to: to, now: now, dialect) { c, t in
             c.closeDue += t.due
             c.closedOnTime += t.onTime
             c.closedLate += t.late
@@ -359,14 +359,15 @@ extension NodeDatabase {
         from: Int64,
         to: Int64,
         now: Int64,
+        _ dialect: SQLDialect,
         add: @escaping (inout IndicatorCounts, DeadlineTally) -> Void
     ) -> PopulationQuery {
         PopulationQuery(
             sql: """
                 SELECT unit_node, COUNT(*) AS n,
-                    SUM(\(met) IS NOT NULL AND \(met) <= \(due)) AS on_time,
-                    SUM(\(met) IS NOT NULL AND \(met) > \(due)) AS late,
-                    SUM(\(met) IS NULL AND \(due) < ?) AS overdue
+                    \(dialect.count(where: "\(met) IS NOT NULL AND \(met) <= \(due)")) AS on_time,
+                    \(dialect.count(where: "\(met) IS NOT NULL AND \(met) > \(due)")) AS late,
+                    \(dialect.count(where: "\(met) IS NULL AND \(due) < ?")) AS overdue
                 FROM cases WHERE law_related = 0 AND \(due) >= ? AND \(due) < ?
                 GROUP BY unit_node
                 """,
@@ -473,7 +474,7 @@ extension NodeDatabase {
         for (column, isClosure) in [("petition_received_at", false), ("closed_at", true)] {
             let rows = try db.rows(
                 """
-                SELECT unit_node, strftime('%Y-%m', \(column) / 1000 + ?, 'unixepoch') AS month, COUNT(*) AS n
+                SELECT unit_node, \(db.dialect.month(ofSeconds: "\(column) / 1000 + ?")) AS month, COUNT(*) AS n
                 FROM cases WHERE \(column) >= ? GROUP BY unit_node, month
                 """,
                 arguments: [offsetSeconds, from.milliseconds],

@@ -183,7 +183,7 @@ extension NodeDatabase {
         guard let hierarchy else { return }
         // Exactly once per chain: a command an earlier holder already applied or refused is settled.
         if let settled = try db.value(
-            "SELECT kind FROM events WHERE case_number = ? AND command IS NOT NULL AND json_extract(command, '$.id') = ? LIMIT 1",
+            "SELECT kind FROM events WHERE case_number = ? AND command IS NOT NULL AND \(db.dialect.jsonText("command", ["id"])) = ? LIMIT 1",
             [command.caseNumber.rawValue, command.id],
             as: String.self
         ) {

@@ -63,6 +63,14 @@ extension NodeDatabase {
         }
     }
 
+    /// The SQL its backend speaks.
+    public var dialect: SQLDialect {
+        switch backend {
+        case .sqlite: .sqlite
+        case .server(let server): server.dialect
+        }
+    }
+
     /// The SQLite writer of a SQLite store, for its maintenance and tests (a store on a database
     /// server has none: a programming error).
     var writer: any DatabaseWriter {

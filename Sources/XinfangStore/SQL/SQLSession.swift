@@ -4,6 +4,31 @@
 public enum SQLDialect: Sendable {
     case sqlite
     case postgres
+
+    /// How many rows of a group `condition` holds for (NULL for a group where it is never known):
+    /// SQLite sums the comparison itself, PostgreSQL its cast to a number.
+    public func count(where condition: String) -> String {
+        switch self {
+        case .sqlite: "SUM(\(condition))"
+        case .postgres: "SUM(CAST((\(condition)) AS INTEGER))"
+        }
+    }
+
+    /// The month (`YYYY-MM`, UTC) of a time in seconds since 1970.
+    public func month(ofSeconds seconds: String) -> String {
+        switch self {
+        case .sqlite: "strftime('%Y-%m', \(seconds), 'unixepoch')"
+        case .postgres: "to_char(to_timestamp(\(seconds)) AT TIME ZONE 'UTC', 'YYYY-MM')"
+        }
+    }
+
+    /// The text at `path` in a JSON column (NULL when absent).
+    public func jsonText(_ column: String, _ path: [String]) -> String {
+        switch self {
+        case .sqlite: "json_extract(\(column), '$.\(path.joined(separator: "."))')"
+        case .postgres: "(CAST(\(column) AS JSONB) #>> '{\(path.joined(separator: ","))}')"
+        }
+    }
 }
 
 /// One connection inside one transaction, as the store's logic sees it: statements with `?`
@@ -95,6 +120,7 @@ public struct SQLConstraintViolation: Error, CustomStringConvertible {
 /// store while it runs (SQLite's single writer; a lock on PostgreSQL, across every server of the
 /// node), so logic that reads a counter and writes the next value needs no retry.
 public protocol SQLTransactions: Sendable {
+    var dialect: SQLDialect { get }
     @discardableResult
     func writing<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
     @discardableResult
