@@ -112,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "xinfang",
             dependencies: [
-                "XinfangCore", "XinfangStore", "XinfangService", "XinfangHTTP", "XinfangSimulation",
+                "XinfangCore", "XinfangStore", "XinfangService", "XinfangHTTP", "XinfangSimulation", "XinfangPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -186,7 +186,10 @@ let package = Package(
         ),
         .testTarget(
             name: "XinfangCLITests",
-            dependencies: ["xinfang", "XinfangCore", "XinfangStore", "XinfangHTTP", "XinfangTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "xinfang", "XinfangCore", "XinfangStore", "XinfangHTTP", "XinfangTesting", "XinfangPostgres",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

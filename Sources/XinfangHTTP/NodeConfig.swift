@@ -64,6 +64,8 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     /// The systems that hand petitions over through the intake API and their callbacks
     /// (`IntakeConfig`).
     public var intake: IntakeConfig?
+    /// Where the store is (`StoreConfig`): the SQLite file in `dataDirectory` when absent.
+    public var store: StoreConfig?
 
     public init(
         nodeId: String,
@@ -96,6 +98,7 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     /// A configuration problem, naming the file and the field.
     public struct Problem: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Reads and checks a configuration file.

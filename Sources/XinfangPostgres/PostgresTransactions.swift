@@ -80,6 +80,13 @@ private final class Lane: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// A store dropped without `close()` (a process ending) closes its connection on the way out;
+    /// the connection lives until it is closed.
+    deinit {
+        guard let connection, !connection.isClosed else { return }
+        connection.close().whenComplete { _ in _ = connection }
+    }
+
     /// Runs `body` in a transaction it opens itself, rolling back when it throws; errors of the
     /// server come out as `StoreError`.
     func perform<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {

@@ -15,6 +15,7 @@ struct Backup: AsyncParsableCommand {
 
     func run() async throws {
         let (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: self.config))
+        try NodeBootstrap.requireSQLite(config: config, base: base)
         let identity = try config.identity()
         let keyring = try config.personalData(base: base).keyring
         let keyFile = config.keyFile.map { NodeConfig.resolve($0, against: base) }
@@ -64,6 +65,7 @@ struct Restore: AsyncParsableCommand {
 
     func run() async throws {
         let (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: self.config))
+        try NodeBootstrap.requireSQLite(config: config, base: base)
         let identity = try config.identity()
         let directory = NodeConfig.resolve(config.dataDirectory, against: base)
         // A running node holds the lock: it is refused, its store is not touched.
@@ -81,7 +83,7 @@ struct Restore: AsyncParsableCommand {
             open: { staging in
                 var staged = config
                 staged.dataDirectory = staging.path
-                return try NodeBootstrap.services(config: staged, base: base).database
+                return try NodeBootstrap.sqliteStore(config: staged, base: base)
             },
             progress: reporter.show,
             verifying: { n in FileHandle.standardError.write(Data("verified \(n) events…\n".utf8)) }
@@ -112,7 +114,7 @@ struct Restore: AsyncParsableCommand {
 /// is told, and does not undo the backup.
 private func auditBeside(config: NodeConfig, base: URL, action: String, object: String, manifest: BackupManifest) async {
     do {
-        let services = try NodeBootstrap.services(config: config, base: base)
+        let services = try await NodeBootstrap.services(config: config, base: base)
         let detail = "as_of=\(manifest.takenAt.formatted(.iso8601)) cases=\(manifest.cases) events=\(manifest.events) files=\(manifest.files)"
         try await Users.audit(services, action: action, object: object, detail: detail)
     } catch {

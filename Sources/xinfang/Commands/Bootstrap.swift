@@ -31,7 +31,7 @@ struct Bootstrap: AsyncParsableCommand {
         // A running node holds the lock: it is refused, its store is not touched.
         let lock = try DataDirectoryLock(directory: directory)
         defer { lock.release() }
-        let services = try NodeBootstrap.services(config: config, base: base)
+        let services = try await NodeBootstrap.services(config: config, base: base)
         let database = services.database
         let held = try await database.counts()
         guard held.cases == 0 else {

@@ -33,7 +33,7 @@ struct Import: AsyncParsableCommand {
     func run() async throws {
         _ = bootstrapLogging(level: "warning", label: "xinfang.import")
         let (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: config))
-        let services = try NodeBootstrap.services(config: config, base: base)
+        let services = try await NodeBootstrap.services(config: config, base: base)
         let url = URL(fileURLWithPath: ledger)
         let size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
         guard size <= Self.fileBytesMax else { throw ValidationError("the ledger is larger than \(Self.fileBytesMax / 1024 / 1024) MiB; split it") }

@@ -21,7 +21,7 @@ struct Reconcile: AsyncParsableCommand {
     func run() async throws {
         let logger = bootstrapLogging(level: "warning", label: "xinfang.reconcile")
         let (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: config))
-        let services = try NodeBootstrap.services(config: config, base: base)
+        let services = try await NodeBootstrap.services(config: config, base: base)
         let job = NodeApplication.reconciliation(services, transport: HTTPPacketTransport(), logger: logger)
         let round = try await job.runOnce()
         if json {

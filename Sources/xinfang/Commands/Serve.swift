@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import XinfangCore
 import XinfangHTTP
+import XinfangPostgres
 import XinfangStore
 
 #if canImport(Glibc)
@@ -40,7 +41,7 @@ struct Serve: AsyncParsableCommand {
         // One serving process per store, taken before the store opens.
         let lock = try DataDirectoryLock(directory: NodeConfig.resolve(config.dataDirectory, against: base))
         defer { lock.release() }
-        let services = try NodeBootstrap.services(config: config, base: base) { line in logger.notice("\(line)") }
+        let services = try await NodeBootstrap.services(config: config, base: base) { line in logger.notice("\(line)") }
         let (host, port) = try config.listenAddress()
         let calendar = services.database.calendar
         let today = calendar.civilDate(of: Date())
@@ -68,29 +69,95 @@ struct Serve: AsyncParsableCommand {
 /// Opening a node's services from its configuration.
 enum NodeBootstrap {
     /// The services of the node whose configuration file is at `path`.
-    static func services(configPath path: String) throws -> NodeServices {
+    static func services(configPath path: String) async throws -> NodeServices {
         let (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: path))
-        return try services(config: config, base: base)
+        return try await services(config: config, base: base)
     }
 
-    /// The node's services over its store; `report` hears the progress of a schema upgrade.
-    static func services(config: NodeConfig, base: URL, report: ProgressReport? = nil) throws -> NodeServices {
-        let identity = try config.identity()
-        let calendar = try config.deadlineCalendar(base: base)
-        let policy = try config.policy(base: base)
-        let hierarchy = try config.hierarchy(base: base, identity: identity, policy: policy)
+    /// The node's store where its configuration says: the SQLite file in its data directory, or a
+    /// PostgreSQL database, whose schema is brought to this build's first (`PostgresSchema`).
+    static func openStore(
+        config: NodeConfig,
+        base: URL,
+        node: NodeID,
+        calendar: DeadlineCalendar,
+        hierarchy: Hierarchy?,
+        personalData: PersonalDataProtector,
+        report: ProgressReport?
+    ) async throws -> NodeDatabase {
         let directory = NodeConfig.resolve(config.dataDirectory, against: base)
-        let limits = try config.reconciliationLimits()
-        let security = try config.securitySettings()
-        let personalData = try config.personalData(base: base)
-        let database = try NodeDatabase.open(
-            directory: directory,
-            node: identity.id,
+        guard let place = try config.store?.postgresPlace(base: base) else {
+            return try NodeDatabase.open(
+                directory: directory,
+                node: node,
+                calendar: calendar,
+                hierarchy: hierarchy,
+                personalData: personalData,
+                report: report
+            )
+        }
+        let location = PostgresLocation(
+            endpoint: place.socket.map { .socket(path: $0) } ?? .tcp(host: place.host ?? "localhost", port: place.port),
+            username: place.username,
+            password: place.password,
+            database: place.database
+        )
+        _ = try await PostgresStore.withClient(location) { client in try await PostgresSchema.upgrade(client, report: report) }
+        return try await NodeDatabase.open(
+            server: PostgresTransactions(location),
+            node: node,
             calendar: calendar,
             hierarchy: hierarchy,
             personalData: personalData,
+            blobDirectory: directory.appendingPathComponent("blobs"),
             report: report
         )
+    }
+
+    /// The node's services over its store; `report` hears the progress of a schema upgrade.
+    static func services(config: NodeConfig, base: URL, report: ProgressReport? = nil) async throws -> NodeServices {
+        let identity = try config.identity()
+        let policy = try config.policy(base: base)
+        let database = try await openStore(
+            config: config,
+            base: base,
+            node: identity.id,
+            calendar: try config.deadlineCalendar(base: base),
+            hierarchy: try config.hierarchy(base: base, identity: identity, policy: policy),
+            personalData: try config.personalData(base: base),
+            report: report
+        )
+        return try services(config: config, base: base, database: database)
+    }
+
+    /// A SQLite node's store, opened at once (a restore opens the file it stages): refused for a
+    /// node whose configuration names a PostgreSQL store.
+    static func sqliteStore(config: NodeConfig, base: URL) throws -> NodeDatabase {
+        try requireSQLite(config: config, base: base)
+        let identity = try config.identity()
+        let policy = try config.policy(base: base)
+        return try NodeDatabase.open(
+            directory: NodeConfig.resolve(config.dataDirectory, against: base),
+            node: identity.id,
+            calendar: try config.deadlineCalendar(base: base),
+            hierarchy: try config.hierarchy(base: base, identity: identity, policy: policy),
+            personalData: try config.personalData(base: base)
+        )
+    }
+
+    /// Refuses a node whose store is PostgreSQL (backups and restores are of SQLite's file).
+    static func requireSQLite(config: NodeConfig, base: URL) throws {
+        if try config.store?.postgresPlace(base: base) != nil {
+            throw NodeConfig.Problem(description: "this node's store is PostgreSQL: back it up and restore it with the server's tools (pg_dump)")
+        }
+    }
+
+    /// The node's services over `database`, opened where its configuration says.
+    static func services(config: NodeConfig, base: URL, database: NodeDatabase) throws -> NodeServices {
+        let identity = try config.identity()
+        let policy = try config.policy(base: base)
+        let limits = try config.reconciliationLimits()
+        let security = try config.securitySettings()
         var services = NodeServices(
             identity: identity,
             database: database,

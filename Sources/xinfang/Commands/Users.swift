@@ -36,7 +36,7 @@ struct Users: AsyncParsableCommand {
 
         func run() async throws {
             guard let role = Role(rawValue: role) else { throw ValidationError("unknown role \(role)") }
-            let services = try NodeBootstrap.services(configPath: config)
+            let services = try await NodeBootstrap.services(configPath: config)
             let now = Date()
             let user = try await services.database.provisionUser(
                 username: username,
@@ -60,7 +60,7 @@ struct Users: AsyncParsableCommand {
         @Option(name: .long, help: "A name for the token.") var tokenName: String = "script"
 
         func run() async throws {
-            let services = try NodeBootstrap.services(configPath: config)
+            let services = try await NodeBootstrap.services(configPath: config)
             guard let user = try await services.database.accounts.user(named: username) else { throw ValidationError("no account \(username)") }
             let permissions =
                 try scope.map { list in
@@ -91,7 +91,7 @@ struct Users: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the node's accounts.")
         @Option(name: .long, help: "The node's configuration file.") var config: String
         func run() async throws {
-            let services = try NodeBootstrap.services(configPath: config)
+            let services = try await NodeBootstrap.services(configPath: config)
             for u in try await services.database.accounts.users() {
                 print("\(u.id)\t\(u.username)\t\(u.role.rawValue)\t\(u.displayName)\(u.disabled ? "\tdisabled" : "")")
             }
@@ -127,7 +127,7 @@ struct Audit: AsyncParsableCommand {
         @Option(name: .long, help: "The node's configuration file.") var config: String
 
         func run() async throws {
-            let services = try NodeBootstrap.services(configPath: config)
+            let services = try await NodeBootstrap.services(configPath: config)
             let report = try await services.database.verifyIntegrity { n in
                 FileHandle.standardError.write(Data("checked \(n) events…\n".utf8))
             }
@@ -148,7 +148,7 @@ struct Audit: AsyncParsableCommand {
         )
         @Option(name: .long, help: "The node's configuration file.") var config: String
         func run() async throws {
-            let services = try NodeBootstrap.services(configPath: config)
+            let services = try await NodeBootstrap.services(configPath: config)
             let cutoff = Date().addingTimeInterval(-Double(services.security.auditRetentionDays) * 86_400)
             let n = try await services.database.pruneAudit(before: cutoff)
             try await Users.audit(services, action: "audit.prune", object: "audit_log", detail: "deleted=\(n)")
