@@ -21,6 +21,23 @@ struct Demo: AsyncParsableCommand {
     @Option(name: .long, help: "The example topology whose structure the demo starts.")
     var topology: String = "deploy/topology.example.json"
 
+    @Option(name: .long, help: "Where the province's store is: sqlite (its file, as every node's) or postgres.")
+    var provinceStore: String = "sqlite"
+
+    @Option(
+        name: .long,
+        help:
+            "With --province-store postgres: the socket file of a PostgreSQL server whose role and database are xinfang (absent: the demo starts a local cluster in its folder with deploy/postgres.sh and stops it after)."
+    )
+    var postgresSocket: String?
+
+    func validate() throws {
+        guard ["sqlite", "postgres"].contains(provinceStore) else {
+            throw ValidationError("--province-store is sqlite or postgres, not \(provinceStore)")
+        }
+        if postgresSocket != nil, provinceStore != "postgres" { throw ValidationError("--postgres-socket goes with --province-store postgres") }
+    }
+
     func run() async throws {
         let root = URL(fileURLWithPath: dir)
         let example = try NodeConfig.loadTopology(URL(fileURLWithPath: topology))
@@ -36,16 +53,23 @@ struct Demo: AsyncParsableCommand {
         if !FileManager.default.fileExists(atPath: dataKeyURL.path) { try DataKeyFile.write(DataKeyring.generate(), to: dataKeyURL) }
         var security = SecuritySettings()
         security.bcryptCost = 10  // the demo makes 56 accounts at start; production keeps 12
-        let credentials = try await DemoCredentials.provision(
-            root: root,
-            nodes: nodes,
-            personalData: PersonalDataProtector(keyring: try DataKeyFile.load(dataKeyURL)),
-            security: security
-        )
+        let cluster = try DemoPostgres.start(provinceStore: provinceStore, socket: postgresSocket, root: root)
+        let configs = nodes.map { node in
+            var config = Self.demoConfig(of: node, security: security)
+            if node.level == .province, let socket = cluster?.socket { config.store = StoreConfig(backend: "postgres", socket: socket) }
+            return config
+        }
+        let credentials: DemoCredentials
+        do {
+            let personalData = PersonalDataProtector(keyring: try DataKeyFile.load(dataKeyURL))
+            credentials = try await Self.provision(nodes: nodes, configs: configs, root: root, personalData: personalData, security: security)
+        } catch {
+            cluster?.stop()
+            throw error
+        }
         var processes: [(NodeID, Process)] = []
         let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
-        for node in nodes {
-            let config = Self.demoConfig(of: node, security: security)
+        for (node, config) in zip(nodes, configs) {
             let configURL = root.appendingPathComponent("nodes/\(node.id).json")
             try encoder.encode(config).write(to: configURL)
             let log = root.appendingPathComponent("logs/\(node.id).log")
@@ -62,6 +86,7 @@ struct Demo: AsyncParsableCommand {
         let stop = {
             for (_, process) in processes where process.isRunning { process.terminate() }
             for (_, process) in processes { process.waitUntilExit() }
+            cluster?.stop()
         }
         // Ctrl-C and SIGTERM stop every node (SIGTERM: each shuts down gracefully).
         signal(SIGINT, SIG_IGN)
@@ -73,6 +98,7 @@ struct Demo: AsyncParsableCommand {
             for node in nodes { try await waitUntilReady(client, node.id, process: processes.first { $0.0 == node.id }!.1) }
             let story = try await DemoStory(client: client, topology: runtime).play(in: root)
             emit(banner(nodes: nodes, story: story, directory: root.path, credentials: credentials))
+            if let cluster { emit("The province keeps its store in PostgreSQL (socket \(cluster.socket)).") }
         } catch {
             emit("demo failed: \(error)")
             stop()
@@ -87,6 +113,27 @@ struct Demo: AsyncParsableCommand {
         emit("stopping \(processes.count) nodes…")
         stop()
         emit("stopped")
+    }
+
+    /// The accounts of every node, each made in the store its configuration names.
+    static func provision(
+        nodes: [TopologyNode],
+        configs: [NodeConfig],
+        root: URL,
+        personalData: PersonalDataProtector,
+        security: SecuritySettings
+    ) async throws -> DemoCredentials {
+        try await DemoCredentials.provision(root: root, nodes: nodes, personalData: personalData, security: security) { node in
+            try await NodeBootstrap.openStore(
+                config: configs[nodes.firstIndex(of: node)!],
+                base: root.appendingPathComponent("nodes"),
+                node: node.id,
+                calendar: .standard,
+                hierarchy: nil,
+                personalData: personalData,
+                report: nil
+            )
+        }
     }
 
     /// `count` ports from `base` on; with base 0, distinct free ports below the ephemeral range.
@@ -237,7 +284,8 @@ struct DemoCredentials {
         root: URL,
         nodes: [TopologyNode],
         personalData: PersonalDataProtector,
-        security: SecuritySettings
+        security: SecuritySettings,
+        open: ((TopologyNode) async throws -> NodeDatabase)? = nil
     ) async throws -> DemoCredentials {
         let file = root.appendingPathComponent("credentials.json")
         if let data = try? Data(contentsOf: file), let saved = try? JSONDecoder().decode([Node].self, from: data) {
@@ -245,12 +293,16 @@ struct DemoCredentials {
         }
         var all: [Node] = []
         for node in nodes {
-            let database = try NodeDatabase.open(
-                directory: root.appendingPathComponent(node.id.rawValue),
-                node: node.id,
-                calendar: .standard,
-                personalData: personalData
-            )
+            // Each node's SQLite file in the folder, unless `open` says where its store is.
+            let database =
+                if let open { try await open(node) } else {
+                    try NodeDatabase.open(
+                        directory: root.appendingPathComponent(node.id.rawValue),
+                        node: node.id,
+                        calendar: .standard,
+                        personalData: personalData
+                    )
+                }
             let now = Date()
             let shortName = node.name.replacingOccurrences(of: "人力资源和社会保障厅", with: "").replacingOccurrences(of: "人力资源和社会保障局", with: "")
             var users: [ProvisionedUser] = []

@@ -118,6 +118,9 @@ enum NodeBootstrap {
     static func services(config: NodeConfig, base: URL, report: ProgressReport? = nil) async throws -> NodeServices {
         let identity = try config.identity()
         let policy = try config.policy(base: base)
+        // A setting's mistake is named before the store is opened (and its keyring asked for).
+        _ = try config.reconciliationLimits()
+        _ = try config.securitySettings()
         let database = try await openStore(
             config: config,
             base: base,
