@@ -67,8 +67,13 @@ extension NodeDatabase {
 
     /// Whether `refreshDerived` has anything to do (a read, so an open takes no write lock for nothing).
     func needsRefresh(_ db: some SQLSession) throws -> Bool {
+        try materialisedIsStale(db) || !DailyCounts.areCurrent(db, offsetMs: dailyCountsOffsetMs)
+    }
+
+    /// A migration asked for the materialised rows to be rewritten, or they were computed with
+    /// another calendar than this one.
+    func materialisedIsStale(_ db: some SQLSession) throws -> Bool {
         try NodeMeta.get(db, "rebuild_materialised") != nil || NodeMeta.get(db, "calendar") != calendar.fingerprint
-            || !DailyCounts.areCurrent(db, offsetMs: dailyCountsOffsetMs)
     }
 
     /// Redoes, inside the caller's write transaction, what a migration or another calendar made
@@ -76,8 +81,7 @@ extension NodeDatabase {
     /// the one the deadline columns were computed with, asks for the materialised rows to be
     /// rewritten; the daily counts are recounted for another zone or another version of their rules.
     func refreshDerived(_ db: some SQLSession, existing: Bool, report: ProgressReport?) throws {
-        let calendarKey = calendar.fingerprint
-        if try NodeMeta.get(db, "rebuild_materialised") != nil || NodeMeta.get(db, "calendar") != calendarKey {
+        if try materialisedIsStale(db) {
             let total = try db.value("SELECT COUNT(*) FROM cases", as: Int.self) ?? 0
             var meter = ProgressMeter(label: "schema: rewriting the materialised cases", total: total)
             if existing { report?("\(meter.label): \(total) cases") }
@@ -86,7 +90,7 @@ extension NodeDatabase {
             }
             if existing { report?(meter.finished(done: result.cases)) }
             try NodeMeta.remove(db, "rebuild_materialised")
-            try NodeMeta.set(db, "calendar", calendarKey)
+            try NodeMeta.set(db, "calendar", calendar.fingerprint)
         }
         if try !DailyCounts.areCurrent(db, offsetMs: dailyCountsOffsetMs) {
             let started = Date()
