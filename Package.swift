@@ -179,8 +179,9 @@ let package = Package(
         .testTarget(
             name: "XinfangPostgresTests",
             dependencies: [
-                "XinfangStore", "XinfangPostgres", "XinfangTesting",
+                "XinfangStore", "XinfangPostgres", "XinfangSync", "XinfangSimulation", "XinfangTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

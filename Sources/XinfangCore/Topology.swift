@@ -9,6 +9,9 @@ public struct TopologyNode: Codable, Equatable, Sendable {
     public var parent: NodeID?
     /// Where its peer API listens, e.g. `http://127.0.0.1:8431`.
     public var baseURL: String
+    /// The node's other servers (a node on PostgreSQL may run two or more), tried in order when
+    /// `baseURL` cannot be reached or answers with a server error; nil or empty for one server.
+    public var otherURLs: [String]?
     /// Its Ed25519 public key, base64 (raw 32 bytes).
     public var publicKey: String
     /// Keys the node used before a rotation: they still verify what was signed before `retiredAt`.
@@ -22,6 +25,9 @@ public struct TopologyNode: Codable, Equatable, Sendable {
         self.baseURL = baseURL
         self.publicKey = publicKey
     }
+
+    /// Every server of the node, `baseURL` first.
+    public var serverURLs: [String] { [baseURL] + (otherURLs ?? []) }
 
     /// Whether `signature` over `data`, made at `signedAt`, is this node's: by its current key, or
     /// by a retired key for what was signed before that key's retirement.
@@ -119,6 +125,9 @@ public struct Topology: Codable, Equatable, Sendable {
         nodes.first { $0.level == level && region.isWithin($0.area) }
     }
 
+    /// The most other servers a node lists.
+    public static let otherURLsMax = 8
+
     /// Checks the tree: unique ids, one root, known parents, no cycles, valid codes.
     public func validated() throws(ValidationFailure) -> Topology {
         guard version == 1 else { throw .invalid("version", "只支持版本 1 的拓扑文件。") }
@@ -132,6 +141,12 @@ public struct Topology: Codable, Equatable, Sendable {
             guard seen.insert(node.id).inserted else { throw .invalid("nodes.\(i).id", "节点 \(node.id) 重复。") }
             guard node.baseURL.hasPrefix("http://") || node.baseURL.hasPrefix("https://") else {
                 throw .invalid("nodes.\(i).baseURL", "baseURL 必须以 http:// 或 https:// 开头。")
+            }
+            for (j, url) in (node.otherURLs ?? []).enumerated() where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+                throw .invalid("nodes.\(i).otherURLs.\(j)", "otherURLs 中的地址必须以 http:// 或 https:// 开头。")
+            }
+            guard (node.otherURLs ?? []).count <= Self.otherURLsMax else {
+                throw .invalid("nodes.\(i).otherURLs", "一个节点最多列出 \(Self.otherURLsMax) 个其他服务器地址。")
             }
         }
         guard nodes.filter({ $0.parent == nil }).count == 1 else { throw .invalid("nodes", "拓扑必须恰好有一个根节点。") }

@@ -78,6 +78,25 @@ public enum NodeApplication {
         ]
     }
 
+    /// The node's background work: the notification sender, the sync dispatcher and the case
+    /// file's fetcher (in a hierarchy), and the reconciliation job. On a node with two or more
+    /// servers over one database, only the server that holds the node's lease runs it
+    /// (`LeaderService`).
+    static func backgroundWork(_ services: NodeServices, transport: any PacketTransport, logger: Logger) -> [any Service] {
+        let database = services.database
+        let work: [any Service] =
+            notificationSender(services, logger: logger)
+            + (database.hierarchy == nil
+                ? [reconciliation(services, transport: transport, logger: logger)]
+                : [
+                    SyncService(database: database, transport: transport, clock: services.clock, logger: logger),
+                    BlobFetcher(database: database, transport: transport, clock: services.clock, logger: logger, settings: services.blobTransfer),
+                    reconciliation(services, transport: transport, logger: logger),
+                ])
+        guard let leadership = database.leadership else { return work }
+        return [LeaderService(leadership: leadership, signal: database.outboxSignal, work: work, logger: logger)]
+    }
+
     /// The application serving `router` on `host:port`, each connection within `connections`;
     /// `onRunning` receives the bound port.
     public static func application(
@@ -94,20 +113,7 @@ public enum NodeApplication {
             router: router(services: services, transport: transport),
             server: connections.server(registry: connectionRegistry, exempt: services.trustedProxies),
             configuration: .init(address: .hostname(host, port: port), serverName: "xinfang/\(services.identity.id)"),
-            services: notificationSender(services, logger: logger)
-                + (services.database.hierarchy == nil
-                    ? [reconciliation(services, transport: transport, logger: logger)]
-                    : [
-                        SyncService(database: services.database, transport: transport, clock: services.clock, logger: logger),
-                        BlobFetcher(
-                            database: services.database,
-                            transport: transport,
-                            clock: services.clock,
-                            logger: logger,
-                            settings: services.blobTransfer
-                        ),
-                        reconciliation(services, transport: transport, logger: logger),
-                    ]),
+            services: backgroundWork(services, transport: transport, logger: logger),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )

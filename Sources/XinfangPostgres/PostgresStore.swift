@@ -2,9 +2,7 @@ public import Logging
 public import PostgresNIO
 
 /// Where a node's PostgreSQL database is: a socket (a local cluster, `deploy/postgres.sh`) or a
-/// host and port, with the role and the database. The PostgreSQL backend of issue 20 is being built
-/// here store by store; today it holds the schema's migrations and the event chains' table, and no
-/// node runs on it yet.
+/// host and port, with the role and the database.
 public struct PostgresLocation: Sendable, Equatable {
     public enum Endpoint: Sendable, Equatable {
         case socket(path: String)

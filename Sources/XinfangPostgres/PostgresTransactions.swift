@@ -28,10 +28,12 @@ public final class PostgresTransactions: SQLTransactions {
 
     private let writer: Lane
     private let reader: Lane
+    private let location: PostgresLocation
 
     public var dialect: SQLDialect { .postgres }
 
     public init(_ location: PostgresLocation, logger: Logger = Logger(label: "xinfang.postgres")) {
+        self.location = location
         writer = Lane(label: "xinfang.postgres.writer", location: location, logger: logger)
         reader = Lane(label: "xinfang.postgres.reader", location: location, logger: logger)
     }
@@ -57,6 +59,10 @@ public final class PostgresTransactions: SQLTransactions {
             return result
         }
     }
+
+    /// Two or more servers may run one node over its database: a session lock chooses which runs
+    /// the background work (`PostgresLeadership`).
+    public func leadership() -> (any NodeLeadership)? { PostgresLeadership(location) }
 
     /// Closes the connections (each is opened again if used after).
     public func close() async {

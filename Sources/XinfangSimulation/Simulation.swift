@@ -197,13 +197,20 @@ public actor Simulation {
     // MARK: Nodes
 
     func restart(_ node: NodeID) async throws {
-        let database = try NodeDatabase.open(
-            directory: options.directory.appendingPathComponent(node.rawValue),
-            node: node,
-            calendar: calendar,
-            hierarchy: Hierarchy(topology: topology, key: keys[node]!),
-            durability: .processCrashOnly
-        )
+        let directory = options.directory.appendingPathComponent(node.rawValue)
+        let hierarchy = Hierarchy(topology: topology, key: keys[node]!)
+        let database =
+            if let server = options.serverStores[node] {
+                try await NodeDatabase.open(
+                    server: server(),
+                    node: node,
+                    calendar: calendar,
+                    hierarchy: hierarchy,
+                    blobDirectory: directory.appendingPathComponent("blobs")
+                )
+            } else {
+                try NodeDatabase.open(directory: directory, node: node, calendar: calendar, hierarchy: hierarchy, durability: .processCrashOnly)
+            }
         try await database.resetInFlight(now: now(node))
         // 查询码 from the run's seed, a new stream at each start of the node.
         starts[node, default: 0] += 1

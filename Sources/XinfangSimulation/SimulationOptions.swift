@@ -1,4 +1,6 @@
 public import Foundation
+public import XinfangCore
+public import XinfangStore
 
 /// What one simulated run does.
 public struct SimulationOptions: Sendable {
@@ -15,6 +17,10 @@ public struct SimulationOptions: Sendable {
     /// (`PeerProtocol.previousRelease`) and is upgraded at a step drawn by the seed: a hierarchy
     /// upgraded node by node.
     public var mixedVersions: Bool
+    /// Nodes whose store is on a database server rather than in `directory`: each start of the
+    /// node opens its store on the transactions the closure makes (a slice of the seeds runs the
+    /// province on PostgreSQL this way). The database must be empty and migrated at the run's start.
+    public var serverStores: [NodeID: @Sendable () -> any SQLTransactions] = [:]
 
     public init(
         seed: UInt64,

@@ -26,6 +26,32 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     public var nodePublicKey: String?
     /// The data keyring the store's personal data and case files are sealed with, by check value.
     public var dataKeys: KeyringCheck
+
+    public init(
+        format: Int = BackupManifest.currentFormat,
+        node: String,
+        takenAt: Date,
+        migrations: [String],
+        cases: Int,
+        events: Int,
+        files: Int,
+        fileBytes: Int64,
+        filesNotHeld: Int,
+        nodePublicKey: String?,
+        dataKeys: KeyringCheck
+    ) {
+        self.format = format
+        self.node = node
+        self.takenAt = takenAt
+        self.migrations = migrations
+        self.cases = cases
+        self.events = events
+        self.files = files
+        self.fileBytes = fileBytes
+        self.filesNotHeld = filesNotHeld
+        self.nodePublicKey = nodePublicKey
+        self.dataKeys = dataKeys
+    }
 }
 
 /// A node's backup as one file: an online, consistent copy of its SQLite store (`VACUUM INTO`, one

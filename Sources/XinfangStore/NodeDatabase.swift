@@ -31,6 +31,9 @@ public struct NodeDatabase: Sendable {
     public let outboxSignal: OutboxSignal
     /// The newest peer protocol version each neighbour stated, per sending session.
     public let peerVersions = PeerVersions()
+    /// Which of the node's servers runs its background work (`NodeLeadership`); nil for a store
+    /// with one server (SQLite), which always does.
+    public let leadership: (any NodeLeadership)?
     /// How many transactions this store has run (reads and writes): what the sync loop's idle
     /// tests and the metrics count.
     public let transactions = TransactionCounter()
@@ -67,6 +70,7 @@ public struct NodeDatabase: Sendable {
         self.calendar = calendar
         self.hierarchy = hierarchy
         self.outboxSignal = OutboxSignal()
+        if case .server(let server) = backend { leadership = server.leadership() } else { leadership = nil }
         if case .sqlite(let writer) = backend { try Self.translating { try upgradeSchema(writer, report: report) } }
     }
 

@@ -6,7 +6,7 @@ public import XinfangCore
 public final class OutboxSignal: Sendable {
     private let handlers = Mutex<[@Sendable () -> Void]>([])
 
-    init() {}
+    public init() {}
 
     /// Calls `handler` after every later notification.
     public func subscribe(_ handler: @escaping @Sendable () -> Void) {

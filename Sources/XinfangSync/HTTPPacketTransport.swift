@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 public import XinfangCore
 
 /// Sends packets to `<baseURL>/sync/v1/packets` over `PeerHTTPClient`, with a time-out.
@@ -6,13 +7,18 @@ public struct HTTPPacketTransport: PacketTransport {
     let timeoutSeconds: Double
     /// Blob chunks (up to 4 MiB a request) get longer than a packet on a slow line.
     let blobTimeoutSeconds: Double
+    /// Per peer with two or more servers, the one that answered last: tried first next time, so a
+    /// dead server costs one failed attempt, not one per request.
+    let answering = AnsweringServers()
 
     public init(timeoutSeconds: Double = PeerLimits.requestTimeoutSeconds) {
         self.timeoutSeconds = timeoutSeconds
         blobTimeoutSeconds = max(timeoutSeconds, BlobRequest.timeoutSeconds)
     }
 
-    /// Posts a signed body of the peer protocol to `path` of `peer`; nil when its base URL is not one.
+    /// Posts a signed body of the peer protocol to `path` of `peer`; nil when its base URL is not
+    /// one. A peer with two or more servers (`TopologyNode.otherURLs`) is tried server by server,
+    /// the last that answered first, until one answers without a server error.
     func post(
         _ path: String,
         _ body: Data,
@@ -23,13 +29,24 @@ public struct HTTPPacketTransport: PacketTransport {
     ) async
         -> HTTPExchange.Reply?
     {
-        guard let url = URL(string: peer.baseURL)?.appendingPathComponent(path) else { return nil }
-        return await PeerHTTPClient.post(
-            url,
-            body: body,
-            headers: ["Content-Type": "application/json", PeerHeaders.from: from.rawValue, PeerHeaders.signature: signature],
-            timeoutSeconds: timeoutSeconds
-        )
+        let servers = peer.serverURLs
+        let first = answering.first(of: peer.id, among: servers.count)
+        var reply: HTTPExchange.Reply?
+        for index in (0..<servers.count).map({ ($0 + first) % servers.count }) {
+            guard let url = URL(string: servers[index])?.appendingPathComponent(path) else { continue }
+            let answer = await PeerHTTPClient.post(
+                url,
+                body: body,
+                headers: ["Content-Type": "application/json", PeerHeaders.from: from.rawValue, PeerHeaders.signature: signature],
+                timeoutSeconds: timeoutSeconds
+            )
+            reply = answer
+            if answer.failure == nil && answer.status < 500 {
+                answering.record(index, for: peer.id)
+                break
+            }
+        }
+        return reply
     }
 
     /// Asks `peer` for chunks of a blob (`POST <baseURL>/sync/v1/blobs`).
@@ -63,5 +80,18 @@ public struct HTTPPacketTransport: PacketTransport {
             code: problem?.code ?? "http-\(status)",
             detail: problem?.detail ?? String(decoding: data.prefix(200), as: UTF8.self)
         )
+    }
+}
+
+/// Which server of each peer answered last (`HTTPPacketTransport.post`).
+final class AnsweringServers: Sendable {
+    private let index = Mutex<[NodeID: Int]>([:])
+
+    func first(of peer: NodeID, among count: Int) -> Int {
+        index.withLock { $0[peer] ?? 0 } % max(count, 1)
+    }
+
+    func record(_ server: Int, for peer: NodeID) {
+        index.withLock { $0[peer] = server }
     }
 }

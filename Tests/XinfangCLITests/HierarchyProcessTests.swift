@@ -13,7 +13,8 @@ final class ProcessHierarchy: @unchecked Sendable {
     var processes: [NodeID: NodeProcess] = [:]
     var urls: [NodeID: URL] = [:]
 
-    init(configure: (inout NodeConfig) -> Void = { _ in }) throws {
+    /// `otherServers`: the URLs of the nodes' other servers, in the topology (`otherURLs`).
+    init(otherServers: [NodeID: [String]] = [:], configure: (inout NodeConfig) -> Void = { _ in }) throws {
         dir = try temporaryDirectory("hierarchy")
         var nodes: [TopologyNode] = []
         for (i, id) in Self.ids.enumerated() {
@@ -31,6 +32,7 @@ final class ProcessHierarchy: @unchecked Sendable {
                     publicKey: key.publicKeyBase64
                 )
             )
+            nodes[i].otherURLs = otherServers[id]
             var config = NodeConfig(
                 nodeId: id.rawValue,
                 name: "\(level)",
@@ -69,6 +71,23 @@ final class ProcessHierarchy: @unchecked Sendable {
     }
 }
 
+extension HTTP {
+    /// Registers a case at the province (`base`) and assigns it to the county; its number.
+    func registerAndAssign(at base: URL) async throws -> String {
+        let created = try await send("POST", base.appendingPathComponent("api/v1/cases"), json: Fixtures.registrationJSON())
+        guard created.status == 201, let number = created.json["caseNumber"] as? String else {
+            throw Failure("register: \(created.status)")
+        }
+        let offered = try await send(
+            "POST",
+            base.appendingPathComponent("api/v1/cases/\(number)/actions"),
+            json: #"{"action":"offer","to":"430102","mode":"assign","dueAt":"2026-12-31","actor":"省厅"}"#
+        )
+        guard offered.status == 200 else { throw Failure("offer: \(offered.status)") }
+        return number
+    }
+}
+
 /// Acknowledged case numbers, shared by the workers of a burst.
 final class Acked: Sendable {
     let numbers = Mutex<[String]>([])
@@ -98,16 +117,7 @@ struct HierarchyProcessTests {
                         n += 1
                         return n <= count
                     }) {
-                        let created = try await http.send("POST", province.appendingPathComponent("api/v1/cases"), json: Fixtures.registrationJSON())
-                        guard created.status == 201, let number = created.json["caseNumber"] as? String else {
-                            throw Failure("register: \(created.status)")
-                        }
-                        let offered = try await http.send(
-                            "POST",
-                            province.appendingPathComponent("api/v1/cases/\(number)/actions"),
-                            json: #"{"action":"offer","to":"430102","mode":"assign","dueAt":"2026-12-31","actor":"省厅"}"#
-                        )
-                        guard offered.status == 200 else { throw Failure("offer: \(offered.status)") }
+                        let number = try await http.registerAndAssign(at: province)
                         acked.numbers.withLock { $0.append(number) }
                     }
                 }

@@ -36,20 +36,42 @@ struct PostgresNodeProcessTests {
             #expect(created.status == 201, "\(String(decoding: created.body, as: UTF8.self))")
             let number = try #require(created.json["caseNumber"] as? String)
             #expect(try await HTTP().send("GET", url.appendingPathComponent("api/v1/cases/\(number)")).status == 200)
-            let status = try await node.interruptAndWait()
-            #expect(status == 0, "\(node.log)")
 
             #expect(try await store.caseState(CaseNumber(rawValue: number))?.caseNumber.rawValue == number)
             #expect(try await store.counts().cases == 1)
             #expect(try await store.auditRows(after: 0, limit: 10, action: "case.register").count == 1)
             #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("data/\(NodeDatabase.fileName)").path))
-            // A backup is of SQLite's file: refused for this node, with the tool to use.
-            let backup = try NodeProcess(
-                arguments: ["backup", "--config", config.path, "--out", dir.appendingPathComponent("b.xfbak").path],
+            // A backup while the node serves: pg_dump's archive, the blobs, the manifest, and the
+            // keys named. A restore is refused while a server of the node runs, and over a
+            // database that holds cases unless forced; forced, it puts the database back.
+            let backupFolder = dir.appendingPathComponent("backup-1")
+            let backup = try NodeProcess(arguments: ["backup", "--config", config.path, "--out", backupFolder.path], workDirectory: dir)
+            #expect(try await backup.waitForExit(timeout: 120) == 0, "\(backup.log)")
+            #expect(backup.log.contains("1 cases") && backup.log.contains("data keyring"), "\(backup.log)")
+            #expect(FileManager.default.fileExists(atPath: backupFolder.appendingPathComponent("database.pgdump").path))
+            let again = try NodeProcess(arguments: ["backup", "--config", config.path, "--out", backupFolder.path], workDirectory: dir)
+            #expect(try await again.waitForExit(timeout: 60) != 0 && again.log.contains("already exists"), "\(again.log)")
+            let whileServing = try NodeProcess(
+                arguments: ["restore", "--config", config.path, "--from", backupFolder.path, "--force"],
                 workDirectory: dir
             )
-            #expect(try await backup.waitForExit(timeout: 60) != 0)
-            #expect(backup.log.contains("pg_dump"), "\(backup.log)")
+            #expect(try await whileServing.waitForExit(timeout: 60) != 0 && whileServing.log.contains("stop every server"), "\(whileServing.log)")
+            let later = try await HTTP().send("POST", url.appendingPathComponent("api/v1/cases"), json: Fixtures.registrationJSON(region: "430000"))
+            #expect(later.status == 201)
+            let status = try await node.interruptAndWait()
+            #expect(status == 0, "\(node.log)")
+            #expect(try await store.counts().cases == 2)
+
+            let unforced = try NodeProcess(arguments: ["restore", "--config", config.path, "--from", backupFolder.path], workDirectory: dir)
+            #expect(try await unforced.waitForExit(timeout: 60) != 0 && unforced.log.contains("2 cases"), "\(unforced.log)")
+            let restore = try NodeProcess(
+                arguments: ["restore", "--config", config.path, "--from", backupFolder.path, "--force"],
+                workDirectory: dir
+            )
+            #expect(try await restore.waitForExit(timeout: 120) == 0, "\(restore.log)")
+            #expect(restore.log.contains("events verified"), "\(restore.log)")
+            #expect(try await store.counts().cases == 1, "the database is as it was at the backup")
+            #expect(try await store.caseState(CaseNumber(rawValue: number)) != nil)
             await server.close()
         }
     }

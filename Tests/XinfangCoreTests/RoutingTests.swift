@@ -8,6 +8,23 @@ struct RoutingTests {
     typealias H = ExampleHierarchy
     let topology = ExampleHierarchy.topology(baseURL: { "http://127.0.0.1/\($0)" }).0
 
+    /// A node with two or more servers lists the others beside its base URL: each an http(s) URL,
+    /// at most `otherURLsMax` of them; the peers try them in order.
+    @Test func aNodesOtherServersAreCheckedURLs() throws {
+        var two = topology
+        two.nodes[0].otherURLs = ["http://127.0.0.1:2"]
+        #expect(try two.validated().nodes[0].serverURLs == [topology.nodes[0].baseURL, "http://127.0.0.1:2"])
+        #expect(topology.nodes[0].serverURLs == [topology.nodes[0].baseURL])
+        var bad = topology
+        bad.nodes[1].otherURLs = ["http://127.0.0.1:2", "ftp://127.0.0.1:3"]
+        #expect(throws: ValidationFailure.invalid("nodes.1.otherURLs.1", "otherURLs 中的地址必须以 http:// 或 https:// 开头。")) {
+            try bad.validated()
+        }
+        var many = topology
+        many.nodes[0].otherURLs = (0...Topology.otherURLsMax).map { "http://127.0.0.1:\(1000 + $0)" }
+        #expect(throws: ValidationFailure.self) { try many.validated() }
+    }
+
     @Test func theTreeAndItsHops() throws {
         #expect(try topology.validated() == topology)
         #expect(topology.ancestors(of: H.furong) == [H.changsha, H.province])

@@ -125,4 +125,7 @@ public protocol SQLTransactions: Sendable {
     func writing<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
     @discardableResult
     func reading<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
+    /// The lease that chooses which of the node's servers runs its background work; nil when the
+    /// backend serves one server only.
+    func leadership() -> (any NodeLeadership)?
 }

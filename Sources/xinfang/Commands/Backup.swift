@@ -11,27 +11,35 @@ struct Backup: AsyncParsableCommand {
     )
 
     @Option(name: .long, help: "The node's configuration file.") var config: String
-    @Option(name: .long, help: "The backup file to write (never overwritten; written as FILE.partial, then renamed).") var out: String
+    @Option(
+        name: .long,
+        help:
+            "The backup file to write (never overwritten; written as FILE.partial, then renamed); a folder for a node on PostgreSQL (pg_dump's archive, the case files, the manifest)."
+    ) var out: String
 
     func run() async throws {
         let (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: self.config))
-        try NodeBootstrap.requireSQLite(config: config, base: base)
         let identity = try config.identity()
         let keyring = try config.personalData(base: base).keyring
         let keyFile = config.keyFile.map { NodeConfig.resolve($0, against: base) }
         let publicKey = try keyFile.map { try KeyFile.load($0).publicKeyBase64 }
         let output = URL(fileURLWithPath: out)
-        let reporter = TransferProgress(verb: "copied")
-        let manifest = try NodeBackup.create(
-            directory: NodeConfig.resolve(config.dataDirectory, against: base),
-            node: identity.id,
-            nodePublicKey: publicKey,
-            keyring: keyring,
-            to: output,
-            progress: reporter.show
-        )
+        let manifest: BackupManifest
+        if let place = try config.store?.postgresPlace(base: base) {
+            manifest = try await PostgresBackup.create(config: config, base: base, place: place, out: output)
+        } else {
+            let reporter = TransferProgress(verb: "copied")
+            manifest = try NodeBackup.create(
+                directory: NodeConfig.resolve(config.dataDirectory, against: base),
+                node: identity.id,
+                nodePublicKey: publicKey,
+                keyring: keyring,
+                to: output,
+                progress: reporter.show
+            )
+        }
         await auditBeside(config: config, base: base, action: "store.backup", object: output.lastPathComponent, manifest: manifest)
-        let size = (try? FileManager.default.attributesOfItem(atPath: output.path)[.size] as? Int64) ?? 0
+        let size = Self.size(of: output)
         print(
             "backup of node \(identity.id) (\(identity.name)) written to \(output.path) (\(TransferProgress.megabytes(size))): "
                 + "\(manifest.cases) cases, \(manifest.events) events, \(manifest.files) case files (\(TransferProgress.megabytes(manifest.fileBytes))), "
@@ -49,6 +57,13 @@ struct Backup: AsyncParsableCommand {
         )
         print("Keep them apart from the backups and as safe: without the keyring the personal data and case files in it cannot be read.")
     }
+
+    /// A backup's bytes: the file, or every file in a PostgreSQL node's backup folder.
+    static func size(of url: URL) -> Int64 {
+        let fm = FileManager.default
+        let files = fm.enumerator(at: url, includingPropertiesForKeys: [.fileSizeKey])?.compactMap { $0 as? URL } ?? [url]
+        return files.reduce(0) { $0 + Int64((try? $1.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0) }
+    }
 }
 
 /// `xinfang restore --config FILE --from FILE [--force]`: puts a backup in place of the node's store.
@@ -60,13 +75,26 @@ struct Restore: AsyncParsableCommand {
 
     @Option(name: .long, help: "The node's configuration file.") var config: String
     @Option(name: .customLong("from"), help: "The backup file (`xinfang backup`).") var backup: String
-    @ArgumentParser.Flag(name: .long, help: "Replace a store that is there; it is moved to replaced-<time>/ in the data folder, not deleted.")
+    @ArgumentParser.Flag(
+        name: .long,
+        help:
+            "Replace a store that is there; a SQLite store is moved to replaced-<time>/ in the data folder, not deleted; a PostgreSQL database is replaced."
+    )
     var force = false
 
     func run() async throws {
         let (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: self.config))
-        try NodeBootstrap.requireSQLite(config: config, base: base)
         let identity = try config.identity()
+        if let place = try config.store?.postgresPlace(base: base) {
+            let source = URL(fileURLWithPath: backup)
+            let (manifest, verified) = try await PostgresBackup.restore(config: config, base: base, place: place, from: source, force: force)
+            await auditBeside(config: config, base: base, action: "store.restore", object: source.lastPathComponent, manifest: manifest)
+            print(
+                "restored node \(identity.id) from \(source.path), as of \(manifest.takenAt.formatted(.iso8601)): \(manifest.cases) cases, "
+                    + "\(verified) events verified, \(manifest.files) case files; start every server of the node"
+            )
+            return
+        }
         let directory = NodeConfig.resolve(config.dataDirectory, against: base)
         // A running node holds the lock: it is refused, its store is not touched.
         let lock = try DataDirectoryLock(directory: directory)

@@ -18,6 +18,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "The node's configuration file (JSON).")
     var config: String
 
+    @Option(
+        name: .long,
+        help: "host:port to listen on instead of the configuration's listen (a second server of a node on PostgreSQL, on the same machine)."
+    )
+    var listen: String?
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -37,10 +43,15 @@ struct Serve: AsyncParsableCommand {
         #endif
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format: text or json") }
         let logger = bootstrapLogging(level: logLevel, label: "xinfang.serve", json: logFormat == "json")
-        let (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: config))
-        // One serving process per store, taken before the store opens.
-        let lock = try DataDirectoryLock(directory: NodeConfig.resolve(config.dataDirectory, against: base))
-        defer { lock.release() }
+        var (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: config))
+        if let listen { config.listen = listen }
+        // One serving process per SQLite store, taken before the store opens. A node on PostgreSQL
+        // may run two or more servers over its database, sharing the data directory's blobs: the
+        // node's lease chooses which runs the background work (`LeaderService`).
+        let lock =
+            try config.store?.postgresPlace(base: base) == nil
+            ? DataDirectoryLock(directory: NodeConfig.resolve(config.dataDirectory, against: base)) : nil
+        defer { lock?.release() }
         let services = try await NodeBootstrap.services(config: config, base: base) { line in logger.notice("\(line)") }
         let (host, port) = try config.listenAddress()
         let calendar = services.database.calendar
@@ -96,12 +107,7 @@ enum NodeBootstrap {
                 report: report
             )
         }
-        let location = PostgresLocation(
-            endpoint: place.socket.map { .socket(path: $0) } ?? .tcp(host: place.host ?? "localhost", port: place.port),
-            username: place.username,
-            password: place.password,
-            database: place.database
-        )
+        let location = location(place)
         _ = try await PostgresStore.withClient(location) { client in try await PostgresSchema.upgrade(client, report: report) }
         return try await NodeDatabase.open(
             server: PostgresTransactions(location),
@@ -111,6 +117,16 @@ enum NodeBootstrap {
             personalData: personalData,
             blobDirectory: directory.appendingPathComponent("blobs"),
             report: report
+        )
+    }
+
+    /// Where postgres-nio finds the database a node's configuration names.
+    static func location(_ place: StoreConfig.PostgresPlace) -> PostgresLocation {
+        PostgresLocation(
+            endpoint: place.socket.map { .socket(path: $0) } ?? .tcp(host: place.host ?? "localhost", port: place.port),
+            username: place.username,
+            password: place.password,
+            database: place.database
         )
     }
 

@@ -1,0 +1,146 @@
+import Foundation
+public import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import Synchronization
+public import XinfangStore
+
+/// The lease of a node's background work on PostgreSQL (`NodeLeadership`): a session-scoped
+/// advisory lock (`leaderLock`) held by a connection of its own. PostgreSQL frees the lock when
+/// the session ends: at once when the leader's process dies (its socket closes), or when TCP
+/// keepalive gives up on a leader cut off by the network. A leader confirms its session at every
+/// check; a check that fails closes the connection, so a leader never works on a lease it may
+/// have lost.
+///
+/// The same connection carries the announcements (`LISTEN`/`NOTIFY` on `channel`): a commit on a
+/// server that does not lead wakes the leader's dispatcher at once, rather than at its idle check.
+public final class PostgresLeadership: NodeLeadership {
+    /// The session lock of the leader ("xinfangl" in ASCII).
+    static let leaderLock: Int64 = 0x78_696e_6661_6e67_6c & 0x7fff_ffff_ffff_ffff
+    /// The channel of the announcements.
+    static let channel = "xinfang_outbox"
+
+    private let location: PostgresLocation
+    private let logger: Logger
+    private struct State {
+        var connection: PostgresConnection?
+        var leading = false
+        /// An announcement is on its way; `again`: another commit came meanwhile.
+        var announcing = false
+        var again = false
+    }
+    private let state = Mutex(State())
+    private static let connectionIDs = Atomic<Int>(1_000_000)
+
+    public init(_ location: PostgresLocation, logger: Logger = Logger(label: "xinfang.postgres.leader")) {
+        self.location = location
+        self.logger = logger
+    }
+
+    deinit {
+        let connection = state.withLock { $0.connection }
+        if let connection, !connection.isClosed { connection.close().whenComplete { _ in _ = connection } }
+    }
+
+    public func tryAcquire() async throws -> Bool {
+        let connection = try await connected()
+        let rows = try await connection.query("SELECT pg_try_advisory_lock(\(Self.leaderLock))", logger: logger)
+        var held = false
+        for try await value in rows.decode(Bool.self) { held = value }
+        state.withLock { $0.leading = held }
+        return held
+    }
+
+    public func confirm(within seconds: Double) async -> Bool {
+        guard let connection = state.withLock({ $0.leading ? $0.connection : nil }), !connection.isClosed else {
+            await drop()
+            return false
+        }
+        let answered = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                do {
+                    for try await _ in try await connection.query("SELECT 1", logger: self.logger) {}
+                    return true
+                } catch { return false }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !answered { await drop() }
+        return answered
+    }
+
+    public func release() async {
+        await drop()
+    }
+
+    public func followAnnouncements(_ handler: @escaping @Sendable () -> Void) async throws {
+        guard let connection = state.withLock({ $0.leading ? $0.connection : nil }) else { return }
+        try await connection.listen(on: Self.channel) { notifications in
+            for try await _ in notifications { handler() }
+        }
+    }
+
+    public func announce() {
+        let connection = state.withLock { s -> PostgresConnection? in
+            guard !s.leading, let connection = s.connection, !connection.isClosed else { return nil }
+            if s.announcing {
+                s.again = true
+                return nil
+            }
+            s.announcing = true
+            return connection
+        }
+        if let connection { send(on: connection) }
+    }
+
+    /// One announcement at a time, and one more if commits came while it was on its way: a burst
+    /// of commits costs two, and never queues ahead of the next attempt at the lease. Not awaited:
+    /// a commit does not wait for the leader to hear of it (its idle check is the backstop), and a
+    /// lost announcement costs a delay, never a packet.
+    private func send(on connection: PostgresConnection) {
+        connection.query(PostgresQuery(unsafeSQL: "NOTIFY \(Self.channel)"), logger: logger).whenComplete { _ in
+            let again = self.state.withLock { s -> Bool in
+                let again = s.again && s.connection === connection && !connection.isClosed
+                s.again = false
+                s.announcing = again
+                return again
+            }
+            if again { self.send(on: connection) }
+        }
+    }
+
+    /// The connection, opened on first use and again after it was lost.
+    private func connected() async throws -> PostgresConnection {
+        if let connection = state.withLock({ $0.connection }), !connection.isClosed { return connection }
+        let opened = try await PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.next(),
+            configuration: try location.connectionConfiguration(),
+            id: Self.connectionIDs.add(1, ordering: .relaxed).newValue,
+            logger: logger
+        )
+        let previous = state.withLock { s -> PostgresConnection? in
+            defer { s.connection = opened }
+            s.leading = false
+            s.announcing = false
+            return s.connection
+        }
+        if let previous { try? await previous.close() }
+        return opened
+    }
+
+    /// Ends the session (freeing the lock, if the server still counts it held).
+    private func drop() async {
+        let connection = state.withLock { s -> PostgresConnection? in
+            defer { s = State() }
+            return s.connection
+        }
+        if let connection, !connection.isClosed { try? await connection.close() }
+    }
+}

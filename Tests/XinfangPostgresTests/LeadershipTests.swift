@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+import XinfangPostgres
+import XinfangStore
+import XinfangSync
+import XinfangTesting
+
+/// Two or more servers of one node over one PostgreSQL database: one holds the node's lease
+/// (`PostgresLeadership`) and runs the background work (`LeaderService`); when its session ends,
+/// another takes over; the others' commits wake the leader.
+struct LeadershipTests {
+    /// Ends the session that holds the lease, as the death of its process or a cut cable would.
+    static func endLeaderSession(_ location: PostgresLocation) async throws {
+        let server = PostgresTransactions(location)
+        let ended = try await server.writing { db in
+            try db.fetchOne(
+                """
+                SELECT count(pg_terminate_backend(pid)) AS n FROM pg_locks
+                WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = ?
+                """,
+                [Int64(0x78_696e_6661_6e67_6c)]  // the leader's lock ("xinfangl")
+            )?["n"] as Int? ?? 0
+        }
+        await server.close()
+        #expect(ended == 1, "one session held the lease")
+    }
+
+    @Test func oneServerHoldsTheLeaseAndAnotherTakesItWhenItsSessionEnds() async throws {
+        try await TestPostgres.withCluster { socket in
+            let location = StoreBackend.location(socket)
+            let (a, b) = (PostgresLeadership(location), PostgresLeadership(location))
+            #expect(try await a.tryAcquire())
+            #expect(try await !b.tryAcquire(), "the lease is held")
+            #expect(await a.confirm(within: 5))
+
+            // The follower's commits reach the leader.
+            let heard = Counter()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await a.followAnnouncements { heard.running.withLock { $0.starts += 1 } } }
+                let deadline = Date().addingTimeInterval(10)
+                while heard.running.withLock { $0.starts } == 0, Date() < deadline {
+                    b.announce()
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                group.cancelAll()
+            }
+            #expect(heard.running.withLock { $0.starts } > 0, "the leader heard the follower's announcement")
+
+            try await Self.endLeaderSession(location)
+            #expect(await !a.confirm(within: 5), "a leader whose session ended knows it")
+            #expect(try await b.tryAcquire(), "the other server takes the lease")
+            #expect(try await !a.tryAcquire(), "and the first cannot take it back")
+            await b.release()
+            #expect(try await a.tryAcquire(), "a lease given up is free at once")
+            await a.release()
+        }
+    }
+
+    /// Work that counts how many of its copies run at once.
+    struct CountingWork: Service {
+        let counter: Counter
+        func run() async throws {
+            counter.running.withLock {
+                $0.now += 1
+                $0.most = max($0.most, $0.now)
+                $0.starts += 1
+            }
+            try? await gracefulShutdown()
+            counter.running.withLock { $0.now -= 1 }
+        }
+    }
+
+    final class Counter: Sendable {
+        let running = Mutex<(now: Int, most: Int, starts: Int)>((0, 0, 0))
+        var now: Int { running.withLock { $0.now } }
+    }
+
+    @Test func theWorkRunsOnOneServerAndMovesWhenItsLeaderIsLost() async throws {
+        try await TestPostgres.withCluster { socket in
+            let location = StoreBackend.location(socket)
+            let counter = Counter()
+            let work = CountingWork(counter: counter)
+            let logger = Logger(label: "test")
+            let groups = (0..<2).map { _ in
+                ServiceGroup(
+                    configuration: .init(
+                        services: [
+                            LeaderService(
+                                leadership: PostgresLeadership(location),
+                                signal: OutboxSignal(),
+                                work: [work],
+                                checkSeconds: 0.2,
+                                logger: logger
+                            )
+                        ],
+                        logger: logger
+                    )
+                )
+            }
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for group in groups { tasks.addTask { try await group.run() } }
+                // The servers stop whatever the checks find, so a failure ends the test.
+                defer { tasks.cancelAll() }
+                try await Self.waitUntil { counter.now >= 1 }
+                try await Task.sleep(for: .seconds(1))
+                #expect(counter.running.withLock { $0 } == (1, 1, 1), "one server runs the work")
+
+                let lost = Date()
+                try await Self.endLeaderSession(location)
+                try await Self.waitUntil { counter.running.withLock { $0.starts >= 2 && $0.now >= 1 } }
+                let handover = Date().timeIntervalSince(lost)
+                // About three checks (0.6 s) on an idle machine; the bound leaves room for a loaded one.
+                #expect(handover < 30, "the other server took over in \(handover) s")
+                try await Task.sleep(for: .seconds(1))
+                #expect(counter.running.withLock { $0 } == (1, 1, 2), "never two at once")
+
+                for group in groups { await group.triggerGracefulShutdown() }
+                try await tasks.waitForAll()
+            }
+            #expect(counter.now == 0, "a graceful shutdown stops the work")
+        }
+    }
+
+    static func waitUntil(timeout: Double = 120, _ condition: () -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !condition() {
+            guard Date() < deadline else { throw Failure() }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    struct Failure: Error {}
+}
