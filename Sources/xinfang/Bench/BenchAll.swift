@@ -5,7 +5,7 @@ import Foundation
 struct BenchAll: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "all",
-        abstract: "Run the whole suite (P1–P8, P10) and print one table: figure, the machine's limit in the same run, ratio, goal."
+        abstract: "Run the whole suite (P1–P10) and print one table: figure, the machine's limit in the same run, ratio, goal."
     )
 
     @Option(help: "P1: cases pushed (2 events each).") var ingestCases: Int = 25_000
@@ -51,6 +51,10 @@ struct BenchAll: AsyncParsableCommand {
         try await step("P1 ingest") {
             ingest = try await IngestScenario.run(cases: ingestCases, directory: root.appendingPathComponent("p1"))
             return [ingest!.row]
+        }
+        try await step("P9 ingest on PostgreSQL") {
+            let postgres = try await IngestScenario.onPostgres(cases: ingestCases, directory: root.appendingPathComponent("p9"))
+            return [postgresRow(postgres, sqlite: ingest!)]
         }
         try await step("P2 latency") {
             try await LatencyScenario.run(rounds: latencyRounds, load: latencyLoad, directory: root.appendingPathComponent("p2"))

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import XinfangCore
 import XinfangHTTP
+import XinfangPostgres
 import XinfangSimulation
 import XinfangStore
 import XinfangSync
@@ -21,18 +22,28 @@ struct IngestBench: AsyncParsableCommand {
     @Option(help: "Cases the city registers and transfers to the county (2 events each).") var cases: Int = 25_000
     @Option(help: "Working directory (removed first).") var dir: String = ".xinfang-bench/ingest"
     @ArgumentParser.Flag(help: "Hand the packets to the receiver in process (no HTTP), to see what the transport costs.") var direct = false
+    @Option(help: "The county's store: sqlite, or postgres (a local cluster started in the working directory with deploy/postgres.sh; P9).")
+    var store: String = "sqlite"
 
     func validate() throws {
         guard (1...1_000_000).contains(cases) else { throw ValidationError("--cases 1…1000000") }
+        guard ["sqlite", "postgres"].contains(store) else { throw ValidationError("--store sqlite or postgres") }
     }
 
     func run() async throws {
-        let result = try await IngestScenario.run(cases: cases, directory: URL(fileURLWithPath: dir, isDirectory: true), direct: direct)
+        let root = URL(fileURLWithPath: dir, isDirectory: true)
+        guard store == "postgres" else {
+            print(BenchTable.render([try await IngestScenario.run(cases: cases, directory: root, direct: direct).row]))
+            return
+        }
+        let result = try await IngestScenario.onPostgres(cases: cases, directory: root, direct: direct)
         print(BenchTable.render([result.row]))
     }
 }
 
 struct IngestResult {
+    /// The county's store (SQLite unless P9 put it on PostgreSQL).
+    var backend = "SQLite"
     var events: Int
     var packets: Int
     var seconds: Double
@@ -45,7 +56,8 @@ struct IngestResult {
         let lower = min(raw, crypto)
         return BenchRow(
             id: "P1",
-            scenario: "\(grouped(Double(events))) signed events applied durably, pushed over HTTP in \(packets) packets",
+            scenario: "\(grouped(Double(events))) signed events applied durably, pushed over HTTP in \(packets) packets"
+                + (backend == "SQLite" ? "" : ", the county on \(backend)"),
             figure: "\(grouped(rate)) events/s",
             limit: "raw insert \(grouped(raw))/s; Ed25519 × \(cores) cores \(grouped(crypto))/s",
             ratio: rate / lower,
@@ -55,12 +67,25 @@ struct IngestResult {
     }
 }
 
+/// P9: P1 with the county on PostgreSQL beside P1 on SQLite, measured in the same run.
+func postgresRow(_ postgres: IngestResult, sqlite: IngestResult) -> BenchRow {
+    BenchRow(
+        id: "P9",
+        scenario: "P1 with the county's store on PostgreSQL 15 (local socket, durable commits)",
+        figure: "\(grouped(postgres.rate)) events/s",
+        limit: "P1 on SQLite in this run \(grouped(sqlite.rate))/s",
+        ratio: postgres.rate / sqlite.rate,
+        goal: "≥ 0.5 × SQLite (within 2×)",
+        met: postgres.rate >= sqlite.rate / 2
+    )
+}
+
 enum IngestScenario {
     /// The city registers and transfers `cases` cases to the county and prepares every packet
     /// (its share, timed apart); then the packets are pushed to the county's real application and
     /// each delivery recorded at the city, one packet in flight, as the dispatcher does.
-    static func run(cases: Int, directory root: URL, direct: Bool = false) async throws -> IngestResult {
-        try? FileManager.default.removeItem(at: root)
+    static func run(cases: Int, directory root: URL, direct: Bool = false, postgres: PostgresLocation? = nil) async throws -> IngestResult {
+        if postgres == nil { try? FileManager.default.removeItem(at: root) }
         let city = ExampleHierarchy.changsha
         let county = ExampleHierarchy.furong
         let port = try freeLoopbackPort()
@@ -72,7 +97,7 @@ enum IngestScenario {
             keys: keys,
             durability: .processCrashOnly
         )
-        let receiver = try openBenchStore(county, at: root.appendingPathComponent(county.rawValue), topology: topology, keys: keys, durability: .full)
+        let receiver = try await openReceiver(county, root: root, topology: topology, keys: keys, postgres: postgres)
         progress("P1: the city registers and transfers \(cases) cases to the county …")
         let loadStarted = Date()
         try await registerAndOffer(cases, at: sender, to: county, mode: .transfer)
@@ -133,6 +158,45 @@ enum IngestScenario {
             crypto: crypto * Double(cores),
             cores: cores
         )
+    }
+
+    /// The county's store: durable SQLite in `root`, or the PostgreSQL database at `postgres`.
+    static func openReceiver(
+        _ county: NodeID,
+        root: URL,
+        topology: Topology,
+        keys: [NodeID: NodeKey],
+        postgres: PostgresLocation?
+    ) async throws -> NodeDatabase {
+        guard let postgres else {
+            return try openBenchStore(county, at: root.appendingPathComponent(county.rawValue), topology: topology, keys: keys, durability: .full)
+        }
+        return try await NodeDatabase.open(
+            server: PostgresTransactions(postgres),
+            node: county,
+            calendar: .standard,
+            hierarchy: Hierarchy(topology: topology, key: keys[county]!),
+            blobDirectory: root.appendingPathComponent("\(county.rawValue)/blobs")
+        )
+    }
+
+    /// P1 with the county's store on PostgreSQL: a cluster started in `root` (deploy/postgres.sh,
+    /// a socket, durable commits as PostgreSQL's default), migrated, and stopped after.
+    static func onPostgres(cases: Int, directory root: URL, direct: Bool = false) async throws -> IngestResult {
+        try? FileManager.default.removeItem(at: root)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        guard let cluster = try DemoPostgres.start(provinceStore: "postgres", socket: nil, root: root) else { throw ValidationError("no cluster") }
+        defer {
+            cluster.stop()
+            if let folder = cluster.startedIn {
+                for path in [folder.path, folder.path + "-start.log", folder.path + "-stop.log"] { try? FileManager.default.removeItem(atPath: path) }
+            }
+        }
+        let location = PostgresLocation(endpoint: .socket(path: cluster.socket), username: "xinfang", database: "xinfang")
+        _ = try await PostgresStore.withClient(location) { try await PostgresSchema.upgrade($0) }
+        var result = try await run(cases: cases, directory: root, direct: direct, postgres: location)
+        result.backend = "PostgreSQL"
+        return result
     }
 
     /// The sender's share, timed apart: read the outbox, encode and sign every packet.
