@@ -34,6 +34,8 @@ struct BackupProcessTests {
         try await writer.value
         #expect(backup.log.contains("1 case files") && backup.log.contains("data-keys.json (keys "), "\(backup.log)")
         #expect(backup.log.contains("copied 1/1 case files"), "progress is shown: \(backup.log)")
+        let bytes = try #require(try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int)
+        #expect(bytes > 100_000 && backup.log.contains(String(format: "(%.1f MB)", Double(bytes) / 1_000_000)), "the file's size: \(backup.log)")
         let cases = try #require(Self.number(before: " cases,", in: backup.log), "\(backup.log)")
         #expect((1...21).contains(cases))
 

@@ -61,7 +61,10 @@ struct Backup: AsyncParsableCommand {
     /// A backup's bytes: the file, or every file in a PostgreSQL node's backup folder.
     static func size(of url: URL) -> Int64 {
         let fm = FileManager.default
-        let files = fm.enumerator(at: url, includingPropertiesForKeys: [.fileSizeKey])?.compactMap { $0 as? URL } ?? [url]
+        var isFolder: ObjCBool = false
+        let files =
+            fm.fileExists(atPath: url.path, isDirectory: &isFolder) && isFolder.boolValue
+            ? fm.enumerator(at: url, includingPropertiesForKeys: [.fileSizeKey])?.compactMap { $0 as? URL } ?? [] : [url]
         return files.reduce(0) { $0 + Int64((try? $1.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0) }
     }
 }
