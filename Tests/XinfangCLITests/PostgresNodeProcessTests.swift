@@ -87,4 +87,14 @@ struct PostgresNodeProcessTests {
         #expect(try await node.waitForExit(timeout: 60) != 0)
         #expect(node.log.contains("store.backend"), "\(node.log)")
     }
+
+    /// `--listen` (a second server's address) is checked as the configuration's `listen` is.
+    @Test func aListenFlagThatIsNotHostAndPortIsRefused() async throws {
+        let dir = try temporaryDirectory("listen-flag")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = try await writeConfig(in: dir)
+        let node = try NodeProcess(arguments: ["serve", "--config", config.path, "--listen", "127.0.0.1"], workDirectory: dir)
+        #expect(try await node.waitForExit(timeout: 60) != 0)
+        #expect(node.log.contains("--listen: expected host:port"), "\(node.log)")
+    }
 }

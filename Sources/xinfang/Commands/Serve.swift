@@ -44,7 +44,10 @@ struct Serve: AsyncParsableCommand {
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format: text or json") }
         let logger = bootstrapLogging(level: logLevel, label: "xinfang.serve", json: logFormat == "json")
         var (config, base) = try NodeConfig.load(from: URL(fileURLWithPath: config))
-        if let listen { config.listen = listen }
+        if let listen {
+            config.listen = listen
+            guard (try? config.listenAddress()) != nil else { throw ValidationError("--listen: expected host:port, got \(listen)") }
+        }
         // One serving process per SQLite store, taken before the store opens. A node on PostgreSQL
         // may run two or more servers over its database, sharing the data directory's blobs: the
         // node's lease chooses which runs the background work (`LeaderService`).
@@ -164,10 +167,10 @@ enum NodeBootstrap {
         )
     }
 
-    /// Refuses a node whose store is PostgreSQL (backups and restores are of SQLite's file).
+    /// Refuses a node whose store is PostgreSQL (what follows works on SQLite's file).
     static func requireSQLite(config: NodeConfig, base: URL) throws {
         if try config.store?.postgresPlace(base: base) != nil {
-            throw NodeConfig.Problem(description: "this node's store is PostgreSQL: back it up and restore it with the server's tools (pg_dump)")
+            throw NodeConfig.Problem(description: "this node's store is PostgreSQL, where a SQLite file was expected")
         }
     }
 
