@@ -31,7 +31,6 @@ public final class PostgresLeadership: NodeLeadership {
         var again = false
     }
     private let state = Mutex(State())
-    private static let connectionIDs = Atomic<Int>(1_000_000)
 
     public init(_ location: PostgresLocation, logger: Logger = Logger(label: "xinfang.postgres.leader")) {
         self.location = location
@@ -119,12 +118,7 @@ public final class PostgresLeadership: NodeLeadership {
     /// The connection, opened on first use and again after it was lost.
     private func connected() async throws -> PostgresConnection {
         if let connection = state.withLock({ $0.connection }), !connection.isClosed { return connection }
-        let opened = try await PostgresConnection.connect(
-            on: MultiThreadedEventLoopGroup.singleton.next(),
-            configuration: try location.connectionConfiguration(),
-            id: Self.connectionIDs.add(1, ordering: .relaxed).newValue,
-            logger: logger
-        )
+        let opened = try await location.connect(logger: logger).get()
         let previous = state.withLock { s -> PostgresConnection? in
             defer { s.connection = opened }
             s.leading = false

@@ -1,5 +1,8 @@
 public import Logging
+import NIOCore
+import NIOPosix
 public import PostgresNIO
+import Synchronization
 
 /// Where a node's PostgreSQL database is: a socket (a local cluster, `deploy/postgres.sh`) or a
 /// host and port, with the role and the database.
@@ -43,6 +46,22 @@ public struct PostgresLocation: Sendable, Equatable {
     }
 
     static func isLoopback(_ host: String) -> Bool { host == "127.0.0.1" || host == "::1" || host == "localhost" }
+
+    /// Numbers the process's connections for postgres-nio's logs.
+    private static let connectionIDs = Atomic<Int>(0)
+
+    /// A new connection on the same terms as the client's (the store's lanes, the lease).
+    func connect(logger: Logger) -> EventLoopFuture<PostgresConnection> {
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        do {
+            return PostgresConnection.connect(
+                on: loop,
+                configuration: try connectionConfiguration(),
+                id: Self.connectionIDs.add(1, ordering: .relaxed).newValue,
+                logger: logger
+            )
+        } catch { return loop.makeFailedFuture(error) }
+    }
 
     /// One connection's configuration, on the same terms as the client's.
     func connectionConfiguration() throws -> PostgresConnection.Configuration {

@@ -123,17 +123,9 @@ private final class Lane: @unchecked Sendable {
         }
     }
 
-    private static let connectionIDs = Atomic<Int>(0)
-
     private func connected() throws -> PostgresConnection {
         if let connection, !connection.isClosed { return connection }
-        let id = Self.connectionIDs.add(1, ordering: .relaxed).newValue
-        let opened = try PostgresConnection.connect(
-            on: MultiThreadedEventLoopGroup.singleton.next(),
-            configuration: try location.connectionConfiguration(),
-            id: id,
-            logger: logger
-        ).wait()
+        let opened = try location.connect(logger: logger).wait()
         _ = try opened.query(PostgresQuery(unsafeSQL: "SET lock_timeout = '\(PostgresTransactions.lockTimeout)'"), logger: logger).wait()
         connection = opened
         return opened

@@ -25,8 +25,18 @@ struct Backup: AsyncParsableCommand {
         let publicKey = try keyFile.map { try KeyFile.load($0).publicKeyBase64 }
         let output = URL(fileURLWithPath: out)
         let manifest: BackupManifest
+        var services: NodeServices?
         if let place = try config.store?.postgresPlace(base: base) {
-            manifest = try await PostgresBackup.create(config: config, base: base, place: place, out: output)
+            let opened = try await NodeBootstrap.services(config: config, base: base)
+            services = opened
+            manifest = try await PostgresBackup.create(
+                config: config,
+                place: place,
+                store: opened.database,
+                nodePublicKey: publicKey,
+                keyring: keyring,
+                out: output
+            )
         } else {
             let reporter = TransferProgress(verb: "copied")
             manifest = try NodeBackup.create(
@@ -38,7 +48,7 @@ struct Backup: AsyncParsableCommand {
                 progress: reporter.show
             )
         }
-        await auditBeside(config: config, base: base, action: "store.backup", object: output.lastPathComponent, manifest: manifest)
+        await auditBeside(services, config: config, base: base, action: "store.backup", object: output.lastPathComponent, manifest: manifest)
         let size = Self.size(of: output)
         print(
             "backup of node \(identity.id) (\(identity.name)) written to \(output.path) (\(TransferProgress.megabytes(size))): "
@@ -90,8 +100,14 @@ struct Restore: AsyncParsableCommand {
         let identity = try config.identity()
         if let place = try config.store?.postgresPlace(base: base) {
             let source = URL(fileURLWithPath: backup)
-            let (manifest, verified) = try await PostgresBackup.restore(config: config, base: base, place: place, from: source, force: force)
-            await auditBeside(config: config, base: base, action: "store.restore", object: source.lastPathComponent, manifest: manifest)
+            let (manifest, verified, services) = try await PostgresBackup.restore(
+                config: config,
+                base: base,
+                place: place,
+                from: source,
+                force: force
+            )
+            await auditBeside(services, config: config, base: base, action: "store.restore", object: source.lastPathComponent, manifest: manifest)
             print(
                 "restored node \(identity.id) from \(source.path), as of \(manifest.takenAt.formatted(.iso8601)): \(manifest.cases) cases, "
                     + "\(verified) events verified, \(manifest.files) case files; start every server of the node"
@@ -120,7 +136,7 @@ struct Restore: AsyncParsableCommand {
             verifying: { n in FileHandle.standardError.write(Data("verified \(n) events…\n".utf8)) }
         )
         let manifest = restored.manifest
-        await auditBeside(config: config, base: base, action: "store.restore", object: source.lastPathComponent, manifest: manifest)
+        await auditBeside(nil, config: config, base: base, action: "store.restore", object: source.lastPathComponent, manifest: manifest)
         print(
             "restored node \(identity.id) from \(source.path), as of \(manifest.takenAt.formatted(.iso8601)): \(manifest.cases) cases, "
                 + "\(restored.eventsVerified) events verified (\(restored.signaturesChecked ? "hashes, links, signatures" : "hashes and links; a node without a topology has no keys to check signatures against")), "
@@ -143,9 +159,17 @@ struct Restore: AsyncParsableCommand {
 /// Writes an audit row of a backup or a restore to the node's store. A backup runs beside the
 /// serving node, and its audit row is a second writer's short transaction; a failure to write it
 /// is told, and does not undo the backup.
-private func auditBeside(config: NodeConfig, base: URL, action: String, object: String, manifest: BackupManifest) async {
+private func auditBeside(
+    _ opened: NodeServices?,
+    config: NodeConfig,
+    base: URL,
+    action: String,
+    object: String,
+    manifest: BackupManifest
+) async {
     do {
-        let services = try await NodeBootstrap.services(config: config, base: base)
+        let services: NodeServices
+        if let opened { services = opened } else { services = try await NodeBootstrap.services(config: config, base: base) }
         let detail = "as_of=\(manifest.takenAt.formatted(.iso8601)) cases=\(manifest.cases) events=\(manifest.events) files=\(manifest.files)"
         try await Users.audit(services, action: action, object: object, detail: detail)
     } catch {

@@ -59,20 +59,26 @@ enum PostgresBackup {
     }
 
     /// Writes the backup folder `out` (which must not exist) and answers its manifest.
-    static func create(config: NodeConfig, base: URL, place: StoreConfig.PostgresPlace, out: URL) async throws -> BackupManifest {
+    /// `store` is the node's, opened by the caller (which writes the audit row with it).
+    static func create(
+        config: NodeConfig,
+        place: StoreConfig.PostgresPlace,
+        store: NodeDatabase,
+        nodePublicKey: String?,
+        keyring: DataKeyring,
+        out: URL
+    ) async throws -> BackupManifest {
         let fm = FileManager.default
         guard !fm.fileExists(atPath: out.path) else { throw NodeBackup.Failure.outputExists(out.path) }
         let partial = URL(fileURLWithPath: out.path + ".partial")
         try? fm.removeItem(at: partial)
         try fm.createDirectory(at: partial, withIntermediateDirectories: true)
-        let identity = try config.identity()
-        let store = try await NodeBootstrap.services(config: config, base: base).database
         let takenAt = Date()
         let (cases, events) = try await store.counts()
         let log = partial.appendingPathComponent("pg_dump.log")
         try run("pg_dump", ["--format=custom", "--no-owner", "--file", partial.appendingPathComponent(dumpFile).path], place: place, log: log)
         try? fm.removeItem(at: log)
-        let blobs = NodeConfig.resolve(config.dataDirectory, against: base).appendingPathComponent("blobs")
+        let blobs = store.blobs.directory
         var (files, bytes) = (0, Int64(0))
         if fm.fileExists(atPath: blobs.path) {
             try fm.copyItem(at: blobs, to: partial.appendingPathComponent("blobs"))
@@ -85,7 +91,7 @@ enum PostgresBackup {
         }
         let manifest = BackupManifest(
             format: BackupManifest.currentFormat,
-            node: identity.id.rawValue,
+            node: store.node.rawValue,
             takenAt: takenAt,
             migrations: PostgresSchema.identifiers,
             cases: cases,
@@ -93,8 +99,8 @@ enum PostgresBackup {
             files: files,
             fileBytes: bytes,
             filesNotHeld: 0,
-            nodePublicKey: try config.keyFile.map { try KeyFile.load(NodeConfig.resolve($0, against: base)).publicKeyBase64 },
-            dataKeys: KeyringCheck(try config.personalData(base: base).keyring)
+            nodePublicKey: nodePublicKey,
+            dataKeys: KeyringCheck(keyring)
         )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -104,15 +110,15 @@ enum PostgresBackup {
         return manifest
     }
 
-    /// Restores the node's database and blobs from the backup folder `from`; the manifest and the
-    /// events verified.
+    /// Restores the node's database and blobs from the backup folder `from`; the manifest, the
+    /// events verified, and the node's services over the restored store.
     static func restore(
         config: NodeConfig,
         base: URL,
         place: StoreConfig.PostgresPlace,
         from: URL,
         force: Bool
-    ) async throws -> (manifest: BackupManifest, eventsVerified: Int) {
+    ) async throws -> (manifest: BackupManifest, eventsVerified: Int, services: NodeServices) {
         let fm = FileManager.default
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
@@ -164,9 +170,9 @@ enum PostgresBackup {
             try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
             try fm.copyItem(at: file, to: target)
         }
-        let store = try await NodeBootstrap.services(config: config, base: base).database
-        let report = try await store.verifyIntegrity { n in FileHandle.standardError.write(Data("verified \(n) events…\n".utf8)) }
+        let services = try await NodeBootstrap.services(config: config, base: base)
+        let report = try await services.database.verifyIntegrity { n in FileHandle.standardError.write(Data("verified \(n) events…\n".utf8)) }
         guard report.ok else { throw NodeBackup.Failure.brokenStore(report.problems.prefix(5).joined(separator: "; ")) }
-        return (manifest, report.events)
+        return (manifest, report.events, services)
     }
 }
