@@ -123,7 +123,8 @@ let package = Package(
         .target(
             name: "XinfangTesting",
             dependencies: [
-                "XinfangCore", "XinfangStore", "XinfangHTTP", "XinfangSync", "XinfangSimulation",
+                "XinfangCore", "XinfangStore", "XinfangHTTP", "XinfangSync", "XinfangSimulation", "XinfangPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -287,10 +287,7 @@ extension NodeDatabase {
     /// cannot grow it, and for operators).
     public func tableSizes() async throws -> [String: Int] {
         try await read { db in
-            let tables = try db.values(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-                as: String.self
-            )
+            let tables = try db.values(db.dialect.tableNames, as: String.self)
             var sizes: [String: Int] = [:]
             for table in tables {
                 sizes[table] =

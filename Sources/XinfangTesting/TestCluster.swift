@@ -24,36 +24,37 @@ public final class TestCluster: Sendable {
     public let connections: ConnectionLimits
     let registries: [NodeID: ConnectionRegistry]
 
-    init(nodes: Set<NodeID>, connections: ConnectionLimits) throws {
+    init(topology: Topology, keys: [NodeID: NodeKey], databases: [NodeID: NodeDatabase], connections: ConnectionLimits) {
         self.connections = connections
-        registries = Dictionary(uniqueKeysWithValues: nodes.map { ($0, ConnectionRegistry(perAddressMax: connections.perAddressMax)) })
-        (topology, keys) = ExampleHierarchy.topology(baseURL: { "http://127.0.0.1/\($0)" })
-        running = nodes
-        var databases: [NodeID: NodeDatabase] = [:]
-        for node in topology.nodes where nodes.contains(node.id) {
-            databases[node.id] = try NodeDatabase.inMemory(
-                node: node.id,
-                hierarchy: Hierarchy(topology: topology, key: keys[node.id]!)
-            )
-        }
+        self.topology = topology
+        self.keys = keys
         self.databases = databases
+        running = Set(databases.keys)
+        registries = Dictionary(uniqueKeysWithValues: running.map { ($0, ConnectionRegistry(perAddressMax: connections.perAddressMax)) })
     }
 
-    /// Starts the nodes (all seven by default), runs `body`, then stops them.
+    /// Starts the nodes (all seven by default), each on a store of `backend` (on PostgreSQL a
+    /// database of its own in one throwaway cluster), runs `body`, then stops them.
     public static func run<T: Sendable>(
         nodes: Set<NodeID> = Set(ExampleHierarchy.nodes.map(\.0)),
+        backend: StoreBackend = .sqlite,
         connections: ConnectionLimits = ConnectionLimits(),
         _ body: @escaping @Sendable (TestCluster) async throws -> T
     ) async throws -> T {
-        try await LoopbackTurns.run { try await runTurn(nodes: nodes, connections: connections, body) }
+        let (topology, keys) = ExampleHierarchy.topology(baseURL: { "http://127.0.0.1/\($0)" })
+        var stores: [NodeID: Hierarchy?] = [:]
+        for node in topology.nodes where nodes.contains(node.id) {
+            stores[node.id] = Hierarchy(topology: topology, key: keys[node.id]!)
+        }
+        return try await LoopbackTurns.run {
+            try await backend.withNodes(stores) { databases in
+                let cluster = TestCluster(topology: topology, keys: keys, databases: databases, connections: connections)
+                return try await runTurn(cluster, body)
+            }
+        }
     }
 
-    static func runTurn<T: Sendable>(
-        nodes: Set<NodeID>,
-        connections: ConnectionLimits,
-        _ body: @escaping @Sendable (TestCluster) async throws -> T
-    ) async throws -> T {
-        let cluster = try TestCluster(nodes: nodes, connections: connections)
+    static func runTurn<T: Sendable>(_ cluster: TestCluster, _ body: @escaping @Sendable (TestCluster) async throws -> T) async throws -> T {
         for database in cluster.databases.values {
             for role in Role.allCases { try await TestAccounts.provision(database, role: role) }
         }

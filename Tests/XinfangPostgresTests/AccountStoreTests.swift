@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import XinfangCore
 import XinfangStore
+import XinfangTesting
 
 /// People's accounts and scripts' tokens on both backends: names taken once, the node's and a
 /// user's limits, lockouts, sessions that end, codes used once, and what a role change revokes.

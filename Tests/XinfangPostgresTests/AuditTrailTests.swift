@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import XinfangCore
 import XinfangStore
+import XinfangTesting
 
 /// The audit trail (审计日志) on both backends: chained and filtered, pruned from an anchor,
 /// append-only, committed with the write that owes it, and one chain when two servers of one node

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import XinfangStore
+import XinfangTesting
 
 /// The store's SQL seam on both backends: what is written comes back in the same form, statements
 /// say how many rows they changed, a scan reads more rows than one batch of PostgreSQL's cursor,

@@ -19,37 +19,38 @@ struct CaseFileTests {
         stage: .registration
     )
 
-    @Test func filesJoinByHashAndAreWithdrawnNeverRemoved() async throws {
+    @Test(arguments: StoreBackend.allCases) func filesJoinByHashAndAreWithdrawnNeverRemoved(backend: StoreBackend) async throws {
         let clock = ManualClock()
-        let db = try NodeDatabase.inMemory(node: Fixtures.county)
-        let number = try await db.register(Fixtures.registration(receivedAt: clock.now()), actor: "李娜", now: clock.now()).state.caseNumber
-        let attached = try await db.act(on: number, action: .attach(Self.letter), actor: "王芳（经办；账号 wangfang）", now: clock.now())
-        #expect(attached.activeAttachments.map(\.file) == [Self.letter])
-        #expect(attached.activeAttachments.first?.addedBy == "王芳（经办；账号 wangfang）")
-        #expect(attached.activeAttachments.first?.origin == Fixtures.county)
-        #expect(attached.status == .registered, "adding material changes no status")
-        await #expect(throws: (any Error).self, "the same file twice") {
-            try await db.act(on: number, action: .attach(Self.letter), actor: "王芳", now: clock.now())
+        try await backend.withNode(Fixtures.county) { db in
+            let number = try await db.register(Fixtures.registration(receivedAt: clock.now()), actor: "李娜", now: clock.now()).state.caseNumber
+            let attached = try await db.act(on: number, action: .attach(Self.letter), actor: "王芳（经办；账号 wangfang）", now: clock.now())
+            #expect(attached.activeAttachments.map(\.file) == [Self.letter])
+            #expect(attached.activeAttachments.first?.addedBy == "王芳（经办；账号 wangfang）")
+            #expect(attached.activeAttachments.first?.origin == Fixtures.county)
+            #expect(attached.status == .registered, "adding material changes no status")
+            await #expect(throws: (any Error).self, "the same file twice") {
+                try await db.act(on: number, action: .attach(Self.letter), actor: "王芳", now: clock.now())
+            }
+            let withdrawn = try await db.act(
+                on: number,
+                action: .withdrawAttachment(sha256: Self.letter.sha256, reason: "误传他案材料"),
+                actor: "王芳",
+                now: clock.now()
+            )
+            #expect(withdrawn.activeAttachments.isEmpty)
+            #expect(withdrawn.attachments?.count == 1 && withdrawn.attachments?.first?.withdrawn?.reason == "误传他案材料")
+            await #expect(throws: (any Error).self, "withdrawn once") {
+                try await db.act(on: number, action: .withdrawAttachment(sha256: Self.letter.sha256, reason: "再撤"), actor: "王芳", now: clock.now())
+            }
+            // Added again after its withdrawal: a new entry, the old one still marked.
+            let again = try await db.act(on: number, action: .attach(Self.letter), actor: "王芳", now: clock.now())
+            #expect(again.attachments?.count == 2 && again.activeAttachments.count == 1)
+            // The chain folds to the same list (every level sees the same case file).
+            let events = try await db.events(of: number)
+            var folded = try CaseState.opened(by: events[0])
+            for event in events.dropFirst() { try folded.apply(event) }
+            #expect(folded.attachments == again.attachments)
         }
-        let withdrawn = try await db.act(
-            on: number,
-            action: .withdrawAttachment(sha256: Self.letter.sha256, reason: "误传他案材料"),
-            actor: "王芳",
-            now: clock.now()
-        )
-        #expect(withdrawn.activeAttachments.isEmpty)
-        #expect(withdrawn.attachments?.count == 1 && withdrawn.attachments?.first?.withdrawn?.reason == "误传他案材料")
-        await #expect(throws: (any Error).self, "withdrawn once") {
-            try await db.act(on: number, action: .withdrawAttachment(sha256: Self.letter.sha256, reason: "再撤"), actor: "王芳", now: clock.now())
-        }
-        // Added again after its withdrawal: a new entry, the old one still marked.
-        let again = try await db.act(on: number, action: .attach(Self.letter), actor: "王芳", now: clock.now())
-        #expect(again.attachments?.count == 2 && again.activeAttachments.count == 1)
-        // The chain folds to the same list (every level sees the same case file).
-        let events = try await db.events(of: number)
-        var folded = try CaseState.opened(by: events[0])
-        for event in events.dropFirst() { try folded.apply(event) }
-        #expect(folded.attachments == again.attachments)
     }
 
     @Test func theFieldsOfAnAttachmentAreChecked() throws {

@@ -7,10 +7,9 @@ import XinfangTesting
 /// Listing: every filter and cursor pagination over a store with a mix of cases.
 struct CaseQueryTests {
     let clock = ManualClock()
-    let db: NodeDatabase
 
-    init() async throws {
-        db = try NodeDatabase.inMemory(node: Fixtures.county)
+    /// The store every test here starts from.
+    func seed(_ db: NodeDatabase) async throws {
         for i in 0..<120 {
             let region = i % 10 == 0 ? "430104" : "430102"
             var r = Fixtures.registration(receivedAt: clock.now(), region: region, summary: i % 7 == 0 ? "养老保险断缴\(i)" : "拖欠工资\(i)")
@@ -21,7 +20,7 @@ struct CaseQueryTests {
         }
     }
 
-    func all(_ query: CaseQuery, now: Date? = nil) async throws -> [CaseState] {
+    func all(_ db: NodeDatabase, _ query: CaseQuery, now: Date? = nil) async throws -> [CaseState] {
         var q = query
         var result: [CaseState] = []
         var pages = 0
@@ -34,52 +33,61 @@ struct CaseQueryTests {
         return result
     }
 
-    @Test func paginationVisitsEveryCaseOnceNewestFirst() async throws {
-        var q = CaseQuery()
-        q.limit = 50
-        let first = try await db.cases(matching: q, now: clock.now())
-        #expect(first.items.count == 50 && first.next != nil)
-        let everything = try await all(q)
-        #expect(everything.count == 120)
-        #expect(Set(everything.map(\.caseNumber)).count == 120)
-        #expect(everything.map(\.registeredAt) == everything.map(\.registeredAt).sorted(by: >))
-        let cursor = try #require(first.next)
-        #expect(CaseCursor(encoded: cursor.encoded) == cursor)
-        #expect(CaseCursor(encoded: "not a cursor!") == nil)
+    @Test(arguments: StoreBackend.allCases) func paginationVisitsEveryCaseOnceNewestFirst(backend: StoreBackend) async throws {
+        try await backend.withNode(Fixtures.county) { db in
+            try await seed(db)
+            var q = CaseQuery()
+            q.limit = 50
+            let first = try await db.cases(matching: q, now: clock.now())
+            #expect(first.items.count == 50 && first.next != nil)
+            let everything = try await all(db, q)
+            #expect(everything.count == 120)
+            #expect(Set(everything.map(\.caseNumber)).count == 120)
+            #expect(everything.map(\.registeredAt) == everything.map(\.registeredAt).sorted(by: >))
+            let cursor = try #require(first.next)
+            #expect(CaseCursor(encoded: cursor.encoded) == cursor)
+            #expect(CaseCursor(encoded: "not a cursor!") == nil)
+        }
     }
 
-    @Test func filtersSelectExactlyTheMatchingCases() async throws {
-        var q = CaseQuery()
-        q.statuses = [.accepted]
-        await #expect(try await all(q).count == 30)
-        q = CaseQuery()
-        q.region = RegionCode(rawValue: "430104")
-        await #expect(try await all(q).count == 12)
-        q.region = RegionCode(rawValue: "430100")
-        await #expect(try await all(q).count == 120, "a city's code selects all its districts")
-        q = CaseQuery()
-        q.category = "职工养老保险"
-        await #expect(try await all(q).count == 40)
-        q.category = "城镇职工社会保险"
-        await #expect(try await all(q).count == 40, "any level of the category matches")
-        q = CaseQuery()
-        q.text = "养老保险断缴"
-        await #expect(try await all(q).count == 18)
-        q.text = "%"
-        await #expect(try await all(q).isEmpty, "LIKE wildcards in the text are literal")
-        q = CaseQuery()
-        q.holder = Fixtures.county
-        q.statuses = [.registered]
-        await #expect(try await all(q).count == 90)
+    @Test(arguments: StoreBackend.allCases) func filtersSelectExactlyTheMatchingCases(backend: StoreBackend) async throws {
+        try await backend.withNode(Fixtures.county) { db in
+            try await seed(db)
+            var q = CaseQuery()
+            q.statuses = [.accepted]
+            await #expect(try await all(db, q).count == 30)
+            q = CaseQuery()
+            q.region = RegionCode(rawValue: "430104")
+            await #expect(try await all(db, q).count == 12)
+            q.region = RegionCode(rawValue: "430100")
+            await #expect(try await all(db, q).count == 120, "a city's code selects all its districts")
+            q = CaseQuery()
+            q.category = "职工养老保险"
+            await #expect(try await all(db, q).count == 40)
+            q.category = "城镇职工社会保险"
+            await #expect(try await all(db, q).count == 40, "any level of the category matches")
+            q = CaseQuery()
+            q.text = "养老保险断缴"
+            await #expect(try await all(db, q).count == 18)
+            q.text = "%"
+            await #expect(try await all(db, q).isEmpty, "LIKE wildcards in the text are literal")
+            q = CaseQuery()
+            q.holder = Fixtures.county
+            q.statuses = [.registered]
+            await #expect(try await all(db, q).count == 90)
+        }
     }
 
-    @Test func overdueSelectsCasesWhoseObligationPassed() async throws {
-        var q = CaseQuery()
-        q.overdue = true
-        await #expect(try await all(q).isEmpty)
-        let later = clock.now().addingTimeInterval(17 * 86_400)
-        await #expect(try await all(q, now: later).count == 90, "registered cases with no notice after 17 days")
-        q.overdue = false
-        await #expect(try await all(q, now: later).count == 30)
+    @Test(arguments: StoreBackend.allCases) func overdueSelectsCasesWhoseObligationPassed(backend: StoreBackend) async throws {
+        try await backend.withNode(Fixtures.county) { db in
+            try await seed(db)
+            var q = CaseQuery()
+            q.overdue = true
+            await #expect(try await all(db, q).isEmpty)
+            let later = clock.now().addingTimeInterval(17 * 86_400)
+            await #expect(try await all(db, q, now: later).count == 90, "registered cases with no notice after 17 days")
+            q.overdue = false
+            await #expect(try await all(db, q, now: later).count == 30)
+        }
     }
 }

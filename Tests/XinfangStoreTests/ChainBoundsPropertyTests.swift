@@ -14,6 +14,8 @@ private typealias H = ExampleHierarchy
 
 struct ChainBoundsPropertyTests {
     static let seeds: [UInt64] = Array(1...24)
+    /// Every seed on SQLite, the first four on PostgreSQL too (each there starts a cluster).
+    static let runs: [(StoreBackend, UInt64)] = seeds.map { (.sqlite, $0) } + seeds.prefix(4).map { (.postgres, $0) }
 
     struct Draw {
         var random: SeededRandom
@@ -134,82 +136,88 @@ struct ChainBoundsPropertyTests {
         }
     }
 
-    @Test(arguments: seeds)
-    func randomActionsThroughTheStoreLeaveChainsThatReadBack(seed: UInt64) async throws {
+    @Test(arguments: runs) func randomActionsThroughTheStoreLeaveChainsThatReadBack(backend: StoreBackend, seed: UInt64) async throws {
         var d = Draw(random: SeededRandom(seed: seed))
         let (topology, keys) = ExampleHierarchy.topology(baseURL: { "http://127.0.0.1/\($0)" })
         let node = H.furong
-        let db = try NodeDatabase.inMemory(node: node, hierarchy: Hierarchy(topology: topology, key: keys[node]!))
-        var now = Fixtures.instant("2026-11-02T09:00:00+08:00")
-        var registration = Fixtures.registration(receivedAt: now)
-        if d.chance(30) {
-            registration.purpose = .accusation
-            registration.respondentNode = d.pick([H.changsha, H.yuelu, H.province])
-        }
-        var numbers: [CaseNumber] = []
-        for _ in 0..<3 { numbers.append(try await db.register(registration, actor: "登记员", now: now).state.caseNumber) }
-        var accepted = 0
-        for _ in 0..<120 {
-            now = now.addingTimeInterval(Double(d.int(60...(3 * 86_400))))
-            let number = d.pick(numbers)
-            guard let state = try await db.caseState(number), state.holder == node else { continue }
-            let name =
-                d.chance(70)
-                ? (Lifecycle.availableActions(on: state, context: ActionContext(node: node, now: now, calendar: db.calendar)).randomElement(
-                    using: &d.random
-                ) ?? .comment) : d.pick(ActionName.allCases)
-            do {
-                _ = try await db.act(on: number, action: action(name, &d, holder: state.holder, now: now), actor: d.pick(["承办人", "局长"]), now: now)
-                accepted += 1
-            } catch let error as StoreError {
-                switch error {
-                case .refused, .invalid: break
-                default: throw error
+        try await backend.withNode(node, hierarchy: Hierarchy(topology: topology, key: keys[node]!)) { db in
+            var now = Fixtures.instant("2026-11-02T09:00:00+08:00")
+            var registration = Fixtures.registration(receivedAt: now)
+            if d.chance(30) {
+                registration.purpose = .accusation
+                registration.respondentNode = d.pick([H.changsha, H.yuelu, H.province])
+            }
+            var numbers: [CaseNumber] = []
+            for _ in 0..<3 { numbers.append(try await db.register(registration, actor: "登记员", now: now).state.caseNumber) }
+            var accepted = 0
+            for _ in 0..<120 {
+                now = now.addingTimeInterval(Double(d.int(60...(3 * 86_400))))
+                let number = d.pick(numbers)
+                guard let state = try await db.caseState(number), state.holder == node else { continue }
+                let name =
+                    d.chance(70)
+                    ? (Lifecycle.availableActions(on: state, context: ActionContext(node: node, now: now, calendar: db.calendar)).randomElement(
+                        using: &d.random
+                    ) ?? .comment) : d.pick(ActionName.allCases)
+                do {
+                    _ = try await db.act(
+                        on: number,
+                        action: action(name, &d, holder: state.holder, now: now),
+                        actor: d.pick(["承办人", "局长"]),
+                        now: now
+                    )
+                    accepted += 1
+                } catch let error as StoreError {
+                    switch error {
+                    case .refused, .invalid: break
+                    default: throw error
+                    }
                 }
             }
-        }
-        #expect(accepted > 5, "seed \(seed) exercised the store (\(accepted) actions taken)")
-        for number in numbers {
-            let events = try await db.allEvents(of: number)  // decodes every stored body
-            let state = try CaseState.fold(events, topology: topology)
-            #expect(state == (try await db.caseState(number)), "seed \(seed): the materialised state is the fold of the chain")
-            for event in events {
-                #expect(event.body.boundsFailure == nil, "seed \(seed) event \(event.seq): \(event.body.boundsFailure.map(\.description) ?? "")")
-                #expect(topology.node(event.origin)?.verifies(event) == true, "seed \(seed) event \(event.seq) verifies")
-                let reencoded = try CanonicalJSON.decoder.decode(CaseEventBody.self, from: CanonicalJSON.encoder.encode(event.body))
-                #expect(reencoded == event.body, "seed \(seed) event \(event.seq) round-trips")
+            #expect(accepted > 5, "seed \(seed) exercised the store (\(accepted) actions taken)")
+            for number in numbers {
+                let events = try await db.allEvents(of: number)  // decodes every stored body
+                let state = try CaseState.fold(events, topology: topology)
+                #expect(state == (try await db.caseState(number)), "seed \(seed): the materialised state is the fold of the chain")
+                for event in events {
+                    #expect(event.body.boundsFailure == nil, "seed \(seed) event \(event.seq): \(event.body.boundsFailure.map(\.description) ?? "")")
+                    #expect(topology.node(event.origin)?.verifies(event) == true, "seed \(seed) event \(event.seq) verifies")
+                    let reencoded = try CanonicalJSON.decoder.decode(CaseEventBody.self, from: CanonicalJSON.encoder.encode(event.body))
+                    #expect(reencoded == event.body, "seed \(seed) event \(event.seq) round-trips")
+                }
             }
+            let report = try await db.rebuildMaterialisedState(repair: false)
+            #expect(report.mismatched.isEmpty)
         }
-        let report = try await db.rebuildMaterialisedState(repair: false)
-        #expect(report.mismatched.isEmpty)
     }
 
     /// The same through a registration: out-of-bound registrations are refused by the store
     /// whoever calls it (import, simulator), never stored.
-    @Test func aRegistrationOutOfBoundsIsRefusedByTheStore() async throws {
-        let db = try NodeDatabase.inMemory(node: H.furong)
-        let now = Fixtures.instant("2026-11-02T09:00:00+08:00")
-        var tooMany = Fixtures.registration(receivedAt: now)
-        tooMany.channel = .visit
-        tooMany.collective = CollectiveVisit(batches: 1, personVisits: 40)
-        tooMany.petitioners = (0..<6).map { Fixtures.petitioner(name: "代表\($0)", lead: true, person: 7_000 + $0) }
-        var hugeCount = Fixtures.registration(receivedAt: now)
-        hugeCount.personsInvolved = Int.max
-        var farPast = Fixtures.registration(receivedAt: Date(timeIntervalSince1970: -1e10))
-        farPast.summary = "摘要"
-        for (label, registration, code) in [
-            ("six representatives", tooMany, "too-many-representatives"), ("persons involved", hugeCount, "invalid-field"),
-            ("receipt far in the past", farPast, "invalid-field"),
-        ] {
-            await #expect(throws: StoreError.self, "\(label)") {
-                _ = try await db.register(registration, actor: "导入", now: now, receivedAtPastMaxDays: Int(Int32.max))
+    @Test(arguments: StoreBackend.allCases) func aRegistrationOutOfBoundsIsRefusedByTheStore(backend: StoreBackend) async throws {
+        try await backend.withNode(H.furong) { db in
+            let now = Fixtures.instant("2026-11-02T09:00:00+08:00")
+            var tooMany = Fixtures.registration(receivedAt: now)
+            tooMany.channel = .visit
+            tooMany.collective = CollectiveVisit(batches: 1, personVisits: 40)
+            tooMany.petitioners = (0..<6).map { Fixtures.petitioner(name: "代表\($0)", lead: true, person: 7_000 + $0) }
+            var hugeCount = Fixtures.registration(receivedAt: now)
+            hugeCount.personsInvolved = Int.max
+            var farPast = Fixtures.registration(receivedAt: Date(timeIntervalSince1970: -1e10))
+            farPast.summary = "摘要"
+            for (label, registration, code) in [
+                ("six representatives", tooMany, "too-many-representatives"), ("persons involved", hugeCount, "invalid-field"),
+                ("receipt far in the past", farPast, "invalid-field"),
+            ] {
+                await #expect(throws: StoreError.self, "\(label)") {
+                    _ = try await db.register(registration, actor: "导入", now: now, receivedAtPastMaxDays: Int(Int32.max))
+                }
+                do { _ = try await db.register(registration, actor: "导入", now: now, receivedAtPastMaxDays: Int(Int32.max)) } catch StoreError.invalid(
+                    let failure
+                ) {
+                    #expect(failure.code == code, "\(label): \(failure)")
+                }
             }
-            do { _ = try await db.register(registration, actor: "导入", now: now, receivedAtPastMaxDays: Int(Int32.max)) } catch StoreError.invalid(
-                let failure
-            ) {
-                #expect(failure.code == code, "\(label): \(failure)")
-            }
+            #expect(try await db.counts().cases == 0)
         }
-        #expect(try await db.counts().cases == 0)
     }
 }

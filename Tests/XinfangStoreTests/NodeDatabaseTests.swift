@@ -17,128 +17,135 @@ struct NodeDatabaseTests {
 
     /// A 31-day extension was once stored, and its chain no longer decoded: every bound of an
     /// action is the lifecycle's, whatever the caller; and there is one extension only.
-    @Test func anExtensionOutOfBoundsOrASecondOneIsRefused() async throws {
-        let db = try NodeDatabase.inMemory(node: Fixtures.county)
-        let state = try await register(db)
-        _ = try await db.act(on: state.caseNumber, action: .notify(note: nil), actor: "x", now: clock.now())
-        await #expect(throws: StoreError.refused(.invalid(.invalid("days", "延期天数必须在 1 到 30 天之间（《信访工作条例》第三十四条）。")))) {
-            try await db.act(on: state.caseNumber, action: .extend(days: 31, approver: "局长", reason: "复杂"), actor: "x", now: clock.now())
+    @Test(arguments: StoreBackend.allCases) func anExtensionOutOfBoundsOrASecondOneIsRefused(backend: StoreBackend) async throws {
+        try await backend.withNode(Fixtures.county) { db in
+            let state = try await register(db)
+            _ = try await db.act(on: state.caseNumber, action: .notify(note: nil), actor: "x", now: clock.now())
+            await #expect(throws: StoreError.refused(.invalid(.invalid("days", "延期天数必须在 1 到 30 天之间（《信访工作条例》第三十四条）。")))) {
+                try await db.act(on: state.caseNumber, action: .extend(days: 31, approver: "局长", reason: "复杂"), actor: "x", now: clock.now())
+            }
+            _ = try await db.act(on: state.caseNumber, action: .extend(days: 30, approver: "局长", reason: "复杂"), actor: "x", now: clock.now())
+            await #expect(throws: StoreError.self, "one extension only") {
+                try await db.act(on: state.caseNumber, action: .extend(days: 5, approver: "局长", reason: "再次"), actor: "x", now: clock.now())
+            }
+            #expect(try CaseState.fold(try await db.events(of: state.caseNumber)).extension_?.days == 30)
         }
-        _ = try await db.act(on: state.caseNumber, action: .extend(days: 30, approver: "局长", reason: "复杂"), actor: "x", now: clock.now())
-        await #expect(throws: StoreError.self, "one extension only") {
-            try await db.act(on: state.caseNumber, action: .extend(days: 5, approver: "局长", reason: "再次"), actor: "x", now: clock.now())
-        }
-        #expect(try CaseState.fold(try await db.events(of: state.caseNumber)).extension_?.days == 30)
     }
 
-    @Test func aRefusedActionWritesNothing() async throws {
-        let db = try NodeDatabase.inMemory(node: Fixtures.county)
-        let state = try await register(db)
-        let before = try await db.counts()
-        await #expect(
-            throws: StoreError.refused(
-                .illegalTransition(
-                    action: .close,
-                    status: .registered,
-                    allowed: [.offer, .notify, .reject, .routeOut, .refuseRepeat, .comment, .escalate, .attach]
+    @Test(arguments: StoreBackend.allCases) func aRefusedActionWritesNothing(backend: StoreBackend) async throws {
+        try await backend.withNode(Fixtures.county) { db in
+            let state = try await register(db)
+            let before = try await db.counts()
+            await #expect(
+                throws: StoreError.refused(
+                    .illegalTransition(
+                        action: .close,
+                        status: .registered,
+                        allowed: [.offer, .notify, .reject, .routeOut, .refuseRepeat, .comment, .escalate, .attach]
+                    )
                 )
-            )
-        ) {
-            try await db.act(on: state.caseNumber, action: .close(report: nil), actor: "x", now: clock.now())
-        }
-        // A 交办 without its due date could not be read back: refused before anything is written
-        // (found by the latency benchmark, whose store-level assignment left it out). Every bound
-        // of an action is the lifecycle's (`Lifecycle.admit`), whoever calls the store.
-        await #expect(throws: StoreError.refused(.invalid(.missing("dueAt")))) {
-            try await db.act(
-                on: state.caseNumber,
-                action: .offer(to: Fixtures.otherCounty, mode: .assign, dueAt: nil, note: nil),
-                actor: "x",
-                now: clock.now()
-            )
-        }
-        await #expect(throws: StoreError.caseNotFound(CaseNumber(rawValue: "430102-20261102-00099"))) {
-            try await db.act(on: CaseNumber(rawValue: "430102-20261102-00099"), action: .notify(note: nil), actor: "x", now: clock.now())
-        }
-        var bad = Fixtures.registration(receivedAt: clock.now())
-        bad.summary = ""
-        await #expect(throws: StoreError.invalid(.missing("summary"))) { try await db.register(bad, actor: "x", now: clock.now()) }
-        await #expect(try await db.counts() == before)
-        await #expect(try await db.caseState(state.caseNumber) == state)
-    }
-
-    @Test func idempotencyKeyReturnsTheSameCaseAndRefusesADifferentRequest() async throws {
-        let db = try NodeDatabase.inMemory(node: Fixtures.county)
-        let key = NodeDatabase.IdempotencyKey(key: "k-1", fingerprint: "f1")
-        let first = try await db.register(Fixtures.registration(receivedAt: clock.now()), actor: "李娜", now: clock.now(), idempotencyKey: key)
-        let again = try await db.register(Fixtures.registration(receivedAt: clock.now()), actor: "李娜", now: clock.now(), idempotencyKey: key)
-        #expect(first.created && !again.created)
-        #expect(first.state.caseNumber == again.state.caseNumber)
-        await #expect(try await db.counts().cases == 1)
-        await #expect(throws: StoreError.idempotencyKeyReused(key: "k-1", caseNumber: first.state.caseNumber)) {
-            try await db.register(
-                Fixtures.registration(receivedAt: clock.now()),
-                actor: "李娜",
-                now: clock.now(),
-                idempotencyKey: NodeDatabase.IdempotencyKey(key: "k-1", fingerprint: "other")
-            )
+            ) {
+                try await db.act(on: state.caseNumber, action: .close(report: nil), actor: "x", now: clock.now())
+            }
+            // A 交办 without its due date could not be read back: refused before anything is written
+            // (found by the latency benchmark, whose store-level assignment left it out). Every bound
+            // of an action is the lifecycle's (`Lifecycle.admit`), whoever calls the store.
+            await #expect(throws: StoreError.refused(.invalid(.missing("dueAt")))) {
+                try await db.act(
+                    on: state.caseNumber,
+                    action: .offer(to: Fixtures.otherCounty, mode: .assign, dueAt: nil, note: nil),
+                    actor: "x",
+                    now: clock.now()
+                )
+            }
+            await #expect(throws: StoreError.caseNotFound(CaseNumber(rawValue: "430102-20261102-00099"))) {
+                try await db.act(on: CaseNumber(rawValue: "430102-20261102-00099"), action: .notify(note: nil), actor: "x", now: clock.now())
+            }
+            var bad = Fixtures.registration(receivedAt: clock.now())
+            bad.summary = ""
+            await #expect(throws: StoreError.invalid(.missing("summary"))) { try await db.register(bad, actor: "x", now: clock.now()) }
+            await #expect(try await db.counts() == before)
+            await #expect(try await db.caseState(state.caseNumber) == state)
         }
     }
 
-    @Test func rebuildFromEventsEqualsTheMaterialisedStateAndRepairsDrift() async throws {
-        let db = try NodeDatabase.inMemory(node: Fixtures.county)
-        var numbers: [CaseNumber] = []
-        for i in 0..<30 {
-            let n = try await register(db, summary: "第\(i)件").caseNumber
-            numbers.append(n)
-            let path: [CaseAction] = [
-                .notify(note: nil), .extend(days: 10, approver: "局长", reason: "复杂"),
-                .reply(outcome: .explained, opinion: "说明"), .close(report: nil),
-                .evaluate(office: .satisfied, unit: .basicallySatisfied, comment: nil),
-            ]
-            for action in path.prefix(i % 6) {
-                clock.advance(seconds: 90)
-                _ = try await db.act(on: n, action: action, actor: "周敏", now: clock.now())
+    @Test(arguments: StoreBackend.allCases) func idempotencyKeyReturnsTheSameCaseAndRefusesADifferentRequest(backend: StoreBackend) async throws {
+        try await backend.withNode(Fixtures.county) { db in
+            let key = NodeDatabase.IdempotencyKey(key: "k-1", fingerprint: "f1")
+            let first = try await db.register(Fixtures.registration(receivedAt: clock.now()), actor: "李娜", now: clock.now(), idempotencyKey: key)
+            let again = try await db.register(Fixtures.registration(receivedAt: clock.now()), actor: "李娜", now: clock.now(), idempotencyKey: key)
+            #expect(first.created && !again.created)
+            #expect(first.state.caseNumber == again.state.caseNumber)
+            await #expect(try await db.counts().cases == 1)
+            await #expect(throws: StoreError.idempotencyKeyReused(key: "k-1", caseNumber: first.state.caseNumber)) {
+                try await db.register(
+                    Fixtures.registration(receivedAt: clock.now()),
+                    actor: "李娜",
+                    now: clock.now(),
+                    idempotencyKey: NodeDatabase.IdempotencyKey(key: "k-1", fingerprint: "other")
+                )
             }
         }
-        let clean = try await db.rebuildMaterialisedState(repair: false)
-        #expect(clean.cases == 30 && clean.mismatched.isEmpty)
-        let actionsApplied: Int = (0..<30).map { (i: Int) -> Int in min(i % 6, 5) }.reduce(0, +)
-        #expect(clean.events == 30 + actionsApplied)
-
-        // Damage the materialised state behind the store's back: the rebuild finds and repairs it.
-        let first = numbers[0].rawValue
-        try await db.writer.write {
-            try $0.execute(
-                sql:
-                    "UPDATE case_states SET state_json = replace(state_json, '\"status\":\"registered\"', '\"status\":\"terminated\"') WHERE case_number = ?",
-                arguments: [first]
-            )
-        }
-        await #expect(try await db.rebuildMaterialisedState(repair: false).mismatched == [numbers[0]])
-        await #expect(try await db.rebuildMaterialisedState(repair: true).mismatched == [numbers[0]])
-        await #expect(try await db.rebuildMaterialisedState(repair: false).mismatched.isEmpty)
-        await #expect(try await db.caseState(numbers[0])?.status == .registered)
     }
 
-    @Test func aTamperedEventIsReportedAsABrokenChain() async throws {
-        let db = try NodeDatabase.inMemory(node: Fixtures.county)
-        let n = try await register(db).caseNumber
-        _ = try await db.act(on: n, action: .notify(note: "原文"), actor: "周敏", now: clock.now())
-        // The store refuses to change an event; someone with the file drops the guard and edits it.
-        await #expect(throws: (any Error).self) {
-            try await db.writer.write { try $0.execute(sql: "UPDATE events SET body = replace(body, '原文', '改过') WHERE seq = 2") }
+    @Test(arguments: StoreBackend.allCases) func rebuildFromEventsEqualsTheMaterialisedStateAndRepairsDrift(backend: StoreBackend) async throws {
+        try await backend.withNode(Fixtures.county) { db in
+            var numbers: [CaseNumber] = []
+            for i in 0..<30 {
+                let n = try await register(db, summary: "第\(i)件").caseNumber
+                numbers.append(n)
+                let path: [CaseAction] = [
+                    .notify(note: nil), .extend(days: 10, approver: "局长", reason: "复杂"),
+                    .reply(outcome: .explained, opinion: "说明"), .close(report: nil),
+                    .evaluate(office: .satisfied, unit: .basicallySatisfied, comment: nil),
+                ]
+                for action in path.prefix(i % 6) {
+                    clock.advance(seconds: 90)
+                    _ = try await db.act(on: n, action: action, actor: "周敏", now: clock.now())
+                }
+            }
+            let clean = try await db.rebuildMaterialisedState(repair: false)
+            #expect(clean.cases == 30 && clean.mismatched.isEmpty)
+            let actionsApplied: Int = (0..<30).map { (i: Int) -> Int in min(i % 6, 5) }.reduce(0, +)
+            #expect(clean.events == 30 + actionsApplied)
+
+            // Damage the materialised state behind the store's back: the rebuild finds and repairs it.
+            let first = numbers[0].rawValue
+            try await db.write {
+                try $0.execute(
+                    "UPDATE case_states SET state_json = replace(state_json, '\"status\":\"registered\"', '\"status\":\"terminated\"') WHERE case_number = ?",
+                    [first]
+                )
+            }
+            await #expect(try await db.rebuildMaterialisedState(repair: false).mismatched == [numbers[0]])
+            await #expect(try await db.rebuildMaterialisedState(repair: true).mismatched == [numbers[0]])
+            await #expect(try await db.rebuildMaterialisedState(repair: false).mismatched.isEmpty)
+            await #expect(try await db.caseState(numbers[0])?.status == .registered)
         }
-        await #expect(throws: (any Error).self) { try await db.writer.write { try $0.execute(sql: "DELETE FROM events") } }
-        try await db.writer.write {
-            try $0.execute(sql: "DROP TRIGGER events_are_append_only_update")
-            try $0.execute(sql: "UPDATE events SET body = replace(body, '原文', '改过') WHERE seq = 2")
-        }
-        await #expect(throws: StoreError.self) { try await db.rebuildMaterialisedState(repair: true) }
-        do {
-            _ = try await db.rebuildMaterialisedState(repair: false)
-        } catch let StoreError.brokenChain(error) {
-            #expect(error.seq == 2 && error.caseNumber == n)
+    }
+
+    @Test(arguments: StoreBackend.allCases) func aTamperedEventIsReportedAsABrokenChain(backend: StoreBackend) async throws {
+        try await backend.withNode(Fixtures.county) { db in
+            let n = try await register(db).caseNumber
+            _ = try await db.act(on: n, action: .notify(note: "原文"), actor: "周敏", now: clock.now())
+            // The store refuses to change an event; someone with the file drops the guard and edits it.
+            await #expect(throws: (any Error).self) {
+                try await db.write { try $0.execute("UPDATE events SET body = replace(body, '原文', '改过') WHERE seq = 2") }
+            }
+            await #expect(throws: (any Error).self) { try await db.write { try $0.execute("DELETE FROM events") } }
+            try await db.write {
+                switch $0.dialect {
+                case .sqlite: try $0.execute("DROP TRIGGER events_are_append_only_update")
+                case .postgres: try $0.execute("DROP TRIGGER events_are_append_only ON events")
+                }
+                try $0.execute("UPDATE events SET body = replace(body, '原文', '改过') WHERE seq = 2")
+            }
+            await #expect(throws: StoreError.self) { try await db.rebuildMaterialisedState(repair: true) }
+            do {
+                _ = try await db.rebuildMaterialisedState(repair: false)
+            } catch let StoreError.brokenChain(error) {
+                #expect(error.seq == 2 && error.caseNumber == n)
+            }
         }
     }
 
@@ -173,12 +180,13 @@ struct NodeDatabaseTests {
         }
     }
 
-    @Test func hybridClockTimeStampsStayMonotonicWhenTheWallClockJumpsBack() async throws {
-        let db = try NodeDatabase.inMemory(node: Fixtures.county)
-        let n = try await register(db).caseNumber
-        clock.advance(days: -1)
-        _ = try await db.act(on: n, action: .comment(text: "时钟回拨"), actor: "x", now: clock.now())
-        let events = try await db.events(of: n)
-        #expect(events[1].time > events[0].time)
+    @Test(arguments: StoreBackend.allCases) func hybridClockTimeStampsStayMonotonicWhenTheWallClockJumpsBack(backend: StoreBackend) async throws {
+        try await backend.withNode(Fixtures.county) { db in
+            let n = try await register(db).caseNumber
+            clock.advance(days: -1)
+            _ = try await db.act(on: n, action: .comment(text: "时钟回拨"), actor: "x", now: clock.now())
+            let events = try await db.events(of: n)
+            #expect(events[1].time > events[0].time)
+        }
     }
 }

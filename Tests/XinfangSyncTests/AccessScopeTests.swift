@@ -33,8 +33,8 @@ struct AccessScopeTests {
         #expect(ok, "\(method) \(path) answered \(reply.status): \(reply.text.prefix(200))")
     }
 
-    @Test func everyRouteRefusesAnonymousRequestsAndSiblingCountyUsers() async throws {
-        try await TestCluster.run { c in
+    @Test(arguments: StoreBackend.allCases) func everyRouteRefusesAnonymousRequestsAndSiblingCountyUsers(backend: StoreBackend) async throws {
+        try await TestCluster.run(backend: backend) { c in
             let furong = H.furong
             let number = try await c.register(at: furong, region: "430102")
             // A user of the sibling county 岳麓区, with a token of its own node.
@@ -86,8 +86,8 @@ struct AccessScopeTests {
         }
     }
 
-    @Test func aCountyUserCannotReadOrActOnASiblingsOrTheCitysCase() async throws {
-        try await TestCluster.run { c in
+    @Test(arguments: StoreBackend.allCases) func aCountyUserCannotReadOrActOnASiblingsOrTheCitysCase(backend: StoreBackend) async throws {
+        try await TestCluster.run(backend: backend) { c in
             let furong = H.furong
             // Transferred to the sibling county, which accepts it; escalated to the city, which accepts it.
             let toSibling = try await c.register(at: furong, region: "430104")
@@ -132,8 +132,8 @@ struct AccessScopeTests {
         }
     }
 
-    @Test func aComplaintIsNeverHandedToTheOrganisationItNames() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aComplaintIsNeverHandedToTheOrganisationItNames(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             // 检举控告 against 芙蓉区, registered at the city: it may not be offered to 芙蓉区.
             let body = Fixtures.registrationJSON().replacingOccurrences(
                 of: #""purpose":"request""#,
@@ -155,8 +155,8 @@ struct AccessScopeTests {
     /// A peer's packet whose chain hands a 检举控告 to the organ it names (or a unit below it) is
     /// refused item by item (`respondent-node`), even correctly signed by its origin: the receiver
     /// holds the same rule as the node that made the event.
-    @Test func aReceivedChainHandingAComplaintToTheAccusedIsRefused() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aReceivedChainHandingAComplaintToTheAccusedIsRefused(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             let body = Fixtures.registrationJSON().replacingOccurrences(
                 of: #""purpose":"request""#,
                 with: #""purpose":"accusation","respondentNode":"430100""#

@@ -36,8 +36,9 @@ struct CaseFileSyncTests {
         throw ClusterError("\(node) has not fetched \(sha.prefix(12)): \(wants.map { "\($0.attempts) attempts, \($0.lastError ?? "-")" })")
     }
 
-    @Test func aCountysScanReachesTheProvinceAndTheProvincesFileReachesTheCounty() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aCountysScanReachesTheProvinceAndTheProvincesFileReachesTheCounty(backend: StoreBackend) async throws
+    {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             // Registered at the county with a scanned letter of several chunks.
             let number = try await c.register(at: H.furong, region: "430102")
             let letter = Self.pdf(3 << 20 + 12_345, seed: 1)
@@ -65,8 +66,8 @@ struct CaseFileSyncTests {
         }
     }
 
-    @Test func aSuperiorsFileAddedByCommandReachesTheHolder() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aSuperiorsFileAddedByCommandReachesTheHolder(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             let number = try await c.register(at: H.furong, region: "430102")
             try await c.waitFor(H.province, number) { _ in true }
             let note = Self.pdf(200_000, seed: 3)
@@ -80,8 +81,8 @@ struct CaseFileSyncTests {
         }
     }
 
-    @Test func aNeighbourIsHandedChunksOnlyWithinTheCaseAndWhenItSigns() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong, H.yuelu]) { c in
+    @Test(arguments: StoreBackend.allCases) func aNeighbourIsHandedChunksOnlyWithinTheCaseAndWhenItSigns(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong, H.yuelu], backend: backend) { c in
             let number = try await c.register(at: H.furong, region: "430102")
             let letter = Self.pdf(100_000, seed: 4)
             #expect(try await Self.upload(c, at: H.furong, number, letter, name: "来信.pdf").status == 201)

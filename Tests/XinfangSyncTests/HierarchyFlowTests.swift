@@ -23,8 +23,8 @@ struct HierarchyFlowTests {
         Issue.record("chains of \(number) differ: \(chains.mapValues(\.count))")
     }
 
-    @Test func provinceAssignsToACountyThroughTheCityAndTheCountyClosesIt() async throws {
-        try await TestCluster.run { c in
+    @Test(arguments: StoreBackend.allCases) func provinceAssignsToACountyThroughTheCityAndTheCountyClosesIt(backend: StoreBackend) async throws {
+        try await TestCluster.run(backend: backend) { c in
             let number = try await c.register(at: H.province, region: "430102")
             try await c.act(at: H.province, number, ["action": "offer", "to": "430102", "mode": "assign", "dueAt": Self.due])
             // The packet travels province → city → county; the city sees it pass.
@@ -45,8 +45,8 @@ struct HierarchyFlowTests {
         }
     }
 
-    @Test func theAssignerVerifiesAClosureOrReturnsItForRework() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func theAssignerVerifiesAClosureOrReturnsItForRework(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             var numbers: [CaseNumber] = []
             for _ in 0..<2 {
                 let number = try await c.register(at: H.province, region: "430102")
@@ -71,8 +71,8 @@ struct HierarchyFlowTests {
         }
     }
 
-    @Test func aCountyEscalatesAndTheParentAcceptsOrDeclines() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aCountyEscalatesAndTheParentAcceptsOrDeclines(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             let accepted = try await c.register(at: H.furong, region: "430102")
             try await c.act(at: H.furong, accepted, ["action": "notify"])
             try await c.act(at: H.furong, accepted, ["action": "escalate", "reason": "涉及跨区企业欠薪，区级无法协调"])
@@ -91,8 +91,8 @@ struct HierarchyFlowTests {
         }
     }
 
-    @Test func aWrongCountyDeclinesAndTheCaseIsReroutedWithItsHistory() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong, H.yuelu]) { c in
+    @Test(arguments: StoreBackend.allCases) func aWrongCountyDeclinesAndTheCaseIsReroutedWithItsHistory(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong, H.yuelu], backend: backend) { c in
             // The matter is in 岳麓区, but the province assigns it to 芙蓉区.
             let number = try await c.register(at: H.province, region: "430104")
             try await c.act(at: H.province, number, ["action": "offer", "to": "430102", "mode": "assign", "dueAt": Self.due])
@@ -108,8 +108,8 @@ struct HierarchyFlowTests {
         }
     }
 
-    @Test func reviewGoesToTheHandlersParentAndReReviewToTheGrandparent() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func reviewGoesToTheHandlersParentAndReReviewToTheGrandparent(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             let number = try await c.register(at: H.furong, region: "430102")
             for fields: [String: any Sendable] in [
                 ["action": "notify"], ["action": "reply", "outcome": "notSupported", "opinion": "不予支持"], ["action": "close"],
@@ -131,8 +131,8 @@ struct HierarchyFlowTests {
         }
     }
 
-    @Test func aSkipLevelVisitAtTheProvinceIsRegisteredRoutedAndCounted() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aSkipLevelVisitAtTheProvinceIsRegisteredRoutedAndCounted(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             let number = try await c.register(at: H.province, region: "430102", summary: "越级走访反映欠薪")
             let view = try await c.request("GET", H.province, "/api/v1/cases/\(number)")
             let routing = try #require(view.json["routing"] as? [String: any Sendable])
@@ -151,8 +151,8 @@ struct HierarchyFlowTests {
         }
     }
 
-    @Test func superiorsSuperviseAndRecallByCommandAndThePageShowsItPending() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func superiorsSuperviseAndRecallByCommandAndThePageShowsItPending(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             let number = try await c.register(at: H.furong, region: "430102")
             try await c.act(at: H.furong, number, ["action": "notify"])
             try await c.waitFor(H.province, number) { $0.status == .accepted }
@@ -181,8 +181,8 @@ struct HierarchyFlowTests {
         }
     }
 
-    @Test func aRepeatPetitionRegisteredElsewhereIsLinkedAtTheHolder() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aRepeatPetitionRegisteredElsewhereIsLinkedAtTheHolder(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             let first = try await c.register(at: H.furong, region: "430102")
             try await c.waitFor(H.province, first) { _ in true }
             var body = Fixtures.registrationJSON(region: "430102")

@@ -31,8 +31,8 @@ struct HostileInputTests {
 
     /// Every malformed request gets a 4xx, or its connection is closed, at once (measured here
     /// within 5 s only because the suite shares two cores; the figure printed is the real one).
-    @Test func everyMalformedRequestIsAnsweredAtOnce() async throws {
-        try await TestCluster.run(nodes: [H.furong], connections: Self.limits) { c in
+    @Test(arguments: StoreBackend.allCases) func everyMalformedRequestIsAnsweredAtOnce(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.furong], backend: backend, connections: Self.limits) { c in
             var slowest = 0.0
             for (name, request) in Self.malformed {
                 let connection = try RawConnection(port: c.port(H.furong))
@@ -53,8 +53,8 @@ struct HostileInputTests {
     /// Heads and bodies that stop or trickle: connections over the address's cap are closed at
     /// once, the rest when they rest for the idle time-out, and a request that trickles when it
     /// reaches the request time-out. The node's connections come back to what its own traffic holds.
-    @Test func slowClientsCannotHoldTheNode() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], connections: Self.limits) { c in
+    @Test(arguments: StoreBackend.allCases) func slowClientsCannotHoldTheNode(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend, connections: Self.limits) { c in
             let port = c.port(H.furong)
             let before = c.openConnections(H.furong)
             let head = "POST /api/v1/cases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
@@ -101,8 +101,8 @@ struct HostileInputTests {
 
     /// Forged, replayed, poisoned and malformed packets, and requests without credentials:
     /// every one is refused, and no table grows beyond its bound.
-    @Test func forgedPacketsLeaveEveryTableWithinItsBound() async throws {
-        try await TestCluster.run(nodes: [H.changsha, H.furong], connections: Self.limits) { c in
+    @Test(arguments: StoreBackend.allCases) func forgedPacketsLeaveEveryTableWithinItsBound(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.changsha, H.furong], backend: backend, connections: Self.limits) { c in
             let county = c.database(H.furong)
             // The real link first: the city's greeting and a case, so the store is not empty.
             let first = try await c.register(at: H.changsha, region: "430102")
@@ -205,9 +205,9 @@ struct HostileInputTests {
 
     /// A large body buys time at the minimum rate (issue 17): an upload that takes longer than
     /// `requestSeconds` at a usable speed arrives whole, and a body that trickles is still cut.
-    @Test func aLargeUploadAtAUsableSpeedIsNotCutAndATrickleIs() async throws {
+    @Test(arguments: StoreBackend.allCases) func aLargeUploadAtAUsableSpeedIsNotCutAndATrickleIs(backend: StoreBackend) async throws {
         let limits = ConnectionLimits(perAddressMax: 16, idleSeconds: 2, requestSeconds: 1, minimumBytesPerSecond: 256 << 10)
-        try await TestCluster.run(nodes: [H.furong], connections: limits) { c in
+        try await TestCluster.run(nodes: [H.furong], backend: backend, connections: limits) { c in
             let number = try await c.register(at: H.furong, region: "430102")
             let file = Data("%PDF-1.7\n".utf8) + Data((0..<(1_500_000)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
             func head(_ length: Int) -> String {

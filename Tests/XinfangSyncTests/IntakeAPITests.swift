@@ -25,8 +25,8 @@ struct IntakeAPITests {
             : #"{"externalId":"\#(externalId)","submittedAt":"2026-12-01T09:30:00+08:00","petition":\#(petition)}"#
     }
 
-    @Test func fiftyConcurrentRetriesOfOnePetitionMakeOneCase() async throws {
-        try await TestCluster.run(nodes: [H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func fiftyConcurrentRetriesOfOnePetitionMakeOneCase(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.furong], backend: backend) { c in
             let url = c.url(H.furong, "/api/v1/intake/petitions")
             let headers = ["Authorization": "Bearer \(TestAccounts.token(.intakeSystem))"]
             let person = Fixtures.newPerson()

@@ -34,8 +34,8 @@ struct LinkRecoveryTests {
     /// The reported attack: a correctly signed packet with the highest number, in the very
     /// session the city uses. It is taken (it is genuine as far as 芙蓉区 can tell), the city's
     /// next packet is refused as a replay, the city greets again, and the link carries on.
-    @Test func aPoisonedNumberCostsOneGreetingAndNothingIsLost() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aPoisonedNumberCostsOneGreetingAndNothingIsLost(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             try await offerThrough(c)
             let baseline = try await offerThrough(c)
             let session = try #require(try await c.database(H.changsha).sendingLink(to: H.furong).session)
@@ -65,8 +65,8 @@ struct LinkRecoveryTests {
 
     /// A sender whose counter went back (as after a restore from an older backup, or a store
     /// rebuilt): its next numbers were all seen. The refusal makes it greet again.
-    @Test func aCounterThatWentBackCostsOneGreeting() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aCounterThatWentBackCostsOneGreeting(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             for _ in 0..<3 { try await offerThrough(c) }
             let city = c.database(H.changsha)
             let link = try await city.sendingLink(to: H.furong)
@@ -81,8 +81,8 @@ struct LinkRecoveryTests {
 
     /// A sender whose clock was set back (within the 15-minute skew limit): packet numbers do not
     /// depend on time, so its packets are taken as before.
-    @Test func aClockSetBackDoesNotStopTheLink() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aClockSetBackDoesNotStopTheLink(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             try await offerThrough(c)
             let session = try await c.greet(from: H.changsha, to: H.furong)
             for (number, offset) in [(1, 0.0), (2, -600.0), (3, -300.0)] {
@@ -105,8 +105,8 @@ struct LinkRecoveryTests {
 
     /// A session the receiver never opened, or no longer knows (it was restored from a backup,
     /// or someone else's greeting replaced it): refused `unknown-session`, then a greeting.
-    @Test func aSessionTheReceiverDoesNotKnowCostsOneGreeting() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aSessionTheReceiverDoesNotKnowCostsOneGreeting(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             try await offerThrough(c)
             try await c.database(H.changsha).overwriteSending(to: H.furong, SendingLink(session: LinkSession.newID()))
             try await offerThrough(c)
@@ -118,8 +118,8 @@ struct LinkRecoveryTests {
     /// The sync loop and the reconciliation job send to the parent at the same time, each
     /// numbering its packets in the link's one session: none is refused, whatever the order in
     /// which they arrive.
-    @Test func concurrentPacketsOnOneLinkAreAllTaken() async throws {
-        try await TestCluster.run(nodes: [H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func concurrentPacketsOnOneLinkAreAllTaken(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.changsha, H.furong], backend: backend) { c in
             let first = try await c.register(at: H.furong, region: "430102")
             try await c.waitFor(H.changsha, first) { _ in true }
             let numbers = try await withThrowingTaskGroup(of: CaseNumber?.self) { group in
@@ -155,8 +155,8 @@ struct LinkRecoveryTests {
     }
 
     /// A greeting opens a session and carries nothing; a packet's session must have its form.
-    @Test func aGreetingCarriesNothingAndASessionHasItsForm() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aGreetingCarriesNothingAndASessionHasItsForm(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             let number = try await c.register(at: H.province, region: "430102")
             let events = try await c.database(H.province).events(of: number)
             var greeting = Packet.greeting(from: H.changsha, to: H.furong, sentAt: Date())

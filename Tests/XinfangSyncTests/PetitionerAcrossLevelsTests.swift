@@ -22,8 +22,10 @@ struct PetitionerAcrossLevelsTests {
         )
     }
 
-    @Test func aRatingOnTheProvincesPageReachesTheHolderAndTheProvincesIndicators() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aRatingOnTheProvincesPageReachesTheHolderAndTheProvincesIndicators(
+        backend: StoreBackend
+    ) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             let number = try await c.register(at: H.furong, region: "430102")
             for step in [["action": "notify"], ["action": "reply", "outcome": "supported", "opinion": "责令支付"], ["action": "close"]] {
                 try await c.act(at: H.furong, number, step)
@@ -63,8 +65,8 @@ struct PetitionerAcrossLevelsTests {
         }
     }
 
-    @Test func aCodeReissuedAtTheProvinceReplacesTheOldOneAtEveryLevel() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aCodeReissuedAtTheProvinceReplacesTheOldOneAtEveryLevel(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             let number = try await c.register(at: H.furong, region: "430102")
             let first = try await c.waitFor(H.province, number) { $0.lookup != nil }
             let old = try c.database(H.province).personalData.openLookupCode(try #require(first.lookup)).description

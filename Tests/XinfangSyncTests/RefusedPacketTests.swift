@@ -52,8 +52,8 @@ struct RefusedPacketTests {
 
     /// Packets from 40 made-up senders are each refused and counted, under one name: a stranger
     /// cannot grow the refusals table or the outbox view's list of peers (issue 15).
-    @Test func strangersAreCountedUnderOneNameAndCannotGrowTheStore() async throws {
-        try await TestCluster.run(nodes: [H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func strangersAreCountedUnderOneNameAndCannotGrowTheStore(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.changsha, H.furong], backend: backend) { c in
             for i in 0..<40 {
                 let body = Data(#"{"from":"9\#(i)"}"#.utf8)
                 let reply = try await post(c, body: body, from: String(format: "99%04d", i), signature: "AAAA")
@@ -69,8 +69,9 @@ struct RefusedPacketTests {
 
     /// Several paths send to one neighbour, so packets arrive out of order: a lower number that
     /// arrives after a higher one is taken; only a number seen before is a replay (issue 15).
-    @Test func aGenuinePacketArrivingOutOfOrderIsTakenAndOnlyARealReplayRefused() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aGenuinePacketArrivingOutOfOrderIsTakenAndOnlyARealReplayRefused(backend: StoreBackend) async throws
+    {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             let (later, _) = try await validPacket(c, seq: 2_000_001)
             var earlier = later
             earlier.packetSeq = 2_000_000
@@ -85,8 +86,8 @@ struct RefusedPacketTests {
         }
     }
 
-    @Test func aForgedPacketSignatureIsRefused() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aForgedPacketSignatureIsRefused(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             let (packet, _) = try await validPacket(c)
             let before = try await c.database(H.furong).counts()
             let body = packet.encoded()
@@ -100,8 +101,8 @@ struct RefusedPacketTests {
 
     /// Found by the fuzzer: a signed packet whose event had `seq` = Int.max crashed the receiver
     /// (an arithmetic overflow while checking the links). Now the packet is refused and the node lives.
-    @Test func outOfRangeNumbersInASignedPacketAreRefusedNotACrash() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func outOfRangeNumbersInASignedPacketAreRefusedNotACrash(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             let (packet, _) = try await validPacket(c)
             let mutations: [@Sendable (inout CaseEvent) -> Void] = [{ $0.seq = Int.max }, { $0.epoch = -1 }, { $0.time.logical = Int32.max }]
             for i in mutations.indices {
@@ -116,8 +117,8 @@ struct RefusedPacketTests {
         }
     }
 
-    @Test func anAlteredEventIsRefusedEvenInAProperlySignedPacket() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func anAlteredEventIsRefusedEvenInAProperlySignedPacket(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             // Offered to 岳麓区 (not running): the city holds a copy that 芙蓉区 never had.
             let fresh = try await c.register(at: H.province, region: "430104")
             try await c.act(at: H.province, fresh, ["action": "offer", "to": "430104", "mode": "transfer"])
@@ -168,8 +169,8 @@ struct RefusedPacketTests {
         }
     }
 
-    @Test func aReplayedPacketIsRefused() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aReplayedPacketIsRefused(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             let (packet, _) = try await validPacket(c)
             let body = packet.encoded()
             let signature = c.keys[H.changsha]!.sign(body)
@@ -187,8 +188,8 @@ struct RefusedPacketTests {
         }
     }
 
-    @Test func aPacketFromANonAdjacentNodeIsRefused() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aPacketFromANonAdjacentNodeIsRefused(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             let number = try await c.register(at: H.province, region: "430102")
             let events = try await c.database(H.province).events(of: number)
             let packet = Packet(from: H.province, to: H.furong, number: Self.anyNumber, sentAt: Date(), chains: [events], commands: [])
@@ -202,8 +203,8 @@ struct RefusedPacketTests {
         }
     }
 
-    @Test func oversizedMalformedAndUnknownVersionPacketsAreRefused() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func oversizedMalformedAndUnknownVersionPacketsAreRefused(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             let key = c.keys[H.changsha]!
             let big = Data(repeating: 0x20, count: PeerLimits.packetBytesMax + 1)
             let oversized = try await post(c, body: big, from: "430100", signature: key.sign(big))
@@ -225,8 +226,8 @@ struct RefusedPacketTests {
         }
     }
 
-    @Test func aCommandWithABadSignatureIsRefusedPerItem() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+    @Test(arguments: StoreBackend.allCases) func aCommandWithABadSignatureIsRefusedPerItem(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong], backend: backend) { c in
             let number = try await c.register(at: H.furong, region: "430102")
             try await c.waitFor(H.changsha, number) { _ in true }
             var command = CaseCommand(

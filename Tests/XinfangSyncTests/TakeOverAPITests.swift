@@ -6,8 +6,8 @@ import XinfangTesting
 
 /// The takeover, the conflicts and the flags through the API of real nodes over loopback HTTP.
 struct TakeOverAPITests {
-    @Test func anAncestorTakesOverThroughTheAPIAndOthersAreRefused() async throws {
-        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong, H.yuelu]) { c in
+    @Test(arguments: StoreBackend.allCases) func anAncestorTakesOverThroughTheAPIAndOthersAreRefused(backend: StoreBackend) async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong, H.yuelu], backend: backend) { c in
             let number = try await c.register(at: H.furong, region: "430102")
             try await c.waitFor(H.province, number) { $0.holder == H.furong }
             let view = try await c.request("GET", H.changsha, "/api/v1/cases/\(number)")

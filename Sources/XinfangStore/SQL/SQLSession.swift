@@ -22,6 +22,15 @@ public enum SQLDialect: Sendable {
         }
     }
 
+    /// A query for the names of the store's tables, in order (the backend's own bookkeeping
+    /// tables left out, the migrations' record kept).
+    public var tableNames: String {
+        switch self {
+        case .sqlite: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        case .postgres: "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+        }
+    }
+
     /// The text at `path` in a JSON column (NULL when absent).
     public func jsonText(_ column: String, _ path: [String]) -> String {
         switch self {
