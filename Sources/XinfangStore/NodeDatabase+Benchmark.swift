@@ -81,20 +81,20 @@ extension NodeDatabase {
         let totalWeight = weights.reduce(0, +)
         let placeholder = "\(node.rawValue)-29999999-99999"
         let template = String(decoding: try CanonicalJSON.encoder.encode(try syntheticState(placeholder, now: now)), as: UTF8.self)
-        try await writeSQLite { db in
-            let statement = try db.makeStatement(
-                sql: """
-                    INSERT INTO cases (case_number, status, holder, owner, epoch, head_seq, head_hash, registered_at,
-                        registered_at_node, received_at, channel, purpose, category_l1, category_l2, category_l3, issue_region,
-                        urgent, law_related, summary, search_text, next_due_kind, next_due_at, last_event_at,
-                        skip_level, is_open, holder_since, moves, unit_node, assigned_by, supervision_due_at, decided_at,
-                        handling_due_at, closed_at, eval_due_at, evaluated_at, office_rating, unit_rating, is_repeat,
-                        joint_letter, collective_batches, collective_persons, petition_received_at)
-                    VALUES (?, ?, ?, ?, 0, 5, ?, ?, ?, ?, ?, 'request', ?, '', '', ?, 0, ?, ?, '', ?, ?, ?,
-                        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            )
-            let stateStatement = try db.makeStatement(sql: "INSERT INTO case_states (case_number, state_json) VALUES (?, ?)")
+        // Through the seam, so that one load serves both backends: multi-row inserts of
+        // `syntheticBatch` rows (one statement a row would be a round trip a row on PostgreSQL).
+        let batch = Self.syntheticBatch
+        try await write { db in
+            var rows: [any SQLValueConvertible] = []
+            var states: [any SQLValueConvertible] = []
+            func flush() throws {
+                let n = states.count / 2
+                guard n > 0 else { return }
+                _ = try db.run(Self.syntheticCasesInsert(rows: n), arguments: rows, cached: n == batch)
+                _ = try db.run(Self.syntheticStatesInsert(rows: n), arguments: states, cached: n == batch)
+                rows.removeAll(keepingCapacity: true)
+                states.removeAll(keepingCapacity: true)
+            }
             // The indicators' counts are made once from the rows, not by a trigger per row.
             try DailyCounts.bulkLoad(db, offsetMs: Int64(calendar.utcOffsetSeconds) * 1000) {
                 for i in 0..<count {
@@ -131,7 +131,7 @@ extension NodeDatabase {
                     let dueKind: String? = open ? (decided == nil ? "notice" : "handling") : nil
                     let dueAt: Int64? = open ? (decided == nil ? registered + 15 * day : handlingDue) : nil
                     let number = "\(unit.rawValue)-2\(String(format: "%07d", i / 90_000))-\(String(format: "%05d", i % 90_000 + 1))"
-                    try statement.execute(arguments: [
+                    rows += [
                         number, status.rawValue, unit.rawValue, unit.rawValue, "synthetic-\(i)", registered, unit.rawValue, registered,
                         channels[next(channels.count)], categories[next(categories.count)], unit.rawValue, next(100) < 3, "合成信访件\(i)",
                         dueKind, dueAt, closed ?? decided ?? registered, next(100) < 3, open, decided ?? registered, 1 + next(4), unit.rawValue,
@@ -139,11 +139,39 @@ extension NodeDatabase {
                         handlingDue, closed, closed.map { $0 + 30 * day }, evaluated, evaluated.map { _ in ratings[next(3)] },
                         evaluated.map { _ in ratings[next(3)] }, next(100) < 8, next(100) < 2, next(100) < 1 ? 1 : 0, next(100) < 1 ? 12 : 0,
                         registered - Int64(next(3)) * day,
-                    ])
-                    try stateStatement.execute(arguments: [number, template.replacingOccurrences(of: placeholder, with: number)])
+                    ]
+                    states += [number, template.replacingOccurrences(of: placeholder, with: number)]
+                    if states.count / 2 == batch { try flush() }
                 }
+                try flush()
             }
         }
+    }
+
+    /// Rows a synthetic load inserts a statement: 35 values a case, far under either backend's
+    /// limit of bound values (SQLite 32,766, PostgreSQL 65,535).
+    static let syntheticBatch = 500
+
+    /// The synthetic cases' insert of `rows` rows (35 values each).
+    static func syntheticCasesInsert(rows: Int) -> String {
+        let row = """
+            (?, ?, ?, ?, 0, 5, ?, ?, ?, ?, ?, 'request', ?, '', '', ?, 0, ?, ?, '', ?, ?, ?,
+                ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        return """
+            INSERT INTO cases (case_number, status, holder, owner, epoch, head_seq, head_hash, registered_at,
+                registered_at_node, received_at, channel, purpose, category_l1, category_l2, category_l3, issue_region,
+                urgent, law_related, summary, search_text, next_due_kind, next_due_at, last_event_at,
+                skip_level, is_open, holder_since, moves, unit_node, assigned_by, supervision_due_at, decided_at,
+                handling_due_at, closed_at, eval_due_at, evaluated_at, office_rating, unit_rating, is_repeat,
+                joint_letter, collective_batches, collective_persons, petition_received_at)
+            VALUES
+            """ + Array(repeating: row, count: rows).joined(separator: ",\n")
+    }
+
+    /// The synthetic states' insert of `rows` rows.
+    static func syntheticStatesInsert(rows: Int) -> String {
+        "INSERT INTO case_states (case_number, state_json) VALUES " + Array(repeating: "(?, ?)", count: rows).joined(separator: ", ")
     }
 
     /// A letter's registered state under the case number `number`.
@@ -175,8 +203,22 @@ extension NodeDatabase {
     /// The size of the store's database file, in bytes (0 for an in-memory store).
     package func fileSize() async throws -> Int {
         try await read { db in
-            (try db.value("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", as: Int.self)) ?? 0
+            switch db.dialect {
+            case .sqlite: (try db.value("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", as: Int.self)) ?? 0
+            case .postgres: (try db.value("SELECT pg_database_size(current_database())", as: Int.self)) ?? 0
+            }
         }
+    }
+
+    /// The planner's statistics taken now, as after a large load: SQLite's when stale
+    /// (`refreshPlannerStatistics`); on PostgreSQL `ANALYZE`, which autovacuum would run in its own
+    /// time.
+    package func takePlannerStatisticsNow() async throws {
+        guard dialect == .postgres else {
+            _ = try await refreshPlannerStatistics()
+            return
+        }
+        try await write { db in _ = try db.execute("ANALYZE") }
     }
 
     /// `SELECT count(*) FROM cases`: the floor a query over every case cannot beat, for benchmarks.

@@ -54,12 +54,14 @@ struct ReconcileAndSimulateCLITests {
         #expect(
             rows.map { $0.prefix(5) } == [
                 "| P1 ", "| P2 ", "| P2 ", "| P2 ", "| P2 ", "| P3 ", "| P3 ", "| P3 ", "| P4 ", "| P5 ", "| P6 ", "| P6 ", "| P7 ",
-                "| P8 ", "| P8 ", "| P8 ", "| P9 ", "| P10",
+                "| P8 ", "| P8 ", "| P8 ", "| P9 ", "| P9 ", "| P9 ", "| P9 ", "| P10",
                 "| P10", "| P10",
             ]
         )
         #expect(bench.log.contains("P1: pushed 60 events in"))
         #expect(bench.log.contains("P1 with the county's store on PostgreSQL"), "P9 ran P1 on a cluster of its own")
+        #expect(bench.log.contains("P3: the store holds 2,000 cases (PostgreSQL)"), "P9 loaded P3's cases into PostgreSQL")
+        #expect(bench.log.contains("P3 stats, last 3 years with the province's store on PostgreSQL 15, 2,000 cases"))
         #expect(bench.log.contains("P4: the county stored 60 events"))
         #expect(bench.log.contains("P4: the city's attempts failed while the county was offline: true"))
         #expect(bench.log.contains("3,000 replicated cases, 3 differing (3 found)"))

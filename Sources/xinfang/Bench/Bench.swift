@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import XinfangCore
 import XinfangHTTP
+import XinfangPostgres
 import XinfangSimulation
 import XinfangStore
 import XinfangSync
@@ -16,6 +17,43 @@ struct Bench: AsyncParsableCommand {
             IdleCPUBench.self, BlobBench.self, MigrationBench.self,
         ]
     )
+}
+
+/// A node's store on PostgreSQL for a benchmark (P9): the database at `location`, its blobs in
+/// `directory`.
+func openBenchStore(
+    _ node: NodeID,
+    on location: PostgresLocation,
+    blobs directory: URL,
+    topology: Topology,
+    keys: [NodeID: NodeKey]
+)
+    async throws -> NodeDatabase
+{
+    try await NodeDatabase.open(
+        server: PostgresTransactions(location),
+        node: node,
+        calendar: .standard,
+        hierarchy: Hierarchy(topology: topology, key: keys[node]!),
+        blobDirectory: directory.appendingPathComponent("blobs")
+    )
+}
+
+/// Runs `body` with a migrated database on a throwaway cluster that `deploy/postgres.sh` starts in
+/// `root` (a socket, PostgreSQL's defaults, durable commits), stopped and removed after (P9).
+func withBenchPostgres<Result>(root: URL, _ body: (PostgresLocation) async throws -> Result) async throws -> Result {
+    try? FileManager.default.removeItem(at: root)
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    guard let cluster = try DemoPostgres.start(provinceStore: "postgres", socket: nil, root: root) else { throw ValidationError("no cluster") }
+    defer {
+        cluster.stop()
+        if let folder = cluster.startedIn {
+            for path in [folder.path, folder.path + "-start.log", folder.path + "-stop.log"] { try? FileManager.default.removeItem(atPath: path) }
+        }
+    }
+    let location = PostgresLocation(endpoint: .socket(path: cluster.socket), username: "xinfang", database: "xinfang")
+    _ = try await PostgresStore.withClient(location) { try await PostgresSchema.upgrade($0) }
+    return try await body(location)
 }
 
 /// Opens a store of the example hierarchy for a benchmark.
@@ -157,26 +195,66 @@ struct SupervisionBench: AsyncParsableCommand {
     @Option(help: "Cases in the province's store.") var cases: Int = 1_000_000
     @Option(help: "Requests to time per view.") var repeats: Int = 20
     @Option(help: "Working directory (removed first).") var dir: String = ".xinfang-bench/supervision"
+    @Option(help: "The province's store: sqlite, or postgres (a local cluster started in the working directory with deploy/postgres.sh; P9).")
+    var store: String = "sqlite"
 
     func validate() throws {
         guard (1...20_000_000).contains(cases), (1...1000).contains(repeats) else { throw ValidationError("--cases 1…20000000, --repeats 1…1000") }
+        guard ["sqlite", "postgres"].contains(store) else { throw ValidationError("--store sqlite or postgres") }
     }
 
     func run() async throws {
-        let rows = try await SupervisionScenario.run(cases: cases, repeats: repeats, directory: URL(fileURLWithPath: dir, isDirectory: true))
+        let root = URL(fileURLWithPath: dir, isDirectory: true)
+        guard store == "postgres" else {
+            print(BenchTable.render(try await SupervisionScenario.run(cases: cases, repeats: repeats, directory: root).rows))
+            return
+        }
+        let rows = try await withBenchPostgres(root: root) { location in
+            try await SupervisionScenario.run(cases: cases, repeats: repeats, directory: root, postgres: location).rows
+        }
         print(BenchTable.render(rows))
     }
 }
 
+/// P3's figures: its rows, and each view's median in milliseconds by the view's label.
+struct SupervisionResult {
+    var rows: [BenchRow]
+    var medians: [String: Double]
+}
+
+/// P9's rows for P3: each view's median with the province on PostgreSQL against the same view's on
+/// SQLite in the same run; the goal is within 2× (ratio SQLite / PostgreSQL ≥ 0.5).
+func postgresRows(_ postgres: SupervisionResult, sqlite: SupervisionResult, cases: Int) -> [BenchRow] {
+    SupervisionScenario.views.compactMap { view in
+        guard let pg = postgres.medians[view], let lite = sqlite.medians[view] else { return nil }
+        return BenchRow(
+            id: "P9",
+            scenario: "P3 \(view) with the province's store on PostgreSQL 15, \(grouped(Double(cases))) cases",
+            figure: String(format: "p50 %.1f ms", pg),
+            limit: String(format: "P3 on SQLite in this run p50 %.1f ms", lite),
+            ratio: lite / pg,
+            goal: "≥ 0.5 × SQLite (within 2×)",
+            met: pg <= 2 * lite
+        )
+    }
+}
+
 enum SupervisionScenario {
-    /// Rows P3 (backlog), P3 (stats), P6 (the province's memory while answering) and P10 (the
-    /// dashboard over HTTP on the same store).
-    static func run(cases: Int, repeats: Int, directory root: URL) async throws -> [BenchRow] {
-        try? FileManager.default.removeItem(at: root)
+    /// The views P3 times, by the labels of their rows.
+    static let views = ["backlog summary", "stats, year to date", "stats, last 3 years"]
+
+    /// The province's store (SQLite in `root`, or the database at `postgres`) with `cases` synthetic
+    /// cases and fresh planner statistics, the load's time and size reported.
+    static func loaded(cases: Int, now: Date, directory root: URL, postgres: PostgresLocation?) async throws -> NodeDatabase {
         let (topology, keys) = ExampleHierarchy.topology(baseURL: { "direct://\($0)" })
         let province = ExampleHierarchy.province
-        let database = try openBenchStore(province, at: root, topology: topology, keys: keys, durability: .processCrashOnly)
-        let now = Date()
+        let database: NodeDatabase
+        if let postgres {
+            database = try await openBenchStore(province, on: postgres, blobs: root, topology: topology, keys: keys)
+        } else {
+            try? FileManager.default.removeItem(at: root)
+            database = try openBenchStore(province, at: root, topology: topology, keys: keys, durability: .processCrashOnly)
+        }
         let units = [
             ExampleHierarchy.furong, ExampleHierarchy.yuelu, ExampleHierarchy.hecheng, ExampleHierarchy.zhongfang,
             ExampleHierarchy.changsha, ExampleHierarchy.huaihua, province,
@@ -186,7 +264,7 @@ enum SupervisionScenario {
         try await database.loadSyntheticCases(count: cases, units: units, now: now)
         // As the reconciliation round would after such growth: the planner's statistics.
         let analyzeStarted = Date()
-        try await database.refreshPlannerStatistics()
+        try await database.takePlannerStatisticsNow()
         progress(String(format: "P3: planner statistics taken in %.1f s", Date().timeIntervalSince(analyzeStarted)))
         progress(
             String(
@@ -195,6 +273,17 @@ enum SupervisionScenario {
                 Double(try await database.fileSize()) / 1_048_576
             )
         )
+        progress("P3: the store holds \(grouped(Double(try await database.countAllCases()))) cases\(postgres == nil ? "" : " (PostgreSQL)")")
+        return database
+    }
+
+    /// Rows P3 (backlog), P3 (stats), P6 (the province's memory while answering) and P10 (the
+    /// dashboard over HTTP on the same store). With `postgres`, the province's store is that
+    /// database (P9), and the rows are P3's and P10's on it.
+    static func run(cases: Int, repeats: Int, directory root: URL, postgres: PostgresLocation? = nil) async throws -> SupervisionResult {
+        let province = ExampleHierarchy.province
+        let now = Date()
+        let database = try await loaded(cases: cases, now: now, directory: root, postgres: postgres)
         let services = NodeServices(identity: NodeIdentity(id: province, name: "湖南省人社厅", level: .province), database: database)
         let today = database.calendar.civilDate(of: now)
         let yearStart = CivilDate(year: today.year, month: 1, day: 1)!
@@ -221,10 +310,11 @@ enum SupervisionScenario {
         let peak = ProcessMemory.megabytes("VmHWM")
         let dashboard = try await DashboardScenario.run(services: services, cases: cases, repeats: repeats)
         let count = percentile(floor, 0.5)
+        let note = postgres == nil ? "" : ", the province on PostgreSQL"
         func row(_ label: String, _ ms: [Double]) -> BenchRow {
             BenchRow(
                 id: "P3",
-                scenario: "\(label), province, \(grouped(Double(cases))) cases in its subtree",
+                scenario: "\(label), province, \(grouped(Double(cases))) cases in its subtree\(note)",
                 figure: String(format: "p50 %.1f ms, p99 %.1f ms", percentile(ms, 0.5), percentile(ms, 0.99)),
                 limit: String(format: "SELECT count(*) %.1f ms", count),
                 ratio: percentile(ms, 0.5) / count,
@@ -232,19 +322,28 @@ enum SupervisionScenario {
                 met: percentile(ms, 0.5) <= 50
             )
         }
-        return [
-            row("backlog summary", backlog),
-            row("stats, year to date", stats),
-            row("stats, last 3 years", stats3),
-            BenchRow(
-                id: "P6",
-                scenario: "resident memory, province answering P3",
-                figure: String(format: "%.0f MB (peak with the load %.0f MB)", resident, peak),
-                limit: "—",
-                ratio: nil,
-                goal: "≤ 300 MB",
-                met: resident <= 300
-            ),
-        ] + dashboard
+        let timed = zip(views, [backlog, stats, stats3])
+        var rows = timed.map { row($0, $1) }
+        if postgres == nil {
+            rows.append(
+                BenchRow(
+                    id: "P6",
+                    scenario: "resident memory, province answering P3",
+                    figure: String(format: "%.0f MB (peak with the load %.0f MB)", resident, peak),
+                    limit: "—",
+                    ratio: nil,
+                    goal: "≤ 300 MB",
+                    met: resident <= 300
+                )
+            )
+        }
+        for var board in dashboard {
+            board.scenario += note
+            rows.append(board)
+        }
+        return SupervisionResult(
+            rows: rows,
+            medians: Dictionary(uniqueKeysWithValues: timed.map { ($0, percentile($1, 0.5)) })
+        )
     }
 }

@@ -44,8 +44,14 @@ struct BenchAll: AsyncParsableCommand {
         }
         // P3 first: its row of P6 is the memory of this process answering, before the other
         // scenarios' stores and servers have grown it.
+        var supervision: SupervisionResult?
         try await step("P3 supervision") {
-            try await SupervisionScenario.run(cases: supervisionCases, repeats: supervisionRepeats, directory: root.appendingPathComponent("p3"))
+            supervision = try await SupervisionScenario.run(
+                cases: supervisionCases,
+                repeats: supervisionRepeats,
+                directory: root.appendingPathComponent("p3")
+            )
+            return supervision!.rows
         }
         var ingest: IngestResult?
         try await step("P1 ingest") {
@@ -53,8 +59,15 @@ struct BenchAll: AsyncParsableCommand {
             return [ingest!.row]
         }
         try await step("P9 ingest on PostgreSQL") {
-            let postgres = try await IngestScenario.onPostgres(cases: ingestCases, directory: root.appendingPathComponent("p9"))
+            let postgres = try await IngestScenario.onPostgres(cases: ingestCases, directory: root.appendingPathComponent("p9-ingest"))
             return [postgresRow(postgres, sqlite: ingest!)]
+        }
+        try await step("P9 supervision on PostgreSQL") {
+            let directory = root.appendingPathComponent("p9-supervision")
+            let postgres = try await withBenchPostgres(root: directory) { location in
+                try await SupervisionScenario.run(cases: supervisionCases, repeats: supervisionRepeats, directory: directory, postgres: location)
+            }
+            return postgresRows(postgres, sqlite: supervision!, cases: supervisionCases)
         }
         try await step("P2 latency") {
             try await LatencyScenario.run(rounds: latencyRounds, load: latencyLoad, directory: root.appendingPathComponent("p2"))

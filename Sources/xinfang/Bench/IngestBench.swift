@@ -171,30 +171,15 @@ enum IngestScenario {
         guard let postgres else {
             return try openBenchStore(county, at: root.appendingPathComponent(county.rawValue), topology: topology, keys: keys, durability: .full)
         }
-        return try await NodeDatabase.open(
-            server: PostgresTransactions(postgres),
-            node: county,
-            calendar: .standard,
-            hierarchy: Hierarchy(topology: topology, key: keys[county]!),
-            blobDirectory: root.appendingPathComponent("\(county.rawValue)/blobs")
-        )
+        return try await openBenchStore(county, on: postgres, blobs: root.appendingPathComponent(county.rawValue), topology: topology, keys: keys)
     }
 
     /// P1 with the county's store on PostgreSQL: a cluster started in `root` (deploy/postgres.sh,
     /// a socket, durable commits as PostgreSQL's default), migrated, and stopped after.
     static func onPostgres(cases: Int, directory root: URL, direct: Bool = false) async throws -> IngestResult {
-        try? FileManager.default.removeItem(at: root)
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        guard let cluster = try DemoPostgres.start(provinceStore: "postgres", socket: nil, root: root) else { throw ValidationError("no cluster") }
-        defer {
-            cluster.stop()
-            if let folder = cluster.startedIn {
-                for path in [folder.path, folder.path + "-start.log", folder.path + "-stop.log"] { try? FileManager.default.removeItem(atPath: path) }
-            }
+        var result = try await withBenchPostgres(root: root) { location in
+            try await run(cases: cases, directory: root, direct: direct, postgres: location)
         }
-        let location = PostgresLocation(endpoint: .socket(path: cluster.socket), username: "xinfang", database: "xinfang")
-        _ = try await PostgresStore.withClient(location) { try await PostgresSchema.upgrade($0) }
-        var result = try await run(cases: cases, directory: root, direct: direct, postgres: location)
         result.backend = "PostgreSQL"
         return result
     }
