@@ -64,6 +64,13 @@ public final class PostgresTransactions: SQLTransactions {
     /// the background work (`PostgresLeadership`).
     public func leadership() -> (any NodeLeadership)? { PostgresLeadership(location) }
 
+    /// `VACUUM (ANALYZE)` of the node's database, outside a transaction as VACUUM must run: what
+    /// autovacuum does in its own time after a large load (the visibility map, which lets a scan of
+    /// an index skip the table, and the planner's statistics). For benchmarks and operators.
+    public func vacuumAnalyze() async throws {
+        try await writer.perform { session in _ = try session.execute("VACUUM (ANALYZE)") }
+    }
+
     /// Closes the connections (each is opened again if used after).
     public func close() async {
         await writer.close()

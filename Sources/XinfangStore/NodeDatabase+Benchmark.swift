@@ -210,17 +210,6 @@ extension NodeDatabase {
         }
     }
 
-    /// The planner's statistics taken now, as after a large load: SQLite's when stale
-    /// (`refreshPlannerStatistics`); on PostgreSQL `ANALYZE`, which autovacuum would run in its own
-    /// time.
-    package func takePlannerStatisticsNow() async throws {
-        guard dialect == .postgres else {
-            _ = try await refreshPlannerStatistics()
-            return
-        }
-        try await write { db in _ = try db.execute("ANALYZE") }
-    }
-
     /// `SELECT count(*) FROM cases`: the floor a query over every case cannot beat, for benchmarks.
     package func countAllCases() async throws -> Int {
         try await read { db in try db.value("SELECT count(*) FROM cases", as: Int.self) ?? 0 }

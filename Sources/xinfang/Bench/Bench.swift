@@ -19,11 +19,11 @@ struct Bench: AsyncParsableCommand {
     )
 }
 
-/// A node's store on PostgreSQL for a benchmark (P9): the database at `location`, its blobs in
+/// A node's store on PostgreSQL for a benchmark (P9): the database `server` reaches, its blobs in
 /// `directory`.
 func openBenchStore(
     _ node: NodeID,
-    on location: PostgresLocation,
+    on server: PostgresTransactions,
     blobs directory: URL,
     topology: Topology,
     keys: [NodeID: NodeKey]
@@ -31,7 +31,7 @@ func openBenchStore(
     async throws -> NodeDatabase
 {
     try await NodeDatabase.open(
-        server: PostgresTransactions(location),
+        server: server,
         node: node,
         calendar: .standard,
         hierarchy: Hierarchy(topology: topology, key: keys[node]!),
@@ -249,8 +249,9 @@ enum SupervisionScenario {
         let (topology, keys) = ExampleHierarchy.topology(baseURL: { "direct://\($0)" })
         let province = ExampleHierarchy.province
         let database: NodeDatabase
-        if let postgres {
-            database = try await openBenchStore(province, on: postgres, blobs: root, topology: topology, keys: keys)
+        let server = postgres.map { PostgresTransactions($0) }
+        if let server {
+            database = try await openBenchStore(province, on: server, blobs: root, topology: topology, keys: keys)
         } else {
             try? FileManager.default.removeItem(at: root)
             database = try openBenchStore(province, at: root, topology: topology, keys: keys, durability: .processCrashOnly)
@@ -262,10 +263,17 @@ enum SupervisionScenario {
         progress("P3: loading \(cases) cases (3 years of a province's subtree) …")
         let loadStarted = Date()
         try await database.loadSyntheticCases(count: cases, units: units, now: now)
-        // As the reconciliation round would after such growth: the planner's statistics.
+        // As the reconciliation round would after such growth: the planner's statistics; on
+        // PostgreSQL what autovacuum does after a large load (statistics and the visibility map).
         let analyzeStarted = Date()
-        try await database.takePlannerStatisticsNow()
-        progress(String(format: "P3: planner statistics taken in %.1f s", Date().timeIntervalSince(analyzeStarted)))
+        if let server { try await server.vacuumAnalyze() } else { _ = try await database.refreshPlannerStatistics() }
+        progress(
+            String(
+                format: "P3: planner statistics taken in %.1f s%@",
+                Date().timeIntervalSince(analyzeStarted),
+                server == nil ? "" : " (VACUUM ANALYZE)"
+            )
+        )
         progress(
             String(
                 format: "P3: loaded in %.1f s; store %.0f MB",

@@ -171,7 +171,13 @@ enum IngestScenario {
         guard let postgres else {
             return try openBenchStore(county, at: root.appendingPathComponent(county.rawValue), topology: topology, keys: keys, durability: .full)
         }
-        return try await openBenchStore(county, on: postgres, blobs: root.appendingPathComponent(county.rawValue), topology: topology, keys: keys)
+        return try await openBenchStore(
+            county,
+            on: PostgresTransactions(postgres),
+            blobs: root.appendingPathComponent(county.rawValue),
+            topology: topology,
+            keys: keys
+        )
     }
 
     /// P1 with the county's store on PostgreSQL: a cluster started in `root` (deploy/postgres.sh,
