@@ -42,7 +42,7 @@ public final class PostgresTransactions: SQLTransactions {
     public func writing<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         let scope = AuditScope.current
         return try await writer.perform { session in
-            try session.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+            try session.send("BEGIN ISOLATION LEVEL READ COMMITTED", arguments: [])
             try session.execute("SELECT pg_advisory_xact_lock(?)", [Self.writeLock])
             let result = try body(session)
             try AuditScope.appendPending(scope, in: session)
@@ -139,9 +139,13 @@ private final class Lane: @unchecked Sendable {
     }
 
     /// A refusal of the store's logic passes unchanged; the server's errors become `StoreError`:
+    /// a constraint's refusal `database` with its message, as on SQLite;
     /// a lock or serialisation timeout `busy` (worth a retry), anything else `database` with the
     /// server's SQLSTATE and message.
     static func translated(_ error: any Error) -> any Error {
+        // A statement the schema refused (`PostgresSession.seam`), past any savepoint that
+        // could have taken it: as SQLite's store reports it.
+        if let violation = error as? SQLConstraintViolation { return StoreError.database(violation.message) }
         guard let error = error as? PSQLError else { return error }
         let state = error.serverInfo?[.sqlState]
         if state == "55P03" || state == "40001" || state == "40P01" { return StoreError.busy }

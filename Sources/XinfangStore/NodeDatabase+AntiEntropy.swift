@@ -15,8 +15,13 @@ extension NodeDatabase {
     /// (its replication peers), inside the caller's transaction.
     func updateDigest(_ db: some SQLSession, of state: CaseState, peers: [NodeID]) throws {
         let number = state.caseNumber.rawValue
-        guard let old = try db.fetchOne("SELECT ae_hash, ae_peers FROM cases WHERE case_number = ?", [number]) else { return }
-        let events = try db.value("SELECT COUNT(*) FROM events WHERE case_number = ?", [number], as: Int.self) ?? 0
+        guard
+            let old = try db.fetchOne(
+                "SELECT ae_hash, ae_peers, (SELECT COUNT(*) FROM events WHERE case_number = ?) AS events FROM cases WHERE case_number = ?",
+                [number, number]
+            )
+        else { return }
+        let events: Int = old["events"]
         let key = AntiEntropy.caseKey(state.caseNumber)
         let leaf = AntiEntropy.leaf(ofKey: key)
         let contribution = Int64(bitPattern: AntiEntropy.contribution(state.caseNumber, head: state.headHash, events: events))
@@ -25,7 +30,7 @@ extension NodeDatabase {
         let newPeers = peers.map(\.rawValue).sorted()
         guard oldHash != contribution || oldPeers != newPeers else { return }
         func xor(_ peer: String, _ value: Int64) throws {
-            try db.execute(
+            try db.send(
                 """
                 INSERT INTO ae_buckets (peer, bucket, digest) VALUES (?, ?, ?)
                 ON CONFLICT(peer, bucket) DO UPDATE SET digest = (ae_buckets.digest | excluded.digest) - (ae_buckets.digest & excluded.digest)
@@ -35,7 +40,7 @@ extension NodeDatabase {
         }
         if oldHash != 0 { for peer in oldPeers { try xor(peer, oldHash) } }
         for peer in newPeers { try xor(peer, contribution) }
-        try db.execute(
+        try db.send(
             "UPDATE cases SET ae_bucket = ?, ae_hash = ?, ae_peers = ? WHERE case_number = ?",
             [leaf, contribution, newPeers.joined(separator: ","), number]
         )
