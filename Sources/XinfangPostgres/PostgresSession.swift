@@ -13,10 +13,6 @@ import XinfangStore
 final class PostgresSession: SQLSession {
     let connection: PostgresConnection
     let logger: Logger
-    /// Statements sent and not yet answered (`send`), in order; touched only by the session's thread.
-    private var pending: [EventLoopFuture<PostgresQueryResult>] = []
-    /// Statements a session sends before it waits for their answers anyway: a bound on the queue.
-    static let pendingMax = 256
 
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -27,26 +23,6 @@ final class PostgresSession: SQLSession {
 
     func run(_ sql: String, arguments: [any SQLValueConvertible], cached: Bool) throws -> Int {
         try query(sql, arguments, cached: cached).metadata.rows ?? 0
-    }
-
-    /// Queued on the connection behind what was sent before; postgres-nio runs a connection's
-    /// statements one after another in the order given, so a later read sees this write.
-    func send(_ sql: String, arguments: [any SQLValueConvertible]) throws {
-        pending.append(connection.query(PostgresQuery(unsafeSQL: Self.numberedCached(sql), binds: Self.binds(arguments)), logger: logger))
-        if pending.count >= Self.pendingMax { try settle() }
-    }
-
-    /// Waits for every statement sent, and throws the first one's failure (those after it failed
-    /// only because the transaction was already aborted).
-    func settle() throws {
-        guard !pending.isEmpty else { return }
-        let sent = pending
-        pending.removeAll(keepingCapacity: true)
-        var failure: (any Error)?
-        for statement in sent {
-            do { _ = try statement.wait() } catch { failure = failure ?? error }
-        }
-        if let failure { throw Self.seam(failure) }
     }
 
     func rows(_ sql: String, arguments: [any SQLValueConvertible], cached: Bool) throws -> [SQLRow] {
@@ -68,13 +44,12 @@ final class PostgresSession: SQLSession {
         _ = try query("CLOSE xinfang_scan", [], cached: true)
     }
 
-    /// Runs a statement and waits for its answer, after the answers of every statement sent before
-    /// it (queued behind them, so the server never idles between them).
+    /// Runs a statement and waits for its answer.
     private func query(_ sql: String, _ arguments: [any SQLValueConvertible], cached: Bool) throws -> PostgresQueryResult {
         let text = cached ? Self.numberedCached(sql) : Self.numbered(sql)
-        let answer = connection.query(PostgresQuery(unsafeSQL: text, binds: Self.binds(arguments)), logger: logger)
-        try settle()
-        do { return try answer.wait() } catch { throw Self.seam(error) }
+        do {
+            return try connection.query(PostgresQuery(unsafeSQL: text, binds: Self.binds(arguments)), logger: logger).wait()
+        } catch { throw Self.seam(error) }
     }
 
     static func binds(_ arguments: [any SQLValueConvertible]) -> PostgresBindings {

@@ -42,7 +42,7 @@ public final class PostgresTransactions: SQLTransactions {
     public func writing<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         let scope = AuditScope.current
         return try await writer.perform { session in
-            try session.send("BEGIN ISOLATION LEVEL READ COMMITTED", arguments: [])
+            try session.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
             try session.execute("SELECT pg_advisory_xact_lock(?)", [Self.writeLock])
             let result = try body(session)
             try AuditScope.appendPending(scope, in: session)

@@ -111,7 +111,7 @@ struct MaterialisedCase: Sendable {
 
     /// Writes the row, then the state (the row first: the state refers to it).
     func save(_ db: some SQLSession) throws {
-        try db.send(Self.upsert, values as [any SQLValueConvertible])
-        try db.send(Self.stateUpsert, [caseNumber, json])
+        try db.execute(Self.upsert, values as [any SQLValueConvertible])
+        try db.execute(Self.stateUpsert, [caseNumber, json])
     }
 }

@@ -30,7 +30,7 @@ extension NodeDatabase {
         let newPeers = peers.map(\.rawValue).sorted()
         guard oldHash != contribution || oldPeers != newPeers else { return }
         func xor(_ peer: String, _ value: Int64) throws {
-            try db.send(
+            try db.execute(
                 """
                 INSERT INTO ae_buckets (peer, bucket, digest) VALUES (?, ?, ?)
                 ON CONFLICT(peer, bucket) DO UPDATE SET digest = (ae_buckets.digest | excluded.digest) - (ae_buckets.digest & excluded.digest)
@@ -40,7 +40,7 @@ extension NodeDatabase {
         }
         if oldHash != 0 { for peer in oldPeers { try xor(peer, oldHash) } }
         for peer in newPeers { try xor(peer, contribution) }
-        try db.send(
+        try db.execute(
             "UPDATE cases SET ae_bucket = ?, ae_hash = ?, ae_peers = ? WHERE case_number = ?",
             [leaf, contribution, newPeers.joined(separator: ","), number]
         )

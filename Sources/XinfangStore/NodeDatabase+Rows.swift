@@ -25,7 +25,7 @@ extension NodeDatabase {
     }
 
     func insert(_ db: some SQLSession, _ row: EventRow) throws {
-        try db.send(
+        try db.execute(
             """
             INSERT INTO events (case_number, epoch, seq, hash, prev_hash, origin, hlc_wall, hlc_logical, actor, kind, body, signature, stored_at, command, format)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -33,7 +33,7 @@ extension NodeDatabase {
             row.values as [any SQLValueConvertible]
         )
         for key in row.petitionerKeys {
-            try db.send("INSERT INTO petitioner_keys (match_key, case_number) VALUES (?, ?) ON CONFLICT DO NOTHING", [key, row.caseNumber])
+            try db.execute("INSERT INTO petitioner_keys (match_key, case_number) VALUES (?, ?) ON CONFLICT DO NOTHING", [key, row.caseNumber])
         }
     }
 

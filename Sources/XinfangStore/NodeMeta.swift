@@ -5,7 +5,7 @@ public enum NodeMeta {
     }
 
     public static func set(_ db: some SQLSession, _ key: String, _ value: String) throws {
-        try db.send(
+        try db.execute(
             "INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [key, value]
         )

@@ -71,7 +71,7 @@ enum OutboxTable {
     /// Stores `item` in row `id` when it differs from `old`.
     static func save(_ db: some SQLSession, id: Int64, _ item: OutboxItem, was old: OutboxItem? = nil, now: Date) throws {
         guard item != old else { return }
-        try db.send(
+        try db.execute(
             """
             UPDATE outbox SET state = ?, attempts = ?, acked_seq = ?, target_seq = ?,
                 next_attempt_at = ?, last_error = ?, last_error_kind = ?, updated_at = ?
@@ -93,7 +93,7 @@ enum OutboxTable {
         case .command(_, _, let id): commandID = id
         case .branch(_, _, let head): branchHead = head
         }
-        try db.send(
+        try db.execute(
             """
             INSERT INTO outbox (peer, kind, case_number, command_id, branch_head, target_seq, acked_seq, state, attempts,
                 last_error, last_error_kind, next_attempt_at, created_at, updated_at)

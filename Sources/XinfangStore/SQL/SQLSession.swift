@@ -59,26 +59,9 @@ public protocol SQLSession {
     /// Runs one query and hands its rows over one at a time, without holding them all (a scan of a
     /// large table).
     func eachRow(_ sql: String, arguments: [any SQLValueConvertible], _ body: (SQLRow) throws -> Void) throws
-    /// Runs a constant statement whose answer the caller does not read. A backend may send it
-    /// without waiting for its answer: PostgreSQL queues it on the connection behind the statements
-    /// before it, so a write costs no round trip of its own. Its failure is thrown, in order, by the
-    /// next statement that waits: at the latest the savepoint's release or the commit, so it fails
-    /// the same unit of work as if it had been thrown here. Never for a statement whose failure the
-    /// caller catches on the spot.
-    func send(_ sql: String, arguments: [any SQLValueConvertible]) throws
 }
 
 extension SQLSession {
-    /// Runs it at once (SQLite: a call into the library, nothing to save).
-    public func send(_ sql: String, arguments: [any SQLValueConvertible]) throws {
-        try run(sql, arguments: arguments, cached: true)
-    }
-
-    /// A constant statement whose answer is not read (`send(_:arguments:)`).
-    public func send(_ sql: String, _ arguments: [any SQLValueConvertible] = []) throws {
-        try send(sql, arguments: arguments)
-    }
-
     /// Runs a constant statement; answers how many rows it changed.
     @discardableResult
     public func execute(_ sql: String, _ arguments: [any SQLValueConvertible] = []) throws -> Int {
@@ -120,7 +103,7 @@ extension SQLSession {
     /// Runs `body` in a savepoint: what it did is kept when it answers true, and undone when it
     /// answers false or throws (the transaction goes on either way). Not nested.
     public func savepoint(_ body: () throws -> Bool) throws {
-        try send("SAVEPOINT xinfang_part")
+        try execute("SAVEPOINT xinfang_part")
         do {
             if try !body() { try execute("ROLLBACK TO SAVEPOINT xinfang_part") }
             try execute("RELEASE SAVEPOINT xinfang_part")
