@@ -200,7 +200,8 @@ extension NodeDatabase {
         return try CaseState.opened(by: event)
     }
 
-    /// The size of the store's database file, in bytes (0 for an in-memory store).
+    /// The size of the store's database in bytes: SQLite's file (0 in memory), or PostgreSQL's
+    /// database.
     package func fileSize() async throws -> Int {
         try await read { db in
             switch db.dialect {
