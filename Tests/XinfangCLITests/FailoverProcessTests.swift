@@ -27,7 +27,7 @@ struct FailoverProcessTests {
             let h = try ProcessHierarchy(otherServers: [Self.province: ["http://127.0.0.1:\(secondPort)"]]) { config in
                 if config.nodeId == Self.province.rawValue { config.store = StoreConfig(backend: "postgres", socket: socket) }
             }
-            let location = PostgresLocation(endpoint: .socket(path: socket), username: "xinfang", database: "xinfang")
+            let location = StoreBackend.location(socket)
             try await PostgresStore.withClient(location) { try await PostgresSchema.upgrade($0) }
             let server = PostgresTransactions(location)
             defer { _ = server }

@@ -19,7 +19,7 @@ struct PostgresNodeProcessTests {
              "dataKeyFile": "data-keys.json", "store": {"backend": "postgres", "socket": "\(socket)"}}
             """.write(to: config, atomically: true, encoding: .utf8)
             try TestAccounts.writeDataKeyFile(to: dir.appendingPathComponent("data-keys.json"))
-            let location = PostgresLocation(endpoint: .socket(path: socket), username: "xinfang", database: "xinfang")
+            let location = StoreBackend.location(socket)
             try await PostgresStore.withClient(location) { try await PostgresSchema.upgrade($0) }
             let server = PostgresTransactions(location)
             let blobs = dir.appendingPathComponent("data/blobs")

@@ -13,10 +13,6 @@ struct PostgresSchemaTests {
     static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("schemas/postgres-schema.txt")
 
-    static func location(_ socket: String) -> PostgresLocation {
-        PostgresLocation(endpoint: .socket(path: socket), username: "xinfang", database: "xinfang")
-    }
-
     static func strings(_ client: PostgresClient, _ query: PostgresQuery) async throws -> [String] {
         var lines: [String] = []
         for try await line in try await client.query(query).decode(String.self) { lines.append(line) }
@@ -50,7 +46,7 @@ struct PostgresSchemaTests {
 
     @Test func aNewDatabaseGetsEveryMigrationOnceAndMatchesTheGoldenSchema() async throws {
         try await TestPostgres.withCluster { socket in
-            try await PostgresStore.withClient(Self.location(socket)) { client in
+            try await PostgresStore.withClient(StoreBackend.location(socket)) { client in
                 #expect(try await PostgresSchema.upgrade(client) == PostgresSchema.identifiers)
                 let lines = Mutex<[String]>([])
                 let again = try await PostgresSchema.upgrade(client) { line in lines.withLock { $0.append(line) } }
@@ -70,7 +66,7 @@ struct PostgresSchemaTests {
 
     @Test func theChainsAreAppendOnly() async throws {
         try await TestPostgres.withCluster { socket in
-            try await PostgresStore.withClient(Self.location(socket)) { client in
+            try await PostgresStore.withClient(StoreBackend.location(socket)) { client in
                 try await PostgresSchema.upgrade(client)
                 // An event belongs to a case.
                 try await client.query(
@@ -113,7 +109,7 @@ struct PostgresSchemaTests {
 
     @Test func aDatabaseANewerBuildMigratedIsRefusedBeforeAnythingIsWritten() async throws {
         try await TestPostgres.withCluster { socket in
-            try await PostgresStore.withClient(Self.location(socket)) { client in
+            try await PostgresStore.withClient(StoreBackend.location(socket)) { client in
                 try await client.query("CREATE TABLE schema_migrations (identifier TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
                 try await client.query("INSERT INTO schema_migrations (identifier) VALUES ('001-chains'), ('999-from-a-newer-build')")
                 await #expect(throws: StoreError.newerSchema(unknownMigrations: ["999-from-a-newer-build"])) {
@@ -126,7 +122,7 @@ struct PostgresSchemaTests {
 
     @Test func twoServersUpgradingOneDatabaseAtOnceApplyEachMigrationOnce() async throws {
         try await TestPostgres.withCluster { socket in
-            let location = Self.location(socket)
+            let location = StoreBackend.location(socket)
             async let first = PostgresStore.withClient(location) { try await PostgresSchema.upgrade($0) }
             async let second = PostgresStore.withClient(location) { try await PostgresSchema.upgrade($0) }
             let (one, two) = try await (first, second)
