@@ -81,6 +81,9 @@ public struct Topology: Codable, Equatable, Sendable {
 
     public func children(of id: NodeID) -> [NodeID] { nodes.filter { $0.parent == id }.map(\.id) }
 
+    /// The nodes adjacent to `id`: its parent, then its children.
+    public func neighbours(of id: NodeID) -> [NodeID] { (parent(of: id).map { [$0] } ?? []) + children(of: id) }
+
     /// The ancestors of a node, nearest first.
     public func ancestors(of id: NodeID) -> [NodeID] {
         var result: [NodeID] = []

@@ -13,20 +13,25 @@ public struct DigestRepair: Sendable, Equatable {
 extension NodeDatabase {
     /// Keeps the case's anti-entropy contribution in its buckets, for every peer it is shared with
     /// (its replication peers), inside the caller's transaction.
-    func updateDigest(_ db: some SQLSession, of state: CaseState, peers: [NodeID]) throws {
+    func updateDigest(_ db: some SQLSession, of state: CaseState, peers: [NodeID], before known: PacketReads.DigestRow? = nil) throws {
         let number = state.caseNumber.rawValue
-        guard
-            let old = try db.fetchOne(
-                "SELECT ae_hash, ae_peers, (SELECT COUNT(*) FROM events WHERE case_number = ?) AS events FROM cases WHERE case_number = ?",
-                [number, number]
-            )
-        else { return }
-        let events: Int = old["events"]
+        let old: PacketReads.DigestRow
+        if let known {
+            old = known
+        } else {
+            guard
+                let row = try db.fetchOne(
+                    "SELECT ae_hash, ae_peers, (SELECT COUNT(*) FROM events WHERE case_number = ?) AS events FROM cases WHERE case_number = ?",
+                    [number, number]
+                )
+            else { return }
+            old = PacketReads.DigestRow(hash: row["ae_hash"], peers: row["ae_peers"], events: row["events"])
+        }
         let key = AntiEntropy.caseKey(state.caseNumber)
         let leaf = AntiEntropy.leaf(ofKey: key)
-        let contribution = Int64(bitPattern: AntiEntropy.contribution(state.caseNumber, head: state.headHash, events: events))
-        let oldHash: Int64 = old["ae_hash"]
-        let oldPeers = (old["ae_peers"] as String).split(separator: ",").map(String.init)
+        let contribution = Int64(bitPattern: AntiEntropy.contribution(state.caseNumber, head: state.headHash, events: old.events))
+        let oldHash = old.hash
+        let oldPeers = old.peers.split(separator: ",").map(String.init)
         let newPeers = peers.map(\.rawValue).sorted()
         guard oldHash != contribution || oldPeers != newPeers else { return }
         func xor(_ peer: String, _ value: Int64) throws {

@@ -90,11 +90,24 @@ extension NodeDatabase {
             .flatMap { $0.split(separator: ",").map { NodeID(String($0)) } }
     }
 
-    /// Enqueues every losing branch of the case for each peer (a peer that has it drops it as known).
-    func enqueueBranches(_ db: some SQLSession, _ number: CaseNumber, to peers: [NodeID], except skipped: String? = nil, now: Date) throws {
-        guard !peers.isEmpty else { return }
-        let leaves = try db.values("SELECT loser_leaves FROM conflicts WHERE case_number = ?", [number.rawValue], as: String.self)
+    /// The heads of the case's losing branches.
+    static func losingLeaves(_ db: some SQLSession, _ number: CaseNumber) throws -> [String] {
+        try db.values("SELECT loser_leaves FROM conflicts WHERE case_number = ?", [number.rawValue], as: String.self)
             .flatMap { $0.split(separator: ",").map(String.init) }
+    }
+
+    /// Enqueues every losing branch of the case for each peer (a peer that has it drops it as known);
+    /// `leaves` are the branches' heads when the caller has read them.
+    func enqueueBranches(
+        _ db: some SQLSession,
+        _ number: CaseNumber,
+        to peers: [NodeID],
+        except skipped: String? = nil,
+        leaves known: [String]? = nil,
+        now: Date
+    ) throws {
+        guard !peers.isEmpty else { return }
+        let leaves = try known ?? Self.losingLeaves(db, number)
         for head in leaves where head != skipped {
             for peer in peers {
                 // A branch already queued for the peer keeps its place.

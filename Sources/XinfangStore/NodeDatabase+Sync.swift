@@ -56,20 +56,36 @@ public struct PeerOutbox: Codable, Sendable, Equatable {
 extension NodeDatabase {
     /// Enqueues the case's new events for every adjacent node that must have them, in the
     /// caller's transaction. A peer the events came from is recorded as having them.
-    func enqueueReplication(_ db: some SQLSession, of state: CaseState, receivedFrom: NodeID?, now: Date) throws {
+    func enqueueReplication(
+        _ db: some SQLSession,
+        of state: CaseState,
+        receivedFrom: NodeID?,
+        now: Date,
+        reads: PacketReads = PacketReads()
+    ) throws {
         guard let hierarchy else { return }
         let head = state.headSeq
+        let number = state.caseNumber
         if let sender = receivedFrom {
-            try OutboxTable.upsert(db, .chain(sender, state.caseNumber), new: .heldByPeer(to: head, now: now), now: now) { $0.heldByPeer(to: head) }
+            try OutboxTable.upsert(db, .chain(sender, number), new: .heldByPeer(to: head, now: now), now: now, reads: reads) {
+                $0.heldByPeer(to: head)
+            }
         }
         var everyone = state
-        for participant in try Self.losingParticipants(db, state.caseNumber) { everyone.addParticipant(participant) }
+        for participant in try reads.losingParticipants(db, number) { everyone.addParticipant(participant) }
         let peers = Routing.replicationPeers(for: everyone, at: node, topology: hierarchy.topology, receivedFrom: receivedFrom)
-        try updateDigest(db, of: state, peers: Routing.replicationPeers(for: everyone, at: node, topology: hierarchy.topology, receivedFrom: nil))
+        try updateDigest(
+            db,
+            of: state,
+            peers: Routing.replicationPeers(for: everyone, at: node, topology: hierarchy.topology, receivedFrom: nil),
+            before: reads.digest(number)
+        )
         // A peer that starts replicating a forked case needs its losing branches as well.
-        try enqueueBranches(db, state.caseNumber, to: peers, now: now)
+        try enqueueBranches(db, number, to: peers, leaves: reads.losingLeaves(number), now: now)
         for peer in peers {
-            try OutboxTable.upsert(db, .chain(peer, state.caseNumber), new: .chain(to: head, now: now), now: now) { $0.raised(to: head, now: now) }
+            try OutboxTable.upsert(db, .chain(peer, number), new: .chain(to: head, now: now), now: now, reads: reads) {
+                $0.raised(to: head, now: now)
+            }
         }
     }
 
@@ -242,9 +258,51 @@ extension NodeDatabase {
         return receipts
     }
 
-    /// Each run in a savepoint: a run the store cannot take is refused alone. A database failure
-    /// fails the whole transaction, and the sender sends the packet again.
+    /// The packet's runs in one savepoint, with what they read of their cases read once
+    /// (`PacketReads`): kept when no run is refused. Otherwise the savepoint is undone and each run
+    /// goes again in a savepoint of its own, reading for itself, so a run the store cannot take is
+    /// refused alone and the others are stored as if it had not come. (A savepoint for each run
+    /// cost two round trips a run on PostgreSQL, and the reads nine.) A database failure fails the
+    /// whole transaction, and the sender sends the packet again.
     func receive(_ db: some SQLSession, _ runs: [[CaseEvent]], from peer: NodeID, now: Date, ahead: (Int) -> RunAhead) throws -> [ItemReceipt] {
+        var receipts: [ItemReceipt] = []
+        try db.savepoint {
+            let reads = try PacketReads(db, runs: runs, neighbours: hierarchy.map { $0.topology.neighbours(of: node) } ?? [])
+            for (index, run) in runs.enumerated() {
+                let work = ahead(index)
+                let receipt: ItemReceipt
+                do {
+                    receipt = try receive(
+                        db,
+                        run,
+                        from: peer,
+                        now: now,
+                        verifiedHeads: work.verified ? [run.last!.hash] : [],
+                        prepared: work.prepared,
+                        reads: reads
+                    )
+                } catch is SQLConstraintViolation {
+                    return false
+                }
+                guard receipt.status != .rejected else { return false }
+                receipts.append(receipt)
+                if let number = run.first?.caseNumber { reads.touch(number) }
+            }
+            try reads.storeClock(db)
+            return true
+        }
+        if receipts.count == runs.count { return receipts }
+        return try receiveOneByOne(db, runs, from: peer, now: now, ahead: ahead)
+    }
+
+    /// Each run in a savepoint: a run the store cannot take is refused alone.
+    private func receiveOneByOne(
+        _ db: some SQLSession,
+        _ runs: [[CaseEvent]],
+        from peer: NodeID,
+        now: Date,
+        ahead: (Int) -> RunAhead
+    ) throws -> [ItemReceipt] {
         try runs.enumerated().map { index, run in
             var receipt: ItemReceipt?
             do {
@@ -276,7 +334,8 @@ extension NodeDatabase {
         from peer: NodeID,
         now: Date,
         verifiedHeads: Set<String> = [],
-        prepared: PreparedRun? = nil
+        prepared: PreparedRun? = nil,
+        reads: PacketReads = PacketReads()
     ) throws -> ItemReceipt {
         let number = events.first?.caseNumber ?? CaseNumber(rawValue: "?")
         guard let hierarchy else {
@@ -289,7 +348,7 @@ extension NodeDatabase {
                 detail: "this node has no topology"
             )
         }
-        let stored = try Self.loadHead(db, number)
+        let stored = try reads.head(db, number)
         let head = stored?.seq ?? 0
         func receipt(_ decision: ChainIntake.Decision) -> ItemReceipt {
             switch decision {
@@ -305,7 +364,7 @@ extension NodeDatabase {
         let decision = try ChainIntake.decide(
             events,
             local: stored.map { ChainIntake.Local(headSeq: $0.seq, headHash: $0.hash) },
-            isKnown: { try Self.hasEvent(db, hash: $0) },
+            isKnown: { try reads.isKnown(db, $0, of: number) },
             topology: hierarchy.topology,
             verifiedHeads: verifiedHeads
         )
@@ -327,23 +386,17 @@ extension NodeDatabase {
                 return receipt(.refuse(code: .invalidChain, detail: "\(error)"))
             }
             for event in fresh { try insert(db, event, storedAt: now) }
-            state = try settleFork(
-                db,
-                number,
-                previous: local,
-                tree: EventTree(tree.events + fresh),
-                sender: peer,
-                senderHead: fresh.last!,
-                now: now
-            )
+            state = try reads.withClockInStore(db) {
+                try settleFork(db, number, previous: local, tree: EventTree(tree.events + fresh), sender: peer, senderHead: fresh.last!, now: now)
+            }
         case .extend(let run):
             fresh = run
-            switch try extend(db, number, stored: stored, with: run, prepared: prepared, from: peer, now: now) {
+            switch try extend(db, number, stored: stored, with: run, prepared: prepared, from: peer, now: now, reads: reads) {
             case .refused(let refusal): return receipt(refusal)
             case .prepared(let work): state = work.next
             }
         }
-        try settleAfterReceiving(db, fresh, state: state, from: peer, now: now)
+        try settleAfterReceiving(db, fresh, state: state, from: peer, now: now, reads: reads)
         return ItemReceipt(kind: .chain, caseNumber: number, status: .applied, head: state.headSeq)
     }
 
@@ -357,7 +410,8 @@ extension NodeDatabase {
         with run: [CaseEvent],
         prepared: PreparedRun?,
         from peer: NodeID,
-        now: Date
+        now: Date,
+        reads: PacketReads
     ) throws -> Preparation {
         let work: PreparedRun
         if let prepared, prepared.matches(head: stored, fresh: run) {
@@ -373,7 +427,8 @@ extension NodeDatabase {
         // of `cases` when the parent comes (the row took half as long again).
         try work.caseRow.save(db)
         for row in work.events { try insert(db, row) }
-        try enqueueReplication(db, of: work.next, receivedFrom: peer, now: now)
+        reads.inserted(work.events.count, into: number)
+        try enqueueReplication(db, of: work.next, receivedFrom: peer, now: now, reads: reads)
         if run.contains(where: \.isResolution) { try refreshConflicts(db, number, state: work.next, tree: nil, now: now) }
         return .prepared(work)
     }
@@ -381,7 +436,14 @@ extension NodeDatabase {
     /// After new events are stored: the files they name whose bytes to fetch, the commands they
     /// settle, this node's clock, and commands that reached this node before the case did and that
     /// it now holds.
-    func settleAfterReceiving(_ db: some SQLSession, _ fresh: [CaseEvent], state: CaseState, from peer: NodeID, now: Date) throws {
+    func settleAfterReceiving(
+        _ db: some SQLSession,
+        _ fresh: [CaseEvent],
+        state: CaseState,
+        from peer: NodeID,
+        now: Date,
+        reads: PacketReads = PacketReads()
+    ) throws {
         try recordFiles(db, named: fresh, of: state, from: peer, now: now)
         try queueNotifications(db, for: fresh, of: state, now: now)
         // A command the chain settled is settled here too, whoever made it: a copy of it still
@@ -393,18 +455,18 @@ extension NodeDatabase {
             }
         }
         // Keep this node's clock ahead of every time stamp it has seen.
-        let lastSeen = try NodeMeta.get(db, "hlc").flatMap(HLCTimestamp.init(stored:))
-        let latest = fresh.map(\.time).max()!
-        try NodeMeta.set(db, "hlc", HLCTimestamp.receive(latest, after: lastSeen, nowMs: now.milliseconds).stored)
-        guard state.holder == node else { return }
+        try reads.see(db, fresh.map(\.time).max()!, now: now)
+        guard state.holder == node, reads.mayHaveWaiting(state.caseNumber) else { return }
         let waiting = try db.values(
             "SELECT body FROM commands WHERE case_number = ? AND status = '\(CommandStatus.undeliverable.rawValue)'",
             [state.caseNumber.rawValue],
             as: String.self
         )
-        for body in waiting {
-            let command = try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data(body.utf8))
-            if let current = try Self.loadState(db, state.caseNumber) { try apply(db, command, to: current, now: now) }
+        try reads.withClockInStore(db) {
+            for body in waiting {
+                let command = try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data(body.utf8))
+                if let current = try Self.loadState(db, state.caseNumber) { try apply(db, command, to: current, now: now) }
+            }
         }
     }
 }

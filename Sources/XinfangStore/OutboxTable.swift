@@ -108,9 +108,17 @@ enum OutboxTable {
         )
     }
 
-    /// The row for `key` moved by `change`, or created as `new` when there is none.
-    static func upsert(_ db: some SQLSession, _ key: Key, new: OutboxItem, now: Date, change: (OutboxItem) -> OutboxItem) throws {
-        if let (id, old) = try find(db, key) {
+    /// The row for `key` moved by `change`, or created as `new` when there is none (found through
+    /// the packet's `reads` when it covers the row).
+    static func upsert(
+        _ db: some SQLSession,
+        _ key: Key,
+        new: OutboxItem,
+        now: Date,
+        reads: PacketReads = PacketReads(),
+        change: (OutboxItem) -> OutboxItem
+    ) throws {
+        if let (id, old) = try reads.outboxRow(db, key) {
             try save(db, id: id, change(old), was: old, now: now)
         } else {
             try insert(db, key, new, now: now)

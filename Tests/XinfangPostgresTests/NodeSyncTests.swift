@@ -73,4 +73,63 @@ struct NodeSyncTests {
             #expect(report.events == 2 * cases + 1)
         }
     }
+
+    /// Packets whose runs are not all plain. A case named twice in one packet (its opening, then
+    /// an event after it) takes both, and the node's clock ends ahead of every time the packet
+    /// carried, so the county's next event follows them. A run whose head's signature does not
+    /// verify is refused alone and the run after it in its packet is stored.
+    @Test(arguments: StoreBackend.allCases)
+    func aRefusedRunLeavesTheRestOfItsPacketStored(_ backend: StoreBackend) async throws {
+        let (topology, keys) = Self.hierarchy()
+        let city = try NodeDatabase.inMemory(node: Fixtures.city, hierarchy: Hierarchy(topology: topology, key: keys[Fixtures.city]!))
+        var chains: [[CaseEvent]] = []
+        for i in 0..<4 {
+            let (state, _) = try await city.register(Fixtures.registration(receivedAt: Self.now, summary: "反映拖欠工资 \(i)"), actor: "登记员", now: Self.now)
+            _ = try await city.act(
+                on: state.caseNumber,
+                action: .offer(to: Fixtures.county, mode: .transfer, dueAt: nil, note: nil),
+                actor: "经办人",
+                now: Self.now
+            )
+            chains.append(try await city.events(of: state.caseNumber))
+        }
+        let first = chains[0]
+        var forged = chains[1]
+        keys[Fixtures.county]!.sign(&forged[forged.count - 1])
+        try await backend.withNode(Fixtures.county, hierarchy: Hierarchy(topology: topology, key: keys[Fixtures.county]!)) { county in
+            let session = try await county.openReceiving(from: Fixtures.city, now: Self.now)
+            // The first case's opening alone, then its offer, then another case.
+            let plain = [Array(first.prefix(1)), Array(first.dropFirst()), chains[2]]
+            let receipts = try await county.receivePacket(
+                from: Fixtures.city,
+                number: PacketNumber(session: session, number: 1),
+                chains: plain,
+                now: Self.now
+            )
+            #expect(receipts.map(\.status) == [.applied, .applied, .applied])
+            #expect(receipts.map(\.head) == [1, first.count, chains[2].count])
+            #expect(try await county.caseState(first[0].caseNumber) == (try await city.caseState(first[0].caseNumber)))
+
+            // The county's own next event is later than every event the packet brought.
+            let accepted = try await county.act(on: first[0].caseNumber, action: .accept, actor: "承办人", now: Self.now)
+            let latest = try #require(plain.joined().map(\.time).max())
+            let own = try #require(try await county.events(of: accepted.caseNumber).last)
+            #expect(own.origin == Fixtures.county)
+            #expect(own.time > latest, "\(own.time) after \(latest)")
+
+            let mixed = try await county.receivePacket(
+                from: Fixtures.city,
+                number: PacketNumber(session: session, number: 2),
+                chains: [forged, chains[3]],
+                now: Self.now
+            )
+            #expect(mixed.map(\.status) == [.rejected, .applied])
+            #expect(mixed[0].knownCode == .badSignature)
+            #expect(try await county.caseState(chains[1][0].caseNumber) == nil)
+            #expect(try await county.caseState(chains[3][0].caseNumber) == (try await city.caseState(chains[3][0].caseNumber)))
+            #expect(try await county.counts() == (cases: 3, events: first.count + 1 + chains[2].count + chains[3].count))
+            let report = try await county.verifyIntegrity()
+            #expect(report.ok, "\(report.problems)")
+        }
+    }
 }
