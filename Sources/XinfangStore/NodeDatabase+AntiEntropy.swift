@@ -10,6 +10,18 @@ public struct DigestRepair: Sendable, Equatable {
     public var missingHere: Int
 }
 
+/// The statements that keep a case's anti-entropy contribution.
+enum AntiEntropyStatements {
+    /// A contribution XORed into a peer's bucket (`|` less `&`: SQLite has no XOR operator).
+    static let bucketXor = """
+        INSERT INTO ae_buckets (peer, bucket, digest) VALUES (?, ?, ?)
+        ON CONFLICT(peer, bucket) DO UPDATE SET digest = (ae_buckets.digest | excluded.digest) - (ae_buckets.digest & excluded.digest)
+        """
+
+    /// The case's contribution as it now stands.
+    static let caseDigest = "UPDATE cases SET ae_bucket = ?, ae_hash = ?, ae_peers = ? WHERE case_number = ?"
+}
+
 extension NodeDatabase {
     /// Keeps the case's anti-entropy contribution in its buckets, for every peer it is shared with
     /// (its replication peers), inside the caller's transaction.
@@ -34,21 +46,12 @@ extension NodeDatabase {
         let oldPeers = old.peers.split(separator: ",").map(String.init)
         let newPeers = peers.map(\.rawValue).sorted()
         guard oldHash != contribution || oldPeers != newPeers else { return }
-        func xor(_ peer: String, _ value: Int64) throws {
-            try db.execute(
-                """
-                INSERT INTO ae_buckets (peer, bucket, digest) VALUES (?, ?, ?)
-                ON CONFLICT(peer, bucket) DO UPDATE SET digest = (ae_buckets.digest | excluded.digest) - (ae_buckets.digest & excluded.digest)
-                """,
-                [peer, leaf, value]
-            )
+        // Per peer, the old contribution out and the new one in, as one XOR.
+        for peer in Set(oldPeers).union(newPeers).sorted() {
+            let change = (oldHash != 0 && oldPeers.contains(peer) ? oldHash : 0) ^ (newPeers.contains(peer) ? contribution : 0)
+            if change != 0 { try db.execute(AntiEntropyStatements.bucketXor, [peer, leaf, change]) }
         }
-        if oldHash != 0 { for peer in oldPeers { try xor(peer, oldHash) } }
-        for peer in newPeers { try xor(peer, contribution) }
-        try db.execute(
-            "UPDATE cases SET ae_bucket = ?, ae_hash = ?, ae_peers = ? WHERE case_number = ?",
-            [leaf, contribution, newPeers.joined(separator: ","), number]
-        )
+        try db.execute(AntiEntropyStatements.caseDigest, [leaf, contribution, newPeers.joined(separator: ","), number])
     }
 
     /// The leaf digests this node keeps for `peer` (only the non-zero ones).

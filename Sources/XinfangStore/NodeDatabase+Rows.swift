@@ -25,15 +25,9 @@ extension NodeDatabase {
     }
 
     func insert(_ db: some SQLSession, _ row: EventRow) throws {
-        try db.execute(
-            """
-            INSERT INTO events (case_number, epoch, seq, hash, prev_hash, origin, hlc_wall, hlc_logical, actor, kind, body, signature, stored_at, command, format)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            row.values as [any SQLValueConvertible]
-        )
+        try db.execute(EventRow.insert, row.values as [any SQLValueConvertible])
         for key in row.petitionerKeys {
-            try db.execute("INSERT INTO petitioner_keys (match_key, case_number) VALUES (?, ?) ON CONFLICT DO NOTHING", [key, row.caseNumber])
+            try db.execute(EventRow.petitionerKeyInsert, [key, row.caseNumber])
         }
     }
 
@@ -55,4 +49,11 @@ struct EventRow: Sendable {
     var caseNumber: String
     var values: [SQLValue]
     var petitionerKeys: [String]
+
+    static let insert = """
+        INSERT INTO events (case_number, epoch, seq, hash, prev_hash, origin, hlc_wall, hlc_logical, actor, kind, body, signature, stored_at, command, format)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    static let petitionerKeyInsert = "INSERT INTO petitioner_keys (match_key, case_number) VALUES (?, ?) ON CONFLICT DO NOTHING"
 }

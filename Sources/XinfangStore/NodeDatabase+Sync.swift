@@ -259,39 +259,36 @@ extension NodeDatabase {
     }
 
     /// The packet's runs in one savepoint, with what they read of their cases read once
-    /// (`PacketReads`): kept when no run is refused. Otherwise the savepoint is undone and each run
+    /// (`PacketReads`) and their rows written a statement a table (`GatheringSession`): kept when
+    /// no run is refused. Otherwise the savepoint is undone and each run
     /// goes again in a savepoint of its own, reading for itself, so a run the store cannot take is
     /// refused alone and the others are stored as if it had not come. (A savepoint for each run
     /// cost two round trips a run on PostgreSQL, and the reads nine.) A database failure fails the
     /// whole transaction, and the sender sends the packet again.
     func receive(_ db: some SQLSession, _ runs: [[CaseEvent]], from peer: NodeID, now: Date, ahead: (Int) -> RunAhead) throws -> [ItemReceipt] {
         var receipts: [ItemReceipt] = []
+        var kept = false
         try db.savepoint {
-            let reads = try PacketReads(db, runs: runs, neighbours: hierarchy.map { $0.topology.neighbours(of: node) } ?? [])
-            for (index, run) in runs.enumerated() {
-                let work = ahead(index)
-                let receipt: ItemReceipt
-                do {
-                    receipt = try receive(
-                        db,
-                        run,
-                        from: peer,
-                        now: now,
-                        verifiedHeads: work.verified ? [run.last!.hash] : [],
-                        prepared: work.prepared,
-                        reads: reads
-                    )
-                } catch is SQLConstraintViolation {
-                    return false
+            let gathering = GatheringSession(db)
+            do {
+                let reads = try PacketReads(gathering, runs: runs, neighbours: hierarchy.map { $0.topology.neighbours(of: node) } ?? [])
+                for (index, run) in runs.enumerated() {
+                    let work = ahead(index)
+                    let verified: Set<String> = work.verified ? [run.last!.hash] : []
+                    let receipt = try receive(gathering, run, from: peer, now: now, verifiedHeads: verified, prepared: work.prepared, reads: reads)
+                    guard receipt.status != .rejected else { return false }
+                    receipts.append(receipt)
+                    if let number = run.first?.caseNumber { reads.touch(number) }
                 }
-                guard receipt.status != .rejected else { return false }
-                receipts.append(receipt)
-                if let number = run.first?.caseNumber { reads.touch(number) }
+                try reads.storeClock(gathering)
+                try gathering.send()
+            } catch is SQLConstraintViolation {
+                return false
             }
-            try reads.storeClock(db)
+            kept = true
             return true
         }
-        if receipts.count == runs.count { return receipts }
+        if kept { return receipts }
         return try receiveOneByOne(db, runs, from: peer, now: now, ahead: ahead)
     }
 

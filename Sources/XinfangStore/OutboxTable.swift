@@ -85,6 +85,12 @@ enum OutboxTable {
         )
     }
 
+    static let insertStatement = """
+        INSERT INTO outbox (peer, kind, case_number, command_id, branch_head, target_seq, acked_seq, state, attempts,
+            last_error, last_error_kind, next_attempt_at, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
     static func insert(_ db: some SQLSession, _ key: Key, _ item: OutboxItem, now: Date) throws {
         var commandID: String?
         var branchHead: String?
@@ -94,11 +100,7 @@ enum OutboxTable {
         case .branch(_, _, let head): branchHead = head
         }
         try db.execute(
-            """
-            INSERT INTO outbox (peer, kind, case_number, command_id, branch_head, target_seq, acked_seq, state, attempts,
-                last_error, last_error_kind, next_attempt_at, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
+            insertStatement,
             [
                 key.peer.rawValue, item.kind.rawValue, key.caseNumber.rawValue, commandID,
                 branchHead, item.targetSeq, item.ackedSeq, item.state.rawValue,

@@ -2,7 +2,7 @@ public import Foundation
 
 /// One value as the store's SQL passes it in and reads it back, in the five forms both backends
 /// share (SQLite's storage classes; PostgreSQL's BIGINT, DOUBLE PRECISION, TEXT and BYTEA).
-public enum SQLValue: Sendable, Equatable {
+public enum SQLValue: Sendable, Hashable {
     case null
     case integer(Int64)
     case real(Double)
