@@ -15,7 +15,9 @@ public import XinfangStore
 ///   only one of its file. Logic that reads a counter (the audit trail's last row, the hybrid
 ///   clock) and writes the next value is correct on both backends without retries. A writer that
 ///   waits longer than `lockTimeout` for it fails with `StoreError.busy`, as SQLite's does.
-/// - A read transaction is a snapshot (`REPEATABLE READ READ ONLY`), as a WAL read is.
+/// - A read transaction is a snapshot (`REPEATABLE READ READ ONLY`), as a WAL read is, on one of
+///   `readers` connections (`LanePool`): reads run side by side, as SQLite's pool of readers does,
+///   and a read that finds every connection busy waits for the first free one.
 /// - A commit is durable when it returns (`synchronous_commit` on, PostgreSQL's default).
 ///
 /// Each connection is driven by a thread of its own (a serial queue), off Swift's cooperative
@@ -26,16 +28,25 @@ public final class PostgresTransactions: SQLTransactions {
     /// How long a writer waits for the lock, or for a row another session holds, before `busy`.
     public static let lockTimeout = "5s"
 
+    /// Read connections a server opens at most, by default.
+    public static let readersDefault = 4
+
     private let writer: Lane
-    private let reader: Lane
+    private let readers: LanePool
     private let location: PostgresLocation
 
     public var dialect: SQLDialect { .postgres }
 
-    public init(_ location: PostgresLocation, logger: Logger = Logger(label: "xinfang.postgres")) {
+    /// `readers` (1 or more) is how many reads may run at once; each connection opens on its first
+    /// use.
+    public init(_ location: PostgresLocation, readers: Int = PostgresTransactions.readersDefault, logger: Logger = Logger(label: "xinfang.postgres"))
+    {
+        precondition(readers >= 1, "a store needs a read connection")
         self.location = location
         writer = Lane(label: "xinfang.postgres.writer", location: location, logger: logger)
-        reader = Lane(label: "xinfang.postgres.reader", location: location, logger: logger)
+        self.readers = LanePool(
+            (0..<readers).map { Lane(label: "xinfang.postgres.reader.\($0)", location: location, logger: logger) }
+        )
     }
 
     @discardableResult
@@ -52,7 +63,7 @@ public final class PostgresTransactions: SQLTransactions {
     }
 
     public func reading<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        try await reader.perform { session in
+        try await readers.perform { session in
             try session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             let result = try body(session)
             try session.execute("COMMIT")
@@ -74,7 +85,56 @@ public final class PostgresTransactions: SQLTransactions {
     /// Closes the connections (each is opened again if used after).
     public func close() async {
         await writer.close()
-        await reader.close()
+        await readers.close()
+    }
+}
+
+/// Lanes handed out one task at a time: a task takes an idle lane, or waits, first come first
+/// served, for one to be given back.
+private final class LanePool: Sendable {
+    private struct State {
+        var idle: [Lane]
+        var waiting: [CheckedContinuation<Lane, Never>] = []
+    }
+
+    private let lanes: [Lane]
+    private let state: Mutex<State>
+
+    init(_ lanes: [Lane]) {
+        self.lanes = lanes
+        state = Mutex(State(idle: lanes.reversed()))
+    }
+
+    func perform<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
+        let lane = await take()
+        defer { give(lane) }
+        return try await lane.perform(body)
+    }
+
+    private func take() async -> Lane {
+        await withCheckedContinuation { continuation in
+            let lane = state.withLock { state -> Lane? in
+                if let lane = state.idle.popLast() { return lane }
+                state.waiting.append(continuation)
+                return nil
+            }
+            if let lane { continuation.resume(returning: lane) }
+        }
+    }
+
+    private func give(_ lane: Lane) {
+        let next = state.withLock { state -> CheckedContinuation<Lane, Never>? in
+            guard !state.waiting.isEmpty else {
+                state.idle.append(lane)
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        next?.resume(returning: lane)
+    }
+
+    func close() async {
+        for lane in lanes { await lane.close() }
     }
 }
 

@@ -157,21 +157,23 @@ extension NodeDatabase {
     /// The states of the cases `runs` name and which of their events (and predecessors) are stored.
     private func snapshot(of runs: [[CaseEvent]]) async throws -> (states: [String: String], known: Set<String>) {
         let numbers = Array(Set(runs.compactMap { $0.first?.caseNumber.rawValue }))
+        return try await read { db in (try Self.encodedStates(db, numbers), try Self.storedHashes(db, of: runs)) }
+    }
+
+    /// Which of the runs' events, and of their predecessors, are stored.
+    static func storedHashes(_ db: some SQLSession, of runs: [[CaseEvent]]) throws -> Set<String> {
         let hashes = Array(Set(runs.joined().flatMap { event in [event.hash] + (event.prevHash.map { [$0] } ?? []) }))
-        return try await read { db in
-            let states = try Self.encodedStates(db, numbers)
-            var known = Set<String>()
-            for chunk in hashes.chunked(Self.variablesPerQuery) {
-                known.formUnion(
-                    try db.rows(
-                        "SELECT hash FROM events WHERE hash IN (\(Self.placeholders(chunk.count)))",
-                        arguments: Array(chunk) as [any SQLValueConvertible],
-                        cached: false
-                    ).compactMap { $0[0] as String? }
-                )
-            }
-            return (states, known)
+        var known = Set<String>()
+        for chunk in hashes.chunked(variablesPerQuery) {
+            known.formUnion(
+                try db.rows(
+                    "SELECT hash FROM events WHERE hash IN (\(placeholders(chunk.count)))",
+                    arguments: Array(chunk) as [any SQLValueConvertible],
+                    cached: false
+                ).compactMap { $0[0] as String? }
+            )
         }
+        return known
     }
 
     private func prepareAhead(

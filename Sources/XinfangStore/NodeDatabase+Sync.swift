@@ -266,6 +266,7 @@ extension NodeDatabase {
     /// cost two round trips a run on PostgreSQL, and the reads nine.) A database failure fails the
     /// whole transaction, and the sender sends the packet again.
     func receive(_ db: some SQLSession, _ runs: [[CaseEvent]], from peer: NodeID, now: Date, ahead: (Int) -> RunAhead) throws -> [ItemReceipt] {
+        guard !runs.isEmpty else { return [] }
         var receipts: [ItemReceipt] = []
         var kept = false
         try db.savepoint {

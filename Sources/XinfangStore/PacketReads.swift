@@ -47,7 +47,6 @@ final class PacketReads {
     /// case numbers at a time; `neighbours` are the peers whose outbox rows a run may move.
     init(_ db: some SQLSession, runs: [[CaseEvent]], neighbours: [NodeID]) throws {
         let numbers = Array(Set(runs.compactMap { $0.first?.caseNumber.rawValue })).sorted()
-        let hashes = Array(Set(runs.joined().flatMap { event in [event.hash] + (event.prevHash.map { [$0] } ?? []) }))
         let peers = neighbours.map(\.rawValue) as [any SQLValueConvertible]
         for chunk in numbers.chunked(NodeDatabase.variablesPerQuery) {
             let list = NodeDatabase.placeholders(chunk.count)
@@ -94,15 +93,7 @@ final class PacketReads {
                 )
             )
         }
-        for chunk in hashes.chunked(NodeDatabase.variablesPerQuery) {
-            known.formUnion(
-                try db.rows(
-                    "SELECT hash FROM events WHERE hash IN (\(NodeDatabase.placeholders(chunk.count)))",
-                    arguments: Array(chunk) as [any SQLValueConvertible],
-                    cached: false
-                ).compactMap { $0[0] as String? }
-            )
-        }
+        known = try NodeDatabase.storedHashes(db, of: runs)
         clock = .some(try NodeMeta.get(db, "hlc").flatMap(HLCTimestamp.init(stored:)))
         covered = Set(numbers)
     }
