@@ -382,9 +382,8 @@ extension NodeDatabase {
 
     /// The next hybrid-logical-clock time stamp, persisted so it never repeats across restarts.
     func nextTime(_ db: some SQLSession, now: Date) throws -> HLCTimestamp {
-        let last = try NodeMeta.get(db, "hlc").flatMap(HLCTimestamp.init(stored:))
-        let next = HLCTimestamp.tick(after: last, nowMs: now.milliseconds)
-        try NodeMeta.set(db, "hlc", next.stored)
+        let next = HLCTimestamp.tick(after: try NodeMeta.clock(db), nowMs: now.milliseconds)
+        try NodeMeta.setClock(db, next)
         return next
     }
 }

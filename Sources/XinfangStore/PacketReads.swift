@@ -24,6 +24,9 @@ final class PacketReads {
         var hash: Int64
         var peers: String
         var events: Int
+
+        /// A case's row as it is inserted: no contribution, no peers, no events.
+        static let unstored = DigestRow(hash: 0, peers: "", events: 0)
     }
 
     /// The cases whose figures still stand.
@@ -94,7 +97,7 @@ final class PacketReads {
             )
         }
         known = try NodeDatabase.storedHashes(db, of: runs)
-        clock = .some(try NodeMeta.get(db, "hlc").flatMap(HLCTimestamp.init(stored:)))
+        clock = .some(try NodeMeta.clock(db))
         covered = Set(numbers)
     }
 
@@ -120,12 +123,12 @@ final class PacketReads {
     /// `count` events of `number` were stored in this run (before its digest is updated).
     func inserted(_ count: Int, into number: CaseNumber) {
         guard covers(number) else { return }
-        digests[number.rawValue, default: DigestRow(hash: 0, peers: "", events: 0)].events += count
+        digests[number.rawValue, default: .unstored].events += count
     }
 
     /// The case's digest row as the run found it, its new events counted; nil: read the store.
     func digest(_ number: CaseNumber) -> DigestRow? {
-        covers(number) ? digests[number.rawValue] ?? DigestRow(hash: 0, peers: "", events: 0) : nil
+        covers(number) ? digests[number.rawValue] ?? .unstored : nil
     }
 
     /// The participants of the case's losing branches.
@@ -155,8 +158,7 @@ final class PacketReads {
     /// The clock after seeing `latest`: kept here for the packet, or read and written at once.
     func see(_ db: some SQLSession, _ latest: HLCTimestamp, now: Date) throws {
         guard case .some(let last) = clock else {
-            let stored = try NodeMeta.get(db, "hlc").flatMap(HLCTimestamp.init(stored:))
-            try NodeMeta.set(db, "hlc", HLCTimestamp.receive(latest, after: stored, nowMs: now.milliseconds).stored)
+            try NodeMeta.setClock(db, HLCTimestamp.receive(latest, after: try NodeMeta.clock(db), nowMs: now.milliseconds))
             return
         }
         clock = .some(HLCTimestamp.receive(latest, after: last, nowMs: now.milliseconds))
@@ -166,7 +168,7 @@ final class PacketReads {
     /// Writes the clock kept here, if it moved.
     func storeClock(_ db: some SQLSession) throws {
         guard case .some(let last) = clock, clockChanged, let last else { return }
-        try NodeMeta.set(db, "hlc", last.stored)
+        try NodeMeta.setClock(db, last)
         clockChanged = false
     }
 
@@ -175,7 +177,7 @@ final class PacketReads {
         guard case .some = clock else { return try body() }
         try storeClock(db)
         let result = try body()
-        clock = .some(try NodeMeta.get(db, "hlc").flatMap(HLCTimestamp.init(stored:)))
+        clock = .some(try NodeMeta.clock(db))
         return result
     }
 }

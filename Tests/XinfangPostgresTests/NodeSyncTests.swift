@@ -24,22 +24,28 @@ struct NodeSyncTests {
         return (topology, keys)
     }
 
+    /// `count` cases the city registers and transfers to the county, in order.
+    static func transferred(_ count: Int, from city: NodeDatabase) async throws -> [CaseNumber] {
+        var numbers: [CaseNumber] = []
+        for i in 0..<count {
+            let (state, _) = try await city.register(Fixtures.registration(receivedAt: now, summary: "反映拖欠工资 \(i)"), actor: "登记员", now: now)
+            _ = try await city.act(
+                on: state.caseNumber,
+                action: .offer(to: Fixtures.county, mode: .transfer, dueAt: nil, note: nil),
+                actor: "经办人",
+                now: now
+            )
+            numbers.append(state.caseNumber)
+        }
+        return numbers
+    }
+
     @Test(arguments: StoreBackend.allCases)
     func theCitysPacketsAreAppliedOnceAndTheCountysWorkGoesBack(_ backend: StoreBackend) async throws {
         let (topology, keys) = Self.hierarchy()
         let city = try NodeDatabase.inMemory(node: Fixtures.city, hierarchy: Hierarchy(topology: topology, key: keys[Fixtures.city]!))
         let cases = 40
-        var numbers: [CaseNumber] = []
-        for i in 0..<cases {
-            let (state, _) = try await city.register(Fixtures.registration(receivedAt: Self.now, summary: "反映拖欠工资 \(i)"), actor: "登记员", now: Self.now)
-            _ = try await city.act(
-                on: state.caseNumber,
-                action: .offer(to: Fixtures.county, mode: .transfer, dueAt: nil, note: nil),
-                actor: "经办人",
-                now: Self.now
-            )
-            numbers.append(state.caseNumber)
-        }
+        let numbers = try await Self.transferred(cases, from: city)
         try await backend.withNode(Fixtures.county, hierarchy: Hierarchy(topology: topology, key: keys[Fixtures.county]!)) { county in
             try await city.startSending(to: Fixtures.county, session: try await county.openReceiving(from: Fixtures.city, now: Self.now))
             var packets = 0
@@ -83,16 +89,7 @@ struct NodeSyncTests {
         let (topology, keys) = Self.hierarchy()
         let city = try NodeDatabase.inMemory(node: Fixtures.city, hierarchy: Hierarchy(topology: topology, key: keys[Fixtures.city]!))
         var chains: [[CaseEvent]] = []
-        for i in 0..<4 {
-            let (state, _) = try await city.register(Fixtures.registration(receivedAt: Self.now, summary: "反映拖欠工资 \(i)"), actor: "登记员", now: Self.now)
-            _ = try await city.act(
-                on: state.caseNumber,
-                action: .offer(to: Fixtures.county, mode: .transfer, dueAt: nil, note: nil),
-                actor: "经办人",
-                now: Self.now
-            )
-            chains.append(try await city.events(of: state.caseNumber))
-        }
+        for number in try await Self.transferred(4, from: city) { chains.append(try await city.events(of: number)) }
         let first = chains[0]
         var forged = chains[1]
         keys[Fixtures.county]!.sign(&forged[forged.count - 1])

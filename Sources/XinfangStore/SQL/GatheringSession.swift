@@ -17,7 +17,6 @@ final class GatheringSession<Base: SQLSession>: SQLSession {
     let base: Base
     private var groups: [[[any SQLValueConvertible]]] = Array(repeating: [], count: GatheredWrite.all.count)
     private var keys: [Set<[SQLValue]>] = Array(repeating: [], count: GatheredWrite.all.count)
-    private var gathered = 0
 
     init(_ base: Base) { self.base = base }
 
@@ -36,7 +35,6 @@ final class GatheringSession<Base: SQLSession>: SQLSession {
             keys[index].insert(key)
         }
         groups[index].append(arguments)
-        gathered += 1
         return 1
     }
 
@@ -53,7 +51,7 @@ final class GatheringSession<Base: SQLSession>: SQLSession {
     /// Sends every gathered write, group by group, at most `GatheredWrite.variablesMax` values a
     /// statement.
     func send() throws {
-        guard gathered > 0 else { return }
+        guard groups.contains(where: { !$0.isEmpty }) else { return }
         for (index, write) in GatheredWrite.all.enumerated() where !groups[index].isEmpty {
             let rows = groups[index]
             groups[index] = []
@@ -68,7 +66,6 @@ final class GatheringSession<Base: SQLSession>: SQLSession {
                 }
             }
         }
-        gathered = 0
     }
 }
 
