@@ -62,7 +62,14 @@ as_owner() {
 case "$command" in
   start)
     if [ "$(id -u)" -eq 0 ]; then
-      id xinfang-pg >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin xinfang-pg
+      # Tests start clusters side by side: the first creates the user while the others wait (two
+      # useradds at once fail, or leave an initdb running under an id that is then gone).
+      if ! id xinfang-pg >/dev/null 2>&1; then
+        exec 8>/tmp/xinfang-postgres-user.lock
+        flock 8
+        id xinfang-pg >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin xinfang-pg
+        flock -u 8
+      fi
       chown xinfang-pg "$dir"
     fi
     chmod 0700 "$dir"

@@ -8,8 +8,12 @@ import XinfangTesting
 /// A PostgreSQL server's reads run side by side on its pool of read connections: a read that
 /// waits (for an advisory lock the test holds) does not hold up a quick one. The lock is given back
 /// only once the quick read has answered, so with one connection for both the waiting read would
-/// time out (`lock_timeout`) and the test would fail; no timing is assumed.
+/// wait until its `lock_timeout` and the test would fail. No timing is assumed: the waiting read's
+/// bound (`waitBound`) only ends that deadlock, and is far above what opening a connection and
+/// answering `SELECT 2` takes on a loaded machine (the store's own 5 s was not, in CI).
 struct ReaderPoolTests {
+    static let waitBound = "120s"
+
     final class Answered: Sendable {
         let flag = Atomic<Bool>(false)
     }
@@ -35,7 +39,8 @@ struct ReaderPoolTests {
                 for await _ in held { break }
                 group.addTask {
                     let one: Int? = try await store.reading { db in
-                        try db.value("SELECT 1 FROM (SELECT pg_advisory_xact_lock_shared(77)) AS waited")
+                        try db.execute("SET LOCAL lock_timeout = '\(Self.waitBound)'")
+                        return try db.value("SELECT 1 FROM (SELECT pg_advisory_xact_lock_shared(77)) AS waited")
                     }
                     return one == 1 && quickAnswered.flag.load(ordering: .sequentiallyConsistent)
                         ? "slow after quick" : "slow read: \(String(describing: one))"
