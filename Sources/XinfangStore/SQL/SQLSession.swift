@@ -5,6 +5,11 @@ public enum SQLDialect: Sendable {
     case sqlite
     case postgres
 
+    /// Whether each statement is a round trip to a server (PostgreSQL) rather than a call within
+    /// the process (SQLite): where one answer can be read in one statement or in several, a
+    /// server's store reads it in one.
+    public var statementIsRoundTrip: Bool { self == .postgres }
+
     /// How many rows of a group `condition` holds for (NULL for a group where it is never known):
     /// SQLite sums the comparison itself, PostgreSQL its cast to a number.
     public func count(where condition: String) -> String {
