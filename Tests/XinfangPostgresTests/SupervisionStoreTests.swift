@@ -11,6 +11,7 @@ struct SupervisionStoreTests {
     struct Answers: Equatable {
         var backlog: [NodeID: BacklogCounts]
         var indicators: [NodeID: IndicatorCounts]
+        var daily: [NodeID: IndicatorCounts]
         var trend: [NodeID: [String: [Int]]]
         var pages: [[String]]
         var total: Int
@@ -42,7 +43,15 @@ struct SupervisionStoreTests {
         let lights = DueLightRule(now: now, workingDays: 3, calendar: db.calendar)
         let from = now.addingTimeInterval(-120 * 86_400)
         let indicators = try await db.indicatorCounts(from: from, to: now, now: now)
-        #expect(indicators == (try await db.indicatorCountsScanning(from: from, to: now, now: now)), "the daily counts agree with a scan")
+        #expect(indicators == (try await db.indicatorCountsScanning(from: from, to: now, now: now)), "the indicators agree with a scan")
+        // Whole days, from within a month to tomorrow: the daily counts' rows of days, of whole
+        // months and of this month's days (on PostgreSQL one statement of their ranges).
+        let today = db.calendar.civilDate(of: now)
+        let dayFrom = db.calendar.startOfDay(today.adding(days: -120))
+        let dayTo = db.calendar.startOfDay(today.adding(days: 1))
+        let daily = try await db.indicatorCounts(from: dayFrom, to: dayTo, now: now)
+        #expect(daily == (try await db.indicatorCountsScanning(from: dayFrom, to: dayTo, now: now)), "the daily counts agree with a scan")
+        #expect(IndicatorCounts.sum(Array(daily.values)).registered == 36)
         let trend = try await db.monthlyTrend(since: from)
         let scanned = try await db.monthlyTrendScanning(since: from)
         #expect(trend.mapValues { $0.mapValues { [$0.received, $0.closed] } } == scanned.mapValues { $0.mapValues { [$0.received, $0.closed] } })
@@ -66,6 +75,7 @@ struct SupervisionStoreTests {
         return Answers(
             backlog: try await db.backlog(now: now, lights: lights),
             indicators: indicators,
+            daily: daily,
             trend: trend.mapValues { $0.mapValues { [$0.received, $0.closed] } },
             pages: pages,
             total: total,
