@@ -31,14 +31,17 @@ bindir() {
   echo "$found"
 }
 
+# Tests start clusters side by side: the one-time setup (installing PostgreSQL, creating its user)
+# runs under one lock, so the first does it while the others wait and then find it done.
+setup_lock=/tmp/xinfang-postgres-setup.lock
+
 bin=$(bindir)
 if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "PostgreSQL is missing: run as root, or: sudo apt-get install postgresql" >&2
     exit 1
   fi
-  # Tests start clusters side by side: one installs, the others wait for it.
-  exec 9>/tmp/xinfang-postgres-install.lock
+  exec 9>"$setup_lock"
   flock 9
   bin=$(bindir)
   if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
@@ -62,13 +65,12 @@ as_owner() {
 case "$command" in
   start)
     if [ "$(id -u)" -eq 0 ]; then
-      # Tests start clusters side by side: the first creates the user while the others wait (two
-      # useradds at once fail, or leave an initdb running under an id that is then gone).
+      # Two useradds at once fail, or leave an initdb running under an id that is then gone.
       if ! id xinfang-pg >/dev/null 2>&1; then
-        exec 8>/tmp/xinfang-postgres-user.lock
-        flock 8
+        exec 9>"$setup_lock"
+        flock 9
         id xinfang-pg >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin xinfang-pg
-        flock -u 8
+        flock -u 9
       fi
       chown xinfang-pg "$dir"
     fi

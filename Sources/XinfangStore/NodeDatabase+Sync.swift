@@ -262,9 +262,9 @@ extension NodeDatabase {
     /// (`PacketReads`) and their rows written a statement a table (`GatheringSession`): kept when
     /// no run is refused. Otherwise the savepoint is undone and each run goes again in a savepoint
     /// of its own, reading for itself, so a run the store cannot take is refused alone and the
-    /// others are stored as if it had not come. (A savepoint for each run
-    /// cost two round trips a run on PostgreSQL, and the reads nine.) A database failure fails the
-    /// whole transaction, and the sender sends the packet again.
+    /// others are stored as if it had not come. (A savepoint for each run cost two round trips a
+    /// run on PostgreSQL, and the reads nine.) A database failure fails the whole transaction, and
+    /// the sender sends the packet again.
     func receive(_ db: some SQLSession, _ runs: [[CaseEvent]], from peer: NodeID, now: Date, ahead: (Int) -> RunAhead) throws -> [ItemReceipt] {
         guard !runs.isEmpty else { return [] }
         var receipts: [ItemReceipt] = []

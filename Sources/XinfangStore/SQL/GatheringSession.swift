@@ -51,7 +51,6 @@ final class GatheringSession<Base: SQLSession>: SQLSession {
     /// Sends every gathered write, group by group, at most `GatheredWrite.variablesMax` values a
     /// statement.
     func send() throws {
-        guard groups.contains(where: { !$0.isEmpty }) else { return }
         for (index, write) in GatheredWrite.all.enumerated() where !groups[index].isEmpty {
             let rows = groups[index]
             groups[index] = []
