@@ -58,7 +58,10 @@ struct ReconcileAndSimulateCLITests {
                 "| P10", "| P10",
             ]
         )
-        #expect(bench.log.contains("P1: pushed 60 events in"))
+        #expect(bench.log.components(separatedBy: "P1: pushed 60 events in").count == 3, "P1, then P9's P1, each stored every event")
+        // Loading is not measured: P9's P1 and P4 start from a copy of the city P1 loaded.
+        #expect(bench.log.contains("P1: the city's 30 cases for the county copied from P1's load"))
+        #expect(bench.log.contains("P4: the city queues 30 cases (60 events) for the county, which is offline (the first 30 copied from P1's load)"))
         #expect(bench.log.contains("P1 with the county's store on PostgreSQL"), "P9 ran P1 on a cluster of its own")
         #expect(bench.log.contains("P3: the store holds 2,000 cases (PostgreSQL)"), "P9 loaded P3's cases into PostgreSQL")
         #expect(bench.log.contains("P3 stats, last 3 years with the province's store on PostgreSQL 15, 2,000 cases"))

@@ -36,6 +36,23 @@ public enum SQLDialect: Sendable {
         }
     }
 
+    /// A query for the name and the `CREATE INDEX` statement of each index of the table named by
+    /// its one argument that a bulk load may drop and build again: those a constraint (a primary
+    /// key, `UNIQUE`) does not own.
+    public var droppableIndexes: String {
+        switch self {
+        case .sqlite: "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name"
+        case .postgres:
+            """
+            SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x
+            JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+            WHERE t.relname = ? AND t.relnamespace = CAST(current_schema() AS regnamespace)
+                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+            ORDER BY i.relname
+            """
+        }
+    }
+
     /// The text at `path` in a JSON column (NULL when absent).
     public func jsonText(_ column: String, _ path: [String]) -> String {
         switch self {

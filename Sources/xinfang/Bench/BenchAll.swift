@@ -37,6 +37,7 @@ struct BenchAll: AsyncParsableCommand {
         let root = URL(fileURLWithPath: dir, isDirectory: true)
         try? FileManager.default.removeItem(at: root)
         let started = Date()
+        func directory(_ name: String) -> URL { root.appendingPathComponent(name) }
         var rows: [BenchRow] = []
         func step(_ name: String, _ body: () async throws -> [BenchRow]) async throws {
             let t0 = Date()
@@ -48,55 +49,53 @@ struct BenchAll: AsyncParsableCommand {
         // scenarios' stores and servers have grown it.
         var supervision: SupervisionResult?
         try await step("P3 supervision") {
-            supervision = try await SupervisionScenario.run(
-                cases: supervisionCases,
-                repeats: supervisionRepeats,
-                directory: root.appendingPathComponent("p3")
-            )
+            supervision = try await SupervisionScenario.run(cases: supervisionCases, repeats: supervisionRepeats, directory: directory("p3"))
             return supervision!.rows
         }
         var ingest: IngestResult?
         try await step("P1 ingest") {
-            ingest = try await IngestScenario.run(cases: ingestCases, directory: root.appendingPathComponent("p1"))
+            ingest = try await IngestScenario.run(
+                cases: ingestCases,
+                directory: directory("p1"),
+                keepLoadedAt: directory("p1-city-loaded.sqlite")
+            )
             return [ingest!.row]
         }
         if !skipPostgres {
             try await step("P9 ingest on PostgreSQL") {
-                let postgres = try await IngestScenario.onPostgres(cases: ingestCases, directory: root.appendingPathComponent("p9-ingest"))
+                let postgres = try await IngestScenario.onPostgres(cases: ingestCases, directory: directory("p9-ingest"), from: ingest!.city)
                 return [postgresRow(postgres, sqlite: ingest!)]
             }
             try await step("P9 supervision on PostgreSQL") {
-                let directory = root.appendingPathComponent("p9-supervision")
-                let postgres = try await withBenchPostgres(root: directory) { location in
-                    try await SupervisionScenario.run(cases: supervisionCases, repeats: supervisionRepeats, directory: directory, postgres: location)
+                let folder = directory("p9-supervision")
+                let postgres = try await withBenchPostgres(root: folder) { location in
+                    try await SupervisionScenario.run(cases: supervisionCases, repeats: supervisionRepeats, directory: folder, postgres: location)
                 }
                 return postgresRows(postgres, sqlite: supervision!, cases: supervisionCases)
             }
         }
         try await step("P2 latency") {
-            try await LatencyScenario.run(rounds: latencyRounds, load: latencyLoad, directory: root.appendingPathComponent("p2"))
+            try await LatencyScenario.run(rounds: latencyRounds, load: latencyLoad, directory: directory("p2"))
         }
         try await step("P4 catch-up") {
-            [try await CatchUpScenario.run(events: catchUpEvents, ingestRate: ingest!.rate, directory: root.appendingPathComponent("p4"))]
+            [try await CatchUpScenario.run(events: catchUpEvents, ingestRate: ingest!.rate, directory: directory("p4"), from: ingest!.city)]
         }
         try await step("P5 anti-entropy") {
-            [
-                try await AntiEntropyScenario.run(
-                    cases: antiEntropyCases,
-                    differ: antiEntropyDiffer,
-                    repeats: 5,
-                    directory: root.appendingPathComponent("p5")
-                )
-            ]
+            [try await AntiEntropyScenario.run(cases: antiEntropyCases, differ: antiEntropyDiffer, repeats: 5, directory: directory("p5"))]
         }
-        try await step("P6 idle node") { [try await IdleMemoryScenario.run(settleSeconds: idleSettle, directory: root.appendingPathComponent("p6"))] }
+        try await step("P6 idle node") { [try await IdleMemoryScenario.run(settleSeconds: idleSettle, directory: directory("p6"))] }
         try await step("P7 idle CPU") {
-            [try await IdleCPUScenario.run(idleSeconds: idleCpuSeconds, settleSeconds: 5, directory: root.appendingPathComponent("p7"))]
+            [try await IdleCPUScenario.run(idleSeconds: idleCpuSeconds, settleSeconds: 5, directory: directory("p7"))]
         }
         try await step("P8 attachment over two hops") {
-            try await BlobScenario.run(megabytes: blobMegabytes, directory: root.appendingPathComponent("p8"))
+            try await BlobScenario.run(megabytes: blobMegabytes, directory: directory("p8"))
         }
         if !keep { try? FileManager.default.removeItem(at: root) }
+        Self.printTable(rows, started: started)
+    }
+
+    /// The run's heading (when, the machine, how long) and the rows by the number of their id.
+    static func printTable(_ rows: [BenchRow], started: Date) {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let memory = Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824
         print(

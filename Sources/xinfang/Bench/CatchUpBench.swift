@@ -25,31 +25,43 @@ struct CatchUpBench: AsyncParsableCommand {
 
     func run() async throws {
         let root = URL(fileURLWithPath: dir, isDirectory: true)
-        let rate = ingestRate > 0 ? ingestRate : try await IngestScenario.run(cases: 25_000, directory: root.appendingPathComponent("p1")).rate
-        let row = try await CatchUpScenario.run(events: events, ingestRate: rate, directory: root.appendingPathComponent("p4"))
+        var rate = ingestRate
+        var loaded: LoadedCity?
+        if rate == 0 {
+            let ingest = try await IngestScenario.run(
+                cases: 25_000,
+                directory: root.appendingPathComponent("p1"),
+                keepLoadedAt: root.appendingPathComponent("p1-city-loaded.sqlite")
+            )
+            (rate, loaded) = (ingest.rate, ingest.city)
+        }
+        let row = try await CatchUpScenario.run(events: events, ingestRate: rate, directory: root.appendingPathComponent("p4"), from: loaded)
         print(BenchTable.render([row]))
     }
 }
 
 enum CatchUpScenario {
-    static func run(events: Int, ingestRate: Double, directory root: URL) async throws -> BenchRow {
+    /// `loaded`: P1's city, whose cases (when no more than P4's) are the first of the queue,
+    /// copied instead of loaded again.
+    static func run(events: Int, ingestRate: Double, directory root: URL, from loaded: LoadedCity? = nil) async throws -> BenchRow {
         let cases = max(1, events / 2)
-        let hierarchy = try BenchHierarchy.make(at: root)
+        let reused = loaded.flatMap { $0.cases <= cases ? $0 : nil }
+        let hierarchy = try BenchHierarchy.make(at: root, keys: reused?.keys)
         let city = ExampleHierarchy.changsha
         let county = ExampleHierarchy.furong
         // Queue the cases at the city with a fast store (loading is not what is measured), then
         // open it again as a node runs it (durable).
         do {
-            let loader = try openBenchStore(
-                city,
-                at: root.appendingPathComponent("loading"),
-                topology: hierarchy.topology,
-                keys: hierarchy.keys,
-                durability: .processCrashOnly
+            let loading = root.appendingPathComponent("loading")
+            if let reused { try reused.copy(into: loading) }
+            let loader = try openBenchStore(city, at: loading, topology: hierarchy.topology, keys: hierarchy.keys, durability: .processCrashOnly)
+            let copied = reused?.cases ?? 0
+            progress(
+                "P4: the city queues \(cases) cases (\(2 * cases) events) for the county, which is offline"
+                    + (copied > 0 ? " (the first \(copied) copied from P1's load) …" : " …")
             )
-            progress("P4: the city queues \(cases) cases (\(2 * cases) events) for the county, which is offline …")
             let started = Date()
-            try await IngestScenario.registerAndOffer(cases, at: loader, to: county, mode: .transfer)
+            try await IngestScenario.registerAndOffer(cases - copied, at: loader, to: county, mode: .transfer, from: copied)
             progress(String(format: "P4: queued in %.1f s", Date().timeIntervalSince(started)))
         }
         let cityDirectory = root.appendingPathComponent(city.rawValue)

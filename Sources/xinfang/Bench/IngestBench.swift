@@ -44,6 +44,8 @@ struct IngestBench: AsyncParsableCommand {
 struct IngestResult {
     /// The county's store (SQLite unless P9 put it on PostgreSQL).
     var backend = "SQLite"
+    /// The city as loaded, when the run was asked to keep it.
+    var city: LoadedCity?
     var events: Int
     var packets: Int
     var seconds: Double
@@ -80,28 +82,50 @@ func postgresRow(_ postgres: IngestResult, sqlite: IngestResult) -> BenchRow {
     )
 }
 
+/// A copy of 长沙市's store as P1 loads it: `cases` cases registered and transferred to 芙蓉区 and
+/// queued for it, signed with `keys`. Loading is not what the scenarios measure and takes a minute
+/// for 25,000 cases, so P9's P1 and P4 start from a copy of it.
+struct LoadedCity {
+    var file: URL
+    var keys: [NodeID: NodeKey]
+    var cases: Int
+
+    /// The copy as the city's store in `directory` (made).
+    func copy(into directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: file, to: directory.appendingPathComponent(NodeDatabase.fileName))
+    }
+}
+
 enum IngestScenario {
     /// The city registers and transfers `cases` cases to the county and prepares every packet
     /// (its share, timed apart); then the packets are pushed to the county's real application and
     /// each delivery recorded at the city, one packet in flight, as the dispatcher does.
-    static func run(cases: Int, directory root: URL, direct: Bool = false, postgres: PostgresLocation? = nil) async throws -> IngestResult {
+    ///
+    /// `loaded`, a city loaded before with as many cases, is copied instead of loading again;
+    /// `keepLoadedAt` keeps a copy of the city as loaded there, for the scenarios after.
+    static func run(
+        cases: Int,
+        directory root: URL,
+        direct: Bool = false,
+        postgres: PostgresLocation? = nil,
+        from loaded: LoadedCity? = nil,
+        keepLoadedAt keep: URL? = nil
+    ) async throws -> IngestResult {
         if postgres == nil { try? FileManager.default.removeItem(at: root) }
         let city = ExampleHierarchy.changsha
         let county = ExampleHierarchy.furong
         let port = try freeLoopbackPort()
-        let (topology, keys) = ExampleHierarchy.topology(baseURL: { $0 == county ? "http://127.0.0.1:\(port)" : "direct://\($0)" })
-        let sender = try openBenchStore(
-            city,
-            at: root.appendingPathComponent(city.rawValue),
-            topology: topology,
-            keys: keys,
-            durability: .processCrashOnly
+        let reused = loaded.flatMap { $0.cases == cases ? $0 : nil }
+        let (topology, keys) = ExampleHierarchy.topology(
+            baseURL: { $0 == county ? "http://127.0.0.1:\(port)" : "direct://\($0)" },
+            key: { reused?.keys[$0] ?? NodeKey() }
         )
+        let cityDirectory = root.appendingPathComponent(city.rawValue)
+        if let reused { try reused.copy(into: cityDirectory) }
+        let sender = try openBenchStore(city, at: cityDirectory, topology: topology, keys: keys, durability: .processCrashOnly)
         let receiver = try await openReceiver(county, root: root, topology: topology, keys: keys, postgres: postgres)
-        progress("P1: the city registers and transfers \(cases) cases to the county …")
-        let loadStarted = Date()
-        try await registerAndOffer(cases, at: sender, to: county, mode: .transfer)
-        progress(String(format: "P1: loaded in %.1f s", Date().timeIntervalSince(loadStarted)))
+        let kept = try await load(cases, at: sender, to: county, copied: reused != nil, keys: keys, keepAt: keep)
 
         // The greeting's effect, without the wire: the county opens a session for the city.
         try await sender.startSending(to: county, session: try await receiver.openReceiving(from: city, now: Date()))
@@ -151,6 +175,7 @@ enum IngestScenario {
         let crypto = try verificationsPerSecond(Array(batches.joined().prefix(5000)), publicKey: topology.node(city)!.publicKey)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         return IngestResult(
+            city: kept,
             events: events,
             packets: prepared.count,
             seconds: seconds,
@@ -158,6 +183,29 @@ enum IngestScenario {
             crypto: crypto * Double(cores),
             cores: cores
         )
+    }
+
+    /// The city's cases for the county: registered and transferred unless `copied` already holds
+    /// them; a copy of the store as loaded kept at `keep` (named with its keys) when asked.
+    static func load(
+        _ cases: Int,
+        at sender: NodeDatabase,
+        to county: NodeID,
+        copied: Bool,
+        keys: [NodeID: NodeKey],
+        keepAt keep: URL?
+    ) async throws -> LoadedCity? {
+        if copied {
+            progress("P1: the city's \(cases) cases for the county copied from P1's load")
+        } else {
+            progress("P1: the city registers and transfers \(cases) cases to the county …")
+            let loadStarted = Date()
+            try await registerAndOffer(cases, at: sender, to: county, mode: .transfer)
+            progress(String(format: "P1: loaded in %.1f s", Date().timeIntervalSince(loadStarted)))
+        }
+        guard let keep else { return nil }
+        try await sender.copyDatabase(to: keep)
+        return LoadedCity(file: keep, keys: keys, cases: cases)
     }
 
     /// The county's store: durable SQLite in `root`, or the PostgreSQL database at `postgres`.
@@ -182,9 +230,9 @@ enum IngestScenario {
 
     /// P1 with the county's store on PostgreSQL: a cluster started in `root` (deploy/postgres.sh,
     /// a socket, durable commits as PostgreSQL's default), migrated, and stopped after.
-    static func onPostgres(cases: Int, directory root: URL, direct: Bool = false) async throws -> IngestResult {
+    static func onPostgres(cases: Int, directory root: URL, direct: Bool = false, from loaded: LoadedCity? = nil) async throws -> IngestResult {
         var result = try await withBenchPostgres(root: root) { location in
-            try await run(cases: cases, directory: root, direct: direct, postgres: location)
+            try await run(cases: cases, directory: root, direct: direct, postgres: location, from: loaded)
         }
         result.backend = "PostgreSQL"
         return result

@@ -43,12 +43,16 @@ struct BenchHierarchy {
 
     static let nodes = [ExampleHierarchy.province, ExampleHierarchy.changsha, ExampleHierarchy.furong]
 
-    static func make(at root: URL, running: Set<NodeID> = Set(nodes)) throws -> BenchHierarchy {
+    /// `keys`: the nodes' keys when their stores are copies of stores signed with them.
+    static func make(at root: URL, running: Set<NodeID> = Set(nodes), keys given: [NodeID: NodeKey]? = nil) throws -> BenchHierarchy {
         try? FileManager.default.removeItem(at: root)
         var ports: [NodeID: Int] = [:]
         for node in nodes { ports[node] = try freeLoopbackPort() }
         // The other nodes of the example tree are absent: sending to them fails at once.
-        let (topology, keys) = ExampleHierarchy.topology(baseURL: { id in ports[id].map { "http://127.0.0.1:\($0)" } ?? "http://127.0.0.1:9" })
+        let (topology, keys) = ExampleHierarchy.topology(
+            baseURL: { id in ports[id].map { "http://127.0.0.1:\($0)" } ?? "http://127.0.0.1:9" },
+            key: { given?[$0] ?? NodeKey() }
+        )
         var stores: [NodeID: NodeDatabase] = [:]
         for node in nodes {
             stores[node] = try openBenchStore(node, at: root.appendingPathComponent(node.rawValue), topology: topology, keys: keys, durability: .full)
