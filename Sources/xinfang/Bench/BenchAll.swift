@@ -21,7 +21,7 @@ struct BenchAll: AsyncParsableCommand {
     @Option(help: "P8: the attachment's size in MB.") var blobMegabytes: Int = 200
     @Option(help: "Working directory (removed first, and again at the end unless --keep).") var dir: String = ".xinfang-bench/all"
     @ArgumentParser.Flag(help: "Keep the working directory (the stores) after the run.") var keep = false
-    @ArgumentParser.Flag(help: "Leave out P9 (P1 and P3 again on PostgreSQL: about 8 of the run's 21 minutes on 2 cores).")
+    @ArgumentParser.Flag(help: "Leave out P9 (P1 and P3 again on PostgreSQL: about 2.5 of the run's 9 minutes on 2 cores).")
     var skipPostgres = false
 
     func validate() throws {
