@@ -26,7 +26,7 @@ extension NodeDatabase {
     {
         let offsetMs = Int64(calendar.utcOffsetSeconds) * 1000
         try await writeSQLite { db in
-            try Self.bulkLoad(db, into: "cases", offsetMs: offsetMs) {
+            try Self.bulkLoadCases(db, offsetMs: offsetMs) {
                 try Self.insertSyntheticHeads(db, origin: origin, node: self.node, count: count, peer: peer, version: version)
             }
         }
@@ -72,13 +72,13 @@ extension NodeDatabase {
         return "\(node.rawValue)-\(20_000_000 + i / 90_000)-\(String(repeating: "0", count: 5 - sequence.count))\(sequence)"
     }
 
-    /// Runs `load` (the benchmarks' many rows written at once into `table`, which is `cases`) with
-    /// the table's secondary indexes and the indicators' triggers dropped, then builds each index
+    /// Runs `load` (the benchmarks' many rows written at once into `cases`) with the table's
+    /// secondary indexes and the indicators' triggers dropped, then builds each index
     /// again from the rows (one sort each, instead of a tree insert a row and an index) and counts
     /// the indicators once (`DailyCounts.bulkLoad`). In the caller's transaction: no one sees the
     /// table without its indexes.
-    static func bulkLoad(_ db: some SQLSession, into table: String, offsetMs: Int64, _ load: () throws -> Void) throws {
-        let indexes: [(name: String, sql: String)] = try db.rows(db.dialect.droppableIndexes, arguments: [table], cached: false).map {
+    static func bulkLoadCases(_ db: some SQLSession, offsetMs: Int64, _ load: () throws -> Void) throws {
+        let indexes: [(name: String, sql: String)] = try db.rows(db.dialect.droppableIndexes, arguments: ["cases"], cached: false).map {
             ($0[0] ?? "", $0[1] ?? "")
         }
         for index in indexes { try db.execute("DROP INDEX \"\(index.name)\"") }
@@ -126,7 +126,7 @@ extension NodeDatabase {
                 states.removeAll(keepingCapacity: true)
             }
             // The indexes built and the indicators' counts made once from the rows, not a row at a time.
-            try Self.bulkLoad(db, into: "cases", offsetMs: Int64(calendar.utcOffsetSeconds) * 1000) {
+            try Self.bulkLoadCases(db, offsetMs: Int64(calendar.utcOffsetSeconds) * 1000) {
                 for i in 0..<count {
                     var h = UInt64(truncatingIfNeeded: i) &* 0x9E37_79B9_7F4A_7C15
                     func next(_ n: Int) -> Int {
