@@ -35,9 +35,10 @@ public final class SpawnedProcess: @unchecked Sendable {
         return unsafeBitCast(symbol, to: type)
     }
 
-    /// Starts `executable` with `arguments` in `workDirectory`, standard output and error appended
-    /// to `output`, standard input from /dev/null, no other descriptor of this process inherited.
-    public init(executable: String, arguments: [String], workDirectory: String, output: String) throws {
+    /// Starts `executable` with `arguments` in `workDirectory`, standard output appended to `output`
+    /// and standard error to `errors` (by default to `output` too), standard input from /dev/null,
+    /// no other descriptor of this process inherited.
+    public init(executable: String, arguments: [String], workDirectory: String, output: String, errors: String? = nil) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -46,7 +47,8 @@ public final class SpawnedProcess: @unchecked Sendable {
         var steps: [Int32] = [
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0),
             posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_APPEND | O_CREAT, 0o644),
-            posix_spawn_file_actions_adddup2(&actions, 1, 2),
+            errors.map { posix_spawn_file_actions_addopen(&actions, 2, $0, O_WRONLY | O_APPEND | O_CREAT, 0o644) }
+                ?? posix_spawn_file_actions_adddup2(&actions, 1, 2),
             closeFrom(&actions, 3),
         ]
         steps.append(workDirectory.withCString { changeDirectory(&actions, $0) })
@@ -91,5 +93,35 @@ public final class SpawnedProcess: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(20))
         }
         return terminationStatus
+    }
+
+    /// What a program run to its end wrote, and how it ended.
+    public struct Outcome: Sendable {
+        public let status: Int32
+        public let output: String
+        public let errors: String
+    }
+
+    /// Runs `executable` to its end and answers its status, its standard output and its standard
+    /// error. The wait suspends (it never parks one of Swift's cooperative threads, as Foundation's
+    /// `Process.waitUntilExit()` does: a test suite whose few such threads were all parked so
+    /// hung for good) and is bounded: a program still running after `timeout` seconds is killed
+    /// and the run fails.
+    public static func run(
+        _ executable: String,
+        _ arguments: [String],
+        in workDirectory: String = FileManager.default.temporaryDirectory.path,
+        timeout: TimeInterval = 600
+    ) async throws -> Outcome {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("spawned-\(UUID().uuidString)").path
+        let (output, errors) = (base + ".out", base + ".err")
+        defer {
+            try? FileManager.default.removeItem(atPath: output)
+            try? FileManager.default.removeItem(atPath: errors)
+        }
+        let process = try SpawnedProcess(executable: executable, arguments: arguments, workDirectory: workDirectory, output: output, errors: errors)
+        let status = try await process.waitForExit(timeout: timeout)
+        func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+        return Outcome(status: status, output: text(output), errors: text(errors))
     }
 }

@@ -16,15 +16,7 @@ struct ContractTests {
     }
 
     func contract() async throws {
-        let pytools = Self.root.appendingPathComponent(".build/pytools/bin/schemathesis").path
-        if !FileManager.default.isExecutableFile(atPath: pytools) {
-            let install = Process()
-            install.executableURL = URL(fileURLWithPath: "/bin/bash")
-            install.arguments = [Self.root.appendingPathComponent("deploy/install-test-tools.sh").path]
-            try install.run()
-            install.waitUntilExit()
-            try #require(install.terminationStatus == 0, "deploy/install-test-tools.sh failed")
-        }
+        let pytools = try await PythonTools.path("schemathesis")
         let dir = try temporaryDirectory("contract")
         defer { try? FileManager.default.removeItem(at: dir) }
         let demoDir = dir.appendingPathComponent("demo")
@@ -37,17 +29,15 @@ struct ContractTests {
         )
         // Every operation with the leader's token, then the intake API (issue 18) with the example
         // hotline's intake-only token, which nothing else answers.
-        try schemathesis(pytools, port: port, token: String(token), exclude: "^/(ui|lookup|api/v1/intake/)", in: dir)
-        try schemathesis(pytools, port: port, token: String(intakeToken), exclude: "^/(ui|lookup)", include: "^/api/v1/intake/", in: dir)
+        try await schemathesis(pytools, port: port, token: String(token), exclude: "^/(ui|lookup|api/v1/intake/)", in: dir)
+        try await schemathesis(pytools, port: port, token: String(intakeToken), exclude: "^/(ui|lookup)", include: "^/api/v1/intake/", in: dir)
         #expect(try await demo.interruptAndWait(timeout: 30) == 0)
     }
 
-    func schemathesis(_ pytools: String, port: String, token: String, exclude: String, include: String? = nil, in dir: URL) throws {
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: pytools)
+    func schemathesis(_ pytools: String, port: String, token: String, exclude: String, include: String? = nil, in dir: URL) async throws {
         // The dashboard's HTML pages are a browser's (DashboardTests); DELETE and the password
         // change end the caller's own credentials, which the rest of the pass needs.
-        run.arguments =
+        let arguments =
             [
                 "--config-file", Self.root.appendingPathComponent(".ci/schemathesis.toml").path, "run",
                 Self.root.appendingPathComponent("schemas/openapi.yaml").path, "--url", "http://127.0.0.1:\(port)",
@@ -56,14 +46,10 @@ struct ContractTests {
                 "--exclude-path-regex", exclude, "--exclude-method", "DELETE", "--exclude-path", "/api/v1/session/password",
                 "--seed", "16", "--no-color",
             ] + (include.map { ["--include-path-regex", $0] } ?? [])
-        run.currentDirectoryURL = dir
-        let out = Pipe()
-        run.standardOutput = out
-        run.standardError = out
-        try run.run()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        run.waitUntilExit()
-        #expect(run.terminationStatus == 0, "\(output.suffix(6000))")
+        // The whole pass takes a few minutes on 2 cores.
+        let run = try await SpawnedProcess.run(pytools, arguments, in: dir.path, timeout: 1200)
+        let output = run.output + run.errors
+        #expect(run.status == 0, "\(output.suffix(6000))")
         #expect(output.contains("passed"), "\(output.suffix(2000))")
     }
 }

@@ -34,19 +34,9 @@ struct TourTests {
         script = script.replacingOccurrences(of: ".xinfang-demo", with: demoDir.path)
             .replacingOccurrences(of: "-o overdue.csv", with: "-o \(dir.appendingPathComponent("overdue.csv").path)")
 
-        let bash = Process()
-        bash.executableURL = URL(fileURLWithPath: "/bin/bash")
-        bash.arguments = ["-e", "-c", script]
-        bash.currentDirectoryURL = Self.root
-        let out = Pipe()
-        let err = Pipe()
-        bash.standardOutput = out
-        bash.standardError = err
-        try bash.run()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        bash.waitUntilExit()
-        #expect(bash.terminationStatus == 0, "\(errors)\n\(output.suffix(1500))")
+        let bash = try await SpawnedProcess.run("/bin/bash", ["-e", "-c", script], in: Self.root.path, timeout: 900)
+        let (output, errors) = (bash.output, bash.errors)
+        #expect(bash.status == 0, "\(errors)\n\(output.suffix(1500))")
         #expect(!errors.contains("gave up"), "\(errors)")
         #expect(output.contains(#""code":"unauthenticated""#), "without a token: 401")
         #expect(output.contains(#""status":"closureVerified""#), "the province verified the closure")

@@ -10,42 +10,23 @@ import XinfangTesting
 /// field set, as JSON (each record valid under schemas/exchange-case.schema.json, checked by an
 /// independent validator) and as CSV; masked unless a role that reads personal data asks.
 struct ExchangeExportTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     /// Validates every item of `json` against the schema with jsonschema-rs (in .build/pytools);
     /// returns the validator's complaints.
-    static func validate(_ items: Data) throws -> String {
-        let python = root.appendingPathComponent(".build/pytools/bin/python").path
-        if !FileManager.default.isExecutableFile(atPath: python) {
-            let install = Process()
-            install.executableURL = URL(fileURLWithPath: "/bin/bash")
-            install.arguments = [root.appendingPathComponent("deploy/install-test-tools.sh").path]
-            try install.run()
-            install.waitUntilExit()
-        }
+    static func validate(_ items: Data) async throws -> String {
+        let python = try await PythonTools.path("python")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("exchange-\(UUID().uuidString).json")
         try items.write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: python)
-        run.arguments = [
-            "-c",
-            """
+        let script = """
             import json, sys, jsonschema_rs
             schema = json.load(open(sys.argv[1])); items = json.load(open(sys.argv[2]))
             v = jsonschema_rs.validator_for(schema)
             errors = [f"{i}: {e.message}" for i, item in enumerate(items) for e in v.iter_errors(item)]
             print("\\n".join(errors) if errors else "valid", len(items))
-            """,
-            root.appendingPathComponent("schemas/exchange-case.schema.json").path, file.path,
-        ]
-        let out = Pipe()
-        run.standardOutput = out
-        run.standardError = out
-        try run.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        run.waitUntilExit()
-        return text
+            """
+        let schema = PythonTools.root.appendingPathComponent("schemas/exchange-case.schema.json").path
+        let run = try await SpawnedProcess.run(python, ["-c", script, schema, file.path], timeout: 120)
+        return run.output + run.errors
     }
 
     @Test func theExportIsTheNationalFieldSetAndValidUnderItsSchema() async throws {
@@ -81,13 +62,13 @@ struct ExchangeExportTests {
             #expect(items.contains { $0["nmbz"] as? Int == 1 })
 
             let data = try JSONSerialization.data(withJSONObject: items)
-            let verdict = try Self.validate(data)
+            let verdict = try await Self.validate(data)
             #expect(verdict.hasPrefix("valid 2"), "\(verdict)")
             // The validator does refuse what the schema forbids.
             var broken = items[0]
             broken["xfxs"] = "999"
             broken.removeValue(forKey: "xfjbh")
-            let refused = try Self.validate(try JSONSerialization.data(withJSONObject: [broken]))
+            let refused = try await Self.validate(try JSONSerialization.data(withJSONObject: [broken]))
             #expect(refused.contains("xfjbh") && refused.contains("999"), "\(refused)")
 
             let unmasked = try await api.request(.get, "/api/v1/exchange/cases?unmask=true")

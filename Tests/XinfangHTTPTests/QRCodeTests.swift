@@ -11,32 +11,14 @@ import XinfangTesting
 /// (Python's qrcode, installed by deploy/install-test-tools.sh) makes of the same text at the same
 /// version and mask, for every mask; and the page enables a secret only with a code from it.
 struct QRCodeTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// The virtual environment's python, installed by the project's script when missing.
-    static func python() throws -> String {
-        let python = root.appendingPathComponent(".build/pytools/bin/python").path
-        if !FileManager.default.isExecutableFile(atPath: python) || (try? run(python, ["-c", "import qrcode"])) == nil {
-            _ = try run("/bin/bash", [root.appendingPathComponent("deploy/install-test-tools.sh").path])
-        }
-        return python
+    /// What `python` printed for `arguments`; a failed run fails the test.
+    static func run(_ python: String, _ arguments: [String]) async throws -> String {
+        let run = try await SpawnedProcess.run(python, arguments, timeout: 120)
+        guard run.status == 0 else { throw SpawnedProcess.Failure("python exited with \(run.status): \(run.errors)") }
+        return run.output
     }
 
-    @discardableResult
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CocoaError(.executableLoad) }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    @Test func everyMaskMatchesAnIndependentEncoderModuleForModule() throws {
+    @Test func everyMaskMatchesAnIndependentEncoderModuleForModule() async throws {
         let texts = [
             "xinfang",
             Credentials.otpauthURL(secret: "ABCDEFGHIJKLMNOPQRST", username: "li.na", node: NodeID("430102")),
@@ -51,14 +33,14 @@ struct QRCodeTests {
             q.make(fit=False)
             print('\\n'.join(''.join('1' if m else '0' for m in row) for row in q.get_matrix()))
             """
-        let python = try Self.python()
+        let python = try await PythonTools.path("python")
         for text in texts {
             let chosen = try QRCode(text)
             #expect(chosen.size == 17 + 4 * chosen.version)
             for mask in 0..<8 {
                 let mine = try QRCode(text, mask: mask, version: chosen.version)
                 let rows = mine.modules.map { $0.map { $0 ? "1" : "0" }.joined() }
-                let theirs = try Self.run(python, ["-c", script, text, String(chosen.version), String(mask)])
+                let theirs = try await Self.run(python, ["-c", script, text, String(chosen.version), String(mask)])
                     .split(separator: "\n").map(String.init)
                 #expect(rows == theirs, "\(text.prefix(20))… version \(chosen.version) mask \(mask)")
             }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import XinfangCore
 import XinfangHTTP
+import XinfangTesting
 
 /// TOTP as an authenticator app computes it (issue 16): RFC 6238's published vectors, and the
 /// secret shown at enrolment checked against an independent implementation (Python's `hmac`).
@@ -27,7 +28,7 @@ struct TOTPTests {
 
     /// A new account's secret, as shown, typed into an authenticator: Python's standard library
     /// (base32-decode, HMAC-SHA-1, dynamic truncation) must compute the code the node accepts.
-    @Test func theSecretShownGivesTheNodesCodesInAnIndependentImplementation() throws {
+    @Test func theSecretShownGivesTheNodesCodesInAnIndependentImplementation() async throws {
         let key = Credentials.newTOTPSecret()
         let shown = Credentials.authenticatorSecret(of: key)
         let at = Date(timeIntervalSince1970: 1_800_000_000)
@@ -39,17 +40,9 @@ struct TOTPTests {
             o = mac[-1] & 15
             print("%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7FFFFFFF) % 1000000))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, shown, "\(Int(at.timeIntervalSince1970))"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        process.waitUntilExit()
-        let python = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(
-            in: .whitespacesAndNewlines
-        )
-        #expect(process.terminationStatus == 0)
+        let run = try await SpawnedProcess.run("/usr/bin/env", ["python3", "-c", script, shown, "\(Int(at.timeIntervalSince1970))"], timeout: 120)
+        let python = run.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(run.status == 0, "\(run.errors)")
         #expect(python == Credentials.totp(key, at: at), "the node and an authenticator given \(shown) agree")
         #expect(Credentials.authenticatorCode(shown, at: at) == python)
         #expect(
