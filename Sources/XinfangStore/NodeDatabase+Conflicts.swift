@@ -40,6 +40,21 @@ extension NodeDatabase {
         return EventTree(all).path(to: head)
     }
 
+    /// The events of the case's chain after `seq`, at most `limit`, as a batch's run: each in its
+    /// canonical JSON, copied from its row (`StoredEventJSON`); nil when there are none.
+    static func chainRun(_ db: some SQLSession, _ number: CaseNumber, after seq: Int, limit: Int) throws -> OutboxRun? {
+        let rows = try db.fetchAll(
+            "SELECT * FROM events WHERE case_number = ? AND seq > ? ORDER BY seq LIMIT ?",
+            [number.rawValue, seq, limit]
+        )
+        // As in `chainEvents`: a forked case walks its winning chain.
+        let stored = try db.value("SELECT COUNT(*) FROM events WHERE case_number = ?", [number.rawValue], as: Int.self) ?? 0
+        let head = try db.value("SELECT head_seq FROM cases WHERE case_number = ?", [number.rawValue], as: Int.self) ?? 0
+        guard stored == head else { return try OutboxRun(Array(try loadEvents(db, number).filter { $0.seq > seq }.prefix(limit))) }
+        guard let last = rows.last else { return nil }
+        return OutboxRun(caseNumber: number, lastSeq: last["seq"], events: rows.map(StoredEventJSON.json))
+    }
+
     /// The events of the case's chain after `seq`, at most `limit`.
     static func chainEvents(_ db: some SQLSession, _ number: CaseNumber, after seq: Int, limit: Int) throws -> [CaseEvent] {
         let events = try db.fetchAll(

@@ -56,7 +56,7 @@ extension NodeDatabase {
                 [peer.rawValue, now.milliseconds, DeliveryPolicy.itemsPerPacketMax]
             )
             guard !rows.isEmpty else { return nil }
-            var chains: [[CaseEvent]] = []
+            var runs: [OutboxRun] = []
             var commands: [CaseCommand] = []
             var ids: [Int64] = []
             var eventBudget = DeliveryPolicy.eventsPerPacketMax
@@ -76,22 +76,22 @@ extension NodeDatabase {
                 }
                 guard eventBudget > 0 else { break }
                 let number = CaseNumber(rawValue: row["case_number"])
-                let events: [CaseEvent]
+                let run: OutboxRun?
                 if (row["kind"] as String) == "branch" {
                     // A losing branch travels with its whole path, so the receiver never lacks its fork point.
-                    if chains.contains(where: { $0.first?.caseNumber == number }) { continue }
+                    if runs.contains(where: { $0.caseNumber == number }) { continue }
                     let path = EventTree(try Self.loadAllEvents(db, number)).path(to: row["branch_head"] as String? ?? "")
-                    if path.count > eventBudget, !chains.isEmpty { break }
-                    events = path
+                    if path.count > eventBudget, !runs.isEmpty { break }
+                    run = try OutboxRun(path)
                 } else {
-                    events = try Self.chainEvents(db, number, after: row["acked_seq"], limit: eventBudget)
+                    run = try Self.chainRun(db, number, after: row["acked_seq"], limit: eventBudget)
                 }
-                if events.isEmpty {
+                guard let run else {
                     try OutboxTable.update(db, id: id, now: now) { $0.emptied() }
                     continue
                 }
-                eventBudget -= events.count
-                chains.append(events)
+                eventBudget -= run.events.count
+                runs.append(run)
                 ids.append(id)
             }
             guard !ids.isEmpty else { return nil }
@@ -101,7 +101,7 @@ extension NodeDatabase {
                 arguments: [now.milliseconds] + ids,
                 cached: false
             )
-            return OutboxBatch(peer: peer, number: try Self.nextPacketNumber(db, for: peer), chains: chains, commands: commands, itemIDs: ids)
+            return OutboxBatch(peer: peer, number: try Self.nextPacketNumber(db, for: peer), runs: runs, commands: commands, itemIDs: ids)
         }
     }
 
@@ -144,7 +144,7 @@ extension NodeDatabase {
                 }
                 guard let id, batch.itemIDs.contains(id) else { continue }
                 answered.insert(id)
-                let sentHead = batch.chains.first { $0.first?.caseNumber == receipt.caseNumber }?.last?.seq ?? 0
+                let sentHead = batch.runs.first { $0.caseNumber == receipt.caseNumber }?.lastSeq ?? 0
                 try OutboxTable.update(db, id: id, now: now) { $0.answered(receipt, sentHead: sentHead, now: now, jitter: jitter) }
             }
             // Items the receiver did not answer are tried again after a back-off.

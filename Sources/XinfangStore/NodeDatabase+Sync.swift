@@ -8,11 +8,24 @@ public struct OutboxBatch: Sendable {
     /// The packet's session and number on the link to `peer`; nil when the link has no session
     /// (the sender greets the peer first, then numbers the packet: `nextPacketNumber`).
     public var number: PacketNumber?
-    /// Per case, the events the peer lacks, in chain order.
-    public var chains: [[CaseEvent]]
+    /// Per case, the events the peer lacks, in chain order, as the store holds them.
+    public var runs: [OutboxRun]
     public var commands: [CaseCommand]
     /// The outbox rows this batch covers.
     public var itemIDs: [Int64]
+
+    /// The runs' events decoded, for tools and tests: the dispatcher copies their bytes.
+    public func chains() throws -> [[CaseEvent]] {
+        try runs.map { run in try run.events.map { try CanonicalJSON.decoder.decode(CaseEvent.self, from: $0) } }
+    }
+}
+
+/// One case's events in a batch, each in the canonical JSON a packet carries (`StoredEventJSON`).
+public struct OutboxRun: Sendable {
+    public var caseNumber: CaseNumber
+    /// The `seq` of its last event: the peer's head once it takes the run.
+    public var lastSeq: Int
+    public var events: [Data]
 }
 
 /// The outbox as an operator sees it, per peer.

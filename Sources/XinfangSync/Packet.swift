@@ -76,6 +76,32 @@ public struct Packet: Codable, Sendable, Equatable {
         // Encoding events, commands, strings, integers and dates cannot fail.
         try! CanonicalJSON.encoder.encode(self)
     }
+
+    /// The canonical body bytes of this packet with `wireChains` as its chains: each event already
+    /// in its canonical JSON (`OutboxBatch.runs`, copied from the store), so the sender does not
+    /// decode the events and encode them again. The same bytes as `encoded()` of the packet with
+    /// the decoded events (`PacketTests`). `chains` must be empty: its place takes the events.
+    public func encoded(wireChains: [[Data]]) -> Data {
+        precondition(chains.isEmpty, "a packet's chains are given once")
+        let rest = encoded()
+        // `chains` sorts first of the packet's keys, so its body opens with the empty list.
+        let opening = Data(#"{"chains":[]"#.utf8)
+        precondition(rest.starts(with: opening), "a packet's canonical JSON opens with its chains")
+        var body = Data(#"{"chains":["#.utf8)
+        body.reserveCapacity(rest.count + wireChains.reduce(0) { $0 + $1.reduce(2) { $0 + $1.count + 1 } })
+        for (index, chain) in wireChains.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(UInt8(ascii: "["))
+            for (position, event) in chain.enumerated() {
+                if position > 0 { body.append(UInt8(ascii: ",")) }
+                body.append(event)
+            }
+            body.append(UInt8(ascii: "]"))
+        }
+        body.append(UInt8(ascii: "]"))
+        body.append(rest[rest.index(rest.startIndex, offsetBy: opening.count)...])
+        return body
+    }
 }
 
 /// The receiver's answer to a packet: one receipt per item.

@@ -126,11 +126,12 @@ public struct PeerDispatcher: Sendable {
             to: peer.id,
             number: number,
             sentAt: now,
-            chains: batch.chains,
+            chains: [],
             commands: batch.commands,
             version: link.version(for: number)
         )
-        return ReadyPacket(batch: batch, packet: packet, body: packet.encoded())
+        // The events go in as the store holds them, without being decoded and encoded again.
+        return ReadyPacket(batch: batch, packet: packet, body: packet.encoded(wireChains: batch.runs.map(\.events)))
     }
 
     /// The next packet, made ready while the current one is in flight; nil when nothing is due,

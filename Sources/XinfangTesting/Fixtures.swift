@@ -94,3 +94,46 @@ public enum Fixtures {
         """
     }
 }
+
+extension Fixtures {
+    /// Events of one case in every form a field can take: each optional field present and
+    /// absent, format 1 and 2, strings of plain ASCII and strings JSON escapes or writes as UTF-8
+    /// (unsigned and with made-up signatures: for the tests of their encodings).
+    public static func eventsOfEveryForm(
+        of number: CaseNumber = CaseNumber(rawValue: "430102-2026-000042"),
+        from firstSeq: Int = 1,
+        at now: Date
+    ) -> [CaseEvent] {
+        let actors = [
+            "li.na", "局长", #"say "hi""#, #"back\slash"#, "line\nbreak", "tab\there", "bell\u{07}", "del\u{7f}", "a/b",
+            "😀", "sep\u{2028}arator", "",
+        ]
+        let command = CaseCommand(
+            id: "cmd-1",
+            caseNumber: number,
+            origin: city,
+            actor: "市\"督办\"员",
+            action: .comment(text: "请\n尽快"),
+            createdAt: now,
+            format: 2
+        )
+        var events: [CaseEvent] = []
+        for (index, actor) in actors.enumerated() {
+            var event = CaseEvent(
+                caseNumber: number,
+                epoch: index % 3,
+                seq: firstSeq + index,
+                prevHash: index == 0 ? nil : events[index - 1].hash,
+                origin: index % 2 == 0 ? county : city,
+                time: HLCTimestamp(wallMs: Int64(now.timeIntervalSince1970 * 1000) + Int64(index), logical: Int32(index % 4)),
+                actor: actor,
+                body: index == 0 ? .register(registration(receivedAt: now)) : .act(.comment(text: "第\(index)条 \"意见\"")),
+                command: index % 4 == 3 ? command : nil,
+                format: index % 2 == 0 ? 1 : 2
+            )
+            event.signature = index % 5 == 4 ? nil : "c2lnbmF0dXJl/+\(index)=="
+            events.append(event)
+        }
+        return events
+    }
+}

@@ -52,7 +52,7 @@ struct NodeSyncTests {
             var firstPacket: OutboxBatch?
             while let batch = try await city.nextBatch(for: Fixtures.county, now: Self.now) {
                 let number = try #require(batch.number)
-                let receipts = try await county.receivePacket(from: Fixtures.city, number: number, chains: batch.chains, now: Self.now)
+                let receipts = try await county.receivePacket(from: Fixtures.city, number: number, chains: try batch.chains(), now: Self.now)
                 #expect(receipts.allSatisfy { $0.status == .applied }, "\(receipts.filter { $0.status != .applied })")
                 try await city.recordDelivery(batch, receipts: receipts, now: Self.now, jitter: 0)
                 firstPacket = firstPacket ?? batch
@@ -66,14 +66,14 @@ struct NodeSyncTests {
             // The same packet again is a replay: refused, nothing stored twice.
             let replay = try #require(firstPacket)
             await #expect(throws: (any Error).self) {
-                try await county.receivePacket(from: Fixtures.city, number: replay.number!, chains: replay.chains, now: Self.now)
+                try await county.receivePacket(from: Fixtures.city, number: replay.number!, chains: try replay.chains(), now: Self.now)
             }
             #expect(try await county.counts() == (cases: cases, events: 2 * cases))
 
             // The county accepts a case: its event goes back up to the city.
             let accepted = try await county.act(on: numbers[0], action: .accept, actor: "承办人", now: Self.now)
             let up = try #require(try await county.nextBatch(for: Fixtures.city, now: Self.now))
-            #expect(up.chains.flatMap { $0 }.contains { $0.hash == accepted.headHash })
+            #expect(try up.chains().flatMap { $0 }.contains { $0.hash == accepted.headHash })
             let report = try await county.verifyIntegrity()
             #expect(report.ok, "\(report.problems)")
             #expect(report.events == 2 * cases + 1)

@@ -186,6 +186,12 @@ struct ChainBoundsPropertyTests {
                     #expect(reencoded == event.body, "seed \(seed) event \(event.seq) round-trips")
                 }
             }
+            // What a sender copies into its packets is each event's canonical encoding (`StoredEventJSON`).
+            let rows = try await db.read { session in try session.fetchAll("SELECT * FROM events", []) }
+            for row in rows {
+                let canonical = try CanonicalJSON.encoder.encode(try CaseEvent(row: row))
+                #expect(StoredEventJSON.json(row) == canonical, "seed \(seed): \(String(decoding: canonical, as: UTF8.self))")
+            }
             let report = try await db.rebuildMaterialisedState(repair: false)
             #expect(report.mismatched.isEmpty)
         }

@@ -142,10 +142,10 @@ public struct Fuzzer: Sendable {
                             to: Self.county,
                             number: PacketNumber(session: session, number: seq),
                             sentAt: now,
-                            chains: batch.chains,
+                            chains: [],
                             commands: batch.commands
                         )
-                        .encoded()
+                        .encoded(wireChains: batch.runs.map(\.events))
                     )
                     try await city.recordDelivery(batch, receipts: [], now: now, jitter: 0)
                     if seq > 5 { break }

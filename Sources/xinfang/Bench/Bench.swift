@@ -175,7 +175,7 @@ enum AntiEntropyScenario {
         try await IngestScenario.registerAndOffer(cases, at: store, to: ExampleHierarchy.furong, mode: .transfer)
         var bytes = 0
         while let batch = try await store.nextBatch(for: ExampleHierarchy.furong, now: Date()) {
-            bytes += try CanonicalJSON.encoder.encode(batch.chains).count
+            bytes += try CanonicalJSON.encoder.encode(try batch.chains()).count
         }
         return bytes
     }

@@ -159,7 +159,7 @@ enum IngestScenario {
                     response = answer
                 }
                 try await sender.recordDelivery(batch, receipts: response.receipts, now: Date(), jitter: 0)
-                events += batch.chains.reduce(0) { $0 + $1.count }
+                events += batch.runs.reduce(0) { $0 + $1.events.count }
             }
             let seconds = milliseconds(since: t0) / 1000
             group.cancelAll()
@@ -170,7 +170,7 @@ enum IngestScenario {
             throw ValidationError("the county stored \(stored.events) events of \(events) sent (\(2 * cases) made)")
         }
         progress(String(format: "P1: pushed %d events in %d packets in %.2f s", events, prepared.count, seconds))
-        let batches = prepared.map { $0.batch.chains.flatMap { $0 } }
+        let batches = try prepared.map { try $0.batch.chains().flatMap { $0 } }
         let raw = try await RawInsertBenchmark.eventsPerSecond(directory: root.appendingPathComponent("raw"), batches: batches)
         let crypto = try verificationsPerSecond(Array(batches.joined().prefix(5000)), publicKey: topology.node(city)!.publicKey)
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -244,8 +244,9 @@ enum IngestScenario {
         var prepared: [PreparedPacket] = []
         while let batch = try await sender.nextBatch(for: county, now: Date()) {
             guard let number = batch.number else { throw ValidationError("the city has no session with the county") }
-            let body = Packet(from: city, to: county, number: number, sentAt: Date(), chains: batch.chains, commands: batch.commands)
-                .encoded()
+            // As the dispatcher does: the events as the city stores them.
+            let body = Packet(from: city, to: county, number: number, sentAt: Date(), chains: [], commands: batch.commands)
+                .encoded(wireChains: batch.runs.map(\.events))
             prepared.append((batch, body, key.sign(body)))
         }
         progress(

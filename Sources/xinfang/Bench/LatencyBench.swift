@@ -247,7 +247,7 @@ struct BackgroundPackets {
                 let (state, _) = try await store.register(registration, actor: "bench", now: now)
                 _ = try await store.act(on: state.caseNumber, action: .notify(note: nil), actor: "bench", now: now)
             }
-            while let batch = try await store.nextBatch(for: ExampleHierarchy.changsha, now: Date()) { chains += batch.chains }
+            while let batch = try await store.nextBatch(for: ExampleHierarchy.changsha, now: Date()) { chains += try batch.chains() }
         }
         return BackgroundPackets(chains: chains, key: hierarchy.keys[yuelu]!, city: hierarchy.topology.node(ExampleHierarchy.changsha)!)
     }
