@@ -66,52 +66,86 @@ public struct PeerDispatcher: Sendable {
     }
 
     /// Sends due items and records each answer: one packet, or with `preparesAhead` a run of up
-    /// to `packetsPerAttemptMax` packets, each made ready (its items marked sent, its body
-    /// encoded) while the one before it is in flight and sent only after that one is answered, so
-    /// the peer receives them in order. When a packet fails, the one made ready behind it goes
-    /// back to the queue unsent (`CaseStore.requeue`).
+    /// to `packetsPerAttemptMax` packets (`sendWindowed`).
     func attempt(jitter: Double) async throws -> PeerLoop.Outcome {
         let now = clock.now()
         guard let batch = try await database.nextBatch(for: peer.id, now: now) else {
             return .nothingDue(nextDue: try await database.nextDueAt(for: peer.id))
         }
-        var current: ReadyPacket
+        let first: ReadyPacket
         do {
             let number: PacketNumber
             if let allocated = batch.number { number = allocated } else { number = try await link.number() }
-            current = ready(batch, number: number, now: now)
+            first = ready(batch, number: number, now: now)
         } catch let greeting as PeerLink.GreetingFailed {
             logger.info("peer not greeted", metadata: ["sync.error": "\(greeting.reason)"])
             return .failed(retryAt: try await recordFailure(batch, reason: greeting.description, kind: greeting.kind, jitter: jitter))
         }
-        for sent in 1...Self.packetsPerAttemptMax {
-            async let upcoming = preparesAhead && sent < Self.packetsPerAttemptMax ? readyNext() : nil
-            let result: TransportResult
-            do { result = try await link.send(current.packet, body: current.body) } catch {
-                if let next = await upcoming { try? await database.requeue(next.batch, now: clock.now()) }
-                throw error
-            }
-            let next = await upcoming
+        guard preparesAhead else {
+            let result = try await link.send(first.packet, body: first.body)
             guard case .delivered(let response) = result else {
-                if let next { try await database.requeue(next.batch, now: clock.now()) }
-                return .failed(retryAt: try await recordFailure(current.batch, result, jitter: jitter))
+                return .failed(retryAt: try await recordFailure(first.batch, result, jitter: jitter))
             }
-            do {
-                try await database.recordDelivery(current.batch, receipts: response.receipts, now: clock.now(), jitter: jitter)
-            } catch {
-                if let next { try? await database.requeue(next.batch, now: clock.now()) }
-                throw error
-            }
-            logDelivery(current)
-            guard let next else { break }
-            current = next
+            try await database.recordDelivery(first.batch, receipts: response.receipts, now: clock.now(), jitter: jitter)
+            logDelivery(first)
+            return .delivered
         }
-        return .delivered
+        return try await sendWindowed(first, jitter: jitter)
     }
 
-    /// The most packets one attempt sends back to back when it prepares ahead: the loop looks at
-    /// shutdown between attempts, so a long catch-up still stops within a few seconds.
+    /// Sends `first` and the packets due after it, up to `packetsPerAttemptMax`, with up to
+    /// `packetsInFlightMax` on the wire at once: each next packet is made ready (its items marked
+    /// sent, its body encoded) and sent while the one before it is in flight, so the peer works on
+    /// one while it stores the other, and the answers are recorded in the order the packets were
+    /// sent. The peer may take them in either order (its replay window takes any number not seen
+    /// before): a case's chain is never in two packets at once (its item stays in flight until
+    /// answered), and the protocol already lets items overtake each other (a failed item waits for
+    /// its retry while newer ones go). After a failure no more packets are sent; the ones in flight
+    /// are still answered and recorded.
+    func sendWindowed(_ first: ReadyPacket, jitter: Double) async throws -> PeerLoop.Outcome {
+        try await withThrowingTaskGroup(of: (Int, TransportResult).self) { group in
+            var inFlight: [Int: ReadyPacket] = [:]
+            var answers: [Int: TransportResult] = [:]
+            var sent = 0
+            var recorded = 0
+            var dueLeft = true
+            var retryAt: Date?
+            func send(_ packet: ReadyPacket) {
+                let index = sent
+                inFlight[index] = packet
+                sent += 1
+                group.addTask { (index, try await link.send(packet.packet, body: packet.body)) }
+            }
+            send(first)
+            while recorded < sent {
+                while dueLeft, retryAt == nil, sent - recorded < Self.packetsInFlightMax, sent < Self.packetsPerAttemptMax {
+                    if let next = await readyNext() { send(next) } else { dueLeft = false }
+                }
+                guard let (index, result) = try await group.next() else { break }
+                answers[index] = result
+                while let result = answers.removeValue(forKey: recorded), let packet = inFlight.removeValue(forKey: recorded) {
+                    recorded += 1
+                    guard case .delivered(let response) = result else {
+                        let at = try await recordFailure(packet.batch, result, jitter: jitter)
+                        retryAt = min(retryAt ?? at, at)
+                        continue
+                    }
+                    try await database.recordDelivery(packet.batch, receipts: response.receipts, now: clock.now(), jitter: jitter)
+                    logDelivery(packet)
+                }
+            }
+            return retryAt.map { .failed(retryAt: $0) } ?? .delivered
+        }
+    }
+
+    /// The most packets one attempt sends when it prepares ahead: the loop looks at shutdown
+    /// between attempts, so a long catch-up still stops within a few seconds.
     static let packetsPerAttemptMax = 16
+
+    /// The most packets on the wire to one peer at once when the dispatcher prepares ahead. Two
+    /// keep both ends busy: the peer decodes, checks and folds one packet while it writes and
+    /// commits the one before (a third added little in `xinfang bench ingest`; docs/BENCHMARKS.md).
+    public static let packetsInFlightMax = 2
 
     /// A packet made ready to send: its batch, number and encoded body.
     struct ReadyPacket: Sendable {

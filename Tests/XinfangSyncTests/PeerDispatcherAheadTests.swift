@@ -8,31 +8,43 @@ import XinfangStore
 import XinfangSync
 import XinfangTesting
 
-/// The sync service's dispatcher makes the next packet ready while one is in flight
-/// (`preparesAhead`): the peer still receives the packets one at a time, in order, each item once;
-/// when a packet fails, the packet made ready behind it goes back to the queue unsent, with no
-/// attempt counted, and nothing is left marked in flight.
+/// The sync service's dispatcher makes the next packet ready and sends it while one is in flight
+/// (`preparesAhead`), at most `PeerDispatcher.packetsInFlightMax` on the wire: each item is sent
+/// once, the answers are recorded in the order the packets were sent, and after a failure no new
+/// packet is sent while the ones in flight are still answered and recorded; nothing is left
+/// marked in flight.
 struct PeerDispatcherAheadTests {
     typealias H = ExampleHierarchy
     static let t0 = Fixtures.instant("2026-11-02T09:00:00+08:00")
 
     /// Answers every chain as applied, except the non-greeting packets whose ordinal (from 1) is
-    /// in `unreachable`, which it does not reach. Records what it was given.
+    /// in `unreachable`, which it does not reach. A packet whose ordinal is a key of `holds` is
+    /// answered only once the packet of the value's ordinal has arrived (or after two seconds): a
+    /// dispatcher that waited for each answer before sending the next would show it by that wait
+    /// and by never overlapping. Records what it was given.
     final class AnsweringTransport: PacketTransport {
         let unreachable: Set<Int>
-        let log = Mutex<(packets: [Packet], inFlight: Int, overlapped: Bool)>(([], 0, false))
-        init(unreachable: Set<Int> = []) { self.unreachable = unreachable }
+        let holds: [Int: Int]
+        let log = Mutex<(packets: [Packet], inFlight: Int, mostInFlight: Int)>(([], 0, 0))
+        init(unreachable: Set<Int> = [], holds: [Int: Int] = [:]) {
+            self.unreachable = unreachable
+            self.holds = holds
+        }
 
         func send(_ body: Data, signature: String, from: NodeID, to peer: TopologyNode) async -> TransportResult {
             guard let packet = try? CanonicalJSON.decoder.decode(Packet.self, from: body) else { return .unreachable("not a packet") }
             let ordinal = log.withLock { log in
-                if log.inFlight > 0 { log.overlapped = true }
                 log.inFlight += 1
+                log.mostInFlight = max(log.mostInFlight, log.inFlight)
                 log.packets.append(packet)
                 return log.packets.filter { !$0.isGreeting }.count
             }
-            // Time for a packet made ready behind this one to be sent early, if the code allowed it.
-            try? await Task.sleep(for: .milliseconds(20))
+            if let awaited = holds[ordinal] {
+                let deadline = ContinuousClock.now + .seconds(2)
+                while sent.count < awaited, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(1)) }
+            } else {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
             log.withLock { $0.inFlight -= 1 }
             if packet.isGreeting { return .delivered(PacketResponse(receipts: [], session: LinkSession.newID())) }
             if unreachable.contains(ordinal) { return .unreachable("test: packet \(ordinal) does not arrive") }
@@ -43,7 +55,7 @@ struct PeerDispatcherAheadTests {
         }
 
         var sent: [Packet] { log.withLock { $0.packets.filter { !$0.isGreeting } } }
-        var overlapped: Bool { log.withLock { $0.overlapped } }
+        var mostInFlight: Int { log.withLock { $0.mostInFlight } }
     }
 
     /// A county with `cases` registrations queued for its city (one item a case).
@@ -70,51 +82,53 @@ struct PeerDispatcherAheadTests {
         (try await db.outboxSummary().first { $0.peer == H.changsha.rawValue }?.counts ?? [:]).filter { $0.value > 0 }
     }
 
-    @Test func oneAttemptSendsEveryDuePacketInOrderEachItemOnce() async throws {
+    @Test func oneAttemptSendsEveryDuePacketTwoOnTheWireEachItemOnce() async throws {
         let perPacket = DeliveryPolicy.itemsPerPacketMax
-        let transport = AnsweringTransport()
+        // The first packet is answered only once the second has been sent.
+        let transport = AnsweringTransport(holds: [1: 2])
         let clock = ManualClock(Self.t0)
         let (db, dispatcher) = try await county(cases: 2 * perPacket + perPacket / 2, transport: transport, clock: clock)
 
         #expect(await dispatcher.perform(.attempt, jitter: 0.5) == .delivered)
 
         let sent = transport.sent
-        #expect(sent.map(\.chains.count) == [perPacket, perPacket, perPacket / 2])
-        #expect(sent.map(\.packetSeq) == [1, 2, 3], "numbered in the order they are sent")
+        #expect(sent.map(\.chains.count).sorted() == [perPacket / 2, perPacket, perPacket])
+        #expect(sent.map(\.packetSeq).sorted() == [1, 2, 3], "each packet its own number")
         #expect(Set(sent.map(\.session)).count == 1)
         let cases = sent.flatMap { $0.chains.map { $0[0].caseNumber } }
         #expect(Set(cases).count == cases.count, "no case sent twice")
-        #expect(!transport.overlapped, "a packet is sent only after the one before it is answered")
+        #expect(transport.mostInFlight == PeerDispatcher.packetsInFlightMax, "the next packet goes while one is in flight, no more")
         let after = try await counts(db)
         #expect(after == ["acknowledged": cases.count])
         #expect(await dispatcher.perform(.attempt, jitter: 0.5) == .nothingDue(nextDue: nil))
     }
 
-    @Test func aFailedPacketSendsTheOneReadyBehindItBackToTheQueueUncounted() async throws {
+    @Test func afterAFailedPacketNoneIsSentAndTheOneInFlightIsRecorded() async throws {
         let perPacket = DeliveryPolicy.itemsPerPacketMax
-        let transport = AnsweringTransport(unreachable: [2])
+        // The second packet fails, and its failure comes back only once the third is on the wire.
+        let transport = AnsweringTransport(unreachable: [2], holds: [2: 3])
         let clock = ManualClock(Self.t0)
-        let (db, dispatcher) = try await county(cases: 2 * perPacket + perPacket / 2, transport: transport, clock: clock)
+        let (db, dispatcher) = try await county(cases: 3 * perPacket + perPacket / 2, transport: transport, clock: clock)
 
         guard case .failed(let retryAt) = await dispatcher.perform(.attempt, jitter: 0.5) else {
             Issue.record("the second packet did not reach the city: the attempt fails")
             return
         }
-        #expect(transport.sent.count == 2, "the packet made ready behind the failed one is not sent")
-        // The first was acknowledged, the second failed (one attempt each); the third batch, made
-        // ready while the second was in flight, is queued again as it was: nothing stays in flight.
+        #expect(transport.sent.count == 3, "no packet is sent after the failure is known")
+        // The first and third were acknowledged, the second failed (one attempt); the fourth batch
+        // was never made ready: its items wait, uncounted, and nothing stays in flight.
         let afterFailure = try await counts(db)
-        #expect(afterFailure == ["acknowledged": perPacket, "failed": perPacket, "pending": perPacket / 2])
+        #expect(afterFailure == ["acknowledged": 2 * perPacket, "failed": perPacket, "pending": perPacket / 2])
         let waiting = try await db.outboxSummary().first { $0.peer == H.changsha.rawValue }!.items
         #expect(waiting.filter { $0.state == "pending" }.allSatisfy { $0.attempts == 0 }, "the unsent batch counts no attempt")
         #expect(waiting.filter { $0.state == "failed" }.allSatisfy { $0.attempts == 1 })
 
-        // After the failed packet's retry time, the rest goes: the requeued items in a new packet.
+        // After the failed packet's retry time, the rest goes.
         clock.set(retryAt)
         #expect(await dispatcher.perform(.attempt, jitter: 0.5) == .delivered)
         let afterRetry = try await counts(db)
-        #expect(afterRetry == ["acknowledged": 2 * perPacket + perPacket / 2])
+        #expect(afterRetry == ["acknowledged": 3 * perPacket + perPacket / 2])
         let numbers = transport.sent.map(\.packetSeq)
-        #expect(numbers == numbers.sorted() && Set(numbers).count == numbers.count, "numbers only grow: \(numbers)")
+        #expect(Set(numbers).count == numbers.count, "no number used twice: \(numbers)")
     }
 }
