@@ -101,7 +101,9 @@ public struct PeerDispatcher: Sendable {
     /// before): a case's chain is never in two packets at once (its item stays in flight until
     /// answered), and the protocol already lets items overtake each other (a failed item waits for
     /// its retry while newer ones go). After a failure no more packets are sent; the ones in flight
-    /// are still answered and recorded.
+    /// are still answered and recorded. A store error ends the attempt (thrown, as before the
+    /// window): the items of a packet it leaves marked sent go again after the service's next start
+    /// (`resetInFlight`).
     func sendWindowed(_ first: ReadyPacket, jitter: Double) async throws -> PeerLoop.Outcome {
         try await withThrowingTaskGroup(of: (Int, TransportResult).self) { group in
             var inFlight: [Int: ReadyPacket] = [:]
