@@ -98,12 +98,12 @@ public struct PeerDispatcher: Sendable {
     /// sent, its body encoded) and sent while the one before it is in flight, so the peer works on
     /// one while it stores the other, and the answers are recorded in the order the packets were
     /// sent. The peer may take them in either order (its replay window takes any number not seen
-    /// before): a case's chain is never in two packets at once (its item stays in flight until
-    /// answered), and the protocol already lets items overtake each other (a failed item waits for
-    /// its retry while newer ones go). After a failure no more packets are sent; the ones in flight
-    /// are still answered and recorded. A store error ends the attempt (thrown, as before the
-    /// window): the items of a packet it leaves marked sent go again after the service's next start
-    /// (`resetInFlight`).
+    /// before): a case's chain item is never in two packets at once (it stays in flight until
+    /// answered), a losing branch travels with its whole path, and the protocol already lets items
+    /// overtake each other (a failed item waits for its retry while newer ones go). After a
+    /// failure no more packets are sent; the ones in flight are still answered and recorded. A
+    /// store error ends the attempt (thrown, as before the window): the items of a packet it leaves
+    /// marked sent go again after the service's next start (`resetInFlight`).
     func sendWindowed(_ first: ReadyPacket, jitter: Double) async throws -> PeerLoop.Outcome {
         try await withThrowingTaskGroup(of: (Int, TransportResult).self) { group in
             var inFlight: [Int: ReadyPacket] = [:]
