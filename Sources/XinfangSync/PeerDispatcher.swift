@@ -81,20 +81,11 @@ public struct PeerDispatcher: Sendable {
             logger.info("peer not greeted", metadata: ["sync.error": "\(greeting.reason)"])
             return .failed(retryAt: try await recordFailure(batch, reason: greeting.description, kind: greeting.kind, jitter: jitter))
         }
-        guard preparesAhead else {
-            let result = try await link.send(first.packet, body: first.body)
-            guard case .delivered(let response) = result else {
-                return .failed(retryAt: try await recordFailure(first.batch, result, jitter: jitter))
-            }
-            try await database.recordDelivery(first.batch, receipts: response.receipts, now: clock.now(), jitter: jitter)
-            logDelivery(first)
-            return .delivered
-        }
-        return try await sendWindowed(first, jitter: jitter)
+        return try await sendWindowed(first, limit: preparesAhead ? Self.packetsPerAttemptMax : 1, jitter: jitter)
     }
 
-    /// Sends `first` and the packets due after it, up to `packetsPerAttemptMax`, with up to
-    /// `packetsInFlightMax` on the wire at once: each next packet is made ready (its items marked
+    /// Sends `first` and the packets due after it, up to `limit`, with up to `packetsInFlightMax`
+    /// on the wire at once (`InOrderWindow`): each next packet is made ready (its items marked
     /// sent, its body encoded) and sent while the one before it is in flight, so the peer works on
     /// one while it stores the other, and the answers are recorded in the order the packets were
     /// sent. The peer may take them in either order (its replay window takes any number not seen
@@ -104,40 +95,30 @@ public struct PeerDispatcher: Sendable {
     /// failure no more packets are sent; the ones in flight are still answered and recorded. A
     /// store error ends the attempt (thrown, as before the window): the items of a packet it leaves
     /// marked sent go again after the service's next start (`resetInFlight`).
-    func sendWindowed(_ first: ReadyPacket, jitter: Double) async throws -> PeerLoop.Outcome {
-        try await withThrowingTaskGroup(of: (Int, TransportResult).self) { group in
-            var inFlight: [Int: ReadyPacket] = [:]
-            var answers: [Int: TransportResult] = [:]
-            var sent = 0
-            var recorded = 0
-            var dueLeft = true
-            var retryAt: Date?
-            func send(_ packet: ReadyPacket) {
-                let index = sent
-                inFlight[index] = packet
-                sent += 1
-                group.addTask { (index, try await link.send(packet.packet, body: packet.body)) }
-            }
-            send(first)
-            while recorded < sent {
-                while dueLeft, retryAt == nil, sent - recorded < Self.packetsInFlightMax, sent < Self.packetsPerAttemptMax {
-                    if let next = await readyNext() { send(next) } else { dueLeft = false }
+    func sendWindowed(_ first: ReadyPacket, limit: Int, jitter: Double) async throws -> PeerLoop.Outcome {
+        var unsent: ReadyPacket? = first
+        var retryAt: Date?
+        try await InOrderWindow.run(
+            width: Self.packetsInFlightMax,
+            limit: limit,
+            next: {
+                guard let packet = unsent else { return await readyNext() }
+                unsent = nil
+                return packet
+            },
+            send: { [link] packet in try await link.send(packet.packet, body: packet.body) },
+            record: { packet, result in
+                guard case .delivered(let response) = result else {
+                    let at = try await recordFailure(packet.batch, result, jitter: jitter)
+                    retryAt = min(retryAt ?? at, at)
+                    return false
                 }
-                guard let (index, result) = try await group.next() else { break }
-                answers[index] = result
-                while let result = answers.removeValue(forKey: recorded), let packet = inFlight.removeValue(forKey: recorded) {
-                    recorded += 1
-                    guard case .delivered(let response) = result else {
-                        let at = try await recordFailure(packet.batch, result, jitter: jitter)
-                        retryAt = min(retryAt ?? at, at)
-                        continue
-                    }
-                    try await database.recordDelivery(packet.batch, receipts: response.receipts, now: clock.now(), jitter: jitter)
-                    logDelivery(packet)
-                }
+                try await database.recordDelivery(packet.batch, receipts: response.receipts, now: clock.now(), jitter: jitter)
+                logDelivery(packet)
+                return true
             }
-            return retryAt.map { .failed(retryAt: $0) } ?? .delivered
-        }
+        )
+        return retryAt.map { .failed(retryAt: $0) } ?? .delivered
     }
 
     /// The most packets one attempt sends when it prepares ahead: the loop looks at shutdown

@@ -178,37 +178,28 @@ enum IngestScenario {
         )
     }
 
-    /// Sends the packets as the dispatcher does, up to `PeerDispatcher.packetsInFlightMax` on the
-    /// wire, and records their answers at `sender` in the order they were sent; the events sent.
+    /// Sends the packets as the dispatcher does (`InOrderWindow`, up to
+    /// `PeerDispatcher.packetsInFlightMax` on the wire) and records their answers at `sender` in
+    /// the order they were sent; the events sent.
     static func push(
         _ prepared: [PreparedPacket],
         recordingAt sender: NodeDatabase,
         deliver: @escaping @Sendable (Data, String) async throws -> PacketResponse
     ) async throws -> Int {
-        try await withThrowingTaskGroup(of: (Int, PacketResponse).self) { sends in
-            var next = 0
-            var answers: [Int: PacketResponse] = [:]
-            var recorded = 0
-            var events = 0
-            func send() {
-                let index = next
-                let (_, body, signature) = prepared[index]
-                next += 1
-                sends.addTask { (index, try await deliver(body, signature)) }
+        var packets = prepared.makeIterator()
+        var events = 0
+        try await InOrderWindow.run(
+            width: PeerDispatcher.packetsInFlightMax,
+            limit: prepared.count,
+            next: { packets.next() },
+            send: { packet in try await deliver(packet.body, packet.signature) },
+            record: { packet, response in
+                try await sender.recordDelivery(packet.batch, receipts: response.receipts, now: Date(), jitter: 0)
+                events += packet.batch.runs.reduce(0) { $0 + $1.events.count }
+                return true
             }
-            while next < min(PeerDispatcher.packetsInFlightMax, prepared.count) { send() }
-            while let (index, answer) = try await sends.next() {
-                answers[index] = answer
-                while let response = answers.removeValue(forKey: recorded) {
-                    let batch = prepared[recorded].batch
-                    try await sender.recordDelivery(batch, receipts: response.receipts, now: Date(), jitter: 0)
-                    events += batch.runs.reduce(0) { $0 + $1.events.count }
-                    recorded += 1
-                    if next < prepared.count { send() }
-                }
-            }
-            return events
-        }
+        )
+        return events
     }
 
     /// The city's cases for the county: registered and transferred unless `copied` already holds
