@@ -36,7 +36,7 @@ public enum InOrderWindow {
                     recorded += 1
                     if try await !record(item, answer) { goesOn = false }
                 }
-            } while recorded < sent
+            } while recorded < sent || (goesOn && sent < limit)
         }
     }
 }
