@@ -164,6 +164,8 @@ public struct CaseEvent: Codable, Equatable, Sendable {
     /// The wall-clock time of the event.
     public var date: Date { Date(timeIntervalSince1970: Double(time.wallMs) / 1000) }
 
+    /// The bytes the hash covers, by the encoder: every field but the hash and the signature.
+    /// The definition that `Encoded.hashedBytes` splices by hand; tests hold them equal.
     struct Hashed: Encodable {
         var caseNumber: CaseNumber
         var epoch: Int
@@ -177,8 +179,8 @@ public struct CaseEvent: Codable, Equatable, Sendable {
         var format: Int?
     }
 
-    /// The canonical bytes the hash covers.
-    public func canonicalBytes() -> Data {
+    /// The canonical bytes the hash covers, made by the encoder from `Hashed`.
+    func canonicalBytesByEncoder() -> Data {
         let hashed = Hashed(
             caseNumber: caseNumber,
             epoch: epoch,
@@ -195,23 +197,166 @@ public struct CaseEvent: Codable, Equatable, Sendable {
         return try! CanonicalJSON.encoder.encode(hashed)
     }
 
+    /// The canonical bytes the hash covers.
+    public func canonicalBytes() -> Data {
+        Data(encoded().hashedBytes())
+    }
+
     /// SHA-256 of the canonical bytes, lower-case hex.
     public func computedHash() -> String {
-        canonicalBytes().sha256Hex
+        encoded().computedHash()
+    }
+
+    /// The event with its body and command encoded (once).
+    public func encoded() -> Encoded {
+        // Encoding a value made of strings, integers and booleans cannot fail.
+        Encoded(
+            event: self,
+            body: String(decoding: try! CanonicalJSON.encoder.encode(body), as: UTF8.self),
+            command: command.map { String(decoding: try! CanonicalJSON.encoder.encode($0), as: UTF8.self) }
+        )
+    }
+
+    /// The event with its body and command encoded, once its hash is found to match its content.
+    public func checked() throws(ChainError) -> Checked {
+        try encoded().checked()
+    }
+
+    /// The writing of an event's canonical JSON around its body and command already encoded: the
+    /// keys of `CodingKeys` in the encoder's sorted order, nil optionals left out. Without `hash`
+    /// and `signature` these are the bytes the hash covers (`Hashed`); with them, the event's
+    /// whole canonical form, which a packet carries (`StoredEventJSON`).
+    public static func writeCanonical(
+        into out: inout CanonicalJSONWriter,
+        actor: String,
+        body: String,
+        caseNumber: String,
+        command: String?,
+        epoch: Int,
+        format: Int?,
+        hash: String?,
+        origin: String,
+        prevHash: String?,
+        seq: Int,
+        signature: String?,
+        time: HLCTimestamp
+    ) {
+        out.openObject()
+        out.key("actor")
+        out.string(actor)
+        out.key("body")
+        out.json(body)
+        out.key("caseNumber")
+        out.string(caseNumber)
+        if let command {
+            out.key("command")
+            out.json(command)
+        }
+        out.key("epoch")
+        out.number(epoch)
+        if let format {
+            out.key("format")
+            out.number(format)
+        }
+        if let hash {
+            out.key("hash")
+            out.string(hash)
+        }
+        out.key("origin")
+        out.string(origin)
+        if let prevHash {
+            out.key("prevHash")
+            out.string(prevHash)
+        }
+        out.key("seq")
+        out.number(seq)
+        if let signature {
+            out.key("signature")
+            out.string(signature)
+        }
+        out.key("time")
+        out.openObject()
+        out.key("logical")
+        out.number(time.logical)
+        out.key("wallMs")
+        out.number(time.wallMs)
+        out.closeObject()
+        out.closeObject()
+    }
+
+    /// An event with its body and command in canonical JSON, each encoded once: the bytes its hash
+    /// covers are spliced around them (`hashedBytes`), and its stored row keeps them as they are.
+    public struct Encoded: Sendable {
+        public let event: CaseEvent
+        /// The body's canonical JSON.
+        public let body: String
+        /// The command's canonical JSON, when the event carries one.
+        public let command: String?
+
+        /// The canonical bytes the hash covers (equal to the encoder's of `Hashed`).
+        public func hashedBytes() -> [UInt8] {
+            var out = CanonicalJSONWriter(capacity: 256 + body.utf8.count + (command?.utf8.count ?? 0))
+            CaseEvent.writeCanonical(
+                into: &out,
+                actor: event.actor,
+                body: body,
+                caseNumber: event.caseNumber.rawValue,
+                command: command,
+                epoch: event.epoch,
+                format: event.formatField,
+                hash: nil,
+                origin: event.origin.rawValue,
+                prevHash: event.prevHash,
+                seq: event.seq,
+                signature: nil,
+                time: event.time
+            )
+            return out.bytes
+        }
+
+        /// SHA-256 of the canonical bytes, lower-case hex.
+        public func computedHash() -> String {
+            SHA256.hash(data: hashedBytes()).hexString
+        }
+
+        /// The event as checked: its hash matches its content.
+        public func checked() throws(ChainError) -> Checked {
+            guard computedHash() == event.hash else {
+                throw ChainError(caseNumber: event.caseNumber, seq: event.seq, reason: "hash does not match the event's content")
+            }
+            return Checked(encoded: self)
+        }
+    }
+
+    /// An event whose hash was found to match its content (made only by `checked()`), with its
+    /// body and command encoded: what a chain's fold takes, so each event is hashed once and its
+    /// body encoded once on its way to the store.
+    public struct Checked: Sendable {
+        public let encoded: Encoded
+        public var event: CaseEvent { encoded.event }
+
+        fileprivate init(encoded: Encoded) {
+            self.encoded = encoded
+        }
+    }
+}
+
+extension Sequence<UInt8> {
+    /// The bytes in lower-case hex.
+    public var hexString: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(underestimatedCount * 2)
+        for byte in self {
+            out.append(CanonicalJSONWriter.hexDigits[Int(byte >> 4)])
+            out.append(CanonicalJSONWriter.hexDigits[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
 extension Data {
     /// SHA-256 of the bytes, lower-case hex.
-    public var sha256Hex: String { Data(SHA256.hash(data: self)).hexString }
-
-    /// The bytes in lower-case hex.
-    public var hexString: String {
-        map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
-    }
+    public var sha256Hex: String { SHA256.hash(data: self).hexString }
 }
 
 /// The one JSON form used for hashing and storage: sorted keys, dates as integer milliseconds.

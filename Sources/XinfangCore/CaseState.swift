@@ -288,25 +288,24 @@ extension CaseState {
         guard let first = events.first else {
             throw ChainError(caseNumber: CaseNumber(rawValue: "?"), seq: 0, reason: "empty chain")
         }
-        var state = try opened(by: first)
-        try state.checkHash(first)
+        var state = try opened(by: first.checked().event)
         for event in events.dropFirst() { try state.apply(event, topology: topology) }
         return state
     }
 
-    /// Checks that an event's stored hash matches its content.
-    public func checkHash(_ event: CaseEvent) throws(ChainError) {
-        guard event.computedHash() == event.hash else {
-            throw ChainError(caseNumber: event.caseNumber, seq: event.seq, reason: "hash does not match the event's content")
-        }
+    /// Checks the event's hash, then applies it (`apply(_:topology:)` of a checked event).
+    public mutating func apply(_ event: CaseEvent, topology: Topology? = nil) throws(ChainError) {
+        try apply(event.checked(), topology: topology)
     }
 
-    /// Applies the next event of the chain. The event must follow the head; the lifecycle has
-    /// already checked that its action is allowed, so this only records its effect.
+    /// Applies the next event of the chain, its hash already checked. The event must follow the
+    /// head; the lifecycle has already checked that its action is allowed, so this only records
+    /// its effect.
     ///
     /// Only the holder appends, at the case's epoch; the one exception is a takeover, appended by
     /// an ancestor of the holder (checked when a topology is given) with the epoch raised by one.
-    public mutating func apply(_ event: CaseEvent, topology: Topology? = nil) throws(ChainError) {
+    public mutating func apply(_ checked: CaseEvent.Checked, topology: Topology? = nil) throws(ChainError) {
+        let event = checked.event
         guard event.caseNumber == caseNumber, event.seq == headSeq + 1, event.prevHash == headHash else {
             throw ChainError(
                 caseNumber: event.caseNumber,
@@ -314,7 +313,6 @@ extension CaseState {
                 reason: "does not follow the head (seq \(headSeq), \(headHash.prefix(12)))"
             )
         }
-        try checkHash(event)
         if case .act(.takeOver(let by, _)) = event.body {
             guard event.origin == by, by != holder, event.epoch == epoch + 1 else {
                 throw ChainError(

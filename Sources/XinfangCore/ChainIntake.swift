@@ -82,10 +82,12 @@ public enum ChainIntake {
 
     /// Folds `events` onto `state`; the refusal when one hands a 检举控告 to the accused organ (or a
     /// unit below it). A chain that does not fold throws.
-    public static func fold(_ events: ArraySlice<CaseEvent>, onto state: inout CaseState, topology: Topology) throws(ChainError) -> Decision? {
-        for event in events {
+    public static func fold(_ events: ArraySlice<CaseEvent.Checked>, onto state: inout CaseState, topology: Topology) throws(ChainError) -> Decision?
+    {
+        for checked in events {
+            let event = checked.event
             let before = state.holder
-            try state.apply(event, topology: topology)
+            try state.apply(checked, topology: topology)
             if state.holder != before, AccusedOrgan.forbids(state.holder, for: state, topology: topology) {
                 return .refuse(
                     code: .respondentNode,

@@ -66,7 +66,7 @@ extension NodeDatabase {
         )
         hierarchy?.key.sign(&event)
         let state = try CaseState.opened(by: event)
-        return (try eventRow(event, storedAt: received), try caseRow(state))
+        return (eventRow(event.encoded(), storedAt: received), try caseRow(state))
     }
 
     /// For the migration benchmark only: takes the store back to the schema of the release before

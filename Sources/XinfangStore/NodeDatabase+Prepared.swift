@@ -43,14 +43,16 @@ extension NodeDatabase {
             return .refused(.malformed(code: .emptyChain, detail: "no events"))
         }
         var next: CaseState
+        let checked: [CaseEvent.Checked]
         do {
+            // Each event's hash checked and its body encoded once, for the fold and for its row.
+            checked = try fresh.map { event throws(ChainError) in try event.checked() }
             if let local {
                 next = local
-                if let refused = try ChainIntake.fold(fresh[...], onto: &next, topology: topology) { return .refused(refused) }
+                if let refused = try ChainIntake.fold(checked[...], onto: &next, topology: topology) { return .refused(refused) }
             } else {
                 next = try CaseState.opened(by: first)
-                try next.checkHash(first)
-                if let refused = try ChainIntake.fold(fresh.dropFirst(), onto: &next, topology: topology) { return .refused(refused) }
+                if let refused = try ChainIntake.fold(checked.dropFirst(), onto: &next, topology: topology) { return .refused(refused) }
             }
         } catch {
             return .refused(.refuse(code: .invalidChain, detail: "\(error)"))
@@ -60,7 +62,7 @@ extension NodeDatabase {
                 base: local.map { CaseHead(seq: $0.headSeq, hash: $0.headHash) },
                 fresh: fresh.map(\.hash),
                 next: next,
-                events: try fresh.map { try eventRow($0, storedAt: now) },
+                events: checked.map { eventRow($0.encoded, storedAt: now) },
                 caseRow: try caseRow(next)
             )
         )

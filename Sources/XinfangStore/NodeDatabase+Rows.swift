@@ -6,18 +6,18 @@ import XinfangCore
 
 extension NodeDatabase {
     func insert(_ db: some SQLSession, _ event: CaseEvent, storedAt: Date? = nil) throws {
-        try insert(db, try eventRow(event, storedAt: storedAt))
+        try insert(db, eventRow(event.encoded(), storedAt: storedAt))
     }
 
-    /// An event as its row and its petitioners' match keys: pure, so a packet's are made on every
-    /// core before the write transaction (`PreparedRun`).
-    func eventRow(_ event: CaseEvent, storedAt: Date?) throws -> EventRow {
-        let body = String(decoding: try CanonicalJSON.encoder.encode(event.body), as: UTF8.self)
-        let command = try event.command.map { String(decoding: try CanonicalJSON.encoder.encode($0), as: UTF8.self) }
+    /// An event as its row and its petitioners' match keys, its body and command stored as they
+    /// were encoded for its hash: pure, so a packet's are made on every core before the write
+    /// transaction (`PreparedRun`).
+    func eventRow(_ encoded: CaseEvent.Encoded, storedAt: Date?) -> EventRow {
+        let event = encoded.event
         let values: [any SQLValueConvertible] = [
             event.caseNumber.rawValue, event.epoch, event.seq, event.hash, event.prevHash, event.origin.rawValue,
-            event.time.wallMs, event.time.logical, event.actor, event.body.kind, body, event.signature,
-            storedAt?.milliseconds ?? event.time.wallMs, command, event.formatField,
+            event.time.wallMs, event.time.logical, event.actor, event.body.kind, encoded.body, event.signature,
+            storedAt?.milliseconds ?? event.time.wallMs, encoded.command, event.formatField,
         ]
         let keys: [String] =
             if case .register(let registration) = event.body { PetitionerMatch.keys(of: registration, protector: personalData) } else { [] }

@@ -392,7 +392,8 @@ extension NodeDatabase {
             let tree = EventTree(try Self.loadAllEvents(db, number))
             do {
                 var branch = try CaseState.fold(tree.path(to: fresh[0].prevHash ?? ""), topology: hierarchy.topology)
-                if let refused = try ChainIntake.fold(fresh[...], onto: &branch, topology: hierarchy.topology) { return receipt(refused) }
+                let checked = try fresh.map { event throws(ChainError) in try event.checked() }
+                if let refused = try ChainIntake.fold(checked[...], onto: &branch, topology: hierarchy.topology) { return receipt(refused) }
             } catch {
                 return receipt(.refuse(code: .invalidChain, detail: "\(error)"))
             }

@@ -1,0 +1,74 @@
+/// Writes JSON in the canonical form (`CanonicalJSON.encoder`'s bytes) for values whose shape is
+/// fixed, without an encoder: an event's fields around its body, whose own JSON is written once
+/// and copied in (`CaseEvent.Encoded`), and a stored event's packet form (`StoredEventJSON`).
+///
+/// The caller writes an object's keys in the encoder's sorted order. Strings are escaped as the
+/// encoder escapes them (a quote, a backslash and the control characters below U+0020; nothing
+/// else, slashes included), numbers are written in decimal; `CanonicalJSONWriterTests` holds both
+/// to the encoder over every Unicode scalar.
+public struct CanonicalJSONWriter: Sendable {
+    public private(set) var bytes: [UInt8] = []
+    /// Whether the object being written has no key yet.
+    private var opened = false
+
+    public init(capacity: Int = 256) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    public mutating func openObject() {
+        bytes.append(UInt8(ascii: "{"))
+        opened = true
+    }
+
+    public mutating func closeObject() {
+        bytes.append(UInt8(ascii: "}"))
+        opened = false
+    }
+
+    /// The next key of the object being written, with its colon.
+    public mutating func key(_ name: StaticString) {
+        if !opened { bytes.append(UInt8(ascii: ",")) }
+        opened = false
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+    }
+
+    public mutating func string(_ value: String) {
+        Self.appendString(value, to: &bytes)
+    }
+
+    public mutating func number(_ value: some BinaryInteger) {
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    /// JSON already in canonical form (a body encoded by `CanonicalJSON.encoder`), as it is.
+    public mutating func json(_ value: String) {
+        bytes.append(contentsOf: value.utf8)
+    }
+
+    /// `value` as the canonical encoder writes a string.
+    public static func appendString(_ value: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                out.append(contentsOf: [UInt8(ascii: "\\"), byte])
+            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case ..<0x20:
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0xF)])
+            default:
+                out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    static let hexDigits = Array("0123456789abcdef".utf8)
+}
