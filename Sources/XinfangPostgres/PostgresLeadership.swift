@@ -65,6 +65,10 @@ public final class PostgresLeadership: NodeLeadership {
             }
             group.addTask {
                 try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+                // A query the server does not answer (a hung server, a silent network) does not
+                // end when its task is cancelled, and the group waits for it: closing the
+                // connection fails it, so the check ends within its bound.
+                if !Task.isCancelled { try? await connection.close() }
                 return false
             }
             let first = await group.next() ?? false

@@ -28,6 +28,51 @@ struct LeadershipTests {
         #expect(ended == 1, "one session held the lease")
     }
 
+    /// The backend process of the session that holds the lease.
+    static func leaderBackend(_ location: PostgresLocation) async throws -> Int32 {
+        let server = PostgresTransactions(location)
+        let pid = try await server.writing { db in
+            try db.fetchOne(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = ?",
+                [Int64(0x78_696e_6661_6e67_6c)]
+            )?["pid"] as Int?
+        }
+        await server.close()
+        return Int32(try #require(pid))
+    }
+
+    /// A leader whose database stops answering (its backend stopped with SIGSTOP, as a hung server
+    /// or a silent network would) fails its check within the check's bound and gives the lease
+    /// up, instead of waiting on the query: a check that waited would keep the work running on a
+    /// lease another server may hold by then. The backend is resumed after 15 s whatever happens,
+    /// so a check that waits shows as one that took that long and then confirmed.
+    @Test func aLeaderWhoseDatabaseStopsAnsweringFailsItsCheckInTime() async throws {
+        try await TestPostgres.withCluster { socket in
+            let location = StoreBackend.location(socket)
+            let leadership = PostgresLeadership(location)
+            #expect(try await leadership.tryAcquire())
+            #expect(await leadership.confirm(within: 5))
+            let backend = try await Self.leaderBackend(location)
+            #expect(kill(backend, SIGSTOP) == 0)
+            let (confirmed, seconds) = await withTaskGroup(of: (Bool, Double)?.self) { group in
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(15))
+                    kill(backend, SIGCONT)
+                    return nil
+                }
+                let started = Date()
+                let confirmed = await leadership.confirm(within: 1)
+                let seconds = Date().timeIntervalSince(started)
+                kill(backend, SIGCONT)
+                group.cancelAll()
+                return (confirmed, seconds)
+            }
+            #expect(!confirmed, "a check the database does not answer fails")
+            #expect(seconds < 10, "the check took \(seconds) s with a bound of 1 s")
+            await leadership.release()
+        }
+    }
+
     @Test func oneServerHoldsTheLeaseAndAnotherTakesItWhenItsSessionEnds() async throws {
         try await TestPostgres.withCluster { socket in
             let location = StoreBackend.location(socket)
