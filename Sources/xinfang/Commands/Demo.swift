@@ -141,7 +141,7 @@ struct Demo: AsyncParsableCommand {
         guard base == 0 else { return (0..<count).map { base + $0 } }
         var ports: [Int] = []
         while ports.count < count {
-            let port = try freeLoopbackPortOutsideEphemeralRange()
+            let port = try freeLoopbackPort()
             if !ports.contains(port) { ports.append(port) }
         }
         return ports
