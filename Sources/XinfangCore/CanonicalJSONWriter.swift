@@ -34,16 +34,25 @@ public struct CanonicalJSONWriter: Sendable {
         bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
     }
 
-    public mutating func string(_ value: String) {
+    /// The key and its string; nothing when `value` is nil (the encoder leaves nil optionals out).
+    public mutating func string(_ name: StaticString, _ value: String?) {
+        guard let value else { return }
+        key(name)
         Self.appendString(value, to: &bytes)
     }
 
-    public mutating func number(_ value: some BinaryInteger) {
+    /// The key and its number in decimal; nothing when `value` is nil.
+    public mutating func number(_ name: StaticString, _ value: (some BinaryInteger)?) {
+        guard let value else { return }
+        key(name)
         bytes.append(contentsOf: String(value).utf8)
     }
 
-    /// JSON already in canonical form (a body encoded by `CanonicalJSON.encoder`), as it is.
-    public mutating func json(_ value: String) {
+    /// The key and JSON already in canonical form (a body encoded by `CanonicalJSON.encoder`), as
+    /// it is; nothing when `value` is nil.
+    public mutating func json(_ name: StaticString, _ value: String?) {
+        guard let value else { return }
+        key(name)
         bytes.append(contentsOf: value.utf8)
     }
 

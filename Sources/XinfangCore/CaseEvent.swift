@@ -242,44 +242,21 @@ public struct CaseEvent: Codable, Equatable, Sendable {
         time: HLCTimestamp
     ) {
         out.openObject()
-        out.key("actor")
-        out.string(actor)
-        out.key("body")
-        out.json(body)
-        out.key("caseNumber")
-        out.string(caseNumber)
-        if let command {
-            out.key("command")
-            out.json(command)
-        }
-        out.key("epoch")
-        out.number(epoch)
-        if let format {
-            out.key("format")
-            out.number(format)
-        }
-        if let hash {
-            out.key("hash")
-            out.string(hash)
-        }
-        out.key("origin")
-        out.string(origin)
-        if let prevHash {
-            out.key("prevHash")
-            out.string(prevHash)
-        }
-        out.key("seq")
-        out.number(seq)
-        if let signature {
-            out.key("signature")
-            out.string(signature)
-        }
+        out.string("actor", actor)
+        out.json("body", body)
+        out.string("caseNumber", caseNumber)
+        out.json("command", command)
+        out.number("epoch", epoch)
+        out.number("format", format)
+        out.string("hash", hash)
+        out.string("origin", origin)
+        out.string("prevHash", prevHash)
+        out.number("seq", seq)
+        out.string("signature", signature)
         out.key("time")
         out.openObject()
-        out.key("logical")
-        out.number(time.logical)
-        out.key("wallMs")
-        out.number(time.wallMs)
+        out.number("logical", time.logical)
+        out.number("wallMs", time.wallMs)
         out.closeObject()
         out.closeObject()
     }

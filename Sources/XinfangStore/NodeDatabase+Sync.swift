@@ -390,14 +390,16 @@ extension NodeDatabase {
                 return receipt(.refuse(code: .invalidChain, detail: "no stored head to fork from"))
             }
             let tree = EventTree(try Self.loadAllEvents(db, number))
+            let checked: [CaseEvent.Checked]
             do {
                 var branch = try CaseState.fold(tree.path(to: fresh[0].prevHash ?? ""), topology: hierarchy.topology)
-                let checked = try fresh.map { event throws(ChainError) in try event.checked() }
+                checked = try fresh.map { event throws(ChainError) in try event.checked() }
                 if let refused = try ChainIntake.fold(checked[...], onto: &branch, topology: hierarchy.topology) { return receipt(refused) }
             } catch {
                 return receipt(.refuse(code: .invalidChain, detail: "\(error)"))
             }
-            for event in fresh { try insert(db, event, storedAt: now) }
+            // Stored with the bodies their check encoded, as an extension's are (`prepare`).
+            for event in checked { try insert(db, eventRow(event.encoded, storedAt: now)) }
             state = try reads.withClockInStore(db) {
                 try settleFork(db, number, previous: local, tree: EventTree(tree.events + fresh), sender: peer, senderHead: fresh.last!, now: now)
             }

@@ -29,12 +29,10 @@ struct CanonicalJSONWriterTests {
         for value in [Int.min, -1, 0, 7, 1_000_000, Int.max] {
             var out = CanonicalJSONWriter()
             out.openObject()
-            out.key("a")
-            out.number(value)
+            out.number("a", value)
             out.key("b")
             out.openObject()
-            out.key("c")
-            out.string("d")
+            out.string("c", "d")
             out.closeObject()
             out.closeObject()
             struct Shape: Encodable {
