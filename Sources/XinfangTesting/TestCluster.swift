@@ -19,7 +19,10 @@ public final class TestCluster: Sendable {
     let ports = Mutex<[NodeID: Int]>([:])
     /// Set before the servers stop, so no node opens a new connection to one that is stopping.
     let stopping = Mutex(false)
-    let exchange = HTTPExchange(timeoutSeconds: 10)
+    /// The tests' client: a request may wait 90 s in all (a time-out of 30 s, tripled), since the
+    /// test command runs the whole suite on two cores, where a burst of 60 requests over the
+    /// client's 8 connections to a node once waited longer than 30 s for a connection.
+    let exchange = HTTPExchange(timeoutSeconds: 30)
     /// Each node's limits on its clients' connections, and its count of them.
     public let connections: ConnectionLimits
     let registries: [NodeID: ConnectionRegistry]
