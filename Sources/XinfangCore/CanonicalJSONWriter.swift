@@ -1,3 +1,5 @@
+public import Foundation
+
 /// Writes JSON in the canonical form (`CanonicalJSON.encoder`'s bytes) for values whose shape is
 /// fixed, without an encoder: an event's fields around its body, whose own JSON is written once
 /// and copied in (`CaseEvent.Encoded`), and a stored event's packet form (`StoredEventJSON`).
@@ -48,12 +50,34 @@ public struct CanonicalJSONWriter: Sendable {
         bytes.append(contentsOf: String(value).utf8)
     }
 
+    /// The key and its date in whole milliseconds (`CanonicalJSON.milliseconds`); nothing when
+    /// `value` is nil.
+    public mutating func date(_ name: StaticString, _ value: Date?) {
+        number(name, value.map(CanonicalJSON.milliseconds))
+    }
+
+    /// The key and its array of strings.
+    public mutating func strings(_ name: StaticString, _ values: [String]) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            Self.appendString(value, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
     /// The key and JSON already in canonical form (a body encoded by `CanonicalJSON.encoder`), as
     /// it is; nothing when `value` is nil.
     public mutating func json(_ name: StaticString, _ value: String?) {
         guard let value else { return }
+        json(name, value.utf8)
+    }
+
+    /// The key and canonical JSON bytes, as they are.
+    public mutating func json(_ name: StaticString, _ value: some Collection<UInt8>) {
         key(name)
-        bytes.append(contentsOf: value.utf8)
+        bytes.append(contentsOf: value)
     }
 
     /// `value` as the canonical encoder writes a string.

@@ -296,6 +296,15 @@ public struct CaseEvent: Codable, Equatable, Sendable {
             SHA256.hash(data: hashedBytes()).hexString
         }
 
+        /// The registration's canonical JSON inside a register event's body (`{"action":"register",
+        /// "registration":…}`, keys sorted), as the encoder wrote it; nil for other events.
+        public var registrationJSON: Substring.UTF8View? {
+            guard case .register = event.body, body.utf8.starts(with: Self.registerPrefix), body.utf8.last == UInt8(ascii: "}") else { return nil }
+            return body.utf8.dropFirst(Self.registerPrefix.count).dropLast()
+        }
+
+        private static let registerPrefix = Array(#"{"action":"register","registration":"#.utf8)
+
         /// The event as checked: its hash matches its content.
         public func checked() throws(ChainError) -> Checked {
             guard computedHash() == event.hash else {
@@ -343,10 +352,13 @@ public enum CanonicalJSON {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var c = encoder.singleValueContainer()
-            try c.encode(Int64((date.timeIntervalSince1970 * 1000).rounded()))
+            try c.encode(milliseconds(date))
         }
         return encoder
     }
+
+    /// A date as the canonical form writes it: whole milliseconds since 1970, rounded.
+    public static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 
     public static var decoder: JSONDecoder {
         let decoder = JSONDecoder()

@@ -179,7 +179,7 @@ public struct CaseState: Codable, Equatable, Sendable {
     /// reissued one); nil when none was issued.
     public var lookup: LookupSeal?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case caseNumber, registration, registeredAt, registeredAtNode, status, holder, owner, epoch, headSeq, headHash
         case lastEventAt, receivedAt, pendingOffer, lastDecline, assignment, disposal, acceptedAt
         case extension_ = "extension"

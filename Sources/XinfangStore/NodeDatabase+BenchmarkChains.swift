@@ -66,7 +66,8 @@ extension NodeDatabase {
         )
         hierarchy?.key.sign(&event)
         let state = try CaseState.opened(by: event)
-        return (eventRow(event.encoded(), storedAt: received), try caseRow(state))
+        let encoded = event.encoded()
+        return (eventRow(encoded, storedAt: received), try caseRow(state, opening: encoded))
     }
 
     /// For the migration benchmark only: takes the store back to the schema of the release before

@@ -63,7 +63,7 @@ extension NodeDatabase {
                 fresh: fresh.map(\.hash),
                 next: next,
                 events: checked.map { eventRow($0.encoded, storedAt: now) },
-                caseRow: try caseRow(next)
+                caseRow: try caseRow(next, opening: local == nil ? checked.first?.encoded : nil)
             )
         )
     }

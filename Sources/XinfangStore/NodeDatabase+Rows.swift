@@ -37,9 +37,10 @@ extension NodeDatabase {
         try caseRow(state).save(db)
     }
 
-    /// The materialised row of a state: pure, like `eventRow`.
-    func caseRow(_ state: CaseState) throws -> MaterialisedCase {
-        let json = String(decoding: try CanonicalJSON.encoder.encode(state), as: UTF8.self)
+    /// The materialised row of a state: pure, like `eventRow`. `opening`, the register event of a
+    /// case the state opens, lends its registration's JSON to the state's.
+    func caseRow(_ state: CaseState, opening: CaseEvent.Encoded? = nil) throws -> MaterialisedCase {
+        let json = try state.canonicalJSON(opening: opening)
         return MaterialisedCase(state, calendar: calendar, hierarchy: hierarchy, json: json)
     }
 }
