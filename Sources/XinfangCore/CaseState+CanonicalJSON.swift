@@ -2,8 +2,8 @@ import Foundation
 
 extension CaseState {
     /// The state's canonical JSON (`CanonicalJSON.encoder`'s bytes), what the store keeps beside a
-    /// case's row: its own fields written by hand (`CanonicalJSONWriter`), its nested values by the
-    /// encoder, and its registration, the largest part, copied from the register event's body when
+    /// case's row: its own fields written by hand (`CanonicalJSONWriter`), as are the nested values
+    /// most states hold (a pending offer, the lookup seal), the rarer ones by the encoder, and its registration, the largest part, copied from the register event's body when
     /// `opening` is that event as checked and the registration is still the one it registered.
     /// `CaseStateJSONTests` (and an assertion in debug builds) hold it to the encoder's bytes.
     public func canonicalJSON(opening: CaseEvent.Encoded? = nil) throws -> String {
@@ -30,14 +30,23 @@ extension CaseState {
         out.number("headSeq", headSeq)
         out.string("holder", holder.rawValue)
         out.date("holderSince", holderSince)
-        out.json("lastDecline", try json(lastDecline))
+        lastDecline.map {
+            out.key("lastDecline")
+            $0.writeCanonical(into: &out)
+        }
         out.date("lastEventAt", lastEventAt)
-        out.json("lookup", try json(lookup))
+        lookup.map {
+            out.key("lookup")
+            $0.writeCanonical(into: &out)
+        }
         out.number("moves", moves)
         out.json("notices", try json(notices))
         out.string("owner", owner.rawValue)
         out.strings("participants", participants.map(\.rawValue))
-        out.json("pendingOffer", try json(pendingOffer))
+        pendingOffer.map {
+            out.key("pendingOffer")
+            $0.writeCanonical(into: &out)
+        }
         out.json("reReview", try json(reReview))
         out.date("receivedAt", receivedAt)
         out.date("registeredAt", registeredAt)
@@ -58,5 +67,35 @@ extension CaseState {
         let written = String(decoding: out.bytes, as: UTF8.self)
         assert(written == (try? json(self)), "the state's JSON written by hand differs from the encoder's")
         return written
+    }
+}
+
+extension Offer {
+    /// The offer's canonical JSON, by hand (`CaseState.canonicalJSON`).
+    func writeCanonical(into out: inout CanonicalJSONWriter) {
+        out.openObject()
+        out.date("declinedAt", declinedAt)
+        out.date("dueAt", dueAt)
+        out.string("from", from.rawValue)
+        out.string("mode", mode.rawValue)
+        out.date("offeredAt", offeredAt)
+        out.string("resumeStatus", resumeStatus.rawValue)
+        out.string("to", to.rawValue)
+        out.closeObject()
+    }
+}
+
+extension LookupSeal {
+    /// The seal's canonical JSON, by hand (`CaseState.canonicalJSON`).
+    func writeCanonical(into out: inout CanonicalJSONWriter) {
+        out.openObject()
+        out.string("digest", digest)
+        out.key("sealed")
+        out.openObject()
+        out.string("alg", sealed.alg)
+        out.string("box", sealed.box)
+        out.string("kid", sealed.kid)
+        out.closeObject()
+        out.closeObject()
     }
 }
