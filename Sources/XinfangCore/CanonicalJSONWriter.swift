@@ -80,6 +80,13 @@ public struct CanonicalJSONWriter: Sendable {
         bytes.append(contentsOf: value)
     }
 
+    /// The key and its object written by hand; nothing when `value` is nil.
+    public mutating func object(_ name: StaticString, _ value: (some CanonicalJSONWritable)?) {
+        guard let value else { return }
+        key(name)
+        value.writeCanonical(into: &self)
+    }
+
     /// `value` as the canonical encoder writes a string.
     public static func appendString(_ value: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
@@ -104,4 +111,10 @@ public struct CanonicalJSONWriter: Sendable {
     }
 
     static let hexDigits = Array("0123456789abcdef".utf8)
+}
+
+/// A value whose canonical JSON is written by hand (the keys of its `Codable` form, sorted), held
+/// to the encoder's bytes by tests.
+public protocol CanonicalJSONWritable {
+    func writeCanonical(into out: inout CanonicalJSONWriter)
 }

@@ -3,8 +3,9 @@ import Foundation
 extension CaseState {
     /// The state's canonical JSON (`CanonicalJSON.encoder`'s bytes), what the store keeps beside a
     /// case's row: its own fields written by hand (`CanonicalJSONWriter`), as are the nested values
-    /// most states hold (a pending offer, the lookup seal), the rarer ones by the encoder, and its registration, the largest part, copied from the register event's body when
-    /// `opening` is that event as checked and the registration is still the one it registered.
+    /// most states hold (a pending offer, the lookup seal), the rarer ones by the encoder; and its
+    /// registration, the largest part, copied from the register event's body when `opening` is
+    /// that event as checked and the registration is still the one it registered.
     /// `CaseStateJSONTests` (and an assertion in debug builds) hold it to the encoder's bytes.
     public func canonicalJSON(opening: CaseEvent.Encoded? = nil) throws -> String {
         let encoder = CanonicalJSON.encoder
@@ -30,23 +31,14 @@ extension CaseState {
         out.number("headSeq", headSeq)
         out.string("holder", holder.rawValue)
         out.date("holderSince", holderSince)
-        lastDecline.map {
-            out.key("lastDecline")
-            $0.writeCanonical(into: &out)
-        }
+        out.object("lastDecline", lastDecline)
         out.date("lastEventAt", lastEventAt)
-        lookup.map {
-            out.key("lookup")
-            $0.writeCanonical(into: &out)
-        }
+        out.object("lookup", lookup)
         out.number("moves", moves)
         out.json("notices", try json(notices))
         out.string("owner", owner.rawValue)
         out.strings("participants", participants.map(\.rawValue))
-        pendingOffer.map {
-            out.key("pendingOffer")
-            $0.writeCanonical(into: &out)
-        }
+        out.object("pendingOffer", pendingOffer)
         out.json("reReview", try json(reReview))
         out.date("receivedAt", receivedAt)
         out.date("registeredAt", registeredAt)
@@ -70,9 +62,9 @@ extension CaseState {
     }
 }
 
-extension Offer {
+extension Offer: CanonicalJSONWritable {
     /// The offer's canonical JSON, by hand (`CaseState.canonicalJSON`).
-    func writeCanonical(into out: inout CanonicalJSONWriter) {
+    public func writeCanonical(into out: inout CanonicalJSONWriter) {
         out.openObject()
         out.date("declinedAt", declinedAt)
         out.date("dueAt", dueAt)
@@ -85,9 +77,9 @@ extension Offer {
     }
 }
 
-extension LookupSeal {
+extension LookupSeal: CanonicalJSONWritable {
     /// The seal's canonical JSON, by hand (`CaseState.canonicalJSON`).
-    func writeCanonical(into out: inout CanonicalJSONWriter) {
+    public func writeCanonical(into out: inout CanonicalJSONWriter) {
         out.openObject()
         out.string("digest", digest)
         out.key("sealed")
