@@ -497,8 +497,8 @@ extension HLCTimestamp {
 }
 
 extension Date {
-    /// Milliseconds since 1970, as stored.
-    public var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    /// Milliseconds since 1970, as stored: the canonical form's (`CanonicalJSON.milliseconds`).
+    public var milliseconds: Int64 { CanonicalJSON.milliseconds(self) }
 
     /// The date of a stored millisecond count.
     public init(milliseconds: Int64) { self.init(timeIntervalSince1970: Double(milliseconds) / 1000) }
