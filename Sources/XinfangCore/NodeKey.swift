@@ -50,3 +50,7 @@ public enum Signatures {
         verify(command.signature, of: command.signingBytes, publicKey: publicKey)
     }
 }
+
+extension NodeKey: Redacted {
+    public var redactedDescription: String { "NodeKey(publicKey: \(publicKeyBase64), private key redacted)" }
+}

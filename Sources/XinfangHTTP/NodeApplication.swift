@@ -1,6 +1,6 @@
 public import Hummingbird
 public import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 import XinfangCore
 import XinfangStore
 public import XinfangSync
@@ -82,7 +82,7 @@ public enum NodeApplication {
     /// file's fetcher (in a hierarchy), and the reconciliation job. On a node with two or more
     /// servers over one database, only the server that holds the node's lease runs it
     /// (`LeaderService`).
-    static func backgroundWork(_ services: NodeServices, transport: any PacketTransport, logger: Logger) -> [any Service] {
+    public static func backgroundWork(_ services: NodeServices, transport: any PacketTransport, logger: Logger) -> [any Service] {
         let database = services.database
         let work: [any Service] =
             notificationSender(services, logger: logger)
@@ -98,7 +98,9 @@ public enum NodeApplication {
     }
 
     /// The application serving `router` on `host:port`, each connection within `connections`;
-    /// `onRunning` receives the bound port.
+    /// `onRunning` receives the bound port. With `runsBackgroundWork` false the caller runs
+    /// `backgroundWork` itself (`xinfang serve`, whose service group names each service it waits
+    /// for when a shutdown overruns).
     public static func application(
         services: NodeServices,
         host: String,
@@ -107,13 +109,14 @@ public enum NodeApplication {
         transport: any PacketTransport = HTTPPacketTransport(),
         connections: ConnectionLimits = ConnectionLimits(),
         connectionRegistry: ConnectionRegistry? = nil,
+        runsBackgroundWork: Bool = true,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             router: router(services: services, transport: transport),
             server: connections.server(registry: connectionRegistry, exempt: services.trustedProxies),
             configuration: .init(address: .hostname(host, port: port), serverName: "xinfang/\(services.identity.id)"),
-            services: backgroundWork(services, transport: transport, logger: logger),
+            services: runsBackgroundWork ? backgroundWork(services, transport: transport, logger: logger) : [],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )

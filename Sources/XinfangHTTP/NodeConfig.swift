@@ -66,6 +66,9 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     public var intake: IntakeConfig?
     /// Where the store is (`StoreConfig`): the SQLite file in `dataDirectory` when absent.
     public var store: StoreConfig?
+    /// How long a stopping node waits for its services before cancelling them, and then before
+    /// exiting regardless (`ShutdownLimits`; 15 s and 5 s when absent).
+    public var shutdown: ShutdownLimits?
 
     public init(
         nodeId: String,
@@ -215,6 +218,13 @@ public struct NodeConfig: Codable, Equatable, Sendable {
     /// The connection limits, checked (the defaults when the config names none).
     public func connectionLimits() throws -> ConnectionLimits {
         let limits = connections ?? ConnectionLimits()
+        if let problem = limits.problem { throw Problem(description: "config field \(problem.field): \(problem.detail)") }
+        return limits
+    }
+
+    /// The shutdown's limits, checked (the defaults when the config names none).
+    public func shutdownLimits() throws -> ShutdownLimits {
+        let limits = shutdown ?? ShutdownLimits()
         if let problem = limits.problem { throw Problem(description: "config field \(problem.field): \(problem.detail)") }
         return limits
     }

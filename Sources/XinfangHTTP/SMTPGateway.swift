@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
-import XinfangCore
+public import XinfangCore
 public import XinfangSync
 
 /// Staff e-mail over SMTP (RFC 5321): EHLO, AUTH PLAIN when credentials are configured, MAIL FROM,
@@ -123,5 +123,11 @@ struct SMTPReplies {
             text.append(String(line.dropFirst(4)))
             if line.count == 3 || line[line.index(line.startIndex, offsetBy: 3)] == " " { return (code, text.joined(separator: " ")) }
         }
+    }
+}
+
+extension SMTPGateway: Redacted {
+    public var redactedDescription: String {
+        "SMTPGateway(host: \(host), port: \(port), from: \(from), credentials \(username == nil ? "none" : "redacted"))"
     }
 }

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 public import PostgresNIO
 import Synchronization
+public import XinfangCore
 
 /// Where a node's PostgreSQL database is: a socket (a local cluster, `deploy/postgres.sh`) or a
 /// host and port, with the role and the database.
@@ -95,5 +96,11 @@ public enum PostgresStore {
             defer { group.cancelAll() }
             return try await body(client)
         }
+    }
+}
+
+extension PostgresLocation: Redacted {
+    public var redactedDescription: String {
+        "PostgresLocation(endpoint: \(endpoint), username: \(username), database: \(database), password \(password == nil ? "none" : "redacted"))"
     }
 }

@@ -503,3 +503,15 @@ extension Date {
     /// The date of a stored millisecond count.
     public init(milliseconds: Int64) { self.init(timeIntervalSince1970: Double(milliseconds) / 1000) }
 }
+
+/// The store by its node and kind, never its contents' keys (the data keyring it holds, which a
+/// default description would print wherever a value holding the store is logged).
+extension NodeDatabase: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String {
+        switch backend {
+        case .sqlite: "NodeDatabase(node: \(node), SQLite)"
+        case .server: "NodeDatabase(node: \(node), database server)"
+        }
+    }
+    public var debugDescription: String { description }
+}

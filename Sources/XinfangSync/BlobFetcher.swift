@@ -143,3 +143,7 @@ public struct BlobFetcher: Service {
 final class Claims: Sendable {
     let held = Mutex<Set<String>>([])
 }
+
+extension BlobFetcher: CustomStringConvertible {
+    public var description: String { "BlobFetcher(node: \(database.node), workers: \(settings.concurrency))" }
+}

@@ -120,3 +120,7 @@ public struct LeaderService: Service {
         }
     }
 }
+
+extension LeaderService: CustomStringConvertible {
+    public var description: String { "LeaderService(work: [\(work.map { "\($0)" }.joined(separator: ", "))])" }
+}

@@ -377,3 +377,21 @@ public struct NotificationSender: Service {
         return true
     }
 }
+
+extension CallbackTarget: Redacted {
+    public var redactedDescription: String { "CallbackTarget(url: \(url), secret redacted)" }
+}
+
+extension HTTPSMSGateway: Redacted {
+    public var redactedDescription: String { "HTTPSMSGateway(url: \(url), token \(token == nil ? "none" : "redacted"))" }
+}
+
+extension NotificationSettings: Redacted {
+    public var redactedDescription: String {
+        "NotificationSettings(audiences: \(audiences.map(\.rawValue).sorted()), callbackSystems: \(callbackSystems.sorted()), secrets redacted)"
+    }
+}
+
+extension NotificationSender: CustomStringConvertible {
+    public var description: String { "NotificationSender(node: \(database.node))" }
+}

@@ -192,3 +192,7 @@ public struct ReconciliationService: Service {
         }
     }
 }
+
+extension ReconciliationService: CustomStringConvertible {
+    public var description: String { "ReconciliationService(node: \(database.node))" }
+}

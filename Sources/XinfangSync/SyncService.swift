@@ -73,3 +73,9 @@ public struct SyncService: Service {
         }
     }
 }
+
+/// ServiceLifecycle logs a service by its description: its name, not every stored property (the
+/// store, the gateways, their keys).
+extension SyncService: CustomStringConvertible {
+    public var description: String { "SyncService(node: \(database.node))" }
+}

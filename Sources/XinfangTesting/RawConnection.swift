@@ -9,9 +9,14 @@ public final class RawConnection: @unchecked Sendable {
         public var description: String
     }
 
-    public init(port: Int) throws {
+    /// A connection to `port`; `receiveBuffer` bytes of kernel buffer for what the server sends
+    /// (small: a client that stops reading holds the server up at once).
+    public init(port: Int, receiveBuffer: Int? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
+        if var size = receiveBuffer.map(Int32.init) {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)

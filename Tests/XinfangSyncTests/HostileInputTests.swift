@@ -99,6 +99,54 @@ struct HostileInputTests {
         }
     }
 
+    /// A client that asks for a large file and stops reading it is cut off once the node has been
+    /// unable to write to it for the idle time-out, so it holds neither a descriptor nor a graceful
+    /// shutdown (which waits for the handler writing the answer); a client that reads gets it all.
+    @Test func aClientThatStopsReadingAnAnswerIsCutOff() async throws {
+        try await TestCluster.run(nodes: [H.furong], connections: Self.limits) { c in
+            let number = try await c.register(at: H.furong, region: "430102")
+            // 16 MB: more than the socket buffers on both ends and NIO's high-water mark hold.
+            var file = Data("%PDF-1.4\n".utf8)
+            file.append(Data((0..<(16 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }))
+            let upload = try await c.send(
+                "POST",
+                c.url(H.furong, "/api/v1/cases/\(number)/attachments?fileName=scan.pdf"),
+                body: file,
+                headers: ["Content-Type": "application/octet-stream"]
+            )
+            #expect(upload.status == 201, "\(upload.text.prefix(300))")
+            let sha256 = file.sha256Hex
+            let path = "/api/v1/cases/\(number)/attachments/\(sha256)"
+            let whole = try await c.send("GET", c.url(H.furong, path), body: nil)
+            #expect(whole.status == 200 && whole.body == file, "a client that reads gets the whole file")
+
+            try await Task.sleep(for: .milliseconds(Int(Self.limits.idleSeconds) * 1000 + 500))
+            let before = c.openConnections(H.furong)
+            let stalled = try RawConnection(port: c.port(H.furong), receiveBuffer: 4096)
+            stalled.send("GET \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(TestAccounts.token(.leader))\r\n\r\n")
+            // Not a byte read: the node is held up until it gives up on the client.
+            let accepted = Date()
+            while c.openConnections(H.furong) <= before, Date().timeIntervalSince(accepted) < 5 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(c.openConnections(H.furong) > before, "the node counts the stalled client's connection")
+            var open = c.openConnections(H.furong)
+            let started = Date()
+            while open > before, Date().timeIntervalSince(started) < 15 {
+                try await Task.sleep(for: .milliseconds(100))
+                open = c.openConnections(H.furong)
+            }
+            let cutAfter = Date().timeIntervalSince(started)
+            #expect(open <= before, "the stalled client's connection was closed: \(open) open, \(before) before")
+            #expect(cutAfter >= Double(Self.limits.idleSeconds) * 0.9, "not before the idle time-out: \(cutAfter) s")
+            let (data, closed) = stalled.read(timeout: 10)
+            #expect(closed, "the client finds its connection closed")
+            #expect(data.count < file.count, "it never got the whole file: \(data.count) bytes")
+            print("hostile input: a client that stopped reading a 16 MB answer was cut off after \(String(format: "%.1f", cutAfter)) s")
+            #expect(try await c.request("GET", H.furong, "/healthz").status == 200, "the node still serves")
+        }
+    }
+
     /// Forged, replayed, poisoned and malformed packets, and requests without credentials:
     /// every one is refused, and no table grows beyond its bound.
     @Test(arguments: StoreBackend.allCases) func forgedPacketsLeaveEveryTableWithinItsBound(backend: StoreBackend) async throws {

@@ -219,3 +219,7 @@ extension CaseRegistration {
         return r
     }
 }
+
+extension DataKeyring: Redacted {
+    public var redactedDescription: String { "DataKeyring(active: \(active), keys: \(keys.keys.sorted()), redacted)" }
+}

@@ -119,6 +119,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var requestEnd = NIODeadline.now()
     private var responding = false
     private var refusing = false
+    /// Closes the connection when its client has read nothing for `idleSeconds` while an answer
+    /// waits to be written (the socket's buffers full, NIO's over its high-water mark).
+    private var writeStall: Scheduled<Void>?
 
     init(limits: ConnectionLimits, registry: ConnectionRegistry) {
         self.limits = limits
@@ -144,6 +147,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// The connection is over: its deadline ends and its address is counted once less (once).
     private func release() {
         requestDeadline?.cancel()
+        writeStall?.cancel()
+        writeStall = nil
         if let address { registry.release(address) }
         address = nil
     }
@@ -179,6 +184,22 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         requestDeadline?.cancel()
         requestEnd = end
         requestDeadline = context.eventLoop.scheduleTask(deadline: end) { channel.close(promise: nil) }
+    }
+
+    /// A client that stops reading an answer (a large download, an export) holds its connection,
+    /// the answer's buffers and the handler writing it, and a graceful shutdown waits for that
+    /// handler: the connection is closed once it has been unwritable for `idleSeconds` on end,
+    /// the rule a request's arrival already follows (a client reading slowly but steadily makes
+    /// the connection writable again and restarts the count).
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            writeStall?.cancel()
+            writeStall = nil
+        } else if writeStall == nil {
+            let channel = context.channel
+            writeStall = context.eventLoop.scheduleTask(in: .seconds(Int64(limits.idleSeconds))) { channel.close(promise: nil) }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

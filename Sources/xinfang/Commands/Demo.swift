@@ -84,8 +84,7 @@ struct Demo: AsyncParsableCommand {
             processes.append((node.id, process))
         }
         let stop = {
-            for (_, process) in processes where process.isRunning { process.terminate() }
-            for (_, process) in processes { process.waitUntilExit() }
+            Self.stop(processes, logs: root.appendingPathComponent("logs"))
             cluster?.stop()
         }
         // Ctrl-C and SIGTERM stop every node (SIGTERM: each shuts down gracefully).
@@ -113,6 +112,21 @@ struct Demo: AsyncParsableCommand {
         emit("stopping \(processes.count) nodes…")
         stop()
         emit("stopped")
+    }
+
+    /// Stops the nodes: SIGTERM to each, then a wait bounded by their own shutdown limits
+    /// (`ShutdownLimits`) and a margin; a node still running then is killed, so stopping the demo
+    /// never waits for ever.
+    static func stop(_ processes: [(NodeID, Process)], logs: URL) {
+        for (_, process) in processes where process.isRunning { process.terminate() }
+        let limits = ShutdownLimits()
+        let deadline = Date().addingTimeInterval(Double(limits.graceSeconds + limits.forceSeconds + 10))
+        while processes.contains(where: { $0.1.isRunning }) && Date() < deadline { usleep(50_000) }
+        for (node, process) in processes where process.isRunning {
+            emit("node \(node) did not stop within its shutdown limits: killed (its log: \(logs.path)/\(node).log)")
+            kill(process.processIdentifier, SIGKILL)
+        }
+        for (_, process) in processes { process.waitUntilExit() }
     }
 
     /// The accounts of every node, each made in the store its configuration names.

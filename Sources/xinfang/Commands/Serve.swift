@@ -2,10 +2,12 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import XinfangCore
 import XinfangHTTP
 import XinfangPostgres
 import XinfangStore
+import XinfangSync
 
 #if canImport(Glibc)
 import Glibc
@@ -51,6 +53,7 @@ struct Serve: AsyncParsableCommand {
         // One serving process per SQLite store, taken before the store opens. A node on PostgreSQL
         // may run two or more servers over its database, sharing the data directory's blobs: the
         // node's lease chooses which runs the background work (`LeaderService`).
+        let shutdown = try config.shutdownLimits()
         let lock =
             try config.store?.postgresPlace(base: base) == nil
             ? DataDirectoryLock(directory: NodeConfig.resolve(config.dataDirectory, against: base)) : nil
@@ -72,11 +75,31 @@ struct Serve: AsyncParsableCommand {
         }
         let connections = try config.connectionLimits()
         services.metrics.bootstrapProcessWide()
-        let app = NodeApplication.application(services: services, host: host, port: port, logger: logger, connections: connections) { bound in
+        let registry = ConnectionRegistry(perAddressMax: connections.perAddressMax, exempt: services.trustedProxies)
+        let app = NodeApplication.application(
+            services: services,
+            host: host,
+            port: port,
+            logger: logger,
+            connections: connections,
+            connectionRegistry: registry,
+            runsBackgroundWork: false
+        ) { bound in
             // One line on standard output that scripts and tests wait for.
             emit("xinfang node \(services.identity.id) listening on http://\(host):\(bound)")
         }
-        try await app.runService()
+        // The background work beside the application rather than inside it, so that a shutdown
+        // which overruns its limits names what it still waits for (`ShutdownWatchdog`).
+        let running = RunningServices()
+        let watchdog = ShutdownWatchdog(limits: shutdown, running: running, connections: { registry.count }, logger: logger)
+        let work = NodeApplication.backgroundWork(services, transport: HTTPPacketTransport(), logger: logger)
+        let group = ServiceGroup.node(
+            work.map { running.tracking($0) } + [running.tracking(app, as: "HTTP server")],
+            watchdog: watchdog,
+            logger: logger
+        )
+        try await group.run()
+        watchdog.finished()
     }
 }
 

@@ -1,0 +1,190 @@
+import Dispatch
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+public import UnixSignals
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a node stops on SIGTERM or SIGINT, within a bound whatever is left running.
+///
+/// The node's services stop gracefully in reverse order: the HTTP server first (it stops
+/// accepting, finishes the requests under way and closes its connections), then the background
+/// work (each loop ends at its next step). After `graceSeconds` whatever still runs is cancelled,
+/// and `forceSeconds` later the process exits (status 1) whatever is left, logging what did not
+/// stop. A node must stop within systemd's `TimeoutStopSec` (30 s in `deploy/xinfang@.service`)
+/// without being killed, and a demo or test that stops its nodes must never wait for ever.
+/// Exiting mid-transaction is safe: SQLite's WAL and PostgreSQL roll back what was not committed
+/// (the kill -9 tests), and the data folder's lock is the kernel's (`flock`).
+public struct ShutdownLimits: Codable, Sendable, Equatable {
+    /// The longest the services may take to stop gracefully before they are cancelled.
+    public var graceSeconds: Int
+    /// After the cancellation, the longest before the process exits regardless.
+    public var forceSeconds: Int
+
+    public init(graceSeconds: Int = 15, forceSeconds: Int = 5) {
+        self.graceSeconds = graceSeconds
+        self.forceSeconds = forceSeconds
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let defaults = ShutdownLimits()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        graceSeconds = try c.decodeIfPresent(Int.self, forKey: .graceSeconds) ?? defaults.graceSeconds
+        forceSeconds = try c.decodeIfPresent(Int.self, forKey: .forceSeconds) ?? defaults.forceSeconds
+    }
+
+    /// What is wrong with these limits (the field and why), or nil.
+    public var problem: (field: String, detail: String)? {
+        if !(1...600).contains(graceSeconds) { return ("shutdown.graceSeconds", "between 1 and 600 seconds") }
+        if !(1...60).contains(forceSeconds) { return ("shutdown.forceSeconds", "between 1 and 60 seconds") }
+        return nil
+    }
+}
+
+/// The services of a process that have started and not yet finished, by description: what a
+/// shutdown that overruns names.
+public final class RunningServices: Sendable {
+    private let running = Mutex<[String]>([])
+
+    public init() {}
+
+    /// The descriptions of the services running now, in the order they started.
+    public var names: [String] { running.withLock { $0 } }
+
+    /// `service` run so that it is counted while it runs, under `name` (its description when nil).
+    public func tracking(_ service: any Service, as name: String? = nil) -> any Service {
+        Tracked(service: service, name: name ?? "\(service)", registry: self)
+    }
+
+    func started(_ name: String) { running.withLock { $0.append(name) } }
+
+    func finished(_ name: String) {
+        running.withLock { names in
+            if let index = names.firstIndex(of: name) { names.remove(at: index) }
+        }
+    }
+
+    struct Tracked: Service, CustomStringConvertible {
+        let service: any Service
+        let name: String
+        let registry: RunningServices
+        var description: String { name }
+
+        func run() async throws {
+            registry.started(description)
+            defer { registry.finished(description) }
+            try await service.run()
+        }
+    }
+}
+
+/// Bounds a shutdown that has begun (`ShutdownLimits`): after the grace it logs what still runs
+/// (the service group cancels it at the same moment, `maximumGracefulShutdownDuration`); after
+/// the force period it logs again and ends the process. Its timers run on a dispatch queue of its
+/// own, so a shutdown stuck on Swift's cooperative threads still ends.
+public final class ShutdownWatchdog: Sendable {
+    let limits: ShutdownLimits
+    let running: RunningServices
+    let connections: @Sendable () -> Int
+    let logger: Logger
+    let exit: @Sendable (Int32) -> Void
+    private let state = Mutex<(begun: Bool, finished: Bool)>((false, false))
+    private let queue = DispatchQueue(label: "xinfang.shutdown-watchdog")
+
+    /// `connections` counts the client connections still open; `exit` ends the process (by
+    /// default `_exit`, which runs no exit handlers while other threads may still hold locks).
+    public init(
+        limits: ShutdownLimits,
+        running: RunningServices,
+        connections: @escaping @Sendable () -> Int = { 0 },
+        logger: Logger,
+        exit: @escaping @Sendable (Int32) -> Void = ShutdownWatchdog.exitProcess
+    ) {
+        self.limits = limits
+        self.running = running
+        self.connections = connections
+        self.logger = logger
+        self.exit = exit
+    }
+
+    @Sendable public static func exitProcess(_ status: Int32) {
+        fflush(nil)
+        _exit(status)
+    }
+
+    /// The shutdown has begun: the limits count from now (once; later calls do nothing).
+    public func begin() {
+        let first = state.withLock { s -> Bool in
+            defer { s.begun = true }
+            return !s.begun
+        }
+        guard first else { return }
+        queue.asyncAfter(deadline: .now() + .seconds(limits.graceSeconds)) { [self] in
+            guard !isFinished else { return }
+            logger.warning(
+                "Shutdown is taking longer than \(limits.graceSeconds) s: cancelling what still runs",
+                metadata: metadata
+            )
+            queue.asyncAfter(deadline: .now() + .seconds(limits.forceSeconds)) { [self] in
+                guard !isFinished else { return }
+                logger.error(
+                    "Shutdown did not finish \(limits.forceSeconds) s after the cancellation: exiting with what still runs",
+                    metadata: metadata
+                )
+                exit(1)
+            }
+        }
+    }
+
+    /// The services have all stopped: nothing more to bound.
+    public func finished() { state.withLock { $0.finished = true } }
+
+    private var isFinished: Bool { state.withLock { $0.finished } }
+
+    /// What the shutdown waits for: the services stop in the reverse of their start, so the last
+    /// started still running is the one it waits for, and the others wait their turn.
+    private var metadata: Logger.Metadata {
+        let names = running.names
+        return [
+            "waitingFor": .string(names.last ?? "nothing tracked"),
+            "notYetStopped": .string(names.dropLast().joined(separator: ", ")),
+            "connections": "\(connections())",
+        ]
+    }
+
+    /// A service that starts the watchdog when the group's graceful shutdown begins (or the group
+    /// is cancelled). Last in the group, so the group asks it first and moves on at once.
+    public var trigger: any Service { Trigger(watchdog: self) }
+
+    struct Trigger: Service, CustomStringConvertible {
+        let watchdog: ShutdownWatchdog
+        var description: String { "ShutdownWatchdog" }
+
+        func run() async {
+            try? await gracefulShutdown()
+            watchdog.begin()
+        }
+    }
+}
+
+extension ServiceGroup {
+    /// The group a node process runs: `services` in the order they start (and the reverse of the
+    /// order they stop), stopping gracefully on `signals` within `watchdog`'s limits.
+    public static func node(
+        _ services: [any Service],
+        watchdog: ShutdownWatchdog,
+        logger: Logger,
+        signals: [UnixSignal] = [.sigterm, .sigint]
+    ) -> ServiceGroup {
+        var configuration = ServiceGroupConfiguration(
+            services: (services + [watchdog.trigger]).map { .init(service: $0) },
+            gracefulShutdownSignals: signals,
+            logger: logger
+        )
+        configuration.maximumGracefulShutdownDuration = .seconds(watchdog.limits.graceSeconds)
+        return ServiceGroup(configuration: configuration)
+    }
+}

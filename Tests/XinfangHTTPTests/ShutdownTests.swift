@@ -1,0 +1,163 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+import XinfangHTTP
+
+/// A node's shutdown is bounded (`ShutdownLimits`): what ignores the graceful shutdown is
+/// cancelled after the grace, and if something ignores that too the process ends after the force
+/// period, the log naming what it waited for. A shutdown within the limits ends nothing.
+struct ShutdownTests {
+    /// Log lines kept for the test to read.
+    final class Recorded: Sendable {
+        let lines = Mutex<[(level: Logger.Level, message: String, metadata: Logger.Metadata)]>([])
+
+        var logger: Logger { Logger(label: "test.shutdown") { _ in Handler(recorded: self) } }
+
+        struct Handler: LogHandler {
+            let recorded: Recorded
+            var metadata: Logger.Metadata = [:]
+            var logLevel: Logger.Level = .info
+            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+                get { metadata[key] }
+                set { metadata[key] = newValue }
+            }
+            func log(event: LogEvent) {
+                recorded.lines.withLock { $0.append((event.level, "\(event.message)", event.metadata ?? [:])) }
+            }
+        }
+    }
+
+    /// Ignores a graceful shutdown; ends when cancelled.
+    struct Stubborn: Service, CustomStringConvertible {
+        var description: String { "Stubborn" }
+        func run() async {
+            while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
+        }
+    }
+
+    /// Ignores a graceful shutdown and cancellation alike, until the test lets it go.
+    final class Deaf: Service, CustomStringConvertible, Sendable {
+        let waiting = Mutex<(released: Bool, continuation: CheckedContinuation<Void, Never>?)>((false, nil))
+        var description: String { "Deaf" }
+        func run() async {
+            await withCheckedContinuation { continuation in
+                let now = waiting.withLock { w -> Bool in
+                    if !w.released { w.continuation = continuation }
+                    return w.released
+                }
+                if now { continuation.resume() }
+            }
+        }
+        func release() {
+            waiting.withLock { w in
+                w.released = true
+                return w.continuation.take()
+            }?.resume()
+        }
+    }
+
+    /// Ends at a graceful shutdown.
+    struct Obliging: Service, CustomStringConvertible {
+        var description: String { "Obliging" }
+        func run() async {
+            try? await gracefulShutdown()
+        }
+    }
+
+    static func waitUntil(seconds: Double, _ condition: () -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition(), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    @Test func anOverrunningShutdownIsCancelledAfterTheGraceAndEndedAfterTheForcePeriod() async throws {
+        let recorded = Recorded()
+        let exits = Mutex<[Int32]>([])
+        let running = RunningServices()
+        let watchdog = ShutdownWatchdog(
+            limits: ShutdownLimits(graceSeconds: 1, forceSeconds: 1),
+            running: running,
+            connections: { 3 },
+            logger: recorded.logger,
+            exit: { status in exits.withLock { $0.append(status) } }
+        )
+        let deaf = Deaf()
+        let group = ServiceGroup.node(
+            [running.tracking(deaf), running.tracking(Stubborn(), as: "HTTP server")],
+            watchdog: watchdog,
+            logger: recorded.logger,
+            signals: []
+        )
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await Self.waitUntil(seconds: 10) { running.names.count == 2 }
+            #expect(running.names == ["Deaf", "HTTP server"])
+            let began = Date()
+            await group.triggerGracefulShutdown()
+
+            // After the grace: the stubborn service is cancelled, the deaf one is not moved.
+            try await Self.waitUntil(seconds: 10) { running.names == ["Deaf"] }
+            let cancelledAfter = Date().timeIntervalSince(began)
+            #expect(running.names == ["Deaf"], "the service that ends when cancelled was cancelled")
+            #expect(cancelledAfter >= 0.9, "not before the grace: \(cancelledAfter) s")
+            #expect(exits.withLock { $0 }.isEmpty, "the process is not ended at the grace")
+            let warning = recorded.lines.withLock { $0 }.first { $0.level == .warning }
+            #expect(warning?.message.contains("longer than 1 s") == true, "\(String(describing: warning))")
+            #expect(warning?.metadata["waitingFor"] == "HTTP server")
+            #expect(warning?.metadata["notYetStopped"] == "Deaf")
+            #expect(warning?.metadata["connections"] == "3")
+
+            // After the force period: the process is ended, naming what it still waited for.
+            try await Self.waitUntil(seconds: 10) { !exits.withLock { $0 }.isEmpty }
+            let endedAfter = Date().timeIntervalSince(began)
+            #expect(exits.withLock { $0 } == [1])
+            #expect(endedAfter >= 1.9, "not before the grace and the force period: \(endedAfter) s")
+            let error = recorded.lines.withLock { $0 }.first { $0.level == .error }
+            #expect(error?.metadata["waitingFor"] == "Deaf", "\(String(describing: error))")
+
+            deaf.release()
+            try await tasks.waitForAll()
+        }
+    }
+
+    @Test func aShutdownWithinItsLimitsEndsNothing() async throws {
+        let recorded = Recorded()
+        let exits = Mutex<[Int32]>([])
+        let running = RunningServices()
+        let watchdog = ShutdownWatchdog(
+            limits: ShutdownLimits(graceSeconds: 1, forceSeconds: 1),
+            running: running,
+            logger: recorded.logger,
+            exit: { status in exits.withLock { $0.append(status) } }
+        )
+        let group = ServiceGroup.node(
+            [running.tracking(Obliging()), running.tracking(Obliging())],
+            watchdog: watchdog,
+            logger: recorded.logger,
+            signals: []
+        )
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await Self.waitUntil(seconds: 10) { running.names.count == 2 }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        watchdog.finished()
+        #expect(running.names.isEmpty)
+        // Past the grace and the force period: nothing ended, nothing logged.
+        try await Task.sleep(for: .milliseconds(2_500))
+        #expect(exits.withLock { $0 }.isEmpty)
+        #expect(recorded.lines.withLock { $0 }.filter { $0.level >= .warning }.isEmpty)
+    }
+
+    @Test func limitsOutsideTheirRangesAreNamed() throws {
+        #expect(ShutdownLimits().problem == nil)
+        #expect(ShutdownLimits(graceSeconds: 0).problem?.field == "shutdown.graceSeconds")
+        #expect(ShutdownLimits(graceSeconds: 601).problem?.field == "shutdown.graceSeconds")
+        #expect(ShutdownLimits(forceSeconds: 0).problem?.field == "shutdown.forceSeconds")
+        #expect(ShutdownLimits(forceSeconds: 61).problem?.field == "shutdown.forceSeconds")
+        let partial = try JSONDecoder().decode(ShutdownLimits.self, from: Data(#"{"graceSeconds": 40}"#.utf8))
+        #expect(partial == ShutdownLimits(graceSeconds: 40, forceSeconds: ShutdownLimits().forceSeconds))
+    }
+}
