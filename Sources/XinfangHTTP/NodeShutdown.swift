@@ -86,28 +86,40 @@ public final class RunningServices: Sendable {
 /// the force period it logs again and ends the process. Its timers run on a dispatch queue of its
 /// own, so a shutdown stuck on Swift's cooperative threads still ends.
 public final class ShutdownWatchdog: Sendable {
+    /// Runs `work` after `seconds`.
+    public typealias Schedule = @Sendable (_ seconds: Int, _ work: @escaping @Sendable () -> Void) -> Void
+
     let limits: ShutdownLimits
     let running: RunningServices
     let connections: @Sendable () -> Int
     let logger: Logger
     let exit: @Sendable (Int32) -> Void
+    let schedule: Schedule
     private let state = Mutex<(begun: Bool, finished: Bool)>((false, false))
-    private let queue = DispatchQueue(label: "xinfang.shutdown-watchdog")
 
     /// `connections` counts the client connections still open; `exit` ends the process (by
-    /// default `_exit`, which runs no exit handlers while other threads may still hold locks).
+    /// default `_exit`, which runs no exit handlers while other threads may still hold locks);
+    /// `schedule` runs the timers (a dispatch queue of the watchdog's own by default).
     public init(
         limits: ShutdownLimits,
         running: RunningServices,
         connections: @escaping @Sendable () -> Int = { 0 },
         logger: Logger,
-        exit: @escaping @Sendable (Int32) -> Void = ShutdownWatchdog.exitProcess
+        exit: @escaping @Sendable (Int32) -> Void = ShutdownWatchdog.exitProcess,
+        schedule: @escaping Schedule = ShutdownWatchdog.dispatchSchedule()
     ) {
         self.limits = limits
         self.running = running
         self.connections = connections
         self.logger = logger
         self.exit = exit
+        self.schedule = schedule
+    }
+
+    /// Timers on a serial dispatch queue of their own, off Swift's cooperative threads.
+    public static func dispatchSchedule() -> Schedule {
+        let queue = DispatchQueue(label: "xinfang.shutdown-watchdog")
+        return { seconds, work in queue.asyncAfter(deadline: .now() + .seconds(seconds), execute: work) }
     }
 
     @Sendable public static func exitProcess(_ status: Int32) {
@@ -122,13 +134,13 @@ public final class ShutdownWatchdog: Sendable {
             return !s.begun
         }
         guard first else { return }
-        queue.asyncAfter(deadline: .now() + .seconds(limits.graceSeconds)) { [self] in
+        schedule(limits.graceSeconds) { [self] in
             guard !isFinished else { return }
             logger.warning(
                 "Shutdown is taking longer than \(limits.graceSeconds) s: cancelling what still runs",
                 metadata: metadata
             )
-            queue.asyncAfter(deadline: .now() + .seconds(limits.forceSeconds)) { [self] in
+            schedule(limits.forceSeconds) { [self] in
                 guard !isFinished else { return }
                 logger.error(
                     "Shutdown did not finish \(limits.forceSeconds) s after the cancellation: exiting with what still runs",

@@ -3,6 +3,22 @@ public import XinfangCore
 
 /// Builders of valid input, so that each test states only what it is about.
 public enum Fixtures {
+    /// A file that reads as a PDF, of `bytes` bytes after its header, made fast even in a debug
+    /// build: a 64 KiB block repeated, each copy numbered, so no two blocks are alike.
+    public static func largePDF(bytes: Int) -> Data {
+        let block = [UInt8]((0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) })
+        var file = Data("%PDF-1.4\n".utf8)
+        file.reserveCapacity(bytes + 16)
+        var copy = 0
+        while file.count < bytes + 9 {
+            var numbered = block
+            withUnsafeBytes(of: copy) { numbered.replaceSubrange(0..<$0.count, with: $0) }
+            file.append(contentsOf: numbered.prefix(bytes + 9 - file.count))
+            copy += 1
+        }
+        return file
+    }
+
     public static let county = NodeID("430102")
     public static let city = NodeID("430100")
     public static let province = NodeID("430000")

@@ -69,7 +69,7 @@ struct ShutdownProcessTests {
         let http = HTTP()
         let created = try await http.send("POST", base.appendingPathComponent("api/v1/cases"), json: Fixtures.registrationJSON())
         let number = try #require(created.json["caseNumber"] as? String, "\(created.status)")
-        let file = CaseFileProcessTests.pdf(16 << 20, seed: 7)
+        let file = Fixtures.largePDF(bytes: 16 << 20)
         let uploaded = try await http.send(
             "POST",
             URL(string: base.absoluteString + "/api/v1/cases/\(number)/attachments?fileName=scan.pdf")!,
@@ -93,7 +93,6 @@ struct ShutdownProcessTests {
         #expect(took >= 1.8 && took < 10, "stopped after its 2 s grace: \(took) s")
         let warning = node.log.split(separator: "\n").first { $0.contains("Shutdown is taking longer than 2 s") }
         #expect(warning?.contains("waitingFor=HTTP server") == true, "\(node.log.suffix(1500))")
-        #expect(warning?.contains("connections=1") == true, "\(String(describing: warning))")
         print("shutdown: a node held by a client that reads nothing stopped \(String(format: "%.1f", took)) s after SIGTERM")
     }
 }

@@ -29,6 +29,24 @@ struct ShutdownTests {
         }
     }
 
+    /// The watchdog's timers, fired by the test: what it does at each limit does not depend on
+    /// how loaded the machine is.
+    final class Timers: Sendable {
+        let pending = Mutex<[(seconds: Int, work: @Sendable () -> Void)]>([])
+
+        var schedule: ShutdownWatchdog.Schedule { { seconds, work in self.pending.withLock { $0.append((seconds, work)) } } }
+
+        var count: Int { pending.withLock { $0.count } }
+
+        /// Runs the first pending timer; its delay.
+        @discardableResult
+        func fire() -> Int? {
+            guard let timer = pending.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return nil }
+            timer.work()
+            return timer.seconds
+        }
+    }
+
     /// Ignores a graceful shutdown; ends when cancelled.
     struct Stubborn: Service, CustomStringConvertible {
         var description: String { "Stubborn" }
@@ -74,13 +92,15 @@ struct ShutdownTests {
     @Test func anOverrunningShutdownIsCancelledAfterTheGraceAndEndedAfterTheForcePeriod() async throws {
         let recorded = Recorded()
         let exits = Mutex<[Int32]>([])
+        let timers = Timers()
         let running = RunningServices()
         let watchdog = ShutdownWatchdog(
-            limits: ShutdownLimits(graceSeconds: 1, forceSeconds: 1),
+            limits: ShutdownLimits(graceSeconds: 1, forceSeconds: 2),
             running: running,
             connections: { 3 },
             logger: recorded.logger,
-            exit: { status in exits.withLock { $0.append(status) } }
+            exit: { status in exits.withLock { $0.append(status) } },
+            schedule: timers.schedule
         )
         let deaf = Deaf()
         let group = ServiceGroup.node(
@@ -91,30 +111,35 @@ struct ShutdownTests {
         )
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await Self.waitUntil(seconds: 10) { running.names.count == 2 }
+            try await Self.waitUntil(seconds: 60) { running.names.count == 2 }
             #expect(running.names == ["Deaf", "HTTP server"])
+            #expect(timers.count == 0, "no timer before the shutdown")
             let began = Date()
             await group.triggerGracefulShutdown()
+            try await Self.waitUntil(seconds: 60) { timers.count == 1 }
 
-            // After the grace: the stubborn service is cancelled, the deaf one is not moved.
-            try await Self.waitUntil(seconds: 10) { running.names == ["Deaf"] }
-            let cancelledAfter = Date().timeIntervalSince(began)
-            #expect(running.names == ["Deaf"], "the service that ends when cancelled was cancelled")
-            #expect(cancelledAfter >= 0.9, "not before the grace: \(cancelledAfter) s")
-            #expect(exits.withLock { $0 }.isEmpty, "the process is not ended at the grace")
+            // At the grace the watchdog names the service the shutdown waits for (the last
+            // started), and the others; the process goes on.
+            #expect(timers.fire() == 1)
             let warning = recorded.lines.withLock { $0 }.first { $0.level == .warning }
             #expect(warning?.message.contains("longer than 1 s") == true, "\(String(describing: warning))")
             #expect(warning?.metadata["waitingFor"] == "HTTP server")
             #expect(warning?.metadata["notYetStopped"] == "Deaf")
             #expect(warning?.metadata["connections"] == "3")
+            #expect(exits.withLock { $0 }.isEmpty, "the process is not ended at the grace")
 
-            // After the force period: the process is ended, naming what it still waited for.
-            try await Self.waitUntil(seconds: 10) { !exits.withLock { $0 }.isEmpty }
-            let endedAfter = Date().timeIntervalSince(began)
+            // The group cancels at the grace too (its own clock): the service that ends when
+            // cancelled ends; the deaf one does not.
+            try await Self.waitUntil(seconds: 60) { running.names == ["Deaf"] }
+            #expect(running.names == ["Deaf"], "the service that ends when cancelled was cancelled")
+            #expect(Date().timeIntervalSince(began) >= 0.9, "not before the grace")
+
+            // After the force period the process is ended, naming what it still waited for.
+            #expect(timers.fire() == 2)
             #expect(exits.withLock { $0 } == [1])
-            #expect(endedAfter >= 1.9, "not before the grace and the force period: \(endedAfter) s")
             let error = recorded.lines.withLock { $0 }.first { $0.level == .error }
             #expect(error?.metadata["waitingFor"] == "Deaf", "\(String(describing: error))")
+            #expect(timers.count == 0)
 
             deaf.release()
             try await tasks.waitForAll()
@@ -124,12 +149,14 @@ struct ShutdownTests {
     @Test func aShutdownWithinItsLimitsEndsNothing() async throws {
         let recorded = Recorded()
         let exits = Mutex<[Int32]>([])
+        let timers = Timers()
         let running = RunningServices()
         let watchdog = ShutdownWatchdog(
             limits: ShutdownLimits(graceSeconds: 1, forceSeconds: 1),
             running: running,
             logger: recorded.logger,
-            exit: { status in exits.withLock { $0.append(status) } }
+            exit: { status in exits.withLock { $0.append(status) } },
+            schedule: timers.schedule
         )
         let group = ServiceGroup.node(
             [running.tracking(Obliging()), running.tracking(Obliging())],
@@ -139,14 +166,15 @@ struct ShutdownTests {
         )
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await Self.waitUntil(seconds: 10) { running.names.count == 2 }
+            try await Self.waitUntil(seconds: 60) { running.names.count == 2 }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
         watchdog.finished()
         #expect(running.names.isEmpty)
-        // Past the grace and the force period: nothing ended, nothing logged.
-        try await Task.sleep(for: .milliseconds(2_500))
+        // The grace's timer comes due after everything stopped: nothing is ended or logged.
+        #expect(timers.fire() == 1)
+        #expect(timers.count == 0, "no force timer")
         #expect(exits.withLock { $0 }.isEmpty)
         #expect(recorded.lines.withLock { $0 }.filter { $0.level >= .warning }.isEmpty)
     }

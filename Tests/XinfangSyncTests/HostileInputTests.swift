@@ -106,8 +106,7 @@ struct HostileInputTests {
         try await TestCluster.run(nodes: [H.furong], connections: Self.limits) { c in
             let number = try await c.register(at: H.furong, region: "430102")
             // 16 MB: more than the socket buffers on both ends and NIO's high-water mark hold.
-            var file = Data("%PDF-1.4\n".utf8)
-            file.append(Data((0..<(16 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }))
+            let file = Fixtures.largePDF(bytes: 16 << 20)
             let upload = try await c.send(
                 "POST",
                 c.url(H.furong, "/api/v1/cases/\(number)/attachments?fileName=scan.pdf"),
