@@ -49,11 +49,11 @@ public final class RawConnection: @unchecked Sendable {
     public func send(_ text: String) -> Bool { send(Data(text.utf8)) }
 
     /// What the server sent within `timeout` seconds, and whether it closed the connection
-    /// (reading stops at the close, or at the time-out).
-    public func read(timeout: Double) -> (data: Data, closed: Bool) {
+    /// (reading stops at the close, or at the time-out, or once `atLeast` bytes have come).
+    public func read(timeout: Double, atLeast: Int = .max) -> (data: Data, closed: Bool) {
         var data = Data()
         let deadline = Date().addingTimeInterval(timeout)
-        var buffer = [UInt8](repeating: 0, count: 65_536)
+        var buffer = [UInt8](repeating: 0, count: min(65_536, max(1, atLeast)))
         while true {
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else { return (data, false) }
@@ -64,6 +64,7 @@ public final class RawConnection: @unchecked Sendable {
             let n = recv(fd, &buffer, buffer.count, 0)
             if n <= 0 { return (data, true) }
             data.append(contentsOf: buffer[0..<n])
+            if data.count >= atLeast { return (data, false) }
         }
     }
 

@@ -83,7 +83,9 @@ struct ShutdownProcessTests {
             "GET /api/v1/cases/\(number)/attachments/\(CaseFileProcessTests.hex(file)) HTTP/1.1\r\nHost: x\r\n"
                 + "Authorization: Bearer \(TestAccounts.token(.leader))\r\n\r\n"
         )
-        try await Task.sleep(for: .milliseconds(500))
+        // The answer has begun (its status line came); then the client reads no more.
+        let begun = stalled.read(timeout: 30, atLeast: 12)
+        #expect(RawConnection.status(in: begun.data) == 200, "the download began")
         let asked = Date()
         kill(node.process.processIdentifier, SIGTERM)
         let status = try await node.waitForExit(timeout: 30)

@@ -129,6 +129,8 @@ struct HostileInputTests {
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(c.openConnections(H.furong) > before, "the node counts the stalled client's connection")
+            let begun = stalled.read(timeout: 30, atLeast: 12)
+            #expect(RawConnection.status(in: begun.data) == 200, "the download began; then the client reads no more")
             var open = c.openConnections(H.furong)
             let started = Date()
             while open > before, Date().timeIntervalSince(started) < 15 {
