@@ -13,12 +13,16 @@ enum DailyCounts {
     /// v3: receipts (`received`, by 收件日期) for the dashboard's monthly trend.
     static let version = 3
 
-    /// What `node_meta.daily_counts` says when the triggers and the counts are current.
-    static func signature(offsetMs: Int64) -> String { "v\(version) offset \(offsetMs)" }
+    /// What `node_meta.daily_counts` says when the triggers and the counts are current. On
+    /// PostgreSQL the triggers are per statement (`postgresTriggersSQL`); a store whose triggers
+    /// were per row rewrites them.
+    static func signature(offsetMs: Int64, _ dialect: SQLDialect) -> String {
+        "v\(version)\(dialect == .postgres ? " per statement" : "") offset \(offsetMs)"
+    }
 
     /// Writes the triggers for `offsetMs` and recounts every case, unless they are current.
     static func install(_ db: some SQLSession, offsetMs: Int64) throws {
-        let wanted = signature(offsetMs: offsetMs)
+        let wanted = signature(offsetMs: offsetMs, db.dialect)
         guard try NodeMeta.get(db, "daily_counts") != wanted else { return }
         let d = db.dialect
         try run(db, dropTriggersSQL(d) + triggersSQL(offsetMs: offsetMs, d) + recountSQL(offsetMs: offsetMs, d))
@@ -32,7 +36,9 @@ enum DailyCounts {
 
     static func dropTriggersSQL(_ dialect: SQLDialect) -> [String] {
         let on = dialect == .postgres ? " ON cases" : ""
-        return ["daily_counts_insert", "daily_counts_delete", "daily_counts_update"].map { "DROP TRIGGER IF EXISTS \($0)\(on)" }
+        let drops = ["daily_counts_insert", "daily_counts_delete", "daily_counts_update"].map { "DROP TRIGGER IF EXISTS \($0)\(on)" }
+        // The per-row function PostgreSQL's triggers called before they were per statement.
+        return drops + (dialect == .postgres ? ["DROP FUNCTION IF EXISTS daily_counts_of_case()"] : [])
     }
 
     /// Runs `load` (many rows written at once: the benchmark's synthetic province) without the
@@ -46,7 +52,7 @@ enum DailyCounts {
 
     /// Whether the counts were made for `offsetMs` by this version.
     static func areCurrent(_ db: some SQLSession, offsetMs: Int64) throws -> Bool {
-        try NodeMeta.get(db, "daily_counts") == signature(offsetMs: offsetMs)
+        try NodeMeta.get(db, "daily_counts") == signature(offsetMs: offsetMs, db.dialect)
     }
 
     /// One measure: which rows count, at which time, under which keys, with which values.
@@ -200,35 +206,78 @@ enum DailyCounts {
         ]
     }
 
-    /// The same triggers in PostgreSQL's form: one function (what a row adds and takes away) called
-    /// by a row's insertion, deletion, and a change of a column a measure reads.
+    /// The same counts kept by PostgreSQL per statement rather than per row: each trigger sees the
+    /// statement's rows as transition tables (`new_rows`, `old_rows`) and adds, per measure and
+    /// grain, one aggregate of their contributions (a row's new values count +1, its old ones -1;
+    /// keys whose sum is nothing are left alone). The write path gathers a packet's rows into a few
+    /// multi-row statements (`GatheringSession`), so a packet of 200 cases runs 16 statements a
+    /// trigger instead of 16 a row; per row, the triggers were half of the server's time in P9's P1
+    /// (docs/BENCHMARKS.md). An update that changes no column a measure reads stops at its first
+    /// statement, as the per-row trigger's `WHEN` did (a statement trigger with transition tables
+    /// takes no column list).
     static func postgresTriggersSQL(offsetMs: Int64) -> [String] {
-        let changed = columns.map { "OLD.\($0) IS DISTINCT FROM NEW.\($0)" }.joined(separator: " OR ")
-        return [
+        let changed = columns.map { "o.\($0) IS DISTINCT FROM n.\($0)" }.joined(separator: " OR ")
+        func function(_ name: String, _ body: String) -> String {
             """
-            CREATE OR REPLACE FUNCTION daily_counts_of_case() RETURNS trigger LANGUAGE plpgsql AS $$
+            CREATE OR REPLACE FUNCTION \(name)() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-            IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            \(contribution(of: "OLD", sign: -1, offsetMs: offsetMs, .postgres))
-            END IF;
-            IF TG_OP IN ('UPDATE', 'INSERT') THEN
-            \(contribution(of: "NEW", sign: 1, offsetMs: offsetMs, .postgres))
-            END IF;
+            \(body)
             RETURN NULL;
             END
             $$
-            """,
             """
-            CREATE TRIGGER daily_counts_insert AFTER INSERT ON cases FOR EACH ROW EXECUTE FUNCTION daily_counts_of_case()
-            """,
-            """
-            CREATE TRIGGER daily_counts_delete AFTER DELETE ON cases FOR EACH ROW EXECUTE FUNCTION daily_counts_of_case()
-            """,
-            """
-            CREATE TRIGGER daily_counts_update AFTER UPDATE OF \(columns.joined(separator: ", ")) ON cases
-            FOR EACH ROW WHEN (\(changed)) EXECUTE FUNCTION daily_counts_of_case()
-            """,
+        }
+        return [
+            function("daily_counts_inserted", postgresContributions(new: "new_rows", old: nil, offsetMs: offsetMs)),
+            function("daily_counts_deleted", postgresContributions(new: nil, old: "old_rows", offsetMs: offsetMs)),
+            function(
+                "daily_counts_updated",
+                """
+                IF NOT EXISTS (SELECT 1 FROM old_rows AS o JOIN new_rows AS n ON n.case_number = o.case_number WHERE \(changed)) THEN
+                RETURN NULL;
+                END IF;
+                \(postgresContributions(new: "new_rows", old: "old_rows", offsetMs: offsetMs))
+                """
+            ),
+            "CREATE TRIGGER daily_counts_insert AFTER INSERT ON cases REFERENCING NEW TABLE AS new_rows "
+                + "FOR EACH STATEMENT EXECUTE FUNCTION daily_counts_inserted()",
+            "CREATE TRIGGER daily_counts_delete AFTER DELETE ON cases REFERENCING OLD TABLE AS old_rows "
+                + "FOR EACH STATEMENT EXECUTE FUNCTION daily_counts_deleted()",
+            "CREATE TRIGGER daily_counts_update AFTER UPDATE ON cases REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+                + "FOR EACH STATEMENT EXECUTE FUNCTION daily_counts_updated()",
         ]
+    }
+
+    /// One statement per measure and grain adding the net contribution of the rows of `new`
+    /// (counted +1) and `old` (counted -1), grouped by the table's key.
+    static func postgresContributions(new: String?, old: String?, offsetMs: Int64) -> String {
+        var statements: [String] = []
+        for measure in measures {
+            for grain in ["d", "m"] {
+                let period = period(grain, of: measure.time, offsetMs: offsetMs, .postgres)
+                let parts = [(new, 1), (old, -1)].compactMap { table, sign in
+                    table.map { table in
+                        let values = measure.values.enumerated().map { "\(sign) * \(number($1, .postgres)) AS v\($0)" }.joined(separator: ", ")
+                        return """
+                            SELECT \(period) AS p, R.unit_node AS u, \(measure.k1) AS x1, \(measure.k2) AS x2, \(values)
+                            FROM \(table) AS R WHERE \(condition(measure.condition, .postgres))
+                            """
+                    }
+                }
+                let sums = measure.values.indices.map { "SUM(v\($0))" }
+                statements.append(
+                    """
+                    INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
+                    SELECT '\(measure.name)', '\(grain)', p, u, x1, x2, \(sums.joined(separator: ", "))
+                    FROM (\(parts.joined(separator: "\nUNION ALL\n"))) AS C
+                    GROUP BY p, u, x1, x2
+                    HAVING \(sums.map { "\($0) <> 0" }.joined(separator: " OR "))
+                    \(upsert(.postgres));
+                    """
+                )
+            }
+        }
+        return statements.joined(separator: "\n")
     }
 
     /// Counts every case again.

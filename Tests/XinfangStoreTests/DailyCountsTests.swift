@@ -60,44 +60,87 @@ struct DailyCountsTests {
         }
     }
 
-    @Test func dailyCountsEqualAScanAsRowsChange() async throws {
-        let db = try NodeDatabase.inMemory(node: NodeID("430000"))
-        try await db.loadSyntheticCases(count: 4000, units: units, now: now, years: 2)
-        let instants = [now, now.addingTimeInterval(20 * 86_400), now.addingTimeInterval(-3 * 86_400)]
-        try await expectEqualCounts(db, calendar: .standard, at: instants, "as loaded")
-        try await expectEqualTrends(db, calendar: .standard, "as loaded")
-        // Change, for some cases, every column the indicators read; delete a few rows.
-        try await db.writeSQLite { db in
-            try db.execute(sql: "UPDATE cases SET unit_node = '430104' WHERE rowid % 17 = 0")
-            try db.execute(sql: "UPDATE cases SET closed_at = handling_due_at + 86400000 WHERE closed_at IS NULL AND rowid % 3 = 0")
-            try db.execute(sql: "UPDATE cases SET decided_at = registered_at + 20 * 86400000 WHERE decided_at IS NULL AND rowid % 2 = 0")
-            try db.execute(
-                sql: """
-                    UPDATE cases SET evaluated_at = closed_at + 86400000, office_rating = 'dissatisfied', unit_rating = 'satisfied'
-                    WHERE evaluated_at IS NULL AND closed_at IS NOT NULL AND rowid % 5 = 0
-                    """
-            )
-            try db.execute(sql: "UPDATE cases SET law_related = 1 - law_related WHERE rowid % 23 = 0")
-            try db.execute(
-                sql:
-                    "UPDATE cases SET channel = 'online', category_l1 = '其他', is_repeat = 1, collective_batches = 2, collective_persons = 9 WHERE rowid % 29 = 0"
-            )
-            try db.execute(sql: "UPDATE cases SET registered_at = registered_at - 86400000 * 31 WHERE rowid % 31 = 0")
-            try db.execute(sql: "UPDATE cases SET handling_due_at = NULL WHERE rowid % 37 = 0")
-            try db.execute(sql: "UPDATE cases SET status = 'closed', ae_hash = 7 WHERE rowid % 41 = 0")  // no indicator column
-            try db.execute(sql: "DELETE FROM case_states WHERE case_number IN (SELECT case_number FROM cases WHERE rowid % 43 = 0)")
-            try db.execute(sql: "DELETE FROM cases WHERE rowid % 43 = 0")
+    /// The cases at every `step`-th place (by case number), `from` on: the rows a change picks.
+    func every(_ step: Int, of numbers: [String], from offset: Int = 0) -> [String] {
+        stride(from: offset, to: numbers.count, by: step).map { numbers[$0] }
+    }
+
+    /// Runs `sql` with `WHERE case_number IN (…)` for `numbers`, in statements of many rows each
+    /// (PostgreSQL's triggers see each statement's rows together).
+    func change(_ db: NodeDatabase, _ sql: String, _ numbers: [String]) async throws {
+        try await db.write { s in
+            for chunk in numbers.chunked(400) {
+                let placeholders = NodeDatabase.placeholders(chunk.count)
+                try s.run(sql.replacingOccurrences(of: "$IN", with: "case_number IN (\(placeholders))"), arguments: Array(chunk), cached: false)
+            }
         }
-        try await expectEqualCounts(db, calendar: .standard, at: instants, "after changes")
-        try await expectEqualTrends(db, calendar: .standard, "after changes")
-        let rows = try await db.readSQLite { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM daily_counts WHERE grain = 'm'") ?? 0 }
-        #expect(rows > 0 && rows < 4000, "monthly rows summarise: \(rows)")
-        // The answer does come from the table: without its monthly rows, two years count less.
-        let (from, to) = periods(.standard)[0]
-        try await db.writeSQLite { db in try db.execute(sql: "DELETE FROM daily_counts WHERE grain = 'm'") }
-        let counted = try await db.indicatorCounts(from: from, to: to, now: now)
-        let scanned = try await db.indicatorCountsScanning(from: from, to: to, now: now)
-        #expect(IndicatorCounts.sum(Array(counted.values)).registered < IndicatorCounts.sum(Array(scanned.values)).registered)
+    }
+
+    @Test(arguments: StoreBackend.allCases) func dailyCountsEqualAScanAsRowsChange(backend: StoreBackend) async throws {
+        try await backend.withNode(NodeID("430000")) { db in
+            try await db.loadSyntheticCases(count: 4000, units: units, now: now, years: 2)
+            let instants = [now, now.addingTimeInterval(20 * 86_400), now.addingTimeInterval(-3 * 86_400)]
+            try await expectEqualCounts(db, calendar: .standard, at: instants, "as loaded")
+            try await expectEqualTrends(db, calendar: .standard, "as loaded")
+            let loaded = try await db.read { s in
+                try s.rows("SELECT case_number FROM cases ORDER BY case_number", arguments: [], cached: false).map { $0[0] as String }
+            }
+            // Cases registered one at a time through the write path: the insertion's triggers.
+            for day in 0..<12 {
+                _ = try await db.register(
+                    Fixtures.registration(receivedAt: now.addingTimeInterval(Double(-day) * 86_400)),
+                    actor: "李娜",
+                    now: now
+                )
+            }
+            try await expectEqualCounts(db, calendar: .standard, at: [now], "after registrations")
+            let numbers = try await db.read { s in
+                try s.rows("SELECT case_number FROM cases ORDER BY case_number", arguments: [], cached: false).map { $0[0] as String }
+            }
+            // Change, for some cases, every column the indicators read; delete a few rows.
+            try await change(db, "UPDATE cases SET unit_node = '430104' WHERE $IN", every(17, of: numbers))
+            try await change(db, "UPDATE cases SET closed_at = handling_due_at + 86400000 WHERE closed_at IS NULL AND $IN", every(3, of: numbers))
+            try await change(
+                db,
+                "UPDATE cases SET decided_at = registered_at + 20 * 86400000 WHERE decided_at IS NULL AND $IN",
+                every(2, of: numbers)
+            )
+            try await change(
+                db,
+                """
+                UPDATE cases SET evaluated_at = closed_at + 86400000, office_rating = 'dissatisfied', unit_rating = 'satisfied'
+                WHERE evaluated_at IS NULL AND closed_at IS NOT NULL AND $IN
+                """,
+                every(5, of: numbers)
+            )
+            try await change(db, "UPDATE cases SET law_related = 1 - law_related WHERE $IN", every(23, of: numbers))
+            try await change(
+                db,
+                "UPDATE cases SET channel = 'online', category_l1 = '其他', is_repeat = 1, collective_batches = 2, collective_persons = 9 WHERE $IN",
+                every(29, of: numbers)
+            )
+            try await change(db, "UPDATE cases SET registered_at = registered_at - 2678400000 WHERE $IN", every(31, of: numbers))
+            try await change(db, "UPDATE cases SET handling_due_at = NULL WHERE $IN", every(37, of: numbers))
+            // No indicator column: nothing to count.
+            try await change(db, "UPDATE cases SET status = 'closed', ae_hash = 7 WHERE $IN", every(41, of: numbers))
+            // A statement whose rows change both ways: the one's contribution moves, the other's stays.
+            try await change(db, "UPDATE cases SET unit_node = unit_node, closed_at = closed_at WHERE $IN", every(7, of: numbers, from: 3))
+            // Loaded rows only: a registered case has events, which keep it.
+            try await change(db, "DELETE FROM case_states WHERE $IN", every(43, of: loaded))
+            try await change(db, "DELETE FROM cases WHERE $IN", every(43, of: loaded))
+            try await expectEqualCounts(db, calendar: .standard, at: instants, "after changes")
+            try await expectEqualTrends(db, calendar: .standard, "after changes")
+            let rows = try await db.read { s in
+                try s.rows("SELECT count(*) FROM daily_counts WHERE grain = 'm'", arguments: [], cached: false).first.map { $0[0] as Int64 } ?? 0
+            }
+            #expect(rows > 0 && rows < 4000, "monthly rows summarise: \(rows)")
+            // The answer does come from the table: without its monthly rows, two years count less.
+            let (from, to) = periods(.standard)[0]
+            try await db.write { s in try s.run("DELETE FROM daily_counts WHERE grain = 'm'", arguments: [], cached: false) }
+            let counted = try await db.indicatorCounts(from: from, to: to, now: now)
+            let scanned = try await db.indicatorCountsScanning(from: from, to: to, now: now)
+            #expect(IndicatorCounts.sum(Array(counted.values)).registered < IndicatorCounts.sum(Array(scanned.values)).registered)
+        }
     }
 
     @Test func anotherCalendarOffsetRecountsTheTable() async throws {
@@ -110,7 +153,7 @@ struct DailyCountsTests {
         let utc = DeadlineCalendar(utcOffsetSeconds: 0)
         let reopened = try NodeDatabase.open(directory: dir, node: NodeID("430000"), calendar: utc, durability: .processCrashOnly)
         let meta = try await reopened.readSQLite { db in try NodeMeta.get(db, "daily_counts") }
-        #expect(meta == "v\(DailyCounts.version) offset 0")
+        #expect(meta == DailyCounts.signature(offsetMs: 0, .sqlite))
         try await expectEqualCounts(reopened, calendar: utc, at: [now], "UTC")
         try await expectEqualTrends(reopened, calendar: utc, "UTC")
     }
