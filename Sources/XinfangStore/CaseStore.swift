@@ -76,6 +76,8 @@ public protocol CaseStore: Sendable {
 
     /// After a restart, what was in flight is queued again.
     func resetInFlight(now: Date) async throws
+    /// What an attempt that a store error ended left marked in flight to `peer`: queued again.
+    func requeueInFlight(to peer: NodeID, now: Date) async throws
     /// The next packet's items for `peer`, marked sent, with the packet's sequence number.
     func nextBatch(for peer: NodeID, now: Date) async throws -> OutboxBatch?
     /// The receiver's answers, item by item (`OutboxItem.answered`).

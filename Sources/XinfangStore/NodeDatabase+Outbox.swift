@@ -16,6 +16,19 @@ extension NodeDatabase {
         }
     }
 
+    /// The items for `peer` marked sent, queued again without an attempt counted: what a failed
+    /// attempt's packets held when the store failed before their answers were recorded. Only the
+    /// peer's own loop marks its items sent, and it calls this between attempts, so none of them is
+    /// on the wire (a duplicate would be answered `duplicate` anyway). Unlike `resetInFlight`, the
+    /// link's session stays: the numbers it allocated were committed, so none is used twice.
+    public func requeueInFlight(to peer: NodeID, now: Date) async throws {
+        try await writeUnsynced { db in
+            for id in try db.values("SELECT id FROM outbox WHERE peer = ? AND state = 'sent'", [peer.rawValue], as: Int64.self) {
+                try OutboxTable.update(db, id: id, now: now) { $0.requeued() }
+            }
+        }
+    }
+
     /// Puts dead items back in the queue (`OutboxItem.redelivered`): every dead item for `peer`,
     /// or for every peer when nil, or only those of `ids` among them. The number put back; the
     /// dispatcher is woken. The outbox row stays the one record of the item, attempts and all.

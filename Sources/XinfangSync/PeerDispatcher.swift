@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import Synchronization
 public import XinfangCore
 public import XinfangStore
 
@@ -14,6 +15,16 @@ public struct PeerDispatcher: Sendable {
     let link: PeerLink
     /// What was sent, for the log's progress lines during a catch-up.
     let sent = StreamProgress()
+    /// Set when a store error ended a step: the next attempt first queues again what the failed
+    /// one left marked in flight, which would otherwise wait for the service's next start.
+    let leftInFlight = Mark()
+
+    /// A flag the dispatcher's copies share.
+    final class Mark: Sendable {
+        private let value = Atomic<Bool>(false)
+        var isSet: Bool { value.load(ordering: .relaxed) }
+        func set(_ on: Bool) { value.store(on, ordering: .relaxed) }
+    }
     /// Whether an attempt makes the next packet ready while one is in flight (the node's sync
     /// service); the simulator sends one packet a step, its steps interleaved by its seed.
     let preparesAhead: Bool
@@ -53,6 +64,7 @@ public struct PeerDispatcher: Sendable {
             }
         } catch {
             logger.error("sync step failed", metadata: ["error": "\(error)"])
+            leftInFlight.set(true)
             return .storeFailed
         }
     }
@@ -69,6 +81,11 @@ public struct PeerDispatcher: Sendable {
     /// to `packetsPerAttemptMax` packets (`sendWindowed`).
     func attempt(jitter: Double) async throws -> PeerLoop.Outcome {
         let now = clock.now()
+        if leftInFlight.isSet {
+            try await database.requeueInFlight(to: peer.id, now: now)
+            leftInFlight.set(false)
+            logger.notice("queued again what a failed attempt left in flight")
+        }
         guard let batch = try await database.nextBatch(for: peer.id, now: now) else {
             return .nothingDue(nextDue: try await database.nextDueAt(for: peer.id))
         }
@@ -94,7 +111,7 @@ public struct PeerDispatcher: Sendable {
     /// overtake each other (a failed item waits for its retry while newer ones go). After a
     /// failure no more packets are sent; the ones in flight are still answered and recorded. A
     /// store error ends the attempt (thrown, as before the window): the items of a packet it leaves
-    /// marked sent go again after the service's next start (`resetInFlight`).
+    /// marked sent are queued again at the next attempt (`leftInFlight`).
     func sendWindowed(_ first: ReadyPacket, limit: Int, jitter: Double) async throws -> PeerLoop.Outcome {
         var unsent: ReadyPacket? = first
         var retryAt: Date?

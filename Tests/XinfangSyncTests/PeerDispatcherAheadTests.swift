@@ -4,9 +4,10 @@ import Synchronization
 import Testing
 import XinfangCore
 import XinfangSimulation
-import XinfangStore
 import XinfangSync
 import XinfangTesting
+
+@testable import XinfangStore
 
 /// The sync service's dispatcher makes the next packet ready and sends it while one is in flight
 /// (`preparesAhead`), at most `PeerDispatcher.packetsInFlightMax` on the wire: each item is sent
@@ -130,5 +131,36 @@ struct PeerDispatcherAheadTests {
         #expect(afterRetry == ["acknowledged": 3 * perPacket + perPacket / 2])
         let numbers = transport.sent.map(\.packetSeq)
         #expect(Set(numbers).count == numbers.count, "no number used twice: \(numbers)")
+    }
+
+    /// A store error while the answers are recorded ends the attempt with its items marked in
+    /// flight; the next attempt queues them again and sends them, instead of leaving them until
+    /// the service's next start.
+    @Test func whatAStoreErrorLeftInFlightGoesAtTheNextAttempt() async throws {
+        let perPacket = DeliveryPolicy.itemsPerPacketMax
+        let transport = AnsweringTransport()
+        let clock = ManualClock(Self.t0)
+        let (db, dispatcher) = try await county(cases: perPacket + perPacket / 2, transport: transport, clock: clock)
+        // The store refuses to record an answer (a full disk, a lost database connection).
+        try await db.write { s in
+            try s.run(
+                """
+                CREATE TEMP TRIGGER refuse_answers BEFORE UPDATE OF state ON outbox WHEN NEW.state = 'acknowledged'
+                BEGIN SELECT RAISE(ABORT, 'test: the store fails'); END
+                """,
+                arguments: [],
+                cached: false
+            )
+        }
+        #expect(await dispatcher.perform(.attempt, jitter: 0.5) == .storeFailed)
+        let left = try await counts(db)
+        #expect((left["sent"] ?? 0) > 0, "the failed attempt left items marked in flight: \(left)")
+        #expect(left["acknowledged"] == nil)
+
+        try await db.write { s in try s.run("DROP TRIGGER refuse_answers", arguments: [], cached: false) }
+        let before = transport.sent.count
+        #expect(await dispatcher.perform(.attempt, jitter: 0.5) == .delivered)
+        #expect(try await counts(db) == ["acknowledged": perPacket + perPacket / 2], "every item went and was answered")
+        #expect(transport.sent.count > before, "the items went again")
     }
 }
