@@ -84,31 +84,52 @@ struct ShutdownTests {
         }
     }
 
+    /// The statuses the watchdog ended the "process" with.
+    final class Exits: Sendable {
+        let list = Mutex<[Int32]>([])
+    }
+
+    /// A watchdog whose log, exits and timers the test reads and fires, and the group of
+    /// `services` (tracked, under the names given) it bounds.
+    struct Rig {
+        let recorded = Recorded()
+        let exits = Exits()
+        let timers = Timers()
+        let running = RunningServices()
+        let watchdog: ShutdownWatchdog
+        let group: ServiceGroup
+
+        init(_ limits: ShutdownLimits, connections: Int = 0, services: [(any Service, String)]) {
+            let (exits, running) = (self.exits, self.running)
+            watchdog = ShutdownWatchdog(
+                limits: limits,
+                running: running,
+                connections: { connections },
+                logger: recorded.logger,
+                exit: { status in exits.list.withLock { $0.append(status) } },
+                schedule: timers.schedule
+            )
+            group = ServiceGroup.node(
+                services.map { running.tracking($0.0, as: $0.1) },
+                watchdog: watchdog,
+                logger: recorded.logger,
+                signals: []
+            )
+        }
+
+        var exited: [Int32] { exits.list.withLock { $0 } }
+        var lines: [(level: Logger.Level, message: String, metadata: Logger.Metadata)] { recorded.lines.withLock { $0 } }
+    }
+
     static func waitUntil(seconds: Double, _ condition: () -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while !condition(), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
     }
 
     @Test func anOverrunningShutdownIsCancelledAfterTheGraceAndEndedAfterTheForcePeriod() async throws {
-        let recorded = Recorded()
-        let exits = Mutex<[Int32]>([])
-        let timers = Timers()
-        let running = RunningServices()
-        let watchdog = ShutdownWatchdog(
-            limits: ShutdownLimits(graceSeconds: 1, forceSeconds: 2),
-            running: running,
-            connections: { 3 },
-            logger: recorded.logger,
-            exit: { status in exits.withLock { $0.append(status) } },
-            schedule: timers.schedule
-        )
         let deaf = Deaf()
-        let group = ServiceGroup.node(
-            [running.tracking(deaf), running.tracking(Stubborn(), as: "HTTP server")],
-            watchdog: watchdog,
-            logger: recorded.logger,
-            signals: []
-        )
+        let rig = Rig(ShutdownLimits(graceSeconds: 1, forceSeconds: 2), connections: 3, services: [(deaf, "Deaf"), (Stubborn(), "HTTP server")])
+        let (group, running, timers) = (rig.group, rig.running, rig.timers)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             try await Self.waitUntil(seconds: 60) { running.names.count == 2 }
@@ -121,12 +142,12 @@ struct ShutdownTests {
             // At the grace the watchdog names the service the shutdown waits for (the last
             // started), and the others; the process goes on.
             #expect(timers.fire() == 1)
-            let warning = recorded.lines.withLock { $0 }.first { $0.level == .warning }
+            let warning = rig.lines.first { $0.level == .warning }
             #expect(warning?.message.contains("longer than 1 s") == true, "\(String(describing: warning))")
             #expect(warning?.metadata["waitingFor"] == "HTTP server")
             #expect(warning?.metadata["notYetStopped"] == "Deaf")
             #expect(warning?.metadata["connections"] == "3")
-            #expect(exits.withLock { $0 }.isEmpty, "the process is not ended at the grace")
+            #expect(rig.exited.isEmpty, "the process is not ended at the grace")
 
             // The group cancels at the grace too (its own clock): the service that ends when
             // cancelled ends; the deaf one does not.
@@ -136,8 +157,8 @@ struct ShutdownTests {
 
             // After the force period the process is ended, naming what it still waited for.
             #expect(timers.fire() == 2)
-            #expect(exits.withLock { $0 } == [1])
-            let error = recorded.lines.withLock { $0 }.first { $0.level == .error }
+            #expect(rig.exited == [1])
+            let error = rig.lines.first { $0.level == .error }
             #expect(error?.metadata["waitingFor"] == "Deaf", "\(String(describing: error))")
             #expect(timers.count == 0)
 
@@ -147,23 +168,8 @@ struct ShutdownTests {
     }
 
     @Test func aShutdownWithinItsLimitsEndsNothing() async throws {
-        let recorded = Recorded()
-        let exits = Mutex<[Int32]>([])
-        let timers = Timers()
-        let running = RunningServices()
-        let watchdog = ShutdownWatchdog(
-            limits: ShutdownLimits(graceSeconds: 1, forceSeconds: 1),
-            running: running,
-            logger: recorded.logger,
-            exit: { status in exits.withLock { $0.append(status) } },
-            schedule: timers.schedule
-        )
-        let group = ServiceGroup.node(
-            [running.tracking(Obliging()), running.tracking(Obliging())],
-            watchdog: watchdog,
-            logger: recorded.logger,
-            signals: []
-        )
+        let rig = Rig(ShutdownLimits(graceSeconds: 1, forceSeconds: 1), services: [(Obliging(), "Obliging"), (Obliging(), "Obliging")])
+        let (group, running, timers, watchdog) = (rig.group, rig.running, rig.timers, rig.watchdog)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             try await Self.waitUntil(seconds: 60) { running.names.count == 2 }
@@ -175,8 +181,8 @@ struct ShutdownTests {
         // The grace's timer comes due after everything stopped: nothing is ended or logged.
         #expect(timers.fire() == 1)
         #expect(timers.count == 0, "no force timer")
-        #expect(exits.withLock { $0 }.isEmpty)
-        #expect(recorded.lines.withLock { $0 }.filter { $0.level >= .warning }.isEmpty)
+        #expect(rig.exited.isEmpty)
+        #expect(rig.lines.filter { $0.level >= .warning }.isEmpty)
     }
 
     @Test func limitsOutsideTheirRangesAreNamed() throws {
