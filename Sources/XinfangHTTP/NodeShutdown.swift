@@ -44,38 +44,42 @@ public struct ShutdownLimits: Codable, Sendable, Equatable {
     }
 }
 
-/// The services of a process that have started and not yet finished, by description: what a
-/// shutdown that overruns names.
+/// The services of a process that are running, by description, in the order they were tracked
+/// (the order of the service group, which stops them in reverse): what a shutdown that overruns
+/// names.
 public final class RunningServices: Sendable {
-    private let running = Mutex<[String]>([])
+    /// Each running service's place in the tracking order, and its name.
+    private let state = Mutex<(tracked: Int, running: [(place: Int, name: String)])>((0, []))
 
     public init() {}
 
-    /// The descriptions of the services running now, in the order they started.
-    public var names: [String] { running.withLock { $0 } }
+    /// The descriptions of the services running now, in the order they were tracked.
+    public var names: [String] { state.withLock { $0.running.sorted { $0.place < $1.place }.map(\.name) } }
 
-    /// `service` run so that it is counted while it runs, under `name` (its description when nil).
+    /// `service` run so that it is counted while it runs, under `name` (its description when nil),
+    /// after the services tracked before it.
     public func tracking(_ service: any Service, as name: String? = nil) -> any Service {
-        Tracked(service: service, name: name ?? "\(service)", registry: self)
-    }
-
-    func started(_ name: String) { running.withLock { $0.append(name) } }
-
-    func finished(_ name: String) {
-        running.withLock { names in
-            if let index = names.firstIndex(of: name) { names.remove(at: index) }
+        let place = state.withLock { s -> Int in
+            defer { s.tracked += 1 }
+            return s.tracked
         }
+        return Tracked(service: service, name: name ?? "\(service)", place: place, registry: self)
     }
+
+    func started(_ place: Int, _ name: String) { state.withLock { $0.running.append((place, name)) } }
+
+    func finished(_ place: Int) { state.withLock { $0.running.removeAll { $0.place == place } } }
 
     struct Tracked: Service, CustomStringConvertible {
         let service: any Service
         let name: String
+        let place: Int
         let registry: RunningServices
         var description: String { name }
 
         func run() async throws {
-            registry.started(description)
-            defer { registry.finished(description) }
+            registry.started(place, name)
+            defer { registry.finished(place) }
             try await service.run()
         }
     }
@@ -156,8 +160,8 @@ public final class ShutdownWatchdog: Sendable {
 
     private var isFinished: Bool { state.withLock { $0.finished } }
 
-    /// What the shutdown waits for: the services stop in the reverse of their start, so the last
-    /// started still running is the one it waits for, and the others wait their turn.
+    /// What the shutdown waits for: the group stops its services in the reverse of their order,
+    /// so the last still running is the one it waits for, and the others wait their turn.
     private var metadata: Logger.Metadata {
         let names = running.names
         return [

@@ -185,6 +185,28 @@ struct ShutdownTests {
         #expect(rig.lines.filter { $0.level >= .warning }.isEmpty)
     }
 
+    /// The running services are named in the order they were tracked (the group's), whichever
+    /// began running first; a finished one leaves the list.
+    @Test func runningServicesKeepTheGroupsOrder() async throws {
+        let running = RunningServices()
+        let (first, second) = (Deaf(), Deaf())
+        let a = running.tracking(first, as: "A")
+        let b = running.tracking(second, as: "B")
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await b.run() }
+            try await Self.waitUntil(seconds: 60) { running.names == ["B"] }
+            tasks.addTask { try await a.run() }
+            try await Self.waitUntil(seconds: 60) { running.names.count == 2 }
+            #expect(running.names == ["A", "B"])
+            second.release()
+            try await Self.waitUntil(seconds: 60) { running.names.count == 1 }
+            #expect(running.names == ["A"])
+            first.release()
+            try await tasks.waitForAll()
+        }
+        #expect(running.names.isEmpty)
+    }
+
     @Test func limitsOutsideTheirRangesAreNamed() throws {
         #expect(ShutdownLimits().problem == nil)
         #expect(ShutdownLimits(graceSeconds: 0).problem?.field == "shutdown.graceSeconds")
