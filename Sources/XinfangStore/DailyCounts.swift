@@ -163,18 +163,19 @@ enum DailyCounts {
             """
     }
 
-    /// The statements adding (sign 1) or taking away (sign -1) the row `row`'s contribution.
-    static func contribution(of row: String, sign: Int, offsetMs: Int64, _ dialect: SQLDialect) -> String {
+    /// SQLite's statements adding (sign 1) or taking away (sign -1) the row `row`'s contribution
+    /// (PostgreSQL's are per statement: `postgresContributions`).
+    static func sqliteContribution(of row: String, sign: Int, offsetMs: Int64) -> String {
         var statements: [String] = []
         for measure in measures {
             for grain in ["d", "m"] {
-                let values = measure.values.map { "\(sign) * \(number($0, dialect))" }.joined(separator: ", ")
-                let period = period(grain, of: measure.time, offsetMs: offsetMs, dialect)
+                let values = measure.values.map { "\(sign) * \(number($0, .sqlite))" }.joined(separator: ", ")
+                let period = period(grain, of: measure.time, offsetMs: offsetMs, .sqlite)
                 let select = """
                     INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
                     SELECT '\(measure.name)', '\(grain)', \(period), R.unit_node, \(measure.k1), \(measure.k2), \(values)
-                    WHERE \(condition(measure.condition, dialect))
-                    \(upsert(dialect));
+                    WHERE \(condition(measure.condition, .sqlite))
+                    \(upsert(.sqlite));
                     """
                 statements.append(select.replacingOccurrences(of: "R.", with: "\(row)."))
             }
@@ -188,19 +189,19 @@ enum DailyCounts {
         return [
             """
             CREATE TRIGGER daily_counts_insert AFTER INSERT ON cases BEGIN
-            \(contribution(of: "NEW", sign: 1, offsetMs: offsetMs, .sqlite))
+            \(sqliteContribution(of: "NEW", sign: 1, offsetMs: offsetMs))
             END
             """,
             """
             CREATE TRIGGER daily_counts_delete AFTER DELETE ON cases BEGIN
-            \(contribution(of: "OLD", sign: -1, offsetMs: offsetMs, .sqlite))
+            \(sqliteContribution(of: "OLD", sign: -1, offsetMs: offsetMs))
             END
             """,
             """
             CREATE TRIGGER daily_counts_update AFTER UPDATE OF \(columns.joined(separator: ", ")) ON cases
             WHEN \(changed) BEGIN
-            \(contribution(of: "OLD", sign: -1, offsetMs: offsetMs, .sqlite))
-            \(contribution(of: "NEW", sign: 1, offsetMs: offsetMs, .sqlite))
+            \(sqliteContribution(of: "OLD", sign: -1, offsetMs: offsetMs))
+            \(sqliteContribution(of: "NEW", sign: 1, offsetMs: offsetMs))
             END
             """,
         ]

@@ -506,12 +506,11 @@ extension Date {
 
 /// The store by its node and kind, never its contents' keys (the data keyring it holds, which a
 /// default description would print wherever a value holding the store is logged).
-extension NodeDatabase: CustomStringConvertible, CustomDebugStringConvertible {
-    public var description: String {
+extension NodeDatabase: Redacted {
+    public var redactedDescription: String {
         switch backend {
         case .sqlite: "NodeDatabase(node: \(node), SQLite)"
         case .server: "NodeDatabase(node: \(node), database server)"
         }
     }
-    public var debugDescription: String { description }
 }

@@ -19,12 +19,6 @@ public struct PeerDispatcher: Sendable {
     /// one left marked in flight, which would otherwise wait for the service's next start.
     let leftInFlight = Mark()
 
-    /// A flag the dispatcher's copies share.
-    final class Mark: Sendable {
-        private let value = Atomic<Bool>(false)
-        var isSet: Bool { value.load(ordering: .relaxed) }
-        func set(_ on: Bool) { value.store(on, ordering: .relaxed) }
-    }
     /// Whether an attempt makes the next packet ready while one is in flight (the node's sync
     /// service); the simulator sends one packet a step, its steps interleaved by its seed.
     let preparesAhead: Bool
@@ -216,5 +210,12 @@ public struct PeerDispatcher: Sendable {
 
     func recordFailure(_ batch: OutboxBatch, reason: String, kind: DeliveryFailure, jitter: Double) async throws -> Date {
         try await database.recordFailure(batch, error: reason, kind: kind, now: clock.now(), jitter: jitter)
+    }
+
+    /// A flag the dispatcher's copies share.
+    final class Mark: Sendable {
+        private let value = Atomic<Bool>(false)
+        var isSet: Bool { value.load(ordering: .relaxed) }
+        func set(_ on: Bool) { value.store(on, ordering: .relaxed) }
     }
 }

@@ -50,11 +50,17 @@ public struct ConnectionLimits: Codable, Sendable, Equatable {
         return nil
     }
 
+    /// The count of open connections per address these limits keep (`exempt` uncapped), for a
+    /// server and for whoever reads how many are open (`ShutdownWatchdog`).
+    public func registry(exempt: Set<String> = []) -> ConnectionRegistry {
+        ConnectionRegistry(perAddressMax: perAddressMax, exempt: exempt)
+    }
+
     /// The HTTP/1 server with these limits: Hummingbird's idle time-out, and a `ConnectionGuard`
     /// per connection sharing one count of connections per address (`registry`'s, or a new one).
     /// A trusted proxy (`exempt`) carries many clients on its connections and is not capped.
     public func server(registry: ConnectionRegistry? = nil, exempt: Set<String> = []) -> HTTPServerBuilder {
-        let registry = registry ?? ConnectionRegistry(perAddressMax: perAddressMax, exempt: exempt)
+        let registry = registry ?? self.registry(exempt: exempt)
         let limits = self
         return .http1(
             configuration: .init(

@@ -75,7 +75,7 @@ struct Serve: AsyncParsableCommand {
         }
         let connections = try config.connectionLimits()
         services.metrics.bootstrapProcessWide()
-        let registry = ConnectionRegistry(perAddressMax: connections.perAddressMax, exempt: services.trustedProxies)
+        let registry = connections.registry(exempt: services.trustedProxies)
         let app = NodeApplication.application(
             services: services,
             host: host,
