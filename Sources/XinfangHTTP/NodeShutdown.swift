@@ -12,9 +12,10 @@ import Glibc
 ///
 /// The node's services stop gracefully in reverse order: the HTTP server first (it stops
 /// accepting, finishes the requests under way and closes its connections), then the background
-/// work (each loop ends at its next step). After `graceSeconds` whatever still runs is cancelled,
-/// and `forceSeconds` later the process exits (status 1) whatever is left, logging what did not
-/// stop. A node must stop within systemd's `TimeoutStopSec` (30 s in `deploy/xinfang@.service`)
+/// work (each loop ends at its next step). After `graceSeconds` whatever still runs is named in the
+/// log and cancelled a second later (`ShutdownWatchdog.cancelAfterWarningSeconds`), and
+/// `forceSeconds` after the grace the process exits (status 1) whatever is left, logging what did
+/// not stop. A node must stop within systemd's `TimeoutStopSec` (30 s in `deploy/xinfang@.service`)
 /// without being killed, and a demo or test that stops its nodes must never wait for ever.
 /// Exiting mid-transaction is safe: SQLite's WAL and PostgreSQL roll back what was not committed
 /// (the kill -9 tests), and the data folder's lock is the kernel's (`flock`).
@@ -39,7 +40,8 @@ public struct ShutdownLimits: Codable, Sendable, Equatable {
     /// What is wrong with these limits (the field and why), or nil.
     public var problem: (field: String, detail: String)? {
         if !(1...600).contains(graceSeconds) { return ("shutdown.graceSeconds", "between 1 and 600 seconds") }
-        if !(1...60).contains(forceSeconds) { return ("shutdown.forceSeconds", "between 1 and 60 seconds") }
+        // More than the second between the warning and the cancellation.
+        if !(2...60).contains(forceSeconds) { return ("shutdown.forceSeconds", "between 2 and 60 seconds") }
         return nil
     }
 }
@@ -86,10 +88,13 @@ public final class RunningServices: Sendable {
 }
 
 /// Bounds a shutdown that has begun (`ShutdownLimits`): after the grace it logs what still runs
-/// (the service group cancels it at the same moment, `maximumGracefulShutdownDuration`); after
+/// (the service group cancels it `cancelAfterWarningSeconds` later, `maximumGracefulShutdownDuration`); after
 /// the force period it logs again and ends the process. Its timers run on a dispatch queue of its
 /// own, so a shutdown stuck on Swift's cooperative threads still ends.
 public final class ShutdownWatchdog: Sendable {
+    /// How long after the watchdog's warning the service group cancels what still runs.
+    public static let cancelAfterWarningSeconds = 1
+
     /// Runs `work` after `seconds`.
     public typealias Schedule = @Sendable (_ seconds: Int, _ work: @escaping @Sendable () -> Void) -> Void
 
@@ -200,7 +205,10 @@ extension ServiceGroup {
             gracefulShutdownSignals: signals,
             logger: logger
         )
-        configuration.maximumGracefulShutdownDuration = .seconds(watchdog.limits.graceSeconds)
+        // The group's clock and the watchdog's start together; cancelling a moment after the
+        // watchdog's warning keeps the log's order (with the same delay, a cancellation that won
+        // ended the process before the warning was written).
+        configuration.maximumGracefulShutdownDuration = .seconds(watchdog.limits.graceSeconds + ShutdownWatchdog.cancelAfterWarningSeconds)
         return ServiceGroup(configuration: configuration)
     }
 }

@@ -168,7 +168,7 @@ struct ShutdownTests {
     }
 
     @Test func aShutdownWithinItsLimitsEndsNothing() async throws {
-        let rig = Rig(ShutdownLimits(graceSeconds: 1, forceSeconds: 1), services: [(Obliging(), "Obliging"), (Obliging(), "Obliging")])
+        let rig = Rig(ShutdownLimits(graceSeconds: 1, forceSeconds: 2), services: [(Obliging(), "Obliging"), (Obliging(), "Obliging")])
         let (group, running, timers, watchdog) = (rig.group, rig.running, rig.timers, rig.watchdog)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -211,7 +211,7 @@ struct ShutdownTests {
         #expect(ShutdownLimits().problem == nil)
         #expect(ShutdownLimits(graceSeconds: 0).problem?.field == "shutdown.graceSeconds")
         #expect(ShutdownLimits(graceSeconds: 601).problem?.field == "shutdown.graceSeconds")
-        #expect(ShutdownLimits(forceSeconds: 0).problem?.field == "shutdown.forceSeconds")
+        #expect(ShutdownLimits(forceSeconds: 1).problem?.field == "shutdown.forceSeconds", "no longer than the warning's second")
         #expect(ShutdownLimits(forceSeconds: 61).problem?.field == "shutdown.forceSeconds")
         let partial = try JSONDecoder().decode(ShutdownLimits.self, from: Data(#"{"graceSeconds": 40}"#.utf8))
         #expect(partial == ShutdownLimits(graceSeconds: 40, forceSeconds: ShutdownLimits().forceSeconds))
