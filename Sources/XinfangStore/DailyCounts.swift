@@ -14,10 +14,11 @@ enum DailyCounts {
     static let version = 3
 
     /// What `node_meta.daily_counts` says when the triggers and the counts are current. On
-    /// PostgreSQL the triggers are per statement (`postgresTriggersSQL`); a store whose triggers
-    /// were per row rewrites them.
+    /// PostgreSQL the triggers are per statement (`postgresTriggersSQL`), on SQLite they stage
+    /// each row (`stagedTable`); a store whose triggers added each row's counts themselves
+    /// rewrites them.
     static func signature(offsetMs: Int64, _ dialect: SQLDialect) -> String {
-        "v\(version)\(dialect == .postgres ? " per statement" : "") offset \(offsetMs)"
+        "v\(version) \(dialect == .postgres ? "per statement" : "staged") offset \(offsetMs)"
     }
 
     /// Writes the triggers for `offsetMs` and recounts every case, unless they are current.
@@ -163,48 +164,49 @@ enum DailyCounts {
             """
     }
 
-    /// SQLite's statements adding (sign 1) or taking away (sign -1) the row `row`'s contribution
-    /// (PostgreSQL's are per statement: `postgresContributions`).
-    static func sqliteContribution(of row: String, sign: Int, offsetMs: Int64) -> String {
-        var statements: [String] = []
-        for measure in measures {
-            for grain in ["d", "m"] {
-                let values = measure.values.map { "\(sign) * \(number($0, .sqlite))" }.joined(separator: ", ")
-                let period = period(grain, of: measure.time, offsetMs: offsetMs, .sqlite)
-                let select = """
-                    INSERT INTO daily_counts (measure, grain, period, unit_node, k1, k2, n, a, b, c, d, e, f)
-                    SELECT '\(measure.name)', '\(grain)', \(period), R.unit_node, \(measure.k1), \(measure.k2), \(values)
-                    WHERE \(condition(measure.condition, .sqlite))
-                    \(upsert(.sqlite));
-                    """
-                statements.append(select.replacingOccurrences(of: "R.", with: "\(row)."))
-            }
-        }
-        return statements.joined(separator: "\n")
-    }
+    /// SQLite's staging table: the row triggers copy each written row's measured columns there
+    /// with a sign (a new row +1, an old one -1), one insert a row, and every write transaction
+    /// adds them to the counts before it commits (`flushStaged`). SQLite has only row triggers;
+    /// per row, adding each contribution to its 16 counts was 16 upserts an inserted case and 32
+    /// an updated one (about 14 % of P1, docs/BENCHMARKS.md).
+    static let stagedTable = "daily_counts_staged"
 
     static func triggersSQL(offsetMs: Int64, _ dialect: SQLDialect) -> [String] {
         if dialect == .postgres { return postgresTriggersSQL(offsetMs: offsetMs) }
         let changed = columns.map { "OLD.\($0) IS NOT NEW.\($0)" }.joined(separator: " OR ")
+        func staged(_ row: String, _ sign: Int) -> String {
+            "(\(sign), " + columns.map { "\(row).\($0)" }.joined(separator: ", ") + ")"
+        }
+        let insert = "INSERT INTO \(stagedTable) (sign, \(columns.joined(separator: ", "))) VALUES"
         return [
-            """
-            CREATE TRIGGER daily_counts_insert AFTER INSERT ON cases BEGIN
-            \(sqliteContribution(of: "NEW", sign: 1, offsetMs: offsetMs))
-            END
-            """,
-            """
-            CREATE TRIGGER daily_counts_delete AFTER DELETE ON cases BEGIN
-            \(sqliteContribution(of: "OLD", sign: -1, offsetMs: offsetMs))
-            END
-            """,
+            "CREATE TRIGGER daily_counts_insert AFTER INSERT ON cases BEGIN \(insert) \(staged("NEW", 1)); END",
+            "CREATE TRIGGER daily_counts_delete AFTER DELETE ON cases BEGIN \(insert) \(staged("OLD", -1)); END",
             """
             CREATE TRIGGER daily_counts_update AFTER UPDATE OF \(columns.joined(separator: ", ")) ON cases
-            WHEN \(changed) BEGIN
-            \(sqliteContribution(of: "OLD", sign: -1, offsetMs: offsetMs))
-            \(sqliteContribution(of: "NEW", sign: 1, offsetMs: offsetMs))
-            END
+            WHEN \(changed) BEGIN \(insert) \(staged("OLD", -1)), \(staged("NEW", 1)); END
             """,
         ]
+    }
+
+    /// The statements that add what SQLite's triggers staged to the counts and empty the staging
+    /// table, for `offsetMs` (`NodeDatabase` makes them once).
+    static func flushSQL(offsetMs: Int64) -> [String] {
+        contributions(from: [(stagedTable, "R.sign")], offsetMs: offsetMs, .sqlite) + ["DELETE FROM \(stagedTable)"]
+    }
+
+    /// Adds what the triggers staged to the counts, in the caller's write transaction: every write
+    /// transaction of a SQLite store runs it before it commits (`NodeDatabase.write` and its
+    /// siblings), so no reader sees a count without its rows. A transaction that wrote no measured
+    /// column pays one lookup of an empty table.
+    static func flushStaged(_ db: some SQLSession, _ flush: [String]) throws {
+        guard !flush.isEmpty, try db.value("SELECT EXISTS (SELECT 1 FROM \(stagedTable))", as: Bool.self) == true else { return }
+        for statement in flush { try db.run(statement, arguments: [], cached: true) }
+    }
+
+    /// Whether nothing waits in SQLite's staging table (what every committed transaction leaves).
+    static func nothingStaged(_ db: some SQLSession) throws -> Bool {
+        guard db.dialect == .sqlite else { return true }
+        return try db.value("SELECT EXISTS (SELECT 1 FROM \(stagedTable))", as: Bool.self) != true
     }
 
     /// The same counts kept by PostgreSQL per statement rather than per row: each trigger sees the
@@ -228,16 +230,19 @@ enum DailyCounts {
             $$
             """
         }
+        func body(_ sources: [(table: String, sign: String)]) -> String {
+            contributions(from: sources, offsetMs: offsetMs, .postgres).map { $0 + ";" }.joined(separator: "\n")
+        }
         return [
-            function("daily_counts_inserted", postgresContributions(new: "new_rows", old: nil, offsetMs: offsetMs)),
-            function("daily_counts_deleted", postgresContributions(new: nil, old: "old_rows", offsetMs: offsetMs)),
+            function("daily_counts_inserted", body([("new_rows", "1")])),
+            function("daily_counts_deleted", body([("old_rows", "-1")])),
             function(
                 "daily_counts_updated",
                 """
                 IF NOT EXISTS (SELECT 1 FROM old_rows AS o JOIN new_rows AS n ON n.case_number = o.case_number WHERE \(changed)) THEN
                 RETURN NULL;
                 END IF;
-                \(postgresContributions(new: "new_rows", old: "old_rows", offsetMs: offsetMs))
+                \(body([("new_rows", "1"), ("old_rows", "-1")]))
                 """
             ),
             "CREATE TRIGGER daily_counts_insert AFTER INSERT ON cases REFERENCING NEW TABLE AS new_rows "
@@ -249,21 +254,21 @@ enum DailyCounts {
         ]
     }
 
-    /// One statement per measure and grain adding the net contribution of the rows of `new`
-    /// (counted +1) and `old` (counted -1), grouped by the table's key.
-    static func postgresContributions(new: String?, old: String?, offsetMs: Int64) -> String {
+    /// One statement per measure and grain adding the net contribution of the rows of `sources`
+    /// (each row counted by its source's sign: PostgreSQL's transition tables, +1 for `new_rows`
+    /// and -1 for `old_rows`; SQLite's staging table, each row's own `sign`), grouped by the
+    /// table's key; keys whose sum is nothing are left alone.
+    static func contributions(from sources: [(table: String, sign: String)], offsetMs: Int64, _ dialect: SQLDialect) -> [String] {
         var statements: [String] = []
         for measure in measures {
             for grain in ["d", "m"] {
-                let period = period(grain, of: measure.time, offsetMs: offsetMs, .postgres)
-                let parts = [(new, 1), (old, -1)].compactMap { table, sign in
-                    table.map { table in
-                        let values = measure.values.enumerated().map { "\(sign) * \(number($1, .postgres)) AS v\($0)" }.joined(separator: ", ")
-                        return """
-                            SELECT \(period) AS p, R.unit_node AS u, \(measure.k1) AS x1, \(measure.k2) AS x2, \(values)
-                            FROM \(table) AS R WHERE \(condition(measure.condition, .postgres))
-                            """
-                    }
+                let period = period(grain, of: measure.time, offsetMs: offsetMs, dialect)
+                let parts = sources.map { table, sign in
+                    let values = measure.values.enumerated().map { "\(sign) * \(number($1, dialect)) AS v\($0)" }.joined(separator: ", ")
+                    return """
+                        SELECT \(period) AS p, R.unit_node AS u, \(measure.k1) AS x1, \(measure.k2) AS x2, \(values)
+                        FROM \(table) AS R WHERE \(condition(measure.condition, dialect))
+                        """
                 }
                 let sums = measure.values.indices.map { "SUM(v\($0))" }
                 statements.append(
@@ -273,17 +278,18 @@ enum DailyCounts {
                     FROM (\(parts.joined(separator: "\nUNION ALL\n"))) AS C
                     GROUP BY p, u, x1, x2
                     HAVING \(sums.map { "\($0) <> 0" }.joined(separator: " OR "))
-                    \(upsert(.postgres));
+                    \(upsert(dialect))
                     """
                 )
             }
         }
-        return statements.joined(separator: "\n")
+        return statements
     }
 
     /// Counts every case again.
     static func recountSQL(offsetMs: Int64, _ dialect: SQLDialect) -> [String] {
-        var statements = ["DELETE FROM daily_counts"]
+        // What SQLite's triggers staged is in the rows counted here.
+        var statements = ["DELETE FROM daily_counts"] + (dialect == .sqlite ? ["DELETE FROM \(stagedTable)"] : [])
         for measure in measures {
             for grain in ["d", "m"] {
                 let sums = measure.values.map { "SUM(\(number($0, dialect)))" }.joined(separator: ", ")

@@ -70,16 +70,26 @@ extension NodeDatabase {
         return (eventRow(encoded, storedAt: received), try caseRow(state, opening: encoded))
     }
 
-    /// For the migration benchmark only: takes the store back to the schema of the release before
-    /// (before `Migration018EventFormat`), as a store of that release holds it: the column and
-    /// the migration's record removed. Refused when an event of format 2 is stored.
+    /// For the migration benchmark only: takes the store back to the schema of the releases before
+    /// `Migration018EventFormat` and `Migration019DailyCountsStaged`, as a store of those releases
+    /// holds it: the event format column, the staging table and the migrations' records removed,
+    /// and the daily counts signed as the per-row triggers signed them (their SQL is gone from this
+    /// build; the triggers are dropped, and the opening writes the current ones and recounts, as it
+    /// does for such a store). Refused when an event of format 2 is stored.
     package func rewindToPreviousSchema() async throws {
-        try await write { db in
+        // GRDB's writer itself: the store's own write would count the staged rows from a table
+        // this takes away.
+        try await sqliteWriter(for: "a rewind").write { db in
             guard try db.value("SELECT COUNT(*) FROM events WHERE format IS NOT NULL", as: Int.self) == 0 else {
                 throw StoreError.database("events of format 2 are stored: the previous release cannot read this store")
             }
+            try DailyCounts.run(db, DailyCounts.dropTriggersSQL(.sqlite))
+            try db.execute("DROP TABLE \(DailyCounts.stagedTable)")
+            try NodeMeta.set(db, "daily_counts", "v\(DailyCounts.version) offset \(self.dailyCountsOffsetMs)")
             try db.execute("ALTER TABLE events DROP COLUMN format")
-            try db.execute("DELETE FROM grdb_migrations WHERE identifier = ?", [Migration018EventFormat.identifier])
+            for identifier in [Migration018EventFormat.identifier, Migration019DailyCountsStaged.identifier] {
+                try db.execute("DELETE FROM grdb_migrations WHERE identifier = ?", [identifier])
+            }
         }
     }
 

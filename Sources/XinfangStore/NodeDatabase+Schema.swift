@@ -27,6 +27,7 @@ extension NodeDatabase {
         migrator.registerMigration(Migration016CaseStates.identifier, migrate: Migration016CaseStates.migrate)
         migrator.registerMigration(Migration017OverdueIndex.identifier, migrate: Migration017OverdueIndex.migrate)
         migrator.registerMigration(Migration018EventFormat.identifier, migrate: Migration018EventFormat.migrate)
+        migrator.registerMigration(Migration019DailyCountsStaged.identifier, migrate: Migration019DailyCountsStaged.migrate)
         return migrator
     }
 
@@ -53,7 +54,10 @@ extension NodeDatabase {
             if existing { report?(String(format: "schema: %@ applied in %.2f s", identifier, Date().timeIntervalSince(started))) }
         }
         if try writer.read({ db in try needsRefresh(db) }) {
-            try writer.write { db in try refreshDerived(db, existing: existing, report: report) }
+            try writer.write { db in
+                try refreshDerived(db, existing: existing, report: report)
+                try beforeCommit(db, audit: nil)
+            }
         }
         if try writer.read({ db in try Self.plannerStatisticsAreStale(db) }) {
             let started = Date()

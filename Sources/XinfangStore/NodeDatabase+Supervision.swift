@@ -227,6 +227,8 @@ extension NodeDatabase {
     /// the server). SQLite answers that compound slower than its branches one by one (3.9 against
     /// 3.2 ms), so there each range is a statement of its own. docs/BENCHMARKS.md, P9.
     static func addDailyCounts(_ db: some SQLSession, _ spans: [DailySpan], into result: inout [NodeID: IndicatorCounts]) throws {
+        // Every write transaction counts what it staged before it commits (`NodeDatabase.beforeCommit`).
+        assert((try? DailyCounts.nothingStaged(db)) ?? true, "a committed write left daily counts staged")
         var branches: [(sql: String, arguments: [any SQLValueConvertible])] = []
         for span in spans {
             let names = span.measures.map { "'\($0)'" }.joined(separator: ", ")

@@ -45,6 +45,7 @@ extension NodeDatabase {
     /// waits for fsync), with errors translated at the store boundary.
     /// When the task that writes carries a pending audit entry (`AuditScope`), the entry is
     /// appended in the same transaction: the action and its audit row commit together or not at all.
+    /// On SQLite, what the daily-count triggers staged is counted before the commit (`beforeCommit`).
     @discardableResult
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         transactions.add()
@@ -54,7 +55,7 @@ extension NodeDatabase {
             do {
                 return try await writer.write { db in
                     let result = try body(db)
-                    try AuditScope.appendPending(scope, in: db)
+                    try beforeCommit(db, audit: scope)
                     return result
                 }
             } catch { throw Self.translated(error) }
@@ -91,7 +92,21 @@ extension NodeDatabase {
     func writeSQLite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let writer = try sqliteWriter(for: "a bulk load")
         transactions.add()
-        do { return try await writer.write(body) } catch { throw Self.translated(error) }
+        do {
+            return try await writer.write { db in
+                let result = try body(db)
+                try beforeCommit(db, audit: nil)
+                return result
+            }
+        } catch { throw Self.translated(error) }
+    }
+
+    /// What every write transaction of a SQLite store does last, before it commits: the task's
+    /// pending audit entry appended, and what the daily-count triggers staged added to the counts
+    /// (`DailyCounts.flushStaged`), so that no reader sees a case without its counts.
+    func beforeCommit(_ db: Database, audit scope: AuditScope?) throws {
+        try DailyCounts.flushStaged(db, stagedCountsFlush)
+        try AuditScope.appendPending(scope, in: db)
     }
 
     /// A write whose loss in a power failure is harmless because it is redone (the sender's record
@@ -117,7 +132,7 @@ extension NodeDatabase {
                 var result: T?
                 try db.inTransaction {
                     result = try body(db)
-                    try AuditScope.appendPending(scope, in: db)
+                    try beforeCommit(db, audit: scope)
                     return .commit
                 }
                 return result!

@@ -48,6 +48,10 @@ public struct NodeDatabase: Sendable {
     /// Whether commits wait for fsync (`synchronous = FULL`, a node's store), so that
     /// `writeUnsynced` has something to relax.
     let syncsCommits: Bool
+    /// The statements that add what SQLite's daily-count triggers staged (`DailyCounts.flushSQL`),
+    /// which every write transaction runs before it commits; none on a database server, whose
+    /// triggers count per statement.
+    let stagedCountsFlush: [String]
 
     /// How long a writer waits for a lock before the store reports `.busy`.
     public static let busyTimeoutSeconds: TimeInterval = 5
@@ -71,6 +75,11 @@ public struct NodeDatabase: Sendable {
         self.hierarchy = hierarchy
         self.outboxSignal = OutboxSignal()
         if case .server(let server) = backend { leadership = server.leadership() } else { leadership = nil }
+        if case .sqlite = backend {
+            stagedCountsFlush = DailyCounts.flushSQL(offsetMs: Int64(calendar.utcOffsetSeconds) * 1000)
+        } else {
+            stagedCountsFlush = []
+        }
         if case .sqlite(let writer) = backend { try Self.translating { try upgradeSchema(writer, report: report) } }
     }
 

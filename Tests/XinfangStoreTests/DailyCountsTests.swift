@@ -143,6 +143,51 @@ struct DailyCountsTests {
         }
     }
 
+    /// One transaction that writes rows several times (a row updated twice, updated then deleted,
+    /// inserted then updated) counts each row once, as it stands at the commit: SQLite's triggers
+    /// stage each write, PostgreSQL's each statement, and both add them up before the commit. A
+    /// transaction that fails leaves the counts as they were, and nothing staged.
+    @Test(arguments: StoreBackend.allCases) func rowsWrittenSeveralTimesInOneTransactionCountAsTheyStand(backend: StoreBackend) async throws {
+        try await backend.withNode(NodeID("430000")) { db in
+            try await db.loadSyntheticCases(count: 1500, units: units, now: now, years: 1)
+            let numbers = try await db.read { s in
+                try s.rows("SELECT case_number FROM cases ORDER BY case_number", arguments: [], cached: false).map { $0[0] as String }
+            }
+            let picked = every(5, of: numbers)
+            try await db.write { s in
+                for (sql, rows) in [
+                    ("UPDATE cases SET unit_node = '430104' WHERE $IN", picked),
+                    ("UPDATE cases SET unit_node = '430102', closed_at = registered_at + 86400000 WHERE $IN", picked),
+                    ("UPDATE cases SET decided_at = registered_at + 3 * 86400000 WHERE decided_at IS NULL AND $IN", every(3, of: picked)),
+                    ("DELETE FROM case_states WHERE $IN", every(7, of: picked)),
+                    ("DELETE FROM cases WHERE $IN", every(7, of: picked)),
+                ] {
+                    let placeholders = NodeDatabase.placeholders(rows.count)
+                    try s.run(sql.replacingOccurrences(of: "$IN", with: "case_number IN (\(placeholders))"), arguments: rows, cached: false)
+                }
+                let staged = try !DailyCounts.nothingStaged(s)
+                #expect(staged || s.dialect == .postgres, "SQLite's triggers stage within the transaction")
+            }
+            let left = try await db.write { s in try DailyCounts.nothingStaged(s) }
+            #expect(left, "the commit before counted what was staged")
+            try await expectEqualCounts(db, calendar: .standard, at: [now], "after one transaction of many writes")
+
+            let before = try await db.indicatorCounts(from: periods(.standard)[0].0, to: periods(.standard)[0].1, now: now)
+            struct Refused: Error {}
+            await #expect(throws: Refused.self) {
+                try await db.write { s in
+                    _ = try s.run("UPDATE cases SET unit_node = '430104', law_related = 1 - law_related", arguments: [], cached: false)
+                    throw Refused()
+                }
+            }
+            let after = try await db.indicatorCounts(from: periods(.standard)[0].0, to: periods(.standard)[0].1, now: now)
+            #expect(after == before, "a transaction that failed counted nothing")
+            let leftAfterFailure = try await db.write { s in try DailyCounts.nothingStaged(s) }
+            #expect(leftAfterFailure)
+            try await expectEqualCounts(db, calendar: .standard, at: [now], "after a failed transaction")
+        }
+    }
+
     @Test func anotherCalendarOffsetRecountsTheTable() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("daily-counts-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }

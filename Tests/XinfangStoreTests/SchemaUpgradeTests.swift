@@ -43,8 +43,14 @@ struct SchemaUpgradeTests {
 
         let upgrade = Lines()
         let upgraded = try open(upgrade)
-        #expect(upgrade.all.first == "schema: applying 1 migration(s) (018-event-format) to a store of 300 cases", "\(upgrade.all)")
-        #expect(upgrade.all.contains { $0.hasPrefix("schema: 018-event-format applied in ") && $0.hasSuffix(" s") })
+        #expect(
+            upgrade.all.first == "schema: applying 2 migration(s) (018-event-format, 019-daily-counts-staged) to a store of 300 cases",
+            "\(upgrade.all)"
+        )
+        for identifier in ["018-event-format", "019-daily-counts-staged"] {
+            #expect(upgrade.all.contains { $0.hasPrefix("schema: \(identifier) applied in ") && $0.hasSuffix(" s") })
+        }
+        #expect(upgrade.all.contains { $0.hasPrefix("schema: indicator counts rebuilt in ") }, "the per-row triggers rewritten")
         let number = try #require(try await upgraded.readSQLite { db in try String.fetchOne(db, sql: "SELECT case_number FROM cases LIMIT 1") })
         #expect(try await upgraded.events(of: CaseNumber(rawValue: number)).map(\.format) == [1])
 
