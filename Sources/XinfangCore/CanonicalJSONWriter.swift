@@ -50,6 +50,18 @@ public struct CanonicalJSONWriter: Sendable {
         bytes.append(contentsOf: String(value).utf8)
     }
 
+    /// The key and `true` or `false`; nothing when `value` is nil.
+    public mutating func bool(_ name: StaticString, _ value: Bool?) {
+        guard let value else { return }
+        key(name)
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    /// An array's brackets and the comma between its elements (each written by the caller).
+    public mutating func openArray() { bytes.append(UInt8(ascii: "[")) }
+    public mutating func closeArray() { bytes.append(UInt8(ascii: "]")) }
+    public mutating func comma() { bytes.append(UInt8(ascii: ",")) }
+
     /// The key and its date in whole milliseconds (`CanonicalJSON.milliseconds`); nothing when
     /// `value` is nil.
     public mutating func date(_ name: StaticString, _ value: Date?) {

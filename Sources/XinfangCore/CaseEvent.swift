@@ -207,14 +207,19 @@ public struct CaseEvent: Codable, Equatable, Sendable {
         encoded().computedHash()
     }
 
-    /// The event with its body and command encoded (once).
+    /// The event with its body and command encoded (once). A registration's body, the largest, is
+    /// written by hand (`CaseRegistration.bodyJSON`; debug builds assert the encoder's bytes).
     public func encoded() -> Encoded {
         // Encoding a value made of strings, integers and booleans cannot fail.
-        Encoded(
-            event: self,
-            body: String(decoding: try! CanonicalJSON.encoder.encode(body), as: UTF8.self),
-            command: command.map { String(decoding: try! CanonicalJSON.encoder.encode($0), as: UTF8.self) }
-        )
+        func byEncoder(_ value: some Encodable) -> String { String(decoding: try! CanonicalJSON.encoder.encode(value), as: UTF8.self) }
+        let bodyJSON: String
+        if case .register(let registration) = body {
+            bodyJSON = registration.bodyJSON()
+            assert(bodyJSON == byEncoder(body), "a registration's JSON written by hand differs from the encoder's")
+        } else {
+            bodyJSON = byEncoder(body)
+        }
+        return Encoded(event: self, body: bodyJSON, command: command.map(byEncoder))
     }
 
     /// The event with its body and command encoded, once its hash is found to match its content.

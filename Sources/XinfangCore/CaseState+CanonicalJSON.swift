@@ -82,12 +82,7 @@ extension LookupSeal: CanonicalJSONWritable {
     public func writeCanonical(into out: inout CanonicalJSONWriter) {
         out.openObject()
         out.string("digest", digest)
-        out.key("sealed")
-        out.openObject()
-        out.string("alg", sealed.alg)
-        out.string("box", sealed.box)
-        out.string("kid", sealed.kid)
-        out.closeObject()
+        out.object("sealed", sealed)
         out.closeObject()
     }
 }

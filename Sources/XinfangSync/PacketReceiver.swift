@@ -58,17 +58,7 @@ public struct PacketReceiver: Sendable {
         }
         let me = database.node
         let sender = try Self.sender(of: body, from: header, signature: signature, at: me, topology: hierarchy.topology)
-        struct Envelope: Decodable { var version: Int? }
-        guard let envelope = try? CanonicalJSON.decoder.decode(Envelope.self, from: body) else {
-            throw PacketRefusal(status: 400, code: "malformed-json", detail: "the packet is not a JSON object")
-        }
-        if let refusal = speaks.refusal(of: envelope.version) {
-            throw PacketRefusal(status: 400, code: DeliveryFailure.unsupportedVersion, detail: refusal)
-        }
-        let packet: Packet
-        do { packet = try CanonicalJSON.decoder.decode(Packet.self, from: body) } catch {
-            throw PacketRefusal(status: 400, code: "malformed-packet", detail: "the packet does not parse: \(error)")
-        }
+        let packet = try decodePacket(body)
         guard packet.from == sender.id, packet.to == me else {
             throw PacketRefusal(
                 status: 400,
@@ -119,6 +109,28 @@ public struct PacketReceiver: Sendable {
             response.digest = try await answer(digest, from: sender.id, now: now)
         }
         return response
+    }
+
+    /// The packet in `body`, in a version this node takes. The body is parsed once: only a packet
+    /// that does not parse is read again for its version, so that one in a version this node does
+    /// not take is refused as such rather than as malformed (the decoder scans the whole body at
+    /// every parse; a first parse for the version alone was about 4 % of a receiver's time).
+    func decodePacket(_ body: Data) throws -> Packet {
+        struct Envelope: Decodable { var version: Int? }
+        let packet: Packet
+        do { packet = try CanonicalJSON.decoder.decode(Packet.self, from: body) } catch {
+            guard let envelope = try? CanonicalJSON.decoder.decode(Envelope.self, from: body) else {
+                throw PacketRefusal(status: 400, code: "malformed-json", detail: "the packet is not a JSON object")
+            }
+            if let refusal = speaks.refusal(of: envelope.version) {
+                throw PacketRefusal(status: 400, code: DeliveryFailure.unsupportedVersion, detail: refusal)
+            }
+            throw PacketRefusal(status: 400, code: "malformed-packet", detail: "the packet does not parse: \(error)")
+        }
+        if let refusal = speaks.refusal(of: packet.version) {
+            throw PacketRefusal(status: 400, code: DeliveryFailure.unsupportedVersion, detail: refusal)
+        }
+        return packet
     }
 
     /// The adjacent node that signed `body`, or the refusal: the sender must be a node of the

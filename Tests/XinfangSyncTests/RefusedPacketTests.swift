@@ -217,8 +217,20 @@ struct RefusedPacketTests {
             let next = packet.encoded()
             let future = try await post(c, body: next, from: "430100", signature: key.sign(next))
             #expect(future.status == 400 && future.json["code"] as? String == "unsupported-version")
+            // A later version whose packet this build cannot parse is refused for its version too,
+            // and a packet in this version that does not parse as malformed.
+            let reshaped = Data("{\"version\":\(Packet.currentVersion + 1),\"chains\":{\"a\":\"new shape\"}}".utf8)
+            let later = try await post(c, body: reshaped, from: "430100", signature: key.sign(reshaped))
+            #expect(later.status == 400 && later.json["code"] as? String == "unsupported-version", "\(later.json)")
+            let incomplete = Data("{\"version\":\(Packet.currentVersion),\"chains\":[]}".utf8)
+            let broken = try await post(c, body: incomplete, from: "430100", signature: key.sign(incomplete))
+            #expect(broken.status == 400 && broken.json["code"] as? String == "malformed-packet", "\(broken.json)")
             let counted = try await refusals(c, H.furong, from: "430100")
-            #expect(counted["body-too-large"] == 1 && counted["malformed-json"] == 1 && counted["unsupported-version"] == 1)
+            #expect(
+                counted["body-too-large"] == 1 && counted["malformed-json"] == 1 && counted["unsupported-version"] == 2
+                    && counted["malformed-packet"] == 1,
+                "\(counted)"
+            )
             // The real link still works afterwards: nothing was lost.
             let number = try await c.register(at: H.province, region: "430102")
             try await c.act(at: H.province, number, ["action": "offer", "to": "430102", "mode": "transfer"])
