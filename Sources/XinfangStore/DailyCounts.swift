@@ -21,6 +21,9 @@ enum DailyCounts {
         "v\(version) \(dialect == .postgres ? "per statement" : "staged") offset \(offsetMs)"
     }
 
+    /// The offset of `calendar`'s zone, at whose midnight the counts' days are cut.
+    static func offsetMs(_ calendar: DeadlineCalendar) -> Int64 { Int64(calendar.utcOffsetSeconds) * 1000 }
+
     /// Writes the triggers for `offsetMs` and recounts every case, unless they are current.
     static func install(_ db: some SQLSession, offsetMs: Int64) throws {
         let wanted = signature(offsetMs: offsetMs, db.dialect)

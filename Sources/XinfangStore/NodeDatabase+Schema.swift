@@ -67,7 +67,7 @@ extension NodeDatabase {
     }
 
     /// The indicators' daily counts are cut at midnight of this calendar's zone.
-    var dailyCountsOffsetMs: Int64 { Int64(calendar.utcOffsetSeconds) * 1000 }
+    var dailyCountsOffsetMs: Int64 { DailyCounts.offsetMs(calendar) }
 
     /// Whether `refreshDerived` has anything to do (a read, so an open takes no write lock for nothing).
     func needsRefresh(_ db: some SQLSession) throws -> Bool {

@@ -74,11 +74,13 @@ public struct NodeDatabase: Sendable {
         self.calendar = calendar
         self.hierarchy = hierarchy
         self.outboxSignal = OutboxSignal()
-        if case .server(let server) = backend { leadership = server.leadership() } else { leadership = nil }
-        if case .sqlite = backend {
-            stagedCountsFlush = DailyCounts.flushSQL(offsetMs: Int64(calendar.utcOffsetSeconds) * 1000)
-        } else {
+        switch backend {
+        case .server(let server):
+            leadership = server.leadership()
             stagedCountsFlush = []
+        case .sqlite:
+            leadership = nil
+            stagedCountsFlush = DailyCounts.flushSQL(offsetMs: DailyCounts.offsetMs(calendar))
         }
         if case .sqlite(let writer) = backend { try Self.translating { try upgradeSchema(writer, report: report) } }
     }
