@@ -125,7 +125,12 @@ struct LeadershipTests {
         var now: Int { running.withLock { $0.now } }
     }
 
-    @Test func theWorkRunsOnOneServerAndMovesWhenItsLeaderIsLost() async throws {
+    /// Bounded: a clean-clone CI run of 2026-12-06 hung here for good after the leader's session
+    /// ended (no task running, no timer pending, the cluster idle with no client left): a graceful
+    /// shutdown that never completed, not yet explained. The limit cancels the test's task (and so
+    /// the servers) and fails the test: a wait that cancellation ends no longer holds the whole run;
+    /// one that ignores it still would. A node's own shutdown is bounded by `ShutdownWatchdog`.
+    @Test(.timeLimit(.minutes(4))) func theWorkRunsOnOneServerAndMovesWhenItsLeaderIsLost() async throws {
         try await TestPostgres.withCluster { socket in
             let location = StoreBackend.location(socket)
             let counter = Counter()
