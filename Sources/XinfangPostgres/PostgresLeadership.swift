@@ -42,11 +42,17 @@ public final class PostgresLeadership: NodeLeadership {
         if let connection, !connection.isClosed { connection.close().whenComplete { _ in _ = connection } }
     }
 
+    /// How long an attempt at the lease waits for the database's answer.
+    static let acquireSeconds = 10.0
+
     public func tryAcquire() async throws -> Bool {
         let connection = try await connected()
-        let rows = try await connection.query("SELECT pg_try_advisory_lock(\(Self.leaderLock))", logger: logger)
-        var held = false
-        for try await value in rows.decode(Bool.self) { held = value }
+        let sql = "SELECT pg_try_advisory_lock(\(Self.leaderLock))"
+        guard let result = await Self.answer(sql, on: connection, within: Self.acquireSeconds, logger: logger) else {
+            await drop()
+            throw PostgresLeadershipError(detail: "the database did not answer the attempt at the lease within \(Self.acquireSeconds) s")
+        }
+        let held = try result.rows.first?.decode(Bool.self) ?? false
         state.withLock { $0.leading = held }
         return held
     }
@@ -56,27 +62,30 @@ public final class PostgresLeadership: NodeLeadership {
             await drop()
             return false
         }
-        let answered = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                do {
-                    for try await _ in try await connection.query("SELECT 1", logger: self.logger) {}
-                    return true
-                } catch { return false }
-            }
-            group.addTask {
-                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-                // A query the server does not answer (a hung server, a silent network) does not
-                // end when its task is cancelled, and the group waits for it: closing the
-                // connection fails it, so the check ends within its bound.
-                if !Task.isCancelled { try? await connection.close() }
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        let answered = await Self.answer("SELECT 1", on: connection, within: seconds, logger: logger) != nil
         if !answered { await drop() }
         return answered
+    }
+
+    /// The result of `sql` on `connection`, or nil when it fails or is not answered within
+    /// `seconds`. Nothing here waits for the query itself: a query the server never answers (a
+    /// hung server, a silent network) does not end when its task is cancelled, and one sent as the
+    /// server ended the session was seen in CI never to complete, its connection's `close()` neither
+    /// (a leader's check then hung for good and its work never stopped). The answer and the
+    /// time-out race on the connection's event loop, and the first completes the wait.
+    static func answer(_ sql: String, on connection: PostgresConnection, within seconds: Double, logger: Logger) async -> PostgresQueryResult? {
+        let loop = connection.eventLoop
+        let promise = loop.makePromise(of: PostgresQueryResult?.self)
+        let once = Once()
+        @Sendable func finish(_ result: PostgresQueryResult?) {
+            if once.first() { promise.succeed(result) }
+        }
+        let timeout = loop.scheduleTask(in: .milliseconds(Int64(max(seconds, 0.001) * 1000))) { finish(nil) }
+        connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).whenComplete { result in
+            timeout.cancel()
+            finish(try? result.get())
+        }
+        return (try? await promise.futureResult.get()) ?? nil
     }
 
     public func release() async {
@@ -133,12 +142,46 @@ public final class PostgresLeadership: NodeLeadership {
         return opened
     }
 
-    /// Ends the session (freeing the lock, if the server still counts it held).
+    /// Ends the session (freeing the lock, if the server still counts it held): the connection's
+    /// close is waited for at most `closeSeconds` (see `answer`: a close has been seen never to
+    /// complete); the socket is closed either way.
     private func drop() async {
         let connection = state.withLock { s -> PostgresConnection? in
             defer { s = State() }
             return s.connection
         }
-        if let connection, !connection.isClosed { try? await connection.close() }
+        guard let connection, !connection.isClosed else { return }
+        let loop = connection.eventLoop
+        let promise = loop.makePromise(of: Void.self)
+        let once = Once()
+        @Sendable func finish() {
+            if once.first() { promise.succeed(()) }
+        }
+        let timeout = loop.scheduleTask(in: .milliseconds(Int64(Self.closeSeconds * 1000))) { finish() }
+        connection.close().whenComplete { _ in
+            timeout.cancel()
+            finish()
+        }
+        try? await promise.futureResult.get()
     }
+
+    /// How long a dropped connection's close is waited for.
+    static let closeSeconds = 2.0
+}
+
+/// True the first time only: the answer and its time-out race to complete one promise.
+final class Once: Sendable {
+    private let done = Mutex(false)
+    func first() -> Bool {
+        done.withLock { done in
+            defer { done = true }
+            return !done
+        }
+    }
+}
+
+/// The database did not answer an attempt at the lease in time.
+struct PostgresLeadershipError: Error, CustomStringConvertible {
+    let detail: String
+    var description: String { detail }
 }
