@@ -125,11 +125,11 @@ struct LeadershipTests {
         var now: Int { running.withLock { $0.now } }
     }
 
-    /// Bounded: a clean-clone CI run of 2026-12-06 hung here for good after the leader's session
-    /// ended (no task running, no timer pending, the cluster idle with no client left): a graceful
-    /// shutdown that never completed, not yet explained. The limit cancels the test's task (and so
-    /// the servers) and fails the test: a wait that cancellation ends no longer holds the whole run;
-    /// one that ignores it still would. A node's own shutdown is bounded by `ShutdownWatchdog`.
+    /// Bounded: clean-clone CI runs of 2026-12-06 hung here for good after the leader's session
+    /// ended: the old leader's check waited on a `SELECT 1` and a close that PostgresNIO never
+    /// completed, so its work never stopped (`PostgresLeadership.answer` no longer waits on
+    /// either). The limit fails the test rather than holding the run if anything of the kind
+    /// comes back.
     @Test(.timeLimit(.minutes(4))) func theWorkRunsOnOneServerAndMovesWhenItsLeaderIsLost() async throws {
         try await TestPostgres.withCluster { socket in
             let location = StoreBackend.location(socket)
