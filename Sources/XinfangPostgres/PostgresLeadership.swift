@@ -50,7 +50,7 @@ public final class PostgresLeadership: NodeLeadership {
         let sql = "SELECT pg_try_advisory_lock(\(Self.leaderLock))"
         guard let result = await Self.answer(sql, on: connection, within: Self.acquireSeconds, logger: logger) else {
             await drop()
-            throw PostgresLeadershipError(detail: "the database did not answer the attempt at the lease within \(Self.acquireSeconds) s")
+            throw StoreError.database("the database did not answer the attempt at the lease within \(Self.acquireSeconds) s")
         }
         let held = try result.rows.first?.decode(Bool.self) ?? false
         state.withLock { $0.leading = held }
@@ -74,14 +74,20 @@ public final class PostgresLeadership: NodeLeadership {
     /// (a leader's check then hung for good and its work never stopped). The answer and the
     /// time-out race on the connection's event loop, and the first completes the wait.
     static func answer(_ sql: String, on connection: PostgresConnection, within seconds: Double, logger: Logger) async -> PostgresQueryResult? {
-        let loop = connection.eventLoop
-        let promise = loop.makePromise(of: PostgresQueryResult?.self)
+        await outcome(of: connection.query(PostgresQuery(unsafeSQL: sql), logger: logger), within: seconds)
+    }
+
+    /// `future`'s value, or nil when it fails or has not completed within `seconds`: the future and
+    /// a time-out race on its event loop, and the first to end completes the wait.
+    static func outcome<Value: Sendable>(of future: EventLoopFuture<Value>, within seconds: Double) async -> Value? {
+        let loop = future.eventLoop
+        let promise = loop.makePromise(of: Value?.self)
         let once = Once()
-        @Sendable func finish(_ result: PostgresQueryResult?) {
-            if once.first() { promise.succeed(result) }
+        @Sendable func finish(_ value: Value?) {
+            if once.first() { promise.succeed(value) }
         }
         let timeout = loop.scheduleTask(in: .milliseconds(Int64(max(seconds, 0.001) * 1000))) { finish(nil) }
-        connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).whenComplete { result in
+        future.whenComplete { result in
             timeout.cancel()
             finish(try? result.get())
         }
@@ -151,25 +157,14 @@ public final class PostgresLeadership: NodeLeadership {
             return s.connection
         }
         guard let connection, !connection.isClosed else { return }
-        let loop = connection.eventLoop
-        let promise = loop.makePromise(of: Void.self)
-        let once = Once()
-        @Sendable func finish() {
-            if once.first() { promise.succeed(()) }
-        }
-        let timeout = loop.scheduleTask(in: .milliseconds(Int64(Self.closeSeconds * 1000))) { finish() }
-        connection.close().whenComplete { _ in
-            timeout.cancel()
-            finish()
-        }
-        try? await promise.futureResult.get()
+        _ = await Self.outcome(of: connection.close(), within: Self.closeSeconds)
     }
 
     /// How long a dropped connection's close is waited for.
     static let closeSeconds = 2.0
 }
 
-/// True the first time only: the answer and its time-out race to complete one promise.
+/// True the first time only: a future and its time-out race to complete one promise.
 final class Once: Sendable {
     private let done = Mutex(false)
     func first() -> Bool {
@@ -178,10 +173,4 @@ final class Once: Sendable {
             return !done
         }
     }
-}
-
-/// The database did not answer an attempt at the lease in time.
-struct PostgresLeadershipError: Error, CustomStringConvertible {
-    let detail: String
-    var description: String { detail }
 }

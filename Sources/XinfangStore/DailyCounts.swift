@@ -202,7 +202,7 @@ enum DailyCounts {
     /// siblings), so no reader sees a count without its rows. A transaction that wrote no measured
     /// column pays one lookup of an empty table.
     static func flushStaged(_ db: some SQLSession, _ flush: [String]) throws {
-        guard !flush.isEmpty, try db.value("SELECT EXISTS (SELECT 1 FROM \(stagedTable))", as: Bool.self) == true else { return }
+        guard !flush.isEmpty, try !nothingStaged(db) else { return }
         for statement in flush { try db.run(statement, arguments: [], cached: true) }
     }
 
