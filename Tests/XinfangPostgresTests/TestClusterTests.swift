@@ -24,22 +24,26 @@ struct TestClusterTests {
         let orphan = temporary + "/\(TestPostgres.prefix)orphan-\(UUID().uuidString.prefix(6))"
         let dead = try await Self.deadProcess()
         #expect(!TestPostgres.isAlive(dead))
-        // No clean-up here: if this test fails, the owner file names a dead process, and the next
-        // cluster any test starts sweeps the orphan away.
-        try String(dead).write(toFile: orphan + ".owner", atomically: true, encoding: .utf8)
+        // Other tests start clusters meanwhile, and each first sweeps: the orphan-to-be is owned by
+        // this live process until it has started, then handed to the dead one. No clean-up here:
+        // if this test fails, the owner file names a dead process, and the next cluster any test
+        // starts sweeps the orphan away.
+        try String(getpid()).write(toFile: orphan + ".owner", atomically: true, encoding: .utf8)
         let start = try await SpawnedProcess.run("/bin/bash", [TestPostgres.script, "start", orphan], timeout: 600)
         #expect(start.status == 0, "\(start.errors)")
         let server = try Self.postmaster(orphan)
         #expect(TestPostgres.isAlive(server))
+        try String(dead).write(toFile: orphan + ".owner", atomically: true, encoding: .utf8)
 
         // A cluster of this (live) test process, started beside it, survives the sweep.
         try await TestPostgres.withCluster { socket in
             #expect(FileManager.default.fileExists(atPath: socket), "a live test's cluster is left alone")
         }
-        #expect(!FileManager.default.fileExists(atPath: orphan), "the orphan's folder is removed")
-        #expect(!FileManager.default.fileExists(atPath: orphan + ".owner"))
-        let deadline = Date().addingTimeInterval(30)
-        while TestPostgres.isAlive(server), Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
-        #expect(!TestPostgres.isAlive(server), "the orphan's server is stopped")
+        // This test's sweep, or another test's begun before it, stops and removes the orphan.
+        let gone = try await eventually(within: 60) {
+            !FileManager.default.fileExists(atPath: orphan) && !FileManager.default.fileExists(atPath: orphan + ".owner")
+                && !TestPostgres.isAlive(server)
+        }
+        #expect(gone, "the orphan's server is stopped, its folder and owner file removed")
     }
 }
