@@ -76,7 +76,7 @@ extension NodeDatabase {
 
     /// Works out a packet's runs for `transaction`, beside it: one read of the cases they name and
     /// of the events the store already has, then each run's head signature checked and its
-    /// preparation made, in slices of `runsPerSlice` on every core, handed over as each slice is
+    /// preparation made, in slices (`runsPerSlice(of:)`) on every core, handed over as each slice is
     /// ready (`RunsAhead`), so the transaction stores the first runs while the next are prepared.
     /// A run that is not a plain extension of its case here (a duplicate, a gap, a fork, a
     /// refusal) gets no preparation: the transaction decides it itself. A failed read prepares
@@ -114,7 +114,7 @@ extension NodeDatabase {
         now: Date,
         into ahead: RunsAhead
     ) async {
-        let slices = Array(runs.indices).chunked(Self.runsPerSlice)
+        let slices = Array(runs.indices).chunked(Self.runsPerSlice(of: runs.count))
         let workers = Self.cores
         await withTaskGroup(of: Void.self) { group in
             for (number, slice) in slices.enumerated() {
@@ -153,8 +153,15 @@ extension NodeDatabase {
     /// the cgroup files on every call (two file reads a packet).
     static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
-    /// Runs per slice of the work done ahead: small enough that the writer soon has the first.
-    static let runsPerSlice = 16
+    /// Runs per slice of the work done ahead: small enough that the writer soon has the first
+    /// (at most `runsPerSliceMax`), and a packet of fewer runs than that a core is cut in one
+    /// slice a core, so that its work, too, is done on every core: a packet of 10 new cases in one
+    /// slice kept the writer waiting for one core to check and fold them all (P2 under load).
+    static func runsPerSlice(of runs: Int) -> Int {
+        max(1, min(runsPerSliceMax, (runs + cores - 1) / cores))
+    }
+
+    static let runsPerSliceMax = 16
 
     /// The states of the cases `runs` name and which of their events (and predecessors) are stored.
     private func snapshot(of runs: [[CaseEvent]]) async throws -> (states: [String: String], known: Set<String>) {

@@ -9,14 +9,17 @@ import XinfangTesting
 /// what the server refuses surfaces as the seam's refusal, and the gathered `UPDATE` and
 /// `ON CONFLICT DO NOTHING` forms run on both.
 struct GatheringSessionTests {
-    /// Counts the statements that reach the store.
+    /// Counts the statements that reach the store, and the writes' values and whether the
+    /// connection is to keep them prepared.
     final class Counting<Base: SQLSession>: SQLSession {
         let base: Base
         var statements = 0
+        var writes: [(values: Int, kept: Bool)] = []
         init(_ base: Base) { self.base = base }
         var dialect: SQLDialect { base.dialect }
         func run(_ sql: String, arguments: [any SQLValueConvertible], cached: Bool) throws -> Int {
             statements += 1
+            writes.append((arguments.count, cached))
             return try base.run(sql, arguments: arguments, cached: cached)
         }
         func rows(_ sql: String, arguments: [any SQLValueConvertible], cached: Bool) throws -> [SQLRow] {
@@ -61,6 +64,47 @@ struct GatheringSessionTests {
             // Nothing sent before the read; then one statement and the read; at bucket 1's second
             // write, the two before it as one; the last alone.
             #expect(statements == [0, 2, 3, 4])
+        }
+    }
+
+    /// `count` rows of one statement gathered and sent, for a peer of their own: the rows of each
+    /// statement that reached the store (with "prepared once" for those the connection keeps
+    /// prepared, on SQLite) and whether every row landed.
+    static func send(_ count: Int, _ db: some SQLSession) throws -> (statements: [String], landed: Bool) {
+        let counting = Counting(db)
+        let gathering = GatheringSession(counting)
+        let peer = "4301\(count)"
+        for bucket in 0..<count {
+            try gathering.execute(AntiEntropyStatements.bucketXor, [peer, bucket, Int64(bucket + 1)])
+        }
+        try gathering.send()
+        let statements = counting.writes.map { "\($0.values / 3)" + ($0.kept && db.dialect == .sqlite ? " prepared once" : "") }
+        let digests: [Int64] = try db.values("SELECT digest FROM ae_buckets WHERE peer = ? ORDER BY bucket", [peer])
+        return (statements, digests == (0..<count).map { Int64($0 + 1) })
+    }
+
+    /// A statement's gathered rows go in as few statements as the values allow, except on SQLite
+    /// for the last few (up to 128), which go in statements of a power of two rows up to 32, each
+    /// kept prepared by the connection: preparing a statement of a few rows cost more than running
+    /// it. Every row lands either way.
+    @Test(arguments: StoreBackend.allCases)
+    func theLastFewRowsGoInStatementsKeptPreparedOnSQLite(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let sent = try await store.writing { db in try [1, 45, 100, 200].map { try Self.send($0, db) } }
+            #expect(sent.allSatisfy { $0.landed })
+            switch backend {
+            case .sqlite:
+                #expect(
+                    sent.map(\.statements) == [
+                        ["1 prepared once"],
+                        ["32 prepared once", "8 prepared once", "4 prepared once", "1 prepared once"],
+                        ["32 prepared once", "32 prepared once", "32 prepared once", "4 prepared once"],
+                        ["200"],
+                    ]
+                )
+            case .postgres:
+                #expect(sent.map(\.statements) == [["1"], ["45"], ["100"], ["200"]])
+            }
         }
     }
 

@@ -163,4 +163,18 @@ struct PreparedRunTests {
         #expect(receipts.first?.code == ItemReceipt.Code.badSignature.rawValue)
         #expect(try await county.counts() == (cases: 0, events: 0))
     }
+
+    /// The work ahead is cut so that every core has a share even of a small packet (a packet of
+    /// 10 new cases in one slice kept the writer waiting for one core), and a large packet's
+    /// slices stay small enough for the writer to have the first soon.
+    @Test func everyCoreHasAShareOfASmallPacketsWorkAhead() {
+        let cores = NodeDatabase.cores
+        for runs in 1...200 {
+            let perSlice = NodeDatabase.runsPerSlice(of: runs)
+            let share = (runs + cores - 1) / cores
+            #expect((1...NodeDatabase.runsPerSliceMax).contains(perSlice), "\(runs) runs")
+            #expect(perSlice <= share, "\(runs) runs on \(cores) cores: no slice larger than a core's share")
+            if share >= NodeDatabase.runsPerSliceMax { #expect(perSlice == NodeDatabase.runsPerSliceMax, "\(runs) runs") }
+        }
+    }
 }

@@ -74,18 +74,73 @@ struct BenchHierarchy {
         for await _ in started { break }
     }
 
-    /// Polls `store` every half millisecond until `ready` holds for `number`; the milliseconds since `start`.
+    /// Looks at `store` after each of its commits (`CommitWatch`) until `ready` holds for
+    /// `number`; the milliseconds since `start`.
     static func wait(
         at store: NodeDatabase,
+        _ commits: CommitWatch,
         for number: CaseNumber,
         since start: UInt64,
         timeoutSeconds: Double = 30,
         until ready: (CaseState) -> Bool
     ) async throws -> Double {
         while true {
+            let seen = commits.count
             if let state = try await store.caseState(number), ready(state) { return milliseconds(since: start) }
             if milliseconds(since: start) > timeoutSeconds * 1000 { throw ValidationError("case \(number) did not arrive in \(timeoutSeconds) s") }
-            try await Task.sleep(nanoseconds: 500_000)
+            await commits.next(after: seen)
+        }
+    }
+}
+
+/// Wakes a waiter after each commit of a store that signals its dispatcher (`OutboxSignal`), as
+/// every commit that stores a received packet or an action does. The latency rows wait on it: a
+/// poll every half millisecond read and decoded the case 2,000 times a second beside what it
+/// measured, and saw a commit up to a poll late. A waiter also looks again after `fallback`, so
+/// a commit that did not signal is still seen.
+final class CommitWatch: Sendable {
+    private let state = Mutex<(count: Int, waiter: CheckedContinuation<Void, Never>?)>((0, nil))
+    static let fallback = Duration.milliseconds(5)
+
+    init(_ store: NodeDatabase) {
+        store.outboxSignal.subscribe { [weak self] in self?.wake(counting: true) }
+    }
+
+    /// The commits signalled since the watch began.
+    var count: Int { state.withLock { $0.count } }
+
+    private func wake(counting: Bool) {
+        let waiter = state.withLock { state in
+            if counting { state.count += 1 }
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns once a commit later than the `seen`-th was signalled, or after `fallback`.
+    func next(after seen: Int) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.commit(after: seen) }
+            group.addTask { try? await Task.sleep(for: Self.fallback) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Returns once a commit later than the `seen`-th was signalled, or when cancelled.
+    private func commit(after seen: Int) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let now = state.withLock { state in
+                    guard state.count == seen, !Task.isCancelled else { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            wake(counting: false)
         }
     }
 }
@@ -166,6 +221,7 @@ enum LatencyScenario {
         county: NodeDatabase,
         label: String
     ) async throws -> (assign: [Double], close: [Double], burst: [Double]) {
+        let (provinceCommits, countyCommits) = (CommitWatch(province), CommitWatch(county))
         var assign: [Double] = []
         var close: [Double] = []
         var burst: [Double] = []
@@ -181,19 +237,19 @@ enum LatencyScenario {
                 actor: "bench",
                 now: Date()
             )
-            assign.append(try await BenchHierarchy.wait(at: county, for: number, since: t0) { _ in true })
+            assign.append(try await BenchHierarchy.wait(at: county, countyCommits, for: number, since: t0) { _ in true })
             _ = try await county.act(on: number, action: .accept, actor: "bench", now: Date())
             _ = try await county.act(on: number, action: .notify(note: nil), actor: "bench", now: Date())
             let replied = try await county.act(on: number, action: .reply(outcome: .supported, opinion: "已责令支付"), actor: "bench", now: Date())
             let alone = i % 2 == 0
             if alone {
-                _ = try await BenchHierarchy.wait(at: province, for: number, since: DispatchTime.now().uptimeNanoseconds) {
+                _ = try await BenchHierarchy.wait(at: province, provinceCommits, for: number, since: DispatchTime.now().uptimeNanoseconds) {
                     $0.headSeq >= replied.headSeq
                 }
             }
             let t1 = DispatchTime.now().uptimeNanoseconds
             let closed = try await county.act(on: number, action: .close(report: "已办结"), actor: "bench", now: Date())
-            let ms = try await BenchHierarchy.wait(at: province, for: number, since: t1) { $0.headSeq >= closed.headSeq }
+            let ms = try await BenchHierarchy.wait(at: province, provinceCommits, for: number, since: t1) { $0.headSeq >= closed.headSeq }
             if alone { close.append(ms) } else { burst.append(ms) }
         }
         return (assign.sorted(), close.sorted(), burst.sorted())
