@@ -146,8 +146,8 @@ struct GatheredWrite: Sendable {
     func rows(left: Int, dialect: SQLDialect) -> Int {
         let most = max(1, Self.variablesMax / width)
         guard dialect == .sqlite, left <= Self.preparedRowsTail else { return min(left, most) }
-        let prepared = min(left, Self.preparedRowsMax)
-        return 1 << (Int.bitWidth - 1 - prepared.leadingZeroBitCount)
+        let fitting = min(left, Self.preparedRowsMax)
+        return 1 << (Int.bitWidth - 1 - fitting.leadingZeroBitCount)
     }
 
     /// Up to how many rows left go in prepared statements (`rows(left:dialect:)`).
