@@ -121,6 +121,11 @@ struct ShutdownTests {
         var lines: [(level: Logger.Level, message: String, metadata: Logger.Metadata)] { recorded.lines.withLock { $0 } }
     }
 
+    /// How long a wait for the group's services may take: in the suite's first minute, when every
+    /// test starts at once, a group's two services were not yet running after 60 s (CI at
+    /// 5ba4e7c). A wait ends as soon as its condition holds.
+    static let patience = 240.0
+
     static func waitUntil(seconds: Double, _ condition: () -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while !condition(), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
@@ -132,12 +137,12 @@ struct ShutdownTests {
         let (group, running, timers) = (rig.group, rig.running, rig.timers)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await Self.waitUntil(seconds: 60) { running.names.count == 2 }
+            try await Self.waitUntil(seconds: Self.patience) { running.names.count == 2 }
             #expect(running.names == ["Deaf", "HTTP server"])
             #expect(timers.count == 0, "no timer before the shutdown")
             let began = Date()
             await group.triggerGracefulShutdown()
-            try await Self.waitUntil(seconds: 60) { timers.count == 1 }
+            try await Self.waitUntil(seconds: Self.patience) { timers.count == 1 }
 
             // At the grace the watchdog names the service the shutdown waits for (the last
             // started), and the others; the process goes on.
@@ -151,7 +156,7 @@ struct ShutdownTests {
 
             // The group cancels at the grace too (its own clock): the service that ends when
             // cancelled ends; the deaf one does not.
-            try await Self.waitUntil(seconds: 60) { running.names == ["Deaf"] }
+            try await Self.waitUntil(seconds: Self.patience) { running.names == ["Deaf"] }
             #expect(running.names == ["Deaf"], "the service that ends when cancelled was cancelled")
             #expect(Date().timeIntervalSince(began) >= 0.9, "not before the grace")
 
@@ -172,7 +177,7 @@ struct ShutdownTests {
         let (group, running, timers, watchdog) = (rig.group, rig.running, rig.timers, rig.watchdog)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await Self.waitUntil(seconds: 60) { running.names.count == 2 }
+            try await Self.waitUntil(seconds: Self.patience) { running.names.count == 2 }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
@@ -194,12 +199,12 @@ struct ShutdownTests {
         let b = running.tracking(second, as: "B")
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await b.run() }
-            try await Self.waitUntil(seconds: 60) { running.names == ["B"] }
+            try await Self.waitUntil(seconds: Self.patience) { running.names == ["B"] }
             tasks.addTask { try await a.run() }
-            try await Self.waitUntil(seconds: 60) { running.names.count == 2 }
+            try await Self.waitUntil(seconds: Self.patience) { running.names.count == 2 }
             #expect(running.names == ["A", "B"])
             second.release()
-            try await Self.waitUntil(seconds: 60) { running.names.count == 1 }
+            try await Self.waitUntil(seconds: Self.patience) { running.names.count == 1 }
             #expect(running.names == ["A"])
             first.release()
             try await tasks.waitForAll()
