@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import PostgresNIO
 import Synchronization
+import XinfangCore
 public import XinfangStore
 
 /// The lease of a node's background work on PostgreSQL (`NodeLeadership`): a session-scoped
@@ -162,15 +163,4 @@ public final class PostgresLeadership: NodeLeadership {
 
     /// How long a dropped connection's close is waited for.
     static let closeSeconds = 2.0
-}
-
-/// True the first time only: a future and its time-out race to complete one promise.
-final class Once: Sendable {
-    private let done = Mutex(false)
-    func first() -> Bool {
-        done.withLock { done in
-            defer { done = true }
-            return !done
-        }
-    }
 }

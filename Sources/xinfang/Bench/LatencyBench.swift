@@ -74,74 +74,32 @@ struct BenchHierarchy {
         for await _ in started { break }
     }
 
-    /// Looks at `store` after each of its commits (`CommitWatch`) until `ready` holds for
-    /// `number`; the milliseconds since `start`.
+    /// Looks at `store` after each of its commits until `ready` holds for `number`; the
+    /// milliseconds since `start`. `commits` is signalled at each commit that stores a received
+    /// packet or an action (`commitWakeup(of:)`); a poll every half millisecond read and decoded
+    /// the case 2,000 times a second beside what it measured, and saw a commit up to a poll late.
+    /// A signal that comes while the case is read is kept for the next wait, and a wait also ends
+    /// after 5 ms, so a commit that did not signal is still seen.
     static func wait(
         at store: NodeDatabase,
-        _ commits: CommitWatch,
+        _ commits: Wakeup,
         for number: CaseNumber,
         since start: UInt64,
         timeoutSeconds: Double = 30,
         until ready: (CaseState) -> Bool
     ) async throws -> Double {
         while true {
-            let seen = commits.count
             if let state = try await store.caseState(number), ready(state) { return milliseconds(since: start) }
             if milliseconds(since: start) > timeoutSeconds * 1000 { throw ValidationError("case \(number) did not arrive in \(timeoutSeconds) s") }
-            await commits.next(after: seen)
-        }
-    }
-}
-
-/// Wakes a waiter after each commit of a store that signals its dispatcher (`OutboxSignal`), as
-/// every commit that stores a received packet or an action does. The latency rows wait on it: a
-/// poll every half millisecond read and decoded the case 2,000 times a second beside what it
-/// measured, and saw a commit up to a poll late. A waiter also looks again after `fallback`, so
-/// a commit that did not signal is still seen.
-final class CommitWatch: Sendable {
-    private let state = Mutex<(count: Int, waiter: CheckedContinuation<Void, Never>?)>((0, nil))
-    static let fallback = Duration.milliseconds(5)
-
-    init(_ store: NodeDatabase) {
-        store.outboxSignal.subscribe { [weak self] in self?.wake(counting: true) }
-    }
-
-    /// The commits signalled since the watch began.
-    var count: Int { state.withLock { $0.count } }
-
-    private func wake(counting: Bool) {
-        let waiter = state.withLock { state in
-            if counting { state.count += 1 }
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
-    }
-
-    /// Returns once a commit later than the `seen`-th was signalled, or after `fallback`.
-    func next(after seen: Int) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.commit(after: seen) }
-            group.addTask { try? await Task.sleep(for: Self.fallback) }
-            await group.next()
-            group.cancelAll()
+            await commits.wait(upTo: 0.005)
         }
     }
 
-    /// Returns once a commit later than the `seen`-th was signalled, or when cancelled.
-    private func commit(after seen: Int) async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let now = state.withLock { state in
-                    guard state.count == seen, !Task.isCancelled else { return true }
-                    state.waiter = continuation
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-        } onCancel: {
-            wake(counting: false)
-        }
+    /// A wake-up signalled after each commit of `store` that signals its dispatcher (`OutboxSignal`).
+    static func commitWakeup(of store: NodeDatabase) -> Wakeup {
+        let wakeup = Wakeup()
+        store.outboxSignal.subscribe { wakeup.signal() }
+        return wakeup
     }
 }
 
@@ -221,7 +179,7 @@ enum LatencyScenario {
         county: NodeDatabase,
         label: String
     ) async throws -> (assign: [Double], close: [Double], burst: [Double]) {
-        let (provinceCommits, countyCommits) = (CommitWatch(province), CommitWatch(county))
+        let (provinceCommits, countyCommits) = (BenchHierarchy.commitWakeup(of: province), BenchHierarchy.commitWakeup(of: county))
         var assign: [Double] = []
         var close: [Double] = []
         var burst: [Double] = []

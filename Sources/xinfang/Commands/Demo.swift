@@ -164,9 +164,9 @@ struct Demo: AsyncParsableCommand {
     /// Returns when one of `signals` (SIGINT, SIGTERM) arrives.
     static func waitForSignal(_ signals: [any DispatchSourceSignal]) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let once = OnceFlag()
+            let once = Once()
             for source in signals {
-                source.setEventHandler { if once.take() { continuation.resume() } }
+                source.setEventHandler { if once.first() { continuation.resume() } }
                 source.resume()
             }
         }
@@ -372,18 +372,5 @@ struct DemoCredentials {
             attributes: [.posixPermissions: 0o600]
         )
         return DemoCredentials(file: file, tokens: Dictionary(uniqueKeysWithValues: all.map { ($0.node, $0.leaderToken) }))
-    }
-}
-
-/// True exactly once.
-final class OnceFlag: @unchecked Sendable {
-    private var taken = false
-    private let lock = NSLock()
-    func take() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if taken { return false }
-        taken = true
-        return true
     }
 }
