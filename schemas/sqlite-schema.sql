@@ -277,7 +277,7 @@ CREATE INDEX cases_by_region ON cases(issue_region);
 CREATE INDEX cases_by_registered ON cases(registered_at DESC, case_number DESC);
 CREATE INDEX cases_by_status ON cases(status, registered_at);
 CREATE INDEX cases_lookup_digest ON cases(lookup_digest) WHERE lookup_digest IS NOT NULL;
-CREATE INDEX cases_open ON cases(holder, status, petition_received_at, next_due_kind, next_due_at,
+CREATE INDEX cases_open ON cases(holder, status, next_due_kind, petition_received_at, next_due_at,
     assigned_by, supervision_due_at) WHERE is_open = 1;
 CREATE INDEX cases_open_moves ON cases(moves DESC, case_number) WHERE is_open = 1 AND moves >= 2;
 CREATE INDEX cases_stats_accept_due ON cases(accept_due_at, law_related, decided_at, unit_node)

@@ -17,7 +17,7 @@ struct PostgresMigration: Sendable {
 public enum PostgresSchema {
     static let migrations: [PostgresMigration] = [
         PostgresMigration001Chains.migration, PostgresMigration002Audit.migration, PostgresMigration003Accounts.migration,
-        PostgresMigration004Cases.migration,
+        PostgresMigration004Cases.migration, PostgresMigration005OpenIndexByKind.migration,
     ]
 
     /// The identifiers, in order.

@@ -28,6 +28,7 @@ extension NodeDatabase {
         migrator.registerMigration(Migration017OverdueIndex.identifier, migrate: Migration017OverdueIndex.migrate)
         migrator.registerMigration(Migration018EventFormat.identifier, migrate: Migration018EventFormat.migrate)
         migrator.registerMigration(Migration019DailyCountsStaged.identifier, migrate: Migration019DailyCountsStaged.migrate)
+        migrator.registerMigration(Migration020OpenIndexByKind.identifier, migrate: Migration020OpenIndexByKind.migrate)
         return migrator
     }
 

@@ -17,33 +17,15 @@ extension NodeDatabase {
     /// Ages count whole civil days from the receipt (收件日期); an unmet deadline ending by
     /// `lights.yellowUntil` is due soon (临期, `DueLight.yellow`).
     ///
-    /// One read transaction of grouped queries over the partial index of open cases (`cases_open`)
-    /// and the open flags, so its cost grows with the open work, not with the history.
+    /// One read transaction: one pass over the partial index of open cases (`cases_open`) in its
+    /// order, and the open flags, so its cost grows with the open work, not with the history.
     public func backlog(now: Date, lights: DueLightRule) async throws -> [NodeID: BacklogCounts] {
         let nowMs = now.milliseconds
-        // One streaming pass in the index's order (holder, status): no expression in the GROUP BY,
-        // and cumulative conditions (received at least b days ago), which are cheaper than ranges.
-        // A comparison with NULL is NULL, which SUM and COUNT skip: no `IS NOT NULL` beside each
-        // (a third of the pass's time at a province); a group with none sums to NULL, read as 0.
         let boundaries = AgeBucket.allCases.dropFirst()
-        let ageSums = boundaries.map {
-            "\(dialect.count(where: "petition_received_at < \(receivedBefore(ageAtLeast: $0.firstDay, now: now).milliseconds)")) AS age_\($0.firstDay)"
-        }.joined(separator: ", ")
+        let sql = backlogPassSQL(now: now)
         return try await read { db in
             var result: [NodeID: BacklogCounts] = [:]
-            let rows = try db.rows(
-                """
-                SELECT holder, status, COUNT(*) AS n, \(ageSums),
-                    \(dialect.count(where: "next_due_at < ?")) AS overdue,
-                    \(dialect.count(where: "next_due_at BETWEEN ? AND ?")) AS due_soon,
-                    COUNT(assigned_by) AS assigned,
-                    COUNT(supervision_due_at) AS supervised,
-                    \(dialect.count(where: "supervision_due_at < ?")) AS supervision_overdue
-                FROM cases WHERE is_open = 1 GROUP BY holder, status
-                """,
-                arguments: [nowMs, nowMs, lights.yellowUntil.milliseconds, nowMs],
-                cached: false
-            )
+            let rows = try db.rows(sql, arguments: [nowMs, nowMs, lights.yellowUntil.milliseconds, nowMs], cached: false)
             for row in rows {
                 let status: String = row["status"]
                 let n: Int = row["n"]
@@ -57,23 +39,14 @@ extension NodeDatabase {
                 for (i, bucket) in AgeBucket.allCases.enumerated() where atLeast[i] > atLeast[i + 1] {
                     counts.byAge[bucket.rawValue, default: 0] += atLeast[i] - atLeast[i + 1]
                 }
-                counts.overdue += (row["overdue"] as Int? ?? 0)
+                let overdue = row["overdue"] as Int? ?? 0
+                counts.overdue += overdue
+                if overdue > 0, let kind = row["next_due_kind"] as String? { counts.overdueByKind[kind, default: 0] += overdue }
                 counts.dueSoon += (row["due_soon"] as Int? ?? 0)
                 counts.awaitingClosureReport += row["assigned"] as Int
                 counts.awaitingSupervisionFeedback += row["supervised"] as Int
                 counts.supervisionFeedbackOverdue += (row["supervision_overdue"] as Int? ?? 0)
                 result[NodeID(row["holder"] as String)] = counts
-            }
-            let overdue = try db.fetchAll(
-                """
-                SELECT holder, next_due_kind, COUNT(*) AS n FROM cases
-                WHERE is_open = 1 AND next_due_at < ? GROUP BY holder, next_due_kind
-                """,
-                [nowMs]
-            )
-            for row in overdue {
-                let kind: String = row["next_due_kind"]
-                result[NodeID(row["holder"] as String), default: BacklogCounts()].overdueByKind[kind, default: 0] += row["n"] as Int
             }
             // A condition may be both computed here and reported by a child: count it once.
             let flags = try db.fetchAll(
@@ -88,6 +61,29 @@ extension NodeDatabase {
             }
             return result
         }
+    }
+
+    /// The backlog's pass at `now`, whose arguments are now, now and the end of 临期, now.
+    ///
+    /// One streaming pass in the index's order (holder, status, next_due_kind; migration 020): no
+    /// expression in the GROUP BY, and cumulative conditions (received at least b days ago), which
+    /// are cheaper than ranges. Grouping by the deadline's kind too gives the overdue cases by kind
+    /// in the same pass (a second query scanned the index again and sorted). A comparison with
+    /// NULL is NULL, which SUM and COUNT skip: no `IS NOT NULL` beside each (a third of the pass's
+    /// time at a province); a group with none sums to NULL, read as 0.
+    func backlogPassSQL(now: Date) -> String {
+        let ageSums = AgeBucket.allCases.dropFirst().map {
+            "\(dialect.count(where: "petition_received_at < \(receivedBefore(ageAtLeast: $0.firstDay, now: now).milliseconds)")) AS age_\($0.firstDay)"
+        }.joined(separator: ", ")
+        return """
+            SELECT holder, status, next_due_kind, COUNT(*) AS n, \(ageSums),
+                \(dialect.count(where: "next_due_at < ?")) AS overdue,
+                \(dialect.count(where: "next_due_at BETWEEN ? AND ?")) AS due_soon,
+                COUNT(assigned_by) AS assigned,
+                COUNT(supervision_due_at) AS supervised,
+                \(dialect.count(where: "supervision_due_at < ?")) AS supervision_overdue
+            FROM cases WHERE is_open = 1 GROUP BY holder, status, next_due_kind
+            """
     }
 
     /// The instant before which a receipt is at least `days` whole civil days old at `now`: the
