@@ -162,6 +162,10 @@ public struct ReconciliationLimits: Codable, Equatable, Sendable {
 
 /// The flags a case's own state raises at any node that holds a replica of it.
 public enum CaseFlags {
+    /// The flags `state` raises at `now`, and the first instant from which the same state may raise
+    /// others (a limit or a deadline not yet passed at `now`; nil when only a new state can): until
+    /// then the answer holds, so a reconciliation round need not evaluate an unchanged state again.
+    /// A flag's `since` and detail come from the state, never from `now`.
     public static func evaluate(
         _ state: CaseState,
         at node: NodeID,
@@ -169,8 +173,13 @@ public enum CaseFlags {
         calendar: DeadlineCalendar,
         limits: ReconciliationLimits,
         hierarchy: Hierarchy?
-    ) -> [Flag] {
+    ) -> (flags: [Flag], changesAt: Date?) {
         var flags: [Flag] = []
+        var changesAt: Date?
+        // A flag raised once the time condition holds; until it does, the answer may change at `instant`.
+        func when(_ holds: Bool, from instant: Date, _ raise: () -> Void) {
+            if holds { raise() } else { changesAt = min(changesAt ?? instant, instant) }
+        }
         func flag(_ kind: FlagKind, _ key: String = "", since: Date, about: NodeID? = nil, _ detail: String) {
             flags.append(
                 Flag(
@@ -189,36 +198,38 @@ public enum CaseFlags {
         func name(_ id: NodeID) -> String { hierarchy?.topology.node(id)?.name ?? id.rawValue }
         if state.status == .offered, let offer = state.pendingOffer {
             let since = offer.offeredAt.addingTimeInterval(limits.offerStuckSeconds)
-            if now >= since {
+            when(now >= since, from: since) {
                 flag(.offerStuck, since: since, "\(name(offer.from)) 于 \(calendar.civilDate(of: offer.offeredAt)) 交给 \(name(offer.to))，至今未接收也未退回。")
             }
         }
         if state.status == .declined, let decline = state.lastDecline {
             let since = (decline.declinedAt ?? state.lastEventAt).addingTimeInterval(limits.declinedSeconds)
-            if now >= since { flag(.declinedNotRerouted, since: since, "\(name(decline.to)) 退回后，\(name(state.holder)) 尚未重新分流。") }
+            when(now >= since, from: since) {
+                flag(.declinedNotRerouted, since: since, "\(name(decline.to)) 退回后，\(name(state.holder)) 尚未重新分流。")
+            }
         }
         if state.awaitsClosureVerification, let closedAt = state.closedAt {
             let since = closedAt.addingTimeInterval(limits.closureVerificationSeconds)
-            if now >= since {
-                flag(
-                    .closureAwaitingVerification,
-                    since: since,
-                    "办结报告于 \(calendar.civilDate(of: closedAt)) 报送 \(name(state.holder))，尚未审核认定。"
-                )
+            when(now >= since, from: since) {
+                flag(.closureAwaitingVerification, since: since, "办结报告于 \(calendar.civilDate(of: closedAt)) 报送 \(name(state.holder))，尚未审核认定。")
             }
         }
         if !state.status.isFinal {
-            for deadline in state.deadlines(calendar: calendar) where deadline.kind.isObligation && deadline.metAt == nil && now > deadline.dueAt {
-                flag(.overdue, deadline.kind.rawValue, since: deadline.dueAt, "\(deadline.kind.label)已于 \(deadline.dueDate) 届满。")
+            for deadline in state.deadlines(calendar: calendar) where deadline.kind.isObligation && deadline.metAt == nil {
+                when(now > deadline.dueAt, from: deadline.dueAt) {
+                    flag(.overdue, deadline.kind.rawValue, since: deadline.dueAt, "\(deadline.kind.label)已于 \(deadline.dueDate) 届满。")
+                }
             }
-            if let supervision = state.openSupervision, now > supervision.feedbackDue(calendar: calendar) {
+            if let supervision = state.openSupervision {
                 let due = supervision.feedbackDue(calendar: calendar)
-                flag(
-                    .overdue,
-                    "supervisionFeedback",
-                    since: due,
-                    "\(name(supervision.by)) 的督办要求于 \(calendar.dueDay(of: supervision.dueAt)) 前反馈，尚未反馈。"
-                )
+                when(now > due, from: due) {
+                    flag(
+                        .overdue,
+                        "supervisionFeedback",
+                        since: due,
+                        "\(name(supervision.by)) 的督办要求于 \(calendar.dueDay(of: supervision.dueAt)) 前反馈，尚未反馈。"
+                    )
+                }
             }
         }
         if let hierarchy, let expected = expectedHolderLevel(state, hierarchy: hierarchy),
@@ -226,7 +237,7 @@ public enum CaseFlags {
         {
             flag(.policy, since: state.lastEventAt, "当前阶段应由\(expected.label)办理，实际办理机关 \(name(state.holder)) 为\(level.label)。")
         }
-        return flags
+        return (flags, changesAt)
     }
 
     /// The level the ownership policy expects to hold the case in its current phase; nil where the

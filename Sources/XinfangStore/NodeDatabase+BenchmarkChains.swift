@@ -71,8 +71,9 @@ extension NodeDatabase {
     }
 
     /// For the migration benchmark only: takes the store back to the schema of the releases before
-    /// `Migration018EventFormat` and `Migration019DailyCountsStaged`, as a store of those releases
-    /// holds it: the event format column, the staging table and the migrations' records removed,
+    /// `Migration018EventFormat`, `Migration019DailyCountsStaged` and `Migration020OpenIndexByKind`,
+    /// as a store of those releases holds it: the event format column, the staging table and the
+    /// migrations' records removed, the open cases' index in its earlier order,
     /// and the daily counts signed as the per-row triggers signed them (their SQL is gone from this
     /// build; the triggers are dropped, and the opening writes the current ones and recounts, as it
     /// does for such a store). Refused when an event of format 2 is stored.
@@ -87,7 +88,16 @@ extension NodeDatabase {
             try db.execute("DROP TABLE \(DailyCounts.stagedTable)")
             try NodeMeta.set(db, "daily_counts", "v\(DailyCounts.version) offset \(self.dailyCountsOffsetMs)")
             try db.execute("ALTER TABLE events DROP COLUMN format")
-            for identifier in [Migration018EventFormat.identifier, Migration019DailyCountsStaged.identifier] {
+            try db.execute("DROP INDEX cases_open")
+            try db.execute(
+                """
+                CREATE INDEX cases_open ON cases(holder, status, petition_received_at, next_due_kind, next_due_at,
+                    assigned_by, supervision_due_at) WHERE is_open = 1
+                """
+            )
+            for identifier in [
+                Migration018EventFormat.identifier, Migration019DailyCountsStaged.identifier, Migration020OpenIndexByKind.identifier,
+            ] {
                 try db.execute("DELETE FROM grdb_migrations WHERE identifier = ?", [identifier])
             }
         }

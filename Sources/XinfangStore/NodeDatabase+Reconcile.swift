@@ -8,7 +8,11 @@ public struct ReconcileReport: Codable, Sendable, Equatable {
     public var ranAt: Date
     /// The run before this one (nil for the first): a long gap means the job caught up.
     public var previousRunAt: Date?
+    /// Open cases (not final) this round looked at.
     public var casesScanned: Int
+    /// … of them, those whose state was decoded and evaluated: new states, and answers that
+    /// reached the instant they could change (`CaseFlagMemo`); the others kept the last round's.
+    public var casesEvaluated: Int
     public var raised: Int
     public var cleared: Int
     /// Open flags raised here after the run, by kind.
@@ -49,7 +53,7 @@ extension NodeDatabase {
     public func reconcile(now: Date, limits: ReconciliationLimits) async throws -> ReconcileReport {
         try await refreshPlannerStatistics()
         try await rederiveBlobWants(now: now)
-        let (desired, scanned) = try await read { db in try computeFlags(db, now: now, limits: limits) }
+        let (desired, scanned, evaluated) = try await read { db in try computeFlags(db, now: now, limits: limits) }
         return try await write { db in
             let previous = try NodeMeta.get(db, "reconciled_at").flatMap(Int64.init).map(Date.init(milliseconds:))
             var open: [String: Int64] = [:]
@@ -88,6 +92,7 @@ extension NodeDatabase {
                 ranAt: now,
                 previousRunAt: previous,
                 casesScanned: scanned,
+                casesEvaluated: evaluated,
                 raised: raised,
                 cleared: gone.count,
                 open: byKind
@@ -100,30 +105,57 @@ extension NodeDatabase {
         try await read { db in try NodeMeta.get(db, "reconciled_at").flatMap(Int64.init).map(Date.init(milliseconds:)) }
     }
 
-    func computeFlags(_ db: some SQLSession, now: Date, limits: ReconciliationLimits) throws -> ([Flag], Int) {
-        var (flags, scanned) = try caseFlags(db, now: now, limits: limits)
+    func computeFlags(_ db: some SQLSession, now: Date, limits: ReconciliationLimits) throws -> (flags: [Flag], scanned: Int, evaluated: Int) {
+        var (flags, scanned, evaluated) = try caseFlags(db, now: now, limits: limits)
         flags += try conflictFlags(db)
         flags += try commandFlags(db, now: now, limits: limits)
         flags += try outboxFlags(db, now: now, limits: limits)
         flags += try silentChildFlags(db, now: now, limits: limits)
         flags += try replicaFlags(db, now: now, limits: limits)
         flags += try blobFlags(db, now: now, limits: limits)
-        return (flags, scanned)
+        return (flags, scanned, evaluated)
     }
 
-    /// Every open case's own flags (overdue, stuck, …), from one scan of the open cases.
-    func caseFlags(_ db: some SQLSession, now: Date, limits: ReconciliationLimits) throws -> ([Flag], Int) {
-        var flags: [Flag] = []
-        var scanned = 0
+    /// Every open case's own flags (overdue, stuck, …): one scan of the open cases' heads; the
+    /// states decoded and evaluated only where the last round's answer may not hold
+    /// (`CaseFlagMemo`). Answers the flags, the open cases and how many were evaluated.
+    func caseFlags(_ db: some SQLSession, now: Date, limits: ReconciliationLimits) throws -> (flags: [Flag], scanned: Int, evaluated: Int) {
         let finals = CaseStatus.allCases.filter(\.isFinal).map { "'\($0.rawValue)'" }.joined(separator: ",")
-        let sql = "SELECT s.state_json FROM cases c JOIN case_states s USING (case_number) WHERE c.status NOT IN (\(finals))"
-        try db.eachRow(sql, arguments: []) { row in
-            let state = try CanonicalJSON.decoder.decode(CaseState.self, from: Data((row[0] as String).utf8))
+        let previous = caseFlagMemo.entries(for: limits)
+        var flags: [Flag] = []
+        var entries: [String: CaseFlagMemo.Entry] = [:]
+        var stale: [String] = []
+        var scanned = 0
+        try db.eachRow("SELECT case_number, head_hash FROM cases WHERE status NOT IN (\(finals))", arguments: []) { row in
             scanned += 1
-            flags += CaseFlags.evaluate(state, at: node, now: now, calendar: calendar, limits: limits, hierarchy: hierarchy)
+            let number: String = row[0]
+            if let entry = previous[number], entry.holds(head: row[1], at: now) {
+                flags += entry.flags
+                entries[number] = entry
+            } else {
+                stale.append(number)
+            }
         }
-        return (flags, scanned)
+        for start in stride(from: 0, to: stale.count, by: Self.caseFlagsBatch) {
+            let numbers = stale[start..<min(start + Self.caseFlagsBatch, stale.count)]
+            let marks = Array(repeating: "?", count: numbers.count).joined(separator: ", ")
+            try db.eachRow(
+                "SELECT c.case_number, c.head_hash, s.state_json FROM cases c JOIN case_states s USING (case_number) WHERE c.case_number IN (\(marks))",
+                arguments: Array(numbers)
+            ) { row in
+                let state = try CanonicalJSON.decoder.decode(CaseState.self, from: Data((row[2] as String).utf8))
+                let answer = CaseFlags.evaluate(state, at: node, now: now, calendar: calendar, limits: limits, hierarchy: hierarchy)
+                flags += answer.flags
+                entries[row[0]] = CaseFlagMemo.Entry(head: row[1], evaluatedAt: now, changesAt: answer.changesAt, flags: answer.flags)
+            }
+        }
+        caseFlagMemo.replace(with: entries, limits: limits)
+        return (flags, scanned, stale.count)
     }
+
+    /// Cases whose states one statement of the round reads (bound values, far under either
+    /// backend's limit).
+    static let caseFlagsBatch = 500
 
     /// Forks no one has resolved.
     func conflictFlags(_ db: some SQLSession) throws -> [Flag] {

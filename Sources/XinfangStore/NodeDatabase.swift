@@ -45,6 +45,8 @@ public struct NodeDatabase: Sendable {
     /// Where new 查询码 come from: the system's random generator, or a seeded one (the simulator,
     /// whose runs must repeat).
     public let lookupCodes = LookupCodeSource()
+    /// The reconciliation round's answers for the cases it evaluated, kept for the next round.
+    let caseFlagMemo = CaseFlagMemo()
     /// Whether commits wait for fsync (`synchronous = FULL`, a node's store), so that
     /// `writeUnsynced` has something to relax.
     let syncsCommits: Bool

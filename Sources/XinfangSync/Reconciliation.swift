@@ -75,6 +75,7 @@ public struct ReconciliationService: Service {
                     "reconciled",
                     metadata: [
                         "flags.raised": "\(round.reconcile.raised)", "flags.cleared": "\(round.reconcile.cleared)",
+                        "cases.scanned": "\(round.reconcile.casesScanned)", "cases.evaluated": "\(round.reconcile.casesEvaluated)",
                         "ae.resent": "\(round.antiEntropy?.resent ?? 0)",
                     ]
                 )

@@ -44,10 +44,11 @@ struct SchemaUpgradeTests {
         let upgrade = Lines()
         let upgraded = try open(upgrade)
         #expect(
-            upgrade.all.first == "schema: applying 2 migration(s) (018-event-format, 019-daily-counts-staged) to a store of 300 cases",
+            upgrade.all.first
+                == "schema: applying 3 migration(s) (018-event-format, 019-daily-counts-staged, 020-open-index-by-kind) to a store of 300 cases",
             "\(upgrade.all)"
         )
-        for identifier in ["018-event-format", "019-daily-counts-staged"] {
+        for identifier in ["018-event-format", "019-daily-counts-staged", "020-open-index-by-kind"] {
             #expect(upgrade.all.contains { $0.hasPrefix("schema: \(identifier) applied in ") && $0.hasSuffix(" s") })
         }
         #expect(upgrade.all.contains { $0.hasPrefix("schema: indicator counts rebuilt in ") }, "the per-row triggers rewritten")

@@ -32,7 +32,7 @@ struct Reconcile: AsyncParsableCommand {
             return
         }
         let r = round.reconcile
-        print("node \(r.node): scanned \(r.casesScanned) open cases; raised \(r.raised), cleared \(r.cleared) flags")
+        print("node \(r.node): scanned \(r.casesScanned) open cases (evaluated \(r.casesEvaluated)); raised \(r.raised), cleared \(r.cleared) flags")
         if let previous = r.previousRunAt { print("previous run: \(previous)") } else { print("previous run: none") }
         if let ae = round.antiEntropy {
             print(
