@@ -121,17 +121,39 @@ extension NodeDatabase {
     /// (`CaseFlagMemo`). Answers the flags, the open cases and how many were evaluated.
     func caseFlags(_ db: some SQLSession, now: Date, limits: ReconciliationLimits) throws -> (flags: [Flag], scanned: Int, evaluated: Int) {
         let finals = CaseStatus.allCases.filter(\.isFinal).map { "'\($0.rawValue)'" }.joined(separator: ",")
-        let previous = caseFlagMemo.entries(for: limits)
+        let previous = caseFlagMemo.last(for: limits)
+        var next = CaseFlagMemo.Round(limits: limits)
         var flags: [Flag] = []
-        var entries: [String: CaseFlagMemo.Entry] = [:]
-        var stale: [String] = []
         var scanned = 0
+        var evaluated = 0
+        func evaluate(_ row: SQLRow) throws {
+            let state = try CanonicalJSON.decoder.decode(CaseState.self, from: Data((row[2] as String).utf8))
+            let answer = CaseFlags.evaluate(state, at: node, now: now, calendar: calendar, limits: limits, hierarchy: hierarchy)
+            flags += answer.flags
+            evaluated += 1
+            let head = CaseFlagMemo.key(row[1])
+            next.keep(CaseFlagMemo.key(row[0]), .init(head: head, evaluatedAt: now, changesAt: answer.changesAt, flags: answer.flags))
+        }
+        let join = "SELECT c.case_number, c.head_hash, s.state_json FROM cases c JOIN case_states s USING (case_number)"
+        guard !previous.isEmpty else {
+            // Nothing kept (a first round, or other limits): every state, in one pass.
+            try db.eachRow("\(join) WHERE c.status NOT IN (\(finals))", arguments: []) { row in
+                scanned += 1
+                try evaluate(row)
+            }
+            caseFlagMemo.replace(with: next)
+            return (flags, scanned, evaluated)
+        }
+        next.quiet.reserveCapacity(previous.quiet.count)
+        next.answered.reserveCapacity(previous.answered.count)
+        var stale: [String] = []
         try db.eachRow("SELECT case_number, head_hash FROM cases WHERE status NOT IN (\(finals))", arguments: []) { row in
             scanned += 1
             let number: String = row[0]
-            if let entry = previous[number], entry.holds(head: row[1], at: now) {
-                flags += entry.flags
-                entries[number] = entry
+            let key = CaseFlagMemo.key(number)
+            if let kept = previous.flags(of: key, head: CaseFlagMemo.key(row[1]), at: now) {
+                flags += kept
+                next.keep(key, from: previous)
             } else {
                 stale.append(number)
             }
@@ -139,18 +161,10 @@ extension NodeDatabase {
         for start in stride(from: 0, to: stale.count, by: Self.caseFlagsBatch) {
             let numbers = stale[start..<min(start + Self.caseFlagsBatch, stale.count)]
             let marks = Array(repeating: "?", count: numbers.count).joined(separator: ", ")
-            try db.eachRow(
-                "SELECT c.case_number, c.head_hash, s.state_json FROM cases c JOIN case_states s USING (case_number) WHERE c.case_number IN (\(marks))",
-                arguments: Array(numbers)
-            ) { row in
-                let state = try CanonicalJSON.decoder.decode(CaseState.self, from: Data((row[2] as String).utf8))
-                let answer = CaseFlags.evaluate(state, at: node, now: now, calendar: calendar, limits: limits, hierarchy: hierarchy)
-                flags += answer.flags
-                entries[row[0]] = CaseFlagMemo.Entry(head: row[1], evaluatedAt: now, changesAt: answer.changesAt, flags: answer.flags)
-            }
+            try db.eachRow("\(join) WHERE c.case_number IN (\(marks))", arguments: Array(numbers), evaluate)
         }
-        caseFlagMemo.replace(with: entries, limits: limits)
-        return (flags, scanned, stale.count)
+        caseFlagMemo.replace(with: next)
+        return (flags, scanned, evaluated)
     }
 
     /// Cases whose states one statement of the round reads (bound values, far under either

@@ -19,7 +19,7 @@ struct CaseFlagMemoTests {
 
     /// A round at `now` after the memo is emptied: every open case evaluated, as a restarted server would.
     static func fromScratch(_ db: NodeDatabase, now: Date, limits: ReconciliationLimits) async throws -> (ReconcileReport, [String]) {
-        db.caseFlagMemo.replace(with: [:], limits: limits)
+        db.caseFlagMemo.replace(with: CaseFlagMemo.Round())
         let report = try await db.reconcile(now: now, limits: limits)
         return (report, try await openFlags(db))
     }
