@@ -116,9 +116,10 @@ extension NodeDatabase {
         return (flags, scanned, evaluated)
     }
 
-    /// Every open case's own flags (overdue, stuck, …): one scan of the open cases' heads; the
+    /// The own flags (overdue, stuck, …) of every case not final: one scan of their heads, the
     /// states decoded and evaluated only where the last round's answer may not hold
-    /// (`CaseFlagMemo`). Answers the flags, the open cases and how many were evaluated.
+    /// (`CaseFlagMemo`; every state, in one pass, when nothing is kept). Answers the flags, the
+    /// cases scanned and how many were evaluated.
     func caseFlags(_ db: some SQLSession, now: Date, limits: ReconciliationLimits) throws -> (flags: [Flag], scanned: Int, evaluated: Int) {
         let finals = CaseStatus.allCases.filter(\.isFinal).map { "'\($0.rawValue)'" }.joined(separator: ",")
         let previous = caseFlagMemo.last(for: limits)
