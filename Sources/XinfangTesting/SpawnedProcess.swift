@@ -21,6 +21,9 @@ public final class SpawnedProcess: @unchecked Sendable {
     }
 
     public let processIdentifier: pid_t
+    /// The variable that asks `xinfang` to stop when the process that started it ends (any value
+    /// but "1" leaves it running).
+    public static let stopWithParent = "XINFANG_STOP_WITH_PARENT"
     private let lock = NSLock()
     private var exitStatus: Int32?
 
@@ -56,7 +59,14 @@ public final class SpawnedProcess: @unchecked Sendable {
         let argv = ([executable] + arguments).map { strdup($0) }
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, nil, argv + [nil], environ)
+        // This process's environment, and `xinfang`'s request to stop once this process has ended
+        // (`XINFANG_STOP_WITH_PARENT`), so that a test run that stops on a fatal error leaves no
+        // node running.
+        var environment = ProcessInfo.processInfo.environment
+        environment[Self.stopWithParent] = environment[Self.stopWithParent] ?? "1"
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") }
+        defer { for pointer in envp { free(pointer) } }
+        let rc = posix_spawn(&pid, executable, &actions, nil, argv + [nil], envp + [nil])
         guard rc == 0 else { throw Failure("posix_spawn \(executable): \(String(cString: strerror(rc)))") }
         processIdentifier = pid
     }

@@ -39,6 +39,7 @@ struct Demo: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let parent = getppid()
         let root = URL(fileURLWithPath: dir)
         let example = try NodeConfig.loadTopology(URL(fileURLWithPath: topology))
         let ports = try Self.ports(count: example.nodes.count, base: basePort)
@@ -91,6 +92,8 @@ struct Demo: AsyncParsableCommand {
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         let signals = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
+        let parentWatch = ParentWatch.startIfAsked(parent: parent)
+        defer { parentWatch?.cancel() }
         var client = DemoClient(urls: Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, $0.baseURL) }))
         client.tokens = credentials.tokens
         do {

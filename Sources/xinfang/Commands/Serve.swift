@@ -33,6 +33,7 @@ struct Serve: AsyncParsableCommand {
     var logFormat: String = "text"
 
     func run() async throws {
+        let parent = getppid()
         #if canImport(Glibc)
         // At most two malloc arenas: the case file's 1–4 MiB buffers, freed on many threads, were
         // kept per thread arena, and a node grew by 49 MB while it fetched a 200 MB file (P8);
@@ -98,6 +99,8 @@ struct Serve: AsyncParsableCommand {
             watchdog: watchdog,
             logger: logger
         )
+        let parentWatch = ParentWatch.startIfAsked(parent: parent)
+        defer { parentWatch?.cancel() }
         try await group.run()
         watchdog.finished()
     }
