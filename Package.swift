@@ -166,6 +166,7 @@ let package = Package(
             name: "XinfangSyncTests",
             dependencies: [
                 "XinfangCore", "XinfangStore", "XinfangService", "XinfangSync", "XinfangHTTP", "XinfangTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,12 +1,15 @@
+import Crypto
 public import Foundation
-import XinfangCore
+import Synchronization
+public import XinfangCore
 
 /// Moving a blob between neighbours as it rests: the sealed chunks are copied, never opened and
 /// sealed again (the hierarchy shares the data keyring), so a transfer costs a file read at one
 /// end and a write at the other. The receiver checks every chunk as it arrives (it opens under
 /// the file's id, index and end, so a truncated, altered or misplaced chunk is refused at once),
-/// keeps what it checked in `incoming/<sha256>.part` (a restart or a kill -9 resumes after the
-/// last whole chunk), and names the blob only once the whole file verifies against its hash.
+/// hashes what it opened, keeps what it checked in `incoming/<sha256>.part` (a restart or a
+/// kill -9 resumes after the last whole chunk), and names the blob only once the hash of the whole
+/// verifies, after one fsync of the file.
 extension BlobStore {
     /// What a sender says about a blob before its chunks: the sealed file's header, its number
     /// of chunks and its plaintext size.
@@ -27,9 +30,51 @@ extension BlobStore {
             return chunks == Swift.max(1, (size + header.chunkBytes - 1) / header.chunkBytes) ? header : nil
         }
 
+        /// How many chunks from `first` make `sealedBytes` stored bytes (whole chunks only).
+        public func chunks(from first: Int, sealedBytes: Int) -> Int {
+            guard let header = parsed else { return 0 }
+            var index = first
+            var left = sealedBytes
+            while index < chunks, case let length = sealedLength(of: index, chunkBytes: header.chunkBytes), left >= length {
+                left -= length
+                index += 1
+            }
+            return index - first
+        }
+
         /// The stored length of chunk `index`.
         func sealedLength(of index: Int, chunkBytes: Int) -> Int {
             (index == chunks - 1 ? size - (chunks - 1) * chunkBytes : chunkBytes) + BlobSealing.overhead
+        }
+    }
+
+    /// The fetches under way in this process, each with the neighbour it asks: what lets a relay
+    /// tell a neighbour asking for chunks it has not yet that they are coming (`blob-arriving`),
+    /// and never the neighbour it is asking itself, so two nodes that both lack a file do not
+    /// wait on each other.
+    public final class Fetches: Sendable {
+        private let sources = Mutex<[String: [UInt64: NodeID]]>([:])
+        private let next = Atomic<UInt64>(0)
+
+        public init() {}
+
+        /// A fetch of `sha256` from `source` begins; `end` it with the token this returns.
+        public func begin(_ sha256: String, from source: NodeID) -> UInt64 {
+            let token = next.add(1, ordering: .relaxed).newValue
+            sources.withLock { $0[sha256, default: [:]][token] = source }
+            return token
+        }
+
+        public func end(_ sha256: String, _ token: UInt64) {
+            sources.withLock { sources in
+                sources[sha256]?[token] = nil
+                if sources[sha256]?.isEmpty == true { sources[sha256] = nil }
+            }
+        }
+
+        /// Whether `sha256` is being fetched here from a neighbour other than `asker`.
+        public func coming(_ sha256: String, for asker: NodeID) -> Bool {
+            sources.withLock { $0[sha256]?.values.contains { $0 != asker } ?? false }
         }
     }
 
@@ -106,6 +151,8 @@ extension BlobStore {
         let handle: FileHandle
         /// The index of the next chunk wanted.
         public private(set) var nextChunk: Int
+        /// The SHA-256 of the plaintext of the chunks before `nextChunk`.
+        var hasher: SHA256
 
         init(store: BlobStore, sha256: String, shape: SealedShape) throws {
             guard BlobStore.isHash(sha256) else { throw Failure.invalidHash(sha256) }
@@ -132,10 +179,23 @@ extension BlobStore {
                 guard manager.createFile(atPath: url.path, contents: shape.header) else { throw Failure.corrupt("cannot create \(url.path)") }
             }
             handle = try FileHandle(forUpdating: url)
-            // Drop a torn chunk a crash left after the last whole one.
-            try handle.truncate(atOffset: UInt64(header.length + kept * (header.chunkBytes + BlobSealing.overhead)))
+            // The chunks kept are opened again, in order, for the running hash: the file is synced
+            // only once whole, so after a power failure a chunk it kept may not be what was written.
+            // The first that does not open is dropped with everything after it, as a torn chunk a
+            // crash left after the last whole one.
+            var hasher = SHA256()
+            var whole = 0
+            try handle.seek(toOffset: UInt64(header.length))
+            while whole < kept, let sealed = try handle.read(upToCount: shape.sealedLength(of: whole, chunkBytes: header.chunkBytes)),
+                let plain = try? store.sealing.open(sealed, index: whole, last: whole == shape.chunks - 1, header: header)
+            {
+                hasher.update(data: plain)
+                whole += 1
+            }
+            try handle.truncate(atOffset: UInt64(header.length + whole * (header.chunkBytes + BlobSealing.overhead)))
             try handle.seekToEnd()
-            nextChunk = kept
+            self.hasher = hasher
+            nextChunk = whole
         }
 
         deinit { try? handle.close() }
@@ -144,17 +204,21 @@ extension BlobStore {
         public var isComplete: Bool { nextChunk >= shape.chunks }
 
         /// Takes the stored bytes of the next chunks; each must open as the chunk it is, or
-        /// nothing of this call is kept. Durable when it returns.
+        /// nothing of this call is kept. Kept when it returns (a kill -9 loses none of it); the
+        /// file is synced once, whole, by `finish`.
         public func append(_ bytes: Data) throws {
             var offset = bytes.startIndex
             var index = nextChunk
+            var hashed = hasher
             // Checked in place (slices share the bytes), then written: one copy of the request in memory.
             while offset < bytes.endIndex {
                 guard index < shape.chunks else { throw Failure.corrupt("\(sha256): more chunks than the blob has") }
                 let length = shape.sealedLength(of: index, chunkBytes: header.chunkBytes)
                 guard bytes.endIndex - offset >= length else { throw Failure.corrupt("\(sha256): chunk \(index) is truncated") }
                 do {
-                    _ = try store.sealing.open(bytes[offset..<offset + length], index: index, last: index == shape.chunks - 1, header: header)
+                    hashed.update(
+                        data: try store.sealing.open(bytes[offset..<offset + length], index: index, last: index == shape.chunks - 1, header: header)
+                    )
                 } catch {
                     throw Failure.corrupt("\(sha256): chunk \(index) does not open")
                 }
@@ -162,30 +226,22 @@ extension BlobStore {
                 index += 1
             }
             try handle.write(contentsOf: bytes)
-            try handle.synchronize()
+            hasher = hashed
             nextChunk = index
         }
 
-        /// Verifies the whole file against its hash and names the blob; a file that does not
-        /// verify is dropped.
+        /// Verifies the hash of the whole (of every chunk as it was opened) and names the blob,
+        /// the file synced first; a file that does not verify is dropped.
         public func finish() throws -> Stored {
             guard isComplete else { throw Failure.corrupt("\(sha256): \(shape.chunks - nextChunk) chunks missing") }
+            let actual = BlobStore.hex(hasher.finalize())
+            guard actual == sha256 else {
+                discard()
+                throw Failure.hashMismatch(expected: sha256, actual: actual)
+            }
+            try handle.synchronize()
             try handle.close()
-            do {
-                guard let reading = FileHandle(forReadingAtPath: url.path) else { throw Failure.missing(sha256) }
-                let reader = try Reader(sha256: sha256, handle: reading, sealing: store.sealing, range: nil)
-                while try reader.next() != nil {}  // the last chunk checks the hash
-            } catch {
-                try? FileManager.default.removeItem(at: url)
-                throw error
-            }
-            let target = store.url(sha256)
-            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-            if FileManager.default.fileExists(atPath: target.path) {
-                try FileManager.default.removeItem(at: url)
-            } else {
-                try FileManager.default.moveItem(at: url, to: target)
-            }
+            try store.name(url, as: sha256)
             return Stored(sha256: sha256, size: shape.size, head: Data())
         }
 

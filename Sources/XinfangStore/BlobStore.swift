@@ -12,6 +12,8 @@ public import XinfangCore
 public struct BlobStore: Sendable {
     public let directory: URL
     let sealing: BlobSealing
+    /// The blobs this process is fetching now, and from whom (shared by the copies of this value).
+    public let fetches = Fetches()
 
     public init(directory: URL, protector: PersonalDataProtector) {
         self.directory = directory
@@ -94,18 +96,12 @@ public struct BlobStore: Sendable {
             try handle.write(contentsOf: try store.sealing.seal(pending, index: index, last: true, header: header))
             try handle.synchronize()
             try handle.close()
-            let sha256 = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            let sha256 = BlobStore.hex(hasher.finalize())
             if let expected, expected != sha256 {
                 try? FileManager.default.removeItem(at: temporary)
                 throw Failure.hashMismatch(expected: expected, actual: sha256)
             }
-            let target = store.url(sha256)
-            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-            if FileManager.default.fileExists(atPath: target.path) {
-                try FileManager.default.removeItem(at: temporary)
-            } else {
-                try FileManager.default.moveItem(at: temporary, to: target)
-            }
+            try store.name(temporary, as: sha256)
             return Stored(sha256: sha256, size: size, head: head)
         }
 
@@ -115,6 +111,30 @@ public struct BlobStore: Sendable {
             try? FileManager.default.removeItem(at: temporary)
         }
     }
+
+    /// Names a whole, synced file in `incoming/` as the blob `sha256` (or drops it when that blob
+    /// is already stored), and syncs the folder, so that a blob recorded as here after this is
+    /// here after a power failure too.
+    func name(_ file: URL, as sha256: String) throws {
+        let target = url(sha256)
+        let folder = target.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        if FileManager.default.fileExists(atPath: target.path) {
+            try FileManager.default.removeItem(at: file)
+        } else {
+            try FileManager.default.moveItem(at: file, to: target)
+            try Self.sync(folder: folder)
+        }
+    }
+
+    static func sync(folder: URL) throws {
+        let descriptor = open(folder.path, O_RDONLY | O_DIRECTORY)
+        guard descriptor >= 0 else { throw Failure.corrupt("cannot open \(folder.path)") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw Failure.corrupt("cannot sync \(folder.path)") }
+    }
+
+    static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
 
     /// A writer for a new blob of at most `limit` bytes.
     public func writer(limit: Int) throws -> Writer { try Writer(store: self, limit: limit) }
@@ -202,7 +222,7 @@ public struct BlobStore: Sendable {
             if hasher != nil {
                 hasher?.update(data: plain)
                 if index == chunks - 1 {
-                    let actual = hasher!.finalize().map { String(format: "%02x", $0) }.joined()
+                    let actual = BlobStore.hex(hasher!.finalize())
                     guard actual == sha256 else { throw Failure.hashMismatch(expected: sha256, actual: actual) }
                 }
             }

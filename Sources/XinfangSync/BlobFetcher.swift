@@ -9,8 +9,10 @@ public import XinfangStore
 /// Fetches the blobs this node has events for but not the bytes of (`blob_wants`), apart from
 /// the event packets: `concurrency` workers, each taking the oldest due want no other worker
 /// holds, asking a neighbour (`BlobFetchPolicy.source`: the event's sender first) for its sealed
-/// chunks four at a time, checking each chunk as it lands and keeping it durably, so a restart
-/// or a kill -9 resumes after the last whole chunk. A failed attempt waits (1 s doubling to five
+/// chunks `BlobFetchPolicy.chunksPerRequest` at a time, the next request on its way while the
+/// last answer is checked and kept (unless a bandwidth cap spaces them), checking each chunk as it
+/// lands, so a restart or a kill -9 resumes after the last whole chunk (the file is synced once,
+/// whole, before it is named). A failed attempt waits (1 s doubling to five
 /// minutes) and asks the next neighbour. Woken by every commit that may add a want; otherwise a
 /// worker sleeps until the next want is due or a minute passes.
 public struct BlobFetcher: Service {
@@ -84,58 +86,85 @@ public struct BlobFetcher: Service {
         guard let source = BlobFetchPolicy.source(attempts: want.attempts, sender: want.sender, at: me, topology: topology),
             let peer = topology.node(source)
         else { return await failed("no neighbour to ask") }
+        let fetching = database.blobs.fetches.begin(want.sha256, from: source)
+        defer { database.blobs.fetches.end(want.sha256, fetching) }
         var arrival: BlobStore.Arrival?
-        var next = database.blobs.receivedChunks(want.sha256)
         // A neighbour still fetching the file itself hands on what it has: while it keeps making
-        // progress the attempt goes on, asking again shortly for the chunks it does not have yet.
+        // progress (or, before the first chunk, while it says it is fetching) the attempt goes on,
+        // asking again shortly for the chunks it does not have yet. (A relay of the previous
+        // release says `blob-not-here` for both.)
         var lastProgress: Date?
-        while !stop.isStopped && !Task.isCancelled {
-            let request = BlobRequest(
-                from: me,
-                to: source,
-                sha256: want.sha256,
-                chunk: next,
-                count: BlobFetchPolicy.chunksPerRequest,
-                sentAt: clock.now()
-            )
-            guard let body = try? CanonicalJSON.encoder.encode(request) else { return }
-            switch await transport.fetchBlobChunks(body, signature: hierarchy.key.sign(body), from: me, to: peer) {
+        let started = clock.now()
+        @Sendable func ask(_ chunk: Int) async -> BlobChunksResult? { await request(chunk, of: want.sha256, from: peer, hierarchy: hierarchy) }
+        var answer = await ask(database.blobs.receivedChunks(want.sha256))
+        while let current = answer, !stop.isStopped && !Task.isCancelled {
+            switch current {
             case .unreachable(let why): return await failed("\(source) unreachable: \(why)", unreachable: source)
-            case .refused(_, "blob-not-here", _)
+            case .refused(_, "blob-arriving", _) where clock.now().timeIntervalSince(lastProgress ?? started) < BlobFetchPolicy.relayStallSeconds,
+                .refused(_, "blob-not-here", _)
             where lastProgress.map { clock.now().timeIntervalSince($0) < BlobFetchPolicy.relayStallSeconds } ?? false:
                 try? await Task.sleep(for: .milliseconds(Int(BlobFetchPolicy.relayPollSeconds * 1000)))
+                answer = await ask(arrival?.nextChunk ?? database.blobs.receivedChunks(want.sha256))
             case .refused(let status, let code, let detail):
-                return await failed("\(source) refused (\(status) \(code)): \(detail)", notYetThere: code == "blob-not-here")
+                return await failed(
+                    "\(source) refused (\(status) \(code)): \(detail)",
+                    notYetThere: ["blob-not-here", "blob-arriving"].contains(code)
+                )
             case .chunks(let shape, let first, let bytes):
                 guard shape.size == want.size else { return await failed("\(source) has \(shape.size) bytes, the event says \(want.size)") }
+                let receiving: BlobStore.Arrival
                 do {
-                    let receiving = try arrival ?? database.blobs.arrival(want.sha256, shape: shape)
-                    arrival = receiving
-                    if first == receiving.nextChunk && !bytes.isEmpty {
+                    receiving = try arrival ?? database.blobs.arrival(want.sha256, shape: shape)
+                } catch {
+                    return await failed("\(source): \(error)")
+                }
+                arrival = receiving
+                let fits = first == receiving.nextChunk && !bytes.isEmpty
+                // Unpaced, the chunks after these are asked for while these are checked and kept:
+                // the neighbour's answer overlaps this node's work (one request ahead, so at most
+                // two answers in memory). Paced, the next request waits for its turn.
+                var pause = pacer.delay(after: bytes.count, from: source, now: clock.now())
+                let following = fits ? first + shape.chunks(from: first, sealedBytes: bytes.count) : receiving.nextChunk
+                let asksAhead = pause <= 0 && following < shape.chunks
+                async let ahead = asksAhead ? ask(following) : nil
+                do {
+                    if fits {
                         try receiving.append(bytes)
                         lastProgress = clock.now()
                         Counter(label: "xinfang_blob_bytes_received_total", dimensions: [("peer", source.rawValue)]).increment(by: bytes.count)
                     }
-                    if receiving.isComplete {
-                        _ = try receiving.finish()
-                        try await database.blobArrived(want.sha256)
-                        logger.info(
-                            "blob fetched",
-                            metadata: ["sha256": "\(want.sha256)", "case": "\(want.caseNumber)", "from": "\(source)", "bytes": "\(want.size)"]
-                        )
-                        return
-                    }
-                    next = receiving.nextChunk
+                    if try await finished(receiving, want, from: source) { return }
                 } catch {
                     return await failed("\(source): \(error)")
                 }
-                var pause = pacer.delay(after: bytes.count, from: source, now: clock.now())
                 while pause > 0 && !stop.isStopped {
                     try? await Task.sleep(for: .milliseconds(Int(min(pause, 0.25) * 1000)))
                     pause -= 0.25
                 }
+                answer = await ahead
+                if answer == nil { answer = await ask(receiving.nextChunk) }
             }
         }
+    }
+
+    /// Asks `peer` for the chunks of `sha256` from `chunk` (a signed request).
+    func request(_ chunk: Int, of sha256: String, from peer: TopologyNode, hierarchy: Hierarchy) async -> BlobChunksResult? {
+        let me = database.node
+        let request = BlobRequest(from: me, to: peer.id, sha256: sha256, chunk: chunk, count: BlobFetchPolicy.chunksPerRequest, sentAt: clock.now())
+        guard let body = try? CanonicalJSON.encoder.encode(request) else { return nil }
+        return await transport.fetchBlobChunks(body, signature: hierarchy.key.sign(body), from: me, to: peer)
+    }
+
+    /// Names the blob once every chunk is here and the want is met; whether it was.
+    func finished(_ receiving: BlobStore.Arrival, _ want: BlobWant, from source: NodeID) async throws -> Bool {
+        guard receiving.isComplete else { return false }
+        _ = try receiving.finish()
+        try await database.blobArrived(want.sha256)
+        logger.info(
+            "blob fetched",
+            metadata: ["sha256": "\(want.sha256)", "case": "\(want.caseNumber)", "from": "\(source)", "bytes": "\(want.size)"]
+        )
+        return true
     }
 }
 

@@ -117,7 +117,7 @@ public struct BlobServer: Sendable {
         do {
             return try await check(body: body, from: header, signature: signature, now: now)
         } catch let refusal as PacketRefusal {
-            if refusal.code != "blob-not-here" {
+            if !["blob-not-here", "blob-arriving"].contains(refusal.code) {
                 try await database.countRefusal(peer: header ?? "unknown", code: refusal.code, detail: refusal.detail, now: now)
             }
             throw refusal
@@ -151,10 +151,21 @@ public struct BlobServer: Sendable {
         var count = request.count
         let partial = !database.blobs.contains(request.sha256)
         if partial {
-            // A relay still fetching the file hands on the chunks it has checked so far.
-            guard let size = try await database.wantedSize(request.sha256),
-                let (arriving, have) = database.blobs.partialShape(request.sha256, size: size), request.chunk < have
-            else { throw PacketRefusal(status: 404, code: "blob-not-here", detail: "\(me) does not have these bytes of \(request.sha256) yet") }
+            // A relay still fetching the file hands on the chunks it has checked so far, and says
+            // when it has not the ones asked for yet.
+            guard let size = try await database.wantedSize(request.sha256) else {
+                throw PacketRefusal(status: 404, code: "blob-not-here", detail: "\(me) does not have the bytes of \(request.sha256)")
+            }
+            guard let (arriving, have) = database.blobs.partialShape(request.sha256, size: size), request.chunk < have else {
+                guard database.blobs.fetches.coming(request.sha256, for: sender.id) else {
+                    throw PacketRefusal(status: 404, code: "blob-not-here", detail: "\(me) does not have these bytes of \(request.sha256) yet")
+                }
+                throw PacketRefusal(
+                    status: 404,
+                    code: "blob-arriving",
+                    detail: "\(me) is fetching \(request.sha256) itself and has not chunk \(request.chunk) yet: ask again shortly"
+                )
+            }
             shape = arriving
             count = min(count, have - request.chunk)
         } else {

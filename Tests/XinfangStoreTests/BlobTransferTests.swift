@@ -60,6 +60,49 @@ struct BlobTransferTests {
         #expect(try readAll(receiver, blob.sha256) == data)
     }
 
+    /// The file is synced once, whole: after a power failure a chunk the partial file kept may be
+    /// zeros or old bytes. A resumed arrival opens what it kept again, keeps the chunks before the
+    /// first that does not open, and the whole still verifies.
+    @Test func aResumedCopyDropsAKeptChunkThatNoLongerOpensAndWhatFollowsIt() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (blob, data) = try stored(4 * Self.chunk + 7)
+        let shape = try sender.shape(blob.sha256)
+        let first = try receiver.arrival(blob.sha256, shape: shape)
+        try first.append(try sender.sealedChunks(blob.sha256, from: 0, count: 3))
+        #expect(first.nextChunk == 3)
+        // Chunk 1 lost in the crash: zeros where it was, chunk 2 intact after it.
+        let part = receiver.directory.appendingPathComponent("incoming/\(blob.sha256).part")
+        let handle = try FileHandle(forUpdating: part)
+        let headerLength = (try handle.seekToEnd()) - UInt64(3 * Self.sealed)
+        try handle.seek(toOffset: headerLength + UInt64(Self.sealed))
+        try handle.write(contentsOf: Data(count: Self.sealed))
+        try handle.close()
+        let resumed = try receiver.arrival(blob.sha256, shape: shape)
+        #expect(resumed.nextChunk == 1, "chunk 0 kept; chunk 1 and the sound chunk 2 after it fetched again")
+        #expect(receiver.receivedChunks(blob.sha256) == 1)
+        try resumed.append(try sender.sealedChunks(blob.sha256, from: 1, count: 4))
+        _ = try resumed.finish()
+        #expect(try readAll(receiver, blob.sha256) == data)
+        #expect(receiver.receivedChunks(blob.sha256) == 0, "named, nothing left in incoming")
+    }
+
+    /// A relay says a file is coming only to a neighbour other than the one it fetches from, so
+    /// two nodes that both lack a file and ask each other are each told it is not here.
+    @Test func aFetchUnderWayIsComingForEveryNeighbourButTheOneItAsks() {
+        let fetches = BlobStore.Fetches()
+        let (sha, other) = (String(repeating: "a", count: 64), String(repeating: "b", count: 64))
+        let (province, city, county) = (NodeID(rawValue: "430000"), NodeID(rawValue: "430100"), NodeID(rawValue: "430102"))
+        #expect(!fetches.coming(sha, for: county), "nothing under way")
+        let fromCounty = fetches.begin(sha, from: county)
+        #expect(!fetches.coming(sha, for: county) && fetches.coming(sha, for: province))
+        let fromProvince = fetches.begin(sha, from: province)
+        #expect(fetches.coming(sha, for: county) && fetches.coming(sha, for: city) && !fetches.coming(other, for: county))
+        fetches.end(sha, fromProvince)
+        #expect(!fetches.coming(sha, for: county), "the other fetch ended; its token ends only itself")
+        fetches.end(sha, fromCounty)
+        #expect(!fetches.coming(sha, for: province))
+    }
+
     @Test func aTruncatedAlteredOrMisplacedChunkIsRefusedAndNothingOfItKept() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let (blob, _) = try stored(3 * Self.chunk + 5)

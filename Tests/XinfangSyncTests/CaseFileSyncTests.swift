@@ -81,6 +81,52 @@ struct CaseFileSyncTests {
         }
     }
 
+    /// A relay that wants a file and has not the chunk asked for says it is fetching it
+    /// (`blob-arriving`), so the node below asks again shortly instead of backing off; a node
+    /// that neither has nor wants the bytes says they are not here.
+    @Test func aRelayStillFetchingSaysSoAndHandsTheFileOnOnceItHasIt() async throws {
+        try await TestCluster.run(nodes: [H.province, H.changsha, H.furong]) { c in
+            let number = try await c.register(at: H.province, region: "430102")
+            let evidence = Self.pdf(3 << 20, seed: 7)
+            let sha = Self.hex(evidence)
+            #expect(try await Self.upload(c, at: H.province, number, evidence, name: "证据.pdf").status == 201)
+            // The province loses the file before it assigns the case: the city wants it and
+            // cannot have it yet.
+            let file = c.database(H.province).blobs.directory.appendingPathComponent(String(sha.prefix(2))).appendingPathComponent(sha)
+            let sealed = try Data(contentsOf: file)
+            try FileManager.default.removeItem(at: file)
+            try await c.act(at: H.province, number, ["action": "offer", "to": "430102", "mode": "assign", "dueAt": "2026-12-31"])
+            try await c.waitFor(H.furong, number) { $0.activeAttachments.count == 1 }
+            func ask(_ from: NodeID, _ to: NodeID) async throws -> ClusterReply {
+                let body = try CanonicalJSON.encoder.encode(BlobRequest(from: from, to: to, sha256: sha, chunk: 0, count: 2, sentAt: Date()))
+                return try await c.send(
+                    "POST",
+                    c.url(to, "/sync/v1/blobs"),
+                    body: body,
+                    headers: [PeerHeaders.from: from.rawValue, PeerHeaders.signature: c.keys[from]!.sign(body), "Authorization": ""]
+                )
+            }
+            // The city's own fetcher fails at the province and backs off between attempts (its
+            // second asks the county, which says not here: it asks the city). A fetch from the
+            // province under way at the city, as in the normal course (whom a fetch may not
+            // keep waiting: `BlobTransferTests`):
+            let city = c.database(H.changsha).blobs.fetches
+            let fromProvince = city.begin(sha, from: H.province)
+            let arriving = try await ask(H.furong, H.changsha)
+            #expect(arriving.status == 404 && arriving.json["code"] as? String == "blob-arriving", "\(arriving.text)")
+            city.end(sha, fromProvince)
+            let lost = try await ask(H.changsha, H.province)
+            #expect(lost.status == 404 && lost.json["code"] as? String == "blob-not-here", "neither here nor wanted: \(lost.text)")
+            // The file comes back: the city fetches it and hands it on.
+            try sealed.write(to: file)
+            try await Self.waitForBlob(c, sha, at: H.changsha)
+            try await Self.waitForBlob(c, sha, at: H.furong)
+            var whole = Data()
+            try c.database(H.furong).blobs.read(sha) { whole.append($0) }
+            #expect(whole == evidence)
+        }
+    }
+
     @Test(arguments: StoreBackend.allCases) func aNeighbourIsHandedChunksOnlyWithinTheCaseAndWhenItSigns(backend: StoreBackend) async throws {
         try await TestCluster.run(nodes: [H.province, H.changsha, H.furong, H.yuelu], backend: backend) { c in
             let number = try await c.register(at: H.furong, region: "430102")

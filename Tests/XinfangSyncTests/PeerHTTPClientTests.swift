@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -7,7 +8,8 @@ import Synchronization
 import Testing
 import XinfangCore
 import XinfangHTTP
-import XinfangSync
+
+@testable import XinfangSync
 
 /// The peer protocol's HTTP client (`PeerHTTPClient`, under `HTTPPacketTransport`): what it must
 /// refuse as carefully as what it carries. A packet that reaches the peer gets its answer; a peer
@@ -94,6 +96,48 @@ struct PeerHTTPClientTests {
             }
             #expect(status == 307)
             #expect(followed.value == 0)
+        }
+    }
+}
+
+extension PeerHTTPClientTests {
+    /// An answer is read whole into one buffer of the length it declares, and refused past the
+    /// limit whether it declares its length or streams without one.
+    @Test func anAnswerIsReadWithinItsLimitDeclaredOrStreamed() async throws {
+        let router = Router()
+        router.get("/declared/:bytes") { _, context -> Response in
+            let bytes = try context.parameters.require("bytes", as: Int.self)
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(repeating: 7, count: bytes)))
+        }
+        router.get("/streamed/:bytes") { _, context -> Response in
+            let bytes = try context.parameters.require("bytes", as: Int.self)
+            return Response(
+                status: .ok,
+                body: ResponseBody { writer in
+                    var left = bytes
+                    while left > 0 {
+                        try await writer.write(ByteBuffer(repeating: 7, count: min(left, 10_000)))
+                        left -= 10_000
+                    }
+                    try await writer.finish(nil)
+                }
+            )
+        }
+        try await serving(router) { port in
+            func get(_ path: String, limit: Int) async -> HTTPExchange.Reply {
+                await HTTPExchange.execute(
+                    HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"),
+                    on: PeerHTTPClient.client,
+                    within: 60,
+                    answerBytesMax: limit
+                )
+            }
+            for kind in ["declared", "streamed"] {
+                let whole = await get("/\(kind)/65000", limit: 65_000)
+                #expect(whole.failure == nil && whole.status == 200 && whole.body == Data(repeating: 7, count: 65_000), "\(kind)")
+                let over = await get("/\(kind)/65001", limit: 65_000)
+                #expect(over.status == 0 && over.failure?.contains("longer than 65000 bytes") == true, "\(kind): \(over.failure ?? "read")")
+            }
         }
     }
 }
