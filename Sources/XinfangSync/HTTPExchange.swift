@@ -81,12 +81,13 @@ public struct HTTPExchange: Sendable {
 
     /// The answer's body, in one buffer of the length it declares when it declares one: a buffer
     /// grown as the parts come (AsyncHTTPClient's `collect`) doubles past it, so two chunks of a
-    /// blob (2 MiB and 56 bytes) held 4 MiB, copied four times on the way.
+    /// blob (2 MiB and 56 bytes) held 4 MiB, copied four times on the way. What is set aside before
+    /// the bytes come is at most `reservedBytesMax`: a declared length is only a promise.
     static func collect(_ response: HTTPClientResponse, upTo limit: Int) async throws -> ByteBuffer {
         var answer = ByteBuffer()
         if let declared = response.headers.first(name: "content-length").flatMap(Int.init) {
             guard declared <= limit else { throw AnswerTooLarge(limit: limit) }
-            answer.reserveCapacity(declared)
+            answer.reserveCapacity(min(max(declared, 0), reservedBytesMax))
         }
         for try await var part in response.body {
             guard answer.readableBytes + part.readableBytes <= limit else { throw AnswerTooLarge(limit: limit) }
@@ -94,6 +95,9 @@ public struct HTTPExchange: Sendable {
         }
         return answer
     }
+
+    /// The most set aside for an answer before its bytes come (a peer's answer is at most 5 MiB).
+    static let reservedBytesMax = 8 << 20
 
     struct AnswerTooLarge: Error, CustomStringConvertible {
         var limit: Int
