@@ -12,6 +12,28 @@ public struct BlobWant: Equatable, Sendable {
     public var wantedSince: Date
     public var attempts: Int
     public var lastError: String?
+    /// When the fetcher takes it up again.
+    public var nextAttemptAt: Date
+
+    public init(
+        sha256: String,
+        caseNumber: CaseNumber,
+        size: Int,
+        sender: NodeID?,
+        wantedSince: Date,
+        attempts: Int,
+        lastError: String?,
+        nextAttemptAt: Date
+    ) {
+        self.sha256 = sha256
+        self.caseNumber = caseNumber
+        self.size = size
+        self.sender = sender
+        self.wantedSince = wantedSince
+        self.attempts = attempts
+        self.lastError = lastError
+        self.nextAttemptAt = nextAttemptAt
+    }
 }
 
 /// Whether a neighbour may be handed a blob.
@@ -100,13 +122,15 @@ extension NodeDatabase {
             sender: (row["sender"] as String?).map { NodeID($0) },
             wantedSince: Date(milliseconds: row["wanted_since"]),
             attempts: row["attempts"],
-            lastError: row["last_error"]
+            lastError: row["last_error"],
+            nextAttemptAt: Date(milliseconds: row["next_attempt_at"])
         )
     }
 
-    /// The size the event names for a blob this node still wants (a relay's partial file).
-    public func wantedSize(_ sha256: String) async throws -> Int? {
-        try await read { db in try db.value("SELECT size FROM blob_wants WHERE sha256 = ?", [sha256], as: Int.self) }
+    /// The want for a blob this node still lacks (a relay's partial file: its size, and whether
+    /// the fetcher is about to take it up), or nil.
+    public func blobWant(_ sha256: String) async throws -> BlobWant? {
+        try await read { db in try db.fetchAll("SELECT * FROM blob_wants WHERE sha256 = ?", [sha256]).first.map(Self.want) }
     }
 
     /// When the next want falls due, or nil when nothing is wanted.

@@ -153,11 +153,12 @@ public struct BlobServer: Sendable {
         if partial {
             // A relay still fetching the file hands on the chunks it has checked so far, and says
             // when it has not the ones asked for yet.
-            guard let size = try await database.wantedSize(request.sha256) else {
+            guard let want = try await database.blobWant(request.sha256) else {
                 throw PacketRefusal(status: 404, code: "blob-not-here", detail: "\(me) does not have the bytes of \(request.sha256)")
             }
-            guard let (arriving, have) = database.blobs.partialShape(request.sha256, size: size), request.chunk < have else {
-                guard database.blobs.fetches.coming(request.sha256, for: sender.id) else {
+            guard let (arriving, have) = database.blobs.partialShape(request.sha256, size: want.size), request.chunk < have else {
+                let fetching = database.blobs.fetches.coming(request.sha256, for: sender.id)
+                guard Self.coming(want, to: sender.id, fetching: fetching, at: me, topology: hierarchy.topology, now: now) else {
                     throw PacketRefusal(status: 404, code: "blob-not-here", detail: "\(me) does not have these bytes of \(request.sha256) yet")
                 }
                 throw PacketRefusal(
@@ -183,6 +184,19 @@ public struct BlobServer: Sendable {
             peer: sender.id,
             partial: partial
         )
+    }
+}
+
+extension BlobServer {
+    /// Whether a blob wanted here that lacks the chunk `asker` asked for is coming: a fetch of it
+    /// is under way in this process from a neighbour other than `asker` (`fetching`), or the want
+    /// is due and its next attempt asks another neighbour (the fetcher is about to take it up, as
+    /// after a restart). Never when the fetch asks `asker` itself: two nodes that both lack a file
+    /// are each told it is not here.
+    public static func coming(_ want: BlobWant, to asker: NodeID, fetching: Bool, at me: NodeID, topology: Topology, now: Date) -> Bool {
+        guard !fetching else { return true }
+        let next = BlobFetchPolicy.source(attempts: want.attempts, sender: want.sender, at: me, topology: topology)
+        return want.nextAttemptAt <= now && next != nil && next != asker
     }
 }
 

@@ -127,6 +127,34 @@ struct CaseFileSyncTests {
         }
     }
 
+    /// When a relay that lacks the chunks asked for says they are coming: a fetch from another
+    /// neighbour under way, or a want due whose next attempt asks another neighbour; never when
+    /// its fetch asks the asker, nor while it waits out a back-off.
+    @Test func aWantIsComingOnlyFromAnotherNeighbourAndWhenDueOrUnderWay() {
+        let (topology, _) = ExampleHierarchy.topology(baseURL: { "http://127.0.0.1/\($0)" })
+        let now = Date()
+        var want = BlobWant(
+            sha256: String(repeating: "c", count: 64),
+            caseNumber: CaseNumber(rawValue: "X"),
+            size: 1,
+            sender: H.province,
+            wantedSince: now,
+            attempts: 0,
+            lastError: nil,
+            nextAttemptAt: now
+        )
+        func coming(to asker: NodeID, fetching: Bool = false) -> Bool {
+            BlobServer.coming(want, to: asker, fetching: fetching, at: H.changsha, topology: topology, now: now)
+        }
+        #expect(coming(to: H.furong), "due, and its first attempt asks the province")
+        #expect(!coming(to: H.province), "its next attempt asks the asker")
+        want.attempts = 1  // the second attempt asks 芙蓉区, the first child
+        #expect(!coming(to: H.furong) && coming(to: H.province))
+        want.nextAttemptAt = now.addingTimeInterval(5)
+        #expect(!coming(to: H.province), "waiting out a back-off")
+        #expect(coming(to: H.province, fetching: true), "a fetch from another neighbour is under way")
+    }
+
     @Test(arguments: StoreBackend.allCases) func aNeighbourIsHandedChunksOnlyWithinTheCaseAndWhenItSigns(backend: StoreBackend) async throws {
         try await TestCluster.run(nodes: [H.province, H.changsha, H.furong, H.yuelu], backend: backend) { c in
             let number = try await c.register(at: H.furong, region: "430102")
