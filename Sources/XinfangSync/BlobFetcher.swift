@@ -108,7 +108,7 @@ public struct BlobFetcher: Service {
             case .refused(let status, let code, let detail):
                 return await failed(
                     "\(source) refused (\(status) \(code)): \(detail)",
-                    notYetThere: ["blob-not-here", "blob-arriving"].contains(code)
+                    notYetThere: BlobServer.notYetHere.contains(code)
                 )
             case .chunks(let shape, let first, let bytes):
                 guard shape.size == want.size else { return await failed("\(source) has \(shape.size) bytes, the event says \(want.size)") }

@@ -117,7 +117,7 @@ public struct BlobServer: Sendable {
         do {
             return try await check(body: body, from: header, signature: signature, now: now)
         } catch let refusal as PacketRefusal {
-            if !["blob-not-here", "blob-arriving"].contains(refusal.code) {
+            if !Self.notYetHere.contains(refusal.code) {
                 try await database.countRefusal(peer: header ?? "unknown", code: refusal.code, detail: refusal.detail, now: now)
             }
             throw refusal
@@ -188,6 +188,10 @@ public struct BlobServer: Sendable {
 }
 
 extension BlobServer {
+    /// The refusals that say the bytes are not here yet (a relay answers them in the normal
+    /// course: not counted as a neighbour's refusal, and asked again within seconds).
+    public static let notYetHere: Set<String> = ["blob-not-here", "blob-arriving"]
+
     /// Whether a blob wanted here that lacks the chunk `asker` asked for is coming: a fetch of it
     /// is under way in this process from a neighbour other than `asker` (`fetching`), or the want
     /// is due and its next attempt asks another neighbour (the fetcher is about to take it up, as
