@@ -234,7 +234,7 @@ extension BlobStore {
         /// the file synced first; a file that does not verify is dropped.
         public func finish() throws -> Stored {
             guard isComplete else { throw Failure.corrupt("\(sha256): \(shape.chunks - nextChunk) chunks missing") }
-            let actual = BlobStore.hex(hasher.finalize())
+            let actual = NodeBackup.hex(hasher.finalize())
             guard actual == sha256 else {
                 discard()
                 throw Failure.hashMismatch(expected: sha256, actual: actual)

@@ -96,7 +96,7 @@ public struct BlobStore: Sendable {
             try handle.write(contentsOf: try store.sealing.seal(pending, index: index, last: true, header: header))
             try handle.synchronize()
             try handle.close()
-            let sha256 = BlobStore.hex(hasher.finalize())
+            let sha256 = NodeBackup.hex(hasher.finalize())
             if let expected, expected != sha256 {
                 try? FileManager.default.removeItem(at: temporary)
                 throw Failure.hashMismatch(expected: expected, actual: sha256)
@@ -123,18 +123,9 @@ public struct BlobStore: Sendable {
             try FileManager.default.removeItem(at: file)
         } else {
             try FileManager.default.moveItem(at: file, to: target)
-            try Self.sync(folder: folder)
+            try NodeBackup.synchronize(folder)
         }
     }
-
-    static func sync(folder: URL) throws {
-        let descriptor = open(folder.path, O_RDONLY | O_DIRECTORY)
-        guard descriptor >= 0 else { throw Failure.corrupt("cannot open \(folder.path)") }
-        defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw Failure.corrupt("cannot sync \(folder.path)") }
-    }
-
-    static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
 
     /// A writer for a new blob of at most `limit` bytes.
     public func writer(limit: Int) throws -> Writer { try Writer(store: self, limit: limit) }
@@ -222,7 +213,7 @@ public struct BlobStore: Sendable {
             if hasher != nil {
                 hasher?.update(data: plain)
                 if index == chunks - 1 {
-                    let actual = BlobStore.hex(hasher!.finalize())
+                    let actual = NodeBackup.hex(hasher!.finalize())
                     guard actual == sha256 else { throw Failure.hashMismatch(expected: sha256, actual: actual) }
                 }
             }

@@ -14,26 +14,6 @@ public struct BlobWant: Equatable, Sendable {
     public var lastError: String?
     /// When the fetcher takes it up again.
     public var nextAttemptAt: Date
-
-    public init(
-        sha256: String,
-        caseNumber: CaseNumber,
-        size: Int,
-        sender: NodeID?,
-        wantedSince: Date,
-        attempts: Int,
-        lastError: String?,
-        nextAttemptAt: Date
-    ) {
-        self.sha256 = sha256
-        self.caseNumber = caseNumber
-        self.size = size
-        self.sender = sender
-        self.wantedSince = wantedSince
-        self.attempts = attempts
-        self.lastError = lastError
-        self.nextAttemptAt = nextAttemptAt
-    }
 }
 
 /// Whether a neighbour may be handed a blob.

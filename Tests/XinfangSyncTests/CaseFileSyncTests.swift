@@ -2,9 +2,10 @@ import Crypto
 import Foundation
 import Testing
 import XinfangCore
-import XinfangStore
 import XinfangSync
 import XinfangTesting
+
+@testable import XinfangStore
 
 /// The case file's bytes between nodes (issue 17): they follow the events, apart from them, to
 /// every node that takes part and may hold them; a neighbour is handed them only within the
