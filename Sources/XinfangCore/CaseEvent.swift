@@ -207,16 +207,21 @@ public struct CaseEvent: Codable, Equatable, Sendable {
         encoded().computedHash()
     }
 
-    /// The event with its body and command encoded (once). A registration's body, the largest, is
-    /// written by hand (`CaseRegistration.bodyJSON`; debug builds assert the encoder's bytes).
+    /// The event with its body and command encoded (once). A registration's body and an action's
+    /// are written by hand (`CaseRegistration.bodyJSON`, `ActionFields.bodyJSON`; debug builds
+    /// assert the encoder's bytes).
     public func encoded() -> Encoded {
         // Encoding a value made of strings, integers and booleans cannot fail.
         func byEncoder(_ value: some Encodable) -> String { String(decoding: try! CanonicalJSON.encoder.encode(value), as: UTF8.self) }
         let bodyJSON: String
-        if case .register(let registration) = body {
+        switch body {
+        case .register(let registration):
             bodyJSON = registration.bodyJSON()
             assert(bodyJSON == byEncoder(body), "a registration's JSON written by hand differs from the encoder's")
-        } else {
+        case .act(let action):
+            bodyJSON = action.fields.bodyJSON()
+            assert(bodyJSON == byEncoder(body), "an action's JSON written by hand differs from the encoder's")
+        case .refuse:
             bodyJSON = byEncoder(body)
         }
         return Encoded(event: self, body: bodyJSON, command: command.map(byEncoder))
