@@ -356,8 +356,12 @@ extension Data {
 }
 
 /// The one JSON form used for hashing and storage: sorted keys, dates as integer milliseconds.
+///
+/// One encoder and one decoder for the process, configured once and never changed: Foundation's
+/// are safe to share between threads (each call works on state of its own), and a new one a call
+/// cost an allocation and a date closure every event.
 public enum CanonicalJSON {
-    public static var encoder: JSONEncoder {
+    public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
@@ -365,17 +369,17 @@ public enum CanonicalJSON {
             try c.encode(milliseconds(date))
         }
         return encoder
-    }
+    }()
 
     /// A date as the canonical form writes it: whole milliseconds since 1970, rounded.
     public static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 
-    public static var decoder: JSONDecoder {
+    public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let c = try decoder.singleValueContainer()
             return Date(timeIntervalSince1970: Double(try c.decode(Int64.self)) / 1000)
         }
         return decoder
-    }
+    }()
 }

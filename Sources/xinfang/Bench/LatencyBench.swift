@@ -44,7 +44,7 @@ struct BenchHierarchy {
     static let nodes = [ExampleHierarchy.province, ExampleHierarchy.changsha, ExampleHierarchy.furong]
 
     /// `keys`: the nodes' keys when their stores are copies of stores signed with them.
-    static func make(at root: URL, running: Set<NodeID> = Set(nodes), keys given: [NodeID: NodeKey]? = nil) throws -> BenchHierarchy {
+    static func make(at root: URL, keys given: [NodeID: NodeKey]? = nil) throws -> BenchHierarchy {
         try? FileManager.default.removeItem(at: root)
         var ports: [NodeID: Int] = [:]
         for node in nodes { ports[node] = try freeLoopbackPort() }
