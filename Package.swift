@@ -47,7 +47,7 @@ let package = Package(
         ),
         .target(
             name: "XinfangStore",
-            dependencies: ["XinfangCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["XinfangCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             swiftSettings: strictSwiftSettings
         ),
         .target(

@@ -46,10 +46,20 @@ final class PostgresSession: SQLSession {
 
     /// Runs a statement and waits for its answer.
     private func query(_ sql: String, _ arguments: [any SQLValueConvertible], cached: Bool) throws -> PostgresQueryResult {
-        let text = cached ? Self.numberedCached(sql) : Self.numbered(sql)
+        let statement = cached ? Self.numberedCached(sql) : Self.numbered(sql)
+        // The server takes more values than a statement's placeholders (the unused ones typed and
+        // ignored): refused here as SQLite refuses them, so a value is never silently dropped.
+        guard arguments.count == statement.placeholders else { throw WrongValueCount(given: arguments.count, placeholders: statement.placeholders) }
         do {
-            return try connection.query(PostgresQuery(unsafeSQL: text, binds: Self.binds(arguments)), logger: logger).wait()
+            return try connection.query(PostgresQuery(unsafeSQL: statement.text, binds: Self.binds(arguments)), logger: logger).wait()
         } catch { throw Self.seam(error) }
+    }
+
+    /// A statement given another number of values than it has placeholders.
+    struct WrongValueCount: Error, CustomStringConvertible {
+        var given: Int
+        var placeholders: Int
+        var description: String { "wrong number of statement arguments: \(given), the statement takes \(placeholders)" }
     }
 
     static func binds(_ arguments: [any SQLValueConvertible]) -> PostgresBindings {
@@ -78,9 +88,15 @@ final class PostgresSession: SQLSession {
     // MARK: Placeholders
 
     /// The translations of constant SQL, made once each.
-    private static let translations = Mutex<[String: String]>([:])
+    private static let translations = Mutex<[String: Numbered]>([:])
 
-    private static func numberedCached(_ sql: String) -> String {
+    /// A statement's text with its placeholders numbered, and how many there are.
+    struct Numbered: Sendable {
+        var text: String
+        var placeholders: Int
+    }
+
+    private static func numberedCached(_ sql: String) -> Numbered {
         if let done = translations.withLock({ $0[sql] }) { return done }
         let text = numbered(sql)
         translations.withLock { $0[sql] = text }
@@ -89,7 +105,7 @@ final class PostgresSession: SQLSession {
 
     /// `sql` with each `?` placeholder numbered (`$1`, `$2`, …), leaving alone a `?` inside a
     /// string literal, a quoted identifier or a comment.
-    static func numbered(_ sql: String) -> String {
+    static func numbered(_ sql: String) -> Numbered {
         var out = ""
         out.reserveCapacity(sql.utf8.count + 16)
         var number = 0
@@ -113,7 +129,7 @@ final class PostgresSession: SQLSession {
             }
             out.append(c)
         }
-        return out
+        return Numbered(text: out, placeholders: number)
     }
 
     // MARK: Values

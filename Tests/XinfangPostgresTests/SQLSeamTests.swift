@@ -82,6 +82,28 @@ struct SQLSeamTests {
         }
     }
 
+    /// A statement given fewer or more values than its parameters is refused, not run with the
+    /// missing ones as NULL; the same statement runs with the right values after.
+    @Test(arguments: StoreBackend.allCases)
+    func aStatementWithTheWrongNumberOfValuesIsRefused(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            try await store.writing { db in try db.execute("CREATE TABLE counted (n BIGINT PRIMARY KEY, t TEXT)") }
+            for values: [any SQLValueConvertible] in [[1], [1, "a", "b"], []] {
+                await #expect(throws: (any Error).self, "\(values.count) values") {
+                    try await store.writing { db in try db.execute("INSERT INTO counted (n, t) VALUES (?, ?)", values) }
+                }
+                await #expect(throws: (any Error).self, "\(values.count) values") {
+                    try await store.reading { db in try db.fetchAll("SELECT n FROM counted WHERE n = ? AND t = ?", values) }
+                }
+            }
+            try await store.writing { db in try db.execute("INSERT INTO counted (n, t) VALUES (?, ?)", [1, "a"]) }
+            let rows = try await store.reading { db in try db.fetchAll("SELECT n FROM counted WHERE n = ? AND t = ?", [1, "a"]) }
+            #expect(rows.count == 1)
+            let all: [Int] = try await store.reading { db in try db.values("SELECT n FROM counted") }
+            #expect(all == [1], "nothing was written by a refused statement")
+        }
+    }
+
     @Test(arguments: StoreBackend.allCases)
     func aTransactionThatThrowsLeavesNothing(_ backend: StoreBackend) async throws {
         struct Refused: Error {}

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// SQLite's side of the seam: GRDB's connection inside its transaction.
 extension Database: SQLSession {
@@ -8,7 +9,9 @@ extension Database: SQLSession {
     @discardableResult
     func run(_ sql: String, arguments: [any SQLValueConvertible], cached: Bool) throws -> Int {
         try Self.constraints {
-            try statement(sql, cached: cached).execute(arguments: Self.arguments(arguments))
+            let statement = try statement(sql, cached: cached)
+            try Self.bind(arguments, to: statement)
+            try statement.execute()
             return changesCount
         }
     }
@@ -17,7 +20,8 @@ extension Database: SQLSession {
         try Self.constraints {
             let statement = try statement(sql, cached: cached)
             let columns = statement.columnNames
-            return try Row.fetchAll(statement, arguments: Self.arguments(arguments)).map { SQLRow(columns: columns, values: $0.sqlValues) }
+            try Self.bind(arguments, to: statement)
+            return try Row.fetchAll(statement).map { SQLRow(columns: columns, values: $0.sqlValues) }
         }
     }
 
@@ -31,7 +35,8 @@ extension Database: SQLSession {
     func eachRow(_ sql: String, arguments: [any SQLValueConvertible], _ body: (SQLRow) throws -> Void) throws {
         let statement = try makeStatement(sql: sql)
         let columns = statement.columnNames
-        let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
+        try Self.bind(arguments, to: statement)
+        let cursor = try Row.fetchCursor(statement)
         while let row = try cursor.next() { try body(SQLRow(columns: columns, values: row.sqlValues)) }
     }
 
@@ -39,12 +44,31 @@ extension Database: SQLSession {
         cached ? try cachedStatement(sql: sql) : try makeStatement(sql: sql)
     }
 
-    /// GRDB's initialiser for a sequence of `DatabaseValue` reads each through a key path, which
-    /// in its unspecialised generic code looks up generic metadata for every value (3 % of a
-    /// node's samples under `bench latency`'s load); the one for optional existentials calls the
-    /// protocol's requirement instead.
-    private static func arguments(_ values: [any SQLValueConvertible]) -> StatementArguments {
-        StatementArguments(values.map { value -> (any DatabaseValueConvertible)? in value.sqlValue.databaseValue })
+    /// Binds `values` to the statement's parameters, each through GRDB's own binding of a
+    /// `DatabaseValue`, after checking their count as GRDB checks it. `StatementArguments` made
+    /// the same bindings after copying every value into an existential and mapping the array in
+    /// its unspecialised generic code: 4 % of P1's samples (docs/BENCHMARKS.md), where this loop
+    /// is a switch and a C call a value. `setUncheckedArguments` with no arguments resets the
+    /// statement, clears its bindings and records them as bound, so GRDB's `execute()` and its
+    /// cursors run the statement as bound here (a statement whose step failed is never reused:
+    /// GRDB takes it out of its cache).
+    private static func bind(_ values: [any SQLValueConvertible], to statement: Statement) throws {
+        let handle = statement.sqliteStatement
+        let expected = Int(sqlite3_bind_parameter_count(handle))
+        guard values.count == expected else {
+            throw DatabaseError(
+                resultCode: .SQLITE_MISUSE,
+                message: "wrong number of statement arguments: \(values.count), the statement takes \(expected)",
+                sql: statement.sql
+            )
+        }
+        statement.setUncheckedArguments(StatementArguments())
+        for (offset, value) in values.enumerated() {
+            let code = value.sqlValue.databaseValue.bind(to: handle, at: CInt(offset + 1))
+            guard code == SQLITE_OK else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errstr(code)), sql: statement.sql)
+            }
+        }
     }
 }
 
