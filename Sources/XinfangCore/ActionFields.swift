@@ -81,6 +81,10 @@ public struct ActionFields: Codable, Equatable, Sendable {
 
     public init(action: String? = nil) { self.action = action }
 
+    /// Every field's key: the derived encoding, the reading below (its switch is exhaustive) and
+    /// the writer follow it. A field added without its key here would be neither hashed nor
+    /// kept; `ActionJSONTests` fails until it is here, read and written (it compares the keys
+    /// written with every stored property).
     enum CodingKeys: String, CodingKey {
         case action, to, by, reviewer, mode, dueAt, note, reason, channel, earlierCase, newCase, days, approver, outcome, opinion
         case report, officeRating, unitRating, comment, text, branch, decision, routing, deliveredOn, method, signed, hearingFrom
