@@ -98,9 +98,9 @@ final class PostgresSession: SQLSession {
 
     private static func numberedCached(_ sql: String) -> Numbered {
         if let done = translations.withLock({ $0[sql] }) { return done }
-        let text = numbered(sql)
-        translations.withLock { $0[sql] = text }
-        return text
+        let statement = numbered(sql)
+        translations.withLock { $0[sql] = statement }
+        return statement
     }
 
     /// `sql` with each `?` placeholder numbered (`$1`, `$2`, …), leaving alone a `?` inside a

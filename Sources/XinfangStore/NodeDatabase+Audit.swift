@@ -85,12 +85,13 @@ extension NodeDatabase {
             return check
         }
         check.prevHash = event.prevHash
-        let canonical = (try? CanonicalJSON.encoder.encode(event.body)).map { String(decoding: $0, as: UTF8.self) }
+        // The body's canonical bytes and the hash from one encoding (`CaseEvent.encoded`).
+        let encoded = event.encoded()
         if event.body.kind != (row["kind"] as String) {
             check.problem = "\(eventPlace(row)): its kind column does not match its body (altered)"
-        } else if canonical != (row["body"] as String) {
+        } else if encoded.body != (row["body"] as String) {
             check.problem = "\(eventPlace(row)): its body is not the bytes that were hashed (altered)"
-        } else if event.computedHash() != event.hash {
+        } else if encoded.computedHash() != event.hash {
             check.problem = "\(eventPlace(row)): its hash does not match its contents (altered)"
         } else if let topology, event.signature != nil || event.origin != node {
             if !(topology.node(event.origin)?.verifies(event) ?? false) {
