@@ -41,32 +41,50 @@ extension NodeDatabase {
     }
 
     /// The events of the case's chain after `seq`, at most `limit`, as a batch's run: each in its
-    /// canonical JSON, copied from its row (`StoredEventJSON`); nil when there are none.
-    static func chainRun(_ db: some SQLSession, _ number: CaseNumber, after seq: Int, limit: Int) throws -> OutboxRun? {
+    /// canonical JSON, copied from its row (`StoredEventJSON`); nil when there are none. `forked`
+    /// says whether the case's events have a fork (`forkedCases`, asked once for a whole packet).
+    static func chainRun(_ db: some SQLSession, _ number: CaseNumber, after seq: Int, limit: Int, forked: Bool) throws -> OutboxRun? {
+        // As in `chainEvents`: a forked case walks its winning chain.
+        if forked { return try OutboxRun(Array(try loadEvents(db, number).filter { $0.seq > seq }.prefix(limit))) }
         let rows = try db.fetchAll(
             "SELECT * FROM events WHERE case_number = ? AND seq > ? ORDER BY seq LIMIT ?",
             [number.rawValue, seq, limit]
         )
-        // As in `chainEvents`: a forked case walks its winning chain.
-        let stored = try db.value("SELECT COUNT(*) FROM events WHERE case_number = ?", [number.rawValue], as: Int.self) ?? 0
-        let head = try db.value("SELECT head_seq FROM cases WHERE case_number = ?", [number.rawValue], as: Int.self) ?? 0
-        guard stored == head else { return try OutboxRun(Array(try loadEvents(db, number).filter { $0.seq > seq }.prefix(limit))) }
         guard let last = rows.last else { return nil }
         return OutboxRun(caseNumber: number, lastSeq: last["seq"], events: rows.map(StoredEventJSON.json))
     }
 
     /// The events of the case's chain after `seq`, at most `limit`.
     static func chainEvents(_ db: some SQLSession, _ number: CaseNumber, after seq: Int, limit: Int) throws -> [CaseEvent] {
-        let events = try db.fetchAll(
-            "SELECT * FROM events WHERE case_number = ? AND seq > ? ORDER BY seq LIMIT ?",
-            [number.rawValue, seq, limit + 1]
-        ).map(CaseEvent.init(row:))
         // Without a fork the events after `seq` are the chain's; with one they may all lie on a
         // losing branch, so a forked case walks its winning chain.
-        let stored = try db.value("SELECT COUNT(*) FROM events WHERE case_number = ?", [number.rawValue], as: Int.self) ?? 0
-        let head = try db.value("SELECT head_seq FROM cases WHERE case_number = ?", [number.rawValue], as: Int.self) ?? 0
-        if stored == head { return Array(events.prefix(limit)) }
-        return Array(try loadEvents(db, number).filter { $0.seq > seq }.prefix(limit))
+        if try !forkedCases(db, [number.rawValue]).isEmpty {
+            return Array(try loadEvents(db, number).filter { $0.seq > seq }.prefix(limit))
+        }
+        return try db.fetchAll(
+            "SELECT * FROM events WHERE case_number = ? AND seq > ? ORDER BY seq LIMIT ?",
+            [number.rawValue, seq, limit]
+        ).map(CaseEvent.init(row:))
+    }
+
+    /// Which of the cases `numbers` has a fork: more events stored than its head's sequence number
+    /// (a chain without a fork has exactly one event for each number up to its head). One statement
+    /// for as many cases as a packet carries; the sender asked two a case before.
+    static func forkedCases(_ db: some SQLSession, _ numbers: [String]) throws -> Set<String> {
+        var forked = Set<String>()
+        for chunk in numbers.chunked(variablesPerQuery) {
+            let rows = try db.rows(
+                """
+                SELECT e.case_number FROM events e LEFT JOIN cases c ON c.case_number = e.case_number
+                WHERE e.case_number IN (\(placeholders(chunk.count)))
+                GROUP BY e.case_number HAVING COUNT(*) <> COALESCE(MAX(c.head_seq), 0)
+                """,
+                arguments: Array(chunk) as [any SQLValueConvertible],
+                cached: false
+            )
+            for row in rows { forked.insert(row[0]) }
+        }
+        return forked
     }
 
     /// After a run arrived on another branch than the head: the fork rule picks the head, the

@@ -69,6 +69,7 @@ extension NodeDatabase {
                 [peer.rawValue, now.milliseconds, DeliveryPolicy.itemsPerPacketMax]
             )
             guard !rows.isEmpty else { return nil }
+            let forked = try Self.forkedCases(db, rows.filter { ($0["kind"] as String) == "chain" }.compactMap { $0["case_number"] as String? })
             var runs: [OutboxRun] = []
             var commands: [CaseCommand] = []
             var ids: [Int64] = []
@@ -97,7 +98,7 @@ extension NodeDatabase {
                     if path.count > eventBudget, !runs.isEmpty { break }
                     run = try OutboxRun(path)
                 } else {
-                    run = try Self.chainRun(db, number, after: row["acked_seq"], limit: eventBudget)
+                    run = try Self.chainRun(db, number, after: row["acked_seq"], limit: eventBudget, forked: forked.contains(number.rawValue))
                 }
                 guard let run else {
                     try OutboxTable.update(db, id: id, now: now) { $0.emptied() }

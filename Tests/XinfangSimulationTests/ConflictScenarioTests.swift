@@ -2,7 +2,8 @@ import Foundation
 import Testing
 import XinfangCore
 import XinfangSimulation
-import XinfangStore
+
+@testable import XinfangStore
 
 typealias H = ExampleHierarchy
 
@@ -87,6 +88,35 @@ struct ConflictScenarioTests {
         try await sim.settle()
         #expect(try await holders(sim, number, at: [H.province, H.changsha, H.furong]) == [H.province])
         try await expectConflictShown(sim, number, at: [H.furong], loser: H.changsha)
+        #expect(try await sim.healAndCheck() == [])
+    }
+
+    /// The sender asks which of a packet's cases have a fork once for the whole packet: a case
+    /// whose replica holds two branches is named, a linear one and an unknown one are not, and
+    /// the forked case's run follows its winning chain.
+    @Test func theForkCheckOfAWholePacket() async throws {
+        let sim = try await Simulation.scripted(directory: Self.directory("fork-check"))
+        let forked = try await Self.caseInHandlingAtFurong(sim)
+        let linear = try await Self.caseInHandlingAtFurong(sim)
+        await sim.cut(H.changsha, H.furong)
+        await sim.cut(H.province, H.changsha)
+        _ = try await sim.forceTakeOver(at: H.changsha, forked)
+        _ = try await sim.forceTakeOver(at: H.province, forked)
+        await sim.mend(H.province, H.changsha)
+        try await sim.settle()
+        let city = try #require(await sim.store(H.changsha))
+        let numbers = [forked.rawValue, linear.rawValue, "不存在的件"]
+        let answer = try await city.read { db in try NodeDatabase.forkedCases(db, numbers) }
+        #expect(answer == [forked.rawValue])
+        let runs = try await city.read { db in
+            (
+                try NodeDatabase.chainRun(db, forked, after: 0, limit: 100, forked: true),
+                try NodeDatabase.chainRun(db, linear, after: 0, limit: 100, forked: false)
+            )
+        }
+        let winning = try await city.events(of: forked)
+        #expect(runs.0?.events.count == winning.count && runs.0?.lastSeq == winning.last?.seq, "the winning chain, not the stored rows in order")
+        #expect(runs.1?.events.count == (try await city.events(of: linear)).count)
         #expect(try await sim.healAndCheck() == [])
     }
 
