@@ -44,27 +44,26 @@ extension NodeDatabase {
     /// canonical JSON, copied from its row (`StoredEventJSON`); nil when there are none. `forked`
     /// says whether the case's events have a fork (`forkedCases`, asked once for a whole packet).
     static func chainRun(_ db: some SQLSession, _ number: CaseNumber, after seq: Int, limit: Int, forked: Bool) throws -> OutboxRun? {
-        // As in `chainEvents`: a forked case walks its winning chain.
-        if forked { return try OutboxRun(Array(try loadEvents(db, number).filter { $0.seq > seq }.prefix(limit))) }
-        let rows = try db.fetchAll(
-            "SELECT * FROM events WHERE case_number = ? AND seq > ? ORDER BY seq LIMIT ?",
-            [number.rawValue, seq, limit]
-        )
+        if forked { return try OutboxRun(winningEvents(db, number, after: seq, limit: limit)) }
+        let rows = try storedEvents(db, number, after: seq, limit: limit)
         guard let last = rows.last else { return nil }
         return OutboxRun(caseNumber: number, lastSeq: last["seq"], events: rows.map(StoredEventJSON.json))
     }
 
     /// The events of the case's chain after `seq`, at most `limit`.
     static func chainEvents(_ db: some SQLSession, _ number: CaseNumber, after seq: Int, limit: Int) throws -> [CaseEvent] {
-        // Without a fork the events after `seq` are the chain's; with one they may all lie on a
-        // losing branch, so a forked case walks its winning chain.
-        if try !forkedCases(db, [number.rawValue]).isEmpty {
-            return Array(try loadEvents(db, number).filter { $0.seq > seq }.prefix(limit))
-        }
-        return try db.fetchAll(
-            "SELECT * FROM events WHERE case_number = ? AND seq > ? ORDER BY seq LIMIT ?",
-            [number.rawValue, seq, limit]
-        ).map(CaseEvent.init(row:))
+        if try !forkedCases(db, [number.rawValue]).isEmpty { return try winningEvents(db, number, after: seq, limit: limit) }
+        return try storedEvents(db, number, after: seq, limit: limit).map(CaseEvent.init(row:))
+    }
+
+    /// Without a fork the events stored after `seq`, in order, are the chain's.
+    private static func storedEvents(_ db: some SQLSession, _ number: CaseNumber, after seq: Int, limit: Int) throws -> [SQLRow] {
+        try db.fetchAll("SELECT * FROM events WHERE case_number = ? AND seq > ? ORDER BY seq LIMIT ?", [number.rawValue, seq, limit])
+    }
+
+    /// With a fork they may all lie on a losing branch: a forked case walks its winning chain.
+    private static func winningEvents(_ db: some SQLSession, _ number: CaseNumber, after seq: Int, limit: Int) throws -> [CaseEvent] {
+        Array(try loadEvents(db, number).filter { $0.seq > seq }.prefix(limit))
     }
 
     /// Which of the cases `numbers` has a fork: more events stored than its head's sequence number
