@@ -67,16 +67,16 @@ extension NodeDatabase {
     }
 
     /// Which of the cases `numbers` has a fork: more events stored than its head's sequence number
-    /// (a chain without a fork has exactly one event for each number up to its head). One statement
-    /// for as many cases as a packet carries; the sender asked two a case before.
+    /// (a chain without a fork has exactly one event for each number up to its head), counted as
+    /// `PacketReads` counts them. One statement for as many cases as a packet carries; the sender
+    /// asked two a case before.
     static func forkedCases(_ db: some SQLSession, _ numbers: [String]) throws -> Set<String> {
         var forked = Set<String>()
         for chunk in numbers.chunked(variablesPerQuery) {
             let rows = try db.rows(
                 """
-                SELECT e.case_number FROM events e LEFT JOIN cases c ON c.case_number = e.case_number
-                WHERE e.case_number IN (\(placeholders(chunk.count)))
-                GROUP BY e.case_number HAVING COUNT(*) <> COALESCE(MAX(c.head_seq), 0)
+                SELECT case_number FROM cases WHERE case_number IN (\(placeholders(chunk.count)))
+                    AND head_seq <> (SELECT COUNT(*) FROM events WHERE events.case_number = cases.case_number)
                 """,
                 arguments: Array(chunk) as [any SQLValueConvertible],
                 cached: false
