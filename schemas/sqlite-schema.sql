@@ -134,7 +134,7 @@ CREATE TABLE daily_counts_staged (
     office_rating, unit_rating, eval_due_at, accept_due_at, handling_met_at, petition_received_at
 );
 CREATE TABLE "events" (
-    hash TEXT PRIMARY KEY NOT NULL,
+    hash TEXT NOT NULL,
     case_number TEXT NOT NULL REFERENCES cases(case_number) DEFERRABLE INITIALLY DEFERRED,
     epoch INTEGER NOT NULL,
     seq INTEGER NOT NULL,
@@ -147,8 +147,9 @@ CREATE TABLE "events" (
     body TEXT NOT NULL,
     signature TEXT,
     stored_at INTEGER NOT NULL,
-    command TEXT
-, format INTEGER CHECK (format IS NULL OR format >= 2)) STRICT;
+    command TEXT,
+    format INTEGER CHECK (format IS NULL OR format >= 2)
+) STRICT;
 CREATE TABLE flags (
     id INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -288,7 +289,7 @@ CREATE INDEX cases_stats_handling_met ON cases(handling_due_at, law_related, han
     WHERE handling_due_at IS NOT NULL;
 CREATE INDEX commands_by_case ON commands(case_number, status);
 CREATE INDEX conflicts_open ON conflicts(case_number) WHERE resolved_at IS NULL;
-CREATE INDEX events_by_case ON events(case_number, seq, epoch);
+CREATE UNIQUE INDEX events_by_case ON events(case_number, seq, epoch, hash);
 CREATE INDEX flags_by_case ON flags(case_number) WHERE case_number IS NOT NULL;
 CREATE UNIQUE INDEX flags_open ON flags(raised_by, kind, subject, detail_key) WHERE cleared_at IS NULL;
 CREATE INDEX notifications_due ON notifications(next_attempt_at) WHERE state = 'pending';

@@ -39,7 +39,7 @@ extension NodeDatabase {
                     if cases.insert(number).inserted { caseHashes.removeAll(keepingCapacity: true) }
                     caseHashes.insert(row["hash"])
                     if let problem = check.problem { report.problems.append(problem) }
-                    if let p = check.prevHash, !caseHashes.contains(p), !(try Self.hasEvent(db, hash: p)) {
+                    if let p = check.prevHash, !caseHashes.contains(p), !(try Self.hasEvent(db, hash: p, of: number)) {
                         report.problems.append("\(Self.eventPlace(row)): its predecessor \(p.prefix(16)) is missing")
                     }
                 }

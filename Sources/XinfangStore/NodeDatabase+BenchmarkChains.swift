@@ -71,9 +71,10 @@ extension NodeDatabase {
     }
 
     /// For the migration benchmark only: takes the store back to the schema of the releases before
-    /// `Migration018EventFormat`, `Migration019DailyCountsStaged` and `Migration020OpenIndexByKind`,
-    /// as a store of those releases holds it: the event format column, the staging table and the
-    /// migrations' records removed, the open cases' index in its earlier order,
+    /// `Migration018EventFormat`, `Migration019DailyCountsStaged`, `Migration020OpenIndexByKind` and
+    /// `Migration021EventsByCase`, as a store of those releases holds it: the events keyed by their
+    /// hash without the format column, the staging table and the migrations' records removed, the
+    /// open cases' index in its earlier order,
     /// and the daily counts signed as the per-row triggers signed them (their SQL is gone from this
     /// build; the triggers are dropped, and the opening writes the current ones and recounts, as it
     /// does for such a store). Refused when an event of format 2 is stored.
@@ -87,7 +88,26 @@ extension NodeDatabase {
             try DailyCounts.run(db, DailyCounts.dropTriggersSQL(.sqlite))
             try db.execute("DROP TABLE \(DailyCounts.stagedTable)")
             try NodeMeta.set(db, "daily_counts", "v\(DailyCounts.version) offset \(self.dailyCountsOffsetMs)")
-            try db.execute("ALTER TABLE events DROP COLUMN format")
+            try db.execute(
+                sql: """
+                    CREATE TABLE events_previous (
+                        hash TEXT PRIMARY KEY NOT NULL,
+                        case_number TEXT NOT NULL REFERENCES cases(case_number) DEFERRABLE INITIALLY DEFERRED,
+                        epoch INTEGER NOT NULL, seq INTEGER NOT NULL, prev_hash TEXT, origin TEXT NOT NULL,
+                        hlc_wall INTEGER NOT NULL, hlc_logical INTEGER NOT NULL, actor TEXT NOT NULL, kind TEXT NOT NULL,
+                        body TEXT NOT NULL, signature TEXT, stored_at INTEGER NOT NULL, command TEXT
+                    ) STRICT;
+                    INSERT INTO events_previous SELECT hash, case_number, epoch, seq, prev_hash, origin, hlc_wall, hlc_logical,
+                        actor, kind, body, signature, stored_at, command FROM events;
+                    DROP TABLE events;
+                    ALTER TABLE events_previous RENAME TO events;
+                    CREATE INDEX events_by_case ON events(case_number, seq, epoch);
+                    CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
+                    BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+                    CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
+                    BEGIN SELECT RAISE(ABORT, 'events are append-only'); END
+                    """
+            )
             try db.execute("DROP INDEX cases_open")
             try db.execute(
                 """
@@ -97,6 +117,7 @@ extension NodeDatabase {
             )
             for identifier in [
                 Migration018EventFormat.identifier, Migration019DailyCountsStaged.identifier, Migration020OpenIndexByKind.identifier,
+                Migration021EventsByCase.identifier,
             ] {
                 try db.execute("DELETE FROM grdb_migrations WHERE identifier = ?", [identifier])
             }

@@ -20,8 +20,10 @@ public struct CaseConflict: Codable, Sendable, Equatable {
 // MARK: - Chains with forks
 
 extension NodeDatabase {
-    static func hasEvent(_ db: some SQLSession, hash: String) throws -> Bool {
-        try db.value("SELECT 1 FROM events WHERE hash = ?", [hash], as: Bool.self) ?? false
+    /// Whether case `number` has an event with `hash` stored (found through the case's index: an
+    /// event's hash covers its case, so one stored under another case is not its).
+    static func hasEvent(_ db: some SQLSession, hash: String, of number: String) throws -> Bool {
+        try db.value("SELECT 1 FROM events WHERE case_number = ? AND hash = ?", [number, hash], as: Bool.self) ?? false
     }
 
     /// Every stored event of a case, on every branch, by position.

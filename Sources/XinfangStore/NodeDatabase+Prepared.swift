@@ -169,18 +169,21 @@ extension NodeDatabase {
         return try await read { db in (try Self.encodedStates(db, numbers), try Self.storedHashes(db, of: runs)) }
     }
 
-    /// Which of the runs' events, and of their predecessors, are stored.
+    /// Which of the runs' events, and of their predecessors, are stored: the hashes stored under
+    /// the runs' cases (the case's index, `events_by_case`), kept where a run names them. A
+    /// predecessor stored under another case is not the event's.
     static func storedHashes(_ db: some SQLSession, of runs: [[CaseEvent]]) throws -> Set<String> {
-        let hashes = Array(Set(runs.joined().flatMap { event in [event.hash] + (event.prevHash.map { [$0] } ?? []) }))
+        let wanted = Set(runs.joined().flatMap { event in [event.hash] + (event.prevHash.map { [$0] } ?? []) })
+        let numbers = Array(Set(runs.compactMap { $0.first?.caseNumber.rawValue })).sorted()
         var known = Set<String>()
-        for chunk in hashes.chunked(variablesPerQuery) {
-            known.formUnion(
-                try db.rows(
-                    "SELECT hash FROM events WHERE hash IN (\(placeholders(chunk.count)))",
-                    arguments: Array(chunk) as [any SQLValueConvertible],
-                    cached: false
-                ).compactMap { $0[0] as String? }
-            )
+        for chunk in numbers.chunked(variablesPerQuery) {
+            for row in try db.rows(
+                "SELECT hash FROM events WHERE case_number IN (\(placeholders(chunk.count)))",
+                arguments: Array(chunk) as [any SQLValueConvertible],
+                cached: false
+            ) {
+                if let hash = row[0] as String?, wanted.contains(hash) { known.insert(hash) }
+            }
         }
         return known
     }

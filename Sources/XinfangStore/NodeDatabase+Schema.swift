@@ -29,6 +29,7 @@ extension NodeDatabase {
         migrator.registerMigration(Migration018EventFormat.identifier, migrate: Migration018EventFormat.migrate)
         migrator.registerMigration(Migration019DailyCountsStaged.identifier, migrate: Migration019DailyCountsStaged.migrate)
         migrator.registerMigration(Migration020OpenIndexByKind.identifier, migrate: Migration020OpenIndexByKind.migrate)
+        migrator.registerMigration(Migration021EventsByCase.identifier, migrate: Migration021EventsByCase.migrate)
         return migrator
     }
 

@@ -117,7 +117,7 @@ final class PacketReads {
     /// Whether an event of case `number` with `hash` is stored (the run's own events and their
     /// predecessors only).
     func isKnown(_ db: some SQLSession, _ hash: String, of number: CaseNumber) throws -> Bool {
-        covers(number) ? known.contains(hash) : try NodeDatabase.hasEvent(db, hash: hash)
+        covers(number) ? known.contains(hash) : try NodeDatabase.hasEvent(db, hash: hash, of: number.rawValue)
     }
 
     /// `count` events of `number` were stored in this run (before its digest is updated).

@@ -91,19 +91,26 @@ struct ConflictScenarioTests {
         #expect(try await sim.healAndCheck() == [])
     }
 
-    /// The sender asks which of a packet's cases have a fork once for the whole packet: a case
-    /// whose replica holds two branches is named, a linear one and an unknown one are not, and
-    /// the forked case's run follows its winning chain.
-    @Test func theForkCheckOfAWholePacket() async throws {
-        let sim = try await Simulation.scripted(directory: Self.directory("fork-check"))
-        let forked = try await Self.caseInHandlingAtFurong(sim)
-        let linear = try await Self.caseInHandlingAtFurong(sim)
+    /// Two cases in handling at 芙蓉区; the first forked at 长沙市 (the city and the province each
+    /// took it over while cut off), the second linear.
+    static func twoCasesOneForkedAtTheCity(_ sim: Simulation) async throws -> (forked: CaseNumber, linear: CaseNumber) {
+        let forked = try await caseInHandlingAtFurong(sim)
+        let linear = try await caseInHandlingAtFurong(sim)
         await sim.cut(H.changsha, H.furong)
         await sim.cut(H.province, H.changsha)
         _ = try await sim.forceTakeOver(at: H.changsha, forked)
         _ = try await sim.forceTakeOver(at: H.province, forked)
         await sim.mend(H.province, H.changsha)
         try await sim.settle()
+        return (forked, linear)
+    }
+
+    /// The sender asks which of a packet's cases have a fork once for the whole packet: a case
+    /// whose replica holds two branches is named, a linear one and an unknown one are not, and
+    /// the forked case's run follows its winning chain.
+    @Test func theForkCheckOfAWholePacket() async throws {
+        let sim = try await Simulation.scripted(directory: Self.directory("fork-check"))
+        let (forked, linear) = try await Self.twoCasesOneForkedAtTheCity(sim)
         let city = try #require(await sim.store(H.changsha))
         let numbers = [forked.rawValue, linear.rawValue, "不存在的件"]
         let answer = try await city.read { db in try NodeDatabase.forkedCases(db, numbers) }
@@ -117,6 +124,49 @@ struct ConflictScenarioTests {
         let winning = try await city.events(of: forked)
         #expect(runs.0?.events.count == winning.count && runs.0?.lastSeq == winning.last?.seq, "the winning chain, not the stored rows in order")
         #expect(runs.1?.events.count == (try await city.events(of: linear)).count)
+        #expect(try await sim.healAndCheck() == [])
+    }
+
+    /// Events are found under their case (`Migration021EventsByCase`): every stored event of a
+    /// forked case, both branches, is known under it and under no other case; a run whose
+    /// predecessor is another case's event does not find it stored; and an event stored again is
+    /// refused by the case's unique index, as the hash's primary key refused it before.
+    @Test func eventsAreFoundUnderTheirCase() async throws {
+        let sim = try await Simulation.scripted(directory: Self.directory("events-by-case"))
+        let (forked, other) = try await Self.twoCasesOneForkedAtTheCity(sim)
+        let city = try #require(await sim.store(H.changsha))
+        let (all, others) = try await city.read { db in
+            (try NodeDatabase.loadAllEvents(db, forked), try NodeDatabase.loadAllEvents(db, other))
+        }
+        #expect(all.count > (try await city.events(of: forked)).count, "both branches stored")
+        let hashes = Set(all.map(\.hash))
+        let (found, foundElsewhere, stored, borrowed) = try await city.read { db in
+            (
+                try all.allSatisfy { try NodeDatabase.hasEvent(db, hash: $0.hash, of: forked.rawValue) },
+                try all.contains { try NodeDatabase.hasEvent(db, hash: $0.hash, of: other.rawValue) },
+                try NodeDatabase.storedHashes(db, of: [all]),
+                // A run of `other` whose first event names the forked case's head as its predecessor.
+                try NodeDatabase.storedHashes(
+                    db,
+                    of: [
+                        [
+                            {
+                                var e = others[0]
+                                e.prevHash = all.last!.hash
+                                return e
+                            }()
+                        ]
+                    ]
+                )
+            )
+        }
+        #expect(found && !foundElsewhere)
+        #expect(stored == hashes)
+        #expect(borrowed == [others[0].hash], "another case's event is not a predecessor here")
+        await #expect(throws: (any Error).self, "an event stored twice") {
+            try await city.write { db in try city.insert(db, all[0]) }
+        }
+        #expect(try await city.read { db in try NodeDatabase.loadAllEvents(db, forked) } == all)
         #expect(try await sim.healAndCheck() == [])
     }
 

@@ -40,20 +40,39 @@ struct SchemaUpgradeTests {
         try await store.rewindToPreviousSchema()
         let rewound = try await store.readSQLite { db in try db.columns(in: "events").map(\.name) }
         #expect(!rewound.contains("format"))
+        let eventsBefore = try await store.readSQLite { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM events ORDER BY hash").map { $0.description }
+        }
+        #expect(try await store.readSQLite { db in try db.primaryKey("events").columns } == ["hash"], "keyed by hash before 021")
 
         let upgrade = Lines()
         let upgraded = try open(upgrade)
         #expect(
             upgrade.all.first
-                == "schema: applying 3 migration(s) (018-event-format, 019-daily-counts-staged, 020-open-index-by-kind) to a store of 300 cases",
+                == "schema: applying 4 migration(s) (018-event-format, 019-daily-counts-staged, 020-open-index-by-kind, 021-events-by-case) to a store of 300 cases",
             "\(upgrade.all)"
         )
-        for identifier in ["018-event-format", "019-daily-counts-staged", "020-open-index-by-kind"] {
+        for identifier in ["018-event-format", "019-daily-counts-staged", "020-open-index-by-kind", "021-events-by-case"] {
             #expect(upgrade.all.contains { $0.hasPrefix("schema: \(identifier) applied in ") && $0.hasSuffix(" s") })
         }
         #expect(upgrade.all.contains { $0.hasPrefix("schema: indicator counts rebuilt in ") }, "the per-row triggers rewritten")
         let number = try #require(try await upgraded.readSQLite { db in try String.fetchOne(db, sql: "SELECT case_number FROM cases LIMIT 1") })
         #expect(try await upgraded.events(of: CaseNumber(rawValue: number)).map(\.format) == [1])
+        // 021: every event carried over as it was (its format NULL, format 1), under its case.
+        let eventsAfter = try await upgraded.readSQLite { db in
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT hash, case_number, epoch, seq, prev_hash, origin, hlc_wall, hlc_logical, actor, kind, body, signature, stored_at, command FROM events ORDER BY hash"
+            )
+            .map { $0.description }
+        }
+        #expect(eventsAfter == eventsBefore && eventsAfter.count == 300)
+        #expect(try await upgraded.readSQLite { db in try db.primaryKey("events").columns } == ["rowid"])
+        #expect(
+            try await upgraded.readSQLite { db in try db.indexes(on: "events").map { "\($0.name) \($0.isUnique) \($0.columns)" } }
+                == ["events_by_case true [\"case_number\", \"seq\", \"epoch\", \"hash\"]"]
+        )
 
         // A migration asking for every case to be rewritten: the count first, the total last.
         try await upgraded.requestMaterialisedRewrite()
