@@ -7,7 +7,11 @@ import XinfangCore
 public typealias ProgressReport = @Sendable (String) -> Void
 
 extension NodeDatabase {
-    static var migrator: DatabaseMigrator {
+    static var migrator: DatabaseMigrator { migrator(report: nil) }
+
+    /// The migrations in order; `report`, where a long migration says how far it is (an existing
+    /// store's upgrade).
+    static func migrator(report: ProgressReport?) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration(Migration001Initial.identifier, migrate: Migration001Initial.migrate)
         migrator.registerMigration(Migration002Sync.identifier, migrate: Migration002Sync.migrate)
@@ -29,7 +33,7 @@ extension NodeDatabase {
         migrator.registerMigration(Migration018EventFormat.identifier, migrate: Migration018EventFormat.migrate)
         migrator.registerMigration(Migration019DailyCountsStaged.identifier, migrate: Migration019DailyCountsStaged.migrate)
         migrator.registerMigration(Migration020OpenIndexByKind.identifier, migrate: Migration020OpenIndexByKind.migrate)
-        migrator.registerMigration(Migration021EventsByCase.identifier, migrate: Migration021EventsByCase.migrate)
+        migrator.registerMigration(Migration021EventsByCase.identifier) { db in try Migration021EventsByCase.migrate(db, report: report) }
         return migrator
     }
 
@@ -39,13 +43,13 @@ extension NodeDatabase {
     /// `ProgressMeter.interval`, with its rate and the time left), so an operator watching the log of
     /// a province's restart knows it is working and when it will serve.
     func upgradeSchema(_ writer: any DatabaseWriter, report: ProgressReport?) throws {
-        let migrator = Self.migrator
-        let applied = try writer.read { try migrator.appliedIdentifiers($0) }
+        let applied = try writer.read { try Self.migrator.appliedIdentifiers($0) }
+        // A new store is created silently; an existing one says what it is about to do.
+        let existing = !applied.isEmpty
+        let migrator = Self.migrator(report: existing ? report : nil)
         let unknown = applied.subtracting(migrator.migrations)
         if !unknown.isEmpty { throw StoreError.newerSchema(unknownMigrations: unknown.sorted()) }
         let pending = migrator.migrations.filter { !applied.contains($0) }
-        // A new store is created silently; an existing one says what it is about to do.
-        let existing = !applied.isEmpty
         if existing, !pending.isEmpty {
             let cases = try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases") ?? 0 }
             report?("schema: applying \(pending.count) migration(s) (\(pending.joined(separator: ", "))) to a store of \(cases) cases")
@@ -112,12 +116,15 @@ struct ProgressMeter {
     static let interval: TimeInterval = 5
     let label: String
     let total: Int
+    /// What is counted, in the last line: "cases", "events".
+    let unit: String
     let started: Date
     var lastLine: Date
 
-    init(label: String, total: Int, started: Date = Date()) {
+    init(label: String, total: Int, unit: String = "cases", started: Date = Date()) {
         self.label = label
         self.total = total
+        self.unit = unit
         self.started = started
         self.lastLine = started
     }
@@ -142,6 +149,6 @@ struct ProgressMeter {
 
     func finished(done: Int, now: Date = Date()) -> String {
         let elapsed = now.timeIntervalSince(started)
-        return String(format: "%@: %d cases in %.1f s (%.0f/s)", label, done, elapsed, Double(done) / max(elapsed, 0.001))
+        return String(format: "%@: %d %@ in %.1f s (%.0f/s)", label, done, unit, elapsed, Double(done) / max(elapsed, 0.001))
     }
 }

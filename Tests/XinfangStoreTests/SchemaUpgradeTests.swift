@@ -56,6 +56,8 @@ struct SchemaUpgradeTests {
             #expect(upgrade.all.contains { $0.hasPrefix("schema: \(identifier) applied in ") && $0.hasSuffix(" s") })
         }
         #expect(upgrade.all.contains { $0.hasPrefix("schema: indicator counts rebuilt in ") }, "the per-row triggers rewritten")
+        #expect(upgrade.all.contains("schema: 021-events-by-case: copying the events under their case: 300 events"))
+        #expect(upgrade.all.contains { $0.hasPrefix("schema: 021-events-by-case: copying the events under their case: 300 events in ") })
         let number = try #require(try await upgraded.readSQLite { db in try String.fetchOne(db, sql: "SELECT case_number FROM cases LIMIT 1") })
         #expect(try await upgraded.events(of: CaseNumber(rawValue: number)).map(\.format) == [1])
         // 021: every event carried over as it was (its format NULL, format 1), under its case.
@@ -86,6 +88,72 @@ struct SchemaUpgradeTests {
         let quiet = Lines()
         _ = try open(quiet)
         #expect(quiet.all.isEmpty, "\(quiet.all)")
+    }
+
+    /// Migration 021 copies the events a slice of cases at a time: with slices of 7 cases over
+    /// 300 (43 statements, the last one open-ended), every event arrives once, in case order, and
+    /// a store whose events name a case it does not hold is refused, not half migrated.
+    @Test func theEventsAreCopiedUnderTheirCaseInSlices() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("xinfang-021-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (topology, keys) = ExampleHierarchy.topology(baseURL: { "http://\($0).invalid" })
+        let node = ExampleHierarchy.province
+        let store = try NodeDatabase.open(
+            directory: directory,
+            node: node,
+            calendar: .standard,
+            hierarchy: Hierarchy(topology: topology, key: keys[node]!)
+        )
+        try await store.loadSyntheticChains(count: 300, now: Fixtures.instant("2026-11-02T09:00:00+08:00"), days: 10, batch: 128)
+        let rest = "epoch, seq, prev_hash, origin, hlc_wall, hlc_logical, actor, kind, body, signature, stored_at, command, format"
+        let columns = "hash, case_number, \(rest)"
+        let before = try await store.readSQLite { db in
+            try Row.fetchAll(db, sql: "SELECT \(columns) FROM events ORDER BY case_number, seq, epoch, hash").map(\.description)
+        }
+        #expect(before.count == 300)
+        let writer = try store.sqliteWriter(for: "the test")
+        // The table as 021 finds it: keyed by hash, its rows in hash order; `extra` more rows.
+        @Sendable func keyedByHash(_ db: Database, extra: String = "") throws {
+            try db.execute(
+                sql: """
+                    CREATE TABLE events_old (hash TEXT PRIMARY KEY NOT NULL, case_number TEXT NOT NULL, epoch INTEGER NOT NULL,
+                        seq INTEGER NOT NULL, prev_hash TEXT, origin TEXT NOT NULL, hlc_wall INTEGER NOT NULL,
+                        hlc_logical INTEGER NOT NULL, actor TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, signature TEXT,
+                        stored_at INTEGER NOT NULL, command TEXT, format INTEGER) STRICT;
+                    INSERT INTO events_old SELECT \(columns) FROM events ORDER BY hash;
+                    \(extra)
+                    DROP TABLE events;
+                    ALTER TABLE events_old RENAME TO events;
+                    """
+            )
+        }
+        let lines = Lines()
+        try await writer.write { db in
+            try keyedByHash(db)
+            try Migration021EventsByCase.migrate(db, report: lines.report, casesPerCopy: 7)
+        }
+        let after = try await store.readSQLite { db in
+            try Row.fetchAll(db, sql: "SELECT \(columns) FROM events ORDER BY rowid").map(\.description)
+        }
+        #expect(after == before, "every event once, the rows in case order")
+        #expect(lines.all.first == "schema: 021-events-by-case: copying the events under their case: 300 events")
+        #expect(lines.all.last?.hasPrefix("schema: 021-events-by-case: copying the events under their case: 300 events in ") == true)
+
+        // An event whose case the store does not hold: copied, then refused at the commit by the
+        // table's foreign key; the store as it was.
+        await #expect(throws: DatabaseError.self) {
+            try await writer.write { db in
+                try keyedByHash(
+                    db,
+                    extra: "INSERT INTO events_old SELECT 'x' || hash, '430000-20261102-99999', \(rest) FROM events LIMIT 1;"
+                )
+                try Migration021EventsByCase.migrate(db, report: nil, casesPerCopy: 7)
+            }
+        }
+        #expect(
+            try await store.readSQLite { db in try Row.fetchAll(db, sql: "SELECT \(columns) FROM events ORDER BY rowid").map(\.description) }
+                == before
+        )
     }
 
     @Test func theMeterSpeaksEveryIntervalWithRateAndTimeLeft() {
