@@ -30,6 +30,9 @@ struct MigrationBench: AsyncParsableCommand {
 }
 
 enum MigrationScenario {
+    /// The migrations `rewindToPreviousSchema` takes back, which the opening applies again.
+    static let rewound = ["018-event-format", "019-daily-counts-staged", "020-open-index-by-kind", "021-events-by-case"]
+
     static func run(cases: Int, directory root: URL) async throws -> [BenchRow] {
         try? FileManager.default.removeItem(at: root)
         var (topology, keys) = ExampleHierarchy.topology(baseURL: { "direct://\($0)" })
@@ -83,9 +86,7 @@ enum MigrationScenario {
         let rewrite = Date().timeIntervalSince(started)
         // The goal is that the log says what happens and how far it is: the migration by name, the
         // rewrite's running count (when it lasts past one interval) and its total.
-        let namedMigration = ["018-event-format", "019-daily-counts-staged", "020-open-index-by-kind", "021-events-by-case"].allSatisfy {
-            logged("schema: \($0) applied")
-        }
+        let namedMigration = Self.rewound.allSatisfy { logged("schema: \($0) applied") }
         let rewroteAll = logged("rewriting the materialised cases: \(cases) cases in")
         let sawProgress = rewrite < 10 || logged(" s left")
         try? FileManager.default.removeItem(at: root)
