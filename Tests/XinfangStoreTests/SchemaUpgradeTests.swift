@@ -137,7 +137,12 @@ struct SchemaUpgradeTests {
         }
         #expect(after == before, "every event once, the rows in case order")
         #expect(lines.all.first == "schema: 021-events-by-case: copying the events under their case: 300 events")
-        #expect(lines.all.last?.hasPrefix("schema: 021-events-by-case: copying the events under their case: 300 events in ") == true)
+        #expect(lines.all.dropFirst().first?.hasPrefix("schema: 021-events-by-case: copying the events under their case: 300 events in ") == true)
+        // The two steps after the copy, each begun and timed.
+        #expect(lines.all.dropFirst(2).first == "schema: 021-events-by-case: removing the earlier table")
+        #expect(lines.all.dropFirst(3).first?.hasPrefix("schema: 021-events-by-case: the earlier table removed in ") == true)
+        #expect(lines.all.dropFirst(3).first?.hasSuffix(" s; indexing the events by case") == true)
+        #expect(lines.all.last?.hasPrefix("schema: 021-events-by-case: indexed in ") == true && lines.all.count == 5, "\(lines.all)")
 
         // An event whose case the store does not hold: copied, then refused at the commit by the
         // table's foreign key; the store as it was.
