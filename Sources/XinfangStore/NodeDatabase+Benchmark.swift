@@ -248,8 +248,9 @@ extension NodeDatabase {
 }
 
 /// For the ingest benchmark's limit: the same event rows inserted into a bare table with the same
-/// columns and index as the store's `events` (`Migration021EventsByCase`), in the same batches, one durable (`synchronous = FULL`, WAL) transaction a batch, with
-/// no checks, no hashing and no state: what SQLite alone allows on this machine. Events per second.
+/// columns and index as the store's `events` (`Migration021EventsByCase`), in the same batches,
+/// one durable (`synchronous = FULL`, WAL) transaction a batch, with no checks, no hashing and no
+/// state: what SQLite alone allows on this machine. Events per second.
 package enum RawInsertBenchmark {
     package static func eventsPerSecond(directory: URL, batches: [[CaseEvent]]) async throws -> Double {
         try? FileManager.default.removeItem(at: directory)
