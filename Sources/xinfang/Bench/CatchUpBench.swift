@@ -98,7 +98,11 @@ enum CatchUpScenario {
             // what is measured, within 50 ms of the end.
             while stored < 2 * cases {
                 try await Task.sleep(nanoseconds: 50_000_000)
+                let before = stored
                 stored = try await countyStore.counts().events
+                if before == 0, stored > 0 {
+                    progress(String(format: "P4: the first events stored %.2f s after the county came back", milliseconds(since: started) / 1000))
+                }
                 if milliseconds(since: started) > 3_600_000 { throw ValidationError("the county did not catch up within an hour") }
             }
             let seconds = milliseconds(since: started) / 1000
