@@ -73,30 +73,23 @@ enum Migration021EventsByCase {
         }
         // The two steps after the copy take longer than the copy on a large store (a million
         // events: 3 s copying, about 13 s for both): each says that it begins and how long it took.
-        var step = Date()
-        func begin(_ next: String) {
-            if total > 0 { report?("schema: \(identifier): \(next)") }
-            step = Date()
-        }
-        func took(_ done: String) -> String { String(format: "%@ in %.1f s", done, Date().timeIntervalSince(step)) }
+        func say(_ line: String) { if total > 0 { report?("schema: \(identifier): \(line)") } }
         if total > 0 { report?(meter.finished(done: copied)) }
-        begin("removing the earlier table")
+        say("removing the earlier table")
+        var started = Date()
         try db.execute(sql: "DROP TABLE events")
-        begin(took("the earlier table removed") + "; indexing the events by case")
+        say(String(format: "the earlier table removed in %.1f s; indexing the events by case", Date().timeIntervalSince(started)))
+        started = Date()
         try db.execute(
             sql: """
                 ALTER TABLE events_v21 RENAME TO events;
                 CREATE UNIQUE INDEX events_by_case ON events(case_number, seq, epoch, hash);
-                """
-        )
-        if total > 0 { report?("schema: \(identifier): " + took("indexed")) }
-        try db.execute(
-            sql: """
                 CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
                 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
                 CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
                 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
                 """
         )
+        say(String(format: "indexed in %.1f s", Date().timeIntervalSince(started)))
     }
 }
