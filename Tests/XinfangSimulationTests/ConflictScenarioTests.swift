@@ -140,24 +140,16 @@ struct ConflictScenarioTests {
         }
         #expect(all.count > (try await city.events(of: forked)).count, "both branches stored")
         let hashes = Set(all.map(\.hash))
+        // A run of `other` whose first event names the forked case's head as its predecessor.
+        var borrowing = others[0]
+        borrowing.prevHash = all.last?.hash
+        let borrowingRun = [[borrowing]]
         let (found, foundElsewhere, stored, borrowed) = try await city.read { db in
             (
                 try all.allSatisfy { try NodeDatabase.hasEvent(db, hash: $0.hash, of: forked.rawValue) },
                 try all.contains { try NodeDatabase.hasEvent(db, hash: $0.hash, of: other.rawValue) },
                 try NodeDatabase.storedHashes(db, of: [all]),
-                // A run of `other` whose first event names the forked case's head as its predecessor.
-                try NodeDatabase.storedHashes(
-                    db,
-                    of: [
-                        [
-                            {
-                                var e = others[0]
-                                e.prevHash = all.last!.hash
-                                return e
-                            }()
-                        ]
-                    ]
-                )
+                try NodeDatabase.storedHashes(db, of: borrowingRun)
             )
         }
         #expect(found && !foundElsewhere)
