@@ -221,7 +221,8 @@ extension NodeDatabase {
     /// `UNION ALL`, one round trip where they were four for a year to date, and PostgreSQL hashes
     /// the sum where it sorted the monthly rows it had underestimated (3.5 ms against 1.6 ms at
     /// the server). SQLite answers that compound slower than its branches one by one (3.9 against
-    /// 3.2 ms), so there each range is a statement of its own. docs/BENCHMARKS.md, P9.
+    /// 3.2 ms), so there each range is a statement of its own. PostgreSQL reads the spans without
+    /// parallel workers (`SQLDialect.serialPlans`). docs/BENCHMARKS.md, P9.
     static func addDailyCounts(_ db: some SQLSession, _ spans: [DailySpan], into result: inout [NodeID: IndicatorCounts]) throws {
         // Every write transaction counts what it staged before it commits (`NodeDatabase.beforeCommit`).
         assert((try? DailyCounts.nothingStaged(db)) ?? true, "a committed write left daily counts staged")
@@ -243,6 +244,7 @@ extension NodeDatabase {
         let statements =
             db.dialect.statementIsRoundTrip && branches.count > 1
             ? [(branches.map(\.sql).joined(separator: " UNION ALL "), branches.flatMap(\.arguments))] : branches
+        if let serial = db.dialect.serialPlans, !statements.isEmpty { _ = try db.execute(serial) }
         for (body, arguments) in statements {
             let rows = try db.rows(
                 """

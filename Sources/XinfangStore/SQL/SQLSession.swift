@@ -19,6 +19,18 @@ public enum SQLDialect: Sendable {
         }
     }
 
+    /// The statement that makes the rest of a transaction plan its queries without parallel
+    /// workers, or nil where there are none (SQLite). For a read of a bounded number of rows, however
+    /// large the store (the daily counts' spans): PostgreSQL's planner, on its defaults, started
+    /// two workers for the few thousand rows of three years' counts, which took twice as long as
+    /// reading them in the one process (docs/BENCHMARKS.md, P9).
+    public var serialPlans: String? {
+        switch self {
+        case .sqlite: nil
+        case .postgres: "SET LOCAL max_parallel_workers_per_gather = 0"
+        }
+    }
+
     /// The month (`YYYY-MM`, UTC) of a time in seconds since 1970.
     public func month(ofSeconds seconds: String) -> String {
         switch self {
