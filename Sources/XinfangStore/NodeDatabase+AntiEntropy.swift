@@ -10,6 +10,23 @@ public struct DigestRepair: Sendable, Equatable {
     public var missingHere: Int
 }
 
+/// A case's anti-entropy columns in `cases`: its bucket (the leaf of its key), its contribution
+/// (from its head and number of stored events) and the peers it is shared with, sorted and
+/// comma-separated.
+struct CaseDigest: Equatable {
+    var bucket: Int
+    var hash: Int64
+    var peers: String
+
+    static let columns = ["ae_bucket", "ae_hash", "ae_peers"]
+
+    init(_ state: CaseState, peers: [NodeID], events: Int) {
+        bucket = AntiEntropy.leaf(ofKey: AntiEntropy.caseKey(state.caseNumber))
+        hash = Int64(bitPattern: AntiEntropy.contribution(state.caseNumber, head: state.headHash, events: events))
+        self.peers = peers.map(\.rawValue).sorted().joined(separator: ",")
+    }
+}
+
 /// The statements that keep a case's anti-entropy contribution.
 enum AntiEntropyStatements {
     /// A contribution XORed into a peer's bucket (`|` less `&`: SQLite has no XOR operator).
@@ -25,7 +42,13 @@ enum AntiEntropyStatements {
 extension NodeDatabase {
     /// Keeps the case's anti-entropy contribution in its buckets, for every peer it is shared with
     /// (its replication peers), inside the caller's transaction.
-    func updateDigest(_ db: some SQLSession, of state: CaseState, peers: [NodeID], before known: PacketReads.DigestRow? = nil) throws {
+    func updateDigest(
+        _ db: some SQLSession,
+        of state: CaseState,
+        peers: [NodeID],
+        before known: PacketReads.DigestRow? = nil,
+        written: CaseDigest? = nil
+    ) throws {
         let number = state.caseNumber.rawValue
         let old: PacketReads.DigestRow
         if let known {
@@ -39,9 +62,9 @@ extension NodeDatabase {
             else { return }
             old = PacketReads.DigestRow(hash: row["ae_hash"], peers: row["ae_peers"], events: row["events"])
         }
-        let key = AntiEntropy.caseKey(state.caseNumber)
-        let leaf = AntiEntropy.leaf(ofKey: key)
-        let contribution = Int64(bitPattern: AntiEntropy.contribution(state.caseNumber, head: state.headHash, events: old.events))
+        let digest = CaseDigest(state, peers: peers, events: old.events)
+        let leaf = digest.bucket
+        let contribution = digest.hash
         let oldHash = old.hash
         let oldPeers = old.peers.split(separator: ",").map(String.init)
         let newPeers = peers.map(\.rawValue).sorted()
@@ -51,7 +74,9 @@ extension NodeDatabase {
             let change = (oldHash != 0 && oldPeers.contains(peer) ? oldHash : 0) ^ (newPeers.contains(peer) ? contribution : 0)
             if change != 0 { try db.execute(AntiEntropyStatements.bucketXor, [peer, leaf, change]) }
         }
-        try db.execute(AntiEntropyStatements.caseDigest, [leaf, contribution, newPeers.joined(separator: ","), number])
+        // A row written with these very values (`MaterialisedCase.upsertWithDigest`) needs no update.
+        guard written != digest else { return }
+        try db.execute(AntiEntropyStatements.caseDigest, [leaf, contribution, digest.peers, number])
     }
 
     /// The leaf digests this node keeps for `peer` (only the non-zero ones).

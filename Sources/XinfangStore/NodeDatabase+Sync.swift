@@ -74,7 +74,8 @@ extension NodeDatabase {
         of state: CaseState,
         receivedFrom: NodeID?,
         now: Date,
-        reads: PacketReads = PacketReads()
+        reads: PacketReads = PacketReads(),
+        digestWritten: CaseDigest? = nil
     ) throws {
         guard let hierarchy else { return }
         let head = state.headSeq
@@ -84,15 +85,9 @@ extension NodeDatabase {
                 $0.heldByPeer(to: head)
             }
         }
-        var everyone = state
-        for participant in try reads.losingParticipants(db, number) { everyone.addParticipant(participant) }
+        let everyone = try withLosingParticipants(db, state, reads: reads)
         let peers = Routing.replicationPeers(for: everyone, at: node, topology: hierarchy.topology, receivedFrom: receivedFrom)
-        try updateDigest(
-            db,
-            of: state,
-            peers: Routing.replicationPeers(for: everyone, at: node, topology: hierarchy.topology, receivedFrom: nil),
-            before: reads.digest(number)
-        )
+        try updateDigest(db, of: state, peers: digestPeers(everyone, hierarchy), before: reads.digest(number), written: digestWritten)
         // A peer that starts replicating a forked case needs its losing branches as well.
         try enqueueBranches(db, number, to: peers, leaves: reads.losingLeaves(number), now: now)
         for peer in peers {
@@ -100,6 +95,19 @@ extension NodeDatabase {
                 $0.raised(to: head, now: now)
             }
         }
+    }
+
+    /// The case with its losing branches' participants among its own.
+    func withLosingParticipants(_ db: some SQLSession, _ state: CaseState, reads: PacketReads) throws -> CaseState {
+        var everyone = state
+        for participant in try reads.losingParticipants(db, state.caseNumber) { everyone.addParticipant(participant) }
+        return everyone
+    }
+
+    /// The peers a case's anti-entropy contribution is kept for: every node it is replicated
+    /// with (`everyone`: with its losing branches' participants), whoever sent it.
+    func digestPeers(_ everyone: CaseState, _ hierarchy: Hierarchy) -> [NodeID] {
+        Routing.replicationPeers(for: everyone, at: node, topology: hierarchy.topology, receivedFrom: nil)
     }
 
     /// Makes a signed command here for a case this node does not hold and routes it to the holder.
@@ -436,13 +444,22 @@ extension NodeDatabase {
             case .prepared(let made): work = made
             }
         }
+        reads.inserted(work.events.count, into: number)
+        // A new case's row is written with its anti-entropy columns, not updated after (P9).
+        var digest: CaseDigest?
+        if stored == nil, let hierarchy, let before = reads.digest(number) {
+            digest = CaseDigest(
+                work.next,
+                peers: digestPeers(try withLosingParticipants(db, work.next, reads: reads), hierarchy),
+                events: before.events
+            )
+        }
         // The case's row before its events: a child row written before its parent leaves a
         // deferred foreign-key violation outstanding, and SQLite then searches every child table
         // of `cases` when the parent comes (the row took half as long again).
-        try work.caseRow.save(db)
+        try work.caseRow.save(db, digest: digest)
         for row in work.events { try insert(db, row) }
-        reads.inserted(work.events.count, into: number)
-        try enqueueReplication(db, of: work.next, receivedFrom: peer, now: now, reads: reads)
+        try enqueueReplication(db, of: work.next, receivedFrom: peer, now: now, reads: reads, digestWritten: digest)
         if run.contains(where: \.isResolution) { try refreshConflicts(db, number, state: work.next, tree: nil, now: now) }
         return .prepared(work)
     }

@@ -164,6 +164,53 @@ struct PreparedRunTests {
         #expect(try await county.counts() == (cases: 0, events: 0))
     }
 
+    /// A case's anti-entropy columns and its bucket, as comparable text.
+    static func digest(_ db: NodeDatabase, _ number: CaseNumber) async throws -> [String] {
+        try await db.readSQLite { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT 'case ' || ae_bucket || ' ' || ae_hash || ' ' || ae_peers FROM cases WHERE case_number = ?
+                    UNION ALL SELECT 'bucket ' || peer || ' ' || bucket || ' ' || digest FROM ae_buckets WHERE digest != 0
+                    """,
+                arguments: [number.rawValue]
+            )
+        }
+    }
+
+    /// A received new case's row is written with its anti-entropy columns, in the row's own
+    /// statement, where it was inserted and then updated (on PostgreSQL each update wrote every
+    /// index of `cases` again, docs/BENCHMARKS.md, P9). The columns and the buckets are what the
+    /// update gives the same case received as an extension of a stored one, and no statement
+    /// updates them after the row.
+    @Test func aNewCaseIsWrittenWithItsDigestAndNotUpdatedAfter() async throws {
+        let (_, county, events) = try await Self.cityAndCounty()
+        final class Seen: @unchecked Sendable { var statements: [String] = [] }
+        let seen = Seen()
+        let receipts = try await county.writeSQLite { db in
+            db.trace(options: .statement) { seen.statements.append("\($0)") }
+            defer { db.trace(options: []) }
+            return try county.receive(db, [events], from: Fixtures.city, now: Self.now, ahead: { _ in RunAhead(verified: false, prepared: nil) })
+        }
+        #expect(receipts.map(\.status) == [.applied])
+        #expect(seen.statements.contains { $0.contains("ae_hash") && $0.hasPrefix("INSERT INTO cases") })
+        #expect(!seen.statements.contains { $0.hasPrefix("UPDATE cases") }, "\(seen.statements.filter { $0.hasPrefix("UPDATE") })")
+
+        // The same events, in another store of the county, as an extension of the stored first
+        // one: its row is updated.
+        let plain = try NodeDatabase.inMemory(node: Fixtures.county, hierarchy: county.hierarchy)
+        for run in [[events[0]], events] {
+            _ = try await plain.writeSQLite { db in
+                try plain.receive(db, [run], from: Fixtures.city, now: Self.now, ahead: { _ in RunAhead(verified: false, prepared: nil) })
+            }
+        }
+        let written = try await Self.digest(county, events[0].caseNumber)
+        #expect(written.count == 2, "the case's row and its contribution to the city's bucket: \(written)")
+        #expect(!written.contains { $0.hasPrefix("case 0 0") })
+        let updated = try await Self.digest(plain, events[0].caseNumber)
+        #expect(written == updated, "\(written) \(updated)")
+    }
+
     /// The work ahead is cut so that every core has a share even of a small packet (a packet of
     /// 10 new cases in one slice kept the writer waiting for one core), and a large packet's
     /// slices stay small enough for the writer to have the first soon.

@@ -184,7 +184,7 @@ struct GatheredWrite: Sendable {
 
     /// The statements a packet's runs write, in the order their groups are sent.
     static let all: [GatheredWrite] = [
-        MaterialisedCase.upsert, MaterialisedCase.stateUpsert, EventRow.insert, EventRow.petitionerKeyInsert,
+        MaterialisedCase.upsert, MaterialisedCase.upsertWithDigest, MaterialisedCase.stateUpsert, EventRow.insert, EventRow.petitionerKeyInsert,
         OutboxTable.insertStatement, AntiEntropyStatements.bucketXor, AntiEntropyStatements.caseDigest,
     ].map(GatheredWrite.init)
 
