@@ -115,7 +115,6 @@ struct MaterialisedCase: Sendable {
         ON CONFLICT(case_number) DO UPDATE SET state_json = excluded.state_json
         """
 
-    /// Writes the row, then the state (the row first: the state refers to it).
     /// The upsert of a case whose anti-entropy columns are known before its row is written
     /// (`CaseDigest`): the same, with those three columns. A received new case is inserted with
     /// them instead of being inserted and then updated: on PostgreSQL that update wrote a new
@@ -130,7 +129,8 @@ struct MaterialisedCase: Sendable {
             """
     }()
 
-    /// Writes the row and the state; with `digest`, the case's anti-entropy columns too.
+    /// Writes the row, then the state (the row first: the state refers to it); with `digest`, the
+    /// row's anti-entropy columns too.
     func save(_ db: some SQLSession, digest: CaseDigest? = nil) throws {
         if let digest {
             try db.execute(Self.upsertWithDigest, values as [any SQLValueConvertible] + [digest.bucket, digest.hash, digest.peers])
