@@ -133,7 +133,7 @@ struct MaterialisedCase: Sendable {
     /// row's anti-entropy columns too.
     func save(_ db: some SQLSession, digest: CaseDigest? = nil) throws {
         if let digest {
-            try db.execute(Self.upsertWithDigest, values as [any SQLValueConvertible] + [digest.bucket, digest.hash, digest.peers])
+            try db.execute(Self.upsertWithDigest, values as [any SQLValueConvertible] + [digest.bucket, digest.hash, digest.peersColumn])
         } else {
             try db.execute(Self.upsert, values as [any SQLValueConvertible])
         }

@@ -11,20 +11,22 @@ public struct DigestRepair: Sendable, Equatable {
 }
 
 /// A case's anti-entropy columns in `cases`: its bucket (the leaf of its key), its contribution
-/// (from its head and number of stored events) and the peers it is shared with, sorted and
-/// comma-separated.
+/// (from its head and number of stored events) and the peers it is shared with, sorted (stored
+/// comma-separated, `peersColumn`).
 struct CaseDigest: Equatable {
     var bucket: Int
     var hash: Int64
-    var peers: String
+    var peers: [String]
 
     static let columns = ["ae_bucket", "ae_hash", "ae_peers"]
 
     init(_ state: CaseState, peers: [NodeID], events: Int) {
         bucket = AntiEntropy.leaf(ofKey: AntiEntropy.caseKey(state.caseNumber))
         hash = Int64(bitPattern: AntiEntropy.contribution(state.caseNumber, head: state.headHash, events: events))
-        self.peers = peers.map(\.rawValue).sorted().joined(separator: ",")
+        self.peers = peers.map(\.rawValue).sorted()
     }
+
+    var peersColumn: String { peers.joined(separator: ",") }
 }
 
 /// The statements that keep a case's anti-entropy contribution.
@@ -41,7 +43,9 @@ enum AntiEntropyStatements {
 
 extension NodeDatabase {
     /// Keeps the case's anti-entropy contribution in its buckets, for every peer it is shared with
-    /// (its replication peers), inside the caller's transaction.
+    /// (its replication peers), inside the caller's transaction. `written`: the digest the case's
+    /// row was just inserted with (`MaterialisedCase.upsertWithDigest`), worked out from the same
+    /// state, peers and count of events; the buckets take it and the row is not updated.
     func updateDigest(
         _ db: some SQLSession,
         of state: CaseState,
@@ -62,21 +66,17 @@ extension NodeDatabase {
             else { return }
             old = PacketReads.DigestRow(hash: row["ae_hash"], peers: row["ae_peers"], events: row["events"])
         }
-        let digest = CaseDigest(state, peers: peers, events: old.events)
-        let leaf = digest.bucket
-        let contribution = digest.hash
+        let digest = written ?? CaseDigest(state, peers: peers, events: old.events)
         let oldHash = old.hash
         let oldPeers = old.peers.split(separator: ",").map(String.init)
-        let newPeers = peers.map(\.rawValue).sorted()
-        guard oldHash != contribution || oldPeers != newPeers else { return }
+        guard oldHash != digest.hash || oldPeers != digest.peers else { return }
         // Per peer, the old contribution out and the new one in, as one XOR.
-        for peer in Set(oldPeers).union(newPeers).sorted() {
-            let change = (oldHash != 0 && oldPeers.contains(peer) ? oldHash : 0) ^ (newPeers.contains(peer) ? contribution : 0)
-            if change != 0 { try db.execute(AntiEntropyStatements.bucketXor, [peer, leaf, change]) }
+        for peer in Set(oldPeers).union(digest.peers).sorted() {
+            let change = (oldHash != 0 && oldPeers.contains(peer) ? oldHash : 0) ^ (digest.peers.contains(peer) ? digest.hash : 0)
+            if change != 0 { try db.execute(AntiEntropyStatements.bucketXor, [peer, digest.bucket, change]) }
         }
-        // A row written with these very values (`MaterialisedCase.upsertWithDigest`) needs no update.
-        guard written != digest else { return }
-        try db.execute(AntiEntropyStatements.caseDigest, [leaf, contribution, digest.peers, number])
+        guard written == nil else { return }
+        try db.execute(AntiEntropyStatements.caseDigest, [digest.bucket, digest.hash, digest.peersColumn, number])
     }
 
     /// The leaf digests this node keeps for `peer` (only the non-zero ones).

@@ -445,7 +445,8 @@ extension NodeDatabase {
             }
         }
         reads.inserted(work.events.count, into: number)
-        // A new case's row is written with its anti-entropy columns, not updated after (P9).
+        // A new case's row is written with its anti-entropy columns, worked out once here and
+        // handed to the digest's update, which then leaves the row alone (P9).
         var digest: CaseDigest?
         if stored == nil, let hierarchy, let before = reads.digest(number) {
             digest = CaseDigest(
