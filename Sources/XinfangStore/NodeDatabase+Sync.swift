@@ -16,7 +16,7 @@ public struct OutboxBatch: Sendable {
 
     /// The runs' events decoded, for tools and tests: the dispatcher copies their bytes.
     public func chains() throws -> [[CaseEvent]] {
-        try runs.map { run in try run.events.map { try CanonicalJSON.decoder.decode(CaseEvent.self, from: $0) } }
+        try runs.map { run in try run.events.map(CaseEvent.decodeCanonical) }
     }
 }
 

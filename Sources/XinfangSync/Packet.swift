@@ -104,6 +104,60 @@ public struct Packet: Codable, Sendable, Equatable {
     }
 }
 
+/// A packet read from its canonical JSON by hand (`CanonicalJSONReader`): its events, nearly all
+/// of its bytes, by their own readers; its commands, digest round and flags (rare) by the decoder
+/// from their own bytes. Nil when the reader does not take the body: decode it then.
+extension Packet: CanonicalJSONReadable {
+    public static func readCanonical(_ body: Data) -> Packet? {
+        CanonicalJSONReader.read(body) { reader throws(CanonicalJSONReader.Unreadable) in try Packet(reading: &reader) }
+    }
+
+    public init(reading r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {
+        var chains: [[CaseEvent]]?
+        var commands: [CaseCommand]?
+        var digest: DigestRequest?
+        var flags: [Flag]?
+        var from: NodeID?
+        var packetSeq: Int?
+        var sentAt: Date?
+        var session: String?
+        var to: NodeID?
+        var version: Int?
+        var object = try r.openObject()
+        while let key = try r.nextKey(&object) {
+            switch key {
+            case "chains":
+                chains = try r.array { r throws(CanonicalJSONReader.Unreadable) in
+                    try r.array { r throws(CanonicalJSONReader.Unreadable) in try CaseEvent(reading: &r) }
+                }
+            case "commands": commands = try r.decoded([CaseCommand].self)
+            case "digest": digest = try r.decoded(DigestRequest.self)
+            case "flags": flags = try r.decoded([Flag].self)
+            case "from": from = try r.raw(NodeID.self)
+            case "packetSeq": packetSeq = try r.int()
+            case "sentAt": sentAt = try r.date()
+            case "session": session = try r.string()
+            case "to": to = try r.raw(NodeID.self)
+            case "version": version = try r.int()
+            default: throw CanonicalJSONReader.Unreadable()
+            }
+        }
+        guard let chains, let commands, let from, let packetSeq, let sentAt, let to, let version else {
+            throw CanonicalJSONReader.Unreadable()
+        }
+        self.version = version
+        self.from = from
+        self.to = to
+        self.session = session
+        self.packetSeq = packetSeq
+        self.sentAt = sentAt
+        self.chains = chains
+        self.commands = commands
+        self.digest = digest
+        self.flags = flags
+    }
+}
+
 /// The receiver's answer to a packet: one receipt per item.
 public struct PacketResponse: Codable, Sendable, Equatable {
     public var receipts: [ItemReceipt]

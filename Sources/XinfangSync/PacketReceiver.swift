@@ -111,14 +111,24 @@ public struct PacketReceiver: Sendable {
         return response
     }
 
-    /// The packet in `body`, in a version this node takes. The body is parsed once: only a packet
-    /// that does not parse is read again for its version, so that one in a version this node does
-    /// not take is refused as such rather than as malformed (the decoder scans the whole body at
-    /// every parse; a first parse for the version alone was about 4 % of a receiver's time).
+    /// The packet in `body`, in a version this node takes: read by hand when it is in the
+    /// canonical form every node writes (`Packet.readCanonical`; the decoder was about 11 % of a
+    /// receiver's time), else by the decoder, which takes or refuses it as before.
     func decodePacket(_ body: Data) throws -> Packet {
+        let packet = try Packet.readCanonical(body) ?? decodeByDecoder(body)
+        if let refusal = speaks.refusal(of: packet.version) {
+            throw PacketRefusal(status: 400, code: DeliveryFailure.unsupportedVersion, detail: refusal)
+        }
+        return packet
+    }
+
+    /// The packet by the decoder. The body is parsed once: only a packet that does not parse is
+    /// read again for its version, so that one in a version this node does not take is refused as
+    /// such rather than as malformed (a first parse for the version alone was about 4 % of a
+    /// receiver's time).
+    private func decodeByDecoder(_ body: Data) throws -> Packet {
         struct Envelope: Decodable { var version: Int? }
-        let packet: Packet
-        do { packet = try CanonicalJSON.decoder.decode(Packet.self, from: body) } catch {
+        do { return try CanonicalJSON.decoder.decode(Packet.self, from: body) } catch {
             guard let envelope = try? CanonicalJSON.decoder.decode(Envelope.self, from: body) else {
                 throw PacketRefusal(status: 400, code: "malformed-json", detail: "the packet is not a JSON object")
             }
@@ -127,10 +137,6 @@ public struct PacketReceiver: Sendable {
             }
             throw PacketRefusal(status: 400, code: "malformed-packet", detail: "the packet does not parse: \(error)")
         }
-        if let refusal = speaks.refusal(of: packet.version) {
-            throw PacketRefusal(status: 400, code: DeliveryFailure.unsupportedVersion, detail: refusal)
-        }
-        return packet
     }
 
     /// The adjacent node that signed `body`, or the refusal: the sender must be a node of the

@@ -33,4 +33,51 @@ struct PacketWireTests {
             #expect(empty.encoded(wireChains: []) == empty.encoded())
         }
     }
+
+    /// A packet as every node writes it is read by hand (`Packet.readCanonical`) to the decoder's
+    /// packet, its commands, digest round and flags included; the same packet with whitespace is
+    /// left to the decoder, which reads it as before.
+    @Test func aWrittenPacketIsReadByHandAsTheDecoderReadsIt() throws {
+        let events = Fixtures.eventsOfEveryForm(at: Self.now)
+        let flag = Flag(
+            kind: .conflict,
+            subject: "430102-2026-000042",
+            caseNumber: events[0].caseNumber,
+            node: Fixtures.county,
+            raisedBy: Fixtures.city,
+            since: Self.now,
+            detail: "滞留"
+        )
+        for (commands, digest, flags) in [([], nil, nil), ([events[3].command!], DigestRequest(tops: "AAAA"), [flag])]
+            as [([CaseCommand], DigestRequest?, [Flag]?)]
+        {
+            var packet = Packet(
+                from: Fixtures.city,
+                to: Fixtures.county,
+                number: PacketNumber(session: "0123456789abcdef", number: 7),
+                sentAt: Self.now,
+                chains: [Array(events.prefix(5)), Array(events.dropFirst(5))],
+                commands: commands,
+                digest: digest,
+                flags: flags
+            )
+            for greeting in [false, true] {
+                if greeting { packet.session = nil }
+                let body = packet.encoded()
+                let read = try #require(Packet.readCanonical(body))
+                #expect(read == (try CanonicalJSON.decoder.decode(Packet.self, from: body)))
+                #expect(read == packet)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                encoder.dateEncodingStrategy = .custom { date, encoder in
+                    var c = encoder.singleValueContainer()
+                    try c.encode(CanonicalJSON.milliseconds(date))
+                }
+                let pretty = try encoder.encode(packet)
+                #expect(Packet.readCanonical(pretty) == nil)
+                #expect(try CanonicalJSON.decoder.decode(Packet.self, from: pretty) == packet)
+            }
+        }
+        #expect(Packet.readCanonical(Data(#"{"chains":[],"commands":[]}"#.utf8)) == nil, "required keys missing")
+    }
 }

@@ -1,0 +1,312 @@
+public import Foundation
+
+/// Reads JSON in the canonical form (what `CanonicalJSONWriter` and `CanonicalJSON.encoder` write)
+/// for values whose shape is fixed, without a decoder: a received packet's events, most of a
+/// receiver's decoding (docs/BENCHMARKS.md, "A packet's events read by hand").
+///
+/// It takes only the canonical form: no whitespace; each object's keys in strictly ascending byte
+/// order (so none twice) and each known to the type read; no `null` (the writer leaves nil
+/// optionals out); integers as the writer prints them (no fraction, exponent, leading zero or
+/// `-0`); strings in valid UTF-8 with only the escapes the writer makes (a quote, a backslash,
+/// `\b \t \n \f \r`, and `\u00XX` for the other control characters). Anything else is
+/// `Unreadable`, and the caller decodes the same bytes with `CanonicalJSON.decoder`, which takes
+/// or refuses them as it always did: the reader is a shortcut for the form every node writes, never
+/// a second grammar. `CanonicalJSONReaderTests` hold its values to the decoder's, and hold that
+/// it takes nothing the decoder refuses.
+///
+/// The reader borrows the bytes: use it only inside `read(_:_:)`.
+public struct CanonicalJSONReader {
+    /// The bytes are not in the canonical form this reader takes (or not of the shape asked for):
+    /// decode them with `CanonicalJSON.decoder` instead.
+    public struct Unreadable: Error, Equatable {
+        public init() {}
+    }
+
+    /// Where the object being read is: its previous key, to hold the next one above it.
+    public struct ObjectCursor {
+        fileprivate var previousStart = 0
+        fileprivate var previousEnd = -1
+    }
+
+    /// Where the array being read is.
+    public struct ArrayCursor {
+        fileprivate var first = true
+    }
+
+    /// The deepest nesting `skipValue` goes through (the shapes read by hand nest at most six deep).
+    public static let skipDepthMax = 32
+
+    private let bytes: UnsafeRawBufferPointer
+    private var index = 0
+
+    private init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    /// The value `body` reads from the whole of `data`, or nil when the bytes are not in the
+    /// canonical form or shape it takes (or anything follows the value).
+    public static func read<T>(_ data: Data, _ body: (inout CanonicalJSONReader) throws(Unreadable) -> T) -> T? {
+        data.withUnsafeBytes { buffer in
+            var reader = CanonicalJSONReader(buffer)
+            guard let value = try? body(&reader), reader.index == buffer.count else { return nil }
+            return value
+        }
+    }
+
+    /// The same over the bytes of a string.
+    public static func read<T>(_ text: String, _ body: (inout CanonicalJSONReader) throws(Unreadable) -> T) -> T? {
+        var text = text
+        return text.withUTF8 { buffer in
+            var reader = CanonicalJSONReader(UnsafeRawBufferPointer(buffer))
+            guard let value = try? body(&reader), reader.index == buffer.count else { return nil }
+            return value
+        }
+    }
+
+    // MARK: Structure
+
+    private mutating func expect(_ byte: UInt8) throws(Unreadable) {
+        guard index < bytes.count, bytes[index] == byte else { throw Unreadable() }
+        index += 1
+    }
+
+    private func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    /// Opens an object (`{`).
+    public mutating func openObject() throws(Unreadable) -> ObjectCursor {
+        try expect(UInt8(ascii: "{"))
+        return ObjectCursor()
+    }
+
+    /// The object's next key, its colon read; nil once the object is closed (`}` read). A key
+    /// not above the one before it, or with an escape, is unreadable.
+    public mutating func nextKey(_ object: inout ObjectCursor) throws(Unreadable) -> String? {
+        if peek() == UInt8(ascii: "}") {
+            index += 1
+            return nil
+        }
+        if object.previousEnd >= 0 { try expect(UInt8(ascii: ",")) }
+        try expect(UInt8(ascii: "\""))
+        let start = index
+        while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+            guard bytes[index] >= 0x20, bytes[index] != UInt8(ascii: "\\") else { throw Unreadable() }
+            index += 1
+        }
+        let end = index
+        try expect(UInt8(ascii: "\""))
+        try expect(UInt8(ascii: ":"))
+        let key = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+        if object.previousEnd >= 0 {
+            let previous = UnsafeRawBufferPointer(rebasing: bytes[object.previousStart..<object.previousEnd])
+            guard previous.lexicographicallyPrecedes(key) else { throw Unreadable() }
+        }
+        object.previousStart = start
+        object.previousEnd = end
+        return String(decoding: key, as: UTF8.self)
+    }
+
+    /// Opens an array (`[`).
+    public mutating func openArray() throws(Unreadable) -> ArrayCursor {
+        try expect(UInt8(ascii: "["))
+        return ArrayCursor()
+    }
+
+    /// Whether the array has another element (its comma read); false once it is closed (`]` read).
+    public mutating func nextElement(_ array: inout ArrayCursor) throws(Unreadable) -> Bool {
+        if peek() == UInt8(ascii: "]") {
+            index += 1
+            return false
+        }
+        if !array.first { try expect(UInt8(ascii: ",")) }
+        array.first = false
+        return true
+    }
+
+    /// The elements of an array, each read by `element`.
+    @inlinable
+    public mutating func array<T>(_ element: (inout CanonicalJSONReader) throws(Unreadable) -> T) throws(Unreadable) -> [T] {
+        var array = try openArray()
+        var values: [T] = []
+        while try nextElement(&array) { values.append(try element(&self)) }
+        return values
+    }
+
+    // MARK: Values
+
+    /// A string, its escapes resolved.
+    public mutating func string() throws(Unreadable) -> String {
+        try expect(UInt8(ascii: "\""))
+        let start = index
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let run = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+                index += 1
+                guard let value = String(validating: run, as: UTF8.self) else { throw Unreadable() }
+                return value
+            }
+            guard byte >= 0x20 else { throw Unreadable() }
+            if byte == UInt8(ascii: "\\") { return try escapedString(from: start) }
+            index += 1
+        }
+        throw Unreadable()
+    }
+
+    /// The rest of a string from its first backslash, with the bytes from `start` before it.
+    private mutating func escapedString(from start: Int) throws(Unreadable) -> String {
+        var out = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                guard let value = String(validating: out, as: UTF8.self) else { throw Unreadable() }
+                return value
+            case UInt8(ascii: "\\"):
+                out.append(try escape())
+            case ..<0x20:
+                throw Unreadable()
+            default:
+                out.append(byte)
+            }
+        }
+        throw Unreadable()
+    }
+
+    /// The byte an escape stands for, in the forms the writer makes only.
+    private mutating func escape() throws(Unreadable) -> UInt8 {
+        guard index < bytes.count else { throw Unreadable() }
+        let letter = bytes[index]
+        index += 1
+        switch letter {
+        case UInt8(ascii: "\""): return letter
+        case UInt8(ascii: "\\"): return letter
+        case UInt8(ascii: "b"): return 0x08
+        case UInt8(ascii: "t"): return 0x09
+        case UInt8(ascii: "n"): return 0x0A
+        case UInt8(ascii: "f"): return 0x0C
+        case UInt8(ascii: "r"): return 0x0D
+        case UInt8(ascii: "u"):
+            guard index + 4 <= bytes.count, bytes[index] == UInt8(ascii: "0"), bytes[index + 1] == UInt8(ascii: "0"),
+                let high = Self.hexValue(bytes[index + 2]), high <= 1, let low = Self.hexValue(bytes[index + 3])
+            else { throw Unreadable() }
+            // The writer uses the lower-case form, and the short one for the five above.
+            guard !(UInt8(ascii: "A")...UInt8(ascii: "F")).contains(bytes[index + 3]) else { throw Unreadable() }
+            let value = high << 4 | low
+            guard ![0x08, 0x09, 0x0A, 0x0C, 0x0D].contains(value) else { throw Unreadable() }
+            index += 4
+            return value
+        default:
+            throw Unreadable()
+        }
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// An integer as the writer prints it.
+    public mutating func int64() throws(Unreadable) -> Int64 {
+        let negative = peek() == UInt8(ascii: "-")
+        if negative { index += 1 }
+        let start = index
+        var value: Int64 = 0
+        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+            let digit = Int64(bytes[index] - UInt8(ascii: "0"))
+            let (times, overflow) = value.multipliedReportingOverflow(by: 10)
+            guard !overflow else { throw Unreadable() }
+            // Negative numbers are summed below zero, so Int64.min reads too.
+            let (sum, carry) = negative ? times.subtractingReportingOverflow(digit) : times.addingReportingOverflow(digit)
+            guard !carry else { throw Unreadable() }
+            value = sum
+            index += 1
+        }
+        let digits = index - start
+        guard digits > 0, digits == 1 || bytes[start] != UInt8(ascii: "0"), !(negative && value == 0) else { throw Unreadable() }
+        if let next = peek(), next == UInt8(ascii: ".") || next == UInt8(ascii: "e") || next == UInt8(ascii: "E") { throw Unreadable() }
+        return value
+    }
+
+    public mutating func int() throws(Unreadable) -> Int {
+        guard let value = Int(exactly: try int64()) else { throw Unreadable() }
+        return value
+    }
+
+    public mutating func int32() throws(Unreadable) -> Int32 {
+        guard let value = Int32(exactly: try int64()) else { throw Unreadable() }
+        return value
+    }
+
+    /// A date as the canonical form writes it (`CanonicalJSON.milliseconds`), read as the
+    /// decoder's strategy reads it.
+    public mutating func date() throws(Unreadable) -> Date {
+        Date(timeIntervalSince1970: Double(try int64()) / 1000)
+    }
+
+    public mutating func bool() throws(Unreadable) -> Bool {
+        if literal("true") { return true }
+        if literal("false") { return false }
+        throw Unreadable()
+    }
+
+    private mutating func literal(_ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        let matches = word.withUTF8Buffer { UnsafeRawBufferPointer(rebasing: bytes[index..<index + count]).elementsEqual($0) }
+        if matches { index += count }
+        return matches
+    }
+
+    /// A string-backed value by its raw value.
+    public mutating func raw<T: RawRepresentable<String>>(_ type: T.Type) throws(Unreadable) -> T {
+        guard let value = T(rawValue: try string()) else { throw Unreadable() }
+        return value
+    }
+
+    /// A value of a type read by hand.
+    public mutating func read<T: CanonicalJSONReadable>(_ type: T.Type) throws(Unreadable) -> T {
+        try T(reading: &self)
+    }
+
+    /// A value of a shape not read by hand (a command, a digest round, flags: rare in a packet),
+    /// decoded by `CanonicalJSON.decoder` from its own bytes, which the reader skips over.
+    public mutating func decoded<T: Decodable>(_ type: T.Type) throws(Unreadable) -> T {
+        let start = index
+        try skipValue(depth: 0)
+        let slice = Data(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+        guard let value = try? CanonicalJSON.decoder.decode(T.self, from: slice) else { throw Unreadable() }
+        return value
+    }
+
+    /// Moves past one value of any shape (in the canonical form).
+    private mutating func skipValue(depth: Int) throws(Unreadable) {
+        guard depth < Self.skipDepthMax, let next = peek() else { throw Unreadable() }
+        switch next {
+        case UInt8(ascii: "{"):
+            var object = try openObject()
+            while try nextKey(&object) != nil { try skipValue(depth: depth + 1) }
+        case UInt8(ascii: "["):
+            var array = try openArray()
+            while try nextElement(&array) { try skipValue(depth: depth + 1) }
+        case UInt8(ascii: "\""):
+            _ = try string()
+        case UInt8(ascii: "t"), UInt8(ascii: "f"):
+            _ = try bool()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            _ = try int64()
+        default:
+            throw Unreadable()
+        }
+    }
+}
+
+/// A value read from its canonical JSON by hand (`CanonicalJSONReader`), the same as its
+/// `Decodable` form reads from those bytes.
+public protocol CanonicalJSONReadable {
+    init(reading reader: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable)
+}
