@@ -22,7 +22,8 @@ public struct CanonicalJSONReader {
         public init() {}
     }
 
-    /// Where the object being read is: its previous key, to hold the next one above it.
+    /// Where the object being read is: its previous key (to hold the next one above it when
+    /// skipping), none before the first.
     public struct ObjectCursor {
         fileprivate var previousStart = 0
         fileprivate var previousEnd = -1
@@ -78,12 +79,13 @@ public struct CanonicalJSONReader {
         return ObjectCursor()
     }
 
-    /// The object's next key, its colon read; nil once the object is closed (`}` read). A key
-    /// not above the one before it, or with an escape, is unreadable.
-    public mutating func nextKey(_ object: inout ObjectCursor) throws(Unreadable) -> String? {
+    /// Moves past the object's next key, whatever it is, and its colon; false once the object is
+    /// closed (`}` read). A key not above the one before it, or with an escape, is unreadable. For
+    /// objects of any shape (`decoded`); a type reads its own keys by name (`key(_:_:)`).
+    private mutating func skipKey(_ object: inout ObjectCursor) throws(Unreadable) -> Bool {
         if peek() == UInt8(ascii: "}") {
             index += 1
-            return nil
+            return false
         }
         if object.previousEnd >= 0 { try expect(UInt8(ascii: ",")) }
         try expect(UInt8(ascii: "\""))
@@ -95,14 +97,43 @@ public struct CanonicalJSONReader {
         let end = index
         try expect(UInt8(ascii: "\""))
         try expect(UInt8(ascii: ":"))
-        let key = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
         if object.previousEnd >= 0 {
             let previous = UnsafeRawBufferPointer(rebasing: bytes[object.previousStart..<object.previousEnd])
-            guard previous.lexicographicallyPrecedes(key) else { throw Unreadable() }
+            guard previous.lexicographicallyPrecedes(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) else { throw Unreadable() }
         }
         object.previousStart = start
         object.previousEnd = end
-        return String(decoding: key, as: UTF8.self)
+        return true
+    }
+
+    /// Whether the object's next key is `name`, which is then read with its colon. A type asks for
+    /// its keys in the order the writer writes them (ascending bytes), each once, then closes the
+    /// object (`closeObject`): a key it did not ask for, one out of that order or written twice is
+    /// left unread, and the close fails on it. No key is made into a string.
+    public mutating func key(_ name: StaticString, _ object: inout ObjectCursor) -> Bool {
+        var at = index
+        if object.previousEnd >= 0 {
+            guard at < bytes.count, bytes[at] == UInt8(ascii: ",") else { return false }
+            at += 1
+        }
+        let count = name.utf8CodeUnitCount
+        guard at + count + 3 <= bytes.count, bytes[at] == UInt8(ascii: "\""), bytes[at + count + 1] == UInt8(ascii: "\""),
+            bytes[at + count + 2] == UInt8(ascii: ":"), memcmp(bytes.baseAddress! + at + 1, name.utf8Start, count) == 0
+        else { return false }
+        object.previousStart = at + 1
+        object.previousEnd = at + 1 + count
+        index = at + count + 3
+        return true
+    }
+
+    /// Reads the key `name`, which the type requires: unreadable when the next key is another.
+    public mutating func required(_ name: StaticString, _ object: inout ObjectCursor) throws(Unreadable) {
+        guard key(name, &object) else { throw Unreadable() }
+    }
+
+    /// Closes an object read by `key(_:_:)`: its next byte must be `}`.
+    public mutating func closeObject(_ object: ObjectCursor) throws(Unreadable) {
+        try expect(UInt8(ascii: "}"))
     }
 
     /// Opens an array (`[`).
@@ -119,6 +150,13 @@ public struct CanonicalJSONReader {
         }
         if !array.first { try expect(UInt8(ascii: ",")) }
         array.first = false
+        return true
+    }
+
+    /// Whether the next value is an empty array, which is then read.
+    public mutating func emptyArray() -> Bool {
+        guard index + 2 <= bytes.count, bytes[index] == UInt8(ascii: "["), bytes[index + 1] == UInt8(ascii: "]") else { return false }
+        index += 2
         return true
     }
 
@@ -142,14 +180,23 @@ public struct CanonicalJSONReader {
             if byte == UInt8(ascii: "\"") {
                 let run = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                guard let value = String(validating: run, as: UTF8.self) else { throw Unreadable() }
-                return value
+                return try Self.validString(run)
             }
             guard byte >= 0x20 else { throw Unreadable() }
             if byte == UInt8(ascii: "\\") { return try escapedString(from: start) }
             index += 1
         }
         throw Unreadable()
+    }
+
+    /// The string of `utf8`, or unreadable when the bytes are not valid UTF-8. `String(decoding:)`
+    /// repairs what is not (with U+FFFD), so its bytes equal the input's only when the input was
+    /// valid; `String(validating:)` took the same time in looking up its generic metadata.
+    private static func validString(_ utf8: UnsafeRawBufferPointer) throws(Unreadable) -> String {
+        var value = String(decoding: utf8.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+        let same = value.withUTF8 { $0.count == utf8.count && (utf8.isEmpty || memcmp($0.baseAddress!, utf8.baseAddress!, utf8.count) == 0) }
+        guard same else { throw Unreadable() }
+        return value
     }
 
     /// The rest of a string from its first backslash, with the bytes from `start` before it.
@@ -160,7 +207,7 @@ public struct CanonicalJSONReader {
             index += 1
             switch byte {
             case UInt8(ascii: "\""):
-                guard let value = String(validating: out, as: UTF8.self) else { throw Unreadable() }
+                guard let value = out.withUnsafeBytes({ try? Self.validString($0) }) else { throw Unreadable() }
                 return value
             case UInt8(ascii: "\\"):
                 out.append(try escape())
@@ -289,7 +336,7 @@ public struct CanonicalJSONReader {
         switch next {
         case UInt8(ascii: "{"):
             var object = try openObject()
-            while try nextKey(&object) != nil { try skipValue(depth: depth + 1) }
+            while try skipKey(&object) { try skipValue(depth: depth + 1) }
         case UInt8(ascii: "["):
             var array = try openArray()
             while try nextElement(&array) { try skipValue(depth: depth + 1) }

@@ -2,10 +2,11 @@ public import Foundation
 
 /// Events read from their canonical JSON by hand (`CanonicalJSONReader`): a receiver decoded every
 /// event of a packet through `JSONDecoder`, about 11 % of its time (docs/BENCHMARKS.md). Each type
-/// reads the keys its `Decodable` form reads, to the same values; a key it does not know, one
-/// missing that the decoder requires, or a value the decoder's own `init(from:)` would refuse is
-/// `Unreadable`, and the caller decodes with `CanonicalJSON.decoder` (`CaseEvent.decodeCanonical`).
-/// `CanonicalJSONReaderTests` hold every field, set and unset, to the decoder's values.
+/// asks for the keys its `Decodable` form reads, in the order the writer writes them, to the same
+/// values; a key it does not ask for, one missing that the decoder requires, or a value the
+/// decoder's own `init(from:)` would refuse is `Unreadable`, and the caller decodes with
+/// `CanonicalJSON.decoder` (`CaseEvent.decodeCanonical`). `CanonicalJSONReaderTests` hold every
+/// field, set and unset, to the decoder's values.
 extension CaseEvent: CanonicalJSONReadable {
     /// An event from its canonical JSON: read by hand, or by the decoder when the reader does not
     /// take the bytes (which then throws as it always did).
@@ -17,67 +18,39 @@ extension CaseEvent: CanonicalJSONReadable {
     }
 
     public init(reading r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {
-        var actor: String?
-        var body: CaseEventBody?
-        var caseNumber: CaseNumber?
-        var command: CaseCommand?
-        var epoch: Int?
-        var format: Int?
-        var hash: String?
-        var origin: NodeID?
-        var prevHash: String?
-        var seq: Int?
-        var signature: String?
-        var time: HLCTimestamp?
-        var object = try r.openObject()
-        while let key = try r.nextKey(&object) {
-            switch key {
-            case "actor": actor = try r.string()
-            case "body": body = try r.read(CaseEventBody.self)
-            case "caseNumber": caseNumber = try r.raw(CaseNumber.self)
-            case "command": command = try r.decoded(CaseCommand.self)
-            case "epoch": epoch = try r.int()
-            case "format": format = try r.int()
-            case "hash": hash = try r.string()
-            case "origin": origin = try r.raw(NodeID.self)
-            case "prevHash": prevHash = try r.string()
-            case "seq": seq = try r.int()
-            case "signature": signature = try r.string()
-            case "time": time = try r.read(HLCTimestamp.self)
-            default: throw CanonicalJSONReader.Unreadable()
-            }
-        }
-        guard let actor, let body, let caseNumber, let epoch, let hash, let origin, let seq, let time else {
-            throw CanonicalJSONReader.Unreadable()
-        }
-        self.caseNumber = caseNumber
-        self.epoch = epoch
-        self.seq = seq
-        self.prevHash = prevHash
-        self.origin = origin
-        self.time = time
-        self.actor = actor
-        self.body = body
-        self.hash = hash
-        self.command = command
-        self.signature = signature
-        self.formatField = format
+        var o = try r.openObject()
+        try r.required("actor", &o)
+        actor = try r.string()
+        try r.required("body", &o)
+        body = try r.read(CaseEventBody.self)
+        try r.required("caseNumber", &o)
+        caseNumber = try r.raw(CaseNumber.self)
+        command = try r.key("command", &o) ? r.decoded(CaseCommand.self) : nil
+        try r.required("epoch", &o)
+        epoch = try r.int()
+        formatField = try r.key("format", &o) ? r.int() : nil
+        try r.required("hash", &o)
+        hash = try r.string()
+        try r.required("origin", &o)
+        origin = try r.raw(NodeID.self)
+        prevHash = try r.key("prevHash", &o) ? r.string() : nil
+        try r.required("seq", &o)
+        seq = try r.int()
+        signature = try r.key("signature", &o) ? r.string() : nil
+        try r.required("time", &o)
+        time = try r.read(HLCTimestamp.self)
+        try r.closeObject(o)
     }
 }
 
 extension HLCTimestamp: CanonicalJSONReadable {
     public init(reading r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {
-        var logical: Int32?
-        var wallMs: Int64?
-        var object = try r.openObject()
-        while let key = try r.nextKey(&object) {
-            switch key {
-            case "logical": logical = try r.int32()
-            case "wallMs": wallMs = try r.int64()
-            default: throw CanonicalJSONReader.Unreadable()
-            }
-        }
-        guard let logical, let wallMs else { throw CanonicalJSONReader.Unreadable() }
+        var o = try r.openObject()
+        try r.required("logical", &o)
+        let logical = try r.int32()
+        try r.required("wallMs", &o)
+        let wallMs = try r.int64()
+        try r.closeObject(o)
         self.init(wallMs: wallMs, logical: logical)
     }
 }
@@ -86,320 +59,227 @@ extension HLCTimestamp: CanonicalJSONReadable {
 /// and detail, or an action's other fields, as `CaseEventBody.init(from:)` reads them.
 extension CaseEventBody: CanonicalJSONReadable {
     public init(reading r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {
-        var object = try r.openObject()
-        guard try r.nextKey(&object) == "action" else { throw CanonicalJSONReader.Unreadable() }
+        var o = try r.openObject()
+        try r.required("action", &o)
         let action = try r.string()
         switch action {
         case "register":
-            guard try r.nextKey(&object) == "registration" else { throw CanonicalJSONReader.Unreadable() }
+            try r.required("registration", &o)
             self = .register(try r.read(CaseRegistration.self))
-            guard try r.nextKey(&object) == nil else { throw CanonicalJSONReader.Unreadable() }
         case Self.refusedKind:
-            guard try r.nextKey(&object) == "code" else { throw CanonicalJSONReader.Unreadable() }
+            try r.required("code", &o)
             let code = try r.string()
-            guard try r.nextKey(&object) == "detail" else { throw CanonicalJSONReader.Unreadable() }
-            let detail = try r.string()
-            guard try r.nextKey(&object) == nil else { throw CanonicalJSONReader.Unreadable() }
-            self = .refuse(code: code, detail: detail)
+            try r.required("detail", &o)
+            self = .refuse(code: code, detail: try r.string())
         default:
             var fields = ActionFields(action: action)
-            while let key = try r.nextKey(&object) { try fields.read(key, from: &r) }
+            try fields.readFields(&r, &o)
             guard let action = try? CaseAction(fields: fields) else { throw CanonicalJSONReader.Unreadable() }
             self = .act(action)
         }
+        try r.closeObject(o)
     }
 }
 
 extension ActionFields {
-    /// One of the action's fields (`action` itself is read by the body).
-    mutating func read(_ key: String, from r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {
-        switch key {
-        case "approver": approver = try r.string()
-        case "branch": branch = try r.string()
-        case "by": by = try r.string()
-        case "channel": channel = try r.string()
-        case "comment": comment = try r.string()
-        case "days": days = try r.int()
-        case "decision": decision = try r.string()
-        case "deliveredOn": deliveredOn = try Self.civilDate(&r)
-        case "docNumber": docNumber = try r.string()
-        case "dueAt": dueAt = try r.date()
-        case "earlierCase": earlierCase = try r.string()
-        case "fileName": fileName = try r.string()
-        case "hearingFrom": hearingFrom = try Self.civilDate(&r)
-        case "hearingTo": hearingTo = try Self.civilDate(&r)
-        case "lookupDigest": lookupDigest = try r.string()
-        case "lookupSealed": lookupSealed = try r.read(SealedValue.self)
-        case "mediaType": mediaType = try r.string()
-        case "method": method = try r.string()
-        case "mode": mode = try r.string()
-        case "newCase": newCase = try r.string()
-        case "note": note = try r.string()
-        case "noticeKind": noticeKind = try r.string()
-        case "occasion": occasion = try r.string()
-        case "officeRating": officeRating = try r.string()
-        case "opinion": opinion = try r.string()
-        case "outcome": outcome = try r.string()
-        case "reason": reason = try r.string()
-        case "report": report = try r.string()
-        case "returnReason": returnReason = try r.string()
-        case "reviewer": reviewer = try r.string()
-        case "routing": routing = try r.string()
-        case "sha256": sha256 = try r.string()
-        case "signed": signed = try r.bool()
-        case "size": size = try r.int()
-        case "stage": stage = try r.string()
-        case "text": text = try r.string()
-        case "to": to = try r.string()
-        case "unitRating": unitRating = try r.string()
-        case "via": via = try r.string()
-        default: throw CanonicalJSONReader.Unreadable()
+    /// The action's fields after `action` (which the body reads), each when present.
+    mutating func readFields(_ r: inout CanonicalJSONReader, _ o: inout CanonicalJSONReader.ObjectCursor) throws(CanonicalJSONReader.Unreadable) {
+        func text(
+            _ name: StaticString,
+            _ r: inout CanonicalJSONReader,
+            _ o: inout CanonicalJSONReader.ObjectCursor
+        ) throws(CanonicalJSONReader.Unreadable) -> String? {
+            try r.key(name, &o) ? r.string() : nil
         }
-    }
-
-    private static func civilDate(_ r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) -> CivilDate {
-        guard let date = CivilDate(iso: try r.string()) else { throw CanonicalJSONReader.Unreadable() }
-        return date
+        func day(
+            _ name: StaticString,
+            _ r: inout CanonicalJSONReader,
+            _ o: inout CanonicalJSONReader.ObjectCursor
+        ) throws(CanonicalJSONReader.Unreadable) -> CivilDate? {
+            guard r.key(name, &o) else { return nil }
+            guard let date = CivilDate(iso: try r.string()) else { throw CanonicalJSONReader.Unreadable() }
+            return date
+        }
+        approver = try text("approver", &r, &o)
+        branch = try text("branch", &r, &o)
+        by = try text("by", &r, &o)
+        channel = try text("channel", &r, &o)
+        comment = try text("comment", &r, &o)
+        days = try r.key("days", &o) ? r.int() : nil
+        decision = try text("decision", &r, &o)
+        deliveredOn = try day("deliveredOn", &r, &o)
+        docNumber = try text("docNumber", &r, &o)
+        dueAt = try r.key("dueAt", &o) ? r.date() : nil
+        earlierCase = try text("earlierCase", &r, &o)
+        fileName = try text("fileName", &r, &o)
+        hearingFrom = try day("hearingFrom", &r, &o)
+        hearingTo = try day("hearingTo", &r, &o)
+        lookupDigest = try text("lookupDigest", &r, &o)
+        lookupSealed = try r.key("lookupSealed", &o) ? r.read(SealedValue.self) : nil
+        mediaType = try text("mediaType", &r, &o)
+        method = try text("method", &r, &o)
+        mode = try text("mode", &r, &o)
+        newCase = try text("newCase", &r, &o)
+        note = try text("note", &r, &o)
+        noticeKind = try text("noticeKind", &r, &o)
+        occasion = try text("occasion", &r, &o)
+        officeRating = try text("officeRating", &r, &o)
+        opinion = try text("opinion", &r, &o)
+        outcome = try text("outcome", &r, &o)
+        reason = try text("reason", &r, &o)
+        report = try text("report", &r, &o)
+        returnReason = try text("returnReason", &r, &o)
+        reviewer = try text("reviewer", &r, &o)
+        routing = try text("routing", &r, &o)
+        sha256 = try text("sha256", &r, &o)
+        signed = try r.key("signed", &o) ? r.bool() : nil
+        size = try r.key("size", &o) ? r.int() : nil
+        stage = try text("stage", &r, &o)
+        self.text = try text("text", &r, &o)
+        to = try text("to", &r, &o)
+        unitRating = try text("unitRating", &r, &o)
+        via = try text("via", &r, &o)
     }
 }
 
 extension CaseRegistration: CanonicalJSONReadable {
     public init(reading r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {
-        var category: ContentCategory?
-        var channel: Channel?
-        var collective: CollectiveVisit?
-        var confidential: Bool?
-        var intake: IntakeFinding?
-        var issueRegion: RegionCode?
-        var jointLetter: Bool?
-        var lawRelated: Bool?
-        var linkedCases: [CaseNumber]?
-        var lookup: LookupSeal?
-        var personsInvolved: Int?
-        var petitioners: [Petitioner]?
-        var purpose: Purpose?
-        var receivedAt: Date?
-        var registeredBy: String?
-        var respondent: String?
-        var respondentNode: NodeID?
-        var source: IntakeSource?
-        var summary: String?
-        var text: String?
-        var urgent: Bool?
-        var object = try r.openObject()
-        while let key = try r.nextKey(&object) {
-            switch key {
-            case "category": category = try r.read(ContentCategory.self)
-            case "channel": channel = try r.raw(Channel.self)
-            case "collective": collective = try r.read(CollectiveVisit.self)
-            case "confidential": confidential = try r.bool()
-            case "intake": intake = try r.read(IntakeFinding.self)
-            case "issueRegion": issueRegion = try r.raw(RegionCode.self)
-            case "jointLetter": jointLetter = try r.bool()
-            case "lawRelated": lawRelated = try r.bool()
-            case "linkedCases": linkedCases = try r.array { r throws(CanonicalJSONReader.Unreadable) in try r.raw(CaseNumber.self) }
-            case "lookup": lookup = try r.read(LookupSeal.self)
-            case "personsInvolved": personsInvolved = try r.int()
-            case "petitioners": petitioners = try r.array { r throws(CanonicalJSONReader.Unreadable) in try r.read(Petitioner.self) }
-            case "purpose": purpose = try r.raw(Purpose.self)
-            case "receivedAt": receivedAt = try r.date()
-            case "registeredBy": registeredBy = try r.string()
-            case "respondent": respondent = try r.string()
-            case "respondentNode": respondentNode = try r.raw(NodeID.self)
-            case "source": source = try r.read(IntakeSource.self)
-            case "summary": summary = try r.string()
-            case "text": text = try r.string()
-            case "urgent": urgent = try r.bool()
-            default: throw CanonicalJSONReader.Unreadable()
-            }
-        }
-        guard let category, let channel, let issueRegion, let jointLetter, let lawRelated, let linkedCases, let petitioners,
-            let purpose, let receivedAt, let registeredBy, let summary, let text, let urgent
-        else { throw CanonicalJSONReader.Unreadable() }
-        self.init(
-            channel: channel,
-            jointLetter: jointLetter,
-            collective: collective,
-            petitioners: petitioners,
-            personsInvolved: personsInvolved,
-            purpose: purpose,
-            category: category,
-            issueRegion: issueRegion,
-            summary: summary,
-            text: text,
-            respondent: respondent,
-            receivedAt: receivedAt,
-            registeredBy: registeredBy,
-            urgent: urgent,
-            lawRelated: lawRelated,
-            linkedCases: linkedCases
-        )
-        self.respondentNode = respondentNode
-        self.intake = intake
-        self.confidential = confidential
-        self.lookup = lookup
-        self.source = source
+        var o = try r.openObject()
+        try r.required("category", &o)
+        category = try r.read(ContentCategory.self)
+        try r.required("channel", &o)
+        channel = try r.raw(Channel.self)
+        collective = try r.key("collective", &o) ? r.read(CollectiveVisit.self) : nil
+        confidential = try r.key("confidential", &o) ? r.bool() : nil
+        intake = try r.key("intake", &o) ? r.read(IntakeFinding.self) : nil
+        try r.required("issueRegion", &o)
+        issueRegion = try r.raw(RegionCode.self)
+        try r.required("jointLetter", &o)
+        jointLetter = try r.bool()
+        try r.required("lawRelated", &o)
+        lawRelated = try r.bool()
+        try r.required("linkedCases", &o)
+        linkedCases = try r.array { r throws(CanonicalJSONReader.Unreadable) in try r.raw(CaseNumber.self) }
+        lookup = try r.key("lookup", &o) ? r.read(LookupSeal.self) : nil
+        personsInvolved = try r.key("personsInvolved", &o) ? r.int() : nil
+        try r.required("petitioners", &o)
+        petitioners = try r.array { r throws(CanonicalJSONReader.Unreadable) in try r.read(Petitioner.self) }
+        try r.required("purpose", &o)
+        purpose = try r.raw(Purpose.self)
+        try r.required("receivedAt", &o)
+        receivedAt = try r.date()
+        try r.required("registeredBy", &o)
+        registeredBy = try r.string()
+        respondent = try r.key("respondent", &o) ? r.string() : nil
+        respondentNode = try r.key("respondentNode", &o) ? r.raw(NodeID.self) : nil
+        source = try r.key("source", &o) ? r.read(IntakeSource.self) : nil
+        try r.required("summary", &o)
+        summary = try r.string()
+        try r.required("text", &o)
+        text = try r.string()
+        try r.required("urgent", &o)
+        urgent = try r.bool()
+        try r.closeObject(o)
     }
 }
 
 extension Petitioner: CanonicalJSONReadable {
     public init(reading r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {
-        var address: String?
-        var idNumber: String?
-        var idType: IDType?
-        var isLead: Bool?
-        var masked: MaskedContact?
-        var matchKeys: [String]?
-        var mobile: String?
-        var name: String?
-        var sealed: SealedValue?
-        var object = try r.openObject()
-        while let key = try r.nextKey(&object) {
-            switch key {
-            case "address": address = try r.string()
-            case "idNumber": idNumber = try r.string()
-            case "idType": idType = try r.raw(IDType.self)
-            case "isLead": isLead = try r.bool()
-            case "masked": masked = try r.read(MaskedContact.self)
-            case "matchKeys": matchKeys = try r.array { r throws(CanonicalJSONReader.Unreadable) in try r.string() }
-            case "mobile": mobile = try r.string()
-            case "name": name = try r.string()
-            case "sealed": sealed = try r.read(SealedValue.self)
-            default: throw CanonicalJSONReader.Unreadable()
-            }
-        }
-        guard let name, let isLead else { throw CanonicalJSONReader.Unreadable() }
-        self.init(name: name, idType: idType, idNumber: idNumber, mobile: mobile, address: address, isLead: isLead)
-        self.sealed = sealed
-        self.masked = masked
-        self.matchKeys = matchKeys
+        var o = try r.openObject()
+        address = try r.key("address", &o) ? r.string() : nil
+        idNumber = try r.key("idNumber", &o) ? r.string() : nil
+        idType = try r.key("idType", &o) ? r.raw(IDType.self) : nil
+        try r.required("isLead", &o)
+        isLead = try r.bool()
+        masked = try r.key("masked", &o) ? r.read(MaskedContact.self) : nil
+        matchKeys = try r.key("matchKeys", &o) ? r.array { r throws(CanonicalJSONReader.Unreadable) in try r.string() } : nil
+        mobile = try r.key("mobile", &o) ? r.string() : nil
+        try r.required("name", &o)
+        name = try r.string()
+        sealed = try r.key("sealed", &o) ? r.read(SealedValue.self) : nil
+        try r.closeObject(o)
     }
 }
 
 extension MaskedContact: CanonicalJSONReadable {
     public init(reading r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {
-        var address: String?
-        var idNumber: String?
-        var mobile: String?
-        var object = try r.openObject()
-        while let key = try r.nextKey(&object) {
-            switch key {
-            case "address": address = try r.string()
-            case "idNumber": idNumber = try r.string()
-            case "mobile": mobile = try r.string()
-            default: throw CanonicalJSONReader.Unreadable()
-            }
-        }
-        self.init(idNumber: idNumber, mobile: mobile, address: address)
+        var o = try r.openObject()
+        address = try r.key("address", &o) ? r.string() : nil
+        idNumber = try r.key("idNumber", &o) ? r.string() : nil
+        mobile = try r.key("mobile", &o) ? r.string() : nil
+        try r.closeObject(o)
     }
 }
 
 extension SealedValue: CanonicalJSONReadable {
     public init(reading r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {
-        var alg: String?
-        var box: String?
-        var kid: String?
-        var object = try r.openObject()
-        while let key = try r.nextKey(&object) {
-            switch key {
-            case "alg": alg = try r.string()
-            case "box": box = try r.string()
-            case "kid": kid = try r.string()
-            default: throw CanonicalJSONReader.Unreadable()
-            }
-        }
-        guard let alg, let box, let kid else { throw CanonicalJSONReader.Unreadable() }
-        self.init(alg: alg, kid: kid, box: box)
+        var o = try r.openObject()
+        try r.required("alg", &o)
+        alg = try r.string()
+        try r.required("box", &o)
+        box = try r.string()
+        try r.required("kid", &o)
+        kid = try r.string()
+        try r.closeObject(o)
     }
 }
 
 extension LookupSeal: CanonicalJSONReadable {
     public init(reading r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {
-        var digest: String?
-        var sealed: SealedValue?
-        var object = try r.openObject()
-        while let key = try r.nextKey(&object) {
-            switch key {
-            case "digest": digest = try r.string()
-            case "sealed": sealed = try r.read(SealedValue.self)
-            default: throw CanonicalJSONReader.Unreadable()
-            }
-        }
-        guard let digest, let sealed else { throw CanonicalJSONReader.Unreadable() }
-        self.init(digest: digest, sealed: sealed)
+        var o = try r.openObject()
+        try r.required("digest", &o)
+        digest = try r.string()
+        try r.required("sealed", &o)
+        sealed = try r.read(SealedValue.self)
+        try r.closeObject(o)
     }
 }
 
 extension ContentCategory: CanonicalJSONReadable {
     public init(reading r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {
-        var level1: String?
-        var level2: String?
-        var level3: String?
-        var object = try r.openObject()
-        while let key = try r.nextKey(&object) {
-            switch key {
-            case "level1": level1 = try r.string()
-            case "level2": level2 = try r.string()
-            case "level3": level3 = try r.string()
-            default: throw CanonicalJSONReader.Unreadable()
-            }
-        }
-        guard let level1, let level2, let level3 else { throw CanonicalJSONReader.Unreadable() }
-        self.init(level1, level2, level3)
+        var o = try r.openObject()
+        try r.required("level1", &o)
+        level1 = try r.string()
+        try r.required("level2", &o)
+        level2 = try r.string()
+        try r.required("level3", &o)
+        level3 = try r.string()
+        try r.closeObject(o)
     }
 }
 
 extension CollectiveVisit: CanonicalJSONReadable {
     public init(reading r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {
-        var batches: Int?
-        var personVisits: Int?
-        var object = try r.openObject()
-        while let key = try r.nextKey(&object) {
-            switch key {
-            case "batches": batches = try r.int()
-            case "personVisits": personVisits = try r.int()
-            default: throw CanonicalJSONReader.Unreadable()
-            }
-        }
-        guard let batches, let personVisits else { throw CanonicalJSONReader.Unreadable() }
-        self.init(batches: batches, personVisits: personVisits)
+        var o = try r.openObject()
+        try r.required("batches", &o)
+        batches = try r.int()
+        try r.required("personVisits", &o)
+        personVisits = try r.int()
+        try r.closeObject(o)
     }
 }
 
 extension IntakeFinding: CanonicalJSONReadable {
     public init(reading r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {
-        var earlierCase: CaseNumber?
-        var earlierHolder: NodeID?
-        var kind: Kind?
-        var object = try r.openObject()
-        while let key = try r.nextKey(&object) {
-            switch key {
-            case "earlierCase": earlierCase = try r.raw(CaseNumber.self)
-            case "earlierHolder": earlierHolder = try r.raw(NodeID.self)
-            case "kind": kind = try r.raw(Kind.self)
-            default: throw CanonicalJSONReader.Unreadable()
-            }
-        }
-        guard let earlierCase, let earlierHolder, let kind else { throw CanonicalJSONReader.Unreadable() }
-        self.init(kind: kind, earlierCase: earlierCase, earlierHolder: earlierHolder)
+        var o = try r.openObject()
+        try r.required("earlierCase", &o)
+        earlierCase = try r.raw(CaseNumber.self)
+        try r.required("earlierHolder", &o)
+        earlierHolder = try r.raw(NodeID.self)
+        try r.required("kind", &o)
+        kind = try r.raw(Kind.self)
+        try r.closeObject(o)
     }
 }
 
 extension IntakeSource: CanonicalJSONReadable {
     public init(reading r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {
-        var externalId: String?
-        var submittedAt: Date?
-        var system: String?
-        var object = try r.openObject()
-        while let key = try r.nextKey(&object) {
-            switch key {
-            case "externalId": externalId = try r.string()
-            case "submittedAt": submittedAt = try r.date()
-            case "system": system = try r.string()
-            default: throw CanonicalJSONReader.Unreadable()
-            }
-        }
-        guard let externalId, let system else { throw CanonicalJSONReader.Unreadable() }
-        self.init(system: system, externalId: externalId, submittedAt: submittedAt)
+        var o = try r.openObject()
+        try r.required("externalId", &o)
+        externalId = try r.string()
+        submittedAt = try r.key("submittedAt", &o) ? r.date() : nil
+        try r.required("system", &o)
+        system = try r.string()
+        try r.closeObject(o)
     }
 }

@@ -113,48 +113,27 @@ extension Packet: CanonicalJSONReadable {
     }
 
     public init(reading r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {
-        var chains: [[CaseEvent]]?
-        var commands: [CaseCommand]?
-        var digest: DigestRequest?
-        var flags: [Flag]?
-        var from: NodeID?
-        var packetSeq: Int?
-        var sentAt: Date?
-        var session: String?
-        var to: NodeID?
-        var version: Int?
-        var object = try r.openObject()
-        while let key = try r.nextKey(&object) {
-            switch key {
-            case "chains":
-                chains = try r.array { r throws(CanonicalJSONReader.Unreadable) in
-                    try r.array { r throws(CanonicalJSONReader.Unreadable) in try CaseEvent(reading: &r) }
-                }
-            case "commands": commands = try r.decoded([CaseCommand].self)
-            case "digest": digest = try r.decoded(DigestRequest.self)
-            case "flags": flags = try r.decoded([Flag].self)
-            case "from": from = try r.raw(NodeID.self)
-            case "packetSeq": packetSeq = try r.int()
-            case "sentAt": sentAt = try r.date()
-            case "session": session = try r.string()
-            case "to": to = try r.raw(NodeID.self)
-            case "version": version = try r.int()
-            default: throw CanonicalJSONReader.Unreadable()
-            }
+        var o = try r.openObject()
+        try r.required("chains", &o)
+        chains = try r.array { r throws(CanonicalJSONReader.Unreadable) in
+            try r.array { r throws(CanonicalJSONReader.Unreadable) in try CaseEvent(reading: &r) }
         }
-        guard let chains, let commands, let from, let packetSeq, let sentAt, let to, let version else {
-            throw CanonicalJSONReader.Unreadable()
-        }
-        self.version = version
-        self.from = from
-        self.to = to
-        self.session = session
-        self.packetSeq = packetSeq
-        self.sentAt = sentAt
-        self.chains = chains
-        self.commands = commands
-        self.digest = digest
-        self.flags = flags
+        try r.required("commands", &o)
+        commands = try r.emptyArray() ? [] : r.decoded([CaseCommand].self)
+        digest = try r.key("digest", &o) ? r.decoded(DigestRequest.self) : nil
+        flags = try r.key("flags", &o) ? r.decoded([Flag].self) : nil
+        try r.required("from", &o)
+        from = try r.raw(NodeID.self)
+        try r.required("packetSeq", &o)
+        packetSeq = try r.int()
+        try r.required("sentAt", &o)
+        sentAt = try r.date()
+        session = try r.key("session", &o) ? r.string() : nil
+        try r.required("to", &o)
+        to = try r.raw(NodeID.self)
+        try r.required("version", &o)
+        version = try r.int()
+        try r.closeObject(o)
     }
 }
 

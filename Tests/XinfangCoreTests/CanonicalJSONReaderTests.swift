@@ -69,11 +69,11 @@ struct CanonicalJSONReaderTests {
     @Test func everyFieldOfAnActionIsRead() throws {
         let data = try CanonicalJSON.encoder.encode(ActionJSONTests.everyField)
         let read = CanonicalJSONReader.read(data) { r throws(Unreadable) in
-            var fields = ActionFields()
             var object = try r.openObject()
-            while let key = try r.nextKey(&object) {
-                if key == "action" { fields.action = try r.string() } else { try fields.read(key, from: &r) }
-            }
+            try r.required("action", &object)
+            var fields = ActionFields(action: try r.string())
+            try fields.readFields(&r, &object)
+            try r.closeObject(object)
             return fields
         }
         #expect(read == ActionJSONTests.everyField)
