@@ -64,7 +64,7 @@ public struct HTTPPacketTransport: PacketTransport {
         if let failure = reply.failure { return .unreachable(failure) }
         let status = reply.status
         let data = reply.body
-        if status == 200, let answer = try? CanonicalJSON.decoder.decode(PacketResponse.self, from: data) {
+        if status == 200, let answer = try? PacketResponse.decodeCanonical(data) {
             return .delivered(answer)
         }
         struct Problem: Decodable {

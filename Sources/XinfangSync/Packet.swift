@@ -155,6 +155,50 @@ public struct PacketResponse: Codable, Sendable, Equatable {
     }
 }
 
+/// The answer's canonical JSON written and read by hand (its receipts, one a case; a digest
+/// reply, rare, by the encoder and decoder), the same bytes and values as theirs
+/// (`ReceiptJSONTests`).
+extension PacketResponse: CanonicalJSONReadable {
+    /// The canonical body bytes.
+    public func encoded() -> Data {
+        var out = CanonicalJSONWriter(capacity: 64 + receipts.count * 96)
+        out.openObject()
+        // Encoding a digest reply (strings and integers) cannot fail.
+        if let digest { out.json("digest", try! CanonicalJSON.encoder.encode(digest)) }
+        out.key("receipts")
+        out.openArray()
+        for (index, receipt) in receipts.enumerated() {
+            if index > 0 { out.comma() }
+            receipt.writeCanonical(into: &out)
+        }
+        out.closeArray()
+        out.string("session", session)
+        out.number("version", version)
+        out.closeObject()
+        let data = Data(out.bytes)
+        assert(data == (try? CanonicalJSON.encoder.encode(self)), "an answer written by hand differs from the encoder's")
+        return data
+    }
+
+    /// The answer in `data`: read by hand when in the canonical form, else by the decoder.
+    public static func decodeCanonical(_ data: Data) throws -> PacketResponse {
+        if let read = CanonicalJSONReader.read(data, { r throws(CanonicalJSONReader.Unreadable) in try PacketResponse(reading: &r) }) {
+            return read
+        }
+        return try CanonicalJSON.decoder.decode(PacketResponse.self, from: data)
+    }
+
+    public init(reading r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {
+        var o = try r.openObject()
+        digest = try r.key("digest", &o) ? r.decoded(DigestReply.self) : nil
+        try r.required("receipts", &o)
+        receipts = try r.array { r throws(CanonicalJSONReader.Unreadable) in try ItemReceipt(reading: &r) }
+        session = try r.key("session", &o) ? r.string() : nil
+        version = try r.key("version", &o) ? r.int() : nil
+        try r.closeObject(o)
+    }
+}
+
 /// Which versions of the peer protocol a build speaks, so a hierarchy is upgraded node by node:
 /// every node accepts its own version and the one before, greets in the older of the two, and
 /// writes to each neighbour the newest version that neighbour said it speaks. A packet in any

@@ -42,7 +42,7 @@ struct PeerController<Context: NodeContext>: Sendable {
                 from: request.headers[Self.fromHeader],
                 signature: request.headers[Self.signatureHeader]
             )
-            let data = try CanonicalJSON.encoder.encode(response)
+            let data = response.encoded()
             let peer = request.headers[Self.fromHeader] ?? "unknown"
             if let window = services.received.record(peer, items: response.receipts.count, now: services.clock.now()) {
                 context.logger.info(
