@@ -198,7 +198,7 @@ extension NodeDatabase {
         let json = run.first.flatMap { snapshot.states[$0.caseNumber.rawValue] }
         let local: CaseState?
         if let json {
-            guard let decoded = try? CanonicalJSON.decoder.decode(CaseState.self, from: Data(json.utf8)) else { return nil }
+            guard let decoded = try? CaseState.decodeCanonical(json) else { return nil }
             local = decoded
         } else {
             local = nil

@@ -187,7 +187,7 @@ extension NodeDatabase {
             let states = try Self.encodedStates(db, keys.map(\.0))
             let rows = try keys.map { number, key in
                 guard let json = states[number] else { throw StoreError.database("case \(number) has no stored state") }
-                return (try CanonicalJSON.decoder.decode(CaseState.self, from: Data(json.utf8)), key)
+                return (try CaseState.decodeCanonical(json), key)
             }
             return (rows, try db.value(countSQL, countArguments, as: Int.self) ?? 0)
         }
@@ -277,7 +277,7 @@ extension NodeDatabase {
                 arguments: [number.rawValue] + args,
                 cached: false
             ).first.flatMap { $0[0] as String? }
-                .map { try CanonicalJSON.decoder.decode(CaseState.self, from: Data($0.utf8)) }
+                .map(CaseState.decodeCanonical)
         }
     }
 }

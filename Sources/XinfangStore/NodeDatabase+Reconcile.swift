@@ -128,7 +128,7 @@ extension NodeDatabase {
         var scanned = 0
         var evaluated = 0
         func evaluate(_ row: SQLRow) throws {
-            let state = try CanonicalJSON.decoder.decode(CaseState.self, from: Data((row[2] as String).utf8))
+            let state = try CaseState.decodeCanonical(row[2] as String)
             let answer = CaseFlags.evaluate(state, at: node, now: now, calendar: calendar, limits: limits, hierarchy: hierarchy)
             flags += answer.flags
             evaluated += 1

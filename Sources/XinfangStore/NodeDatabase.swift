@@ -474,7 +474,7 @@ extension NodeDatabase {
         else {
             return nil
         }
-        return try CanonicalJSON.decoder.decode(CaseState.self, from: Data(json.utf8))
+        return try CaseState.decodeCanonical(json)
     }
 }
 

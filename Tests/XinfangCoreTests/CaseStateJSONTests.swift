@@ -13,6 +13,11 @@ struct CaseStateJSONTests {
         String(decoding: try CanonicalJSON.encoder.encode(state), as: UTF8.self)
     }
 
+    /// The state read by hand (`CaseState(reading:)`), nil when the reader does not take it.
+    static func readByHand(_ json: String) -> CaseState? {
+        CanonicalJSONReader.read(json) { r throws(CanonicalJSONReader.Unreadable) in try CaseState(reading: &r) }
+    }
+
     /// Every state of a story, from registration through review and re-review.
     @Test func everyStateOfAStoryIsWrittenAsTheEncoderWritesIt() throws {
         var b = try ChainBuilder(node: Fixtures.province, now: Self.now)
@@ -29,7 +34,12 @@ struct CaseStateJSONTests {
         }
         #expect(b.state.assignment != nil && b.state.extension_ != nil && b.state.reply != nil && b.state.closedAt != nil)
         for state in states {
-            #expect(try state.canonicalJSON() == Self.byEncoder(state))
+            let written = try state.canonicalJSON()
+            #expect(written == (try Self.byEncoder(state)))
+            // Read back by hand to the decoder's state (its dates are whole milliseconds).
+            let decoded = try CanonicalJSON.decoder.decode(CaseState.self, from: Data(written.utf8))
+            #expect(Self.readByHand(written) == decoded, "read by hand: \(state.status)")
+            #expect(try CaseState.decodeCanonical(written) == decoded)
         }
     }
 
@@ -82,6 +92,11 @@ struct CaseStateJSONTests {
         let written = try state.canonicalJSON()
         #expect(written == (try Self.byEncoder(state)))
         #expect(try CanonicalJSON.decoder.decode(CaseState.self, from: Data(written.utf8)) == state)
+        #expect(Self.readByHand(written) == state, "every field read by hand")
+        // With whitespace, the reader leaves it to the decoder, which reads the same state.
+        let spaced = written.replacingOccurrences(of: #"{"acceptedAt""#, with: #"{ "acceptedAt""#)
+        #expect(Self.readByHand(spaced) == nil)
+        #expect(try CaseState.decodeCanonical(spaced) == state)
         // The encoder leaves out only nil optionals: with every one set, each key the state codes is written.
         let keys = try #require(try JSONSerialization.jsonObject(with: Data(written.utf8)) as? [String: Any]).keys
         #expect(Set(keys) == Set(CaseState.CodingKeys.allCases.map(\.stringValue)))
