@@ -64,6 +64,22 @@ public struct CanonicalJSONReader {
         }
     }
 
+    /// `T` from its canonical JSON: read by hand when the reader takes the bytes, else by
+    /// `CanonicalJSON.decoder`, which takes or refuses them as it always did. The one place where
+    /// a value read by hand falls back to the decoder.
+    @inlinable
+    public static func decode<T: CanonicalJSONReadable & Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        if let value = read(data, { r throws(Unreadable) in try T(reading: &r) }) { return value }
+        return try CanonicalJSON.decoder.decode(T.self, from: data)
+    }
+
+    /// The same from a string's bytes.
+    @inlinable
+    public static func decode<T: CanonicalJSONReadable & Decodable>(_ type: T.Type, from json: String) throws -> T {
+        if let value = read(json, { r throws(Unreadable) in try T(reading: &r) }) { return value }
+        return try CanonicalJSON.decoder.decode(T.self, from: Data(json.utf8))
+    }
+
     // MARK: Structure
 
     private mutating func expect(_ byte: UInt8) throws(Unreadable) {

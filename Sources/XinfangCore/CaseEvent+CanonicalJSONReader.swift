@@ -11,10 +11,7 @@ extension CaseEvent: CanonicalJSONReadable {
     /// An event from its canonical JSON: read by hand, or by the decoder when the reader does not
     /// take the bytes (which then throws as it always did).
     public static func decodeCanonical(_ data: Data) throws -> CaseEvent {
-        if let event = CanonicalJSONReader.read(data, { reader throws(CanonicalJSONReader.Unreadable) in try CaseEvent(reading: &reader) }) {
-            return event
-        }
-        return try CanonicalJSON.decoder.decode(CaseEvent.self, from: data)
+        try CanonicalJSONReader.decode(CaseEvent.self, from: data)
     }
 
     public init(reading r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {

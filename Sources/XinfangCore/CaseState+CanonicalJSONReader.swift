@@ -11,10 +11,7 @@ extension CaseState: CanonicalJSONReadable {
     /// A state from its canonical JSON: read by hand, or by the decoder when the reader does not
     /// take the bytes (which then throws as it always did).
     public static func decodeCanonical(_ json: String) throws -> CaseState {
-        if let state = CanonicalJSONReader.read(json, { r throws(CanonicalJSONReader.Unreadable) in try CaseState(reading: &r) }) {
-            return state
-        }
-        return try CanonicalJSON.decoder.decode(CaseState.self, from: Data(json.utf8))
+        try CanonicalJSONReader.decode(CaseState.self, from: json)
     }
 
     public init(reading r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {

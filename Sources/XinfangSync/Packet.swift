@@ -182,10 +182,7 @@ extension PacketResponse: CanonicalJSONReadable {
 
     /// The answer in `data`: read by hand when in the canonical form, else by the decoder.
     public static func decodeCanonical(_ data: Data) throws -> PacketResponse {
-        if let read = CanonicalJSONReader.read(data, { r throws(CanonicalJSONReader.Unreadable) in try PacketResponse(reading: &r) }) {
-            return read
-        }
-        return try CanonicalJSON.decoder.decode(PacketResponse.self, from: data)
+        try CanonicalJSONReader.decode(PacketResponse.self, from: data)
     }
 
     public init(reading r: inout CanonicalJSONReader) throws(CanonicalJSONReader.Unreadable) {
