@@ -2,7 +2,8 @@ public import Foundation
 
 /// Reads JSON in the canonical form (what `CanonicalJSONWriter` and `CanonicalJSON.encoder` write)
 /// for values whose shape is fixed, without a decoder: a received packet's events, most of a
-/// receiver's decoding (docs/BENCHMARKS.md, "A packet's events read by hand").
+/// receiver's decoding, and a case's stored state (docs/BENCHMARKS.md, "A packet's events and its
+/// answer read by hand", "A case's state read by hand").
 ///
 /// It takes only the canonical form: no whitespace; each object's keys in strictly ascending byte
 /// order (so none twice) and each known to the type read; no `null` (the writer leaves nil
