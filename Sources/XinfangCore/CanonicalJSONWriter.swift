@@ -79,6 +79,17 @@ public struct CanonicalJSONWriter: Sendable {
         bytes.append(UInt8(ascii: "]"))
     }
 
+    /// The key and its array of objects, each written by hand.
+    public mutating func objects(_ name: StaticString, _ values: [some CanonicalJSONWritable]) {
+        key(name)
+        openArray()
+        for (index, value) in values.enumerated() {
+            if index > 0 { comma() }
+            value.writeCanonical(into: &self)
+        }
+        closeArray()
+    }
+
     /// The key and JSON already in canonical form (a body encoded by `CanonicalJSON.encoder`), as
     /// it is; nothing when `value` is nil.
     public mutating func json(_ name: StaticString, _ value: String?) {

@@ -25,13 +25,7 @@ extension CaseRegistration: CanonicalJSONWritable {
         out.strings("linkedCases", linkedCases.map(\.rawValue))
         out.object("lookup", lookup)
         out.number("personsInvolved", personsInvolved)
-        out.key("petitioners")
-        out.openArray()
-        for (index, petitioner) in petitioners.enumerated() {
-            if index > 0 { out.comma() }
-            petitioner.writeCanonical(into: &out)
-        }
-        out.closeArray()
+        out.objects("petitioners", petitioners)
         out.string("purpose", purpose.rawValue)
         out.date("receivedAt", receivedAt)
         out.string("registeredBy", registeredBy)

@@ -45,11 +45,12 @@ extension NodeDatabase {
     /// Keeps the case's anti-entropy contribution in its buckets, for every peer it is shared with
     /// (its replication peers), inside the caller's transaction. `written`: the digest the case's
     /// row was just inserted with (`MaterialisedCase.upsertWithDigest`), worked out from the same
-    /// state, peers and count of events; the buckets take it and the row is not updated.
+    /// state, peers and count of events; the buckets take it and the row is not updated (and
+    /// `peers`, worked out only when needed, is not asked for).
     func updateDigest(
         _ db: some SQLSession,
         of state: CaseState,
-        peers: [NodeID],
+        peers: @autoclosure () -> [NodeID],
         before known: PacketReads.DigestRow? = nil,
         written: CaseDigest? = nil
     ) throws {
@@ -66,7 +67,7 @@ extension NodeDatabase {
             else { return }
             old = PacketReads.DigestRow(hash: row["ae_hash"], peers: row["ae_peers"], events: row["events"])
         }
-        let digest = written ?? CaseDigest(state, peers: peers, events: old.events)
+        let digest = written ?? CaseDigest(state, peers: peers(), events: old.events)
         let oldHash = old.hash
         let oldPeers = old.peers.split(separator: ",").map(String.init)
         guard oldHash != digest.hash || oldPeers != digest.peers else { return }

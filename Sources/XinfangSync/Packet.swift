@@ -165,13 +165,7 @@ extension PacketResponse: CanonicalJSONReadable {
         out.openObject()
         // Encoding a digest reply (strings and integers) cannot fail.
         if let digest { out.json("digest", try! CanonicalJSON.encoder.encode(digest)) }
-        out.key("receipts")
-        out.openArray()
-        for (index, receipt) in receipts.enumerated() {
-            if index > 0 { out.comma() }
-            receipt.writeCanonical(into: &out)
-        }
-        out.closeArray()
+        out.objects("receipts", receipts)
         out.string("session", session)
         out.number("version", version)
         out.closeObject()
