@@ -46,8 +46,14 @@ let package = Package(
             swiftSettings: strictSwiftSettings
         ),
         .target(
+            name: "CSQLiteSetup",
+            linkerSettings: [.linkedLibrary("sqlite3")]
+        ),
+        .target(
             name: "XinfangStore",
-            dependencies: ["XinfangCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
+            dependencies: [
+                "XinfangCore", "CSQLiteSetup", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSwiftSettings
         ),
         .target(

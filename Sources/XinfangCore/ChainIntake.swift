@@ -30,13 +30,16 @@ public enum ChainIntake {
 
     /// The decision on `events` (one case's consecutive events, oldest first). `isKnown` says
     /// whether an event with that hash is stored here, on any branch; `verifiedHeads` holds the
-    /// hashes whose signatures were already checked (in parallel, before the transaction).
+    /// hashes whose signatures were already checked (in parallel, before the transaction);
+    /// `inBounds` is true when every event of `events` was found within the bounds already
+    /// (`CaseEventBody.boundsFailure`, the same check, made before the transaction).
     public static func decide(
         _ events: [CaseEvent],
         local: Local?,
         isKnown: (String) throws -> Bool,
         topology: Topology,
-        verifiedHeads: Set<String> = []
+        verifiedHeads: Set<String> = [],
+        inBounds: Bool = false
     ) rethrows -> Decision {
         guard let first = events.first else { return .malformed(code: .emptyChain, detail: "no events") }
         guard events.allSatisfy({ $0.caseNumber == first.caseNumber }),
@@ -72,8 +75,9 @@ public enum ChainIntake {
         guard fresh.allSatisfy({ topology.contains($0.origin) }) else {
             return .refuse(code: .unknownNode, detail: "an event's origin is not in the topology")
         }
-        // What the events say must lie within the bounds this node's own events keep.
-        for event in fresh {
+        // What the events say must lie within the bounds this node's own events keep (already
+        // known when every event of the run was checked before the transaction: `inBounds`).
+        for event in fresh where !inBounds {
             if let failure = event.body.boundsFailure { return .refuse(code: .outOfBounds, detail: "event \(event.seq): \(failure)") }
         }
         if let local, newFirst.prevHash != local.headHash { return .fork(fresh) }

@@ -255,6 +255,7 @@ package enum RawInsertBenchmark {
     package static func eventsPerSecond(directory: URL, batches: [[CaseEvent]]) async throws -> Double {
         try? FileManager.default.removeItem(at: directory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        SQLiteSetup.apply()
         var config = Configuration()
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         let pool = try DatabasePool(path: directory.appendingPathComponent("raw.sqlite").path, configuration: config)

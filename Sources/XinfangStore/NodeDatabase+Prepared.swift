@@ -91,7 +91,7 @@ extension NodeDatabase {
     ) async throws -> T {
         let ahead = RunsAhead(count: runs.count)
         guard let topology = hierarchy?.topology, !runs.isEmpty else {
-            ahead.deliver(runs.indices.map { ($0, RunAhead(verified: false, prepared: nil)) })
+            ahead.deliver(runs.indices.map { ($0, RunAhead(verified: false, inBounds: false, prepared: nil)) })
             return try await transaction(ahead)
         }
         let snapshot = try? await snapshot(of: runs)
@@ -124,10 +124,11 @@ extension NodeDatabase {
                         slice.map { index in
                             let run = runs[index]
                             let verified = run.last.map { topology.node($0.origin)?.verifies($0) == true } ?? false
+                            let inBounds = run.allSatisfy { $0.body.boundsFailure == nil }
                             let prepared = snapshot.flatMap { snapshot in
-                                prepareAhead(run, snapshot: snapshot, verified: verified, topology: topology, now: now)
+                                prepareAhead(run, snapshot: snapshot, verified: verified, inBounds: inBounds, topology: topology, now: now)
                             }
-                            return (index, RunAhead(verified: verified, prepared: prepared))
+                            return (index, RunAhead(verified: verified, inBounds: inBounds, prepared: prepared))
                         }
                     )
                 }
@@ -192,6 +193,7 @@ extension NodeDatabase {
         _ run: [CaseEvent],
         snapshot: (states: [String: String], known: Set<String>),
         verified: Bool,
+        inBounds: Bool,
         topology: Topology,
         now: Date
     ) -> PreparedRun? {
@@ -208,7 +210,8 @@ extension NodeDatabase {
             local: local.map { ChainIntake.Local(headSeq: $0.headSeq, headHash: $0.headHash) },
             isKnown: snapshot.known.contains,
             topology: topology,
-            verifiedHeads: verified ? [run.last!.hash] : []
+            verifiedHeads: verified ? [run.last!.hash] : [],
+            inBounds: inBounds
         )
         guard case .extend(let fresh) = decision, case .prepared(let prepared) = try? prepare(fresh, onto: local, now: now) else { return nil }
         return prepared
@@ -229,10 +232,12 @@ extension Array {
     }
 }
 
-/// What was worked out ahead for one run: whether its head's signature verifies, and its
-/// preparation (nil: the transaction works it out).
+/// What was worked out ahead for one run: whether its head's signature verifies, whether every
+/// one of its events lies within the bounds (`CaseEventBody.boundsFailure`), and its preparation
+/// (nil: the transaction works it out).
 struct RunAhead: Sendable {
     var verified: Bool
+    var inBounds: Bool
     var prepared: PreparedRun?
 }
 

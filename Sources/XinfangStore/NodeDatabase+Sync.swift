@@ -297,7 +297,16 @@ extension NodeDatabase {
                 for (index, run) in runs.enumerated() {
                     let work = ahead(index)
                     let verified: Set<String> = work.verified ? [run.last!.hash] : []
-                    let receipt = try receive(gathering, run, from: peer, now: now, verifiedHeads: verified, prepared: work.prepared, reads: reads)
+                    let receipt = try receive(
+                        gathering,
+                        run,
+                        from: peer,
+                        now: now,
+                        verifiedHeads: verified,
+                        inBounds: work.inBounds,
+                        prepared: work.prepared,
+                        reads: reads
+                    )
                     guard receipt.status != .rejected else { return false }
                     receipts.append(receipt)
                     if let number = run.first?.caseNumber { reads.touch(number) }
@@ -328,7 +337,7 @@ extension NodeDatabase {
                 try db.savepoint {
                     let work = ahead(index)
                     let verified: Set<String> = work.verified ? [run.last!.hash] : []
-                    receipt = try receive(db, run, from: peer, now: now, verifiedHeads: verified, prepared: work.prepared)
+                    receipt = try receive(db, run, from: peer, now: now, verifiedHeads: verified, inBounds: work.inBounds, prepared: work.prepared)
                     return receipt?.status != .rejected
                 }
             } catch let error as SQLConstraintViolation {
@@ -353,6 +362,7 @@ extension NodeDatabase {
         from peer: NodeID,
         now: Date,
         verifiedHeads: Set<String> = [],
+        inBounds: Bool = false,
         prepared: PreparedRun? = nil,
         reads: PacketReads = PacketReads()
     ) throws -> ItemReceipt {
@@ -385,7 +395,8 @@ extension NodeDatabase {
             local: stored.map { ChainIntake.Local(headSeq: $0.seq, headHash: $0.hash) },
             isKnown: { try reads.isKnown(db, $0, of: number) },
             topology: hierarchy.topology,
-            verifiedHeads: verifiedHeads
+            verifiedHeads: verifiedHeads,
+            inBounds: inBounds
         )
         let state: CaseState
         let fresh: [CaseEvent]

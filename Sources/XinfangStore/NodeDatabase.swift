@@ -118,6 +118,7 @@ public struct NodeDatabase: Sendable {
         report: ProgressReport? = nil
     ) throws -> NodeDatabase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        SQLiteSetup.apply()
         var config = Configuration()
         config.busyMode = .timeout(busyTimeoutSeconds)
         config.foreignKeysEnabled = true
@@ -148,6 +149,7 @@ public struct NodeDatabase: Sendable {
         hierarchy: Hierarchy? = nil,
         personalData: PersonalDataProtector = .development
     ) throws -> NodeDatabase {
+        SQLiteSetup.apply()
         var config = Configuration()
         config.foreignKeysEnabled = true
         return try NodeDatabase(

@@ -15,6 +15,12 @@ struct PreparedRunTests {
 
     /// 长沙市 (the city) registers a case and transfers it to 芙蓉区 (the county): two signed events.
     static func cityAndCounty() async throws -> (city: NodeDatabase, county: NodeDatabase, events: [CaseEvent]) {
+        let made = try await cityAndCountyWithKey()
+        return (made.city, made.county, made.events)
+    }
+
+    /// `cityAndCounty`, with the city's key, which signs what the city's events say.
+    static func cityAndCountyWithKey() async throws -> (city: NodeDatabase, county: NodeDatabase, events: [CaseEvent], cityKey: NodeKey) {
         let keys = [Fixtures.city: NodeKey(), Fixtures.county: NodeKey(), Fixtures.province: NodeKey()]
         let topology = Topology(nodes: [
             TopologyNode(
@@ -51,7 +57,7 @@ struct PreparedRunTests {
             actor: "经办人",
             now: now
         )
-        return (city, county, try await city.events(of: state.caseNumber))
+        return (city, county, try await city.events(of: state.caseNumber), keys[Fixtures.city]!)
     }
 
     /// What the county stored besides the chain: the case's row and its replication, without
@@ -86,6 +92,7 @@ struct PreparedRunTests {
         let (_, county, events) = try await Self.cityAndCounty()
         let work = try await county.withRunsAhead([events], now: Self.now) { await Self.work($0) }
         #expect(work.verified)
+        #expect(work.inBounds)
         let prepared = try #require(work.prepared)
         #expect(prepared.base == nil)
         #expect(prepared.fresh == events.map(\.hash))
@@ -97,6 +104,39 @@ struct PreparedRunTests {
         #expect(receipts.first?.head == 2)
     }
 
+    /// An event whose text is longer than the bounds allow, hashed and signed by its origin, as a
+    /// peer that does not keep the bounds would send it: the work ahead finds it out of bounds and
+    /// prepares nothing, and the transaction refuses the run (`out-of-bounds`), whether it takes
+    /// that work or finds none; nothing is stored.
+    @Test func anEventOutOfBoundsIsRefusedWithTheWorkAheadOrWithout() async throws {
+        let (_, county, events, cityKey) = try await Self.cityAndCountyWithKey()
+        var long = CaseEvent(
+            caseNumber: events[1].caseNumber,
+            epoch: events[1].epoch,
+            seq: 2,
+            prevHash: events[0].hash,
+            origin: events[1].origin,
+            time: events[1].time,
+            actor: events[1].actor,
+            body: .act(.comment(text: String(repeating: "长", count: ActionLimits.opinionLengthMax + 1)))
+        )
+        cityKey.sign(&long)
+        let run = [events[0], long]
+        let work = try await county.withRunsAhead([run], now: Self.now) { await Self.work($0) }
+        #expect(work.verified)
+        #expect(!work.inBounds)
+        #expect(work.prepared == nil)
+        for ahead in [work, RunAhead(verified: false, inBounds: false, prepared: nil)] {
+            let receipts = try await county.writeSQLite { db in
+                try county.receive(db, [run], from: Fixtures.city, now: Self.now, ahead: { _ in ahead })
+            }
+            #expect(receipts.map(\.status) == [.rejected])
+            #expect(receipts.first?.code == ItemReceipt.Code.outOfBounds.rawValue)
+        }
+        #expect(try await county.events(of: events[0].caseNumber).isEmpty)
+        #expect(try await county.caseState(events[0].caseNumber) == nil)
+    }
+
     /// Prepared for both events against an empty store; before the transaction the first event
     /// arrives alone. The preparation opens a case that now exists: the transaction must fold the
     /// second event onto the stored case instead, and store exactly what a store that never
@@ -106,7 +146,13 @@ struct PreparedRunTests {
         let stale = try await county.withRunsAhead([events], now: Self.now) { await Self.work($0) }
         #expect(stale.prepared?.base == nil)
         let first = try await county.writeSQLite { db in
-            try county.receive(db, [[events[0]]], from: Fixtures.city, now: Self.now, ahead: { _ in RunAhead(verified: false, prepared: nil) })
+            try county.receive(
+                db,
+                [[events[0]]],
+                from: Fixtures.city,
+                now: Self.now,
+                ahead: { _ in RunAhead(verified: false, inBounds: false, prepared: nil) }
+            )
         }
         #expect(first.map(\.status) == [.applied])
         let receipts = try await county.writeSQLite { db in
@@ -118,10 +164,22 @@ struct PreparedRunTests {
         // The same story without any preparation, in another county store.
         let (_, plain, plainEvents) = try await Self.cityAndCounty()
         _ = try await plain.writeSQLite { db in
-            try plain.receive(db, [[plainEvents[0]]], from: Fixtures.city, now: Self.now, ahead: { _ in RunAhead(verified: false, prepared: nil) })
+            try plain.receive(
+                db,
+                [[plainEvents[0]]],
+                from: Fixtures.city,
+                now: Self.now,
+                ahead: { _ in RunAhead(verified: false, inBounds: false, prepared: nil) }
+            )
         }
         _ = try await plain.writeSQLite { db in
-            try plain.receive(db, [plainEvents], from: Fixtures.city, now: Self.now, ahead: { _ in RunAhead(verified: false, prepared: nil) })
+            try plain.receive(
+                db,
+                [plainEvents],
+                from: Fixtures.city,
+                now: Self.now,
+                ahead: { _ in RunAhead(verified: false, inBounds: false, prepared: nil) }
+            )
         }
         let number = events[0].caseNumber
         #expect(try await county.events(of: number).map(\.seq) == [1, 2])
@@ -138,7 +196,13 @@ struct PreparedRunTests {
         let (_, county, events) = try await Self.cityAndCounty()
         let stale = try await county.withRunsAhead([events], now: Self.now) { await Self.work($0) }
         _ = try await county.writeSQLite { db in
-            try county.receive(db, [events], from: Fixtures.city, now: Self.now, ahead: { _ in RunAhead(verified: false, prepared: nil) })
+            try county.receive(
+                db,
+                [events],
+                from: Fixtures.city,
+                now: Self.now,
+                ahead: { _ in RunAhead(verified: false, inBounds: false, prepared: nil) }
+            )
         }
         let receipts = try await county.writeSQLite { db in
             try county.receive(db, [events], from: Fixtures.city, now: Self.now, ahead: { _ in stale })
@@ -190,7 +254,13 @@ struct PreparedRunTests {
         let receipts = try await county.writeSQLite { db in
             db.trace(options: .statement) { seen.statements.append("\($0)") }
             defer { db.trace(options: []) }
-            return try county.receive(db, [events], from: Fixtures.city, now: Self.now, ahead: { _ in RunAhead(verified: false, prepared: nil) })
+            return try county.receive(
+                db,
+                [events],
+                from: Fixtures.city,
+                now: Self.now,
+                ahead: { _ in RunAhead(verified: false, inBounds: false, prepared: nil) }
+            )
         }
         #expect(receipts.map(\.status) == [.applied])
         #expect(seen.statements.contains { $0.contains("ae_hash") && $0.hasPrefix("INSERT INTO cases") })
@@ -201,7 +271,13 @@ struct PreparedRunTests {
         let plain = try NodeDatabase.inMemory(node: Fixtures.county, hierarchy: county.hierarchy)
         for run in [[events[0]], events] {
             _ = try await plain.writeSQLite { db in
-                try plain.receive(db, [run], from: Fixtures.city, now: Self.now, ahead: { _ in RunAhead(verified: false, prepared: nil) })
+                try plain.receive(
+                    db,
+                    [run],
+                    from: Fixtures.city,
+                    now: Self.now,
+                    ahead: { _ in RunAhead(verified: false, inBounds: false, prepared: nil) }
+                )
             }
         }
         let written = try await Self.digest(county, events[0].caseNumber)

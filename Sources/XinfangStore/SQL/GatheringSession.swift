@@ -145,7 +145,7 @@ struct GatheredWrite: Sendable {
     /// statement prepared here, takes the most a statement allows.
     func rows(left: Int, dialect: SQLDialect) -> Int {
         let most = max(1, Self.variablesMax / width)
-        guard dialect == .sqlite, left <= Self.preparedRowsTail else { return min(left, most) }
+        guard dialect == .sqlite else { return min(left, most) }
         let fitting = min(left, Self.preparedRowsMax)
         return 1 << (Int.bitWidth - 1 - fitting.leadingZeroBitCount)
     }

@@ -137,7 +137,7 @@ enum IngestScenario {
         let app = NodeApplication.application(services: services, host: "127.0.0.1", port: port, logger: logger) { _ in
             signalStarted.yield()
         }
-        let (events, seconds) = try await withThrowingTaskGroup(of: (Int, Double)?.self) { group in
+        let (events, seconds, cpu) = try await withThrowingTaskGroup(of: (Int, Double, Double)?.self) { group in
             group.addTask {
                 try await app.runService()
                 return nil
@@ -147,6 +147,7 @@ enum IngestScenario {
             let to = topology.node(county)!
             let directReceiver = PacketReceiver(database: receiver, clock: SystemClock())
             let t0 = DispatchTime.now().uptimeNanoseconds
+            let cpu0 = processCPUSeconds()
             let events = try await push(prepared, recordingAt: sender) { body, signature in
                 if direct { return try await directReceiver.receive(body: body, from: city.rawValue, signature: signature) }
                 guard case .delivered(let answer) = await transport.send(body, signature: signature, from: city, to: to) else {
@@ -155,14 +156,15 @@ enum IngestScenario {
                 return answer
             }
             let seconds = milliseconds(since: t0) / 1000
+            let cpu = processCPUSeconds() - cpu0
             group.cancelAll()
-            return (events, seconds)
+            return (events, seconds, cpu)
         }!
         let stored = try await receiver.counts()
         guard stored.events == events, events == 2 * cases else {
             throw ValidationError("the county stored \(stored.events) events of \(events) sent (\(2 * cases) made)")
         }
-        progress(String(format: "P1: pushed %d events in %d packets in %.2f s", events, prepared.count, seconds))
+        progress(pushed(events, packets: prepared.count, seconds: seconds, cpu: cpu))
         let batches = try prepared.map { try $0.batch.chains().flatMap { $0 } }
         let raw = try await RawInsertBenchmark.eventsPerSecond(directory: root.appendingPathComponent("raw"), batches: batches)
         let crypto = try verificationsPerSecond(Array(batches.joined().prefix(5000)), publicKey: topology.node(city)!.publicKey)
@@ -175,6 +177,20 @@ enum IngestScenario {
             raw: raw,
             crypto: crypto * Double(cores),
             cores: cores
+        )
+    }
+
+    /// The push's progress line: its rate's parts, and the CPU time every thread of the process
+    /// spent meanwhile (both ends and the transport), a steadier measure of its work than the rate.
+    static func pushed(_ events: Int, packets: Int, seconds: Double, cpu: Double) -> String {
+        String(
+            format: "P1: pushed %d events in %d packets in %.2f s; CPU %.2f s, %.1f µs an event, %.2f cores busy",
+            events,
+            packets,
+            seconds,
+            cpu,
+            cpu / Double(max(1, events)) * 1e6,
+            cpu / seconds
         )
     }
 
