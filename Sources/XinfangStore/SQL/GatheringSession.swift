@@ -15,7 +15,9 @@ import Foundation
 /// caller then undoes its savepoint (`NodeDatabase.receive`).
 final class GatheringSession<Base: SQLSession>: SQLSession {
     let base: Base
-    private var groups: [[[any SQLValueConvertible]]] = Array(repeating: [], count: GatheredWrite.all.count)
+    /// Each group's rows, their values one after the other (`width` a row), converted once as
+    /// they are gathered and bound from here.
+    private var groups: [[SQLValue]] = Array(repeating: [], count: GatheredWrite.all.count)
     private var keys: [Set<[SQLValue]>] = Array(repeating: [], count: GatheredWrite.all.count)
 
     init(_ base: Base) { self.base = base }
@@ -29,12 +31,13 @@ final class GatheringSession<Base: SQLSession>: SQLSession {
         }
         let write = GatheredWrite.all[index]
         precondition(arguments.count == write.width, "a gathered statement takes \(write.width) arguments")
+        let values = arguments.map(\.sqlValue)
         if !write.key.isEmpty {
-            let key = write.key.map { arguments[$0].sqlValue }
+            let key = write.key.map { values[$0] }
             if keys[index].contains(key) { try send() }
             keys[index].insert(key)
         }
-        groups[index].append(arguments)
+        groups[index].append(contentsOf: values)
         return 1
     }
 
@@ -52,19 +55,20 @@ final class GatheringSession<Base: SQLSession>: SQLSession {
     /// rows each.
     func send() throws {
         for (index, write) in GatheredWrite.all.enumerated() where !groups[index].isEmpty {
-            let rows = groups[index]
+            let values = groups[index]
             groups[index] = []
             keys[index] = []
+            let rows = values.count / write.width
             var start = 0
-            while start < rows.count {
-                let count = write.rows(left: rows.count - start, dialect: dialect)
-                let chunk = rows[start..<start + count]
+            while start < rows {
+                let count = write.rows(left: rows - start, dialect: dialect)
+                let chunk = values[start * write.width..<(start + count) * write.width]
                 start += count
                 if count == 1 {
-                    try base.run(write.sql, arguments: chunk.first!, cached: true)
+                    try base.run(write.sql, values: chunk, cached: true)
                 } else {
                     let cached = dialect == .sqlite && count <= GatheredWrite.preparedRowsMax
-                    try base.run(write.statement(rows: count), arguments: Array(chunk.joined()), cached: cached)
+                    try base.run(write.statement(rows: count), values: chunk, cached: cached)
                 }
             }
         }
@@ -133,25 +137,21 @@ struct GatheredWrite: Sendable {
 
     private static let powersOfTwo = (0...preparedRowsMax.trailingZeroBitCount).map { 1 << $0 }
 
-    /// Rows in the next statement when `left` rows are to be sent: as many as `variablesMax`
-    /// allows, except on SQLite for the last few (up to `preparedRowsTail`), which go in statements
-    /// of a power of two rows up to `preparedRowsMax`, each shape kept prepared by the connection
-    /// (its statement cache; a handful a gathered statement) and never prepared again. Preparing
-    /// a statement of a few rows, the table's triggers compiled into it, cost more than running it:
-    /// 2.4 ms of a 10-case packet's 4 ms transaction went to sending its gathered rows, about half
-    /// after (`bench latency` under load, a trace). A large packet's statements are prepared each
-    /// time, their cost spread over their rows (cached pieces of 32 rows were no faster in
-    /// `bench ingest`). PostgreSQL, whose every statement is a round trip and which keeps no
-    /// statement prepared here, takes the most a statement allows.
+    /// Rows in the next statement when `left` rows are to be sent: on SQLite a power of two up to
+    /// `preparedRowsMax`, each shape kept prepared by the connection (its statement cache; a
+    /// handful a gathered statement) and never prepared again; elsewhere as many as
+    /// `variablesMax` allows. Preparing a statement of a few rows, the table's triggers compiled
+    /// into it, cost more than running it (a 10-case packet's rows 2.4 → 1.2 ms, `bench latency`
+    /// under load), and a large packet's statement of hundreds of rows was parsed, allocated and
+    /// coded value by value at every packet, on the writer every packet waits for
+    /// (docs/BENCHMARKS.md, "The writer's own time"). PostgreSQL, whose every statement is a round
+    /// trip and which keeps no statement prepared here, takes the most a statement allows.
     func rows(left: Int, dialect: SQLDialect) -> Int {
         let most = max(1, Self.variablesMax / width)
         guard dialect == .sqlite else { return min(left, most) }
         let fitting = min(left, Self.preparedRowsMax)
         return 1 << (Int.bitWidth - 1 - fitting.leadingZeroBitCount)
     }
-
-    /// Up to how many rows left go in prepared statements (`rows(left:dialect:)`).
-    static let preparedRowsTail = 128
 
     /// The most rows in one of SQLite's gathered statements (with 43 values a row, the widest,
     /// 1,376 values).

@@ -16,6 +16,26 @@ extension Database: SQLSession {
         }
     }
 
+    /// A gathered statement's values bound as they are: no existential to open, no
+    /// `DatabaseValue` made a value (the rows of a packet: thousands a transaction).
+    @discardableResult
+    func run(_ sql: String, values: ArraySlice<SQLValue>, cached: Bool) throws -> Int {
+        try Self.constraints {
+            let statement = try statement(sql, cached: cached)
+            try Self.bind(count: values.count, to: statement) { handle in
+                var position: CInt = 1
+                for value in values {
+                    let code = value.bind(to: handle, at: position)
+                    guard code == SQLITE_OK else { return code }
+                    position += 1
+                }
+                return SQLITE_OK
+            }
+            try statement.execute()
+            return changesCount
+        }
+    }
+
     func rows(_ sql: String, arguments: [any SQLValueConvertible], cached: Bool) throws -> [SQLRow] {
         try Self.constraints {
             let statement = try statement(sql, cached: cached)
@@ -53,21 +73,31 @@ extension Database: SQLSession {
     /// cursors run the statement as bound here (a statement whose step failed is never reused:
     /// GRDB takes it out of its cache).
     private static func bind(_ values: [any SQLValueConvertible], to statement: Statement) throws {
+        try bind(count: values.count, to: statement) { handle in
+            for (offset, value) in values.enumerated() {
+                let code = value.sqlValue.bind(to: handle, at: CInt(offset + 1))
+                guard code == SQLITE_OK else { return code }
+            }
+            return SQLITE_OK
+        }
+    }
+
+    /// Checks that the statement takes `count` values, resets it, and runs `binding`, which binds
+    /// them and answers SQLITE_OK or the first failing code.
+    private static func bind(count: Int, to statement: Statement, _ binding: (SQLiteStatement) -> CInt) throws {
         let handle = statement.sqliteStatement
         let expected = Int(sqlite3_bind_parameter_count(handle))
-        guard values.count == expected else {
+        guard count == expected else {
             throw DatabaseError(
                 resultCode: .SQLITE_MISUSE,
-                message: "wrong number of statement arguments: \(values.count), the statement takes \(expected)",
+                message: "wrong number of statement arguments: \(count), the statement takes \(expected)",
                 sql: statement.sql
             )
         }
         statement.setUncheckedArguments(StatementArguments())
-        for (offset, value) in values.enumerated() {
-            let code = value.sqlValue.databaseValue.bind(to: handle, at: CInt(offset + 1))
-            guard code == SQLITE_OK else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errstr(code)), sql: statement.sql)
-            }
+        let code = binding(handle)
+        guard code == SQLITE_OK else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errstr(code)), sql: statement.sql)
         }
     }
 }
@@ -87,13 +117,15 @@ extension Row {
 }
 
 extension SQLValue {
-    fileprivate var databaseValue: DatabaseValue {
+    /// Binds the value as GRDB binds the same Swift value (`DatabaseValueConvertible.bind`),
+    /// without making a `DatabaseValue` first.
+    fileprivate func bind(to handle: SQLiteStatement, at position: CInt) -> CInt {
         switch self {
-        case .null: .null
-        case .integer(let v): v.databaseValue
-        case .real(let v): v.databaseValue
-        case .text(let v): v.databaseValue
-        case .blob(let v): v.databaseValue
+        case .null: sqlite3_bind_null(handle, position)
+        case .integer(let v): v.bind(to: handle, at: position)
+        case .real(let v): v.bind(to: handle, at: position)
+        case .text(let v): v.bind(to: handle, at: position)
+        case .blob(let v): v.bind(to: handle, at: position)
         }
     }
 }

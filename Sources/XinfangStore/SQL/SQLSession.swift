@@ -93,9 +93,19 @@ public protocol SQLSession {
     /// Runs one query and hands its rows over one at a time, without holding them all (a scan of a
     /// large table).
     func eachRow(_ sql: String, arguments: [any SQLValueConvertible], _ body: (SQLRow) throws -> Void) throws
+    /// Runs one statement with values already converted (a gathered statement's rows); answers
+    /// how many rows it changed.
+    @discardableResult
+    func run(_ sql: String, values: ArraySlice<SQLValue>, cached: Bool) throws -> Int
 }
 
 extension SQLSession {
+    /// Converted values go in as any other arguments where the session has no shorter way.
+    @discardableResult
+    public func run(_ sql: String, values: ArraySlice<SQLValue>, cached: Bool) throws -> Int {
+        try run(sql, arguments: values.map { $0 as any SQLValueConvertible }, cached: cached)
+    }
+
     /// Runs a constant statement; answers how many rows it changed.
     @discardableResult
     public func execute(_ sql: String, _ arguments: [any SQLValueConvertible] = []) throws -> Int {
