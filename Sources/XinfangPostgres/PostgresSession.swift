@@ -25,6 +25,11 @@ final class PostgresSession: SQLSession {
         try query(sql, arguments, cached: cached).metadata.rows ?? 0
     }
 
+    /// A gathered statement's values, bound as they are.
+    func run(_ sql: String, values: ArraySlice<SQLValue>, cached: Bool) throws -> Int {
+        try query(sql, count: values.count, binds: { Self.binds(values) }, cached: cached).metadata.rows ?? 0
+    }
+
     func rows(_ sql: String, arguments: [any SQLValueConvertible], cached: Bool) throws -> [SQLRow] {
         try Self.rows(of: query(sql, arguments, cached: cached).rows)
     }
@@ -46,12 +51,17 @@ final class PostgresSession: SQLSession {
 
     /// Runs a statement and waits for its answer.
     private func query(_ sql: String, _ arguments: [any SQLValueConvertible], cached: Bool) throws -> PostgresQueryResult {
+        try query(sql, count: arguments.count, binds: { Self.binds(arguments.lazy.map(\.sqlValue)) }, cached: cached)
+    }
+
+    /// Runs a statement of `count` values, which `binds` binds, and waits for its answer.
+    private func query(_ sql: String, count: Int, binds: () -> PostgresBindings, cached: Bool) throws -> PostgresQueryResult {
         let statement = cached ? Self.numberedCached(sql) : Self.numbered(sql)
         // The server takes more values than a statement's placeholders (the unused ones typed and
         // ignored): refused here as SQLite refuses them, so a value is never silently dropped.
-        guard arguments.count == statement.placeholders else { throw WrongValueCount(given: arguments.count, placeholders: statement.placeholders) }
+        guard count == statement.placeholders else { throw WrongValueCount(given: count, placeholders: statement.placeholders) }
         do {
-            return try connection.query(PostgresQuery(unsafeSQL: statement.text, binds: Self.binds(arguments)), logger: logger).wait()
+            return try connection.query(PostgresQuery(unsafeSQL: statement.text, binds: binds()), logger: logger).wait()
         } catch { throw Self.seam(error) }
     }
 
@@ -62,10 +72,10 @@ final class PostgresSession: SQLSession {
         var description: String { "wrong number of statement arguments: \(given), the statement takes \(placeholders)" }
     }
 
-    static func binds(_ arguments: [any SQLValueConvertible]) -> PostgresBindings {
-        var binds = PostgresBindings(capacity: arguments.count)
-        for argument in arguments {
-            switch argument.sqlValue {
+    static func binds(_ values: some Collection<SQLValue>) -> PostgresBindings {
+        var binds = PostgresBindings(capacity: values.count)
+        for value in values {
+            switch value {
             case .null: binds.appendNull()
             case .integer(let v): binds.append(v)
             case .real(let v): binds.append(v)

@@ -41,7 +41,11 @@ struct PeerDispatcherAheadTests {
                 return log.packets.filter { !$0.isGreeting }.count
             }
             if let awaited = holds[ordinal] {
-                let deadline = ContinuousClock.now + .seconds(2)
+                // Released as soon as the awaited packet is on the wire; the deadline only ends a
+                // test whose dispatcher never sends it. Two seconds were too few for the sender to
+                // record the first answer and make the third packet ready beside the whole suite
+                // on 2 cores (a clean-clone run, 2026-12-07).
+                let deadline = ContinuousClock.now + .seconds(30)
                 while sent.count < awaited, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(1)) }
             } else {
                 try? await Task.sleep(for: .milliseconds(5))
