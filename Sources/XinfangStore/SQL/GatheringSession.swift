@@ -31,13 +31,12 @@ final class GatheringSession<Base: SQLSession>: SQLSession {
         }
         let write = GatheredWrite.all[index]
         precondition(arguments.count == write.width, "a gathered statement takes \(write.width) arguments")
-        let values = arguments.map(\.sqlValue)
         if !write.key.isEmpty {
-            let key = write.key.map { values[$0] }
+            let key = write.key.map { arguments[$0].sqlValue }
             if keys[index].contains(key) { try send() }
             keys[index].insert(key)
         }
-        groups[index].append(contentsOf: values)
+        groups[index].append(contentsOf: arguments.lazy.map(\.sqlValue))
         return 1
     }
 
@@ -147,8 +146,7 @@ struct GatheredWrite: Sendable {
     /// (docs/BENCHMARKS.md, "The writer's own time"). PostgreSQL, whose every statement is a round
     /// trip and which keeps no statement prepared here, takes the most a statement allows.
     func rows(left: Int, dialect: SQLDialect) -> Int {
-        let most = max(1, Self.variablesMax / width)
-        guard dialect == .sqlite else { return min(left, most) }
+        guard dialect == .sqlite else { return min(left, max(1, Self.variablesMax / width)) }
         let fitting = min(left, Self.preparedRowsMax)
         return 1 << (Int.bitWidth - 1 - fitting.leadingZeroBitCount)
     }
