@@ -69,14 +69,17 @@ enum OutboxTable {
     }
 
     /// Stores `item` in row `id` when it differs from `old`.
+    /// A row's new state; gathered with others in a packet's transaction (`GatheredWrite`).
+    static let saveStatement = """
+        UPDATE outbox SET state = ?, attempts = ?, acked_seq = ?, target_seq = ?,
+            next_attempt_at = ?, last_error = ?, last_error_kind = ?, updated_at = ?
+        WHERE id = ?
+        """
+
     static func save(_ db: some SQLSession, id: Int64, _ item: OutboxItem, was old: OutboxItem? = nil, now: Date) throws {
         guard item != old else { return }
         try db.execute(
-            """
-            UPDATE outbox SET state = ?, attempts = ?, acked_seq = ?, target_seq = ?,
-                next_attempt_at = ?, last_error = ?, last_error_kind = ?, updated_at = ?
-            WHERE id = ?
-            """,
+            saveStatement,
             [
                 item.state.rawValue, item.attempts, item.ackedSeq, item.targetSeq,
                 item.nextAttemptAt.milliseconds, item.lastError,

@@ -183,7 +183,7 @@ struct GatheredWrite: Sendable {
     /// The statements a packet's runs write, in the order their groups are sent.
     static let all: [GatheredWrite] = [
         MaterialisedCase.upsert, MaterialisedCase.upsertWithDigest, MaterialisedCase.stateUpsert, EventRow.insert, EventRow.petitionerKeyInsert,
-        OutboxTable.insertStatement, AntiEntropyStatements.bucketXor, AntiEntropyStatements.caseDigest,
+        OutboxTable.insertStatement, AntiEntropyStatements.bucketXor, AntiEntropyStatements.caseDigest, OutboxTable.saveStatement,
     ].map(GatheredWrite.init)
 
     static let index: [String: Int] = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($1.sql, $0) })
