@@ -156,6 +156,8 @@ extension NodeDatabase {
             items[id] = new
             try OutboxTable.save(db, id: id, new, was: old, now: now)
         }
+        // The head each case's run reached: the first run of the case in the packet, as a receipt names it.
+        let sentHeads = Dictionary(batch.runs.map { ($0.caseNumber, $0.lastSeq) }, uniquingKeysWith: { first, _ in first })
         var answered = Set<Int64>()
         for receipt in receipts {
             let id: Int64?
@@ -173,7 +175,7 @@ extension NodeDatabase {
             }
             guard let id, items[id] != nil else { continue }
             answered.insert(id)
-            let sentHead = batch.runs.first { $0.caseNumber == receipt.caseNumber }?.lastSeq ?? 0
+            let sentHead = sentHeads[receipt.caseNumber] ?? 0
             try update(id) { $0.answered(receipt, sentHead: sentHead, now: now, jitter: jitter) }
         }
         // Items the receiver did not answer are tried again after a back-off.
