@@ -77,8 +77,10 @@ public enum ChainIntake {
         }
         // What the events say must lie within the bounds this node's own events keep (already
         // known when every event of the run was checked before the transaction: `inBounds`).
-        for event in fresh where !inBounds {
-            if let failure = event.body.boundsFailure { return .refuse(code: .outOfBounds, detail: "event \(event.seq): \(failure)") }
+        if !inBounds {
+            for event in fresh {
+                if let failure = event.body.boundsFailure { return .refuse(code: .outOfBounds, detail: "event \(event.seq): \(failure)") }
+            }
         }
         if let local, newFirst.prevHash != local.headHash { return .fork(fresh) }
         return .extend(fresh)

@@ -91,7 +91,7 @@ extension NodeDatabase {
     ) async throws -> T {
         let ahead = RunsAhead(count: runs.count)
         guard let topology = hierarchy?.topology, !runs.isEmpty else {
-            ahead.deliver(runs.indices.map { ($0, RunAhead(verified: false, inBounds: false, prepared: nil)) })
+            ahead.deliver(runs.indices.map { ($0, RunAhead.nothing) })
             return try await transaction(ahead)
         }
         let snapshot = try? await snapshot(of: runs)
@@ -251,6 +251,9 @@ struct RunAhead: Sendable {
     var verified: Bool
     var inBounds: Bool
     var prepared: PreparedRun?
+
+    /// Nothing worked out ahead: the transaction checks and prepares the run itself.
+    static let nothing = RunAhead(verified: false, inBounds: false, prepared: nil)
 }
 
 /// The runs of a packet worked out ahead, handed from the tasks that make them to the write

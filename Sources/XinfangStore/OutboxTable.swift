@@ -68,7 +68,6 @@ enum OutboxTable {
         ).map { ($0["id"], item($0)) }
     }
 
-    /// Stores `item` in row `id` when it differs from `old`.
     /// A row's new state; gathered with others in a packet's transaction (`GatheredWrite`).
     static let saveStatement = """
         UPDATE outbox SET state = ?, attempts = ?, acked_seq = ?, target_seq = ?,
@@ -76,6 +75,7 @@ enum OutboxTable {
         WHERE id = ?
         """
 
+    /// Stores `item` in row `id` when it differs from `old`.
     static func save(_ db: some SQLSession, id: Int64, _ item: OutboxItem, was old: OutboxItem? = nil, now: Date) throws {
         guard item != old else { return }
         try db.execute(

@@ -88,6 +88,12 @@ struct PreparedRunTests {
         }
     }
 
+    /// `store` receives `runs` from the city in one transaction, with `ahead` as the work done
+    /// before it for every run (none by default).
+    static func receive(_ store: NodeDatabase, _ runs: [[CaseEvent]], ahead: RunAhead = .nothing) async throws -> [ItemReceipt] {
+        try await store.writeSQLite { db in try store.receive(db, runs, from: Fixtures.city, now: now, ahead: { _ in ahead }) }
+    }
+
     @Test func aPreparationIsTakenWhenTheCaseHasNotMoved() async throws {
         let (_, county, events) = try await Self.cityAndCounty()
         let work = try await county.withRunsAhead([events], now: Self.now) { await Self.work($0) }
@@ -98,8 +104,7 @@ struct PreparedRunTests {
         #expect(prepared.fresh == events.map(\.hash))
         #expect(prepared.next.headSeq == 2)
         #expect(prepared.next.status == .offered)
-        let receipts = try await county.writeSQLite { db in try county.receive(db, [events], from: Fixtures.city, now: Self.now, ahead: { _ in work })
-        }
+        let receipts = try await Self.receive(county, [events], ahead: work)
         #expect(receipts.map(\.status) == [.applied])
         #expect(receipts.first?.head == 2)
     }
@@ -126,10 +131,8 @@ struct PreparedRunTests {
         #expect(work.verified)
         #expect(!work.inBounds)
         #expect(work.prepared == nil)
-        for ahead in [work, RunAhead(verified: false, inBounds: false, prepared: nil)] {
-            let receipts = try await county.writeSQLite { db in
-                try county.receive(db, [run], from: Fixtures.city, now: Self.now, ahead: { _ in ahead })
-            }
+        for ahead in [work, RunAhead.nothing] {
+            let receipts = try await Self.receive(county, [run], ahead: ahead)
             #expect(receipts.map(\.status) == [.rejected])
             #expect(receipts.first?.code == ItemReceipt.Code.outOfBounds.rawValue)
         }
@@ -145,42 +148,16 @@ struct PreparedRunTests {
         let (_, county, events) = try await Self.cityAndCounty()
         let stale = try await county.withRunsAhead([events], now: Self.now) { await Self.work($0) }
         #expect(stale.prepared?.base == nil)
-        let first = try await county.writeSQLite { db in
-            try county.receive(
-                db,
-                [[events[0]]],
-                from: Fixtures.city,
-                now: Self.now,
-                ahead: { _ in RunAhead(verified: false, inBounds: false, prepared: nil) }
-            )
-        }
+        let first = try await Self.receive(county, [[events[0]]])
         #expect(first.map(\.status) == [.applied])
-        let receipts = try await county.writeSQLite { db in
-            try county.receive(db, [events], from: Fixtures.city, now: Self.now, ahead: { _ in stale })
-        }
+        let receipts = try await Self.receive(county, [events], ahead: stale)
         #expect(receipts.map(\.status) == [.applied])
         #expect(receipts.first?.head == 2)
 
         // The same story without any preparation, in another county store.
         let (_, plain, plainEvents) = try await Self.cityAndCounty()
-        _ = try await plain.writeSQLite { db in
-            try plain.receive(
-                db,
-                [[plainEvents[0]]],
-                from: Fixtures.city,
-                now: Self.now,
-                ahead: { _ in RunAhead(verified: false, inBounds: false, prepared: nil) }
-            )
-        }
-        _ = try await plain.writeSQLite { db in
-            try plain.receive(
-                db,
-                [plainEvents],
-                from: Fixtures.city,
-                now: Self.now,
-                ahead: { _ in RunAhead(verified: false, inBounds: false, prepared: nil) }
-            )
-        }
+        _ = try await Self.receive(plain, [[plainEvents[0]]])
+        _ = try await Self.receive(plain, [plainEvents])
         let number = events[0].caseNumber
         #expect(try await county.events(of: number).map(\.seq) == [1, 2])
         let state = try #require(try await county.caseState(number))
@@ -195,18 +172,8 @@ struct PreparedRunTests {
     @Test func aPreparationForARunStoredMeanwhileIsADuplicate() async throws {
         let (_, county, events) = try await Self.cityAndCounty()
         let stale = try await county.withRunsAhead([events], now: Self.now) { await Self.work($0) }
-        _ = try await county.writeSQLite { db in
-            try county.receive(
-                db,
-                [events],
-                from: Fixtures.city,
-                now: Self.now,
-                ahead: { _ in RunAhead(verified: false, inBounds: false, prepared: nil) }
-            )
-        }
-        let receipts = try await county.writeSQLite { db in
-            try county.receive(db, [events], from: Fixtures.city, now: Self.now, ahead: { _ in stale })
-        }
+        _ = try await Self.receive(county, [events])
+        let receipts = try await Self.receive(county, [events], ahead: stale)
         #expect(receipts.map(\.status) == [.duplicate])
         #expect(try await county.counts() == (cases: 1, events: 2))
     }
@@ -221,8 +188,7 @@ struct PreparedRunTests {
         let work = try await county.withRunsAhead([forged], now: Self.now) { await Self.work($0) }
         #expect(!work.verified)
         #expect(work.prepared == nil)
-        let receipts = try await county.writeSQLite { db in try county.receive(db, [forged], from: Fixtures.city, now: Self.now, ahead: { _ in work })
-        }
+        let receipts = try await Self.receive(county, [forged], ahead: work)
         #expect(receipts.map(\.status) == [.rejected])
         #expect(receipts.first?.code == ItemReceipt.Code.badSignature.rawValue)
         #expect(try await county.counts() == (cases: 0, events: 0))
@@ -259,7 +225,7 @@ struct PreparedRunTests {
                 [events],
                 from: Fixtures.city,
                 now: Self.now,
-                ahead: { _ in RunAhead(verified: false, inBounds: false, prepared: nil) }
+                ahead: { _ in .nothing }
             )
         }
         #expect(receipts.map(\.status) == [.applied])
@@ -270,15 +236,7 @@ struct PreparedRunTests {
         // one: its row is updated.
         let plain = try NodeDatabase.inMemory(node: Fixtures.county, hierarchy: county.hierarchy)
         for run in [[events[0]], events] {
-            _ = try await plain.writeSQLite { db in
-                try plain.receive(
-                    db,
-                    [run],
-                    from: Fixtures.city,
-                    now: Self.now,
-                    ahead: { _ in RunAhead(verified: false, inBounds: false, prepared: nil) }
-                )
-            }
+            _ = try await Self.receive(plain, [run])
         }
         let written = try await Self.digest(county, events[0].caseNumber)
         #expect(written.count == 2, "the case's row and its contribution to the city's bucket: \(written)")

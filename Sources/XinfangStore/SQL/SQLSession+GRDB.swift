@@ -22,15 +22,7 @@ extension Database: SQLSession {
     func run(_ sql: String, values: ArraySlice<SQLValue>, cached: Bool) throws -> Int {
         try Self.constraints {
             let statement = try statement(sql, cached: cached)
-            try Self.bind(count: values.count, to: statement) { handle in
-                var position: CInt = 1
-                for value in values {
-                    let code = value.bind(to: handle, at: position)
-                    guard code == SQLITE_OK else { return code }
-                    position += 1
-                }
-                return SQLITE_OK
-            }
+            try Self.bind(values, to: statement)
             try statement.execute()
             return changesCount
         }
@@ -64,40 +56,37 @@ extension Database: SQLSession {
         cached ? try cachedStatement(sql: sql) : try makeStatement(sql: sql)
     }
 
-    /// Binds `values` to the statement's parameters, each through GRDB's own binding of a
-    /// `DatabaseValue`, after checking their count as GRDB checks it. `StatementArguments` made
+    /// `bind` of the arguments' values, each converted as it is bound.
+    private static func bind(_ values: [any SQLValueConvertible], to statement: Statement) throws {
+        try bind(values.lazy.map(\.sqlValue), to: statement)
+    }
+
+    /// Binds `values` to the statement's parameters, each as GRDB binds the same Swift value
+    /// (`SQLValue.bind`), after checking their count as GRDB checks it. `StatementArguments` made
     /// the same bindings after copying every value into an existential and mapping the array in
     /// its unspecialised generic code: 4 % of P1's samples (docs/BENCHMARKS.md), where this loop
     /// is a switch and a C call a value. `setUncheckedArguments` with no arguments resets the
     /// statement, clears its bindings and records them as bound, so GRDB's `execute()` and its
     /// cursors run the statement as bound here (a statement whose step failed is never reused:
     /// GRDB takes it out of its cache).
-    private static func bind(_ values: [any SQLValueConvertible], to statement: Statement) throws {
-        try bind(count: values.count, to: statement) { handle in
-            for (offset, value) in values.enumerated() {
-                let code = value.sqlValue.bind(to: handle, at: CInt(offset + 1))
-                guard code == SQLITE_OK else { return code }
-            }
-            return SQLITE_OK
-        }
-    }
-
-    /// Checks that the statement takes `count` values, resets it, and runs `binding`, which binds
-    /// them and answers SQLITE_OK or the first failing code.
-    private static func bind(count: Int, to statement: Statement, _ binding: (SQLiteStatement) -> CInt) throws {
+    private static func bind(_ values: some Collection<SQLValue>, to statement: Statement) throws {
         let handle = statement.sqliteStatement
         let expected = Int(sqlite3_bind_parameter_count(handle))
-        guard count == expected else {
+        guard values.count == expected else {
             throw DatabaseError(
                 resultCode: .SQLITE_MISUSE,
-                message: "wrong number of statement arguments: \(count), the statement takes \(expected)",
+                message: "wrong number of statement arguments: \(values.count), the statement takes \(expected)",
                 sql: statement.sql
             )
         }
         statement.setUncheckedArguments(StatementArguments())
-        let code = binding(handle)
-        guard code == SQLITE_OK else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errstr(code)), sql: statement.sql)
+        var position: CInt = 1
+        for value in values {
+            let code = value.bind(to: handle, at: position)
+            guard code == SQLITE_OK else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errstr(code)), sql: statement.sql)
+            }
+            position += 1
         }
     }
 }

@@ -147,7 +147,7 @@ enum IngestScenario {
             let to = topology.node(county)!
             let directReceiver = PacketReceiver(database: receiver, clock: SystemClock())
             let t0 = DispatchTime.now().uptimeNanoseconds
-            let cpu0 = processCPUSeconds()
+            let cpu0 = ProcessCPU.seconds(getpid())
             let events = try await push(prepared, recordingAt: sender) { body, signature in
                 if direct { return try await directReceiver.receive(body: body, from: city.rawValue, signature: signature) }
                 guard case .delivered(let answer) = await transport.send(body, signature: signature, from: city, to: to) else {
@@ -156,7 +156,7 @@ enum IngestScenario {
                 return answer
             }
             let seconds = milliseconds(since: t0) / 1000
-            let cpu = processCPUSeconds() - cpu0
+            let cpu = ProcessCPU.seconds(getpid()) - cpu0
             group.cancelAll()
             return (events, seconds, cpu)
         }!
