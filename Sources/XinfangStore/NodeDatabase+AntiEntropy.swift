@@ -99,14 +99,14 @@ extension NodeDatabase {
     static func entries(_ db: some SQLSession, for peer: NodeID, leaves: [Int]) throws -> [DigestEntry] {
         guard !leaves.isEmpty else { return [] }
         var result: [DigestEntry] = []
-        for chunk in leaves.chunked(variablesPerQuery) {
+        for list in inLists(leaves) {
             let rows = try db.rows(
                 """
                 SELECT c.case_number, c.ae_hash, c.ae_peers, (SELECT COUNT(*) FROM events e WHERE e.case_number = c.case_number) AS n
-                FROM cases c WHERE c.ae_bucket IN (\(placeholders(chunk.count)))
+                FROM cases c WHERE c.ae_bucket IN (\(list.placeholders))
                 """,
-                arguments: Array(chunk) as [any SQLValueConvertible],
-                cached: false
+                arguments: list.arguments,
+                cached: true
             )
             for row in rows where (row["ae_peers"] as String).split(separator: ",").contains(Substring(peer.rawValue)) {
                 result.append(
@@ -177,11 +177,11 @@ extension NodeDatabase {
 
     static func caseNumbers(_ db: some SQLSession, leaves: [Int]) throws -> [UInt64: CaseNumber] {
         var result: [UInt64: CaseNumber] = [:]
-        for chunk in leaves.chunked(variablesPerQuery) {
+        for list in inLists(leaves) {
             for number in try db.rows(
-                "SELECT case_number FROM cases WHERE ae_bucket IN (\(placeholders(chunk.count)))",
-                arguments: Array(chunk) as [any SQLValueConvertible],
-                cached: false
+                "SELECT case_number FROM cases WHERE ae_bucket IN (\(list.placeholders))",
+                arguments: list.arguments,
+                cached: true
             ).compactMap({ $0[0] as String? }) {
                 result[AntiEntropy.caseKey(CaseNumber(rawValue: number))] = CaseNumber(rawValue: number)
             }

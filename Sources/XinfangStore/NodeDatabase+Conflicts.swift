@@ -74,14 +74,14 @@ extension NodeDatabase {
     /// asked two a case before.
     static func forkedCases(_ db: some SQLSession, _ numbers: [String]) throws -> Set<String> {
         var forked = Set<String>()
-        for chunk in numbers.chunked(variablesPerQuery) {
+        for list in inLists(numbers) {
             let rows = try db.rows(
                 """
-                SELECT case_number FROM cases WHERE case_number IN (\(placeholders(chunk.count)))
+                SELECT case_number FROM cases WHERE case_number IN (\(list.placeholders))
                     AND head_seq <> (SELECT COUNT(*) FROM events WHERE events.case_number = cases.case_number)
                 """,
-                arguments: Array(chunk) as [any SQLValueConvertible],
-                cached: false
+                arguments: list.arguments,
+                cached: true
             )
             for row in rows { forked.insert(row[0]) }
         }

@@ -138,11 +138,11 @@ extension NodeDatabase {
         var items: [Int64: OutboxItem] = [:]
         // The batch's chain items by case, in id order.
         var chainItems: [String: [Int64]] = [:]
-        for chunk in batch.itemIDs.chunked(variablesPerQuery) {
+        for list in inLists(batch.itemIDs) {
             for row in try db.rows(
-                "SELECT case_number, \(OutboxTable.columns) FROM outbox WHERE id IN (\(placeholders(chunk.count))) ORDER BY id",
-                arguments: Array(chunk) as [any SQLValueConvertible],
-                cached: false
+                "SELECT case_number, \(OutboxTable.columns) FROM outbox WHERE id IN (\(list.placeholders)) ORDER BY id",
+                arguments: list.arguments,
+                cached: true
             ) {
                 let id: Int64 = row["id"]
                 let item = OutboxTable.item(row)

@@ -139,11 +139,11 @@ extension NodeDatabase {
     /// The encoded states of the cases `numbers` names (the ones stored), by case number.
     static func encodedStates(_ db: some SQLSession, _ numbers: [String]) throws -> [String: String] {
         var states: [String: String] = [:]
-        for chunk in numbers.chunked(variablesPerQuery) {
+        for list in inLists(numbers) {
             let rows = try db.rows(
-                "SELECT case_number, state_json FROM case_states WHERE case_number IN (\(placeholders(chunk.count)))",
-                arguments: Array(chunk) as [any SQLValueConvertible],
-                cached: false
+                "SELECT case_number, state_json FROM case_states WHERE case_number IN (\(list.placeholders))",
+                arguments: list.arguments,
+                cached: true
             )
             for row in rows { states[row[0]] = row[1] }
         }
@@ -186,12 +186,12 @@ extension NodeDatabase {
         let numbers = Set(runs.compactMap { $0.first?.caseNumber.rawValue })
         let byHash = db.dialect == .postgres
         var known = Set<String>()
-        for chunk in (byHash ? wanted.sorted() : numbers.sorted()).chunked(variablesPerQuery) {
+        for list in inLists(byHash ? wanted.sorted() : numbers.sorted()) {
             let sql =
                 byHash
-                ? "SELECT hash, case_number FROM events WHERE hash IN (\(placeholders(chunk.count)))"
-                : "SELECT hash FROM events WHERE case_number IN (\(placeholders(chunk.count)))"
-            for row in try db.rows(sql, arguments: Array(chunk) as [any SQLValueConvertible], cached: false) {
+                ? "SELECT hash, case_number FROM events WHERE hash IN (\(list.placeholders))"
+                : "SELECT hash FROM events WHERE case_number IN (\(list.placeholders))"
+            for row in try db.rows(sql, arguments: list.arguments, cached: true) {
                 guard let hash = row["hash"] as String?, wanted.contains(hash) else { continue }
                 // Found by its hash: kept only under one of the runs' cases, as SQLite's read finds it.
                 if byHash, !numbers.contains(row["case_number"]) { continue }
@@ -229,12 +229,35 @@ extension NodeDatabase {
         return prepared
     }
 
-    /// Bound variables per `IN (…)` query, well under SQLite's limit.
-    static let variablesPerQuery = 500
+    /// Bound variables per `IN (…)` list at most, well under SQLite's limit; a power of two.
+    static let variablesPerQuery = 512
 
     static func placeholders(_ count: Int) -> String {
         Array(repeating: "?", count: count).joined(separator: ", ")
     }
+
+    /// `keys` as the lists of `IN (…)` queries, one statement a list: at most `variablesPerQuery`
+    /// keys a list, each list padded to a power of two by repeating its last key (`IN` matches a
+    /// row once however often its key is listed). A query then has at most ten shapes, which the
+    /// connection keeps prepared (`cached: true`); preparing a packet's reads anew at every packet,
+    /// each with its list of 200 case numbers, took 4.5 % of the writer thread's time in P1
+    /// (docs/BENCHMARKS.md, "Texts bound in place, reads kept prepared").
+    static func inLists<Key: SQLValueConvertible>(_ keys: some Collection<Key>) -> [InList] {
+        Array(keys).chunked(variablesPerQuery).map { chunk in
+            let size = 1 << (Int.bitWidth - (chunk.count - 1).leadingZeroBitCount)
+            let padding = Array(repeating: chunk.last!, count: size - chunk.count)
+            return InList(placeholders: paddedPlaceholders[size.trailingZeroBitCount], arguments: Array(chunk) + padding)
+        }
+    }
+
+    /// The placeholders of a list of each power of two up to `variablesPerQuery`, written once.
+    private static let paddedPlaceholders = (0...variablesPerQuery.trailingZeroBitCount).map { placeholders(1 << $0) }
+}
+
+/// One list of an `IN (…)` query (`NodeDatabase.inLists`): its placeholders and their values.
+struct InList {
+    let placeholders: String
+    let arguments: [any SQLValueConvertible]
 }
 
 extension Array {

@@ -51,9 +51,9 @@ final class PacketReads {
     init(_ db: some SQLSession, runs: [[CaseEvent]], neighbours: [NodeID]) throws {
         let numbers = Array(Set(runs.compactMap { $0.first?.caseNumber.rawValue })).sorted()
         let peers = neighbours.map(\.rawValue) as [any SQLValueConvertible]
-        for chunk in numbers.chunked(NodeDatabase.variablesPerQuery) {
-            let list = NodeDatabase.placeholders(chunk.count)
-            let arguments = Array(chunk) as [any SQLValueConvertible]
+        for inList in NodeDatabase.inLists(numbers) {
+            let list = inList.placeholders
+            let arguments = inList.arguments
             for row in try db.rows(
                 """
                 SELECT case_number, head_seq, head_hash, ae_hash, ae_peers,
@@ -61,7 +61,7 @@ final class PacketReads {
                 FROM cases WHERE case_number IN (\(list))
                 """,
                 arguments: arguments,
-                cached: false
+                cached: true
             ) {
                 let number: String = row["case_number"]
                 heads[number] = CaseHead(seq: row["head_seq"], hash: row["head_hash"])
@@ -70,7 +70,7 @@ final class PacketReads {
             for row in try db.rows(
                 "SELECT case_number, loser_participants, loser_leaves FROM conflicts WHERE case_number IN (\(list))",
                 arguments: arguments,
-                cached: false
+                cached: true
             ) {
                 let number: String = row["case_number"]
                 conflicts[number, default: ([], [])].participants += Self.split(row["loser_participants"]).map { NodeID($0) }
@@ -83,7 +83,7 @@ final class PacketReads {
                     WHERE kind = 'chain' AND peer IN (\(NodeDatabase.placeholders(peers.count))) AND case_number IN (\(list))
                     """,
                     arguments: peers + arguments,
-                    cached: false
+                    cached: true
                 ) {
                     chainRows[row["case_number"], default: [:]][row["peer"]] = (row["id"], OutboxTable.item(row))
                 }

@@ -136,10 +136,13 @@ public struct PeerDispatcher: Sendable {
     /// between attempts, so a long catch-up still stops within a few seconds.
     static let packetsPerAttemptMax = 16
 
-    /// The most packets on the wire to one peer at once when the dispatcher prepares ahead. Two
-    /// keep both ends busy: the peer decodes, checks and folds one packet while it writes and
-    /// commits the one before (a third added little in `xinfang bench ingest`; docs/BENCHMARKS.md).
-    public static let packetsInFlightMax = 2
+    /// The most packets on the wire to one peer at once when the dispatcher prepares ahead. The
+    /// peer decodes, checks and folds one packet while it writes and commits the one before; a
+    /// third covers the answer's way back and its recording here. With two, the peer's cores were
+    /// idle a fifth of the time once its writer no longer bounded P1 (`xinfang bench ingest`
+    /// 17,231–18,045 events/s with two, 17,328–20,143 with three, no better with four;
+    /// docs/BENCHMARKS.md, "Texts bound in place, reads kept prepared").
+    public static let packetsInFlightMax = 3
 
     /// A packet made ready to send: its batch, number and encoded body.
     struct ReadyPacket: Sendable {

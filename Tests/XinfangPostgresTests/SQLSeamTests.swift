@@ -37,6 +37,43 @@ struct SQLSeamTests {
         }
     }
 
+    /// The same kept statement run again and again with other texts stores each whole, and a
+    /// read's texts find their rows: on SQLite the texts of a call are bound in place from one
+    /// buffer (`SQLITE_STATIC`, with their lengths), which must never leak into the next call.
+    @Test(arguments: StoreBackend.allCases)
+    func textsComeBackWholeFromAKeptStatement(_ backend: StoreBackend) async throws {
+        let texts = ["", "信访件 430102-20261207-00001", String(repeating: "长沙市芙蓉区", count: 20_000), "short", "ü"]
+        try await backend.withStore { store in
+            let back = try await store.writing { db in
+                try db.execute("CREATE TABLE kept (id BIGINT PRIMARY KEY, a TEXT, b TEXT, n BIGINT)")
+                for (index, text) in texts.enumerated() {
+                    try db.execute("INSERT INTO kept (id, a, b, n) VALUES (?, ?, ?, ?)", [index, text, text + "·" + text, text.utf8.count])
+                }
+                return try db.fetchAll("SELECT id, a, b, n FROM kept ORDER BY id")
+            }
+            #expect(back.count == texts.count)
+            for (row, text) in zip(back, texts) {
+                #expect(row["a"] as String == text, "text \(row["id"] as Int) whole")
+                #expect(row["b"] as String == text + "·" + text)
+                #expect(row["n"] as Int == text.utf8.count)
+            }
+            for (index, text) in texts.enumerated() {
+                let found: Int? = try await store.reading { db in
+                    try db.value("SELECT id FROM kept WHERE a = ? AND b = ?", [text, text + "·" + text])
+                }
+                #expect(found == index, "text \(index) found by its value")
+            }
+            // SQLite stores a NUL inside a text with the rest (bound with its length; GRDB's own
+            // binding measured a text up to its first NUL). PostgreSQL refuses NUL in text.
+            guard backend == .sqlite else { return }
+            let stored: Int? = try await store.writing { db in
+                try db.execute("INSERT INTO kept (id, a) VALUES (?, ?)", [99, "before\u{0}after"])
+                return try db.value("SELECT length(CAST(a AS BLOB)) FROM kept WHERE id = ?", [99])
+            }
+            #expect(stored == 12)
+        }
+    }
+
     @Test(arguments: StoreBackend.allCases)
     func aScanReadsEveryRowInOrder(_ backend: StoreBackend) async throws {
         try await backend.withStore { store in

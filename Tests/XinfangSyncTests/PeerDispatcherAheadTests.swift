@@ -87,43 +87,48 @@ struct PeerDispatcherAheadTests {
         (try await db.outboxSummary().first { $0.peer == H.changsha.rawValue }?.counts ?? [:]).filter { $0.value > 0 }
     }
 
-    @Test func oneAttemptSendsEveryDuePacketTwoOnTheWireEachItemOnce() async throws {
+    @Test func oneAttemptSendsEveryDuePacketAFullWindowOnTheWireEachItemOnce() async throws {
         let perPacket = DeliveryPolicy.itemsPerPacketMax
-        // The first packet is answered only once the second has been sent.
-        let transport = AnsweringTransport(holds: [1: 2])
+        let width = PeerDispatcher.packetsInFlightMax
+        // The packets before the window's last are answered only once it has been sent.
+        let transport = AnsweringTransport(holds: Dictionary(uniqueKeysWithValues: (1..<width).map { ($0, width) }))
         let clock = ManualClock(Self.t0)
-        let (db, dispatcher) = try await county(cases: 2 * perPacket + perPacket / 2, transport: transport, clock: clock)
+        let (db, dispatcher) = try await county(cases: width * perPacket + perPacket / 2, transport: transport, clock: clock)
 
         #expect(await dispatcher.perform(.attempt, jitter: 0.5) == .delivered)
 
         let sent = transport.sent
-        #expect(sent.map(\.chains.count).sorted() == [perPacket / 2, perPacket, perPacket])
-        #expect(sent.map(\.packetSeq).sorted() == [1, 2, 3], "each packet its own number")
+        let sizes: [Int] = [perPacket / 2] + Array(repeating: perPacket, count: width)
+        #expect(sent.map(\.chains.count).sorted() == sizes)
+        let numbers: [Int] = Array(1...(width + 1))
+        #expect(sent.map(\.packetSeq).sorted() == numbers, "each packet its own number")
         #expect(Set(sent.map(\.session)).count == 1)
         let cases = sent.flatMap { $0.chains.map { $0[0].caseNumber } }
         #expect(Set(cases).count == cases.count, "no case sent twice")
-        #expect(transport.mostInFlight == PeerDispatcher.packetsInFlightMax, "the next packet goes while one is in flight, no more")
+        #expect(transport.mostInFlight == width, "the next packet goes while the ones before are in flight, no more")
         let after = try await counts(db)
         #expect(after == ["acknowledged": cases.count])
         #expect(await dispatcher.perform(.attempt, jitter: 0.5) == .nothingDue(nextDue: nil))
     }
 
-    @Test func afterAFailedPacketNoneIsSentAndTheOneInFlightIsRecorded() async throws {
+    @Test func afterAFailedPacketNoneIsSentAndTheOnesInFlightAreRecorded() async throws {
         let perPacket = DeliveryPolicy.itemsPerPacketMax
-        // The second packet fails, and its failure comes back only once the third is on the wire.
-        let transport = AnsweringTransport(unreachable: [2], holds: [2: 3])
+        let width = PeerDispatcher.packetsInFlightMax
+        // The second packet fails, and its failure comes back only once the window is full again
+        // behind it (the first answered, the packet after the window's first on the wire).
+        let transport = AnsweringTransport(unreachable: [2], holds: [2: width + 1])
         let clock = ManualClock(Self.t0)
-        let (db, dispatcher) = try await county(cases: 3 * perPacket + perPacket / 2, transport: transport, clock: clock)
+        let (db, dispatcher) = try await county(cases: (width + 1) * perPacket + perPacket / 2, transport: transport, clock: clock)
 
         guard case .failed(let retryAt) = await dispatcher.perform(.attempt, jitter: 0.5) else {
             Issue.record("the second packet did not reach the city: the attempt fails")
             return
         }
-        #expect(transport.sent.count == 3, "no packet is sent after the failure is known")
-        // The first and third were acknowledged, the second failed (one attempt); the fourth batch
+        #expect(transport.sent.count == width + 1, "no packet is sent after the failure is known")
+        // All but the second were acknowledged, the second failed (one attempt); the last batch
         // was never made ready: its items wait, uncounted, and nothing stays in flight.
         let afterFailure = try await counts(db)
-        #expect(afterFailure == ["acknowledged": 2 * perPacket, "failed": perPacket, "pending": perPacket / 2])
+        #expect(afterFailure == ["acknowledged": width * perPacket, "failed": perPacket, "pending": perPacket / 2])
         let waiting = try await db.outboxSummary().first { $0.peer == H.changsha.rawValue }!.items
         #expect(waiting.filter { $0.state == "pending" }.allSatisfy { $0.attempts == 0 }, "the unsent batch counts no attempt")
         #expect(waiting.filter { $0.state == "failed" }.allSatisfy { $0.attempts == 1 })
@@ -132,7 +137,7 @@ struct PeerDispatcherAheadTests {
         clock.set(retryAt)
         #expect(await dispatcher.perform(.attempt, jitter: 0.5) == .delivered)
         let afterRetry = try await counts(db)
-        #expect(afterRetry == ["acknowledged": 3 * perPacket + perPacket / 2])
+        #expect(afterRetry == ["acknowledged": (width + 1) * perPacket + perPacket / 2])
         let numbers = transport.sent.map(\.packetSeq)
         #expect(Set(numbers).count == numbers.count, "no number used twice: \(numbers)")
     }

@@ -8,12 +8,7 @@ extension Database: SQLSession {
 
     @discardableResult
     func run(_ sql: String, arguments: [any SQLValueConvertible], cached: Bool) throws -> Int {
-        try Self.constraints {
-            let statement = try statement(sql, cached: cached)
-            try Self.bind(arguments, to: statement)
-            try statement.execute()
-            return changesCount
-        }
+        try run(sql, values: arguments.map(\.sqlValue)[...], cached: cached)
     }
 
     /// A gathered statement's values bound as they are: no existential to open, no
@@ -22,9 +17,10 @@ extension Database: SQLSession {
     func run(_ sql: String, values: ArraySlice<SQLValue>, cached: Bool) throws -> Int {
         try Self.constraints {
             let statement = try statement(sql, cached: cached)
-            try Self.bind(values, to: statement)
-            try statement.execute()
-            return changesCount
+            return try Self.withBound(values, to: statement) {
+                try statement.execute()
+                return changesCount
+            }
         }
     }
 
@@ -32,8 +28,9 @@ extension Database: SQLSession {
         try Self.constraints {
             let statement = try statement(sql, cached: cached)
             let columns = statement.columnNames
-            try Self.bind(arguments, to: statement)
-            return try Row.fetchAll(statement).map { SQLRow(columns: columns, values: $0.sqlValues) }
+            return try Self.withBound(arguments.map(\.sqlValue), to: statement) {
+                try Row.fetchAll(statement).map { SQLRow(columns: columns, values: $0.sqlValues) }
+            }
         }
     }
 
@@ -47,29 +44,31 @@ extension Database: SQLSession {
     func eachRow(_ sql: String, arguments: [any SQLValueConvertible], _ body: (SQLRow) throws -> Void) throws {
         let statement = try makeStatement(sql: sql)
         let columns = statement.columnNames
-        try Self.bind(arguments, to: statement)
-        let cursor = try Row.fetchCursor(statement)
-        while let row = try cursor.next() { try body(SQLRow(columns: columns, values: row.sqlValues)) }
+        try Self.withBound(arguments.map(\.sqlValue), to: statement) {
+            let cursor = try Row.fetchCursor(statement)
+            while let row = try cursor.next() { try body(SQLRow(columns: columns, values: row.sqlValues)) }
+        }
     }
 
     private func statement(_ sql: String, cached: Bool) throws -> Statement {
         cached ? try cachedStatement(sql: sql) : try makeStatement(sql: sql)
     }
 
-    /// `bind` of the arguments' values, each converted as it is bound.
-    private static func bind(_ values: [any SQLValueConvertible], to statement: Statement) throws {
-        try bind(values.lazy.map(\.sqlValue), to: statement)
-    }
-
-    /// Binds `values` to the statement's parameters, each as GRDB binds the same Swift value
-    /// (`SQLValue.bind`), after checking their count as GRDB checks it. `StatementArguments` made
-    /// the same bindings after copying every value into an existential and mapping the array in
-    /// its unspecialised generic code: 4 % of P1's samples (docs/BENCHMARKS.md), where this loop
-    /// is a switch and a C call a value. `setUncheckedArguments` with no arguments resets the
+    /// Binds `values` to the statement's parameters and runs `body`, after checking their count as
+    /// GRDB checks it. `StatementArguments` made the same bindings after copying every value into
+    /// an existential and mapping the array in its unspecialised generic code: 4 % of P1's samples
+    /// (docs/BENCHMARKS.md), where this loop is a switch and a C call a value.
+    ///
+    /// Texts are copied once into one buffer of the call's and bound in place (`SQLITE_STATIC`,
+    /// with their length): GRDB binds a `String` with `SQLITE_TRANSIENT` and no length, so SQLite
+    /// measured each, allocated a copy of it and freed it when the bindings were cleared, some ten
+    /// thousand times a packet on the writer thread (docs/BENCHMARKS.md, "Texts bound in place").
+    /// The bindings are cleared before the buffer goes, so the statement (kept in GRDB's cache)
+    /// never points into freed memory. `setUncheckedArguments` with no arguments resets the
     /// statement, clears its bindings and records them as bound, so GRDB's `execute()` and its
     /// cursors run the statement as bound here (a statement whose step failed is never reused:
     /// GRDB takes it out of its cache).
-    private static func bind(_ values: some Collection<SQLValue>, to statement: Statement) throws {
+    private static func withBound<T>(_ values: some Collection<SQLValue>, to statement: Statement, _ body: () throws -> T) throws -> T {
         let handle = statement.sqliteStatement
         let expected = Int(sqlite3_bind_parameter_count(handle))
         guard values.count == expected else {
@@ -80,14 +79,34 @@ extension Database: SQLSession {
             )
         }
         statement.setUncheckedArguments(StatementArguments())
+        var textBytes = 0
+        for case .text(let text) in values { textBytes += text.utf8.count }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(textBytes, 1), alignment: 1)
+        defer {
+            sqlite3_clear_bindings(handle)
+            buffer.deallocate()
+        }
         var position: CInt = 1
+        var offset = 0
         for value in values {
-            let code = value.bind(to: handle, at: position)
+            let code: CInt
+            if case .text(var text) = value {
+                let start = buffer.advanced(by: offset)
+                let count = text.withUTF8 { bytes in
+                    if let base = bytes.baseAddress { start.copyMemory(from: base, byteCount: bytes.count) }
+                    return bytes.count
+                }
+                code = sqlite3_bind_text(handle, position, start.assumingMemoryBound(to: CChar.self), CInt(count), nil)
+                offset += count
+            } else {
+                code = value.bind(to: handle, at: position)
+            }
             guard code == SQLITE_OK else {
                 throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errstr(code)), sql: statement.sql)
             }
             position += 1
         }
+        return try body()
     }
 }
 
