@@ -241,7 +241,7 @@ extension NodeDatabase {
     /// row once however often its key is listed). A query then has at most ten shapes, which the
     /// connection keeps prepared (`cached: true`); preparing a packet's reads anew at every packet,
     /// each with its list of 200 case numbers, took 4.5 % of the writer thread's time in P1
-    /// (docs/BENCHMARKS.md, "Texts bound in place, reads kept prepared").
+    /// (docs/BENCHMARKS.md, "Texts bound in place, reads kept prepared, three packets on the wire").
     static func inLists<Key: SQLValueConvertible>(_ keys: some Collection<Key>) -> [InList] {
         Array(keys).chunked(variablesPerQuery).map { chunk in
             let size = 1 << (Int.bitWidth - (chunk.count - 1).leadingZeroBitCount)

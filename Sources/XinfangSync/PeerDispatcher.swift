@@ -141,7 +141,7 @@ public struct PeerDispatcher: Sendable {
     /// third covers the answer's way back and its recording here. With two, the peer's cores were
     /// idle a fifth of the time once its writer no longer bounded P1 (`xinfang bench ingest`
     /// 17,231–18,045 events/s with two, 17,328–20,143 with three, no better with four;
-    /// docs/BENCHMARKS.md, "Texts bound in place, reads kept prepared").
+    /// docs/BENCHMARKS.md, "Texts bound in place, reads kept prepared, three packets on the wire").
     public static let packetsInFlightMax = 3
 
     /// A packet made ready to send: its batch, number and encoded body.

@@ -62,12 +62,12 @@ extension Database: SQLSession {
     /// Texts are copied once into one buffer of the call's and bound in place (`SQLITE_STATIC`,
     /// with their length): GRDB binds a `String` with `SQLITE_TRANSIENT` and no length, so SQLite
     /// measured each, allocated a copy of it and freed it when the bindings were cleared, some ten
-    /// thousand times a packet on the writer thread (docs/BENCHMARKS.md, "Texts bound in place").
-    /// The bindings are cleared before the buffer goes, so the statement (kept in GRDB's cache)
-    /// never points into freed memory. `setUncheckedArguments` with no arguments resets the
-    /// statement, clears its bindings and records them as bound, so GRDB's `execute()` and its
-    /// cursors run the statement as bound here (a statement whose step failed is never reused:
-    /// GRDB takes it out of its cache).
+    /// thousand times a packet on the writer thread (docs/BENCHMARKS.md, "Texts bound in place,
+    /// reads kept prepared, three packets on the wire"). The bindings are cleared before the
+    /// buffer goes, so the statement (kept in GRDB's cache) never points into freed memory.
+    /// `setUncheckedArguments` with no arguments resets the statement, clears its bindings and
+    /// records them as bound, so GRDB's `execute()` and its cursors run the statement as bound here
+    /// (a statement whose step failed is never reused: GRDB takes it out of its cache).
     private static func withBound<T>(_ values: some Collection<SQLValue>, to statement: Statement, _ body: () throws -> T) throws -> T {
         let handle = statement.sqliteStatement
         let expected = Int(sqlite3_bind_parameter_count(handle))
