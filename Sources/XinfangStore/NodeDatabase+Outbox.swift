@@ -136,18 +136,22 @@ extension NodeDatabase {
     static func recordDelivery(_ base: some SQLSession, _ batch: OutboxBatch, receipts: [ItemReceipt], now: Date, jitter: Double) throws {
         let db = GatheringSession(base)
         var items: [Int64: OutboxItem] = [:]
-        // The batch's chain items by case, in id order.
+        // The batch's chain items by case, in id order, and its command items by command.
         var chainItems: [String: [Int64]] = [:]
+        var commandItems: [String: Int64] = [:]
         for list in inLists(batch.itemIDs) {
             for row in try db.rows(
-                "SELECT case_number, \(OutboxTable.columns) FROM outbox WHERE id IN (\(list.placeholders)) ORDER BY id",
+                "SELECT case_number, command_id, \(OutboxTable.columns) FROM outbox WHERE id IN (\(list.placeholders)) ORDER BY id",
                 arguments: list.arguments,
                 cached: true
             ) {
                 let id: Int64 = row["id"]
                 let item = OutboxTable.item(row)
                 items[id] = item
-                if item.kind == .chain || item.kind == .branch { chainItems[row["case_number"], default: []].append(id) }
+                switch item.kind {
+                case .chain, .branch: chainItems[row["case_number"], default: []].append(id)
+                case .command: if let command = row["command_id"] as String? { commandItems[command] = id }
+                }
             }
         }
         func update(_ id: Int64, _ change: (OutboxItem) -> OutboxItem) throws {
@@ -167,11 +171,7 @@ extension NodeDatabase {
                 let key = receipt.caseNumber.rawValue
                 id = chainItems[key]?.isEmpty == false ? chainItems[key]?.removeFirst() : nil
             case .command:
-                id = try db.value(
-                    "SELECT id FROM outbox WHERE peer = ? AND kind = 'command' AND command_id = ?",
-                    [batch.peer.rawValue, receipt.commandId],
-                    as: Int64.self
-                )
+                id = receipt.commandId.flatMap { commandItems[$0] }
             }
             guard let id, items[id] != nil else { continue }
             answered.insert(id)
