@@ -80,7 +80,9 @@ extension NodeDatabase {
     /// ready (`RunsAhead`), so the transaction stores the first runs while the next are prepared.
     /// A run that is not a plain extension of its case here (a duplicate, a gap, a fork, a
     /// refusal) gets no preparation: the transaction decides it itself. A failed read prepares
-    /// nothing; the transaction then does it all.
+    /// nothing; the transaction then does it all. Packets that arrive together take turns for this
+    /// work, in the order they came (`workAheadTurns`): the first has every core until its runs
+    /// are ready, and the next one's work runs beside its transaction.
     ///
     /// The read completes before the transaction begins: a store on one connection
     /// (`DatabaseQueue`, the tests') cannot read while its transaction waits for the work.
@@ -97,7 +99,7 @@ extension NodeDatabase {
         let snapshot = try? await snapshot(of: runs)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
-                await work(runs, snapshot: snapshot, topology: topology, now: now, into: ahead)
+                await workAheadTurns.inTurn { await work(runs, snapshot: snapshot, topology: topology, now: now, into: ahead) }
                 return nil
             }
             group.addTask { try await transaction(ahead) }

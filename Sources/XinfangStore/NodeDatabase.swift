@@ -47,6 +47,9 @@ public struct NodeDatabase: Sendable {
     public let lookupCodes = LookupCodeSource()
     /// The reconciliation round's answers for the cases it evaluated, kept for the next round.
     let caseFlagMemo = CaseFlagMemo()
+    /// The packets' work done ahead of their transactions, one packet at a time in arrival order
+    /// (`withRunsAhead`).
+    let workAheadTurns = TurnGate()
     /// Whether commits wait for fsync (`synchronous = FULL`, a node's store), so that
     /// `writeUnsynced` has something to relax.
     let syncsCommits: Bool
