@@ -19,9 +19,13 @@ public struct PeerDispatcher: Sendable {
     /// one left marked in flight, which would otherwise wait for the service's next start.
     let leftInFlight = Mark()
 
-    /// Whether an attempt makes the next packet ready while one is in flight (the node's sync
-    /// service); the simulator sends one packet a step, its steps interleaved by its seed.
+    /// Whether an attempt makes the next packet ready while one is in flight and goes on while
+    /// packets are due (the node's sync service); the simulator sends one packet a step, its steps
+    /// interleaved by its seed.
     let preparesAhead: Bool
+    /// Whether the loop driving this dispatcher is stopping (graceful shutdown): an attempt makes
+    /// no packet ready once it is, and ends when the ones on the wire are answered.
+    let stopping: @Sendable () -> Bool
 
     public init(
         database: any CaseStore,
@@ -30,9 +34,11 @@ public struct PeerDispatcher: Sendable {
         peer: TopologyNode,
         logger: Logger,
         preparesAhead: Bool = false,
+        stopping: @escaping @Sendable () -> Bool = { false },
         speaks: PeerProtocol = .build
     ) {
         self.preparesAhead = preparesAhead
+        self.stopping = stopping
         self.database = database
         self.transport = transport
         self.clock = clock
@@ -71,8 +77,8 @@ public struct PeerDispatcher: Sendable {
         logger.debug("greeting not answered", metadata: ["sync.result": "\(result)"])
     }
 
-    /// Sends due items and records each answer: one packet, or with `preparesAhead` a run of up
-    /// to `packetsPerAttemptMax` packets (`sendWindowed`).
+    /// Sends due items and records each answer: one packet, or with `preparesAhead` every packet
+    /// due until nothing is, a packet fails or the loop stops (`sendWindowed`).
     func attempt(jitter: Double) async throws -> PeerLoop.Outcome {
         let now = clock.now()
         if leftInFlight.isSet {
@@ -92,7 +98,7 @@ public struct PeerDispatcher: Sendable {
             logger.info("peer not greeted", metadata: ["sync.error": "\(greeting.reason)"])
             return .failed(retryAt: try await recordFailure(batch, reason: greeting.description, kind: greeting.kind, jitter: jitter))
         }
-        return try await sendWindowed(first, limit: preparesAhead ? Self.packetsPerAttemptMax : 1, jitter: jitter)
+        return try await sendWindowed(first, limit: preparesAhead ? .max : 1, jitter: jitter)
     }
 
     /// Sends `first` and the packets due after it, up to `limit`, with up to `packetsInFlightMax`
@@ -103,7 +109,11 @@ public struct PeerDispatcher: Sendable {
     /// before): a case's chain item is never in two packets at once (it stays in flight until
     /// answered), a losing branch travels with its whole path, and the protocol already lets items
     /// overtake each other (a failed item waits for its retry while newer ones go). After a
-    /// failure no more packets are sent; the ones in flight are still answered and recorded. A
+    /// failure no more packets are sent; the ones in flight are still answered and recorded. The
+    /// window is not drained while packets are due: an attempt ended after 16 packets until
+    /// 2026-12-07, and the peer was idle at each end while the last was answered and the next
+    /// attempt's first was made ready (`bench catch-up`: 4 % of the rate); it now ends only when the
+    /// loop is stopping (`stopping`, looked at before each packet is made ready). A
     /// store error ends the attempt (thrown, as before the window): the items of a packet it leaves
     /// marked sent are queued again at the next attempt (`leftInFlight`).
     func sendWindowed(_ first: ReadyPacket, limit: Int, jitter: Double) async throws -> PeerLoop.Outcome {
@@ -113,7 +123,7 @@ public struct PeerDispatcher: Sendable {
             width: Self.packetsInFlightMax,
             limit: limit,
             next: {
-                guard let packet = unsent else { return await readyNext() }
+                guard let packet = unsent else { return stopping() ? nil : await readyNext() }
                 unsent = nil
                 return packet
             },
@@ -131,10 +141,6 @@ public struct PeerDispatcher: Sendable {
         )
         return retryAt.map { .failed(retryAt: $0) } ?? .delivered
     }
-
-    /// The most packets one attempt sends when it prepares ahead: the loop looks at shutdown
-    /// between attempts, so a long catch-up still stops within a few seconds.
-    static let packetsPerAttemptMax = 16
 
     /// The most packets on the wire to one peer at once when the dispatcher prepares ahead. The
     /// peer decodes, checks and folds one packet while it writes and commits the one before; a

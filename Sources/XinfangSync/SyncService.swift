@@ -58,7 +58,8 @@ public struct SyncService: Service {
             clock: clock,
             peer: peer,
             logger: logger,
-            preparesAhead: true
+            preparesAhead: true,
+            stopping: { wakeup.isStopped || Task.isCancelled }
         )
         var loop = PeerLoop(idleCheck: idleCheckSeconds)
         while !wakeup.isStopped && !Task.isCancelled {

@@ -64,7 +64,12 @@ struct PeerDispatcherAheadTests {
     }
 
     /// A county with `cases` registrations queued for its city (one item a case).
-    func county(cases: Int, transport: AnsweringTransport, clock: ManualClock) async throws -> (NodeDatabase, PeerDispatcher) {
+    func county(
+        cases: Int,
+        transport: AnsweringTransport,
+        clock: ManualClock,
+        stopping: @escaping @Sendable () -> Bool = { false }
+    ) async throws -> (NodeDatabase, PeerDispatcher) {
         let (topology, keys) = ExampleHierarchy.topology(baseURL: { "http://\($0).invalid" })
         let db = try NodeDatabase.inMemory(node: H.furong, hierarchy: Hierarchy(topology: topology, key: keys[H.furong]!))
         for _ in 0..<cases {
@@ -76,7 +81,8 @@ struct PeerDispatcherAheadTests {
             clock: clock,
             peer: topology.node(H.changsha)!,
             logger: Logger(label: "test"),
-            preparesAhead: true
+            preparesAhead: true,
+            stopping: stopping
         )
         #expect(await dispatcher.perform(.greet, jitter: 0.5) == .greeted)
         return (db, dispatcher)
@@ -109,6 +115,26 @@ struct PeerDispatcherAheadTests {
         let after = try await counts(db)
         #expect(after == ["acknowledged": cases.count])
         #expect(await dispatcher.perform(.attempt, jitter: 0.5) == .nothingDue(nextDue: nil))
+    }
+
+    @Test func aStoppingLoopMakesNoNewPacketAndTheOnesOnTheWireAreRecorded() async throws {
+        let perPacket = DeliveryPolicy.itemsPerPacketMax
+        // The loop stops after the second packet was made ready: it is asked before each packet
+        // after the attempt's first, and says so from its second answer on.
+        let asked = Atomic<Int>(0)
+        let transport = AnsweringTransport()
+        let clock = ManualClock(Self.t0)
+        let (db, dispatcher) = try await county(cases: 4 * perPacket, transport: transport, clock: clock) {
+            asked.add(1, ordering: .relaxed).newValue >= 2
+        }
+
+        #expect(await dispatcher.perform(.attempt, jitter: 0.5) == .delivered)
+        #expect(transport.sent.count == 2, "no packet is made ready once the loop stops")
+        #expect(asked.load(ordering: .relaxed) == 2)
+        let after = try await counts(db)
+        #expect(after == ["acknowledged": 2 * perPacket, "pending": 2 * perPacket], "the ones sent recorded, nothing left in flight")
+        let waiting = try await db.outboxSummary().first { $0.peer == H.changsha.rawValue }!.items
+        #expect(waiting.filter { $0.state == "pending" }.allSatisfy { $0.attempts == 0 }, "what was not made ready counts no attempt")
     }
 
     @Test func afterAFailedPacketNoneIsSentAndTheOnesInFlightAreRecorded() async throws {
