@@ -121,7 +121,11 @@ public struct OutboxItem: Sendable, Equatable {
 
     /// Anti-entropy found the peer's copy different: everything goes again from the first
     /// event (a chain up to `head`; a branch with its whole path), even an item that had died.
+    /// An item in flight is left as it is: a case's item is never in two packets at once, and the
+    /// packet's answer comes first (the peer's digest was taken before that packet was stored, as
+    /// during a catch-up; the next exchange sees what it left).
     public func resent(head: Int, now: Date) -> OutboxItem {
+        guard state != .sent else { return self }
         var next = self
         if kind == .chain {
             next.ackedSeq = 0

@@ -202,6 +202,16 @@ struct OutboxItemTests {
             due: later
         ),
         Row(
+            name: "anti-entropy leaves an item in flight to its answer",
+            before: chain(.sent, acked: 2, target: 4, attempts: 1),
+            change: { $0.resent(head: 6, now: later) },
+            state: .sent,
+            acked: 2,
+            target: 4,
+            attempts: 1,
+            due: now
+        ),
+        Row(
             name: "a fork decided the other way rewinds below it",
             before: chain(.acknowledged, acked: 5, target: 5),
             change: { $0.rewound(forkSeq: 3, head: 6, now: later) },
