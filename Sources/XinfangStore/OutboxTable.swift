@@ -63,7 +63,7 @@ enum OutboxTable {
     static func rows(_ db: some SQLSession, kind: OutboxKind, case number: CaseNumber, peer: NodeID? = nil) throws -> [(id: Int64, item: OutboxItem)]
     {
         // Two statements, not one with `(? IS NULL OR peer = ?)`: SQLite prepared that one again
-        // at every call, its plan depending on the value bound (a tenth of anti-entropy's repair).
+        // at every call, its plan depending on the value bound (a third of anti-entropy's repair).
         let rows =
             if let peer {
                 try db.fetchAll(

@@ -11,7 +11,8 @@ public struct PeerLoop: Sendable, Equatable {
     public enum Step: Sendable, Equatable {
         /// Send the empty greeting packet (once, at start).
         case greet
-        /// Read the outbox and send one packet of what is due.
+        /// Read the outbox and send what is due: one packet, or, with the sync service's look-ahead
+        /// (`PeerDispatcher.preparesAhead`), every packet due until none is or the loop stops.
         case attempt
         /// Sleep until this instant (node time) unless a commit signals first.
         case wait(until: Date)
