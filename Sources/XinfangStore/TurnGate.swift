@@ -4,8 +4,8 @@ import Synchronization
 /// transaction takes from ahead (`NodeDatabase.withRunsAhead`). Packets on the wire together
 /// arrive together: their checks, run side by side, shared the cores, so each was ready late, and
 /// the first one's transaction, which stores its runs as they are ready, held the writer waiting
-/// for them while the packets behind it waited for the writer (`xinfang bench ingest`: 1.65–1.67
-/// of 2 cores busy; 1.75–1.77 in turns; docs/BENCHMARKS.md, "The work ahead in turns").
+/// for them while the packets behind it waited for the writer (`xinfang bench ingest`, alternated:
+/// 2–8 % more events a second in turns; docs/BENCHMARKS.md, "The work ahead in turns").
 ///
 /// A caller waits for its turn without regard to cancellation: the work it waits for is bounded
 /// (a packet's checks), and a turn is always handed on.
