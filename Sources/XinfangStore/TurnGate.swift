@@ -1,3 +1,4 @@
+import DequeModule
 import Synchronization
 
 /// Runs async work one caller at a time, in the order the callers came: the work a packet's
@@ -12,9 +13,7 @@ import Synchronization
 final class TurnGate: Sendable {
     private struct State {
         var busy = false
-        /// The callers waiting, first at `head` (a queue without moving its elements).
-        var waiting: [CheckedContinuation<Void, Never>] = []
-        var head = 0
+        var waiting = Deque<CheckedContinuation<Void, Never>>()
     }
 
     private let state = Mutex(State())
@@ -39,23 +38,14 @@ final class TurnGate: Sendable {
     }
 
     /// How many callers wait for their turn (the tests').
-    var waitingCount: Int { state.withLock { $0.waiting.count - $0.head } }
+    var waitingCount: Int { state.withLock { $0.waiting.count } }
 
+    /// The turn to the first caller waiting, or the gate free when none waits.
     private func handOn() {
         let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            guard s.head < s.waiting.count else {
+            guard let next = s.waiting.popFirst() else {
                 s.busy = false
-                s.waiting.removeAll(keepingCapacity: true)
-                s.head = 0
                 return nil
-            }
-            let next = s.waiting[s.head]
-            s.head += 1
-            // A gate that is never free (packets arriving back to back) drops its served
-            // callers now and then instead of keeping them all.
-            if s.head >= 64, s.head * 2 >= s.waiting.count {
-                s.waiting.removeFirst(s.head)
-                s.head = 0
             }
             return next
         }

@@ -41,18 +41,12 @@ struct TurnGateTests {
         }
     }
 
-    @Test func callersRunOneAtATimeInTheOrderTheyCame() async {
+    /// Twelve callers, and a queue long enough to grow the gate's queue past its first storage.
+    @Test(arguments: [12, 150])
+    func callersRunOneAtATimeInTheOrderTheyCame(_ callers: Int) async {
         let gate = TurnGate()
-        let (order, most) = await run(12, on: gate)
-        #expect(order == Array(0..<12))
-        #expect(most == 1)
-        #expect(gate.waitingCount == 0)
-    }
-
-    @Test func aQueueLongerThanTheCompactionStepKeepsItsOrderAndEmpties() async {
-        let gate = TurnGate()
-        let (order, most) = await run(150, on: gate)
-        #expect(order == Array(0..<150))
+        let (order, most) = await run(callers, on: gate)
+        #expect(order == Array(0..<callers))
         #expect(most == 1)
         #expect(gate.waitingCount == 0)
         // Free again: the next caller runs at once.

@@ -81,16 +81,17 @@ extension Database: SQLSession {
         statement.setUncheckedArguments(StatementArguments())
         var textBytes = 0
         for case .text(let text) in values { textBytes += text.utf8.count }
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(textBytes, 1), alignment: 1)
+        // No allocation for a call without texts; empty texts alone are bound by `SQLValue.bind`.
+        let buffer = textBytes > 0 ? UnsafeMutableRawPointer.allocate(byteCount: textBytes, alignment: 1) : nil
         defer {
             sqlite3_clear_bindings(handle)
-            buffer.deallocate()
+            buffer?.deallocate()
         }
         var position: CInt = 1
         var offset = 0
         for value in values {
             let code: CInt
-            if case .text(var text) = value {
+            if case .text(var text) = value, let buffer {
                 let start = buffer.advanced(by: offset)
                 let count = text.withUTF8 { bytes in
                     if let base = bytes.baseAddress { start.copyMemory(from: base, byteCount: bytes.count) }
