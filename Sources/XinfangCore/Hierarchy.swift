@@ -85,6 +85,13 @@ public enum DeliveryPolicy {
     /// Items per packet and events per packet.
     public static let itemsPerPacketMax = 200
     public static let eventsPerPacketMax = 2_000
+    /// The largest packet body a node accepts (`PeerLimits.packetBytesMax`).
+    public static let packetBytesMax = 8 << 20
+    /// What a packet's runs and commands may take of it, as they are written in its body: the
+    /// rest is kept for the packet's own fields. A registration may carry 20,000 characters of
+    /// text and 200 petitioners, an opinion 20,000 characters, so 200 items of the events' limit
+    /// alone could be a packet the receiver refuses as too large, again at every attempt.
+    public static let packetContentBytesMax = packetBytesMax - (64 << 10)
 
     /// The delay before attempt `attempts + 1`; `jitter` in 0..<1 spreads retries by ±20 %.
     public static func retryDelay(attempts: Int, jitter: Double) -> Double {

@@ -53,7 +53,19 @@ extension NodeDatabase {
     /// loses it loses marks that a restart clears anyway (`resetInFlight` requeues what was in
     /// flight and ends the sending sessions, so a number is never used twice in one session).
     /// An fsync here was one of the three on each hop's path.
+    ///
+    /// A packet holds at most `DeliveryPolicy.itemsPerPacketMax` items, `eventsPerPacketMax`
+    /// events and `bytesMax` bytes of runs and commands (`packetContentBytesMax`, under the
+    /// receiver's `packetBytesMax`): a chain's run is cut to the events that fit, and the rest of
+    /// the chain goes in the next packet; an item that does not fit at all waits for the next
+    /// packet, unless the packet has nothing else (then a chain goes with its first event, a
+    /// command or a losing branch's path whole).
     public func nextBatch(for peer: NodeID, now: Date) async throws -> OutboxBatch? {
+        try await nextBatch(for: peer, now: now, bytesMax: DeliveryPolicy.packetContentBytesMax)
+    }
+
+    /// `nextBatch(for:now:)` within another bound of bytes (tests).
+    public func nextBatch(for peer: NodeID, now: Date, bytesMax: Int) async throws -> OutboxBatch? {
         // Every commit that enqueues wakes every peer's loop, and most find nothing due for their
         // peer: a read answers those beside the writer, instead of each queueing for it in turn
         // ahead of the one peer that has a packet (the province has a loop per city). Something
@@ -74,6 +86,7 @@ extension NodeDatabase {
             var commands: [CaseCommand] = []
             var ids: [Int64] = []
             var eventBudget = DeliveryPolicy.eventsPerPacketMax
+            var byteBudget = bytesMax
             for row in rows {
                 let id: Int64 = row["id"]
                 if (row["kind"] as String) == "command" {
@@ -83,28 +96,39 @@ extension NodeDatabase {
                         try OutboxTable.update(db, id: id, now: now) { $0.abandoned("command body missing") }
                         continue
                     }
+                    // Its body is its canonical JSON, as the packet writes it, and a comma.
+                    let size = body.utf8.count + 1
+                    if size > byteBudget, !ids.isEmpty { break }
                     let command = try CanonicalJSON.decoder.decode(CaseCommand.self, from: Data(body.utf8))
                     commands.append(command)
                     ids.append(id)
+                    byteBudget -= size
                     continue
                 }
                 guard eventBudget > 0 else { break }
                 let number = CaseNumber(rawValue: row["case_number"])
-                let run: OutboxRun?
+                var run: OutboxRun?
                 if (row["kind"] as String) == "branch" {
                     // A losing branch travels with its whole path, so the receiver never lacks its fork point.
                     if runs.contains(where: { $0.caseNumber == number }) { continue }
                     let path = EventTree(try Self.loadAllEvents(db, number)).path(to: row["branch_head"] as String? ?? "")
                     if path.count > eventBudget, !runs.isEmpty { break }
                     run = try OutboxRun(path)
+                    if let whole = run, whole.wireBytes > byteBudget, !ids.isEmpty { break }
                 } else {
                     run = try Self.chainRun(db, number, after: row["acked_seq"], limit: eventBudget, forked: forked.contains(number.rawValue))
+                    if let whole = run, whole.wireBytes > byteBudget {
+                        // The events that fit go now, the rest of the chain with the next packet.
+                        guard let part = whole.prefix(fittingIn: byteBudget, atLeastOne: ids.isEmpty) else { break }
+                        run = part
+                    }
                 }
                 guard let run else {
                     try OutboxTable.update(db, id: id, now: now) { $0.emptied() }
                     continue
                 }
                 eventBudget -= run.events.count
+                byteBudget -= run.wireBytes
                 runs.append(run)
                 ids.append(id)
             }

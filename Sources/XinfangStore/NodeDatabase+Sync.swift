@@ -26,6 +26,26 @@ public struct OutboxRun: Sendable {
     /// The `seq` of its last event: the peer's head once it takes the run.
     public var lastSeq: Int
     public var events: [Data]
+
+    /// The bytes the run takes in a packet's body: its events, the commas between them, its
+    /// brackets and the comma before it (`Packet.encoded(wireChains:)`).
+    var wireBytes: Int { events.reduce(3) { $0 + $1.count + 1 } }
+
+    /// The run's first events, as many as fit in `bytes` of a packet's body (`wireBytes`), or the
+    /// first alone with `atLeastOne`; nil when none is taken. A run's events are a path of its
+    /// chain, one sequence number after the other, so the prefix ends `events.count - kept`
+    /// numbers before the whole run.
+    func prefix(fittingIn bytes: Int, atLeastOne: Bool) -> OutboxRun? {
+        var used = 3
+        var kept = 0
+        for event in events {
+            guard used + event.count + 1 <= bytes || (atLeastOne && kept == 0) else { break }
+            used += event.count + 1
+            kept += 1
+        }
+        guard kept > 0 else { return nil }
+        return OutboxRun(caseNumber: caseNumber, lastSeq: lastSeq - (events.count - kept), events: Array(events.prefix(kept)))
+    }
 }
 
 /// The outbox as an operator sees it, per peer.

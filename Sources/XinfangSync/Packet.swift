@@ -245,7 +245,7 @@ public enum PeerHeaders {
 /// The limits of the peer protocol.
 public enum PeerLimits {
     /// The largest packet body a node accepts.
-    public static let packetBytesMax = 8 * 1024 * 1024
+    public static let packetBytesMax = DeliveryPolicy.packetBytesMax
     /// How far a packet's `sentAt` may be from the receiver's clock.
     public static let clockSkewMaxSeconds: Double = 15 * 60
     /// Time-out of one packet delivery.
