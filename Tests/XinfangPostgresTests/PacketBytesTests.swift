@@ -31,13 +31,16 @@ struct PacketBytesTests {
         var packets = 0
         while let batch = try await sender.nextBatch(for: receiver.node, now: now, bytesMax: bytesMax) {
             try check(batch, try body(of: batch, from: sender.node, to: receiver.node))
-            let receipts = try await receiver.receivePacket(
+            var receipts = try await receiver.receivePacket(
                 from: sender.node,
                 number: try #require(batch.number),
                 chains: try batch.chains(),
                 now: now
             )
-            #expect(receipts.allSatisfy { $0.status == .applied }, "\(receipts.filter { $0.status != .applied })")
+            for command in batch.commands { receipts.append(try await receiver.receiveCommand(command, from: sender.node, now: now)) }
+            // A chain is applied, a command taken by its holder.
+            let taken = receipts.filter { $0.status == ($0.kind == .command ? .accepted : .applied) }
+            #expect(taken.count == receipts.count, "\(receipts)")
             try await sender.recordDelivery(batch, receipts: receipts, now: now, jitter: 0)
             packets += 1
             try #require(packets < 10_000, "the queue never drains")
@@ -81,7 +84,7 @@ struct PacketBytesTests {
 
     /// A chain longer than a packet's bytes is cut between its events: the first events go, the
     /// rest with the next packet, in order; an item that does not fit waits; a packet with nothing
-    /// else takes an event larger than the bound alone.
+    /// else takes an event larger than the bound alone. Commands count against the bound as well.
     @Test(arguments: StoreBackend.allCases)
     func aChainIsCutBetweenItsEventsAndArrivesWhole(_ backend: StoreBackend) async throws {
         let (topology, keys) = NodeSyncTests.hierarchy()
@@ -123,6 +126,31 @@ struct PacketBytesTests {
                 #expect(packets >= (bytesMax == 100 ? events : 3))
                 #expect(try await city.counts() == (try await county.counts()))
                 for number in numbers { #expect(try await city.caseState(number) == (try await county.caseState(number))) }
+
+                // Commands the city sends to the holder take their share of the bound too.
+                var commandBytes: [Int] = []
+                for number in numbers {
+                    let command = try await city.submitCommand(
+                        caseNumber: number,
+                        action: .comment(text: String(repeating: "市局意见", count: 300)),
+                        actor: "督办人",
+                        now: Self.now
+                    )
+                    commandBytes.append(try CanonicalJSON.encoder.encode(command).count)
+                }
+                try #require(commandBytes.allSatisfy { $0 > bytesMax / 2 })
+                var commandPackets = 0
+                _ = try await Self.drain(city, to: county, bytesMax: bytesMax) { batch, _ in
+                    guard !batch.commands.isEmpty else { return }
+                    let content = try batch.commands.reduce(0) { $0 + (try CanonicalJSON.encoder.encode($1).count) + 1 }
+                    #expect(content <= bytesMax || (batch.commands.count == 1 && batch.runs.isEmpty))
+                    #expect(batch.commands.count == 1, "two of them never fit")
+                    commandPackets += 1
+                }
+                #expect(commandPackets == numbers.count)
+                for number in numbers {
+                    #expect(try await county.caseState(number)?.headSeq == heads[number].map { $0 + 1 })
+                }
             }
         }
     }
