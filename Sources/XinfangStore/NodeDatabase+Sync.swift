@@ -27,8 +27,8 @@ public struct OutboxRun: Sendable {
     public var lastSeq: Int
     public var events: [Data]
 
-    /// The bytes the run takes in a packet's body: its events, the commas between them, its
-    /// brackets and the comma before it (`Packet.encoded(wireChains:)`).
+    /// The bytes the run takes in a packet's body (`Packet.encoded(wireChains:)`): its events, a
+    /// comma after each (one more than the body writes), its brackets and the comma before it.
     var wireBytes: Int { events.reduce(3) { $0 + $1.count + 1 } }
 
     /// The run's first events, as many as fit in `bytes` of a packet's body (`wireBytes`), or the
