@@ -27,4 +27,16 @@ struct SQLiteSetupTests {
             #expect(reader)
         }
     }
+
+    /// The writer maps the store file (`NodeDatabase.writerMapBytes`); readers do not, so a
+    /// node's answers do not map its store into its resident memory.
+    @Test func onlyTheWriterMapsTheStoreFile() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("xinfang-map-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try NodeDatabase.open(directory: directory, node: Fixtures.county, calendar: .standard)
+        let writer = try await store.writeSQLite { db in try Int.fetchOne(db, sql: "PRAGMA mmap_size") }
+        let reader = try await store.readSQLite { db in try Int.fetchOne(db, sql: "PRAGMA mmap_size") }
+        #expect(writer == NodeDatabase.writerMapBytes)
+        #expect(reader == 0)
+    }
 }
