@@ -24,11 +24,14 @@ struct NodeSyncTests {
         return (topology, keys)
     }
 
-    /// `count` cases the city registers and transfers to the county, in order.
-    static func transferred(_ count: Int, from city: NodeDatabase) async throws -> [CaseNumber] {
+    /// `count` cases the city registers and transfers to the county, in order (with `text` as
+    /// each one's full text, when given).
+    static func transferred(_ count: Int, from city: NodeDatabase, text: String? = nil) async throws -> [CaseNumber] {
         var numbers: [CaseNumber] = []
         for i in 0..<count {
-            let (state, _) = try await city.register(Fixtures.registration(receivedAt: now, summary: "反映拖欠工资 \(i)"), actor: "登记员", now: now)
+            var registration = Fixtures.registration(receivedAt: now, summary: "反映拖欠工资 \(i)")
+            if let text { registration.text = text }
+            let (state, _) = try await city.register(registration, actor: "登记员", now: now)
             _ = try await city.act(
                 on: state.caseNumber,
                 action: .offer(to: Fixtures.county, mode: .transfer, dueAt: nil, note: nil),

@@ -55,19 +55,11 @@ struct PacketBytesTests {
         try await backend.withNode(Fixtures.city, hierarchy: Hierarchy(topology: topology, key: keys[Fixtures.city]!)) { city in
             // 150 items, under the 200 a packet may hold, of some 60 KB each: 9 MB of events.
             let cases = 150
-            var numbers: [CaseNumber] = []
-            for i in 0..<cases {
-                var registration = Fixtures.registration(receivedAt: Self.now, summary: "反映拖欠工资 \(i)")
-                registration.text = String(repeating: "欠", count: RegistrationLimits.textLengthMax)
-                let (state, _) = try await city.register(registration, actor: "登记员", now: Self.now)
-                _ = try await city.act(
-                    on: state.caseNumber,
-                    action: .offer(to: Fixtures.county, mode: .transfer, dueAt: nil, note: nil),
-                    actor: "经办人",
-                    now: Self.now
-                )
-                numbers.append(state.caseNumber)
-            }
+            let numbers = try await NodeSyncTests.transferred(
+                cases,
+                from: city,
+                text: String(repeating: "欠", count: RegistrationLimits.textLengthMax)
+            )
             var largest = 0
             let packets = try await Self.drain(city, to: county) { batch, body in
                 #expect(body.count <= PeerLimits.packetBytesMax)
